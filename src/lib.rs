@@ -1,0 +1,3 @@
+//! pushduty: a terminal runbook for a team's weekly push.
+
+pub mod git;
