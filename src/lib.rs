@@ -1,3 +1,11 @@
 //! pushduty: a terminal runbook for a team's weekly push.
 
+pub mod cli;
+pub mod config;
+pub mod diag;
 pub mod git;
+pub mod overrides;
+pub mod plan;
+pub mod preview;
+pub mod runbook;
+pub mod templates;

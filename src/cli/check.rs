@@ -1,0 +1,34 @@
+//! `pushduty check`: all problems of the runbook (and the config) in one run.
+
+use std::process::ExitCode;
+
+use super::Global;
+
+pub fn run(g: &Global) -> ExitCode {
+    let mut problems = crate::diag::Diagnostics::default();
+    let loaded = g.load_runbook().map_err(|d| problems.extend(d)).ok();
+    if let Err(d) = g.load_config() {
+        problems.extend(d);
+    }
+    match loaded {
+        Some(l) if problems.is_empty() => {
+            let rb = &l.runbook;
+            println!(
+                "{}: ok: `{}`, {} steps in {} sections, {} repos, {} services",
+                l.display_path(),
+                rb.name,
+                rb.steps.len(),
+                rb.sections.len(),
+                rb.repos.len(),
+                rb.services.len()
+            );
+            ExitCode::SUCCESS
+        }
+        _ => {
+            let n = problems.len();
+            eprint!("{problems}");
+            eprintln!("{n} problem{} found", if n == 1 { "" } else { "s" });
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! The command line: global options, subcommands, and what each prints.
+
+pub mod check;
+pub mod plan;
+pub mod render;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, Config};
+use crate::diag::Diagnostics;
+use crate::overrides::Override;
+use crate::runbook::{self, Loaded, vars::Now};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pushduty",
+    version,
+    about = "A terminal runbook for a team's weekly push"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// The runbook (default: the bundled AMO push runbook).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub runbook: Option<PathBuf>,
+    /// The operator's settings (default: <config dir>/pushduty/config.toml).
+    #[arg(long, global = true, value_name = "PATH", env = "PUSHDUTY_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Where sessions, journals and locks live (default: <data dir>/pushduty).
+    #[arg(long, global = true, value_name = "PATH", env = "PUSHDUTY_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Act as if now were this instant: YYYY-MM-DD or RFC 3339.
+    #[arg(long, global = true, value_name = "DATETIME", env = "PUSHDUTY_NOW")]
+    pub now: Option<Now>,
+    /// Override a runbook or config value by dotted path (repeatable).
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    pub set: Vec<Override>,
+    /// Who is at the keyboard (default: config `operator`, else the OS user).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub operator: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate the runbook: every problem as PATH:LINE:COL: error: MESSAGE.
+    Check,
+    /// The session as it would start now: variables and every step with what it would do.
+    Plan {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The runbook as documentation.
+    Render {
+        #[arg(long, default_value = "markdown", value_parser = ["markdown"])]
+        format: String,
+    },
+}
+
+impl Global {
+    pub fn now(&self) -> Now {
+        self.now.unwrap_or_else(Now::real)
+    }
+
+    pub fn load_runbook(&self) -> Result<Loaded, Diagnostics> {
+        runbook::load(self.runbook.as_deref(), &self.set)
+    }
+
+    pub fn load_config(&self) -> Result<Config, Diagnostics> {
+        config::load(self.config.as_deref(), &self.set)
+    }
+}
+
+/// Prints diagnostics to stderr and gives the failure exit code.
+pub fn report(d: &Diagnostics) -> ExitCode {
+    eprint!("{d}");
+    ExitCode::from(1)
+}
+
+/// Prints an error with its causes and gives the failure exit code.
+pub fn fail(e: &anyhow::Error) -> ExitCode {
+    eprintln!("pushduty: {e:#}");
+    ExitCode::from(1)
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Check => check::run(g),
+        Command::Plan { json } => plan::run(g, *json),
+        Command::Render { .. } => render::run(g),
+    }
+}

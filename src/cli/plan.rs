@@ -1,0 +1,32 @@
+//! `pushduty plan`: the session as it would start now.
+
+use std::process::ExitCode;
+
+use super::{Global, fail, report};
+use crate::runbook::vars::Vars;
+
+pub fn run(g: &Global, json: bool) -> ExitCode {
+    let loaded = match g.load_runbook() {
+        Ok(l) => l,
+        Err(d) => return report(&d),
+    };
+    let config = match g.load_config() {
+        Ok(c) => c,
+        Err(d) => return report(&d),
+    };
+    let operator = config.operator(g.operator.as_deref());
+    let vars = match Vars::compute(&loaded, &config, g.now(), &operator, "plan") {
+        Ok(v) => v,
+        Err(e) => return fail(&e),
+    };
+    let plan = crate::plan::plan(&loaded, &vars);
+    if json {
+        match serde_json::to_string_pretty(&plan) {
+            Ok(s) => println!("{s}"),
+            Err(e) => return fail(&e.into()),
+        }
+    } else {
+        print!("{}", plan.to_text());
+    }
+    ExitCode::SUCCESS
+}

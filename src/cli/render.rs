@@ -1,0 +1,15 @@
+//! `pushduty render`: the runbook as a Markdown document.
+
+use std::process::ExitCode;
+
+use super::{Global, report};
+
+pub fn run(g: &Global) -> ExitCode {
+    match g.load_runbook() {
+        Ok(l) => {
+            print!("{}", crate::runbook::render::markdown(&l));
+            ExitCode::SUCCESS
+        }
+        Err(d) => report(&d),
+    }
+}

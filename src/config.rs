@@ -1,0 +1,130 @@
+//! The operator's own settings: who they are, where their checkouts live, which credentials
+//! they use. Never part of the runbook; never holds a secret itself.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::diag::{Diagnostics, Source};
+use crate::overrides::Override;
+use crate::runbook::load::{Doc, de};
+use crate::runbook::model::{Ordered, SecretRef};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Who is at the keyboard; recorded in the journal.
+    #[serde(default)]
+    pub operator: Option<String>,
+    /// Editor for templates (else `$VISUAL`, `$EDITOR`, `vi`).
+    #[serde(default)]
+    pub editor: Option<String>,
+    #[serde(default)]
+    pub repos: Ordered<RepoConfig>,
+    #[serde(default)]
+    pub services: Ordered<ServiceConfig>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepoConfig {
+    /// The local checkout of the repo.
+    pub path: PathBuf,
+}
+
+/// Per-service credentials, overriding the runbook's references.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub token: Option<SecretRef>,
+    #[serde(default)]
+    pub password: Option<SecretRef>,
+    #[serde(default)]
+    pub key: Option<SecretRef>,
+}
+
+/// Where the config comes from and whether it must exist.
+pub fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "pushduty").map(|d| d.config_dir().join("config.toml"))
+}
+
+/// Loads the config: `explicit` must exist; the default path may be absent (empty config).
+pub fn load(explicit: Option<&Path>, overrides: &[Override]) -> Result<Config, Diagnostics> {
+    let (path, required) = match explicit {
+        Some(p) => (Some(p.to_path_buf()), true),
+        None => (default_path(), false),
+    };
+    let text = match &path {
+        Some(p) => match std::fs::read_to_string(p) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => String::new(),
+            Err(e) => {
+                let src = Source::new(p.display().to_string(), "");
+                return Err(Diagnostics(vec![
+                    src.whole(format!("cannot read the config: {e}")),
+                ]));
+            }
+        },
+        None => String::new(),
+    };
+    let name = path
+        .as_ref()
+        .map_or("<config>".into(), |p| p.display().to_string());
+    let mut doc = Doc::parse(Source::new(name, text))?;
+    doc.apply_overrides(overrides.iter().filter(|o| o.is_config()));
+    let mut diags = Diagnostics::default();
+    let config: Option<Config> = de(&doc, &doc.root, "the config", &mut diags);
+    match config {
+        Some(c) if diags.is_empty() => Ok(c),
+        _ => Err(diags),
+    }
+}
+
+impl Config {
+    pub fn repo_path(&self, repo: &str) -> Option<&Path> {
+        self.repos.get(repo).map(|r| r.path.as_path())
+    }
+
+    /// The operator: `--operator`, then the config, then the OS user.
+    pub fn operator(&self, flag: Option<&str>) -> String {
+        flag.map(str::to_string)
+            .or_else(|| self.operator.clone())
+            .or_else(|| std::env::var("USER").ok())
+            .or_else(|| std::env::var("LOGNAME").ok())
+            .unwrap_or_else(|| "unknown".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_errors_name_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        std::fs::write(&p, "operator = \"andym\"\n[repos.olympia]\npaht = \"/x\"\n").unwrap();
+        let err = load(Some(&p), &[]).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("config.toml:3:1: error: unknown key `paht`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn overrides_fill_the_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("missing.toml");
+        assert!(
+            load(Some(&p), &[]).is_err(),
+            "an explicit config must exist"
+        );
+        let o: Override = "repos.olympia.path=/src/olympia".parse().unwrap();
+        let c = load(None, &[o]).unwrap();
+        assert_eq!(c.repo_path("olympia"), Some(Path::new("/src/olympia")));
+    }
+}

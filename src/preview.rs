@@ -1,0 +1,235 @@
+//! One line per step that says exactly what it would do, with the session's values filled in.
+//! Shown by `plan`, by `render`, in the TUI's detail pane and in the confirm dialog.
+
+use serde_json::Value;
+
+use crate::runbook::model::*;
+use crate::templates::render;
+
+/// Renders a templated string; on failure keeps the text as written, so a preview never fails.
+pub fn fill(text: &str, ctx: &Value) -> String {
+    render(text, ctx).unwrap_or_else(|_| text.to_string())
+}
+
+fn repo_field(ctx: &Value, repo: &str, field: &str) -> String {
+    match &ctx["repos"][repo][field] {
+        Value::String(s) => s.clone(),
+        _ => format!("<{repo}.{field}>"),
+    }
+}
+
+/// Where a repo lives for the operator; a placeholder when the config does not say.
+fn repo_dir(ctx: &Value, repo: &str) -> String {
+    match &ctx["repos"][repo]["path"] {
+        Value::String(s) => shell_word(s),
+        _ => format!("<{repo} checkout>"),
+    }
+}
+
+/// Quotes a word for a shell command line only when it needs it.
+pub fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+pub fn preview(step: &Step, rb: &Runbook, ctx: &Value) -> String {
+    let f = |t: &str| fill(t, ctx);
+    match &step.kind {
+        StepKind::Manual(_) => "tick it off when done (a note is optional); changes nothing".into(),
+        StepKind::Choice(c) => {
+            let opts: Vec<String> = c
+                .options
+                .iter()
+                .map(|o| format!("{} ({})", o.value, f(&o.label)))
+                .collect();
+            format!("choose one of: {}; sets `{}`", opts.join(" | "), c.var)
+        }
+        StepKind::Gate(g) => {
+            let who = g
+                .who
+                .as_deref()
+                .map(|w| format!(" from {}", f(w)))
+                .unwrap_or_default();
+            format!(
+                "wait for {}{who}; record who gave it and when",
+                f(&g.waits_for)
+            )
+        }
+        StepKind::GitFetch(s) => {
+            let (dir, remote, branch) = (
+                repo_dir(ctx, &s.repo),
+                repo_field(ctx, &s.repo, "remote"),
+                repo_field(ctx, &s.repo, "branch"),
+            );
+            format!(
+                "git -C {dir} fetch {remote} {branch} --tags && git -C {dir} merge --ff-only {remote}/{branch}"
+            )
+        }
+        StepKind::GitTag(t) => {
+            let tag = repo_field(ctx, &t.repo, "tag");
+            let target = if t.from == "cherry_pick" {
+                "<cherry-pick result>".to_string()
+            } else {
+                repo_field(ctx, &t.repo, "branch")
+            };
+            format!("git -C {} tag {tag} {target}", repo_dir(ctx, &t.repo))
+        }
+        StepKind::GitPushTag(p) => {
+            let remote = p
+                .remote
+                .clone()
+                .unwrap_or_else(|| repo_field(ctx, &p.repo, "remote"));
+            let tag = repo_field(ctx, &p.repo, "tag");
+            format!(
+                "git -C {} push {remote} refs/tags/{tag}",
+                repo_dir(ctx, &p.repo)
+            )
+        }
+        StepKind::GitCherryPick(s) => {
+            let prev = repo_field(ctx, &s.repo, "previous_tag");
+            format!(
+                "git -C {} checkout {prev} && git cherry-pick <the commits you list> (done in memory: your checkout is not touched)",
+                repo_dir(ctx, &s.repo)
+            )
+        }
+        StepKind::GitCompare(s) => {
+            let (prev, tag, branch) = (
+                repo_field(ctx, &s.repo, "previous_tag"),
+                repo_field(ctx, &s.repo, "tag"),
+                repo_field(ctx, &s.repo, "branch"),
+            );
+            let url = match &ctx["repos"][&s.repo]["compare_url"] {
+                Value::String(u) => u.clone(),
+                _ => format!(
+                    "https://github.com/{}/compare/{prev}...{tag}",
+                    repo_field(ctx, &s.repo, "github")
+                ),
+            };
+            format!(
+                "git -C {} log --oneline {prev}..{branch}; link {url}",
+                repo_dir(ctx, &s.repo)
+            )
+        }
+        StepKind::JenkinsBuild(j) => match rb.services.get(&j.service) {
+            Some(Service::Jenkins(svc)) => {
+                let mut params: Vec<String> = Vec::new();
+                if !j.params.contains_key(&svc.tag_param) {
+                    params.push(format!("{}={}", svc.tag_param, f("{{ tag }}")));
+                }
+                params.extend(j.params.iter().map(|(k, v)| format!("{k}={}", f(v))));
+                let job = svc
+                    .job
+                    .split('/')
+                    .map(|p| format!("job/{p}"))
+                    .collect::<Vec<_>>()
+                    .join("/");
+                format!(
+                    "POST {}/{job}/buildWithParameters {}; follow the queue item to the build and stream its console",
+                    svc.url.trim_end_matches('/'),
+                    params.join("&")
+                )
+            }
+            _ => format!("trigger Jenkins service `{}`", j.service),
+        },
+        StepKind::HttpCheck(h) => format!(
+            "GET {} every {}s until the body contains `{}` (give up after {}s)",
+            f(&h.url),
+            h.interval_secs,
+            f(&h.expect),
+            h.timeout_secs
+        ),
+        StepKind::SentryCheck(s) => match rb.services.get(&s.service) {
+            Some(Service::Sentry(svc)) => {
+                let query = s
+                    .query
+                    .as_deref()
+                    .map(|q| format!(" {}", f(q)))
+                    .unwrap_or_default();
+                format!(
+                    "GET {}/api/0/organizations/{}/issues/?project={}&query=is:unresolved{query} for {} min; fail above {} new issue(s)",
+                    svc.url.trim_end_matches('/'),
+                    svc.org,
+                    svc.project,
+                    s.soak_minutes,
+                    s.max_new_issues
+                )
+            }
+            _ => format!("check Sentry service `{}`", s.service),
+        },
+        StepKind::MetricsCheck(m) => {
+            let (url, series) = match rb.services.get(&m.service) {
+                Some(Service::Graphite(g)) => (
+                    format!("{}/render?format=json&target=", g.url.trim_end_matches('/')),
+                    &g.series,
+                ),
+                Some(Service::Prometheus(p)) => (
+                    format!("{}/api/v1/query_range?query=", p.url.trim_end_matches('/')),
+                    &p.series,
+                ),
+                _ => return format!("check metrics service `{}`", m.service),
+            };
+            let names: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
+            format!(
+                "GET {url}<each of: {}>; compare {} min after the push with {} min before",
+                names.join(", "),
+                m.soak_minutes,
+                m.baseline_minutes
+            )
+        }
+        StepKind::Template(t) => format!(
+            "render {} to {}{}",
+            t.template,
+            f(&t.output),
+            if t.edit {
+                " after you edit it in $EDITOR"
+            } else {
+                ""
+            }
+        ),
+        StepKind::NotesPublish(n) => match rb.services.get(&n.service) {
+            Some(Service::Etherpad(e)) => format!(
+                "create pad `{}` on {} from {} (createPad, refused if it exists)",
+                f(&e.pad),
+                e.url,
+                n.template
+            ),
+            Some(Service::MarkdownNotes(m)) => format!("write {} from {}", f(&m.path), n.template),
+            _ => format!("publish notes through `{}`", n.service),
+        },
+        StepKind::EmailSend(e) => match rb.services.get(&e.service) {
+            Some(Service::Smtp(s)) => {
+                let to = e.to.as_ref().map_or_else(
+                    || s.to.join(", "),
+                    |t| t.iter().map(|x| f(x)).collect::<Vec<_>>().join(", "),
+                );
+                format!(
+                    "send \"{}\" to {to} from {} via {}:{} ({})",
+                    f(&e.subject),
+                    s.from,
+                    s.host,
+                    s.port,
+                    e.template
+                )
+            }
+            _ => format!("send email through `{}`", e.service),
+        },
+        StepKind::Shell(s) => {
+            let dir = s
+                .repo
+                .as_deref()
+                .map(|r| format!(" in {}", repo_dir(ctx, r)))
+                .unwrap_or_default();
+            format!(
+                "sh -c {}{dir} (timeout {}s)",
+                shell_word(&f(&s.command)),
+                s.timeout_secs
+            )
+        }
+    }
+}

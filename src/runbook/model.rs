@@ -1,0 +1,711 @@
+//! The typed runbook: what a team's procedure says (never who runs it or where: that is the
+//! operator's config). Every string may be a tera template over the session variables.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Ordered maps keep the author's order for repos, services, links and parameters.
+pub type Ordered<V> = indexmap::IndexMap<String, V>;
+
+/// Built by `load`, one part at a time, so that every part's problems are reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct Runbook {
+    pub name: String,
+    pub summary: String,
+    /// The team's links (calendar, notes, dashboards); available to templates as `links.NAME`.
+    pub links: Ordered<String>,
+    /// Constants for templates (people, channels): available as `vars.NAME`.
+    pub vars: Ordered<String>,
+    pub schedule: Schedule,
+    pub rotation: Rotation,
+    pub repos: Ordered<Repo>,
+    pub services: Ordered<Service>,
+    pub sections: Vec<Section>,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    /// Weekday of the push to production, e.g. `thursday`.
+    pub push_day: String,
+    /// Weekday the tag is made, e.g. `tuesday`; the last one before the push day.
+    pub tag_day: String,
+    /// IANA timezone the team's dates are in, e.g. `America/Los_Angeles`.
+    pub timezone: String,
+    /// chrono `strftime` pattern of the *push* date that names the tag; re-tags add `-N`.
+    #[serde(default = "default_tag_format")]
+    pub tag_format: String,
+    /// Push every N weeks (1: weekly). With N > 1 the rotation's `start` anchors the cycle.
+    #[serde(default = "one")]
+    pub every_weeks: u32,
+    /// Push dates on which there is no push (holidays); the rotation does not advance over them.
+    #[serde(default)]
+    pub skip: Vec<String>,
+}
+
+fn default_tag_format() -> String {
+    "%Y.%m.%d".into()
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rotation {
+    /// Push heroes in order; one per push.
+    pub people: Vec<String>,
+    /// A push date (`YYYY-MM-DD`) on which `people[0]` is the hero.
+    pub start: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Repo {
+    /// `owner/repo` on GitHub, for compare links.
+    pub github: String,
+    /// The remote tags are pushed to and fetched from.
+    #[serde(default = "default_remote")]
+    pub remote: String,
+    /// The branch that is tagged.
+    #[serde(default = "default_branch")]
+    pub branch: String,
+}
+
+fn default_remote() -> String {
+    "origin".into()
+}
+
+fn default_branch() -> String {
+    "main".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub doc: String,
+}
+
+/// A credential named by reference; the runbook never holds the secret itself.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRef {
+    /// Environment variable that holds it.
+    #[serde(default)]
+    pub env: Option<String>,
+    /// System keyring entry (`service/user`) that holds it.
+    #[serde(default)]
+    pub keyring: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Service {
+    Jenkins(JenkinsService),
+    Sentry(SentryService),
+    Graphite(GraphiteService),
+    Prometheus(PrometheusService),
+    Etherpad(EtherpadService),
+    MarkdownNotes(MarkdownNotesService),
+    Smtp(SmtpService),
+    Github(GithubService),
+}
+
+impl Service {
+    pub const KINDS: &'static [&'static str] = &[
+        "jenkins",
+        "sentry",
+        "graphite",
+        "prometheus",
+        "etherpad",
+        "markdown_notes",
+        "smtp",
+        "github",
+    ];
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Service::Jenkins(_) => "jenkins",
+            Service::Sentry(_) => "sentry",
+            Service::Graphite(_) => "graphite",
+            Service::Prometheus(_) => "prometheus",
+            Service::Etherpad(_) => "etherpad",
+            Service::MarkdownNotes(_) => "markdown_notes",
+            Service::Smtp(_) => "smtp",
+            Service::Github(_) => "github",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JenkinsService {
+    pub url: String,
+    /// Job path; jobs in folders as `folder/job`.
+    pub job: String,
+    /// The build parameter that takes the tag.
+    pub tag_param: String,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub token: SecretRef,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SentryService {
+    pub url: String,
+    pub org: String,
+    pub project: String,
+    #[serde(default)]
+    pub environment: Option<String>,
+    #[serde(default)]
+    pub token: SecretRef,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricSeries {
+    pub name: String,
+    /// A Graphite target expression or a PromQL query.
+    pub query: String,
+    /// Highest acceptable value during the soak; above it the check fails.
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// Largest acceptable rise over the baseline, in percent; above it the check warns.
+    #[serde(default)]
+    pub max_rise_percent: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GraphiteService {
+    pub url: String,
+    pub series: Vec<MetricSeries>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusService {
+    pub url: String,
+    pub series: Vec<MetricSeries>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EtherpadService {
+    pub url: String,
+    #[serde(default = "etherpad_api")]
+    pub api_version: String,
+    /// Pad id template, e.g. `amo-{{ next_push_date }}`.
+    pub pad: String,
+    #[serde(default)]
+    pub key: SecretRef,
+}
+
+fn etherpad_api() -> String {
+    "1.2.15".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkdownNotesService {
+    /// File path template inside `repo` (or relative to the runbook), e.g.
+    /// `releases/{{ next_push_date | replace(from="-", to="/") }}.md`.
+    pub path: String,
+    #[serde(default)]
+    pub repo: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpService {
+    pub host: String,
+    #[serde(default = "smtp_port")]
+    pub port: u16,
+    /// `starttls`, `tls` or `none` (plain, for loopback relays only).
+    #[serde(default = "starttls")]
+    pub security: String,
+    pub from: String,
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub password: SecretRef,
+}
+
+fn smtp_port() -> u16 {
+    587
+}
+
+fn starttls() -> String {
+    "starttls".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GithubService {
+    #[serde(default = "github_api")]
+    pub api_url: String,
+    #[serde(default)]
+    pub token: SecretRef,
+}
+
+fn github_api() -> String {
+    "https://api.github.com".into()
+}
+
+/// One step of the procedure.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepCommon {
+    /// Stable: journals refer to it.
+    pub id: String,
+    pub title: String,
+    /// The id of a section.
+    pub section: String,
+    /// Markdown for the newcomer: why the step exists and how it is done.
+    #[serde(default)]
+    pub doc: String,
+    /// `tag_day`, `push_day` or a weekday name: when in the push week it is done.
+    #[serde(default)]
+    pub day: Option<String>,
+    /// Ask before executing; default: yes for steps with a side effect.
+    #[serde(default)]
+    pub confirm: Option<bool>,
+    /// A tera expression over the variables; the step applies only when it is true.
+    #[serde(default)]
+    pub only_if: Option<String>,
+    /// Names of values this step adds to the session (see each kind's outputs).
+    #[serde(default)]
+    pub outputs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    #[serde(flatten)]
+    pub common: StepCommon,
+    #[serde(flatten)]
+    pub kind: StepKind,
+}
+
+impl std::ops::Deref for Step {
+    type Target = StepCommon;
+    fn deref(&self) -> &StepCommon {
+        &self.common
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind")]
+pub enum StepKind {
+    #[serde(rename = "manual")]
+    Manual(ManualStep),
+    #[serde(rename = "choice")]
+    Choice(ChoiceStep),
+    #[serde(rename = "gate")]
+    Gate(GateStep),
+    #[serde(rename = "git.fetch")]
+    GitFetch(RepoStep),
+    #[serde(rename = "git.tag")]
+    GitTag(GitTagStep),
+    #[serde(rename = "git.push_tag")]
+    GitPushTag(GitPushTagStep),
+    #[serde(rename = "git.cherry_pick")]
+    GitCherryPick(RepoStep),
+    #[serde(rename = "git.compare")]
+    GitCompare(RepoStep),
+    #[serde(rename = "jenkins.build")]
+    JenkinsBuild(JenkinsBuildStep),
+    #[serde(rename = "http.check")]
+    HttpCheck(HttpCheckStep),
+    #[serde(rename = "sentry.check")]
+    SentryCheck(SentryCheckStep),
+    #[serde(rename = "metrics.check")]
+    MetricsCheck(MetricsCheckStep),
+    #[serde(rename = "template")]
+    Template(TemplateStep),
+    #[serde(rename = "notes.publish")]
+    NotesPublish(NotesPublishStep),
+    #[serde(rename = "email.send")]
+    EmailSend(EmailSendStep),
+    #[serde(rename = "shell")]
+    Shell(ShellStep),
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManualStep {}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceOption {
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceStep {
+    /// The variable the choice sets; `only_if` expressions of later steps read it.
+    pub var: String,
+    pub options: Vec<ChoiceOption>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateStep {
+    /// What is awaited, e.g. "QA approval of the tag on stage".
+    pub waits_for: String,
+    /// Who gives it, e.g. "{{ vars.qa }}".
+    #[serde(default)]
+    pub who: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepoStep {
+    pub repo: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitTagStep {
+    pub repo: String,
+    /// `branch` (the repo's branch tip) or `cherry_pick` (the result of this push's cherry-picks).
+    #[serde(default = "tag_from_branch")]
+    pub from: String,
+}
+
+fn tag_from_branch() -> String {
+    "branch".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitPushTagStep {
+    pub repo: String,
+    /// Defaults to the repo's remote.
+    #[serde(default)]
+    pub remote: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JenkinsBuildStep {
+    pub service: String,
+    /// Extra build parameters; the service's `tag_param` gets the tag unless given here.
+    #[serde(default)]
+    pub params: Ordered<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpCheckStep {
+    pub url: String,
+    /// Text the body must contain, e.g. the tag.
+    pub expect: String,
+    #[serde(default = "five_minutes")]
+    pub timeout_secs: u64,
+    #[serde(default = "ten")]
+    pub interval_secs: u64,
+}
+
+fn five_minutes() -> u64 {
+    300
+}
+
+fn ten() -> u64 {
+    10
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SentryCheckStep {
+    pub service: String,
+    #[serde(default = "thirty")]
+    pub soak_minutes: u64,
+    /// Extra Sentry search terms, e.g. `firstRelease:{{ tag }}`.
+    #[serde(default)]
+    pub query: Option<String>,
+    /// New issues tolerated before the check fails.
+    #[serde(default)]
+    pub max_new_issues: u64,
+}
+
+fn thirty() -> u64 {
+    30
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsCheckStep {
+    pub service: String,
+    #[serde(default = "thirty")]
+    pub soak_minutes: u64,
+    /// Length of the baseline before the push, in minutes.
+    #[serde(default = "sixty")]
+    pub baseline_minutes: u64,
+}
+
+fn sixty() -> u64 {
+    60
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateStep {
+    /// Template file, relative to the runbook.
+    pub template: String,
+    /// Where the result is written (a path template); relative paths are under the state dir.
+    pub output: String,
+    /// Let the operator edit the result in `$EDITOR` before it is written.
+    #[serde(default = "yes")]
+    pub edit: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotesPublishStep {
+    pub service: String,
+    pub template: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSendStep {
+    pub service: String,
+    pub template: String,
+    pub subject: String,
+    /// Defaults to the service's `to`.
+    #[serde(default)]
+    pub to: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShellStep {
+    pub command: String,
+    /// Run inside this repo's local checkout.
+    #[serde(default)]
+    pub repo: Option<String>,
+    #[serde(default = "ten_minutes")]
+    pub timeout_secs: u64,
+}
+
+fn ten_minutes() -> u64 {
+    600
+}
+
+/// What each step kind is: its name, its fields, whether it changes anything, and the outputs
+/// it can add to the session. Adding a kind means one row here, one enum variant, one executor.
+pub struct KindInfo {
+    pub name: &'static str,
+    pub side_effect: bool,
+    /// Outputs the executor produces; `None`: any name (the operator types the values).
+    pub outputs: Option<&'static [&'static str]>,
+    pub summary: &'static str,
+}
+
+pub const KINDS: &[KindInfo] = &[
+    KindInfo {
+        name: "manual",
+        side_effect: false,
+        outputs: None,
+        summary: "instructions; the operator ticks it off",
+    },
+    KindInfo {
+        name: "choice",
+        side_effect: false,
+        outputs: Some(&[]),
+        summary: "the operator picks one option; sets a variable",
+    },
+    KindInfo {
+        name: "gate",
+        side_effect: false,
+        outputs: Some(&["approved_by", "approved_at"]),
+        summary: "waits for someone outside; records who and when",
+    },
+    KindInfo {
+        name: "git.fetch",
+        side_effect: true,
+        outputs: Some(&[]),
+        summary: "fetch the branch and tags; fast-forward when safe",
+    },
+    KindInfo {
+        name: "git.tag",
+        side_effect: true,
+        outputs: Some(&["tag_commit"]),
+        summary: "tag the branch (or the cherry-picks) with the push tag",
+    },
+    KindInfo {
+        name: "git.push_tag",
+        side_effect: true,
+        outputs: Some(&[]),
+        summary: "push exactly that tag to the remote",
+    },
+    KindInfo {
+        name: "git.cherry_pick",
+        side_effect: true,
+        outputs: Some(&["cherry_picks"]),
+        summary: "apply listed commits onto the previous release tag",
+    },
+    KindInfo {
+        name: "git.compare",
+        side_effect: false,
+        outputs: Some(&["commits", "shipping_compare_url"]),
+        summary: "list the commits shipping and the compare link",
+    },
+    KindInfo {
+        name: "jenkins.build",
+        side_effect: true,
+        outputs: Some(&["build_number", "build_url", "build_result"]),
+        summary: "trigger a parameterised Jenkins job and follow it",
+    },
+    KindInfo {
+        name: "http.check",
+        side_effect: false,
+        outputs: Some(&["http_body"]),
+        summary: "poll a URL until the body shows what is expected",
+    },
+    KindInfo {
+        name: "sentry.check",
+        side_effect: false,
+        outputs: Some(&["new_issues"]),
+        summary: "compare Sentry errors with the baseline over a soak",
+    },
+    KindInfo {
+        name: "metrics.check",
+        side_effect: false,
+        outputs: Some(&["metrics_verdict"]),
+        summary: "compare metrics with the baseline over a soak",
+    },
+    KindInfo {
+        name: "template",
+        side_effect: true,
+        outputs: Some(&["rendered_path"]),
+        summary: "render a template, edit it, write it out",
+    },
+    KindInfo {
+        name: "notes.publish",
+        side_effect: true,
+        outputs: Some(&["notes_url"]),
+        summary: "create the next push's notes page",
+    },
+    KindInfo {
+        name: "email.send",
+        side_effect: true,
+        outputs: Some(&["message_id"]),
+        summary: "send the announcement email",
+    },
+    KindInfo {
+        name: "shell",
+        side_effect: true,
+        outputs: Some(&["exit_code"]),
+        summary: "run a command, shown in full first",
+    },
+];
+
+pub fn kind_info(name: &str) -> Option<&'static KindInfo> {
+    KINDS.iter().find(|k| k.name == name)
+}
+
+impl StepKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            StepKind::Manual(_) => "manual",
+            StepKind::Choice(_) => "choice",
+            StepKind::Gate(_) => "gate",
+            StepKind::GitFetch(_) => "git.fetch",
+            StepKind::GitTag(_) => "git.tag",
+            StepKind::GitPushTag(_) => "git.push_tag",
+            StepKind::GitCherryPick(_) => "git.cherry_pick",
+            StepKind::GitCompare(_) => "git.compare",
+            StepKind::JenkinsBuild(_) => "jenkins.build",
+            StepKind::HttpCheck(_) => "http.check",
+            StepKind::SentryCheck(_) => "sentry.check",
+            StepKind::MetricsCheck(_) => "metrics.check",
+            StepKind::Template(_) => "template",
+            StepKind::NotesPublish(_) => "notes.publish",
+            StepKind::EmailSend(_) => "email.send",
+            StepKind::Shell(_) => "shell",
+        }
+    }
+
+    pub fn info(&self) -> &'static KindInfo {
+        // Every variant has a row in KINDS (checked by a test).
+        kind_info(self.name()).unwrap_or(&KINDS[0])
+    }
+
+    /// The repo a step works on, if any.
+    pub fn repo(&self) -> Option<&str> {
+        match self {
+            StepKind::GitFetch(s) | StepKind::GitCherryPick(s) | StepKind::GitCompare(s) => {
+                Some(&s.repo)
+            }
+            StepKind::GitTag(s) => Some(&s.repo),
+            StepKind::GitPushTag(s) => Some(&s.repo),
+            StepKind::Shell(s) => s.repo.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The service a step talks to, with the service kinds it accepts.
+    pub fn service(&self) -> Option<(&str, &'static [&'static str])> {
+        match self {
+            StepKind::JenkinsBuild(s) => Some((&s.service, &["jenkins"])),
+            StepKind::SentryCheck(s) => Some((&s.service, &["sentry"])),
+            StepKind::MetricsCheck(s) => Some((&s.service, &["graphite", "prometheus"])),
+            StepKind::NotesPublish(s) => Some((&s.service, &["etherpad", "markdown_notes"])),
+            StepKind::EmailSend(s) => Some((&s.service, &["smtp"])),
+            _ => None,
+        }
+    }
+
+    /// Template files the step reads, relative to the runbook.
+    pub fn template_file(&self) -> Option<&str> {
+        match self {
+            StepKind::Template(s) => Some(&s.template),
+            StepKind::NotesPublish(s) => Some(&s.template),
+            StepKind::EmailSend(s) => Some(&s.template),
+            _ => None,
+        }
+    }
+}
+
+impl Step {
+    /// Whether the operator must confirm before it runs.
+    pub fn needs_confirm(&self) -> bool {
+        self.common.confirm.unwrap_or(self.kind.info().side_effect)
+    }
+}
+
+impl Runbook {
+    pub fn step(&self, id: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+
+    pub fn section_title<'a>(&'a self, id: &'a str) -> &'a str {
+        self.sections
+            .iter()
+            .find(|s| s.id == id)
+            .map_or(id, |s| s.title.as_str())
+    }
+
+    pub fn first_repo(&self) -> Option<(&String, &Repo)> {
+        self.repos.first()
+    }
+}
+
+/// A step's outputs, by name.
+pub type Outputs = BTreeMap<String, serde_json::Value>;

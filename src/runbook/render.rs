@@ -1,0 +1,171 @@
+//! The runbook as a document (Markdown), for the team's wiki: generic, with placeholders
+//! (`<tag>`) where a push fills in its own values.
+
+use serde_json::{Map, Value, json};
+
+use super::Loaded;
+use super::model::StepKind;
+use crate::plan::step_variables;
+use crate::preview::{fill, preview};
+
+/// A context where every variable reads as its own name in angle brackets.
+fn placeholders(loaded: &Loaded) -> Value {
+    let rb = &loaded.runbook;
+    let mut ctx = Map::new();
+    for name in super::validate::BUILTINS {
+        ctx.insert(name.to_string(), json!(format!("<{name}>")));
+    }
+    ctx.insert("runbook".into(), json!(rb.name));
+    let repos: Map<String, Value> = rb
+        .repos
+        .iter()
+        .map(|(name, r)| {
+            let mut m = Map::new();
+            for field in super::validate::REPO_FIELDS {
+                m.insert(field.to_string(), json!(format!("<{name}.{field}>")));
+            }
+            m.insert("name".into(), json!(name));
+            m.insert("github".into(), json!(r.github));
+            m.insert("branch".into(), json!(r.branch));
+            m.insert("remote".into(), json!(r.remote));
+            (name.clone(), Value::Object(m))
+        })
+        .collect();
+    ctx.insert("repos".into(), Value::Object(repos));
+    ctx.insert("people".into(), json!(rb.rotation.people));
+    let vars: Map<String, Value> = rb.vars.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    ctx.insert("vars".into(), Value::Object(vars));
+    let links: Map<String, Value> = rb
+        .links
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    ctx.insert("links".into(), Value::Object(links));
+    for name in step_variables(loaded) {
+        ctx.insert(name.clone(), json!(format!("<{name}>")));
+    }
+    // Links and constants may themselves use variables.
+    let base = Value::Object(ctx.clone());
+    for key in ["vars", "links"] {
+        if let Some(Value::Object(m)) = ctx.get_mut(key) {
+            for v in m.values_mut() {
+                if let Value::String(s) = v {
+                    *s = fill(s, &base);
+                }
+            }
+        }
+    }
+    Value::Object(ctx)
+}
+
+pub fn markdown(loaded: &Loaded) -> String {
+    let rb = &loaded.runbook;
+    let ctx = placeholders(loaded);
+    let f = |t: &str| fill(t, &ctx);
+    let mut out = format!("# {}\n\n", rb.name);
+    if !rb.summary.trim().is_empty() {
+        out.push_str(&format!("{}\n\n", f(rb.summary.trim())));
+    }
+    let s = &rb.schedule;
+    let every = if s.every_weeks == 1 {
+        "every week".to_string()
+    } else {
+        format!("every {} weeks", s.every_weeks)
+    };
+    out.push_str("## Schedule\n\n");
+    out.push_str(&format!(
+        "- Push {every} on **{}**; the tag is made on the **{}** before it (times in {}).\n",
+        capital(&s.push_day),
+        capital(&s.tag_day),
+        s.timezone
+    ));
+    out.push_str(&format!(
+        "- Tags name the push date: `{}`; a re-tag of the same push adds `-1`, `-2`, ... and never moves a tag.\n",
+        s.tag_format
+    ));
+    if !s.skip.is_empty() {
+        out.push_str(&format!("- No push on: {}.\n", s.skip.join(", ")));
+    }
+    out.push_str(&format!(
+        "- Rotation, one hero per push, starting with the first on {}: {}.\n",
+        rb.rotation.start,
+        rb.rotation.people.join(", ")
+    ));
+    if !rb.repos.is_empty() {
+        out.push_str(
+            "\n## Repositories\n\n| name | GitHub | branch | remote |\n| --- | --- | --- | --- |\n",
+        );
+        for (name, r) in &rb.repos {
+            out.push_str(&format!(
+                "| {name} | [{0}](https://github.com/{0}) | `{1}` | `{2}` |\n",
+                r.github, r.branch, r.remote
+            ));
+        }
+    }
+    if !rb.links.is_empty() {
+        out.push_str("\n## Links\n\n");
+        for (name, url) in &rb.links {
+            out.push_str(&format!("- {name}: {}\n", f(url)));
+        }
+    }
+    let mut n = 0;
+    for section in &rb.sections {
+        let steps: Vec<_> = rb
+            .steps
+            .iter()
+            .filter(|s| s.section == section.id)
+            .collect();
+        out.push_str(&format!("\n## {}\n\n", f(&section.title)));
+        if !section.doc.trim().is_empty() {
+            out.push_str(&format!("{}\n\n", f(section.doc.trim())));
+        }
+        for step in steps {
+            n += 1;
+            out.push_str(&format!("### {n}. {}\n\n", f(&step.title)));
+            let mut facts = vec![format!("`{}`", step.kind.name())];
+            if let Some(day) = &step.day {
+                facts.push(day.replace('_', " "));
+            }
+            if step.needs_confirm() {
+                facts.push("asks before it runs".into());
+            }
+            if let Some(cond) = &step.only_if {
+                facts.push(format!("only when `{cond}`"));
+            }
+            out.push_str(&format!("*{}* · id `{}`\n\n", facts.join(" · "), step.id));
+            if !step.doc.trim().is_empty() {
+                out.push_str(&format!("{}\n\n", f(step.doc.trim())));
+            }
+            out.push_str(&format!(
+                "**What it does:** {}\n\n",
+                preview(step, rb, &ctx)
+            ));
+            if let StepKind::Choice(c) = &step.kind {
+                for o in &c.options {
+                    out.push_str(&format!("- `{}`: {}\n", o.value, f(&o.label)));
+                }
+                out.push('\n');
+            }
+            if !step.outputs.is_empty() {
+                out.push_str(&format!(
+                    "**Records:** {}\n\n",
+                    step.outputs
+                        .iter()
+                        .map(|o| format!("`{o}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+fn capital(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
