@@ -134,6 +134,7 @@ fn explain(message: &str, what: &str) -> String {
         let expected = expected
             .trim_start_matches(" one of")
             .replace('`', "")
+            .replace(" or ", ", ")
             .trim()
             .to_string();
         if expected.is_empty() || expected.contains("there are no fields") {
@@ -305,6 +306,27 @@ fn service(doc: &Doc, name: &str, value: &Value, diags: &mut Diagnostics) -> Opt
     }
 }
 
+/// Step ids are checked on the raw tables, so a step with other problems still counts.
+fn duplicate_ids(doc: &Doc, items: &[Value], diags: &mut Diagnostics) {
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for item in items {
+        let DeValue::Table(t) = item.get_ref() else {
+            continue;
+        };
+        let Some(id) = t.get("id") else { continue };
+        let Some(name) = id.get_ref().as_str() else {
+            continue;
+        };
+        match seen.iter().find(|(n, _)| *n == name) {
+            Some((_, line)) => diags.push(doc.source.diag(
+                &id.span(),
+                format!("duplicate step id `{name}` (first defined on line {line})"),
+            )),
+            None => seen.push((name, doc.source.line_col(id.span().start).0)),
+        }
+    }
+}
+
 const TOP_KEYS: &[&str] = &[
     "name", "summary", "links", "vars", "schedule", "rotation", "repos", "services", "sections",
     "steps",
@@ -404,6 +426,7 @@ pub fn runbook(doc: &Doc) -> Result<Runbook, Diagnostics> {
                     steps.push(s);
                 }
             }
+            duplicate_ids(doc, items, &mut diags);
         }
         Some((v, _)) => diags.push(
             doc.source

@@ -227,20 +227,9 @@ impl Checker<'_> {
     }
 
     fn steps(&mut self) {
-        let mut ids: HashMap<&str, usize> = HashMap::new();
         let section_ids: Vec<&str> = self.rb.sections.iter().map(|s| s.id.as_str()).collect();
         for (i, step) in self.rb.steps.iter().enumerate() {
             let at = |k: &'static str| [Seg::Key("steps"), Seg::Index(i), Seg::Key(k)];
-            if let Some(first) = ids.insert(&step.id, i) {
-                let line = self.line_of(&[Seg::Key("steps"), Seg::Index(first)]);
-                self.err(
-                    &at("id"),
-                    format!(
-                        "duplicate step id `{}` (first defined on line {line})",
-                        step.id
-                    ),
-                );
-            }
             if !is_identifier(&step.id) {
                 self.err(
                     &at("id"),

@@ -1,0 +1,79 @@
+//! Running the real binary in a clean environment: no user config, a temp state dir.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A temp home with an empty config, so the operator's own settings never leak into tests.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.toml"), "operator = \"tester\"\n").unwrap();
+        Self { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_pushduty"));
+        c.current_dir(root())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.path())
+            .env("PUSHDUTY_CONFIG", self.config())
+            .env("PUSHDUTY_STATE_DIR", self.path().join("state"));
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A git repo with one commit on `main`, a bare `origin`, and the given tags on that commit.
+pub fn repo_with_tags(dir: &Path, tags: &[&str]) -> PathBuf {
+    let bare = dir.join("origin.git");
+    git2::Repository::init_bare(&bare).unwrap();
+    let work = dir.join("work");
+    let repo = git2::Repository::init_opts(
+        &work,
+        git2::RepositoryInitOptions::new().initial_head("main"),
+    )
+    .unwrap();
+    let sig = git2::Signature::now("Tester", "tester@example.com").unwrap();
+    std::fs::write(work.join("README"), "hello\n").unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_path(Path::new("README")).unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let oid = repo
+        .commit(Some("HEAD"), &sig, &sig, "first", &tree, &[])
+        .unwrap();
+    let commit = repo.find_commit(oid).unwrap();
+    for t in tags {
+        repo.tag_lightweight(t, commit.as_object(), false).unwrap();
+    }
+    repo.remote("origin", bare.to_str().unwrap()).unwrap();
+    work
+}
