@@ -24,6 +24,8 @@ fn placeholders(loaded: &Loaded) -> Value {
             for field in super::validate::REPO_FIELDS {
                 m.insert(field.to_string(), json!(format!("<{name}.{field}>")));
             }
+            // No checkout in a document: previews then say `<name checkout>`.
+            m.remove("path");
             m.insert("name".into(), json!(name));
             m.insert("github".into(), json!(r.github));
             m.insert("branch".into(), json!(r.branch));
@@ -115,7 +117,8 @@ pub fn markdown(loaded: &Loaded) -> String {
             .iter()
             .filter(|s| s.section == section.id)
             .collect();
-        out.push_str(&format!("\n## {}\n\n", f(&section.title)));
+        out.truncate(out.trim_end().len());
+        out.push_str(&format!("\n\n## {}\n\n", f(&section.title)));
         if !section.doc.trim().is_empty() {
             out.push_str(&format!("{}\n\n", f(section.doc.trim())));
         }

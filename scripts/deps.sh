@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what building and testing pushduty needs beyond the Rust toolchain, when missing:
+# OpenSSL headers and pkg-config (git2's https and ssh transports), tmux (end-to-end tests and
+# screenshots). Idempotent; does nothing when all is present.
+set -euo pipefail
+need=()
+for pkg in libssl-dev pkg-config tmux; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
