@@ -22,6 +22,8 @@ pub struct PlanStep {
     /// The date the step belongs to, when the runbook says.
     pub date: Option<String>,
     pub only_if: Option<String>,
+    /// Steps that must be finished first.
+    pub after: Vec<String>,
     /// Whether the step applies: `null` while it depends on a choice not made yet.
     pub applies: Option<bool>,
     pub doc: String,
@@ -115,6 +117,7 @@ pub fn plan(loaded: &Loaded, vars: &Vars) -> Plan {
             preview: preview(s, rb, &ctx),
             date: step_date(loaded, vars, s),
             only_if: s.only_if.clone(),
+            after: s.after.clone(),
             applies: applies(loaded, s, &known, &ctx),
             doc: fill(&s.doc, &ctx),
         })

@@ -24,7 +24,11 @@ fn push_date_and_tag_without_a_repo() {
     assert_eq!(p["vars"]["tag"], "2015.09.10");
     assert_eq!(p["vars"]["hero"], "andym");
     assert_eq!(p["vars"]["next_hero"], "kumar");
-    assert_eq!(p["vars"]["previous_tag"], Value::Null, "unknown without a repo, but present");
+    assert_eq!(
+        p["vars"]["previous_tag"],
+        Value::Null,
+        "unknown without a repo, but present"
+    );
     assert_eq!(p["vars"]["compare_url"], Value::Null);
     assert_eq!(p["vars"]["repos"]["olympia"]["tag"], "2015.09.10");
     let step = &p["steps"][4];
@@ -54,21 +58,33 @@ fn existing_tags_give_the_next_suffix_and_the_previous_tag() {
     assert_eq!(p["vars"]["tag"], "2015.09.10-1");
     assert_eq!(p["vars"]["previous_tag"], "2015.09.03");
 
-    let work = repo_with_tags(&env.path().join("c"), &["2015.09.10", "2015.09.10-1", "2015.09.10-2"]);
+    let work = repo_with_tags(
+        &env.path().join("c"),
+        &["2015.09.10", "2015.09.10-1", "2015.09.10-2"],
+    );
     let set = format!("repos.olympia.path={}", work.display());
     let p = plan_json(&env, &["--now", "2015-09-08", "--set", &set]);
     assert_eq!(p["vars"]["tag"], "2015.09.10-3");
-    assert_eq!(p["vars"]["previous_tag"], Value::Null, "no release before this push");
+    assert_eq!(
+        p["vars"]["previous_tag"],
+        Value::Null,
+        "no release before this push"
+    );
 }
 
 #[test]
 fn each_repo_has_its_own_tag_revision() {
     let env = Env::new();
     let server = repo_with_tags(&env.path().join("server"), &["2019.01.10", "2019.01.10-1"]);
-    let frontend = repo_with_tags(&env.path().join("frontend"), &["2019.01.10", "2019.01.10-1", "2019.01.10-2", "2019.01.10-3"]);
+    let frontend = repo_with_tags(
+        &env.path().join("frontend"),
+        &["2019.01.10", "2019.01.10-1", "2019.01.10-2", "2019.01.10-3"],
+    );
     let runbook = env.path().join("two.toml");
-    let text = std::fs::read_to_string(common::root().join("tests/fixtures/runbooks/valid/minimal.toml")).unwrap()
-        + "\n[repos.frontend]\ngithub = \"example/frontend\"\n";
+    let text =
+        std::fs::read_to_string(common::root().join("tests/fixtures/runbooks/valid/minimal.toml"))
+            .unwrap()
+            + "\n[repos.frontend]\ngithub = \"example/frontend\"\n";
     std::fs::write(&runbook, text).unwrap();
     let p = plan_json(
         &env,
@@ -85,15 +101,29 @@ fn each_repo_has_its_own_tag_revision() {
     );
     assert_eq!(p["vars"]["repos"]["app"]["tag"], "2019.01.10-2");
     assert_eq!(p["vars"]["repos"]["frontend"]["tag"], "2019.01.10-4");
-    assert_eq!(p["vars"]["tag"], "2019.01.10-2", "the plain names are the first repo's");
+    assert_eq!(
+        p["vars"]["tag"], "2019.01.10-2",
+        "the plain names are the first repo's"
+    );
 }
 
 #[test]
 fn a_broken_repo_path_still_plans() {
     let env = Env::new();
-    let p = plan_json(&env, &["--now", "2015-09-08", "--set", "repos.olympia.path=/nonexistent/olympia"]);
+    let p = plan_json(
+        &env,
+        &[
+            "--now",
+            "2015-09-08",
+            "--set",
+            "repos.olympia.path=/nonexistent/olympia",
+        ],
+    );
     assert_eq!(p["vars"]["tag"], "2015.09.10");
-    assert_eq!(p["vars"]["repos"]["olympia"]["error"], "repository path /nonexistent/olympia does not exist");
+    assert_eq!(
+        p["vars"]["repos"]["olympia"]["error"],
+        "repository path /nonexistent/olympia does not exist"
+    );
 }
 
 #[test]
@@ -118,9 +148,15 @@ fn dates_follow_the_runbook_timezone() {
     assert_eq!(p["vars"]["push_date"], "2016-03-17");
     let p = plan_json(&env, &["--now", "2015-11-01T08:30:00Z"]);
     assert_eq!(p["vars"]["today"], "2015-11-01");
-    assert_eq!(p["vars"]["now"], "2015-11-01T01:30:00-07:00", "still daylight time");
+    assert_eq!(
+        p["vars"]["now"], "2015-11-01T01:30:00-07:00",
+        "still daylight time"
+    );
     let p = plan_json(&env, &["--now", "2015-11-01T09:30:00Z"]);
-    assert_eq!(p["vars"]["now"], "2015-11-01T01:30:00-08:00", "the repeated hour, standard time");
+    assert_eq!(
+        p["vars"]["now"], "2015-11-01T01:30:00-08:00",
+        "the repeated hour, standard time"
+    );
     assert_eq!(p["vars"]["push_date"], "2015-11-05");
 }
 
@@ -138,7 +174,13 @@ fn plan_of_the_bundled_runbook() {
     let out = env.run(&["--now", "2015-09-08", "plan"]);
     assert!(out.status.success(), "{}", stderr(&out));
     insta::assert_snapshot!("plan_text", stdout(&out));
-    let mut json: Value = serde_json::from_str(&stdout(&env.run(&["--now", "2015-09-08", "plan", "--json"]))).unwrap();
+    let mut json: Value = serde_json::from_str(&stdout(&env.run(&[
+        "--now",
+        "2015-09-08",
+        "plan",
+        "--json",
+    ])))
+    .unwrap();
     // The instant and operator come from the machine; pin them.
     json["vars"]["now"] = "<now>".into();
     insta::assert_json_snapshot!("plan_json", json);

@@ -194,7 +194,7 @@ fn partition(table: &Table, keys: &[&str], keep: bool, span: Range<usize>) -> Va
 }
 
 const STEP_COMMON: &[&str] = &[
-    "id", "title", "section", "doc", "day", "confirm", "only_if", "outputs",
+    "id", "title", "section", "doc", "day", "confirm", "only_if", "outputs", "after",
 ];
 
 /// A near spelling among `options`, for "did you mean".

@@ -285,6 +285,9 @@ pub struct StepCommon {
     /// Names of values this step adds to the session (see each kind's outputs).
     #[serde(default)]
     pub outputs: Vec<String>,
+    /// Steps that must be finished (done, skipped or not applicable) before this one runs.
+    #[serde(default)]
+    pub after: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

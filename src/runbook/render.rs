@@ -135,6 +135,10 @@ pub fn markdown(loaded: &Loaded) -> String {
             if let Some(cond) = &step.only_if {
                 facts.push(format!("only when `{cond}`"));
             }
+            if !step.after.is_empty() {
+                let deps: Vec<String> = step.after.iter().map(|d| format!("`{d}`")).collect();
+                facts.push(format!("after {}", deps.join(", ")));
+            }
             out.push_str(&format!("*{}* · id `{}`\n\n", facts.join(" · "), step.id));
             if !step.doc.trim().is_empty() {
                 out.push_str(&format!("{}\n\n", f(step.doc.trim())));

@@ -196,10 +196,10 @@ impl Checker<'_> {
                     }
                 }
                 Service::Graphite(GraphiteService { series, .. })
-                | Service::Prometheus(PrometheusService { series, .. }) => {
-                    if series.is_empty() {
-                        self.err(&at("series"), "a metrics service needs at least one series");
-                    }
+                | Service::Prometheus(PrometheusService { series, .. })
+                    if series.is_empty() =>
+                {
+                    self.err(&at("series"), "a metrics service needs at least one series");
                 }
                 _ => {}
             }
@@ -274,6 +274,25 @@ impl Checker<'_> {
                     Some(_) => {}
                 }
             }
+            for (j, dep) in step.after.iter().enumerate() {
+                let path = [
+                    Seg::Key("steps"),
+                    Seg::Index(i),
+                    Seg::Key("after"),
+                    Seg::Index(j),
+                ];
+                match self.rb.steps.iter().position(|s| &s.id == dep) {
+                    None => {
+                        let ids: Vec<&String> = self.rb.steps.iter().map(|s| &s.id).collect();
+                        let m = undefined("step", dep, ids);
+                        self.err(&path, m);
+                    }
+                    Some(k) if k >= i => {
+                        self.err(&path, format!("step `{dep}` does not come before this one"));
+                    }
+                    Some(_) => {}
+                }
+            }
             self.kind_fields(i, step);
             self.outputs(i, step);
         }
@@ -343,18 +362,14 @@ impl Checker<'_> {
                     }
                 }
             }
-            StepKind::HttpCheck(h) => {
-                if h.interval_secs == 0 || h.timeout_secs < h.interval_secs {
-                    self.err(
-                        &at("timeout_secs"),
-                        "`timeout_secs` must be at least `interval_secs`, which must be above 0",
-                    );
-                }
+            StepKind::HttpCheck(h) if h.interval_secs == 0 || h.timeout_secs < h.interval_secs => {
+                self.err(
+                    &at("timeout_secs"),
+                    "`timeout_secs` must be at least `interval_secs`, which must be above 0",
+                );
             }
-            StepKind::Shell(s) => {
-                if s.command.trim().is_empty() {
-                    self.err(&at("command"), "`command` is empty");
-                }
+            StepKind::Shell(s) if s.command.trim().is_empty() => {
+                self.err(&at("command"), "`command` is empty");
             }
             _ => {}
         }
