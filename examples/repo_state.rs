@@ -1,6 +1,11 @@
-//! Prints the JSON `repo_state` of a repository: `repo_state PATH [REMOTE] [BRANCH] [OWNER/REPO]`.
+//! Prints the JSON `repo_state` of a repository.
+//!
+//! `repo_state PATH [REMOTE] [BRANCH] [OWNER/REPO]`; with `REPEAT=N` in the environment it also
+//! calls `repo_state` N more times in this process and prints the mean time per call to stderr
+//! (the first call in a process also pays libgit2's one-time global initialisation).
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use pushduty::git::{RepoSpec, state::repo_state, tags::TagFormat};
@@ -21,5 +26,17 @@ fn main() -> Result<()> {
     let format = TagFormat::new("%Y.%m.%d").map_err(anyhow::Error::msg)?;
     let state = repo_state(&spec, &format);
     println!("{}", serde_json::to_string_pretty(&state)?);
+    let repeat: u32 = std::env::var("REPEAT")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    if repeat > 0 {
+        let start = Instant::now();
+        for _ in 0..repeat {
+            repo_state(&spec, &format);
+        }
+        let mean = start.elapsed().as_secs_f64() * 1000.0 / f64::from(repeat);
+        eprintln!("repo_state in-process: {mean:.2} ms per call (mean of {repeat})");
+    }
     Ok(())
 }

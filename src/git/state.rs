@@ -15,13 +15,13 @@
 //!   another branch is checked out.
 //! - A detached HEAD is not an error: `branch` is null and the rest is computed.
 
-use std::collections::HashMap;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use anyhow::{Context, Result, bail};
-use git2::{ErrorCode, ObjectType, Oid, Reference, Repository, Sort, StatusOptions};
+use git2::{ErrorCode, Oid, Reference, Repository, Sort, StatusOptions};
 use serde::Serialize;
 
-use super::spec::{RepoSpec, author_name, short_sha, subject};
+use super::spec::{RepoSpec, author_name, local_tag_commit, short_sha, subject};
 use super::tags::{ReleaseTag, TagFormat};
 
 /// At most this many commits are listed; `commits_since_tag` still counts them all.
@@ -100,7 +100,7 @@ fn compute(spec: &RepoSpec, format: &TagFormat) -> Result<RepoState> {
         .peel_to_commit()
         .context("HEAD does not point at a commit")?;
     let (ahead, behind) = ahead_behind(&repo, spec, &head_ref, head.id())?;
-    let tags = release_tag_commits(&repo, format)?;
+    let tags = TagIndex::read(&repo, format)?;
     let last = newest_reachable_tag(&repo, &tags, head.id())?;
     let (count, commits) = commits_since(&repo, head.id(), last.as_ref().map(|(_, oid)| *oid))?;
     let last_tag = last.map(|(tag, _)| tag.name);
@@ -185,78 +185,85 @@ fn ahead_behind(
     }
 }
 
-/// Release tags by the commit they name (annotated tags peeled).
-pub(crate) fn release_tag_commits(
-    repo: &Repository,
-    format: &TagFormat,
-) -> Result<HashMap<Oid, Vec<ReleaseTag>>> {
-    let mut by_commit: HashMap<Oid, Vec<ReleaseTag>> = HashMap::new();
-    let odb = repo.odb().context("opening the object database")?;
-    let refs = repo
-        .references_glob("refs/tags/*")
-        .context("listing tags")?;
-    for r in refs {
-        let r = r.context("reading a tag")?;
-        let Some(tag) = r
-            .name()
-            .ok()
-            .and_then(|n| n.strip_prefix("refs/tags/"))
-            .and_then(|n| format.parse(n))
-        else {
-            continue;
-        };
-        if let Some(commit) = tag_commit(&odb, &r) {
-            by_commit.entry(commit).or_default().push(tag);
-        }
-    }
-    Ok(by_commit)
+/// The repository's release tags, indexed without reading any object.
+///
+/// Reading the object behind each of hundreds of tags (to tell lightweight from annotated)
+/// costs more than everything else `repo_state` does, so the index keys each tag by what its
+/// ref says: the peeled commit when packed-refs records one, else the ref's target, which is
+/// the commit itself for a lightweight tag (and a tag object for a loose annotated tag, which
+/// [`newest_reachable_tag`] peels only when it has to).
+pub(crate) struct TagIndex {
+    by_target: HashMap<Oid, Vec<ReleaseTag>>,
+    all: Vec<ReleaseTag>,
 }
 
-/// The commit a tag ref names, reading only object headers for lightweight tags; tags of
-/// trees or blobs yield `None`.
-fn tag_commit(odb: &git2::Odb<'_>, r: &Reference<'_>) -> Option<Oid> {
-    if let Some(peeled) = r.target_peel() {
-        return Some(peeled);
-    }
-    let target = r.target()?;
-    match odb.read_header(target).ok()?.1 {
-        ObjectType::Commit => Some(target),
-        ObjectType::Tag => r.peel_to_commit().ok().map(|c| c.id()),
-        _ => None,
+impl TagIndex {
+    pub(crate) fn read(repo: &Repository, format: &TagFormat) -> Result<Self> {
+        let mut index = TagIndex {
+            by_target: HashMap::new(),
+            all: Vec::new(),
+        };
+        let refs = repo
+            .references_glob("refs/tags/*")
+            .context("listing tags")?;
+        for r in refs {
+            let r = r.context("reading a tag")?;
+            let Some(tag) = r
+                .name()
+                .ok()
+                .and_then(|n| n.strip_prefix("refs/tags/"))
+                .and_then(|n| format.parse(n))
+            else {
+                continue;
+            };
+            if let Some(target) = r.target_peel().or_else(|| r.target()) {
+                index.by_target.entry(target).or_default().push(tag.clone());
+            }
+            index.all.push(tag);
+        }
+        Ok(index)
     }
 }
 
 /// The newest-named release tag whose commit is `head` or one of its ancestors.
 ///
-/// Walking from HEAD by date finds the nearest tagged commit with one walk of the commits
-/// since it; a tag newer by name can still hide elsewhere (a `-1` on an older commit, clock
-/// skew), so the tags newer than the one found are checked together with one more walk.
+/// Walking back from HEAD newest commit first finds the nearest tagged commit after reading
+/// only the commits since it. A tag newer by name can still be reachable elsewhere (a `-1` on
+/// an older commit, clock skew, an annotated tag the index could not key by its commit), so
+/// the tags newer than the one found are peeled and checked together with one more walk.
 pub(crate) fn newest_reachable_tag(
     repo: &Repository,
-    tags: &HashMap<Oid, Vec<ReleaseTag>>,
+    tags: &TagIndex,
     head: Oid,
 ) -> Result<Option<(ReleaseTag, Oid)>> {
-    let Some(nearest) = nearest_tag(repo, tags, head)? else {
-        return Ok(None);
-    };
-    let mut newer: Vec<(&ReleaseTag, Oid)> = tags
+    let nearest = nearest_tag(repo, &tags.by_target, head)?;
+    let mut newer: Vec<&ReleaseTag> = tags
+        .all
         .iter()
-        .flat_map(|(oid, ts)| ts.iter().map(move |t| (t, *oid)))
-        .filter(|(t, _)| **t > nearest.0)
+        .filter(|t| nearest.as_ref().is_none_or(|(n, _)| *t > n))
         .collect();
     if newer.is_empty() {
-        return Ok(Some(nearest));
+        return Ok(nearest);
     }
-    newer.sort_by(|a, b| b.0.cmp(a.0));
-    let unreachable = not_reachable_from(repo, newer.iter().map(|(_, oid)| *oid), head)?;
-    Ok(newer
+    newer.sort_by(|a, b| b.cmp(a));
+    let mut peeled = Vec::with_capacity(newer.len());
+    for tag in newer {
+        // Tags of trees or blobs cannot be a release; they are skipped.
+        if let Ok(Some(commit)) = local_tag_commit(repo, &tag.name) {
+            peeled.push((tag, commit));
+        }
+    }
+    let unreachable = not_reachable_from(repo, peeled.iter().map(|(_, oid)| *oid), head)?;
+    Ok(peeled
         .into_iter()
-        .find(|(_, oid)| !unreachable.contains_key(oid))
+        .find(|(_, oid)| !unreachable.contains(oid))
         .map(|(t, oid)| (t.clone(), oid))
-        .or(Some(nearest)))
+        .or(nearest))
 }
 
-/// The newest-named tag on the first tagged commit met walking back from `head` by date.
+/// The newest-named tag on the first tagged commit met walking back from `head` newest commit
+/// first (like `git describe`). The walk is done here because libgit2's date-sorted revwalk
+/// reads the whole history before returning its first commit.
 fn nearest_tag(
     repo: &Repository,
     tags: &HashMap<Oid, Vec<ReleaseTag>>,
@@ -265,13 +272,20 @@ fn nearest_tag(
     if tags.is_empty() {
         return Ok(None);
     }
-    let mut walk = repo.revwalk().context("starting a history walk")?;
-    walk.set_sorting(Sort::TIME)?;
-    walk.push(head)?;
-    for oid in walk {
-        let oid = oid.context("walking history")?;
+    let mut queue = BinaryHeap::new();
+    let mut seen = HashSet::new();
+    let head_commit = repo.find_commit(head).context("reading HEAD's commit")?;
+    queue.push((head_commit.time().seconds(), head));
+    seen.insert(head);
+    while let Some((_, oid)) = queue.pop() {
         if let Some(best) = tags.get(&oid).and_then(|ts| ts.iter().max()) {
             return Ok(Some((best.clone(), oid)));
+        }
+        let commit = repo.find_commit(oid).context("reading a commit")?;
+        for parent in commit.parents() {
+            if seen.insert(parent.id()) {
+                queue.push((parent.time().seconds(), parent.id()));
+            }
         }
     }
     Ok(None)
@@ -282,18 +296,18 @@ fn not_reachable_from(
     repo: &Repository,
     commits: impl Iterator<Item = Oid>,
     head: Oid,
-) -> Result<HashMap<Oid, ()>> {
-    let wanted: HashMap<Oid, ()> = commits.map(|c| (c, ())).collect();
+) -> Result<HashSet<Oid>> {
+    let wanted: HashSet<Oid> = commits.collect();
     let mut walk = repo.revwalk().context("starting a history walk")?;
-    for oid in wanted.keys() {
+    for oid in &wanted {
         walk.push(*oid)?;
     }
     walk.hide(head)?;
-    let mut found = HashMap::new();
+    let mut found = HashSet::new();
     for oid in walk {
         let oid = oid.context("walking history")?;
-        if wanted.contains_key(&oid) {
-            found.insert(oid, ());
+        if wanted.contains(&oid) {
+            found.insert(oid);
             if found.len() == wanted.len() {
                 break;
             }
