@@ -1,3 +1,18 @@
 //! Git through git2: release tags, repository state, and the steps that write.
+//!
+//! Every function takes the [`RepoSpec`] of the repository it works on; nothing is global, so a
+//! push that spans several repositories just calls each step once per spec. Write steps check
+//! first and are safe to repeat; each has a `preview` giving the equivalent `git` command lines.
 
+pub mod cherry_pick;
+pub mod compare;
+pub mod creds;
+pub mod fetch;
+pub mod push;
+pub mod spec;
+pub mod state;
+pub mod tag;
 pub mod tags;
+
+pub use creds::Credentials;
+pub use spec::RepoSpec;

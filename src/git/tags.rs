@@ -126,7 +126,7 @@ pub fn next_free(format: &TagFormat, tags: &[ReleaseTag], push_date: NaiveDate) 
 }
 
 /// The newest release tag of a push before `push_date` (the one production runs now).
-pub fn previous<'t>(tags: &'t [ReleaseTag], push_date: NaiveDate) -> Option<&'t ReleaseTag> {
+pub fn previous(tags: &[ReleaseTag], push_date: NaiveDate) -> Option<&ReleaseTag> {
     tags.iter().filter(|t| t.date < push_date).max()
 }
 
@@ -178,10 +178,7 @@ mod tests {
             names,
             ["2015.09.10-2", "2015.09.10-1", "2015.09.10", "2015.09.03"]
         );
-        assert_eq!(
-            f.parse("2015.09.10-10").unwrap() > f.parse("2015.09.10-9").unwrap(),
-            true
-        );
+        assert!(f.parse("2015.09.10-10").unwrap() > f.parse("2015.09.10-9").unwrap());
     }
 
     #[test]

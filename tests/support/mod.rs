@@ -1,0 +1,3 @@
+//! Fixture code shared by the git tests.
+
+pub mod gitrepo;
