@@ -183,7 +183,7 @@ impl Plan {
             out.push_str(&format!(
                 "      {} {}\n",
                 if s.confirm { "confirm:" } else { "does:" },
-                s.preview
+                s.preview.replace('\n', "\n               ")
             ));
         }
         out

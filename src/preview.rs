@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use crate::git::spec::shell_quote;
+use crate::git::{self, RepoSpec};
 use crate::runbook::model::*;
 use crate::templates::render;
 
@@ -21,21 +23,24 @@ fn repo_field(ctx: &Value, repo: &str, field: &str) -> String {
 /// Where a repo lives for the operator; a placeholder when the config does not say.
 fn repo_dir(ctx: &Value, repo: &str) -> String {
     match &ctx["repos"][repo]["path"] {
-        Value::String(s) => shell_word(s),
+        Value::String(s) => shell_quote(s),
         _ => format!("<{repo} checkout>"),
     }
 }
 
-/// Quotes a word for a shell command line only when it needs it.
-pub fn shell_word(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
+/// The git view of a runbook repo, when the operator's config says where the checkout is.
+pub fn repo_spec(rb: &Runbook, ctx: &Value, repo: &str) -> Option<RepoSpec> {
+    let Value::String(path) = &ctx["repos"][repo]["path"] else {
+        return None;
+    };
+    let r = rb.repos.get(repo)?;
+    Some(RepoSpec {
+        name: repo.to_string(),
+        path: path.into(),
+        github: Some(r.github.clone()),
+        remote: r.remote.clone(),
+        branch: r.branch.clone(),
+    })
 }
 
 pub fn preview(step: &Step, rb: &Runbook, ctx: &Value) -> String {
@@ -60,6 +65,21 @@ pub fn preview(step: &Step, rb: &Runbook, ctx: &Value) -> String {
                 "wait for {}{who}; record who gave it and when",
                 f(&g.waits_for)
             )
+        }
+        StepKind::GitFetch(s) if repo_spec(rb, ctx, &s.repo).is_some() => {
+            repo_spec(rb, ctx, &s.repo)
+                .map(|spec| git::fetch::preview(&spec))
+                .unwrap_or_default()
+        }
+        StepKind::GitTag(t) if t.from == "branch" && repo_spec(rb, ctx, &t.repo).is_some() => {
+            repo_spec(rb, ctx, &t.repo)
+                .map(|spec| git::tag::preview(&spec, &repo_field(ctx, &t.repo, "tag"), None))
+                .unwrap_or_default()
+        }
+        StepKind::GitPushTag(p) if p.remote.is_none() && repo_spec(rb, ctx, &p.repo).is_some() => {
+            repo_spec(rb, ctx, &p.repo)
+                .map(|spec| git::push::preview(&spec, &repo_field(ctx, &p.repo, "tag")))
+                .unwrap_or_default()
         }
         StepKind::GitFetch(s) => {
             let (dir, remote, branch) = (
@@ -227,7 +247,7 @@ pub fn preview(step: &Step, rb: &Runbook, ctx: &Value) -> String {
                 .unwrap_or_default();
             format!(
                 "sh -c {}{dir} (timeout {}s)",
-                shell_word(&f(&s.command)),
+                shell_quote(&f(&s.command)),
                 s.timeout_secs
             )
         }

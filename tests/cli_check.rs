@@ -1,9 +1,9 @@
 //! `pushduty check` through the binary: every invalid fixture gives exactly its expected
 //! diagnostics; every shipped runbook passes.
 
-mod common;
+mod support;
 
-use common::{Env, root, stderr, stdout};
+use support::cli::{Env, root, stderr, stdout};
 
 #[test]
 fn invalid_runbooks_report_every_problem_with_position() {

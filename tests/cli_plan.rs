@@ -1,10 +1,10 @@
 //! `plan` and `render` through the binary: dates, rotation, tag suffixes from real repos, and
 //! snapshots of what the bundled runbook prints.
 
-mod common;
+mod support;
 
-use common::{Env, repo_with_tags, stderr, stdout};
 use serde_json::Value;
+use support::cli::{Env, repo_with_tags, stderr, stdout};
 
 fn plan_json(env: &Env, args: &[&str]) -> Value {
     let mut all = args.to_vec();
@@ -81,10 +81,11 @@ fn each_repo_has_its_own_tag_revision() {
         &["2019.01.10", "2019.01.10-1", "2019.01.10-2", "2019.01.10-3"],
     );
     let runbook = env.path().join("two.toml");
-    let text =
-        std::fs::read_to_string(common::root().join("tests/fixtures/runbooks/valid/minimal.toml"))
-            .unwrap()
-            + "\n[repos.frontend]\ngithub = \"example/frontend\"\n";
+    let text = std::fs::read_to_string(
+        support::cli::root().join("tests/fixtures/runbooks/valid/minimal.toml"),
+    )
+    .unwrap()
+        + "\n[repos.frontend]\ngithub = \"example/frontend\"\n";
     std::fs::write(&runbook, text).unwrap();
     let p = plan_json(
         &env,

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod plan;
 pub mod render;
+pub mod status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,11 +60,26 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// One snapshot of every live source (git state per repo, CI, errors, metrics).
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
     /// The runbook as documentation.
     Render {
         #[arg(long, default_value = "markdown", value_parser = ["markdown"])]
         format: String,
     },
+}
+
+impl Command {
+    /// Commands that never open a network connection (they only read files and local repos).
+    pub fn is_offline(&self) -> bool {
+        matches!(
+            self,
+            Command::Check | Command::Plan { .. } | Command::Render { .. } | Command::Status { .. }
+        )
+    }
 }
 
 impl Global {
@@ -98,5 +114,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check => check::run(g),
         Command::Plan { json } => plan::run(g, *json),
         Command::Render { .. } => render::run(g),
+        Command::Status { json } => status::run(g, *json),
     }
 }

@@ -1,3 +1,4 @@
 //! Fixture code shared by the git tests.
 
+pub mod cli;
 pub mod gitrepo;

@@ -1,0 +1,116 @@
+//! `pushduty status`: one snapshot of every live source, then exit.
+
+use std::process::ExitCode;
+
+use serde_json::{Map, Value, json};
+
+use super::{Global, fail, report};
+use crate::git::state::repo_state;
+use crate::runbook::model::Service;
+
+pub fn run(g: &Global, as_json: bool) -> ExitCode {
+    let loaded = match g.load_runbook() {
+        Ok(l) => l,
+        Err(d) => return report(&d),
+    };
+    let config = match g.load_config() {
+        Ok(c) => c,
+        Err(d) => return report(&d),
+    };
+    let rb = &loaded.runbook;
+    let format = &loaded.calendar.tag_format;
+    let mut git = Map::new();
+    let mut failed = false;
+    for (name, repo) in &rb.repos {
+        let state = match config.repo_path(name) {
+            Some(path) => {
+                let spec = crate::git::RepoSpec {
+                    name: name.clone(),
+                    path: path.to_path_buf(),
+                    github: Some(repo.github.clone()),
+                    remote: repo.remote.clone(),
+                    branch: repo.branch.clone(),
+                };
+                let s = repo_state(&spec, format);
+                failed |= s.error.is_some();
+                serde_json::to_value(&s).unwrap_or(Value::Null)
+            }
+            None => json!({ "path": null, "error": "not configured" }),
+        };
+        git.insert(name.clone(), state);
+    }
+    // Service sources arrive with their own issues; until then each says so plainly.
+    let mut by_kind: Map<String, Value> = ["jenkins", "sentry", "metrics"]
+        .into_iter()
+        .map(|k| (k.to_string(), json!({})))
+        .collect();
+    for (name, svc) in &rb.services {
+        let kind = match svc {
+            Service::Jenkins(_) => "jenkins",
+            Service::Sentry(_) => "sentry",
+            Service::Graphite(_) | Service::Prometheus(_) => "metrics",
+            _ => continue,
+        };
+        if let Some(Value::Object(m)) = by_kind.get_mut(kind) {
+            m.insert(name.clone(), json!({ "error": format!("the {} source is not available in this build yet", svc.kind()) }));
+        }
+    }
+    let mut out = Map::new();
+    out.insert("git".into(), Value::Object(git));
+    out.extend(by_kind);
+    let out = Value::Object(out);
+    if as_json {
+        match serde_json::to_string_pretty(&out) {
+            Ok(s) => println!("{s}"),
+            Err(e) => return fail(&e.into()),
+        }
+    } else {
+        print!("{}", text(&out));
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn text(out: &Value) -> String {
+    let mut s = String::new();
+    if let Some(Value::Object(git)) = out.get("git") {
+        for (name, r) in git {
+            s.push_str(&format!("git {name}: "));
+            if let Some(e) = r["error"].as_str() {
+                s.push_str(&format!("error: {e}\n"));
+                continue;
+            }
+            s.push_str(&format!(
+                "{} at {} {} ({} dirty, ahead {}, behind {})\n",
+                r["branch"].as_str().unwrap_or("(detached)"),
+                r["head"].as_str().unwrap_or("?"),
+                r["head_subject"].as_str().unwrap_or(""),
+                r["dirty"],
+                r["ahead"],
+                r["behind"]
+            ));
+            s.push_str(&format!(
+                "  last tag {}, {} commits since\n",
+                r["last_tag"].as_str().unwrap_or("(none)"),
+                r["commits_since_tag"]
+            ));
+            if let Some(url) = r["compare_url"].as_str() {
+                s.push_str(&format!("  {url}\n"));
+            }
+        }
+    }
+    for kind in ["jenkins", "sentry", "metrics"] {
+        if let Some(Value::Object(m)) = out.get(kind) {
+            for (name, v) in m {
+                s.push_str(&format!(
+                    "{kind} {name}: {}\n",
+                    v["error"].as_str().unwrap_or("ok")
+                ));
+            }
+        }
+    }
+    s
+}
