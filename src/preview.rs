@@ -28,18 +28,17 @@ fn repo_dir(ctx: &Value, repo: &str) -> String {
     }
 }
 
-/// The git view of a runbook repo, when the operator's config says where the checkout is.
-pub fn repo_spec(rb: &Runbook, ctx: &Value, repo: &str) -> Option<RepoSpec> {
-    let Value::String(path) = &ctx["repos"][repo]["path"] else {
-        return None;
-    };
-    let r = rb.repos.get(repo)?;
+/// The git view of a runbook repo, from the session context, when the operator's config
+/// says where the checkout is.
+pub fn repo_spec(ctx: &Value, repo: &str) -> Option<RepoSpec> {
+    let r = &ctx["repos"][repo];
+    let text = |k: &str| r[k].as_str().map(str::to_string);
     Some(RepoSpec {
         name: repo.to_string(),
-        path: path.into(),
-        github: Some(r.github.clone()),
-        remote: r.remote.clone(),
-        branch: r.branch.clone(),
+        path: text("path")?.into(),
+        github: text("github"),
+        remote: text("remote")?,
+        branch: text("branch")?,
     })
 }
 
@@ -66,18 +65,18 @@ pub fn preview(step: &Step, rb: &Runbook, ctx: &Value) -> String {
                 f(&g.waits_for)
             )
         }
-        StepKind::GitFetch(s) if repo_spec(rb, ctx, &s.repo).is_some() => {
-            repo_spec(rb, ctx, &s.repo)
+        StepKind::GitFetch(s) if repo_spec(ctx, &s.repo).is_some() => {
+            repo_spec(ctx, &s.repo)
                 .map(|spec| git::fetch::preview(&spec))
                 .unwrap_or_default()
         }
-        StepKind::GitTag(t) if t.from == "branch" && repo_spec(rb, ctx, &t.repo).is_some() => {
-            repo_spec(rb, ctx, &t.repo)
+        StepKind::GitTag(t) if t.from == "branch" && repo_spec(ctx, &t.repo).is_some() => {
+            repo_spec(ctx, &t.repo)
                 .map(|spec| git::tag::preview(&spec, &repo_field(ctx, &t.repo, "tag"), None))
                 .unwrap_or_default()
         }
-        StepKind::GitPushTag(p) if p.remote.is_none() && repo_spec(rb, ctx, &p.repo).is_some() => {
-            repo_spec(rb, ctx, &p.repo)
+        StepKind::GitPushTag(p) if p.remote.is_none() && repo_spec(ctx, &p.repo).is_some() => {
+            repo_spec(ctx, &p.repo)
                 .map(|spec| git::push::preview(&spec, &repo_field(ctx, &p.repo, "tag")))
                 .unwrap_or_default()
         }
