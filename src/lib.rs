@@ -11,3 +11,4 @@ pub mod preview;
 pub mod runbook;
 pub mod session;
 pub mod templates;
+pub mod tui;
