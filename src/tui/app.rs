@@ -368,7 +368,11 @@ impl App {
             return;
         };
         if self.mode == Mode::Learn {
-            self.modal = Modal::Explain { step: id };
+            if retry {
+                self.log(Level::Info, "learn mode is read-only: nothing is retried");
+            } else {
+                self.modal = Modal::Explain { step: id };
+            }
             return;
         }
         let status = self.engine.status(&id);

@@ -39,6 +39,23 @@ impl Pane {
     }
 
     pub fn title(&self) -> String {
+        self.title_in(usize::MAX)
+    }
+
+    /// The title, in a shorter form when the full one does not fit in `width` cells.
+    pub fn title_in(&self, width: usize) -> String {
+        let full = self.full_title();
+        if full.chars().count() <= width {
+            return full;
+        }
+        match &self.state {
+            SourceState::NotConfigured => format!("{} (not set)", self.name),
+            SourceState::Ready { .. } => self.name.to_string(),
+            _ => full,
+        }
+    }
+
+    fn full_title(&self) -> String {
         match &self.state {
             SourceState::NotConfigured => format!("{} (not configured)", self.name),
             SourceState::Loading => format!("{} (loading)", self.name),

@@ -42,12 +42,14 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             since: String::new(),
         },
     ];
-    let mut spans = Vec::new();
-    for s in &marks {
-        spans.push(Span::styled(mark(s), t.status(s)));
-        spans.push(Span::raw(format!(" {}  ", s.name().replace('_', " "))));
+    for row in marks.chunks(4) {
+        let mut spans = Vec::new();
+        for s in row {
+            spans.push(Span::styled(mark(s), t.status(s)));
+            spans.push(Span::raw(format!(" {}  ", s.name().replace('_', " "))));
+        }
+        lines.push(Line::from(spans));
     }
-    lines.push(Line::from(spans));
     if app.mode == Mode::Learn {
         lines.push(Line::styled(
             "Learn mode is read-only: Enter explains a step; nothing runs.",

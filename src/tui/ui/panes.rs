@@ -24,9 +24,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let block = Block::new()
             .borders(Borders::ALL)
             .border_style(if focused { t.border_focus } else { t.border })
-            .title(Span::styled(format!(" {} ", pane.title()), title_style));
+            .title(Span::styled(title(pane, a.width), title_style));
         let body: Vec<Line> = match &pane.state {
-            SourceState::NotConfigured => vec![Line::styled("set it up in the config", t.dim)],
+            SourceState::NotConfigured => vec![Line::styled("not configured", t.dim)],
             SourceState::Loading => vec![Line::styled("…", t.dim)],
             SourceState::Error(e) => {
                 let mut v = vec![Line::styled(e.clone(), t.error)];
@@ -36,5 +36,16 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             SourceState::Ready { .. } => pane.lines.iter().map(|l| Line::raw(l.clone())).collect(),
         };
         Paragraph::new(body).block(block).render(*a, buf);
+    }
+}
+
+/// The pane's title with its padding, shortened to fit inside the borders.
+fn title(pane: &crate::tui::pane::Pane, width: u16) -> String {
+    let room = usize::from(width.saturating_sub(2));
+    let t = pane.title_in(room.saturating_sub(2));
+    if t.chars().count() + 2 <= room {
+        format!(" {t} ")
+    } else {
+        pane.title_in(room)
     }
 }

@@ -25,22 +25,33 @@ pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
     let secs = app.elapsed().as_secs();
     let elapsed = format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
     let running: Vec<&String> = app.engine.running().collect();
-    let mut parts = vec![
-        v.runbook.clone(),
-        format!("push {}", v.push_date),
-        format!("tag {}", v.tag),
-        format!("hero {}", v.hero.as_deref().unwrap_or("?")),
-        elapsed,
-    ];
-    if let Some(r) = running.first() {
-        parts.push(format!("{} {r}", SPINNER[app.spinner % SPINNER.len()]));
-    }
+    let hero = v.hero.as_deref().unwrap_or("?");
+    let spin = running
+        .first()
+        .map(|r| format!(" │ {} {r}", SPINNER[app.spinner % SPINNER.len()]))
+        .unwrap_or_default();
     let (mode, mode_style) = match app.mode {
         Mode::Run => (" RUN ", t.status_bar.patch(t.key)),
         Mode::Learn => (" LEARN · READ-ONLY ", t.read_only),
     };
-    let left = format!(" {}", parts.join(" │ "));
-    let pad = (area.width as usize).saturating_sub(left.chars().count() + mode.chars().count());
+    let room = (area.width as usize).saturating_sub(mode.chars().count());
+    // The labelled form when it fits, else the bare values, else cut.
+    let full = format!(
+        " {} │ push {} │ tag {} │ hero {hero} │ {elapsed}{spin}",
+        v.runbook, v.push_date, v.tag
+    );
+    let bare = format!(
+        " {} │ {} │ {} │ {hero} │ {elapsed}{spin}",
+        v.runbook, v.push_date, v.tag
+    );
+    let left = if full.chars().count() <= room {
+        full
+    } else if bare.chars().count() <= room {
+        bare
+    } else {
+        super::checklist::truncate(&bare, room)
+    };
+    let pad = room.saturating_sub(left.chars().count());
     let line = Line::from(vec![
         Span::styled(left, t.status_bar),
         Span::styled(" ".repeat(pad), t.status_bar),
