@@ -36,7 +36,8 @@ impl Theme {
             text: s,
             dim: s.fg(Color::DarkGray),
             heading: s.fg(Color::Cyan).add_modifier(Modifier::BOLD),
-            selected: s.add_modifier(Modifier::REVERSED),
+            // A background, not reversed video, so the status colour stays readable.
+            selected: s.bg(Color::Indexed(237)).add_modifier(Modifier::BOLD),
             border: s.fg(Color::DarkGray),
             border_focus: s.fg(Color::Cyan),
             pending: s,
