@@ -3,12 +3,22 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
+use std::time::Duration;
 
 use super::session::{notices, open_engine, prepare};
 use super::{Global, fail};
 use crate::engine::{self, Console, Event, Inputs, NOTE, NoEdit};
 use crate::session::Status;
+
+/// Set by SIGINT: the step's command runs in its own process group, so Ctrl-C reaches only
+/// us, and we cancel the step (killing its group) instead of dying and orphaning it.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_sigint(_: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
 
 /// Runs `$EDITOR` directly: `do` owns the terminal.
 struct EditorConsole {
@@ -128,11 +138,23 @@ pub fn run(
             }
         }
     }
+    let handler: extern "C" fn(libc::c_int) = on_sigint;
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGINT, handler as libc::sighandler_t);
+    }
     if let Err(e) = engine.start(id, given) {
         return fail(&e);
     }
+    let mut cancelled = false;
     loop {
-        match rx.recv() {
+        if !cancelled && INTERRUPTED.load(Ordering::SeqCst) {
+            cancelled = true;
+            eprintln!("pushduty: interrupted: cancelling `{id}`");
+            engine.cancel(id);
+        }
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
             Ok(Event::Progress { line, .. }) => eprintln!("  {line}"),
             Ok(Event::Finished { step, result }) => {
                 let ok = result.clone();

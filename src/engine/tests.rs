@@ -397,3 +397,52 @@ fn history_summarises_sessions() {
         "complete"
     );
 }
+
+struct Shout;
+
+impl Console for Shout {
+    fn edit(&self, text: &str, _name: &str) -> anyhow::Result<String> {
+        Ok(text.to_uppercase())
+    }
+}
+
+#[test]
+fn template_goes_through_the_console_when_editing() {
+    use crate::runbook::model::StepKind;
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = rig("engine.toml", Some(dir.path()));
+    r.engine.console = Arc::new(Shout);
+    if let Some(s) = r
+        .engine
+        .loaded
+        .runbook
+        .steps
+        .iter_mut()
+        .find(|s| s.id == "notes")
+        && let StepKind::Template(t) = &mut s.kind
+    {
+        t.edit = true;
+        t.output = "out/{{ tag }}.md".into();
+    }
+    r.run("strategy", &[("strategy", "master")]);
+    let lines = r.run("notes", &[]);
+    assert!(lines.iter().any(|l| l == "edited"), "{lines:?}");
+    let out = r.engine.session.dir().unwrap().join("out/2015.09.10.md");
+    assert_eq!(
+        std::fs::read_to_string(out).unwrap(),
+        "# PUSH 2015.09.10\nHERO: ANA. STRATEGY: MASTER.\n"
+    );
+}
+
+#[test]
+fn run_editor_returns_what_the_editor_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let out =
+        template::run_editor("sed -i s/draft/final/", "a draft\n", "notes.md", dir.path()).unwrap();
+    assert_eq!(out, "a final\n");
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "the copy is removed"
+    );
+    assert!(template::run_editor("false", "x", "n.md", dir.path()).is_err());
+}
