@@ -446,3 +446,15 @@ fn run_editor_returns_what_the_editor_saved() {
     );
     assert!(template::run_editor("false", "x", "n.md", dir.path()).is_err());
 }
+
+#[test]
+fn not_applicable_steps_come_back_when_the_value_they_read_goes() {
+    let mut r = rig("engine.toml", None);
+    r.run("strategy", &[("strategy", "master")]);
+    assert_eq!(r.engine.status("if-cherry"), Status::NotApplicable);
+    // As after a resume whose runbook no longer sets the value: pending again, journaled.
+    r.engine.session.state.values.remove("strategy");
+    r.engine.refresh_applicability().unwrap();
+    assert_eq!(r.engine.status("if-cherry"), Status::Pending);
+    assert_eq!(r.engine.status("if-master"), Status::Pending);
+}

@@ -120,7 +120,14 @@ fn edit(
 
 /// Runs the TUI until the operator quits.
 pub fn run(mut app: App, tx: Sender<Msg>, rx: Receiver<Msg>, editing: Editing) -> Result<()> {
-    let mut terminal = ratatui::try_init().context("starting the terminal UI")?;
+    let mut terminal = match ratatui::try_init() {
+        Ok(t) => t,
+        Err(e) => {
+            // It may have got as far as raw mode.
+            ratatui::restore();
+            return Err(anyhow::Error::new(e).context("starting the terminal UI"));
+        }
+    };
     let _guard = Guard;
     execute!(stdout(), EnableMouseCapture).context("enabling the mouse")?;
     let input = InputReader::spawn(tx).context("starting the input reader")?;
