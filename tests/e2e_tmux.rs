@@ -277,3 +277,48 @@ fn run_ticks_two_steps_survives_sigkill_and_resumes() {
         (Some(2), Some(2))
     );
 }
+
+#[test]
+fn the_editor_gets_the_terminal_and_the_tui_comes_back() {
+    if !have_tmux() {
+        eprintln!("tmux is not installed: skipping");
+        return;
+    }
+    let env = Env::new();
+    // An "editor" that reads a line from the terminal: it only gets the keys if the TUI's
+    // input reader is paused.
+    let editor = env.path().join("edit.sh");
+    std::fs::write(
+        &editor,
+        "printf 'EDITOR READY\\n'; read line; printf '%s\\n' \"$line\" >> \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        env.config(),
+        format!(
+            "operator = \"tester\"\neditor = \"sh {}\"\n",
+            editor.display()
+        ),
+    )
+    .unwrap();
+    let t = Tmux::new("edit");
+    let rb = "--runbook=tests/fixtures/runbooks/valid/template-edit.toml";
+    t.start(&env, "ed", &[rb, "--now", "2015-09-08", "run"]);
+    t.wait_for("ed", "Checklist 0/1");
+    t.keys("ed", &["Enter"]);
+    t.wait_for("ed", "Run write?");
+    t.keys("ed", &["y"]);
+    t.wait_for("ed", "EDITOR READY");
+    t.keys("ed", &["-l", "typed in the editor"]);
+    t.keys("ed", &["Enter"]);
+    t.wait_for("ed", "Checklist 1/1");
+    t.keys("ed", &["q"]);
+    t.wait_exit("ed", "0");
+    let out = env
+        .path()
+        .join("state/sessions/template-edit/2015-09-10/notes-2015.09.10.md");
+    assert_eq!(
+        std::fs::read_to_string(out).unwrap(),
+        "Push 2015.09.10 by ana.\ntyped in the editor\n"
+    );
+}
