@@ -200,7 +200,8 @@ pub struct Engine {
     pub registry: Registry,
     console: Arc<dyn Console>,
     notify: Notify,
-    running: HashMap<String, Cancel>,
+    /// Running steps: how to cancel each, and the operator's note to repeat when it ends.
+    running: HashMap<String, (Cancel, Option<String>)>,
 }
 
 impl Engine {
@@ -296,11 +297,11 @@ impl Engine {
                 since: now_rfc3339(),
             },
             &self.operator,
-            note,
+            note.clone(),
             Outputs::new(),
         )?;
         let cancel = Cancel::default();
-        self.running.insert(id.to_string(), cancel.clone());
+        self.running.insert(id.to_string(), (cancel.clone(), note));
         let exec = self.registry.get(&step.kind);
         let notify = self.notify.clone();
         let sid = id.to_string();
@@ -336,33 +337,34 @@ impl Engine {
 
     /// Asks a running step to stop; it ends as failed ("cancelled").
     pub fn cancel(&self, id: &str) {
-        if let Some(c) = self.running.get(id) {
+        if let Some((c, _)) = self.running.get(id) {
             c.cancel();
         }
     }
 
     pub fn cancel_all(&self) {
-        for c in self.running.values() {
+        for (c, _) in self.running.values() {
             c.cancel();
         }
     }
 
     /// Records how a step ended, then which later steps apply.
     pub fn finish(&mut self, id: &str, result: Result<Outputs, String>) -> Result<()> {
-        self.running.remove(id);
+        // The note goes on the closing line too, so "done, with this note" reads in one line.
+        let note = self.running.remove(id).and_then(|(_, n)| n);
         match result {
             Ok(outputs) => self.session.record(
                 id,
                 Status::Done { at: now_rfc3339() },
                 &self.operator,
-                None,
+                note,
                 outputs,
             )?,
             Err(error) => self.session.record(
                 id,
                 Status::Failed { error },
                 &self.operator,
-                None,
+                note,
                 Outputs::new(),
             )?,
         }

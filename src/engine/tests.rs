@@ -261,7 +261,7 @@ fn unavailable_kinds_fail_plainly_and_can_be_retried_or_skipped() {
 fn every_transition_is_journaled_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let mut r = rig("engine.toml", Some(dir.path()));
-    r.run("hello", &[("blockers", "none")]);
+    r.run("hello", &[("blockers", "none"), ("note", "all quiet")]);
     r.run("strategy", &[("strategy", "master")]);
     r.engine.skip("qa", "no QA this week").unwrap();
     let path = r.engine.session.dir().unwrap().join("journal.jsonl");
@@ -283,6 +283,9 @@ fn every_transition_is_journaled_in_order() {
     );
     assert!(entries.iter().all(|e| e.operator == "tester"));
     assert_eq!(entries[1].outputs["blockers"], "none");
+    assert_eq!(entries[0].note.as_deref(), Some("all quiet"));
+    assert_eq!(entries[1].note.as_deref(), Some("all quiet"));
+    assert_eq!(entries[3].note, None);
     // The state file says the same.
     let st =
         crate::session::read_state(&r.engine.session.dir().unwrap().join("session.json")).unwrap();
