@@ -436,3 +436,29 @@ fn quitting_while_a_step_runs_asks_first() {
     }
     assert!(!a.ticking());
 }
+
+#[test]
+fn interrupted_step_shows_its_mark_and_warns_before_running_again() {
+    let mut a = app(Mode::Run);
+    set(
+        &mut a,
+        "check-rotation",
+        Status::Interrupted {
+            since: "2015-09-08T10:05:00Z".into(),
+        },
+    );
+    let buf = draw(&mut a, 120, 40);
+    let (x, y) = find(&buf, "[?] Confirm");
+    assert_eq!(buf[(x + 1, y)].fg, Color::Magenta);
+    assert!(text(&buf).contains("interrupted: it was running (since 2015-09-08T10:05:00Z)"));
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(
+        a.modal,
+        Modal::Confirm {
+            step: "check-rotation".into()
+        }
+    );
+    let t = text(&draw(&mut a, 120, 40));
+    assert!(t.contains("it may have partly happened"), "{t}");
+    assert!(t.contains("Check before running it"), "{t}");
+}
