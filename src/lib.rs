@@ -3,9 +3,12 @@
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod engine;
 pub mod git;
 pub mod overrides;
 pub mod plan;
 pub mod preview;
 pub mod runbook;
+pub mod session;
 pub mod templates;
+pub mod tui;

@@ -65,11 +65,9 @@ pub fn preview(step: &Step, rb: &Runbook, ctx: &Value) -> String {
                 f(&g.waits_for)
             )
         }
-        StepKind::GitFetch(s) if repo_spec(ctx, &s.repo).is_some() => {
-            repo_spec(ctx, &s.repo)
-                .map(|spec| git::fetch::preview(&spec))
-                .unwrap_or_default()
-        }
+        StepKind::GitFetch(s) if repo_spec(ctx, &s.repo).is_some() => repo_spec(ctx, &s.repo)
+            .map(|spec| git::fetch::preview(&spec))
+            .unwrap_or_default(),
         StepKind::GitTag(t) if t.from == "branch" && repo_spec(ctx, &t.repo).is_some() => {
             repo_spec(ctx, &t.repo)
                 .map(|spec| git::tag::preview(&spec, &repo_field(ctx, &t.repo, "tag"), None))

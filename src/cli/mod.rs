@@ -1,8 +1,12 @@
 //! The command line: global options, subcommands, and what each prints.
 
 pub mod check;
+pub mod do_step;
+pub mod history;
 pub mod plan;
 pub mod render;
+pub mod run;
+pub mod session;
 pub mod status;
 
 use std::path::PathBuf;
@@ -70,6 +74,37 @@ pub enum Command {
         #[arg(long, default_value = "markdown", value_parser = ["markdown"])]
         format: String,
     },
+    /// The interactive push: a step executes only when you confirm it.
+    Run,
+    /// The same screens, read-only: each step shows what it would do; nothing runs.
+    Learn,
+    /// Execute one step outside the TUI, recorded in the same session journal.
+    Do {
+        /// The step's id.
+        step: String,
+        /// Do not ask for confirmation (required when stdin is not a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// A note for the journal (manual steps, gates).
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        /// A value the step asks for, e.g. an output of a manual step (repeatable).
+        #[arg(long = "input", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+        inputs: Vec<(String, String)>,
+    },
+    /// Past and current sessions: runbook, push date, operator, steps done, outcome.
+    History {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not KEY=VALUE")),
+    }
 }
 
 impl Command {
@@ -115,5 +150,14 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Plan { json } => plan::run(g, *json),
         Command::Render { .. } => render::run(g),
         Command::Status { json } => status::run(g, *json),
+        Command::Run => run::run(g),
+        Command::Learn => run::learn(g),
+        Command::Do {
+            step,
+            yes,
+            note,
+            inputs,
+        } => do_step::run(g, step, *yes, note.as_deref(), inputs),
+        Command::History { json } => history::run(g, *json),
     }
 }

@@ -1,0 +1,90 @@
+//! `pushduty run` (the interactive push) and `pushduty learn` (the same screens, read-only).
+
+use std::process::ExitCode;
+use std::sync::{Arc, mpsc};
+
+use super::session::{notices, open_engine, prepare};
+use super::{Global, fail};
+use crate::engine::{Engine, NoEdit};
+use crate::session::{Session, SessionState};
+use crate::tui::app::{App, Level, Mode};
+use crate::tui::theme::Theme;
+use crate::tui::{self, Editing, TuiConsole, notifier};
+
+pub fn run(g: &Global) -> ExitCode {
+    let (p, _) = match prepare(g, "run", false) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let editor = crate::engine::template::editor(p.config.editor.as_deref());
+    let (tx, rx) = mpsc::channel();
+    let console = Arc::new(TuiConsole(tx.clone()));
+    let (engine, opened) = match open_engine(g, p, console, notifier(tx.clone())) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let dir = engine
+        .session
+        .dir()
+        .map_or_else(std::env::temp_dir, std::path::Path::to_path_buf);
+    let mut app = App::new(engine, Mode::Run, Theme::from_env());
+    for n in notices(&opened) {
+        app.log(Level::Warn, n);
+    }
+    if app.log.is_empty() {
+        app.log(
+            Level::Info,
+            "new session: Enter on a step shows what it will do",
+        );
+    }
+    match tui::run(app, tx, rx, Editing { editor, dir }) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+/// Builds learn mode's app: a session in memory only, nothing opened on disk.
+pub fn learn_app(p: super::session::Prepared, tx: mpsc::Sender<tui::Msg>) -> anyhow::Result<App> {
+    let state = SessionState::new(
+        &p.loaded.runbook,
+        &p.vars.push_date,
+        &p.vars.tag,
+        &p.operator,
+    );
+    let engine = Engine::new(
+        p.loaded,
+        p.vars,
+        Session::in_memory(state),
+        &p.operator,
+        Arc::new(NoEdit),
+        notifier(tx),
+    )?;
+    Ok(App::new(engine, Mode::Learn, Theme::from_env()))
+}
+
+pub fn learn(g: &Global) -> ExitCode {
+    let (p, notice) = match prepare(g, "learn", true) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let (tx, rx) = mpsc::channel();
+    let mut app = match learn_app(p, tx.clone()) {
+        Ok(a) => a,
+        Err(e) => return fail(&e),
+    };
+    if let Some(n) = notice {
+        app.log(Level::Warn, n);
+    }
+    app.log(
+        Level::Info,
+        "learn mode: Enter shows what a step would do and why",
+    );
+    let editing = Editing {
+        editor: String::new(),
+        dir: std::env::temp_dir(),
+    };
+    match tui::run(app, tx, rx, editing) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}

@@ -1,0 +1,111 @@
+//! What `run`, `learn` and `do` share: the runbook, config, operator and variables, and the
+//! session opened (and locked) on disk.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use super::{Global, fail, report};
+use crate::config::Config;
+use crate::engine::{Console, Engine, Notify};
+use crate::runbook::Loaded;
+use crate::runbook::vars::Vars;
+use crate::session::lock::LockError;
+use crate::session::{Opened, Session, SessionState};
+
+pub struct Prepared {
+    pub loaded: Loaded,
+    pub config: Config,
+    pub operator: String,
+    pub vars: Vars,
+}
+
+impl Global {
+    /// `--state-dir`, else `<data dir>/pushduty`.
+    pub fn state_dir(&self) -> Result<PathBuf> {
+        match &self.state_dir {
+            Some(d) => Ok(d.clone()),
+            None => directories::ProjectDirs::from("", "", "pushduty")
+                .map(|d| d.data_dir().to_path_buf())
+                .ok_or_else(|| anyhow::anyhow!("no data folder for this user: pass --state-dir")),
+        }
+    }
+}
+
+/// Loads what a session needs. `lenient`: a broken or missing config is replaced by an
+/// empty one (learn mode needs none); the notice says so.
+pub fn prepare(
+    g: &Global,
+    mode: &str,
+    lenient: bool,
+) -> Result<(Prepared, Option<String>), ExitCode> {
+    let loaded = g.load_runbook().map_err(|d| report(&d))?;
+    let (config, notice) = match g.load_config() {
+        Ok(c) => (c, None),
+        Err(d) if lenient => (
+            Config::default(),
+            Some(format!("config not used: {}", d.to_string().trim())),
+        ),
+        Err(d) => return Err(report(&d)),
+    };
+    let operator = config.operator(g.operator.as_deref());
+    let vars = Vars::compute(&loaded, &config, g.now(), &operator, mode).map_err(|e| fail(&e))?;
+    Ok((
+        Prepared {
+            loaded,
+            config,
+            operator,
+            vars,
+        },
+        notice,
+    ))
+}
+
+/// Opens (or resumes) this push's session on disk, holding its lock, and builds the engine.
+/// Refusal by a live lock holder is an error exit naming who holds it.
+pub fn open_engine(
+    g: &Global,
+    p: Prepared,
+    console: Arc<dyn Console>,
+    notify: Notify,
+) -> Result<(Engine, Opened), ExitCode> {
+    let state_dir = g.state_dir().map_err(|e| fail(&e))?;
+    let fresh = SessionState::new(
+        &p.loaded.runbook,
+        &p.vars.push_date,
+        &p.vars.tag,
+        &p.operator,
+    );
+    let (session, opened) = match Session::open(&state_dir, fresh, &p.loaded.runbook) {
+        Ok(x) => x,
+        Err(LockError::Held(h)) => {
+            eprintln!("pushduty: this push is already being run by {h}");
+            eprintln!("pushduty: wait for them to finish, or ask them to quit pushduty");
+            return Err(ExitCode::from(1));
+        }
+        Err(LockError::Io(e)) => return Err(fail(&e)),
+    };
+    let engine = Engine::new(p.loaded, p.vars, session, &p.operator, console, notify)
+        .map_err(|e| fail(&e))?;
+    Ok((engine, opened))
+}
+
+/// Notices about the session just opened, one per line.
+pub fn notices(opened: &Opened) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(n) = &opened.lock_notice {
+        out.push(n.clone());
+    }
+    if opened.resumed {
+        out.push("resumed the session of this push".into());
+    }
+    for id in &opened.interrupted {
+        out.push(format!(
+            "`{id}` was running when pushduty stopped: it shows as interrupted; check it before running it again"
+        ));
+    }
+    out.extend(opened.changes.lines());
+    out
+}

@@ -1,0 +1,25 @@
+//! What the operator asked for, decoupled from the key that asked: the keymap and mouse turn
+//! events into actions, `App::update` applies them.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Next,
+    Prev,
+    First,
+    Last,
+    /// Enter: the confirmation (run) or the explanation (learn) of the selected step.
+    Open,
+    Skip,
+    Retry,
+    FocusNext,
+    Help,
+    Quit,
+    /// Ctrl-C: cancel the running step.
+    Interrupt,
+    ScrollDown,
+    ScrollUp,
+    /// `y` in a dialog.
+    Yes,
+    /// `n` or `Esc` in a dialog.
+    No,
+}

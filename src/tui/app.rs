@@ -1,0 +1,525 @@
+//! The TUI's state and its update function. Drawing is in `ui/` (pure); I/O happens only
+//! through the engine (which journals) and the event loop (terminal, editor).
+
+use std::time::{Duration, Instant};
+
+use ratatui::crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::Rect;
+
+use super::action::Action;
+use super::keys;
+use super::pane::{Pane, SourceUpdate};
+use super::theme::Theme;
+use crate::engine::{self, Engine, InputSpec, Inputs};
+use crate::session::Status;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Run,
+    /// Read-only: nothing runs, nothing is written.
+    Learn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Checklist,
+    Panes,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Modal {
+    None,
+    /// What will run; `y` goes on to the inputs, then runs.
+    Confirm {
+        step: String,
+    },
+    /// Learn mode: what the step would do and why.
+    Explain {
+        step: String,
+    },
+    Prompt(Prompt),
+    Help,
+    /// Quit while a step runs.
+    QuitRunning,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Purpose {
+    Skip {
+        step: String,
+    },
+    /// Asking `specs[index]`; `answers` holds the ones before it.
+    Inputs {
+        step: String,
+        specs: Vec<InputSpec>,
+        index: usize,
+        answers: Inputs,
+    },
+}
+
+/// A one-line editor in a small modal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prompt {
+    pub title: String,
+    pub label: String,
+    /// Listed under the line, e.g. a choice's options.
+    pub hints: Vec<String>,
+    pub buffer: String,
+    /// In chars.
+    pub cursor: usize,
+    pub error: Option<String>,
+    pub purpose: Purpose,
+}
+
+impl Prompt {
+    fn new(title: String, label: String, hints: Vec<String>, purpose: Purpose) -> Self {
+        Prompt {
+            title,
+            label,
+            hints,
+            buffer: String::new(),
+            cursor: 0,
+            error: None,
+            purpose,
+        }
+    }
+
+    fn byte(&self, chars: usize) -> usize {
+        self.buffer
+            .char_indices()
+            .nth(chars)
+            .map_or(self.buffer.len(), |(i, _)| i)
+    }
+
+    fn edit(&mut self, key: &KeyEvent) {
+        let len = self.buffer.chars().count();
+        match key.code {
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.buffer.clear();
+                self.cursor = 0;
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                let at = self.byte(self.cursor);
+                self.buffer.insert(at, c);
+                self.cursor += 1;
+            }
+            KeyCode::Backspace if self.cursor > 0 => {
+                self.cursor -= 1;
+                let at = self.byte(self.cursor);
+                self.buffer.remove(at);
+            }
+            KeyCode::Delete if self.cursor < len => {
+                let at = self.byte(self.cursor);
+                self.buffer.remove(at);
+            }
+            KeyCode::Left => self.cursor = self.cursor.saturating_sub(1),
+            KeyCode::Right => self.cursor = (self.cursor + 1).min(len),
+            KeyCode::Home => self.cursor = 0,
+            KeyCode::End => self.cursor = len,
+            _ => {}
+        }
+        self.error = None;
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Progress,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLine {
+    pub level: Level,
+    pub text: String,
+}
+
+const LOG_KEEP: usize = 500;
+
+pub struct App {
+    pub engine: Engine,
+    pub mode: Mode,
+    pub theme: Theme,
+    pub focus: Focus,
+    pub modal: Modal,
+    /// Index into the runbook's steps.
+    pub selected: usize,
+    pub detail_scroll: u16,
+    pub pane_selected: usize,
+    pub panes: Vec<Pane>,
+    pub log: Vec<LogLine>,
+    pub started: Instant,
+    /// Shown instead of the real elapsed time (snapshot tests).
+    pub fixed_elapsed: Option<Duration>,
+    pub spinner: usize,
+    /// The terminal's size at the last draw, for mouse hit-testing.
+    pub area: Rect,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(engine: Engine, mode: Mode, theme: Theme) -> Self {
+        App {
+            engine,
+            mode,
+            theme,
+            focus: Focus::Checklist,
+            modal: Modal::None,
+            selected: 0,
+            detail_scroll: 0,
+            pane_selected: 0,
+            panes: Pane::defaults(),
+            log: Vec::new(),
+            started: Instant::now(),
+            fixed_elapsed: None,
+            spinner: 0,
+            area: Rect::new(0, 0, 80, 24),
+            quit: false,
+        }
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.fixed_elapsed.unwrap_or_else(|| self.started.elapsed())
+    }
+
+    /// Whether the loop should tick (spinner, elapsed time): only while something runs.
+    pub fn ticking(&self) -> bool {
+        self.engine.is_running()
+    }
+
+    pub fn tick(&mut self) {
+        self.spinner = self.spinner.wrapping_add(1);
+    }
+
+    pub fn log(&mut self, level: Level, text: impl Into<String>) {
+        self.log.push(LogLine {
+            level,
+            text: text.into(),
+        });
+        if self.log.len() > LOG_KEEP {
+            let extra = self.log.len() - LOG_KEEP;
+            self.log.drain(..extra);
+        }
+    }
+
+    pub fn step_ids(&self) -> Vec<String> {
+        self.engine
+            .loaded
+            .runbook
+            .steps
+            .iter()
+            .map(|s| s.id.clone())
+            .collect()
+    }
+
+    pub fn selected_id(&self) -> Option<String> {
+        self.engine
+            .loaded
+            .runbook
+            .steps
+            .get(self.selected)
+            .map(|s| s.id.clone())
+    }
+
+    fn select(&mut self, i: usize) {
+        let n = self.engine.loaded.runbook.steps.len();
+        if n == 0 {
+            return;
+        }
+        let i = i.min(n - 1);
+        if i != self.selected {
+            self.selected = i;
+            self.detail_scroll = 0;
+        }
+    }
+
+    /// Turns a terminal event into state changes.
+    pub fn handle_event(&mut self, ev: &Event) {
+        match ev {
+            Event::Key(k) => self.handle_key(k),
+            Event::Mouse(m) => self.handle_mouse(m),
+            Event::Resize(w, h) => self.area = Rect::new(0, 0, *w, *h),
+            _ => {}
+        }
+    }
+
+    pub fn handle_key(&mut self, key: &KeyEvent) {
+        match &mut self.modal {
+            Modal::Prompt(p) => match key.code {
+                KeyCode::Enter => self.submit_prompt(),
+                KeyCode::Esc => {
+                    self.modal = Modal::None;
+                    self.log(Level::Info, "cancelled");
+                }
+                KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    self.modal = Modal::None;
+                }
+                _ => p.edit(key),
+            },
+            Modal::Help => {
+                if matches!(
+                    key.code,
+                    KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter
+                ) {
+                    self.modal = Modal::None;
+                }
+            }
+            Modal::Explain { .. } => {
+                if matches!(
+                    key.code,
+                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('n') | KeyCode::Char('q')
+                ) {
+                    self.modal = Modal::None;
+                }
+            }
+            Modal::Confirm { .. } | Modal::QuitRunning => {
+                if let Some(a) = keys::lookup(keys::DIALOG, key) {
+                    self.update(a);
+                }
+            }
+            Modal::None => {
+                if let Some(a) = keys::lookup(keys::MAIN, key) {
+                    self.update(a);
+                }
+            }
+        }
+    }
+
+    fn handle_mouse(&mut self, m: &MouseEvent) {
+        if self.modal != Modal::None {
+            return;
+        }
+        match m.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                let areas = super::ui::areas(self, self.area);
+                if let Some(i) = super::ui::checklist::hit(self, areas.checklist, m.column, m.row) {
+                    self.focus = Focus::Checklist;
+                    self.select(i);
+                }
+            }
+            MouseEventKind::ScrollDown => self.update(Action::Next),
+            MouseEventKind::ScrollUp => self.update(Action::Prev),
+            _ => {}
+        }
+    }
+
+    pub fn update(&mut self, action: Action) {
+        let n = self.engine.loaded.runbook.steps.len();
+        match action {
+            Action::Next if self.focus == Focus::Panes => {
+                self.pane_selected = (self.pane_selected + 1) % self.panes.len().max(1);
+            }
+            Action::Prev if self.focus == Focus::Panes => {
+                self.pane_selected =
+                    (self.pane_selected + self.panes.len().max(1) - 1) % self.panes.len().max(1);
+            }
+            Action::Next => self.select(self.selected + 1),
+            Action::Prev => self.select(self.selected.saturating_sub(1)),
+            Action::First => self.select(0),
+            Action::Last => self.select(n.saturating_sub(1)),
+            Action::ScrollDown => self.detail_scroll = self.detail_scroll.saturating_add(5),
+            Action::ScrollUp => self.detail_scroll = self.detail_scroll.saturating_sub(5),
+            Action::FocusNext => {
+                self.focus = match self.focus {
+                    Focus::Checklist => Focus::Panes,
+                    Focus::Panes => Focus::Checklist,
+                }
+            }
+            Action::Help => self.modal = Modal::Help,
+            Action::Open => self.open(false),
+            Action::Retry => self.open(true),
+            Action::Skip => self.ask_skip(),
+            Action::Quit => {
+                if self.engine.is_running() {
+                    self.modal = Modal::QuitRunning;
+                } else {
+                    self.quit = true;
+                }
+            }
+            Action::Interrupt => {
+                if self.engine.is_running() {
+                    self.engine.cancel_all();
+                    self.log(Level::Warn, "cancelling the running step");
+                } else {
+                    self.quit = true;
+                }
+            }
+            Action::Yes => match std::mem::replace(&mut self.modal, Modal::None) {
+                Modal::Confirm { step } => self.confirmed(&step),
+                Modal::QuitRunning => {
+                    self.engine.cancel_all();
+                    self.log(Level::Warn, "quitting: the running step was cancelled");
+                    self.quit = true;
+                }
+                other => self.modal = other,
+            },
+            Action::No => {
+                self.modal = Modal::None;
+            }
+        }
+    }
+
+    fn open(&mut self, retry: bool) {
+        let Some(id) = self.selected_id() else {
+            return;
+        };
+        if self.mode == Mode::Learn {
+            if retry {
+                self.log(Level::Info, "learn mode is read-only: nothing is retried");
+            } else {
+                self.modal = Modal::Explain { step: id };
+            }
+            return;
+        }
+        let status = self.engine.status(&id);
+        if retry && !matches!(status, Status::Failed { .. } | Status::Interrupted { .. }) {
+            self.log(
+                Level::Info,
+                format!("`{id}` has not failed: nothing to retry (Enter runs a step)"),
+            );
+            return;
+        }
+        if let Some(why) = self.engine.refusal(&id) {
+            self.log(Level::Info, format!("`{id}` cannot run: {why}"));
+            return;
+        }
+        self.modal = Modal::Confirm { step: id };
+    }
+
+    fn ask_skip(&mut self) {
+        let Some(id) = self.selected_id() else {
+            return;
+        };
+        if self.mode == Mode::Learn {
+            self.log(
+                Level::Info,
+                "learn mode is read-only: nothing is skipped or recorded",
+            );
+            return;
+        }
+        match self.engine.status(&id) {
+            Status::Running { .. } | Status::NotApplicable | Status::Skipped { .. } => {
+                self.log(Level::Info, format!("`{id}` cannot be skipped now"));
+                return;
+            }
+            _ => {}
+        }
+        self.modal = Modal::Prompt(Prompt::new(
+            format!("Skip {id}"),
+            "reason".into(),
+            Vec::new(),
+            Purpose::Skip { step: id },
+        ));
+    }
+
+    fn confirmed(&mut self, step: &str) {
+        match self.engine.inputs(step) {
+            Ok(specs) if specs.is_empty() => self.start(step, Inputs::new()),
+            Ok(specs) => self.ask_input(step.to_string(), specs, 0, Inputs::new()),
+            Err(e) => self.log(Level::Error, format!("{e:#}")),
+        }
+    }
+
+    fn ask_input(&mut self, step: String, specs: Vec<InputSpec>, index: usize, answers: Inputs) {
+        let Some(spec) = specs.get(index) else {
+            self.start(&step, answers);
+            return;
+        };
+        let hints = spec
+            .options
+            .iter()
+            .enumerate()
+            .map(|(i, (v, l))| format!("{}. {v}: {l}", i + 1))
+            .collect();
+        self.modal = Modal::Prompt(Prompt::new(
+            format!("{step} ({}/{})", index + 1, specs.len()),
+            spec.prompt.clone(),
+            hints,
+            Purpose::Inputs {
+                step,
+                specs,
+                index,
+                answers,
+            },
+        ));
+    }
+
+    fn submit_prompt(&mut self) {
+        let Modal::Prompt(p) = std::mem::replace(&mut self.modal, Modal::None) else {
+            return;
+        };
+        match p.purpose.clone() {
+            Purpose::Skip { step } => {
+                if p.buffer.trim().is_empty() {
+                    self.modal = Modal::Prompt(Prompt {
+                        error: Some("a reason is required".into()),
+                        ..p
+                    });
+                    return;
+                }
+                match self.engine.skip(&step, &p.buffer) {
+                    Ok(()) => self.log(Level::Info, format!("skipped {step}: {}", p.buffer.trim())),
+                    Err(e) => self.log(Level::Error, format!("{e:#}")),
+                }
+            }
+            Purpose::Inputs {
+                step,
+                specs,
+                index,
+                mut answers,
+            } => {
+                let Some(spec) = specs.get(index) else {
+                    return;
+                };
+                match spec.accept(&p.buffer) {
+                    Ok(v) => {
+                        answers.insert(spec.key.clone(), v);
+                        self.ask_input(step, specs, index + 1, answers);
+                    }
+                    Err(e) => {
+                        self.modal = Modal::Prompt(Prompt {
+                            error: Some(e),
+                            ..p
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn start(&mut self, step: &str, inputs: Inputs) {
+        match self.engine.start(step, inputs) {
+            Ok(()) => self.log(Level::Info, format!("running {step}")),
+            Err(e) => self.log(Level::Error, format!("{e:#}")),
+        }
+    }
+
+    /// News from a running step.
+    pub fn on_engine(&mut self, ev: engine::Event) {
+        match ev {
+            engine::Event::Progress { step, line } => {
+                self.log(Level::Progress, format!("{step}: {line}"));
+            }
+            engine::Event::Finished { step, result } => {
+                let msg = match &result {
+                    Ok(_) => (Level::Info, format!("done: {step}")),
+                    Err(e) => (Level::Error, format!("failed: {step}: {e}")),
+                };
+                match self.engine.finish(&step, result) {
+                    Ok(()) => self.log(msg.0, msg.1),
+                    Err(e) => self.log(Level::Error, format!("could not record {step}: {e:#}")),
+                }
+            }
+        }
+    }
+
+    pub fn on_source(&mut self, u: SourceUpdate) {
+        if let Some(p) = self.panes.iter_mut().find(|p| p.name == u.pane) {
+            p.apply(u);
+        }
+    }
+}

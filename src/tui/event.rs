@@ -1,0 +1,109 @@
+//! The input reader: its own thread, forwarding key presses, mouse and resize events. It can
+//! be paused (and confirms it is parked) so a child process such as `$EDITOR` owns the
+//! terminal alone.
+
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use ratatui::crossterm::event::{self, Event, KeyEventKind};
+
+use super::Msg;
+
+#[derive(Default)]
+struct State {
+    paused: bool,
+    parked: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    cv: Condvar,
+}
+
+pub struct InputReader {
+    shared: Arc<Shared>,
+}
+
+/// How long a poll waits before the reader looks at its pause flag again. Only the input
+/// thread wakes this often; the UI loop itself sleeps until something happens.
+const POLL: Duration = Duration::from_millis(250);
+
+impl InputReader {
+    pub fn spawn(tx: Sender<Msg>) -> std::io::Result<Self> {
+        let shared = Arc::new(Shared::default());
+        let s = shared.clone();
+        std::thread::Builder::new()
+            .name("input".into())
+            .spawn(move || read_loop(&s, &tx))?;
+        Ok(InputReader { shared })
+    }
+
+    /// Stops reading; returns once the reader is parked (or after a bounded wait).
+    pub fn pause(&self) {
+        let Ok(mut st) = self.shared.state.lock() else {
+            return;
+        };
+        st.paused = true;
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while !st.parked {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            match self.shared.cv.wait_timeout(st, left) {
+                Ok((g, _)) => st = g,
+                Err(_) => return,
+            }
+        }
+    }
+
+    pub fn resume(&self) {
+        if let Ok(mut st) = self.shared.state.lock() {
+            st.paused = false;
+        }
+        self.shared.cv.notify_all();
+    }
+}
+
+fn read_loop(shared: &Shared, tx: &Sender<Msg>) {
+    loop {
+        {
+            let Ok(mut st) = shared.state.lock() else {
+                return;
+            };
+            if st.paused {
+                st.parked = true;
+                shared.cv.notify_all();
+                while st.paused {
+                    match shared.cv.wait(st) {
+                        Ok(g) => st = g,
+                        Err(_) => return,
+                    }
+                }
+                st.parked = false;
+            }
+        }
+        match event::poll(POLL) {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(_) => return,
+        }
+        let ev = match event::read() {
+            Ok(ev) => ev,
+            Err(_) => return,
+        };
+        // Windows terminals report releases too; only presses are actions.
+        if let Event::Key(k) = &ev
+            && k.kind != KeyEventKind::Press
+        {
+            continue;
+        }
+        if matches!(ev, Event::Key(_) | Event::Mouse(_) | Event::Resize(..))
+            && tx.send(Msg::Input(ev)).is_err()
+        {
+            return;
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! The keymap: one table that both dispatches keys and generates the help overlay, so the
+//! two cannot disagree.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::Action;
+
+pub struct Binding {
+    pub codes: &'static [KeyCode],
+    /// How the keys are written in help and hints.
+    pub label: &'static str,
+    pub action: Action,
+    pub help: &'static str,
+}
+
+const fn b(
+    codes: &'static [KeyCode],
+    label: &'static str,
+    action: Action,
+    help: &'static str,
+) -> Binding {
+    Binding {
+        codes,
+        label,
+        action,
+        help,
+    }
+}
+
+/// Keys of the main screen.
+pub const MAIN: &[Binding] = &[
+    b(
+        &[KeyCode::Char('j'), KeyCode::Down],
+        "j/↓",
+        Action::Next,
+        "next step",
+    ),
+    b(
+        &[KeyCode::Char('k'), KeyCode::Up],
+        "k/↑",
+        Action::Prev,
+        "previous step",
+    ),
+    b(
+        &[KeyCode::Char('g'), KeyCode::Home],
+        "g/Home",
+        Action::First,
+        "first step",
+    ),
+    b(
+        &[KeyCode::Char('G'), KeyCode::End],
+        "G/End",
+        Action::Last,
+        "last step",
+    ),
+    b(
+        &[KeyCode::Enter],
+        "Enter",
+        Action::Open,
+        "what it does; y runs it",
+    ),
+    b(
+        &[KeyCode::Char('s')],
+        "s",
+        Action::Skip,
+        "skip (asks for a reason)",
+    ),
+    b(
+        &[KeyCode::Char('r')],
+        "r",
+        Action::Retry,
+        "retry failed/interrupted",
+    ),
+    b(
+        &[KeyCode::Tab],
+        "Tab",
+        Action::FocusNext,
+        "focus checklist ↔ panes",
+    ),
+    b(
+        &[KeyCode::PageDown],
+        "PgDn",
+        Action::ScrollDown,
+        "scroll details down",
+    ),
+    b(
+        &[KeyCode::PageUp],
+        "PgUp",
+        Action::ScrollUp,
+        "scroll details up",
+    ),
+    b(&[KeyCode::Char('?')], "?", Action::Help, "this help"),
+    b(
+        &[KeyCode::Char('q')],
+        "q",
+        Action::Quit,
+        "quit (asks if a step runs)",
+    ),
+];
+
+/// Keys of yes/no dialogs.
+pub const DIALOG: &[Binding] = &[
+    b(&[KeyCode::Char('y')], "y", Action::Yes, "yes: do it"),
+    b(
+        &[KeyCode::Char('n'), KeyCode::Esc],
+        "n/Esc",
+        Action::No,
+        "no: cancel",
+    ),
+];
+
+pub fn lookup(table: &[Binding], key: &KeyEvent) -> Option<Action> {
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        return (key.code == KeyCode::Char('c')).then_some(Action::Interrupt);
+    }
+    table
+        .iter()
+        .find(|b| b.codes.contains(&key.code))
+        .map(|b| b.action)
+}
+
+pub fn label(table: &[Binding], action: Action) -> &'static str {
+    table
+        .iter()
+        .find(|b| b.action == action)
+        .map_or("", |b| b.label)
+}

@@ -1,0 +1,186 @@
+//! The interactive push: a checklist, the selected step's details, live panes, and a
+//! confirm-to-execute engine. `App` owns the state; the loop blocks on one channel (input,
+//! engine, sources) and redraws only when something arrived, ticking only while a step runs.
+
+pub mod action;
+pub mod app;
+pub mod event;
+pub mod keys;
+pub mod pane;
+pub mod theme;
+pub mod ui;
+
+use std::io::{Write, stdout};
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event};
+use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{
+    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
+    disable_raw_mode, enable_raw_mode,
+};
+use ratatui::layout::Rect;
+
+use crate::engine::{self, Console};
+use app::App;
+use event::InputReader;
+use pane::SourceUpdate;
+
+/// Everything the loop waits for.
+pub enum Msg {
+    Input(Event),
+    Engine(engine::Event),
+    Source(SourceUpdate),
+    /// An executor wants the operator's editor.
+    Edit {
+        text: String,
+        name: String,
+        reply: Sender<Result<String>>,
+    },
+}
+
+/// The console the TUI lends executors: an edit request goes to the loop, which leaves the
+/// screen, pauses input, runs the editor and comes back.
+pub struct TuiConsole(pub Sender<Msg>);
+
+impl Console for TuiConsole {
+    fn edit(&self, text: &str, name: &str) -> Result<String> {
+        let (reply, rx) = mpsc::channel();
+        self.0
+            .send(Msg::Edit {
+                text: text.to_string(),
+                name: name.to_string(),
+                reply,
+            })
+            .map_err(|_| anyhow!("the TUI has stopped"))?;
+        rx.recv().map_err(|_| anyhow!("the TUI has stopped"))?
+    }
+}
+
+/// Engine events into the loop's channel.
+pub fn notifier(tx: Sender<Msg>) -> engine::Notify {
+    std::sync::Arc::new(move |e| {
+        let _ = tx.send(Msg::Engine(e));
+    })
+}
+
+/// Restores the terminal however the loop ends (`ratatui::init` covers panics).
+struct Guard;
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = execute!(stdout(), DisableMouseCapture);
+        ratatui::restore();
+    }
+}
+
+const TICK: Duration = Duration::from_millis(200);
+
+pub struct Editing {
+    pub editor: String,
+    /// Where the file being edited is kept (the session's folder).
+    pub dir: PathBuf,
+}
+
+fn draw(terminal: &mut ratatui::DefaultTerminal, app: &mut App) -> Result<()> {
+    let size = terminal.size().context("reading the terminal size")?;
+    app.area = Rect::new(0, 0, size.width, size.height);
+    let mut out = stdout();
+    // Synchronized updates: the terminal shows the whole frame at once, no flicker.
+    let _ = execute!(out, BeginSynchronizedUpdate);
+    let r = terminal.draw(|f| ui::draw(f, app));
+    let _ = execute!(out, EndSynchronizedUpdate);
+    r.context("drawing")?;
+    Ok(())
+}
+
+fn edit(
+    terminal: &mut ratatui::DefaultTerminal,
+    input: &InputReader,
+    editing: &Editing,
+    text: &str,
+    name: &str,
+) -> Result<String> {
+    input.pause();
+    let mut out = stdout();
+    let _ = execute!(out, DisableMouseCapture, LeaveAlternateScreen);
+    let _ = disable_raw_mode();
+    let _ = out.flush();
+    let result = engine::template::run_editor(&editing.editor, text, name, &editing.dir);
+    let back = enable_raw_mode()
+        .and_then(|()| execute!(out, EnterAlternateScreen, EnableMouseCapture))
+        .and_then(|()| terminal.clear());
+    input.resume();
+    back.context("restoring the screen after the editor")?;
+    result
+}
+
+/// Runs the TUI until the operator quits.
+pub fn run(mut app: App, tx: Sender<Msg>, rx: Receiver<Msg>, editing: Editing) -> Result<()> {
+    let mut terminal = match ratatui::try_init() {
+        Ok(t) => t,
+        Err(e) => {
+            // It may have got as far as raw mode.
+            ratatui::restore();
+            return Err(anyhow::Error::new(e).context("starting the terminal UI"));
+        }
+    };
+    let _guard = Guard;
+    execute!(stdout(), EnableMouseCapture).context("enabling the mouse")?;
+    let input = InputReader::spawn(tx).context("starting the input reader")?;
+    draw(&mut terminal, &mut app)?;
+    loop {
+        let first = if app.ticking() {
+            match rx.recv_timeout(TICK) {
+                Ok(m) => Some(m),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match rx.recv() {
+                Ok(m) => Some(m),
+                Err(_) => break,
+            }
+        };
+        let mut pending: Vec<Msg> = first.into_iter().collect();
+        if pending.is_empty() {
+            app.tick();
+        }
+        // Take the whole burst before drawing once.
+        while let Ok(m) = rx.try_recv() {
+            pending.push(m);
+        }
+        for m in pending {
+            match m {
+                Msg::Input(ev) => app.handle_event(&ev),
+                Msg::Engine(ev) => app.on_engine(ev),
+                Msg::Source(u) => app.on_source(u),
+                Msg::Edit { text, name, reply } => {
+                    let r = edit(&mut terminal, &input, &editing, &text, &name);
+                    let _ = reply.send(r);
+                }
+            }
+        }
+        if app.quit {
+            break;
+        }
+        draw(&mut terminal, &mut app)?;
+    }
+    // A step cancelled on quit gets to record how it ended.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while app.engine.is_running() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(Msg::Engine(ev)) => app.on_engine(ev),
+            Ok(Msg::Edit { reply, .. }) => {
+                let _ = reply.send(Err(anyhow!("quitting")));
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    Ok(())
+}

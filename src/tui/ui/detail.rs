@@ -1,0 +1,100 @@
+//! The selected step: what it is, its status, what it will do, its doc, its outputs.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
+
+use super::markdown;
+use crate::preview::fill;
+use crate::tui::app::App;
+use crate::tui::theme::describe;
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let Some(id) = app.selected_id() else {
+        Block::new().borders(Borders::ALL).render(area, buf);
+        return;
+    };
+    let Ok(step) = app.engine.step(&id) else {
+        return;
+    };
+    let ctx = app.engine.context();
+    let status = app.engine.status(&id);
+    let state = app.engine.session.state.steps.get(&id);
+    let mut lines: Vec<Line> = Vec::new();
+    let date = crate::plan::step_date(&app.engine.loaded, &app.engine.vars, step)
+        .map(|d| format!(" · {d}"))
+        .unwrap_or_default();
+    lines.push(Line::styled(
+        format!(
+            "{id} · {}{date} · {}",
+            step.kind.name(),
+            if step.needs_confirm() {
+                "confirm"
+            } else {
+                "no side effect"
+            }
+        ),
+        t.dim,
+    ));
+    lines.push(Line::from(vec![
+        Span::styled("Status: ", t.heading),
+        Span::styled(describe(&status), t.status(&status)),
+    ]));
+    if let Some(note) = state.and_then(|s| s.note.as_ref()) {
+        lines.push(Line::from(vec![
+            Span::styled("Note: ", t.heading),
+            Span::raw(note.clone()),
+        ]));
+    }
+    if let Some(cond) = &step.only_if {
+        lines.push(Line::from(vec![
+            Span::styled("Only if: ", t.heading),
+            Span::styled(cond.clone(), t.code),
+        ]));
+    }
+    lines.push(Line::default());
+    lines.push(Line::styled(
+        if app.mode == crate::tui::app::Mode::Learn {
+            "Would do:"
+        } else {
+            "Will do:"
+        },
+        t.heading,
+    ));
+    lines.push(Line::raw(app.engine.preview(&id).unwrap_or_default()));
+    let doc = fill(&step.doc, &ctx);
+    if !doc.trim().is_empty() {
+        lines.push(Line::default());
+        lines.extend(markdown::render(&doc, t));
+    }
+    if !step.outputs.is_empty() {
+        lines.push(Line::default());
+        lines.push(Line::styled("Outputs:", t.heading));
+        for o in &step.outputs {
+            let v = state.and_then(|s| s.outputs.get(o));
+            lines.push(match v {
+                Some(v) => Line::from(vec![
+                    Span::raw(format!("  {o} = ")),
+                    Span::styled(
+                        v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                        t.code,
+                    ),
+                ]),
+                None => Line::styled(format!("  {o}: not yet"), t.dim),
+            });
+        }
+    }
+    let title = fill(&step.title, &ctx);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .scroll((app.detail_scroll, 0))
+        .block(
+            Block::new()
+                .borders(Borders::ALL)
+                .border_style(t.border)
+                .title(Span::styled(format!(" {title} "), t.heading)),
+        )
+        .render(area, buf);
+}

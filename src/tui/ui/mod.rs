@@ -1,0 +1,99 @@
+//! Drawing: pure functions of `App`, one file per widget. No I/O here.
+
+pub mod checklist;
+pub mod confirm;
+pub mod detail;
+pub mod help;
+pub mod log;
+pub mod markdown;
+pub mod panes;
+pub mod prompt;
+pub mod status;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::widgets::Clear;
+
+use super::app::{App, Modal, Mode};
+
+/// Where each widget goes for a terminal of this size.
+pub struct Areas {
+    pub banner: Option<Rect>,
+    pub status: Rect,
+    pub checklist: Rect,
+    pub detail: Rect,
+    pub log: Rect,
+    pub panes: Rect,
+    pub hints: Rect,
+}
+
+pub fn areas(app: &App, area: Rect) -> Areas {
+    let banner = u16::from(app.mode == Mode::Learn);
+    let tall = area.height >= 32;
+    let [banner_a, status, main, log, panes, hints] = Layout::vertical([
+        Constraint::Length(banner),
+        Constraint::Length(1),
+        Constraint::Min(6),
+        Constraint::Length(if tall { 7 } else { 4 }),
+        Constraint::Length(if tall { 5 } else { 3 }),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let left = (area.width * 2 / 5).clamp(30.min(area.width), 48);
+    let [checklist, detail] =
+        Layout::horizontal([Constraint::Length(left), Constraint::Min(20)]).areas(main);
+    Areas {
+        banner: (banner > 0).then_some(banner_a),
+        status,
+        checklist,
+        detail,
+        log,
+        panes,
+        hints,
+    }
+}
+
+/// Centred popup of at most `w` x `h` cells.
+pub fn popup(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width.saturating_sub(2)).max(1);
+    let h = h.min(area.height.saturating_sub(2)).max(1);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    let a = areas(app, area);
+    let buf = frame.buffer_mut();
+    if let Some(b) = a.banner {
+        status::banner(app, b, buf);
+    }
+    status::status_line(app, a.status, buf);
+    checklist::render(app, a.checklist, buf);
+    detail::render(app, a.detail, buf);
+    log::render(app, a.log, buf);
+    panes::render(app, a.panes, buf);
+    status::hints(app, a.hints, buf);
+    match &app.modal {
+        Modal::None => {}
+        Modal::Confirm { step } => confirm::confirm(app, step, area, buf),
+        Modal::Explain { step } => confirm::explain(app, step, area, buf),
+        Modal::QuitRunning => confirm::quit(app, area, buf),
+        Modal::Help => help::render(app, area, buf),
+        Modal::Prompt(p) => {
+            if let Some(pos) = prompt::render(app, p, area, frame.buffer_mut()) {
+                frame.set_cursor_position(pos);
+            }
+        }
+    }
+}
+
+/// Clears a popup's area before drawing into it.
+pub fn clear(area: Rect, buf: &mut ratatui::buffer::Buffer) {
+    use ratatui::widgets::Widget;
+    Clear.render(area, buf);
+}

@@ -1,0 +1,51 @@
+//! The live panes; each source's state is in its pane's title.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget};
+
+use crate::tui::app::{App, Focus};
+use crate::tui::pane::SourceState;
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    if app.panes.is_empty() {
+        return;
+    }
+    let cols = Layout::horizontal(app.panes.iter().map(|_| Constraint::Fill(1))).split(area);
+    for (i, (pane, a)) in app.panes.iter().zip(cols.iter()).enumerate() {
+        let focused = app.focus == Focus::Panes && i == app.pane_selected;
+        let title_style = match pane.state {
+            SourceState::Error(_) => t.error,
+            SourceState::NotConfigured => t.dim,
+            _ => t.heading,
+        };
+        let block = Block::new()
+            .borders(Borders::ALL)
+            .border_style(if focused { t.border_focus } else { t.border })
+            .title(Span::styled(title(pane, a.width), title_style));
+        let body: Vec<Line> = match &pane.state {
+            SourceState::NotConfigured => vec![Line::styled("not configured", t.dim)],
+            SourceState::Loading => vec![Line::styled("…", t.dim)],
+            SourceState::Error(e) => {
+                let mut v = vec![Line::styled(e.clone(), t.error)];
+                v.extend(pane.lines.iter().map(|l| Line::raw(l.clone())));
+                v
+            }
+            SourceState::Ready { .. } => pane.lines.iter().map(|l| Line::raw(l.clone())).collect(),
+        };
+        Paragraph::new(body).block(block).render(*a, buf);
+    }
+}
+
+/// The pane's title with its padding, shortened to fit inside the borders.
+fn title(pane: &crate::tui::pane::Pane, width: u16) -> String {
+    let room = usize::from(width.saturating_sub(2));
+    let t = pane.title_in(room.saturating_sub(2));
+    if t.chars().count() + 2 <= room {
+        format!(" {t} ")
+    } else {
+        pane.title_in(room)
+    }
+}

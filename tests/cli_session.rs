@@ -1,0 +1,138 @@
+//! `do` and `history` through the real binary, without a terminal.
+
+mod support;
+
+use support::cli::{Env, stdout};
+
+const RB: &str = "--runbook=tests/fixtures/runbooks/valid/engine.toml";
+
+#[test]
+fn do_needs_yes_without_a_terminal_then_runs_in_the_session() {
+    let env = Env::new();
+    let o = env.run(&[
+        RB,
+        "--now",
+        "2015-09-08",
+        "do",
+        "hello",
+        "--input",
+        "blockers=none",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("pass --yes"));
+
+    let o = env.run(&[RB, "--now", "2015-09-08", "do", "hello", "--yes"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--input blockers=VALUE"));
+
+    let o = env.run(&[
+        RB,
+        "--now",
+        "2015-09-08",
+        "do",
+        "hello",
+        "--yes",
+        "--note",
+        "checked",
+        "--input",
+        "blockers=none",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout(&o).contains("done: hello\n  blockers = none"),
+        "{}",
+        stdout(&o)
+    );
+
+    // Done steps do not run twice.
+    let o = env.run(&[
+        RB,
+        "--now",
+        "2015-09-08",
+        "do",
+        "hello",
+        "--yes",
+        "--input",
+        "blockers=x",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+
+    // Kinds not in this build fail plainly.
+    let o = env.run(&[RB, "--now", "2015-09-08", "do", "deploy", "--yes"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("`jenkins.build` steps are not available in this build yet")
+    );
+
+    let o = env.run(&["history"]);
+    let text = stdout(&o);
+    assert!(text.contains("2015-09-10  Engine kinds"), "{text}");
+    assert!(text.contains("1/8"), "{text}");
+    assert!(text.contains("failed"), "{text}");
+    let o = env.run(&["history", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["runbook"], "Engine kinds");
+    assert_eq!(v[0]["operator"], "tester");
+    assert_eq!(v[0]["outcome"], "failed");
+    assert!(v[0]["started"].is_string());
+}
+
+#[test]
+fn do_reports_runbook_changes_and_interrupted_steps_on_stderr() {
+    let env = Env::new();
+    let dir = env.path().join("state/sessions/engine-kinds/2015-09-10");
+    let o = env.run(&[
+        RB,
+        "--now",
+        "2015-09-08",
+        "do",
+        "strategy",
+        "--yes",
+        "--input",
+        "strategy=master",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Simulate a crash during `echo` and an edited runbook.
+    let path = dir.join("session.json");
+    let mut st: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    st["steps"]["echo"]["status"] =
+        serde_json::json!({"state": "running", "since": "2015-09-08T10:00:00Z"});
+    st["steps"]["qa"]["fingerprint"] = "0".into();
+    std::fs::write(&path, st.to_string()).unwrap();
+    let o = env.run(&[RB, "--now", "2015-09-08", "do", "echo", "--yes"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("`echo` was running when pushduty stopped"),
+        "{err}"
+    );
+    assert!(
+        err.contains("runbook changed since this session began: changed qa"),
+        "{err}"
+    );
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("  one") && err.contains("  two"), "{err}");
+}
+
+#[test]
+fn unknown_step_is_a_usage_error() {
+    let env = Env::new();
+    let o = env.run(&[RB, "do", "nope", "--yes"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -1,0 +1,324 @@
+//! The real binary in a real terminal (tmux): learn mode walks every step and writes
+//! nothing; run mode ticks two steps, is killed with SIGKILL, and a new run shows them done.
+//! Each test has its own tmux server (`-L`), and waits by polling the screen with a deadline.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::cli::Env;
+
+const DEADLINE: Duration = Duration::from_secs(15);
+
+struct Tmux {
+    socket: String,
+}
+
+fn have_tmux() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+impl Tmux {
+    fn new(name: &str) -> Self {
+        Tmux {
+            socket: format!("pushduty-{name}-{}", std::process::id()),
+        }
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.arg("-L").arg(&self.socket).arg("-f").arg("/dev/null");
+        c
+    }
+
+    /// Starts `args` in a 120x40 window named `win`.
+    fn start(&self, env: &Env, win: &str, args: &[&str]) {
+        let mut line = format!(
+            "cd {} && env -i PATH=\"$PATH\" HOME={} TERM=xterm-256color PUSHDUTY_CONFIG={} PUSHDUTY_STATE_DIR={} {}",
+            support::cli::root().display(),
+            env.path().display(),
+            env.config().display(),
+            env.path().join("state").display(),
+            env!("CARGO_BIN_EXE_pushduty"),
+        );
+        for a in args {
+            line.push(' ');
+            line.push_str(a);
+        }
+        // Keep the window after the exit so the test sees the code and any message.
+        line.push_str("; echo \"EXIT=$?\"; sleep 60");
+        let st = self
+            .cmd()
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                win,
+                "-x",
+                "120",
+                "-y",
+                "40",
+                &line,
+            ])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+
+    fn screen(&self, win: &str) -> String {
+        let o = self
+            .cmd()
+            .args(["capture-pane", "-p", "-t", win])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    /// Polls the screen until it shows `text`.
+    fn wait_for(&self, win: &str, text: &str) -> String {
+        let end = Instant::now() + DEADLINE;
+        loop {
+            let s = self.screen(win);
+            if s.contains(text) {
+                return s;
+            }
+            assert!(
+                Instant::now() < end,
+                "`{text}` never appeared; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    fn keys(&self, win: &str, keys: &[&str]) {
+        let st = self
+            .cmd()
+            .args(["send-keys", "-t", win])
+            .args(keys)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+
+    /// Polls the screen until `text` is gone.
+    fn wait_without(&self, win: &str, text: &str) {
+        let end = Instant::now() + DEADLINE;
+        loop {
+            let s = self.screen(win);
+            if !s.contains(text) {
+                return;
+            }
+            assert!(Instant::now() < end, "`{text}` stayed; screen:\n{s}");
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    /// Waits for pushduty to exit; returns what the window shows then.
+    fn wait_exit(&self, win: &str, code: &str) -> String {
+        self.wait_for(win, &format!("EXIT={code}"))
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").output();
+    }
+}
+
+fn files_under(p: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(p) {
+        for e in rd.flatten() {
+            if e.path().is_dir() {
+                out.extend(files_under(&e.path()));
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn learn_mode_walks_every_step_and_writes_nothing() {
+    if !have_tmux() {
+        eprintln!("tmux is not installed: skipping");
+        return;
+    }
+    let env = Env::new();
+    let t = Tmux::new("learn");
+    t.start(&env, "learn", &["--now", "2015-09-08", "learn"]);
+    t.wait_for("learn", "READ-ONLY");
+    let plan = env.run(&["--now", "2015-09-08", "plan", "--json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let ids: Vec<String> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 17);
+    for id in &ids {
+        t.keys("learn", &["Enter"]);
+        t.wait_for("learn", &format!("What `{id}` does"));
+        // y, s and r do nothing in learn mode.
+        t.keys("learn", &["y", "Escape"]);
+        // Alone: an Escape followed at once by a key reads as Alt+key.
+        t.wait_without("learn", &format!("What `{id}` does"));
+        t.keys("learn", &["s", "r"]);
+        t.wait_for("learn", "learn mode is read-only: nothing is retried");
+        t.keys("learn", &["j"]);
+    }
+    t.keys("learn", &["q"]);
+    t.wait_exit("learn", "0");
+    let written = files_under(&env.path().join("state"));
+    assert!(written.is_empty(), "learn mode wrote {written:?}");
+}
+
+#[test]
+fn run_ticks_two_steps_survives_sigkill_and_resumes() {
+    if !have_tmux() {
+        eprintln!("tmux is not installed: skipping");
+        return;
+    }
+    let env = Env::new();
+    let t = Tmux::new("run");
+    let rb = "--runbook=tests/fixtures/runbooks/valid/two-manual.toml";
+    let args = [rb, "--now", "2015-09-08", "run"];
+    t.start(&env, "one", &args);
+    t.wait_for("one", "Checklist 0/2");
+    t.keys("one", &["Enter"]);
+    t.wait_for("one", "Run first?");
+    t.keys("one", &["y"]);
+    t.wait_for("one", "note (optional)");
+    t.keys("one", &["-l", "all good"]);
+    t.keys("one", &["Enter"]);
+    t.wait_for("one", "Checklist 1/2");
+    t.keys("one", &["j", "Enter"]);
+    t.wait_for("one", "Run second?");
+    t.keys("one", &["y"]);
+    t.wait_for("one", "note (optional)");
+    t.keys("one", &["Enter"]);
+    let s = t.wait_for("one", "Checklist 2/2");
+    assert!(
+        s.contains("[x] First manual step") && s.contains("[x] Second manual step"),
+        "{s}"
+    );
+
+    // A second run of the same push is refused and names the holder.
+    let dir = env.path().join("state/sessions/two-steps/2015-09-10");
+    let o = env.run(&[rb, "--now", "2015-09-08", "run"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("lock")).unwrap()).unwrap();
+    let pid = lock["pid"].as_u64().unwrap();
+    assert!(err.contains("already being run by tester on "), "{err}");
+    assert!(err.contains(&format!("(pid {pid}) since ")), "{err}");
+
+    // SIGKILL: no chance to clean up; the journal and state are already on disk.
+    let st = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    t.wait_exit("one", "137");
+    assert!(
+        dir.join("lock").exists(),
+        "a killed process leaves its lock"
+    );
+
+    t.start(&env, "two", &args);
+    let s = t.wait_for("two", "Checklist 2/2");
+    assert!(
+        s.contains("[x] First manual step") && s.contains("[x] Second manual step"),
+        "{s}"
+    );
+    t.wait_for("two", "took over a stale lock");
+    t.wait_for("two", "resumed the session");
+    t.keys("two", &["q"]);
+    t.wait_exit("two", "0");
+    assert!(!dir.join("lock").exists(), "released on exit");
+
+    let journal = std::fs::read_to_string(dir.join("journal.jsonl")).unwrap();
+    let steps: Vec<String> = journal
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            format!(
+                "{} {}>{}",
+                v["step"].as_str().unwrap(),
+                v["from"].as_str().unwrap(),
+                v["to"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "first pending>running",
+            "first running>done",
+            "second pending>running",
+            "second running>done"
+        ]
+    );
+    assert!(journal.contains("\"note\":\"all good\""));
+
+    let h = env.run(&["history", "--json"]);
+    let h: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
+    assert_eq!(h[0]["outcome"], "complete");
+    assert_eq!(
+        (h[0]["done"].as_u64(), h[0]["total"].as_u64()),
+        (Some(2), Some(2))
+    );
+}
+
+#[test]
+fn the_editor_gets_the_terminal_and_the_tui_comes_back() {
+    if !have_tmux() {
+        eprintln!("tmux is not installed: skipping");
+        return;
+    }
+    let env = Env::new();
+    // An "editor" that reads a line from the terminal: it only gets the keys if the TUI's
+    // input reader is paused.
+    let editor = env.path().join("edit.sh");
+    std::fs::write(
+        &editor,
+        "printf 'EDITOR READY\\n'; read line; printf '%s\\n' \"$line\" >> \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        env.config(),
+        format!(
+            "operator = \"tester\"\neditor = \"sh {}\"\n",
+            editor.display()
+        ),
+    )
+    .unwrap();
+    let t = Tmux::new("edit");
+    let rb = "--runbook=tests/fixtures/runbooks/valid/template-edit.toml";
+    t.start(&env, "ed", &[rb, "--now", "2015-09-08", "run"]);
+    t.wait_for("ed", "Checklist 0/1");
+    t.keys("ed", &["Enter"]);
+    t.wait_for("ed", "Run write?");
+    t.keys("ed", &["y"]);
+    t.wait_for("ed", "EDITOR READY");
+    t.keys("ed", &["-l", "typed in the editor"]);
+    t.keys("ed", &["Enter"]);
+    t.wait_for("ed", "Checklist 1/1");
+    t.keys("ed", &["q"]);
+    t.wait_exit("ed", "0");
+    let out = env
+        .path()
+        .join("state/sessions/template-edit/2015-09-10/notes-2015.09.10.md");
+    assert_eq!(
+        std::fs::read_to_string(out).unwrap(),
+        "Push 2015.09.10 by ana.\ntyped in the editor\n"
+    );
+}

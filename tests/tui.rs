@@ -1,0 +1,464 @@
+//! The TUI drawn on a `TestBackend`: snapshots of the text (reviewed by hand), assertions on
+//! styles where colour matters, and key flows through `App` with the real engine.
+
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use pushduty::config::Config;
+use pushduty::engine::{self, Engine, NoEdit};
+use pushduty::runbook::model::Outputs;
+use pushduty::runbook::vars::{Now, Vars};
+use pushduty::session::{Session, SessionState, Status};
+use pushduty::tui::app::{App, Focus, Level, Modal, Mode};
+use pushduty::tui::theme::Theme;
+use pushduty::tui::ui;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier};
+
+fn app_with(runbook: Option<&str>, mode: Mode) -> (App, mpsc::Receiver<engine::Event>) {
+    let path = runbook.map(|r| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/runbooks/valid")
+            .join(r)
+    });
+    let loaded = pushduty::runbook::load(path.as_deref(), &[]).unwrap();
+    let now = Now::Date(NaiveDate::from_ymd_opt(2015, 9, 8).unwrap());
+    let vars = Vars::compute(&loaded, &Config::default(), now, "tester", "run").unwrap();
+    let state = SessionState::new(&loaded.runbook, &vars.push_date, &vars.tag, "tester");
+    let (tx, rx) = mpsc::channel();
+    let notify: engine::Notify = Arc::new(move |e| {
+        let _ = tx.send(e);
+    });
+    let engine = Engine::new(
+        loaded,
+        vars,
+        Session::in_memory(state),
+        "tester",
+        Arc::new(NoEdit),
+        notify,
+    )
+    .unwrap();
+    let mut app = App::new(engine, mode, Theme::color());
+    app.fixed_elapsed = Some(Duration::from_secs(754));
+    (app, rx)
+}
+
+fn app(mode: Mode) -> App {
+    app_with(None, mode).0
+}
+
+fn draw(app: &mut App, w: u16, h: u16) -> Buffer {
+    app.area = Rect::new(0, 0, w, h);
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| ui::draw(f, app)).unwrap();
+    t.backend().buffer().clone()
+}
+
+fn text(buf: &Buffer) -> String {
+    let a = buf.area;
+    let mut out = String::new();
+    for y in 0..a.height {
+        let mut line = String::new();
+        for x in 0..a.width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Where `needle` starts on screen.
+fn find(buf: &Buffer, needle: &str) -> (u16, u16) {
+    let t = text(buf);
+    for (y, line) in t.lines().enumerate() {
+        if let Some(b) = line.find(needle) {
+            let x = line[..b].chars().count();
+            return (x as u16, y as u16);
+        }
+    }
+    panic!("`{needle}` not on screen:\n{t}");
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.handle_event(&Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn typed(app: &mut App, s: &str) {
+    for c in s.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn set(app: &mut App, id: &str, s: Status) {
+    app.engine
+        .session
+        .record(id, s, "tester", None, Outputs::new())
+        .unwrap();
+}
+
+/// A session part-way through: one step done, one failed, the failed one selected.
+fn midway(mode: Mode) -> App {
+    let mut a = app(mode);
+    set(
+        &mut a,
+        "check-rotation",
+        Status::Done {
+            at: "2015-09-08T10:00:00Z".into(),
+        },
+    );
+    set(
+        &mut a,
+        "fetch",
+        Status::Failed {
+            error: "`git.fetch` steps are not available in this build yet".into(),
+        },
+    );
+    a.selected = 1;
+    a.log(Level::Info, "done: check-rotation");
+    a.log(
+        Level::Error,
+        "failed: fetch: `git.fetch` steps are not available in this build yet",
+    );
+    a
+}
+
+#[test]
+fn main_screen() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut a = midway(Mode::Run);
+        let buf = draw(&mut a, w, h);
+        insta::assert_snapshot!(format!("main_{w}x{h}"), text(&buf));
+    }
+}
+
+#[test]
+fn confirm_dialog() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut a = midway(Mode::Run);
+        a.selected = 0;
+        set(&mut a, "check-rotation", Status::Pending);
+        key(&mut a, KeyCode::Enter);
+        assert_eq!(
+            a.modal,
+            Modal::Confirm {
+                step: "check-rotation".into()
+            }
+        );
+        let buf = draw(&mut a, w, h);
+        insta::assert_snapshot!(format!("confirm_{w}x{h}"), text(&buf));
+    }
+}
+
+#[test]
+fn learn_mode() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut a = app(Mode::Learn);
+        let buf = draw(&mut a, w, h);
+        insta::assert_snapshot!(format!("learn_{w}x{h}"), text(&buf));
+        key(&mut a, KeyCode::Char('j'));
+        key(&mut a, KeyCode::Enter);
+        assert_eq!(
+            a.modal,
+            Modal::Explain {
+                step: "fetch".into()
+            }
+        );
+        let buf = draw(&mut a, w, h);
+        insta::assert_snapshot!(format!("learn_explain_{w}x{h}"), text(&buf));
+    }
+}
+
+#[test]
+fn help_overlay() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut a = app(Mode::Run);
+        key(&mut a, KeyCode::Char('?'));
+        let buf = draw(&mut a, w, h);
+        insta::assert_snapshot!(format!("help_{w}x{h}"), text(&buf));
+        key(&mut a, KeyCode::Esc);
+        assert_eq!(a.modal, Modal::None);
+    }
+}
+
+#[test]
+fn failed_and_done_marks_are_coloured() {
+    let mut a = midway(Mode::Run);
+    a.selected = 2;
+    let buf = draw(&mut a, 120, 40);
+    let (x, y) = find(&buf, "[x] Confirm");
+    assert_eq!(buf[(x + 1, y)].fg, Color::Green);
+    let (x, y) = find(&buf, "[!] Fetch");
+    assert_eq!(buf[(x + 1, y)].fg, Color::Red);
+    assert!(buf[(x + 1, y)].modifier.contains(Modifier::BOLD));
+    let (x, y) = find(&buf, "[ ] Push");
+    assert_eq!(buf[(x + 1, y)].fg, Color::Reset);
+}
+
+#[test]
+fn read_only_banner_and_greyed_actions_in_learn_mode() {
+    let mut a = app(Mode::Learn);
+    let buf = draw(&mut a, 80, 24);
+    let (x, y) = find(&buf, "READ-ONLY · learn mode");
+    assert_eq!(y, 0);
+    assert_eq!(buf[(x, y)].bg, Color::Yellow);
+    assert!(buf[(x, y)].modifier.contains(Modifier::BOLD));
+    // The status line names the mode the same way.
+    let (x, y) = find(&buf, "LEARN · READ-ONLY");
+    assert_eq!(buf[(x, y)].bg, Color::Yellow);
+    // Skip and retry are greyed: they would write to the session.
+    let (x, y) = find(&buf, "s skip");
+    assert_eq!(buf[(x, y)].fg, Color::DarkGray);
+    let (x, y) = find(&buf, "Enter explain");
+    assert_eq!(buf[(x, y)].fg, Color::Cyan);
+}
+
+#[test]
+fn no_color_keeps_marks_distinct_without_colour() {
+    let mut a = midway(Mode::Run);
+    a.theme = Theme::no_color();
+    let buf = draw(&mut a, 80, 24);
+    for cell in buf.content() {
+        assert!(
+            matches!(cell.fg, Color::Reset),
+            "colour used with NO_COLOR: {cell:?}"
+        );
+        assert!(
+            matches!(cell.bg, Color::Reset),
+            "colour used with NO_COLOR: {cell:?}"
+        );
+    }
+    let t = text(&buf);
+    assert!(t.contains("[x] Confirm") && t.contains("[!] Fetch") && t.contains("[ ] Tag master"));
+    let (x, y) = find(&buf, "[!] Fetch");
+    assert!(buf[(x + 1, y)].modifier.contains(Modifier::BOLD));
+}
+
+#[test]
+fn small_and_resized_terminals_draw() {
+    let mut a = midway(Mode::Run);
+    for (w, h) in [(80, 24), (200, 60), (40, 12), (10, 5), (120, 40)] {
+        a.handle_event(&Event::Resize(w, h));
+        let buf = draw(&mut a, w, h);
+        assert_eq!(buf.area, Rect::new(0, 0, w, h));
+    }
+}
+
+fn wait_finished(a: &mut App, rx: &mpsc::Receiver<engine::Event>) {
+    loop {
+        let ev = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("step did not finish");
+        let done = matches!(ev, engine::Event::Finished { .. });
+        a.on_engine(ev);
+        if done {
+            return;
+        }
+    }
+}
+
+#[test]
+fn enter_confirm_note_runs_a_manual_step() {
+    let (mut a, rx) = app_with(None, Mode::Run);
+    key(&mut a, KeyCode::Enter);
+    key(&mut a, KeyCode::Char('n'));
+    assert_eq!(a.modal, Modal::None, "n cancels");
+    assert_eq!(a.engine.status("check-rotation"), Status::Pending);
+    key(&mut a, KeyCode::Enter);
+    key(&mut a, KeyCode::Char('y'));
+    assert!(matches!(a.modal, Modal::Prompt(_)));
+    typed(&mut a, "swapped with kumar");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.modal, Modal::None);
+    wait_finished(&mut a, &rx);
+    assert!(matches!(
+        a.engine.status("check-rotation"),
+        Status::Done { .. }
+    ));
+    assert_eq!(
+        a.engine.session.state.steps["check-rotation"]
+            .note
+            .as_deref(),
+        Some("swapped with kumar")
+    );
+}
+
+#[test]
+fn choice_by_number_then_not_applicable_steps() {
+    let (mut a, rx) = app_with(None, Mode::Run);
+    a.selected = 2;
+    key(&mut a, KeyCode::Enter);
+    key(&mut a, KeyCode::Char('y'));
+    typed(&mut a, "7");
+    key(&mut a, KeyCode::Enter);
+    match &a.modal {
+        Modal::Prompt(p) => assert!(p.error.as_deref().unwrap().contains("choose one of")),
+        m => panic!("{m:?}"),
+    }
+    key(&mut a, KeyCode::Backspace);
+    typed(&mut a, "1");
+    key(&mut a, KeyCode::Enter);
+    wait_finished(&mut a, &rx);
+    assert_eq!(a.engine.status("cherry-pick"), Status::NotApplicable);
+    let buf = draw(&mut a, 120, 40);
+    let (x, y) = find(&buf, "[/] Cherry-pick");
+    assert!(buf[(x + 1, y)].modifier.contains(Modifier::CROSSED_OUT));
+}
+
+#[test]
+fn failed_step_retries_and_skip_asks_a_reason() {
+    let (mut a, rx) = app_with(None, Mode::Run);
+    a.selected = 1;
+    key(&mut a, KeyCode::Char('r'));
+    assert_eq!(a.modal, Modal::None, "nothing to retry yet");
+    key(&mut a, KeyCode::Enter);
+    key(&mut a, KeyCode::Char('y'));
+    wait_finished(&mut a, &rx);
+    assert!(matches!(a.engine.status("fetch"), Status::Failed { .. }));
+    assert!(
+        a.log
+            .iter()
+            .any(|l| l.text.contains("not available in this build yet"))
+    );
+    key(&mut a, KeyCode::Char('r'));
+    assert_eq!(
+        a.modal,
+        Modal::Confirm {
+            step: "fetch".into()
+        }
+    );
+    key(&mut a, KeyCode::Esc);
+    key(&mut a, KeyCode::Char('s'));
+    key(&mut a, KeyCode::Enter);
+    match &a.modal {
+        Modal::Prompt(p) => assert_eq!(p.error.as_deref(), Some("a reason is required")),
+        m => panic!("{m:?}"),
+    }
+    typed(&mut a, "fetched by hand");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(
+        a.engine.status("fetch"),
+        Status::Skipped {
+            reason: "fetched by hand".into()
+        }
+    );
+}
+
+#[test]
+fn learn_mode_executes_nothing() {
+    let (mut a, rx) = app_with(None, Mode::Learn);
+    let n = a.engine.loaded.runbook.steps.len();
+    for _ in 0..n {
+        key(&mut a, KeyCode::Enter);
+        assert!(matches!(a.modal, Modal::Explain { .. }));
+        key(&mut a, KeyCode::Char('y'));
+        key(&mut a, KeyCode::Esc);
+        key(&mut a, KeyCode::Char('s'));
+        key(&mut a, KeyCode::Char('r'));
+        key(&mut a, KeyCode::Char('j'));
+    }
+    assert_eq!(a.selected, n - 1);
+    assert!(!a.engine.is_running());
+    assert!(rx.try_recv().is_err(), "no step ran");
+    assert!(
+        a.engine.session.dir().is_none(),
+        "learn mode has no session on disk"
+    );
+    assert!(
+        a.engine
+            .session
+            .state
+            .steps
+            .values()
+            .all(|s| s.status == Status::Pending)
+    );
+}
+
+#[test]
+fn tab_focus_mouse_and_quit() {
+    let mut a = app(Mode::Run);
+    key(&mut a, KeyCode::Tab);
+    assert_eq!(a.focus, Focus::Panes);
+    key(&mut a, KeyCode::Char('j'));
+    assert_eq!((a.pane_selected, a.selected), (1, 0));
+    key(&mut a, KeyCode::Tab);
+    let buf = draw(&mut a, 120, 40);
+    let (x, y) = find(&buf, "Push 2015.09.10 to upstream");
+    a.handle_event(&Event::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: x,
+        row: y,
+        modifiers: KeyModifiers::NONE,
+    }));
+    assert_eq!(a.selected_id().as_deref(), Some("push-tag"));
+    key(&mut a, KeyCode::Char('q'));
+    assert!(a.quit, "nothing running: quits at once");
+}
+
+#[test]
+fn quitting_while_a_step_runs_asks_first() {
+    let (mut a, rx) = app_with(Some("engine.toml"), Mode::Run);
+    a.selected = a.step_ids().iter().position(|s| s == "echo").unwrap();
+    // Make the shell step long-running.
+    if let Some(s) = a
+        .engine
+        .loaded
+        .runbook
+        .steps
+        .iter_mut()
+        .find(|s| s.id == "echo")
+        && let pushduty::runbook::model::StepKind::Shell(sh) = &mut s.kind
+    {
+        sh.command = "echo started; sleep 30".into();
+    }
+    key(&mut a, KeyCode::Enter);
+    key(&mut a, KeyCode::Char('y'));
+    assert!(a.engine.is_running());
+    assert!(a.ticking(), "ticks only while a step runs");
+    key(&mut a, KeyCode::Char('q'));
+    assert_eq!(a.modal, Modal::QuitRunning);
+    key(&mut a, KeyCode::Char('n'));
+    assert!(!a.quit);
+    key(&mut a, KeyCode::Char('q'));
+    key(&mut a, KeyCode::Char('y'));
+    assert!(a.quit);
+    wait_finished(&mut a, &rx);
+    match a.engine.status("echo") {
+        Status::Failed { error } => assert!(error.contains("cancelled"), "{error}"),
+        s => panic!("{s:?}"),
+    }
+    assert!(!a.ticking());
+}
+
+#[test]
+fn interrupted_step_shows_its_mark_and_warns_before_running_again() {
+    let mut a = app(Mode::Run);
+    set(
+        &mut a,
+        "check-rotation",
+        Status::Interrupted {
+            since: "2015-09-08T10:05:00Z".into(),
+        },
+    );
+    let buf = draw(&mut a, 120, 40);
+    let (x, y) = find(&buf, "[?] Confirm");
+    assert_eq!(buf[(x + 1, y)].fg, Color::Magenta);
+    assert!(text(&buf).contains("interrupted: it was running (since 2015-09-08T10:05:00Z)"));
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(
+        a.modal,
+        Modal::Confirm {
+            step: "check-rotation".into()
+        }
+    );
+    let t = text(&draw(&mut a, 120, 40));
+    assert!(t.contains("it may have partly happened"), "{t}");
+    assert!(t.contains("Check before running it"), "{t}");
+}
