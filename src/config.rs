@@ -88,6 +88,21 @@ impl Config {
         self.repos.get(repo).map(|r| r.path.as_path())
     }
 
+    /// The git view of a runbook repo, when this config says where its checkout is.
+    pub fn repo_spec(
+        &self,
+        name: &str,
+        repo: &crate::runbook::model::Repo,
+    ) -> Option<crate::git::RepoSpec> {
+        Some(crate::git::RepoSpec {
+            name: name.to_string(),
+            path: self.repo_path(name)?.to_path_buf(),
+            github: Some(repo.github.clone()),
+            remote: repo.remote.clone(),
+            branch: repo.branch.clone(),
+        })
+    }
+
     /// The operator: `--operator`, then the config, then the OS user.
     pub fn operator(&self, flag: Option<&str>) -> String {
         flag.map(str::to_string)

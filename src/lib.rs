@@ -10,5 +10,6 @@ pub mod plan;
 pub mod preview;
 pub mod runbook;
 pub mod session;
+pub mod sources;
 pub mod templates;
 pub mod tui;

@@ -68,6 +68,18 @@ pub fn preview(step: &Step, rb: &Runbook, ctx: &Value) -> String {
         StepKind::GitFetch(s) if repo_spec(ctx, &s.repo).is_some() => repo_spec(ctx, &s.repo)
             .map(|spec| git::fetch::preview(&spec))
             .unwrap_or_default(),
+        StepKind::GitTag(t)
+            if t.from == "cherry_pick"
+                && ctx["cherry_picks"]["result"].is_string()
+                && repo_spec(ctx, &t.repo).is_some() =>
+        {
+            let oid = ctx["cherry_picks"]["result"]
+                .as_str()
+                .and_then(|s| git2::Oid::from_str(s).ok());
+            repo_spec(ctx, &t.repo)
+                .map(|spec| git::tag::preview(&spec, &repo_field(ctx, &t.repo, "tag"), oid))
+                .unwrap_or_default()
+        }
         StepKind::GitTag(t) if t.from == "branch" && repo_spec(ctx, &t.repo).is_some() => {
             repo_spec(ctx, &t.repo)
                 .map(|spec| git::tag::preview(&spec, &repo_field(ctx, &t.repo, "tag"), None))

@@ -325,7 +325,7 @@ fn failed_step_retries_and_skip_asks_a_reason() {
     assert!(
         a.log
             .iter()
-            .any(|l| l.text.contains("not available in this build yet"))
+            .any(|l| l.text.contains("has no local checkout"))
     );
     key(&mut a, KeyCode::Char('r'));
     assert_eq!(
@@ -461,4 +461,94 @@ fn interrupted_step_shows_its_mark_and_warns_before_running_again() {
     let t = text(&draw(&mut a, 120, 40));
     assert!(t.contains("it may have partly happened"), "{t}");
     assert!(t.contains("Check before running it"), "{t}");
+}
+
+#[test]
+fn the_git_pane_shows_a_real_repo_and_opens_in_full() {
+    // A real checkout: two commits, a release tag on the first.
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Ana")
+            .env("GIT_AUTHOR_EMAIL", "ana@example.com")
+            .env("GIT_COMMITTER_NAME", "Ana")
+            .env("GIT_COMMITTER_EMAIL", "ana@example.com")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    run(&["init", "-q", "-b", "main"]);
+    run(&["commit", "-q", "--allow-empty", "-m", "Released work"]);
+    run(&["tag", "2015.09.03"]);
+    run(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "Fix the add-on search",
+    ]);
+    let spec = pushduty::git::RepoSpec {
+        name: "app".into(),
+        path: dir.path().to_path_buf(),
+        github: Some("example/app".into()),
+        remote: "origin".into(),
+        branch: "main".into(),
+    };
+    let source = pushduty::sources::git::GitSource {
+        specs: vec![spec],
+        format: pushduty::git::tags::TagFormat::new("%Y.%m.%d").unwrap(),
+    };
+    let lines = source.snapshot().unwrap();
+    assert!(lines[0].starts_with("app main @ "), "{lines:?}");
+    assert!(lines[0].ends_with(" · clean · ↑0 ↓0"), "{lines:?}");
+    assert_eq!(lines[1], "  last tag 2015.09.03 · 1 commits since");
+    assert_eq!(
+        lines[2],
+        "  https://github.com/example/app/compare/2015.09.03...main"
+    );
+    assert!(
+        lines[3].ends_with(" Fix the add-on search — Ana"),
+        "{lines:?}"
+    );
+
+    let mut a = app(Mode::Run);
+    a.on_source(pushduty::tui::pane::SourceUpdate {
+        pane: "git",
+        result: Ok(("12:00:00".into(), lines)),
+    });
+    let buf = draw(&mut a, 120, 40);
+    assert!(text(&buf).contains("git (12:00:00)"), "{}", text(&buf));
+    key(&mut a, KeyCode::Tab);
+    assert_eq!(a.focus, Focus::Panes);
+    let buf = draw(&mut a, 120, 40);
+    let (x, _) = find(&buf, "Fix the add-on search — Ana");
+    assert!(
+        x > 40,
+        "shown in full in the details area, right of the checklist"
+    );
+
+    // An unreadable repo: the pane says so in its title and body, the screen stays.
+    let broken = pushduty::sources::git::GitSource {
+        specs: vec![pushduty::git::RepoSpec {
+            name: "app".into(),
+            path: dir.path().join("missing"),
+            github: None,
+            remote: "origin".into(),
+            branch: "main".into(),
+        }],
+        format: pushduty::git::tags::TagFormat::new("%Y.%m.%d").unwrap(),
+    };
+    let err = broken.snapshot().unwrap_err();
+    assert!(err.contains("does not exist"), "{err}");
+    a.on_source(pushduty::tui::pane::SourceUpdate {
+        pane: "git",
+        result: Err(err),
+    });
+    let buf = draw(&mut a, 120, 40);
+    assert!(text(&buf).contains("git (error)"), "{}", text(&buf));
 }

@@ -46,6 +46,7 @@ pub fn run(
     yes: bool,
     note: Option<&str>,
     inputs: &[(String, String)],
+    reopen: Option<&str>,
 ) -> ExitCode {
     let tty = std::io::stdin().is_terminal();
     let (p, _) = match prepare(g, "run", false) {
@@ -80,6 +81,12 @@ pub fn run(
     let _ = holder.set(real);
     for n in notices(&opened) {
         eprintln!("pushduty: {n}");
+    }
+    if let Some(reason) = reopen {
+        if let Err(e) = engine.reopen(id, reason) {
+            return fail(&e);
+        }
+        eprintln!("pushduty: reopened `{id}`: {reason}");
     }
     if let Some(why) = engine.refusal(id) {
         eprintln!("pushduty: cannot run `{id}`: {why}");

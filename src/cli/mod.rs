@@ -91,6 +91,9 @@ pub enum Command {
         /// A value the step asks for, e.g. an output of a manual step (repeatable).
         #[arg(long = "input", value_name = "KEY=VALUE", value_parser = parse_key_value)]
         inputs: Vec<(String, String)>,
+        /// Run a finished step again (e.g. a new choice after a blocker); the reason is journaled.
+        #[arg(long, value_name = "REASON")]
+        reopen: Option<String>,
     },
     /// Past and current sessions: runbook, push date, operator, steps done, outcome.
     History {
@@ -157,7 +160,8 @@ pub fn run(cli: Cli) -> ExitCode {
             yes,
             note,
             inputs,
-        } => do_step::run(g, step, *yes, note.as_deref(), inputs),
+            reopen,
+        } => do_step::run(g, step, *yes, note.as_deref(), inputs, reopen.as_deref()),
         Command::History { json } => history::run(g, *json),
     }
 }

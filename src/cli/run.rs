@@ -28,6 +28,7 @@ pub fn run(g: &Global) -> ExitCode {
         .dir()
         .map_or_else(std::env::temp_dir, std::path::Path::to_path_buf);
     let mut app = App::new(engine, Mode::Run, Theme::from_env());
+    start_sources(&mut app, &tx);
     for n in notices(&opened) {
         app.log(Level::Warn, n);
     }
@@ -75,6 +76,8 @@ pub fn learn(g: &Global) -> ExitCode {
     if let Some(n) = notice {
         app.log(Level::Warn, n);
     }
+    // Reading the repos is read-only, so learn mode shows them too when a checkout is set.
+    start_sources(&mut app, &tx);
     app.log(
         Level::Info,
         "learn mode: Enter shows what a step would do and why",
@@ -87,4 +90,35 @@ pub fn learn(g: &Global) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     }
+}
+
+/// Starts the live sources whose pane has something to show.
+fn start_sources(app: &mut App, tx: &mpsc::Sender<tui::Msg>) {
+    let ctx = app.engine.context();
+    let specs: Vec<_> = app
+        .engine
+        .loaded
+        .runbook
+        .repos
+        .keys()
+        .filter_map(|name| crate::preview::repo_spec(&ctx, name))
+        .collect();
+    if specs.is_empty() {
+        return;
+    }
+    if let Some(p) = app.panes.iter_mut().find(|p| p.name == "git") {
+        p.state = tui::pane::SourceState::Loading;
+    }
+    let source = crate::sources::git::GitSource {
+        specs,
+        format: app.engine.loaded.calendar.tag_format.clone(),
+    };
+    let tx = tx.clone();
+    app.git_refresh = Some(source.spawn(crate::sources::git::INTERVAL, move |result| {
+        tx.send(tui::Msg::Source(tui::pane::SourceUpdate {
+            pane: "git",
+            result,
+        }))
+        .is_ok()
+    }));
 }

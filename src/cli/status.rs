@@ -22,15 +22,8 @@ pub fn run(g: &Global, as_json: bool) -> ExitCode {
     let mut git = Map::new();
     let mut failed = false;
     for (name, repo) in &rb.repos {
-        let state = match config.repo_path(name) {
-            Some(path) => {
-                let spec = crate::git::RepoSpec {
-                    name: name.clone(),
-                    path: path.to_path_buf(),
-                    github: Some(repo.github.clone()),
-                    remote: repo.remote.clone(),
-                    branch: repo.branch.clone(),
-                };
+        let state = match config.repo_spec(name, repo) {
+            Some(spec) => {
                 let s = repo_state(&spec, format);
                 failed |= s.error.is_some();
                 serde_json::to_value(&s).unwrap_or(Value::Null)

@@ -2,6 +2,7 @@
 //! thread when the operator confirms, and records every transition in the session (journal
 //! first) before anyone shows it. No ratatui here: the TUI and `do` drive the same engine.
 
+pub mod git;
 pub mod interactive;
 pub mod shell;
 pub mod template;
@@ -164,6 +165,18 @@ impl Registry {
         r
     }
 
+    /// The built-in executors plus those that need the runbook's tag format.
+    pub fn for_runbook(loaded: &Loaded) -> Self {
+        let mut r = Self::builtin();
+        let format = loaded.calendar.tag_format.clone();
+        r.register("git.fetch", Arc::new(git::Fetch));
+        r.register("git.tag", Arc::new(git::Tag(format.clone())));
+        r.register("git.push_tag", Arc::new(git::PushTag));
+        r.register("git.cherry_pick", Arc::new(git::CherryPick(format.clone())));
+        r.register("git.compare", Arc::new(git::Compare(format)));
+        r
+    }
+
     pub fn register(&mut self, kind: &'static str, exec: Arc<dyn Executor>) {
         self.0.insert(kind, exec);
     }
@@ -213,18 +226,39 @@ impl Engine {
         console: Arc<dyn Console>,
         notify: Notify,
     ) -> Result<Self> {
+        let registry = Registry::for_runbook(&loaded);
         let mut e = Engine {
             loaded,
             vars,
             session,
             operator: operator.to_string(),
-            registry: Registry::builtin(),
+            registry,
             console,
             notify,
             running: HashMap::new(),
         };
+        e.freeze_repo_tags()?;
         e.refresh_applicability()?;
         Ok(e)
+    }
+
+    /// A push keeps the tag names it began with: once `2015.09.10` exists, a restarted
+    /// session must not think its tag is `2015.09.10-1`. Names are stored in the session and
+    /// change only when a tag step makes a new revision.
+    fn freeze_repo_tags(&mut self) -> Result<()> {
+        if self.session.state.repo_tags.is_empty() {
+            let tags = self
+                .vars
+                .repos
+                .iter()
+                .map(|(n, r)| (n.clone(), r.tag.clone()))
+                .collect();
+            self.session.set_repo_tags(tags)?;
+        }
+        for (repo, tag) in self.session.state.repo_tags.clone() {
+            self.vars.set_repo_tag(&repo, &tag);
+        }
+        Ok(())
     }
 
     pub fn step(&self, id: &str) -> Result<&Step> {
@@ -271,8 +305,25 @@ impl Engine {
             Status::Done { .. } => Some("it is done".into()),
             Status::NotApplicable => Some("it does not apply to the choices made".into()),
             _ if self.is_running() => Some("another step is running".into()),
-            _ => None,
+            _ => self.waiting_for(id),
         }
+    }
+
+    /// The `after` steps of `id` that are not finished yet, as a refusal.
+    fn waiting_for(&self, id: &str) -> Option<String> {
+        let step = self.loaded.runbook.step(id)?;
+        let open: Vec<String> = step
+            .after
+            .iter()
+            .filter(|dep| {
+                !matches!(
+                    self.status(dep),
+                    Status::Done { .. } | Status::Skipped { .. } | Status::NotApplicable
+                )
+            })
+            .map(|dep| format!("`{dep}`"))
+            .collect();
+        (!open.is_empty()).then(|| format!("it comes after {}, not finished yet", open.join(", ")))
     }
 
     /// Starts a confirmed step on a worker thread; `Event::Finished` follows, after which
@@ -352,6 +403,16 @@ impl Engine {
     pub fn finish(&mut self, id: &str, result: Result<Outputs, String>) -> Result<()> {
         // The note goes on the closing line too, so "done, with this note" reads in one line.
         let note = self.running.remove(id).and_then(|(_, n)| n);
+        // A tag step may have made a new revision (`-1`): later steps use that name.
+        if let (Ok(outputs), Some(repo)) = (&result, self.step(id)?.kind.repo().map(str::to_string))
+        {
+            if let Some(Value::String(name)) = outputs.get(git::TAG_NAME) {
+                let mut tags = self.session.state.repo_tags.clone();
+                tags.insert(repo.clone(), name.clone());
+                self.session.set_repo_tags(tags)?;
+                self.vars.set_repo_tag(&repo, name);
+            }
+        }
         match result {
             Ok(outputs) => self.session.record(
                 id,
@@ -368,6 +429,32 @@ impl Engine {
                 Outputs::new(),
             )?,
         }
+        self.refresh_applicability()
+    }
+
+    /// Puts a finished step back to pending so it can run again (a blocker fix after the
+    /// tag: a new choice, new cherry-picks, a `-N` re-tag). The reason goes to the journal.
+    pub fn reopen(&mut self, id: &str, reason: &str) -> Result<()> {
+        match self.status(id) {
+            Status::Done { .. }
+            | Status::Skipped { .. }
+            | Status::Failed { .. }
+            | Status::Interrupted { .. } => {}
+            other => bail!(
+                "`{id}` is {}: only a finished step can be reopened",
+                other.name()
+            ),
+        }
+        if reason.trim().is_empty() {
+            bail!("reopening needs a reason");
+        }
+        self.session.record(
+            id,
+            Status::Pending,
+            &self.operator,
+            Some(format!("reopened: {}", reason.trim())),
+            Outputs::new(),
+        )?;
         self.refresh_applicability()
     }
 

@@ -40,22 +40,45 @@ pub fn compare(
             (tag.name, oid)
         }
     };
+    Ok(Comparison {
+        url: spec.compare_url(&from, to),
+        commits: walk(&repo, to_oid, Some(from_oid))?,
+        from,
+        to: to.to_string(),
+    })
+}
+
+/// Everything reachable from `to`: what a project's first release ships.
+pub fn since_start(spec: &RepoSpec, to: &str) -> Result<Comparison> {
+    let repo = spec.open()?;
+    let to_oid = repo
+        .revparse_single(to)
+        .and_then(|o| o.peel_to_commit())
+        .with_context(|| format!("{to} is not a commit in {}", spec.path.display()))?
+        .id();
+    Ok(Comparison {
+        from: String::new(),
+        to: to.to_string(),
+        commits: walk(&repo, to_oid, None)?,
+        url: None,
+    })
+}
+
+/// The commits of `hide..to`, oldest first.
+fn walk(repo: &git2::Repository, to: Oid, hide: Option<Oid>) -> Result<Vec<CommitInfo>> {
     let mut walk = repo.revwalk().context("starting a history walk")?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE)?;
-    walk.push(to_oid)?;
-    walk.hide(from_oid)?;
+    walk.push(to)?;
+    if let Some(h) = hide {
+        walk.hide(h)?;
+    }
     let mut commits = Vec::new();
     for oid in walk {
         let oid = oid.context("walking history")?;
         let commit = repo.find_commit(oid).context("reading a commit")?;
         commits.push(CommitInfo::of(&commit));
     }
-    Ok(Comparison {
-        url: spec.compare_url(&from, to),
-        from,
-        to: to.to_string(),
-        commits,
-    })
+    Ok(commits)
 }
 
 /// The equivalent command line for a known `from` tag.

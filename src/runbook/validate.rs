@@ -326,10 +326,16 @@ impl Checker<'_> {
                 if !TAG_FROM.contains(&t.from.as_str()) {
                     self.err(&at("from"), unknown("tag source", &t.from, TAG_FROM));
                 } else if t.from == "cherry_pick" {
-                    let picked = self.rb.steps[..i]
-                        .iter()
-                        .any(|s| matches!(&s.kind, StepKind::GitCherryPick(c) if c.repo == t.repo));
-                    if !picked {
+                    let picker = self.rb.steps[..i].iter().find(
+                        |s| matches!(&s.kind, StepKind::GitCherryPick(c) if c.repo == t.repo),
+                    );
+                    if picker.is_some_and(|p| !p.outputs.iter().any(|o| o == "cherry_picks")) {
+                        self.err(
+                            &at("from"),
+                            "the `git.cherry_pick` step before this one must list `cherry_picks` in its outputs",
+                        );
+                    }
+                    if picker.is_none() {
                         self.err(
                             &at("from"),
                             format!(

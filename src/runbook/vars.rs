@@ -206,6 +206,24 @@ impl Vars {
         Ok(vars)
     }
 
+    /// Sets a repo's tag for this push (and the plain `tag` when it is the first repo); the
+    /// compare link follows.
+    pub fn set_repo_tag(&mut self, repo: &str, tag: &str) {
+        let first = self.repos.first().map(|(n, _)| n.clone());
+        let Some(r) = self.repos.get_mut(repo) else {
+            return;
+        };
+        r.tag = tag.to_string();
+        r.compare_url = r
+            .previous_tag
+            .as_ref()
+            .map(|p| compare_url(&r.github, p, tag));
+        if first.as_deref() == Some(repo) {
+            self.tag = r.tag.clone();
+            self.compare_url = r.compare_url.clone();
+        }
+    }
+
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or_else(|_| json!({}))
     }

@@ -89,6 +89,10 @@ pub struct SessionState {
     /// Values set by steps (choices and outputs), read by later templates and `only_if`s.
     #[serde(default)]
     pub values: Map<String, Value>,
+    /// Each repo's tag for this push, fixed when the session begins; a re-tag after
+    /// cherry-picks replaces it with the new revision.
+    #[serde(default)]
+    pub repo_tags: IndexMap<String, String>,
 }
 
 /// What differs between the runbook a session began with and the one loaded now.
@@ -182,6 +186,7 @@ impl SessionState {
                 })
                 .collect(),
             values: Map::new(),
+            repo_tags: IndexMap::new(),
         }
     }
 
@@ -370,6 +375,16 @@ impl Session {
 
     pub fn status(&self, step: &str) -> Option<&Status> {
         self.state.steps.get(step).map(|s| &s.status)
+    }
+
+    /// Replaces the repos' tag names (state file written before the change shows).
+    pub fn set_repo_tags(&mut self, tags: IndexMap<String, String>) -> Result<()> {
+        let old = std::mem::replace(&mut self.state.repo_tags, tags);
+        if let Err(e) = self.save() {
+            self.state.repo_tags = old;
+            return Err(e);
+        }
+        Ok(())
     }
 
     fn save(&self) -> Result<()> {

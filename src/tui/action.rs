@@ -10,6 +10,8 @@ pub enum Action {
     /// Enter: the confirmation (run) or the explanation (learn) of the selected step.
     Open,
     Skip,
+    /// Put a finished step back to pending (asks for a reason).
+    Reopen,
     Retry,
     FocusNext,
     Help,

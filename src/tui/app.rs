@@ -50,6 +50,9 @@ pub enum Purpose {
     Skip {
         step: String,
     },
+    Reopen {
+        step: String,
+    },
     /// Asking `specs[index]`; `answers` holds the ones before it.
     Inputs {
         step: String,
@@ -159,6 +162,8 @@ pub struct App {
     /// The terminal's size at the last draw, for mouse hit-testing.
     pub area: Rect,
     pub quit: bool,
+    /// Asks the git source for a fresh snapshot (after a git step).
+    pub git_refresh: Option<std::sync::mpsc::Sender<()>>,
 }
 
 impl App {
@@ -179,6 +184,7 @@ impl App {
             spinner: 0,
             area: Rect::new(0, 0, 80, 24),
             quit: false,
+            git_refresh: None,
         }
     }
 
@@ -311,9 +317,11 @@ impl App {
         let n = self.engine.loaded.runbook.steps.len();
         match action {
             Action::Next if self.focus == Focus::Panes => {
+                self.detail_scroll = 0;
                 self.pane_selected = (self.pane_selected + 1) % self.panes.len().max(1);
             }
             Action::Prev if self.focus == Focus::Panes => {
+                self.detail_scroll = 0;
                 self.pane_selected =
                     (self.pane_selected + self.panes.len().max(1) - 1) % self.panes.len().max(1);
             }
@@ -327,12 +335,15 @@ impl App {
                 self.focus = match self.focus {
                     Focus::Checklist => Focus::Panes,
                     Focus::Panes => Focus::Checklist,
-                }
+                };
+                // The details area shows the other thing now: start it at the top.
+                self.detail_scroll = 0;
             }
             Action::Help => self.modal = Modal::Help,
             Action::Open => self.open(false),
             Action::Retry => self.open(true),
             Action::Skip => self.ask_skip(),
+            Action::Reopen => self.ask_reopen(),
             Action::Quit => {
                 if self.engine.is_running() {
                     self.modal = Modal::QuitRunning;
@@ -416,6 +427,36 @@ impl App {
         ));
     }
 
+    fn ask_reopen(&mut self) {
+        let Some(id) = self.selected_id() else {
+            return;
+        };
+        if self.mode == Mode::Learn {
+            self.log(
+                Level::Info,
+                "learn mode is read-only: nothing is reopened or recorded",
+            );
+            return;
+        }
+        match self.engine.status(&id) {
+            Status::Done { .. }
+            | Status::Skipped { .. }
+            | Status::Failed { .. }
+            | Status::Interrupted { .. } => {
+                self.modal = Modal::Prompt(Prompt::new(
+                    format!("Reopen {id}"),
+                    "why it must run again".into(),
+                    Vec::new(),
+                    Purpose::Reopen { step: id },
+                ));
+            }
+            _ => self.log(
+                Level::Info,
+                format!("`{id}` is not finished: nothing to reopen"),
+            ),
+        }
+    }
+
     fn confirmed(&mut self, step: &str) {
         match self.engine.inputs(step) {
             Ok(specs) if specs.is_empty() => self.start(step, Inputs::new()),
@@ -466,6 +507,21 @@ impl App {
                     Err(e) => self.log(Level::Error, format!("{e:#}")),
                 }
             }
+            Purpose::Reopen { step } => {
+                if p.buffer.trim().is_empty() {
+                    self.modal = Modal::Prompt(Prompt {
+                        error: Some("a reason is required".into()),
+                        ..p
+                    });
+                    return;
+                }
+                match self.engine.reopen(&step, &p.buffer) {
+                    Ok(()) => {
+                        self.log(Level::Info, format!("reopened {step}: {}", p.buffer.trim()))
+                    }
+                    Err(e) => self.log(Level::Error, format!("{e:#}")),
+                }
+            }
             Purpose::Inputs {
                 step,
                 specs,
@@ -505,6 +561,13 @@ impl App {
                 self.log(Level::Progress, format!("{step}: {line}"));
             }
             engine::Event::Finished { step, result } => {
+                let git_step = self
+                    .engine
+                    .step(&step)
+                    .is_ok_and(|s| s.kind.name().starts_with("git."));
+                if let (true, Some(tx)) = (git_step, &self.git_refresh) {
+                    let _ = tx.send(());
+                }
                 let msg = match &result {
                     Ok(_) => (Level::Info, format!("done: {step}")),
                     Err(e) => (Level::Error, format!("failed: {step}: {e}")),

@@ -72,6 +72,12 @@ pub const MAIN: &[Binding] = &[
         "retry failed/interrupted",
     ),
     b(
+        &[KeyCode::Char('o')],
+        "o",
+        Action::Reopen,
+        "reopen a finished step (asks why)",
+    ),
+    b(
         &[KeyCode::Tab],
         "Tab",
         Action::FocusNext,

@@ -14,7 +14,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::Clear;
 
-use super::app::{App, Modal, Mode};
+use super::app::{App, Focus, Modal, Mode};
 
 /// Where each widget goes for a terminal of this size.
 pub struct Areas {
@@ -74,7 +74,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     status::status_line(app, a.status, buf);
     checklist::render(app, a.checklist, buf);
-    detail::render(app, a.detail, buf);
+    if app.focus == Focus::Panes {
+        panes::render_full(app, a.detail, buf);
+    } else {
+        detail::render(app, a.detail, buf);
+    }
     log::render(app, a.log, buf);
     panes::render(app, a.panes, buf);
     status::hints(app, a.hints, buf);

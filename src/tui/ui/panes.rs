@@ -49,3 +49,38 @@ fn title(pane: &crate::tui::pane::Pane, width: u16) -> String {
         pane.title_in(room)
     }
 }
+
+/// The focused pane in full, in the details area: the whole snapshot (for git, every commit
+/// shipping), scrolled with PgUp/PgDn.
+pub fn render_full(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let Some(pane) = app.panes.get(app.pane_selected) else {
+        return;
+    };
+    let title_style = match pane.state {
+        SourceState::Error(_) => t.error,
+        SourceState::NotConfigured => t.dim,
+        _ => t.heading,
+    };
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(t.border_focus)
+        .title(Span::styled(title(pane, area.width), title_style));
+    let mut body: Vec<Line> = match &pane.state {
+        SourceState::NotConfigured => vec![Line::styled(
+            format!(
+                "{} is not configured for this runbook or operator",
+                pane.name
+            ),
+            t.dim,
+        )],
+        SourceState::Loading => vec![Line::styled("loading…", t.dim)],
+        SourceState::Error(e) => vec![Line::styled(e.clone(), t.error)],
+        SourceState::Ready { .. } => Vec::new(),
+    };
+    body.extend(pane.lines.iter().map(|l| Line::raw(l.clone())));
+    Paragraph::new(body)
+        .block(block)
+        .scroll((app.detail_scroll, 0))
+        .render(area, buf);
+}

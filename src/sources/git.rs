@@ -1,0 +1,102 @@
+//! The git pane's source: each configured repo's state, polled on an interval and right after
+//! any git step, on its own thread.
+
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::time::Duration;
+
+use super::Snapshot;
+use crate::git::RepoSpec;
+use crate::git::state::{RepoState, repo_state};
+use crate::git::tags::TagFormat;
+
+/// How often the repos are read when nothing asks sooner.
+pub const INTERVAL: Duration = Duration::from_secs(30);
+
+pub struct GitSource {
+    pub specs: Vec<RepoSpec>,
+    pub format: TagFormat,
+}
+
+impl GitSource {
+    /// The pane's lines for every repo; an error only when no repo could be read.
+    pub fn snapshot(&self) -> Result<Vec<String>, String> {
+        let states: Vec<(&RepoSpec, RepoState)> = self
+            .specs
+            .iter()
+            .map(|s| (s, repo_state(s, &self.format)))
+            .collect();
+        if !states.is_empty() && states.iter().all(|(_, s)| s.error.is_some()) {
+            let errors: Vec<String> = states
+                .iter()
+                .map(|(spec, s)| format!("{}: {}", spec.name, s.error.as_deref().unwrap_or("")))
+                .collect();
+            return Err(errors.join("; "));
+        }
+        Ok(states.iter().flat_map(|(spec, s)| lines(spec, s)).collect())
+    }
+
+    /// Polls on its own thread until `send` says the receiver is gone. Sending on the returned
+    /// channel asks for a poll now (after a git step).
+    pub fn spawn(
+        self,
+        interval: Duration,
+        send: impl Fn(Snapshot) -> bool + Send + 'static,
+    ) -> Sender<()> {
+        let (tx, rx) = mpsc::channel::<()>();
+        let spawned = std::thread::Builder::new()
+            .name("git-source".into())
+            .spawn(move || {
+                loop {
+                    let at = chrono::Local::now().format("%H:%M:%S").to_string();
+                    if !send(self.snapshot().map(|l| (at, l))) {
+                        return;
+                    }
+                    match rx.recv_timeout(interval) {
+                        Ok(()) | Err(RecvTimeoutError::Timeout) => {
+                            // A burst of requests needs one poll.
+                            while rx.try_recv().is_ok() {}
+                        }
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+            });
+        if spawned.is_err() {
+            // Without a thread the pane keeps its "loading" title; the push itself goes on.
+            return mpsc::channel().0;
+        }
+        tx
+    }
+}
+
+/// A repo's state as pane lines: a summary, then the commits shipping.
+pub fn lines(spec: &RepoSpec, s: &RepoState) -> Vec<String> {
+    if let Some(e) = &s.error {
+        return vec![format!("{}: {e}", spec.name)];
+    }
+    let branch = s.branch.clone().unwrap_or_else(|| "(detached HEAD)".into());
+    let dirty = match s.dirty {
+        0 => "clean".to_string(),
+        n => format!("{n} dirty"),
+    };
+    let mut out = vec![format!(
+        "{} {branch} @ {} · {dirty} · ↑{} ↓{}",
+        spec.name,
+        s.head.as_deref().unwrap_or("?"),
+        s.ahead,
+        s.behind
+    )];
+    let since = s.commits_since_tag.map_or("?".into(), |n| n.to_string());
+    out.push(match &s.last_tag {
+        Some(t) => format!("  last tag {t} · {since} commits since"),
+        None => format!("  no release tag yet · {since} commits"),
+    });
+    if let Some(url) = &s.compare_url {
+        out.push(format!("  {url}"));
+    }
+    out.extend(
+        s.commits
+            .iter()
+            .map(|c| format!("  {} {} — {}", c.sha, c.subject, c.author)),
+    );
+    out
+}
