@@ -132,6 +132,13 @@ impl Global {
     pub fn load_config(&self) -> Result<Config, Diagnostics> {
         config::load(self.config.as_deref(), &self.set)
     }
+
+    /// The runbook and the config, or the exit after reporting their problems.
+    pub fn load_both(&self) -> Result<(Loaded, Config), ExitCode> {
+        let loaded = self.load_runbook().map_err(|d| report(&d))?;
+        let config = self.load_config().map_err(|d| report(&d))?;
+        Ok((loaded, config))
+    }
 }
 
 /// Prints diagnostics to stderr and gives the failure exit code.

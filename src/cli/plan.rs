@@ -2,17 +2,13 @@
 
 use std::process::ExitCode;
 
-use super::{Global, fail, report};
+use super::{Global, fail};
 use crate::runbook::vars::Vars;
 
 pub fn run(g: &Global, json: bool) -> ExitCode {
-    let loaded = match g.load_runbook() {
-        Ok(l) => l,
-        Err(d) => return report(&d),
-    };
-    let config = match g.load_config() {
-        Ok(c) => c,
-        Err(d) => return report(&d),
+    let (loaded, config) = match g.load_both() {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     let operator = config.operator(g.operator.as_deref());
     let vars = match Vars::compute(&loaded, &config, g.now(), &operator, "plan") {

@@ -4,18 +4,14 @@ use std::process::ExitCode;
 
 use serde_json::{Map, Value, json};
 
-use super::{Global, fail, report};
+use super::{Global, fail};
 use crate::git::state::repo_state;
 use crate::runbook::model::Service;
 
 pub fn run(g: &Global, as_json: bool) -> ExitCode {
-    let loaded = match g.load_runbook() {
-        Ok(l) => l,
-        Err(d) => return report(&d),
-    };
-    let config = match g.load_config() {
-        Ok(c) => c,
-        Err(d) => return report(&d),
+    let (loaded, config) = match g.load_both() {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     let rb = &loaded.runbook;
     let format = &loaded.calendar.tag_format;

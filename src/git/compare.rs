@@ -26,11 +26,7 @@ pub fn compare(
     to: &str,
 ) -> Result<Comparison> {
     let repo = spec.open()?;
-    let to_oid = repo
-        .revparse_single(to)
-        .and_then(|o| o.peel_to_commit())
-        .with_context(|| format!("{to} is not a commit in {}", spec.path.display()))?
-        .id();
+    let to_oid = commit_of(&repo, spec, to)?;
     let (from, from_oid) = match from_tag {
         Some(tag) => (tag.to_string(), resolve_tag(&repo, tag)?),
         None => {
@@ -51,17 +47,21 @@ pub fn compare(
 /// Everything reachable from `to`: what a project's first release ships.
 pub fn since_start(spec: &RepoSpec, to: &str) -> Result<Comparison> {
     let repo = spec.open()?;
-    let to_oid = repo
-        .revparse_single(to)
-        .and_then(|o| o.peel_to_commit())
-        .with_context(|| format!("{to} is not a commit in {}", spec.path.display()))?
-        .id();
+    let to_oid = commit_of(&repo, spec, to)?;
     Ok(Comparison {
         from: String::new(),
         to: to.to_string(),
         commits: walk(&repo, to_oid, None)?,
         url: None,
     })
+}
+
+fn commit_of(repo: &git2::Repository, spec: &RepoSpec, rev: &str) -> Result<Oid> {
+    Ok(repo
+        .revparse_single(rev)
+        .and_then(|o| o.peel_to_commit())
+        .with_context(|| format!("{rev} is not a commit in {}", spec.path.display()))?
+        .id())
 }
 
 /// The commits of `hide..to`, oldest first.

@@ -50,8 +50,8 @@ impl Doc {
         })
     }
 
-    /// The span of the value at `path`, or of its nearest ancestor that exists.
-    pub fn span(&self, path: &[Seg]) -> Range<usize> {
+    /// The value at `path`, or its nearest ancestor that exists (and whether it was found).
+    fn at(&self, path: &[Seg]) -> (&Value, bool) {
         let mut here = &self.root;
         for seg in path {
             let next = match (seg, here.get_ref()) {
@@ -61,25 +61,22 @@ impl Doc {
             };
             match next {
                 Some(v) => here = v,
-                None => break,
+                None => return (here, false),
             }
         }
-        here.span()
+        (here, true)
+    }
+
+    /// The span of the value at `path`, or of its nearest ancestor that exists.
+    pub fn span(&self, path: &[Seg]) -> Range<usize> {
+        self.at(path).0.span()
     }
 
     /// The span of a key itself (for "unknown key" and "duplicate id").
     pub fn key_span(&self, table_path: &[Seg], key: &str) -> Range<usize> {
-        let mut here = &self.root;
-        for seg in table_path {
-            let next = match (seg, here.get_ref()) {
-                (Seg::Key(k), DeValue::Table(t)) => t.get(*k),
-                (Seg::Index(i), DeValue::Array(a)) => a.get(*i),
-                _ => None,
-            };
-            match next {
-                Some(v) => here = v,
-                None => return here.span(),
-            }
+        let (here, found) = self.at(table_path);
+        if !found {
+            return here.span();
         }
         if let DeValue::Table(t) = here.get_ref() {
             if let Some((k, _)) = t.get_key_value(key) {

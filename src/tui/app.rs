@@ -164,11 +164,22 @@ pub struct App {
     pub quit: bool,
     /// Asks the git source for a fresh snapshot (after a git step).
     pub git_refresh: Option<std::sync::mpsc::Sender<()>>,
+    /// Each step's title, doc and preview with the session's values filled in, by step index.
+    /// Made when something changes, never while drawing: a git preview reads the repo.
+    pub views: Vec<StepView>,
+}
+
+/// A step as the screens show it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StepView {
+    pub title: String,
+    pub doc: String,
+    pub preview: String,
 }
 
 impl App {
     pub fn new(engine: Engine, mode: Mode, theme: Theme) -> Self {
-        App {
+        let mut app = App {
             engine,
             mode,
             theme,
@@ -185,7 +196,41 @@ impl App {
             area: Rect::new(0, 0, 80, 24),
             quit: false,
             git_refresh: None,
-        }
+            views: Vec::new(),
+        };
+        app.refresh_views();
+        app
+    }
+
+    /// Renders every step's texts for the screens; called after anything that can change
+    /// them (a step finished, skipped or reopened, a repo changed).
+    pub fn refresh_views(&mut self) {
+        let ctx = self.engine.context();
+        self.views = self
+            .engine
+            .loaded
+            .runbook
+            .steps
+            .iter()
+            .map(|s| StepView {
+                title: crate::preview::fill(&s.title, &ctx),
+                doc: crate::preview::fill(&s.doc, &ctx),
+                preview: self.engine.preview(&s.id).unwrap_or_default(),
+            })
+            .collect();
+    }
+
+    /// The rendered texts of a step, by id.
+    pub fn view(&self, id: &str) -> StepView {
+        self.engine
+            .loaded
+            .runbook
+            .steps
+            .iter()
+            .position(|s| s.id == id)
+            .and_then(|i| self.views.get(i))
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn elapsed(&self) -> Duration {
@@ -402,59 +447,60 @@ impl App {
     }
 
     fn ask_skip(&mut self) {
-        let Some(id) = self.selected_id() else {
-            return;
-        };
-        if self.mode == Mode::Learn {
-            self.log(
-                Level::Info,
-                "learn mode is read-only: nothing is skipped or recorded",
-            );
-            return;
-        }
-        match self.engine.status(&id) {
-            Status::Running { .. } | Status::NotApplicable | Status::Skipped { .. } => {
-                self.log(Level::Info, format!("`{id}` cannot be skipped now"));
-                return;
-            }
-            _ => {}
-        }
-        self.modal = Modal::Prompt(Prompt::new(
-            format!("Skip {id}"),
-            "reason".into(),
-            Vec::new(),
-            Purpose::Skip { step: id },
-        ));
+        self.ask_reason(false);
     }
 
     fn ask_reopen(&mut self) {
+        self.ask_reason(true);
+    }
+
+    /// Skip (a step not finished) or reopen (a finished one): both ask why, for the journal.
+    fn ask_reason(&mut self, reopen: bool) {
         let Some(id) = self.selected_id() else {
             return;
         };
+        let verb = if reopen { "reopened" } else { "skipped" };
         if self.mode == Mode::Learn {
             self.log(
                 Level::Info,
-                "learn mode is read-only: nothing is reopened or recorded",
+                format!("learn mode is read-only: nothing is {verb} or recorded"),
             );
             return;
         }
-        match self.engine.status(&id) {
+        let finished = matches!(
+            self.engine.status(&id),
             Status::Done { .. }
-            | Status::Skipped { .. }
-            | Status::Failed { .. }
-            | Status::Interrupted { .. } => {
-                self.modal = Modal::Prompt(Prompt::new(
-                    format!("Reopen {id}"),
-                    "why it must run again".into(),
-                    Vec::new(),
-                    Purpose::Reopen { step: id },
-                ));
-            }
-            _ => self.log(
-                Level::Info,
-                format!("`{id}` is not finished: nothing to reopen"),
-            ),
+                | Status::Skipped { .. }
+                | Status::Failed { .. }
+                | Status::Interrupted { .. }
+        );
+        let allowed = if reopen {
+            finished
+        } else {
+            !matches!(
+                self.engine.status(&id),
+                Status::Running { .. } | Status::NotApplicable | Status::Skipped { .. }
+            )
+        };
+        if !allowed {
+            let why = if reopen {
+                "is not finished: nothing to reopen"
+            } else {
+                "cannot be skipped now"
+            };
+            self.log(Level::Info, format!("`{id}` {why}"));
+            return;
         }
+        let (title, prompt, purpose) = if reopen {
+            (
+                format!("Reopen {id}"),
+                "why it must run again",
+                Purpose::Reopen { step: id },
+            )
+        } else {
+            (format!("Skip {id}"), "reason", Purpose::Skip { step: id })
+        };
+        self.modal = Modal::Prompt(Prompt::new(title, prompt.into(), Vec::new(), purpose));
     }
 
     fn confirmed(&mut self, step: &str) {
@@ -494,33 +540,24 @@ impl App {
             return;
         };
         match p.purpose.clone() {
-            Purpose::Skip { step } => {
-                if p.buffer.trim().is_empty() {
+            Purpose::Skip { step } | Purpose::Reopen { step } => {
+                let reason = p.buffer.trim().to_string();
+                if reason.is_empty() {
                     self.modal = Modal::Prompt(Prompt {
                         error: Some("a reason is required".into()),
                         ..p
                     });
                     return;
                 }
-                match self.engine.skip(&step, &p.buffer) {
-                    Ok(()) => self.log(Level::Info, format!("skipped {step}: {}", p.buffer.trim())),
+                let (done, verb) = match p.purpose {
+                    Purpose::Skip { .. } => (self.engine.skip(&step, &reason), "skipped"),
+                    _ => (self.engine.reopen(&step, &reason), "reopened"),
+                };
+                match done {
+                    Ok(()) => self.log(Level::Info, format!("{verb} {step}: {reason}")),
                     Err(e) => self.log(Level::Error, format!("{e:#}")),
                 }
-            }
-            Purpose::Reopen { step } => {
-                if p.buffer.trim().is_empty() {
-                    self.modal = Modal::Prompt(Prompt {
-                        error: Some("a reason is required".into()),
-                        ..p
-                    });
-                    return;
-                }
-                match self.engine.reopen(&step, &p.buffer) {
-                    Ok(()) => {
-                        self.log(Level::Info, format!("reopened {step}: {}", p.buffer.trim()))
-                    }
-                    Err(e) => self.log(Level::Error, format!("{e:#}")),
-                }
+                self.refresh_views();
             }
             Purpose::Inputs {
                 step,
@@ -576,13 +613,19 @@ impl App {
                     Ok(()) => self.log(msg.0, msg.1),
                     Err(e) => self.log(Level::Error, format!("could not record {step}: {e:#}")),
                 }
+                self.refresh_views();
             }
         }
     }
 
     pub fn on_source(&mut self, u: SourceUpdate) {
+        let git = u.pane == "git";
         if let Some(p) = self.panes.iter_mut().find(|p| p.name == u.pane) {
             p.apply(u);
+        }
+        // The repo may have changed outside pushduty: git previews name its commits.
+        if git {
+            self.refresh_views();
         }
     }
 }

@@ -5,7 +5,6 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
-use crate::preview::fill;
 use crate::tui::app::{App, Focus};
 use crate::tui::theme::mark;
 
@@ -71,7 +70,6 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     block.render(area, buf);
     let rows = rows(app);
     let first = offset(&rows, app.selected, inner_area.height as usize);
-    let ctx = app.engine.context();
     let steps = &app.engine.loaded.runbook.steps;
     let width = inner_area.width as usize;
     let lines: Vec<Line> = rows
@@ -84,7 +82,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 let s = &steps[*i];
                 let status = app.engine.status(&s.id);
                 let style = t.status(&status);
-                let title = truncate(&fill(&s.title, &ctx), width.saturating_sub(5));
+                let title = truncate(&app.view(&s.id).title, width.saturating_sub(5));
                 let mut line = Line::from(vec![
                     Span::raw(" "),
                     Span::styled(mark(&status), style),

@@ -7,7 +7,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
 use super::{clear, markdown, popup};
-use crate::preview::fill;
 use crate::session::Status;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
@@ -45,16 +44,16 @@ fn keys_line<'a>(t: &Theme, items: &[(&'a str, &'a str)]) -> Line<'a> {
 
 pub fn confirm(app: &App, id: &str, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
-    let Ok(step) = app.engine.step(id) else {
+    if app.engine.step(id).is_err() {
         return;
-    };
-    let ctx = app.engine.context();
+    }
+    let view = app.view(id);
     let mut lines = vec![
-        Line::styled(fill(&step.title, &ctx), t.heading),
+        Line::styled(view.title.clone(), t.heading),
         Line::default(),
         Line::styled("This will:", t.heading),
-        Line::raw(app.engine.preview(id).unwrap_or_default()),
     ];
+    lines.extend(view.preview.lines().map(|l| Line::raw(l.to_string())));
     match app.engine.status(id) {
         Status::Interrupted { since } => {
             lines.push(Line::default());
@@ -93,17 +92,17 @@ pub fn explain(app: &App, id: &str, area: Rect, buf: &mut Buffer) {
     let Ok(step) = app.engine.step(id) else {
         return;
     };
-    let ctx = app.engine.context();
+    let view = app.view(id);
     let mut lines = vec![
-        Line::styled(fill(&step.title, &ctx), t.heading),
+        Line::styled(view.title.clone(), t.heading),
         Line::default(),
         Line::styled("Would do:", t.heading),
-        Line::raw(app.engine.preview(id).unwrap_or_default()),
     ];
+    lines.extend(view.preview.lines().map(|l| Line::raw(l.to_string())));
     if let Some(c) = &step.only_if {
         lines.push(Line::raw(format!("Only when: {c}")));
     }
-    let doc = fill(&step.doc, &ctx);
+    let doc = view.doc.clone();
     if !doc.trim().is_empty() {
         lines.push(Line::default());
         lines.push(Line::styled("Why:", t.heading));

@@ -6,7 +6,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
 use super::markdown;
-use crate::preview::fill;
 use crate::tui::app::App;
 use crate::tui::theme::describe;
 
@@ -19,7 +18,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let Ok(step) = app.engine.step(&id) else {
         return;
     };
-    let ctx = app.engine.context();
+    let view = app.view(&id);
     let status = app.engine.status(&id);
     let state = app.engine.session.state.steps.get(&id);
     let mut lines: Vec<Line> = Vec::new();
@@ -63,11 +62,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         },
         t.heading,
     ));
-    lines.push(Line::raw(app.engine.preview(&id).unwrap_or_default()));
-    let doc = fill(&step.doc, &ctx);
+    lines.extend(view.preview.lines().map(|l| Line::raw(l.to_string())));
+    let doc = &view.doc;
     if !doc.trim().is_empty() {
         lines.push(Line::default());
-        lines.extend(markdown::render(&doc, t));
+        lines.extend(markdown::render(doc, t));
     }
     if !step.outputs.is_empty() {
         lines.push(Line::default());
@@ -86,7 +85,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             });
         }
     }
-    let title = fill(&step.title, &ctx);
+    let title = &view.title;
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .scroll((app.detail_scroll, 0))

@@ -16,11 +16,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let cols = Layout::horizontal(app.panes.iter().map(|_| Constraint::Fill(1))).split(area);
     for (i, (pane, a)) in app.panes.iter().zip(cols.iter()).enumerate() {
         let focused = app.focus == Focus::Panes && i == app.pane_selected;
-        let title_style = match pane.state {
-            SourceState::Error(_) => t.error,
-            SourceState::NotConfigured => t.dim,
-            _ => t.heading,
-        };
+        let title_style = title_style(t, &pane.state);
         let block = Block::new()
             .borders(Borders::ALL)
             .border_style(if focused { t.border_focus } else { t.border })
@@ -57,11 +53,7 @@ pub fn render_full(app: &App, area: Rect, buf: &mut Buffer) {
     let Some(pane) = app.panes.get(app.pane_selected) else {
         return;
     };
-    let title_style = match pane.state {
-        SourceState::Error(_) => t.error,
-        SourceState::NotConfigured => t.dim,
-        _ => t.heading,
-    };
+    let title_style = title_style(t, &pane.state);
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(t.border_focus)
@@ -83,4 +75,12 @@ pub fn render_full(app: &App, area: Rect, buf: &mut Buffer) {
         .block(block)
         .scroll((app.detail_scroll, 0))
         .render(area, buf);
+}
+
+fn title_style(t: &crate::tui::theme::Theme, state: &SourceState) -> ratatui::style::Style {
+    match state {
+        SourceState::Error(_) => t.error,
+        SourceState::NotConfigured => t.dim,
+        _ => t.heading,
+    }
 }
