@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# repo_state (release build of examples/repo_state.rs) against the git CLI doing the same work:
+# repo_state (release build of examples/repo_state.rs) against the git CLI doing the same work,
+# on the shared benchmark repo (../shared/bench/make-big-repo.sh beside this checkout):
 #   git describe --tags --abbrev=0; git rev-list --count TAG..HEAD; git status --porcelain
 #   benches/git-status-vs-cli.sh [BIG_REPO_DIR] [COMMITS]
 # Three process-level figures (hyperfine) and one in-process figure:
@@ -10,7 +11,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:-/tmp/big}
 n=${2:-100000}
-[ -d "$dir/work/.git" ] || bash /work/shared/bench/make-big-repo.sh "$dir" "$n"
+[ -d "$dir/work/.git" ] || bash "$here/../shared/bench/make-big-repo.sh" "$dir" "$n"
 (cd "$here" && cargo build --release --example repo_state)
 bin="$here/target/release/examples/repo_state"
 work="$dir/work"
