@@ -12,11 +12,16 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:-/tmp/big}
 n=${2:-100000}
 [ -d "$dir/work/.git" ] || bash "$here/../shared/bench/make-big-repo.sh" "$dir" "$n"
-(cd "$here" && cargo build --release --example repo_state)
+(cd "$here" && cargo build --release --example repo_state --bin pushduty)
 bin="$here/target/release/examples/repo_state"
 work="$dir/work"
-"$bin" "$work" upstream master | grep -E '"(last_tag|commits_since_tag|dirty|ahead|behind)"'
+cfg=$(mktemp)
+trap 'rm -f "$cfg"' EXIT
+printf '[repos.olympia]\npath = "%s"\n' "$work" >"$cfg"
+pushduty="env PUSHDUTY_CONFIG=$cfg $here/target/release/pushduty"
+$pushduty status --json | grep -E '"(last_tag|commits_since_tag|dirty|ahead|behind)"'
 hyperfine --warmup 3 --runs 40 -N \
+  --command-name "pushduty status --json" "$pushduty status --json" \
   --command-name "pushduty repo_state (process)" "$bin $work upstream master" \
   --command-name "git describe + rev-list --count + status" \
   "sh -c 'cd $work && t=\$(git describe --tags --abbrev=0) && git rev-list --count \$t..HEAD && git status --porcelain'" \
