@@ -118,14 +118,14 @@ fn midway(mode: Mode) -> App {
         &mut a,
         "fetch",
         Status::Failed {
-            error: "`git.fetch` steps are not available in this build yet".into(),
+            error: "upstream: the branch has diverged (2 local commits not on the remote)".into(),
         },
     );
     a.selected = 1;
     a.log(Level::Info, "done: check-rotation");
     a.log(
         Level::Error,
-        "failed: fetch: `git.fetch` steps are not available in this build yet",
+        "failed: fetch: upstream: the branch has diverged (2 local commits not on the remote)",
     );
     a
 }
