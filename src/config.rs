@@ -138,8 +138,10 @@ mod tests {
             load(Some(&p), &[]).is_err(),
             "an explicit config must exist"
         );
+        let empty = dir.path().join("empty.toml");
+        std::fs::write(&empty, "").unwrap();
         let o: Override = "repos.olympia.path=/src/olympia".parse().unwrap();
-        let c = load(None, &[o]).unwrap();
+        let c = load(Some(&empty), &[o]).unwrap();
         assert_eq!(c.repo_path("olympia"), Some(Path::new("/src/olympia")));
     }
 }

@@ -13,10 +13,40 @@ pub fn fill(text: &str, ctx: &Value) -> String {
     render(text, ctx).unwrap_or_else(|_| text.to_string())
 }
 
+/// A repo's value in the session context (`tag`, `previous_tag`, `remote`, ...).
+pub fn repo_text(ctx: &Value, repo: &str, field: &str) -> Option<String> {
+    ctx["repos"][repo][field].as_str().map(str::to_string)
+}
+
+/// The same, or a placeholder naming it when the session does not know it.
 fn repo_field(ctx: &Value, repo: &str, field: &str) -> String {
-    match &ctx["repos"][repo][field] {
-        Value::String(s) => s.clone(),
-        _ => format!("<{repo}.{field}>"),
+    repo_text(ctx, repo, field).unwrap_or_else(|| format!("<{repo}.{field}>"))
+}
+
+/// The commit the cherry-picks of this push made, once they ran.
+pub fn pick_result(ctx: &Value) -> Option<git2::Oid> {
+    ctx["cherry_picks"]["result"]
+        .as_str()
+        .and_then(|s| git2::Oid::from_str(s).ok())
+}
+
+/// With a checkout known, the git steps preview as exactly what git would be asked to do.
+fn checkout_preview(kind: &StepKind, ctx: &Value) -> Option<String> {
+    let mut spec = repo_spec(ctx, kind.repo()?)?;
+    let tag = repo_field(ctx, &spec.name, "tag");
+    match kind {
+        StepKind::GitFetch(_) => Some(git::fetch::preview(&spec)),
+        StepKind::GitTag(t) if t.from == "branch" => Some(git::tag::preview(&spec, &tag, None)),
+        StepKind::GitTag(_) => {
+            pick_result(ctx).map(|oid| git::tag::preview(&spec, &tag, Some(oid)))
+        }
+        StepKind::GitPushTag(p) => {
+            if let Some(remote) = &p.remote {
+                spec.remote = remote.clone();
+            }
+            Some(git::push::preview(&spec, &tag))
+        }
+        _ => None,
     }
 }
 
@@ -43,6 +73,9 @@ pub fn repo_spec(ctx: &Value, repo: &str) -> Option<RepoSpec> {
 }
 
 pub fn preview(step: &Step, rb: &Runbook, ctx: &Value) -> String {
+    if let Some(exact) = checkout_preview(&step.kind, ctx) {
+        return exact;
+    }
     let f = |t: &str| fill(t, ctx);
     match &step.kind {
         StepKind::Manual(_) => "tick it off when done (a note is optional); changes nothing".into(),
@@ -64,31 +97,6 @@ pub fn preview(step: &Step, rb: &Runbook, ctx: &Value) -> String {
                 "wait for {}{who}; record who gave it and when",
                 f(&g.waits_for)
             )
-        }
-        StepKind::GitFetch(s) if repo_spec(ctx, &s.repo).is_some() => repo_spec(ctx, &s.repo)
-            .map(|spec| git::fetch::preview(&spec))
-            .unwrap_or_default(),
-        StepKind::GitTag(t)
-            if t.from == "cherry_pick"
-                && ctx["cherry_picks"]["result"].is_string()
-                && repo_spec(ctx, &t.repo).is_some() =>
-        {
-            let oid = ctx["cherry_picks"]["result"]
-                .as_str()
-                .and_then(|s| git2::Oid::from_str(s).ok());
-            repo_spec(ctx, &t.repo)
-                .map(|spec| git::tag::preview(&spec, &repo_field(ctx, &t.repo, "tag"), oid))
-                .unwrap_or_default()
-        }
-        StepKind::GitTag(t) if t.from == "branch" && repo_spec(ctx, &t.repo).is_some() => {
-            repo_spec(ctx, &t.repo)
-                .map(|spec| git::tag::preview(&spec, &repo_field(ctx, &t.repo, "tag"), None))
-                .unwrap_or_default()
-        }
-        StepKind::GitPushTag(p) if p.remote.is_none() && repo_spec(ctx, &p.repo).is_some() => {
-            repo_spec(ctx, &p.repo)
-                .map(|spec| git::push::preview(&spec, &repo_field(ctx, &p.repo, "tag")))
-                .unwrap_or_default()
         }
         StepKind::GitFetch(s) => {
             let (dir, remote, branch) = (
@@ -116,7 +124,7 @@ pub fn preview(step: &Step, rb: &Runbook, ctx: &Value) -> String {
                 .unwrap_or_else(|| repo_field(ctx, &p.repo, "remote"));
             let tag = repo_field(ctx, &p.repo, "tag");
             format!(
-                "git -C {} push {remote} refs/tags/{tag}",
+                "git -C {} push {remote} refs/tags/{tag}:refs/tags/{tag}",
                 repo_dir(ctx, &p.repo)
             )
         }

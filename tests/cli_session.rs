@@ -2,7 +2,7 @@
 
 mod support;
 
-use support::cli::{Env, stdout};
+use support::cli::{Env, stderr, stdout};
 
 const RB: &str = "--runbook=tests/fixtures/runbooks/valid/engine.toml";
 
@@ -18,17 +18,12 @@ fn do_needs_yes_without_a_terminal_then_runs_in_the_session() {
         "--input",
         "blockers=none",
     ]);
-    assert_eq!(
-        o.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(String::from_utf8_lossy(&o.stderr).contains("pass --yes"));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("pass --yes"));
 
     let o = env.run(&[RB, "--now", "2015-09-08", "do", "hello", "--yes"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--input blockers=VALUE"));
+    assert!(stderr(&o).contains("--input blockers=VALUE"));
 
     let o = env.run(&[
         RB,
@@ -42,12 +37,7 @@ fn do_needs_yes_without_a_terminal_then_runs_in_the_session() {
         "--input",
         "blockers=none",
     ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
         stdout(&o).contains("done: hello\n  blockers = none"),
         "{}",
@@ -70,10 +60,7 @@ fn do_needs_yes_without_a_terminal_then_runs_in_the_session() {
     // Kinds not in this build fail plainly.
     let o = env.run(&[RB, "--now", "2015-09-08", "do", "deploy", "--yes"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&o.stderr)
-            .contains("`jenkins.build` steps are not available in this build yet")
-    );
+    assert!(stderr(&o).contains("`jenkins.build` steps are not available in this build yet"));
 
     let o = env.run(&["history"]);
     let text = stdout(&o);
@@ -102,12 +89,7 @@ fn do_reports_runbook_changes_and_interrupted_steps_on_stderr() {
         "--input",
         "strategy=master",
     ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     // Simulate a crash during `echo` and an edited runbook.
     let path = dir.join("session.json");
     let mut st: serde_json::Value =
@@ -117,7 +99,7 @@ fn do_reports_runbook_changes_and_interrupted_steps_on_stderr() {
     st["steps"]["qa"]["fingerprint"] = "0".into();
     std::fs::write(&path, st.to_string()).unwrap();
     let o = env.run(&[RB, "--now", "2015-09-08", "do", "echo", "--yes"]);
-    let err = String::from_utf8_lossy(&o.stderr);
+    let err = stderr(&o);
     assert!(
         err.contains("`echo` was running when pushduty stopped"),
         "{err}"

@@ -16,11 +16,13 @@ struct Tmux {
     socket: String,
 }
 
-fn have_tmux() -> bool {
-    Command::new("tmux")
+/// These tests need tmux (scripts/deps.sh installs it); without it they fail, not pass.
+fn need_tmux() {
+    let ok = Command::new("tmux")
         .arg("-V")
         .output()
-        .is_ok_and(|o| o.status.success())
+        .is_ok_and(|o| o.status.success());
+    assert!(ok, "tmux is not installed: run scripts/deps.sh");
 }
 
 impl Tmux {
@@ -146,10 +148,7 @@ fn files_under(p: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn learn_mode_walks_every_step_and_writes_nothing() {
-    if !have_tmux() {
-        eprintln!("tmux is not installed: skipping");
-        return;
-    }
+    need_tmux();
     let env = Env::new();
     let t = Tmux::new("learn");
     t.start(&env, "learn", &["--now", "2015-09-08", "learn"]);
@@ -182,10 +181,7 @@ fn learn_mode_walks_every_step_and_writes_nothing() {
 
 #[test]
 fn run_ticks_two_steps_survives_sigkill_and_resumes() {
-    if !have_tmux() {
-        eprintln!("tmux is not installed: skipping");
-        return;
-    }
+    need_tmux();
     let env = Env::new();
     let t = Tmux::new("run");
     let rb = "--runbook=tests/fixtures/runbooks/valid/two-manual.toml";
@@ -280,10 +276,7 @@ fn run_ticks_two_steps_survives_sigkill_and_resumes() {
 
 #[test]
 fn the_editor_gets_the_terminal_and_the_tui_comes_back() {
-    if !have_tmux() {
-        eprintln!("tmux is not installed: skipping");
-        return;
-    }
+    need_tmux();
     let env = Env::new();
     // An "editor" that reads a line from the terminal: it only gets the keys if the TUI's
     // input reader is paused.

@@ -407,14 +407,15 @@ fn quitting_while_a_step_runs_asks_first() {
     let (mut a, rx) = app_with(Some("engine.toml"), Mode::Run);
     a.selected = a.step_ids().iter().position(|s| s == "echo").unwrap();
     // Make the shell step long-running.
-    if let Some(s) = a
+    let Some(pushduty::runbook::model::StepKind::Shell(sh)) = a
         .engine
         .loaded
         .runbook
-        .steps
-        .iter_mut()
-        .find(|s| s.id == "echo")
-        && let pushduty::runbook::model::StepKind::Shell(sh) = &mut s.kind
+        .step_mut("echo")
+        .map(|s| &mut s.kind)
+    else {
+        panic!("the fixture has no step echo of that kind");
+    };
     {
         sh.command = "echo started; sleep 30".into();
     }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::{Executor, InputSpec, Job};
 use crate::git::tags::{self, TagFormat};
 use crate::git::{self as g, Credentials, RepoSpec};
-use crate::preview::repo_spec;
+use crate::preview::{pick_result, repo_spec, repo_text};
 use crate::runbook::model::{Outputs, Step, StepKind};
 
 /// The key of the cherry-pick step's input: the commits, oldest first.
@@ -26,9 +26,7 @@ fn spec(job: &Job) -> Result<RepoSpec> {
 
 /// A text value of the session context for a repo (`tag`, `previous_tag`, ...).
 fn repo_value(job: &Job, spec: &RepoSpec, field: &str) -> Option<String> {
-    job.ctx["repos"][&spec.name][field]
-        .as_str()
-        .map(str::to_string)
+    repo_text(&job.ctx, &spec.name, field)
 }
 
 pub struct Fetch;
@@ -81,9 +79,9 @@ impl Executor for Tag {
         };
         match (
             tag_target(t.from.as_str(), ctx),
-            ctx["repos"][repo]["tag"].as_str(),
+            repo_text(ctx, repo, "tag"),
         ) {
-            (Ok(target), Some(name)) => match self.effective_name(&spec, name, target) {
+            (Ok(target), Some(name)) => match self.effective_name(&spec, &name, target) {
                 Ok(name) => g::tag::preview(&spec, &name, target),
                 Err(e) => format!("{generic}\n(cannot tag: {e:#})"),
             },
@@ -132,12 +130,9 @@ fn tag_target(from: &str, ctx: &Value) -> Result<Option<git2::Oid>> {
     if from != "cherry_pick" {
         return Ok(None);
     }
-    let sha = ctx["cherry_picks"]["result"]
-        .as_str()
-        .context("no cherry-pick result yet: run the cherry-pick step first")?;
-    Ok(Some(
-        git2::Oid::from_str(sha).context("the cherry-pick result is not a commit id")?,
-    ))
+    pick_result(ctx)
+        .map(Some)
+        .context("no cherry-pick result yet: run the cherry-pick step first")
 }
 
 /// The output of `git.tag` that names the tag it made (or found).
@@ -168,8 +163,7 @@ impl Tag {
         if existing == target {
             return Ok(planned.to_string());
         }
-        let names = tags::repo_tag_names(&repo)?;
-        let all = tags::release_tags(&self.0, names.iter().map(String::as_str));
+        let all = tags::repo_release_tags(&repo, &self.0)?;
         let date = self
             .0
             .parse(planned)
@@ -214,8 +208,7 @@ impl CherryPick {
     /// re-tag after a blocker fix), else the release production runs now.
     fn base(&self, job: &Job, spec: &RepoSpec) -> Result<String> {
         let repo = spec.open()?;
-        let names = tags::repo_tag_names(&repo)?;
-        let all = tags::release_tags(&self.0, names.iter().map(String::as_str));
+        let all = tags::repo_release_tags(&repo, &self.0)?;
         let push_date = repo_value(job, spec, "tag")
             .and_then(|t| self.0.parse(&t))
             .map(|t| t.date);
@@ -296,8 +289,7 @@ impl Executor for Compare {
             Err(_) => spec.branch.clone(),
         };
         // The release before this push, read again: a fetch may have brought it.
-        let names = tags::repo_tag_names(&repo)?;
-        let all = tags::release_tags(&self.0, names.iter().map(String::as_str));
+        let all = tags::repo_release_tags(&repo, &self.0)?;
         let previous = self
             .0
             .parse(&tag)

@@ -166,14 +166,15 @@ fn shell_cancel_kills_the_process_group() {
     let mut r = rig("engine.toml", None);
     // A command whose child would outlive a plain kill of the shell.
     let pidfile = tempfile::NamedTempFile::new().unwrap();
-    if let Some(s) = r
+    let Some(StepKind::Shell(sh)) = r
         .engine
         .loaded
         .runbook
-        .steps
-        .iter_mut()
-        .find(|s| s.id == "echo")
-        && let StepKind::Shell(sh) = &mut s.kind
+        .step_mut("echo")
+        .map(|s| &mut s.kind)
+    else {
+        panic!("the fixture has no step echo of that kind");
+    };
     {
         sh.command = format!(
             "sleep 30 & echo $! > {}; echo started; wait",
@@ -415,14 +416,15 @@ fn template_goes_through_the_console_when_editing() {
     let dir = tempfile::tempdir().unwrap();
     let mut r = rig("engine.toml", Some(dir.path()));
     r.engine.console = Arc::new(Shout);
-    if let Some(s) = r
+    let Some(StepKind::Template(t)) = r
         .engine
         .loaded
         .runbook
-        .steps
-        .iter_mut()
-        .find(|s| s.id == "notes")
-        && let StepKind::Template(t) = &mut s.kind
+        .step_mut("notes")
+        .map(|s| &mut s.kind)
+    else {
+        panic!("the fixture has no step notes of that kind");
+    };
     {
         t.edit = true;
         t.output = "out/{{ tag }}.md".into();

@@ -21,11 +21,7 @@ impl RepoSpec {
     /// Opens the repository at exactly `path` (no search upwards: a typo must not silently
     /// pick up an enclosing repository).
     pub fn open(&self) -> Result<Repository> {
-        if !self.path.exists() {
-            bail!("repository path {} does not exist", self.path.display());
-        }
-        Repository::open(&self.path)
-            .with_context(|| format!("{} is not a git repository", self.path.display()))
+        open_path(&self.path)
     }
 
     pub(crate) fn branch_ref(&self) -> String {
@@ -45,8 +41,21 @@ impl RepoSpec {
     pub fn compare_url(&self, from: &str, to: &str) -> Option<String> {
         self.github
             .as_ref()
-            .map(|gh| format!("https://github.com/{gh}/compare/{from}...{to}"))
+            .map(|gh| github_compare_url(gh, from, to))
     }
+}
+
+/// Opens the repository at exactly `path` (no search upwards), saying what is wrong if not.
+pub fn open_path(path: &std::path::Path) -> Result<Repository> {
+    if !path.exists() {
+        bail!("repository path {} does not exist", path.display());
+    }
+    Repository::open(path).with_context(|| format!("{} is not a git repository", path.display()))
+}
+
+/// GitHub's page of what changed between two revisions.
+pub fn github_compare_url(github: &str, from: &str, to: &str) -> String {
+    format!("https://github.com/{github}/compare/{from}...{to}")
 }
 
 /// The tip commit of the spec's local branch.

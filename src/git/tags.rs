@@ -130,6 +130,12 @@ pub fn previous(tags: &[ReleaseTag], push_date: NaiveDate) -> Option<&ReleaseTag
     tags.iter().filter(|t| t.date < push_date).max()
 }
 
+/// The release tags of a repository, newest first.
+pub fn repo_release_tags(repo: &git2::Repository, format: &TagFormat) -> Result<Vec<ReleaseTag>> {
+    let names = repo_tag_names(repo)?;
+    Ok(release_tags(format, names.iter().map(String::as_str)))
+}
+
 /// Tag names of a repository (lightweight and annotated alike).
 pub fn repo_tag_names(repo: &git2::Repository) -> Result<Vec<String>> {
     let names = repo.tag_names(None).context("listing tags")?;

@@ -50,8 +50,8 @@ impl Doc {
         })
     }
 
-    /// The value at `path`, or its nearest ancestor that exists (and whether it was found).
-    fn at(&self, path: &[Seg]) -> (&Value, bool) {
+    /// The value at `path`, or its nearest ancestor that exists.
+    fn at(&self, path: &[Seg]) -> &Value {
         let mut here = &self.root;
         for seg in path {
             let next = match (seg, here.get_ref()) {
@@ -61,29 +61,15 @@ impl Doc {
             };
             match next {
                 Some(v) => here = v,
-                None => return (here, false),
+                None => return here,
             }
         }
-        (here, true)
+        here
     }
 
     /// The span of the value at `path`, or of its nearest ancestor that exists.
     pub fn span(&self, path: &[Seg]) -> Range<usize> {
-        self.at(path).0.span()
-    }
-
-    /// The span of a key itself (for "unknown key" and "duplicate id").
-    pub fn key_span(&self, table_path: &[Seg], key: &str) -> Range<usize> {
-        let (here, found) = self.at(table_path);
-        if !found {
-            return here.span();
-        }
-        if let DeValue::Table(t) = here.get_ref() {
-            if let Some((k, _)) = t.get_key_value(key) {
-                return k.span();
-            }
-        }
-        here.span()
+        self.at(path).span()
     }
 
     pub fn apply_overrides<'o>(&mut self, overrides: impl IntoIterator<Item = &'o Override>) {
@@ -141,9 +127,6 @@ fn explain(message: &str, what: &str) -> String {
     }
     if let Some(field) = message.strip_prefix("missing field ") {
         return format!("missing key {field} in {what}");
-    }
-    if message.starts_with("invalid type") {
-        return format!("{message} (in {what})");
     }
     format!("{message} (in {what})")
 }

@@ -698,15 +698,15 @@ impl Runbook {
         self.steps.iter().find(|s| s.id == id)
     }
 
+    pub fn step_mut(&mut self, id: &str) -> Option<&mut Step> {
+        self.steps.iter_mut().find(|s| s.id == id)
+    }
+
     pub fn section_title<'a>(&'a self, id: &'a str) -> &'a str {
         self.sections
             .iter()
             .find(|s| s.id == id)
             .map_or(id, |s| s.title.as_str())
-    }
-
-    pub fn first_repo(&self) -> Option<(&String, &Repo)> {
-        self.repos.first()
     }
 }
 

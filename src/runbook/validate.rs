@@ -346,12 +346,8 @@ impl Checker<'_> {
                     }
                 }
             }
-            StepKind::GitPushTag(p) => {
-                if let (Some(remote), Some(_)) = (&p.remote, self.rb.repos.get(&p.repo)) {
-                    if remote.trim().is_empty() {
-                        self.err(&at("remote"), "`remote` must name a remote");
-                    }
-                }
+            StepKind::GitPushTag(p) if p.remote.as_deref().is_some_and(|r| r.trim().is_empty()) => {
+                self.err(&at("remote"), "`remote` must name a remote");
             }
             StepKind::EmailSend(e) => {
                 for (j, to) in e.to.iter().flatten().enumerate() {

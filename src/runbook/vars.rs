@@ -97,19 +97,11 @@ pub struct Vars {
     pub vars: Ordered<String>,
 }
 
-pub fn compare_url(github: &str, from: &str, to: &str) -> String {
-    format!("https://github.com/{github}/compare/{from}...{to}")
-}
+use crate::git::spec::github_compare_url as compare_url;
 
 /// Tags of a local checkout; an error says why they could not be read.
 fn repo_tags(path: &Path, format: &TagFormat) -> Result<Vec<tags::ReleaseTag>> {
-    if !path.exists() {
-        anyhow::bail!("repository path {} does not exist", path.display());
-    }
-    let repo = git2::Repository::open(path)
-        .with_context(|| format!("{} is not a git repository", path.display()))?;
-    let names = tags::repo_tag_names(&repo)?;
-    Ok(tags::release_tags(format, names.iter().map(String::as_str)))
+    tags::repo_release_tags(&crate::git::spec::open_path(path)?, format)
 }
 
 fn repo_vars(

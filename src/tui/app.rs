@@ -221,7 +221,12 @@ impl App {
     }
 
     /// The rendered texts of a step, by id.
-    pub fn view(&self, id: &str) -> StepView {
+    pub fn view(&self, id: &str) -> &StepView {
+        static NONE: StepView = StepView {
+            title: String::new(),
+            doc: String::new(),
+            preview: String::new(),
+        };
         self.engine
             .loaded
             .runbook
@@ -229,8 +234,7 @@ impl App {
             .iter()
             .position(|s| s.id == id)
             .and_then(|i| self.views.get(i))
-            .cloned()
-            .unwrap_or_default()
+            .unwrap_or(&NONE)
     }
 
     pub fn elapsed(&self) -> Duration {

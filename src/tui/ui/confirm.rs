@@ -49,7 +49,7 @@ pub fn confirm(app: &App, id: &str, area: Rect, buf: &mut Buffer) {
     }
     let view = app.view(id);
     let mut lines = vec![
-        Line::styled(view.title.clone(), t.heading),
+        Line::styled(view.title.as_str(), t.heading),
         Line::default(),
         Line::styled("This will:", t.heading),
     ];
@@ -94,7 +94,7 @@ pub fn explain(app: &App, id: &str, area: Rect, buf: &mut Buffer) {
     };
     let view = app.view(id);
     let mut lines = vec![
-        Line::styled(view.title.clone(), t.heading),
+        Line::styled(view.title.as_str(), t.heading),
         Line::default(),
         Line::styled("Would do:", t.heading),
     ];
@@ -102,7 +102,7 @@ pub fn explain(app: &App, id: &str, area: Rect, buf: &mut Buffer) {
     if let Some(c) = &step.only_if {
         lines.push(Line::raw(format!("Only when: {c}")));
     }
-    let doc = view.doc.clone();
+    let doc = &view.doc;
     if !doc.trim().is_empty() {
         lines.push(Line::default());
         lines.push(Line::styled("Why:", t.heading));
