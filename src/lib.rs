@@ -9,6 +9,7 @@ pub mod overrides;
 pub mod plan;
 pub mod preview;
 pub mod runbook;
+pub mod sanitize;
 pub mod session;
 pub mod sources;
 pub mod templates;
