@@ -48,8 +48,8 @@ pub fn step_variables(loaded: &Loaded) -> Vec<String> {
     names
 }
 
-/// The template context: the session variables, plus step-made values known so far.
-/// Values not known yet read as `<name>` so previews show where they will go.
+/// The template context for showing: the session variables, plus step-made values known so
+/// far. Values not known yet read as a marked placeholder so previews show where they will go.
 pub fn context(loaded: &Loaded, vars: &Vars, known: &serde_json::Map<String, Value>) -> Value {
     let mut ctx = vars.to_json();
     if let Value::Object(map) = &mut ctx {
@@ -57,8 +57,21 @@ pub fn context(loaded: &Loaded, vars: &Vars, known: &serde_json::Map<String, Val
             let v = known
                 .get(&name)
                 .cloned()
-                .unwrap_or_else(|| Value::String(format!("<{name}>")));
+                .unwrap_or_else(|| Value::String(crate::preview::placeholder(&name)));
             map.insert(name, v);
+        }
+    }
+    ctx
+}
+
+/// The context steps run with: the variables and the step-made values that are known. One
+/// not set yet is absent, so a template that needs it fails instead of running with a
+/// stand-in.
+pub fn known_context(vars: &Vars, known: &serde_json::Map<String, Value>) -> Value {
+    let mut ctx = vars.to_json();
+    if let Value::Object(map) = &mut ctx {
+        for (k, v) in known {
+            map.insert(k.clone(), v.clone());
         }
     }
     ctx

@@ -1,9 +1,14 @@
 //! One line per step that says exactly what it would do, with the session's values filled in.
-//! Shown by `plan`, by `render`, in the TUI's detail pane and in the confirm dialog.
+//! Shown by `plan`, by `render`, in the TUI's detail pane and in the confirm dialog. The same
+//! text, resolved strictly (every value known), is a step's *action*: journaled when it runs
+//! and compared later to tell whether "done" still holds.
 
+use std::cell::RefCell;
+
+use anyhow::{Result, bail};
 use serde_json::Value;
 
-use crate::git::spec::shell_quote;
+use crate::git::spec::{shell_quote, short_sha};
 use crate::git::{self, RepoSpec};
 use crate::runbook::model::*;
 use crate::templates::render;
@@ -13,6 +18,73 @@ pub fn fill(text: &str, ctx: &Value) -> String {
     render(text, ctx).unwrap_or_else(|_| text.to_string())
 }
 
+/// How a value that is not known yet shows in a preview: marked so that nobody takes it for
+/// the real thing. It never reaches a command: running needs every value known.
+pub fn placeholder(name: &str) -> String {
+    format!("\u{27e8}{name}\u{27e9}")
+}
+
+/// The name of the value a failed render missed, from tera's message.
+pub fn missing_name(error: &str) -> Option<&str> {
+    let rest = &error[error.find("Variable `")? + "Variable `".len()..];
+    Some(&rest[..rest.find('`')?])
+}
+
+/// Fills templates for one description, keeping what could not be filled.
+struct Filler<'a> {
+    ctx: &'a Value,
+    problems: RefCell<Vec<String>>,
+}
+
+impl<'a> Filler<'a> {
+    fn new(ctx: &'a Value) -> Self {
+        Self {
+            ctx,
+            problems: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn miss(&self, what: String, shown: String) -> String {
+        let mut p = self.problems.borrow_mut();
+        if !p.contains(&what) {
+            p.push(what);
+        }
+        shown
+    }
+
+    fn text(&self, t: &str) -> String {
+        match render(t, self.ctx) {
+            Ok(s) => s,
+            Err(e) => {
+                let msg = format!("{e:#}");
+                match missing_name(&msg) {
+                    Some(name) => self.miss(format!("`{name}` is not set yet"), placeholder(name)),
+                    None => self.miss(msg, t.to_string()),
+                }
+            }
+        }
+    }
+
+    /// A repo's value, or a placeholder naming it.
+    fn repo(&self, repo: &str, field: &str) -> String {
+        repo_text(self.ctx, repo, field).unwrap_or_else(|| {
+            self.miss(
+                format!("`repos.{repo}.{field}` is not known"),
+                placeholder(&format!("{repo}.{field}")),
+            )
+        })
+    }
+
+    fn finish(self, text: String) -> Result<String> {
+        let p = self.problems.into_inner();
+        if p.is_empty() {
+            Ok(text)
+        } else {
+            bail!("{}", p.join("; "))
+        }
+    }
+}
+
 /// A repo's value in the session context (`tag`, `previous_tag`, `remote`, ...).
 pub fn repo_text(ctx: &Value, repo: &str, field: &str) -> Option<String> {
     ctx["repos"][repo][field].as_str().map(str::to_string)
@@ -20,7 +92,7 @@ pub fn repo_text(ctx: &Value, repo: &str, field: &str) -> Option<String> {
 
 /// The same, or a placeholder naming it when the session does not know it.
 fn repo_field(ctx: &Value, repo: &str, field: &str) -> String {
-    repo_text(ctx, repo, field).unwrap_or_else(|| format!("<{repo}.{field}>"))
+    repo_text(ctx, repo, field).unwrap_or_else(|| placeholder(&format!("{repo}.{field}")))
 }
 
 /// The commit the cherry-picks of this push made, once they ran.
@@ -54,7 +126,7 @@ fn checkout_preview(kind: &StepKind, ctx: &Value) -> Option<String> {
 fn repo_dir(ctx: &Value, repo: &str) -> String {
     match &ctx["repos"][repo]["path"] {
         Value::String(s) => shell_quote(s),
-        _ => format!("<{repo} checkout>"),
+        _ => placeholder(&format!("{repo} checkout")),
     }
 }
 
@@ -76,7 +148,60 @@ pub fn preview(step: &Step, rb: &Runbook, ctx: &Value) -> String {
     if let Some(exact) = checkout_preview(&step.kind, ctx) {
         return exact;
     }
-    let f = |t: &str| fill(t, ctx);
+    describe(step, rb, &Filler::new(ctx))
+}
+
+/// What the step will do, every value resolved: the text journaled with it and compared
+/// later. Fails, naming them, while values it needs are not known. No I/O.
+pub fn action(step: &Step, rb: &Runbook, ctx: &Value) -> Result<String> {
+    let fl = Filler::new(ctx);
+    let text = match &step.kind {
+        StepKind::Manual(_) => format!("tick off \"{}\"", fl.text(&step.title)),
+        StepKind::GitFetch(s) => format!(
+            "fetch {}/{} and its tags into {}",
+            fl.repo(&s.repo, "remote"),
+            fl.repo(&s.repo, "branch"),
+            s.repo
+        ),
+        StepKind::GitTag(t) => {
+            let what = if t.from == "cherry_pick" {
+                match pick_result(ctx) {
+                    Some(oid) => format!("the cherry-picks ({})", short_sha(oid)),
+                    None => fl.miss(
+                        "the cherry-picks have not run yet".into(),
+                        placeholder("cherry-pick result"),
+                    ),
+                }
+            } else {
+                fl.repo(&t.repo, "branch")
+            };
+            format!("tag {what} of {} as {}", t.repo, fl.repo(&t.repo, "tag"))
+        }
+        StepKind::GitPushTag(p) => {
+            let tag = fl.repo(&p.repo, "tag");
+            let remote = p
+                .remote
+                .clone()
+                .unwrap_or_else(|| fl.repo(&p.repo, "remote"));
+            format!("push refs/tags/{tag}:refs/tags/{tag} to {remote}")
+        }
+        // Not the tag: picking again is the operator's decision (reopen), not a consequence
+        // of a re-tag.
+        StepKind::GitCherryPick(s) => format!("cherry-pick commits of {} for this push", s.repo),
+        StepKind::GitCompare(s) => format!(
+            "list what ships in {} from {} to {}",
+            s.repo,
+            repo_text(ctx, &s.repo, "previous_tag").unwrap_or_else(|| "the first commit".into()),
+            fl.repo(&s.repo, "tag")
+        ),
+        _ => describe(step, rb, &fl),
+    };
+    fl.finish(text)
+}
+
+fn describe(step: &Step, rb: &Runbook, fl: &Filler<'_>) -> String {
+    let f = |t: &str| fl.text(t);
+    let ctx = fl.ctx;
     match &step.kind {
         StepKind::Manual(_) => "tick it off when done (a note is optional); changes nothing".into(),
         StepKind::Choice(c) => {
@@ -101,19 +226,19 @@ pub fn preview(step: &Step, rb: &Runbook, ctx: &Value) -> String {
         StepKind::GitFetch(s) => {
             let (dir, remote, branch) = (
                 repo_dir(ctx, &s.repo),
-                repo_field(ctx, &s.repo, "remote"),
-                repo_field(ctx, &s.repo, "branch"),
+                fl.repo(&s.repo, "remote"),
+                fl.repo(&s.repo, "branch"),
             );
             format!(
                 "git -C {dir} fetch {remote} {branch} --tags && git -C {dir} merge --ff-only {remote}/{branch}"
             )
         }
         StepKind::GitTag(t) => {
-            let tag = repo_field(ctx, &t.repo, "tag");
+            let tag = fl.repo(&t.repo, "tag");
             let target = if t.from == "cherry_pick" {
-                "<cherry-pick result>".to_string()
+                placeholder("cherry-pick result")
             } else {
-                repo_field(ctx, &t.repo, "branch")
+                fl.repo(&t.repo, "branch")
             };
             format!("git -C {} tag {tag} {target}", repo_dir(ctx, &t.repo))
         }
@@ -121,31 +246,32 @@ pub fn preview(step: &Step, rb: &Runbook, ctx: &Value) -> String {
             let remote = p
                 .remote
                 .clone()
-                .unwrap_or_else(|| repo_field(ctx, &p.repo, "remote"));
-            let tag = repo_field(ctx, &p.repo, "tag");
+                .unwrap_or_else(|| fl.repo(&p.repo, "remote"));
+            let tag = fl.repo(&p.repo, "tag");
             format!(
                 "git -C {} push {remote} refs/tags/{tag}:refs/tags/{tag}",
                 repo_dir(ctx, &p.repo)
             )
         }
-        StepKind::GitCherryPick(s) => {
-            let prev = repo_field(ctx, &s.repo, "previous_tag");
-            format!(
-                "git -C {} checkout {prev} && git cherry-pick <the commits you list> (done in memory: your checkout is not touched)",
-                repo_dir(ctx, &s.repo)
-            )
-        }
+        StepKind::GitCherryPick(s) => format!(
+            "git -C {} checkout {} && git cherry-pick -x {} (onto the release production runs \
+             now, or onto this push's newest tag once it has one; done in memory: your checkout \
+             is not touched)",
+            repo_dir(ctx, &s.repo),
+            fl.repo(&s.repo, "previous_tag"),
+            placeholder("the commits you list")
+        ),
         StepKind::GitCompare(s) => {
             let (prev, tag, branch) = (
-                repo_field(ctx, &s.repo, "previous_tag"),
-                repo_field(ctx, &s.repo, "tag"),
-                repo_field(ctx, &s.repo, "branch"),
+                fl.repo(&s.repo, "previous_tag"),
+                fl.repo(&s.repo, "tag"),
+                fl.repo(&s.repo, "branch"),
             );
             let url = match &ctx["repos"][&s.repo]["compare_url"] {
                 Value::String(u) => u.clone(),
                 _ => format!(
                     "https://github.com/{}/compare/{prev}...{tag}",
-                    repo_field(ctx, &s.repo, "github")
+                    fl.repo(&s.repo, "github")
                 ),
             };
             format!(

@@ -90,6 +90,24 @@ pub fn render(text: &str, vars: &serde_json::Value) -> Result<String> {
     tera::Tera::one_off(text, &ctx, false).map_err(|e| anyhow!(flatten(&e)))
 }
 
+/// Renders a template whose every `{{ value }}` is passed through `escape` (shell quoting,
+/// URL encoding): substituted values are data, never code. `| safe` opts out.
+pub fn render_escaped(
+    text: &str,
+    vars: &serde_json::Value,
+    escape: fn(&str) -> String,
+) -> Result<String> {
+    const NAME: &str = "__escaped";
+    let ctx =
+        tera::Context::from_value(vars.clone()).context("template variables must be a table")?;
+    let mut t = tera::Tera::default();
+    t.add_raw_template(NAME, text)
+        .map_err(|e| anyhow!(flatten(&e)))?;
+    t.autoescape_on(vec![NAME]);
+    t.set_escape_fn(escape);
+    t.render(NAME, &ctx).map_err(|e| anyhow!(flatten(&e)))
+}
+
 /// Evaluates an `only_if` expression.
 pub fn condition(expr: &str, vars: &serde_json::Value) -> Result<bool> {
     let out = render(&crate::runbook::refs::condition_template(expr), vars)?;

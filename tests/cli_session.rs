@@ -90,15 +90,33 @@ fn do_reports_runbook_changes_and_interrupted_steps_on_stderr() {
         "strategy=master",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    // Simulate a crash during `echo` and an edited runbook.
-    let path = dir.join("session.json");
-    let mut st: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    st["steps"]["echo"]["status"] =
-        serde_json::json!({"state": "running", "since": "2015-09-08T10:00:00Z"});
-    st["steps"]["qa"]["fingerprint"] = "0".into();
-    std::fs::write(&path, st.to_string()).unwrap();
-    let o = env.run(&[RB, "--now", "2015-09-08", "do", "echo", "--yes"]);
+    // What a kill -9 during `echo` leaves: its start journaled, nothing after. And the
+    // team edited a step of the runbook since.
+    let mut journal = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join("journal.jsonl"))
+        .unwrap();
+    use std::io::Write;
+    writeln!(
+        journal,
+        r#"{{"time":"2015-09-08T10:00:00Z","operator":"tester","event":"step","step":"echo","from":"pending","to":"running"}}"#
+    )
+    .unwrap();
+    let edited = env.path().join("engine.toml");
+    let text = std::fs::read_to_string("tests/fixtures/runbooks/valid/engine.toml").unwrap();
+    std::fs::write(
+        &edited,
+        text.replace("title = \"QA approves\"", "title = \"QA signs off\""),
+    )
+    .unwrap();
+    std::fs::create_dir_all(env.path().join("templates")).unwrap();
+    std::fs::copy(
+        "tests/fixtures/runbooks/valid/templates/notes.md",
+        env.path().join("templates/notes.md"),
+    )
+    .unwrap();
+    let rb = format!("--runbook={}", edited.display());
+    let o = env.run(&[&rb, "--now", "2015-09-08", "do", "echo", "--yes"]);
     let err = stderr(&o);
     assert!(
         err.contains("`echo` was running when pushduty stopped"),
@@ -106,6 +124,10 @@ fn do_reports_runbook_changes_and_interrupted_steps_on_stderr() {
     );
     assert!(
         err.contains("runbook changed since this session began: changed qa"),
+        "{err}"
+    );
+    assert!(
+        err.contains("session.json was older than the journal: the session was rebuilt"),
         "{err}"
     );
     assert_eq!(o.status.code(), Some(0), "{err}");

@@ -292,7 +292,14 @@ fn a_blocker_after_the_tag_reopens_the_choice_and_re_tags() {
     p.ok(&["pick", "--input", &format!("commits={}", &fix[..8])]);
     let out = p.ok(&["tag-picks"]);
     assert!(out.contains("tagging 2015.09.10-1"), "{out}");
-    p.ok(&["push", "--reopen", "push the re-tag"]);
+    // The push of 2015.09.10 is not the push of this tag any more: it runs again, no reopen.
+    let s = p.session();
+    assert_eq!(s["steps"]["push"]["status"]["state"], "pending");
+    assert_eq!(
+        s["steps"]["push"]["stale_reason"],
+        "done for 2015.09.10; this push is now 2015.09.10-1"
+    );
+    p.ok(&["push"]);
     let picked = p.repo.rev("2015.09.10-1");
     assert_eq!(
         p.repo.remote_rev("refs/tags/2015.09.10-1").as_deref(),

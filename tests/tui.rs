@@ -7,7 +7,6 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use pushduty::config::Config;
 use pushduty::engine::{self, Engine, NoEdit};
-use pushduty::runbook::model::Outputs;
 use pushduty::runbook::vars::{Now, Vars};
 use pushduty::session::{Session, SessionState, Status};
 use pushduty::tui::app::{App, Focus, Level, Modal, Mode};
@@ -31,7 +30,7 @@ fn app_with(runbook: Option<&str>, mode: Mode) -> (App, mpsc::Receiver<engine::E
     let loaded = pushduty::runbook::load(path.as_deref(), &[]).unwrap();
     let now = Now::Date(NaiveDate::from_ymd_opt(2015, 9, 8).unwrap());
     let vars = Vars::compute(&loaded, &Config::default(), now, "tester", "run").unwrap();
-    let state = SessionState::new(&loaded.runbook, &vars.push_date, &vars.tag, "tester");
+    let state = SessionState::new(&loaded.runbook, &vars, "tester");
     let (tx, rx) = mpsc::channel();
     let notify: engine::Notify = Arc::new(move |e| {
         let _ = tx.send(e);
@@ -97,11 +96,9 @@ fn typed(app: &mut App, s: &str) {
     }
 }
 
+/// Puts a step in a status as it is, times included (the session is in memory).
 fn set(app: &mut App, id: &str, s: Status) {
-    app.engine
-        .session
-        .record(id, s, "tester", None, Outputs::new())
-        .unwrap();
+    app.engine.session.state.steps[id].status = s;
 }
 
 /// A session part-way through: one step done, one failed, the failed one selected.
@@ -149,7 +146,8 @@ fn confirm_dialog() {
         assert_eq!(
             a.modal,
             Modal::Confirm {
-                step: "check-rotation".into()
+                step: "check-rotation".into(),
+                checks: Vec::new()
             }
         );
         let buf = draw(&mut a, w, h);
@@ -331,7 +329,8 @@ fn failed_step_retries_and_skip_asks_a_reason() {
     assert_eq!(
         a.modal,
         Modal::Confirm {
-            step: "fetch".into()
+            step: "fetch".into(),
+            checks: Vec::new()
         }
     );
     key(&mut a, KeyCode::Esc);
@@ -456,7 +455,8 @@ fn interrupted_step_shows_its_mark_and_warns_before_running_again() {
     assert_eq!(
         a.modal,
         Modal::Confirm {
-            step: "check-rotation".into()
+            step: "check-rotation".into(),
+            checks: Vec::new()
         }
     );
     let t = text(&draw(&mut a, 120, 40));

@@ -8,17 +8,10 @@ use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use super::session::{notices, open_engine, prepare};
-use super::{Global, fail};
+use super::{DoArgs, Global, fail, signals};
 use crate::engine::{self, Console, Event, Inputs, NOTE, NoEdit};
+use crate::sanitize::{clean, clean_line};
 use crate::session::Status;
-
-/// Set by SIGINT: the step's command runs in its own process group, so Ctrl-C reaches only
-/// us, and we cancel the step (killing its group) instead of dying and orphaning it.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_sigint(_: libc::c_int) {
-    INTERRUPTED.store(true, Ordering::SeqCst);
-}
 
 /// Runs `$EDITOR` directly: `do` owns the terminal.
 struct EditorConsole {
@@ -40,21 +33,19 @@ fn ask(prompt: &str) -> Option<String> {
     Some(line.trim_end_matches(['\n', '\r']).to_string())
 }
 
-pub fn run(
-    g: &Global,
-    id: &str,
-    yes: bool,
-    note: Option<&str>,
-    inputs: &[(String, String)],
-    reopen: Option<&str>,
-) -> ExitCode {
+pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
+    let id = args.step.as_str();
     let tty = std::io::stdin().is_terminal();
     let (p, _) = match prepare(g, "run", false) {
         Ok(p) => p,
         Err(code) => return code,
     };
     if p.loaded.runbook.step(id).is_none() {
-        eprintln!("pushduty: no step `{id}` in {}", p.loaded.display_path());
+        eprintln!(
+            "pushduty: no step `{}` in {}",
+            clean_line(id),
+            p.loaded.display_path()
+        );
         return ExitCode::from(2);
     }
     let editor = engine::template::editor(p.config.editor.as_deref());
@@ -62,6 +53,13 @@ pub fn run(
     let notify: engine::Notify = Arc::new(move |e| {
         let _ = tx.send(e);
     });
+    // Signals before the step starts end pushduty at once (nothing to clean up: the lock is
+    // the kernel's); once it runs they come here, to interrupt it properly.
+    let started = Arc::new(AtomicBool::new(false));
+    let (sig_tx, sig_rx) = mpsc::channel();
+    if let Err(e) = signals::watch(started.clone(), move |s| sig_tx.send(s).is_ok()) {
+        return fail(&e);
+    }
     // The console needs the session folder, known once the session is open.
     let holder: Arc<std::sync::OnceLock<Arc<dyn Console>>> = Arc::default();
     let console = Arc::new(Deferred(holder.clone()));
@@ -80,31 +78,60 @@ pub fn run(
     };
     let _ = holder.set(real);
     for n in notices(&opened) {
-        eprintln!("pushduty: {n}");
+        eprintln!("pushduty: {}", clean(&n));
     }
-    if let Some(reason) = reopen {
+    if let Some(reason) = &args.reopen {
         if let Err(e) = engine.reopen(id, reason) {
             return fail(&e);
         }
-        eprintln!("pushduty: reopened `{id}`: {reason}");
+        eprintln!("pushduty: reopened `{id}`: {}", clean_line(reason));
     }
     if let Some(why) = engine.refusal(id) {
-        eprintln!("pushduty: cannot run `{id}`: {why}");
+        eprintln!("pushduty: cannot run `{id}`: {}", clean(&why));
         return ExitCode::from(1);
     }
     let preview = match engine.preview(id) {
         Ok(p) => p,
         Err(e) => return fail(&e),
     };
-    eprintln!("{id}: {preview}");
+    eprintln!("{id}: {}", clean(&preview));
+    if let Some(reason) = engine
+        .session
+        .state
+        .steps
+        .get(id)
+        .and_then(|s| s.stale_reason.clone())
+    {
+        eprintln!("pushduty: `{id}` must run again: {}", clean(&reason));
+    }
     if let Status::Interrupted { since } = engine.status(id) {
         eprintln!(
             "pushduty: `{id}` was running (since {since}) when pushduty stopped: it may have partly happened"
         );
     }
-    let mut given: Inputs = inputs.iter().cloned().collect();
-    if let Some(n) = note {
-        given.insert(NOTE.into(), n.to_string());
+    let checks = match engine.checks(id) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    for c in &checks {
+        eprintln!(
+            "  {} {}",
+            if c.ok { "ok:  " } else { "FAIL:" },
+            clean(&c.text)
+        );
+    }
+    if let Some(failed) = engine::failed_checks(&checks) {
+        if args.override_reason.is_none() {
+            eprintln!(
+                "pushduty: `{id}` was not run: {}. Fix it, or pass --override REASON to act anyway",
+                clean(&failed)
+            );
+            return ExitCode::from(1);
+        }
+    }
+    let mut given: Inputs = args.inputs.iter().cloned().collect();
+    if let Some(n) = &args.note {
+        given.insert(NOTE.into(), n.clone());
     }
     let specs = match engine.inputs(id) {
         Ok(s) => s,
@@ -122,7 +149,10 @@ pub fn run(
             return ExitCode::from(2);
         }
         for (i, (v, l)) in spec.options.iter().enumerate() {
-            eprintln!("  {}. {v}: {l}", i + 1);
+            eprintln!("  {}. {v}: {}", i + 1, clean_line(l));
+        }
+        for h in &spec.hints {
+            eprintln!("  {}", clean_line(h));
         }
         match ask(&format!("{}: ", spec.prompt)) {
             Some(a) => {
@@ -131,7 +161,7 @@ pub fn run(
             None => return ExitCode::from(1),
         }
     }
-    if !yes {
+    if !args.yes {
         if !tty {
             eprintln!("pushduty: not a terminal: pass --yes to confirm running `{id}`");
             return ExitCode::from(2);
@@ -145,42 +175,46 @@ pub fn run(
             }
         }
     }
-    let handler: extern "C" fn(libc::c_int) = on_sigint;
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        libc::signal(libc::SIGINT, handler as libc::sighandler_t);
-    }
-    if let Err(e) = engine.start(id, given) {
+    started.store(true, Ordering::SeqCst);
+    if let Err(e) = engine.start(id, given, args.override_reason.as_deref()) {
         return fail(&e);
     }
-    let mut cancelled = false;
+    let mut stopped: Option<signals::Stop> = None;
     loop {
-        if !cancelled && INTERRUPTED.load(Ordering::SeqCst) {
-            cancelled = true;
-            eprintln!("pushduty: interrupted: cancelling `{id}`");
-            engine.cancel(id);
+        if stopped.is_none()
+            && let Ok(sig) = sig_rx.try_recv()
+        {
+            eprintln!("pushduty: {}: interrupting `{id}`", sig.name());
+            engine.interrupt_all(sig.name());
+            stopped = Some(sig);
         }
-        match rx.recv_timeout(Duration::from_millis(100)) {
+        match rx.recv_timeout(Duration::from_millis(50)) {
             Err(mpsc::RecvTimeoutError::Timeout) => continue,
-            Ok(Event::Progress { line, .. }) => eprintln!("  {line}"),
+            Ok(Event::Progress { line, .. }) => eprintln!("  {}", clean(&line)),
+            Ok(Event::Checkpoint { step, values }) => {
+                if let Err(e) = engine.checkpoint(&step, values) {
+                    eprintln!("pushduty: could not journal the handle of `{step}`: {e:#}");
+                }
+            }
             Ok(Event::Finished { step, result }) => {
                 let ok = result.clone();
                 if let Err(e) = engine.finish(&step, result) {
                     return fail(&e);
                 }
+                if let Some(sig) = stopped {
+                    return ExitCode::from(sig.exit_code());
+                }
                 return match ok {
                     Ok(outputs) => {
                         println!("done: {step}");
                         for (k, v) in outputs {
-                            println!(
-                                "  {k} = {}",
-                                v.as_str().map_or_else(|| v.to_string(), str::to_string)
-                            );
+                            let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                            println!("  {k} = {}", clean_line(&v));
                         }
                         ExitCode::SUCCESS
                     }
                     Err(e) => {
-                        eprintln!("pushduty: `{step}` failed: {e}");
+                        eprintln!("pushduty: `{step}` failed: {}", clean(&e));
                         ExitCode::from(1)
                     }
                 };

@@ -7,6 +7,8 @@ pub mod plan;
 pub mod render;
 pub mod run;
 pub mod session;
+pub mod show;
+pub mod signals;
 pub mod status;
 
 use std::path::PathBuf;
@@ -79,28 +81,42 @@ pub enum Command {
     /// The same screens, read-only: each step shows what it would do; nothing runs.
     Learn,
     /// Execute one step outside the TUI, recorded in the same session journal.
-    Do {
-        /// The step's id.
-        step: String,
-        /// Do not ask for confirmation (required when stdin is not a terminal).
-        #[arg(long)]
-        yes: bool,
-        /// A note for the journal (manual steps, gates).
-        #[arg(long, value_name = "TEXT")]
-        note: Option<String>,
-        /// A value the step asks for, e.g. an output of a manual step (repeatable).
-        #[arg(long = "input", value_name = "KEY=VALUE", value_parser = parse_key_value)]
-        inputs: Vec<(String, String)>,
-        /// Run a finished step again (e.g. a new choice after a blocker); the reason is journaled.
-        #[arg(long, value_name = "REASON")]
-        reopen: Option<String>,
-    },
+    Do(DoArgs),
     /// Past and current sessions: runbook, push date, operator, steps done, outcome.
     History {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
     },
+    /// This push's session from its journal: every step's status, what it did or will do,
+    /// who, when, note, outputs, and why a done step must run again.
+    Show {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DoArgs {
+    /// The step's id.
+    pub step: String,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// A note for the journal (manual steps, gates).
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// A value the step asks for, e.g. an output of a manual step (repeatable).
+    #[arg(long = "input", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub inputs: Vec<(String, String)>,
+    /// Run a finished step again (e.g. a new choice after a blocker); the reason is journaled.
+    #[arg(long, value_name = "REASON")]
+    pub reopen: Option<String>,
+    /// Act although a precondition failed (e.g. a push that ships nothing); the reason is
+    /// journaled.
+    #[arg(long = "override", value_name = "REASON")]
+    pub override_reason: Option<String>,
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
@@ -115,7 +131,12 @@ impl Command {
     pub fn is_offline(&self) -> bool {
         matches!(
             self,
-            Command::Check | Command::Plan { .. } | Command::Render { .. } | Command::Status { .. }
+            Command::Check
+                | Command::Plan { .. }
+                | Command::Render { .. }
+                | Command::Status { .. }
+                | Command::Show { .. }
+                | Command::History { .. }
         )
     }
 }
@@ -162,13 +183,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Status { json } => status::run(g, *json),
         Command::Run => run::run(g),
         Command::Learn => run::learn(g),
-        Command::Do {
-            step,
-            yes,
-            note,
-            inputs,
-            reopen,
-        } => do_step::run(g, step, *yes, note.as_deref(), inputs, reopen.as_deref()),
+        Command::Do(args) => do_step::run(g, args),
         Command::History { json } => history::run(g, *json),
+        Command::Show { json } => show::run(g, *json),
     }
 }

@@ -4,12 +4,13 @@ use std::process::ExitCode;
 use std::sync::{Arc, mpsc};
 
 use super::session::{notices, open_engine, prepare};
-use super::{Global, fail};
+use super::{Global, fail, signals};
 use crate::engine::{Engine, NoEdit};
 use crate::session::{Session, SessionState};
 use crate::tui::app::{App, Level, Mode};
 use crate::tui::theme::Theme;
 use crate::tui::{self, Editing, TuiConsole, notifier};
+use std::sync::atomic::AtomicBool;
 
 pub fn run(g: &Global) -> ExitCode {
     let (p, _) = match prepare(g, "run", false) {
@@ -28,6 +29,9 @@ pub fn run(g: &Global) -> ExitCode {
         .dir()
         .map_or_else(std::env::temp_dir, std::path::Path::to_path_buf);
     let mut app = App::new(engine, Mode::Run, Theme::from_env());
+    if let Err(e) = watch_signals(&tx) {
+        return fail(&e);
+    }
     start_sources(&mut app, &tx);
     for n in notices(&opened) {
         app.log(Level::Warn, n);
@@ -39,19 +43,27 @@ pub fn run(g: &Global) -> ExitCode {
         );
     }
     match tui::run(app, tx, rx, Editing { editor, dir }) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(None) => ExitCode::SUCCESS,
+        Ok(Some(code)) => ExitCode::from(code),
         Err(e) => fail(&e),
     }
 }
 
+/// Stopping signals go to the TUI's loop, which restores the terminal before exiting.
+fn watch_signals(tx: &mpsc::Sender<tui::Msg>) -> anyhow::Result<()> {
+    let tx = tx.clone();
+    signals::watch(Arc::new(AtomicBool::new(true)), move |s| {
+        tx.send(tui::Msg::Signal {
+            name: s.name(),
+            code: s.exit_code(),
+        })
+        .is_ok()
+    })
+}
+
 /// Builds learn mode's app: a session in memory only, nothing opened on disk.
 pub fn learn_app(p: super::session::Prepared, tx: mpsc::Sender<tui::Msg>) -> anyhow::Result<App> {
-    let state = SessionState::new(
-        &p.loaded.runbook,
-        &p.vars.push_date,
-        &p.vars.tag,
-        &p.operator,
-    );
+    let state = SessionState::new(&p.loaded.runbook, &p.vars, &p.operator);
     let engine = Engine::new(
         p.loaded,
         p.vars,
@@ -76,6 +88,9 @@ pub fn learn(g: &Global) -> ExitCode {
     if let Some(n) = notice {
         app.log(Level::Warn, n);
     }
+    if let Err(e) = watch_signals(&tx) {
+        return fail(&e);
+    }
     // Reading the repos is read-only, so learn mode shows them too when a checkout is set.
     start_sources(&mut app, &tx);
     app.log(
@@ -87,7 +102,8 @@ pub fn learn(g: &Global) -> ExitCode {
         dir: std::env::temp_dir(),
     };
     match tui::run(app, tx, rx, editing) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(None) => ExitCode::SUCCESS,
+        Ok(Some(code)) => ExitCode::from(code),
         Err(e) => fail(&e),
     }
 }

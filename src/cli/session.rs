@@ -72,16 +72,11 @@ pub fn open_engine(
     notify: Notify,
 ) -> Result<(Engine, Opened), ExitCode> {
     let state_dir = g.state_dir().map_err(|e| fail(&e))?;
-    let fresh = SessionState::new(
-        &p.loaded.runbook,
-        &p.vars.push_date,
-        &p.vars.tag,
-        &p.operator,
-    );
+    let fresh = SessionState::new(&p.loaded.runbook, &p.vars, &p.operator);
     let (session, opened) = match Session::open(&state_dir, fresh, &p.loaded.runbook) {
         Ok(x) => x,
-        Err(LockError::Held(h)) => {
-            eprintln!("pushduty: this push is already being run by {h}");
+        Err(e @ LockError::Held(_)) => {
+            eprintln!("pushduty: {e}");
             eprintln!("pushduty: wait for them to finish, or ask them to quit pushduty");
             return Err(ExitCode::from(1));
         }
@@ -101,6 +96,7 @@ pub fn notices(opened: &Opened) -> Vec<String> {
     if opened.resumed {
         out.push("resumed the session of this push".into());
     }
+    out.extend(opened.warnings.iter().cloned());
     for id in &opened.interrupted {
         out.push(format!(
             "`{id}` was running when pushduty stopped: it shows as interrupted; check it before running it again"

@@ -4,10 +4,10 @@
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
-use super::{Executor, InputSpec, Job};
+use super::{Check, Executor, InputSpec, Job};
 use crate::git::tags::{self, TagFormat};
 use crate::git::{self as g, Credentials, RepoSpec};
-use crate::preview::{pick_result, repo_spec, repo_text};
+use crate::preview::{pick_result, placeholder, repo_spec, repo_text};
 use crate::runbook::model::{Outputs, Step, StepKind};
 
 /// The key of the cherry-pick step's input: the commits, oldest first.
@@ -64,45 +64,156 @@ impl Executor for Fetch {
 }
 
 /// `git.tag`: this push's tag on the branch tip or on the cherry-pick result. A tag already
-/// at that commit is done; at another commit it is an error, except after cherry-picks,
-/// where the result gets the next free `-N` revision: a tag is never moved.
+/// at that commit is done; at another commit it is an error, except for a revision this push
+/// made itself (cherry-picks, or a change of strategy after a re-tag), where the new commit
+/// gets the next free `-N`: a tag is never moved.
 pub struct Tag(pub TagFormat);
+
+/// What a tag step would do, read from the repo: the commit, the name, and the facts.
+struct TagPlan {
+    target: git2::Oid,
+    name: String,
+    checks: Vec<Check>,
+}
+
+impl Tag {
+    fn plan(&self, step: &Step, ctx: &Value) -> Result<TagPlan> {
+        let StepKind::GitTag(t) = &step.kind else {
+            bail!("not a git.tag step");
+        };
+        let spec = repo_spec(ctx, &t.repo).with_context(|| no_checkout(&t.repo))?;
+        let planned =
+            repo_text(ctx, &t.repo, "tag").context("this push has no tag for the repo")?;
+        let repo = spec.open()?;
+        let mut checks = Vec::new();
+        let target = if t.from == "cherry_pick" {
+            let oid = pick_result(ctx)
+                .context("no cherry-pick result yet: run the cherry-pick step first")?;
+            let base = ctx["cherry_picks"]["base"].as_str().unwrap_or("the base");
+            checks.push(Check::ok(format!(
+                "tags the cherry-picks ({}) made on {base}",
+                g::spec::short_sha(oid)
+            )));
+            oid
+        } else {
+            match g::precheck::branch_sync(&repo, &spec) {
+                Ok(s) => checks.push(sync_check(&spec, &s)),
+                Err(e) => checks.push(Check::fail(format!("{e:#}"))),
+            }
+            g::spec::branch_tip(&repo, &spec)?.id()
+        };
+        let dirty = g::state::dirty_count(&repo).unwrap_or(0);
+        if dirty > 0 {
+            checks.push(Check::ok(format!(
+                "{dirty} uncommitted file(s) in the checkout: they are not part of the tag"
+            )));
+        }
+        let made: Vec<String> = ctx["repos"][&t.repo]["made_tags"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let name = match g::spec::local_tag_commit(&repo, &planned)? {
+            Some(existing) if existing == target => {
+                checks.push(Check::ok(format!(
+                    "{planned} is at this commit already: nothing to make"
+                )));
+                planned
+            }
+            Some(existing) if t.from == "cherry_pick" || made.contains(&planned) => {
+                let all = tags::repo_release_tags(&repo, &self.0)?;
+                let date = self
+                    .0
+                    .parse(&planned)
+                    .map(|t| t.date)
+                    .context("the push tag is not a release tag")?;
+                let next = tags::next_free(&self.0, &all, date);
+                checks.push(Check::ok(format!(
+                    "{planned} is an earlier revision of this push (at {}): this makes {next}",
+                    g::spec::short_sha(existing)
+                )));
+                next
+            }
+            Some(existing) => {
+                checks.push(Check::fail(format!(
+                    "tag {planned} exists already at {}, not at {}; a tag is never moved",
+                    g::spec::short_sha(existing),
+                    g::spec::short_sha(target)
+                )));
+                planned
+            }
+            None => planned,
+        };
+        match g::precheck::shipping(&repo, &self.0, &name, target)? {
+            Ok(text) => checks.push(Check::ok(text)),
+            Err(text) => checks.push(Check::fail(text)),
+        }
+        Ok(TagPlan {
+            target,
+            name,
+            checks,
+        })
+    }
+}
+
+/// The branch against the remote's: equal is the only state worth tagging.
+fn sync_check(spec: &RepoSpec, s: &g::precheck::BranchSync) -> Check {
+    let (b, r) = (&spec.branch, format!("{}/{}", spec.remote, spec.branch));
+    match (s.ahead, s.behind) {
+        (0, 0) => Check::ok(format!("{b} is at {r} ({})", g::spec::short_sha(s.local))),
+        (0, n) => Check::fail(format!(
+            "{b} is {n} commit(s) behind {r}: tagging it would ship a stale {b} (fetch first; \
+             a clean checkout is fast-forwarded)"
+        )),
+        (n, 0) => Check::fail(format!(
+            "{b} has {n} local commit(s) that {r} does not have: the tag would ship them"
+        )),
+        (a, n) => Check::fail(format!(
+            "{b} and {r} have diverged ({a} local, {n} remote commit(s))"
+        )),
+    }
+}
+
+fn no_checkout(repo: &str) -> String {
+    format!(
+        "repo `{repo}` has no local checkout: set `repos.{repo}.path` in your config \
+         (or pass --set repos.{repo}.path=/path/to/{repo})"
+    )
+}
 
 impl Executor for Tag {
     fn preview(&self, step: &Step, loaded: &crate::runbook::Loaded, ctx: &Value) -> String {
         let generic = crate::preview::preview(step, &loaded.runbook, ctx);
-        let (StepKind::GitTag(t), Some(repo)) = (&step.kind, step.kind.repo()) else {
+        let Some(spec) = step.kind.repo().and_then(|r| repo_spec(ctx, r)) else {
             return generic;
         };
-        let Some(spec) = repo_spec(ctx, repo) else {
-            return generic;
-        };
-        match (
-            tag_target(t.from.as_str(), ctx),
-            repo_text(ctx, repo, "tag"),
-        ) {
-            (Ok(target), Some(name)) => match self.effective_name(&spec, &name, target) {
-                Ok(name) => g::tag::preview(&spec, &name, target),
-                Err(e) => format!("{generic}\n(cannot tag: {e:#})"),
-            },
-            _ => generic,
+        match self.plan(step, ctx) {
+            Ok(p) => g::tag::preview(&spec, &p.name, Some(p.target)),
+            Err(e) => format!("{generic}\n(cannot tag: {e:#})"),
+        }
+    }
+
+    fn check(&self, step: &Step, ctx: &Value) -> Vec<Check> {
+        match self.plan(step, ctx) {
+            Ok(p) => p.checks,
+            Err(e) => vec![Check::fail(format!("{e:#}"))],
         }
     }
 
     fn run(&self, job: &Job) -> Result<Outputs> {
-        let StepKind::GitTag(t) = &job.step.kind else {
-            bail!("not a git.tag step");
-        };
         let spec = spec(job)?;
         let planned = repo_value(job, &spec, "tag").context("this push has no tag for the repo")?;
-        let target = tag_target(&t.from, &job.ctx)?;
-        let name = self.effective_name(&spec, &planned, target)?;
-        if name != planned {
+        let plan = self.plan(&job.step, &job.ctx)?;
+        if plan.name != planned {
             job.progress(format!(
-                "{planned} is taken by an earlier revision of this push: tagging {name}"
+                "{planned} is taken by an earlier revision of this push: tagging {}",
+                plan.name
             ));
         }
-        let outcome = g::tag::tag(&spec, &name, target)?;
+        let outcome = g::tag::tag(&spec, &plan.name, Some(plan.target))?;
         let (oid, msg) = match &outcome {
             g::tag::TagOutcome::Created { name, oid } => (
                 *oid,
@@ -120,62 +231,42 @@ impl Executor for Tag {
         let mut out = Outputs::new();
         out.insert("tag_commit".into(), json!(oid.to_string()));
         // The engine makes this the repo's tag for the rest of the push (push, compare, notes).
-        out.insert(TAG_NAME.into(), json!(name));
+        out.insert(TAG_NAME.into(), json!(plan.name));
         Ok(out)
     }
-}
-
-/// What a tag step tags: the branch tip (`None`) or the cherry-pick result.
-fn tag_target(from: &str, ctx: &Value) -> Result<Option<git2::Oid>> {
-    if from != "cherry_pick" {
-        return Ok(None);
-    }
-    pick_result(ctx)
-        .map(Some)
-        .context("no cherry-pick result yet: run the cherry-pick step first")
 }
 
 /// The output of `git.tag` that names the tag it made (or found).
 pub const TAG_NAME: &str = "tag_name";
 
-impl Tag {
-    /// The name to tag with: the planned one, unless cherry-picks must become a new revision
-    /// because the planned name is already on another commit. Never a moved tag.
-    fn effective_name(
-        &self,
-        spec: &RepoSpec,
-        planned: &str,
-        target: Option<git2::Oid>,
-    ) -> Result<String> {
-        let repo = spec.open()?;
-        let existing = match repo.find_reference(&format!("refs/tags/{planned}")) {
-            Ok(r) => r
-                .peel_to_commit()
-                .with_context(|| format!("tag {planned} does not point at a commit"))?
-                .id(),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(planned.to_string()),
-            Err(e) => return Err(e).with_context(|| format!("reading tag {planned}")),
-        };
-        let Some(target) = target else {
-            // On the branch the tag step itself reports "already there" or refuses to move it.
-            return Ok(planned.to_string());
-        };
-        if existing == target {
-            return Ok(planned.to_string());
-        }
-        let all = tags::repo_release_tags(&repo, &self.0)?;
-        let date = self
-            .0
-            .parse(planned)
-            .map(|t| t.date)
-            .context("the push tag is not a release tag")?;
-        Ok(tags::next_free(&self.0, &all, date))
-    }
-}
-
-pub struct PushTag;
+pub struct PushTag(pub TagFormat);
 
 impl Executor for PushTag {
+    fn check(&self, step: &Step, ctx: &Value) -> Vec<Check> {
+        let facts = || -> Result<Vec<Check>> {
+            let repo_name = step.kind.repo().context("this step names no repo")?;
+            let spec = repo_spec(ctx, repo_name).with_context(|| no_checkout(repo_name))?;
+            let name =
+                repo_text(ctx, repo_name, "tag").context("this push has no tag for the repo")?;
+            let repo = spec.open()?;
+            let Some(at) = g::spec::local_tag_commit(&repo, &name)? else {
+                return Ok(vec![Check::fail(format!(
+                    "tag {name} does not exist in {repo_name}: run the tag step first"
+                ))]);
+            };
+            let mut out = vec![Check::ok(format!(
+                "{name} is at {}",
+                g::spec::short_sha(at)
+            ))];
+            out.push(match g::precheck::shipping(&repo, &self.0, &name, at)? {
+                Ok(text) => Check::ok(text),
+                Err(text) => Check::fail(text),
+            });
+            Ok(out)
+        };
+        facts().unwrap_or_else(|e| vec![Check::fail(format!("{e:#}"))])
+    }
+
     fn run(&self, job: &Job) -> Result<Outputs> {
         let StepKind::GitPushTag(p) = &job.step.kind else {
             bail!("not a git.push_tag step");
@@ -204,20 +295,21 @@ impl Executor for PushTag {
 pub struct CherryPick(pub TagFormat);
 
 impl CherryPick {
-    /// Where the picks start: the newest revision of this push's tag when there is one (a
-    /// re-tag after a blocker fix), else the release production runs now.
-    fn base(&self, job: &Job, spec: &RepoSpec) -> Result<String> {
+    /// Where the picks go, and in which words to say it: the newest revision of this push's
+    /// tag when there is one (a blocker after tagging: only the new fixes are listed, and
+    /// what the base has already is left out), else the release production runs now.
+    fn base(&self, ctx: &Value, spec: &RepoSpec) -> Result<(String, &'static str)> {
         let repo = spec.open()?;
         let all = tags::repo_release_tags(&repo, &self.0)?;
-        let push_date = repo_value(job, spec, "tag")
+        let push_date = repo_text(ctx, &spec.name, "tag")
             .and_then(|t| self.0.parse(&t))
             .map(|t| t.date);
         if let Some(date) = push_date {
             if let Some(newest) = all.iter().find(|t| t.date == date) {
-                return Ok(newest.name.clone());
+                return Ok((newest.name.clone(), "this push's newest tag"));
             }
             if let Some(prev) = tags::previous(&all, date) {
-                return Ok(prev.name.clone());
+                return Ok((prev.name.clone(), "the release production runs now"));
             }
         }
         bail!(
@@ -225,15 +317,63 @@ impl CherryPick {
             spec.name
         )
     }
+
+    /// The commits that could be picked, oldest first: on the branch, not in the base.
+    fn candidates(&self, ctx: &Value, repo_name: &str) -> Result<Vec<String>> {
+        const SHOWN: usize = 30;
+        let spec = repo_spec(ctx, repo_name).with_context(|| no_checkout(repo_name))?;
+        let (base, what) = self.base(ctx, &spec)?;
+        let repo = spec.open()?;
+        let from = g::spec::local_tag_commit(&repo, &base)?
+            .with_context(|| format!("tag {base} is not in the checkout"))?;
+        let to = g::spec::branch_tip(&repo, &spec)?.id();
+        let (list, total) = g::precheck::candidates(&repo, from, to, SHOWN)?;
+        let mut out = vec![format!(
+            "on {} since {base} ({what}), oldest first{}:",
+            spec.branch,
+            if total > list.len() {
+                format!("; the newest {} of {total}", list.len())
+            } else {
+                String::new()
+            }
+        )];
+        out.extend(list);
+        Ok(out)
+    }
 }
 
 impl Executor for CherryPick {
-    fn inputs(&self, _step: &Step, _ctx: &Value) -> Vec<InputSpec> {
-        vec![InputSpec::text(
+    fn inputs(&self, step: &Step, ctx: &Value) -> Vec<InputSpec> {
+        let mut spec = InputSpec::text(
             COMMITS,
             "commits to cherry-pick, oldest first (short shas or GitHub commit links)".into(),
             true,
-        )]
+        );
+        if let Some(repo) = step.kind.repo() {
+            spec.hints = self
+                .candidates(ctx, repo)
+                .unwrap_or_else(|e| vec![format!("({e:#})")]);
+        }
+        vec![spec]
+    }
+
+    fn preview(&self, step: &Step, loaded: &crate::runbook::Loaded, ctx: &Value) -> String {
+        let generic = crate::preview::preview(step, &loaded.runbook, ctx);
+        let Some(spec) = step.kind.repo().and_then(|r| repo_spec(ctx, r)) else {
+            return generic;
+        };
+        match self.base(ctx, &spec) {
+            Ok((base, what)) => format!(
+                "{}\n(onto {base}, {what}; done in memory: your checkout is not touched{})",
+                g::cherry_pick::preview(&spec, &base, &[placeholder("the commits you list")]),
+                if what.starts_with("this push") {
+                    "; list only the new fixes: commits it has already are left out"
+                } else {
+                    ""
+                }
+            ),
+            Err(e) => format!("{generic}\n(cannot pick: {e:#})"),
+        }
     }
 
     fn run(&self, job: &Job) -> Result<Outputs> {
@@ -251,9 +391,12 @@ impl Executor for CherryPick {
         if commits.is_empty() {
             bail!("no commits given");
         }
-        let base = self.base(job, &spec)?;
-        job.progress(format!("starting from {base}"));
+        let (base, what) = self.base(&job.ctx, &spec)?;
+        job.progress(format!("starting from {base} ({what})"));
         let out = g::cherry_pick::cherry_pick(&spec, &base, &commits)?;
+        for (oid, why) in &out.skipped {
+            job.progress(format!("left out {}: {why}", g::spec::short_sha(*oid)));
+        }
         let applied: Vec<Value> = out
             .applied
             .iter()

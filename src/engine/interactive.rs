@@ -50,6 +50,7 @@ impl Executor for Choice {
                 .iter()
                 .map(|o| (o.value.clone(), fill(&o.label, ctx)))
                 .collect(),
+            hints: Vec::new(),
         }]
     }
 

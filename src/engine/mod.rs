@@ -19,6 +19,7 @@ use serde_json::Value;
 use crate::runbook::Loaded;
 use crate::runbook::model::{Outputs, Step, StepKind};
 use crate::runbook::vars::Vars;
+use crate::session::journal::Transition;
 use crate::session::{Session, Status, now_rfc3339};
 use crate::templates::Base;
 
@@ -37,6 +38,8 @@ pub struct InputSpec {
     pub required: bool,
     /// When not empty, the answer must be one of these `(value, label)`.
     pub options: Vec<(String, String)>,
+    /// Lines shown with the prompt to help answer it (e.g. the commits that can be picked).
+    pub hints: Vec<String>,
 }
 
 impl InputSpec {
@@ -46,6 +49,7 @@ impl InputSpec {
             prompt,
             required,
             options: Vec::new(),
+            hints: Vec::new(),
         }
     }
 
@@ -79,6 +83,39 @@ impl InputSpec {
             )),
         }
     }
+}
+
+/// One fact shown before a step acts. A failed one stops it unless the operator overrides
+/// it with a reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub ok: bool,
+    pub text: String,
+}
+
+impl Check {
+    pub fn ok(text: impl Into<String>) -> Self {
+        Self {
+            ok: true,
+            text: text.into(),
+        }
+    }
+    pub fn fail(text: impl Into<String>) -> Self {
+        Self {
+            ok: false,
+            text: text.into(),
+        }
+    }
+}
+
+/// The failed checks, as one line.
+pub fn failed_checks(checks: &[Check]) -> Option<String> {
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| c.text.as_str())
+        .collect();
+    (!failed.is_empty()).then(|| failed.join("; "))
 }
 
 /// Set by the operator (Ctrl-C, quit) to stop a running step; executors check it.
@@ -122,12 +159,19 @@ pub struct Job {
     pub cancel: Cancel,
     pub console: Arc<dyn Console>,
     progress: Arc<dyn Fn(String) + Send + Sync>,
+    checkpoint: Arc<dyn Fn(Outputs) + Send + Sync>,
 }
 
 impl Job {
     /// Reports one line of progress (a command's output, a poll result).
     pub fn progress(&self, line: impl Into<String>) {
         (self.progress)(line.into());
+    }
+
+    /// Hands the engine a handle to journal at once (a process group, a build number), so
+    /// that after a crash the step is followed, not started again.
+    pub fn checkpoint(&self, values: Outputs) {
+        (self.checkpoint)(values);
     }
 }
 
@@ -141,6 +185,11 @@ pub trait Executor: Send + Sync {
     /// Exactly what running the step will do, values filled in.
     fn preview(&self, step: &Step, loaded: &Loaded, ctx: &Value) -> String {
         crate::preview::preview(step, &loaded.runbook, ctx)
+    }
+    /// Facts that must hold before the step acts (and what the operator should know), read
+    /// at confirm time and again right before acting. Reading only.
+    fn check(&self, _step: &Step, _ctx: &Value) -> Vec<Check> {
+        Vec::new()
     }
     /// Does the work on a worker thread; reports through `job.progress`; checks
     /// `job.cancel`. Returns the step's outputs.
@@ -171,7 +220,7 @@ impl Registry {
         let format = loaded.calendar.tag_format.clone();
         r.register("git.fetch", Arc::new(git::Fetch));
         r.register("git.tag", Arc::new(git::Tag(format.clone())));
-        r.register("git.push_tag", Arc::new(git::PushTag));
+        r.register("git.push_tag", Arc::new(git::PushTag(format.clone())));
         r.register("git.cherry_pick", Arc::new(git::CherryPick(format.clone())));
         r.register("git.compare", Arc::new(git::Compare(format)));
         r
@@ -196,6 +245,10 @@ pub enum Event {
         step: String,
         line: String,
     },
+    Checkpoint {
+        step: String,
+        values: Outputs,
+    },
     Finished {
         step: String,
         result: Result<Outputs, String>,
@@ -203,6 +256,15 @@ pub enum Event {
 }
 
 pub type Notify = Arc<dyn Fn(Event) + Send + Sync>;
+
+/// A step that is running in this process.
+struct Running {
+    cancel: Cancel,
+    /// The operator's note, repeated on the line that closes the step.
+    note: Option<String>,
+    /// Set when a signal stops pushduty: the step ends as interrupted, not failed.
+    signal: Option<String>,
+}
 
 /// A session of a runbook being executed.
 pub struct Engine {
@@ -213,8 +275,7 @@ pub struct Engine {
     pub registry: Registry,
     console: Arc<dyn Console>,
     notify: Notify,
-    /// Running steps: how to cancel each, and the operator's note to repeat when it ends.
-    running: HashMap<String, (Cancel, Option<String>)>,
+    running: HashMap<String, Running>,
 }
 
 impl Engine {
@@ -237,28 +298,14 @@ impl Engine {
             notify,
             running: HashMap::new(),
         };
-        e.freeze_repo_tags()?;
-        e.refresh_applicability()?;
+        // A push keeps the tag names it began with (once `2015.09.10` exists, a restarted
+        // session must not think its tag is `2015.09.10-1`); they change only when a tag
+        // step makes a new revision, and the journal says so.
+        for (repo, tag) in e.session.state.repo_tags.clone() {
+            e.vars.set_repo_tag(&repo, &tag);
+        }
+        e.refresh()?;
         Ok(e)
-    }
-
-    /// A push keeps the tag names it began with: once `2015.09.10` exists, a restarted
-    /// session must not think its tag is `2015.09.10-1`. Names are stored in the session and
-    /// change only when a tag step makes a new revision.
-    fn freeze_repo_tags(&mut self) -> Result<()> {
-        if self.session.state.repo_tags.is_empty() {
-            let tags = self
-                .vars
-                .repos
-                .iter()
-                .map(|(n, r)| (n.clone(), r.tag.clone()))
-                .collect();
-            self.session.set_repo_tags(tags)?;
-        }
-        for (repo, tag) in self.session.state.repo_tags.clone() {
-            self.vars.set_repo_tag(&repo, &tag);
-        }
-        Ok(())
     }
 
     pub fn step(&self, id: &str) -> Result<&Step> {
@@ -272,9 +319,44 @@ impl Engine {
         self.session.status(id).cloned().unwrap_or(Status::Pending)
     }
 
-    /// Variables plus the values steps have set so far.
+    /// Variables plus the values steps have set so far; values not set yet show as marked
+    /// placeholders. For previews and titles, never for running.
     pub fn context(&self) -> Value {
-        crate::plan::context(&self.loaded, &self.vars, &self.session.state.values)
+        self.with_session(crate::plan::context(
+            &self.loaded,
+            &self.vars,
+            &self.session.state.values,
+        ))
+    }
+
+    /// The context steps run with: only values that are known. A template that needs one
+    /// that is not fails, so nothing unresolved reaches a command.
+    pub fn run_context(&self) -> Value {
+        self.with_session(crate::plan::known_context(
+            &self.vars,
+            &self.session.state.values,
+        ))
+    }
+
+    /// Adds what the session knows about each repo: the tags this push made (`made_tags`).
+    fn with_session(&self, mut ctx: Value) -> Value {
+        let mut made: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for step in &self.loaded.runbook.steps {
+            let (StepKind::GitTag(t), Some(st)) =
+                (&step.kind, self.session.state.steps.get(&step.id))
+            else {
+                continue;
+            };
+            if let Some(Value::String(name)) = st.outputs.get(git::TAG_NAME) {
+                made.entry(&t.repo).or_default().push(name);
+            }
+        }
+        for (repo, tags) in made {
+            if let Some(r) = ctx["repos"].get_mut(repo) {
+                r["made_tags"] = Value::from(tags);
+            }
+        }
+        ctx
     }
 
     pub fn preview(&self, id: &str) -> Result<String> {
@@ -283,6 +365,43 @@ impl Engine {
             .registry
             .get(&step.kind)
             .preview(step, &self.loaded, &self.context()))
+    }
+
+    /// What the step will do with the values known now, or which values it still needs.
+    pub fn action(&self, id: &str) -> Result<String> {
+        let step = self.step(id)?;
+        crate::preview::action(step, &self.loaded.runbook, &self.run_context())
+            .map_err(|e| anyhow::anyhow!("{}", self.explain_missing(&format!("{e:#}"))))
+    }
+
+    /// Names the step that sets each missing value, so the operator knows what to run first.
+    fn explain_missing(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for s in &self.loaded.runbook.steps {
+            let sets: Vec<&String> = match &s.kind {
+                StepKind::Choice(c) => vec![&c.var],
+                _ => s.outputs.iter().collect(),
+            };
+            for name in sets {
+                let needle = format!("`{name}` is not set yet");
+                if out.contains(&needle) {
+                    out = out.replace(
+                        &needle,
+                        &format!("`{name}` is not set yet (step `{}` sets it)", s.id),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// The facts to confirm before the step acts.
+    pub fn checks(&self, id: &str) -> Result<Vec<Check>> {
+        let step = self.step(id)?;
+        Ok(self
+            .registry
+            .get(&step.kind)
+            .check(step, &self.run_context()))
     }
 
     pub fn inputs(&self, id: &str) -> Result<Vec<InputSpec>> {
@@ -301,12 +420,39 @@ impl Engine {
     /// Why a step cannot start now, if it cannot.
     pub fn refusal(&self, id: &str) -> Option<String> {
         match self.status(id) {
-            Status::Running { .. } => Some("it is running".into()),
-            Status::Done { .. } => Some("it is done".into()),
-            Status::NotApplicable => Some("it does not apply to the choices made".into()),
-            _ if self.is_running() => Some("another step is running".into()),
-            _ => self.waiting_for(id),
+            Status::Running { .. } => return Some("it is running".into()),
+            Status::Done { .. } => return Some("it is done (reopen it to run it again)".into()),
+            Status::Skipped { .. } => {
+                return Some("it was skipped (reopen it to run it after all)".into());
+            }
+            Status::NotApplicable => return Some("it does not apply to the choices made".into()),
+            _ if self.is_running() => return Some("another step is running".into()),
+            _ => {}
         }
+        if let Some(why) = self.still_running(id) {
+            return Some(why);
+        }
+        if let Some(why) = self.waiting_for(id) {
+            return Some(why);
+        }
+        self.action(id).err().map(|e| format!("{e:#}"))
+    }
+
+    /// An interrupted step whose process group outlived the pushduty that started it: it is
+    /// still running, elsewhere, and must not be started a second time.
+    pub fn still_running(&self, id: &str) -> Option<String> {
+        let st = self.session.state.steps.get(id)?;
+        if !matches!(st.status, Status::Interrupted { .. }) {
+            return None;
+        }
+        let pgid = st.checkpoint.get(shell::PGID)?.as_u64()?;
+        let started = st.checkpoint.get(shell::STARTED).and_then(Value::as_u64);
+        shell::group_alive(pgid, started).then(|| {
+            format!(
+                "it is still running elsewhere (process group {pgid}, left by a pushduty that \
+                 stopped): wait for it to end, or end it with `kill -TERM -{pgid}`"
+            )
+        })
     }
 
     /// The `after` steps of `id` that are not finished yet, as a refusal.
@@ -315,20 +461,21 @@ impl Engine {
         let open: Vec<String> = step
             .after
             .iter()
-            .filter(|dep| {
-                !matches!(
-                    self.status(dep),
-                    Status::Done { .. } | Status::Skipped { .. } | Status::NotApplicable
-                )
-            })
+            .filter(|dep| !self.status(dep).is_finished())
             .map(|dep| format!("`{dep}`"))
             .collect();
         (!open.is_empty()).then(|| format!("it comes after {}, not finished yet", open.join(", ")))
     }
 
     /// Starts a confirmed step on a worker thread; `Event::Finished` follows, after which
-    /// the front end calls [`Engine::finish`].
-    pub fn start(&mut self, id: &str, mut inputs: Inputs) -> Result<()> {
+    /// the front end calls [`Engine::finish`]. The checks run again on the worker right
+    /// before it acts; a failed one stops it unless `override_reason` says why to go on.
+    pub fn start(
+        &mut self,
+        id: &str,
+        mut inputs: Inputs,
+        override_reason: Option<&str>,
+    ) -> Result<()> {
         if let Some(why) = self.refusal(id) {
             bail!("cannot run `{id}`: {why}");
         }
@@ -341,18 +488,34 @@ impl Engine {
                 .map_err(|e| anyhow::anyhow!("step `{id}`: {e}"))?;
             inputs.insert(spec.key.clone(), value);
         }
+        let override_reason = override_reason
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string);
         let note = inputs.get(NOTE).filter(|n| !n.trim().is_empty()).cloned();
+        let mut t = Transition::new(id, "", "");
+        t.note = note.clone();
+        t.action = Some(self.action(id)?);
+        t.reason = override_reason
+            .as_ref()
+            .map(|r| format!("preconditions overridden: {r}"));
         self.session.record(
             id,
             Status::Running {
                 since: now_rfc3339(),
             },
             &self.operator,
-            note.clone(),
-            Outputs::new(),
+            t,
         )?;
         let cancel = Cancel::default();
-        self.running.insert(id.to_string(), (cancel.clone(), note));
+        self.running.insert(
+            id.to_string(),
+            Running {
+                cancel: cancel.clone(),
+                note,
+                signal: None,
+            },
+        );
         let exec = self.registry.get(&step.kind);
         let notify = self.notify.clone();
         let sid = id.to_string();
@@ -366,20 +529,32 @@ impl Engine {
                 })
             })
         };
+        let checkpoint: Arc<dyn Fn(Outputs) + Send + Sync> = {
+            let notify = notify.clone();
+            let sid = sid.clone();
+            Arc::new(move |values| {
+                notify(Event::Checkpoint {
+                    step: sid.clone(),
+                    values,
+                })
+            })
+        };
         let job = Job {
             step,
-            ctx: self.context(),
+            ctx: self.run_context(),
             inputs,
             base: self.loaded.base.clone(),
             session_dir: self.session.dir().map(std::path::Path::to_path_buf),
             cancel,
             console: self.console.clone(),
             progress,
+            checkpoint,
         };
         std::thread::Builder::new()
             .name(format!("step-{sid}"))
             .spawn(move || {
-                let result = exec.run(&job).map_err(|e| format!("{e:#}"));
+                let result = act(exec.as_ref(), &job, override_reason.is_some())
+                    .map_err(|e| format!("{e:#}"));
                 notify(Event::Finished { step: sid, result });
             })
             .context("starting a worker thread")?;
@@ -388,48 +563,85 @@ impl Engine {
 
     /// Asks a running step to stop; it ends as failed ("cancelled").
     pub fn cancel(&self, id: &str) {
-        if let Some((c, _)) = self.running.get(id) {
-            c.cancel();
+        if let Some(r) = self.running.get(id) {
+            r.cancel.cancel();
         }
     }
 
     pub fn cancel_all(&self) {
-        for (c, _) in self.running.values() {
-            c.cancel();
+        for r in self.running.values() {
+            r.cancel.cancel();
         }
     }
 
-    /// Records how a step ended, then which later steps apply.
+    /// pushduty is being stopped by `signal`: every running step is cancelled (its process
+    /// group killed) and will be journaled as interrupted by it.
+    pub fn interrupt_all(&mut self, signal: &str) {
+        for r in self.running.values_mut() {
+            r.signal = Some(signal.to_string());
+            r.cancel.cancel();
+        }
+    }
+
+    /// Journals a running step's handle.
+    pub fn checkpoint(&mut self, id: &str, values: Outputs) -> Result<()> {
+        self.session.checkpoint(id, &self.operator, values)
+    }
+
+    /// Records how a step ended (with what it did), then which later steps apply and which
+    /// done steps no longer hold.
     pub fn finish(&mut self, id: &str, result: Result<Outputs, String>) -> Result<()> {
-        // The note goes on the closing line too, so "done, with this note" reads in one line.
-        let note = self.running.remove(id).and_then(|(_, n)| n);
-        // A tag step may have made a new revision (`-1`): later steps use that name.
-        if let (Ok(outputs), Some(repo)) = (&result, self.step(id)?.kind.repo().map(str::to_string))
-        {
-            if let Some(Value::String(name)) = outputs.get(git::TAG_NAME) {
-                let mut tags = self.session.state.repo_tags.clone();
-                tags.insert(repo.clone(), name.clone());
-                self.session.set_repo_tags(tags)?;
-                self.vars.set_repo_tag(&repo, name);
+        let run = self.running.remove(id);
+        let note = run.as_ref().and_then(|r| r.note.clone());
+        let signal = run.and_then(|r| r.signal);
+        let mut t = Transition::new(id, "", "");
+        t.note = note;
+        let to = match (result, signal) {
+            (Ok(outputs), _) => {
+                // A tag step may have made a new revision (`-1`): later steps use that name.
+                if let (Some(Value::String(name)), Some(repo)) =
+                    (outputs.get(git::TAG_NAME), self.step(id)?.kind.repo())
+                {
+                    let mut tags = self.session.state.repo_tags.clone();
+                    if tags.get(repo) != Some(name) {
+                        tags.insert(repo.to_string(), name.clone());
+                        t.tags = Some(tags);
+                    }
+                }
+                t.outputs = outputs;
+                t.action = Some(self.action_after(id, &t)?);
+                Status::Done { at: now_rfc3339() }
+            }
+            (Err(error), Some(signal)) => {
+                t.reason = Some(format!("stopped by {signal}: {error}"));
+                Status::Interrupted {
+                    since: String::new(),
+                }
+            }
+            (Err(error), None) => Status::Failed { error },
+        };
+        if let Some(tags) = &t.tags {
+            for (repo, tag) in tags {
+                self.vars.set_repo_tag(repo, tag);
             }
         }
-        match result {
-            Ok(outputs) => self.session.record(
-                id,
-                Status::Done { at: now_rfc3339() },
-                &self.operator,
-                note,
-                outputs,
-            )?,
-            Err(error) => self.session.record(
-                id,
-                Status::Failed { error },
-                &self.operator,
-                note,
-                Outputs::new(),
-            )?,
+        self.session.record(id, to, &self.operator, t)?;
+        self.refresh()
+    }
+
+    /// The action of a step as it stands once `t` (its outputs, a new tag name) is applied:
+    /// what "done" refers to from now on.
+    fn action_after(&self, id: &str, t: &Transition) -> Result<String> {
+        let mut vars = self.vars.clone();
+        if let Some(tags) = &t.tags {
+            for (repo, tag) in tags {
+                vars.set_repo_tag(repo, tag);
+            }
         }
-        self.refresh_applicability()
+        let mut values = self.session.state.values.clone();
+        values.extend(t.outputs.clone());
+        let ctx = self.with_session(crate::plan::known_context(&vars, &values));
+        crate::preview::action(self.step(id)?, &self.loaded.runbook, &ctx)
     }
 
     /// Puts a finished step back to pending so it can run again (a blocker fix after the
@@ -448,24 +660,29 @@ impl Engine {
         if reason.trim().is_empty() {
             bail!("reopening needs a reason");
         }
-        self.session.record(
-            id,
-            Status::Pending,
-            &self.operator,
-            Some(format!("reopened: {}", reason.trim())),
-            Outputs::new(),
-        )?;
-        self.refresh_applicability()
+        if let Some(why) = self.still_running(id) {
+            bail!("cannot reopen `{id}`: {why}");
+        }
+        let mut t = Transition::new(id, "", "");
+        t.reason = Some(format!("reopened: {}", reason.trim()));
+        self.session
+            .record(id, Status::Pending, &self.operator, t)?;
+        self.refresh()
     }
 
+    /// Skipping is for a step that has not run (or did not finish): one that is done can
+    /// only be reopened, so its side effect is never repeated behind a skip.
     pub fn skip(&mut self, id: &str, reason: &str) -> Result<()> {
         match self.status(id) {
-            Status::Running { .. } => bail!("cannot skip `{id}` while it runs"),
-            Status::NotApplicable => bail!("`{id}` does not apply"),
-            _ => {}
+            Status::Pending | Status::Failed { .. } | Status::Interrupted { .. } => {}
+            Status::Done { .. } => bail!("`{id}` is done: reopen it instead of skipping it"),
+            other => bail!("`{id}` is {}: it cannot be skipped", other.name()),
         }
         if reason.trim().is_empty() {
             bail!("skipping needs a reason");
+        }
+        if let Some(why) = self.still_running(id) {
+            bail!("cannot skip `{id}`: {why}");
         }
         self.session.record(
             id,
@@ -473,10 +690,65 @@ impl Engine {
                 reason: reason.trim().to_string(),
             },
             &self.operator,
-            None,
-            Outputs::new(),
+            Transition::new(id, "", ""),
         )?;
+        self.refresh()
+    }
+
+    /// Brings statuses in line with the values: done steps whose action changed run again,
+    /// pending steps whose `only_if` turned false do not apply (and back).
+    fn refresh(&mut self) -> Result<()> {
+        self.refresh_stale()?;
         self.refresh_applicability()
+    }
+
+    /// A done step whose action, resolved now, differs from what it did (an earlier step
+    /// was reopened, a re-tag made `-1`) is no longer done: back to pending, with why.
+    fn refresh_stale(&mut self) -> Result<()> {
+        let mut moves = Vec::new();
+        for step in &self.loaded.runbook.steps {
+            let Some(st) = self.session.state.steps.get(&step.id) else {
+                continue;
+            };
+            let (Status::Done { .. }, Some(did)) = (&st.status, &st.action) else {
+                continue;
+            };
+            // Unknown values now (a reopened choice) do not undo what was done.
+            let Ok(now) = self.action(&step.id) else {
+                continue;
+            };
+            if &now != did {
+                moves.push((step.id.clone(), self.stale_reason(&st.done_tags, did, &now)));
+            }
+        }
+        for (id, reason) in moves {
+            let mut t = Transition::new(&id, "", "");
+            t.reason = Some(reason);
+            t.stale = true;
+            self.session
+                .record(&id, Status::Pending, &self.operator, t)?;
+        }
+        Ok(())
+    }
+
+    /// Why a done step must run again, in the push's words where a re-tag is the cause.
+    fn stale_reason(
+        &self,
+        done_tags: &indexmap::IndexMap<String, String>,
+        did: &str,
+        now: &str,
+    ) -> String {
+        for (repo, old) in done_tags {
+            match self.session.state.repo_tags.get(repo) {
+                Some(new)
+                    if new != old && did.contains(old.as_str()) && now.contains(new.as_str()) =>
+                {
+                    return format!("done for {old}; this push is now {new}");
+                }
+                _ => {}
+            }
+        }
+        format!("done as \"{did}\"; now it would \"{now}\"")
     }
 
     /// Pending steps whose `only_if` turned false become not applicable, and back.
@@ -497,11 +769,23 @@ impl Engine {
             }
         }
         for (id, to) in moves {
-            self.session
-                .record(&id, to, &self.operator, None, Outputs::new())?;
+            let t = Transition::new(&id, "", "");
+            self.session.record(&id, to, &self.operator, t)?;
         }
         Ok(())
     }
+}
+
+/// On the worker: the checks once more, right before acting, then the act.
+fn act(exec: &dyn Executor, job: &Job, overridden: bool) -> Result<Outputs> {
+    let checks = exec.check(&job.step, &job.ctx);
+    if let Some(failed) = failed_checks(&checks) {
+        if !overridden {
+            bail!("not done: {failed}");
+        }
+        job.progress(format!("going on although: {failed}"));
+    }
+    exec.run(job)
 }
 
 #[cfg(test)]

@@ -1,5 +1,8 @@
 //! `shell`: run a command (shown in full before confirmation), stream its output, enforce its
-//! timeout. It runs in its own process group so a cancel kills everything it started.
+//! timeout. It runs in its own process group so a cancel kills everything it started, and that
+//! group is journaled the moment it exists so a restarted pushduty never starts a second copy
+//! while the first still runs. Values are substituted as quoted shell words, a value not known
+//! yet stops the step, and the command sees a minimal environment: no token leaks into it.
 
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
@@ -10,10 +13,60 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use super::{Executor, Job};
-use crate::preview::fill;
 use crate::runbook::model::{Outputs, StepKind};
 
 pub struct Shell;
+
+/// Checkpoint keys: the command's process group, and when its leader started (clock ticks
+/// since boot), so a reused pid is not taken for it.
+pub const PGID: &str = "pgid";
+pub const STARTED: &str = "pgid_started";
+
+/// What a command inherits from pushduty's environment; everything else (tokens above all)
+/// is left out unless the step names it in `env`.
+const PASSED: &[&str] = &[
+    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TERM", "TZ", "TMPDIR",
+    "SHELL",
+];
+
+/// When a process started, in clock ticks since boot (`/proc/PID/stat`, field 22).
+pub fn process_started(pid: u64) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: count from its end.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split(' ').nth(19)?.parse().ok()
+}
+
+/// Whether a process group lives: some process is in it, and (when known) its leader is the
+/// one that was journaled, not a later process that got the same pid.
+pub fn group_alive(pgid: u64, started: Option<u64>) -> bool {
+    let Ok(id) = libc::pid_t::try_from(pgid) else {
+        return false;
+    };
+    // SAFETY: signal 0 to a group only checks that it exists.
+    let exists = unsafe { libc::kill(-id, 0) } == 0
+        || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    if !exists {
+        return false;
+    }
+    match (started, process_started(pgid)) {
+        (Some(want), Some(now)) => want == now,
+        // The leader is gone but members remain, or /proc says nothing: alive.
+        _ => true,
+    }
+}
+
+/// The command with every substituted value quoted as one shell word. A value that is not
+/// known yet fails the render, naming it.
+pub fn command_line(command: &str, ctx: &Value) -> Result<String> {
+    crate::templates::render_escaped(command, ctx, crate::git::spec::shell_quote).map_err(|e| {
+        let msg = format!("{e:#}");
+        match crate::preview::missing_name(&msg) {
+            Some(name) => anyhow::anyhow!("`{name}` is not set yet: the command was not run"),
+            None => anyhow::anyhow!("the command does not render: {msg}"),
+        }
+    })
+}
 
 fn forward(job: &Job, r: impl Read + Send + 'static) -> std::thread::JoinHandle<()> {
     let progress = job.progress.clone();
@@ -41,14 +94,24 @@ impl Executor for Shell {
         let StepKind::Shell(s) = &job.step.kind else {
             bail!("not a shell step");
         };
-        let command = fill(&s.command, &job.ctx);
+        let command = command_line(&s.command, &job.ctx)?;
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
             .arg(&command)
+            .env_clear()
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
+        for name in PASSED
+            .iter()
+            .copied()
+            .chain(s.env.iter().map(String::as_str))
+        {
+            if let Some(v) = std::env::var_os(name) {
+                cmd.env(name, v);
+            }
+        }
         if let Some(repo) = &s.repo {
             match &job.ctx["repos"][repo]["path"] {
                 Value::String(p) => {
@@ -62,6 +125,12 @@ impl Executor for Shell {
             .spawn()
             .with_context(|| format!("starting `{command}`"))?;
         let pgid = child.id();
+        let mut handle = Outputs::new();
+        handle.insert(PGID.into(), Value::from(pgid));
+        if let Some(t) = process_started(u64::from(pgid)) {
+            handle.insert(STARTED.into(), Value::from(t));
+        }
+        job.checkpoint(handle);
         let readers: Vec<_> = [
             child.stdout.take().map(|o| forward(job, o)),
             child.stderr.take().map(|e| forward(job, e)),

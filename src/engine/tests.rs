@@ -7,7 +7,21 @@ use std::time::Duration;
 use super::*;
 use crate::config::Config;
 use crate::runbook::vars::Now;
-use crate::session::{SessionState, journal};
+use crate::session::journal::{self, Transition};
+use crate::session::{SessionState, read_state};
+
+/// The step transitions of a journal, with who made each.
+fn transitions(path: &Path) -> Vec<(String, Transition)> {
+    journal::read(path)
+        .unwrap()
+        .entries
+        .into_iter()
+        .filter_map(|e| match e.event {
+            journal::Event::Step(t) => Some((e.operator, t)),
+            _ => None,
+        })
+        .collect()
+}
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -34,7 +48,7 @@ struct Rig {
 fn rig(name: &str, state_dir: Option<&Path>) -> Rig {
     let loaded = fixture(name);
     let v = vars(&loaded);
-    let fresh = SessionState::new(&loaded.runbook, &v.push_date, &v.tag, "tester");
+    let fresh = SessionState::new(&loaded.runbook, &v, "tester");
     let session = match state_dir {
         Some(d) => Session::open(d, fresh, &loaded.runbook).unwrap().0,
         None => Session::in_memory(fresh),
@@ -54,7 +68,7 @@ impl Rig {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        self.engine.start(id, inputs).unwrap();
+        self.engine.start(id, inputs, None).unwrap();
         assert!(matches!(self.engine.status(id), Status::Running { .. }));
         let mut lines = Vec::new();
         loop {
@@ -64,6 +78,9 @@ impl Rig {
                 .expect("step did not finish in time")
             {
                 Event::Progress { line, .. } => lines.push(line),
+                Event::Checkpoint { step, values } => {
+                    self.engine.checkpoint(&step, values).unwrap()
+                }
                 Event::Finished { step, result } => {
                     assert_eq!(step, id);
                     self.engine.finish(&step, result).unwrap();
@@ -84,7 +101,7 @@ fn manual_step_ticks_off_with_note_and_outputs() {
         ["note", "blockers"]
     );
     assert!(
-        r.engine.start("hello", Inputs::new()).is_err(),
+        r.engine.start("hello", Inputs::new(), None).is_err(),
         "a declared output is required"
     );
     r.run(
@@ -110,7 +127,8 @@ fn choice_makes_later_steps_apply_or_not() {
         r.engine
             .start(
                 "strategy",
-                [("strategy".to_string(), "nope".to_string())].into()
+                [("strategy".to_string(), "nope".to_string())].into(),
+                None
             )
             .is_err()
     );
@@ -181,12 +199,12 @@ fn shell_cancel_kills_the_process_group() {
             pidfile.path().display()
         );
     }
-    r.engine.start("echo", Inputs::new()).unwrap();
+    r.engine.start("echo", Inputs::new(), None).unwrap();
     // Wait until the command says it started, then cancel.
     loop {
         match r.rx.recv_timeout(WAIT).unwrap() {
             Event::Progress { line, .. } if line == "started" => break,
-            Event::Progress { .. } => {}
+            Event::Progress { .. } | Event::Checkpoint { .. } => {}
             Event::Finished { result, .. } => panic!("finished early: {result:?}"),
         }
     }
@@ -266,10 +284,10 @@ fn every_transition_is_journaled_in_order() {
     r.run("strategy", &[("strategy", "master")]);
     r.engine.skip("qa", "no QA this week").unwrap();
     let path = r.engine.session.dir().unwrap().join("journal.jsonl");
-    let entries = journal::read(&path).unwrap();
+    let entries = transitions(&path);
     let seen: Vec<String> = entries
         .iter()
-        .map(|e| format!("{} {}>{}", e.step, e.from, e.to))
+        .map(|(_, e)| format!("{} {}>{}", e.step, e.from, e.to))
         .collect();
     assert_eq!(
         seen,
@@ -282,14 +300,17 @@ fn every_transition_is_journaled_in_order() {
             "qa pending>skipped",
         ]
     );
-    assert!(entries.iter().all(|e| e.operator == "tester"));
-    assert_eq!(entries[1].outputs["blockers"], "none");
-    assert_eq!(entries[0].note.as_deref(), Some("all quiet"));
-    assert_eq!(entries[1].note.as_deref(), Some("all quiet"));
-    assert_eq!(entries[3].note, None);
+    assert!(entries.iter().all(|(op, _)| op == "tester"));
+    let e = |i: usize| &entries[i].1;
+    assert_eq!(e(1).outputs["blockers"], "none");
+    assert_eq!(e(0).note.as_deref(), Some("all quiet"));
+    assert_eq!(e(1).note.as_deref(), Some("all quiet"));
+    assert_eq!(e(3).note, None);
+    // What each did, and why a step was skipped, are in the journal itself.
+    assert_eq!(e(0).action.as_deref(), Some("tick off \"Say hello\""));
+    assert_eq!(e(5).reason.as_deref(), Some("no QA this week"));
     // The state file says the same.
-    let st =
-        crate::session::read_state(&r.engine.session.dir().unwrap().join("session.json")).unwrap();
+    let st = read_state(&r.engine.session.dir().unwrap().join("session.json")).unwrap();
     assert_eq!(st, r.engine.session.state);
 }
 
@@ -298,40 +319,55 @@ fn resume_after_a_crash_mid_step_shows_interrupted() {
     let dir = tempfile::tempdir().unwrap();
     let loaded = fixture("engine.toml");
     let v = vars(&loaded);
-    let mut crashed = SessionState::new(&loaded.runbook, &v.push_date, &v.tag, "tester");
-    crashed.steps["hello"].status = Status::Done {
-        at: "2015-09-08T10:00:00Z".into(),
+    let sdir = {
+        // A process that dies mid-step: its journal says `echo` is running.
+        let fresh = SessionState::new(&loaded.runbook, &v, "tester");
+        let (mut s, _) = Session::open(dir.path(), fresh, &loaded.runbook).unwrap();
+        s.record(
+            "hello",
+            Status::Done { at: String::new() },
+            "tester",
+            Transition::new("", "", ""),
+        )
+        .unwrap();
+        s.record(
+            "echo",
+            Status::Running {
+                since: String::new(),
+            },
+            "tester",
+            Transition::new("", "", ""),
+        )
+        .unwrap();
+        s.dir().unwrap().to_path_buf()
     };
-    crashed.steps["echo"].status = Status::Running {
-        since: "2015-09-08T10:05:00Z".into(),
+    let since = match read_state(&sdir.join("session.json")).unwrap().steps["echo"]
+        .status
+        .clone()
+    {
+        Status::Running { since } => since,
+        other => panic!("{other:?}"),
     };
-    let sdir = crate::session::session_dir(dir.path(), &crashed.slug, &crashed.push_date);
-    std::fs::create_dir_all(&sdir).unwrap();
-    std::fs::write(
-        sdir.join("session.json"),
-        serde_json::to_vec(&crashed).unwrap(),
-    )
-    .unwrap();
-    let fresh = SessionState::new(&loaded.runbook, &v.push_date, &v.tag, "someone-else");
+    let fresh = SessionState::new(&loaded.runbook, &v, "someone-else");
     let (session, opened) = Session::open(dir.path(), fresh, &loaded.runbook).unwrap();
     assert!(opened.resumed);
     assert_eq!(opened.interrupted, ["echo"]);
     assert!(opened.changes.is_empty());
     assert!(matches!(session.status("hello"), Some(Status::Done { .. })));
-    assert_eq!(
-        session.status("echo"),
-        Some(&Status::Interrupted {
-            since: "2015-09-08T10:05:00Z".into()
-        })
-    );
+    assert_eq!(session.status("echo"), Some(&Status::Interrupted { since }));
     assert_eq!(
         session.state.operator, "tester",
         "the session keeps who began it"
     );
-    let entries = journal::read(&sdir.join("journal.jsonl")).unwrap();
+    let last = transitions(&sdir.join("journal.jsonl")).pop().unwrap().1;
     assert_eq!(
-        (entries[0].from.as_str(), entries[0].to.as_str()),
+        (last.from.as_str(), last.to.as_str()),
         ("running", "interrupted")
+    );
+    assert!(
+        last.reason
+            .unwrap()
+            .contains("stopped while this step was running")
     );
     drop(session);
     // An interrupted step may run again once the operator confirms it.
@@ -346,22 +382,15 @@ fn runbook_changes_are_listed_on_resume() {
     let dir = tempfile::tempdir().unwrap();
     let loaded = fixture("engine.toml");
     let v = vars(&loaded);
-    let mut old = SessionState::new(&loaded.runbook, &v.push_date, &v.tag, "tester");
-    old.steps.shift_remove("qa");
-    old.steps["hello"].fingerprint = "0000".into();
-    old.steps.insert(
-        "gone".into(),
-        crate::session::StepState {
-            status: Status::Pending,
-            note: None,
-            outputs: Outputs::new(),
-            fingerprint: "1".into(),
-        },
-    );
-    let sdir = crate::session::session_dir(dir.path(), &old.slug, &old.push_date);
-    std::fs::create_dir_all(&sdir).unwrap();
-    std::fs::write(sdir.join("session.json"), serde_json::to_vec(&old).unwrap()).unwrap();
-    let fresh = SessionState::new(&loaded.runbook, &v.push_date, &v.tag, "tester");
+    // The session began with an older runbook: no `qa`, another `hello`, a step `gone`.
+    let mut old = loaded.runbook.clone();
+    old.steps.retain(|s| s.id != "qa");
+    old.step_mut("hello").unwrap().common.title = "Say hello (old)".into();
+    let mut gone = old.steps[0].clone();
+    gone.common.id = "gone".into();
+    old.steps.push(gone);
+    drop(Session::open(dir.path(), SessionState::new(&old, &v, "tester"), &old).unwrap());
+    let fresh = SessionState::new(&loaded.runbook, &v, "tester");
     let (session, opened) = Session::open(dir.path(), fresh, &loaded.runbook).unwrap();
     assert_eq!(opened.changes.added, ["qa"]);
     assert_eq!(opened.changes.removed, ["gone"]);
@@ -369,6 +398,9 @@ fn runbook_changes_are_listed_on_resume() {
     let ids: Vec<_> = session.state.steps.keys().cloned().collect();
     let want: Vec<_> = loaded.runbook.steps.iter().map(|s| s.id.clone()).collect();
     assert_eq!(ids, want, "runbook order kept");
+    // The journal says so too: a rebuild gives the same steps.
+    let rebuilt = crate::session::load(session.dir().unwrap()).unwrap().state;
+    assert_eq!(rebuilt.steps, session.state.steps);
 }
 
 #[test]
@@ -377,9 +409,11 @@ fn a_second_open_of_the_same_push_is_refused() {
     let _first = rig("two-manual.toml", Some(dir.path()));
     let loaded = fixture("two-manual.toml");
     let v = vars(&loaded);
-    let fresh = SessionState::new(&loaded.runbook, &v.push_date, &v.tag, "tester");
+    let fresh = SessionState::new(&loaded.runbook, &v, "tester");
     match Session::open(dir.path(), fresh, &loaded.runbook) {
-        Err(crate::session::lock::LockError::Held(h)) => assert_eq!(h.pid, std::process::id()),
+        Err(crate::session::lock::LockError::Held(Some(h))) => {
+            assert_eq!(h.pid, std::process::id())
+        }
         Err(e) => panic!("{e}"),
         Ok(_) => panic!("opened twice"),
     }

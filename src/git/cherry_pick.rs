@@ -28,6 +28,9 @@ pub struct CherryPickOutcome {
     pub base: Oid,
     pub result: Oid,
     pub applied: Vec<Applied>,
+    /// Commits left out because the base has them already (listed again after a re-tag),
+    /// with why.
+    pub skipped: Vec<(Oid, String)>,
 }
 
 /// Applies `commits` (sha prefixes or GitHub commit URLs) in order onto `base` (a tag or any
@@ -39,28 +42,47 @@ pub fn cherry_pick(spec: &RepoSpec, base: &str, commits: &[String]) -> Result<Ch
     }
     let repo = spec.open()?;
     let base_commit = resolve_base(&repo, base)?;
-    let picks = commits
-        .iter()
-        .map(|c| resolve_pick(&repo, c, &base_commit))
-        .collect::<Result<Vec<_>>>()?;
+    let mut picks = Vec::new();
+    let mut skipped = Vec::new();
+    for c in commits {
+        let pick = resolve_pick(&repo, c)?;
+        let id = pick.id();
+        if id == base_commit.id()
+            || repo
+                .graph_descendant_of(base_commit.id(), id)
+                .context("checking the base's history")?
+        {
+            skipped.push((id, format!("already in {base}")));
+        } else {
+            picks.push(pick);
+        }
+    }
     let committer = repo
         .signature()
         .context("no committer identity: set user.name and user.email in git config")?;
     let mut tip = base_commit.clone();
     let mut applied = Vec::with_capacity(picks.len());
     for pick in &picks {
-        let new = apply(&repo, pick, &tip, &committer)?;
-        applied.push(Applied {
-            original: pick.id(),
-            new: new.id(),
-            subject: subject(pick),
-        });
-        tip = new;
+        match apply(&repo, pick, &tip, &committer)? {
+            Some(new) => {
+                applied.push(Applied {
+                    original: pick.id(),
+                    new: new.id(),
+                    subject: subject(pick),
+                });
+                tip = new;
+            }
+            None => skipped.push((pick.id(), "its change is there already".to_string())),
+        }
+    }
+    if applied.is_empty() {
+        bail!("nothing to cherry-pick: every commit listed is in {base} already");
     }
     Ok(CherryPickOutcome {
         base: base_commit.id(),
         result: tip.id(),
         applied,
+        skipped,
     })
 }
 
@@ -116,7 +138,7 @@ pub fn commit_sha_from(input: &str) -> Option<&str> {
     hex.then_some(sha)
 }
 
-fn resolve_pick<'r>(repo: &'r Repository, input: &str, base: &Commit<'_>) -> Result<Commit<'r>> {
+fn resolve_pick<'r>(repo: &'r Repository, input: &str) -> Result<Commit<'r>> {
     let sha = commit_sha_from(input)
         .ok_or_else(|| anyhow!("`{input}` is neither a commit sha nor a GitHub commit URL"))?;
     let commit = repo.find_commit_by_prefix(sha).with_context(|| {
@@ -128,14 +150,6 @@ fn resolve_pick<'r>(repo: &'r Repository, input: &str, base: &Commit<'_>) -> Res
             commit.id()
         );
     }
-    let id = commit.id();
-    if id == base.id()
-        || repo
-            .graph_descendant_of(base.id(), id)
-            .context("checking the base's history")?
-    {
-        bail!("{id} is already in the base {}", base.id());
-    }
     Ok(commit)
 }
 
@@ -144,7 +158,7 @@ fn apply<'r>(
     pick: &Commit<'_>,
     onto: &Commit<'r>,
     committer: &Signature<'_>,
-) -> Result<Commit<'r>> {
+) -> Result<Option<Commit<'r>>> {
     let mut index = repo
         .cherrypick_commit(pick, onto, 0, None)
         .with_context(|| format!("cherry-picking {}", pick.id()))?;
@@ -161,12 +175,7 @@ fn apply<'r>(
         .write_tree_to(repo)
         .context("writing the cherry-picked tree")?;
     if tree_id == onto.tree_id() {
-        bail!(
-            "cherry-picking {} ({}) changes nothing on top of {}; is it already applied?",
-            pick.id(),
-            subject(pick),
-            onto.id()
-        );
+        return Ok(None);
     }
     let tree = repo.find_tree(tree_id).context("reading the new tree")?;
     let message = format!(
@@ -177,7 +186,9 @@ fn apply<'r>(
     let new = repo
         .commit(None, &pick.author(), committer, &message, &tree, &[onto])
         .with_context(|| format!("committing the cherry-pick of {}", pick.id()))?;
-    repo.find_commit(new).context("reading the new commit")
+    repo.find_commit(new)
+        .map(Some)
+        .context("reading the new commit")
 }
 
 fn conflict_paths(index: &git2::Index) -> Result<Vec<String>> {

@@ -8,6 +8,7 @@ pub mod cherry_pick;
 pub mod compare;
 pub mod creds;
 pub mod fetch;
+pub mod precheck;
 pub mod push;
 pub mod spec;
 pub mod state;

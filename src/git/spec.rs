@@ -73,7 +73,7 @@ pub(crate) fn branch_tip<'r>(repo: &'r Repository, spec: &RepoSpec) -> Result<Co
 }
 
 /// The commit a local tag points at (peeling annotated tags), or `None` if there is no such tag.
-pub(crate) fn local_tag_commit(repo: &Repository, name: &str) -> Result<Option<Oid>> {
+pub fn local_tag_commit(repo: &Repository, name: &str) -> Result<Option<Oid>> {
     let refname = format!("refs/tags/{name}");
     match repo.find_reference(&refname) {
         Ok(r) => {

@@ -504,6 +504,10 @@ pub struct ShellStep {
     pub repo: Option<String>,
     #[serde(default = "ten_minutes")]
     pub timeout_secs: u64,
+    /// Environment variables passed to the command besides the minimal set (PATH, HOME,
+    /// locale...): nothing else of pushduty's environment reaches it.
+    #[serde(default)]
+    pub env: Vec<String>,
 }
 
 fn ten_minutes() -> u64 {

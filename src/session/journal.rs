@@ -1,28 +1,104 @@
-//! The append-only journal: one JSON line per step transition, fsync'd before anyone is told.
+//! The append-only journal: the truth of a session. Its first line says which push of which
+//! runbook it is; every later line is one event (a step's transition with its reason and
+//! result, a checkpoint of a running step, a change of the runbook), fsync'd before anyone is
+//! told. The session state is what these lines add up to ([`super::SessionState::apply`]).
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use crate::runbook::model::Outputs;
 
-/// One transition of one step. Holds only what the operator typed and what steps produced:
-/// never environment values or credentials.
+/// One line of the journal. Holds only what the operator typed, what steps resolved and
+/// produced: never environment values or credentials.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     /// RFC 3339, real wall-clock time (not `--now`): when it happened.
     pub time: String,
     pub operator: String,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The first line: the push this journal is about.
+    Session(Header),
+    /// A step moved from one status to another.
+    Step(Transition),
+    /// A running step's handle (a process group, a build number), journaled as soon as it is
+    /// known so that a restarted pushduty follows it instead of starting it again.
+    Checkpoint { step: String, values: Outputs },
+    /// The runbook changed under a live session: the steps as they are now.
+    Runbook {
+        fingerprint: String,
+        steps: IndexMap<String, String>,
+        added: Vec<String>,
+        removed: Vec<String>,
+        changed: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    pub runbook: String,
+    /// Hash of the whole runbook as loaded when the session began.
+    pub fingerprint: String,
+    pub slug: String,
+    pub push_date: String,
+    pub tag: String,
+    /// Each repo's tag for this push.
+    pub tags: IndexMap<String, String>,
+    /// Step ids in runbook order, with the hash of each definition.
+    pub steps: IndexMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transition {
     pub step: String,
     pub from: String,
     pub to: String,
-    #[serde(default)]
+    /// What the operator wrote with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    #[serde(default)]
+    /// Why: a skip or reopen reason, a failure's text, what interrupted it, why a done step
+    /// must run again, an overridden precondition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The step's action resolved with the session's values: what it is about to do (to
+    /// `running`) or what it did (to `done`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    #[serde(default, skip_serializing_if = "Outputs::is_empty")]
     pub outputs: Outputs,
+    /// The repos' tag names from here on, when this transition changed them (a re-tag).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<IndexMap<String, String>>,
+    /// A done step put back to pending because what it would do changed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stale: bool,
+}
+
+impl Transition {
+    pub fn new(step: &str, from: &str, to: &str) -> Self {
+        Self {
+            step: step.to_string(),
+            from: from.to_string(),
+            to: to.to_string(),
+            note: None,
+            reason: None,
+            action: None,
+            outputs: Outputs::new(),
+            tags: None,
+            stale: false,
+        }
+    }
 }
 
 pub struct Journal {
@@ -31,16 +107,37 @@ pub struct Journal {
 }
 
 impl Journal {
-    pub fn open(path: &Path) -> Result<Self> {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
+    /// Opens for appending. A torn last line (a crash mid-write) is closed with a newline
+    /// first, so the next entry starts a line of its own; the reader skips the torn one.
+    /// Returns whether it found one.
+    pub fn open(path: &Path) -> Result<(Self, bool)> {
+        let mut file = super::private_file(OpenOptions::new().create(true).append(true).read(true))
             .open(path)
             .with_context(|| format!("opening the journal {}", path.display()))?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            file,
-        })
+        let len = file
+            .metadata()
+            .with_context(|| format!("reading {}", path.display()))?
+            .len();
+        let mut torn = false;
+        if len > 0 {
+            let mut last = [0u8; 1];
+            file.seek(SeekFrom::End(-1))
+                .and_then(|_| file.read_exact(&mut last))
+                .with_context(|| format!("reading {}", path.display()))?;
+            if last[0] != b'\n' {
+                torn = true;
+                file.write_all(b"\n")
+                    .and_then(|()| file.sync_data())
+                    .with_context(|| format!("writing the journal {}", path.display()))?;
+            }
+        }
+        Ok((
+            Self {
+                path: path.to_path_buf(),
+                file,
+            },
+            torn,
+        ))
     }
 
     /// Appends one line and waits until it is on disk.
@@ -54,25 +151,42 @@ impl Journal {
     }
 }
 
-/// Every entry of a journal, in order. A torn last line (a crash mid-write) is ignored.
-pub fn read(path: &Path) -> Result<Vec<Entry>> {
+/// A journal as read: its entries in order, and what had to be passed over.
+#[derive(Debug, Default)]
+pub struct Contents {
+    pub entries: Vec<Entry>,
+    /// One line per unreadable line (a torn write, a hand edit), with its number.
+    pub warnings: Vec<String>,
+}
+
+/// Every readable entry of a journal, in order. Lines that are not entries are skipped with
+/// a warning instead of failing the whole session.
+pub fn read(path: &Path) -> Result<Contents> {
     let file =
         File::open(path).with_context(|| format!("reading the journal {}", path.display()))?;
-    let mut out = Vec::new();
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.with_context(|| format!("reading {}", path.display()))?;
+    let mut out = Contents::default();
+    let mut reader = BufReader::new(file);
+    let mut buf = Vec::new();
+    let mut n = 0;
+    loop {
+        buf.clear();
+        let got = reader
+            .read_until(b'\n', &mut buf)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if got == 0 {
+            break;
+        }
+        n += 1;
+        let line = String::from_utf8_lossy(&buf);
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str(&line) {
-            Ok(e) => out.push(e),
-            Err(e) => {
-                return Err(anyhow::anyhow!(
-                    "{}:{}: not a journal entry: {e}",
-                    path.display(),
-                    i + 1
-                ));
-            }
+        match serde_json::from_str(line.trim_end()) {
+            Ok(e) => out.entries.push(e),
+            Err(e) => out.warnings.push(format!(
+                "{}:{n}: skipped a line that is not a journal entry ({e})",
+                path.display()
+            )),
         }
     }
     Ok(out)
@@ -82,35 +196,59 @@ pub fn read(path: &Path) -> Result<Vec<Entry>> {
 mod tests {
     use super::*;
 
+    fn step_entry(i: usize) -> Entry {
+        let mut t = Transition::new(&format!("s{i}"), "pending", "done");
+        t.note = (i % 2 == 0).then(|| "a \"quoted\"\nnote".into());
+        t.outputs.insert("n".into(), serde_json::json!(i));
+        Entry {
+            time: format!("2015-09-08T10:00:0{i}Z"),
+            operator: "andym".into(),
+            event: Event::Step(t),
+        }
+    }
+
     #[test]
     fn every_line_reads_back_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("journal.jsonl");
-        let mut j = Journal::open(&p).unwrap();
+        let (mut j, torn) = Journal::open(&p).unwrap();
+        assert!(!torn);
         for i in 0..5 {
-            let mut outputs = Outputs::new();
-            outputs.insert("n".into(), serde_json::json!(i));
-            j.append(&Entry {
-                time: format!("2015-09-08T10:00:0{i}Z"),
-                operator: "andym".into(),
-                step: format!("s{i}"),
-                from: "pending".into(),
-                to: "done".into(),
-                note: (i % 2 == 0).then(|| "a \"quoted\"\nnote".into()),
-                outputs,
-            })
-            .unwrap();
+            j.append(&step_entry(i)).unwrap();
         }
         drop(j);
         let text = std::fs::read_to_string(&p).unwrap();
         assert_eq!(text.lines().count(), 5);
         for line in text.lines() {
-            serde_json::from_str::<serde_json::Value>(line).unwrap();
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v["event"], "step");
         }
         let back = read(&p).unwrap();
-        let steps: Vec<_> = back.iter().map(|e| e.step.as_str()).collect();
-        assert_eq!(steps, ["s0", "s1", "s2", "s3", "s4"]);
-        assert_eq!(back[0].note.as_deref(), Some("a \"quoted\"\nnote"));
-        assert_eq!(back[3].outputs["n"], 3);
+        assert!(back.warnings.is_empty());
+        assert_eq!(back.entries, (0..5).map(step_entry).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_torn_last_line_is_never_glued_to_the_next_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("journal.jsonl");
+        let whole = serde_json::to_string(&step_entry(0)).unwrap();
+        let torn = &serde_json::to_string(&step_entry(1)).unwrap()[..30];
+        std::fs::write(&p, format!("{whole}\n{torn}")).unwrap();
+        let (mut j, was_torn) = Journal::open(&p).unwrap();
+        assert!(was_torn);
+        j.append(&step_entry(2)).unwrap();
+        drop(j);
+        let back = read(&p).unwrap();
+        assert_eq!(back.entries, vec![step_entry(0), step_entry(2)]);
+        assert_eq!(back.warnings.len(), 1, "{:?}", back.warnings);
+        assert!(
+            back.warnings[0].contains(":2: skipped"),
+            "{:?}",
+            back.warnings
+        );
+        for line in std::fs::read_to_string(&p).unwrap().lines().skip(2) {
+            serde_json::from_str::<Entry>(line).unwrap();
+        }
     }
 }

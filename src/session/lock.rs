@@ -1,8 +1,13 @@
-//! One live session per push: a lock file created with `O_EXCL`, naming who holds it.
+//! One live process per push: an exclusive `flock` on the session's `lock` file, held for the
+//! life of the process and let go by the kernel when it ends, however it ends. Nothing is
+//! guessed from pids and the file is never removed, so there is no check-then-act to race.
+//! The holder writes who it is into the locked file, for the message a second process shows.
 
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::fd::AsRawFd;
+use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -20,23 +25,27 @@ impl std::fmt::Display for Holder {
         write!(
             f,
             "{} on {} (pid {}) since {}",
-            self.operator, self.host, self.pid, self.since
+            crate::sanitize::clean_line(&self.operator),
+            crate::sanitize::clean_line(&self.host),
+            self.pid,
+            crate::sanitize::clean_line(&self.since)
         )
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
-    #[error("this push is already being run by {0}")]
-    Held(Holder),
+    #[error("this push is already being run by {}", .0.as_ref().map_or_else(|| "another process (it has not said who yet)".to_string(), Holder::to_string))]
+    Held(Option<Holder>),
     #[error(transparent)]
     Io(#[from] anyhow::Error),
 }
 
-/// Held while the session is live; the file is removed on drop.
+/// Held while the session is live. Dropping it empties the holder details, then closes the
+/// file, which releases the lock.
 #[derive(Debug)]
 pub struct Lock {
-    path: PathBuf,
+    file: File,
     pub holder: Holder,
 }
 
@@ -61,75 +70,72 @@ pub fn pid_alive(pid: u32) -> bool {
     rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
+fn read_holder(file: &mut File) -> Option<Holder> {
+    let mut text = String::new();
+    file.seek(SeekFrom::Start(0)).ok()?;
+    file.read_to_string(&mut text).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
 impl Lock {
-    /// Takes the lock. A lock left by a dead process of this host is taken over; the notice
-    /// returned says whose it was.
+    /// Takes the lock, or says who has it. The notice returned names a holder that ended
+    /// without letting go (a crash, a kill -9): its details were still in the file.
     pub fn acquire(
         path: &Path,
         operator: &str,
         since: &str,
     ) -> Result<(Lock, Option<String>), LockError> {
+        let mut file = super::private_file(
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false),
+        )
+        .open(path)
+        .with_context(|| format!("opening the lock {}", path.display()))?;
+        // SAFETY: flock on a descriptor we own; it only sets a lock on the open file.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc != 0 {
+            let err = std::io::Error::last_os_error();
+            if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
+                return Err(LockError::Io(
+                    anyhow::Error::new(err).context(format!("locking {}", path.display())),
+                ));
+            }
+            // The holder writes its details right after it takes the lock: give it a moment.
+            for _ in 0..10 {
+                if let Some(h) = read_holder(&mut file) {
+                    return Err(LockError::Held(Some(h)));
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            return Err(LockError::Held(None));
+        }
+        let notice = read_holder(&mut file).map(|h| {
+            format!("the last session of this push ({h}) ended without closing: resuming it")
+        });
         let me = Holder {
             pid: std::process::id(),
             host: hostname(),
             operator: operator.to_string(),
             since: since.to_string(),
         };
-        let mut notice = None;
-        for _ in 0..2 {
-            match OpenOptions::new().write(true).create_new(true).open(path) {
-                Ok(mut f) => {
-                    let text = serde_json::to_string(&me).context("encoding the lock")?;
-                    f.write_all(text.as_bytes())
-                        .and_then(|()| f.sync_all())
-                        .with_context(|| format!("writing the lock {}", path.display()))?;
-                    return Ok((
-                        Lock {
-                            path: path.to_path_buf(),
-                            holder: me,
-                        },
-                        notice,
-                    ));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let text = std::fs::read_to_string(path).unwrap_or_default();
-                    let held: Option<Holder> = serde_json::from_str(&text).ok();
-                    match held {
-                        Some(h) if h.host != me.host || pid_alive(h.pid) => {
-                            return Err(LockError::Held(h));
-                        }
-                        // Dead holder on this host, or a lock torn by a crash while written.
-                        stale => {
-                            notice = Some(match stale {
-                                Some(h) => {
-                                    format!("took over a stale lock of {h}: that process is gone")
-                                }
-                                None => "took over an unreadable lock file".to_string(),
-                            });
-                            std::fs::remove_file(path).with_context(|| {
-                                format!("removing the stale lock {}", path.display())
-                            })?;
-                        }
-                    }
-                }
-                Err(e) => {
-                    return Err(LockError::Io(
-                        anyhow::Error::new(e)
-                            .context(format!("creating the lock {}", path.display())),
-                    ));
-                }
-            }
-        }
-        Err(LockError::Io(anyhow::anyhow!(
-            "could not take the lock {}: it keeps coming back",
-            path.display()
-        )))
+        let text = serde_json::to_string(&me).context("encoding the lock holder")?;
+        file.set_len(0)
+            .and_then(|()| file.seek(SeekFrom::Start(0)))
+            .and_then(|_| file.write_all(text.as_bytes()))
+            .and_then(|()| file.sync_data())
+            .with_context(|| format!("writing the lock {}", path.display()))?;
+        Ok((Lock { file, holder: me }, notice))
     }
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        // Still locked here: nobody else can be writing. An empty file tells the next holder
+        // that this one ended properly.
+        let _ = self.file.set_len(0);
     }
 }
 
@@ -144,10 +150,10 @@ mod tests {
         let (held, notice) = Lock::acquire(&p, "andym", "2015-09-08T10:00:00Z").unwrap();
         assert!(notice.is_none());
         match Lock::acquire(&p, "kumar", "now") {
-            Err(LockError::Held(h)) => {
+            Err(LockError::Held(Some(h))) => {
                 assert_eq!(h.operator, "andym");
                 assert_eq!(h.pid, std::process::id());
-                let msg = LockError::Held(h).to_string();
+                let msg = LockError::Held(Some(h)).to_string();
                 assert!(msg.contains("andym on "), "{msg}");
                 assert!(
                     msg.contains(&format!("(pid {})", std::process::id())),
@@ -158,25 +164,23 @@ mod tests {
             other => panic!("expected refusal, got {other:?}"),
         }
         drop(held);
-        assert!(!p.exists(), "released on drop");
-        assert!(Lock::acquire(&p, "kumar", "now").is_ok());
+        assert!(p.exists(), "the lock file is never removed");
+        let (_again, notice) = Lock::acquire(&p, "kumar", "now").unwrap();
+        assert!(notice.is_none(), "a clean release leaves no notice");
     }
 
     #[test]
-    fn a_stale_lock_is_taken_over_with_a_notice() {
+    fn details_left_by_a_dead_holder_do_not_block() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("lock");
-        // A child that has exited and been reaped: its pid is dead.
-        let mut child = std::process::Command::new("true").spawn().unwrap();
-        let dead = child.id();
-        child.wait().unwrap();
-        let stale = Holder {
-            pid: dead,
+        // What a kill -9'd holder leaves: its details, but no lock (the kernel dropped it).
+        let ghost = Holder {
+            pid: 1,
             host: hostname(),
             operator: "ghost".into(),
             since: "2015-09-08T09:00:00Z".into(),
         };
-        std::fs::write(&p, serde_json::to_string(&stale).unwrap()).unwrap();
+        std::fs::write(&p, serde_json::to_string(&ghost).unwrap()).unwrap();
         let (lock, notice) = Lock::acquire(&p, "andym", "now").unwrap();
         let notice = notice.unwrap();
         assert!(notice.contains("ghost"), "{notice}");
@@ -186,19 +190,13 @@ mod tests {
     }
 
     #[test]
-    fn another_hosts_lock_is_never_taken_over() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("lock");
-        let other = Holder {
-            pid: 1,
-            host: "elsewhere.example".into(),
-            operator: "kumar".into(),
+    fn a_hostile_operator_name_cannot_reach_the_terminal() {
+        let h = Holder {
+            pid: 7,
+            host: "h".into(),
+            operator: "\x1b]0;pwned\x07".into(),
             since: "x".into(),
         };
-        std::fs::write(&p, serde_json::to_string(&other).unwrap()).unwrap();
-        assert!(matches!(
-            Lock::acquire(&p, "andym", "now"),
-            Err(LockError::Held(h)) if h.host == "elsewhere.example"
-        ));
+        assert!(!LockError::Held(Some(h)).to_string().contains('\x1b'));
     }
 }

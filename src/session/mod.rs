@@ -6,16 +6,20 @@
 pub mod journal;
 pub mod lock;
 
+use std::fs::OpenOptions;
 use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::runbook::model::{Outputs, Runbook, Step};
-use journal::{Entry, Journal};
+use crate::runbook::vars::Vars;
+use journal::{Entry, Event, Header, Journal, Transition};
 use lock::{Lock, LockError};
 
 /// Where a step is. Finished states are `Done`, `Skipped` and `NotApplicable`.
@@ -73,6 +77,40 @@ pub struct StepState {
     pub outputs: Outputs,
     /// Hash of the step's definition when the session last saw it.
     pub fingerprint: String,
+    /// The resolved action of its last run: what it is doing, or what it did.
+    #[serde(default)]
+    pub action: Option<String>,
+    /// Who made the last transition, and when.
+    #[serde(default)]
+    pub by: Option<String>,
+    #[serde(default)]
+    pub at: Option<String>,
+    /// Why a step that was done must run again (what it would do changed).
+    #[serde(default)]
+    pub stale_reason: Option<String>,
+    /// The running step's handle (e.g. its process group), for a restarted pushduty.
+    #[serde(default)]
+    pub checkpoint: Outputs,
+    /// The repos' tags when it was last done: what "done" referred to.
+    #[serde(default)]
+    pub done_tags: IndexMap<String, String>,
+}
+
+impl StepState {
+    fn new(fingerprint: String) -> Self {
+        Self {
+            status: Status::Pending,
+            note: None,
+            outputs: Outputs::new(),
+            fingerprint,
+            action: None,
+            by: None,
+            at: None,
+            stale_reason: None,
+            checkpoint: Outputs::new(),
+            done_tags: IndexMap::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,6 +122,13 @@ pub struct SessionState {
     pub operator: String,
     pub started: String,
     pub updated: String,
+    /// Hash of the runbook the session last saw.
+    #[serde(default)]
+    pub fingerprint: String,
+    /// How many journal entries this state adds up: a cache with fewer is older than the
+    /// journal.
+    #[serde(default)]
+    pub seq: u64,
     /// In runbook order.
     pub steps: IndexMap<String, StepState>,
     /// Values set by steps (choices and outputs), read by later templates and `only_if`s.
@@ -129,7 +174,10 @@ impl Changes {
 /// A stable hash (FNV-1a 64) of a step's serialized definition: unlike `DefaultHasher` it
 /// does not change between Rust releases, so journals from older builds still compare.
 pub fn fingerprint(step: &Step) -> String {
-    let text = serde_json::to_string(step).unwrap_or_default();
+    fnv(&serde_json::to_string(step).unwrap_or_default())
+}
+
+fn fnv(text: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.bytes() {
         h ^= u64::from(b);
@@ -159,68 +207,201 @@ pub fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// A stable hash of the whole runbook as the session sees it: its name and every step.
+pub fn runbook_fingerprint(rb: &Runbook) -> String {
+    let mut text = rb.name.clone();
+    for s in &rb.steps {
+        text.push('\n');
+        text.push_str(&s.id);
+        text.push('=');
+        text.push_str(&fingerprint(s));
+    }
+    fnv(&text)
+}
+
+fn step_fingerprints(rb: &Runbook) -> IndexMap<String, String> {
+    rb.steps
+        .iter()
+        .map(|s| (s.id.clone(), fingerprint(s)))
+        .collect()
+}
+
 impl SessionState {
-    pub fn new(rb: &Runbook, push_date: &str, tag: &str, operator: &str) -> Self {
-        let now = now_rfc3339();
-        Self {
+    /// A session not begun yet: every step pending, each repo with its planned tag.
+    pub fn new(rb: &Runbook, vars: &Vars, operator: &str) -> Self {
+        let header = Header {
             runbook: rb.name.clone(),
+            fingerprint: runbook_fingerprint(rb),
             slug: slug(&rb.name),
-            push_date: push_date.to_string(),
-            tag: tag.to_string(),
+            push_date: vars.push_date.clone(),
+            tag: vars.tag.clone(),
+            tags: vars
+                .repos
+                .iter()
+                .map(|(n, r)| (n.clone(), r.tag.clone()))
+                .collect(),
+            steps: step_fingerprints(rb),
+        };
+        Self::begun(&header, operator, &now_rfc3339())
+    }
+
+    /// The state a journal's first line describes.
+    fn begun(h: &Header, operator: &str, time: &str) -> Self {
+        Self {
+            runbook: h.runbook.clone(),
+            slug: h.slug.clone(),
+            push_date: h.push_date.clone(),
+            tag: h.tag.clone(),
             operator: operator.to_string(),
-            started: now.clone(),
-            updated: now,
-            steps: rb
+            started: time.to_string(),
+            updated: time.to_string(),
+            fingerprint: h.fingerprint.clone(),
+            seq: 0,
+            steps: h
                 .steps
                 .iter()
-                .map(|s| {
-                    (
-                        s.id.clone(),
-                        StepState {
-                            status: Status::Pending,
-                            note: None,
-                            outputs: Outputs::new(),
-                            fingerprint: fingerprint(s),
-                        },
-                    )
-                })
+                .map(|(id, fp)| (id.clone(), StepState::new(fp.clone())))
                 .collect(),
             values: Map::new(),
-            repo_tags: IndexMap::new(),
+            repo_tags: h.tags.clone(),
         }
     }
 
-    /// Brings the state in line with the runbook loaded now: new steps are pending, removed
-    /// ones dropped, changed ones keep their status (the operator decides) and are listed.
-    pub fn reconcile(&mut self, rb: &Runbook) -> Changes {
-        let mut changes = Changes::default();
-        let mut steps = IndexMap::new();
-        for s in &rb.steps {
-            let fp = fingerprint(s);
-            match self.steps.shift_remove(&s.id) {
-                Some(mut st) => {
-                    if st.fingerprint != fp {
-                        changes.changed.push(s.id.clone());
-                        st.fingerprint = fp;
-                    }
-                    steps.insert(s.id.clone(), st);
+    fn header(&self) -> Header {
+        Header {
+            runbook: self.runbook.clone(),
+            fingerprint: self.fingerprint.clone(),
+            slug: self.slug.clone(),
+            push_date: self.push_date.clone(),
+            tag: self.tag.clone(),
+            tags: self.repo_tags.clone(),
+            steps: self
+                .steps
+                .iter()
+                .map(|(id, s)| (id.clone(), s.fingerprint.clone()))
+                .collect(),
+        }
+    }
+
+    /// Adds up a journal. It must begin with its session line.
+    pub fn rebuild(entries: &[Entry]) -> Result<Self> {
+        let Some((first, rest)) = entries.split_first() else {
+            bail!("the journal is empty");
+        };
+        let Event::Session(h) = &first.event else {
+            bail!("the journal does not begin with its session line");
+        };
+        let mut st = Self::begun(h, &first.operator, &first.time);
+        st.seq = 1;
+        for e in rest {
+            st.apply(e)?;
+        }
+        Ok(st)
+    }
+
+    /// One journal entry's effect. The live session and a rebuild both come through here, so
+    /// what is shown is what the journal says.
+    pub fn apply(&mut self, e: &Entry) -> Result<()> {
+        self.seq += 1;
+        self.updated = e.time.clone();
+        match &e.event {
+            // The first line of a journal: the state began from it already.
+            Event::Session(_) if self.seq == 1 => {}
+            Event::Session(_) => bail!("a second session line in one journal"),
+            Event::Runbook {
+                fingerprint, steps, ..
+            } => {
+                let mut next = IndexMap::new();
+                for (id, fp) in steps {
+                    let mut st = self
+                        .steps
+                        .shift_remove(id)
+                        .unwrap_or_else(|| StepState::new(fp.clone()));
+                    st.fingerprint = fp.clone();
+                    next.insert(id.clone(), st);
                 }
-                None => {
-                    changes.added.push(s.id.clone());
-                    steps.insert(
-                        s.id.clone(),
-                        StepState {
-                            status: Status::Pending,
-                            note: None,
-                            outputs: Outputs::new(),
-                            fingerprint: fp,
+                self.steps = next;
+                self.fingerprint = fingerprint.clone();
+            }
+            Event::Checkpoint { step, values } => {
+                if let Some(s) = self.steps.get_mut(step) {
+                    s.checkpoint.extend(values.clone());
+                }
+            }
+            Event::Step(t) => {
+                if let Some(tags) = &t.tags {
+                    self.repo_tags = tags.clone();
+                }
+                let repo_tags = self.repo_tags.clone();
+                let s = self
+                    .steps
+                    .get_mut(&t.step)
+                    .with_context(|| format!("no step `{}` in this session", t.step))?;
+                let reason = || t.reason.clone().unwrap_or_default();
+                s.status = match t.to.as_str() {
+                    "pending" => Status::Pending,
+                    "running" => Status::Running {
+                        since: e.time.clone(),
+                    },
+                    "done" => Status::Done { at: e.time.clone() },
+                    "skipped" => Status::Skipped { reason: reason() },
+                    "failed" => Status::Failed { error: reason() },
+                    "not_applicable" => Status::NotApplicable,
+                    "interrupted" => Status::Interrupted {
+                        since: match &s.status {
+                            Status::Running { since } | Status::Interrupted { since } => {
+                                since.clone()
+                            }
+                            _ => e.time.clone(),
                         },
-                    );
+                    },
+                    other => bail!("`{other}` is not a step status"),
+                };
+                s.by = Some(e.operator.clone());
+                s.at = Some(e.time.clone());
+                if t.note.is_some() {
+                    s.note = t.note.clone();
+                }
+                if t.action.is_some() {
+                    s.action = t.action.clone();
+                }
+                if t.stale {
+                    s.stale_reason = t.reason.clone();
+                } else if matches!(t.to.as_str(), "running" | "done" | "skipped") {
+                    s.stale_reason = None;
+                }
+                if t.to == "running" {
+                    s.checkpoint.clear();
+                }
+                if t.to == "done" {
+                    s.done_tags = repo_tags;
+                }
+                for (k, v) in &t.outputs {
+                    s.outputs.insert(k.clone(), v.clone());
+                    self.values.insert(k.clone(), v.clone());
                 }
             }
         }
-        changes.removed = self.steps.keys().cloned().collect();
-        self.steps = steps;
+        Ok(())
+    }
+
+    /// Compares the steps with the runbook loaded now: new steps are pending, removed ones
+    /// dropped, changed ones keep their status (the operator decides) and are listed.
+    pub fn changes(&self, rb: &Runbook) -> Changes {
+        let mut changes = Changes::default();
+        for s in &rb.steps {
+            match self.steps.get(&s.id) {
+                Some(st) if st.fingerprint != fingerprint(s) => changes.changed.push(s.id.clone()),
+                Some(_) => {}
+                None => changes.added.push(s.id.clone()),
+            }
+        }
+        changes.removed = self
+            .steps
+            .keys()
+            .filter(|id| rb.step(id).is_none())
+            .cloned()
+            .collect();
         changes
     }
 
@@ -260,11 +441,38 @@ pub fn session_dir(state_dir: &Path, slug: &str, push_date: &str) -> PathBuf {
     state_dir.join("sessions").join(slug).join(push_date)
 }
 
-/// Writes `text` to `path` so a reader sees the old or the new file, never a mix.
+/// Options that create a file readable by its owner only: sessions hold who did what.
+pub fn private_file(opts: &mut OpenOptions) -> &mut OpenOptions {
+    opts.mode(0o600)
+}
+
+/// Creates a folder (and its parents) readable by its owner only.
+pub fn private_dir(dir: &Path) -> Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))?;
+    // An older pushduty made it world-readable.
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("making {} private", dir.display()))
+}
+
+/// Writes `text` to `path` so a reader sees the old or the new file, never a mix. The
+/// temporary file has a name of its own, so two writers never share one.
 pub fn write_atomic(path: &Path, text: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("json.tmp");
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        COUNT.fetch_add(1, Ordering::Relaxed)
+    ));
     let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut f = private_file(OpenOptions::new().write(true).create_new(true)).open(&tmp)?;
         f.write_all(text)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)?;
@@ -273,7 +481,11 @@ pub fn write_atomic(path: &Path, text: &[u8]) -> Result<()> {
         }
         Ok(())
     };
-    write().with_context(|| format!("writing {}", path.display()))
+    let r = write();
+    if r.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    r.with_context(|| format!("writing {}", path.display()))
 }
 
 pub fn read_state(path: &Path) -> Result<SessionState> {
@@ -281,6 +493,53 @@ pub fn read_state(path: &Path) -> Result<SessionState> {
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{} is not a session", path.display()))
 }
+
+/// A session as its journal tells it, read without taking the lock (`show`, `history`).
+#[derive(Debug)]
+pub struct Loaded {
+    pub state: SessionState,
+    /// Lines passed over, and whether `session.json` disagreed with the journal.
+    pub warnings: Vec<String>,
+}
+
+/// Reads a session folder: the journal is the truth, `session.json` only a cache that is
+/// checked against it.
+pub fn load(dir: &Path) -> Result<Loaded> {
+    let jpath = dir.join(JOURNAL);
+    let cache = dir.join(STATE);
+    if !jpath.exists() {
+        bail!(
+            "{} has no journal{}",
+            dir.display(),
+            if cache.exists() {
+                " (only a session.json, which pushduty does not trust alone)"
+            } else {
+                ""
+            }
+        );
+    }
+    let read = journal::read(&jpath)?;
+    let state = SessionState::rebuild(&read.entries)
+        .with_context(|| format!("reading the journal {}", jpath.display()))?;
+    let mut warnings = read.warnings;
+    let stale = match read_state(&cache) {
+        Err(_) if !cache.exists() => Some("was missing"),
+        Err(_) => Some("was unreadable"),
+        Ok(c) if c.seq < state.seq => Some("was older than the journal"),
+        Ok(c) if c != state => Some("disagreed with the journal"),
+        Ok(_) => None,
+    };
+    if let Some(why) = stale {
+        warnings.push(format!(
+            "{} {why}: the session was rebuilt from its journal",
+            cache.display()
+        ));
+    }
+    Ok(Loaded { state, warnings })
+}
+
+const JOURNAL: &str = "journal.jsonl";
+const STATE: &str = "session.json";
 
 /// On-disk side of a live session: its folder, journal and lock.
 pub struct Disk {
@@ -296,8 +555,10 @@ pub struct Opened {
     /// Steps that were running when the last process died.
     pub interrupted: Vec<String>,
     pub changes: Changes,
-    /// Set when a stale lock was taken over.
+    /// Set when the last holder of the lock ended without letting go.
     pub lock_notice: Option<String>,
+    /// Journal lines passed over, a cache rebuilt.
+    pub warnings: Vec<String>,
 }
 
 /// A session's state, written through to disk when it has a `Disk` (learn mode has none).
@@ -312,32 +573,46 @@ impl Session {
         Self { state, disk: None }
     }
 
-    /// Locks the push and loads its session, or starts one from `fresh`. Steps found
-    /// `running` become `interrupted` (journaled), and runbook changes are listed.
+    /// Locks the push and loads its session from the journal, or begins one from `fresh`.
+    /// Steps found `running` become `interrupted`, and runbook changes are journaled and
+    /// listed.
     pub fn open(
         state_dir: &Path,
         fresh: SessionState,
         rb: &Runbook,
     ) -> Result<(Self, Opened), LockError> {
         let dir = session_dir(state_dir, &fresh.slug, &fresh.push_date);
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("creating the session folder {}", dir.display()))?;
+        private_dir(state_dir)?;
+        private_dir(&dir)?;
         let operator = fresh.operator.clone();
         let (lock, lock_notice) = Lock::acquire(&dir.join("lock"), &operator, &now_rfc3339())?;
-        let journal = Journal::open(&dir.join("journal.jsonl"))?;
-        let path = dir.join("session.json");
+        let jpath = dir.join(JOURNAL);
+        let has_journal = std::fs::metadata(&jpath).is_ok_and(|m| m.len() > 0);
         let mut opened = Opened {
             lock_notice,
             ..Opened::default()
         };
-        let state = if path.exists() {
-            let mut st = read_state(&path)?;
+        let state = if has_journal {
+            let loaded = load(&dir)?;
+            opened.warnings = loaded.warnings;
             opened.resumed = true;
-            opened.changes = st.reconcile(rb);
-            st
+            loaded.state
+        } else if dir.join(STATE).exists() {
+            return Err(LockError::Io(anyhow::anyhow!(
+                "{} has a session.json but no journal: pushduty cannot tell what was done. \
+                 Move that folder away to begin this push again.",
+                dir.display()
+            )));
         } else {
             fresh
         };
+        let (journal, torn) = Journal::open(&jpath)?;
+        if torn {
+            opened.warnings.push(format!(
+                "{}: its last line was torn by a crash",
+                jpath.display()
+            ));
+        }
         let mut session = Self {
             state,
             disk: Some(Disk {
@@ -346,22 +621,41 @@ impl Session {
                 _lock: lock,
             }),
         };
-        let running: Vec<(String, String)> = session
+        if !has_journal {
+            let header = session.state.header();
+            session.append(&operator, Event::Session(header))?;
+        }
+        let changes = session.state.changes(rb);
+        if !changes.is_empty() {
+            session.append(
+                &operator,
+                Event::Runbook {
+                    fingerprint: runbook_fingerprint(rb),
+                    steps: step_fingerprints(rb),
+                    added: changes.added.clone(),
+                    removed: changes.removed.clone(),
+                    changed: changes.changed.clone(),
+                },
+            )?;
+        }
+        opened.changes = changes;
+        let running: Vec<String> = session
             .state
             .steps
             .iter()
-            .filter_map(|(id, s)| match &s.status {
-                Status::Running { since } => Some((id.clone(), since.clone())),
-                _ => None,
-            })
+            .filter(|(_, s)| matches!(s.status, Status::Running { .. }))
+            .map(|(id, _)| id.clone())
             .collect();
-        for (id, since) in running {
+        for id in running {
+            let mut t = Transition::new(&id, "running", "interrupted");
+            t.reason = Some("pushduty stopped while this step was running".into());
             session.record(
                 &id,
-                Status::Interrupted { since },
+                Status::Interrupted {
+                    since: String::new(),
+                },
                 &operator,
-                Some("pushduty stopped while this step was running".into()),
-                Outputs::new(),
+                t,
             )?;
             opened.interrupted.push(id);
         }
@@ -377,68 +671,68 @@ impl Session {
         self.state.steps.get(step).map(|s| &s.status)
     }
 
-    /// Replaces the repos' tag names (state file written before the change shows).
-    pub fn set_repo_tags(&mut self, tags: IndexMap<String, String>) -> Result<()> {
-        let old = std::mem::replace(&mut self.state.repo_tags, tags);
-        if let Err(e) = self.save() {
-            self.state.repo_tags = old;
-            return Err(e);
-        }
-        Ok(())
-    }
-
     fn save(&self) -> Result<()> {
         if let Some(d) = &self.disk {
             let text = serde_json::to_vec_pretty(&self.state).context("encoding the session")?;
-            write_atomic(&d.dir.join("session.json"), &text)?;
+            write_atomic(&d.dir.join(STATE), &text)?;
         }
         Ok(())
     }
 
-    /// One transition: journaled and fsync'd, then the state file replaced, then the state
-    /// in memory changed, so nothing is shown that is not on disk.
+    /// Journals one event (fsync'd), then applies it to the state in memory and replaces the
+    /// cache, so nothing is shown that is not on disk.
+    fn append(&mut self, operator: &str, event: Event) -> Result<()> {
+        let entry = Entry {
+            time: now_rfc3339(),
+            operator: operator.to_string(),
+            event,
+        };
+        let mut next = self.state.clone();
+        next.apply(&entry)?;
+        if let Some(d) = &mut self.disk {
+            d.journal.append(&entry)?;
+        }
+        self.state = next;
+        // The journal has it: a cache that cannot be written (a full disk) is found older
+        // than the journal and rebuilt on the next open, so this is not the step's failure.
+        let _ = self.save();
+        Ok(())
+    }
+
+    /// One transition of a step. `t` carries its note, reason, action, outputs and tags;
+    /// its `from` and `to` are filled in here, and a skip's or failure's text becomes its
+    /// reason.
     pub fn record(
         &mut self,
         step: &str,
         to: Status,
         operator: &str,
-        note: Option<String>,
-        outputs: Outputs,
+        mut t: Transition,
     ) -> Result<()> {
         let from = self
             .status(step)
-            .with_context(|| format!("no step `{step}` in this session"))?
-            .clone();
-        let now = now_rfc3339();
-        let mut next = self.state.clone();
-        next.updated = now.clone();
-        if let Some(s) = next.steps.get_mut(step) {
-            s.status = to.clone();
-            if note.is_some() {
-                s.note = note.clone();
+            .with_context(|| format!("no step `{step}` in this session"))?;
+        t.step = step.to_string();
+        t.from = from.name().to_string();
+        t.to = to.name().to_string();
+        match to {
+            Status::Skipped { reason } | Status::Failed { error: reason } if t.reason.is_none() => {
+                t.reason = Some(reason);
             }
-            for (k, v) in &outputs {
-                s.outputs.insert(k.clone(), v.clone());
-                next.values.insert(k.clone(), v.clone());
-            }
+            _ => {}
         }
-        if let Some(d) = &mut self.disk {
-            d.journal.append(&Entry {
-                time: now,
-                operator: operator.to_string(),
+        self.append(operator, Event::Step(t))
+    }
+
+    /// Journals a running step's handle the moment it is known.
+    pub fn checkpoint(&mut self, step: &str, operator: &str, values: Outputs) -> Result<()> {
+        self.append(
+            operator,
+            Event::Checkpoint {
                 step: step.to_string(),
-                from: from.name().to_string(),
-                to: to.name().to_string(),
-                note,
-                outputs,
-            })?;
-        }
-        let old = std::mem::replace(&mut self.state, next);
-        if let Err(e) = self.save() {
-            self.state = old;
-            return Err(e);
-        }
-        Ok(())
+                values,
+            },
+        )
     }
 }
 
@@ -453,9 +747,12 @@ pub struct Summary {
     pub outcome: String,
     pub started: String,
     pub path: String,
+    /// Why the session could not be read; the other fields are then what its folder says.
+    pub error: Option<String>,
 }
 
-/// Every session under the state dir, newest push first.
+/// Every session under the state dir, newest push first. One that cannot be read is listed
+/// with why, not allowed to hide the others.
 pub fn history(state_dir: &Path) -> Result<Vec<Summary>> {
     let root = state_dir.join("sessions");
     let mut out = Vec::new();
@@ -467,22 +764,39 @@ pub fn history(state_dir: &Path) -> Result<Vec<Summary>> {
             continue;
         };
         for date in dates.flatten() {
-            let path = date.path().join("session.json");
-            if !path.exists() {
+            let dir = date.path();
+            if !dir.join(JOURNAL).exists() && !dir.join(STATE).exists() {
                 continue;
             }
-            let st = read_state(&path)?;
-            let (done, total) = st.progress();
-            out.push(Summary {
-                runbook: st.runbook.clone(),
-                push_date: st.push_date.clone(),
-                operator: st.operator.clone(),
-                done,
-                total,
-                outcome: st.outcome().to_string(),
-                started: st.started.clone(),
-                path: path.display().to_string(),
-            });
+            let summary = match load(&dir) {
+                Ok(l) => {
+                    let st = l.state;
+                    let (done, total) = st.progress();
+                    Summary {
+                        runbook: st.runbook.clone(),
+                        push_date: st.push_date.clone(),
+                        operator: st.operator.clone(),
+                        done,
+                        total,
+                        outcome: st.outcome().to_string(),
+                        started: st.started.clone(),
+                        path: dir.display().to_string(),
+                        error: None,
+                    }
+                }
+                Err(e) => Summary {
+                    runbook: book.file_name().to_string_lossy().into_owned(),
+                    push_date: date.file_name().to_string_lossy().into_owned(),
+                    operator: String::new(),
+                    done: 0,
+                    total: 0,
+                    outcome: "unreadable".into(),
+                    started: String::new(),
+                    path: dir.display().to_string(),
+                    error: Some(format!("{e:#}")),
+                },
+            };
+            out.push(summary);
         }
     }
     out.sort_by(|a, b| {

@@ -22,6 +22,8 @@ pub enum Action {
     ScrollUp,
     /// `y` in a dialog.
     Yes,
+    /// `f` in a confirmation whose checks failed: act anyway, with a reason.
+    Override,
     /// `n` or `Esc` in a dialog.
     No,
 }

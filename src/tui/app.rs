@@ -12,7 +12,7 @@ use super::action::Action;
 use super::keys;
 use super::pane::{Pane, SourceUpdate};
 use super::theme::Theme;
-use crate::engine::{self, Engine, InputSpec, Inputs};
+use crate::engine::{self, Check, Engine, InputSpec, Inputs};
 use crate::session::Status;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,9 +31,11 @@ pub enum Focus {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Modal {
     None,
-    /// What will run; `y` goes on to the inputs, then runs.
+    /// What will run and the facts checked first; `y` goes on to the inputs, then runs.
+    /// A failed check allows only `f`: override it, with a reason.
     Confirm {
         step: String,
+        checks: Vec<Check>,
     },
     /// Learn mode: what the step would do and why.
     Explain {
@@ -53,12 +55,17 @@ pub enum Purpose {
     Reopen {
         step: String,
     },
+    /// Why to act although a check failed.
+    Override {
+        step: String,
+    },
     /// Asking `specs[index]`; `answers` holds the ones before it.
     Inputs {
         step: String,
         specs: Vec<InputSpec>,
         index: usize,
         answers: Inputs,
+        override_reason: Option<String>,
     },
 }
 
@@ -167,6 +174,8 @@ pub struct App {
     /// Each step's title, doc and preview with the session's values filled in, by step index.
     /// Made when something changes, never while drawing: a git preview reads the repo.
     pub views: Vec<StepView>,
+    /// Set when a signal ends the TUI: the exit code to leave with.
+    pub exit_code: Option<u8>,
 }
 
 /// A step as the screens show it.
@@ -175,6 +184,8 @@ pub struct StepView {
     pub title: String,
     pub doc: String,
     pub preview: String,
+    /// Why it cannot run while a process it started still lives elsewhere.
+    pub elsewhere: Option<String>,
 }
 
 impl App {
@@ -197,6 +208,7 @@ impl App {
             quit: false,
             git_refresh: None,
             views: Vec::new(),
+            exit_code: None,
         };
         app.refresh_views();
         app
@@ -216,6 +228,7 @@ impl App {
                 title: crate::preview::fill(&s.title, &ctx),
                 doc: crate::preview::fill(&s.doc, &ctx),
                 preview: self.engine.preview(&s.id).unwrap_or_default(),
+                elsewhere: self.engine.still_running(&s.id),
             })
             .collect();
     }
@@ -226,6 +239,7 @@ impl App {
             title: String::new(),
             doc: String::new(),
             preview: String::new(),
+            elsewhere: None,
         };
         self.engine
             .loaded
@@ -409,11 +423,38 @@ impl App {
                 }
             }
             Action::Yes => match std::mem::replace(&mut self.modal, Modal::None) {
-                Modal::Confirm { step } => self.confirmed(&step),
+                Modal::Confirm { step, checks } => {
+                    if let Some(failed) = engine::failed_checks(&checks) {
+                        self.log(
+                            Level::Warn,
+                            format!(
+                                "`{step}` is not run: {failed} (f overrides it, with a reason)"
+                            ),
+                        );
+                        self.modal = Modal::Confirm { step, checks };
+                    } else {
+                        self.confirmed(&step, None);
+                    }
+                }
                 Modal::QuitRunning => {
                     self.engine.cancel_all();
                     self.log(Level::Warn, "quitting: the running step was cancelled");
                     self.quit = true;
+                }
+                other => self.modal = other,
+            },
+            Action::Override => match std::mem::replace(&mut self.modal, Modal::None) {
+                Modal::Confirm { step, checks } if engine::failed_checks(&checks).is_some() => {
+                    self.modal = Modal::Prompt(Prompt::new(
+                        format!("Override the checks of {step}"),
+                        "why act anyway (journaled)".into(),
+                        checks
+                            .iter()
+                            .filter(|c| !c.ok)
+                            .map(|c| c.text.clone())
+                            .collect(),
+                        Purpose::Override { step },
+                    ));
                 }
                 other => self.modal = other,
             },
@@ -447,7 +488,12 @@ impl App {
             self.log(Level::Info, format!("`{id}` cannot run: {why}"));
             return;
         }
-        self.modal = Modal::Confirm { step: id };
+        // Read once when the dialog opens (and again by the engine right before acting).
+        let checks = match self.engine.checks(&id) {
+            Ok(c) => c,
+            Err(e) => vec![Check::fail(format!("{e:#}"))],
+        };
+        self.modal = Modal::Confirm { step: id, checks };
     }
 
     fn ask_skip(&mut self) {
@@ -471,27 +517,24 @@ impl App {
             );
             return;
         }
-        let finished = matches!(
-            self.engine.status(&id),
-            Status::Done { .. }
+        // The engine's rules, asked before the prompt so nobody types a reason in vain.
+        let status = self.engine.status(&id);
+        let refused = match (reopen, &status) {
+            (
+                true,
+                Status::Done { .. }
                 | Status::Skipped { .. }
                 | Status::Failed { .. }
-                | Status::Interrupted { .. }
-        );
-        let allowed = if reopen {
-            finished
-        } else {
-            !matches!(
-                self.engine.status(&id),
-                Status::Running { .. } | Status::NotApplicable | Status::Skipped { .. }
-            )
+                | Status::Interrupted { .. },
+            ) => None,
+            (true, _) => Some("is not finished: nothing to reopen".to_string()),
+            (false, Status::Pending | Status::Failed { .. } | Status::Interrupted { .. }) => None,
+            (false, Status::Done { .. }) => {
+                Some("is done: it can only be reopened (o), not skipped".to_string())
+            }
+            (false, other) => Some(format!("is {}: it cannot be skipped", other.name())),
         };
-        if !allowed {
-            let why = if reopen {
-                "is not finished: nothing to reopen"
-            } else {
-                "cannot be skipped now"
-            };
+        if let Some(why) = refused {
             self.log(Level::Info, format!("`{id}` {why}"));
             return;
         }
@@ -507,17 +550,23 @@ impl App {
         self.modal = Modal::Prompt(Prompt::new(title, prompt.into(), Vec::new(), purpose));
     }
 
-    fn confirmed(&mut self, step: &str) {
+    fn confirmed(&mut self, step: &str, override_reason: Option<String>) {
         match self.engine.inputs(step) {
-            Ok(specs) if specs.is_empty() => self.start(step, Inputs::new()),
-            Ok(specs) => self.ask_input(step.to_string(), specs, 0, Inputs::new()),
+            Ok(specs) => self.ask_input(step.to_string(), specs, 0, Inputs::new(), override_reason),
             Err(e) => self.log(Level::Error, format!("{e:#}")),
         }
     }
 
-    fn ask_input(&mut self, step: String, specs: Vec<InputSpec>, index: usize, answers: Inputs) {
+    fn ask_input(
+        &mut self,
+        step: String,
+        specs: Vec<InputSpec>,
+        index: usize,
+        answers: Inputs,
+        override_reason: Option<String>,
+    ) {
         let Some(spec) = specs.get(index) else {
-            self.start(&step, answers);
+            self.start(&step, answers, override_reason.as_deref());
             return;
         };
         let hints = spec
@@ -525,6 +574,7 @@ impl App {
             .iter()
             .enumerate()
             .map(|(i, (v, l))| format!("{}. {v}: {l}", i + 1))
+            .chain(spec.hints.iter().cloned())
             .collect();
         self.modal = Modal::Prompt(Prompt::new(
             format!("{step} ({}/{})", index + 1, specs.len()),
@@ -535,6 +585,7 @@ impl App {
                 specs,
                 index,
                 answers,
+                override_reason,
             },
         ));
     }
@@ -544,6 +595,21 @@ impl App {
             return;
         };
         match p.purpose.clone() {
+            Purpose::Override { step } => {
+                let reason = p.buffer.trim().to_string();
+                if reason.is_empty() {
+                    self.modal = Modal::Prompt(Prompt {
+                        error: Some("a reason is required".into()),
+                        ..p
+                    });
+                    return;
+                }
+                self.log(
+                    Level::Warn,
+                    format!("overriding the checks of {step}: {reason}"),
+                );
+                self.confirmed(&step, Some(reason));
+            }
             Purpose::Skip { step } | Purpose::Reopen { step } => {
                 let reason = p.buffer.trim().to_string();
                 if reason.is_empty() {
@@ -568,6 +634,7 @@ impl App {
                 specs,
                 index,
                 mut answers,
+                override_reason,
             } => {
                 let Some(spec) = specs.get(index) else {
                     return;
@@ -575,7 +642,7 @@ impl App {
                 match spec.accept(&p.buffer) {
                     Ok(v) => {
                         answers.insert(spec.key.clone(), v);
-                        self.ask_input(step, specs, index + 1, answers);
+                        self.ask_input(step, specs, index + 1, answers, override_reason);
                     }
                     Err(e) => {
                         self.modal = Modal::Prompt(Prompt {
@@ -588,8 +655,8 @@ impl App {
         }
     }
 
-    fn start(&mut self, step: &str, inputs: Inputs) {
-        match self.engine.start(step, inputs) {
+    fn start(&mut self, step: &str, inputs: Inputs, override_reason: Option<&str>) {
+        match self.engine.start(step, inputs, override_reason) {
             Ok(()) => self.log(Level::Info, format!("running {step}")),
             Err(e) => self.log(Level::Error, format!("{e:#}")),
         }
@@ -600,6 +667,14 @@ impl App {
         match ev {
             engine::Event::Progress { step, line } => {
                 self.log(Level::Progress, format!("{step}: {line}"));
+            }
+            engine::Event::Checkpoint { step, values } => {
+                if let Err(e) = self.engine.checkpoint(&step, values) {
+                    self.log(
+                        Level::Error,
+                        format!("could not journal {step}'s handle: {e:#}"),
+                    );
+                }
             }
             engine::Event::Finished { step, result } => {
                 let git_step = self
@@ -620,6 +695,21 @@ impl App {
                 self.refresh_views();
             }
         }
+    }
+
+    /// A signal ends pushduty: the running step is cancelled and journaled as interrupted
+    /// by it, then the loop ends and the terminal is restored.
+    pub fn on_signal(&mut self, name: &str, exit_code: u8) {
+        if self.engine.is_running() {
+            self.engine.interrupt_all(name);
+            self.log(
+                Level::Warn,
+                format!("{name}: interrupting the running step"),
+            );
+        }
+        self.exit_code = Some(exit_code);
+        self.modal = Modal::None;
+        self.quit = true;
     }
 
     pub fn on_source(&mut self, u: SourceUpdate) {

@@ -108,6 +108,12 @@ pub const MAIN: &[Binding] = &[
 pub const DIALOG: &[Binding] = &[
     b(&[KeyCode::Char('y')], "y", Action::Yes, "yes: do it"),
     b(
+        &[KeyCode::Char('f')],
+        "f",
+        Action::Override,
+        "act although a check failed (asks why)",
+    ),
+    b(
         &[KeyCode::Char('n'), KeyCode::Esc],
         "n/Esc",
         Action::No,

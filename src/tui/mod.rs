@@ -34,6 +34,11 @@ pub enum Msg {
     Input(Event),
     Engine(engine::Event),
     Source(SourceUpdate),
+    /// SIGTERM, SIGHUP or SIGINT from outside: interrupt, restore, exit with `code`.
+    Signal {
+        name: &'static str,
+        code: u8,
+    },
     /// An executor wants the operator's editor.
     Edit {
         text: String,
@@ -118,8 +123,13 @@ fn edit(
     result
 }
 
-/// Runs the TUI until the operator quits.
-pub fn run(mut app: App, tx: Sender<Msg>, rx: Receiver<Msg>, editing: Editing) -> Result<()> {
+/// Runs the TUI until the operator quits, or a signal ends it (its exit code is returned).
+pub fn run(
+    mut app: App,
+    tx: Sender<Msg>,
+    rx: Receiver<Msg>,
+    editing: Editing,
+) -> Result<Option<u8>> {
     let mut terminal = match ratatui::try_init() {
         Ok(t) => t,
         Err(e) => {
@@ -128,6 +138,12 @@ pub fn run(mut app: App, tx: Sender<Msg>, rx: Receiver<Msg>, editing: Editing) -
             return Err(anyhow::Error::new(e).context("starting the terminal UI"));
         }
     };
+    // ratatui's hook restores raw mode and the screen; the mouse is ours to give back.
+    let restore_screen = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = execute!(stdout(), DisableMouseCapture);
+        restore_screen(info);
+    }));
     let _guard = Guard;
     execute!(stdout(), EnableMouseCapture).context("enabling the mouse")?;
     let input = InputReader::spawn(tx).context("starting the input reader")?;
@@ -158,6 +174,7 @@ pub fn run(mut app: App, tx: Sender<Msg>, rx: Receiver<Msg>, editing: Editing) -
                 Msg::Input(ev) => app.handle_event(&ev),
                 Msg::Engine(ev) => app.on_engine(ev),
                 Msg::Source(u) => app.on_source(u),
+                Msg::Signal { name, code } => app.on_signal(name, code),
                 Msg::Edit { text, name, reply } => {
                     let r = edit(&mut terminal, &input, &editing, &text, &name);
                     let _ = reply.send(r);
@@ -178,9 +195,10 @@ pub fn run(mut app: App, tx: Sender<Msg>, rx: Receiver<Msg>, editing: Editing) -
             Ok(Msg::Edit { reply, .. }) => {
                 let _ = reply.send(Err(anyhow!("quitting")));
             }
+            Ok(Msg::Signal { name, code }) => app.on_signal(name, code),
             Ok(_) => {}
             Err(_) => break,
         }
     }
-    Ok(())
+    Ok(app.exit_code)
 }

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
 use super::{clear, markdown, popup};
+use crate::engine::Check;
 use crate::session::Status;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
@@ -42,7 +43,7 @@ fn keys_line<'a>(t: &Theme, items: &[(&'a str, &'a str)]) -> Line<'a> {
     Line::from(spans)
 }
 
-pub fn confirm(app: &App, id: &str, area: Rect, buf: &mut Buffer) {
+pub fn confirm(app: &App, id: &str, checks: &[Check], area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
     if app.engine.step(id).is_err() {
         return;
@@ -54,6 +55,33 @@ pub fn confirm(app: &App, id: &str, area: Rect, buf: &mut Buffer) {
         Line::styled("This will:", t.heading),
     ];
     lines.extend(view.preview.lines().map(|l| Line::raw(l.to_string())));
+    if let Some(why) = app
+        .engine
+        .session
+        .state
+        .steps
+        .get(id)
+        .and_then(|s| s.stale_reason.as_ref())
+    {
+        lines.push(Line::styled(format!("Again: {why}"), t.interrupted));
+    }
+    if !checks.is_empty() {
+        lines.push(Line::default());
+        lines.push(Line::styled("Checked first:", t.heading));
+        for c in checks {
+            lines.push(if c.ok {
+                Line::from(vec![
+                    Span::styled("  ✓ ", t.done),
+                    Span::raw(c.text.clone()),
+                ])
+            } else {
+                Line::from(vec![
+                    Span::styled("  ✗ ", t.failed),
+                    Span::styled(c.text.clone(), t.failed),
+                ])
+            });
+        }
+    }
     match app.engine.status(id) {
         Status::Interrupted { since } => {
             lines.push(Line::default());
@@ -83,7 +111,14 @@ pub fn confirm(app: &App, id: &str, area: Rect, buf: &mut Buffer) {
         lines.push(Line::raw(format!("Then asks for: {}", asks.join("; "))));
     }
     lines.push(Line::default());
-    lines.push(keys_line(t, &[("y", "yes, run it"), ("n/Esc", "cancel")]));
+    if checks.iter().all(|c| c.ok) {
+        lines.push(keys_line(t, &[("y", "yes, run it"), ("n/Esc", "cancel")]));
+    } else {
+        lines.push(keys_line(
+            t,
+            &[("f", "act anyway (asks why)"), ("n/Esc", "cancel")],
+        ));
+    }
     dialog(t, format!("Run {id}?"), lines, area, buf);
 }
 

@@ -6,6 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
 use super::markdown;
+use crate::session::Status;
 use crate::tui::app::App;
 use crate::tui::theme::describe;
 
@@ -41,6 +42,21 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Span::styled("Status: ", t.heading),
         Span::styled(describe(&status), t.status(&status)),
     ]));
+    if let Some(why) = state.and_then(|s| s.stale_reason.as_ref()) {
+        lines.push(Line::from(vec![
+            Span::styled("Must run again: ", t.heading),
+            Span::styled(why.clone(), t.interrupted),
+        ]));
+    }
+    if let Some(why) = &view.elsewhere {
+        lines.push(Line::styled(why.clone(), t.running));
+    }
+    if let (Status::Done { .. }, Some(did)) = (&status, state.and_then(|s| s.action.as_ref())) {
+        lines.push(Line::from(vec![
+            Span::styled("Did: ", t.heading),
+            Span::styled(did.clone(), t.code),
+        ]));
+    }
     if let Some(note) = state.and_then(|s| s.note.as_ref()) {
         lines.push(Line::from(vec![
             Span::styled("Note: ", t.heading),

@@ -1,0 +1,211 @@
+//! `pushduty show`: this push's session as its journal tells it, read without the lock, so it
+//! works while `run` is open elsewhere.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::session::prepare;
+use super::{Global, fail};
+use crate::engine::{Engine, NoEdit};
+use crate::runbook::model::Outputs;
+use crate::sanitize::{clean, clean_line};
+use crate::session::{self, Session, Status};
+
+#[derive(Debug, Serialize)]
+struct Shown {
+    runbook: String,
+    push_date: String,
+    operator: String,
+    started: String,
+    outcome: String,
+    tags: indexmap::IndexMap<String, String>,
+    journal: String,
+    steps: Vec<ShownStep>,
+}
+
+#[derive(Debug, Serialize)]
+struct ShownStep {
+    id: String,
+    title: String,
+    status: String,
+    /// What it did (done, running, interrupted) or will do (the rest).
+    action: Option<String>,
+    by: Option<String>,
+    at: Option<String>,
+    note: Option<String>,
+    /// A skip's or a failure's text.
+    reason: Option<String>,
+    outputs: Outputs,
+    stale_reason: Option<String>,
+}
+
+fn mark(status: &Status) -> &'static str {
+    match status {
+        Status::Pending => "[ ]",
+        Status::Running { .. } => "[>]",
+        Status::Done { .. } => "[x]",
+        Status::Skipped { .. } => "[-]",
+        Status::Failed { .. } => "[!]",
+        Status::NotApplicable => "[/]",
+        Status::Interrupted { .. } => "[?]",
+    }
+}
+
+pub fn run(g: &Global, json: bool) -> ExitCode {
+    let (p, _) = match prepare(g, "run", false) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let state_dir = match g.state_dir() {
+        Ok(d) => d,
+        Err(e) => return fail(&e),
+    };
+    let dir = session::session_dir(
+        &state_dir,
+        &session::slug(&p.loaded.runbook.name),
+        &p.vars.push_date,
+    );
+    if !dir.join("journal.jsonl").exists() {
+        eprintln!(
+            "pushduty: no session of the push of {} yet: `pushduty run` begins it",
+            p.vars.push_date
+        );
+        return ExitCode::from(1);
+    }
+    let loaded = match session::load(&dir) {
+        Ok(l) => l,
+        Err(e) => return fail(&e),
+    };
+    for w in &loaded.warnings {
+        eprintln!("pushduty: {}", clean(w));
+    }
+    // The engine in memory: what `run` would see now, stale steps included, written nowhere.
+    let engine = match Engine::new(
+        p.loaded,
+        p.vars,
+        Session::in_memory(loaded.state),
+        &p.operator,
+        Arc::new(NoEdit),
+        Arc::new(|_| {}),
+    ) {
+        Ok(e) => e,
+        Err(e) => return fail(&e),
+    };
+    let shown = describe(&engine, &dir);
+    if json {
+        return match serde_json::to_string_pretty(&shown) {
+            Ok(s) => {
+                println!("{s}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e.into()),
+        };
+    }
+    print_text(&shown, &engine);
+    ExitCode::SUCCESS
+}
+
+fn describe(engine: &Engine, dir: &std::path::Path) -> Shown {
+    let st = &engine.session.state;
+    let ctx = engine.context();
+    let steps = engine
+        .loaded
+        .runbook
+        .steps
+        .iter()
+        .filter_map(|step| {
+            let s = st.steps.get(&step.id)?;
+            let did = matches!(
+                s.status,
+                Status::Done { .. } | Status::Running { .. } | Status::Interrupted { .. }
+            );
+            let action = if did && s.action.is_some() {
+                s.action.clone()
+            } else {
+                Some(
+                    engine
+                        .action(&step.id)
+                        .unwrap_or_else(|_| engine.preview(&step.id).unwrap_or_default()),
+                )
+            };
+            let reason = match &s.status {
+                Status::Skipped { reason } => Some(reason.clone()),
+                Status::Failed { error } => Some(error.clone()),
+                _ => None,
+            };
+            Some(ShownStep {
+                id: step.id.clone(),
+                title: crate::preview::fill(&step.title, &ctx),
+                status: s.status.name().to_string(),
+                action,
+                by: s.by.clone(),
+                at: s.at.clone(),
+                note: s.note.clone(),
+                reason,
+                outputs: s.outputs.clone(),
+                stale_reason: s.stale_reason.clone(),
+            })
+        })
+        .collect();
+    Shown {
+        runbook: st.runbook.clone(),
+        push_date: st.push_date.clone(),
+        operator: st.operator.clone(),
+        started: st.started.clone(),
+        outcome: st.outcome().to_string(),
+        tags: st.repo_tags.clone(),
+        journal: dir.join("journal.jsonl").display().to_string(),
+        steps,
+    }
+}
+
+fn print_text(s: &Shown, engine: &Engine) {
+    let tags: Vec<String> = s.tags.iter().map(|(r, t)| format!("{r} {t}")).collect();
+    println!(
+        "{}, push of {}: {} (began by {} at {}); tags: {}",
+        clean_line(&s.runbook),
+        s.push_date,
+        s.outcome,
+        clean_line(&s.operator),
+        s.started,
+        clean_line(&tags.join(", "))
+    );
+    for step in &s.steps {
+        let status = engine.status(&step.id);
+        let who = match (&step.by, &step.at) {
+            (Some(by), Some(at)) if status != Status::Pending => {
+                format!("  ({} by {}, {at})", step.status, clean_line(by))
+            }
+            _ => String::new(),
+        };
+        println!(
+            "{} {}  {}{who}",
+            mark(&status),
+            step.id,
+            clean_line(&step.title)
+        );
+        if let Some(a) = &step.action {
+            println!("      {}", clean_line(a));
+        }
+        for (label, text) in [
+            ("must run again", &step.stale_reason),
+            ("why", &step.reason),
+            ("note", &step.note),
+        ] {
+            if let Some(t) = text {
+                println!("      {label}: {}", clean_line(t));
+            }
+        }
+        for (k, v) in &step.outputs {
+            let v = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            println!("      {k} = {}", clean_line(&v));
+        }
+    }
+    println!("journal: {}", s.journal);
+}
