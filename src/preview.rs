@@ -30,6 +30,18 @@ pub fn missing_name(error: &str) -> Option<&str> {
     Some(&rest[..rest.find('`')?])
 }
 
+/// A shell step's command with every substituted value quoted as one shell word. A value
+/// that is not known yet fails the render, naming it.
+pub fn command_line(command: &str, ctx: &Value) -> Result<String> {
+    crate::templates::render_escaped(command, ctx, shell_quote).map_err(|e| {
+        let msg = format!("{e:#}");
+        match missing_name(&msg) {
+            Some(name) => anyhow::anyhow!("`{name}` is not set yet: the command was not run"),
+            None => anyhow::anyhow!("the command does not render: {msg}"),
+        }
+    })
+}
+
 /// Fills templates for one description, keeping what could not be filled.
 struct Filler<'a> {
     ctx: &'a Value,
@@ -388,9 +400,12 @@ fn describe(step: &Step, rb: &Runbook, fl: &Filler<'_>) -> String {
                 .as_deref()
                 .map(|r| format!(" in {}", repo_dir(ctx, r)))
                 .unwrap_or_default();
+            // Quoted as it will run; where it cannot be (a value not set yet), the filler
+            // says why and shows the placeholders.
+            let command = command_line(&s.command, ctx).unwrap_or_else(|_| f(&s.command));
             format!(
                 "sh -c {}{dir} (timeout {}s)",
-                shell_quote(&f(&s.command)),
+                shell_quote(&command),
                 s.timeout_secs
             )
         }

@@ -322,3 +322,175 @@ fn the_editor_gets_the_terminal_and_the_tui_comes_back() {
         "Push 2015.09.10 by ana.\ntyped in the editor\n"
     );
 }
+
+/// The journal of the sleepy runbook's session.
+fn sleepy_journal(env: &Env) -> Vec<serde_json::Value> {
+    let path = env
+        .path()
+        .join("state/sessions/sleepy/2015-09-10/journal.jsonl");
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+/// Waits until the running `nap` has journaled its process group; returns it.
+fn nap_group(env: &Env) -> i32 {
+    let end = Instant::now() + DEADLINE;
+    loop {
+        let pgid = sleepy_journal(env)
+            .iter()
+            .rev()
+            .find(|e| e["event"] == "checkpoint" && e["step"] == "nap")
+            .and_then(|e| e["values"]["pgid"].as_i64());
+        if let Some(p) = pgid {
+            return i32::try_from(p).unwrap();
+        }
+        assert!(Instant::now() < end, "no process group journaled");
+        std::thread::sleep(Duration::from_millis(30));
+    }
+}
+
+fn group_alive(pgid: i32) -> bool {
+    // SAFETY: signal 0 only asks whether the group exists.
+    unsafe { libc::kill(-pgid, 0) == 0 }
+}
+
+fn wait_group_gone(pgid: i32) {
+    let end = Instant::now() + DEADLINE;
+    while group_alive(pgid) {
+        assert!(Instant::now() < end, "process group {pgid} was orphaned");
+        std::thread::sleep(Duration::from_millis(30));
+    }
+}
+
+fn holder_pid(env: &Env) -> String {
+    let lock = env.path().join("state/sessions/sleepy/2015-09-10/lock");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(lock).unwrap()).unwrap();
+    v["pid"].as_u64().unwrap().to_string()
+}
+
+const SLEEPY: &str = "--runbook=tests/fixtures/runbooks/valid/sleepy.toml";
+
+#[test]
+fn run_stopped_by_a_signal_interrupts_the_step_kills_its_group_and_restores_the_terminal() {
+    need_tmux();
+    for (signal, code) in [
+        ("TERM", "143"),
+        ("HUP", "129"),
+        ("INT", "130"),
+        ("KILL", "137"),
+    ] {
+        let env = Env::new();
+        let t = Tmux::new(&format!("sig{signal}"));
+        let args = [SLEEPY, "--now", "2015-09-08", "run"];
+        t.start(&env, "w", &args);
+        t.wait_for("w", "Checklist 0/1");
+        t.keys("w", &["Enter"]);
+        t.wait_for("w", "Run nap?");
+        t.keys("w", &["y"]);
+        t.wait_for("w", "nap: started");
+        let pgid = nap_group(&env);
+        let st = Command::new("kill")
+            .args([&format!("-{signal}"), &holder_pid(&env)])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let screen = t.wait_exit("w", code);
+        let alt = t
+            .cmd()
+            .args(["display-message", "-p", "-t", "w", "#{alternate_on}"])
+            .output()
+            .unwrap();
+        if signal == "KILL" {
+            // Nothing can clean up after SIGKILL: the command lives on, and the next run
+            // must not start a second copy of it.
+            assert!(group_alive(pgid), "the orphan should still be there");
+            t.start(&env, "again", &args);
+            t.wait_for("again", "[?] A long command");
+            t.keys("again", &["r"]);
+            t.wait_for("again", "it is still running elsewhere");
+            let starts = sleepy_journal(&env)
+                .iter()
+                .filter(|e| e["step"] == "nap" && e["to"] == "running")
+                .count();
+            assert_eq!(starts, 1, "started a second copy");
+            t.keys("again", &["q"]);
+            t.wait_exit("again", "0");
+            // SAFETY: ends the orphaned group this test made.
+            unsafe { libc::kill(-pgid, libc::SIGKILL) };
+            wait_group_gone(pgid);
+            // Its group gone, the step can be retried.
+            t.start(&env, "third", &args);
+            t.wait_for("third", "[?] A long command");
+            t.keys("third", &["r"]);
+            t.wait_for("third", "Run nap?");
+            continue;
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&alt.stdout).trim(),
+            "0",
+            "SIG{signal}: the alternate screen is left on:\n{screen}"
+        );
+        wait_group_gone(pgid);
+        let last = sleepy_journal(&env)
+            .into_iter()
+            .rev()
+            .find(|e| e["event"] == "step")
+            .unwrap();
+        assert_eq!(last["to"], "interrupted", "SIG{signal}: {last}");
+        assert!(
+            last["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("stopped by SIG{signal}")),
+            "{last}"
+        );
+        // The next run shows it interrupted, and may run it again once confirmed.
+        t.start(&env, "again", &args);
+        t.wait_for("again", "[?] A long command");
+        t.wait_for("again", "resumed the session");
+        t.keys("again", &["r"]);
+        t.wait_for("again", "Run nap?");
+        t.keys("again", &["Escape"]);
+        t.wait_without("again", "Run nap?");
+        t.keys("again", &["q"]);
+        t.wait_exit("again", "0");
+    }
+}
+
+#[test]
+fn do_stopped_by_sigterm_interrupts_the_step_and_kills_its_group() {
+    let env = Env::new();
+    let mut child = env
+        .cmd()
+        .args([SLEEPY, "--now", "2015-09-08", "do", "nap", "--yes"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pgid = nap_group(&env);
+    let st = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143));
+    wait_group_gone(pgid);
+    let last = sleepy_journal(&env)
+        .into_iter()
+        .rev()
+        .find(|e| e["event"] == "step")
+        .unwrap();
+    assert_eq!(last["to"], "interrupted", "{last}");
+    assert!(
+        last["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("stopped by SIGTERM"),
+        "{last}"
+    );
+}

@@ -5,53 +5,8 @@ mod support;
 
 use serde_json::Value;
 use support::cli::{Env, stderr, stdout};
-use support::gitrepo::{Fixture, git};
-
-const RUNBOOK: &str = "tests/fixtures/runbooks/valid/git-push.toml";
-
-struct Push {
-    env: Env,
-    repo: Fixture,
-}
-
-impl Push {
-    fn new() -> Self {
-        Self {
-            env: Env::new(),
-            repo: Fixture::new(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        let set = format!("repos.app.path={}", self.repo.work.display());
-        let mut all = vec!["--runbook", RUNBOOK, "--now", "2015-09-08", "--set", &set];
-        all.extend_from_slice(args);
-        self.env.run(&all)
-    }
-
-    /// Runs a step; panics with its output unless it succeeds.
-    fn ok(&self, args: &[&str]) -> String {
-        let mut all = vec!["do"];
-        all.extend_from_slice(args);
-        all.push("--yes");
-        let out = self.run(&all);
-        assert!(
-            out.status.success(),
-            "do {args:?}: {}{}",
-            stdout(&out),
-            stderr(&out)
-        );
-        format!("{}{}", stdout(&out), stderr(&out))
-    }
-
-    fn session(&self) -> Value {
-        let path = self
-            .env
-            .path()
-            .join("state/sessions/git-push/2015-09-10/session.json");
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-    }
-}
+use support::gitrepo::git;
+use support::push::{Push, RUNBOOK};
 
 #[test]
 fn tag_master_push_and_compare() {

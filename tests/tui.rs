@@ -553,3 +553,77 @@ fn the_git_pane_shows_a_real_repo_and_opens_in_full() {
     let buf = draw(&mut a, 120, 40);
     assert!(text(&buf).contains("git (error)"), "{}", text(&buf));
 }
+
+#[test]
+fn a_failed_check_blocks_yes_and_an_override_asks_why() {
+    let mut a = app(Mode::Run);
+    set(
+        &mut a,
+        "fetch",
+        Status::Done {
+            at: "2015-09-08T10:00:00Z".into(),
+        },
+    );
+    a.engine
+        .session
+        .state
+        .values
+        .insert("strategy".into(), "master".into());
+    a.selected = a.step_ids().iter().position(|s| s == "tag-master").unwrap();
+    key(&mut a, KeyCode::Enter);
+    let Modal::Confirm { checks, .. } = &a.modal else {
+        panic!("{:?}", a.modal);
+    };
+    assert!(
+        checks
+            .iter()
+            .any(|c| !c.ok && c.text.contains("has no local checkout")),
+        "{checks:?}"
+    );
+    let buf = draw(&mut a, 80, 24);
+    insta::assert_snapshot!("confirm_failed_check_80x24", text(&buf));
+    let (x, y) = find(&buf, "✗ repo");
+    assert_eq!(buf[(x, y)].fg, Color::Red);
+    // `y` does not run it.
+    key(&mut a, KeyCode::Char('y'));
+    assert!(matches!(a.modal, Modal::Confirm { .. }));
+    assert!(!a.engine.is_running());
+    assert!(
+        a.log
+            .iter()
+            .any(|l| l.text.contains("is not run") && l.text.contains("f overrides"))
+    );
+    // `f` asks why, and a reason is required.
+    key(&mut a, KeyCode::Char('f'));
+    let Modal::Prompt(p) = &a.modal else {
+        panic!("{:?}", a.modal);
+    };
+    assert_eq!(p.title, "Override the checks of tag-master");
+    key(&mut a, KeyCode::Enter);
+    let Modal::Prompt(p) = &a.modal else {
+        panic!("{:?}", a.modal);
+    };
+    assert_eq!(p.error.as_deref(), Some("a reason is required"));
+}
+
+#[test]
+fn a_done_step_is_not_skipped() {
+    let mut a = app(Mode::Run);
+    a.selected = 0;
+    set(
+        &mut a,
+        "check-rotation",
+        Status::Done {
+            at: "2015-09-08T10:00:00Z".into(),
+        },
+    );
+    key(&mut a, KeyCode::Char('s'));
+    assert_eq!(a.modal, Modal::None);
+    assert!(
+        a.log
+            .iter()
+            .any(|l| l.text == "`check-rotation` is done: it can only be reopened (o), not skipped"),
+        "{:?}",
+        a.log
+    );
+}

@@ -56,18 +56,6 @@ pub fn group_alive(pgid: u64, started: Option<u64>) -> bool {
     }
 }
 
-/// The command with every substituted value quoted as one shell word. A value that is not
-/// known yet fails the render, naming it.
-pub fn command_line(command: &str, ctx: &Value) -> Result<String> {
-    crate::templates::render_escaped(command, ctx, crate::git::spec::shell_quote).map_err(|e| {
-        let msg = format!("{e:#}");
-        match crate::preview::missing_name(&msg) {
-            Some(name) => anyhow::anyhow!("`{name}` is not set yet: the command was not run"),
-            None => anyhow::anyhow!("the command does not render: {msg}"),
-        }
-    })
-}
-
 fn forward(job: &Job, r: impl Read + Send + 'static) -> std::thread::JoinHandle<()> {
     let progress = job.progress.clone();
     std::thread::spawn(move || {
@@ -94,7 +82,7 @@ impl Executor for Shell {
         let StepKind::Shell(s) = &job.step.kind else {
             bail!("not a shell step");
         };
-        let command = command_line(&s.command, &job.ctx)?;
+        let command = crate::preview::command_line(&s.command, &job.ctx)?;
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
             .arg(&command)

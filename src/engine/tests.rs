@@ -497,3 +497,47 @@ fn not_applicable_steps_come_back_when_the_value_they_read_goes() {
     assert_eq!(r.engine.status("if-cherry"), Status::Pending);
     assert_eq!(r.engine.status("if-master"), Status::Pending);
 }
+
+#[test]
+fn a_done_step_cannot_be_skipped_only_reopened() {
+    let mut r = rig("two-manual.toml", None);
+    r.run("first", &[]);
+    let err = r.engine.skip("first", "oops").unwrap_err().to_string();
+    assert!(err.contains("is done: reopen it instead"), "{err}");
+    r.engine.skip("second", "not this week").unwrap();
+    let why = r.engine.refusal("second").unwrap();
+    assert!(why.contains("reopen it to run it after all"), "{why}");
+    assert!(r.engine.start("second", Inputs::new(), None).is_err());
+    assert!(r.engine.skip("second", "again").is_err(), "skipped already");
+    r.engine.reopen("second", "we do it after all").unwrap();
+    r.run("second", &[]);
+    assert!(matches!(r.engine.status("second"), Status::Done { .. }));
+}
+
+#[test]
+fn a_step_that_needs_a_value_not_set_yet_is_refused_naming_who_sets_it() {
+    use crate::runbook::model::StepKind;
+    let mut r = rig("engine.toml", None);
+    let Some(StepKind::Shell(sh)) = r
+        .engine
+        .loaded
+        .runbook
+        .step_mut("echo")
+        .map(|s| &mut s.kind)
+    else {
+        panic!("the fixture has no step echo of that kind");
+    };
+    sh.command = "echo blockers: {{ blockers }}".into();
+    let why = r.engine.refusal("echo").unwrap();
+    assert_eq!(why, "`blockers` is not set yet (step `hello` sets it)");
+    assert!(r.engine.start("echo", Inputs::new(), None).is_err());
+    // The preview marks the value; it can never be run as it stands.
+    let preview = r.engine.preview("echo").unwrap();
+    assert!(preview.contains("\u{27e8}blockers\u{27e9}"), "{preview}");
+    r.run("hello", &[("blockers", "it's <none> & $(whoami)")]);
+    let lines = r.run("echo", &[]);
+    assert!(
+        lines.contains(&"blockers: it's <none> & $(whoami)".to_string()),
+        "substituted as one quoted word: {lines:?}"
+    );
+}

@@ -286,7 +286,7 @@ impl SessionState {
     /// Adds up a journal. It must begin with its session line.
     pub fn rebuild(entries: &[Entry]) -> Result<Self> {
         let Some((first, rest)) = entries.split_first() else {
-            bail!("the journal is empty");
+            bail!("the journal has no readable entry");
         };
         let Event::Session(h) = &first.event else {
             bail!("the journal does not begin with its session line");

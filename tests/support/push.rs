@@ -1,0 +1,101 @@
+//! A push of `git-push.toml` through `pushduty do` on a real checkout with a bare remote.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use super::cli::{Env, stderr, stdout};
+use super::gitrepo::Fixture;
+
+pub const RUNBOOK: &str = "tests/fixtures/runbooks/valid/git-push.toml";
+
+pub struct Push {
+    pub env: Env,
+    pub repo: Fixture,
+}
+
+impl Push {
+    pub fn new() -> Self {
+        Self {
+            env: Env::new(),
+            repo: Fixture::new(),
+        }
+    }
+
+    pub fn args(&self) -> Vec<String> {
+        [
+            "--runbook",
+            RUNBOOK,
+            "--now",
+            "2015-09-08",
+            "--set",
+            &format!("repos.app.path={}", self.repo.work.display()),
+        ]
+        .map(str::to_string)
+        .to_vec()
+    }
+
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        let mut all = self.args();
+        all.extend(args.iter().map(|s| s.to_string()));
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        self.env.run(&all)
+    }
+
+    /// Runs a step; panics with its output unless it succeeds.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let mut all = vec!["do"];
+        all.extend_from_slice(args);
+        all.push("--yes");
+        let out = self.run(&all);
+        assert!(
+            out.status.success(),
+            "do {args:?}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        format!("{}{}", stdout(&out), stderr(&out))
+    }
+
+    /// Runs a step that must be refused; returns what it said.
+    pub fn refused(&self, args: &[&str]) -> String {
+        let mut all = vec!["do"];
+        all.extend_from_slice(args);
+        all.push("--yes");
+        let out = self.run(&all);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "do {args:?} should be refused: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        format!("{}{}", stdout(&out), stderr(&out))
+    }
+
+    pub fn dir(&self) -> PathBuf {
+        self.env.path().join("state/sessions/git-push/2015-09-10")
+    }
+
+    pub fn session(&self) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(self.dir().join("session.json")).unwrap())
+            .unwrap()
+    }
+
+    /// Every journal line, each parsed (a line that does not parse fails the test).
+    pub fn journal(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.dir().join("journal.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+
+    /// `show --json`.
+    pub fn show(&self) -> Value {
+        let out = self.run(&["show", "--json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
