@@ -333,6 +333,15 @@ fn show_lists_every_step_with_what_it_did_or_will_do() {
         text.contains("[ ] tag-main  Tag main as 2015.09.10"),
         "{text}"
     );
+    // Who did what is the operator's business: owner-only folders and files.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: std::path::PathBuf| std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+    for d in ["", "..", "../.."] {
+        assert_eq!(mode(p.dir().join(d)), 0o700, "{d}");
+    }
+    for f in ["journal.jsonl", "session.json", "lock"] {
+        assert_eq!(mode(p.dir().join(f)), 0o600, "{f}");
+    }
     // No session yet for another push: said plainly.
     let env = Env::new();
     let out = env.run(&["--runbook", support::push::RUNBOOK, "show"]);

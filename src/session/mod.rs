@@ -446,16 +446,22 @@ pub fn private_file(opts: &mut OpenOptions) -> &mut OpenOptions {
     opts.mode(0o600)
 }
 
-/// Creates a folder (and its parents) readable by its owner only.
-pub fn private_dir(dir: &Path) -> Result<()> {
+/// Creates a session's folder readable by its owner only, with the folders above it that are
+/// missing. The `sessions` folders are made private even when they exist (an older pushduty
+/// left them readable); the state folder itself, which the operator may have chosen, is
+/// never changed.
+fn private_session_dir(state_dir: &Path, dir: &Path) -> Result<()> {
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
         .with_context(|| format!("creating {}", dir.display()))?;
-    // An older pushduty made it world-readable.
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-        .with_context(|| format!("making {} private", dir.display()))
+    let sessions = state_dir.join("sessions");
+    for d in dir.ancestors().take_while(|d| d.starts_with(&sessions)) {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("making {} private", d.display()))?;
+    }
+    Ok(())
 }
 
 /// Writes `text` to `path` so a reader sees the old or the new file, never a mix. The
@@ -582,8 +588,7 @@ impl Session {
         rb: &Runbook,
     ) -> Result<(Self, Opened), LockError> {
         let dir = session_dir(state_dir, &fresh.slug, &fresh.push_date);
-        private_dir(state_dir)?;
-        private_dir(&dir)?;
+        private_session_dir(state_dir, &dir)?;
         let operator = fresh.operator.clone();
         let (lock, lock_notice) = Lock::acquire(&dir.join("lock"), &operator, &now_rfc3339())?;
         let jpath = dir.join(JOURNAL);
