@@ -372,6 +372,21 @@ fn holder_pid(env: &Env) -> String {
     v["pid"].as_u64().unwrap().to_string()
 }
 
+/// The journal's last transition is `nap` interrupted by `signal`.
+fn assert_interrupted_by(env: &Env, signal: &str) {
+    let last = sleepy_journal(env)
+        .into_iter()
+        .rev()
+        .find(|e| e["event"] == "step")
+        .unwrap();
+    assert_eq!(last["to"], "interrupted", "{signal}: {last}");
+    let reason = last["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with(&format!("stopped by {signal}")),
+        "{reason}"
+    );
+}
+
 const SLEEPY: &str = "--runbook=tests/fixtures/runbooks/valid/sleepy.toml";
 
 #[test]
@@ -435,19 +450,7 @@ fn run_stopped_by_a_signal_interrupts_the_step_kills_its_group_and_restores_the_
             "SIG{signal}: the alternate screen is left on:\n{screen}"
         );
         wait_group_gone(pgid);
-        let last = sleepy_journal(&env)
-            .into_iter()
-            .rev()
-            .find(|e| e["event"] == "step")
-            .unwrap();
-        assert_eq!(last["to"], "interrupted", "SIG{signal}: {last}");
-        assert!(
-            last["reason"]
-                .as_str()
-                .unwrap()
-                .starts_with(&format!("stopped by SIG{signal}")),
-            "{last}"
-        );
+        assert_interrupted_by(&env, &format!("SIG{signal}"));
         // The next run shows it interrupted, and may run it again once confirmed.
         t.start(&env, "again", &args);
         t.wait_for("again", "[?] A long command");
@@ -480,17 +483,5 @@ fn do_stopped_by_sigterm_interrupts_the_step_and_kills_its_group() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(143));
     wait_group_gone(pgid);
-    let last = sleepy_journal(&env)
-        .into_iter()
-        .rev()
-        .find(|e| e["event"] == "step")
-        .unwrap();
-    assert_eq!(last["to"], "interrupted", "{last}");
-    assert!(
-        last["reason"]
-            .as_str()
-            .unwrap()
-            .starts_with("stopped by SIGTERM"),
-        "{last}"
-    );
+    assert_interrupted_by(&env, "SIGTERM");
 }

@@ -42,18 +42,6 @@ struct ShownStep {
     stale_reason: Option<String>,
 }
 
-fn mark(status: &Status) -> &'static str {
-    match status {
-        Status::Pending => "[ ]",
-        Status::Running { .. } => "[>]",
-        Status::Done { .. } => "[x]",
-        Status::Skipped { .. } => "[-]",
-        Status::Failed { .. } => "[!]",
-        Status::NotApplicable => "[/]",
-        Status::Interrupted { .. } => "[?]",
-    }
-}
-
 pub fn run(g: &Global, json: bool) -> ExitCode {
     let (p, _) = match prepare(g, "run", false) {
         Ok(p) => p,
@@ -183,7 +171,7 @@ fn print_text(s: &Shown, engine: &Engine) {
         };
         println!(
             "{} {}  {}{who}",
-            mark(&status),
+            status.mark(),
             step.id,
             clean_line(&step.title)
         );

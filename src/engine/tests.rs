@@ -62,6 +62,14 @@ fn rig(name: &str, state_dir: Option<&Path>) -> Rig {
 }
 
 impl Rig {
+    /// A shell step of the fixture, to change for one test.
+    fn shell_step(&mut self, id: &str) -> &mut crate::runbook::model::ShellStep {
+        match self.engine.loaded.runbook.step_mut(id).map(|s| &mut s.kind) {
+            Some(crate::runbook::model::StepKind::Shell(sh)) => sh,
+            _ => panic!("the fixture has no shell step {id}"),
+        }
+    }
+
     /// Runs a step to its end; returns the progress lines.
     fn run(&mut self, id: &str, inputs: &[(&str, &str)]) -> Vec<String> {
         let inputs = inputs
@@ -180,19 +188,10 @@ fn shell_streams_output_and_records_exit_code() {
 
 #[test]
 fn shell_cancel_kills_the_process_group() {
-    use crate::runbook::model::StepKind;
     let mut r = rig("engine.toml", None);
     // A command whose child would outlive a plain kill of the shell.
     let pidfile = tempfile::NamedTempFile::new().unwrap();
-    let Some(StepKind::Shell(sh)) = r
-        .engine
-        .loaded
-        .runbook
-        .step_mut("echo")
-        .map(|s| &mut s.kind)
-    else {
-        panic!("the fixture has no step echo of that kind");
-    };
+    let sh = r.shell_step("echo");
     {
         sh.command = format!(
             "sleep 30 & echo $! > {}; echo started; wait",
@@ -516,17 +515,8 @@ fn a_done_step_cannot_be_skipped_only_reopened() {
 
 #[test]
 fn a_step_that_needs_a_value_not_set_yet_is_refused_naming_who_sets_it() {
-    use crate::runbook::model::StepKind;
     let mut r = rig("engine.toml", None);
-    let Some(StepKind::Shell(sh)) = r
-        .engine
-        .loaded
-        .runbook
-        .step_mut("echo")
-        .map(|s| &mut s.kind)
-    else {
-        panic!("the fixture has no step echo of that kind");
-    };
+    let sh = r.shell_step("echo");
     sh.command = "echo blockers: {{ blockers }}".into();
     let why = r.engine.refusal("echo").unwrap();
     assert_eq!(why, "`blockers` is not set yet (step `hello` sets it)");

@@ -60,6 +60,19 @@ impl Status {
         }
     }
 
+    /// A mark per status, distinct without colour: the checklist and `show` print it.
+    pub fn mark(&self) -> &'static str {
+        match self {
+            Status::Pending => "[ ]",
+            Status::Running { .. } => "[>]",
+            Status::Done { .. } => "[x]",
+            Status::Skipped { .. } => "[-]",
+            Status::Failed { .. } => "[!]",
+            Status::NotApplicable => "[/]",
+            Status::Interrupted { .. } => "[?]",
+        }
+    }
+
     pub fn is_finished(&self) -> bool {
         matches!(
             self,

@@ -594,16 +594,17 @@ impl App {
         let Modal::Prompt(p) = std::mem::replace(&mut self.modal, Modal::None) else {
             return;
         };
+        let reason = p.buffer.trim().to_string();
+        let needs_reason = !matches!(p.purpose, Purpose::Inputs { .. });
+        if needs_reason && reason.is_empty() {
+            self.modal = Modal::Prompt(Prompt {
+                error: Some("a reason is required".into()),
+                ..p
+            });
+            return;
+        }
         match p.purpose.clone() {
             Purpose::Override { step } => {
-                let reason = p.buffer.trim().to_string();
-                if reason.is_empty() {
-                    self.modal = Modal::Prompt(Prompt {
-                        error: Some("a reason is required".into()),
-                        ..p
-                    });
-                    return;
-                }
                 self.log(
                     Level::Warn,
                     format!("overriding the checks of {step}: {reason}"),
@@ -611,14 +612,6 @@ impl App {
                 self.confirmed(&step, Some(reason));
             }
             Purpose::Skip { step } | Purpose::Reopen { step } => {
-                let reason = p.buffer.trim().to_string();
-                if reason.is_empty() {
-                    self.modal = Modal::Prompt(Prompt {
-                        error: Some("a reason is required".into()),
-                        ..p
-                    });
-                    return;
-                }
                 let (done, verb) = match p.purpose {
                     Purpose::Skip { .. } => (self.engine.skip(&step, &reason), "skipped"),
                     _ => (self.engine.reopen(&step, &reason), "reopened"),

@@ -106,19 +106,6 @@ impl Theme {
     }
 }
 
-/// A mark per status, distinct without colour.
-pub fn mark(s: &Status) -> &'static str {
-    match s {
-        Status::Pending => "[ ]",
-        Status::Running { .. } => "[>]",
-        Status::Done { .. } => "[x]",
-        Status::Skipped { .. } => "[-]",
-        Status::Failed { .. } => "[!]",
-        Status::NotApplicable => "[/]",
-        Status::Interrupted { .. } => "[?]",
-    }
-}
-
 /// How a status reads in the details.
 pub fn describe(s: &Status) -> String {
     match s {

@@ -6,7 +6,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 use crate::tui::app::{App, Focus};
-use crate::tui::theme::mark;
 
 pub enum Row {
     Section(String),
@@ -85,7 +84,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 let title = truncate(&app.view(&s.id).title, width.saturating_sub(5));
                 let mut line = Line::from(vec![
                     Span::raw(" "),
-                    Span::styled(mark(&status), style),
+                    Span::styled(status.mark(), style),
                     Span::raw(" "),
                     Span::styled(title, style),
                 ]);

@@ -9,7 +9,6 @@ use super::{clear, popup};
 use crate::session::Status;
 use crate::tui::app::{App, Mode};
 use crate::tui::keys::{DIALOG, MAIN};
-use crate::tui::theme::mark;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
@@ -45,7 +44,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     for row in marks.chunks(4) {
         let mut spans = Vec::new();
         for s in row {
-            spans.push(Span::styled(mark(s), t.status(s)));
+            spans.push(Span::styled(s.mark(), t.status(s)));
             spans.push(Span::raw(format!(" {}  ", s.name().replace('_', " "))));
         }
         lines.push(Line::from(spans));
