@@ -37,6 +37,16 @@ fn a_re_tag_makes_the_push_and_the_approval_of_the_old_tag_run_again() {
     let (fix, _) = with_release(&p);
     p.ok(&["fetch"]);
     p.ok(&["strategy", "--input", "strategy=cherry_pick"]);
+    // Asked without the commits, it lists those it could pick, oldest first.
+    let out = p.run(&["do", "pick", "--yes"]);
+    assert_eq!(out.status.code(), Some(2));
+    let said = stderr(&out);
+    let want = format!(
+        "on main since 2015.09.03 (the release production runs now), oldest first:\n  {}  Fix one\n  {}  Unfinished feature",
+        &fix[..7],
+        &p.repo.rev("main")[..7]
+    );
+    assert!(said.contains(&want), "{said}");
     let out = p.ok(&["pick", "--input", &format!("commits={}", &fix[..8])]);
     assert!(
         out.contains("starting from 2015.09.03 (the release production runs now)"),

@@ -146,13 +146,15 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
                 "pushduty: `{id}` needs `{}` ({}): pass --input {}=VALUE",
                 spec.key, spec.prompt, spec.key
             );
-            return ExitCode::from(2);
         }
         for (i, (v, l)) in spec.options.iter().enumerate() {
             eprintln!("  {}. {v}: {}", i + 1, clean_line(l));
         }
         for h in &spec.hints {
             eprintln!("  {}", clean_line(h));
+        }
+        if !tty {
+            return ExitCode::from(2);
         }
         match ask(&format!("{}: ", spec.prompt)) {
             Some(a) => {
