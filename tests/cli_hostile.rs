@@ -58,3 +58,121 @@ fn loops_that_pass_check_still_end_quickly_in_plan() {
     assert!(started.elapsed() < Duration::from_secs(20));
     assert!(stdout(&out).contains("Loops [loops]"), "{}", stdout(&out));
 }
+
+const OSC_TITLE: &str = "\u{1b}]0;pwned\u{7}";
+const CLEAR: &str = "\u{1b}[2J";
+
+fn assert_no_escape(what: &str, text: &str) {
+    assert!(
+        !text.contains('\u{1b}'),
+        "{what} printed a raw ESC: {text:?}"
+    );
+    assert!(
+        !text.contains('\u{7}'),
+        "{what} printed a raw BEL: {text:?}"
+    );
+}
+
+#[test]
+fn runbook_strings_cannot_steer_the_terminal() {
+    let env = Env::new();
+    let base =
+        std::fs::read_to_string(root().join("tests/fixtures/runbooks/valid/minimal.toml")).unwrap();
+    let hostile = base.replace(
+        "name = \"Minimal push\"",
+        "name = \"Push \\u001b]0;pwned\\u0007 \\u001b[2J\"",
+    ) + "[[steps]]\nid = \"m\"\nsection = \"tag\"\nkind = \"manual\"\n\
+         title = \"Wipe \\u001b[2J\"\ndoc = \"Doc \\u001b]0;pwned\\u0007\"\n";
+    let rb = env.path().join("hostile.toml");
+    std::fs::write(&rb, hostile).unwrap();
+    let rb = rb.to_str().unwrap();
+    for args in [
+        vec!["check", "--runbook", rb],
+        vec!["plan", "--runbook", rb],
+        vec!["render", "--runbook", rb],
+    ] {
+        let out = env.run(&args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        assert_no_escape(args[0], &stdout(&out));
+        assert!(stdout(&out).contains("\\u{1b}"), "{}", stdout(&out));
+    }
+    // JSON stays JSON: serde escapes the control characters itself.
+    let out = env.run(&["plan", "--json", "--runbook", rb]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["runbook"].as_str().unwrap().contains(OSC_TITLE));
+    // Errors quoting data are escaped too.
+    let out = env.run(&[
+        "check",
+        "--runbook",
+        rb,
+        "--set",
+        &format!("schedule.push_day=x{CLEAR}"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_no_escape("check error", &stderr(&out));
+    assert!(stderr(&out).contains("x\\u{1b}[2J"), "{}", stderr(&out));
+}
+
+#[test]
+fn commit_subjects_cannot_steer_the_terminal() {
+    let env = Env::new();
+    let work = env.path().join("repo");
+    let repo = git2::Repository::init(&work).unwrap();
+    let sig = git2::Signature::now("Tester", "tester@example.com").unwrap();
+    let tree = repo
+        .find_tree(repo.index().unwrap().write_tree().unwrap())
+        .unwrap();
+    let subject = format!("fix {OSC_TITLE}{CLEAR}");
+    repo.commit(Some("HEAD"), &sig, &sig, &subject, &tree, &[])
+        .unwrap();
+    std::fs::write(
+        env.config(),
+        format!("operator = \"tester\"\n[repos.app]\npath = {:?}\n", work),
+    )
+    .unwrap();
+    let rb = root().join("tests/fixtures/runbooks/valid/minimal.toml");
+    let out = env.run(&["status", "--runbook", rb.to_str().unwrap()]);
+    assert_no_escape("status", &stdout(&out));
+    assert!(
+        stdout(&out).contains("fix \\u{1b}]0;pwned"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn operator_names_cannot_steer_the_terminal() {
+    let env = Env::new();
+    let rb = runbook(&env, &manual_step("m", "Manual", ""));
+    let rb = rb.to_str().unwrap();
+    let name = format!("eve{OSC_TITLE}{CLEAR}");
+    let out = env.run(&["do", "m", "--yes", "--runbook", rb, "--operator", &name]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = env.run(&["history"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_no_escape("history", &stdout(&out));
+    assert!(stdout(&out).contains("eve\\u{1b}"), "{}", stdout(&out));
+}
+
+#[test]
+fn a_flood_of_one_mistake_prints_fifty_and_a_count() {
+    let env = Env::new();
+    let steps: String = (0..300)
+        .map(|i| {
+            format!(
+                "[[steps]]\nid = \"s{i}\"\nsection = \"nope\"\ntitle = \"x\"\nkind = \"manual\"\n"
+            )
+        })
+        .collect();
+    let rb = runbook(&env, &steps);
+    let out = env.run(&["check", "--runbook", rb.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 52, "{err}");
+    assert_eq!(lines[50], "... and 250 more not shown");
+    assert_eq!(lines[51], "300 problems found");
+    // Other commands stop at the same fifty.
+    let out = env.run(&["plan", "--runbook", rb.to_str().unwrap()]);
+    assert_eq!(stderr(&out).lines().count(), 51);
+}

@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-use super::Global;
+use super::{Global, report};
+use crate::sanitize::clean_line;
 
 pub fn run(g: &Global) -> ExitCode {
     let mut problems = crate::diag::Diagnostics::default();
@@ -15,8 +16,8 @@ pub fn run(g: &Global) -> ExitCode {
             let rb = &l.runbook;
             println!(
                 "{}: ok: `{}`, {} steps in {} sections, {} repos, {} services",
-                l.display_path(),
-                rb.name,
+                clean_line(l.display_path()),
+                clean_line(&rb.name),
                 rb.steps.len(),
                 rb.sections.len(),
                 rb.repos.len(),
@@ -26,7 +27,7 @@ pub fn run(g: &Global) -> ExitCode {
         }
         _ => {
             let n = problems.len();
-            eprint!("{problems}");
+            report(&problems);
             eprintln!("{n} problem{} found", if n == 1 { "" } else { "s" });
             ExitCode::from(1)
         }

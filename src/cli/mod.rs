@@ -18,6 +18,7 @@ use crate::config::{self, Config};
 use crate::diag::Diagnostics;
 use crate::overrides::Override;
 use crate::runbook::{self, Loaded, vars::Now};
+use crate::sanitize::clean;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -141,15 +142,17 @@ impl Global {
     }
 }
 
-/// Prints diagnostics to stderr and gives the failure exit code.
+/// Prints diagnostics to stderr (the first few, control characters escaped) and gives the
+/// failure exit code.
 pub fn report(d: &Diagnostics) -> ExitCode {
-    eprint!("{d}");
+    eprint!("{}", clean(&d.shown()));
     ExitCode::from(1)
 }
 
-/// Prints an error with its causes and gives the failure exit code.
+/// Prints an error with its causes and gives the failure exit code. Errors quote data (names,
+/// paths, commit subjects), so they are printed through [`clean`].
 pub fn fail(e: &anyhow::Error) -> ExitCode {
-    eprintln!("pushduty: {e:#}");
+    eprintln!("pushduty: {}", clean(&format!("{e:#}")));
     ExitCode::from(1)
 }
 
