@@ -176,3 +176,172 @@ fn a_flood_of_one_mistake_prints_fifty_and_a_count() {
     let out = env.run(&["plan", "--runbook", rb.to_str().unwrap()]);
     assert_eq!(stderr(&out).lines().count(), 51);
 }
+
+#[test]
+fn templates_cannot_read_the_environment() {
+    let env = Env::new();
+    let rb = runbook(
+        &env,
+        &manual_step("m", "Token", "{{ get_env(name=\"PUSHDUTY_TEST_TOKEN\") }}"),
+    );
+    let out = env.run(&["check", "--runbook", rb.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("templates cannot read the environment (`get_env`); name a secret in its service with `{ env = \"NAME\" }` or `{ keyring = \"service/user\" }`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env
+        .cmd()
+        .args(["plan", "--json", "--runbook", rb.to_str().unwrap()])
+        .env("PUSHDUTY_TEST_TOKEN", "tok-123456")
+        .output()
+        .unwrap();
+    assert!(!stdout(&out).contains("tok-123456"));
+    assert!(!stderr(&out).contains("tok-123456"));
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    use std::process::Stdio;
+    let env = Env::new();
+    for args in [
+        ["plan", "--json"],
+        ["render", "--format=markdown"],
+        ["check", "--runbook=runbooks/amo-push.toml"],
+    ] {
+        for _ in 0..5 {
+            let mut child = env
+                .cmd()
+                .args(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            // Close the reading end before the first write, like `head` that has had enough.
+            drop(child.stdout.take());
+            let out = child.wait_with_output().unwrap();
+            assert_ne!(out.status.code(), Some(101), "{args:?} panicked");
+            assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+        }
+    }
+}
+
+#[test]
+fn home_is_expanded_in_every_path() {
+    let env = Env::new();
+    support::cli::repo_with_tags(env.path(), &["2015.09.03"]);
+    std::fs::copy(
+        root().join("tests/fixtures/runbooks/valid/minimal.toml"),
+        env.path().join("rb.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        env.config(),
+        "operator = \"tester\"\n[repos.app]\npath = \"~/work\"\n",
+    )
+    .unwrap();
+    std::fs::copy(env.config(), env.path().join("tilde-config.toml")).unwrap();
+    // HOME is the temp dir; `~` must find the repo, the runbook and the config there.
+    let out = env.run(&[
+        "status",
+        "--json",
+        "--runbook",
+        "~/rb.toml",
+        "--config",
+        "~/tilde-config.toml",
+        "--state-dir",
+        "~/st",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["git"]["app"]["error"], serde_json::Value::Null, "{v}");
+    assert_eq!(v["git"]["app"]["last_tag"], "2015.09.03", "{v}");
+    std::fs::write(env.config(), "operator = \"tester\"\n").unwrap();
+    let out = env.run(&[
+        "status",
+        "--json",
+        "--runbook",
+        "~/rb.toml",
+        "--set",
+        "repos.app.path=~/work",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut rb = std::fs::read_to_string(env.path().join("rb.toml")).unwrap();
+    rb.push_str(&manual_step("m", "Manual", ""));
+    std::fs::write(env.path().join("rb.toml"), rb).unwrap();
+    let out = env.run(&[
+        "do",
+        "m",
+        "--yes",
+        "--runbook",
+        "~/rb.toml",
+        "--state-dir",
+        "~/st",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        env.path().join("st").is_dir(),
+        "the state dir is under HOME"
+    );
+    let out = env.run(&["history", "--state-dir", "~/st"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Minimal push"), "{}", stdout(&out));
+}
+
+#[test]
+fn config_and_set_keys_must_name_what_the_runbook_has() {
+    let env = Env::new();
+    std::fs::write(
+        env.config(),
+        "operator = \"tester\"\n[repos.olympa]\npath = \"/src/olympia\"\n",
+    )
+    .unwrap();
+    let out = env.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out)
+            .contains("config.toml:2:8: error: undefined repo `olympa` (did you mean `olympia`?)"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(env.config(), "operator = \"tester\"\n").unwrap();
+    let out = env.run(&["check", "--set", "repos.olympa.path=/x"]);
+    assert!(
+        stderr(&out).contains("--set: error: undefined repo `olympa` (did you mean `olympia`?)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env.run(&["plan", "--set", "repos.olympa.path=/x"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = env.run(&["check", "--set", "repos.olympia.pth=/x"]);
+    assert!(
+        stderr(&out).contains("unknown key `pth` in repo `olympia` (did you mean `path`?); expected one of: github, remote, branch, path"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn set_values_take_the_type_of_their_field() {
+    let env = Env::new();
+    let out = env.run(&[
+        "plan",
+        "--json",
+        "--set",
+        "rotation.start=2015-09-17",
+        "--now",
+        "2015-09-21",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = env.run(&["check", "--set", "rotation.start=2015-09-11"]);
+    assert!(
+        stderr(&out).contains("rotation start 2015-09-11 is a Fri"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env.run(&["check", "--set", "name=2015"]);
+    assert!(stdout(&out).contains("ok: `2015`"), "{}", stderr(&out));
+    let out = env.run(&["check", "--set", "rotation.people=[\"a\", \"b\"]"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}

@@ -8,9 +8,11 @@ use crate::sanitize::clean_line;
 pub fn run(g: &Global) -> ExitCode {
     let mut problems = crate::diag::Diagnostics::default();
     let loaded = g.load_runbook().map_err(|d| problems.extend(d)).ok();
-    if let Err(d) = g.load_config() {
-        problems.extend(d);
-    }
+    let config_problems = match &loaded {
+        Some(l) => g.load_config_for(&l.runbook).err(),
+        None => g.load_config().err(),
+    };
+    problems.extend(config_problems.unwrap_or_default());
     match loaded {
         Some(l) if problems.is_empty() => {
             let rb = &l.runbook;
