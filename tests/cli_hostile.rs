@@ -4,6 +4,7 @@
 mod support;
 
 use std::path::PathBuf;
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use support::cli::{Env, root, stderr, stdout};
@@ -15,6 +16,24 @@ fn runbook(env: &Env, extra: &str) -> PathBuf {
     let path = env.path().join("runbook.toml");
     std::fs::write(&path, format!("{base}\n{extra}")).unwrap();
     path
+}
+
+/// Asserts that the command wrote `needle` to stderr.
+fn said(out: &Output, needle: &str) {
+    let err = stderr(out);
+    assert!(
+        err.contains(needle),
+        "expected {needle:?} in stderr:\n{err}"
+    );
+}
+
+/// Asserts that the command wrote `needle` to stdout.
+fn printed(out: &Output, needle: &str) {
+    let text = stdout(out);
+    assert!(
+        text.contains(needle),
+        "expected {needle:?} in stdout:\n{text}"
+    );
 }
 
 fn manual_step(id: &str, title: &str, doc: &str) -> String {
@@ -56,7 +75,7 @@ fn loops_that_pass_check_still_end_quickly_in_plan() {
     let out = env.run(&["plan", "--runbook", rb.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(started.elapsed() < Duration::from_secs(20));
-    assert!(stdout(&out).contains("Loops [loops]"), "{}", stdout(&out));
+    printed(&out, "Loops [loops]");
 }
 
 const OSC_TITLE: &str = "\u{1b}]0;pwned\u{7}";
@@ -94,7 +113,7 @@ fn runbook_strings_cannot_steer_the_terminal() {
         let out = env.run(&args);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         assert_no_escape(args[0], &stdout(&out));
-        assert!(stdout(&out).contains("\\u{1b}"), "{}", stdout(&out));
+        printed(&out, "\\u{1b}");
     }
     // JSON stays JSON: serde escapes the control characters itself.
     let out = env.run(&["plan", "--json", "--runbook", rb]);
@@ -110,7 +129,7 @@ fn runbook_strings_cannot_steer_the_terminal() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert_no_escape("check error", &stderr(&out));
-    assert!(stderr(&out).contains("x\\u{1b}[2J"), "{}", stderr(&out));
+    said(&out, "x\\u{1b}[2J");
 }
 
 #[test]
@@ -133,11 +152,7 @@ fn commit_subjects_cannot_steer_the_terminal() {
     let rb = root().join("tests/fixtures/runbooks/valid/minimal.toml");
     let out = env.run(&["status", "--runbook", rb.to_str().unwrap()]);
     assert_no_escape("status", &stdout(&out));
-    assert!(
-        stdout(&out).contains("fix \\u{1b}]0;pwned"),
-        "{}",
-        stdout(&out)
-    );
+    printed(&out, "fix \\u{1b}]0;pwned");
 }
 
 #[test]
@@ -151,7 +166,7 @@ fn operator_names_cannot_steer_the_terminal() {
     let out = env.run(&["history"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_no_escape("history", &stdout(&out));
-    assert!(stdout(&out).contains("eve\\u{1b}"), "{}", stdout(&out));
+    printed(&out, "eve\\u{1b}");
 }
 
 #[test]
@@ -186,10 +201,9 @@ fn templates_cannot_read_the_environment() {
     );
     let out = env.run(&["check", "--runbook", rb.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("templates cannot read the environment (`get_env`); name a secret in its service with `{ env = \"NAME\" }` or `{ keyring = \"service/user\" }`"),
-        "{}",
-        stderr(&out)
+    said(
+        &out,
+        "templates cannot read the environment (`get_env`); name a secret in its service with `{ env = \"NAME\" }` or `{ keyring = \"service/user\" }`",
     );
     let out = env
         .cmd()
@@ -286,7 +300,7 @@ fn home_is_expanded_in_every_path() {
     );
     let out = env.run(&["history", "--state-dir", "~/st"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("Minimal push"), "{}", stdout(&out));
+    printed(&out, "Minimal push");
 }
 
 #[test]
@@ -299,26 +313,22 @@ fn config_and_set_keys_must_name_what_the_runbook_has() {
     .unwrap();
     let out = env.run(&["check"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out)
-            .contains("config.toml:2:8: error: undefined repo `olympa` (did you mean `olympia`?)"),
-        "{}",
-        stderr(&out)
+    said(
+        &out,
+        "config.toml:2:8: error: undefined repo `olympa` (did you mean `olympia`?)",
     );
     std::fs::write(env.config(), "operator = \"tester\"\n").unwrap();
     let out = env.run(&["check", "--set", "repos.olympa.path=/x"]);
-    assert!(
-        stderr(&out).contains("--set: error: undefined repo `olympa` (did you mean `olympia`?)"),
-        "{}",
-        stderr(&out)
+    said(
+        &out,
+        "--set: error: undefined repo `olympa` (did you mean `olympia`?)",
     );
     let out = env.run(&["plan", "--set", "repos.olympa.path=/x"]);
     assert_eq!(out.status.code(), Some(1));
     let out = env.run(&["check", "--set", "repos.olympia.pth=/x"]);
-    assert!(
-        stderr(&out).contains("unknown key `pth` in repo `olympia` (did you mean `path`?); expected one of: github, remote, branch, path"),
-        "{}",
-        stderr(&out)
+    said(
+        &out,
+        "unknown key `pth` in repo `olympia` (did you mean `path`?); expected one of: github, remote, branch, path",
     );
 }
 
@@ -335,13 +345,9 @@ fn set_values_take_the_type_of_their_field() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let out = env.run(&["check", "--set", "rotation.start=2015-09-11"]);
-    assert!(
-        stderr(&out).contains("rotation start 2015-09-11 is a Fri"),
-        "{}",
-        stderr(&out)
-    );
+    said(&out, "rotation start 2015-09-11 is a Fri");
     let out = env.run(&["check", "--set", "name=2015"]);
-    assert!(stdout(&out).contains("ok: `2015`"), "{}", stderr(&out));
+    printed(&out, "ok: `2015`");
     let out = env.run(&["check", "--set", "rotation.people=[\"a\", \"b\"]"]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
