@@ -144,7 +144,9 @@ pub fn prescan(text: &str) -> Result<(), TemplateError> {
             },
             open @ (b'{' | b'%') => {
                 let close = if open == b'{' { "}}" } else { "%}" };
-                let end = scan_tag(text, i, close)?;
+                let Some(end) = scan_tag(text, i, close)? else {
+                    return Ok(()); // unclosed: tera reports it with its own position
+                };
                 if open == b'%' {
                     let word = text[i + 2..end]
                         .trim_start_matches('-')
@@ -166,8 +168,9 @@ pub fn prescan(text: &str) -> Result<(), TemplateError> {
     Ok(())
 }
 
-/// Follows one tag from its opening at `start`; returns the offset of its closing delimiter.
-fn scan_tag(text: &str, start: usize, close: &str) -> Result<usize, TemplateError> {
+/// Follows one tag from its opening at `start`; returns the offset of its closing delimiter,
+/// `None` when the tag never closes.
+fn scan_tag(text: &str, start: usize, close: &str) -> Result<Option<usize>, TemplateError> {
     let b = text.as_bytes();
     let mut depth = 0usize;
     let mut operators = 0usize;
@@ -197,11 +200,11 @@ fn scan_tag(text: &str, start: usize, close: &str) -> Result<usize, TemplateErro
             b')' | b']' => depth = depth.saturating_sub(1),
             b'+' | b'-' | b'*' | b'/' | b'%' | b'~' | b'|' | b'=' | b'<' | b'>' | b'!' => {
                 if text[j..].starts_with(close) {
-                    return Ok(j);
+                    return Ok(Some(j));
                 }
                 operators += 1;
             }
-            b'}' if text[j..].starts_with(close) => return Ok(j),
+            b'}' if text[j..].starts_with(close) => return Ok(Some(j)),
             _ if c.is_ascii_alphabetic() && starts_word(b, j) => {
                 let word = &text[j..];
                 if ["not", "and", "or", "in", "is"]
@@ -222,8 +225,7 @@ fn scan_tag(text: &str, start: usize, close: &str) -> Result<usize, TemplateErro
         }
         j += 1;
     }
-    // Unclosed: tera reports it with its own position.
-    Ok(b.len().saturating_sub(close.len()).max(start))
+    Ok(None)
 }
 
 fn starts_word(b: &[u8], j: usize) -> bool {
@@ -464,6 +466,11 @@ mod tests {
         let raw = format!("{{% raw %}}{}{{% endraw %}}", "{% if x %}".repeat(100));
         assert_eq!(render_str(&raw).unwrap(), "{% if x %}".repeat(100));
         assert_eq!(render_str("{{ ((tag)) }}").unwrap(), "2015.09.10");
+        // Found by the fuzz test: a tag opened at the very end of the text.
+        for unclosed in ["https://example.org{%", "x{{", "{% if", "{{ (", "{#"] {
+            assert!(prescan(unclosed).is_ok(), "{unclosed}");
+            assert!(parse(unclosed).is_err(), "{unclosed}");
+        }
     }
 
     #[test]
