@@ -53,6 +53,22 @@ pub fn default_path() -> Option<PathBuf> {
 
 /// Loads the config: `explicit` must exist; the default path may be absent (empty config).
 pub fn load(explicit: Option<&Path>, overrides: &[Override]) -> Result<Config, Diagnostics> {
+    let doc = read(explicit, overrides)?;
+    let mut diags = Diagnostics::default();
+    let config: Option<Config> = de(&doc, &doc.root, "the config", &mut diags);
+    match config {
+        Some(mut c) if diags.is_empty() => {
+            for r in c.repos.values_mut() {
+                r.path = expand_home(&r.path);
+            }
+            Ok(c)
+        }
+        _ => Err(diags),
+    }
+}
+
+/// The config as a document with positions, `--set` values applied.
+fn read(explicit: Option<&Path>, overrides: &[Override]) -> Result<Doc, Diagnostics> {
     let (path, required) = match explicit {
         Some(p) => (Some(p.to_path_buf()), true),
         None => (default_path(), false),
@@ -75,11 +91,52 @@ pub fn load(explicit: Option<&Path>, overrides: &[Override]) -> Result<Config, D
         .map_or("<config>".into(), |p| p.display().to_string());
     let mut doc = Doc::parse(Source::new(name, text))?;
     doc.apply_overrides(overrides.iter().filter(|o| o.is_config()));
+    Ok(doc)
+}
+
+/// Repos and services the config (or a `--set`) names that the runbook does not have: a typo
+/// there would otherwise leave the real one unconfigured without a word.
+pub fn unknown_names(
+    explicit: Option<&Path>,
+    overrides: &[Override],
+    rb: &crate::runbook::model::Runbook,
+) -> Diagnostics {
+    let Ok(doc) = read(explicit, overrides) else {
+        return Diagnostics::default(); // `load` reports why
+    };
     let mut diags = Diagnostics::default();
-    let config: Option<Config> = de(&doc, &doc.root, "the config", &mut diags);
-    match config {
-        Some(c) if diags.is_empty() => Ok(c),
-        _ => Err(diags),
+    let Some(top) = doc.table() else {
+        return diags;
+    };
+    let sections: [(&str, &str, Vec<&String>); 2] = [
+        ("repos", "repo", rb.repos.keys().collect()),
+        ("services", "service", rb.services.keys().collect()),
+    ];
+    for (key, what, known) in sections {
+        let Some(toml::de::DeValue::Table(t)) = top.get(key).map(|v| v.get_ref()) else {
+            continue;
+        };
+        for (name, _) in t.iter() {
+            if !known.iter().any(|k| *k == name.get_ref()) {
+                let m = crate::runbook::validate::undefined(what, name.get_ref(), known.clone());
+                diags.push(doc.source.diag(&name.span(), m));
+            }
+        }
+    }
+    diags
+}
+
+/// `~` and `~/...` mean the home folder, as in a shell; paths in TOML and in quoted
+/// arguments never pass through one.
+pub fn expand_home(p: &Path) -> PathBuf {
+    let home = || directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
+    match p.strip_prefix("~") {
+        Ok(rest) => match home() {
+            Some(h) if rest.as_os_str().is_empty() => h,
+            Some(h) => h.join(rest),
+            None => p.to_path_buf(),
+        },
+        Err(_) => p.to_path_buf(),
     }
 }
 
@@ -143,5 +200,17 @@ mod tests {
         let o: Override = "repos.olympia.path=/src/olympia".parse().unwrap();
         let c = load(Some(&empty), &[o]).unwrap();
         assert_eq!(c.repo_path("olympia"), Some(Path::new("/src/olympia")));
+    }
+
+    #[test]
+    fn home_is_expanded() {
+        let home = directories::BaseDirs::new()
+            .unwrap()
+            .home_dir()
+            .to_path_buf();
+        assert_eq!(expand_home(Path::new("~")), home);
+        assert_eq!(expand_home(Path::new("~/src/o")), home.join("src/o"));
+        assert_eq!(expand_home(Path::new("~bob/x")), Path::new("~bob/x"));
+        assert_eq!(expand_home(Path::new("/a/~")), Path::new("/a/~"));
     }
 }

@@ -141,6 +141,26 @@ impl fmt::Display for Diagnostics {
 
 impl std::error::Error for Diagnostics {}
 
+/// At most this many diagnostics are printed: ten thousand copies of one mistake help no one.
+pub const MAX_SHOWN: usize = 50;
+
+impl Diagnostics {
+    /// The first [`MAX_SHOWN`] diagnostics, one a line, then how many more there were.
+    pub fn shown(&self) -> String {
+        let mut out: String = self.0[..self.len().min(MAX_SHOWN)]
+            .iter()
+            .map(|d| format!("{d}\n"))
+            .collect();
+        if self.len() > MAX_SHOWN {
+            out.push_str(&format!(
+                "... and {} more not shown\n",
+                self.len() - MAX_SHOWN
+            ));
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +172,14 @@ mod tests {
         assert_eq!(s.line_col(6), (2, 1));
         assert_eq!(s.line_col(9), (2, 3), "é is one column");
         assert_eq!(s.diag(&(6..7), "x").to_string(), "f.toml:2:1: error: x");
+    }
+
+    #[test]
+    fn a_flood_is_cut_short() {
+        let s = Source::new("f.toml", "a = 1\n");
+        let many = Diagnostics(vec![s.whole("same"); MAX_SHOWN + 7]);
+        let text = many.shown();
+        assert_eq!(text.lines().count(), MAX_SHOWN + 1);
+        assert!(text.ends_with("... and 7 more not shown\n"), "{text}");
     }
 }

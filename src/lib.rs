@@ -10,6 +10,7 @@ pub mod plan;
 pub mod preview;
 pub mod runbook;
 pub mod sanitize;
+pub mod secret;
 pub mod session;
 pub mod sources;
 pub mod templates;

@@ -49,19 +49,24 @@ impl Override {
         }
     }
 
-    /// The value: a TOML value when it reads as one (`true`, `3`, `["a"]`), else a string.
-    fn value(&self) -> DeValue<'static> {
+    /// The value, typed like the one it replaces (`existing`): a string field takes the text
+    /// as written (`2015-09-17` stays a date string), any other field its TOML reading (`3`,
+    /// `true`, `["a"]`). With nothing to replace, a TOML value when the text reads as one,
+    /// except a bare date or time, since every date in a runbook or config is a string.
+    fn value(&self, existing: Option<&DeValue<'_>>) -> DeValue<'static> {
         let text: &'static str = Box::leak(self.raw.clone().into_boxed_str());
-        match DeValue::parse(text) {
-            Ok(mut v)
-                if !matches!(v.get_ref(), DeValue::String(_))
-                    || self.raw.starts_with('"')
-                    || self.raw.starts_with('\'') =>
-            {
+        let quoted = self.raw.starts_with('"') || self.raw.starts_with('\'');
+        let parsed = DeValue::parse(text).ok().filter(|v| match existing {
+            Some(DeValue::String(_)) => quoted,
+            Some(_) => true,
+            None => quoted || !matches!(v.get_ref(), DeValue::String(_) | DeValue::Datetime(_)),
+        });
+        match parsed {
+            Some(mut v) => {
                 v.get_mut().make_owned();
                 respan(v.into_inner())
             }
-            _ => DeValue::String(self.raw.clone().into()),
+            None => DeValue::String(self.raw.clone().into()),
         }
     }
 
@@ -77,7 +82,8 @@ impl Override {
             };
             let last = i + 1 == self.path.len();
             if last {
-                t.insert(marked(seg.clone().into()), marked(self.value()));
+                let value = self.value(t.get(seg.as_str()).map(|v| v.get_ref()));
+                t.insert(marked(seg.clone().into()), marked(value));
                 return;
             }
             if t.get(seg.as_str()).is_none() {
@@ -136,10 +142,29 @@ mod tests {
     #[test]
     fn values_are_toml_when_they_read_as_toml() {
         let o: Override = "x.y=3".parse().unwrap();
-        assert!(matches!(o.value(), DeValue::Integer(_)));
+        assert!(matches!(o.value(None), DeValue::Integer(_)));
         let o: Override = "x.y=/src/olympia".parse().unwrap();
-        assert!(matches!(o.value(), DeValue::String(_)));
+        assert!(matches!(o.value(None), DeValue::String(_)));
         let o: Override = "x.y=[\"a\", \"b\"]".parse().unwrap();
-        assert!(matches!(o.value(), DeValue::Array(_)));
+        assert!(matches!(o.value(None), DeValue::Array(_)));
+        let o: Override = "x.y=2015-09-17".parse().unwrap();
+        assert!(matches!(o.value(None), DeValue::String(_)));
+    }
+
+    #[test]
+    fn values_take_the_type_of_the_field_they_replace() {
+        let string = DeValue::String("a".into());
+        let o: Override = "x.y=123".parse().unwrap();
+        assert!(matches!(o.value(Some(&string)), DeValue::String(_)));
+        let o: Override = "x.y=\"q\"".parse().unwrap();
+        assert!(matches!(o.value(Some(&string)), DeValue::String(s) if s == "q"));
+        let array = DeValue::Array(toml::de::DeArray::new());
+        let o: Override = "x.y=[\"a\"]".parse().unwrap();
+        assert!(matches!(o.value(Some(&array)), DeValue::Array(_)));
+        let o: Override = "x.y=true".parse().unwrap();
+        assert!(matches!(
+            o.value(Some(&DeValue::Boolean(false))),
+            DeValue::Boolean(true)
+        ));
     }
 }

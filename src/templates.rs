@@ -1,6 +1,8 @@
 //! Template files: found next to the runbook (or inside the binary for the bundled runbook),
 //! rendered with tera over the session variables.
 
+pub mod guard;
+
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
@@ -84,10 +86,16 @@ fn normalize(p: &Path) -> String {
 }
 
 /// Renders a template string over the variables. Nothing is escaped: output is Markdown or text.
+/// Every render is bounded (see [`guard`]): a hostile template fails with an error instead of
+/// hanging or overflowing the stack, and no template can read the environment.
 pub fn render(text: &str, vars: &serde_json::Value) -> Result<String> {
+    if !text.contains('{') {
+        // No tag, no comment: the text is its own rendering.
+        return Ok(text.to_string());
+    }
     let ctx =
         tera::Context::from_value(vars.clone()).context("template variables must be a table")?;
-    tera::Tera::one_off(text, &ctx, false).map_err(|e| anyhow!(flatten(&e)))
+    guard::render(text, ctx)
 }
 
 /// Renders a template whose every `{{ value }}` is passed through `escape` (shell quoting,

@@ -2,21 +2,24 @@
 
 use std::process::ExitCode;
 
-use super::Global;
+use super::{Global, report};
+use crate::sanitize::clean_line;
 
 pub fn run(g: &Global) -> ExitCode {
     let mut problems = crate::diag::Diagnostics::default();
     let loaded = g.load_runbook().map_err(|d| problems.extend(d)).ok();
-    if let Err(d) = g.load_config() {
-        problems.extend(d);
-    }
+    let config_problems = match &loaded {
+        Some(l) => g.load_config_for(&l.runbook).err(),
+        None => g.load_config().err(),
+    };
+    problems.extend(config_problems.unwrap_or_default());
     match loaded {
         Some(l) if problems.is_empty() => {
             let rb = &l.runbook;
             println!(
                 "{}: ok: `{}`, {} steps in {} sections, {} repos, {} services",
-                l.display_path(),
-                rb.name,
+                clean_line(l.display_path()),
+                clean_line(&rb.name),
                 rb.steps.len(),
                 rb.sections.len(),
                 rb.repos.len(),
@@ -26,7 +29,7 @@ pub fn run(g: &Global) -> ExitCode {
         }
         _ => {
             let n = problems.len();
-            eprint!("{problems}");
+            report(&problems);
             eprintln!("{n} problem{} found", if n == 1 { "" } else { "s" });
             ExitCode::from(1)
         }

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use super::{Global, fail};
+use crate::sanitize::clean_line;
 
 pub fn run(g: &Global, json: bool) -> ExitCode {
     let list = match g.state_dir().and_then(|d| crate::session::history(&d)) {
@@ -25,14 +26,15 @@ pub fn run(g: &Global, json: bool) -> ExitCode {
         "PUSH DATE", "RUNBOOK", "OPERATOR", "DONE", "OUTCOME"
     );
     for s in list {
+        // Journals are data: a name or a runbook title must not steer the terminal.
         println!(
             "{:<10}  {:<24}  {:<12}  {:>7}  {:<12}  {}",
-            s.push_date,
-            s.runbook,
-            s.operator,
+            clean_line(&s.push_date),
+            clean_line(&s.runbook),
+            clean_line(&s.operator),
             format!("{}/{}", s.done, s.total),
-            s.outcome,
-            s.started
+            clean_line(&s.outcome),
+            clean_line(&s.started)
         );
     }
     ExitCode::SUCCESS

@@ -20,6 +20,7 @@ use crate::config::{self, Config};
 use crate::diag::Diagnostics;
 use crate::overrides::Override;
 use crate::runbook::{self, Loaded, vars::Now};
+use crate::sanitize::clean;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -127,6 +128,11 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
 }
 
 impl Command {
+    /// Commands that read and print, and run nothing: a closed stdout may simply end them.
+    pub fn only_prints(&self) -> bool {
+        self.is_offline() || matches!(self, Command::History { .. })
+    }
+
     /// Commands that never open a network connection (they only read files and local repos).
     pub fn is_offline(&self) -> bool {
         matches!(
@@ -154,28 +160,54 @@ impl Global {
         config::load(self.config.as_deref(), &self.set)
     }
 
+    /// The config, and that it names only repos and services the runbook has.
+    pub fn load_config_for(&self, rb: &runbook::model::Runbook) -> Result<Config, Diagnostics> {
+        let config = self.load_config()?;
+        let unknown = config::unknown_names(self.config.as_deref(), &self.set, rb);
+        if unknown.is_empty() {
+            Ok(config)
+        } else {
+            Err(unknown)
+        }
+    }
+
     /// The runbook and the config, or the exit after reporting their problems.
     pub fn load_both(&self) -> Result<(Loaded, Config), ExitCode> {
         let loaded = self.load_runbook().map_err(|d| report(&d))?;
-        let config = self.load_config().map_err(|d| report(&d))?;
+        let config = self
+            .load_config_for(&loaded.runbook)
+            .map_err(|d| report(&d))?;
         Ok((loaded, config))
+    }
+
+    /// `~` in the path options means the home folder (a quoted `~` never met a shell).
+    fn expand_home(mut self) -> Self {
+        for p in [&mut self.runbook, &mut self.config, &mut self.state_dir]
+            .into_iter()
+            .flatten()
+        {
+            *p = config::expand_home(p);
+        }
+        self
     }
 }
 
-/// Prints diagnostics to stderr and gives the failure exit code.
+/// Prints diagnostics to stderr (the first few, control characters escaped) and gives the
+/// failure exit code.
 pub fn report(d: &Diagnostics) -> ExitCode {
-    eprint!("{d}");
+    eprint!("{}", clean(&d.shown()));
     ExitCode::from(1)
 }
 
-/// Prints an error with its causes and gives the failure exit code.
+/// Prints an error with its causes and gives the failure exit code. Errors quote data (names,
+/// paths, commit subjects), so they are printed through [`clean`].
 pub fn fail(e: &anyhow::Error) -> ExitCode {
-    eprintln!("pushduty: {e:#}");
+    eprintln!("pushduty: {}", clean(&format!("{e:#}")));
     ExitCode::from(1)
 }
 
 pub fn run(cli: Cli) -> ExitCode {
-    let g = &cli.global;
+    let g = &cli.global.clone().expand_home();
     match &cli.command {
         Command::Check => check::run(g),
         Command::Plan { json } => plan::run(g, *json),

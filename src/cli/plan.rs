@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use super::{Global, fail};
 use crate::runbook::vars::Vars;
+use crate::sanitize::clean;
 
 pub fn run(g: &Global, json: bool) -> ExitCode {
     let (loaded, config) = match g.load_both() {
@@ -22,7 +23,7 @@ pub fn run(g: &Global, json: bool) -> ExitCode {
             Err(e) => return fail(&e.into()),
         }
     } else {
-        print!("{}", plan.to_text());
+        print!("{}", clean(&plan.to_text()));
     }
     ExitCode::SUCCESS
 }

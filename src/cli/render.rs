@@ -3,11 +3,12 @@
 use std::process::ExitCode;
 
 use super::{Global, report};
+use crate::sanitize::clean;
 
 pub fn run(g: &Global) -> ExitCode {
     match g.load_runbook() {
         Ok(l) => {
-            print!("{}", crate::runbook::render::markdown(&l));
+            print!("{}", clean(&crate::runbook::render::markdown(&l)));
             ExitCode::SUCCESS
         }
         Err(d) => report(&d),

@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 use super::{Global, fail};
 use crate::git::state::repo_state;
 use crate::runbook::model::Service;
+use crate::sanitize::clean;
 
 pub fn run(g: &Global, as_json: bool) -> ExitCode {
     let (loaded, config) = match g.load_both() {
@@ -54,7 +55,7 @@ pub fn run(g: &Global, as_json: bool) -> ExitCode {
             Err(e) => return fail(&e.into()),
         }
     } else {
-        print!("{}", text(&out));
+        print!("{}", clean(&text(&out)));
     }
     if failed {
         ExitCode::from(1)

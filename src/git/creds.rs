@@ -6,28 +6,20 @@
 //! Secrets never appear in `Debug` output or in error messages.
 
 use std::cell::Cell;
-use std::fmt;
 
 use git2::{Config, Cred, CredentialType, RemoteCallbacks};
+
+use crate::secret::Secret;
 
 /// How many times each kind of credential may be tried for one connection.
 const MAX_ATTEMPTS: u32 = 3;
 
 /// Optional explicit credentials; the default uses the ssh agent and git's credential helper.
-#[derive(Clone, Default)]
+#[derive(Clone, Default, Debug)]
 pub struct Credentials {
     /// User name for https when the URL has none (GitHub accepts any with a token).
     pub username: Option<String>,
-    token: Option<String>,
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("username", &self.username)
-            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
-            .finish()
-    }
+    token: Option<Secret>,
 }
 
 impl Credentials {
@@ -37,7 +29,7 @@ impl Credentials {
     }
 
     /// An https token (e.g. a GitHub personal access token) used instead of the helper.
-    pub fn with_token(username: Option<String>, token: String) -> Self {
+    pub fn with_token(username: Option<String>, token: Secret) -> Self {
         Self {
             username,
             token: Some(token),
@@ -78,7 +70,9 @@ impl Credentials {
         }
         if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
             return match &self.token {
-                Some(token) => Cred::userpass_plaintext(user.unwrap_or("x-access-token"), token),
+                Some(token) => {
+                    Cred::userpass_plaintext(user.unwrap_or("x-access-token"), token.expose())
+                }
                 None => Cred::credential_helper(config, url, user).map_err(|_| {
                     git2::Error::from_str(&format!(
                         "no credentials for {} (configure a git credential helper)",
@@ -115,7 +109,7 @@ mod tests {
 
     #[test]
     fn debug_and_urls_hide_secrets() {
-        let c = Credentials::with_token(Some("me".into()), "s3cret".into());
+        let c = Credentials::with_token(Some("me".into()), Secret::new("s3cret"));
         assert!(!format!("{c:?}").contains("s3cret"));
         assert_eq!(
             redact_url("https://me:s3cret@github.com/o/r.git"),

@@ -307,6 +307,36 @@ fn duplicate_ids(doc: &Doc, items: &[Value], diags: &mut Diagnostics) {
     }
 }
 
+/// A repo's keys in the runbook, and the one the operator's config adds.
+const REPO_KEYS: &[&str] = &["github", "remote", "branch"];
+const REPO_CONFIG_KEYS: &[&str] = &["path"];
+
+/// Reports a repo's unknown keys against every key a repo can have (runbook and config), so a
+/// `--set repos.NAME.pth` hears about `path` too; returns the table without them.
+fn repo_keys(doc: &Doc, value: &Value, what: &str, diags: &mut Diagnostics) -> Value {
+    let DeValue::Table(t) = value.get_ref() else {
+        return value.clone();
+    };
+    let all = [REPO_KEYS, REPO_CONFIG_KEYS].concat();
+    for (k, _) in t.iter() {
+        let key = k.get_ref().as_ref();
+        if REPO_CONFIG_KEYS.contains(&key) {
+            let m = format!("`{key}` of {what} belongs in the operator's config, not the runbook");
+            diags.push(doc.source.diag(&k.span(), m));
+        } else if !REPO_KEYS.contains(&key) {
+            let hint = closest(key, all.iter().copied())
+                .map(|c| format!(" (did you mean `{c}`?)"))
+                .unwrap_or_default();
+            let m = format!(
+                "unknown key `{key}` in {what}{hint}; expected one of: {}",
+                all.join(", ")
+            );
+            diags.push(doc.source.diag(&k.span(), m));
+        }
+    }
+    partition(t, REPO_KEYS, true, value.span())
+}
+
 const TOP_KEYS: &[&str] = &[
     "name", "summary", "links", "vars", "schedule", "rotation", "repos", "services", "sections",
     "steps",
@@ -366,7 +396,9 @@ pub fn runbook(doc: &Doc) -> Result<Runbook, Diagnostics> {
             DeValue::Table(t) => {
                 for (k, v) in t.iter() {
                     let name = k.get_ref().to_string();
-                    if let Some(r) = de::<Repo>(doc, v, &format!("repo `{name}`"), &mut diags) {
+                    let what = format!("repo `{name}`");
+                    let v = repo_keys(doc, v, &what, &mut diags);
+                    if let Some(r) = de::<Repo>(doc, &v, &what, &mut diags) {
                         repos.insert(name, r);
                     }
                 }

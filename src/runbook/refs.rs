@@ -14,14 +14,32 @@ pub struct TemplateError {
 }
 
 /// Parses a template; returns the dotted variable paths it reads (`repos.olympia.tag`), in order.
+/// A template the renderer would refuse (too deep, recursive, reading the environment) is an
+/// error here too, so `check` reports it before a push.
 pub fn variables(text: &str) -> Result<Vec<String>, TemplateError> {
-    let tpl = tera::Template::new("t", None, text).map_err(parse_error)?;
-    let mut out = Vec::new();
-    let mut scope = Vec::new();
-    nodes(&tpl.ast, &mut scope, &mut out);
+    let tpl = crate::templates::guard::parse(text)?;
+    let mut out = reads(&tpl.ast).vars;
     let mut seen = HashSet::new();
     out.retain(|v| seen.insert(v.clone()));
     Ok(out)
+}
+
+/// What a parsed template reads and calls.
+#[derive(Debug, Default)]
+pub struct Reads {
+    /// Dotted variable paths read outside local scopes, in order (may repeat).
+    pub vars: Vec<String>,
+    /// Names of the functions called (`range`, `get_env`, ...).
+    pub functions: Vec<String>,
+    /// Macro calls: the macro they sit in (`None`: the template body) and the macro called.
+    pub calls: Vec<(Option<String>, String)>,
+}
+
+/// Walks a template's syntax tree once and collects what it reads and calls.
+pub fn reads(ast: &[Node]) -> Reads {
+    let mut w = Walk::default();
+    w.nodes(ast);
+    w.reads
 }
 
 /// Parses an `only_if` expression (`strategy == 'master'`) and returns what it reads.
@@ -40,7 +58,7 @@ pub fn condition_template(expr: &str) -> String {
     format!("{{% if {expr} %}}true{{% endif %}}")
 }
 
-fn parse_error(e: tera::Error) -> TemplateError {
+pub(crate) fn parse_error(e: tera::Error) -> TemplateError {
     // tera's parse error text carries a pest report: ` --> L:C`, the line, and `= message`.
     let mut text = String::new();
     let mut cur: Option<&dyn std::error::Error> = Some(&e);
@@ -68,103 +86,123 @@ fn parse_error(e: tera::Error) -> TemplateError {
     }
 }
 
-fn nodes(ast: &[Node], scope: &mut Vec<String>, out: &mut Vec<String>) {
-    // `set` without a block adds to the current scope until the template ends.
-    for node in ast {
-        match node {
-            Node::VariableBlock(_, e) => expr(e, scope, out),
-            Node::Set(_, set) => {
-                expr(&set.value, scope, out);
-                scope.push(set.key.clone());
-            }
-            Node::FilterSection(_, fs, _) => {
-                for a in fs.filter.args.values() {
-                    expr(a, scope, out);
-                }
-                nodes(&fs.body, scope, out);
-            }
-            Node::Block(_, b, _) => nodes(&b.body, scope, out),
-            Node::Forloop(_, f, _) => {
-                expr(&f.container, scope, out);
-                let depth = scope.len();
-                scope.push(f.value.clone());
-                scope.push("loop".into());
-                if let Some(k) = &f.key {
-                    scope.push(k.clone());
-                }
-                nodes(&f.body, scope, out);
-                scope.truncate(depth);
-                if let Some(empty) = &f.empty_body {
-                    nodes(empty, scope, out);
-                }
-            }
-            Node::If(i, _) => {
-                for (_, cond, body) in &i.conditions {
-                    expr(cond, scope, out);
-                    nodes(body, scope, out);
-                }
-                if let Some((_, body)) = &i.otherwise {
-                    nodes(body, scope, out);
-                }
-            }
-            Node::MacroDefinition(_, m, _) => {
-                let depth = scope.len();
-                scope.extend(m.args.keys().cloned());
-                nodes(&m.body, scope, out);
-                scope.truncate(depth);
-            }
-            _ => {}
-        }
-    }
+#[derive(Default)]
+struct Walk {
+    /// Names bound locally (`set`, loop variables, macro arguments): not session variables.
+    scope: Vec<String>,
+    /// The macro whose body is being walked.
+    in_macro: Option<String>,
+    reads: Reads,
 }
 
-fn expr(e: &Expr, scope: &[String], out: &mut Vec<String>) {
-    for f in &e.filters {
-        for a in f.args.values() {
-            expr(a, scope, out);
+impl Walk {
+    fn nodes(&mut self, ast: &[Node]) {
+        // `set` without a block adds to the current scope until the template ends.
+        for node in ast {
+            match node {
+                Node::VariableBlock(_, e) => self.expr(e),
+                Node::Set(_, set) => {
+                    self.expr(&set.value);
+                    self.scope.push(set.key.clone());
+                }
+                Node::FilterSection(_, fs, _) => {
+                    self.args(fs.filter.args.values());
+                    self.nodes(&fs.body);
+                }
+                Node::Block(_, b, _) => self.nodes(&b.body),
+                Node::Forloop(_, f, _) => {
+                    self.expr(&f.container);
+                    let depth = self.scope.len();
+                    self.scope.push(f.value.clone());
+                    self.scope.push("loop".into());
+                    if let Some(k) = &f.key {
+                        self.scope.push(k.clone());
+                    }
+                    self.nodes(&f.body);
+                    self.scope.truncate(depth);
+                    if let Some(empty) = &f.empty_body {
+                        self.nodes(empty);
+                    }
+                }
+                Node::If(i, _) => {
+                    for (_, cond, body) in &i.conditions {
+                        self.expr(cond);
+                        self.nodes(body);
+                    }
+                    if let Some((_, body)) = &i.otherwise {
+                        self.nodes(body);
+                    }
+                }
+                Node::MacroDefinition(_, m, _) => {
+                    let depth = self.scope.len();
+                    self.scope.extend(m.args.keys().cloned());
+                    let outer = self.in_macro.replace(m.name.clone());
+                    self.nodes(&m.body);
+                    self.in_macro = outer;
+                    self.scope.truncate(depth);
+                }
+                _ => {}
+            }
         }
     }
-    val(&e.val, scope, out);
-}
 
-fn val(v: &ExprVal, scope: &[String], out: &mut Vec<String>) {
-    match v {
-        ExprVal::Ident(name) => ident(name, scope, out),
-        ExprVal::Math(m) => {
-            expr(&m.lhs, scope, out);
-            expr(&m.rhs, scope, out);
-        }
-        ExprVal::Logic(l) => {
-            expr(&l.lhs, scope, out);
-            expr(&l.rhs, scope, out);
-        }
-        ExprVal::Test(t) => {
-            // `x is defined` asks whether it exists; that is not a use.
-            if t.name != "defined" && t.name != "undefined" {
-                ident(&t.ident, scope, out);
-            }
-            for a in &t.args {
-                expr(a, scope, out);
-            }
-        }
-        ExprVal::MacroCall(m) => m.args.values().for_each(|a| expr(a, scope, out)),
-        ExprVal::FunctionCall(f) => f.args.values().for_each(|a| expr(a, scope, out)),
-        ExprVal::Array(items) => items.iter().for_each(|a| expr(a, scope, out)),
-        ExprVal::StringConcat(c) => c.values.iter().for_each(|a| val(a, scope, out)),
-        ExprVal::In(i) => {
-            expr(&i.lhs, scope, out);
-            expr(&i.rhs, scope, out);
-        }
-        ExprVal::String(_) | ExprVal::Int(_) | ExprVal::Float(_) | ExprVal::Bool(_) => {}
+    fn args<'e>(&mut self, args: impl Iterator<Item = &'e Expr>) {
+        args.for_each(|a| self.expr(a));
     }
-}
 
-fn ident(name: &str, scope: &[String], out: &mut Vec<String>) {
-    // Indexing (`a[0]`, `a["b"]`) is cut off: only the dotted prefix is checked.
-    let path = name.split('[').next().unwrap_or(name);
-    let root = path.split('.').next().unwrap_or(path);
-    if !scope.iter().any(|s| s == root) {
-        out.push(path.to_string());
+    fn expr(&mut self, e: &Expr) {
+        for f in &e.filters {
+            self.args(f.args.values());
+        }
+        self.val(&e.val);
+    }
+
+    fn val(&mut self, v: &ExprVal) {
+        match v {
+            ExprVal::Ident(name) => self.ident(name),
+            ExprVal::Math(m) => {
+                self.expr(&m.lhs);
+                self.expr(&m.rhs);
+            }
+            ExprVal::Logic(l) => {
+                self.expr(&l.lhs);
+                self.expr(&l.rhs);
+            }
+            ExprVal::Test(t) => {
+                // `x is defined` asks whether it exists; that is not a use.
+                if t.name != "defined" && t.name != "undefined" {
+                    self.ident(&t.ident);
+                }
+                self.args(t.args.iter());
+            }
+            ExprVal::MacroCall(m) => {
+                if m.namespace == "self" {
+                    let from = self.in_macro.clone();
+                    self.reads.calls.push((from, m.name.clone()));
+                }
+                self.args(m.args.values());
+            }
+            ExprVal::FunctionCall(f) => {
+                self.reads.functions.push(f.name.clone());
+                self.args(f.args.values());
+            }
+            ExprVal::Array(items) => self.args(items.iter()),
+            ExprVal::StringConcat(c) => c.values.iter().for_each(|a| self.val(a)),
+            ExprVal::In(i) => {
+                self.expr(&i.lhs);
+                self.expr(&i.rhs);
+            }
+            ExprVal::String(_) | ExprVal::Int(_) | ExprVal::Float(_) | ExprVal::Bool(_) => {}
+        }
+    }
+
+    fn ident(&mut self, name: &str) {
+        // Indexing (`a[0]`, `a["b"]`) is cut off: only the dotted prefix is checked.
+        let path = name.split('[').next().unwrap_or(name);
+        let root = path.split('.').next().unwrap_or(path);
+        if !self.scope.iter().any(|s| s == root) {
+            self.reads.vars.push(path.to_string());
+        }
     }
 }
 

@@ -617,7 +617,7 @@ fn unknown(what: &str, word: &str, options: &[&str]) -> String {
     )
 }
 
-fn undefined<'a, S: AsRef<str> + 'a>(
+pub(crate) fn undefined<'a, S: AsRef<str> + 'a>(
     what: &str,
     name: &str,
     defined: impl IntoIterator<Item = &'a S>,

@@ -1,0 +1,523 @@
+//! What a template may ask of the renderer. tera has no budget of its own: its parser recurses
+//! once per bracket (5,000 of them overflow the stack), a macro that calls itself never
+//! returns, and nested `range` loops run for hours. So a template is first scanned as raw text
+//! (before tera's parser sees it), then its parsed tree is vetted, and rendering runs with a
+//! budget of `range` items, a cap on output size and a time bound as the backstop.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use crate::runbook::refs::{self, TemplateError};
+
+/// Brackets inside one tag, or blocks inside blocks: far above any real template, far below
+/// what overflows tera's parser.
+pub const MAX_NESTING: usize = 32;
+/// `for` loops inside `for` loops: two are common (repos, then their commits); each level
+/// multiplies the work.
+pub const MAX_LOOP_NESTING: usize = 3;
+/// Operators and filters in one tag: a long `a ~ b ~ c ...` chain becomes a tree as deep as it
+/// is long, and rendering it recurses as deep.
+pub const MAX_OPERATORS: usize = 256;
+/// A template's own text.
+pub const MAX_TEMPLATE_BYTES: usize = 256 * 1024;
+/// What one render may produce.
+pub const MAX_OUTPUT_BYTES: usize = 4 * 1024 * 1024;
+/// Items all the `range(...)` calls of one render may make together.
+pub const MAX_RANGE_ITEMS: usize = 100_000;
+/// The backstop for work the static bounds cannot see (loops over large arrays).
+pub const DEADLINE: Duration = Duration::from_secs(3);
+/// Renders that ran past the deadline and are still burning a core; past this, refuse more.
+const MAX_RUNAWAYS: usize = 2;
+/// tera recurses per node; the renderer's thread gets room for any template the scan lets in.
+const STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// What `check` says about `get_env`.
+pub const NO_ENV: &str = "templates cannot read the environment (`get_env`); name a secret in \
+    its service with `{ env = \"NAME\" }` or `{ keyring = \"service/user\" }`";
+
+/// Scans, parses and vets a template: what `check` and the renderer both accept.
+pub fn parse(text: &str) -> Result<tera::Template, TemplateError> {
+    prescan(text)?;
+    let tpl = tera::Template::new("t", None, text).map_err(refs::parse_error)?;
+    vet(&tpl, text)?;
+    Ok(tpl)
+}
+
+/// Rules on the parsed tree: no `get_env`, no macro that reaches itself again.
+pub fn vet(tpl: &tera::Template, text: &str) -> Result<(), TemplateError> {
+    let reads = refs::reads(&tpl.ast);
+    if reads.functions.iter().any(|f| f == "get_env") {
+        return Err(at(text, text.find("get_env").unwrap_or(0), NO_ENV));
+    }
+    if let Some(name) = recursive_macro(&reads.calls) {
+        let off = find_macro(text, &name);
+        return Err(at(
+            text,
+            off,
+            format!(
+                "macro `{name}` calls itself (directly or through other macros); a template cannot recurse"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A macro on a cycle of `self::` calls, if there is one.
+fn recursive_macro(calls: &[(Option<String>, String)]) -> Option<String> {
+    let mut graph: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (from, to) in calls {
+        if let Some(from) = from {
+            graph.entry(from.as_str()).or_default().insert(to.as_str());
+        }
+    }
+    // A macro is recursive when it can reach itself; templates hold a handful of macros.
+    graph
+        .keys()
+        .copied()
+        .find(|start| {
+            let mut seen = BTreeSet::new();
+            let mut todo: Vec<&str> = graph[start].iter().copied().collect();
+            while let Some(m) = todo.pop() {
+                if m == *start {
+                    return true;
+                }
+                if seen.insert(m) {
+                    todo.extend(graph.get(m).into_iter().flatten().copied());
+                }
+            }
+            false
+        })
+        .map(str::to_string)
+}
+
+/// Where `{% macro NAME(` is defined, for the error's position.
+fn find_macro(text: &str, name: &str) -> usize {
+    text.match_indices("macro")
+        .map(|(i, _)| i)
+        .find(|&i| text[i + 5..].trim_start().starts_with(name))
+        .unwrap_or(0)
+}
+
+/// A problem at a byte offset of a template, as a 1-based line and column.
+fn at(text: &str, offset: usize, message: impl Into<String>) -> TemplateError {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    TemplateError {
+        line,
+        col,
+        message: message.into(),
+    }
+}
+
+/// Scans the raw text for nesting that tera's recursive parser or renderer cannot survive.
+/// Only the inside of `{{ }}` and `{% %}` counts; strings inside tags are skipped.
+pub fn prescan(text: &str) -> Result<(), TemplateError> {
+    if text.len() > MAX_TEMPLATE_BYTES {
+        return Err(at(
+            text,
+            0,
+            format!(
+                "template is {} bytes; at most {MAX_TEMPLATE_BYTES}",
+                text.len()
+            ),
+        ));
+    }
+    let b = text.as_bytes();
+    // Open blocks, innermost last: (keyword, offset).
+    let mut blocks: Vec<(&str, usize)> = Vec::new();
+    let mut i = 0;
+    while i + 1 < b.len() {
+        if b[i] != b'{' {
+            i += 1;
+            continue;
+        }
+        match b[i + 1] {
+            b'#' => match text[i + 2..].find("#}") {
+                Some(n) => i += n + 4,
+                None => return Ok(()), // tera reports the unclosed comment
+            },
+            open @ (b'{' | b'%') => {
+                let close = if open == b'{' { "}}" } else { "%}" };
+                let Some(end) = scan_tag(text, i, close)? else {
+                    return Ok(()); // unclosed: tera reports it with its own position
+                };
+                if open == b'%' {
+                    let word = text[i + 2..end]
+                        .trim_start_matches('-')
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("");
+                    if word == "raw" {
+                        // The body of `raw` is text; resume at its `endraw`.
+                        i = find_endraw(text, end).unwrap_or(b.len());
+                        continue;
+                    }
+                    block(text, &mut blocks, word, i)?;
+                }
+                i = end + 2;
+            }
+            _ => i += 1,
+        }
+    }
+    Ok(())
+}
+
+/// Follows one tag from its opening at `start`; returns the offset of its closing delimiter,
+/// `None` when the tag never closes.
+fn scan_tag(text: &str, start: usize, close: &str) -> Result<Option<usize>, TemplateError> {
+    let b = text.as_bytes();
+    let mut depth = 0usize;
+    let mut operators = 0usize;
+    let mut quote: Option<u8> = None;
+    let mut j = start + 2;
+    while j < b.len() {
+        let c = b[j];
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            j += 1;
+            continue;
+        }
+        match c {
+            b'"' | b'\'' | b'`' => quote = Some(c),
+            b'(' | b'[' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(at(
+                        text,
+                        j,
+                        format!("template nests brackets more than {MAX_NESTING} deep"),
+                    ));
+                }
+            }
+            b')' | b']' => depth = depth.saturating_sub(1),
+            b'+' | b'-' | b'*' | b'/' | b'%' | b'~' | b'|' | b'=' | b'<' | b'>' | b'!' => {
+                if text[j..].starts_with(close) {
+                    return Ok(Some(j));
+                }
+                operators += 1;
+            }
+            b'}' if text[j..].starts_with(close) => return Ok(Some(j)),
+            _ if c.is_ascii_alphabetic() && starts_word(b, j) => {
+                let word = &text[j..];
+                if ["not", "and", "or", "in", "is"]
+                    .iter()
+                    .any(|k| word.starts_with(k) && !continues_word(b, j + k.len()))
+                {
+                    operators += 1;
+                }
+            }
+            _ => {}
+        }
+        if operators > MAX_OPERATORS {
+            return Err(at(
+                text,
+                start,
+                format!("a template tag has more than {MAX_OPERATORS} operators and filters"),
+            ));
+        }
+        j += 1;
+    }
+    Ok(None)
+}
+
+fn starts_word(b: &[u8], j: usize) -> bool {
+    j == 0 || !continues_word(b, j - 1)
+}
+
+fn continues_word(b: &[u8], j: usize) -> bool {
+    b.get(j)
+        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+}
+
+/// Tracks `{% if %}`...`{% endif %}` nesting and `for` nesting.
+fn block<'t>(
+    text: &str,
+    blocks: &mut Vec<(&'t str, usize)>,
+    word: &'t str,
+    at_offset: usize,
+) -> Result<(), TemplateError> {
+    match word {
+        "if" | "for" | "macro" | "block" | "filter" => {
+            blocks.push((word, at_offset));
+            if blocks.len() > MAX_NESTING {
+                return Err(at(
+                    text,
+                    at_offset,
+                    format!("template nests blocks more than {MAX_NESTING} deep"),
+                ));
+            }
+            let loops = blocks.iter().filter(|(w, _)| *w == "for").count();
+            if loops > MAX_LOOP_NESTING {
+                return Err(at(
+                    text,
+                    at_offset,
+                    format!("template nests `for` loops more than {MAX_LOOP_NESTING} deep"),
+                ));
+            }
+        }
+        w if w.starts_with("end") => {
+            blocks.pop();
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The offset just past `{% endraw %}` (any whitespace control), searching from `from`.
+fn find_endraw(text: &str, from: usize) -> Option<usize> {
+    let mut k = from;
+    while let Some(n) = text[k..].find("{%") {
+        let tag = k + n;
+        let rest = text[tag + 2..].trim_start_matches('-').trim_start();
+        if rest.starts_with("endraw") {
+            return text[tag..].find("%}").map(|e| tag + e + 2);
+        }
+        k = tag + 2;
+    }
+    None
+}
+
+/// A tera instance for one render: no `get_env`, and a `range` that draws on a shared budget.
+fn tera() -> tera::Tera {
+    let mut t = tera::Tera::default();
+    t.register_function("get_env", |_: &HashMap<String, tera::Value>| {
+        Err(tera::Error::msg(NO_ENV))
+    });
+    let left = Arc::new(AtomicUsize::new(MAX_RANGE_ITEMS));
+    t.register_function("range", move |args: &HashMap<String, tera::Value>| {
+        range(args, &left)
+    });
+    t
+}
+
+/// tera's `range`, refusing a zero step (tera's loops forever) and drawing on the budget.
+fn range(args: &HashMap<String, tera::Value>, left: &AtomicUsize) -> tera::Result<tera::Value> {
+    let arg = |name: &str, default: Option<u64>| -> tera::Result<u64> {
+        match args.get(name) {
+            Some(v) => v.as_u64().ok_or_else(|| {
+                tera::Error::msg(format!(
+                    "`range` received {name}={v}; it takes a whole number"
+                ))
+            }),
+            None => default.ok_or_else(|| tera::Error::msg(format!("`range` needs `{name}`"))),
+        }
+    };
+    let (start, end, step) = (
+        arg("start", Some(0))?,
+        arg("end", None)?,
+        arg("step_by", Some(1))?,
+    );
+    if step == 0 {
+        return Err(tera::Error::msg("`range` needs a `step_by` above 0"));
+    }
+    if start > end {
+        return Err(tera::Error::msg("`range` has `start` after `end`"));
+    }
+    let count = usize::try_from((end - start).div_ceil(step)).unwrap_or(usize::MAX);
+    let granted = left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+        n.checked_sub(count)
+    });
+    if granted.is_err() {
+        return Err(tera::Error::msg(format!(
+            "`range` loops may make at most {MAX_RANGE_ITEMS} items in one template"
+        )));
+    }
+    Ok(tera::Value::from(
+        (start..end).step_by(step as usize).collect::<Vec<u64>>(),
+    ))
+}
+
+/// Renders a vetted template with the budget, on a thread with room and a deadline.
+pub fn render(text: &str, ctx: tera::Context) -> Result<String> {
+    prescan(text).map_err(refused)?;
+    let text = text.to_string();
+    bounded(move || {
+        const NAME: &str = "template";
+        let mut t = tera();
+        t.add_raw_template(NAME, &text)
+            .map_err(|e| anyhow!(super::flatten(&e)))?;
+        let tpl = t
+            .get_template(NAME)
+            .map_err(|e| anyhow!(super::flatten(&e)))?;
+        vet(tpl, &text).map_err(refused)?;
+        let out = t
+            .render(NAME, &ctx)
+            .map_err(|e| anyhow!(super::flatten(&e)))?;
+        if out.len() > MAX_OUTPUT_BYTES {
+            bail!(
+                "template output is {} bytes; at most {MAX_OUTPUT_BYTES}",
+                out.len()
+            );
+        }
+        Ok(out)
+    })
+}
+
+fn refused(e: TemplateError) -> anyhow::Error {
+    anyhow!("template refused at {}:{}: {}", e.line, e.col, e.message)
+}
+
+/// Renders still running past their deadline.
+static RUNAWAYS: AtomicUsize = AtomicUsize::new(0);
+const RUNNING: u8 = 0;
+const FINISHED: u8 = 1;
+const ABANDONED: u8 = 2;
+
+/// Runs `work` on its own thread and waits at most [`DEADLINE`]. A thread cannot be stopped
+/// from outside; one that overruns is left to finish and counted, and while too many are
+/// left, no new render starts (so a bad template cannot pile up busy threads).
+fn bounded<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    if RUNAWAYS.load(Ordering::SeqCst) >= MAX_RUNAWAYS {
+        bail!("earlier templates are still rendering past their time limit; not starting another");
+    }
+    let state = Arc::new(AtomicU8::new(RUNNING));
+    let theirs = Arc::clone(&state);
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("template".into())
+        .stack_size(STACK_BYTES)
+        .spawn(move || {
+            let out = work();
+            if theirs
+                .compare_exchange(RUNNING, FINISHED, Ordering::SeqCst, Ordering::SeqCst)
+                .is_err()
+            {
+                RUNAWAYS.fetch_sub(1, Ordering::SeqCst);
+            }
+            // The receiver is gone when the render was abandoned; nothing to tell then.
+            let _ = tx.send(out);
+        })
+        .context("starting the template renderer")?;
+    match rx.recv_timeout(DEADLINE) {
+        Ok(out) => out,
+        Err(RecvTimeoutError::Timeout) => {
+            if state
+                .compare_exchange(RUNNING, ABANDONED, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+            {
+                RUNAWAYS.fetch_add(1, Ordering::SeqCst);
+                bail!(
+                    "template took longer than {}s to render (loops over too much?)",
+                    DEADLINE.as_secs()
+                );
+            }
+            // It finished just as the deadline passed.
+            rx.recv().context("the template renderer stopped")?
+        }
+        Err(RecvTimeoutError::Disconnected) => Err(anyhow!("the template renderer crashed")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn render_str(text: &str) -> Result<String> {
+        crate::templates::render(text, &json!({ "tag": "2015.09.10" }))
+    }
+
+    #[test]
+    fn recursive_macros_are_refused() {
+        let direct = "{% macro f(n) %}{{ self::f(n=n) }}{% endmacro f %}{{ self::f(n=1) }}";
+        let e = parse(direct).unwrap_err();
+        assert!(e.message.contains("macro `f` calls itself"), "{e:?}");
+        assert_eq!((e.line, e.col), (1, 4));
+        let mutual = "{% macro a() %}{{ self::b() }}{% endmacro a %}\n\
+                      {% macro b() %}{{ self::a() }}{% endmacro b %}{{ self::a() }}";
+        assert!(parse(mutual).is_err());
+        let e = render_str(mutual).unwrap_err().to_string();
+        assert!(e.contains("cannot recurse"), "{e}");
+        let fine = "{% macro a() %}x{% endmacro a %}{% macro b() %}{{ self::a() }}{% endmacro b %}{{ self::b() }}";
+        assert_eq!(render_str(fine).unwrap(), "x");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_tera_parses_it() {
+        let parens = format!("{{{{ {}1{} }}}}", "(".repeat(5000), ")".repeat(5000));
+        let e = parse(&parens).unwrap_err();
+        assert!(e.message.contains("nests brackets"), "{e:?}");
+        assert!(render_str(&parens).is_err());
+        let ifs = format!(
+            "{}x{}",
+            "{% if true %}".repeat(40),
+            "{% endif %}".repeat(40)
+        );
+        assert!(parse(&ifs).unwrap_err().message.contains("nests blocks"));
+        let chain = format!("{{{{ 1{} }}}}", " + 1".repeat(5000));
+        assert!(parse(&chain).unwrap_err().message.contains("operators"));
+        let nots = format!("{{{{ {}true }}}}", "not ".repeat(5000));
+        assert!(render_str(&nots).is_err());
+        // Brackets in strings, comments and raw blocks are text.
+        let quoted = format!(
+            "{{{{ \"{}\" }}}}{{# {} #}}",
+            "(".repeat(100),
+            "(".repeat(100)
+        );
+        assert!(parse(&quoted).is_ok());
+        let raw = format!("{{% raw %}}{}{{% endraw %}}", "{% if x %}".repeat(100));
+        assert_eq!(render_str(&raw).unwrap(), "{% if x %}".repeat(100));
+        assert_eq!(render_str("{{ ((tag)) }}").unwrap(), "2015.09.10");
+        // Found by the fuzz test: a tag opened at the very end of the text.
+        for unclosed in ["https://example.org{%", "x{{", "{% if", "{{ (", "{#"] {
+            assert!(prescan(unclosed).is_ok(), "{unclosed}");
+            assert!(parse(unclosed).is_err(), "{unclosed}");
+        }
+    }
+
+    #[test]
+    fn what_the_scan_lets_in_parses_on_a_small_stack() {
+        // Test threads have 2 MiB of stack; `check` parses on the main thread with more.
+        let parens = format!("{}1{}", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
+        let chain = " + 1".repeat(MAX_OPERATORS - 1);
+        let one = format!("{{% if not {parens} %}}x{{% endif %}}{{{{ {parens}{chain} }}}}");
+        let text = format!(
+            "{}{one}{}",
+            "{% if true %}".repeat(MAX_NESTING - 1),
+            "{% endif %}".repeat(MAX_NESTING - 1)
+        );
+        parse(&text).unwrap();
+        render_str(&text).unwrap();
+    }
+
+    #[test]
+    fn loops_are_bounded() {
+        let nested = "{% for a in range(end=100000) %}{% for b in range(end=100000) %}.{% endfor %}{% endfor %}";
+        let e = render_str(nested).unwrap_err().to_string();
+        assert!(e.contains("at most 100000 items"), "{e}");
+        let deep = "{% for a in [1] %}{% for b in [1] %}{% for c in [1] %}{% for d in [1] %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}";
+        assert!(parse(deep).unwrap_err().message.contains("`for` loops"));
+        assert!(render_str("{% for i in range(end=3, step_by=0) %}{% endfor %}").is_err());
+        assert_eq!(
+            render_str("{% for i in range(start=1, end=7, step_by=2) %}{{ i }}{% endfor %}")
+                .unwrap(),
+            "135"
+        );
+    }
+
+    #[test]
+    fn templates_cannot_read_the_environment() {
+        let e = parse("{{ get_env(name=\"HOME\") }}").unwrap_err();
+        assert!(e.message.contains("{ env = \"NAME\" }"), "{e:?}");
+        assert!(render_str("{{ get_env(name=\"HOME\") }}").is_err());
+        // Even when the scan is bypassed, the function itself refuses.
+        let mut t = tera();
+        let out = t.render_str("{{ get_env(name=\"HOME\") }}", &tera::Context::new());
+        assert!(out.is_err());
+    }
+
+    #[test]
+    fn output_is_capped() {
+        let big = "{% for a in range(end=1000) %}{% for b in range(end=90) %}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx{% endfor %}{% endfor %}";
+        let e = render_str(big).unwrap_err().to_string();
+        assert!(e.contains("output is"), "{e}");
+    }
+}
