@@ -13,9 +13,19 @@ use crate::git::{self, RepoSpec};
 use crate::runbook::model::*;
 use crate::templates::render;
 
-/// Renders a templated string; on failure keeps the text as written, so a preview never fails.
+/// Renders a templated string; on failure keeps the text as written and says why, so a
+/// preview never fails and never hides a refused template.
 pub fn fill(text: &str, ctx: &Value) -> String {
-    render(text, ctx).unwrap_or_else(|_| text.to_string())
+    render(text, ctx).unwrap_or_else(|e| {
+        format!(
+            "{text} {}",
+            placeholder(&format!("cannot be filled in: {}", first_line(&format!("{e:#}"))))
+        )
+    })
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or_default()
 }
 
 /// How a value that is not known yet shows in a preview: marked so that nobody takes it for

@@ -95,7 +95,7 @@ pub fn render(text: &str, vars: &serde_json::Value) -> Result<String> {
     }
     let ctx =
         tera::Context::from_value(vars.clone()).context("template variables must be a table")?;
-    guard::render(text, ctx)
+    guard::render(text, ctx, None)
 }
 
 /// Renders a template whose every `{{ value }}` is passed through `escape` (shell quoting,
@@ -105,15 +105,12 @@ pub fn render_escaped(
     vars: &serde_json::Value,
     escape: fn(&str) -> String,
 ) -> Result<String> {
-    const NAME: &str = "__escaped";
+    if !text.contains('{') {
+        return Ok(text.to_string());
+    }
     let ctx =
         tera::Context::from_value(vars.clone()).context("template variables must be a table")?;
-    let mut t = tera::Tera::default();
-    t.add_raw_template(NAME, text)
-        .map_err(|e| anyhow!(flatten(&e)))?;
-    t.autoescape_on(vec![NAME]);
-    t.set_escape_fn(escape);
-    t.render(NAME, &ctx).map_err(|e| anyhow!(flatten(&e)))
+    guard::render(text, ctx, Some(escape))
 }
 
 /// Evaluates an `only_if` expression.

@@ -208,10 +208,13 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
                 }
                 return match ok {
                     Ok(outputs) => {
-                        println!("done: {step}");
+                        // The step is journaled: a reader that went away must not turn it
+                        // into a panic, so write errors are ignored.
+                        let mut out = std::io::stdout().lock();
+                        let _ = writeln!(out, "done: {step}");
                         for (k, v) in outputs {
                             let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-                            println!("  {k} = {}", clean_line(&v));
+                            let _ = writeln!(out, "  {k} = {}", clean_line(&v));
                         }
                         ExitCode::SUCCESS
                     }

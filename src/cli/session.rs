@@ -42,7 +42,7 @@ pub fn prepare(
     lenient: bool,
 ) -> Result<(Prepared, Option<String>), ExitCode> {
     let loaded = g.load_runbook().map_err(|d| report(&d))?;
-    let (config, notice) = match g.load_config() {
+    let (config, notice) = match g.load_config_for(&loaded.runbook) {
         Ok(c) => (c, None),
         Err(d) if lenient => (
             Config::default(),

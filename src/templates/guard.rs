@@ -336,7 +336,11 @@ fn range(args: &HashMap<String, tera::Value>, left: &AtomicUsize) -> tera::Resul
 }
 
 /// Renders a vetted template with the budget, on a thread with room and a deadline.
-pub fn render(text: &str, ctx: tera::Context) -> Result<String> {
+pub fn render(
+    text: &str,
+    ctx: tera::Context,
+    escape: Option<fn(&str) -> String>,
+) -> Result<String> {
     prescan(text).map_err(refused)?;
     let text = text.to_string();
     bounded(move || {
@@ -344,6 +348,10 @@ pub fn render(text: &str, ctx: tera::Context) -> Result<String> {
         let mut t = tera();
         t.add_raw_template(NAME, &text)
             .map_err(|e| anyhow!(super::flatten(&e)))?;
+        if let Some(escape) = escape {
+            t.autoescape_on(vec![NAME]);
+            t.set_escape_fn(escape);
+        }
         let tpl = t
             .get_template(NAME)
             .map_err(|e| anyhow!(super::flatten(&e)))?;
