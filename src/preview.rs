@@ -19,7 +19,10 @@ pub fn fill(text: &str, ctx: &Value) -> String {
     render(text, ctx).unwrap_or_else(|e| {
         format!(
             "{text} {}",
-            placeholder(&format!("cannot be filled in: {}", first_line(&format!("{e:#}"))))
+            placeholder(&format!(
+                "cannot be filled in: {}",
+                first_line(&format!("{e:#}"))
+            ))
         )
     })
 }

@@ -40,9 +40,15 @@ impl Tmux {
 
     /// Starts `args` in a 120x40 window named `win`.
     fn start(&self, env: &Env, win: &str, args: &[&str]) {
+        self.start_with(env, win, &[], args);
+    }
+
+    /// The same, with more environment variables (`NAME=value`).
+    fn start_with(&self, env: &Env, win: &str, vars: &[&str], args: &[&str]) {
         let mut line = format!(
-            "cd {} && env -i PATH=\"$PATH\" HOME={} TERM=xterm-256color PUSHDUTY_CONFIG={} PUSHDUTY_STATE_DIR={} {}",
+            "cd {} && env -i {} PATH=\"$PATH\" HOME={} TERM=xterm-256color PUSHDUTY_CONFIG={} PUSHDUTY_STATE_DIR={} {}",
             support::cli::root().display(),
+            vars.join(" "),
             env.path().display(),
             env.config().display(),
             env.path().join("state").display(),
@@ -484,4 +490,30 @@ fn do_stopped_by_sigterm_interrupts_the_step_and_kills_its_group() {
     assert_eq!(status.code(), Some(143));
     wait_group_gone(pgid);
     assert_interrupted_by(&env, "SIGTERM");
+}
+
+#[test]
+fn a_command_run_from_the_tui_shows_no_token_on_screen() {
+    need_tmux();
+    let env = Env::new();
+    let t = Tmux::new("secrets");
+    let rb = "--runbook=tests/fixtures/runbooks/valid/shell-values.toml";
+    t.start_with(
+        &env,
+        "w",
+        &[
+            "PUSHDUTY_JENKINS_TOKEN=tok-jenkins-4411",
+            "PUSHDUTY_PASSED_ON=shown",
+        ],
+        &[rb, "--now", "2015-09-08", "run"],
+    );
+    t.wait_for("w", "Checklist 0/3");
+    t.keys("w", &["j", "j", "Enter"]);
+    t.wait_for("w", "Run environment?");
+    t.keys("w", &["y"]);
+    let screen = t.wait_for("w", "done: environment");
+    assert!(screen.contains("PUSHDUTY_PASSED_ON=shown"), "{screen}");
+    assert!(!screen.contains("tok-jenkins"), "{screen}");
+    t.keys("w", &["q"]);
+    t.wait_exit("w", "0");
 }

@@ -1,0 +1,181 @@
+//! No token leaves memory: a scripted push of the bundled runbook through `do` (failing steps
+//! and a shell step that prints its environment included), with a distinct token in every
+//! variable the runbook names, leaves none of them in any output, screen, journal, session
+//! file or lock, and the session files are private.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use support::cli::{Env, root, stderr, stdout};
+use support::gitrepo::{Fixture, git};
+
+const TOKENS: &[(&str, &str)] = &[
+    ("PUSHDUTY_JENKINS_TOKEN", "tok-jenkins-7f3a91"),
+    ("PUSHDUTY_SENTRY_TOKEN", "tok-sentry-b2c4d8"),
+    ("PUSHDUTY_ETHERPAD_KEY", "tok-etherpad-e5f6a7"),
+    ("PUSHDUTY_SMTP_PASSWORD", "tok-smtp-c9d0e1"),
+    ("GITHUB_TOKEN", "tok-github-f2a3b4"),
+];
+
+/// The bundled runbook with a step that prints the environment, beside its templates.
+fn runbook(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("runbooks/amo-push.toml")).unwrap();
+    let extra = r#"
+[[steps]]
+id = "print-env"
+section = "done"
+title = "Print what a command sees"
+kind = "shell"
+command = "env; echo jenkins=${PUSHDUTY_JENKINS_TOKEN:-unset}"
+timeout_secs = 10
+"#;
+    std::fs::create_dir_all(dir.join("runbooks")).unwrap();
+    std::fs::create_dir_all(dir.join("templates")).unwrap();
+    for t in ["push-notes.md", "push-email.txt"] {
+        std::fs::copy(
+            root().join("templates").join(t),
+            dir.join("templates").join(t),
+        )
+        .unwrap();
+    }
+    let path = dir.join("runbooks/amo.toml");
+    std::fs::write(&path, format!("{text}{extra}")).unwrap();
+    path
+}
+
+struct Scripted {
+    env: Env,
+    rb: PathBuf,
+    repo: Fixture,
+    seen: String,
+}
+
+impl Scripted {
+    fn cmd(&self) -> Command {
+        let mut c = self.env.cmd();
+        for (k, v) in TOKENS {
+            c.env(k, v);
+        }
+        c.args([
+            "--runbook",
+            self.rb.to_str().unwrap(),
+            "--now",
+            "2015-09-08",
+            "--set",
+            &format!("repos.olympia.path={}", self.repo.work.display()),
+        ]);
+        c
+    }
+
+    fn run(&mut self, args: &[&str]) -> Output {
+        let out = self.cmd().args(args).output().unwrap();
+        self.seen.push_str(&stdout(&out));
+        self.seen.push_str(&stderr(&out));
+        out
+    }
+}
+
+fn files_under(p: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(p).unwrap().flatten() {
+        if e.path().is_dir() {
+            files_under(&e.path(), out);
+        } else {
+            out.push(e.path());
+        }
+    }
+}
+
+#[test]
+fn a_scripted_push_leaves_no_token_anywhere() {
+    let env = Env::new();
+    let rb = runbook(env.path());
+    let repo = Fixture::new();
+    git(&repo.work, &["remote", "rename", "origin", "upstream"]);
+    git(&repo.work, &["branch", "-q", "-m", "main", "master"]);
+    git(&repo.work, &["tag", "2015.09.03", "HEAD"]);
+    repo.commit("a.txt", "a\n", "Ship me");
+    git(
+        &repo.work,
+        &["push", "-q", "upstream", "master", "2015.09.03"],
+    );
+    git(&repo.work, &["branch", "-q", "-u", "upstream/master"]);
+    let mut s = Scripted {
+        env,
+        rb,
+        repo,
+        seen: String::new(),
+    };
+    let steps: &[&[&str]] = &[
+        &["check-rotation", "--note", "my week"],
+        &["fetch"],
+        &["strategy", "--input", "strategy=master"],
+        &["tag-master"],
+        &["push-tag"],
+        &["compare"],
+        &["deploy-stage"],
+        &["verify-stage"],
+        &["blockers", "--input", "blockers=none"],
+        &["qa-approval", "--input", "approved_by=krupa"],
+        &["production-push", "--input", "approved_by=jason"],
+        &["watch-sentry"],
+        &["watch-graphite"],
+        &["next-notes"],
+        &["announce"],
+        &["print-env"],
+    ];
+    let mut failed = 0;
+    for step in steps {
+        let mut args = vec!["do"];
+        args.extend_from_slice(step);
+        args.push("--yes");
+        let out = s.run(&args);
+        if !out.status.success() {
+            failed += 1;
+        }
+    }
+    assert!(
+        failed >= 5,
+        "the service steps fail in this build: {}",
+        s.seen
+    );
+    for done in ["done: tag-master", "done: push-tag", "done: print-env"] {
+        assert!(s.seen.contains(done), "{done}: {}", s.seen);
+    }
+    assert!(
+        s.seen.contains("jenkins=unset"),
+        "the command saw a token: {}",
+        s.seen
+    );
+    for args in [
+        &["show"][..],
+        &["show", "--json"],
+        &["history"],
+        &["history", "--json"],
+        &["plan"],
+        &["plan", "--json"],
+        &["status", "--json"],
+        &["check"],
+    ] {
+        s.run(args);
+    }
+    for (name, value) in TOKENS {
+        assert!(!s.seen.contains(value), "{name} was printed:\n{}", s.seen);
+    }
+    let state = s.env.path().join("state");
+    let mut files = Vec::new();
+    files_under(&state, &mut files);
+    assert!(files.len() >= 3, "{files:?}");
+    for f in &files {
+        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
+        for (name, value) in TOKENS {
+            assert!(!text.contains(value), "{name} is in {}", f.display());
+        }
+        let mode = std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
+        if f.starts_with(state.join("sessions")) {
+            assert_eq!(mode, 0o600, "{}", f.display());
+        }
+    }
+}
