@@ -36,6 +36,9 @@ pub struct RepoConfig {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceConfig {
+    /// Where this operator reaches the service, when not where the runbook says.
+    #[serde(default)]
+    pub url: Option<String>,
     #[serde(default)]
     pub user: Option<String>,
     #[serde(default)]

@@ -11,6 +11,7 @@ pub mod preview;
 pub mod runbook;
 pub mod sanitize;
 pub mod secret;
+pub mod services;
 pub mod session;
 pub mod sources;
 pub mod templates;

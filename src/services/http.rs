@@ -1,0 +1,48 @@
+//! One async runtime and one HTTP client for every service call. Steps run on worker threads
+//! and wait on the runtime; the UI thread never does.
+
+use std::future::Future;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+/// How long a connection may take to open, and a whole request to answer.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+
+static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+
+fn runtime() -> Result<&'static tokio::runtime::Runtime> {
+    if let Some(r) = RUNTIME.get() {
+        return Ok(r);
+    }
+    let built = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("pushduty-io")
+        .enable_all()
+        .build()
+        .context("starting the I/O runtime")?;
+    // Two threads racing here: one runtime wins, the other is dropped unused.
+    Ok(RUNTIME.get_or_init(|| built))
+}
+
+/// Runs `f` on the runtime and waits for it: for worker threads and one-shot commands (never
+/// from inside the runtime).
+pub fn block_on<F: Future>(f: F) -> Result<F::Output> {
+    Ok(runtime()?.block_on(f))
+}
+
+pub fn client() -> Result<&'static reqwest::Client> {
+    if let Some(c) = CLIENT.get() {
+        return Ok(c);
+    }
+    let built = reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .user_agent(concat!("pushduty/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .context("building the HTTP client")?;
+    Ok(CLIENT.get_or_init(|| built))
+}
