@@ -31,11 +31,7 @@ struct Reply {
 
 impl Reply {
     fn header(&self, name: &str) -> Option<&str> {
-        let found = self
-            .headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name));
-        found.map(|(_, v)| v.as_str())
+        support::jenkins::header(&self.headers, name)
     }
 
     fn json(&self) -> Value {

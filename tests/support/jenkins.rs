@@ -141,7 +141,7 @@ impl Jenkins {
 
     /// The job's URL with its trailing slash, as Jenkins writes it.
     pub fn job_url(&self) -> String {
-        format!("{}{}/", self.url, self.shared.job_path)
+        self.shared.job_url()
     }
 
     /// The `Authorization` header value for the configured user and token.
@@ -264,12 +264,14 @@ struct Request {
 
 impl Request {
     fn header(&self, name: &str) -> Option<&str> {
-        let found = self
-            .headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name));
-        found.map(|(_, v)| v.as_str())
+        header(&self.headers, name)
     }
+}
+
+/// A header's value by name, which HTTP compares without case.
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    let found = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name));
+    found.map(|(_, v)| v.as_str())
 }
 
 struct Response {
@@ -472,6 +474,10 @@ fn decode(raw: &[u8]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+fn ms(ms: u64) -> Duration {
+    Duration::from_millis(ms)
+}
+
 /// A JSON string literal.
 fn js(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -495,8 +501,13 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn ms(&self, ms: u64) -> Duration {
-        Duration::from_millis(ms)
+    fn job_url(&self) -> String {
+        format!("{}{}/", self.url, self.job_path)
+    }
+
+    /// The job's own name, without its folders.
+    fn job_name(&self) -> &str {
+        self.cfg.job.rsplit('/').next().unwrap_or_default()
     }
 
     fn epoch_ms(&self, at: Instant) -> u64 {
@@ -508,7 +519,7 @@ impl Shared {
     }
 
     fn waiting(&self, item: &Item, now: Instant) -> bool {
-        item.build.is_some() && now < item.queued + self.ms(self.cfg.queue_ms)
+        item.build.is_some() && now < item.queued + ms(self.cfg.queue_ms)
     }
 
     /// Started builds, newest first: numbers are handed out in trigger order.
@@ -517,9 +528,9 @@ impl Shared {
             .iter()
             .rev()
             .filter_map(|item| {
-                let start = item.queued + self.ms(self.cfg.queue_ms);
+                let start = item.queued + ms(self.cfg.queue_ms);
                 let number = item.build.filter(|_| now >= start)?;
-                let done = now >= start + self.ms(self.cfg.build_ms);
+                let done = now >= start + ms(self.cfg.build_ms);
                 Some(Build {
                     number,
                     item,
@@ -673,7 +684,7 @@ impl Shared {
             ),
             Some(number) => {
                 let gone = cfg.queue_ms + cfg.build_ms + cfg.queue_forget_ms;
-                if now >= item.queued + self.ms(gone) {
+                if now >= item.queued + ms(gone) {
                     return Response::not_found();
                 }
                 format!(
@@ -691,8 +702,8 @@ impl Shared {
             r#"{{{state},"id":{id},"inQueueSince":{},"params":{},"task":{{"_class":"hudson.model.FreeStyleProject","name":{},"url":{}}},"url":{}}}"#,
             self.epoch_ms(item.queued),
             js(&params),
-            js(cfg.job.rsplit('/').next().unwrap_or_default()),
-            js(&format!("{}{}/", self.url, self.job_path)),
+            js(self.job_name()),
+            js(&self.job_url()),
             js(&format!("queue/item/{id}/")),
         );
         Response::json(body, malformed)
@@ -749,9 +760,9 @@ impl Shared {
             r#"{{"_class":"hudson.model.FreeStyleProject","buildable":true,"builds":[{}],"fullName":{},"inQueue":{in_queue},"lastBuild":{last},"name":{},"nextBuildNumber":{},"url":{}}}"#,
             listed.join(","),
             js(&self.cfg.job),
-            js(self.cfg.job.rsplit('/').next().unwrap_or_default()),
+            js(self.job_name()),
             st.next_build,
-            js(&format!("{}{}/", self.url, self.job_path)),
+            js(&self.job_url()),
         )
     }
 
