@@ -2,4 +2,5 @@
 
 pub mod cli;
 pub mod gitrepo;
+pub mod jenkins;
 pub mod push;
