@@ -57,10 +57,14 @@ fn do_needs_yes_without_a_terminal_then_runs_in_the_session() {
     ]);
     assert_eq!(o.status.code(), Some(1));
 
-    // Kinds not in this build fail plainly.
+    // A service step without its credentials fails saying what to configure.
     let o = env.run(&[RB, "--now", "2015-09-08", "do", "deploy", "--yes"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("`jenkins.build` steps are not available in this build yet"));
+    assert!(
+        stderr(&o).contains("service `ci` has no user: set `services.ci.user` in your config"),
+        "{}",
+        stderr(&o)
+    );
 
     let o = env.run(&["history"]);
     let text = stdout(&o);

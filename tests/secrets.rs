@@ -115,8 +115,9 @@ fn a_scripted_push_leaves_no_token_anywhere() {
         &["tag-master"],
         &["push-tag"],
         &["compare"],
+        // Without a Jenkins user it fails before any connection; the stage check would
+        // reach out to the real stage, so it is left out here (tests/deploy.rs has it).
         &["deploy-stage"],
-        &["verify-stage"],
         &["blockers", "--input", "blockers=none"],
         &["qa-approval", "--input", "approved_by=krupa"],
         &["production-push", "--input", "approved_by=jason"],

@@ -33,6 +33,7 @@ pub fn run(g: &Global) -> ExitCode {
         return fail(&e);
     }
     start_sources(&mut app, &tx);
+    start_jenkins(&mut app, &tx);
     for n in notices(&opened) {
         app.log(Level::Warn, n);
     }
@@ -130,11 +131,47 @@ fn start_sources(app: &mut App, tx: &mpsc::Sender<tui::Msg>) {
         format: app.engine.loaded.calendar.tag_format.clone(),
     };
     let tx = tx.clone();
-    app.git_refresh = Some(source.spawn(crate::sources::git::INTERVAL, move |result| {
+    let poke = source.spawn(crate::sources::git::INTERVAL, move |result| {
         tx.send(tui::Msg::Source(tui::pane::SourceUpdate {
             pane: "git",
             result,
         }))
         .is_ok()
-    }));
+    });
+    app.refresh.push(("git", poke));
+}
+
+/// Starts the Jenkins pane's source when the runbook has Jenkins services (run mode only:
+/// learn mode opens no connection).
+fn start_jenkins(app: &mut App, tx: &mpsc::Sender<tui::Msg>) {
+    let confs: Vec<_> = app
+        .engine
+        .services
+        .0
+        .values()
+        .filter_map(|s| match s {
+            crate::services::Resolved::Jenkins(c) => Some(c.clone()),
+            crate::services::Resolved::Other { .. } => None,
+        })
+        .collect();
+    if confs.is_empty() {
+        return;
+    }
+    if let Some(p) = app.panes.iter_mut().find(|p| p.name == "jenkins") {
+        p.state = tui::pane::SourceState::Loading;
+    }
+    let tx = tx.clone();
+    let poke = crate::sources::spawn_poller(
+        "jenkins",
+        crate::sources::jenkins::INTERVAL,
+        move || crate::sources::jenkins::snapshot(&confs),
+        move |result| {
+            tx.send(tui::Msg::Source(tui::pane::SourceUpdate {
+                pane: "jenkins",
+                result,
+            }))
+            .is_ok()
+        },
+    );
+    app.refresh.push(("jenkins", poke));
 }

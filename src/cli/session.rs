@@ -82,8 +82,10 @@ pub fn open_engine(
         }
         Err(LockError::Io(e)) => return Err(fail(&e)),
     };
-    let engine = Engine::new(p.loaded, p.vars, session, &p.operator, console, notify)
+    let services = crate::services::Services::resolve(&p.loaded.runbook, &p.config);
+    let mut engine = Engine::new(p.loaded, p.vars, session, &p.operator, console, notify)
         .map_err(|e| fail(&e))?;
+    engine.use_services(services);
     Ok((engine, opened))
 }
 

@@ -8,6 +8,9 @@ use super::{Global, fail};
 use crate::git::state::repo_state;
 use crate::runbook::model::Service;
 use crate::sanitize::clean;
+use crate::services::http::block_on;
+use crate::services::jenkins::JobSnapshot;
+use crate::services::{JenkinsConf, Resolved, Services};
 
 pub fn run(g: &Global, as_json: bool) -> ExitCode {
     let (loaded, config) = match g.load_both() {
@@ -29,20 +32,28 @@ pub fn run(g: &Global, as_json: bool) -> ExitCode {
         };
         git.insert(name.clone(), state);
     }
-    // Service sources arrive with their own issues; until then each says so plainly.
+    let services = Services::resolve(rb, &config);
     let mut by_kind: Map<String, Value> = ["jenkins", "sentry", "metrics"]
         .into_iter()
         .map(|k| (k.to_string(), json!({})))
         .collect();
     for (name, svc) in &rb.services {
-        let kind = match svc {
-            Service::Jenkins(_) => "jenkins",
-            Service::Sentry(_) => "sentry",
-            Service::Graphite(_) | Service::Prometheus(_) => "metrics",
+        let (kind, value) = match (svc, services.0.get(name)) {
+            (Service::Jenkins(_), Some(Resolved::Jenkins(conf))) => {
+                // Not configured is a fact to report, like a repo without a checkout; a
+                // configured service that does not answer is a failure.
+                let configured = conf.client().is_ok();
+                let read = block_on(JobSnapshot::read(conf, 5)).and_then(|r| r);
+                failed |= configured && read.is_err();
+                ("jenkins", jenkins_json(conf, read))
+            }
+            // Sources still to come say so plainly.
+            (Service::Sentry(_), _) => ("sentry", unavailable(svc)),
+            (Service::Graphite(_) | Service::Prometheus(_), _) => ("metrics", unavailable(svc)),
             _ => continue,
         };
         if let Some(Value::Object(m)) = by_kind.get_mut(kind) {
-            m.insert(name.clone(), json!({ "error": format!("the {} source is not available in this build yet", svc.kind()) }));
+            m.insert(name.clone(), value);
         }
     }
     let mut out = Map::new();
@@ -61,6 +72,23 @@ pub fn run(g: &Global, as_json: bool) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn unavailable(svc: &Service) -> Value {
+    json!({ "error": format!("the {} source is not available in this build yet", svc.kind()) })
+}
+
+/// `{job, last_build, builds, error}` for one Jenkins service.
+fn jenkins_json(conf: &JenkinsConf, read: anyhow::Result<JobSnapshot>) -> Value {
+    match read {
+        Ok(s) => json!({
+            "job": s.job,
+            "last_build": s.builds.first(),
+            "builds": s.builds,
+            "error": null,
+        }),
+        Err(e) => json!({ "job": conf.job, "last_build": null, "error": format!("{e:#}") }),
     }
 }
 
@@ -95,10 +123,18 @@ fn text(out: &Value) -> String {
     for kind in ["jenkins", "sentry", "metrics"] {
         if let Some(Value::Object(m)) = out.get(kind) {
             for (name, v) in m {
-                s.push_str(&format!(
-                    "{kind} {name}: {}\n",
-                    v["error"].as_str().unwrap_or("ok")
-                ));
+                let said = match (v["error"].as_str(), &v["last_build"]) {
+                    (Some(e), _) => format!("error: {e}"),
+                    (None, Value::Object(b)) => format!(
+                        "{} last build #{} {} {}",
+                        v["job"].as_str().unwrap_or(""),
+                        b["number"],
+                        b["tag"].as_str().unwrap_or("-"),
+                        b["result"].as_str().unwrap_or("building")
+                    ),
+                    (None, _) => "ok".to_string(),
+                };
+                s.push_str(&format!("{kind} {name}: {said}\n"));
             }
         }
     }

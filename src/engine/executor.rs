@@ -148,6 +148,9 @@ pub struct Job {
     /// The session's folder: relative output paths go under it. `None` in memory.
     pub session_dir: Option<PathBuf>,
     pub cancel: Cancel,
+    /// The checkpoint of a run that pushduty stopped in the middle of (a queued item, a
+    /// build number): the step follows it instead of starting over. Empty otherwise.
+    pub resume: Outputs,
     pub console: Arc<dyn Console>,
     pub(super) progress: Arc<dyn Fn(String) + Send + Sync>,
     pub(super) checkpoint: Arc<dyn Fn(Outputs) + Send + Sync>,
@@ -203,6 +206,15 @@ impl Registry {
         r.register("template", Arc::new(template::Template));
         r.register("shell", Arc::new(shell::Shell));
         r
+    }
+
+    /// The executors of the steps that talk to services, with the services as resolved.
+    pub fn use_services(&mut self, services: Arc<crate::services::Services>) {
+        self.register(
+            "jenkins.build",
+            Arc::new(super::jenkins::JenkinsBuild(services)),
+        );
+        self.register("http.check", Arc::new(super::http_check::HttpCheck));
     }
 
     /// The built-in executors plus those that need the runbook's tag format.

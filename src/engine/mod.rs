@@ -4,7 +4,9 @@
 
 mod executor;
 pub mod git;
+pub mod http_check;
 pub mod interactive;
+pub mod jenkins;
 pub mod shell;
 pub mod template;
 pub mod unavailable;
@@ -38,6 +40,8 @@ pub struct Engine {
     pub session: Session,
     pub operator: String,
     pub registry: Registry,
+    /// The runbook's services as this operator reaches them.
+    pub services: Arc<crate::services::Services>,
     console: Arc<dyn Console>,
     notify: Notify,
     running: HashMap<String, Running>,
@@ -52,13 +56,20 @@ impl Engine {
         console: Arc<dyn Console>,
         notify: Notify,
     ) -> Result<Self> {
-        let registry = Registry::for_runbook(&loaded);
+        let mut registry = Registry::for_runbook(&loaded);
+        // The runbook's own references; `use_services` brings in the operator's config.
+        let services = Arc::new(crate::services::Services::resolve(
+            &loaded.runbook,
+            &crate::config::Config::default(),
+        ));
+        registry.use_services(services.clone());
         let mut e = Engine {
             loaded,
             vars,
             session,
             operator: operator.to_string(),
             registry,
+            services,
             console,
             notify,
             running: HashMap::new(),
@@ -71,6 +82,12 @@ impl Engine {
         }
         e.refresh()?;
         Ok(e)
+    }
+
+    /// The services as this operator reaches them (the config's users, URLs and secrets).
+    pub fn use_services(&mut self, services: crate::services::Services) {
+        self.services = Arc::new(services);
+        self.registry.use_services(self.services.clone());
     }
 
     pub fn step(&self, id: &str) -> Result<&Step> {
@@ -191,8 +208,20 @@ impl Engine {
                 return Some("it was skipped (reopen it to run it after all)".into());
             }
             Status::NotApplicable => return Some("it does not apply to the choices made".into()),
-            _ if self.is_running() => return Some("another step is running".into()),
             _ => {}
+        }
+        // Steps that only watch or ask run beside others; those that change something run
+        // one at a time.
+        if self.step(id).is_ok_and(|s| s.kind.info().side_effect) {
+            if let Some(other) = self
+                .running
+                .keys()
+                .find(|r| self.step(r).is_ok_and(|s| s.kind.info().side_effect))
+            {
+                return Some(format!(
+                    "`{other}` is running, and this step changes things too"
+                ));
+            }
         }
         if let Some(why) = self.still_running(id) {
             return Some(why);
@@ -258,6 +287,11 @@ impl Engine {
             .filter(|r| !r.is_empty())
             .map(str::to_string);
         let note = inputs.get(NOTE).filter(|n| !n.trim().is_empty()).cloned();
+        // A step stopped in the middle goes on from its checkpoint; a failed one starts over.
+        let resume = match (self.status(id), self.session.state.steps.get(id)) {
+            (Status::Interrupted { .. }, Some(st)) => st.checkpoint.clone(),
+            _ => Outputs::new(),
+        };
         let mut t = Transition::new(id, "", "");
         t.note = note.clone();
         t.action = Some(self.action(id)?);
@@ -272,6 +306,11 @@ impl Engine {
             &self.operator,
             t,
         )?;
+        if !resume.is_empty() {
+            // Kept for the next crash, too.
+            self.session
+                .checkpoint(id, &self.operator, resume.clone())?;
+        }
         let cancel = Cancel::default();
         self.running.insert(
             id.to_string(),
@@ -311,6 +350,7 @@ impl Engine {
             base: self.loaded.base.clone(),
             session_dir: self.session.dir().map(std::path::Path::to_path_buf),
             cancel,
+            resume,
             console: self.console.clone(),
             progress,
             checkpoint,

@@ -246,14 +246,14 @@ fn is_zombie(pid: u32) -> bool {
 }
 
 #[test]
-fn unavailable_kinds_fail_plainly_and_can_be_retried_or_skipped() {
+fn a_service_step_without_credentials_fails_plainly_and_can_be_retried_or_skipped() {
     let mut r = rig("engine.toml", None);
     r.run("deploy", &[]);
     match r.engine.status("deploy") {
         Status::Failed { error } => {
             assert_eq!(
                 error,
-                "`jenkins.build` steps are not available in this build yet"
+                "service `ci` has no user: set `services.ci.user` in your config"
             )
         }
         other => panic!("{other:?}"),

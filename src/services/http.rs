@@ -11,6 +11,15 @@ use anyhow::{Context, Result};
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// The request time limit: `PUSHDUTY_HTTP_TIMEOUT` seconds when set (a slow network, a
+/// test of a service that hangs), else [`REQUEST_TIMEOUT`].
+pub fn request_timeout() -> Duration {
+    std::env::var("PUSHDUTY_HTTP_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(REQUEST_TIMEOUT, Duration::from_secs)
+}
+
 static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
 static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
 
@@ -39,8 +48,8 @@ pub fn client() -> Result<&'static reqwest::Client> {
         return Ok(c);
     }
     let built = reqwest::Client::builder()
-        .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT.min(request_timeout()))
+        .timeout(request_timeout())
         .user_agent(concat!("pushduty/", env!("CARGO_PKG_VERSION")))
         .build()
         .context("building the HTTP client")?;

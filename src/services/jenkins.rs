@@ -9,6 +9,23 @@ use serde::{Deserialize, Serialize};
 use super::http::client;
 use crate::secret::{Secret, scrub};
 
+/// A failure that may pass by itself (no answer, a 5xx): worth another try while following.
+#[derive(Debug)]
+pub struct Transient(pub String);
+
+impl std::fmt::Display for Transient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Transient {}
+
+/// Whether an error is worth another try.
+pub fn is_transient(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<Transient>().is_some()
+}
+
 pub struct Jenkins {
     base: String,
     job: String,
@@ -28,7 +45,10 @@ pub struct Triggered {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Queue {
     Waiting(String),
-    Started { number: u64, url: String },
+    Started {
+        number: u64,
+        url: String,
+    },
     Cancelled,
     /// Jenkins forgets an item a few minutes after its build ended.
     Gone,
@@ -110,8 +130,12 @@ pub fn job_path(job: &str) -> String {
         .join("/")
 }
 
-/// Percent-encodes one URL path segment.
+/// Percent-encodes one URL path segment; `.` and `..` too, so a job name never climbs the
+/// URL.
 fn encode(segment: &str) -> String {
+    if segment.bytes().all(|b| b == b'.') {
+        return "%2E".repeat(segment.len());
+    }
     let mut out = String::new();
     for b in segment.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -193,7 +217,12 @@ impl Jenkins {
         } else {
             format!(": {}", body.chars().take(200).collect::<String>())
         };
-        anyhow!(self.scrub(&format!("{what}: HTTP {status}{body}. {hint}")))
+        let text = self.scrub(&format!("{what}: HTTP {status}{body}. {hint}"));
+        if status.is_server_error() {
+            anyhow::Error::new(Transient(text))
+        } else {
+            anyhow!(text)
+        }
     }
 
     fn scrub(&self, text: &str) -> String {
@@ -203,16 +232,19 @@ impl Jenkins {
     /// A transport failure (no connection, a timeout), said plainly.
     fn unreachable(&self, what: &str, e: &reqwest::Error) -> anyhow::Error {
         let why = if e.is_timeout() {
-            format!("no answer within {}s", super::http::REQUEST_TIMEOUT.as_secs())
+            format!(
+                "no answer within {}s",
+                super::http::request_timeout().as_secs()
+            )
         } else if e.is_connect() {
             "cannot connect".to_string()
         } else {
             e.to_string()
         };
-        anyhow!(self.scrub(&format!(
+        anyhow::Error::new(Transient(self.scrub(&format!(
             "{what}: Jenkins at {} is unreachable ({why})",
             self.base
-        )))
+        ))))
     }
 
     async fn get(&self, url: &str, what: &str) -> Result<reqwest::Response> {
@@ -227,10 +259,7 @@ impl Jenkins {
     async fn json<T: for<'de> Deserialize<'de>>(&self, url: &str, what: &str) -> Result<T> {
         let resp = self.get(url, what).await?;
         let status = resp.status();
-        let body = resp
-            .text()
-            .await
-            .map_err(|e| self.unreachable(what, &e))?;
+        let body = resp.text().await.map_err(|e| self.unreachable(what, &e))?;
         if !status.is_success() {
             return Err(self.refusal(status, what, &body));
         }
@@ -264,9 +293,9 @@ impl Jenkins {
                 queue_url: l.trim_end_matches('/').to_string(),
                 already_queued: status == StatusCode::SEE_OTHER,
             }),
-            (201 | 303, None) => bail!(
-                "{what}: Jenkins answered {status} without a queue item (no Location header)"
-            ),
+            (201 | 303, None) => {
+                bail!("{what}: Jenkins answered {status} without a queue item (no Location header)")
+            }
             _ => {
                 let body = resp.text().await.unwrap_or_default();
                 Err(self.refusal(status, &what, &body))
@@ -282,10 +311,7 @@ impl Jenkins {
             return Ok(Queue::Gone);
         }
         let status = resp.status();
-        let body = resp
-            .text()
-            .await
-            .map_err(|e| self.unreachable(what, &e))?;
+        let body = resp.text().await.map_err(|e| self.unreachable(what, &e))?;
         if !status.is_success() {
             return Err(self.refusal(status, what, &body));
         }
@@ -342,17 +368,80 @@ impl Jenkins {
         };
         let next = header("X-Text-Size").and_then(|v| v.parse().ok());
         let more = header("X-More-Data").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| self.unreachable(&what, &e))?;
+        let text = resp.text().await.map_err(|e| self.unreachable(&what, &e))?;
         if !status.is_success() {
             return Err(self.refusal(status, &what, &text));
         }
-        let next = next
-            .with_context(|| format!("{what}: Jenkins sent no X-Text-Size header"))?;
+        let next = next.with_context(|| format!("{what}: Jenkins sent no X-Text-Size header"))?;
         Ok(Console { text, next, more })
     }
+}
+
+/// What `status --json` and the Jenkins pane show of one job: its last builds, newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobSnapshot {
+    pub job: String,
+    pub builds: Vec<Build>,
+}
+
+impl JobSnapshot {
+    /// Reads the job's last `limit` builds.
+    pub async fn read(conf: &super::JenkinsConf, limit: usize) -> Result<JobSnapshot> {
+        let client = conf.client().map_err(|e| anyhow!("not configured: {e}"))?;
+        Ok(JobSnapshot {
+            job: conf.job.clone(),
+            builds: client.builds(limit, &conf.tag_param).await?,
+        })
+    }
+
+    /// The pane's lines: the running build with its progress, then the last ones.
+    pub fn lines(&self, now_ms: i64) -> Vec<String> {
+        if self.builds.is_empty() {
+            return vec![format!("{}: no builds yet", self.job)];
+        }
+        self.builds
+            .iter()
+            .map(|b| {
+                let tag = b.tag.as_deref().unwrap_or("-");
+                if b.building {
+                    let started = b
+                        .started
+                        .as_deref()
+                        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                        .map_or(now_ms, |t| t.timestamp_millis());
+                    let elapsed = u64::try_from(now_ms - started).unwrap_or(0);
+                    format!(
+                        "#{} {tag} building {} {}/{}",
+                        b.number,
+                        bar(elapsed, b.estimated_ms),
+                        secs(elapsed),
+                        secs(b.estimated_ms)
+                    )
+                } else {
+                    format!(
+                        "#{} {tag} {} {} ({})",
+                        b.number,
+                        b.result.as_deref().unwrap_or("?"),
+                        b.started.as_deref().unwrap_or(""),
+                        secs(b.duration_ms)
+                    )
+                }
+            })
+            .collect()
+    }
+}
+
+fn secs(ms: u64) -> String {
+    let s = ms / 1000;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+/// A ten-cell progress bar from elapsed over estimated time.
+fn bar(elapsed: u64, estimated: u64) -> String {
+    let filled = (elapsed.min(estimated) * 10)
+        .checked_div(estimated)
+        .map_or(0, |f| usize::try_from(f).unwrap_or(10));
+    format!("[{}{}]", "#".repeat(filled), ".".repeat(10 - filled))
 }
 
 #[cfg(test)]
@@ -361,7 +450,11 @@ mod tests {
 
     #[test]
     fn folders_and_odd_names_make_safe_paths() {
-        assert_eq!(job_path("deploy/addons stage"), "job/deploy/job/addons%20stage");
-        assert_eq!(job_path("a/../b"), "job/a/job/..%2F..".replace("%2F..", "").replace("job/..", "job/.."));
+        assert_eq!(
+            job_path("deploy/addons stage"),
+            "job/deploy/job/addons%20stage"
+        );
+        assert_eq!(job_path("a/../b"), "job/a/job/%2E%2E/job/b");
+        assert_eq!(job_path("/x//y/"), "job/x/job/y");
     }
 }

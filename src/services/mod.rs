@@ -49,7 +49,9 @@ impl JenkinsConf {
 pub enum Resolved {
     Jenkins(JenkinsConf),
     /// A kind whose client is not in this build yet.
-    Other { kind: &'static str },
+    Other {
+        kind: &'static str,
+    },
 }
 
 #[derive(Debug, Clone, Default)]
@@ -83,7 +85,9 @@ impl Services {
     pub fn jenkins(&self, name: &str) -> Result<&JenkinsConf, String> {
         match self.0.get(name) {
             Some(Resolved::Jenkins(j)) => Ok(j),
-            Some(Resolved::Other { kind }) => Err(format!("service `{name}` is a {kind} service, not Jenkins")),
+            Some(Resolved::Other { kind }) => {
+                Err(format!("service `{name}` is a {kind} service, not Jenkins"))
+            }
             None => Err(format!("the runbook has no service `{name}`")),
         }
     }

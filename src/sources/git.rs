@@ -1,7 +1,7 @@
 //! The git pane's source: each configured repo's state, polled on an interval and right after
 //! any git step, on its own thread.
 
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::mpsc::Sender;
 use std::time::Duration;
 
 use super::Snapshot;
@@ -35,36 +35,13 @@ impl GitSource {
         Ok(states.iter().flat_map(|(spec, s)| lines(spec, s)).collect())
     }
 
-    /// Polls on its own thread until `send` says the receiver is gone. Sending on the returned
-    /// channel asks for a poll now (after a git step).
+    /// Polls on its own thread (see [`super::spawn_poller`]).
     pub fn spawn(
         self,
         interval: Duration,
         send: impl Fn(Snapshot) -> bool + Send + 'static,
     ) -> Sender<()> {
-        let (tx, rx) = mpsc::channel::<()>();
-        let spawned = std::thread::Builder::new()
-            .name("git-source".into())
-            .spawn(move || {
-                loop {
-                    let at = chrono::Local::now().format("%H:%M:%S").to_string();
-                    if !send(self.snapshot().map(|l| (at, l))) {
-                        return;
-                    }
-                    match rx.recv_timeout(interval) {
-                        Ok(()) | Err(RecvTimeoutError::Timeout) => {
-                            // A burst of requests needs one poll.
-                            while rx.try_recv().is_ok() {}
-                        }
-                        Err(RecvTimeoutError::Disconnected) => return,
-                    }
-                }
-            });
-        if spawned.is_err() {
-            // Without a thread the pane keeps its "loading" title; the push itself goes on.
-            return mpsc::channel().0;
-        }
-        tx
+        super::spawn_poller("git", interval, move || self.snapshot(), send)
     }
 }
 

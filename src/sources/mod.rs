@@ -2,6 +2,41 @@
 //! pane. A source that fails reports the error; it never blocks or takes the screen.
 
 pub mod git;
+pub mod jenkins;
+
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::time::Duration;
 
 /// One poll's result: the time it was taken (for the pane title) and the lines, or an error.
 pub type Snapshot = Result<(String, Vec<String>), String>;
+
+/// Polls `read` on a thread of its own every `interval` until `send` says the receiver is
+/// gone. Sending on the returned channel asks for a poll now (after a related step); a burst
+/// of such requests makes one poll.
+pub fn spawn_poller(
+    name: &str,
+    interval: Duration,
+    read: impl Fn() -> Result<Vec<String>, String> + Send + 'static,
+    send: impl Fn(Snapshot) -> bool + Send + 'static,
+) -> Sender<()> {
+    let (tx, rx) = mpsc::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name(format!("{name}-source"))
+        .spawn(move || {
+            loop {
+                let at = chrono::Local::now().format("%H:%M:%S").to_string();
+                if !send(read().map(|l| (at, l))) {
+                    return;
+                }
+                match rx.recv_timeout(interval) {
+                    Ok(()) | Err(RecvTimeoutError::Timeout) => while rx.try_recv().is_ok() {},
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+            }
+        });
+    if spawned.is_err() {
+        // Without a thread the pane keeps its "loading" title; the push itself goes on.
+        return mpsc::channel().0;
+    }
+    tx
+}

@@ -169,8 +169,8 @@ pub struct App {
     /// The terminal's size at the last draw, for mouse hit-testing.
     pub area: Rect,
     pub quit: bool,
-    /// Asks the git source for a fresh snapshot (after a git step).
-    pub git_refresh: Option<std::sync::mpsc::Sender<()>>,
+    /// Asks a source for a fresh snapshot, by pane (after a step that changes what it shows).
+    pub refresh: Vec<(&'static str, std::sync::mpsc::Sender<()>)>,
     /// Each step's title, doc and preview with the session's values filled in, by step index.
     /// Made when something changes, never while drawing: a git preview reads the repo.
     pub views: Vec<StepView>,
@@ -206,7 +206,7 @@ impl App {
             spinner: 0,
             area: Rect::new(0, 0, 80, 24),
             quit: false,
-            git_refresh: None,
+            refresh: Vec::new(),
             views: Vec::new(),
             exit_code: None,
         };
@@ -662,6 +662,7 @@ impl App {
                 self.log(Level::Progress, format!("{step}: {line}"));
             }
             engine::Event::Checkpoint { step, values } => {
+                self.poke_sources(&step);
                 if let Err(e) = self.engine.checkpoint(&step, values) {
                     self.log(
                         Level::Error,
@@ -670,13 +671,7 @@ impl App {
                 }
             }
             engine::Event::Finished { step, result } => {
-                let git_step = self
-                    .engine
-                    .step(&step)
-                    .is_ok_and(|s| s.kind.name().starts_with("git."));
-                if let (true, Some(tx)) = (git_step, &self.git_refresh) {
-                    let _ = tx.send(());
-                }
+                self.poke_sources(&step);
                 let msg = match &result {
                     Ok(_) => (Level::Info, format!("done: {step}")),
                     Err(e) => (Level::Error, format!("failed: {step}: {e}")),
@@ -686,6 +681,19 @@ impl App {
                     Err(e) => self.log(Level::Error, format!("could not record {step}: {e:#}")),
                 }
                 self.refresh_views();
+            }
+        }
+    }
+
+    /// Asks the sources that show what `step` changes for a fresh look.
+    fn poke_sources(&self, step: &str) {
+        let Ok(kind) = self.engine.step(step).map(|s| s.kind.name()) else {
+            return;
+        };
+        let family = kind.split('.').next().unwrap_or(kind);
+        for (pane, tx) in &self.refresh {
+            if *pane == family {
+                let _ = tx.send(());
             }
         }
     }

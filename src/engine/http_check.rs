@@ -1,0 +1,67 @@
+//! `http.check`: poll a URL until its body shows what the runbook expects (stage runs the
+//! tag), at the runbook's interval, giving up at its time limit. It only reads, so it runs
+//! beside other steps.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use serde_json::json;
+
+use super::{Executor, Job};
+use crate::runbook::model::{Outputs, StepKind};
+use crate::services::http::{block_on, client};
+
+pub struct HttpCheck;
+
+/// One read: the status and up to 64 KiB of the body.
+async fn read(url: String) -> Result<(u16, String)> {
+    let resp = client()?.get(&url).send().await?;
+    let status = resp.status().as_u16();
+    let body = resp.text().await?;
+    Ok((status, body.chars().take(65_536).collect()))
+}
+
+impl Executor for HttpCheck {
+    fn run(&self, job: &Job) -> Result<Outputs> {
+        let StepKind::HttpCheck(h) = &job.step.kind else {
+            bail!("not an http.check step");
+        };
+        let url = crate::templates::render(&h.url, &job.ctx)?;
+        let expect = crate::templates::render(&h.expect, &job.ctx)?;
+        let deadline = Instant::now() + Duration::from_secs(h.timeout_secs);
+        let interval = Duration::from_secs(h.interval_secs.max(1));
+        let mut last = String::new();
+        loop {
+            let seen = match block_on(read(url.clone()))? {
+                Ok((status, body)) if body.contains(&expect) => {
+                    job.progress(format!("{url} shows {expect} (HTTP {status})"));
+                    let mut out = Outputs::new();
+                    out.insert("http_body".into(), json!(body.trim()));
+                    return Ok(out);
+                }
+                Ok((status, body)) => format!(
+                    "HTTP {status}: `{}` is not there yet",
+                    body.trim().chars().take(80).collect::<String>()
+                ),
+                Err(e) => format!("no answer: {e:#}"),
+            };
+            if seen != last {
+                job.progress(format!("{url}: {seen}"));
+                last = seen;
+            }
+            let next = Instant::now() + interval;
+            if next > deadline {
+                bail!(
+                    "{url} did not show `{expect}` within {}s; last: {last}",
+                    h.timeout_secs
+                );
+            }
+            while Instant::now() < next {
+                if job.cancel.is_cancelled() {
+                    bail!("cancelled by the operator");
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! `jenkins.build`: trigger the job with this push's tag, follow the queue item to its build,
+//! stream the console, end with the build's result. The queue item and then the build number
+//! are checkpointed the moment they are known: after a crash the step follows that build
+//! instead of triggering another deploy.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::{Value, json};
+
+use super::{Executor, Job};
+use crate::runbook::model::{Outputs, StepKind};
+use crate::services::Services;
+use crate::services::http::block_on;
+use crate::services::jenkins::{Build, Jenkins, Queue, is_transient};
+
+/// Checkpoint keys.
+pub const QUEUE_ITEM: &str = "queue_item";
+pub const BUILD_NUMBER: &str = "build_number";
+
+/// How often the queue and the build are read while following.
+const POLL: Duration = Duration::from_millis(500);
+/// Failed reads in a row before following gives up.
+const PATIENCE: u32 = 5;
+
+pub struct JenkinsBuild(pub Arc<Services>);
+
+/// The build parameters: the tag under the service's `tag_param`, then the step's own, each
+/// rendered with the run's values (sent form-encoded: values stay data).
+fn params(job: &Job, tag_param: &str) -> Result<Vec<(String, String)>> {
+    let StepKind::JenkinsBuild(s) = &job.step.kind else {
+        bail!("not a jenkins.build step");
+    };
+    let mut out = Vec::new();
+    if !s.params.contains_key(tag_param) {
+        let tag = job.ctx["tag"]
+            .as_str()
+            .context("this push has no tag yet")?;
+        out.push((tag_param.to_string(), tag.to_string()));
+    }
+    for (k, v) in &s.params {
+        let v = crate::templates::render(v, &job.ctx)
+            .with_context(|| format!("the build parameter `{k}`"))?;
+        out.push((k.clone(), v));
+    }
+    Ok(out)
+}
+
+/// Runs one call, and says when the operator cancelled instead.
+fn call<T>(job: &Job, f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    if job.cancel.is_cancelled() {
+        bail!("cancelled by the operator");
+    }
+    block_on(f)?
+}
+
+/// Waits one poll interval, waking early on a cancel.
+fn pause(job: &Job) -> Result<()> {
+    let until = Instant::now() + POLL;
+    while Instant::now() < until {
+        if job.cancel.is_cancelled() {
+            bail!("cancelled by the operator");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+/// Repeats a read until it works, tolerating a few passing failures in a row (a restarting
+/// Jenkins, a lost connection); any other failure ends the step at once.
+fn patiently<T>(
+    job: &Job,
+    mut read: impl FnMut() -> Result<T>,
+    lost: impl Fn(&anyhow::Error) -> String,
+) -> Result<T> {
+    let mut failures = 0;
+    loop {
+        match read() {
+            Ok(v) => return Ok(v),
+            Err(e) if job.cancel.is_cancelled() || !is_transient(&e) => return Err(e),
+            Err(e) => {
+                failures += 1;
+                if failures >= PATIENCE {
+                    return Err(anyhow!("{}", lost(&e)));
+                }
+                job.progress(format!("{e:#}; trying again"));
+                pause(job)?;
+            }
+        }
+    }
+}
+
+impl JenkinsBuild {
+    /// The queue item to the build number, journaled the moment it is known.
+    fn wait_for_build(&self, job: &Job, jenkins: &Jenkins, queue_url: &str) -> Result<u64> {
+        let mut said = String::new();
+        loop {
+            let q = patiently(
+                job,
+                || call(job, jenkins.queue(queue_url)),
+                |e| format!("lost track of the queue item {queue_url}: {e:#}"),
+            )?;
+            match q {
+                Queue::Waiting(why) => {
+                    if why != said {
+                        job.progress(format!("queued: {why}"));
+                        said = why;
+                    }
+                }
+                Queue::Started { number, url } => {
+                    let mut c = Outputs::new();
+                    c.insert(BUILD_NUMBER.into(), json!(number));
+                    c.insert("build_url".into(), json!(url));
+                    job.checkpoint(c);
+                    job.progress(format!("build #{number} started: {url}"));
+                    return Ok(number);
+                }
+                Queue::Cancelled => bail!(
+                    "the queue item was cancelled in Jenkins before it started: nothing was deployed"
+                ),
+                Queue::Gone => bail!(
+                    "the queue item {queue_url} is gone and its build number was never seen: \
+                     look for the build of this tag in Jenkins before triggering again"
+                ),
+            }
+            pause(job)?;
+        }
+    }
+
+    /// Streams the console until the build ends; returns the build and the console's tail.
+    fn follow(
+        &self,
+        job: &Job,
+        jenkins: &Jenkins,
+        number: u64,
+        tag_param: &str,
+    ) -> Result<(Build, Vec<String>)> {
+        let lost = |e: &anyhow::Error| {
+            format!(
+                "lost track of build #{number} ({e:#}); it may still be running: check it in \
+                 Jenkins (retrying this step triggers a new build)"
+            )
+        };
+        let first = patiently(job, || call(job, jenkins.build(number, tag_param)), lost)?;
+        if first.estimated_ms > 0 {
+            job.progress(format!(
+                "build #{number}: usually takes {}",
+                human(first.estimated_ms)
+            ));
+        }
+        let mut offset = 0;
+        let mut partial = String::new();
+        let mut tail: Vec<String> = Vec::new();
+        loop {
+            let c = patiently(job, || call(job, jenkins.console(number, offset)), lost)?;
+            offset = c.next;
+            partial.push_str(&c.text);
+            // Whole lines only; the rest waits for the next read.
+            while let Some(end) = partial.find('\n') {
+                let line: String = partial.drain(..=end).collect();
+                let line = line.trim_end().to_string();
+                job.progress(line.clone());
+                tail.push(line);
+                if tail.len() > 20 {
+                    tail.remove(0);
+                }
+            }
+            if !c.more {
+                if !partial.trim().is_empty() {
+                    job.progress(partial.trim_end().to_string());
+                    tail.push(partial.trim_end().to_string());
+                }
+                break;
+            }
+            pause(job)?;
+        }
+        // The console can end a moment before the build records its result.
+        loop {
+            let b = patiently(job, || call(job, jenkins.build(number, tag_param)), lost)?;
+            if !b.building && b.result.is_some() {
+                return Ok((b, tail));
+            }
+            pause(job)?;
+        }
+    }
+}
+
+fn human(ms: u64) -> String {
+    let s = ms / 1000;
+    if s >= 60 {
+        format!("{}m {:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+impl Executor for JenkinsBuild {
+    fn run(&self, job: &Job) -> Result<Outputs> {
+        let StepKind::JenkinsBuild(s) = &job.step.kind else {
+            bail!("not a jenkins.build step");
+        };
+        let conf = self.0.jenkins(&s.service).map_err(anyhow::Error::msg)?;
+        let jenkins = conf.client().map_err(anyhow::Error::msg)?;
+        let number = match (
+            job.resume.get(BUILD_NUMBER).and_then(Value::as_u64),
+            job.resume.get(QUEUE_ITEM).and_then(Value::as_str),
+        ) {
+            (Some(n), _) => {
+                job.progress(format!(
+                    "following build #{n}, started before pushduty stopped"
+                ));
+                n
+            }
+            (None, Some(q)) => {
+                job.progress(format!(
+                    "following the queue item {q}, queued before pushduty stopped"
+                ));
+                self.wait_for_build(job, &jenkins, q)?
+            }
+            (None, None) => {
+                let params = params(job, &conf.tag_param)?;
+                let shown: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                job.progress(format!(
+                    "POST {}/buildWithParameters {}",
+                    jenkins.job_url(),
+                    shown.join(" ")
+                ));
+                let t = call(job, jenkins.trigger(&params))?;
+                let mut c = Outputs::new();
+                c.insert(QUEUE_ITEM.into(), json!(t.queue_url));
+                job.checkpoint(c);
+                job.progress(if t.already_queued {
+                    format!(
+                        "an identical build was queued already: following it ({})",
+                        t.queue_url
+                    )
+                } else {
+                    format!("queued: {}", t.queue_url)
+                });
+                self.wait_for_build(job, &jenkins, &t.queue_url)?
+            }
+        };
+        let (build, tail) = self.follow(job, &jenkins, number, &conf.tag_param)?;
+        let result = build.result.clone().unwrap_or_default();
+        let mut out = Outputs::new();
+        out.insert(BUILD_NUMBER.into(), json!(build.number));
+        out.insert("build_url".into(), json!(build.url));
+        out.insert("build_result".into(), json!(result));
+        match result.as_str() {
+            "SUCCESS" => {
+                job.progress(format!(
+                    "build #{number} succeeded in {}",
+                    human(build.duration_ms)
+                ));
+                Ok(out)
+            }
+            "UNSTABLE" => {
+                job.progress(format!(
+                    "warning: build #{number} is UNSTABLE: it deployed, but some checks failed; read its console ({})",
+                    build.url
+                ));
+                Ok(out)
+            }
+            other => {
+                let tail: Vec<&str> = tail
+                    .iter()
+                    .rev()
+                    .take(8)
+                    .rev()
+                    .map(String::as_str)
+                    .collect();
+                bail!(
+                    "build #{number} ended {other}: {}\n{}",
+                    build.url,
+                    tail.join("\n")
+                )
+            }
+        }
+    }
+}
