@@ -6,11 +6,13 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-cargo build --quiet
+cargo build --quiet --bin pushduty --example jenkins_standin
 bin="$root/target/debug/pushduty"
+standin="$root/target/debug/examples/jenkins_standin"
 work=$(mktemp -d)
 sock="pushduty-shots-$$"
-trap 'tmux -L "$sock" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
+pids=()
+trap 'tmux -L "$sock" kill-server 2>/dev/null || true; kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 printf 'operator = "andym"\n' >"$work/config.toml"
 mkdir -p screenshots
 
@@ -34,13 +36,34 @@ demo_git -C "$work/olympia" push -q upstream master 2015.09.03
 demo_git -C "$work/olympia" branch -q -u upstream/master
 set_repo="--set repos.olympia.path=$work/olympia"
 
+# Jenkins stand-ins (the test suite's, as a program): one deploy that takes a while, one that
+# fails.
+jenkins() { # name, result, seconds: starts one, sets $jenkins_url
+  "$standin" "$2" "$3" >"$work/$1.url" &
+  pids+=($!)
+  local end=$((SECONDS + 10))
+  until [ -s "$work/$1.url" ]; do
+    ((SECONDS < end)) || { echo "screenshots: the Jenkins stand-in did not start" >&2; exit 1; }
+    sleep 0.05
+  done
+  jenkins_url=$(head -1 "$work/$1.url")
+}
+jenkins slow SUCCESS 24
+set_jenkins="--set services.stage-deploy.url=$jenkins_url --set services.stage-deploy.user=andym"
+
 tm() { tmux -L "$sock" -f /dev/null "$@"; }
 
+state="$work/state"
 start() { # window, args...
   local win=$1
   shift
   tm new-session -d -s "$win" -x 120 -y 40 \
-    "cd '$root' && env -i PATH=\"\$PATH\" HOME='$work' TERM=xterm-256color PUSHDUTY_CONFIG='$work/config.toml' PUSHDUTY_STATE_DIR='$work/state' '$bin' --now 2015-09-08 $set_repo $*; sleep 60"
+    "cd '$root' && env -i PATH=\"\$PATH\" HOME='$work' TERM=xterm-256color PUSHDUTY_JENKINS_TOKEN=t0k PUSHDUTY_CONFIG='$work/config.toml' PUSHDUTY_STATE_DIR='$state' '$bin' --now 2015-09-08 $set_repo $set_jenkins $*; sleep 60"
+}
+
+do_step() { # step, args...: one step outside the TUI, in the same session
+  env -i PATH="$PATH" HOME="$work" PUSHDUTY_JENKINS_TOKEN=t0k PUSHDUTY_CONFIG="$work/config.toml" \
+    PUSHDUTY_STATE_DIR="$state" "$bin" --now 2015-09-08 $set_repo $set_jenkins do "$@" --yes >/dev/null 2>&1
 }
 
 wait_for() { # window, text: poll the screen, give up after 15 s
@@ -95,6 +118,32 @@ wait_for run "done: tag-master"
 tm send-keys -t run j j Enter
 wait_for run "Run push-tag?"
 shoot run run
+
+# The stage deploy: the Jenkins pane follows the build while its console streams into the log.
+tm send-keys -t run y
+wait_for run "done: push-tag"
+tm send-keys -t run j j Enter
+wait_for run "Run deploy-stage?"
+tm send-keys -t run y
+wait_for run "Building the images"
+wait_for run "building ["
+shoot run jenkins-building
+
+# A deploy that fails: its console's last lines say why, and the step can be retried.
+jenkins failing FAILURE 3
+set_jenkins="--set services.stage-deploy.url=$jenkins_url --set services.stage-deploy.user=andym"
+state="$work/state-failed"
+for s in check-rotation fetch "strategy --input strategy=master" tag-master push-tag; do
+  do_step $s
+done
+start failed run
+wait_for failed "Checklist 5/15"
+tm send-keys -t failed j j j j j j j j Enter
+wait_for failed "Run deploy-stage?"
+tm send-keys -t failed y
+wait_for failed "failed: deploy-stage"
+wait_for failed "FAILURE"
+shoot failed deploy-failed
 
 # Learn mode: the explanation of the tag step.
 start learn learn

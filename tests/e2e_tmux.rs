@@ -517,3 +517,61 @@ fn a_command_run_from_the_tui_shows_no_token_on_screen() {
     t.keys("w", &["q"]);
     t.wait_exit("w", "0");
 }
+
+#[test]
+fn the_tui_answers_while_jenkins_hangs_and_the_pane_shows_the_build() {
+    need_tmux();
+    let env = Env::new();
+    let jenkins = support::jenkins::Jenkins::start(support::jenkins::Config {
+        build_ms: 300,
+        ..Default::default()
+    });
+    let t = Tmux::new("jenkins");
+    let set_url = format!("--set=services.stage.url={}", jenkins.url());
+    let args = [
+        "--runbook=tests/fixtures/runbooks/valid/deploy.toml",
+        "--now",
+        "2015-09-08",
+        &set_url,
+        "--set=services.stage.user=andym",
+        "run",
+    ];
+    let vars = ["PUSHDUTY_JENKINS_TOKEN=t0k", "PUSHDUTY_HTTP_TIMEOUT=30"];
+    t.start_with(&env, "w", &vars, &args);
+    t.wait_for("w", "Checklist 0/3");
+    jenkins.set_fault(support::jenkins::Fault::Hang);
+    t.keys("w", &["Enter"]);
+    t.wait_for("w", "Run deploy?");
+    t.keys("w", &["y"]);
+    t.wait_for("w", "POST ");
+    // Jenkins does not answer; the screen does: move, open help, run another step.
+    t.keys("w", &["?"]);
+    t.wait_for("w", "act although a check failed");
+    t.keys("w", &["Escape"]);
+    t.keys("w", &["j", "j", "Enter"]);
+    t.wait_for("w", "Run note?");
+    t.keys("w", &["y"]);
+    t.wait_for("w", "note (optional)");
+    t.keys("w", &["Enter"]);
+    let s = t.wait_for("w", "done: note");
+    assert!(s.contains("[>] Deploy 2015.09.10 to stage"), "{s}");
+    // Quitting cancels the hung call at once.
+    t.keys("w", &["q"]);
+    t.wait_for("w", "Quit?");
+    t.keys("w", &["y"]);
+    t.wait_exit("w", "0");
+    assert_eq!(jenkins.triggers(), 0);
+
+    // Jenkins answers again: the deploy runs, and the pane lists the build.
+    jenkins.set_fault(support::jenkins::Fault::None);
+    t.start_with(&env, "again", &vars, &args);
+    t.wait_for("again", "[!] Deploy 2015.09.10 to stage");
+    t.keys("again", &["r"]);
+    t.wait_for("again", "Run deploy?");
+    t.keys("again", &["y"]);
+    t.wait_for("again", "done: deploy");
+    t.wait_for("again", "#1 2015.09.10 SUCCESS");
+    t.keys("again", &["q"]);
+    t.wait_exit("again", "0");
+    assert_eq!(jenkins.triggers(), 1);
+}

@@ -162,6 +162,22 @@ impl Job {
         (self.progress)(line.into());
     }
 
+    /// Waits for a service call on the I/O runtime; a cancel (the operator, a signal) ends
+    /// the wait at once, even while the service hangs.
+    pub fn call<T>(&self, f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        let cancel = self.cancel.clone();
+        crate::services::http::block_on(async move {
+            tokio::select! {
+                r = f => r,
+                () = async {
+                    while !cancel.is_cancelled() {
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                } => anyhow::bail!("cancelled by the operator"),
+            }
+        })?
+    }
+
     /// Hands the engine a handle to journal at once (a process group, a build number), so
     /// that after a crash the step is followed, not started again.
     pub fn checkpoint(&self, values: Outputs) {

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::{Executor, Job};
 use crate::runbook::model::{Outputs, StepKind};
-use crate::services::http::{block_on, client};
+use crate::services::http::client;
 
 pub struct HttpCheck;
 
@@ -32,7 +32,7 @@ impl Executor for HttpCheck {
         let interval = Duration::from_secs(h.interval_secs.max(1));
         let mut last = String::new();
         loop {
-            let seen = match block_on(read(url.clone()))? {
+            let seen = match job.call(async { Ok(read(url.clone()).await) })? {
                 Ok((status, body)) if body.contains(&expect) => {
                     job.progress(format!("{url} shows {expect} (HTTP {status})"));
                     let mut out = Outputs::new();

@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 use super::{Executor, Job};
 use crate::runbook::model::{Outputs, StepKind};
 use crate::services::Services;
-use crate::services::http::block_on;
 use crate::services::jenkins::{Build, Jenkins, Queue, is_transient};
 
 /// Checkpoint keys.
@@ -45,14 +44,6 @@ fn params(job: &Job, tag_param: &str) -> Result<Vec<(String, String)>> {
         out.push((k.clone(), v));
     }
     Ok(out)
-}
-
-/// Runs one call, and says when the operator cancelled instead.
-fn call<T>(job: &Job, f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
-    if job.cancel.is_cancelled() {
-        bail!("cancelled by the operator");
-    }
-    block_on(f)?
 }
 
 /// Waits one poll interval, waking early on a cancel.
@@ -98,7 +89,7 @@ impl JenkinsBuild {
         loop {
             let q = patiently(
                 job,
-                || call(job, jenkins.queue(queue_url)),
+                || job.call(jenkins.queue(queue_url)),
                 |e| format!("lost track of the queue item {queue_url}: {e:#}"),
             )?;
             match q {
@@ -142,7 +133,7 @@ impl JenkinsBuild {
                  Jenkins (retrying this step triggers a new build)"
             )
         };
-        let first = patiently(job, || call(job, jenkins.build(number, tag_param)), lost)?;
+        let first = patiently(job, || job.call(jenkins.build(number, tag_param)), lost)?;
         if first.estimated_ms > 0 {
             job.progress(format!(
                 "build #{number}: usually takes {}",
@@ -153,7 +144,7 @@ impl JenkinsBuild {
         let mut partial = String::new();
         let mut tail: Vec<String> = Vec::new();
         loop {
-            let c = patiently(job, || call(job, jenkins.console(number, offset)), lost)?;
+            let c = patiently(job, || job.call(jenkins.console(number, offset)), lost)?;
             offset = c.next;
             partial.push_str(&c.text);
             // Whole lines only; the rest waits for the next read.
@@ -177,7 +168,7 @@ impl JenkinsBuild {
         }
         // The console can end a moment before the build records its result.
         loop {
-            let b = patiently(job, || call(job, jenkins.build(number, tag_param)), lost)?;
+            let b = patiently(job, || job.call(jenkins.build(number, tag_param)), lost)?;
             if !b.building && b.result.is_some() {
                 return Ok((b, tail));
             }
@@ -226,7 +217,7 @@ impl Executor for JenkinsBuild {
                     jenkins.job_url(),
                     shown.join(" ")
                 ));
-                let t = call(job, jenkins.trigger(&params))?;
+                let t = job.call(jenkins.trigger(&params))?;
                 let mut c = Outputs::new();
                 c.insert(QUEUE_ITEM.into(), json!(t.queue_url));
                 job.checkpoint(c);
@@ -263,17 +254,18 @@ impl Executor for JenkinsBuild {
                 Ok(out)
             }
             other => {
-                let tail: Vec<&str> = tail
+                // The console's last words (its closing "Finished:" line aside) say why; on one
+                // line, as a status is shown in one.
+                let said: Vec<&str> = tail
                     .iter()
-                    .rev()
-                    .take(8)
-                    .rev()
                     .map(String::as_str)
+                    .filter(|l| !l.trim().is_empty() && !l.starts_with("Finished:"))
                     .collect();
+                let last = &said[said.len().saturating_sub(3)..];
                 bail!(
-                    "build #{number} ended {other}: {}\n{}",
+                    "build #{number} ended {other} ({}); its console ends: {}",
                     build.url,
-                    tail.join("\n")
+                    last.join(" | ")
                 )
             }
         }

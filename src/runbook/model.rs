@@ -524,103 +524,136 @@ pub struct KindInfo {
     pub summary: &'static str,
 }
 
+const MANUAL: KindInfo = KindInfo {
+    name: "manual",
+    side_effect: false,
+    outputs: None,
+    summary: "instructions; the operator ticks it off",
+};
+
+const CHOICE: KindInfo = KindInfo {
+    name: "choice",
+    side_effect: false,
+    outputs: Some(&[]),
+    summary: "the operator picks one option; sets a variable",
+};
+
+const GATE: KindInfo = KindInfo {
+    name: "gate",
+    side_effect: false,
+    outputs: Some(&["approved_by", "approved_at"]),
+    summary: "waits for someone outside; records who and when",
+};
+
+const GIT_FETCH: KindInfo = KindInfo {
+    name: "git.fetch",
+    side_effect: true,
+    outputs: Some(&[]),
+    summary: "fetch the branch and tags; fast-forward when safe",
+};
+
+const GIT_TAG: KindInfo = KindInfo {
+    name: "git.tag",
+    side_effect: true,
+    outputs: Some(&["tag_commit"]),
+    summary: "tag the branch (or the cherry-picks) with the push tag",
+};
+
+const GIT_PUSH_TAG: KindInfo = KindInfo {
+    name: "git.push_tag",
+    side_effect: true,
+    outputs: Some(&[]),
+    summary: "push exactly that tag to the remote",
+};
+
+const GIT_CHERRY_PICK: KindInfo = KindInfo {
+    name: "git.cherry_pick",
+    side_effect: true,
+    outputs: Some(&["cherry_picks"]),
+    summary: "apply listed commits onto the previous release tag",
+};
+
+const GIT_COMPARE: KindInfo = KindInfo {
+    name: "git.compare",
+    side_effect: false,
+    outputs: Some(&["commits", "shipping_compare_url"]),
+    summary: "list the commits shipping and the compare link",
+};
+
+const JENKINS_BUILD: KindInfo = KindInfo {
+    name: "jenkins.build",
+    side_effect: true,
+    outputs: Some(&["build_number", "build_url", "build_result"]),
+    summary: "trigger a parameterised Jenkins job and follow it",
+};
+
+const HTTP_CHECK: KindInfo = KindInfo {
+    name: "http.check",
+    side_effect: false,
+    outputs: Some(&["http_body"]),
+    summary: "poll a URL until the body shows what is expected",
+};
+
+const SENTRY_CHECK: KindInfo = KindInfo {
+    name: "sentry.check",
+    side_effect: false,
+    outputs: Some(&["new_issues"]),
+    summary: "compare Sentry errors with the baseline over a soak",
+};
+
+const METRICS_CHECK: KindInfo = KindInfo {
+    name: "metrics.check",
+    side_effect: false,
+    outputs: Some(&["metrics_verdict"]),
+    summary: "compare metrics with the baseline over a soak",
+};
+
+const TEMPLATE: KindInfo = KindInfo {
+    name: "template",
+    side_effect: true,
+    outputs: Some(&["rendered_path"]),
+    summary: "render a template, edit it, write it out",
+};
+
+const NOTES_PUBLISH: KindInfo = KindInfo {
+    name: "notes.publish",
+    side_effect: true,
+    outputs: Some(&["notes_url"]),
+    summary: "create the next push's notes page",
+};
+
+const EMAIL_SEND: KindInfo = KindInfo {
+    name: "email.send",
+    side_effect: true,
+    outputs: Some(&["message_id"]),
+    summary: "send the announcement email",
+};
+
+const SHELL: KindInfo = KindInfo {
+    name: "shell",
+    side_effect: true,
+    outputs: Some(&["exit_code"]),
+    summary: "run a command, shown in full first",
+};
+
+/// Every kind, for listings and "did you mean".
 pub const KINDS: &[KindInfo] = &[
-    KindInfo {
-        name: "manual",
-        side_effect: false,
-        outputs: None,
-        summary: "instructions; the operator ticks it off",
-    },
-    KindInfo {
-        name: "choice",
-        side_effect: false,
-        outputs: Some(&[]),
-        summary: "the operator picks one option; sets a variable",
-    },
-    KindInfo {
-        name: "gate",
-        side_effect: false,
-        outputs: Some(&["approved_by", "approved_at"]),
-        summary: "waits for someone outside; records who and when",
-    },
-    KindInfo {
-        name: "git.fetch",
-        side_effect: true,
-        outputs: Some(&[]),
-        summary: "fetch the branch and tags; fast-forward when safe",
-    },
-    KindInfo {
-        name: "git.tag",
-        side_effect: true,
-        outputs: Some(&["tag_commit"]),
-        summary: "tag the branch (or the cherry-picks) with the push tag",
-    },
-    KindInfo {
-        name: "git.push_tag",
-        side_effect: true,
-        outputs: Some(&[]),
-        summary: "push exactly that tag to the remote",
-    },
-    KindInfo {
-        name: "git.cherry_pick",
-        side_effect: true,
-        outputs: Some(&["cherry_picks"]),
-        summary: "apply listed commits onto the previous release tag",
-    },
-    KindInfo {
-        name: "git.compare",
-        side_effect: false,
-        outputs: Some(&["commits", "shipping_compare_url"]),
-        summary: "list the commits shipping and the compare link",
-    },
-    KindInfo {
-        name: "jenkins.build",
-        side_effect: true,
-        outputs: Some(&["build_number", "build_url", "build_result"]),
-        summary: "trigger a parameterised Jenkins job and follow it",
-    },
-    KindInfo {
-        name: "http.check",
-        side_effect: false,
-        outputs: Some(&["http_body"]),
-        summary: "poll a URL until the body shows what is expected",
-    },
-    KindInfo {
-        name: "sentry.check",
-        side_effect: false,
-        outputs: Some(&["new_issues"]),
-        summary: "compare Sentry errors with the baseline over a soak",
-    },
-    KindInfo {
-        name: "metrics.check",
-        side_effect: false,
-        outputs: Some(&["metrics_verdict"]),
-        summary: "compare metrics with the baseline over a soak",
-    },
-    KindInfo {
-        name: "template",
-        side_effect: true,
-        outputs: Some(&["rendered_path"]),
-        summary: "render a template, edit it, write it out",
-    },
-    KindInfo {
-        name: "notes.publish",
-        side_effect: true,
-        outputs: Some(&["notes_url"]),
-        summary: "create the next push's notes page",
-    },
-    KindInfo {
-        name: "email.send",
-        side_effect: true,
-        outputs: Some(&["message_id"]),
-        summary: "send the announcement email",
-    },
-    KindInfo {
-        name: "shell",
-        side_effect: true,
-        outputs: Some(&["exit_code"]),
-        summary: "run a command, shown in full first",
-    },
+    MANUAL,
+    CHOICE,
+    GATE,
+    GIT_FETCH,
+    GIT_TAG,
+    GIT_PUSH_TAG,
+    GIT_CHERRY_PICK,
+    GIT_COMPARE,
+    JENKINS_BUILD,
+    HTTP_CHECK,
+    SENTRY_CHECK,
+    METRICS_CHECK,
+    TEMPLATE,
+    NOTES_PUBLISH,
+    EMAIL_SEND,
+    SHELL,
 ];
 
 pub fn kind_info(name: &str) -> Option<&'static KindInfo> {
@@ -629,29 +662,29 @@ pub fn kind_info(name: &str) -> Option<&'static KindInfo> {
 
 impl StepKind {
     pub fn name(&self) -> &'static str {
-        match self {
-            StepKind::Manual(_) => "manual",
-            StepKind::Choice(_) => "choice",
-            StepKind::Gate(_) => "gate",
-            StepKind::GitFetch(_) => "git.fetch",
-            StepKind::GitTag(_) => "git.tag",
-            StepKind::GitPushTag(_) => "git.push_tag",
-            StepKind::GitCherryPick(_) => "git.cherry_pick",
-            StepKind::GitCompare(_) => "git.compare",
-            StepKind::JenkinsBuild(_) => "jenkins.build",
-            StepKind::HttpCheck(_) => "http.check",
-            StepKind::SentryCheck(_) => "sentry.check",
-            StepKind::MetricsCheck(_) => "metrics.check",
-            StepKind::Template(_) => "template",
-            StepKind::NotesPublish(_) => "notes.publish",
-            StepKind::EmailSend(_) => "email.send",
-            StepKind::Shell(_) => "shell",
-        }
+        self.info().name
     }
 
+    /// The kind's row: an exhaustive match, so a new variant without one does not compile.
     pub fn info(&self) -> &'static KindInfo {
-        // Every variant has a row in KINDS (checked by a test).
-        kind_info(self.name()).unwrap_or(&KINDS[0])
+        match self {
+            StepKind::Manual(_) => &MANUAL,
+            StepKind::Choice(_) => &CHOICE,
+            StepKind::Gate(_) => &GATE,
+            StepKind::GitFetch(_) => &GIT_FETCH,
+            StepKind::GitTag(_) => &GIT_TAG,
+            StepKind::GitPushTag(_) => &GIT_PUSH_TAG,
+            StepKind::GitCherryPick(_) => &GIT_CHERRY_PICK,
+            StepKind::GitCompare(_) => &GIT_COMPARE,
+            StepKind::JenkinsBuild(_) => &JENKINS_BUILD,
+            StepKind::HttpCheck(_) => &HTTP_CHECK,
+            StepKind::SentryCheck(_) => &SENTRY_CHECK,
+            StepKind::MetricsCheck(_) => &METRICS_CHECK,
+            StepKind::Template(_) => &TEMPLATE,
+            StepKind::NotesPublish(_) => &NOTES_PUBLISH,
+            StepKind::EmailSend(_) => &EMAIL_SEND,
+            StepKind::Shell(_) => &SHELL,
+        }
     }
 
     /// The repo a step works on, if any.
