@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::preview::{fill, preview};
+use crate::preview::fill;
 use crate::runbook::Loaded;
 use crate::runbook::model::{Step, StepKind};
 use crate::runbook::refs;
@@ -117,6 +117,7 @@ pub fn plan(loaded: &Loaded, vars: &Vars) -> Plan {
     let known = serde_json::Map::new();
     let ctx = context(loaded, vars, &known);
     let rb = &loaded.runbook;
+    let executors = crate::engine::Registry::for_runbook(loaded);
     let steps = rb
         .steps
         .iter()
@@ -127,7 +128,8 @@ pub fn plan(loaded: &Loaded, vars: &Vars) -> Plan {
             title: fill(&s.title, &ctx),
             kind: s.kind.name().to_string(),
             confirm: s.needs_confirm(),
-            preview: preview(s, rb, &ctx),
+            // The executors' own previews, as the TUI and `do` show them.
+            preview: executors.get(&s.kind).preview(s, rb, &ctx),
             date: step_date(loaded, vars, s),
             only_if: s.only_if.clone(),
             after: s.after.clone(),

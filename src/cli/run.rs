@@ -28,7 +28,7 @@ pub fn run(g: &Global) -> ExitCode {
         .session
         .dir()
         .map_or_else(std::env::temp_dir, std::path::Path::to_path_buf);
-    let mut app = App::new(engine, Mode::Run, Theme::from_env());
+    let mut app = App::with_previewer(engine, Mode::Run, Theme::from_env(), tx.clone());
     if let Err(e) = watch_signals(&tx) {
         return fail(&e);
     }
@@ -71,9 +71,14 @@ pub fn learn_app(p: super::session::Prepared, tx: mpsc::Sender<tui::Msg>) -> any
         Session::in_memory(state),
         &p.operator,
         Arc::new(NoEdit),
-        notifier(tx),
+        notifier(tx.clone()),
     )?;
-    Ok(App::new(engine, Mode::Learn, Theme::from_env()))
+    Ok(App::with_previewer(
+        engine,
+        Mode::Learn,
+        Theme::from_env(),
+        tx,
+    ))
 }
 
 pub fn learn(g: &Global) -> ExitCode {

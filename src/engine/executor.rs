@@ -193,8 +193,8 @@ pub trait Executor: Send + Sync {
         Vec::new()
     }
     /// Exactly what running the step will do, values filled in.
-    fn preview(&self, step: &Step, loaded: &Loaded, ctx: &Value) -> String {
-        crate::preview::preview(step, &loaded.runbook, ctx)
+    fn preview(&self, step: &Step, rb: &crate::runbook::model::Runbook, ctx: &Value) -> String {
+        crate::preview::preview(step, rb, ctx)
     }
     /// Facts that must hold before the step acts (and what the operator should know), read
     /// at confirm time and again right before acting. Reading only.
@@ -219,7 +219,7 @@ impl Registry {
         r.register("manual", Arc::new(interactive::Manual));
         r.register("choice", Arc::new(interactive::Choice));
         r.register("gate", Arc::new(interactive::Gate));
-        r.register("template", Arc::new(template::Template));
+        r.register("template", Arc::new(template::Template(Base::Bundled)));
         r.register("shell", Arc::new(shell::Shell));
         r
     }
@@ -237,6 +237,10 @@ impl Registry {
     pub fn for_runbook(loaded: &Loaded) -> Self {
         let mut r = Self::builtin();
         let format = loaded.calendar.tag_format.clone();
+        r.register(
+            "template",
+            Arc::new(template::Template(loaded.base.clone())),
+        );
         r.register("git.fetch", Arc::new(git::Fetch));
         r.register("git.tag", Arc::new(git::Tag(format.clone())));
         r.register("git.push_tag", Arc::new(git::PushTag(format.clone())));

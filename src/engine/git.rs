@@ -185,8 +185,8 @@ fn no_checkout(repo: &str) -> String {
 }
 
 impl Executor for Tag {
-    fn preview(&self, step: &Step, loaded: &crate::runbook::Loaded, ctx: &Value) -> String {
-        let generic = crate::preview::preview(step, &loaded.runbook, ctx);
+    fn preview(&self, step: &Step, rb: &crate::runbook::model::Runbook, ctx: &Value) -> String {
+        let generic = crate::preview::preview(step, rb, ctx);
         let Some(spec) = step.kind.repo().and_then(|r| repo_spec(ctx, r)) else {
             return generic;
         };
@@ -357,8 +357,8 @@ impl Executor for CherryPick {
         vec![spec]
     }
 
-    fn preview(&self, step: &Step, loaded: &crate::runbook::Loaded, ctx: &Value) -> String {
-        let generic = crate::preview::preview(step, &loaded.runbook, ctx);
+    fn preview(&self, step: &Step, rb: &crate::runbook::model::Runbook, ctx: &Value) -> String {
+        let generic = crate::preview::preview(step, rb, ctx);
         let Some(spec) = step.kind.repo().and_then(|r| repo_spec(ctx, r)) else {
             return generic;
         };

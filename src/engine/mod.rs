@@ -146,7 +146,7 @@ impl Engine {
         Ok(self
             .registry
             .get(&step.kind)
-            .preview(step, &self.loaded, &self.context()))
+            .preview(step, &self.loaded.runbook, &self.context()))
     }
 
     /// What the step will do with the values known now, or which values it still needs.

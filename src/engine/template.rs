@@ -9,7 +9,8 @@ use super::{Executor, Job};
 use crate::preview::fill;
 use crate::runbook::model::{Outputs, StepKind};
 
-pub struct Template;
+/// Holds where the runbook's files are, to name the template file in previews.
+pub struct Template(pub crate::templates::Base);
 
 /// Where the result goes: absolute as written, relative under the session's folder.
 pub fn output_path(output: &str, ctx: &Value, session_dir: Option<&Path>) -> Result<PathBuf> {
@@ -61,13 +62,13 @@ impl Executor for Template {
     fn preview(
         &self,
         step: &crate::runbook::model::Step,
-        loaded: &crate::runbook::Loaded,
+        rb: &crate::runbook::model::Runbook,
         ctx: &Value,
     ) -> String {
         match &step.kind {
             StepKind::Template(t) => format!(
                 "render {} to {}{}",
-                loaded.base.display(&t.template),
+                self.0.display(&t.template),
                 fill(&t.output, ctx),
                 if t.edit {
                     " after you edit it in $EDITOR"
@@ -75,7 +76,7 @@ impl Executor for Template {
                     ""
                 }
             ),
-            _ => crate::preview::preview(step, &loaded.runbook, ctx),
+            _ => crate::preview::preview(step, rb, ctx),
         }
     }
 }

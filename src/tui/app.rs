@@ -176,6 +176,10 @@ pub struct App {
     pub views: Vec<StepView>,
     /// Set when a signal ends the TUI: the exit code to leave with.
     pub exit_code: Option<u8>,
+    /// Where previews computed off the UI thread are sent; `None` computes them in place
+    /// (tests).
+    pub previewer: Option<std::sync::mpsc::Sender<super::Msg>>,
+    views_generation: u64,
 }
 
 /// A step as the screens show it.
@@ -189,7 +193,27 @@ pub struct StepView {
 }
 
 impl App {
+    /// An app whose previews are computed in place (tests).
     pub fn new(engine: Engine, mode: Mode, theme: Theme) -> Self {
+        Self::build(engine, mode, theme, None)
+    }
+
+    /// An app whose previews are computed on a thread and sent to `tx` (the TUI's loop).
+    pub fn with_previewer(
+        engine: Engine,
+        mode: Mode,
+        theme: Theme,
+        tx: std::sync::mpsc::Sender<super::Msg>,
+    ) -> Self {
+        Self::build(engine, mode, theme, Some(tx))
+    }
+
+    fn build(
+        engine: Engine,
+        mode: Mode,
+        theme: Theme,
+        previewer: Option<std::sync::mpsc::Sender<super::Msg>>,
+    ) -> Self {
         let mut app = App {
             engine,
             mode,
@@ -209,6 +233,8 @@ impl App {
             refresh: Vec::new(),
             views: Vec::new(),
             exit_code: None,
+            previewer,
+            views_generation: 0,
         };
         app.refresh_views();
         app
@@ -218,19 +244,67 @@ impl App {
     /// them (a step finished, skipped or reopened, a repo changed).
     pub fn refresh_views(&mut self) {
         let ctx = self.engine.context();
+        let old = std::mem::take(&mut self.views);
         self.views = self
             .engine
             .loaded
             .runbook
             .steps
             .iter()
-            .map(|s| StepView {
+            .enumerate()
+            .map(|(i, s)| StepView {
                 title: crate::preview::fill(&s.title, &ctx),
                 doc: crate::preview::fill(&s.doc, &ctx),
-                preview: self.engine.preview(&s.id).unwrap_or_default(),
+                // Until the new one comes: the last one, or a word that it is on its way.
+                preview: old
+                    .get(i)
+                    .map_or_else(|| "(reading…)".to_string(), |v| v.preview.clone()),
                 elsewhere: self.engine.still_running(&s.id),
             })
             .collect();
+        self.views_generation += 1;
+        let generation = self.views_generation;
+        let registry = self.engine.registry.clone();
+        let rb = self.engine.loaded.runbook.clone();
+        let compute = move || -> Vec<String> {
+            rb.steps
+                .iter()
+                .map(|s| registry.get(&s.kind).preview(s, &rb, &ctx))
+                .collect()
+        };
+        match &self.previewer {
+            // Git previews read the repository: never on the UI thread. The newest request
+            // wins; an older answer arriving late is dropped.
+            Some(tx) => {
+                let tx = tx.clone();
+                let spawned =
+                    std::thread::Builder::new()
+                        .name("previews".into())
+                        .spawn(move || {
+                            let _ = tx.send(super::Msg::Previews {
+                                generation,
+                                previews: compute(),
+                            });
+                        });
+                if spawned.is_err() {
+                    self.log(Level::Warn, "could not start a thread for the previews");
+                }
+            }
+            None => {
+                let previews = compute();
+                self.on_previews(generation, previews);
+            }
+        }
+    }
+
+    /// Previews computed off the UI thread; only the newest request's are kept.
+    pub fn on_previews(&mut self, generation: u64, previews: Vec<String>) {
+        if generation != self.views_generation {
+            return;
+        }
+        for (v, p) in self.views.iter_mut().zip(previews) {
+            v.preview = p;
+        }
     }
 
     /// The rendered texts of a step, by id.

@@ -34,6 +34,11 @@ pub enum Msg {
     Input(Event),
     Engine(engine::Event),
     Source(SourceUpdate),
+    /// Previews computed off the UI thread, for the views of `generation`.
+    Previews {
+        generation: u64,
+        previews: Vec<String>,
+    },
     /// SIGTERM, SIGHUP or SIGINT from outside: interrupt, restore, exit with `code`.
     Signal {
         name: &'static str,
@@ -175,6 +180,10 @@ pub fn run(
                 Msg::Engine(ev) => app.on_engine(ev),
                 Msg::Source(u) => app.on_source(u),
                 Msg::Signal { name, code } => app.on_signal(name, code),
+                Msg::Previews {
+                    generation,
+                    previews,
+                } => app.on_previews(generation, previews),
                 Msg::Edit { text, name, reply } => {
                     let r = edit(&mut terminal, &input, &editing, &text, &name);
                     let _ = reply.send(r);
