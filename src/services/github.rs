@@ -164,7 +164,7 @@ impl Actions {
             ),
             403 | 429 if spent || status == StatusCode::TOO_MANY_REQUESTS => format!(
                 "GitHub's rate limit for this token is spent: try again {} (a run already \
-                 dispatched goes on; running the step again follows it)",
+                 dispatched goes on: look for it in GitHub before running this step again)",
                 rate_limit_wait(headers)
             ),
             403 => format!(
