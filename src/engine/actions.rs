@@ -208,6 +208,11 @@ fn say(
         ("in_progress", _) => "started".to_string(),
         (s, _) => s.to_string(),
     };
+    // Jobs and steps waiting their turn would only be noise; the run's wait is news.
+    let waiting = !matches!(status, "in_progress" | "completed");
+    if waiting && what != "run" {
+        return;
+    }
     if seen.get(what) != Some(&state) {
         job.progress(format!("{what}: {state}"));
         seen.insert(what.to_string(), state);
