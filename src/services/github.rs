@@ -128,11 +128,12 @@ impl Actions {
         )
     }
 
-    /// Where the workflow's runs show on the web (api.github.com -> github.com).
+    /// Where the workflow's runs show on the web (api.github.com -> github.com, and
+    /// Enterprise's HOST/api/v3 -> HOST).
     pub fn web_url(&self) -> String {
         let host = match self.api.as_str() {
-            "https://api.github.com" => "https://github.com".to_string(),
-            other => other.to_string(),
+            "https://api.github.com" => "https://github.com",
+            other => other.strip_suffix("/api/v3").unwrap_or(other),
         };
         format!("{host}/{}/actions/workflows/{}", self.repo, self.workflow)
     }

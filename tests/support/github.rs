@@ -91,8 +91,15 @@ struct Shared {
 struct State {
     fault: Fault,
     requests: Vec<String>,
-    /// Each accepted dispatch: when, the JSON body, the request's headers.
-    dispatches: Vec<(Instant, String, Vec<(String, String)>)>,
+    dispatches: Vec<Dispatch>,
+}
+
+/// One accepted dispatch.
+struct Dispatch {
+    at: Instant,
+    /// The JSON body as sent.
+    body: String,
+    headers: Vec<(String, String)>,
 }
 
 impl Github {
@@ -142,13 +149,13 @@ impl Github {
 
     /// The JSON body of accepted dispatch `n`, from 0.
     pub fn dispatch_body(&self, n: usize) -> String {
-        self.shared.lock().dispatches[n].1.clone()
+        self.shared.lock().dispatches[n].body.clone()
     }
 
     /// A header of accepted dispatch `n`.
     pub fn dispatch_header(&self, n: usize, name: &str) -> Option<String> {
         let st = self.shared.lock();
-        super::jenkins::header(&st.dispatches[n].2, name).map(str::to_string)
+        super::jenkins::header(&st.dispatches[n].headers, name).map(str::to_string)
     }
 
     /// "METHOD TARGET" of every request read, in order.
@@ -290,9 +297,11 @@ impl Shared {
             return error(422, "Workflow does not have 'workflow_dispatch' trigger");
         }
         let body = String::from_utf8_lossy(&req.body).into_owned();
-        self.lock()
-            .dispatches
-            .push((Instant::now(), body, req.headers.clone()));
+        self.lock().dispatches.push(Dispatch {
+            at: Instant::now(),
+            body,
+            headers: req.headers.clone(),
+        });
         (204, Vec::new(), String::new())
     }
 
@@ -324,7 +333,7 @@ impl Shared {
     }
 
     fn dispatched(&self, n: usize) -> Instant {
-        self.lock().dispatches[n].0
+        self.lock().dispatches[n].at
     }
 
     /// The run's start and end, and each job's slot within it.
