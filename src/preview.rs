@@ -323,7 +323,22 @@ fn describe(step: &Step, rb: &Runbook, fl: &Filler<'_>) -> String {
                     params.join("&")
                 )
             }
-            _ => format!("trigger Jenkins service `{}`", j.service),
+            Some(Service::GithubActions(svc)) => {
+                let mut inputs: Vec<String> = Vec::new();
+                if !j.params.contains_key(&svc.tag_input) {
+                    inputs.push(format!("{}={}", svc.tag_input, f("{{ tag }}")));
+                }
+                inputs.extend(j.params.iter().map(|(k, v)| format!("{k}={}", f(v))));
+                format!(
+                    "POST {}/repos/{}/actions/workflows/{}/dispatches ref={} {}; follow the run it starts and its jobs",
+                    svc.api_url.trim_end_matches('/'),
+                    svc.repo,
+                    svc.workflow,
+                    svc.git_ref,
+                    inputs.join(" ")
+                )
+            }
+            _ => format!("trigger the deploy service `{}`", j.service),
         },
         StepKind::HttpCheck(h) => format!(
             "GET {} every {}s until the body contains `{}` (give up after {}s)",

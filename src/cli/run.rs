@@ -156,7 +156,7 @@ fn start_jenkins(app: &mut App, tx: &mpsc::Sender<tui::Msg>) {
         .values()
         .filter_map(|s| match s {
             crate::services::Resolved::Jenkins(c) => Some(c.clone()),
-            crate::services::Resolved::Other { .. } => None,
+            _ => None,
         })
         .collect();
     if confs.is_empty() {

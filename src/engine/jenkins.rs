@@ -27,7 +27,7 @@ pub struct JenkinsBuild(pub Arc<Services>);
 
 /// The build parameters: the tag under the service's `tag_param`, then the step's own, each
 /// rendered with the run's values (sent form-encoded: values stay data).
-fn params(job: &Job, tag_param: &str) -> Result<Vec<(String, String)>> {
+pub(super) fn params(job: &Job, tag_param: &str) -> Result<Vec<(String, String)>> {
     let StepKind::JenkinsBuild(s) = &job.step.kind else {
         bail!("not a jenkins.build step");
     };
@@ -47,7 +47,7 @@ fn params(job: &Job, tag_param: &str) -> Result<Vec<(String, String)>> {
 }
 
 /// Waits one poll interval, waking early on a cancel.
-fn pause(job: &Job) -> Result<()> {
+pub(super) fn pause(job: &Job) -> Result<()> {
     let until = Instant::now() + POLL;
     while Instant::now() < until {
         if job.cancel.is_cancelled() {
@@ -60,7 +60,7 @@ fn pause(job: &Job) -> Result<()> {
 
 /// Repeats a read until it works, tolerating a few passing failures in a row (a restarting
 /// Jenkins, a lost connection); any other failure ends the step at once.
-fn patiently<T>(
+pub(super) fn patiently<T>(
     job: &Job,
     mut read: impl FnMut() -> Result<T>,
     lost: impl Fn(&anyhow::Error) -> String,
@@ -191,6 +191,9 @@ impl Executor for JenkinsBuild {
         let StepKind::JenkinsBuild(s) = &job.step.kind else {
             bail!("not a jenkins.build step");
         };
+        if let Some(actions) = self.0.actions(&s.service) {
+            return super::actions::run(job, actions);
+        }
         let conf = self.0.jenkins(&s.service).map_err(anyhow::Error::msg)?;
         let jenkins = conf.client().map_err(anyhow::Error::msg)?;
         let number = match (

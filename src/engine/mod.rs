@@ -2,6 +2,7 @@
 //! thread when the operator confirms, and records every transition in the session (journal
 //! first) before anyone shows it. No ratatui here: the TUI and `do` drive the same engine.
 
+mod actions;
 mod executor;
 pub mod git;
 pub mod http_check;

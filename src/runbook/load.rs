@@ -276,6 +276,7 @@ fn service(doc: &Doc, name: &str, value: &Value, diags: &mut Diagnostics) -> Opt
         "markdown_notes" => de(doc, &rest, &what, diags).map(Service::MarkdownNotes),
         "smtp" => de(doc, &rest, &what, diags).map(Service::Smtp),
         "github" => de(doc, &rest, &what, diags).map(Service::Github),
+        "github_actions" => de(doc, &rest, &what, diags).map(Service::GithubActions),
         other => {
             diags.push(
                 doc.source

@@ -115,6 +115,7 @@ pub enum Service {
     MarkdownNotes(MarkdownNotesService),
     Smtp(SmtpService),
     Github(GithubService),
+    GithubActions(GithubActionsService),
 }
 
 impl Service {
@@ -127,6 +128,7 @@ impl Service {
         "markdown_notes",
         "smtp",
         "github",
+        "github_actions",
     ];
 
     pub fn kind(&self) -> &'static str {
@@ -139,6 +141,7 @@ impl Service {
             Service::MarkdownNotes(_) => "markdown_notes",
             Service::Smtp(_) => "smtp",
             Service::Github(_) => "github",
+            Service::GithubActions(_) => "github_actions",
         }
     }
 }
@@ -259,6 +262,34 @@ pub struct GithubService {
 
 fn github_api() -> String {
     "https://api.github.com".into()
+}
+
+/// A workflow that deploys, run by `jenkins.build` in place of a Jenkins job.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GithubActionsService {
+    /// `owner/name`.
+    pub repo: String,
+    /// The workflow's file name under `.github/workflows`, e.g. `deploy-stage.yml`.
+    pub workflow: String,
+    /// The branch the workflow runs from.
+    #[serde(default = "main_branch", rename = "ref")]
+    pub git_ref: String,
+    /// The `workflow_dispatch` input that takes the tag.
+    #[serde(default = "tag_input")]
+    pub tag_input: String,
+    #[serde(default = "github_api")]
+    pub api_url: String,
+    #[serde(default)]
+    pub token: SecretRef,
+}
+
+fn main_branch() -> String {
+    "main".into()
+}
+
+fn tag_input() -> String {
+    "tag".into()
 }
 
 /// One step of the procedure.
@@ -703,7 +734,7 @@ impl StepKind {
     /// The service a step talks to, with the service kinds it accepts.
     pub fn service(&self) -> Option<(&str, &'static [&'static str])> {
         match self {
-            StepKind::JenkinsBuild(s) => Some((&s.service, &["jenkins"])),
+            StepKind::JenkinsBuild(s) => Some((&s.service, &["jenkins", "github_actions"])),
             StepKind::SentryCheck(s) => Some((&s.service, &["sentry"])),
             StepKind::MetricsCheck(s) => Some((&s.service, &["graphite", "prometheus"])),
             StepKind::NotesPublish(s) => Some((&s.service, &["etherpad", "markdown_notes"])),

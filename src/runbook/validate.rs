@@ -133,8 +133,7 @@ impl Checker<'_> {
 
     fn repos(&mut self) {
         for (name, repo) in &self.rb.repos {
-            let parts: Vec<&str> = repo.github.split('/').collect();
-            if parts.len() != 2 || parts.iter().any(|p| p.is_empty()) {
+            if !is_owner_repo(&repo.github) {
                 self.err(
                     &[Seg::Key("repos"), Seg::Key(name), Seg::Key("github")],
                     format!("`{}` is not a GitHub `owner/repo`", repo.github),
@@ -152,6 +151,7 @@ impl Checker<'_> {
                 Service::Etherpad(s) => vec![("key", &s.key)],
                 Service::Smtp(s) => vec![("password", &s.password)],
                 Service::Github(s) => vec![("token", &s.token)],
+                Service::GithubActions(s) => vec![("token", &s.token)],
                 _ => vec![],
             };
             for (field, secret) in secrets {
@@ -193,6 +193,23 @@ impl Checker<'_> {
                             let m = undefined("repo", repo, self.rb.repos.keys());
                             self.err(&at("repo"), m);
                         }
+                    }
+                }
+                Service::GithubActions(s) => {
+                    if !is_owner_repo(&s.repo) {
+                        self.err(
+                            &at("repo"),
+                            format!("`{}` is not a GitHub `owner/repo`", s.repo),
+                        );
+                    }
+                    if s.workflow.is_empty() || s.workflow.contains('/') {
+                        self.err(
+                            &at("workflow"),
+                            format!(
+                                "`{}` is not a workflow file name: give the file in `.github/workflows`, e.g. `deploy-stage.yml`",
+                                s.workflow
+                            ),
+                        );
                     }
                 }
                 Service::Graphite(GraphiteService { series, .. })
@@ -601,6 +618,11 @@ fn is_identifier(s: &str) -> bool {
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         && !s.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// `owner/repo`: two non-empty parts.
+fn is_owner_repo(s: &str) -> bool {
+    matches!(s.split_once('/'), Some((o, r)) if !o.is_empty() && !r.is_empty() && !r.contains('/'))
 }
 
 fn looks_like_address(s: &str) -> bool {

@@ -132,7 +132,7 @@ pub fn job_path(job: &str) -> String {
 
 /// Percent-encodes one URL path segment; `.` and `..` too, so a job name never climbs the
 /// URL.
-fn encode(segment: &str) -> String {
+pub(crate) fn encode(segment: &str) -> String {
     if segment.bytes().all(|b| b == b'.') {
         return "%2E".repeat(segment.len());
     }

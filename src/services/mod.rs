@@ -3,6 +3,7 @@
 //! secret), secrets read at that moment and kept redacted. The steps, the panes and `status`
 //! all use this one set.
 
+pub mod github;
 pub mod http;
 pub mod jenkins;
 
@@ -44,14 +45,51 @@ impl JenkinsConf {
     }
 }
 
+/// A GitHub Actions workflow that deploys, as this operator reaches it.
+#[derive(Debug, Clone)]
+pub struct ActionsConf {
+    pub name: String,
+    pub api_url: String,
+    /// `owner/name`.
+    pub repo: String,
+    pub workflow: String,
+    pub git_ref: String,
+    pub tag_input: String,
+    pub token: Result<Secret, String>,
+}
+
+impl ActionsConf {
+    /// A client, or what to configure first.
+    pub fn client(&self) -> Result<github::Actions, String> {
+        let token = self.token.clone().map_err(|e| {
+            format!(
+                "service `{}` has no GitHub token: {e} (name it with `services.{}.token = {{ env = \"NAME\" }}` or `{{ keyring = \"service/user\" }}`; it needs the Actions write permission on {})",
+                self.name, self.name, self.repo
+            )
+        })?;
+        Ok(github::Actions::new(self, token))
+    }
+}
+
 /// One service of the runbook, resolved.
 #[derive(Debug, Clone)]
 pub enum Resolved {
     Jenkins(JenkinsConf),
+    GithubActions(ActionsConf),
     /// A kind whose client is not in this build yet.
     Other {
         kind: &'static str,
     },
+}
+
+impl Resolved {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Resolved::Jenkins(_) => "jenkins",
+            Resolved::GithubActions(_) => "github_actions",
+            Resolved::Other { kind } => kind,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -75,6 +113,19 @@ impl Services {
                     user: mine.and_then(|c| c.user.clone()).or_else(|| j.user.clone()),
                     token: read(mine.and_then(|c| c.token.as_ref()).unwrap_or(&j.token)),
                 }),
+                Service::GithubActions(a) => Resolved::GithubActions(ActionsConf {
+                    name: name.clone(),
+                    api_url: mine
+                        .and_then(|c| c.url.clone())
+                        .unwrap_or_else(|| a.api_url.clone())
+                        .trim_end_matches('/')
+                        .to_string(),
+                    repo: a.repo.clone(),
+                    workflow: a.workflow.clone(),
+                    git_ref: a.git_ref.clone(),
+                    tag_input: a.tag_input.clone(),
+                    token: read(mine.and_then(|c| c.token.as_ref()).unwrap_or(&a.token)),
+                }),
                 other => Resolved::Other { kind: other.kind() },
             };
             out.insert(name.clone(), resolved);
@@ -85,10 +136,19 @@ impl Services {
     pub fn jenkins(&self, name: &str) -> Result<&JenkinsConf, String> {
         match self.0.get(name) {
             Some(Resolved::Jenkins(j)) => Ok(j),
-            Some(Resolved::Other { kind }) => {
-                Err(format!("service `{name}` is a {kind} service, not Jenkins"))
-            }
+            Some(other) => Err(format!(
+                "service `{name}` is a {} service, not Jenkins",
+                other.kind()
+            )),
             None => Err(format!("the runbook has no service `{name}`")),
+        }
+    }
+
+    /// The Actions workflow `name`, when that service is one (`None`: not Actions).
+    pub fn actions(&self, name: &str) -> Option<&ActionsConf> {
+        match self.0.get(name) {
+            Some(Resolved::GithubActions(a)) => Some(a),
+            _ => None,
         }
     }
 }

@@ -255,15 +255,16 @@ struct Build<'a> {
     done: bool,
 }
 
-struct Request {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+/// One HTTP request as read off the socket (shared with the other stand-ins).
+pub struct Request {
+    pub method: String,
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
 }
 
 impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub fn header(&self, name: &str) -> Option<&str> {
         header(&self.headers, name)
     }
 }
@@ -336,10 +337,11 @@ impl Response {
     }
 }
 
-fn reason(status: u16) -> &'static str {
+pub fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         201 => "Created",
+        204 => "No Content",
         303 => "See Other",
         400 => "Bad Request",
         401 => "Unauthorized",
@@ -347,6 +349,8 @@ fn reason(status: u16) -> &'static str {
         404 => "Not Found",
         405 => "Method Not Allowed",
         409 => "Conflict",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
         500 => "Internal Server Error",
         502 => "Bad Gateway",
         503 => "Service Unavailable",
@@ -366,7 +370,7 @@ fn serve(sh: &Shared, mut stream: TcpStream) {
         st.fault
     };
     if fault == Fault::Hang {
-        hang(sh, &mut stream);
+        hang(&sh.stop, &mut stream);
         return;
     }
     let response = sh.route(&req, fault);
@@ -375,10 +379,10 @@ fn serve(sh: &Shared, mut stream: TcpStream) {
 }
 
 /// Holds the connection open without answering until the peer leaves or the server stops.
-fn hang(sh: &Shared, stream: &mut TcpStream) {
+pub fn hang(stop: &AtomicBool, stream: &mut TcpStream) {
     let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
     let mut buf = [0u8; 512];
-    while !sh.stop.load(Ordering::SeqCst) {
+    while !stop.load(Ordering::SeqCst) {
         match stream.read(&mut buf) {
             Ok(0) => return,
             Ok(_) => {}
@@ -388,7 +392,7 @@ fn hang(sh: &Shared, stream: &mut TcpStream) {
     }
 }
 
-fn read_request(stream: &mut TcpStream) -> Option<Request> {
+pub fn read_request(stream: &mut TcpStream) -> Option<Request> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {

@@ -1,0 +1,331 @@
+//! GitHub Actions' REST API for a deploy workflow: dispatch it, find the run the dispatch made
+//! (the 204 names none), read the run and its jobs. Every failure says what to do, and never
+//! holds the token.
+
+use anyhow::{Result, anyhow};
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::ActionsConf;
+use super::http::{client, request_timeout};
+use super::jenkins::{Transient, encode};
+use crate::secret::{Secret, scrub};
+
+/// How far the server's clock may trail ours when matching a run to the dispatch.
+const CLOCK_SKEW_SECS: i64 = 10;
+
+pub struct Actions {
+    name: String,
+    api: String,
+    repo: String,
+    workflow: String,
+    git_ref: String,
+    token: Secret,
+}
+
+/// One workflow run.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Run {
+    pub id: u64,
+    pub run_number: u64,
+    /// queued, in_progress, completed (and waiting, requested, pending).
+    pub status: String,
+    /// success, failure, cancelled, timed_out, ...; `None` until completed.
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub html_url: String,
+}
+
+impl Run {
+    pub fn completed(&self) -> bool {
+        self.status == "completed"
+    }
+}
+
+/// One job of a run.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Job {
+    pub name: String,
+    pub status: String,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    #[serde(default)]
+    pub steps: Vec<JobStep>,
+}
+
+/// One step of a job.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct JobStep {
+    pub name: String,
+    pub status: String,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    pub number: u64,
+}
+
+#[derive(Deserialize)]
+struct Runs {
+    #[serde(default)]
+    workflow_runs: Vec<Run>,
+}
+
+#[derive(Deserialize)]
+struct Jobs {
+    #[serde(default)]
+    jobs: Vec<Job>,
+}
+
+/// The `message` of a GitHub error body, else its first line.
+fn message(body: &str) -> String {
+    let text = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["message"].as_str().map(str::to_string))
+        .unwrap_or_else(|| body.lines().next().unwrap_or_default().to_string());
+    text.trim().chars().take(200).collect()
+}
+
+/// What a spent rate limit says about when to come back.
+fn rate_limit_wait(headers: &HeaderMap) -> String {
+    let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+    if let Some(secs) = get("retry-after") {
+        return format!("after {secs}s");
+    }
+    match get("x-ratelimit-reset")
+        .and_then(|v| v.parse::<i64>().ok())
+        .and_then(|t| DateTime::from_timestamp(t, 0))
+    {
+        Some(t) => format!("after {}", t.format("%H:%M:%S UTC")),
+        None => "in a few minutes".to_string(),
+    }
+}
+
+impl Actions {
+    pub fn new(conf: &ActionsConf, token: Secret) -> Self {
+        Self {
+            name: conf.name.clone(),
+            api: conf.api_url.trim_end_matches('/').to_string(),
+            repo: conf.repo.clone(),
+            workflow: conf.workflow.clone(),
+            git_ref: conf.git_ref.clone(),
+            token,
+        }
+    }
+
+    fn repo_url(&self) -> String {
+        let repo: Vec<String> = self.repo.split('/').map(encode).collect();
+        format!("{}/repos/{}", self.api, repo.join("/"))
+    }
+
+    fn workflow_url(&self) -> String {
+        format!(
+            "{}/actions/workflows/{}",
+            self.repo_url(),
+            encode(&self.workflow)
+        )
+    }
+
+    /// Where the workflow's runs show on the web (api.github.com -> github.com, and
+    /// Enterprise's HOST/api/v3 -> HOST).
+    pub fn web_url(&self) -> String {
+        let host = match self.api.as_str() {
+            "https://api.github.com" => "https://github.com",
+            other => other.strip_suffix("/api/v3").unwrap_or(other),
+        };
+        format!("{host}/{}/actions/workflows/{}", self.repo, self.workflow)
+    }
+
+    /// The dispatch endpoint, for previews and progress lines.
+    pub fn dispatch_url(&self) -> String {
+        format!("{}/dispatches", self.workflow_url())
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        scrub(text, &[&self.token])
+    }
+
+    /// Builds an error that says what to do for a status, with the token cut out.
+    fn refusal(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        what: &str,
+        body: &str,
+    ) -> anyhow::Error {
+        let spent = headers
+            .get("x-ratelimit-remaining")
+            .is_some_and(|v| v.as_bytes() == b"0");
+        let hint = match status.as_u16() {
+            401 => format!(
+                "GitHub refused the token of service `{}`: check it is valid and not expired",
+                self.name
+            ),
+            403 | 429 if spent || status == StatusCode::TOO_MANY_REQUESTS => format!(
+                "GitHub's rate limit for this token is spent: try again {} (a run already \
+                 dispatched goes on: look for it in GitHub before running this step again)",
+                rate_limit_wait(headers)
+            ),
+            403 => format!(
+                "the token of service `{}` may not run workflows in {}: it needs the Actions \
+                 write permission there",
+                self.name, self.repo
+            ),
+            404 => format!(
+                "GitHub has no workflow `{}` in `{}`, or the token cannot see that repo: check \
+                 the service's `repo` and `workflow` (the file name in .github/workflows) and \
+                 the token's access",
+                self.workflow, self.repo
+            ),
+            422 => format!(
+                "GitHub will not dispatch `{}` on `{}`: the workflow needs a `workflow_dispatch` \
+                 trigger on that branch that declares every input sent (check the service's \
+                 `ref` and `tag_input`, and the step's `params`)",
+                self.workflow, self.git_ref
+            ),
+            s if s >= 500 => {
+                "GitHub failed; try again, and check githubstatus.com if it keeps failing"
+                    .to_string()
+            }
+            _ => "GitHub answered something unexpected".to_string(),
+        };
+        let said = message(body);
+        let said = if said.is_empty() {
+            String::new()
+        } else {
+            format!(": {said}")
+        };
+        let text = self.scrub(&format!("{what}: HTTP {status}{said}. {hint}"));
+        if status.is_server_error() {
+            anyhow::Error::new(Transient(text))
+        } else {
+            anyhow!(text)
+        }
+    }
+
+    /// A transport failure (no connection, a timeout), said plainly.
+    fn unreachable(&self, what: &str, e: &reqwest::Error) -> anyhow::Error {
+        let why = if e.is_timeout() {
+            format!("no answer within {}s", request_timeout().as_secs())
+        } else if e.is_connect() {
+            "cannot connect".to_string()
+        } else {
+            e.to_string()
+        };
+        anyhow::Error::new(Transient(self.scrub(&format!(
+            "{what}: GitHub at {} is unreachable ({why})",
+            self.api
+        ))))
+    }
+
+    fn request(&self, method: reqwest::Method, url: &str) -> Result<reqwest::RequestBuilder> {
+        Ok(client()?
+            .request(method, url)
+            .bearer_auth(self.token.expose())
+            .header(reqwest::header::ACCEPT, "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", "2022-11-28"))
+    }
+
+    async fn json<T: DeserializeOwned>(&self, url: &str, what: &str) -> Result<T> {
+        let resp = self
+            .request(reqwest::Method::GET, url)?
+            .send()
+            .await
+            .map_err(|e| self.unreachable(what, &e))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.text().await.map_err(|e| self.unreachable(what, &e))?;
+        if !status.is_success() {
+            return Err(self.refusal(status, &headers, what, &body));
+        }
+        serde_json::from_str(&body).map_err(|e| {
+            anyhow!(self.scrub(&format!(
+                "{what}: GitHub answered something that is not the expected JSON ({e}); is {} \
+                 the GitHub API (`api_url`)?",
+                self.api
+            )))
+        })
+    }
+
+    /// Starts the workflow on the service's ref. Returns the moment just before asking: the
+    /// run it makes is created after it (GitHub answers 204 without naming the run).
+    pub async fn dispatch(&self, inputs: &[(String, String)]) -> Result<DateTime<Utc>> {
+        let what = format!("dispatching workflow `{}`", self.workflow);
+        let inputs: serde_json::Map<String, serde_json::Value> = inputs
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        let body = serde_json::json!({ "ref": self.git_ref, "inputs": inputs });
+        let at = Utc::now();
+        let resp = self
+            .request(reqwest::Method::POST, &self.dispatch_url())?
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&what, &e))?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(at);
+        }
+        let headers = resp.headers().clone();
+        let body = resp.text().await.unwrap_or_default();
+        Err(self.refusal(status, &headers, &what, &body))
+    }
+
+    /// The newest run of the workflow on the ref dispatched at or after `since`, if it shows
+    /// yet (GitHub lists it a few seconds after the 204).
+    pub async fn find_run(&self, since: DateTime<Utc>) -> Result<Option<Run>> {
+        let url = format!(
+            "{}/runs?event=workflow_dispatch&branch={}&per_page=10",
+            self.workflow_url(),
+            encode(&self.git_ref)
+        );
+        let runs: Runs = self.json(&url, "listing the workflow's runs").await?;
+        let earliest = since - chrono::Duration::seconds(CLOCK_SKEW_SECS);
+        Ok(runs
+            .workflow_runs
+            .into_iter()
+            .filter(|r| r.created_at >= earliest)
+            .max_by_key(|r| (r.created_at, r.id)))
+    }
+
+    pub async fn run(&self, id: u64) -> Result<Run> {
+        let url = format!("{}/actions/runs/{id}", self.repo_url());
+        self.json(&url, &format!("reading run {id}")).await
+    }
+
+    pub async fn jobs(&self, id: u64) -> Result<Vec<Job>> {
+        let url = format!("{}/actions/runs/{id}/jobs", self.repo_url());
+        let jobs: Jobs = self
+            .json(&url, &format!("reading the jobs of run {id}"))
+            .await?;
+        Ok(jobs.jobs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_give_their_message() {
+        assert_eq!(
+            message(r#"{"message":"Unexpected inputs provided: [\"x\"]","documentation_url":"d"}"#),
+            "Unexpected inputs provided: [\"x\"]"
+        );
+        assert_eq!(message("Bad gateway\nmore"), "Bad gateway");
+    }
+
+    #[test]
+    fn a_spent_rate_limit_says_when_to_come_back() {
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-reset", "0".parse().unwrap());
+        assert_eq!(rate_limit_wait(&h), "after 00:00:00 UTC");
+        h.insert("retry-after", "30".parse().unwrap());
+        assert_eq!(rate_limit_wait(&h), "after 30s");
+        assert_eq!(rate_limit_wait(&HeaderMap::new()), "in a few minutes");
+    }
+}

@@ -1,0 +1,444 @@
+//! A GitHub Actions stand-in: the workflow dispatch, the runs list, a run and its jobs, as
+//! SERVICES.md documents them, failures included. Stateful and driven by the clock: a
+//! dispatched run shows in the list after `list_ms`, waits `queued_ms`, then its jobs run one
+//! after another over `run_ms`.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::jenkins::{Request, hang, read_request, reason};
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `owner/name`.
+    pub repo: String,
+    /// The workflow file the stand-in knows; others answer 404.
+    pub workflow: String,
+    pub token: String,
+    /// Whether the workflow has a `workflow_dispatch` trigger; without one a dispatch is 422.
+    pub dispatchable: bool,
+    pub list_ms: u64,
+    pub queued_ms: u64,
+    pub run_ms: u64,
+    /// success, failure, cancelled, timed_out.
+    pub conclusion: String,
+    /// Jobs with their steps, run in order. When the run does not succeed, the last job's
+    /// second step (or its only one) ends with the conclusion and the steps after are skipped.
+    pub jobs: Vec<(String, Vec<String>)>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            repo: "mozilla/addons-server".into(),
+            workflow: "deploy-stage.yml".into(),
+            token: "ghp_s3cret".into(),
+            dispatchable: true,
+            list_ms: 300,
+            queued_ms: 200,
+            run_ms: 1500,
+            conclusion: "success".into(),
+            jobs: vec![
+                (
+                    "build".into(),
+                    vec!["Set up job".into(), "Build image".into()],
+                ),
+                (
+                    "deploy".into(),
+                    vec!["Set up job".into(), "Migrate".into(), "Switch".into()],
+                ),
+            ],
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fault {
+    #[default]
+    None,
+    /// Dispatches answer this status and start nothing.
+    DispatchStatus(u16),
+    /// Every request answers 403 with a spent rate limit.
+    RateLimit,
+    /// Requests are read and never answered.
+    Hang,
+    /// JSON answers are cut in half.
+    MalformedJson,
+}
+
+pub struct Github {
+    addr: SocketAddr,
+    url: String,
+    shared: Arc<Shared>,
+    accept: Option<JoinHandle<()>>,
+}
+
+struct Shared {
+    cfg: Config,
+    url: String,
+    /// The same moment on both clocks, to turn instants into wall-clock times.
+    started: (Instant, u64),
+    stop: AtomicBool,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    fault: Fault,
+    requests: Vec<String>,
+    dispatches: Vec<Dispatch>,
+}
+
+/// One accepted dispatch.
+struct Dispatch {
+    at: Instant,
+    /// The JSON body as sent.
+    body: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Github {
+    pub fn start(cfg: Config) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the GitHub stand-in");
+        let addr = listener.local_addr().unwrap();
+        let url = format!("http://{addr}");
+        let wall_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let shared = Arc::new(Shared {
+            cfg,
+            url: url.clone(),
+            started: (Instant::now(), wall_ms),
+            stop: AtomicBool::new(false),
+            state: Mutex::new(State::default()),
+        });
+        let sh = Arc::clone(&shared);
+        let accept = thread::spawn(move || {
+            for conn in listener.incoming() {
+                if sh.stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                if let Ok(stream) = conn {
+                    let sh = Arc::clone(&sh);
+                    thread::spawn(move || serve(&sh, stream));
+                }
+            }
+        });
+        Self {
+            addr,
+            url,
+            shared,
+            accept: Some(accept),
+        }
+    }
+
+    /// The API base, "http://127.0.0.1:PORT".
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn dispatches(&self) -> usize {
+        self.shared.lock().dispatches.len()
+    }
+
+    /// The JSON body of accepted dispatch `n`, from 0.
+    pub fn dispatch_body(&self, n: usize) -> String {
+        self.shared.lock().dispatches[n].body.clone()
+    }
+
+    /// A header of accepted dispatch `n`.
+    pub fn dispatch_header(&self, n: usize, name: &str) -> Option<String> {
+        let st = self.shared.lock();
+        super::jenkins::header(&st.dispatches[n].headers, name).map(str::to_string)
+    }
+
+    /// "METHOD TARGET" of every request read, in order.
+    pub fn requests(&self) -> Vec<String> {
+        self.shared.lock().requests.clone()
+    }
+
+    pub fn set_fault(&self, fault: Fault) {
+        self.shared.lock().fault = fault;
+    }
+
+    /// The web link of run `n` (from 0), as the API gives it.
+    pub fn run_url(&self, n: usize) -> String {
+        self.shared.html_url(run_id(n))
+    }
+}
+
+impl Drop for Github {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        if TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok() {
+            if let Some(accept) = self.accept.take() {
+                let _ = accept.join();
+            }
+        }
+    }
+}
+
+fn run_id(n: usize) -> u64 {
+    9000 + n as u64
+}
+
+fn serve(sh: &Shared, mut stream: TcpStream) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let Some(req) = read_request(&mut stream) else {
+        return;
+    };
+    let fault = {
+        let mut st = sh.lock();
+        st.requests.push(format!("{} {}", req.method, req.target));
+        st.fault
+    };
+    if fault == Fault::Hang {
+        hang(&sh.stop, &mut stream);
+        return;
+    }
+    let (status, headers, mut body) = sh.route(&req, fault);
+    if fault == Fault::MalformedJson && status == 200 {
+        body.truncate(body.len() / 2);
+    }
+    let mut head = format!(
+        "HTTP/1.1 {status} {}\r\nContent-Type: application/json; charset=utf-8\r\n\
+         Content-Length: {}\r\nConnection: close\r\nX-GitHub-Media-Type: github.v3\r\n",
+        reason(status),
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body.as_bytes());
+    let _ = stream.flush();
+}
+
+type Answer = (u16, Vec<(&'static str, String)>, String);
+
+fn error(status: u16, message: &str) -> Answer {
+    (
+        status,
+        Vec::new(),
+        format!(
+            r#"{{"message":"{message}","documentation_url":"https://docs.github.com/rest","status":"{status}"}}"#
+        ),
+    )
+}
+
+/// Where a job or step is in its slot of the timeline.
+fn phase(now: Instant, start: Instant, end: Instant) -> &'static str {
+    if now < start {
+        "queued"
+    } else if now < end {
+        "in_progress"
+    } else {
+        "completed"
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn html_url(&self, id: u64) -> String {
+        format!("{}/{}/actions/runs/{id}", self.url, self.cfg.repo)
+    }
+
+    fn route(&self, req: &Request, fault: Fault) -> Answer {
+        if fault == Fault::RateLimit {
+            let reset = self.started.1 / 1000 + 600;
+            let (status, _, body) = error(403, "API rate limit exceeded for user ID 1.");
+            let headers = vec![
+                ("x-ratelimit-limit", "5000".to_string()),
+                ("x-ratelimit-remaining", "0".to_string()),
+                ("x-ratelimit-reset", reset.to_string()),
+            ];
+            return (status, headers, body);
+        }
+        if req.header("authorization") != Some(format!("Bearer {}", self.cfg.token).as_str()) {
+            return error(401, "Bad credentials");
+        }
+        let path = req.target.split('?').next().unwrap_or_default();
+        let Some(rest) = path.strip_prefix(&format!("/repos/{}/actions/", self.cfg.repo)) else {
+            return error(404, "Not Found");
+        };
+        let parts: Vec<&str> = rest.split('/').collect();
+        match (req.method.as_str(), parts.as_slice()) {
+            ("POST", ["workflows", wf, "dispatches"]) if *wf == self.cfg.workflow => {
+                self.dispatch(req, fault)
+            }
+            ("GET", ["workflows", wf, "runs"]) if *wf == self.cfg.workflow => self.runs(),
+            ("GET", ["runs", id]) => self.with_run(id, |n, now| self.run_json(n, now)),
+            ("GET", ["runs", id, "jobs"]) => self.with_run(id, |n, now| {
+                format!(
+                    r#"{{"total_count":{},"jobs":[{}]}}"#,
+                    self.cfg.jobs.len(),
+                    self.jobs_json(n, now)
+                )
+            }),
+            _ => error(404, "Not Found"),
+        }
+    }
+
+    fn dispatch(&self, req: &Request, fault: Fault) -> Answer {
+        if let Fault::DispatchStatus(status) = fault {
+            return error(status, "stand-in fault");
+        }
+        if !self.cfg.dispatchable {
+            return error(422, "Workflow does not have 'workflow_dispatch' trigger");
+        }
+        let body = String::from_utf8_lossy(&req.body).into_owned();
+        self.lock().dispatches.push(Dispatch {
+            at: Instant::now(),
+            body,
+            headers: req.headers.clone(),
+        });
+        (204, Vec::new(), String::new())
+    }
+
+    fn runs(&self) -> Answer {
+        let now = Instant::now();
+        let count = self.lock().dispatches.len();
+        let listed: Vec<String> = (0..count)
+            .rev()
+            .filter(|&n| self.dispatched(n) + ms(self.cfg.list_ms) <= now)
+            .map(|n| self.run_json(n, now))
+            .collect();
+        (
+            200,
+            Vec::new(),
+            format!(
+                r#"{{"total_count":{},"workflow_runs":[{}]}}"#,
+                listed.len(),
+                listed.join(",")
+            ),
+        )
+    }
+
+    fn with_run(&self, id: &str, body: impl Fn(usize, Instant) -> String) -> Answer {
+        let count = self.lock().dispatches.len();
+        match (0..count).find(|&n| id.parse() == Ok(run_id(n))) {
+            Some(n) => (200, Vec::new(), body(n, Instant::now())),
+            None => error(404, "Not Found"),
+        }
+    }
+
+    fn dispatched(&self, n: usize) -> Instant {
+        self.lock().dispatches[n].at
+    }
+
+    /// The run's start and end, and each job's slot within it.
+    fn timeline(&self, n: usize) -> (Instant, Instant, Vec<(Instant, Instant)>) {
+        let start = self.dispatched(n) + ms(self.cfg.queued_ms);
+        let slot = self.cfg.run_ms / self.cfg.jobs.len().max(1) as u64;
+        let jobs = (0..self.cfg.jobs.len() as u64)
+            .map(|i| (start + ms(slot * i), start + ms(slot * (i + 1))))
+            .collect();
+        (start, start + ms(self.cfg.run_ms), jobs)
+    }
+
+    fn run_json(&self, n: usize, now: Instant) -> String {
+        let (start, end, _) = self.timeline(n);
+        let status = phase(now, start, end);
+        let conclusion = match status {
+            "completed" => format!(r#""{}""#, self.cfg.conclusion),
+            _ => "null".into(),
+        };
+        let id = run_id(n);
+        format!(
+            r#"{{"id":{id},"name":"Deploy stage","run_number":{},"event":"workflow_dispatch","head_branch":"main","status":"{status}","conclusion":{conclusion},"created_at":"{}","html_url":"{}","workflow_id":161335}}"#,
+            40 + n,
+            rfc3339(self.wall_secs(self.dispatched(n))),
+            self.html_url(id),
+        )
+    }
+
+    fn jobs_json(&self, n: usize, now: Instant) -> String {
+        let (_, _, slots) = self.timeline(n);
+        let failing = self.cfg.conclusion != "success";
+        let last = self.cfg.jobs.len().saturating_sub(1);
+        let mut jobs = Vec::new();
+        for (j, ((name, steps), (start, end))) in self.cfg.jobs.iter().zip(slots).enumerate() {
+            let bad_step = (failing && j == last).then(|| 1.min(steps.len().saturating_sub(1)));
+            let each = (end - start) / steps.len().max(1) as u32;
+            let mut out = Vec::new();
+            for (i, step) in steps.iter().enumerate() {
+                let from = start + each * i as u32;
+                let status = phase(now, from, from + each);
+                let conclusion = match (status, bad_step) {
+                    ("completed", Some(b)) if i == b => self.cfg.conclusion.as_str(),
+                    ("completed", Some(b)) if i > b => "skipped",
+                    ("completed", _) => "success",
+                    _ => "",
+                };
+                out.push(format!(
+                    r#"{{"name":"{step}","status":"{status}","conclusion":{},"number":{}}}"#,
+                    quoted(conclusion),
+                    i + 1
+                ));
+            }
+            let status = phase(now, start, end);
+            let conclusion = match (status, bad_step) {
+                ("completed", Some(_)) => self.cfg.conclusion.as_str(),
+                ("completed", None) => "success",
+                _ => "",
+            };
+            jobs.push(format!(
+                r#"{{"id":{},"run_id":{},"name":"{name}","status":"{status}","conclusion":{},"html_url":"{}/job/{j}","steps":[{}]}}"#,
+                run_id(n) * 10 + j as u64,
+                run_id(n),
+                quoted(conclusion),
+                self.html_url(run_id(n)),
+                out.join(",")
+            ));
+        }
+        jobs.join(",")
+    }
+
+    fn wall_secs(&self, at: Instant) -> u64 {
+        (self.started.1 + at.saturating_duration_since(self.started.0).as_millis() as u64) / 1000
+    }
+}
+
+fn ms(ms: u64) -> Duration {
+    Duration::from_millis(ms)
+}
+
+fn quoted(s: &str) -> String {
+    if s.is_empty() {
+        "null".into()
+    } else {
+        format!(r#""{s}""#)
+    }
+}
+
+/// Epoch seconds as GitHub writes times: `2015-09-10T14:03:07Z`.
+pub fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
