@@ -627,3 +627,32 @@ fn a_done_step_is_not_skipped() {
         a.log
     );
 }
+
+#[test]
+fn panes_come_from_the_runbooks_sources_and_say_how_to_configure_them() {
+    let names = |a: &App| a.panes.iter().map(|p| p.name).collect::<Vec<_>>();
+    let bundled = app(Mode::Run);
+    assert_eq!(names(&bundled), ["git", "jenkins", "sentry", "metrics"]);
+    assert_eq!(
+        bundled.panes[0].hint,
+        "set `repos.olympia.path` in your config to your checkout"
+    );
+    let (deploy, _) = app_with(Some("deploy.toml"), Mode::Run);
+    assert_eq!(
+        names(&deploy),
+        ["jenkins"],
+        "no repos, no Sentry, no metrics"
+    );
+    assert!(
+        deploy.panes[0]
+            .hint
+            .contains("service `stage` has no user: set `services.stage.user`"),
+        "{}",
+        deploy.panes[0].hint
+    );
+    let (two, _) = app_with(Some("two-manual.toml"), Mode::Run);
+    assert!(two.panes.is_empty());
+    // Nothing to show draws nothing, and nothing breaks.
+    let mut two = two;
+    draw(&mut two, 80, 24);
+}

@@ -214,6 +214,7 @@ impl App {
         theme: Theme,
         previewer: Option<std::sync::mpsc::Sender<super::Msg>>,
     ) -> Self {
+        let panes = Pane::for_runbook(&engine);
         let mut app = App {
             engine,
             mode,
@@ -223,7 +224,7 @@ impl App {
             selected: 0,
             detail_scroll: 0,
             pane_selected: 0,
-            panes: Pane::defaults(),
+            panes,
             log: Vec::new(),
             started: Instant::now(),
             fixed_elapsed: None,

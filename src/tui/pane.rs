@@ -18,6 +18,8 @@ pub enum SourceState {
 pub struct Pane {
     pub name: &'static str,
     pub state: SourceState,
+    /// How to configure it, shown while it is not.
+    pub hint: String,
     /// The latest snapshot, already as lines of text.
     pub lines: Vec<String>,
 }
@@ -30,10 +32,11 @@ pub struct SourceUpdate {
 }
 
 impl Pane {
-    pub fn not_configured(name: &'static str) -> Self {
+    pub fn not_configured(name: &'static str, hint: impl Into<String>) -> Self {
         Pane {
             name,
             state: SourceState::NotConfigured,
+            hint: hint.into(),
             lines: Vec::new(),
         }
     }
@@ -74,11 +77,47 @@ impl Pane {
         }
     }
 
-    /// The placeholder panes until the sources land.
-    pub fn defaults() -> Vec<Pane> {
-        ["git", "jenkins", "sentry", "metrics"]
-            .into_iter()
-            .map(Pane::not_configured)
-            .collect()
+    /// A pane per kind of source the runbook has (its repos, its deploy services, Sentry, its
+    /// metrics), each saying how to configure it until its source reports.
+    pub fn for_runbook(engine: &crate::engine::Engine) -> Vec<Pane> {
+        use crate::runbook::model::Service;
+        use crate::services::Resolved;
+        let rb = &engine.loaded.runbook;
+        let mut panes = Vec::new();
+        if !rb.repos.is_empty() {
+            let names: Vec<String> = rb
+                .repos
+                .keys()
+                .map(|r| format!("`repos.{r}.path`"))
+                .collect();
+            panes.push(Pane::not_configured(
+                "git",
+                format!("set {} in your config to your checkout", names.join(", ")),
+            ));
+        }
+        let deploy_hint = engine.services.0.values().find_map(|s| match s {
+            Resolved::Jenkins(c) => Some(c.client().err().unwrap_or_default()),
+            Resolved::GithubActions(_) => {
+                Some("GitHub Actions runs are followed by the deploy step itself".into())
+            }
+            Resolved::Other { .. } => None,
+        });
+        if let Some(hint) = deploy_hint {
+            panes.push(Pane::not_configured("jenkins", hint));
+        }
+        let has = |f: fn(&Service) -> bool| rb.services.values().any(f);
+        if has(|s| matches!(s, Service::Sentry(_))) {
+            panes.push(Pane::not_configured(
+                "sentry",
+                "the Sentry source is not in this build yet",
+            ));
+        }
+        if has(|s| matches!(s, Service::Graphite(_) | Service::Prometheus(_))) {
+            panes.push(Pane::not_configured(
+                "metrics",
+                "the metrics sources are not in this build yet",
+            ));
+        }
+        panes
     }
 }

@@ -22,7 +22,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             .border_style(if focused { t.border_focus } else { t.border })
             .title(Span::styled(title(pane, a.width), title_style));
         let body: Vec<Line> = match &pane.state {
-            SourceState::NotConfigured => vec![Line::styled("not configured", t.dim)],
+            SourceState::NotConfigured if pane.hint.is_empty() => {
+                vec![Line::styled("not configured", t.dim)]
+            }
+            SourceState::NotConfigured => vec![Line::styled(pane.hint.clone(), t.dim)],
             SourceState::Loading => vec![Line::styled("…", t.dim)],
             SourceState::Error(e) => {
                 let mut v = vec![Line::styled(e.clone(), t.error)];
@@ -60,10 +63,7 @@ pub fn render_full(app: &App, area: Rect, buf: &mut Buffer) {
         .title(Span::styled(title(pane, area.width), title_style));
     let mut body: Vec<Line> = match &pane.state {
         SourceState::NotConfigured => vec![Line::styled(
-            format!(
-                "{} is not configured for this runbook or operator",
-                pane.name
-            ),
+            format!("{} is not configured: {}", pane.name, pane.hint),
             t.dim,
         )],
         SourceState::Loading => vec![Line::styled("loading…", t.dim)],
