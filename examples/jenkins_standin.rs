@@ -1,7 +1,8 @@
 //! The test suite's Jenkins stand-in as a program, for screenshots and rehearsals by hand.
 //!
 //! `jenkins_standin RESULT BUILD_SECONDS`: prints its URL on the first line, then serves job
-//! `deploy/addons-stage` (user `andym`, token `t0k`) until killed.
+//! `addons-stage-deploy` (user `andym`, token `t0k`) until killed. RESULT `hang` accepts
+//! every connection and never answers.
 
 #[path = "../tests/support/jenkins.rs"]
 mod jenkins;
@@ -29,6 +30,9 @@ fn main() {
         ],
         ..Default::default()
     });
+    if result == "hang" {
+        j.set_fault(jenkins::Fault::Hang);
+    }
     println!("{}", j.url());
     loop {
         std::thread::park();

@@ -147,7 +147,7 @@ fn confirm_dialog() {
             a.modal,
             Modal::Confirm {
                 step: "check-rotation".into(),
-                checks: Vec::new()
+                checks: Some(Vec::new())
             }
         );
         let buf = draw(&mut a, w, h);
@@ -330,7 +330,7 @@ fn failed_step_retries_and_skip_asks_a_reason() {
         a.modal,
         Modal::Confirm {
             step: "fetch".into(),
-            checks: Vec::new()
+            checks: Some(Vec::new())
         }
     );
     key(&mut a, KeyCode::Esc);
@@ -456,7 +456,7 @@ fn interrupted_step_shows_its_mark_and_warns_before_running_again() {
         a.modal,
         Modal::Confirm {
             step: "check-rotation".into(),
-            checks: Vec::new()
+            checks: Some(Vec::new())
         }
     );
     let t = text(&draw(&mut a, 120, 40));
@@ -571,7 +571,11 @@ fn a_failed_check_blocks_yes_and_an_override_asks_why() {
         .insert("strategy".into(), "master".into());
     a.selected = a.step_ids().iter().position(|s| s == "tag-master").unwrap();
     key(&mut a, KeyCode::Enter);
-    let Modal::Confirm { checks, .. } = &a.modal else {
+    let Modal::Confirm {
+        checks: Some(checks),
+        ..
+    } = &a.modal
+    else {
         panic!("{:?}", a.modal);
     };
     assert!(
@@ -655,4 +659,32 @@ fn panes_come_from_the_runbooks_sources_and_say_how_to_configure_them() {
     // Nothing to show draws nothing, and nothing breaks.
     let mut two = two;
     draw(&mut two, 80, 24);
+}
+
+#[test]
+fn checks_are_read_off_the_ui_thread_and_an_early_yes_waits_for_them() {
+    let mut a = app(Mode::Run);
+    let (tx, rx) = mpsc::channel();
+    a.previewer = Some(tx);
+    a.selected = 0;
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(
+        a.modal,
+        Modal::Confirm {
+            step: "check-rotation".into(),
+            checks: None
+        }
+    );
+    let t = text(&draw(&mut a, 120, 40));
+    assert!(t.contains("Checking first…"), "{t}");
+    assert!(!t.contains("[y] yes"), "no yes before the checks: {t}");
+    key(&mut a, KeyCode::Char('y'));
+    assert!(!a.engine.is_running(), "not before the checks are in");
+    let msg = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let pushduty::tui::Msg::Checks { step, checks } = msg else {
+        panic!("expected the checks");
+    };
+    a.on_checks(&step, checks);
+    // The early `y` counts now: the step asks for its note.
+    assert!(matches!(a.modal, Modal::Prompt(_)), "{:?}", a.modal);
 }

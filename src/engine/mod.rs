@@ -179,6 +179,14 @@ impl Engine {
     }
 
     /// The facts to confirm before the step acts.
+    /// The checks of a step as a job to run elsewhere (they read the repository).
+    pub fn checker(&self, id: &str) -> Result<impl FnOnce() -> Vec<Check> + Send + 'static> {
+        let step = self.step(id)?.clone();
+        let exec = self.registry.get(&step.kind);
+        let ctx = self.run_context();
+        Ok(move || exec.check(&step, &ctx))
+    }
+
     pub fn checks(&self, id: &str) -> Result<Vec<Check>> {
         let step = self.step(id)?;
         Ok(self

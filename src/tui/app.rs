@@ -35,7 +35,8 @@ pub enum Modal {
     /// A failed check allows only `f`: override it, with a reason.
     Confirm {
         step: String,
-        checks: Vec<Check>,
+        /// `None` while they are read (off the UI thread).
+        checks: Option<Vec<Check>>,
     },
     /// Learn mode: what the step would do and why.
     Explain {
@@ -180,6 +181,8 @@ pub struct App {
     /// (tests).
     pub previewer: Option<std::sync::mpsc::Sender<super::Msg>>,
     views_generation: u64,
+    /// `y` was pressed in a confirmation whose checks were still being read.
+    yes_pending: bool,
 }
 
 /// A step as the screens show it.
@@ -236,6 +239,7 @@ impl App {
             exit_code: None,
             previewer,
             views_generation: 0,
+            yes_pending: false,
         };
         app.refresh_views();
         app
@@ -498,7 +502,15 @@ impl App {
                 }
             }
             Action::Yes => match std::mem::replace(&mut self.modal, Modal::None) {
-                Modal::Confirm { step, checks } => {
+                Modal::Confirm { step, checks: None } => {
+                    // Taken as said: it runs as soon as the checks pass.
+                    self.yes_pending = true;
+                    self.modal = Modal::Confirm { step, checks: None };
+                }
+                Modal::Confirm {
+                    step,
+                    checks: Some(checks),
+                } => {
                     if let Some(failed) = engine::failed_checks(&checks) {
                         self.log(
                             Level::Warn,
@@ -506,7 +518,10 @@ impl App {
                                 "`{step}` is not run: {failed} (f overrides it, with a reason)"
                             ),
                         );
-                        self.modal = Modal::Confirm { step, checks };
+                        self.modal = Modal::Confirm {
+                            step,
+                            checks: Some(checks),
+                        };
                     } else {
                         self.confirmed(&step, None);
                     }
@@ -519,7 +534,10 @@ impl App {
                 other => self.modal = other,
             },
             Action::Override => match std::mem::replace(&mut self.modal, Modal::None) {
-                Modal::Confirm { step, checks } if engine::failed_checks(&checks).is_some() => {
+                Modal::Confirm {
+                    step,
+                    checks: Some(checks),
+                } if engine::failed_checks(&checks).is_some() => {
                     self.modal = Modal::Prompt(Prompt::new(
                         format!("Override the checks of {step}"),
                         "why act anyway (journaled)".into(),
@@ -534,6 +552,7 @@ impl App {
                 other => self.modal = other,
             },
             Action::No => {
+                self.yes_pending = false;
                 self.modal = Modal::None;
             }
         }
@@ -563,12 +582,62 @@ impl App {
             self.log(Level::Info, format!("`{id}` cannot run: {why}"));
             return;
         }
-        // Read once when the dialog opens (and again by the engine right before acting).
-        let checks = match self.engine.checks(&id) {
+        self.yes_pending = false;
+        // Read when the dialog opens (and again by the engine right before acting); they
+        // read the repository, so off the UI thread when there is a loop to send them to.
+        let check = match self.engine.checker(&id) {
             Ok(c) => c,
-            Err(e) => vec![Check::fail(format!("{e:#}"))],
+            Err(e) => {
+                self.log(Level::Error, format!("{e:#}"));
+                return;
+            }
         };
-        self.modal = Modal::Confirm { step: id, checks };
+        match &self.previewer {
+            Some(tx) => {
+                let (tx, step) = (tx.clone(), id.clone());
+                let spawned = std::thread::Builder::new()
+                    .name("checks".into())
+                    .spawn(move || {
+                        let _ = tx.send(super::Msg::Checks {
+                            step,
+                            checks: check(),
+                        });
+                    });
+                if spawned.is_err() {
+                    self.log(Level::Error, "could not start a thread for the checks");
+                    return;
+                }
+                self.modal = Modal::Confirm {
+                    step: id,
+                    checks: None,
+                };
+            }
+            None => {
+                self.modal = Modal::Confirm {
+                    step: id,
+                    checks: Some(check()),
+                }
+            }
+        }
+    }
+
+    /// The checks of the step whose confirmation is open, read off the UI thread.
+    /// A `y` pressed while they were read counts now, if they passed.
+    pub fn on_checks(&mut self, step: &str, checks: Vec<Check>) {
+        let Modal::Confirm {
+            step: open,
+            checks: pending @ None,
+        } = &mut self.modal
+        else {
+            return;
+        };
+        if open != step {
+            return;
+        }
+        *pending = Some(checks);
+        if std::mem::take(&mut self.yes_pending) {
+            self.update(Action::Yes);
+        }
     }
 
     fn ask_skip(&mut self) {

@@ -34,6 +34,11 @@ pub enum Msg {
     Input(Event),
     Engine(engine::Event),
     Source(SourceUpdate),
+    /// A step's checks, read off the UI thread for its open confirmation.
+    Checks {
+        step: String,
+        checks: Vec<engine::Check>,
+    },
     /// Previews computed off the UI thread, for the views of `generation`.
     Previews {
         generation: u64,
@@ -184,6 +189,7 @@ pub fn run(
                     generation,
                     previews,
                 } => app.on_previews(generation, previews),
+                Msg::Checks { step, checks } => app.on_checks(&step, checks),
                 Msg::Edit { text, name, reply } => {
                     let r = edit(&mut terminal, &input, &editing, &text, &name);
                     let _ = reply.send(r);

@@ -43,7 +43,7 @@ fn keys_line<'a>(t: &Theme, items: &[(&'a str, &'a str)]) -> Line<'a> {
     Line::from(spans)
 }
 
-pub fn confirm(app: &App, id: &str, checks: &[Check], area: Rect, buf: &mut Buffer) {
+pub fn confirm(app: &App, id: &str, checks: Option<&[Check]>, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
     if app.engine.step(id).is_err() {
         return;
@@ -65,22 +65,29 @@ pub fn confirm(app: &App, id: &str, checks: &[Check], area: Rect, buf: &mut Buff
     {
         lines.push(Line::styled(format!("Again: {why}"), t.interrupted));
     }
-    if !checks.is_empty() {
-        lines.push(Line::default());
-        lines.push(Line::styled("Checked first:", t.heading));
-        for c in checks {
-            lines.push(if c.ok {
-                Line::from(vec![
-                    Span::styled("  ✓ ", t.done),
-                    Span::raw(c.text.clone()),
-                ])
-            } else {
-                Line::from(vec![
-                    Span::styled("  ✗ ", t.failed),
-                    Span::styled(c.text.clone(), t.failed),
-                ])
-            });
+    match checks {
+        None => {
+            lines.push(Line::default());
+            lines.push(Line::styled("Checking first…", t.dim));
         }
+        Some(checks) if !checks.is_empty() => {
+            lines.push(Line::default());
+            lines.push(Line::styled("Checked first:", t.heading));
+            for c in checks {
+                lines.push(if c.ok {
+                    Line::from(vec![
+                        Span::styled("  ✓ ", t.done),
+                        Span::raw(c.text.clone()),
+                    ])
+                } else {
+                    Line::from(vec![
+                        Span::styled("  ✗ ", t.failed),
+                        Span::styled(c.text.clone(), t.failed),
+                    ])
+                });
+            }
+        }
+        Some(_) => {}
     }
     match app.engine.status(id) {
         Status::Interrupted { since } => {
@@ -111,7 +118,10 @@ pub fn confirm(app: &App, id: &str, checks: &[Check], area: Rect, buf: &mut Buff
         lines.push(Line::raw(format!("Then asks for: {}", asks.join("; "))));
     }
     lines.push(Line::default());
-    if checks.iter().all(|c| c.ok) {
+    let failed = checks.is_some_and(|c| c.iter().any(|c| !c.ok));
+    if checks.is_none() {
+        lines.push(keys_line(t, &[("n/Esc", "cancel")]));
+    } else if !failed {
         lines.push(keys_line(t, &[("y", "yes, run it"), ("n/Esc", "cancel")]));
     } else {
         lines.push(keys_line(

@@ -84,7 +84,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     status::hints(app, a.hints, buf);
     match &app.modal {
         Modal::None => {}
-        Modal::Confirm { step, checks } => confirm::confirm(app, step, checks, area, buf),
+        Modal::Confirm { step, checks } => {
+            confirm::confirm(app, step, checks.as_deref(), area, buf)
+        }
         Modal::Explain { step } => confirm::explain(app, step, area, buf),
         Modal::QuitRunning => confirm::quit(app, area, buf),
         Modal::Help => help::render(app, area, buf),
