@@ -84,6 +84,13 @@ shoot() { # window, name
   echo "screenshots/$2.png"
 }
 
+# Learn mode: the explanation of the tag step.
+start learn learn
+wait_for learn "READ-ONLY"
+tm send-keys -t learn j j j j Enter
+wait_for learn "What \`tag-master\` does"
+shoot learn learn
+
 # Run mode part-way through: the hero ticked off with a note, the repo fetched, master
 # chosen (the cherry-pick steps no longer apply), master tagged, and the push step selected.
 start run run
@@ -145,9 +152,3 @@ wait_for failed "failed: deploy-stage"
 wait_for failed "FAILURE"
 shoot failed deploy-failed
 
-# Learn mode: the explanation of the tag step.
-start learn learn
-wait_for learn "READ-ONLY"
-tm send-keys -t learn j j j j Enter
-wait_for learn "What \`tag-master\` does"
-shoot learn learn
