@@ -48,15 +48,7 @@ impl Rig {
     }
 
     fn journal(&self) -> Vec<Value> {
-        std::fs::read_to_string(
-            self.env
-                .path()
-                .join("state/sessions/deploy/2015-09-10/journal.jsonl"),
-        )
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
+        support::cli::journal(&self.env, "deploy/2015-09-10")
     }
 
     fn checkpointed(&self, key: &str) -> bool {

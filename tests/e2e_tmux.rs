@@ -331,14 +331,7 @@ fn the_editor_gets_the_terminal_and_the_tui_comes_back() {
 
 /// The journal of the sleepy runbook's session.
 fn sleepy_journal(env: &Env) -> Vec<serde_json::Value> {
-    let path = env
-        .path()
-        .join("state/sessions/sleepy/2015-09-10/journal.jsonl");
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
+    support::cli::journal(env, "sleepy/2015-09-10")
 }
 
 /// Waits until the running `nap` has journaled its process group; returns it.

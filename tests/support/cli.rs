@@ -44,6 +44,21 @@ impl Env {
     }
 }
 
+/// Every line of a session's journal (`SLUG/PUSH_DATE`) under the env's state dir, each parsed:
+/// a line that is not JSON fails the test.
+pub fn journal(env: &Env, session: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(
+        env.path()
+            .join("state/sessions")
+            .join(session)
+            .join("journal.jsonl"),
+    )
+    .unwrap_or_default()
+    .lines()
+    .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+    .collect()
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
