@@ -4,8 +4,6 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -238,28 +236,10 @@ fn without_credentials_the_deploy_says_what_to_configure() {
     assert_eq!(r.jenkins.triggers(), 0);
 }
 
-/// A server that answers every request with `body`, for the stage check.
-fn version_server(body: &'static str) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for mut s in listener.incoming().flatten() {
-            let mut buf = [0u8; 2048];
-            let _ = s.read(&mut buf);
-            let _ = write!(
-                s,
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    url
-}
-
 #[test]
 fn the_stage_check_waits_for_the_tag() {
     let r = Rig::new(Config::default());
-    let stage = version_server("{\"version\": \"2015.09.10\"}");
+    let stage = support::cli::serve_text("{\"version\": \"2015.09.10\"}");
     let out = r.run(&[
         "--set",
         &format!("links.stage={stage}"),
@@ -275,7 +255,7 @@ fn the_stage_check_waits_for_the_tag() {
     );
 
     let r = Rig::new(Config::default());
-    let old = version_server("{\"version\": \"2015.09.03\"}");
+    let old = support::cli::serve_text("{\"version\": \"2015.09.03\"}");
     let out = r.run(&[
         "--set",
         &format!("links.stage={old}"),

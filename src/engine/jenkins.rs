@@ -110,10 +110,33 @@ impl JenkinsBuild {
                 Queue::Cancelled => bail!(
                     "the queue item was cancelled in Jenkins before it started: nothing was deployed"
                 ),
-                Queue::Gone => bail!(
-                    "the queue item {queue_url} is gone and its build number was never seen: \
-                     look for the build of this tag in Jenkins before triggering again"
-                ),
+                // Jenkins forgets an item a while after its build ends: the build that came
+                // from it still names it.
+                Queue::Gone => {
+                    let id = queue_url
+                        .rsplit('/')
+                        .next()
+                        .and_then(|s| s.parse::<u64>().ok());
+                    let builds = patiently(
+                        job,
+                        || job.call(jenkins.builds(20, "")),
+                        |e| format!("lost track of the queue item {queue_url}: {e:#}"),
+                    )?;
+                    match builds.iter().find(|b| id.is_some() && b.queue_id == id) {
+                        Some(b) => {
+                            let mut c = Outputs::new();
+                            c.insert(BUILD_NUMBER.into(), json!(b.number));
+                            c.insert("build_url".into(), json!(b.url));
+                            job.checkpoint(c);
+                            job.progress(format!("build #{} came from it: {}", b.number, b.url));
+                            return Ok(b.number);
+                        }
+                        None => bail!(
+                            "the queue item {queue_url} is gone and no recent build came from it: \
+                             look for the build of this tag in Jenkins before triggering again"
+                        ),
+                    }
+                }
             }
             pause(job)?;
         }

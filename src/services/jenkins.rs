@@ -68,6 +68,8 @@ pub struct Build {
     pub started: Option<String>,
     pub duration_ms: u64,
     pub estimated_ms: u64,
+    /// The queue item it came from.
+    pub queue_id: Option<u64>,
 }
 
 /// One read of the console.
@@ -113,6 +115,8 @@ struct RawBuild {
     url: String,
     #[serde(default)]
     actions: Vec<serde_json::Value>,
+    #[serde(default)]
+    queue_id: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -168,6 +172,7 @@ impl Build {
                 .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
             duration_ms: r.duration,
             estimated_ms: u64::try_from(r.estimated_duration).unwrap_or(0),
+            queue_id: r.queue_id,
         }
     }
 }
@@ -340,7 +345,7 @@ impl Jenkins {
     /// The job's builds, newest first.
     pub async fn builds(&self, limit: usize, tag_param: &str) -> Result<Vec<Build>> {
         let url = format!(
-            "{}/api/json?tree=builds[number,result,building,timestamp,duration,estimatedDuration,url,actions[parameters[name,value]]]{{0,{limit}}}",
+            "{}/api/json?tree=builds[number,result,building,timestamp,duration,estimatedDuration,url,queueId,actions[parameters[name,value]]]{{0,{limit}}}",
             self.job_url()
         );
         let raw: RawBuilds = self.json(&url, "reading the job's builds").await?;

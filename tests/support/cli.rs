@@ -92,3 +92,23 @@ pub fn repo_with_tags(dir: &Path, tags: &[&str]) -> PathBuf {
     repo.remote("origin", bare.to_str().unwrap()).unwrap();
     work
 }
+
+/// A loopback server that answers every request with `body` (a stage's version page); returns
+/// its URL.
+pub fn serve_text(body: &'static str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let mut buf = [0u8; 2048];
+            let _ = s.read(&mut buf);
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
