@@ -270,3 +270,19 @@ fn the_stage_check_waits_for_the_tag() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_queue_item_jenkins_forgot_is_traced_to_its_build() {
+    // The build starts and ends between two reads of the queue item, which Jenkins then
+    // forgets: the build that names the item is the one.
+    let r = Rig::new(Config {
+        queue_ms: 50,
+        build_ms: 50,
+        ..Config::default()
+    });
+    let out = r.run(&["do", "deploy", "--yes"]);
+    let said = stderr(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("build #1 came from it"), "{said}");
+    assert_eq!(r.jenkins.triggers(), 1);
+}
