@@ -66,7 +66,10 @@ def drain(fd, seconds):
     while (left := end - time.monotonic()) > 0:
         r, _, _ = select.select([fd], [], [], left)
         if r:
-            os.read(fd, 65536)
+            try:
+                os.read(fd, 65536)
+            except OSError:  # the program ended: its terminal is gone
+                return
 
 
 def cpu_ticks(pid):
@@ -75,10 +78,11 @@ def cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])
 
 
-def quit(pid, fd):
+def quit(pid, fd, running):
     os.write(fd, b"q")
-    drain(fd, 0.3)
-    os.write(fd, b"y")
+    if running:  # it asks first
+        drain(fd, 0.3)
+        os.write(fd, b"y")
     os.waitpid(pid, 0)
 
 
@@ -102,7 +106,7 @@ def main():
             sys.exit("no frame within 5 s of a key")
         latencies.append((time.monotonic() - t0) * 1000)
         drain(fd, 0.05)
-    quit(pid, fd)
+    quit(pid, fd, True)
     hung.kill()
 
     ok, url = standin(standin_bin, "SUCCESS")
@@ -111,7 +115,7 @@ def main():
     before = cpu_ticks(pid)
     drain(fd, idle)
     used = (cpu_ticks(pid) - before) / os.sysconf("SC_CLK_TCK")
-    quit(pid, fd)
+    quit(pid, fd, False)
     ok.kill()
 
     latencies.sort()
