@@ -311,12 +311,7 @@ fn describe(step: &Step, rb: &Runbook, fl: &Filler<'_>) -> String {
                     params.push(format!("{}={}", svc.tag_param, f("{{ tag }}")));
                 }
                 params.extend(j.params.iter().map(|(k, v)| format!("{k}={}", f(v))));
-                let job = svc
-                    .job
-                    .split('/')
-                    .map(|p| format!("job/{p}"))
-                    .collect::<Vec<_>>()
-                    .join("/");
+                let job = crate::services::jenkins::job_path(&svc.job);
                 format!(
                     "POST {}/{job}/buildWithParameters {}; follow the queue item to the build and stream its console",
                     svc.url.trim_end_matches('/'),

@@ -286,3 +286,33 @@ fn a_queue_item_jenkins_forgot_is_traced_to_its_build() {
     assert!(said.contains("build #1 came from it"), "{said}");
     assert_eq!(r.jenkins.triggers(), 1);
 }
+
+#[test]
+fn the_operators_config_points_the_deploy_and_its_preview_elsewhere() {
+    let r = Rig::new(Config::default());
+    std::fs::write(
+        r.env.config(),
+        format!(
+            "operator = \"tester\"\n[services.stage]\nurl = \"{}\"\nuser = \"andym\"\n",
+            r.jenkins.url()
+        ),
+    )
+    .unwrap();
+    let out = r
+        .env
+        .cmd()
+        .env("PUSHDUTY_JENKINS_TOKEN", "t0k")
+        .args([RB, "--now", "2015-09-08", "do", "deploy", "--yes"])
+        .output()
+        .unwrap();
+    let said = stderr(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!(
+            "deploy: POST {}/job/deploy/job/addons-stage/buildWithParameters TAG=2015.09.10",
+            r.jenkins.url()
+        )),
+        "the confirmation names where it goes: {said}"
+    );
+    assert_eq!(r.jenkins.triggers(), 1);
+}

@@ -210,6 +210,25 @@ fn human(ms: u64) -> String {
 }
 
 impl Executor for JenkinsBuild {
+    /// The runbook's description, at the address this operator's config points to.
+    fn preview(
+        &self,
+        step: &crate::runbook::model::Step,
+        rb: &crate::runbook::model::Runbook,
+        ctx: &Value,
+    ) -> String {
+        let generic = crate::preview::preview(step, rb, ctx);
+        let StepKind::JenkinsBuild(s) = &step.kind else {
+            return generic;
+        };
+        match (rb.services.get(&s.service), self.0.jenkins(&s.service)) {
+            (Some(crate::runbook::model::Service::Jenkins(written)), Ok(conf)) => {
+                generic.replacen(written.url.trim_end_matches('/'), &conf.url, 1)
+            }
+            _ => generic,
+        }
+    }
+
     fn run(&self, job: &Job) -> Result<Outputs> {
         let StepKind::JenkinsBuild(s) = &job.step.kind else {
             bail!("not a jenkins.build step");
