@@ -130,7 +130,12 @@ fn triggered_build(j: &Jenkins, form: &str) -> (String, u64) {
 
 #[test]
 fn trigger_queue_build_console_to_finished() {
-    let j = Jenkins::start(config());
+    // Roomy times: a loaded machine must still see the item waiting and the build running.
+    let j = Jenkins::start(Config {
+        queue_ms: 1500,
+        build_ms: 2500,
+        ..config()
+    });
     assert_eq!(get(&j, &format!("{JOB}/lastBuild/api/json")).status, 404);
     assert_eq!(j.last_build_number(), None);
 
@@ -186,7 +191,7 @@ fn trigger_queue_build_console_to_finished() {
     let done = get(&j, &format!("{JOB}/1/api/json")).json();
     assert_eq!(done["building"], false);
     assert_eq!(done["result"], "SUCCESS");
-    assert_eq!(done["duration"], 800);
+    assert_eq!(done["duration"], 2500);
     assert_eq!(done["url"], build_url.as_str());
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
