@@ -75,6 +75,7 @@ fn console(lines: &[&str]) -> Vec<String> {
 fn a_deploy_triggers_once_follows_the_build_and_records_it() {
     let r = Rig::new(Config {
         console_lines: console(&["Deploying 2015.09.10", "Migrating", "Done"]),
+        build_ms: 3000,
         ..Config::default()
     });
     let out = r.run(&["do", "deploy", "--yes"]);
