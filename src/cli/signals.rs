@@ -32,7 +32,7 @@ impl Stop {
 
 /// Hands each stopping signal to `deliver` on a thread of its own; `deliver` returns false
 /// when nobody can act on it any more, and the process then exits at once with its code.
-/// While `quiet` is false (nothing started yet), the process also exits at once.
+/// While `started` is false (nothing is running yet), the process also exits at once.
 pub fn watch(
     started: Arc<AtomicBool>,
     deliver: impl Fn(Stop) -> bool + Send + 'static,
