@@ -8,7 +8,7 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::{self, JoinHandle};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::jenkins::{Request, hang, read_request, reason};
@@ -118,18 +118,7 @@ impl Github {
             stop: AtomicBool::new(false),
             state: Mutex::new(State::default()),
         });
-        let sh = Arc::clone(&shared);
-        let accept = thread::spawn(move || {
-            for conn in listener.incoming() {
-                if sh.stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                if let Ok(stream) = conn {
-                    let sh = Arc::clone(&sh);
-                    thread::spawn(move || serve(&sh, stream));
-                }
-            }
-        });
+        let accept = super::jenkins::accept_loop(listener, Arc::clone(&shared), |s| &s.stop, serve);
         Self {
             addr,
             url,

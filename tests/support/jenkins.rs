@@ -82,6 +82,27 @@ pub struct Jenkins {
     accept: Option<JoinHandle<()>>,
 }
 
+/// Serves each connection on a thread of its own until `stop` says so (a stand-in's accept
+/// loop; the stand-in wakes it with one last connection when dropped).
+pub fn accept_loop<S: Send + Sync + 'static>(
+    listener: TcpListener,
+    shared: Arc<S>,
+    stop: fn(&S) -> &AtomicBool,
+    serve: fn(&S, TcpStream),
+) -> JoinHandle<()> {
+    thread::spawn(move || {
+        for conn in listener.incoming() {
+            if stop(&shared).load(Ordering::SeqCst) {
+                break;
+            }
+            if let Ok(stream) = conn {
+                let sh = Arc::clone(&shared);
+                thread::spawn(move || serve(&sh, stream));
+            }
+        }
+    })
+}
+
 impl Jenkins {
     pub fn start(cfg: Config) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the Jenkins stand-in");
@@ -110,18 +131,7 @@ impl Jenkins {
             started: (Instant::now(), wall_ms),
             stop: AtomicBool::new(false),
         });
-        let sh = Arc::clone(&shared);
-        let accept = thread::spawn(move || {
-            for conn in listener.incoming() {
-                if sh.stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                if let Ok(stream) = conn {
-                    let sh = Arc::clone(&sh);
-                    thread::spawn(move || serve(&sh, stream));
-                }
-            }
-        });
+        let accept = accept_loop(listener, Arc::clone(&shared), |s| &s.stop, serve);
         Self {
             addr,
             url,
