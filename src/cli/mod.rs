@@ -133,7 +133,8 @@ impl Command {
         self.is_offline() || matches!(self, Command::History { .. })
     }
 
-    /// Commands that never open a network connection (they only read files and local repos).
+    /// Commands that open no git network connection, so libgit2's TLS trust store need not be
+    /// loaded. (`status` may still ask HTTP services; their client carries its own roots.)
     pub fn is_offline(&self) -> bool {
         matches!(
             self,

@@ -287,10 +287,15 @@ impl SessionState {
     /// Adds up a journal. It must begin with its session line.
     pub fn rebuild(entries: &[Entry]) -> Result<Self> {
         let Some((first, rest)) = entries.split_first() else {
-            bail!("the journal has no readable entry");
+            bail!(
+                "the journal has no readable entry (move its folder away to begin this push again)"
+            );
         };
         let Event::Session(h) = &first.event else {
-            bail!("the journal does not begin with its session line");
+            bail!(
+                "the journal does not begin with its session line (written by an older pushduty?); \
+                 move its folder away to begin this push again"
+            );
         };
         let mut st = Self::begun(h, &first.operator, &first.time);
         st.seq = 1;
