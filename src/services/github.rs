@@ -11,7 +11,8 @@ use serde::de::DeserializeOwned;
 
 use super::ActionsConf;
 use super::http::{client, request_timeout};
-use super::jenkins::{Transient, encode};
+use super::http::Transient;
+use super::jenkins::encode;
 use crate::secret::{Secret, scrub};
 
 /// How far the server's clock may trail ours when matching a run to the dispatch.

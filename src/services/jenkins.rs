@@ -6,25 +6,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::http::client;
+use super::http::{Transient, client};
+pub use super::http::is_transient;
 use crate::secret::{Secret, scrub};
-
-/// A failure that may pass by itself (no answer, a 5xx): worth another try while following.
-#[derive(Debug)]
-pub struct Transient(pub String);
-
-impl std::fmt::Display for Transient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Transient {}
-
-/// Whether an error is worth another try.
-pub fn is_transient(e: &anyhow::Error) -> bool {
-    e.downcast_ref::<Transient>().is_some()
-}
 
 pub struct Jenkins {
     base: String,
