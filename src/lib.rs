@@ -5,6 +5,7 @@ pub mod config;
 pub mod diag;
 pub mod engine;
 pub mod git;
+pub mod health;
 pub mod overrides;
 pub mod plan;
 pub mod preview;
