@@ -6,6 +6,7 @@
 pub mod github;
 pub mod http;
 pub mod jenkins;
+pub mod sentry;
 
 use indexmap::IndexMap;
 

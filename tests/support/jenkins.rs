@@ -455,7 +455,7 @@ pub fn read_request(stream: &mut TcpStream) -> Option<Request> {
 }
 
 /// `application/x-www-form-urlencoded` pairs, `+` and `%XX` decoded.
-fn form(raw: &[u8]) -> Vec<(String, String)> {
+pub fn form(raw: &[u8]) -> Vec<(String, String)> {
     raw.split(|&b| b == b'&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| match pair.iter().position(|&b| b == b'=') {
@@ -493,7 +493,7 @@ fn ms(ms: u64) -> Duration {
 }
 
 /// A JSON string literal.
-fn js(s: &str) -> String {
+pub fn js(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

@@ -5,3 +5,4 @@ pub mod github;
 pub mod gitrepo;
 pub mod jenkins;
 pub mod push;
+pub mod sentry;
