@@ -4,4 +4,5 @@ pub mod cli;
 pub mod github;
 pub mod gitrepo;
 pub mod jenkins;
+pub mod metrics_servers;
 pub mod push;
