@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building and testing pushduty needs beyond the Rust toolchain, when missing:
 # OpenSSL headers and pkg-config (git2's https and ssh transports), tmux (end-to-end tests and
-# screenshots). Idempotent; does nothing when all is present.
+# screenshots), and the real metrics servers the metrics client tests start through
+# scripts/services/ (graphite-web with python3-whisper, prometheus; curl to see them answer).
+# Idempotent; does nothing when all is present.
 set -euo pipefail
 need=()
-for pkg in libssl-dev pkg-config tmux; do
+for pkg in libssl-dev pkg-config tmux graphite-web python3-whisper prometheus curl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -4,8 +4,11 @@
 //! all use this one set.
 
 pub mod github;
+pub mod graphite;
 pub mod http;
 pub mod jenkins;
+pub mod metrics;
+pub mod prometheus;
 pub mod sentry;
 
 use indexmap::IndexMap;

@@ -4,5 +4,6 @@ pub mod cli;
 pub mod github;
 pub mod gitrepo;
 pub mod jenkins;
+pub mod metrics_servers;
 pub mod push;
 pub mod sentry;
