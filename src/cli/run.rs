@@ -34,6 +34,7 @@ pub fn run(g: &Global) -> ExitCode {
     }
     start_sources(&mut app, &tx);
     start_jenkins(&mut app, &tx);
+    start_health(&mut app, &tx);
     for n in notices(&opened) {
         app.log(Level::Warn, n);
     }
@@ -162,21 +163,76 @@ fn start_jenkins(app: &mut App, tx: &mpsc::Sender<tui::Msg>) {
     if confs.is_empty() {
         return;
     }
-    if let Some(p) = app.panes.iter_mut().find(|p| p.name == "jenkins") {
-        p.state = tui::pane::SourceState::Loading;
-    }
-    let tx = tx.clone();
-    let poke = crate::sources::spawn_poller(
+    spawn_pane(
+        app,
+        tx,
         "jenkins",
         crate::sources::jenkins::INTERVAL,
         move || crate::sources::jenkins::snapshot(&confs),
-        move |result| {
-            tx.send(tui::Msg::Source(tui::pane::SourceUpdate {
-                pane: "jenkins",
-                result,
-            }))
-            .is_ok()
-        },
     );
-    app.refresh.push(("jenkins", poke));
+}
+
+/// Starts the Sentry and metrics panes' sources (run mode only: learn mode opens no
+/// connection). Their windows follow the first watch step of each service.
+fn start_health(app: &mut App, tx: &mpsc::Sender<tui::Msg>) {
+    use crate::services::Resolved;
+    use crate::sources::health::{self, Timing};
+    app.push_moment.set(app.engine.push_moment());
+    let began = chrono::DateTime::parse_from_rfc3339(&app.engine.session.state.started)
+        .map_or_else(|_| chrono::Utc::now().timestamp(), |t| t.timestamp());
+    let services: Vec<Resolved> = app.engine.services.0.values().cloned().collect();
+    let timing = |app: &App, name: &str| {
+        let (soak_secs, baseline_secs) = app.engine.watch_windows(name);
+        Timing {
+            push: app.push_moment.clone(),
+            began,
+            soak_secs,
+            baseline_secs,
+        }
+    };
+    let sentry: Vec<_> = services
+        .iter()
+        .filter_map(|s| match s {
+            Resolved::Sentry(c) if c.client().is_ok() => Some(c.clone()),
+            _ => None,
+        })
+        .collect();
+    let metrics: Vec<_> = services
+        .iter()
+        .filter_map(|s| match s {
+            Resolved::Metrics(c) => Some(c.clone()),
+            _ => None,
+        })
+        .collect();
+    if let Some(first) = sentry.first() {
+        let t = timing(app, &first.name);
+        spawn_pane(app, tx, "sentry", health::INTERVAL, move || {
+            health::sentry_snapshot(&sentry, &t)
+        });
+    }
+    if let Some(first) = metrics.first() {
+        let t = timing(app, &first.name);
+        spawn_pane(app, tx, "metrics", health::INTERVAL, move || {
+            health::metrics_snapshot(&metrics, &t)
+        });
+    }
+}
+
+/// Polls `read` for pane `pane` on its own thread, marking the pane as loading first.
+fn spawn_pane(
+    app: &mut App,
+    tx: &mpsc::Sender<tui::Msg>,
+    pane: &'static str,
+    interval: std::time::Duration,
+    read: impl Fn() -> Result<Vec<String>, String> + Send + 'static,
+) {
+    if let Some(p) = app.panes.iter_mut().find(|p| p.name == pane) {
+        p.state = tui::pane::SourceState::Loading;
+    }
+    let tx = tx.clone();
+    let poke = crate::sources::spawn_poller(pane, interval, read, move |result| {
+        tx.send(tui::Msg::Source(tui::pane::SourceUpdate { pane, result }))
+            .is_ok()
+    });
+    app.refresh.push((pane, poke));
 }

@@ -4,19 +4,23 @@ use std::process::ExitCode;
 
 use serde_json::{Map, Value, json};
 
+use super::session::{Prepared, prepare};
 use super::{Global, fail};
 use crate::git::state::repo_state;
+use crate::health::view::{self, SentryView, Watch};
 use crate::runbook::model::Service;
 use crate::sanitize::clean;
 use crate::services::http::block_on;
 use crate::services::jenkins::JobSnapshot;
 use crate::services::{JenkinsConf, Resolved, Services};
+use crate::session;
 
 pub fn run(g: &Global, as_json: bool) -> ExitCode {
-    let (loaded, config) = match g.load_both() {
+    let (p, _) = match prepare(g, "status", false) {
         Ok(x) => x,
         Err(code) => return code,
     };
+    let (loaded, config) = (&p.loaded, &p.config);
     let rb = &loaded.runbook;
     let format = &loaded.calendar.tag_format;
     let mut git = Map::new();
@@ -32,7 +36,8 @@ pub fn run(g: &Global, as_json: bool) -> ExitCode {
         };
         git.insert(name.clone(), state);
     }
-    let services = Services::resolve(rb, &config);
+    let services = Services::resolve(rb, config);
+    let (push, began) = journaled_moments(g, &p);
     let mut by_kind: Map<String, Value> = ["jenkins", "sentry", "metrics"]
         .into_iter()
         .map(|k| (k.to_string(), json!({})))
@@ -47,9 +52,35 @@ pub fn run(g: &Global, as_json: bool) -> ExitCode {
                 failed |= configured && read.is_err();
                 ("jenkins", jenkins_json(conf, read))
             }
-            // Sources still to come say so plainly.
-            (Service::Sentry(_), _) => ("sentry", unavailable(svc)),
-            (Service::Graphite(_) | Service::Prometheus(_), _) => ("metrics", unavailable(svc)),
+            (Service::Sentry(_), Some(Resolved::Sentry(conf))) => {
+                let w = watch(&p, name, push);
+                let v = block_on(view::read_sentry(conf, &w, push.unwrap_or(began)));
+                let mut v = v.unwrap_or_else(|e| SentryView {
+                    error: Some(format!("{e:#}")),
+                    ..SentryView::default()
+                });
+                match conf.client() {
+                    Ok(_) => failed |= v.error.is_some(),
+                    Err(e) => v.error = Some(format!("not configured: {e}")),
+                }
+                ("sentry", v.json())
+            }
+            (Service::Graphite(_) | Service::Prometheus(_), Some(Resolved::Metrics(conf))) => {
+                let w = watch(&p, name, push);
+                let (series, error) = match block_on(view::read_metrics(conf, &w)) {
+                    Ok(series) => {
+                        // One line for the service when no series could be read at all.
+                        let errors: Vec<&str> =
+                            series.iter().filter_map(|s| s.error.as_deref()).collect();
+                        let all = !series.is_empty() && errors.len() == series.len();
+                        (series.clone(), all.then(|| errors.join("; ")))
+                    }
+                    Err(e) => (Vec::new(), Some(format!("{e:#}"))),
+                };
+                failed |= series.iter().any(|s| s.error.is_some()) || error.is_some();
+                let list: Vec<Value> = series.iter().map(|s| s.json(&w)).collect();
+                ("metrics", json!({ "series": list, "error": error }))
+            }
             _ => continue,
         };
         if let Some(Value::Object(m)) = by_kind.get_mut(kind) {
@@ -75,8 +106,35 @@ pub fn run(g: &Global, as_json: bool) -> ExitCode {
     }
 }
 
-fn unavailable(svc: &Service) -> Value {
-    json!({ "error": format!("the {} source is not available in this build yet", svc.kind()) })
+/// The production push and the push's start, from this push's journal when there is one.
+fn journaled_moments(g: &Global, p: &Prepared) -> (Option<i64>, i64) {
+    let now = chrono::Utc::now().timestamp();
+    let Ok(state_dir) = g.state_dir() else {
+        return (None, now);
+    };
+    let dir = session::session_dir(
+        &state_dir,
+        &session::slug(&p.loaded.runbook.name),
+        &p.vars.push_date,
+    );
+    match session::load(&dir) {
+        Ok(l) => (
+            crate::health::push_moment(&p.loaded.runbook, &l.state),
+            chrono::DateTime::parse_from_rfc3339(&l.state.started).map_or(now, |t| t.timestamp()),
+        ),
+        Err(_) => (None, now),
+    }
+}
+
+/// The windows of service `name`'s pane, as its first watch step sets them.
+fn watch(p: &Prepared, name: &str, push: Option<i64>) -> Watch {
+    let (soak_secs, baseline_secs) = crate::health::watch_windows(&p.loaded.runbook, name);
+    Watch {
+        now: chrono::Utc::now().timestamp(),
+        push,
+        baseline_secs,
+        soak_secs,
+    }
 }
 
 /// `{job, last_build, builds, error}` for one Jenkins service.
@@ -123,8 +181,34 @@ fn text(out: &Value) -> String {
     for kind in ["jenkins", "sentry", "metrics"] {
         if let Some(Value::Object(m)) = out.get(kind) {
             for (name, v) in m {
+                if kind == "metrics" {
+                    if let Some(e) = v["error"].as_str() {
+                        s.push_str(&format!("metrics {name}: error: {e}\n"));
+                        continue;
+                    }
+                    for series in v["series"].as_array().into_iter().flatten() {
+                        s.push_str(&format!("metrics {name} {}\n", series_text(series)));
+                    }
+                    continue;
+                }
                 let said = match (v["error"].as_str(), &v["last_build"]) {
                     (Some(e), _) => format!("error: {e}"),
+                    (None, _) if kind == "sentry" => format!(
+                        "{} new issue(s){}",
+                        v["new_issues"],
+                        v["top"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .map(|i| format!(
+                                "\n  {} {} ({} events) {}",
+                                i["short_id"].as_str().unwrap_or(""),
+                                i["title"].as_str().unwrap_or(""),
+                                i["count"],
+                                i["permalink"].as_str().unwrap_or("")
+                            ))
+                            .collect::<String>()
+                    ),
                     (None, Value::Object(b)) => format!(
                         "{} last build #{} {} {}",
                         v["job"].as_str().unwrap_or(""),
@@ -139,4 +223,21 @@ fn text(out: &Value) -> String {
         }
     }
     s
+}
+
+/// One metric series as a `status` line.
+fn series_text(v: &Value) -> String {
+    let name = v["name"].as_str().unwrap_or("?");
+    if let Some(e) = v["error"].as_str() {
+        return format!("{name}: error: {e}");
+    }
+    let num = |x: &Value| x.as_f64().map_or("-".to_string(), view::num);
+    let change = v["change_percent"]
+        .as_f64()
+        .map_or(String::new(), |c| format!(" ({c:+.0}%)"));
+    format!(
+        "{name}: now {}, baseline {}{change}",
+        num(&v["last"]),
+        num(&v["baseline"])
+    )
 }

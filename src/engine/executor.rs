@@ -109,16 +109,27 @@ pub fn failed_checks(checks: &[Check]) -> Option<String> {
     (!failed.is_empty()).then(|| failed.join("; "))
 }
 
-/// Set by the operator (Ctrl-C, quit) to stop a running step; executors check it.
+/// Set by the operator (Ctrl-C, quit) to stop a running step; executors check it. A step
+/// that only watches can also be told it has watched enough: it then judges what it saw.
 #[derive(Debug, Clone, Default)]
-pub struct Cancel(Arc<AtomicBool>);
+pub struct Cancel {
+    stop: Arc<AtomicBool>,
+    enough: Arc<AtomicBool>,
+}
 
 impl Cancel {
     pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.stop.store(true, Ordering::SeqCst);
     }
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.stop.load(Ordering::SeqCst)
+    }
+    /// Ends a watch early (steps that do not watch ignore it).
+    pub fn end_early(&self) {
+        self.enough.store(true, Ordering::SeqCst);
+    }
+    pub fn ended_early(&self) -> bool {
+        self.enough.load(Ordering::SeqCst)
     }
 }
 
@@ -228,9 +239,17 @@ impl Registry {
     pub fn use_services(&mut self, services: Arc<crate::services::Services>) {
         self.register(
             "jenkins.build",
-            Arc::new(super::jenkins::JenkinsBuild(services)),
+            Arc::new(super::jenkins::JenkinsBuild(services.clone())),
         );
         self.register("http.check", Arc::new(super::http_check::HttpCheck));
+        self.register(
+            "metrics.check",
+            Arc::new(super::watch::MetricsCheck(services.clone())),
+        );
+        self.register(
+            "sentry.check",
+            Arc::new(super::watch::SentryCheck(services)),
+        );
     }
 
     /// The built-in executors plus those that need the runbook's tag format.

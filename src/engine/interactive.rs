@@ -88,6 +88,11 @@ impl Executor for Gate {
                 },
                 true,
             ),
+            InputSpec::text(
+                "approved_at",
+                "when it happened (HH:MM today, or 2015-09-10T14:02:00-07:00; empty: now)".into(),
+                false,
+            ),
             InputSpec::text(NOTE, "note (optional)".into(), false),
         ]
     }
@@ -99,13 +104,91 @@ impl Executor for Gate {
         if by.is_empty() {
             bail!("who approved is required");
         }
+        let when = job.inputs.get("approved_at").map_or("", |s| s.trim());
+        let at = when_it_happened(when, chrono::Local::now())?;
         let mut out = Outputs::new();
         out.insert("approved_by".into(), Value::String(by.to_string()));
-        out.insert(
-            "approved_at".into(),
-            Value::String(crate::session::now_rfc3339()),
-        );
+        out.insert("approved_at".into(), Value::String(at));
         job.progress(format!("approved by {by}"));
         Ok(out)
+    }
+}
+
+/// A gate's "when it happened", as RFC 3339 UTC: empty is now, `HH:MM` is today (local), or a
+/// full RFC 3339 time. Not in the future, and within the last week: the watches after the
+/// production push count their soak from it.
+pub fn when_it_happened(text: &str, now: chrono::DateTime<chrono::Local>) -> Result<String> {
+    use chrono::{NaiveTime, SecondsFormat, TimeZone, Utc};
+    let t = if text.is_empty() {
+        now.with_timezone(&Utc)
+    } else if let Ok(hm) = NaiveTime::parse_from_str(text, "%H:%M") {
+        chrono::Local
+            .from_local_datetime(&now.date_naive().and_time(hm))
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+            .ok_or_else(|| anyhow::anyhow!("{text} does not exist today (a clock change)"))?
+    } else {
+        chrono::DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "`{text}` is not a time: give HH:MM (today) or e.g. 2015-09-10T14:02:00-07:00"
+                )
+            })?
+    };
+    let now = now.with_timezone(&Utc);
+    if t > now + chrono::Duration::minutes(1) {
+        bail!("`{text}` is in the future: give when it happened");
+    }
+    if t < now - chrono::Duration::days(7) {
+        bail!("`{text}` is more than a week ago");
+    }
+    Ok(t.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::when_it_happened;
+    use chrono::TimeZone;
+
+    #[test]
+    fn when_it_happened_reads_times_and_refuses_the_future() {
+        let now = chrono::Local
+            .with_ymd_and_hms(2015, 9, 10, 14, 30, 0)
+            .unwrap();
+        let utc = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        };
+        assert_eq!(
+            when_it_happened("", now).unwrap(),
+            now.with_timezone(&chrono::Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+        let hm = when_it_happened("14:02", now).unwrap();
+        let expect = chrono::Local
+            .with_ymd_and_hms(2015, 9, 10, 14, 2, 0)
+            .unwrap();
+        assert_eq!(hm, utc(&expect.to_rfc3339()));
+        assert!(
+            when_it_happened("15:00", now)
+                .unwrap_err()
+                .to_string()
+                .contains("future")
+        );
+        assert!(
+            when_it_happened("2015-09-01T00:00:00Z", now)
+                .unwrap_err()
+                .to_string()
+                .contains("week")
+        );
+        assert!(
+            when_it_happened("soon", now)
+                .unwrap_err()
+                .to_string()
+                .contains("HH:MM")
+        );
     }
 }

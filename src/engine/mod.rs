@@ -11,6 +11,7 @@ pub mod jenkins;
 pub mod shell;
 pub mod template;
 pub mod unavailable;
+pub mod watch;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -139,7 +140,28 @@ impl Engine {
                 r["made_tags"] = Value::from(tags);
             }
         }
+        // When each finished step's event happened: a watch's soak starts with its `since`.
+        let done: serde_json::Map<String, Value> = self
+            .session
+            .state
+            .steps
+            .iter()
+            .filter_map(|(id, st)| Some((id.clone(), Value::from(crate::health::moment_of(st)?))))
+            .collect();
+        if let Value::Object(m) = &mut ctx {
+            m.insert("done_at".into(), Value::Object(done));
+        }
         ctx
+    }
+
+    /// When the production push happened, as the journal has it.
+    pub fn push_moment(&self) -> Option<i64> {
+        crate::health::push_moment(&self.loaded.runbook, &self.session.state)
+    }
+
+    /// The soak and baseline lengths (seconds) of the first watch on `service`.
+    pub fn watch_windows(&self, service: &str) -> (i64, i64) {
+        crate::health::watch_windows(&self.loaded.runbook, service)
     }
 
     pub fn preview(&self, id: &str) -> Result<String> {
@@ -380,6 +402,24 @@ impl Engine {
         if let Some(r) = self.running.get(id) {
             r.cancel.cancel();
         }
+    }
+
+    /// Tells a running watch it has watched enough: it judges what it saw and ends. The
+    /// operator's note goes with it to the journal.
+    pub fn end_early(&mut self, id: &str, note: &str) -> Result<()> {
+        let r = self
+            .running
+            .get_mut(id)
+            .with_context(|| format!("`{id}` is not running"))?;
+        let note = note.trim();
+        if !note.is_empty() {
+            r.note = Some(match r.note.take() {
+                Some(n) => format!("{n}; ended early: {note}"),
+                None => format!("ended early: {note}"),
+            });
+        }
+        r.cancel.end_early();
+        Ok(())
     }
 
     pub fn cancel_all(&self) {

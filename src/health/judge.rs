@@ -14,16 +14,7 @@ use std::fmt;
 
 use crate::sanitize::clean_line;
 
-/// Which change of a metric is harmful.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    /// A rise is harmful (errors, latency).
-    #[default]
-    Increase,
-    /// A drop is harmful (throughput, success rate).
-    Decrease,
-}
+pub use crate::runbook::model::Direction;
 
 impl Direction {
     /// The harmful change, as a noun.

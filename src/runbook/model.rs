@@ -172,18 +172,41 @@ pub struct SentryService {
     pub token: SecretRef,
 }
 
+/// Which way a metric moves when things go wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Errors, latency: a rise is harmful.
+    #[default]
+    Increase,
+    /// Traffic, successes: a drop is harmful.
+    Decrease,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricSeries {
     pub name: String,
-    /// A Graphite target expression or a PromQL query.
+    /// A Graphite target expression or a PromQL query; it must give exactly one series.
     pub query: String,
-    /// Highest acceptable value during the soak; above it the check fails.
+    /// Which change is harmful.
     #[serde(default)]
-    pub max: Option<f64>,
-    /// Largest acceptable rise over the baseline, in percent; above it the check warns.
+    pub direction: Direction,
+    /// Largest acceptable rise over a baseline, in percent (harmful when `direction = "increase"`).
     #[serde(default)]
     pub max_rise_percent: Option<f64>,
+    /// Largest acceptable drop below a baseline, in percent (harmful when `direction = "decrease"`).
+    #[serde(default)]
+    pub max_drop_percent: Option<f64>,
+    /// Highest acceptable median during the soak, whatever the baselines.
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// Lowest acceptable median during the soak, whatever the baselines.
+    #[serde(default)]
+    pub min: Option<f64>,
+    /// Significance level of the before/after test (default 0.05).
+    #[serde(default)]
+    pub alpha: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -197,6 +220,9 @@ pub struct GraphiteService {
 #[serde(deny_unknown_fields)]
 pub struct PrometheusService {
     pub url: String,
+    /// Resolution of `query_range`, in seconds.
+    #[serde(default = "sixty")]
+    pub step_seconds: u64,
     pub series: Vec<MetricSeries>,
 }
 
@@ -463,14 +489,27 @@ fn ten() -> u64 {
 #[serde(deny_unknown_fields)]
 pub struct SentryCheckStep {
     pub service: String,
+    /// The step whose completion starts the soak (the production push); without it the soak
+    /// starts when this step does.
+    #[serde(default)]
+    pub since: Option<String>,
     #[serde(default = "thirty")]
     pub soak_minutes: u64,
+    /// Length of the window before the push the event rate is compared with, in minutes.
+    #[serde(default = "sixty")]
+    pub baseline_minutes: u64,
     /// Extra Sentry search terms, e.g. `firstRelease:{{ tag }}`.
     #[serde(default)]
     pub query: Option<String>,
     /// New issues tolerated before the check fails.
     #[serde(default)]
     pub max_new_issues: u64,
+    /// Largest acceptable rise of the event rate over a baseline, in percent (default 100).
+    #[serde(default)]
+    pub max_rise_percent: Option<f64>,
+    /// How often Sentry is asked during the soak, in seconds.
+    #[serde(default = "thirty")]
+    pub poll_seconds: u64,
 }
 
 fn thirty() -> u64 {
@@ -481,11 +520,32 @@ fn thirty() -> u64 {
 #[serde(deny_unknown_fields)]
 pub struct MetricsCheckStep {
     pub service: String,
+    /// The step whose completion starts the soak (the production push); without it the soak
+    /// starts when this step does.
+    #[serde(default)]
+    pub since: Option<String>,
     #[serde(default = "thirty")]
     pub soak_minutes: u64,
     /// Length of the baseline before the push, in minutes.
     #[serde(default = "sixty")]
     pub baseline_minutes: u64,
+    /// Points a window needs after nulls are dropped; fewer is "unknown", never a pass.
+    #[serde(default = "five")]
+    pub min_points: usize,
+    /// Judge by score instead of "any failing series fails": the score (pass 1, marginal
+    /// 0.5) in percent at or above which the step passes...
+    #[serde(default)]
+    pub pass_score: Option<f64>,
+    /// ...and at or above which it is marginal (below: failed).
+    #[serde(default)]
+    pub marginal_score: Option<f64>,
+    /// How often the interim verdict is read during the soak, in seconds.
+    #[serde(default = "sixty")]
+    pub poll_seconds: u64,
+}
+
+fn five() -> usize {
+    5
 }
 
 fn sixty() -> u64 {
@@ -628,15 +688,15 @@ const HTTP_CHECK: KindInfo = KindInfo {
 const SENTRY_CHECK: KindInfo = KindInfo {
     name: "sentry.check",
     side_effect: false,
-    outputs: Some(&["new_issues"]),
-    summary: "compare Sentry errors with the baseline over a soak",
+    outputs: Some(&["new_issues", "sentry_verdict", "sentry_issues"]),
+    summary: "watch Sentry for new issues and the error rate over a soak",
 };
 
 const METRICS_CHECK: KindInfo = KindInfo {
     name: "metrics.check",
     side_effect: false,
-    outputs: Some(&["metrics_verdict"]),
-    summary: "compare metrics with the baseline over a soak",
+    outputs: Some(&["metrics_verdict", "metrics_score", "metrics_series"]),
+    summary: "compare metrics after the push with before it and with last week",
 };
 
 const TEMPLATE: KindInfo = KindInfo {

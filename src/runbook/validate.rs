@@ -213,10 +213,21 @@ impl Checker<'_> {
                     }
                 }
                 Service::Graphite(GraphiteService { series, .. })
-                | Service::Prometheus(PrometheusService { series, .. })
-                    if series.is_empty() =>
-                {
-                    self.err(&at("series"), "a metrics service needs at least one series");
+                | Service::Prometheus(PrometheusService { series, .. }) => {
+                    if series.is_empty() {
+                        self.err(&at("series"), "a metrics service needs at least one series");
+                    }
+                    for (j, one) in series.iter().enumerate() {
+                        if let Some(m) = series_problem(one) {
+                            let path = [
+                                Seg::Key("services"),
+                                Seg::Key(name),
+                                Seg::Key("series"),
+                                Seg::Index(j),
+                            ];
+                            self.err(&path, m);
+                        }
+                    }
                 }
                 _ => {}
             }
@@ -298,26 +309,61 @@ impl Checker<'_> {
                     Seg::Key("after"),
                     Seg::Index(j),
                 ];
-                match self.rb.steps.iter().position(|s| &s.id == dep) {
-                    None => {
-                        let ids: Vec<&String> = self.rb.steps.iter().map(|s| &s.id).collect();
-                        let m = undefined("step", dep, ids);
-                        self.err(&path, m);
-                    }
-                    Some(k) if k >= i => {
-                        self.err(&path, format!("step `{dep}` does not come before this one"));
-                    }
-                    Some(_) => {}
-                }
+                self.earlier_step(i, dep, &path);
             }
             self.kind_fields(i, step);
             self.outputs(i, step);
         }
     }
 
+    /// `dep` must name a step that comes before step `i`.
+    fn earlier_step(&mut self, i: usize, dep: &str, path: &[Seg]) {
+        match self.rb.steps.iter().position(|s| s.id == dep) {
+            None => {
+                let ids: Vec<&String> = self.rb.steps.iter().map(|s| &s.id).collect();
+                let m = undefined("step", dep, ids);
+                self.err(path, m);
+            }
+            Some(k) if k >= i => {
+                self.err(path, format!("step `{dep}` does not come before this one"));
+            }
+            Some(_) => {}
+        }
+    }
+
     fn kind_fields(&mut self, i: usize, step: &Step) {
         let at = |k: &'static str| [Seg::Key("steps"), Seg::Index(i), Seg::Key(k)];
+        let since = match &step.kind {
+            StepKind::SentryCheck(s) => s.since.as_deref(),
+            StepKind::MetricsCheck(m) => m.since.as_deref(),
+            _ => None,
+        };
+        if let Some(dep) = since {
+            self.earlier_step(i, dep, &at("since"));
+        }
         match &step.kind {
+            StepKind::MetricsCheck(m) => match (m.pass_score, m.marginal_score) {
+                (Some(pass), Some(marginal)) => {
+                    if !(0.0..=100.0).contains(&pass)
+                        || !(0.0..=100.0).contains(&marginal)
+                        || marginal > pass
+                    {
+                        self.err(
+                            &at("marginal_score"),
+                            "scores are percents with `marginal_score` at most `pass_score`",
+                        );
+                    }
+                }
+                (None, None) => {}
+                (Some(_), None) | (None, Some(_)) => self.err(
+                    &at(if m.pass_score.is_some() {
+                        "pass_score"
+                    } else {
+                        "marginal_score"
+                    }),
+                    "judging by score needs both `pass_score` and `marginal_score`",
+                ),
+            },
             StepKind::Choice(c) => {
                 if c.options.len() < 2 {
                     self.err(&at("options"), "a choice needs at least two options");
@@ -695,4 +741,34 @@ pub fn service_strings(svc: &Service) -> Vec<(&'static str, &str)> {
             .unwrap_or_default(),
         _ => vec![],
     }
+}
+
+/// What is wrong with a metric series' limits, if anything.
+fn series_problem(s: &MetricSeries) -> Option<String> {
+    let misplaced = match s.direction {
+        Direction::Increase if s.max_drop_percent.is_some() => Some("max_drop_percent"),
+        Direction::Decrease if s.max_rise_percent.is_some() => Some("max_rise_percent"),
+        _ => None,
+    };
+    if let Some(field) = misplaced {
+        let dir = match s.direction {
+            Direction::Increase => "increase",
+            Direction::Decrease => "decrease",
+        };
+        return Some(format!(
+            "series `{}`: `{field}` has no effect with `direction = \"{dir}\"` (only a change in the harmful direction is judged)",
+            s.name
+        ));
+    }
+    if s.alpha.is_some_and(|a| !(a > 0.0 && a < 1.0)) {
+        return Some(format!(
+            "series `{}`: `alpha` is a significance level between 0 and 1, e.g. 0.05",
+            s.name
+        ));
+    }
+    let negative = [s.max_rise_percent, s.max_drop_percent]
+        .into_iter()
+        .flatten()
+        .any(|p| !(p >= 0.0));
+    negative.then(|| format!("series `{}`: percents must be 0 or more", s.name))
 }

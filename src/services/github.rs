@@ -10,8 +10,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::ActionsConf;
-use super::http::{client, request_timeout};
 use super::http::Transient;
+use super::http::{client, request_timeout};
 use super::jenkins::encode;
 use crate::secret::{Secret, scrub};
 

@@ -6,8 +6,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::http::{Transient, client};
 pub use super::http::is_transient;
+use super::http::{Transient, client};
 use crate::secret::{Secret, scrub};
 
 pub struct Jenkins {

@@ -14,7 +14,7 @@ pub mod sentry;
 use indexmap::IndexMap;
 
 use crate::config::Config;
-use crate::runbook::model::{Runbook, SecretRef, Service};
+use crate::runbook::model::{MetricSeries, Runbook, SecretRef, Service};
 use crate::secret::{self, Secret};
 
 /// A Jenkins job as this operator reaches it.
@@ -75,11 +75,76 @@ impl ActionsConf {
     }
 }
 
+/// A Sentry project as this operator reaches it.
+#[derive(Debug, Clone)]
+pub struct SentryConf {
+    pub name: String,
+    pub url: String,
+    pub org: String,
+    pub project: String,
+    pub environment: Option<String>,
+    pub token: Result<Secret, String>,
+}
+
+impl SentryConf {
+    /// A client, or what to configure first.
+    pub fn client(&self) -> Result<sentry::Sentry, String> {
+        let token = self.token.clone().map_err(|e| {
+            format!(
+                "service `{}` has no Sentry token: {e} (name it with `services.{}.token = {{ env = \"NAME\" }}` or `{{ keyring = \"service/user\" }}`; it needs the event:read and project:read scopes)",
+                self.name, self.name
+            )
+        })?;
+        Ok(sentry::Sentry::new(
+            &self.url,
+            &self.org,
+            &self.project,
+            self.environment.clone(),
+            token,
+        )
+        .named(&self.name))
+    }
+}
+
+/// A metrics backend (Graphite or Prometheus) and the series the push watches on it.
+#[derive(Debug, Clone)]
+pub struct MetricsConf {
+    pub name: String,
+    /// `graphite` or `prometheus`.
+    pub kind: &'static str,
+    pub url: String,
+    /// Prometheus' `query_range` step, in seconds.
+    pub step_seconds: u64,
+    pub series: Vec<MetricSeries>,
+}
+
+impl MetricsConf {
+    /// One series' points from `from` to `until` (unix seconds); gaps stay `None`.
+    pub async fn range(
+        &self,
+        query: &str,
+        from: i64,
+        until: i64,
+    ) -> anyhow::Result<Vec<metrics::Point>> {
+        if self.kind == "prometheus" {
+            prometheus::Prometheus::new(&self.url, self.step_seconds)
+                .range(query, from, until)
+                .await
+        } else {
+            graphite::Graphite::new(&self.url)
+                .range(query, from, until)
+                .await
+        }
+    }
+}
+
 /// One service of the runbook, resolved.
 #[derive(Debug, Clone)]
 pub enum Resolved {
     Jenkins(JenkinsConf),
     GithubActions(ActionsConf),
+    Sentry(SentryConf),
+    Metrics(MetricsConf),
     /// A kind whose client is not in this build yet.
     Other {
         kind: &'static str,
@@ -91,6 +156,8 @@ impl Resolved {
         match self {
             Resolved::Jenkins(_) => "jenkins",
             Resolved::GithubActions(_) => "github_actions",
+            Resolved::Sentry(_) => "sentry",
+            Resolved::Metrics(m) => m.kind,
             Resolved::Other { kind } => kind,
         }
     }
@@ -104,14 +171,16 @@ impl Services {
         let mut out = IndexMap::new();
         for (name, svc) in &rb.services {
             let mine = config.services.get(name);
+            let url = |theirs: &str| {
+                mine.and_then(|c| c.url.clone())
+                    .unwrap_or_else(|| theirs.to_string())
+                    .trim_end_matches('/')
+                    .to_string()
+            };
             let resolved = match svc {
                 Service::Jenkins(j) => Resolved::Jenkins(JenkinsConf {
                     name: name.clone(),
-                    url: mine
-                        .and_then(|c| c.url.clone())
-                        .unwrap_or_else(|| j.url.clone())
-                        .trim_end_matches('/')
-                        .to_string(),
+                    url: url(&j.url),
                     job: j.job.clone(),
                     tag_param: j.tag_param.clone(),
                     user: mine.and_then(|c| c.user.clone()).or_else(|| j.user.clone()),
@@ -119,16 +188,34 @@ impl Services {
                 }),
                 Service::GithubActions(a) => Resolved::GithubActions(ActionsConf {
                     name: name.clone(),
-                    api_url: mine
-                        .and_then(|c| c.url.clone())
-                        .unwrap_or_else(|| a.api_url.clone())
-                        .trim_end_matches('/')
-                        .to_string(),
+                    api_url: url(&a.api_url),
                     repo: a.repo.clone(),
                     workflow: a.workflow.clone(),
                     git_ref: a.git_ref.clone(),
                     tag_input: a.tag_input.clone(),
                     token: read(mine.and_then(|c| c.token.as_ref()).unwrap_or(&a.token)),
+                }),
+                Service::Sentry(se) => Resolved::Sentry(SentryConf {
+                    name: name.clone(),
+                    url: url(&se.url),
+                    org: se.org.clone(),
+                    project: se.project.clone(),
+                    environment: se.environment.clone(),
+                    token: read(mine.and_then(|c| c.token.as_ref()).unwrap_or(&se.token)),
+                }),
+                Service::Graphite(g) => Resolved::Metrics(MetricsConf {
+                    name: name.clone(),
+                    kind: "graphite",
+                    url: url(&g.url),
+                    step_seconds: 60,
+                    series: g.series.clone(),
+                }),
+                Service::Prometheus(p) => Resolved::Metrics(MetricsConf {
+                    name: name.clone(),
+                    kind: "prometheus",
+                    url: url(&p.url),
+                    step_seconds: p.step_seconds.max(1),
+                    series: p.series.clone(),
                 }),
                 other => Resolved::Other { kind: other.kind() },
             };
@@ -142,6 +229,28 @@ impl Services {
             Some(Resolved::Jenkins(j)) => Ok(j),
             Some(other) => Err(format!(
                 "service `{name}` is a {} service, not Jenkins",
+                other.kind()
+            )),
+            None => Err(format!("the runbook has no service `{name}`")),
+        }
+    }
+
+    pub fn sentry(&self, name: &str) -> Result<&SentryConf, String> {
+        match self.0.get(name) {
+            Some(Resolved::Sentry(s)) => Ok(s),
+            Some(other) => Err(format!(
+                "service `{name}` is a {} service, not Sentry",
+                other.kind()
+            )),
+            None => Err(format!("the runbook has no service `{name}`")),
+        }
+    }
+
+    pub fn metrics(&self, name: &str) -> Result<&MetricsConf, String> {
+        match self.0.get(name) {
+            Some(Resolved::Metrics(m)) => Ok(m),
+            Some(other) => Err(format!(
+                "service `{name}` is a {} service, not Graphite or Prometheus",
                 other.kind()
             )),
             None => Err(format!("the runbook has no service `{name}`")),

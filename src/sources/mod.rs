@@ -2,6 +2,7 @@
 //! pane. A source that fails reports the error; it never blocks or takes the screen.
 
 pub mod git;
+pub mod health;
 pub mod jenkins;
 
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};

@@ -60,6 +60,10 @@ pub enum Purpose {
     Override {
         step: String,
     },
+    /// Why a watch has seen enough.
+    EndEarly {
+        step: String,
+    },
     /// Asking `specs[index]`; `answers` holds the ones before it.
     Inputs {
         step: String,
@@ -181,6 +185,9 @@ pub struct App {
     /// (tests).
     pub previewer: Option<std::sync::mpsc::Sender<super::Msg>>,
     views_generation: u64,
+    /// The production push as the journal has it, shared with the Sentry and metrics
+    /// sources so their panes mark it.
+    pub push_moment: crate::sources::health::Moment,
     /// `y` was pressed in a confirmation whose checks were still being read.
     yes_pending: bool,
 }
@@ -239,6 +246,7 @@ impl App {
             exit_code: None,
             previewer,
             views_generation: 0,
+            push_moment: Default::default(),
             yes_pending: false,
         };
         app.refresh_views();
@@ -486,6 +494,7 @@ impl App {
             Action::Retry => self.open(true),
             Action::Skip => self.ask_skip(),
             Action::Reopen => self.ask_reopen(),
+            Action::EndEarly => self.ask_end_early(),
             Action::Quit => {
                 if self.engine.is_running() {
                     self.modal = Modal::QuitRunning;
@@ -648,6 +657,31 @@ impl App {
         self.ask_reason(true);
     }
 
+    /// A running watch (Sentry, metrics) ends now and is judged on what it saw; the note
+    /// says why, for the journal.
+    fn ask_end_early(&mut self) {
+        let Some(id) = self.selected_id() else {
+            return;
+        };
+        let watches = self
+            .engine
+            .step(&id)
+            .is_ok_and(|s| matches!(s.kind.name(), "sentry.check" | "metrics.check"));
+        if !watches || !self.engine.running().any(|r| *r == id) {
+            self.log(
+                Level::Info,
+                format!("`{id}` is not a running watch: only a running Sentry or metrics check can end early"),
+            );
+            return;
+        }
+        self.modal = Modal::Prompt(Prompt::new(
+            format!("End {id} now"),
+            "why it has watched enough".into(),
+            vec!["it is judged on the data it has seen so far".into()],
+            Purpose::EndEarly { step: id },
+        ));
+    }
+
     /// Skip (a step not finished) or reopen (a finished one): both ask why, for the journal.
     fn ask_reason(&mut self, reopen: bool) {
         let Some(id) = self.selected_id() else {
@@ -755,6 +789,10 @@ impl App {
                 );
                 self.confirmed(&step, Some(reason));
             }
+            Purpose::EndEarly { step } => match self.engine.end_early(&step, &reason) {
+                Ok(()) => self.log(Level::Info, format!("ending {step} early: {reason}")),
+                Err(e) => self.log(Level::Error, format!("{e:#}")),
+            },
             Purpose::Skip { step } | Purpose::Reopen { step } => {
                 let (done, verb) = match p.purpose {
                     Purpose::Skip { .. } => (self.engine.skip(&step, &reason), "skipped"),
@@ -825,6 +863,21 @@ impl App {
                     Err(e) => self.log(Level::Error, format!("could not record {step}: {e:#}")),
                 }
                 self.refresh_views();
+                self.note_push_moment();
+            }
+        }
+    }
+
+    /// Keeps the health panes' push moment in step with the journal; when it moves, they
+    /// read again at once.
+    pub fn note_push_moment(&self) {
+        let now = self.engine.push_moment();
+        if self.push_moment.get() != now {
+            self.push_moment.set(now);
+            for (pane, tx) in &self.refresh {
+                if matches!(*pane, "sentry" | "metrics") {
+                    let _ = tx.send(());
+                }
             }
         }
     }

@@ -78,6 +78,12 @@ pub const MAIN: &[Binding] = &[
         "reopen a finished step (asks why)",
     ),
     b(
+        &[KeyCode::Char('e')],
+        "e",
+        Action::EndEarly,
+        "end a running watch now (asks why)",
+    ),
+    b(
         &[KeyCode::Tab],
         "Tab",
         Action::FocusNext,

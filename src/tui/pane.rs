@@ -100,23 +100,22 @@ impl Pane {
             Resolved::GithubActions(_) => {
                 Some("GitHub Actions runs are followed by the deploy step itself".into())
             }
-            Resolved::Other { .. } => None,
+            _ => None,
         });
         if let Some(hint) = deploy_hint {
             panes.push(Pane::not_configured("jenkins", hint));
         }
         let has = |f: fn(&Service) -> bool| rb.services.values().any(f);
+        let learn = "learn mode reads no service; `pushduty run` shows it live";
         if has(|s| matches!(s, Service::Sentry(_))) {
-            panes.push(Pane::not_configured(
-                "sentry",
-                "the Sentry source is not in this build yet",
-            ));
+            let hint = engine.services.0.values().find_map(|s| match s {
+                Resolved::Sentry(c) => c.client().err(),
+                _ => None,
+            });
+            panes.push(Pane::not_configured("sentry", hint.unwrap_or(learn.into())));
         }
         if has(|s| matches!(s, Service::Graphite(_) | Service::Prometheus(_))) {
-            panes.push(Pane::not_configured(
-                "metrics",
-                "the metrics sources are not in this build yet",
-            ));
+            panes.push(Pane::not_configured("metrics", learn));
         }
         panes
     }

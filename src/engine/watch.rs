@@ -1,0 +1,437 @@
+//! `metrics.check` and `sentry.check`: watch the soak after the production push, then judge.
+//! Both only read, so they run beside other steps; the operator can end a watch early (it is
+//! then judged on what it saw). The soak's start is checkpointed, so a resumed watch keeps
+//! its window instead of starting a new one.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::{Value, json};
+
+use super::{Check, Executor, Job};
+use crate::health::judge::{self, Limits, Policy, SeriesJudgement, Verdict};
+use crate::health::window::{Windows, within};
+use crate::runbook::model::{MetricSeries, Outputs, Step, StepKind};
+use crate::services::http::is_transient;
+use crate::services::sentry::{Issue, Sentry, rate_limited};
+use crate::services::{MetricsConf, Services};
+
+/// Checkpoint key: the soak's start, unix seconds.
+pub const SOAK_START: &str = "soak_start";
+/// Failed reads in a row a watch tolerates before it gives up.
+const PATIENCE: u32 = 5;
+
+pub struct MetricsCheck(pub Arc<Services>);
+pub struct SentryCheck(pub Arc<Services>);
+
+/// The step that starts the soak and its completion time, from the context's `done_at`.
+fn since_done(ctx: &Value, since: Option<&str>) -> Option<(String, i64)> {
+    let dep = since?;
+    let at = ctx["done_at"][dep].as_str()?;
+    let t = chrono::DateTime::parse_from_rfc3339(at).ok()?;
+    Some((dep.to_string(), t.timestamp()))
+}
+
+/// The soak's start: as checkpointed by an interrupted run, else when `since` was done,
+/// else now (no `since`, or its precondition overridden).
+fn soak_start(job: &Job, since: Option<&str>) -> i64 {
+    job.resume
+        .get(SOAK_START)
+        .and_then(Value::as_i64)
+        .or_else(|| since_done(&job.ctx, since).map(|(_, t)| t))
+        .unwrap_or_else(now)
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn clock(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| {
+            d.with_timezone(&chrono::Local)
+                .format("%a %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|| t.to_string())
+}
+
+/// The checks both watches share: the soak's start is known, and when it ends.
+fn soak_checks(ctx: &Value, since: Option<&str>, soak_minutes: u64) -> Vec<Check> {
+    match (since, since_done(ctx, since)) {
+        (Some(dep), None) => vec![Check::fail(format!(
+            "`{dep}` is not done yet: the soak starts when it is (overriding starts it now)"
+        ))],
+        (_, Some((dep, t))) => vec![Check::ok(format!(
+            "soak: {} to {} ({soak_minutes} min after `{dep}`)",
+            clock(t),
+            clock(t + i64::try_from(soak_minutes * 60).unwrap_or(0))
+        ))],
+        (None, None) => vec![Check::ok(format!(
+            "soak: the {soak_minutes} min from when this step starts"
+        ))],
+    }
+}
+
+/// Waits until `end` (unix seconds), calling `tick` every `every`; ends at once on a cancel
+/// (an error) or when the operator has seen enough (`Ok(true)`).
+fn watch(
+    job: &Job,
+    end: i64,
+    every: Duration,
+    mut tick: impl FnMut() -> Result<()>,
+) -> Result<bool> {
+    let mut next = std::time::Instant::now();
+    loop {
+        if job.cancel.is_cancelled() {
+            bail!("cancelled by the operator");
+        }
+        if job.cancel.ended_early() {
+            return Ok(true);
+        }
+        if now() >= end {
+            return Ok(false);
+        }
+        if std::time::Instant::now() >= next {
+            tick()?;
+            next = std::time::Instant::now() + every;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The limits of a series, from the runbook.
+fn limits(s: &MetricSeries, min_points: usize) -> Limits {
+    let d = Limits::default();
+    Limits {
+        direction: s.direction,
+        max_rise_percent: s.max_rise_percent.or(d.max_rise_percent),
+        max_drop_percent: s.max_drop_percent.or(d.max_drop_percent),
+        max: s.max,
+        min: s.min,
+        alpha: s.alpha.unwrap_or(d.alpha),
+        min_points,
+    }
+}
+
+/// Reads one series around the push and judges it; a read that fails is "unknown" with
+/// what to fix.
+fn judge_series(
+    job: &Job,
+    conf: &MetricsConf,
+    s: &MetricSeries,
+    w: &Windows,
+    until: i64,
+    min_points: usize,
+) -> SeriesJudgement {
+    let around = job.call(conf.range(&s.query, w.before().0, until));
+    let week = job.call(conf.range(&s.query, w.week().0, w.week().1));
+    let lim = limits(s, min_points);
+    match (around, week) {
+        (Ok(around), Ok(week)) => judge::judge(
+            &s.name,
+            &within(&around, (w.push, until)),
+            &within(&around, w.before()),
+            &within(&week, w.week()),
+            &lim,
+        ),
+        (Err(e), _) | (_, Err(e)) => {
+            let mut j = judge::judge(&s.name, &[], &[], &[], &lim);
+            j.reason = format!("{} could not be read: {e:#}", conf.kind);
+            j
+        }
+    }
+}
+
+impl Executor for MetricsCheck {
+    fn check(&self, step: &Step, ctx: &Value) -> Vec<Check> {
+        let StepKind::MetricsCheck(m) = &step.kind else {
+            return Vec::new();
+        };
+        let mut checks = soak_checks(ctx, m.since.as_deref(), m.soak_minutes);
+        match self.0.metrics(&m.service) {
+            Ok(conf) => checks.push(Check::ok(format!(
+                "{} series on {} at {}, compared with the {} min before and with last week",
+                conf.series.len(),
+                conf.kind,
+                conf.url,
+                m.baseline_minutes
+            ))),
+            Err(e) => checks.push(Check::fail(e)),
+        }
+        checks
+    }
+
+    fn run(&self, job: &Job) -> Result<Outputs> {
+        let StepKind::MetricsCheck(m) = &job.step.kind else {
+            bail!("not a metrics.check step");
+        };
+        let conf = self.0.metrics(&m.service).map_err(|e| anyhow!(e))?;
+        let start = soak_start(job, m.since.as_deref());
+        job.checkpoint(Outputs::from([(SOAK_START.to_string(), json!(start))]));
+        let w = Windows::new(start, m.soak_minutes, m.baseline_minutes);
+        let end = w.soak().1;
+        let every = Duration::from_secs(m.poll_seconds.max(1));
+        let early = watch(job, end, every, || {
+            let t = now();
+            let watched = w.watched(t) / 60;
+            let mut said = Vec::new();
+            for s in &conf.series {
+                let j = judge_series(job, conf, s, &w, t, m.min_points);
+                said.push(format!("{} {}", s.name, j.verdict));
+            }
+            job.progress(format!(
+                "watched {watched} of {} min: {}",
+                m.soak_minutes,
+                said.join(", ")
+            ));
+            Ok(())
+        })?;
+        let until = now().min(end);
+        let series: Vec<SeriesJudgement> = conf
+            .series
+            .iter()
+            .map(|s| judge_series(job, conf, s, &w, until, m.min_points))
+            .collect();
+        let policy = match (m.pass_score, m.marginal_score) {
+            (Some(pass), Some(marginal)) => Policy::Score { pass, marginal },
+            _ => Policy::AnyFail,
+        };
+        let overall = judge::overall(&series, &policy);
+        let table = judge::table(&series);
+        for line in &table {
+            job.progress(line.clone());
+        }
+        let ended = early.then(|| {
+            format!(
+                " (ended early after {} of {} min)",
+                w.watched(until) / 60,
+                m.soak_minutes
+            )
+        });
+        let summary = format!("{}{}", overall.summary, ended.unwrap_or_default());
+        match overall.verdict {
+            Verdict::Pass | Verdict::Marginal => Ok(Outputs::from([
+                ("metrics_verdict".to_string(), json!(overall.verdict)),
+                ("metrics_score".to_string(), json!(overall.score)),
+                ("metrics_series".to_string(), json!(series)),
+                ("metrics_summary".to_string(), json!(summary)),
+                ("metrics_table".to_string(), json!(table)),
+                (
+                    "soak".to_string(),
+                    json!({ "from": start, "until": until, "ended_early": early }),
+                ),
+            ])),
+            Verdict::Fail | Verdict::Unknown => Err(anyhow!("{summary}\n{}", table.join("\n"))),
+        }
+    }
+}
+
+impl Executor for SentryCheck {
+    fn check(&self, step: &Step, ctx: &Value) -> Vec<Check> {
+        let StepKind::SentryCheck(s) = &step.kind else {
+            return Vec::new();
+        };
+        let mut checks = soak_checks(ctx, s.since.as_deref(), s.soak_minutes);
+        match self.0.sentry(&s.service).map(|c| (c, c.client())) {
+            Ok((conf, Ok(_))) => checks.push(Check::ok(format!(
+                "Sentry project {}/{} at {}; fails above {} new issue(s)",
+                conf.org, conf.project, conf.url, s.max_new_issues
+            ))),
+            Ok((_, Err(e))) | Err(e) => checks.push(Check::fail(e)),
+        }
+        checks
+    }
+
+    fn run(&self, job: &Job) -> Result<Outputs> {
+        let StepKind::SentryCheck(s) = &job.step.kind else {
+            bail!("not a sentry.check step");
+        };
+        let conf = self.0.sentry(&s.service).map_err(|e| anyhow!(e))?;
+        let client = conf.client().map_err(|e| anyhow!(e))?;
+        let extra = s
+            .query
+            .as_deref()
+            .map(|q| crate::templates::render(q, &job.ctx))
+            .transpose()
+            .context("the step's `query`")?;
+        let start = soak_start(job, s.since.as_deref());
+        job.checkpoint(Outputs::from([(SOAK_START.to_string(), json!(start))]));
+        let w = Windows::new(start, s.soak_minutes, s.baseline_minutes);
+        let mut look = Looker {
+            job,
+            client: &client,
+            since: chrono::DateTime::from_timestamp(start, 0).unwrap_or_default(),
+            extra: extra.as_deref(),
+            max: s.max_new_issues,
+            soak_minutes: s.soak_minutes,
+            w: &w,
+            failures: 0,
+            pause_until: 0,
+            issues: Vec::new(),
+        };
+        let every = Duration::from_secs(s.poll_seconds.max(1));
+        let early = watch(job, w.soak().1, every, || look.look())?;
+        // A last look at the end: an issue that appeared in the final moments counts.
+        look.pause_until = 0;
+        look.look()?;
+        let issues = look.issues;
+        let until = now().min(w.soak().1);
+        let rate = event_rate(job, &client, &w, until, s.max_rise_percent);
+        let table = judge::table(std::slice::from_ref(&rate));
+        for line in &table {
+            job.progress(line.clone());
+        }
+        if rate.verdict == Verdict::Fail {
+            bail!("the error rate rose: {}\n{}", rate.reason, table.join("\n"));
+        }
+        let ended = early.then(|| {
+            format!(
+                "; ended early after {} of {} min",
+                w.watched(until) / 60,
+                s.soak_minutes
+            )
+        });
+        Ok(Outputs::from([
+            ("new_issues".to_string(), json!(issues.len())),
+            ("sentry_issues".to_string(), json!(issues)),
+            ("sentry_verdict".to_string(), json!(rate.verdict)),
+            (
+                "sentry_summary".to_string(),
+                json!(format!(
+                    "{} new issue(s) (at most {}); event rate {}: {}{}",
+                    issues.len(),
+                    s.max_new_issues,
+                    rate.verdict,
+                    rate.reason,
+                    ended.unwrap_or_default()
+                )),
+            ),
+            (
+                "soak".to_string(),
+                json!({ "from": w.push, "until": until, "ended_early": early }),
+            ),
+        ]))
+    }
+}
+
+/// One look at Sentry's new issues during the soak: fails as soon as there are too many,
+/// waits out a rate limit, tolerates a few passing failures.
+struct Looker<'a> {
+    job: &'a Job,
+    client: &'a Sentry,
+    since: chrono::DateTime<chrono::Utc>,
+    extra: Option<&'a str>,
+    max: u64,
+    soak_minutes: u64,
+    w: &'a Windows,
+    failures: u32,
+    pause_until: i64,
+    issues: Vec<Issue>,
+}
+
+impl Looker<'_> {
+    fn look(&mut self) -> Result<()> {
+        if now() < self.pause_until {
+            return Ok(());
+        }
+        let cap = usize::try_from(self.max)
+            .unwrap_or(usize::MAX)
+            .saturating_add(20);
+        match self
+            .job
+            .call(self.client.new_issues(self.since, self.extra, cap))
+        {
+            Ok(found) => {
+                self.failures = 0;
+                self.issues = found.items;
+                self.job.progress(format!(
+                    "watched {} of {} min: {} new issue(s)",
+                    self.w.watched(now()) / 60,
+                    self.soak_minutes,
+                    self.issues.len()
+                ));
+            }
+            Err(e) if self.job.cancel.is_cancelled() => return Err(e),
+            Err(e) => {
+                if let Some(r) = rate_limited(&e) {
+                    let wait = r.retry_in.unwrap_or(Duration::from_secs(60));
+                    self.pause_until = now() + i64::try_from(wait.as_secs()).unwrap_or(60);
+                    self.job
+                        .progress(format!("{}; waiting {}s", r.text, wait.as_secs()));
+                    return Ok(());
+                }
+                if !is_transient(&e) {
+                    return Err(e);
+                }
+                self.failures += 1;
+                if self.failures >= PATIENCE {
+                    return Err(e.context("Sentry kept failing"));
+                }
+                self.job.progress(format!("{e:#}; trying again"));
+            }
+        }
+        if self.issues.len() as u64 > self.max {
+            bail!("{}", too_many(&self.issues, self.max));
+        }
+        Ok(())
+    }
+}
+
+/// The failure text when too many new issues appeared: each with its link.
+fn too_many(issues: &[Issue], max: u64) -> String {
+    let mut lines = vec![format!(
+        "{} new issue(s) since the push (at most {max} allowed):",
+        issues.len()
+    )];
+    for i in issues {
+        lines.push(format!(
+            "  {} {} ({}, {} events) {}",
+            i.short_id,
+            i.title,
+            i.level,
+            i.count,
+            i.permalink.as_deref().unwrap_or("")
+        ));
+    }
+    lines.join("\n")
+}
+
+/// The event rate after the push judged against before it and last week; unreadable counts
+/// are "unknown" (which does not fail the step: the new issues are its main judgment).
+fn event_rate(
+    job: &Job,
+    client: &Sentry,
+    w: &Windows,
+    until: i64,
+    max_rise: Option<f64>,
+) -> SeriesJudgement {
+    let lim = Limits {
+        max_rise_percent: max_rise.or(Some(100.0)),
+        ..Limits::default()
+    };
+    let around = job.call(client.event_counts(w.before().0, until));
+    let week = job.call(client.event_counts(w.week().0, w.week().1));
+    let some = |v: Vec<(i64, f64)>| -> Vec<(i64, Option<f64>)> {
+        v.into_iter().map(|(t, c)| (t, Some(c))).collect()
+    };
+    match (around, week) {
+        (Ok(around), week) => {
+            let around = some(around);
+            let week = week.map(some).unwrap_or_default();
+            judge::judge(
+                "events/min",
+                &within(&around, (w.push, until)),
+                &within(&around, w.before()),
+                &within(&week, w.week()),
+                &lim,
+            )
+        }
+        (Err(e), _) => {
+            let mut j = judge::judge("events/min", &[], &[], &[], &lim);
+            j.reason = format!("the event counts could not be read: {e:#}");
+            j
+        }
+    }
+}
