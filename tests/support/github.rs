@@ -165,11 +165,10 @@ impl Github {
 impl Drop for Github {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
-        if TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok() {
-            if let Some(accept) = self.accept.take() {
+        if TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok()
+            && let Some(accept) = self.accept.take() {
                 let _ = accept.join();
             }
-        }
     }
 }
 
