@@ -39,7 +39,9 @@ fn seed(push: i64, f: impl Fn(i64) -> Option<f64>) -> Points {
         let from = base - 70 * 60;
         let until = (base + 45 * 60).min(now);
         let n = ((until - from) / 60) as usize;
-        out.extend(metrics_servers::minutes(from, n, |i| f(from + 60 * i as i64)));
+        out.extend(metrics_servers::minutes(from, n, |i| {
+            f(from + 60 * i as i64)
+        }));
     }
     out
 }
@@ -140,6 +142,7 @@ impl Push {
         } else {
             "amo-weekly-push-prometheus"
         };
+        // (a copy of a bundled runbook has the same name, so the same slug)
         format!("{slug}/2015-09-10")
     }
 }
@@ -164,7 +167,10 @@ fn graphite_a_daily_rise_that_last_week_had_too_passes() {
     assert_eq!(done["to"], "done", "{done}");
     assert_eq!(done["outputs"]["metrics_verdict"], "pass", "{done}");
     let series = done["outputs"]["metrics_series"].as_array().unwrap();
-    let errors = series.iter().find(|s| s["name"] == "server errors").unwrap();
+    let errors = series
+        .iter()
+        .find(|s| s["name"] == "server errors")
+        .unwrap();
     // Against the hour before alone, the rise would have failed.
     assert_eq!(errors["before"]["verdict"], "fail", "{errors}");
     assert_eq!(errors["week"]["verdict"], "pass", "{errors}");
@@ -179,7 +185,10 @@ fn graphite_a_spike_after_the_push_fails_with_its_numbers() {
     let failed = push.last("watch-graphite");
     assert_eq!(failed["to"], "failed", "{failed}");
     let reason = failed["reason"].as_str().unwrap();
-    assert!(reason.starts_with("fail: 1 of 2 series failed (server errors)"), "{reason}");
+    assert!(
+        reason.starts_with("fail: 1 of 2 series failed (server errors)"),
+        "{reason}"
+    );
     // The table is journaled with the failure: medians, change and p-value per baseline.
     assert!(reason.contains("p<0.001"), "{reason}");
     assert!(reason.contains("+9"), "{reason}");
@@ -197,59 +206,140 @@ fn graphite_a_series_of_nulls_is_unknown_never_a_pass() {
 
 #[test]
 fn graphite_a_wrong_series_name_says_what_to_fix() {
-    let server = graphite(Errors::Usual);
-    let push = Push::new(
-        AMO,
-        &[
-            format!("services.graphite.url={}", server.url),
-        ],
-    );
-    // The metrics pane and `status` read the same series: the status names the failure.
+    // No 5xx series at all: `sumSeries(stats.addons.response.5*)` names nothing.
+    let (ok, _) = series(push_time(), Errors::Usual);
+    let server = metrics_servers::graphite(&[("stats.addons.response.200", ok)]);
+    let push = Push::new(AMO, &[format!("services.graphite.url={}", server.url)]);
+    // `status` reads what the pane reads: the good series with its numbers, the bad one with
+    // what to fix.
     let status = push.run(&["status", "--json"]);
     let v: Value = serde_json::from_str(&stdout(&status)).unwrap();
+    assert!(!status.status.success());
     let series = v["metrics"]["graphite"]["series"].as_array().unwrap();
-    assert_eq!(series.len(), 2, "{v}");
-    let errors = series.iter().find(|s| s["name"] == "server errors").unwrap();
-    assert!(errors["error"].is_null(), "{errors}");
-    assert!(errors["last"].as_f64().is_some(), "{errors}");
-    assert!(errors["baseline"].as_f64().is_some(), "{errors}");
-    let points = errors["points"].as_array().unwrap();
-    assert!(points.len() >= 60, "{}", points.len());
-    // A runbook whose series names nothing: the step fails with the server's view of it.
-    let broken = Push::new(
-        AMO,
-        &[
-            format!("services.graphite.url={}", server.url),
-        ],
+    let all = series
+        .iter()
+        .find(|s| s["name"] == "all responses")
+        .unwrap();
+    assert!(all["error"].is_null(), "{all}");
+    assert!(all["last"].as_f64().unwrap() > 0.0, "{all}");
+    assert!(all["baseline"].as_f64().is_some(), "{all}");
+    assert!(all["points"].as_array().unwrap().len() >= 60, "{all}");
+    let errors = series
+        .iter()
+        .find(|s| s["name"] == "server errors")
+        .unwrap();
+    let e = errors["error"].as_str().unwrap();
+    assert!(
+        e.contains("no series matches") && e.contains("/metrics/find"),
+        "{e}"
     );
-    drop(broken);
+
+    let out = push.run(&["do", "watch-graphite", "--yes"]);
+    assert!(!out.status.success());
+    let reason = push.last("watch-graphite")["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(reason.starts_with("unknown"), "{reason}");
+    assert!(reason.contains("no series matches"), "{reason}");
+}
+
+#[test]
+fn graphite_that_hangs_fails_the_step_in_bounded_time_with_the_address() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let push = Push::new(AMO, &[format!("services.graphite.url={url}")]);
+    let started = std::time::Instant::now();
+    let out = push.run(&["do", "watch-graphite", "--yes"]);
+    assert!(!out.status.success());
+    // Two series, two reads each, each bounded by PUSHDUTY_HTTP_TIMEOUT.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    let reason = push.last("watch-graphite")["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        reason.contains("no answer within 5s") && reason.contains(&url),
+        "{reason}"
+    );
+    drop(silent);
 }
 
 #[test]
 fn prometheus_judges_the_same_way() {
     let server = prometheus(Errors::Spike);
-    let push = Push::new(AMO_PROM, &[format!("services.prometheus.url={}", server.url)]);
+    let push = Push::new(
+        AMO_PROM,
+        &[format!("services.prometheus.url={}", server.url)],
+    );
     let out = push.run(&["do", "watch-metrics", "--yes"]);
     assert!(!out.status.success(), "{}", stdout(&out));
     let failed = push.last("watch-metrics");
     let reason = failed["reason"].as_str().unwrap();
-    assert!(reason.starts_with("fail: 1 of 2 series failed (server errors)"), "{reason}");
+    assert!(
+        reason.starts_with("fail: 1 of 2 series failed (server errors)"),
+        "{reason}"
+    );
 
     let server = prometheus(Errors::Usual);
-    let push = Push::new(AMO_PROM, &[format!("services.prometheus.url={}", server.url)]);
+    let push = Push::new(
+        AMO_PROM,
+        &[format!("services.prometheus.url={}", server.url)],
+    );
     let out = push.run(&["do", "watch-metrics", "--yes"]);
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
-    assert_eq!(push.last("watch-metrics")["outputs"]["metrics_verdict"], "pass");
+    assert_eq!(
+        push.last("watch-metrics")["outputs"]["metrics_verdict"],
+        "pass"
+    );
 }
 
 #[test]
 fn prometheus_a_bad_expression_is_shown_with_the_server_words() {
     let server = prometheus(Errors::Usual);
-    let push = Push::new(AMO_PROM, &[format!("services.prometheus.url={}", server.url)]);
+    // The Prometheus runbook with the errors' query missing its closing parenthesis.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("runbooks/amo-push-prometheus.toml").unwrap();
+    let broken = text.replace(
+        r#"sum(amo_responses{code=~"5.."})"#,
+        r#"sum(amo_responses{code=~"5.."}"#,
+    );
+    assert_ne!(text, broken);
+    std::fs::create_dir(dir.path().join("runbooks")).unwrap();
+    let path = dir.path().join("runbooks/amo-push-prometheus.toml");
+    std::fs::write(&path, broken).unwrap();
+    for t in ["push-notes.md", "push-email.txt"] {
+        std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+        std::fs::copy(
+            format!("templates/{t}"),
+            dir.path().join("templates").join(t),
+        )
+        .unwrap();
+    }
+    let arg: &'static str = Box::leak(format!("--runbook={}", path.display()).into_boxed_str());
+    let push = Push::new(arg, &[format!("services.prometheus.url={}", server.url)]);
     let status = push.run(&["status", "--json"]);
     let v: Value = serde_json::from_str(&stdout(&status)).unwrap();
     let series = v["metrics"]["prometheus"]["series"].as_array().unwrap();
-    assert!(series.iter().all(|s| s["error"].is_null()), "{v}");
+    let bad = series
+        .iter()
+        .find(|s| s["name"] == "server errors")
+        .unwrap();
+    let e = bad["error"].as_str().unwrap();
+    assert!(e.contains("bad_data") && e.contains("parenthesis"), "{e}");
+    let good = series
+        .iter()
+        .find(|s| s["name"] == "all responses")
+        .unwrap();
+    assert!(good["error"].is_null(), "{good}");
+
+    let out = push.run(&["do", "watch-metrics", "--yes"]);
+    assert!(!out.status.success());
+    let reason = push.last("watch-metrics")["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(reason.contains("parenthesis"), "{reason}");
 }
 
 #[test]

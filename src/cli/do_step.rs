@@ -121,13 +121,14 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
         );
     }
     if let Some(failed) = engine::failed_checks(&checks)
-        && args.override_reason.is_none() {
-            eprintln!(
-                "pushduty: `{id}` was not run: {}. Fix it, or pass --override REASON to act anyway",
-                clean(&failed)
-            );
-            return ExitCode::from(1);
-        }
+        && args.override_reason.is_none()
+    {
+        eprintln!(
+            "pushduty: `{id}` was not run: {}. Fix it, or pass --override REASON to act anyway",
+            clean(&failed)
+        );
+        return ExitCode::from(1);
+    }
     let mut given: Inputs = args.inputs.iter().cloned().collect();
     if let Some(n) = &args.note {
         given.insert(NOTE.into(), n.clone());
@@ -212,8 +213,7 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
                         let mut out = std::io::stdout().lock();
                         let _ = writeln!(out, "done: {step}");
                         for (k, v) in outputs {
-                            let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-                            let _ = writeln!(out, "  {k} = {}", clean_line(&v));
+                            let _ = write!(out, "{}", output_text(&k, &v));
                         }
                         ExitCode::SUCCESS
                     }
@@ -241,5 +241,34 @@ impl Console for Deferred {
             Some(c) => c.edit(text, name),
             None => NoEdit.edit(text, name),
         }
+    }
+}
+
+/// One output as `do` prints it: a scalar on its line, a list of lines (a table) below its
+/// name, anything bigger by its size (`show --json` has it whole).
+fn output_text(key: &str, v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Array(items) if items.iter().all(Value::is_string) => {
+            let mut s = format!("  {key}:\n");
+            for line in items.iter().filter_map(Value::as_str) {
+                s.push_str(&format!("    {}\n", clean_line(line)));
+            }
+            s
+        }
+        Value::Array(items) if items.iter().any(|i| i.is_object() || i.is_array()) => {
+            format!(
+                "  {key}: {} entries (`pushduty show --json` has them)\n",
+                items.len()
+            )
+        }
+        Value::Object(m) if m.values().any(|i| i.is_object() || i.is_array()) => {
+            format!(
+                "  {key}: {} fields (`pushduty show --json` has them)\n",
+                m.len()
+            )
+        }
+        Value::String(text) => format!("  {key} = {}\n", clean_line(text)),
+        other => format!("  {key} = {}\n", clean_line(&other.to_string())),
     }
 }

@@ -70,9 +70,11 @@ pub fn run(g: &Global, as_json: bool) -> ExitCode {
                 let (series, error) = match block_on(view::read_metrics(conf, &w)) {
                     Ok(series) => {
                         // One line for the service when no series could be read at all.
-                        let errors: Vec<&str> =
+                        let mut errors: Vec<&str> =
                             series.iter().filter_map(|s| s.error.as_deref()).collect();
                         let all = !series.is_empty() && errors.len() == series.len();
+                        // The same unreachable server, said once.
+                        errors.dedup();
                         (series.clone(), all.then(|| errors.join("; ")))
                     }
                     Err(e) => (Vec::new(), Some(format!("{e:#}"))),

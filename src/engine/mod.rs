@@ -248,11 +248,11 @@ impl Engine {
                 .running
                 .keys()
                 .find(|r| self.step(r).is_ok_and(|s| s.kind.info().side_effect))
-            {
-                return Some(format!(
-                    "`{other}` is running, and this step changes things too"
-                ));
-            }
+        {
+            return Some(format!(
+                "`{other}` is running, and this step changes things too"
+            ));
+        }
         if let Some(why) = self.still_running(id) {
             return Some(why);
         }

@@ -199,7 +199,7 @@ impl Executor for MetricsCheck {
             _ => Policy::AnyFail,
         };
         let overall = judge::overall(&series, &policy);
-        let table = judge::table(&series);
+        let table = report(&series);
         for line in &table {
             job.progress(line.clone());
         }
@@ -269,17 +269,37 @@ impl Executor for SentryCheck {
             w: &w,
             failures: 0,
             pause_until: 0,
+            fresh: false,
             issues: Vec::new(),
         };
         let every = Duration::from_secs(s.poll_seconds.max(1));
         let early = watch(job, w.soak().1, every, || look.look())?;
-        // A last look at the end: an issue that appeared in the final moments counts.
-        look.pause_until = 0;
-        look.look()?;
+        // A last look at the end: an issue that appeared in the final moments counts, and
+        // without a fresh answer there is no verdict (a rate limit is waited out).
+        let mut tries = 0;
+        loop {
+            look.fresh = false;
+            look.look()?;
+            if look.fresh {
+                break;
+            }
+            tries += 1;
+            if tries >= PATIENCE {
+                bail!(
+                    "Sentry gave no answer at the end of the soak, so there is no verdict: run the step again"
+                );
+            }
+            watch(
+                job,
+                look.pause_until.max(now() + 1),
+                Duration::from_secs(3600),
+                || Ok(()),
+            )?;
+        }
         let issues = look.issues;
         let until = now().min(w.soak().1);
         let rate = event_rate(job, &client, &w, until, s.max_rise_percent);
-        let table = judge::table(std::slice::from_ref(&rate));
+        let table = report(std::slice::from_ref(&rate));
         for line in &table {
             job.progress(line.clone());
         }
@@ -328,6 +348,8 @@ struct Looker<'a> {
     w: &'a Windows,
     failures: u32,
     pause_until: i64,
+    /// The last look got an answer.
+    fresh: bool,
     issues: Vec<Issue>,
 }
 
@@ -345,6 +367,7 @@ impl Looker<'_> {
         {
             Ok(found) => {
                 self.failures = 0;
+                self.fresh = true;
                 self.issues = found.items;
                 self.job.progress(format!(
                     "watched {} of {} min: {} new issue(s)",
@@ -377,6 +400,16 @@ impl Looker<'_> {
         }
         Ok(())
     }
+}
+
+/// The judgement as the step shows and journals it: the table, then why each series ended
+/// as it did.
+fn report(series: &[SeriesJudgement]) -> Vec<String> {
+    let mut lines = judge::table(series);
+    for s in series {
+        lines.push(format!("{}: {}", s.name, s.reason));
+    }
+    lines
 }
 
 /// The failure text when too many new issues appeared: each with its link.

@@ -31,7 +31,8 @@ pub struct Watch {
 impl Watch {
     /// The push, when recent enough to be shown on the axis.
     fn recent_push(&self) -> Option<i64> {
-        self.push.filter(|p| *p <= self.now && self.now - p < RECENT)
+        self.push
+            .filter(|p| *p <= self.now && self.now - p < RECENT)
     }
 
     /// The span drawn: from the baseline before a recent push (or before `now - soak`) to now.
@@ -294,7 +295,9 @@ mod tests {
     }
 
     fn per_minute(from: i64, until: i64, f: impl Fn(i64) -> Option<f64>) -> Vec<Point> {
-        (from / 60..until / 60).map(|m| (m * 60, f(m * 60))).collect()
+        (from / 60..until / 60)
+            .map(|m| (m * 60, f(m * 60)))
+            .collect()
     }
 
     #[test]
@@ -310,10 +313,7 @@ mod tests {
         };
         let lines = metrics_lines(std::slice::from_ref(&s), &w, &hm);
         assert_eq!(lines[0], "server errors  now 12 · before 2 · +500%");
-        assert_eq!(
-            lines[1],
-            format!("  {}│{}", "▁".repeat(24), "█".repeat(12))
-        );
+        assert_eq!(lines[1], format!("  {}│{}", "▁".repeat(24), "█".repeat(12)));
         assert!(lines[2].contains("↑push "), "{}", lines[2]);
         let j = s.json(&w);
         assert_eq!(j["change_percent"], 500.0);

@@ -97,7 +97,12 @@ mod tests {
 
     #[test]
     fn within_keeps_gaps_and_excludes_the_end() {
-        let pts = vec![(0, Some(1.0)), (60, None), (120, Some(3.0)), (180, Some(4.0))];
+        let pts = vec![
+            (0, Some(1.0)),
+            (60, None),
+            (120, Some(3.0)),
+            (180, Some(4.0)),
+        ];
         assert_eq!(within(&pts, (60, 180)), vec![None, Some(3.0)]);
     }
 

@@ -189,10 +189,11 @@ impl Checker<'_> {
                 }
                 Service::MarkdownNotes(s) => {
                     if let Some(repo) = &s.repo
-                        && !self.rb.repos.contains_key(repo) {
-                            let m = undefined("repo", repo, self.rb.repos.keys());
-                            self.err(&at("repo"), m);
-                        }
+                        && !self.rb.repos.contains_key(repo)
+                    {
+                        let m = undefined("repo", repo, self.rb.repos.keys());
+                        self.err(&at("repo"), m);
+                    }
                 }
                 Service::GithubActions(s) => {
                     if !is_owner_repo(&s.repo) {
@@ -268,19 +269,23 @@ impl Checker<'_> {
                 self.err(&at("section"), m);
             }
             if let Some(day) = &step.day
-                && day != "tag_day" && day != "push_day" && parse_weekday(day).is_err() {
-                    self.err(
-                        &at("day"),
-                        format!(
-                            "`{day}` is not a day; expected `tag_day`, `push_day` or a weekday name"
-                        ),
-                    );
-                }
+                && day != "tag_day"
+                && day != "push_day"
+                && parse_weekday(day).is_err()
+            {
+                self.err(
+                    &at("day"),
+                    format!(
+                        "`{day}` is not a day; expected `tag_day`, `push_day` or a weekday name"
+                    ),
+                );
+            }
             if let Some(repo) = step.kind.repo()
-                && !self.rb.repos.contains_key(repo) {
-                    let m = undefined("repo", repo, self.rb.repos.keys());
-                    self.err(&at("repo"), m);
-                }
+                && !self.rb.repos.contains_key(repo)
+            {
+                let m = undefined("repo", repo, self.rb.repos.keys());
+                self.err(&at("repo"), m);
+            }
             if let Some((name, kinds)) = step.kind.service() {
                 match self.rb.services.get(name) {
                     None => {
@@ -447,19 +452,20 @@ impl Checker<'_> {
                 Seg::Index(j),
             ];
             if let Some(allowed) = info.outputs
-                && !allowed.contains(&name.as_str()) {
-                    let m = if allowed.is_empty() {
-                        format!("a `{}` step has no outputs", info.name)
-                    } else {
-                        format!(
-                            "a `{}` step has no output `{name}`; it can give: {}",
-                            info.name,
-                            allowed.join(", ")
-                        )
-                    };
-                    self.err(&path, m);
-                    continue;
-                }
+                && !allowed.contains(&name.as_str())
+            {
+                let m = if allowed.is_empty() {
+                    format!("a `{}` step has no outputs", info.name)
+                } else {
+                    format!(
+                        "a `{}` step has no output `{name}`; it can give: {}",
+                        info.name,
+                        allowed.join(", ")
+                    )
+                };
+                self.err(&path, m);
+                continue;
+            }
             self.define(i, name, &path, step);
         }
     }

@@ -166,9 +166,10 @@ impl Drop for Github {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
         if TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok()
-            && let Some(accept) = self.accept.take() {
-                let _ = accept.join();
-            }
+            && let Some(accept) = self.accept.take()
+        {
+            let _ = accept.join();
+        }
     }
 }
 

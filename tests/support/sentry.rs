@@ -211,9 +211,10 @@ impl Drop for Sentry {
         self.shared.stop.store(true, Ordering::SeqCst);
         // Wake the accept loop so it sees the flag; join only if the wake-up got through.
         if TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok()
-            && let Some(accept) = self.accept.take() {
-                let _ = accept.join();
-            }
+            && let Some(accept) = self.accept.take()
+        {
+            let _ = accept.join();
+        }
     }
 }
 
