@@ -350,12 +350,15 @@ fn describe(step: &Step, rb: &Runbook, fl: &Filler<'_>) -> String {
                     .map(|q| format!(" {}", f(q)))
                     .unwrap_or_default();
                 format!(
-                    "GET {}/api/0/organizations/{}/issues/?project={}&query=is:unresolved{query} for {} min; fail above {} new issue(s)",
+                    "GET {}/api/0/organizations/{}/issues/?project={}&query=is:unresolved firstSeen:>=<{}>{query} every {}s for {} min; fail above {} new issue(s); then compare the event rate with the {} min before and with last week",
                     svc.url.trim_end_matches('/'),
                     svc.org,
                     svc.project,
+                    soak_start(s.since.as_deref()),
+                    s.poll_seconds,
                     s.soak_minutes,
-                    s.max_new_issues
+                    s.max_new_issues,
+                    s.baseline_minutes
                 )
             }
             _ => format!("check Sentry service `{}`", s.service),
@@ -374,10 +377,12 @@ fn describe(step: &Step, rb: &Runbook, fl: &Filler<'_>) -> String {
             };
             let names: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
             format!(
-                "GET {url}<each of: {}>; compare {} min after the push with {} min before",
+                "GET {url}<each of: {}>; compare the {} min from <{}> with the {} min before and with the same {} min a week earlier",
                 names.join(", "),
                 m.soak_minutes,
-                m.baseline_minutes
+                soak_start(m.since.as_deref()),
+                m.baseline_minutes,
+                m.soak_minutes
             )
         }
         StepKind::Template(t) => format!(
@@ -432,5 +437,13 @@ fn describe(step: &Step, rb: &Runbook, fl: &Filler<'_>) -> String {
                 s.timeout_secs
             )
         }
+    }
+}
+
+/// Where a watch's soak starts, as a preview names it.
+fn soak_start(since: Option<&str>) -> String {
+    match since {
+        Some(step) => format!("when `{step}` happened"),
+        None => "when this step starts".to_string(),
     }
 }

@@ -688,3 +688,92 @@ fn checks_are_read_off_the_ui_thread_and_an_early_yes_waits_for_them() {
     // The early `y` counts now: the step asks for its note.
     assert!(matches!(a.modal, Modal::Prompt(_)), "{:?}", a.modal);
 }
+
+#[test]
+fn health_panes_draw_sparklines_with_the_push_marked() {
+    use pushduty::health::view::{SentryView, SeriesView, Watch, metrics_lines, sentry_lines};
+    use pushduty::services::sentry::Issue;
+    let push = 1_441_900_800; // 2015-09-10 16:00 UTC, on the minute
+    let w = Watch {
+        now: push + 1800,
+        push: Some(push),
+        baseline_secs: 3600,
+        soak_secs: 1800,
+    };
+    let hm = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .unwrap()
+            .format("%H:%M")
+            .to_string()
+    };
+    let minutes = |f: &dyn Fn(i64) -> Option<f64>| -> Vec<(i64, Option<f64>)> {
+        (0..90)
+            .map(|m| push - 3600 + m * 60)
+            .map(|t| (t, f(t)))
+            .collect()
+    };
+    let series = vec![
+        SeriesView {
+            name: "all responses".into(),
+            points: minutes(&|t| Some(1000.0 + ((t - push) / 60) as f64 * 4.0)),
+            error: None,
+        },
+        SeriesView {
+            name: "server errors".into(),
+            // A gap of ten minutes before the push, then a spike.
+            points: minutes(&|t| match t - push {
+                d if (-1500..-900).contains(&d) => None,
+                d if d >= 0 => Some(40.0 - (d / 60) as f64),
+                _ => Some(4.0),
+            }),
+            error: None,
+        },
+        SeriesView {
+            name: "latency p95".into(),
+            points: Vec::new(),
+            error: Some("no series matches `stats.addons.latency.p95`: check the name".into()),
+        },
+    ];
+    let sentry = SentryView {
+        since: push,
+        issues: vec![Issue {
+            id: "7".into(),
+            short_id: "OLYMPIA-7F".into(),
+            title: "TypeError: addon.slug is None".into(),
+            level: "error".into(),
+            status: "unresolved".into(),
+            count: 41,
+            user_count: 12,
+            first_seen: None,
+            last_seen: None,
+            permalink: Some("https://sentry.example/organizations/mkt/issues/7/".into()),
+        }],
+        more: false,
+        events: minutes(&|t| Some(if t >= push { 60.0 } else { 20.0 })),
+        error: None,
+        remaining: Some(37),
+    };
+    let mut a = app(Mode::Run);
+    for (pane, lines) in [
+        ("metrics", metrics_lines(&series, &w, &hm)),
+        ("sentry", sentry_lines(&sentry, &w, &hm)),
+    ] {
+        a.on_source(pushduty::tui::pane::SourceUpdate {
+            pane,
+            result: Ok(("16:30:00".into(), lines)),
+        });
+    }
+    // The metrics pane opened in full (Tab to the panes, then down to it).
+    key(&mut a, KeyCode::Tab);
+    assert_eq!(a.focus, Focus::Panes);
+    while a.panes[a.pane_selected].name != "metrics" {
+        key(&mut a, KeyCode::Down);
+    }
+    let buf = draw(&mut a, 120, 40);
+    insta::assert_snapshot!("health_metrics_pane", text(&buf));
+    while a.panes[a.pane_selected].name != "sentry" {
+        key(&mut a, KeyCode::Up);
+    }
+    let buf = draw(&mut a, 120, 40);
+    insta::assert_snapshot!("health_sentry_pane", text(&buf));
+}

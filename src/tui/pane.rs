@@ -106,7 +106,7 @@ impl Pane {
             panes.push(Pane::not_configured("jenkins", hint));
         }
         let has = |f: fn(&Service) -> bool| rb.services.values().any(f);
-        let learn = "learn mode reads no service; `pushduty run` shows it live";
+        let learn = "read live by `pushduty run` (learn mode reads no service)";
         if has(|s| matches!(s, Service::Sentry(_))) {
             let hint = engine.services.0.values().find_map(|s| match s {
                 Resolved::Sentry(c) => c.client().err(),

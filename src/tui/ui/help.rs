@@ -23,7 +23,6 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Span::styled(format!("{:>7}  ", "Ctrl-C"), t.key),
         Span::raw("cancel the running step"),
     ]));
-    lines.push(Line::default());
     let marks = [
         Status::Pending,
         Status::Running {
