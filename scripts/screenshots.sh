@@ -152,3 +152,46 @@ wait_for failed "failed: deploy-stage"
 wait_for failed "FAILURE"
 shoot failed deploy-failed
 
+
+# After the production push: a real Graphite (the repo's own script) with a week of history
+# around the push; the metrics pane draws each series with the push marked, and the gate
+# passes on a daily rise last week had too, and fails on a 5xx spike.
+graphite() { # name, spike (0/1): starts one, sets $graphite_url
+  local push=$1 spike=$2 port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  python3 - "$push" "$spike" >"$work/seed-$spike.txt" <<'PY'
+import math, sys, time
+push, spike = int(sys.argv[1]), sys.argv[2] == "1"
+now = int(time.time())
+for base in (push - 7 * 86400, push):
+    for t in range(base - 70 * 60, min(base + 45 * 60, now), 60):
+        ok = 1000 + 2000 * math.sin((t - push) / 86400 * 2 * math.pi) + (t // 60 * 7919) % 13
+        err = ok / (10 if spike and t >= push else 100)
+        print(f"stats.addons.response.200 {t} {ok:.1f}")
+        print(f"stats.addons.response.500 {t} {err:.2f}")
+PY
+  pids+=("$(scripts/services/graphite.sh "$port" "$work/graphite-$spike" "$work/seed-$spike.txt")")
+  graphite_url="http://127.0.0.1:$port"
+}
+push_at=$(( $(date +%s) / 60 * 60 - 40 * 60 ))
+push_iso=$(date -u -d "@$push_at" +%Y-%m-%dT%H:%M:%SZ)
+for spike in 0 1; do
+  graphite "$push_at" "$spike"
+  set_jenkins="--set services.graphite.url=$graphite_url"
+  state="$work/state-health-$spike"
+  do_step qa-approval --input approved_by=Krupa
+  do_step production-push --input approved_by=Jason --input "approved_at=$push_iso"
+  start "health$spike" run
+  wait_for "health$spike" "Checklist 2/17"
+  wait_for "health$spike" "metrics ("
+  tm send-keys -t "health$spike" G k k k Enter
+  wait_for "health$spike" "Run watch-graphite?"
+  tm send-keys -t "health$spike" y
+  if [ "$spike" = 0 ]; then
+    wait_for "health$spike" "done: watch-graphite"
+    shoot "health$spike" gate-passed
+  else
+    wait_for "health$spike" "failed: watch-graphite"
+    shoot "health$spike" gate-failed
+  fi
+done

@@ -77,9 +77,17 @@ fn weekly_release_repo(dir: &Path, commits: usize, per: usize) -> std::path::Pat
     dir.join("work")
 }
 
+/// A Graphite that answers every render with one healthy series, so the bundled runbook's
+/// metrics source (configured by the runbook itself) is not a failure here.
+fn healthy_graphite() -> String {
+    let url = support::cli::serve_text(r#"[{"target": "x", "datapoints": [[1.0, 1441900800]]}]"#);
+    format!("services.graphite.url={url}")
+}
+
 fn status(env: &Env, path: &Path) -> (Option<i32>, Value) {
     let set = format!("repos.olympia.path={}", path.display());
-    let out = env.run(&["status", "--json", "--set", &set]);
+    let graphite = healthy_graphite();
+    let out = env.run(&["status", "--json", "--set", &set, "--set", &graphite]);
     let json =
         serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
     (out.status.code(), json)
@@ -132,7 +140,8 @@ fn status_agrees_with_git_on_a_weekly_release_repo() {
 #[test]
 fn status_reports_problems_in_the_json() {
     let env = Env::new();
-    let out = env.run(&["status", "--json"]);
+    let graphite = healthy_graphite();
+    let out = env.run(&["status", "--json", "--set", &graphite]);
     let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(json["git"]["olympia"]["error"], "not configured");
     assert_eq!(

@@ -128,6 +128,13 @@ fn a_scripted_push_leaves_no_token_anywhere() {
         services,
         seen: String::new(),
     };
+    let now = chrono::Utc::now().timestamp();
+    let pushed = format!(
+        "approved_at={}",
+        chrono::DateTime::from_timestamp(now - 40 * 60, 0)
+            .unwrap()
+            .to_rfc3339()
+    );
     let steps: &[&[&str]] = &[
         &["check-rotation", "--note", "my week"],
         &["fetch"],
@@ -139,7 +146,14 @@ fn a_scripted_push_leaves_no_token_anywhere() {
         &["verify-stage"],
         &["blockers", "--input", "blockers=none"],
         &["qa-approval", "--input", "approved_by=krupa"],
-        &["production-push", "--input", "approved_by=jason"],
+        // Forty minutes ago: the watches' soak is over, so they judge at once.
+        &[
+            "production-push",
+            "--input",
+            "approved_by=jason",
+            "--input",
+            &pushed,
+        ],
         &["watch-sentry"],
         &["watch-graphite"],
         &["next-notes"],

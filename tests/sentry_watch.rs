@@ -61,21 +61,7 @@ impl Push {
             runbook: format!("--runbook={runbook}"),
             url: url.to_string(),
         };
-        let qa = p.run(&["do", "qa-approval", "--yes", "--input", "approved_by=Krupa"]);
-        assert!(qa.status.success(), "{}", stderr(&qa));
-        let at = chrono::DateTime::from_timestamp(push, 0)
-            .unwrap()
-            .to_rfc3339();
-        let prod = p.run(&[
-            "do",
-            "production-push",
-            "--yes",
-            "--input",
-            "approved_by=Jason",
-            "--input",
-            &format!("approved_at={at}"),
-        ]);
-        assert!(prod.status.success(), "{}", stderr(&prod));
+        support::cli::approve_and_push(|args| p.run(args), push);
         p
     }
 

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::ActionsConf;
 use super::http::Transient;
-use super::http::{client, request_timeout};
+use super::http::client;
 use super::jenkins::encode;
 use crate::secret::{Secret, scrub};
 
@@ -208,13 +208,7 @@ impl Actions {
 
     /// A transport failure (no connection, a timeout), said plainly.
     fn unreachable(&self, what: &str, e: &reqwest::Error) -> anyhow::Error {
-        let why = if e.is_timeout() {
-            format!("no answer within {}s", request_timeout().as_secs())
-        } else if e.is_connect() {
-            "cannot connect".to_string()
-        } else {
-            e.to_string()
-        };
+        let why = super::http::why_unanswered(e, None);
         anyhow::Error::new(Transient(self.scrub(&format!(
             "{what}: GitHub at {} is unreachable ({why})",
             self.api

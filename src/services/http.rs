@@ -72,3 +72,17 @@ impl std::error::Error for Transient {}
 pub fn is_transient(e: &anyhow::Error) -> bool {
     e.downcast_ref::<Transient>().is_some()
 }
+
+/// Why a request got no answer, in plain words (the time limit `limit`, else the default).
+pub fn why_unanswered(e: &reqwest::Error, limit: Option<Duration>) -> String {
+    if e.is_timeout() {
+        format!(
+            "no answer within {}s",
+            limit.unwrap_or_else(request_timeout).as_secs()
+        )
+    } else if e.is_connect() {
+        "cannot connect".to_string()
+    } else {
+        e.to_string()
+    }
+}

@@ -220,16 +220,7 @@ impl Jenkins {
 
     /// A transport failure (no connection, a timeout), said plainly.
     fn unreachable(&self, what: &str, e: &reqwest::Error) -> anyhow::Error {
-        let why = if e.is_timeout() {
-            format!(
-                "no answer within {}s",
-                super::http::request_timeout().as_secs()
-            )
-        } else if e.is_connect() {
-            "cannot connect".to_string()
-        } else {
-            e.to_string()
-        };
+        let why = super::http::why_unanswered(e, None);
         anyhow::Error::new(Transient(self.scrub(&format!(
             "{what}: Jenkins at {} is unreachable ({why})",
             self.base

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::http::{Transient, request_timeout};
+use super::http::Transient;
 
 /// A point: unix seconds and the value there; `None` is a gap (no data), never a zero.
 pub type Point = (i64, Option<f64>);
@@ -33,16 +33,7 @@ pub(crate) fn unreachable(
     limit: Option<Duration>,
     e: &reqwest::Error,
 ) -> anyhow::Error {
-    let why = if e.is_timeout() {
-        format!(
-            "no answer within {}s",
-            limit.unwrap_or_else(request_timeout).as_secs()
-        )
-    } else if e.is_connect() {
-        "cannot connect".to_string()
-    } else {
-        e.to_string()
-    };
+    let why = super::http::why_unanswered(e, limit);
     anyhow::Error::new(Transient(format!(
         "{service} at {base} is unreachable ({why})"
     )))

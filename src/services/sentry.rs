@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use super::http::{Transient, client, request_timeout};
+use super::http::{Transient, client};
 use super::jenkins::encode;
 use crate::secret::{Secret, scrub};
 
@@ -364,13 +364,7 @@ impl Sentry {
 
     /// A transport failure (no connection, a timeout), said plainly.
     fn unreachable(&self, what: &str, e: &reqwest::Error) -> anyhow::Error {
-        let why = if e.is_timeout() {
-            format!("no answer within {}s", request_timeout().as_secs())
-        } else if e.is_connect() {
-            "cannot connect".to_string()
-        } else {
-            e.to_string()
-        };
+        let why = super::http::why_unanswered(e, None);
         anyhow::Error::new(Transient(self.scrub(&format!(
             "{what}: Sentry at {} is unreachable ({why})",
             self.base

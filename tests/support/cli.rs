@@ -112,3 +112,23 @@ pub fn serve_text(body: &'static str) -> String {
     });
     url
 }
+
+/// The bundled runbook's gates through `run`: QA approves, then ops push to production at
+/// `at` (unix seconds), which the watches count their soak from.
+pub fn approve_and_push(run: impl Fn(&[&str]) -> Output, at: i64) {
+    let qa = run(&["do", "qa-approval", "--yes", "--input", "approved_by=Krupa"]);
+    assert!(qa.status.success(), "{}", stderr(&qa));
+    let at = chrono::DateTime::from_timestamp(at, 0)
+        .unwrap()
+        .to_rfc3339();
+    let prod = run(&[
+        "do",
+        "production-push",
+        "--yes",
+        "--input",
+        "approved_by=Jason",
+        "--input",
+        &format!("approved_at={at}"),
+    ]);
+    assert!(prod.status.success(), "{}", stderr(&prod));
+}

@@ -376,23 +376,7 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 
 /// `2015-09-10T12:00:00Z` for unix seconds.
 pub fn iso(secs: i64) -> String {
-    let days = secs.div_euclid(86400);
-    let rem = secs.rem_euclid(86400);
-    let z = days + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    super::github::rfc3339(u64::try_from(secs).unwrap_or(0))
 }
 
 /// Unix seconds of what Sentry's search takes as a date: `YYYY-MM-DD`, optionally with
