@@ -184,7 +184,7 @@ for spike in 0 1; do
   start "health$spike" run
   wait_for "health$spike" "Checklist 2/17"
   wait_for "health$spike" "metrics ("
-  tm send-keys -t "health$spike" G k k k Enter
+  tm send-keys -t "health$spike" G k k Enter
   wait_for "health$spike" "Run watch-graphite?"
   tm send-keys -t "health$spike" y
   if [ "$spike" = 0 ]; then

@@ -856,7 +856,12 @@ impl App {
                 self.poke_sources(&step);
                 let msg = match &result {
                     Ok(_) => (Level::Info, format!("done: {step}")),
-                    Err(e) => (Level::Error, format!("failed: {step}: {e}")),
+                    // The first line: the rest (a health check's table) is in the
+                    // details and was logged as it came.
+                    Err(e) => (
+                        Level::Error,
+                        format!("failed: {step}: {}", e.lines().next().unwrap_or_default()),
+                    ),
                 };
                 match self.engine.finish(&step, result) {
                     Ok(()) => self.log(msg.0, msg.1),

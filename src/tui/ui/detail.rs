@@ -38,10 +38,19 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         ),
         t.dim,
     ));
+    // A failure may carry a table (a health check's): its lines stay lines.
+    let said = describe(&status);
+    let mut said = said.lines();
     lines.push(Line::from(vec![
         Span::styled("Status: ", t.heading),
-        Span::styled(describe(&status), t.status(&status)),
+        Span::styled(
+            said.next().unwrap_or_default().to_string(),
+            t.status(&status),
+        ),
     ]));
+    for more in said {
+        lines.push(Line::styled(more.to_string(), t.status(&status)));
+    }
     if let Some(why) = state.and_then(|s| s.stale_reason.as_ref()) {
         lines.push(Line::from(vec![
             Span::styled("Must run again: ", t.heading),
