@@ -568,3 +568,86 @@ fn the_tui_answers_while_jenkins_hangs_and_the_pane_shows_the_build() {
     t.wait_exit("again", "0");
     assert_eq!(jenkins.triggers(), 1);
 }
+
+#[test]
+fn a_watch_runs_beside_a_hanging_sentry_and_ends_early_with_a_note() {
+    need_tmux();
+    let env = Env::new();
+    // The production push seven minutes ago: the soak has 23 minutes to go.
+    let now = chrono::Utc::now().timestamp();
+    let push = now - now % 60 - 7 * 60;
+    let mut seed = Vec::new();
+    for base in [push - 7 * 24 * 3600, push] {
+        let from = base - 70 * 60;
+        let n = ((base + 30 * 60).min(now) - from) / 60;
+        seed.extend(support::metrics_servers::minutes(from, n as usize, |i| {
+            Some(100.0 + (i % 7) as f64)
+        }));
+    }
+    let graphite = support::metrics_servers::graphite(&[("stats.addons.response.500", seed)]);
+    let sentry = support::sentry::Sentry::start(support::sentry::Config {
+        org: "mkt".into(),
+        project: "addonsmozillaorg".into(),
+        token: "t0k".into(),
+        ..Default::default()
+    });
+    sentry.set_fault(support::sentry::Fault::Hang);
+    let sets = [
+        format!("--set=services.graphite.url={}", graphite.url),
+        format!("--set=services.sentry.url={}", sentry.url()),
+    ];
+    support::cli::approve_and_push(
+        |args| {
+            env.cmd()
+                .args(["--runbook=runbooks/amo-push.toml", "--now", "2015-09-10"])
+                .args(&sets)
+                .args(args)
+                .output()
+                .unwrap()
+        },
+        push,
+    );
+    let t = Tmux::new("watch");
+    let vars = ["PUSHDUTY_SENTRY_TOKEN=t0k", "PUSHDUTY_HTTP_TIMEOUT=30"];
+    let mut args = vec!["--runbook=runbooks/amo-push.toml", "--now", "2015-09-10"];
+    args.extend(sets.iter().map(String::as_str));
+    args.push("run");
+    t.start_with(&env, "w", &vars, &args);
+    t.wait_for("w", "Checklist 2/17");
+    t.wait_for("w", "sentry (loading)");
+    // The metrics pane fills while Sentry hangs.
+    t.wait_for("w", "server errors  now");
+    t.keys("w", &["G", "k", "k", "Enter"]);
+    t.wait_for("w", "Run watch-graphite?");
+    t.keys("w", &["y"]);
+    t.wait_for("w", "watched 7 of 30 min");
+    // Watching takes nothing from the screen: help opens and closes.
+    t.keys("w", &["?"]);
+    t.wait_for("w", "end a running watch now");
+    t.keys("w", &["Escape"]);
+    t.keys("w", &["e"]);
+    t.wait_for("w", "why it has watched enough");
+    t.keys("w", &["-l", "ops confirmed the error rate is flat"]);
+    t.keys("w", &["Enter"]);
+    t.wait_for("w", "done: watch-graphite");
+    t.keys("w", &["q"]);
+    t.wait_exit("w", "0");
+    let done = support::cli::journal(&env, "amo-weekly-push/2015-09-10")
+        .into_iter()
+        .rev()
+        .find(|e| e["event"] == "step" && e["step"] == "watch-graphite")
+        .unwrap();
+    assert_eq!(done["to"], "done", "{done}");
+    assert_eq!(done["outputs"]["soak"]["ended_early"], true, "{done}");
+    assert_eq!(
+        done["note"], "ended early: ops confirmed the error rate is flat",
+        "{done}"
+    );
+    assert!(
+        done["outputs"]["metrics_summary"]
+            .as_str()
+            .unwrap()
+            .contains("ended early after 7 of 30 min"),
+        "{done}"
+    );
+}

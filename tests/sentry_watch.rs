@@ -253,3 +253,64 @@ fn status_reports_new_issues_since_the_production_push() {
     assert!(sentry["error"].is_null(), "{sentry}");
     assert!(sentry["events"].as_array().unwrap().len() > 60, "{sentry}");
 }
+
+#[test]
+fn the_pane_waits_out_a_spent_rate_limit_without_asking_again() {
+    use pushduty::services::SentryConf;
+    use pushduty::sources::health::{Backoff, Moment, Timing, sentry_snapshot};
+    let push = past_push();
+    // A minute-long rate-limit window, so the wait outlasts the test.
+    let s = Sentry::start(Config {
+        org: "mkt".into(),
+        project: "addonsmozillaorg".into(),
+        token: TOKEN.into(),
+        window_secs: 60,
+        ..Config::default()
+    });
+    let conf = SentryConf {
+        name: "sentry".into(),
+        url: s.url().to_string(),
+        org: "mkt".into(),
+        project: "addonsmozillaorg".into(),
+        environment: None,
+        token: Ok(pushduty::secret::Secret::new(TOKEN)),
+    };
+    let moment = Moment::default();
+    moment.set(Some(push));
+    let timing = Timing {
+        push: moment,
+        began: push - 3600,
+        soak_secs: 1800,
+        baseline_secs: 3600,
+    };
+    let backoff = std::sync::Mutex::new(Backoff::default());
+    let first = sentry_snapshot(std::slice::from_ref(&conf), &timing, &backoff).unwrap();
+    assert!(
+        first[0].starts_with("0 new issues since the push"),
+        "{first:?}"
+    );
+    s.set_fault(Fault::RateLimited(1));
+    let limited = sentry_snapshot(std::slice::from_ref(&conf), &timing, &backoff).unwrap_err();
+    assert!(
+        limited.contains("429") || limited.contains("rate limit"),
+        "{limited}"
+    );
+    let asked = s.seen().len();
+    let waiting = sentry_snapshot(std::slice::from_ref(&conf), &timing, &backoff).unwrap();
+    assert_eq!(
+        s.seen().len(),
+        asked,
+        "not asked again while the limit is spent"
+    );
+    assert!(
+        waiting[0].starts_with("0 new issues since the push"),
+        "{waiting:?}"
+    );
+    assert!(
+        waiting
+            .last()
+            .unwrap()
+            .starts_with("Sentry's rate limit is spent: next look at"),
+        "{waiting:?}"
+    );
+}

@@ -206,8 +206,9 @@ fn start_health(app: &mut App, tx: &mpsc::Sender<tui::Msg>) {
         .collect();
     if let Some(first) = sentry.first() {
         let t = timing(app, &first.name);
+        let backoff = std::sync::Mutex::new(health::Backoff::default());
         spawn_pane(app, tx, "sentry", health::INTERVAL, move || {
-            health::sentry_snapshot(&sentry, &t)
+            health::sentry_snapshot(&sentry, &t, &backoff)
         });
     }
     if let Some(first) = metrics.first() {

@@ -270,6 +270,7 @@ impl Executor for SentryCheck {
             failures: 0,
             pause_until: 0,
             fresh: false,
+            said: None,
             issues: Vec::new(),
         };
         let every = Duration::from_secs(s.poll_seconds.max(1));
@@ -350,6 +351,8 @@ struct Looker<'a> {
     pause_until: i64,
     /// The last look got an answer.
     fresh: bool,
+    /// The soak minute of the last progress line.
+    said: Option<i64>,
     issues: Vec<Issue>,
 }
 
@@ -368,13 +371,18 @@ impl Looker<'_> {
             Ok(found) => {
                 self.failures = 0;
                 self.fresh = true;
+                let changed = found.items.len() != self.issues.len();
                 self.issues = found.items;
-                self.job.progress(format!(
-                    "watched {} of {} min: {} new issue(s)",
-                    self.w.watched(now()) / 60,
-                    self.soak_minutes,
-                    self.issues.len()
-                ));
+                // Said when the count moves, and every five minutes: not at every look.
+                let watched = self.w.watched(now()) / 60;
+                if changed || self.said.is_none_or(|m| watched >= m + 5) {
+                    self.said = Some(watched);
+                    self.job.progress(format!(
+                        "watched {watched} of {} min: {} new issue(s)",
+                        self.soak_minutes,
+                        self.issues.len()
+                    ));
+                }
             }
             Err(e) if self.job.cancel.is_cancelled() => return Err(e),
             Err(e) => {

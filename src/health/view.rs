@@ -181,6 +181,8 @@ pub struct SentryView {
     pub error: Option<String>,
     /// Requests left before Sentry's rate limit, as last answered.
     pub remaining: Option<u64>,
+    /// Sentry's rate limit is spent: not to be asked again before this (unix seconds).
+    pub retry_at: Option<i64>,
 }
 
 impl SentryView {
@@ -218,7 +220,14 @@ pub async fn read_sentry(conf: &SentryConf, w: &Watch, since: i64) -> SentryView
             view.issues = found.items;
             view.more = found.more;
         }
-        Err(e) => view.error = Some(format!("{e:#}")),
+        Err(e) => {
+            if let Some(r) = crate::services::sentry::rate_limited(&e) {
+                let wait = r.retry_in.map_or(60, |d| d.as_secs());
+                view.retry_at = Some(w.now + i64::try_from(wait).unwrap_or(60));
+            }
+            view.error = Some(format!("{e:#}"));
+            return view;
+        }
     }
     let span = w.span();
     match client.event_counts(span.from, span.until).await {

@@ -2,8 +2,8 @@
 //! read over the span around the production push. The push moment is shared with the TUI,
 //! which sets it from the journal when the production push is done.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::health::view::{self, Watch};
@@ -75,12 +75,28 @@ pub fn metrics_snapshot(confs: &[MetricsConf], timing: &Timing) -> Result<Vec<St
     Ok(lines)
 }
 
-/// The Sentry pane's lines.
-pub fn sentry_snapshot(confs: &[SentryConf], timing: &Timing) -> Result<Vec<String>, String> {
+/// The Sentry pane's lines. While Sentry's rate limit is spent (a 429), it is not asked
+/// again before the time it named: the pane keeps its last lines and says when.
+pub fn sentry_snapshot(
+    confs: &[SentryConf],
+    timing: &Timing,
+    backoff: &Mutex<Backoff>,
+) -> Result<Vec<String>, String> {
     let w = timing.watch();
+    if let Ok(b) = backoff.lock()
+        && let Some(until) = b.until.filter(|u| *u > w.now)
+    {
+        let mut lines = b.lines.clone();
+        lines.push(format!(
+            "Sentry's rate limit is spent: next look at {}",
+            clock(until)
+        ));
+        return Ok(lines);
+    }
     let since = timing.push.get().unwrap_or(timing.began);
     let mut lines = Vec::new();
     let mut errors = Vec::new();
+    let mut until = None;
     for conf in confs {
         let v = block_on(view::read_sentry(conf, &w, since)).map_err(|e| format!("{e:#}"))?;
         if confs.len() > 1 {
@@ -89,10 +105,25 @@ pub fn sentry_snapshot(confs: &[SentryConf], timing: &Timing) -> Result<Vec<Stri
         if let Some(e) = &v.error {
             errors.push(e.clone());
         }
+        until = until.max(v.retry_at);
         lines.extend(view::sentry_lines(&v, &w, &clock));
+    }
+    if let Ok(mut b) = backoff.lock() {
+        b.until = until;
+        if until.is_none() {
+            b.lines = lines.clone();
+        }
     }
     if !confs.is_empty() && errors.len() == confs.len() {
         return Err(errors.join("; "));
     }
     Ok(lines)
+}
+
+/// What the Sentry pane keeps between polls to respect a spent rate limit.
+#[derive(Debug, Default)]
+pub struct Backoff {
+    until: Option<i64>,
+    /// The last lines read without a rate limit.
+    lines: Vec<String>,
 }
