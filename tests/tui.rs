@@ -752,6 +752,7 @@ fn health_panes_draw_sparklines_with_the_push_marked() {
         events: minutes(&|t| Some(if t >= push { 60.0 } else { 20.0 })),
         error: None,
         remaining: Some(37),
+        retry_at: None,
     };
     let mut a = app(Mode::Run);
     for (pane, lines) in [
