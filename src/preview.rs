@@ -121,10 +121,25 @@ fn repo_field(ctx: &Value, repo: &str, field: &str) -> String {
 }
 
 /// The commit the cherry-picks of this push made, once they ran.
-pub fn pick_result(ctx: &Value) -> Option<git2::Oid> {
-    ctx["cherry_picks"]["result"]
+pub fn pick_result(ctx: &Value, repo: &str) -> Option<git2::Oid> {
+    picks(ctx, repo)["result"]
         .as_str()
         .and_then(|s| git2::Oid::from_str(s).ok())
+}
+
+/// The cherry-picks of `repo`: its own (a push of several repos picks in each), else the
+/// last ones made if they were made in it.
+pub fn picks<'a>(ctx: &'a Value, repo: &str) -> &'a Value {
+    let own = &ctx["repos"][repo]["cherry_picks"];
+    if !own.is_null() {
+        return own;
+    }
+    let last = &ctx["cherry_picks"];
+    if last["repo"].as_str().is_none_or(|r| r == repo) {
+        last
+    } else {
+        &Value::Null
+    }
 }
 
 /// With a checkout known, the git steps preview as exactly what git would be asked to do.
@@ -135,7 +150,7 @@ fn checkout_preview(kind: &StepKind, ctx: &Value) -> Option<String> {
         StepKind::GitFetch(_) => Some(git::fetch::preview(&spec)),
         StepKind::GitTag(t) if t.from == "branch" => Some(git::tag::preview(&spec, &tag, None)),
         StepKind::GitTag(_) => {
-            pick_result(ctx).map(|oid| git::tag::preview(&spec, &tag, Some(oid)))
+            pick_result(ctx, &spec.name).map(|oid| git::tag::preview(&spec, &tag, Some(oid)))
         }
         StepKind::GitPushTag(p) => {
             if let Some(remote) = &p.remote {
@@ -190,7 +205,7 @@ pub fn action(step: &Step, rb: &Runbook, ctx: &Value) -> Result<String> {
         ),
         StepKind::GitTag(t) => {
             let what = if t.from == "cherry_pick" {
-                match pick_result(ctx) {
+                match pick_result(ctx, &t.repo) {
                     Some(oid) => format!("the cherry-picks ({})", short_sha(oid)),
                     None => fl.miss(
                         "the cherry-picks have not run yet".into(),

@@ -87,9 +87,11 @@ impl Tag {
         let repo = spec.open()?;
         let mut checks = Vec::new();
         let target = if t.from == "cherry_pick" {
-            let oid = pick_result(ctx)
+            let oid = pick_result(ctx, &t.repo)
                 .context("no cherry-pick result yet: run the cherry-pick step first")?;
-            let base = ctx["cherry_picks"]["base"].as_str().unwrap_or("the base");
+            let base = crate::preview::picks(ctx, &t.repo)["base"]
+                .as_str()
+                .unwrap_or("the base");
             checks.push(Check::ok(format!(
                 "tags the cherry-picks ({}) made on {base}",
                 g::spec::short_sha(oid)

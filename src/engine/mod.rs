@@ -26,6 +26,20 @@ use crate::session::journal::Transition;
 use crate::session::{Session, Status, now_rfc3339};
 pub use executor::*;
 
+/// What `repos.NAME` holds from the runbook and the session, which step outputs never shadow.
+const REPO_FIELDS: &[&str] = &[
+    "tag",
+    "previous_tag",
+    "compare_url",
+    "path",
+    "github",
+    "remote",
+    "branch",
+    "made_tags",
+    "name",
+    "error",
+];
+
 /// A step that is running in this process.
 struct Running {
     cancel: Cancel,
@@ -138,6 +152,28 @@ impl Engine {
         for (repo, tags) in made {
             if let Some(r) = ctx["repos"].get_mut(repo) {
                 r["made_tags"] = Value::from(tags);
+            }
+        }
+        // Each repo's done steps' outputs under `repos.NAME` too: in a push of several repos
+        // the flat values hold only the last repo's (its cherry-picks, its compare link).
+        // The newest done step wins, and a repo's own settings are never shadowed.
+        let mut done: Vec<(&str, &str, &crate::runbook::model::Outputs)> = Vec::new();
+        for step in &self.loaded.runbook.steps {
+            if let (Some(repo), Some(st)) =
+                (step.kind.repo(), self.session.state.steps.get(&step.id))
+                && let Status::Done { at } = &st.status
+            {
+                done.push((at.as_str(), repo, &st.outputs));
+            }
+        }
+        done.sort_by_key(|(at, ..)| *at);
+        for (_, repo, outputs) in done {
+            if let Some(Value::Object(r)) = ctx["repos"].get_mut(repo) {
+                for (k, v) in outputs {
+                    if !REPO_FIELDS.contains(&k.as_str()) {
+                        r.insert(k.clone(), v.clone());
+                    }
+                }
             }
         }
         // When each finished step's event happened: a watch's soak starts with its `since`.

@@ -483,9 +483,14 @@ impl Checker<'_> {
                 format!("`{name}` is a built-in variable; choose another name"),
             );
         } else if let Some(&first) = self.defs.get(name) {
-            // Branches may set the same name: both steps must then be conditional.
+            // Branches may set the same name: both steps must then be conditional. Steps of
+            // different repos may too: each repo's outputs are also `repos.NAME.*`.
             let both_branches = step.only_if.is_some() && self.rb.steps[first].only_if.is_some();
-            if !both_branches {
+            let other_repo = matches!(
+                (step.kind.repo(), self.rb.steps[first].kind.repo()),
+                (Some(a), Some(b)) if a != b
+            );
+            if !both_branches && !other_repo {
                 let other = self.rb.steps[first].id.clone();
                 self.err(path, format!("`{name}` is already set by step `{other}`"));
             }
