@@ -9,6 +9,7 @@ pub mod health;
 pub mod overrides;
 pub mod plan;
 pub mod preview;
+pub mod report;
 pub mod runbook;
 pub mod sanitize;
 pub mod secret;

@@ -289,6 +289,67 @@ fn enter_confirm_note_runs_a_manual_step() {
 }
 
 #[test]
+fn a_adds_an_item_to_the_selected_section_and_it_runs_like_a_manual_step() {
+    let (mut a, rx) = app_with(None, Mode::Run);
+    let before = a.engine.loaded.runbook.steps.len();
+    // On `fetch`, in the tag section.
+    key(&mut a, KeyCode::Char('j'));
+    key(&mut a, KeyCode::Char('a'));
+    assert!(matches!(a.modal, Modal::Prompt(_)));
+    key(&mut a, KeyCode::Enter);
+    match &a.modal {
+        Modal::Prompt(p) => assert_eq!(p.error.as_deref(), Some("the item needs a text")),
+        other => panic!("{other:?}"),
+    }
+    typed(&mut a, "Ask #ops about {{ tag }} first");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.modal, Modal::None);
+    let steps = &a.engine.loaded.runbook.steps;
+    assert_eq!(steps.len(), before + 1);
+    // After the last step of its section, selected, its text as typed (not a template).
+    let i = steps.iter().position(|s| s.id == "item-1").unwrap();
+    assert_eq!(a.selected, i);
+    assert_eq!(steps[i].section, "tag");
+    assert_eq!(steps[i + 1].section, "stage");
+    assert_eq!(
+        a.engine.session.state.items["item-1"].text,
+        "Ask #ops about {{ tag }} first"
+    );
+    let buf = draw(&mut a, 120, 40);
+    let screen = text(&buf);
+    assert!(
+        screen.contains("[ ] Ask #ops about {{ tag }} first"),
+        "{screen}"
+    );
+    assert!(screen.contains("Checklist 0/"), "{screen}");
+    // Ticked off like any manual step.
+    key(&mut a, KeyCode::Enter);
+    key(&mut a, KeyCode::Char('y'));
+    typed(&mut a, "they said go");
+    key(&mut a, KeyCode::Enter);
+    wait_finished(&mut a, &rx);
+    assert!(matches!(a.engine.status("item-1"), Status::Done { .. }));
+    let (done, _) = a.engine.session.state.progress();
+    assert_eq!(done, 1);
+}
+
+#[test]
+fn learn_mode_adds_no_item() {
+    let mut a = app(Mode::Learn);
+    let before = a.engine.loaded.runbook.steps.len();
+    key(&mut a, KeyCode::Char('a'));
+    assert_eq!(a.modal, Modal::None);
+    assert_eq!(a.engine.loaded.runbook.steps.len(), before);
+    assert!(
+        a.log
+            .last()
+            .unwrap()
+            .text
+            .contains("learn mode is read-only")
+    );
+}
+
+#[test]
 fn choice_by_number_then_not_applicable_steps() {
     let (mut a, rx) = app_with(None, Mode::Run);
     a.selected = 2;

@@ -40,7 +40,8 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    if p.loaded.runbook.step(id).is_none() {
+    // An ad-hoc item is known once the session is read (below).
+    if p.loaded.runbook.step(id).is_none() && !id.starts_with(crate::session::ITEM_PREFIX) {
         eprintln!(
             "pushduty: no step `{}` in {}",
             clean_line(id),
@@ -79,6 +80,13 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
     let _ = holder.set(real);
     for n in notices(&opened) {
         eprintln!("pushduty: {}", clean(&n));
+    }
+    if engine.step(id).is_err() {
+        eprintln!(
+            "pushduty: no step or ad-hoc item `{}` in this push",
+            clean_line(id)
+        );
+        return ExitCode::from(2);
     }
     if let Some(reason) = &args.reopen {
         if let Err(e) = engine.reopen(id, reason) {

@@ -1,10 +1,12 @@
 //! The command line: global options, subcommands, and what each prints.
 
+pub mod add;
 pub mod check;
 pub mod do_step;
 pub mod history;
 pub mod plan;
 pub mod render;
+pub mod report;
 pub mod run;
 pub mod session;
 pub mod show;
@@ -96,6 +98,38 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// An ad-hoc manual item for this push only (or the next push), journaled; prints its id.
+    Add(AddArgs),
+    /// The push as it happened, from its journal: timeline, durations, what each step did,
+    /// notes, skips, failures, overrides, items and blockers.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct AddArgs {
+    /// What to do, as one checklist line.
+    pub text: String,
+    /// The id of the runbook section it goes in (default: the last section).
+    #[arg(long, value_name = "SECTION")]
+    pub section: Option<String>,
+    /// For the next push: listed now, carried into the next push's session when it begins.
+    #[arg(long)]
+    pub next_push: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ReportArgs {
+    #[arg(long, default_value = "markdown", value_parser = ["markdown", "json"])]
+    pub format: String,
+    /// A past (or the current) push, YYYY-MM-DD (default: this push).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub push_date: Option<String>,
+}
+
+fn parse_date(s: &str) -> Result<String, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(|d| d.to_string())
+        .map_err(|_| format!("`{s}` is not a date (YYYY-MM-DD)"))
 }
 
 #[derive(Debug, Args, Clone)]
@@ -130,7 +164,7 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
 impl Command {
     /// Commands that read and print, and run nothing: a closed stdout may simply end them.
     pub fn only_prints(&self) -> bool {
-        self.is_offline() || matches!(self, Command::History { .. })
+        self.is_offline() || matches!(self, Command::History { .. } | Command::Report(_))
     }
 
     /// Commands that open no git network connection, so libgit2's TLS trust store need not be
@@ -144,6 +178,8 @@ impl Command {
                 | Command::Status { .. }
                 | Command::Show { .. }
                 | Command::History { .. }
+                | Command::Report(_)
+                | Command::Add(_)
         )
     }
 }
@@ -219,5 +255,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Do(args) => do_step::run(g, args),
         Command::History { json } => history::run(g, *json),
         Command::Show { json } => show::run(g, *json),
+        Command::Add(args) => add::run(g, args),
+        Command::Report(args) => report::run(g, args),
     }
 }

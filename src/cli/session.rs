@@ -105,5 +105,8 @@ pub fn notices(opened: &Opened) -> Vec<String> {
         ));
     }
     out.extend(opened.changes.lines());
+    for (id, text) in &opened.carried {
+        out.push(format!("carried in from the previous push: `{id}` {text}"));
+    }
     out
 }

@@ -24,6 +24,25 @@ struct Shown {
     tags: indexmap::IndexMap<String, String>,
     journal: String,
     steps: Vec<ShownStep>,
+    /// Ad-hoc items: those for this push are among `steps` too (by id); those for the next
+    /// push only here.
+    items: Vec<ShownItem>,
+}
+
+#[derive(Debug, Serialize)]
+struct ShownItem {
+    id: String,
+    text: String,
+    section: String,
+    /// `this` or `next`.
+    #[serde(rename = "for")]
+    push: crate::session::journal::ItemFor,
+    by: String,
+    at: String,
+    /// The step status of an item of this push; `null` for the next push's.
+    status: Option<String>,
+    /// Where a carried item came from: `push_date`, `id`, `by`, `at`.
+    from: Option<crate::session::journal::Origin>,
 }
 
 #[derive(Debug, Serialize)]
@@ -147,6 +166,20 @@ fn describe(engine: &Engine, dir: &std::path::Path) -> Shown {
         tags: st.repo_tags.clone(),
         journal: dir.join("journal.jsonl").display().to_string(),
         steps,
+        items: st
+            .items
+            .iter()
+            .map(|(id, it)| ShownItem {
+                id: id.clone(),
+                text: it.text.clone(),
+                section: it.section.clone(),
+                push: it.push,
+                by: it.by.clone(),
+                at: it.at.clone(),
+                status: st.steps.get(id).map(|s| s.status.name().to_string()),
+                from: it.from.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -193,6 +226,23 @@ fn print_text(s: &Shown, engine: &Engine) {
                 other => other.to_string(),
             };
             println!("      {k} = {}", clean_line(&v));
+        }
+    }
+    let next: Vec<&ShownItem> = s
+        .items
+        .iter()
+        .filter(|i| i.push == crate::session::journal::ItemFor::Next)
+        .collect();
+    if !next.is_empty() {
+        println!("for the next push:");
+        for i in next {
+            println!(
+                "  {}  {}  (added by {}, {})",
+                i.id,
+                clean_line(&i.text),
+                clean_line(&i.by),
+                i.at
+            );
         }
     }
     println!("journal: {}", s.journal);

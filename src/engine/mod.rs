@@ -61,6 +61,57 @@ pub struct Engine {
     console: Arc<dyn Console>,
     notify: Notify,
     running: HashMap<String, Running>,
+    /// The runbook's own steps. `loaded.runbook.steps` is these plus this push's ad-hoc
+    /// items as manual steps, made again from the session whenever an item is added.
+    base_steps: Vec<Step>,
+}
+
+/// The longest text an ad-hoc item may have, in chars: it is a checklist line, not a doc.
+pub const ITEM_MAX_CHARS: usize = 200;
+
+/// The section an ad-hoc item goes in: `section` if the runbook has it, else (none given)
+/// the last one. A wrong one is an error naming the sections there are.
+pub fn item_section(rb: &crate::runbook::model::Runbook, section: Option<&str>) -> Result<String> {
+    let sections = &rb.sections;
+    match section.map(str::trim) {
+        Some(s) if sections.iter().any(|x| x.id == s) => Ok(s.to_string()),
+        Some(s) => bail!(
+            "no section `{s}` in this runbook; its sections: {}",
+            sections
+                .iter()
+                .map(|x| x.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => sections
+            .last()
+            .map(|x| x.id.clone())
+            .context("this runbook has no sections"),
+    }
+}
+
+/// An ad-hoc item's text as it will be journaled: whitespace runs (newlines, tabs) become one
+/// space; any other control character (an escape sequence, a bidi override) is refused.
+pub fn item_text(text: &str) -> Result<String> {
+    if let Some(c) = text.chars().find(|c| {
+        !c.is_whitespace()
+            && (c.is_control()
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+    }) {
+        bail!(
+            "the item's text has a control character ({}): type plain text",
+            c.escape_unicode()
+        );
+    }
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() {
+        bail!("the item's text is empty");
+    }
+    let n = text.chars().count();
+    if n > ITEM_MAX_CHARS {
+        bail!("the item's text is {n} characters long: at most {ITEM_MAX_CHARS}");
+    }
+    Ok(text)
 }
 
 impl Engine {
@@ -79,6 +130,7 @@ impl Engine {
             &crate::config::Config::default(),
         ));
         registry.use_services(services.clone());
+        let base_steps = loaded.runbook.steps.clone();
         let mut e = Engine {
             loaded,
             vars,
@@ -89,7 +141,9 @@ impl Engine {
             console,
             notify,
             running: HashMap::new(),
+            base_steps,
         };
+        e.sync_items();
         // A push keeps the tag names it began with (once `2015.09.10` exists, a restarted
         // session must not think its tag is `2015.09.10-1`); they change only when a tag
         // step makes a new revision, and the journal says so.
@@ -98,6 +152,51 @@ impl Engine {
         }
         e.refresh()?;
         Ok(e)
+    }
+
+    /// Makes the runbook view again: the runbook's steps with this push's items among them.
+    fn sync_items(&mut self) {
+        let mut rb = self.loaded.runbook.clone();
+        rb.steps = self.base_steps.clone();
+        self.loaded.runbook.steps = self.session.state.steps_with_items(&rb);
+    }
+
+    /// Whether `id` is an ad-hoc item of this session.
+    pub fn is_item(&self, id: &str) -> bool {
+        self.session.state.items.contains_key(id)
+    }
+
+    /// Adds an ad-hoc item: for this push, a manual step in `section` (default: the last
+    /// section); for the next push, a line its session will carry in. Journaled first, then
+    /// shown. Returns its id.
+    pub fn add_item(
+        &mut self,
+        text: &str,
+        section: Option<&str>,
+        next_push: bool,
+    ) -> Result<String> {
+        let text = item_text(text)?;
+        let section = item_section(&self.loaded.runbook, section)?;
+        let mut rb = self.loaded.runbook.clone();
+        rb.steps = self.base_steps.clone();
+        let id = self.session.state.next_item_id(&rb);
+        self.session.add_item(
+            &self.operator,
+            crate::session::journal::Item {
+                id: id.clone(),
+                text,
+                section,
+                push: if next_push {
+                    crate::session::journal::ItemFor::Next
+                } else {
+                    crate::session::journal::ItemFor::This
+                },
+                from: None,
+            },
+        )?;
+        self.sync_items();
+        self.refresh()?;
+        Ok(id)
     }
 
     /// The services as this operator reaches them (the config's users, URLs and secrets).

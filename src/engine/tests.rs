@@ -531,3 +531,63 @@ fn a_step_that_needs_a_value_not_set_yet_is_refused_naming_who_sets_it() {
         "substituted as one quoted word: {lines:?}"
     );
 }
+
+#[test]
+fn an_item_is_a_manual_step_that_outlives_a_runbook_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = rig("two-manual.toml", Some(dir.path()));
+    let id = r.engine.add_item("Ask {{ hero }}", None, false).unwrap();
+    assert_eq!(id, "item-1");
+    assert!(r.engine.is_item(&id));
+    let step = r.engine.step(&id).unwrap().clone();
+    assert_eq!(step.kind.name(), "manual");
+    // Its text is data: filled in, it is what was typed.
+    assert_eq!(
+        crate::preview::fill(&step.title, &r.engine.context()),
+        "Ask {{ hero }}"
+    );
+    assert_eq!(r.engine.action(&id).unwrap(), "tick off \"Ask {{ hero }}\"");
+    r.run(&id, &[]);
+    assert!(matches!(r.engine.status(&id), Status::Done { .. }));
+    assert_eq!(r.engine.session.state.progress(), (1, 3));
+    drop(r);
+
+    // The team drops `second` from the runbook: the item is not "removed" with it.
+    let mut loaded = fixture("two-manual.toml");
+    loaded.runbook.steps.retain(|s| s.id != "second");
+    let v = vars(&loaded);
+    let fresh = SessionState::new(&loaded.runbook, &v, "tester");
+    let (session, opened) = Session::open(dir.path(), fresh, &loaded.runbook).unwrap();
+    assert_eq!(opened.changes.removed, vec!["second".to_string()]);
+    assert!(matches!(
+        session.state.steps["item-1"].status,
+        Status::Done { .. }
+    ));
+    let engine = Engine::new(
+        loaded,
+        v,
+        session,
+        "tester",
+        Arc::new(NoEdit),
+        Arc::new(|_| {}),
+    )
+    .unwrap();
+    let ids: Vec<&str> = engine
+        .loaded
+        .runbook
+        .steps
+        .iter()
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(ids, ["first", "item-1"]);
+}
+
+#[test]
+fn item_texts_are_one_plain_bounded_line() {
+    assert_eq!(item_text("  a\n\tb  ").unwrap(), "a b");
+    assert!(item_text("a\u{1b}[2Jb").is_err());
+    assert!(item_text("a\u{202e}b").is_err());
+    assert!(item_text(" \n").is_err());
+    assert!(item_text(&"é".repeat(ITEM_MAX_CHARS)).is_ok());
+    assert!(item_text(&"é".repeat(ITEM_MAX_CHARS + 1)).is_err());
+}

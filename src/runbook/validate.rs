@@ -263,6 +263,16 @@ impl Checker<'_> {
                     &at("id"),
                     format!("step id `{}` must be letters, digits, `_` or `-`", step.id),
                 );
+            } else if step.id.starts_with(crate::session::ITEM_PREFIX) {
+                // Sessions name ad-hoc items so; a runbook step of that name would meet one.
+                self.err(
+                    &at("id"),
+                    format!(
+                        "step id `{}`: ids beginning with `{}` are kept for ad-hoc items",
+                        step.id,
+                        crate::session::ITEM_PREFIX
+                    ),
+                );
             }
             if !section_ids.contains(&step.section.as_str()) {
                 let m = undefined("section", &step.section, section_ids.iter());

@@ -43,6 +43,44 @@ pub enum Event {
         removed: Vec<String>,
         changed: Vec<String>,
     },
+    /// An ad-hoc item: a manual step the runbook does not have, for this push only, or a
+    /// reminder for the next push.
+    Item(Item),
+}
+
+/// Which push an ad-hoc item is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemFor {
+    /// A manual step of this push.
+    This,
+    /// Listed now, carried into the next push's session when it begins.
+    Next,
+}
+
+/// An ad-hoc item as journaled. Who added it and when are the entry's `operator` and `time`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// `item-N`: stable, never a runbook step id.
+    pub id: String,
+    /// What to do, as the operator typed it (control characters refused when added).
+    pub text: String,
+    /// The runbook section it is listed in.
+    pub section: String,
+    #[serde(rename = "for")]
+    pub push: ItemFor,
+    /// Set when it was carried in from the previous push's journal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Origin>,
+}
+
+/// Where a carried item came from: the previous push, its id there, who added it and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Origin {
+    pub push_date: String,
+    pub id: String,
+    pub by: String,
+    pub at: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

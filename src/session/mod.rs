@@ -18,7 +18,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::runbook::model::{Outputs, Runbook};
 pub use history::{Summary, history};
-use journal::{Entry, Event, Journal, Transition};
+use journal::{Entry, Event, Item, ItemFor, Journal, Origin, Transition};
 use lock::{Lock, LockError};
 pub use state::*;
 /// Files of one session on disk.
@@ -129,6 +129,22 @@ pub fn load(dir: &Path) -> Result<Loaded> {
     Ok(Loaded { state, warnings })
 }
 
+/// The session of the same runbook with the latest push date before `push_date` that has a
+/// journal. Push dates are `YYYY-MM-DD`, so their names sort as dates.
+pub fn previous_session(state_dir: &Path, slug: &str, push_date: &str) -> Option<PathBuf> {
+    let root = state_dir.join("sessions").join(slug);
+    std::fs::read_dir(&root)
+        .ok()?
+        .flatten()
+        .filter_map(|d| {
+            let name = d.file_name().to_string_lossy().into_owned();
+            (name.len() == 10 && name.as_str() < push_date && d.path().join(JOURNAL).exists())
+                .then_some(name)
+        })
+        .max()
+        .map(|name| root.join(name))
+}
+
 const JOURNAL: &str = "journal.jsonl";
 const STATE: &str = "session.json";
 
@@ -150,6 +166,8 @@ pub struct Opened {
     pub lock_notice: Option<String>,
     /// Journal lines passed over, a cache rebuilt.
     pub warnings: Vec<String>,
+    /// Items for this push carried in from the previous push's journal: (new id, text).
+    pub carried: Vec<(String, String)>,
 }
 
 /// A session's state, written through to disk when it has a `Disk` (learn mode has none).
@@ -214,6 +232,7 @@ impl Session {
         if !has_journal {
             let header = session.state.header();
             session.append(&operator, Event::Session(header))?;
+            session.carry_items(state_dir, rb, &operator, &mut opened)?;
         }
         let changes = session.state.changes(rb);
         if !changes.is_empty() {
@@ -251,6 +270,65 @@ impl Session {
         }
         session.save()?;
         Ok((session, opened))
+    }
+
+    /// A new session takes in the items the previous push left for it (`--next-push`), each
+    /// journaled here as an item of this push that says where it came from. A previous
+    /// journal that cannot be read is a warning: it must not stop this push.
+    fn carry_items(
+        &mut self,
+        state_dir: &Path,
+        rb: &Runbook,
+        operator: &str,
+        opened: &mut Opened,
+    ) -> Result<()> {
+        let Some(prev) = previous_session(state_dir, &self.state.slug, &self.state.push_date)
+        else {
+            return Ok(());
+        };
+        let loaded = match load(&prev) {
+            Ok(l) => l,
+            Err(e) => {
+                opened.warnings.push(format!(
+                    "items for this push left by the previous one were not read: {e:#}"
+                ));
+                return Ok(());
+            }
+        };
+        let last = rb.sections.last().map(|s| s.id.clone()).unwrap_or_default();
+        for (id, it) in &loaded.state.items {
+            if it.push != ItemFor::Next {
+                continue;
+            }
+            let section = if rb.sections.iter().any(|s| s.id == it.section) {
+                it.section.clone()
+            } else {
+                last.clone()
+            };
+            let new_id = self.state.next_item_id(rb);
+            self.append(
+                operator,
+                Event::Item(Item {
+                    id: new_id.clone(),
+                    text: it.text.clone(),
+                    section,
+                    push: ItemFor::This,
+                    from: Some(Origin {
+                        push_date: loaded.state.push_date.clone(),
+                        id: id.clone(),
+                        by: it.by.clone(),
+                        at: it.at.clone(),
+                    }),
+                }),
+            )?;
+            opened.carried.push((new_id, it.text.clone()));
+        }
+        Ok(())
+    }
+
+    /// Journals an ad-hoc item (its id, text and section checked by the caller).
+    pub fn add_item(&mut self, operator: &str, item: Item) -> Result<()> {
+        self.append(operator, Event::Item(item))
     }
 
     pub fn dir(&self) -> Option<&Path> {

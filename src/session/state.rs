@@ -6,8 +6,8 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::journal::{Entry, Event, Header};
-use crate::runbook::model::{Outputs, Runbook, Step};
+use super::journal::{Entry, Event, Header, Item, ItemFor, Origin};
+use crate::runbook::model::{ManualStep, Outputs, Runbook, Step, StepCommon, StepKind};
 use crate::runbook::vars::Vars;
 
 /// Where a step is. Finished states are `Done`, `Skipped` and `NotApplicable`.
@@ -139,7 +139,64 @@ pub struct SessionState {
     /// cherry-picks replaces it with the new revision.
     #[serde(default)]
     pub repo_tags: IndexMap<String, String>,
+    /// Ad-hoc items, in the order they were added. Those for this push also have their
+    /// status in `steps`, under the same id.
+    #[serde(default)]
+    pub items: IndexMap<String, ItemState>,
 }
+
+/// An ad-hoc item as the journal adds it up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemState {
+    pub text: String,
+    pub section: String,
+    #[serde(rename = "for")]
+    pub push: ItemFor,
+    /// Who added it to this session, and when.
+    pub by: String,
+    pub at: String,
+    #[serde(default)]
+    pub from: Option<Origin>,
+}
+
+impl ItemState {
+    /// The manual step an item of this push is, for the engine and the screens. Its text is
+    /// data, not a template: any `{` is written so that filling it in gives it back as typed.
+    pub fn step(&self, id: &str) -> Step {
+        let mut doc = format!(
+            "An ad-hoc item, added by {} at {}, for this push only.",
+            self.by, self.at
+        );
+        if let Some(o) = &self.from {
+            doc.push_str(&format!(
+                " Carried from the push of {} (its `{}`, added there by {} at {}).",
+                o.push_date, o.id, o.by, o.at
+            ));
+        }
+        Step {
+            common: StepCommon {
+                id: id.to_string(),
+                title: literal(&self.text),
+                section: self.section.clone(),
+                doc: literal(&doc),
+                day: None,
+                confirm: None,
+                only_if: None,
+                outputs: Vec::new(),
+                after: Vec::new(),
+            },
+            kind: StepKind::Manual(ManualStep {}),
+        }
+    }
+}
+
+/// `text` as a template that renders to exactly `text`.
+fn literal(text: &str) -> String {
+    text.replace('{', "{{ \"{\" }}")
+}
+
+/// The prefix of ad-hoc item ids; runbook step ids may not use it.
+pub const ITEM_PREFIX: &str = "item-";
 
 /// What differs between the runbook a session began with and the one loaded now.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -265,6 +322,7 @@ impl SessionState {
                 .collect(),
             values: Map::new(),
             repo_tags: h.tags.clone(),
+            items: IndexMap::new(),
         }
     }
 
@@ -326,9 +384,16 @@ impl SessionState {
                     st.fingerprint = fp.clone();
                     next.insert(id.clone(), st);
                 }
+                // Items are not the runbook's: a change of the runbook keeps them.
+                for id in self.items.keys() {
+                    if let Some(st) = self.steps.shift_remove(id) {
+                        next.insert(id.clone(), st);
+                    }
+                }
                 self.steps = next;
                 self.fingerprint = fingerprint.clone();
             }
+            Event::Item(it) => self.add_item(it, e)?,
             Event::Checkpoint { step, values } => {
                 if let Some(s) = self.steps.get_mut(step) {
                     s.checkpoint.extend(values.clone());
@@ -391,6 +456,61 @@ impl SessionState {
         Ok(())
     }
 
+    fn add_item(&mut self, it: &Item, e: &Entry) -> Result<()> {
+        if self.items.contains_key(&it.id) || self.steps.contains_key(&it.id) {
+            bail!("the id `{}` of an ad-hoc item is taken already", it.id);
+        }
+        if it.push == ItemFor::This {
+            self.steps
+                .insert(it.id.clone(), StepState::new(fnv(&it.text)));
+        }
+        self.items.insert(
+            it.id.clone(),
+            ItemState {
+                text: it.text.clone(),
+                section: it.section.clone(),
+                push: it.push,
+                by: e.operator.clone(),
+                at: e.time.clone(),
+                from: it.from.clone(),
+            },
+        );
+        Ok(())
+    }
+
+    /// The next free item id: `item-1`, `item-2`, ... skipping any id in use.
+    pub fn next_item_id(&self, rb: &Runbook) -> String {
+        (self.items.len() + 1..)
+            .map(|n| format!("{ITEM_PREFIX}{n}"))
+            .find(|id| {
+                !self.items.contains_key(id)
+                    && !self.steps.contains_key(id)
+                    && rb.step(id).is_none()
+            })
+            .unwrap_or_else(|| format!("{ITEM_PREFIX}{}", self.items.len() + 1))
+    }
+
+    /// The runbook's steps with this push's items among them, each after the last step of
+    /// its section (or where its section would be, if that section has no steps).
+    pub fn steps_with_items(&self, rb: &Runbook) -> Vec<Step> {
+        let rank = |section: &str| rb.sections.iter().position(|s| s.id == section);
+        let mut steps = rb.steps.clone();
+        for (id, it) in &self.items {
+            if it.push != ItemFor::This || steps.iter().any(|s| s.id == *id) {
+                continue;
+            }
+            let at = match rank(&it.section) {
+                Some(r) => steps
+                    .iter()
+                    .rposition(|s| rank(&s.section).is_some_and(|x| x <= r))
+                    .map_or(0, |i| i + 1),
+                None => steps.len(),
+            };
+            steps.insert(at, it.step(id));
+        }
+        steps
+    }
+
     /// Compares the steps with the runbook loaded now: new steps are pending, removed ones
     /// dropped, changed ones keep their status (the operator decides) and are listed.
     pub fn changes(&self, rb: &Runbook) -> Changes {
@@ -405,7 +525,7 @@ impl SessionState {
         changes.removed = self
             .steps
             .keys()
-            .filter(|id| rb.step(id).is_none())
+            .filter(|id| rb.step(id).is_none() && !self.items.contains_key(*id))
             .cloned()
             .collect();
         changes

@@ -13,6 +13,8 @@ pub enum Action {
     /// Put a finished step back to pending (asks for a reason).
     Reopen,
     Retry,
+    /// Add an ad-hoc item (asks for its text).
+    Add,
     /// End a running watch now, judged on what it saw (asks for a note).
     EndEarly,
     FocusNext,

@@ -64,6 +64,10 @@ pub enum Purpose {
     EndEarly {
         step: String,
     },
+    /// The text of an ad-hoc item for `section`.
+    AddItem {
+        section: String,
+    },
     /// Asking `specs[index]`; `answers` holds the ones before it.
     Inputs {
         step: String,
@@ -258,6 +262,7 @@ impl App {
     pub fn refresh_views(&mut self) {
         let ctx = self.engine.context();
         let old = std::mem::take(&mut self.views);
+        let n = self.engine.loaded.runbook.steps.len();
         self.views = self
             .engine
             .loaded
@@ -268,9 +273,11 @@ impl App {
             .map(|(i, s)| StepView {
                 title: crate::preview::fill(&s.title, &ctx),
                 doc: crate::preview::fill(&s.doc, &ctx),
-                // Until the new one comes: the last one, or a word that it is on its way.
+                // Until the new one comes: the last one, or a word that it is on its way
+                // (an added item moved the steps after it: their old previews are not theirs).
                 preview: old
                     .get(i)
+                    .filter(|_| old.len() == n)
                     .map_or_else(|| "(reading…)".to_string(), |v| v.preview.clone()),
                 elsewhere: self.engine.still_running(&s.id),
             })
@@ -495,6 +502,7 @@ impl App {
             Action::Skip => self.ask_skip(),
             Action::Reopen => self.ask_reopen(),
             Action::EndEarly => self.ask_end_early(),
+            Action::Add => self.ask_item(),
             Action::Quit => {
                 if self.engine.is_running() {
                     self.modal = Modal::QuitRunning;
@@ -682,6 +690,35 @@ impl App {
         ));
     }
 
+    /// An ad-hoc item for the selected step's section: asks for its text.
+    fn ask_item(&mut self) {
+        if self.mode == Mode::Learn {
+            self.log(
+                Level::Info,
+                "learn mode is read-only: nothing is added or recorded",
+            );
+            return;
+        }
+        let Some(section) = self
+            .selected_id()
+            .and_then(|id| self.engine.step(&id).ok().map(|s| s.section.clone()))
+        else {
+            return;
+        };
+        let title = self
+            .engine
+            .loaded
+            .runbook
+            .section_title(&section)
+            .to_string();
+        self.modal = Modal::Prompt(Prompt::new(
+            format!("Add an item to {title}"),
+            "what to do (a manual step of this push only)".into(),
+            vec!["journaled; tick it off like any manual step".into()],
+            Purpose::AddItem { section },
+        ));
+    }
+
     /// Skip (a step not finished) or reopen (a finished one): both ask why, for the journal.
     fn ask_reason(&mut self, reopen: bool) {
         let Some(id) = self.selected_id() else {
@@ -775,8 +812,12 @@ impl App {
         let reason = p.buffer.trim().to_string();
         let needs_reason = !matches!(p.purpose, Purpose::Inputs { .. });
         if needs_reason && reason.is_empty() {
+            let what = match p.purpose {
+                Purpose::AddItem { .. } => "the item needs a text",
+                _ => "a reason is required",
+            };
             self.modal = Modal::Prompt(Prompt {
-                error: Some("a reason is required".into()),
+                error: Some(what.into()),
                 ..p
             });
             return;
@@ -793,6 +834,31 @@ impl App {
                 Ok(()) => self.log(Level::Info, format!("ending {step} early: {reason}")),
                 Err(e) => self.log(Level::Error, format!("{e:#}")),
             },
+            Purpose::AddItem { section } => {
+                match self.engine.add_item(&p.buffer, Some(&section), false) {
+                    Ok(id) => {
+                        self.log(Level::Info, format!("added {id}: {reason}"));
+                        self.refresh_views();
+                        if let Some(i) = self
+                            .engine
+                            .loaded
+                            .runbook
+                            .steps
+                            .iter()
+                            .position(|s| s.id == id)
+                        {
+                            self.select(i);
+                        }
+                    }
+                    // A text the engine refuses (a control character, too long): fix it.
+                    Err(e) => {
+                        self.modal = Modal::Prompt(Prompt {
+                            error: Some(format!("{e:#}")),
+                            ..p
+                        });
+                    }
+                }
+            }
             Purpose::Skip { step } | Purpose::Reopen { step } => {
                 let (done, verb) = match p.purpose {
                     Purpose::Skip { .. } => (self.engine.skip(&step, &reason), "skipped"),

@@ -7,7 +7,8 @@ use super::action::Action;
 
 pub struct Binding {
     pub codes: &'static [KeyCode],
-    /// How the keys are written in help and hints.
+    /// How the keys are written in help and hints. An empty help line folds a binding into
+    /// the one before it in the help (a pair like next/previous), which names both.
     pub label: &'static str,
     pub action: Action,
     pub help: &'static str,
@@ -31,16 +32,11 @@ const fn b(
 pub const MAIN: &[Binding] = &[
     b(
         &[KeyCode::Char('j'), KeyCode::Down],
-        "j/↓",
+        "j/k ↓/↑",
         Action::Next,
-        "next step",
+        "next / previous step",
     ),
-    b(
-        &[KeyCode::Char('k'), KeyCode::Up],
-        "k/↑",
-        Action::Prev,
-        "previous step",
-    ),
+    b(&[KeyCode::Char('k'), KeyCode::Up], "k/↑", Action::Prev, ""),
     b(
         &[KeyCode::Char('g'), KeyCode::Home],
         "g/Home",
@@ -78,6 +74,12 @@ pub const MAIN: &[Binding] = &[
         "reopen a finished step (asks why)",
     ),
     b(
+        &[KeyCode::Char('a')],
+        "a",
+        Action::Add,
+        "add an ad-hoc item to this section",
+    ),
+    b(
         &[KeyCode::Char('e')],
         "e",
         Action::EndEarly,
@@ -91,16 +93,11 @@ pub const MAIN: &[Binding] = &[
     ),
     b(
         &[KeyCode::PageDown],
-        "PgDn",
+        "PgDn/Up",
         Action::ScrollDown,
-        "scroll details down",
+        "scroll details down / up",
     ),
-    b(
-        &[KeyCode::PageUp],
-        "PgUp",
-        Action::ScrollUp,
-        "scroll details up",
-    ),
+    b(&[KeyCode::PageUp], "PgUp", Action::ScrollUp, ""),
     b(&[KeyCode::Char('?')], "?", Action::Help, "this help"),
     b(
         &[KeyCode::Char('q')],

@@ -13,7 +13,7 @@ use crate::tui::keys::{DIALOG, MAIN};
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
     let mut lines = Vec::new();
-    for b in MAIN.iter().chain(DIALOG) {
+    for b in MAIN.iter().chain(DIALOG).filter(|b| !b.help.is_empty()) {
         lines.push(Line::from(vec![
             Span::styled(format!("{:>7}  ", b.label), t.key),
             Span::raw(b.help),
