@@ -437,6 +437,28 @@ fn describe(step: &Step, rb: &Runbook, fl: &Filler<'_>) -> String {
             }
             _ => format!("send email through `{}`", e.service),
         },
+        StepKind::GithubBlockers(b) => {
+            let api = match rb.services.get(&b.service) {
+                Some(Service::Github(g)) => g.api_url.clone(),
+                _ => return format!("read the blockers from GitHub service `{}`", b.service),
+            };
+            let urls: Vec<String> = rb
+                .repos
+                .values()
+                .map(|r| {
+                    format!(
+                        "GET {}",
+                        crate::services::github::Issues::issues_url(&api, &r.github, &b.label)
+                    )
+                })
+                .collect();
+            format!(
+                "{} (pull requests left out); ask what happened to each open blocker (resolved, \
+                 cherry-pick with the fix's commits, or deferred) and take any typed by hand; \
+                 changes nothing on GitHub",
+                urls.join("; ")
+            )
+        }
         StepKind::Shell(s) => {
             let dir = s
                 .repo

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use support::cli::{Env, root, stderr, stdout};
+use support::github::{Config as GithubConfig, Github, Issue};
 use support::gitrepo::{Fixture, git};
 use support::jenkins::{Config as JenkinsConfig, Jenkins};
 
@@ -19,6 +20,7 @@ const TOKENS: &[(&str, &str)] = &[
     ("PUSHDUTY_ETHERPAD_KEY", "tok-etherpad-e5f6a7"),
     ("PUSHDUTY_SMTP_PASSWORD", "tok-smtp-c9d0e1"),
     ("GITHUB_TOKEN", "tok-github-f2a3b4"),
+    ("PUSHDUTY_GITHUB_TOKEN", "tok-github-blockers-5d6e7f"),
 ];
 
 /// The bundled runbook with a step that prints the environment, beside its templates.
@@ -113,8 +115,20 @@ fn a_scripted_push_leaves_no_token_anywhere() {
         ..Default::default()
     });
     let stage = support::cli::serve_text("{\"version\": \"2015.09.10\"}");
+    let github = Github::start(GithubConfig {
+        repo: "mozilla/olympia".into(),
+        token: "tok-github-blockers-5d6e7f".into(),
+        issues: vec![Issue::open(
+            "mozilla/olympia",
+            12,
+            "Stage is slow",
+            &["blocker"],
+        )],
+        ..Default::default()
+    });
     let services = [
         format!("services.stage-deploy.url={}", jenkins.url()),
+        format!("services.github.api_url={}", github.url()),
         "services.stage-deploy.user=andym".to_string(),
         format!("links.stage={stage}"),
     ]
@@ -144,7 +158,7 @@ fn a_scripted_push_leaves_no_token_anywhere() {
         &["compare"],
         &["deploy-stage"],
         &["verify-stage"],
-        &["blockers", "--input", "blockers=none"],
+        &["blockers", "--input", "blocker.12=deferred"],
         &["qa-approval", "--input", "approved_by=krupa"],
         // Forty minutes ago: the watches' soak is over, so they judge at once.
         &[
@@ -181,6 +195,7 @@ fn a_scripted_push_leaves_no_token_anywhere() {
         "done: push-tag",
         "done: deploy-stage",
         "done: verify-stage",
+        "done: blockers",
         "done: print-env",
     ] {
         assert!(s.seen.contains(done), "{done}: {}", s.seen);

@@ -697,7 +697,17 @@ fn a_done_step_is_not_skipped() {
 fn panes_come_from_the_runbooks_sources_and_say_how_to_configure_them() {
     let names = |a: &App| a.panes.iter().map(|p| p.name).collect::<Vec<_>>();
     let bundled = app(Mode::Run);
-    assert_eq!(names(&bundled), ["git", "jenkins", "sentry", "metrics"]);
+    assert_eq!(
+        names(&bundled),
+        ["git", "jenkins", "sentry", "metrics", "blockers"]
+    );
+    assert!(
+        bundled.panes[4]
+            .hint
+            .contains("service `github` has no GitHub token"),
+        "{}",
+        bundled.panes[4].hint
+    );
     assert_eq!(
         bundled.panes[0].hint,
         "set `repos.olympia.path` in your config to your checkout"
@@ -838,4 +848,74 @@ fn health_panes_draw_sparklines_with_the_push_marked() {
     }
     let buf = draw(&mut a, 120, 40);
     insta::assert_snapshot!("health_sentry_pane", text(&buf));
+}
+
+#[test]
+fn the_blockers_pane_lists_each_blocker_and_counts_them_in_its_title() {
+    use pushduty::services::GithubConf;
+    use pushduty::services::github::Blocker;
+    use pushduty::sources::blockers::{Read, Target, pane_lines};
+    use pushduty::tui::pane::SourceUpdate;
+    let target = Target {
+        conf: GithubConf {
+            name: "github".into(),
+            api_url: "https://api.github.com".into(),
+            token: Err("unset".into()),
+        },
+        label: "blocker".into(),
+        repos: vec!["mozilla/olympia".into()],
+    };
+    let blocker = |number: u64, title: &str| Blocker {
+        number,
+        title: title.into(),
+        url: format!("https://github.com/mozilla/olympia/issues/{number}"),
+        repo: "mozilla/olympia".into(),
+    };
+    let read = Read {
+        open: vec![
+            blocker(12, "Uploads fail on stage"),
+            blocker(15, "Search is empty for Firefox 40"),
+        ],
+        ..Read::default()
+    };
+    let mut a = app(Mode::Run);
+    a.on_source(SourceUpdate {
+        pane: "blockers",
+        result: Ok(("16:30:00".into(), pane_lines(&target, &read, false))),
+    });
+    let pane = |a: &App| {
+        a.panes
+            .iter()
+            .find(|p| p.name == "blockers")
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(pane(&a).title(), "blockers: 2 open (16:30:00)");
+    key(&mut a, KeyCode::Tab);
+    while a.panes[a.pane_selected].name != "blockers" {
+        key(&mut a, KeyCode::Down);
+    }
+    let buf = draw(&mut a, 120, 40);
+    insta::assert_snapshot!("blockers_pane", text(&buf));
+    // A failed poll keeps the last list under the error, and the UI goes on.
+    a.on_source(SourceUpdate {
+        pane: "blockers",
+        result: Err(
+            "reading the blockers of mozilla/olympia: HTTP 403 Forbidden: API rate limit exceeded"
+                .into(),
+        ),
+    });
+    assert_eq!(pane(&a).title(), "blockers: 2 open (error)");
+    let t = text(&draw(&mut a, 120, 40));
+    assert!(t.contains("HTTP 403 Forbidden"), "{t}");
+    assert!(t.contains("#12 Uploads fail on stage"), "{t}");
+    // None open is a count too.
+    a.on_source(SourceUpdate {
+        pane: "blockers",
+        result: Ok((
+            "16:31:00".into(),
+            pane_lines(&target, &Read::default(), false),
+        )),
+    });
+    assert_eq!(pane(&a).title(), "blockers: 0 open (16:31:00)");
 }

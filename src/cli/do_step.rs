@@ -152,8 +152,13 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
         if !tty {
             eprintln!(
                 "pushduty: `{id}` needs `{}` ({}): pass --input {}=VALUE",
-                spec.key, spec.prompt, spec.key
+                spec.key,
+                clean_line(&spec.prompt),
+                spec.key
             );
+            if let Some(d) = &spec.default {
+                eprintln!("  suggested: --input '{}={}'", spec.key, clean_line(d));
+            }
         }
         for (i, (v, l)) in spec.options.iter().enumerate() {
             eprintln!("  {}. {v}: {}", i + 1, clean_line(l));
@@ -164,7 +169,15 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
         if !tty {
             return ExitCode::from(2);
         }
-        match ask(&format!("{}: ", spec.prompt)) {
+        let prompt = match &spec.default {
+            Some(d) => format!("{} [{}]: ", spec.prompt, clean_line(d)),
+            None => format!("{}: ", spec.prompt),
+        };
+        match ask(&prompt) {
+            // An empty answer takes the suggestion the operator was just shown.
+            Some(a) if a.trim().is_empty() && spec.default.is_some() => {
+                given.insert(spec.key.clone(), spec.default.clone().unwrap_or_default());
+            }
             Some(a) => {
                 given.insert(spec.key.clone(), a);
             }

@@ -35,6 +35,7 @@ pub fn run(g: &Global) -> ExitCode {
     start_sources(&mut app, &tx);
     start_jenkins(&mut app, &tx);
     start_health(&mut app, &tx);
+    start_blockers(&mut app, &tx);
     for n in notices(&opened) {
         app.log(Level::Warn, n);
     }
@@ -217,6 +218,23 @@ fn start_health(app: &mut App, tx: &mpsc::Sender<tui::Msg>) {
             health::metrics_snapshot(&metrics, &t)
         });
     }
+}
+
+/// Starts the blockers pane's source when a `github.blockers` step reads a configured GitHub
+/// service (run mode only: learn mode opens no connection).
+fn start_blockers(app: &mut App, tx: &mpsc::Sender<tui::Msg>) {
+    use crate::sources::blockers;
+    let targets: Vec<_> = blockers::targets(&app.engine.loaded.runbook, &app.engine.services)
+        .into_iter()
+        .filter(|t| t.conf.client().is_ok())
+        .collect();
+    if targets.is_empty() {
+        return;
+    }
+    let backoff = std::sync::Mutex::new(blockers::Backoff::default());
+    spawn_pane(app, tx, "blockers", blockers::INTERVAL, move || {
+        blockers::snapshot(&targets, &backoff)
+    });
 }
 
 /// Polls `read` for pane `pane` on its own thread, marking the pane as loading first.

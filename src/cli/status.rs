@@ -89,9 +89,30 @@ pub fn run(g: &Global, as_json: bool) -> ExitCode {
             m.insert(name.clone(), value);
         }
     }
+    // Per GitHub service a blockers step reads: the open blockers, or why they are unknown.
+    let mut blockers = Map::new();
+    for t in crate::sources::blockers::targets(rb, &services) {
+        let r = t.read();
+        let error = (!r.errors.is_empty()).then(|| r.errors.join("; "));
+        match t.conf.client() {
+            Ok(_) => failed |= error.is_some(),
+            Err(e) => {
+                blockers.insert(
+                    t.conf.name.clone(),
+                    json!({ "label": t.label, "open": [], "error": format!("not configured: {e}") }),
+                );
+                continue;
+            }
+        }
+        blockers.insert(
+            t.conf.name.clone(),
+            json!({ "label": t.label, "open": r.open, "error": error }),
+        );
+    }
     let mut out = Map::new();
     out.insert("git".into(), Value::Object(git));
     out.extend(by_kind);
+    out.insert("blockers".into(), Value::Object(blockers));
     let out = Value::Object(out);
     if as_json {
         match serde_json::to_string_pretty(&out) {
@@ -177,6 +198,26 @@ fn text(out: &Value) -> String {
             ));
             if let Some(url) = r["compare_url"].as_str() {
                 s.push_str(&format!("  {url}\n"));
+            }
+        }
+    }
+    if let Some(Value::Object(m)) = out.get("blockers") {
+        for (name, v) in m {
+            if let Some(e) = v["error"].as_str() {
+                s.push_str(&format!("blockers {name}: error: {e}\n"));
+            }
+            let open = v["open"].as_array().map_or(&[][..], Vec::as_slice);
+            if v["error"].is_null() || !open.is_empty() {
+                s.push_str(&format!("blockers {name}: {} open\n", open.len()));
+            }
+            for b in open {
+                s.push_str(&format!(
+                    "  #{} {} ({}) {}\n",
+                    b["number"],
+                    b["title"].as_str().unwrap_or(""),
+                    b["repo"].as_str().unwrap_or(""),
+                    b["url"].as_str().unwrap_or("")
+                ));
             }
         }
     }

@@ -31,6 +31,8 @@ pub struct InputSpec {
     pub options: Vec<(String, String)>,
     /// Lines shown with the prompt to help answer it (e.g. the commits that can be picked).
     pub hints: Vec<String>,
+    /// A suggested answer the prompt starts with (never taken without the operator seeing it).
+    pub default: Option<String>,
 }
 
 impl InputSpec {
@@ -41,6 +43,7 @@ impl InputSpec {
             required,
             options: Vec::new(),
             hints: Vec::new(),
+            default: None,
         }
     }
 
@@ -248,7 +251,11 @@ impl Registry {
         );
         self.register(
             "sentry.check",
-            Arc::new(super::watch::SentryCheck(services)),
+            Arc::new(super::watch::SentryCheck(services.clone())),
+        );
+        self.register(
+            "github.blockers",
+            Arc::new(super::blockers::Blockers::new(services)),
         );
     }
 

@@ -351,10 +351,24 @@ impl Executor for CherryPick {
             "commits to cherry-pick, oldest first (short shas or GitHub commit links)".into(),
             true,
         );
+        // The fixes of blockers marked `cherry-pick` come first, ready to confirm: after a
+        // blocker they are what this step is reopened for.
+        let fixes: Vec<&str> = ctx[super::blockers::BLOCKER_COMMITS]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if !fixes.is_empty() {
+            let joined = fixes.join(" ");
+            spec.hints.push(format!(
+                "the blockers' fixes (from the blockers step): {joined}"
+            ));
+            spec.default = Some(joined);
+        }
         if let Some(repo) = step.kind.repo() {
-            spec.hints = self
-                .candidates(ctx, repo)
-                .unwrap_or_else(|e| vec![format!("({e:#})")]);
+            spec.hints.extend(
+                self.candidates(ctx, repo)
+                    .unwrap_or_else(|e| vec![format!("({e:#})")]),
+            );
         }
         vec![spec]
     }

@@ -51,6 +51,7 @@ impl Executor for Choice {
                 .map(|o| (o.value.clone(), fill(&o.label, ctx)))
                 .collect(),
             hints: Vec::new(),
+            default: None,
         }]
     }
 

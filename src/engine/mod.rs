@@ -3,6 +3,7 @@
 //! first) before anyone shows it. No ratatui here: the TUI and `do` drive the same engine.
 
 mod actions;
+pub mod blockers;
 mod executor;
 pub mod git;
 pub mod http_check;

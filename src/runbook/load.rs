@@ -248,6 +248,7 @@ fn step(doc: &Doc, value: &Value, index: usize, diags: &mut Diagnostics) -> Opti
         "notes.publish" => de(doc, &specific, &kw, diags).map(StepKind::NotesPublish),
         "email.send" => de(doc, &specific, &kw, diags).map(StepKind::EmailSend),
         "shell" => de(doc, &specific, &kw, diags).map(StepKind::Shell),
+        "github.blockers" => de(doc, &specific, &kw, diags).map(StepKind::GithubBlockers),
         other => {
             let names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
             diags.push(
@@ -491,6 +492,6 @@ mod tests {
         for k in KINDS {
             assert!(!k.summary.is_empty(), "{}", k.name);
         }
-        assert_eq!(KINDS.len(), 16);
+        assert_eq!(KINDS.len(), 17);
     }
 }

@@ -397,6 +397,8 @@ pub enum StepKind {
     EmailSend(EmailSendStep),
     #[serde(rename = "shell")]
     Shell(ShellStep),
+    #[serde(rename = "github.blockers")]
+    GithubBlockers(GithubBlockersStep),
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -605,6 +607,20 @@ fn ten_minutes() -> u64 {
     600
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GithubBlockersStep {
+    /// A `github` service: where the issues are read, with whose token.
+    pub service: String,
+    /// The label that marks an issue as blocking the push.
+    #[serde(default = "blocker_label")]
+    pub label: String,
+}
+
+fn blocker_label() -> String {
+    "blocker".into()
+}
+
 /// What each step kind is: its name, its fields, whether it changes anything, and the outputs
 /// it can add to the session. Adding a kind means one row here, one enum variant, one executor.
 pub struct KindInfo {
@@ -727,6 +743,13 @@ const SHELL: KindInfo = KindInfo {
     summary: "run a command, shown in full first",
 };
 
+const GITHUB_BLOCKERS: KindInfo = KindInfo {
+    name: "github.blockers",
+    side_effect: false,
+    outputs: Some(&["blockers", "blocker_commits"]),
+    summary: "list the open blocker issues; record what happened to each",
+};
+
 /// Every kind, for listings and "did you mean".
 pub const KINDS: &[KindInfo] = &[
     MANUAL,
@@ -745,6 +768,7 @@ pub const KINDS: &[KindInfo] = &[
     NOTES_PUBLISH,
     EMAIL_SEND,
     SHELL,
+    GITHUB_BLOCKERS,
 ];
 
 pub fn kind_info(name: &str) -> Option<&'static KindInfo> {
@@ -775,6 +799,7 @@ impl StepKind {
             StepKind::NotesPublish(_) => &NOTES_PUBLISH,
             StepKind::EmailSend(_) => &EMAIL_SEND,
             StepKind::Shell(_) => &SHELL,
+            StepKind::GithubBlockers(_) => &GITHUB_BLOCKERS,
         }
     }
 
@@ -799,6 +824,7 @@ impl StepKind {
             StepKind::MetricsCheck(s) => Some((&s.service, &["graphite", "prometheus"])),
             StepKind::NotesPublish(s) => Some((&s.service, &["etherpad", "markdown_notes"])),
             StepKind::EmailSend(s) => Some((&s.service, &["smtp"])),
+            StepKind::GithubBlockers(s) => Some((&s.service, &["github"])),
             _ => None,
         }
     }

@@ -448,6 +448,18 @@ impl Checker<'_> {
             StepKind::Shell(s) if s.command.trim().is_empty() => {
                 self.err(&at("command"), "`command` is empty");
             }
+            StepKind::GithubBlockers(b) => {
+                // The label goes into a query string as it is: a comma would make it two.
+                if b.label.trim().is_empty() || b.label.contains(',') {
+                    self.err(&at("label"), "`label` must name one GitHub label");
+                }
+                if self.rb.repos.is_empty() {
+                    self.err(
+                        &at("kind"),
+                        "a `github.blockers` step reads the issues of the runbook's repos, and it has none",
+                    );
+                }
+            }
             _ => {}
         }
     }

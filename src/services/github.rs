@@ -1,13 +1,13 @@
-//! GitHub Actions' REST API for a deploy workflow: dispatch it, find the run the dispatch made
-//! (the 204 names none), read the run and its jobs. Every failure says what to do, and never
-//! holds the token.
+//! GitHub's REST API: Actions for a deploy workflow (dispatch it, find the run the dispatch
+//! made, since the 204 names none; read the run and its jobs), and the issues that block a
+//! push. Every failure says what to do, and never holds the token.
 
-use anyhow::{Result, anyhow};
+use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use super::ActionsConf;
 use super::http::Transient;
@@ -301,6 +301,244 @@ impl Actions {
     }
 }
 
+/// How many pages of issues are read at most (100 each): a label on more than that many
+/// open issues is not a list anyone works through during a push.
+const MAX_PAGES: usize = 20;
+
+/// One open issue labelled as blocking the push.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blocker {
+    pub number: u64,
+    pub title: String,
+    /// The issue's page on the web.
+    pub url: String,
+    /// `owner/name`.
+    pub repo: String,
+}
+
+impl Blocker {
+    /// As the pane, the checks and the log show it: `#N title (repo) link`.
+    pub fn line(&self) -> String {
+        format!(
+            "#{} {} ({}) {}",
+            self.number, self.title, self.repo, self.url
+        )
+    }
+}
+
+/// GitHub's rate limit is spent: said with when to come back, and that moment (unix seconds)
+/// when GitHub named it, so a poller can wait until then.
+#[derive(Debug)]
+pub struct RateLimited {
+    pub text: String,
+    pub until: Option<i64>,
+}
+
+impl std::fmt::Display for RateLimited {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for RateLimited {}
+
+/// When a spent rate limit ends, as unix seconds: `retry-after` (seconds from now) first,
+/// else `x-ratelimit-reset`.
+fn rate_limit_until(headers: &HeaderMap, now: i64) -> Option<i64> {
+    let get = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<i64>().ok())
+    };
+    get("retry-after")
+        .map(|s| now + s.max(0))
+        .or_else(|| get("x-ratelimit-reset"))
+}
+
+/// Whether an answer says the rate limit is spent: a 429, or a 403 with no requests left or
+/// a `retry-after` (GitHub's secondary limits).
+fn rate_limited(status: StatusCode, headers: &HeaderMap) -> bool {
+    let spent = headers
+        .get("x-ratelimit-remaining")
+        .is_some_and(|v| v.as_bytes() == b"0");
+    status == StatusCode::TOO_MANY_REQUESTS
+        || (status == StatusCode::FORBIDDEN && (spent || headers.contains_key("retry-after")))
+}
+
+/// The issues API, for the blockers of a push.
+pub struct Issues {
+    name: String,
+    api: String,
+    token: Secret,
+}
+
+impl Issues {
+    pub fn new(name: &str, api: &str, token: Secret) -> Self {
+        Self {
+            name: name.to_string(),
+            api: api.trim_end_matches('/').to_string(),
+            token,
+        }
+    }
+
+    /// The first page of `repo`'s open issues labelled `label`.
+    pub fn issues_url(api: &str, repo: &str, label: &str) -> String {
+        let repo: Vec<String> = repo.split('/').map(encode).collect();
+        format!(
+            "{}/repos/{}/issues?labels={}&state=open&per_page=100",
+            api.trim_end_matches('/'),
+            repo.join("/"),
+            encode(label)
+        )
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        scrub(text, &[&self.token])
+    }
+
+    fn refusal(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        repo: &str,
+        body: &str,
+    ) -> anyhow::Error {
+        let what = format!("reading the blockers of {repo}");
+        // GitHub's messages end with a full stop; ours follows.
+        let said = message(body).trim_end_matches('.').to_string();
+        let said = if said.is_empty() {
+            String::new()
+        } else {
+            format!(": {said}")
+        };
+        if rate_limited(status, headers) {
+            return anyhow::Error::new(RateLimited {
+ text: self.scrub(&format!(
+ "{what}: HTTP {status}{said}. GitHub's rate limit for this token is spent: try again {}",
+ rate_limit_wait(headers)
+ )),
+ until: rate_limit_until(headers, Utc::now().timestamp()),
+ });
+        }
+        let hint = match status.as_u16() {
+            401 => format!(
+                "GitHub refused the token of service `{}`: check it is valid and not expired",
+                self.name
+            ),
+            403 => format!(
+                "the token of service `{}` may not read the issues of {repo}",
+                self.name
+            ),
+            404 => format!(
+                "GitHub has no repo `{repo}`, or the token of service `{}` cannot see it: check the repo's `github` in the runbook and the token's access",
+                self.name
+            ),
+            410 => format!("issues are turned off in {repo}"),
+            s if s >= 500 => {
+                "GitHub failed; try again, and check githubstatus.com if it keeps failing"
+                    .to_string()
+            }
+            _ => "GitHub answered something unexpected".to_string(),
+        };
+        let text = self.scrub(&format!("{what}: HTTP {status}{said}. {hint}"));
+        if status.is_server_error() {
+            anyhow::Error::new(Transient(text))
+        } else {
+            anyhow!(text)
+        }
+    }
+
+    /// The open issues of `repo` (`owner/name`) labelled `label`, oldest number first, every
+    /// page followed. Pull requests come back from this endpoint too: they are left out.
+    pub async fn open_blockers(&self, repo: &str, label: &str) -> Result<Vec<Blocker>> {
+        let mut url = Self::issues_url(&self.api, repo, label);
+        let mut out = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let resp = client()?
+                .get(&url)
+                .bearer_auth(self.token.expose())
+                .header(reqwest::header::ACCEPT, "application/vnd.github+json")
+                .header("X-GitHub-Api-Version", "2022-11-28")
+                .send()
+                .await
+                .map_err(|e| self.unreachable(repo, &e))?;
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let body = resp.text().await.map_err(|e| self.unreachable(repo, &e))?;
+            if !status.is_success() {
+                return Err(self.refusal(status, &headers, repo, &body));
+            }
+            out.extend(self.page(repo, &body)?);
+            let next = headers
+                .get_all(reqwest::header::LINK)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(super::sentry::parse_links)
+                .find(|l| l.rel.as_deref() == Some("next"));
+            let Some(next) = next else {
+                out.sort_by_key(|b| b.number);
+                return Ok(out);
+            };
+            // The token goes with every page: only to the API it was given for.
+            if !next.url.starts_with(&format!("{}/", self.api)) {
+                return Err(anyhow!(self.scrub(&format!(
+ "reading the blockers of {repo}: GitHub's next page is at {}, outside {}: not followed, so the token is not sent there",
+ next.url, self.api
+ ))));
+            }
+            url = next.url;
+        }
+        Err(anyhow!(
+            "reading the blockers of {repo}: more than {} open issues are labelled `{label}`; is that the right label?",
+            MAX_PAGES * 100
+        ))
+    }
+
+    /// One page of issues, pull requests left out.
+    fn page(&self, repo: &str, body: &str) -> Result<Vec<Blocker>> {
+        let items: Vec<serde_json::Value> = serde_json::from_str(body).map_err(|e| {
+ anyhow!(self.scrub(&format!(
+ "reading the blockers of {repo}: GitHub answered something that is not a list of issues ({e}); is {} the GitHub API (`api_url`)?",
+ self.api
+ )))
+ })?;
+        let mut out = Vec::new();
+        for item in items {
+            let Some(fields) = item.as_object() else {
+                continue;
+            };
+            if fields.contains_key("pull_request") {
+                continue;
+            }
+            let (Some(number), Some(title), Some(url)) = (
+                fields.get("number").and_then(serde_json::Value::as_u64),
+                fields.get("title").and_then(serde_json::Value::as_str),
+                fields.get("html_url").and_then(serde_json::Value::as_str),
+            ) else {
+                bail!(
+                    "reading the blockers of {repo}: an issue without a number, title or html_url"
+                );
+            };
+            out.push(Blocker {
+                number,
+                title: title.to_string(),
+                url: url.to_string(),
+                repo: repo.to_string(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn unreachable(&self, repo: &str, e: &reqwest::Error) -> anyhow::Error {
+        let why = super::http::why_unanswered(e, None);
+        anyhow::Error::new(Transient(self.scrub(&format!(
+            "reading the blockers of {repo}: GitHub at {} is unreachable ({why})",
+            self.api
+        ))))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,5 +560,36 @@ mod tests {
         h.insert("retry-after", "30".parse().unwrap());
         assert_eq!(rate_limit_wait(&h), "after 30s");
         assert_eq!(rate_limit_wait(&HeaderMap::new()), "in a few minutes");
+    }
+
+    #[test]
+    fn only_a_spent_limit_is_a_rate_limit() {
+        let mut h = HeaderMap::new();
+        assert!(!rate_limited(StatusCode::FORBIDDEN, &h));
+        assert!(rate_limited(StatusCode::TOO_MANY_REQUESTS, &h));
+        h.insert("x-ratelimit-remaining", "0".parse().unwrap());
+        assert!(rate_limited(StatusCode::FORBIDDEN, &h));
+        assert_eq!(rate_limit_until(&h, 100), None);
+        h.insert("x-ratelimit-reset", "5000".parse().unwrap());
+        assert_eq!(rate_limit_until(&h, 100), Some(5000));
+        h.insert("retry-after", "60".parse().unwrap());
+        assert_eq!(rate_limit_until(&h, 100), Some(160));
+    }
+
+    #[test]
+    fn issue_pages_leave_out_pull_requests() {
+        let c = Issues::new("gh", "http://x", Secret::new("t"));
+        let page = r#"[
+ {"number": 7, "title": "Crash", "html_url": "https://github.com/o/r/issues/7"},
+ {"number": 8, "title": "A fix", "html_url": "https://github.com/o/r/pull/8",
+ "pull_request": {"url": "u"}}
+ ]"#;
+        let got = c.page("o/r", page).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].number, 7);
+        assert_eq!(
+            Issues::issues_url("http://x/", "o/r", "needs fix"),
+            "http://x/repos/o/r/issues?labels=needs%20fix&state=open&per_page=100"
+        );
     }
 }

@@ -75,6 +75,27 @@ impl ActionsConf {
     }
 }
 
+/// The GitHub API (issues) as this operator reaches it.
+#[derive(Debug, Clone)]
+pub struct GithubConf {
+    pub name: String,
+    pub api_url: String,
+    pub token: Result<Secret, String>,
+}
+
+impl GithubConf {
+    /// A client, or what to configure first.
+    pub fn client(&self) -> Result<github::Issues, String> {
+        let token = self.token.clone().map_err(|e| {
+            format!(
+                "service `{}` has no GitHub token: {e} (name it with `services.{}.token = {{ env = \"NAME\" }}` or `{{ keyring = \"service/user\" }}`; reading issues needs only read access)",
+                self.name, self.name
+            )
+        })?;
+        Ok(github::Issues::new(&self.name, &self.api_url, token))
+    }
+}
+
 /// A Sentry project as this operator reaches it.
 #[derive(Debug, Clone)]
 pub struct SentryConf {
@@ -143,6 +164,7 @@ impl MetricsConf {
 pub enum Resolved {
     Jenkins(JenkinsConf),
     GithubActions(ActionsConf),
+    Github(GithubConf),
     Sentry(SentryConf),
     Metrics(MetricsConf),
     /// A kind whose client is not in this build yet.
@@ -156,6 +178,7 @@ impl Resolved {
         match self {
             Resolved::Jenkins(_) => "jenkins",
             Resolved::GithubActions(_) => "github_actions",
+            Resolved::Github(_) => "github",
             Resolved::Sentry(_) => "sentry",
             Resolved::Metrics(m) => m.kind,
             Resolved::Other { kind } => kind,
@@ -194,6 +217,11 @@ impl Services {
                     git_ref: a.git_ref.clone(),
                     tag_input: a.tag_input.clone(),
                     token: read(mine.and_then(|c| c.token.as_ref()).unwrap_or(&a.token)),
+                }),
+                Service::Github(gh) => Resolved::Github(GithubConf {
+                    name: name.clone(),
+                    api_url: url(&gh.api_url),
+                    token: read(mine.and_then(|c| c.token.as_ref()).unwrap_or(&gh.token)),
                 }),
                 Service::Sentry(se) => Resolved::Sentry(SentryConf {
                     name: name.clone(),
@@ -251,6 +279,17 @@ impl Services {
             Some(Resolved::Metrics(m)) => Ok(m),
             Some(other) => Err(format!(
                 "service `{name}` is a {} service, not Graphite or Prometheus",
+                other.kind()
+            )),
+            None => Err(format!("the runbook has no service `{name}`")),
+        }
+    }
+
+    pub fn github(&self, name: &str) -> Result<&GithubConf, String> {
+        match self.0.get(name) {
+            Some(Resolved::Github(g)) => Ok(g),
+            Some(other) => Err(format!(
+                "service `{name}` is a {} service, not GitHub",
                 other.kind()
             )),
             None => Err(format!("the runbook has no service `{name}`")),

@@ -1,6 +1,7 @@
 //! Live sources: pollers that run off the UI thread and report snapshots as lines for their
 //! pane. A source that fails reports the error; it never blocks or takes the screen.
 
+pub mod blockers;
 pub mod git;
 pub mod health;
 pub mod jenkins;

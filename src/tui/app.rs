@@ -228,7 +228,13 @@ impl App {
         theme: Theme,
         previewer: Option<std::sync::mpsc::Sender<super::Msg>>,
     ) -> Self {
-        let panes = Pane::for_runbook(&engine);
+        let mut panes = Pane::for_runbook(&engine);
+        if mode == Mode::Learn {
+            // Its token does not matter here: learn mode never reads GitHub.
+            for p in panes.iter_mut().filter(|p| p.name == "blockers") {
+                p.hint = "read live by `pushduty run` (learn mode reads no service)".into();
+            }
+        }
         let mut app = App {
             engine,
             mode,
@@ -791,7 +797,8 @@ impl App {
             .map(|(i, (v, l))| format!("{}. {v}: {l}", i + 1))
             .chain(spec.hints.iter().cloned())
             .collect();
-        self.modal = Modal::Prompt(Prompt::new(
+        let default = spec.default.clone();
+        let mut prompt = Prompt::new(
             format!("{step} ({}/{})", index + 1, specs.len()),
             spec.prompt.clone(),
             hints,
@@ -802,7 +809,13 @@ impl App {
                 answers,
                 override_reason,
             },
-        ));
+        );
+        // A suggestion is typed in already: Enter takes it, Ctrl-U clears it.
+        if let Some(d) = default {
+            prompt.cursor = d.chars().count();
+            prompt.buffer = d;
+        }
+        self.modal = Modal::Prompt(prompt);
     }
 
     fn submit_prompt(&mut self) {
@@ -958,7 +971,11 @@ impl App {
         let Ok(kind) = self.engine.step(step).map(|s| s.kind.name()) else {
             return;
         };
-        let family = kind.split('.').next().unwrap_or(kind);
+        let family = match kind {
+            // Outcomes recorded: the pane reads GitHub again rather than wait a minute.
+            "github.blockers" => "blockers",
+            _ => kind.split('.').next().unwrap_or(kind),
+        };
         for (pane, tx) in &self.refresh {
             if *pane == family {
                 let _ = tx.send(());

@@ -22,6 +22,8 @@ pub struct Pane {
     pub hint: String,
     /// The latest snapshot, already as lines of text.
     pub lines: Vec<String>,
+    /// Lines starting with this are items the title counts (`#` for the blockers pane).
+    pub counts: Option<&'static str>,
 }
 
 /// A source's news for its pane.
@@ -38,7 +40,21 @@ impl Pane {
             state: SourceState::NotConfigured,
             hint: hint.into(),
             lines: Vec::new(),
+            counts: None,
         }
+    }
+
+    /// How many counted items the latest snapshot holds, as the title says it.
+    fn tally(&self) -> Option<String> {
+        let prefix = self.counts?;
+        if matches!(
+            self.state,
+            SourceState::NotConfigured | SourceState::Loading
+        ) {
+            return None;
+        }
+        let n = self.lines.iter().filter(|l| l.starts_with(prefix)).count();
+        Some(format!("{n} open"))
     }
 
     pub fn title(&self) -> String {
@@ -51,19 +67,32 @@ impl Pane {
         if full.chars().count() <= width {
             return full;
         }
-        match &self.state {
+        let short = match &self.state {
             SourceState::NotConfigured => format!("{} (not set)", self.name),
-            SourceState::Ready { .. } => self.name.to_string(),
+            SourceState::Ready { .. } => match self.tally() {
+                Some(t) => format!("{}: {t}", self.name),
+                None => self.name.to_string(),
+            },
             _ => full,
+        };
+        // Narrower still, the name alone: the title's colour still tells the state.
+        if short.chars().count() <= width {
+            short
+        } else {
+            self.name.to_string()
         }
     }
 
     fn full_title(&self) -> String {
+        let name = match self.tally() {
+            Some(t) => format!("{}: {t}", self.name),
+            None => self.name.to_string(),
+        };
         match &self.state {
-            SourceState::NotConfigured => format!("{} (not configured)", self.name),
-            SourceState::Loading => format!("{} (loading)", self.name),
-            SourceState::Ready { at } => format!("{} ({at})", self.name),
-            SourceState::Error(_) => format!("{} (error)", self.name),
+            SourceState::NotConfigured => format!("{name} (not configured)"),
+            SourceState::Loading => format!("{name} (loading)"),
+            SourceState::Ready { at } => format!("{name} ({at})"),
+            SourceState::Error(_) => format!("{name} (error)"),
         }
     }
 
@@ -78,7 +107,7 @@ impl Pane {
     }
 
     /// A pane per kind of source the runbook has (its repos, its deploy services, Sentry, its
-    /// metrics), each saying how to configure it until its source reports.
+    /// metrics, the blockers on GitHub), each saying how to configure it until its source reports.
     pub fn for_runbook(engine: &crate::engine::Engine) -> Vec<Pane> {
         use crate::runbook::model::Service;
         use crate::services::Resolved;
@@ -116,6 +145,13 @@ impl Pane {
         }
         if has(|s| matches!(s, Service::Graphite(_) | Service::Prometheus(_))) {
             panes.push(Pane::not_configured("metrics", learn));
+        }
+        let targets = crate::sources::blockers::targets(rb, &engine.services);
+        if !targets.is_empty() {
+            let hint = targets.iter().find_map(|t| t.conf.client().err());
+            let mut pane = Pane::not_configured("blockers", hint.unwrap_or(learn.into()));
+            pane.counts = Some("#");
+            panes.push(pane);
         }
         panes
     }

@@ -1,7 +1,8 @@
-//! A GitHub Actions stand-in: the workflow dispatch, the runs list, a run and its jobs, as
-//! SERVICES.md documents them, failures included. Stateful and driven by the clock: a
-//! dispatched run shows in the list after `list_ms`, waits `queued_ms`, then its jobs run one
-//! after another over `run_ms`.
+//! A GitHub stand-in: the Actions workflow dispatch, the runs list, a run and its jobs, and a
+//! repo's issues filtered by label and state (pull requests mixed in, as GitHub lists them,
+//! and paged with `Link` headers), as SERVICES.md documents them, failures included. Stateful
+//! and driven by the clock: a dispatched run shows in the list after `list_ms`, waits
+//! `queued_ms`, then its jobs run one after another over `run_ms`.
 #![allow(dead_code)]
 
 use std::io::Write;
@@ -30,6 +31,53 @@ pub struct Config {
     /// Jobs with their steps, run in order. When the run does not succeed, the last job's
     /// second step (or its only one) ends with the conclusion and the steps after are skipped.
     pub jobs: Vec<(String, Vec<String>)>,
+    /// Issues and pull requests of any repo; a repo with none (other than `repo`) is 404.
+    pub issues: Vec<Issue>,
+    /// The most issues a page holds whatever `per_page` asks (GitHub's is 100): small, it
+    /// makes the client follow several pages.
+    pub max_per_page: usize,
+}
+
+/// An issue, or a pull request (GitHub's issues API lists both).
+#[derive(Clone, Debug)]
+pub struct Issue {
+    /// `owner/name`.
+    pub repo: String,
+    pub number: u64,
+    pub title: String,
+    pub labels: Vec<String>,
+    /// `open` or `closed`.
+    pub state: String,
+    pub pull_request: bool,
+}
+
+impl Issue {
+    pub fn open(repo: &str, number: u64, title: &str, labels: &[&str]) -> Self {
+        Self {
+            repo: repo.into(),
+            number,
+            title: title.into(),
+            labels: labels.iter().map(|l| l.to_string()).collect(),
+            state: "open".into(),
+            pull_request: false,
+        }
+    }
+
+    pub fn closed(mut self) -> Self {
+        self.state = "closed".into();
+        self
+    }
+
+    pub fn pull(mut self) -> Self {
+        self.pull_request = true;
+        self
+    }
+
+    /// The page GitHub links to.
+    pub fn html_url(&self) -> String {
+        let kind = if self.pull_request { "pull" } else { "issues" };
+        format!("https://github.com/{}/{kind}/{}", self.repo, self.number)
+    }
 }
 
 impl Default for Config {
@@ -53,6 +101,8 @@ impl Default for Config {
                     vec!["Set up job".into(), "Migrate".into(), "Switch".into()],
                 ),
             ],
+            issues: Vec::new(),
+            max_per_page: 100,
         }
     }
 }
@@ -65,6 +115,8 @@ pub enum Fault {
     DispatchStatus(u16),
     /// Every request answers 403 with a spent rate limit.
     RateLimit,
+    /// Every request answers 429 with `retry-after` (GitHub's secondary limit).
+    SecondaryRateLimit,
     /// Requests are read and never answered.
     Hang,
     /// JSON answers are cut in half.
@@ -253,10 +305,21 @@ impl Shared {
             ];
             return (status, headers, body);
         }
+        if fault == Fault::SecondaryRateLimit {
+            let (_, _, body) = error(429, "You have exceeded a secondary rate limit.");
+            return (429, vec![("retry-after", "30".to_string())], body);
+        }
         if req.header("authorization") != Some(format!("Bearer {}", self.cfg.token).as_str()) {
             return error(401, "Bad credentials");
         }
         let path = req.target.split('?').next().unwrap_or_default();
+        if let Some(repo) = path
+            .strip_prefix("/repos/")
+            .and_then(|p| p.strip_suffix("/issues"))
+            && req.method == "GET"
+        {
+            return self.issues(repo, req.target.split_once('?').map_or("", |(_, q)| q));
+        }
         let Some(rest) = path.strip_prefix(&format!("/repos/{}/actions/", self.cfg.repo)) else {
             return error(404, "Not Found");
         };
@@ -276,6 +339,98 @@ impl Shared {
             }),
             _ => error(404, "Not Found"),
         }
+    }
+
+    /// `GET /repos/{o}/{r}/issues`: `labels` (comma-separated, all required), `state`
+    /// (open by default, closed, all), `per_page` (30 by default, at most 100) and `page`;
+    /// newest first; a `Link` header names the next and last pages.
+    fn issues(&self, repo: &str, query: &str) -> Answer {
+        let known = repo == self.cfg.repo || self.cfg.issues.iter().any(|i| i.repo == repo);
+        if !known {
+            return error(404, "Not Found");
+        }
+        let param = |name: &str| {
+            query
+                .split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| decode(v))
+        };
+        let labels: Vec<String> = param("labels")
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .unwrap_or_default();
+        let state = param("state").unwrap_or_else(|| "open".into());
+        let per_page: usize = param("per_page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(30)
+            .clamp(1, self.cfg.max_per_page.max(1));
+        let page: usize = param("page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1)
+            .max(1);
+        let mut matching: Vec<&Issue> = self
+            .cfg
+            .issues
+            .iter()
+            .filter(|i| i.repo == repo)
+            .filter(|i| state == "all" || i.state == state)
+            .filter(|i| labels.iter().all(|l| i.labels.contains(l)))
+            .collect();
+        matching.sort_by_key(|i| std::cmp::Reverse(i.number));
+        let last = matching.len().div_ceil(per_page).max(1);
+        let items: Vec<String> = matching
+            .iter()
+            .skip((page - 1) * per_page)
+            .take(per_page)
+            .map(|i| self.issue_json(i))
+            .collect();
+        let mut headers = Vec::new();
+        if page < last {
+            let link = |p: usize| {
+                format!(
+                    "{}/repos/{repo}/issues?labels={}&state={state}&per_page={per_page}&page={p}",
+                    self.url,
+                    labels.join(",")
+                )
+            };
+            headers.push((
+                "link",
+                format!(
+                    r#"<{}>; rel="next", <{}>; rel="last""#,
+                    link(page + 1),
+                    link(last)
+                ),
+            ));
+        }
+        (200, headers, format!("[{}]", items.join(",")))
+    }
+
+    fn issue_json(&self, i: &Issue) -> String {
+        let labels: Vec<String> = i
+            .labels
+            .iter()
+            .map(|l| format!(r#"{{"name":{}}}"#, json_string(l)))
+            .collect();
+        let api = format!("{}/repos/{}/issues/{}", self.url, i.repo, i.number);
+        let pull = if i.pull_request {
+            format!(
+                r#","pull_request":{{"url":"{}/repos/{}/pulls/{}","html_url":"{}"}}"#,
+                self.url,
+                i.repo,
+                i.number,
+                i.html_url()
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            r#"{{"url":"{api}","html_url":"{}","number":{},"title":{},"state":"{}","labels":[{}],"user":{{"login":"qa"}},"comments":0{pull}}}"#,
+            i.html_url(),
+            i.number,
+            json_string(&i.title),
+            i.state,
+            labels.join(",")
+        )
     }
 
     fn dispatch(&self, req: &Request, fault: Fault) -> Answer {
@@ -396,6 +551,38 @@ impl Shared {
     fn wall_secs(&self, at: Instant) -> u64 {
         (self.started.1 + at.saturating_duration_since(self.started.0).as_millis() as u64) / 1000
     }
+}
+
+/// A query value with `%XX` escapes and `+` decoded.
+fn decode(v: &str) -> String {
+    let bytes = v.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => out.push(b),
+                    Err(_) => out.extend_from_slice(&bytes[i..i + 3]),
+                }
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::Value::String(s.to_string()).to_string()
 }
 
 fn ms(ms: u64) -> Duration {
