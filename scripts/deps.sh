@@ -2,11 +2,12 @@
 # Installs what building and testing pushduty needs beyond the Rust toolchain, when missing:
 # OpenSSL headers and pkg-config (git2's https and ssh transports), tmux (end-to-end tests and
 # screenshots), and the real metrics servers the metrics client tests start through
-# scripts/services/ (graphite-web with python3-whisper, prometheus; curl to see them answer).
+# scripts/services/ (graphite-web with python3-whisper, prometheus; curl to see them answer),
+# and the SMTP server the email tests send to (python3-aiosmtpd, scripts/services/smtp.sh).
 # Idempotent; does nothing when all is present.
 set -euo pipefail
 need=()
-for pkg in libssl-dev pkg-config tmux graphite-web python3-whisper prometheus curl; do
+for pkg in libssl-dev pkg-config tmux graphite-web python3-whisper prometheus curl python3-aiosmtpd; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -218,6 +218,12 @@ pub trait Executor: Send + Sync {
     /// Does the work on a worker thread; reports through `job.progress`; checks
     /// `job.cancel`. Returns the step's outputs.
     fn run(&self, job: &Job) -> Result<Outputs>;
+    /// Whether a run that failed hands its checkpoint to the next one, as a run that was
+    /// stopped does. Only for what the operator typed (an email's text): a checkpoint that is
+    /// a handle to something that ran (a failed build) must not be followed again.
+    fn resumes_failed(&self) -> bool {
+        false
+    }
 }
 
 /// Executors by kind name. The git executors are plugged in by `register`.
@@ -255,8 +261,9 @@ impl Registry {
         );
         self.register(
             "github.blockers",
-            Arc::new(super::blockers::Blockers::new(services)),
+            Arc::new(super::blockers::Blockers::new(services.clone())),
         );
+        self.register("email.send", Arc::new(super::email::EmailSend(services)));
     }
 
     /// The built-in executors plus those that need the runbook's tag format.

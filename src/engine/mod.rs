@@ -4,6 +4,7 @@
 
 mod actions;
 pub mod blockers;
+pub mod email;
 mod executor;
 pub mod git;
 pub mod http_check;
@@ -284,8 +285,20 @@ impl Engine {
             .iter()
             .filter_map(|(id, st)| Some((id.clone(), Value::from(crate::health::moment_of(st)?))))
             .collect();
+        // What each step's next run goes on from, so its checks can say so (the Message-ID
+        // an email will be sent with again).
+        let resume: serde_json::Map<String, Value> = self
+            .loaded
+            .runbook
+            .steps
+            .iter()
+            .map(|s| (s.id.clone(), self.resume_of(&s.id)))
+            .filter(|(_, r)| !r.is_empty())
+            .map(|(id, r)| (id, Value::Object(r.into_iter().collect())))
+            .collect();
         if let Value::Object(m) = &mut ctx {
             m.insert("done_at".into(), Value::Object(done));
+            m.insert("resume".into(), Value::Object(resume));
         }
         ctx
     }
@@ -453,11 +466,7 @@ impl Engine {
             .filter(|r| !r.is_empty())
             .map(str::to_string);
         let note = inputs.get(NOTE).filter(|n| !n.trim().is_empty()).cloned();
-        // A step stopped in the middle goes on from its checkpoint; a failed one starts over.
-        let resume = match (self.status(id), self.session.state.steps.get(id)) {
-            (Status::Interrupted { .. }, Some(st)) => st.checkpoint.clone(),
-            _ => Outputs::new(),
-        };
+        let resume = self.resume_of(id);
         let mut t = Transition::new(id, "", "");
         t.note = note.clone();
         t.action = Some(self.action(id)?);
@@ -530,6 +539,21 @@ impl Engine {
             })
             .context("starting a worker thread")?;
         Ok(())
+    }
+
+    /// The checkpoint the next run of `id` goes on from: a step stopped in the middle goes on;
+    /// a failed one starts over, unless its kind keeps what the operator typed.
+    fn resume_of(&self, id: &str) -> Outputs {
+        let Some((step, st)) = self.step(id).ok().zip(self.session.state.steps.get(id)) else {
+            return Outputs::new();
+        };
+        match st.status {
+            Status::Interrupted { .. } => st.checkpoint.clone(),
+            Status::Failed { .. } if self.registry.get(&step.kind).resumes_failed() => {
+                st.checkpoint.clone()
+            }
+            _ => Outputs::new(),
+        }
     }
 
     /// Asks a running step to stop; it ends as failed ("cancelled").

@@ -258,7 +258,8 @@ pub struct SmtpService {
     pub host: String,
     #[serde(default = "smtp_port")]
     pub port: u16,
-    /// `starttls`, `tls` or `none` (plain, for loopback relays only).
+    /// `starttls` (required), `opportunistic`, `tls` (implicit) or `none` (plain, loopback
+    /// relays only).
     #[serde(default = "starttls")]
     pub security: String,
     pub from: String,
@@ -732,7 +733,7 @@ const NOTES_PUBLISH: KindInfo = KindInfo {
 const EMAIL_SEND: KindInfo = KindInfo {
     name: "email.send",
     side_effect: true,
-    outputs: Some(&["message_id"]),
+    outputs: Some(&["message_id", "to", "subject"]),
     summary: "send the announcement email",
 };
 

@@ -45,7 +45,7 @@ pub const REPO_FIELDS: &[&str] = &[
 ];
 
 const TAG_FROM: &[&str] = &["branch", "cherry_pick"];
-const SMTP_SECURITY: &[&str] = &["starttls", "tls", "none"];
+const SMTP_SECURITY: &[&str] = crate::services::smtp::Security::NAMES;
 
 /// Who defines a step-made variable (a choice's `var` or an output), by step index.
 type Defs = HashMap<String, usize>;

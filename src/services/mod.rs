@@ -10,12 +10,14 @@ pub mod jenkins;
 pub mod metrics;
 pub mod prometheus;
 pub mod sentry;
+pub mod smtp;
 
 use indexmap::IndexMap;
 
 use crate::config::Config;
 use crate::runbook::model::{MetricSeries, Runbook, SecretRef, Service};
 use crate::secret::{self, Secret};
+pub use smtp::SmtpConf;
 
 /// A Jenkins job as this operator reaches it.
 #[derive(Debug, Clone)]
@@ -167,6 +169,7 @@ pub enum Resolved {
     Github(GithubConf),
     Sentry(SentryConf),
     Metrics(MetricsConf),
+    Smtp(SmtpConf),
     /// A kind whose client is not in this build yet.
     Other {
         kind: &'static str,
@@ -181,6 +184,7 @@ impl Resolved {
             Resolved::Github(_) => "github",
             Resolved::Sentry(_) => "sentry",
             Resolved::Metrics(m) => m.kind,
+            Resolved::Smtp(_) => "smtp",
             Resolved::Other { kind } => kind,
         }
     }
@@ -245,6 +249,19 @@ impl Services {
                     step_seconds: p.step_seconds.max(1),
                     series: p.series.clone(),
                 }),
+                Service::Smtp(m) => Resolved::Smtp(SmtpConf {
+                    name: name.clone(),
+                    host: m.host.clone(),
+                    port: m.port,
+                    security: m.security.clone(),
+                    from: m.from.clone(),
+                    to: m.to.clone(),
+                    user: mine.and_then(|c| c.user.clone()).or_else(|| m.user.clone()),
+                    password: read(
+                        mine.and_then(|c| c.password.as_ref())
+                            .unwrap_or(&m.password),
+                    ),
+                }),
                 other => Resolved::Other { kind: other.kind() },
             };
             out.insert(name.clone(), resolved);
@@ -290,6 +307,17 @@ impl Services {
             Some(Resolved::Github(g)) => Ok(g),
             Some(other) => Err(format!(
                 "service `{name}` is a {} service, not GitHub",
+                other.kind()
+            )),
+            None => Err(format!("the runbook has no service `{name}`")),
+        }
+    }
+
+    pub fn smtp(&self, name: &str) -> Result<&SmtpConf, String> {
+        match self.0.get(name) {
+            Some(Resolved::Smtp(s)) => Ok(s),
+            Some(other) => Err(format!(
+                "service `{name}` is a {} service, not SMTP",
                 other.kind()
             )),
             None => Err(format!("the runbook has no service `{name}`")),

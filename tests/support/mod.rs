@@ -7,3 +7,4 @@ pub mod jenkins;
 pub mod metrics_servers;
 pub mod push;
 pub mod sentry;
+pub mod smtp_server;
