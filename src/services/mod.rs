@@ -3,6 +3,7 @@
 //! secret), secrets read at that moment and kept redacted. The steps, the panes and `status`
 //! all use this one set.
 
+pub mod etherpad;
 pub mod github;
 pub mod graphite;
 pub mod http;
@@ -138,6 +139,61 @@ impl MetricsConf {
     }
 }
 
+/// An Etherpad as this operator reaches it.
+#[derive(Debug, Clone)]
+pub struct EtherpadConf {
+    pub name: String,
+    pub url: String,
+    pub api_version: String,
+    /// The pad id template (the next push's pad).
+    pub pad: String,
+    pub key: Result<Secret, String>,
+}
+
+impl EtherpadConf {
+    /// A client, or what to configure first.
+    pub fn client(&self) -> Result<etherpad::Etherpad, String> {
+        let key = self.key.clone().map_err(|e| {
+            format!(
+                "service `{}` has no Etherpad API key: {e} (name it with `services.{}.key = {{ env = \"NAME\" }}` or `{{ keyring = \"service/user\" }}`; it is the server's APIKEY.txt)",
+                self.name, self.name
+            )
+        })?;
+        Ok(etherpad::Etherpad::new(self, key))
+    }
+}
+
+/// Notes kept as Markdown files.
+#[derive(Debug, Clone)]
+pub struct MarkdownNotesConf {
+    pub name: String,
+    /// The file path template.
+    pub path: String,
+    /// The runbook repo whose checkout holds the files; `None`: the runbook's folder.
+    pub repo: Option<String>,
+}
+
+/// The GitHub REST API (releases), as this operator reaches it.
+#[derive(Debug, Clone)]
+pub struct GithubConf {
+    pub name: String,
+    pub api_url: String,
+    pub token: Result<Secret, String>,
+}
+
+impl GithubConf {
+    /// A releases client for `owner/name`, or what to configure first.
+    pub fn releases(&self, repo: &str) -> Result<github::Releases, String> {
+        let token = self.token.clone().map_err(|e| {
+            format!(
+                "service `{}` has no GitHub token: {e} (name it with `services.{}.token = {{ env = \"NAME\" }}` or `{{ keyring = \"service/user\" }}`; it needs the Contents write permission on {repo})",
+                self.name, self.name
+            )
+        })?;
+        Ok(github::Releases::new(self, repo, token))
+    }
+}
+
 /// One service of the runbook, resolved.
 #[derive(Debug, Clone)]
 pub enum Resolved {
@@ -145,6 +201,9 @@ pub enum Resolved {
     GithubActions(ActionsConf),
     Sentry(SentryConf),
     Metrics(MetricsConf),
+    Etherpad(EtherpadConf),
+    MarkdownNotes(MarkdownNotesConf),
+    Github(GithubConf),
     /// A kind whose client is not in this build yet.
     Other {
         kind: &'static str,
@@ -158,6 +217,9 @@ impl Resolved {
             Resolved::GithubActions(_) => "github_actions",
             Resolved::Sentry(_) => "sentry",
             Resolved::Metrics(m) => m.kind,
+            Resolved::Etherpad(_) => "etherpad",
+            Resolved::MarkdownNotes(_) => "markdown_notes",
+            Resolved::Github(_) => "github",
             Resolved::Other { kind } => kind,
         }
     }
@@ -217,6 +279,23 @@ impl Services {
                     step_seconds: p.step_seconds.max(1),
                     series: p.series.clone(),
                 }),
+                Service::Etherpad(e) => Resolved::Etherpad(EtherpadConf {
+                    name: name.clone(),
+                    url: url(&e.url),
+                    api_version: e.api_version.clone(),
+                    pad: e.pad.clone(),
+                    key: read(mine.and_then(|c| c.key.as_ref()).unwrap_or(&e.key)),
+                }),
+                Service::MarkdownNotes(m) => Resolved::MarkdownNotes(MarkdownNotesConf {
+                    name: name.clone(),
+                    path: m.path.clone(),
+                    repo: m.repo.clone(),
+                }),
+                Service::Github(g) => Resolved::Github(GithubConf {
+                    name: name.clone(),
+                    api_url: url(&g.api_url),
+                    token: read(mine.and_then(|c| c.token.as_ref()).unwrap_or(&g.token)),
+                }),
                 other => Resolved::Other { kind: other.kind() },
             };
             out.insert(name.clone(), resolved);
@@ -251,6 +330,28 @@ impl Services {
             Some(Resolved::Metrics(m)) => Ok(m),
             Some(other) => Err(format!(
                 "service `{name}` is a {} service, not Graphite or Prometheus",
+                other.kind()
+            )),
+            None => Err(format!("the runbook has no service `{name}`")),
+        }
+    }
+
+    pub fn etherpad(&self, name: &str) -> Result<&EtherpadConf, String> {
+        match self.0.get(name) {
+            Some(Resolved::Etherpad(e)) => Ok(e),
+            Some(other) => Err(format!(
+                "service `{name}` is a {} service, not Etherpad",
+                other.kind()
+            )),
+            None => Err(format!("the runbook has no service `{name}`")),
+        }
+    }
+
+    pub fn github(&self, name: &str) -> Result<&GithubConf, String> {
+        match self.0.get(name) {
+            Some(Resolved::Github(g)) => Ok(g),
+            Some(other) => Err(format!(
+                "service `{name}` is a {} service, not GitHub",
                 other.kind()
             )),
             None => Err(format!("the runbook has no service `{name}`")),
