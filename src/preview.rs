@@ -397,7 +397,7 @@ fn describe(step: &Step, rb: &Runbook, fl: &Filler<'_>) -> String {
         ),
         StepKind::NotesPublish(n) => match rb.services.get(&n.service) {
             Some(Service::Etherpad(e)) => format!(
-                "create pad `{}` on {} from {} (createPad, refused if it exists)",
+                "create pad `{}` on {} from {} (createPad; an existing pad is replaced only if you choose `replace`)",
                 f(&e.pad),
                 e.url,
                 n.template

@@ -220,7 +220,8 @@ impl NotesPublish {
 
     fn publish(&self, job: &Job, page: &Page, text: &str) -> Result<()> {
         match page {
-            Page::Pad { client, pad } => match job.call(client.create_pad(pad, text))? {
+            // Etherpad adds a closing newline of its own.
+            Page::Pad { client, pad } => match job.call(client.create_pad(pad, text.trim_end()))? {
                 Created::New => Ok(()),
                 Created::Exists => bail!(
                     "pad `{pad}` appeared while this step ran: someone else made it; run the \
@@ -249,7 +250,7 @@ impl NotesPublish {
 
     fn replace(&self, job: &Job, page: &Page, text: &str) -> Result<()> {
         match page {
-            Page::Pad { client, pad } => job.call(client.set_text(pad, text)),
+            Page::Pad { client, pad } => job.call(client.set_text(pad, text.trim_end())),
             Page::File { path } => {
                 std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
             }
@@ -541,5 +542,24 @@ impl Executor for NotesAppend {
         let mut out = Outputs::new();
         out.insert("appended_to".into(), json!(page.url()));
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_compares_as_etherpad_keeps_it() {
+        assert_eq!(normalize("a\r\nb\tc\n\n\n"), "a\nb        c\n");
+        assert_eq!(normalize("x"), normalize("x\n"));
+        assert_ne!(normalize("x"), normalize("x y"));
+    }
+
+    #[test]
+    fn the_hash_is_sha256_of_the_normalized_text() {
+        let abc = "edeaaff3f1774ad2888673770c6d64097e391bc362d7d6fb34982ddf0efd18cb";
+        assert_eq!(sha256("abc"), abc);
+        assert_eq!(sha256("abc\n\n"), abc);
     }
 }

@@ -492,6 +492,6 @@ mod tests {
         for k in KINDS {
             assert!(!k.summary.is_empty(), "{}", k.name);
         }
-        assert_eq!(KINDS.len(), 16);
+        assert_eq!(KINDS.len(), 17);
     }
 }

@@ -448,7 +448,8 @@ impl Checker<'_> {
                     (Some(k), Some(_)) if k != "github" => self.err(
                         &at("repo"),
                         format!(
-                            "`repo` names the repo of a github release; a {k} service says where its notes go itself"
+                            "`repo` is for a github release draft; service `{}` ({k}) says where its notes go itself",
+                            n.service
                         ),
                     ),
                     _ => {}
