@@ -412,14 +412,43 @@ fn describe(step: &Step, rb: &Runbook, fl: &Filler<'_>) -> String {
         ),
         StepKind::NotesPublish(n) => match rb.services.get(&n.service) {
             Some(Service::Etherpad(e)) => format!(
-                "create pad `{}` on {} from {} (createPad, refused if it exists)",
+                "create pad `{}` on {} from {} (createPad; an existing pad is replaced only if you choose `replace`)",
                 f(&e.pad),
                 e.url,
                 n.template
             ),
-            Some(Service::MarkdownNotes(m)) => format!("write {} from {}", f(&m.path), n.template),
+            Some(Service::MarkdownNotes(m)) => format!(
+                "write {} from {} after you read and edit it (an existing file is replaced only if you choose `replace`)",
+                f(&m.path),
+                n.template
+            ),
+            Some(Service::Github(g)) => {
+                let repo = n.repo.as_deref().unwrap_or_default();
+                format!(
+                    "draft the GitHub release of {} in {} from {} ({}; an existing release is updated only if you choose `replace`)",
+                    fl.repo(repo, "tag"),
+                    fl.repo(repo, "github"),
+                    n.template,
+                    g.api_url
+                )
+            }
             _ => format!("publish notes through `{}`", n.service),
         },
+        StepKind::NotesAppend(a) => {
+            let page = match rb.services.get(&a.service) {
+                Some(Service::Etherpad(e)) => format!(
+                    "pad `{}` on {}",
+                    f(a.pad.as_deref().unwrap_or(&e.pad)),
+                    e.url
+                ),
+                Some(Service::MarkdownNotes(m)) => f(a.path.as_deref().unwrap_or(&m.path)),
+                _ => format!("the notes of `{}`", a.service),
+            };
+            format!(
+                "append to {page}: {} (not again if it is there already)",
+                f(&a.text)
+            )
+        }
         StepKind::EmailSend(e) => match rb.services.get(&e.service) {
             Some(Service::Smtp(s)) => {
                 let to = e.to.as_ref().map_or_else(

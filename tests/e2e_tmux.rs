@@ -167,7 +167,7 @@ fn learn_mode_walks_every_step_and_writes_nothing() {
         .iter()
         .map(|s| s["id"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(ids.len(), 17);
+    assert_eq!(ids.len(), 19);
     for id in &ids {
         t.keys("learn", &["Enter"]);
         t.wait_for("learn", &format!("What `{id}` does"));
@@ -613,7 +613,7 @@ fn a_watch_runs_beside_a_hanging_sentry_and_ends_early_with_a_note() {
     args.extend(sets.iter().map(String::as_str));
     args.push("run");
     t.start_with(&env, "w", &vars, &args);
-    t.wait_for("w", "Checklist 2/17");
+    t.wait_for("w", "Checklist 2/19");
     t.wait_for("w", "sentry (loading)");
     // The metrics pane fills while Sentry hangs.
     t.wait_for("w", "server errors  now");

@@ -228,11 +228,11 @@ pub trait Executor: Send + Sync {
 
 /// Executors by kind name. The git executors are plugged in by `register`.
 #[derive(Clone)]
-pub struct Registry(HashMap<&'static str, Arc<dyn Executor>>);
+pub struct Registry(HashMap<&'static str, Arc<dyn Executor>>, Base);
 
 impl Registry {
     pub fn builtin() -> Self {
-        let mut r = Registry(HashMap::new());
+        let mut r = Registry(HashMap::new(), Base::Bundled);
         for k in crate::runbook::model::KINDS {
             r.0.insert(k.name, Arc::new(unavailable::Unavailable(k.name)));
         }
@@ -260,6 +260,20 @@ impl Registry {
             Arc::new(super::watch::SentryCheck(services.clone())),
         );
         self.register(
+            "notes.publish",
+            Arc::new(super::notes::NotesPublish::new(
+                services.clone(),
+                self.1.clone(),
+            )),
+        );
+        self.register(
+            "notes.append",
+            Arc::new(super::notes::NotesAppend::new(
+                services.clone(),
+                self.1.clone(),
+            )),
+        );
+        self.register(
             "github.blockers",
             Arc::new(super::blockers::Blockers::new(services.clone())),
         );
@@ -269,6 +283,8 @@ impl Registry {
     /// The built-in executors plus those that need the runbook's tag format.
     pub fn for_runbook(loaded: &Loaded) -> Self {
         let mut r = Self::builtin();
+        // Notes files are found beside the runbook.
+        r.1 = loaded.base.clone();
         let format = loaded.calendar.tag_format.clone();
         r.register(
             "template",

@@ -10,6 +10,7 @@ pub mod git;
 pub mod http_check;
 pub mod interactive;
 pub mod jenkins;
+pub mod notes;
 pub mod shell;
 pub mod template;
 pub mod unavailable;

@@ -246,6 +246,7 @@ fn step(doc: &Doc, value: &Value, index: usize, diags: &mut Diagnostics) -> Opti
         "metrics.check" => de(doc, &specific, &kw, diags).map(StepKind::MetricsCheck),
         "template" => de(doc, &specific, &kw, diags).map(StepKind::Template),
         "notes.publish" => de(doc, &specific, &kw, diags).map(StepKind::NotesPublish),
+        "notes.append" => de(doc, &specific, &kw, diags).map(StepKind::NotesAppend),
         "email.send" => de(doc, &specific, &kw, diags).map(StepKind::EmailSend),
         "shell" => de(doc, &specific, &kw, diags).map(StepKind::Shell),
         "github.blockers" => de(doc, &specific, &kw, diags).map(StepKind::GithubBlockers),

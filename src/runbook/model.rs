@@ -394,6 +394,8 @@ pub enum StepKind {
     Template(TemplateStep),
     #[serde(rename = "notes.publish")]
     NotesPublish(NotesPublishStep),
+    #[serde(rename = "notes.append")]
+    NotesAppend(NotesAppendStep),
     #[serde(rename = "email.send")]
     EmailSend(EmailSendStep),
     #[serde(rename = "shell")]
@@ -576,6 +578,26 @@ fn yes() -> bool {
 pub struct NotesPublishStep {
     pub service: String,
     pub template: String,
+    /// For a `github` service: the runbook repo whose release (for this push's tag) gets the
+    /// notes as a draft.
+    #[serde(default)]
+    pub repo: Option<String>,
+}
+
+/// Adds a line (or a few) to this push's notes page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotesAppendStep {
+    pub service: String,
+    /// The text appended (a template), e.g. `Pushing {{ tag }}: {{ shipping_compare_url }}`.
+    pub text: String,
+    /// For an `etherpad` service: the pad, when not the service's (which names the *next*
+    /// push's pad), e.g. `amo-{{ push_date }}`.
+    #[serde(default)]
+    pub pad: Option<String>,
+    /// For a `markdown_notes` service: the file, when not the service's.
+    #[serde(default)]
+    pub path: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -726,8 +748,15 @@ const TEMPLATE: KindInfo = KindInfo {
 const NOTES_PUBLISH: KindInfo = KindInfo {
     name: "notes.publish",
     side_effect: true,
-    outputs: Some(&["notes_url"]),
-    summary: "create the next push's notes page",
+    outputs: Some(&["notes_url", "notes_sha256"]),
+    summary: "create the next push's notes page (a pad, a file or a release draft)",
+};
+
+const NOTES_APPEND: KindInfo = KindInfo {
+    name: "notes.append",
+    side_effect: true,
+    outputs: Some(&["appended_to"]),
+    summary: "add a line to this push's notes, once",
 };
 
 const EMAIL_SEND: KindInfo = KindInfo {
@@ -767,6 +796,7 @@ pub const KINDS: &[KindInfo] = &[
     METRICS_CHECK,
     TEMPLATE,
     NOTES_PUBLISH,
+    NOTES_APPEND,
     EMAIL_SEND,
     SHELL,
     GITHUB_BLOCKERS,
@@ -798,6 +828,7 @@ impl StepKind {
             StepKind::MetricsCheck(_) => &METRICS_CHECK,
             StepKind::Template(_) => &TEMPLATE,
             StepKind::NotesPublish(_) => &NOTES_PUBLISH,
+            StepKind::NotesAppend(_) => &NOTES_APPEND,
             StepKind::EmailSend(_) => &EMAIL_SEND,
             StepKind::Shell(_) => &SHELL,
             StepKind::GithubBlockers(_) => &GITHUB_BLOCKERS,
@@ -813,6 +844,7 @@ impl StepKind {
             StepKind::GitTag(s) => Some(&s.repo),
             StepKind::GitPushTag(s) => Some(&s.repo),
             StepKind::Shell(s) => s.repo.as_deref(),
+            StepKind::NotesPublish(s) => s.repo.as_deref(),
             _ => None,
         }
     }
@@ -823,7 +855,10 @@ impl StepKind {
             StepKind::JenkinsBuild(s) => Some((&s.service, &["jenkins", "github_actions"])),
             StepKind::SentryCheck(s) => Some((&s.service, &["sentry"])),
             StepKind::MetricsCheck(s) => Some((&s.service, &["graphite", "prometheus"])),
-            StepKind::NotesPublish(s) => Some((&s.service, &["etherpad", "markdown_notes"])),
+            StepKind::NotesPublish(s) => {
+                Some((&s.service, &["etherpad", "markdown_notes", "github"]))
+            }
+            StepKind::NotesAppend(s) => Some((&s.service, &["etherpad", "markdown_notes"])),
             StepKind::EmailSend(s) => Some((&s.service, &["smtp"])),
             StepKind::GithubBlockers(s) => Some((&s.service, &["github"])),
             _ => None,

@@ -460,6 +460,35 @@ impl Checker<'_> {
                     );
                 }
             }
+            StepKind::NotesPublish(n) => {
+                let kind = self.rb.services.get(&n.service).map(Service::kind);
+                match (kind, &n.repo) {
+                    (Some("github"), None) => self.err(
+                        &at("service"),
+                        "a release draft needs `repo`: the runbook repo whose release gets the notes",
+                    ),
+                    (Some(k), Some(_)) if k != "github" => self.err(
+                        &at("repo"),
+                        format!(
+                            "`repo` is for a github release draft; service `{}` ({k}) says where its notes go itself",
+                            n.service
+                        ),
+                    ),
+                    _ => {}
+                }
+            }
+            StepKind::NotesAppend(a) => {
+                let kind = self.rb.services.get(&a.service).map(Service::kind);
+                if a.text.trim().is_empty() {
+                    self.err(&at("text"), "`text` is empty: say what to append");
+                }
+                if a.pad.is_some() && kind.is_some_and(|k| k != "etherpad") {
+                    self.err(&at("pad"), "`pad` is for an etherpad service");
+                }
+                if a.path.is_some() && kind.is_some_and(|k| k != "markdown_notes") {
+                    self.err(&at("path"), "`path` is for a markdown_notes service");
+                }
+            }
             _ => {}
         }
     }
@@ -753,6 +782,11 @@ pub fn step_strings(step: &Step) -> Vec<(&'static str, &str)> {
             out.extend(e.to.iter().flatten().map(|t| ("to", t.as_str())));
         }
         StepKind::Shell(s) => out.push(("command", &s.command)),
+        StepKind::NotesAppend(a) => {
+            out.push(("text", &a.text));
+            out.extend(a.pad.as_deref().map(|p| ("pad", p)));
+            out.extend(a.path.as_deref().map(|p| ("path", p)));
+        }
         _ => {}
     }
     out

@@ -539,6 +539,190 @@ impl Issues {
     }
 }
 
+/// One release, as the REST API gives it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Release {
+    pub id: u64,
+    pub tag_name: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub draft: bool,
+    pub html_url: String,
+}
+
+/// A repo's releases: find the one of a tag, draft one, update it.
+pub struct Releases {
+    name: String,
+    api: String,
+    repo: String,
+    token: Secret,
+}
+
+impl Releases {
+    pub fn new(conf: &super::GithubConf, repo: &str, token: Secret) -> Self {
+        Self {
+            name: conf.name.clone(),
+            api: conf.api_url.trim_end_matches('/').to_string(),
+            repo: repo.to_string(),
+            token,
+        }
+    }
+
+    /// The releases endpoint, for previews and progress lines.
+    pub fn releases_url(&self) -> String {
+        let repo: Vec<String> = self.repo.split('/').map(encode).collect();
+        format!("{}/repos/{}/releases", self.api, repo.join("/"))
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        scrub(text, &[&self.token])
+    }
+
+    fn refusal(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        what: &str,
+        body: &str,
+    ) -> anyhow::Error {
+        let spent = headers
+            .get("x-ratelimit-remaining")
+            .is_some_and(|v| v.as_bytes() == b"0");
+        let hint = match status.as_u16() {
+            401 => format!(
+                "GitHub refused the token of service `{}`: check it is valid and not expired",
+                self.name
+            ),
+            403 | 429 if spent || status == StatusCode::TOO_MANY_REQUESTS => format!(
+                "GitHub's rate limit for this token is spent: try again {}",
+                rate_limit_wait(headers)
+            ),
+            403 => format!(
+                "the token of service `{}` may not write releases of {}: it needs the Contents write permission there",
+                self.name, self.repo
+            ),
+            404 => format!(
+                "GitHub has no repo `{}`, or the token cannot see it: check the repo's `github` and the token's access",
+                self.repo
+            ),
+            422 => {
+                "GitHub refused the release (is the tag pushed, and its name valid?)".to_string()
+            }
+            s if s >= 500 => {
+                "GitHub failed; try again, and check githubstatus.com if it keeps failing"
+                    .to_string()
+            }
+            _ => "GitHub answered something unexpected".to_string(),
+        };
+        let said = message(body);
+        let said = if said.is_empty() {
+            String::new()
+        } else {
+            format!(": {said}")
+        };
+        let text = self.scrub(&format!("{what}: HTTP {status}{said}. {hint}"));
+        if status.is_server_error() {
+            anyhow::Error::new(Transient(text))
+        } else {
+            anyhow!(text)
+        }
+    }
+
+    fn unreachable(&self, what: &str, e: &reqwest::Error) -> anyhow::Error {
+        let why = super::http::why_unanswered(e, None);
+        anyhow::Error::new(Transient(self.scrub(&format!(
+            "{what}: GitHub at {} is unreachable ({why})",
+            self.api
+        ))))
+    }
+
+    /// Sends one request; `None` for a 404 when `missing_ok`.
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<serde_json::Value>,
+        what: &str,
+        missing_ok: bool,
+    ) -> Result<Option<T>> {
+        let mut req = client()?
+            .request(method, url)
+            .bearer_auth(self.token.expose())
+            .header(reqwest::header::ACCEPT, "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", "2022-11-28");
+        if let Some(b) = body {
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(b.to_string());
+        }
+        let resp = req.send().await.map_err(|e| self.unreachable(what, &e))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.map_err(|e| self.unreachable(what, &e))?;
+        if missing_ok && status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            return Err(self.refusal(status, &headers, what, &text));
+        }
+        serde_json::from_str(&text).map(Some).map_err(|e| {
+            anyhow!(self.scrub(&format!(
+                "{what}: GitHub answered something that is not the expected JSON ({e}); is {} \
+                 the GitHub API (`api_url`)?",
+                self.api
+            )))
+        })
+    }
+
+    /// The release of `tag`, draft or published. GitHub's by-tag lookup does not see drafts
+    /// (a draft's tag is not attached yet), so the newest releases are listed as well.
+    pub async fn by_tag(&self, tag: &str) -> Result<Option<Release>> {
+        let what = format!("looking for the release of {tag} in {}", self.repo);
+        let url = format!("{}/tags/{}", self.releases_url(), encode(tag));
+        if let Some(r) = self
+            .send::<Release>(reqwest::Method::GET, &url, None, &what, true)
+            .await?
+        {
+            return Ok(Some(r));
+        }
+        let url = format!("{}?per_page=100", self.releases_url());
+        let all: Vec<Release> = self
+            .send(reqwest::Method::GET, &url, None, &what, false)
+            .await?
+            .unwrap_or_default();
+        Ok(all.into_iter().find(|r| r.tag_name == tag))
+    }
+
+    /// Drafts a release of `tag` with the notes as its body.
+    pub async fn create_draft(&self, tag: &str, name: &str, body: &str) -> Result<Release> {
+        let what = format!("drafting the release of {tag} in {}", self.repo);
+        let payload =
+            serde_json::json!({ "tag_name": tag, "name": name, "body": body, "draft": true });
+        self.send(
+            reqwest::Method::POST,
+            &self.releases_url(),
+            Some(payload),
+            &what,
+            false,
+        )
+        .await?
+        .ok_or_else(|| anyhow!("{what}: no answer"))
+    }
+
+    /// Replaces a release's name and body; a published release stays published.
+    pub async fn update(&self, id: u64, name: &str, body: &str) -> Result<Release> {
+        let what = format!("updating release {id} in {}", self.repo);
+        let payload = serde_json::json!({ "name": name, "body": body });
+        let url = format!("{}/{id}", self.releases_url());
+        self.send(reqwest::Method::PATCH, &url, Some(payload), &what, false)
+            .await?
+            .ok_or_else(|| anyhow!("{what}: no answer"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

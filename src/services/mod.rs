@@ -3,6 +3,7 @@
 //! secret), secrets read at that moment and kept redacted. The steps, the panes and `status`
 //! all use this one set.
 
+pub mod etherpad;
 pub mod github;
 pub mod graphite;
 pub mod http;
@@ -96,6 +97,17 @@ impl GithubConf {
         })?;
         Ok(github::Issues::new(&self.name, &self.api_url, token))
     }
+
+    /// A releases client for `owner/name`, or what to configure first.
+    pub fn releases(&self, repo: &str) -> Result<github::Releases, String> {
+        let token = self.token.clone().map_err(|e| {
+            format!(
+                "service `{}` has no GitHub token: {e} (name it with `services.{}.token = {{ env = \"NAME\" }}` or `{{ keyring = \"service/user\" }}`; it needs the Contents write permission on {repo})",
+                self.name, self.name
+            )
+        })?;
+        Ok(github::Releases::new(self, repo, token))
+    }
 }
 
 /// A Sentry project as this operator reaches it.
@@ -161,6 +173,40 @@ impl MetricsConf {
     }
 }
 
+/// An Etherpad as this operator reaches it.
+#[derive(Debug, Clone)]
+pub struct EtherpadConf {
+    pub name: String,
+    pub url: String,
+    pub api_version: String,
+    /// The pad id template (the next push's pad).
+    pub pad: String,
+    pub key: Result<Secret, String>,
+}
+
+impl EtherpadConf {
+    /// A client, or what to configure first.
+    pub fn client(&self) -> Result<etherpad::Etherpad, String> {
+        let key = self.key.clone().map_err(|e| {
+            format!(
+                "service `{}` has no Etherpad API key: {e} (name it with `services.{}.key = {{ env = \"NAME\" }}` or `{{ keyring = \"service/user\" }}`; it is the server's APIKEY.txt)",
+                self.name, self.name
+            )
+        })?;
+        Ok(etherpad::Etherpad::new(self, key))
+    }
+}
+
+/// Notes kept as Markdown files.
+#[derive(Debug, Clone)]
+pub struct MarkdownNotesConf {
+    pub name: String,
+    /// The file path template.
+    pub path: String,
+    /// The runbook repo whose checkout holds the files; `None`: the runbook's folder.
+    pub repo: Option<String>,
+}
+
 /// One service of the runbook, resolved.
 #[derive(Debug, Clone)]
 pub enum Resolved {
@@ -170,10 +216,8 @@ pub enum Resolved {
     Sentry(SentryConf),
     Metrics(MetricsConf),
     Smtp(SmtpConf),
-    /// A kind whose client is not in this build yet.
-    Other {
-        kind: &'static str,
-    },
+    Etherpad(EtherpadConf),
+    MarkdownNotes(MarkdownNotesConf),
 }
 
 impl Resolved {
@@ -185,7 +229,8 @@ impl Resolved {
             Resolved::Sentry(_) => "sentry",
             Resolved::Metrics(m) => m.kind,
             Resolved::Smtp(_) => "smtp",
-            Resolved::Other { kind } => kind,
+            Resolved::Etherpad(_) => "etherpad",
+            Resolved::MarkdownNotes(_) => "markdown_notes",
         }
     }
 }
@@ -262,7 +307,18 @@ impl Services {
                             .unwrap_or(&m.password),
                     ),
                 }),
-                other => Resolved::Other { kind: other.kind() },
+                Service::Etherpad(e) => Resolved::Etherpad(EtherpadConf {
+                    name: name.clone(),
+                    url: url(&e.url),
+                    api_version: e.api_version.clone(),
+                    pad: e.pad.clone(),
+                    key: read(mine.and_then(|c| c.key.as_ref()).unwrap_or(&e.key)),
+                }),
+                Service::MarkdownNotes(m) => Resolved::MarkdownNotes(MarkdownNotesConf {
+                    name: name.clone(),
+                    path: m.path.clone(),
+                    repo: m.repo.clone(),
+                }),
             };
             out.insert(name.clone(), resolved);
         }
@@ -296,6 +352,17 @@ impl Services {
             Some(Resolved::Metrics(m)) => Ok(m),
             Some(other) => Err(format!(
                 "service `{name}` is a {} service, not Graphite or Prometheus",
+                other.kind()
+            )),
+            None => Err(format!("the runbook has no service `{name}`")),
+        }
+    }
+
+    pub fn etherpad(&self, name: &str) -> Result<&EtherpadConf, String> {
+        match self.0.get(name) {
+            Some(Resolved::Etherpad(e)) => Ok(e),
+            Some(other) => Err(format!(
+                "service `{name}` is a {} service, not Etherpad",
                 other.kind()
             )),
             None => Err(format!("the runbook has no service `{name}`")),

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::jenkins::{Request, hang, read_request, reason};
+use super::jenkins::{Request, hang, js, read_request, reason};
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -144,6 +144,17 @@ struct State {
     fault: Fault,
     requests: Vec<String>,
     dispatches: Vec<Dispatch>,
+    releases: Vec<Release>,
+}
+
+/// One release of the repo.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Release {
+    pub id: u64,
+    pub tag_name: String,
+    pub name: String,
+    pub body: String,
+    pub draft: bool,
 }
 
 /// One accepted dispatch.
@@ -206,6 +217,29 @@ impl Github {
 
     pub fn set_fault(&self, fault: Fault) {
         self.shared.lock().fault = fault;
+    }
+
+    /// The repo's releases, oldest first.
+    pub fn releases(&self) -> Vec<Release> {
+        self.shared.lock().releases.clone()
+    }
+
+    /// Adds a release, as someone using the web page would.
+    pub fn add_release(&self, tag: &str, body: &str, draft: bool) {
+        let mut st = self.shared.lock();
+        let id = 500 + st.releases.len() as u64;
+        st.releases.push(Release {
+            id,
+            tag_name: tag.into(),
+            name: tag.into(),
+            body: body.into(),
+            draft,
+        });
+    }
+
+    /// The web link of release `id`, as the API gives it.
+    pub fn release_url(&self, r: &Release) -> String {
+        self.shared.release_html(r)
     }
 
     /// The web link of run `n` (from 0), as the API gives it.
@@ -320,6 +354,9 @@ impl Shared {
         {
             return self.issues(repo, req.target.split_once('?').map_or("", |(_, q)| q));
         }
+        if let Some(rest) = path.strip_prefix(&format!("/repos/{}/releases", self.cfg.repo)) {
+            return self.releases(req, rest);
+        }
         let Some(rest) = path.strip_prefix(&format!("/repos/{}/actions/", self.cfg.repo)) else {
             return error(404, "Not Found");
         };
@@ -431,6 +468,88 @@ impl Shared {
             i.state,
             labels.join(",")
         )
+    }
+
+    fn release_html(&self, r: &Release) -> String {
+        if r.draft {
+            format!(
+                "{}/{}/releases/tag/untagged-{}",
+                self.url, self.cfg.repo, r.id
+            )
+        } else {
+            format!("{}/{}/releases/tag/{}", self.url, self.cfg.repo, r.tag_name)
+        }
+    }
+
+    fn release_json(&self, r: &Release) -> String {
+        format!(
+            r#"{{"id":{},"tag_name":{},"name":{},"body":{},"draft":{},"prerelease":false,"html_url":{}}}"#,
+            r.id,
+            js(&r.tag_name),
+            js(&r.name),
+            js(&r.body),
+            r.draft,
+            js(&self.release_html(r))
+        )
+    }
+
+    /// The releases endpoints: list, by tag (published only, as GitHub: a draft's tag is
+    /// not attached yet), create, update.
+    fn releases(&self, req: &Request, rest: &str) -> Answer {
+        let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
+        let text = |k: &str| body[k].as_str().map(str::to_string);
+        let mut st = self.lock();
+        match (req.method.as_str(), rest) {
+            ("GET", "") => {
+                let all: Vec<String> = st
+                    .releases
+                    .iter()
+                    .rev()
+                    .map(|r| self.release_json(r))
+                    .collect();
+                (200, Vec::new(), format!("[{}]", all.join(",")))
+            }
+            ("GET", tag) if tag.starts_with("/tags/") => {
+                let tag = &tag["/tags/".len()..];
+                match st.releases.iter().find(|r| r.tag_name == tag && !r.draft) {
+                    Some(r) => (200, Vec::new(), self.release_json(r)),
+                    None => error(404, "Not Found"),
+                }
+            }
+            ("POST", "") => {
+                let Some(tag) = text("tag_name") else {
+                    return error(422, "Validation Failed");
+                };
+                if st.releases.iter().any(|r| r.tag_name == tag && !r.draft) {
+                    return error(422, "Validation Failed: tag_name already_exists");
+                }
+                let r = Release {
+                    id: 500 + st.releases.len() as u64,
+                    name: text("name").unwrap_or_else(|| tag.clone()),
+                    tag_name: tag,
+                    body: text("body").unwrap_or_default(),
+                    draft: body["draft"].as_bool().unwrap_or(false),
+                };
+                let json = self.release_json(&r);
+                st.releases.push(r);
+                (201, Vec::new(), json)
+            }
+            ("PATCH", id) => {
+                let id: Option<u64> = id.trim_start_matches('/').parse().ok();
+                let Some(r) = st.releases.iter_mut().find(|r| Some(r.id) == id) else {
+                    return error(404, "Not Found");
+                };
+                if let Some(b) = text("body") {
+                    r.body = b;
+                }
+                if let Some(n) = text("name") {
+                    r.name = n;
+                }
+                let r = r.clone();
+                (200, Vec::new(), self.release_json(&r))
+            }
+            _ => error(404, "Not Found"),
+        }
     }
 
     fn dispatch(&self, req: &Request, fault: Fault) -> Answer {
