@@ -7,6 +7,7 @@ mod support;
 
 use serde_json::Value;
 use support::cli::{Env, stderr, stdout};
+use support::etherpad::{Config as EtherpadConfig, Etherpad};
 use support::gitrepo::{Fixture, git};
 use support::jenkins::{Config as JenkinsConfig, Jenkins};
 
@@ -32,11 +33,22 @@ fn repo(tags: &[&str]) -> Fixture {
     f
 }
 
+/// An Etherpad with this push's notes page, made by the previous hero.
+fn pad() -> Etherpad {
+    let pad = Etherpad::start(EtherpadConfig {
+        key: "pad-key".into(),
+        ..Default::default()
+    });
+    pad.set_pad("amo-2019-01-10", "Notes of the push of 2019-01-10");
+    pad
+}
+
 struct Push {
     env: Env,
     server: Fixture,
     frontend: Fixture,
     jenkins: Jenkins,
+    pad: Etherpad,
 }
 
 impl Push {
@@ -44,6 +56,8 @@ impl Push {
         self.env
             .cmd()
             .env("PUSHDUTY_JENKINS_TOKEN", "t0k")
+            .env("PUSHDUTY_ETHERPAD_KEY", "pad-key")
+            .arg(format!("--set=services.etherpad.url={}", self.pad.url()))
             .args([RB, "--now", "2019-01-08"])
             .arg(format!(
                 "--set=repos.server.path={}",
@@ -96,6 +110,7 @@ fn two_repos_each_with_its_own_revision_then_one_deploy() {
             build_ms: 200,
             ..Default::default()
         }),
+        pad: pad(),
     };
     let server_work = p.server.commit("api.py", "v2\n", "Add the v4 API");
     git(&p.server.work, &["push", "-q", "upstream", "master"]);
@@ -137,6 +152,7 @@ fn two_repos_each_with_its_own_revision_then_one_deploy() {
         out.contains("https://github.com/mozilla/addons-server/compare/2019.01.03...2019.01.10"),
         "{out}"
     );
+    p.ok(&["notes-compare-server"]);
     p.ok(&["push-frontend"]);
 
     // A blocker in the frontend: a second fix, picked onto this push's tag: 2019.01.10-1 for
@@ -164,6 +180,17 @@ fn two_repos_each_with_its_own_revision_then_one_deploy() {
             "https://github.com/mozilla/addons-frontend/compare/2019.01.03-2...2019.01.10-1"
         ),
         "{out}"
+    );
+    p.ok(&["notes-compare-frontend"]);
+    // This push's page has each repo's own link (the frontend's for its `-1`).
+    let page = p.pad.pad("amo-2019-01-10").unwrap();
+    assert!(
+        page.contains("Pushing addons-server 2019.01.10: https://github.com/mozilla/addons-server/compare/2019.01.03...2019.01.10"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Pushing addons-frontend 2019.01.10-1: https://github.com/mozilla/addons-frontend/compare/2019.01.03-2...2019.01.10-1"),
+        "{page}"
     );
 
     // Each repo's remote has exactly its own tags; none moved.
@@ -221,6 +248,7 @@ fn the_plan_names_each_repos_own_tag_and_previous_release() {
         server: repo(&["2019.01.03"]),
         frontend: repo(&["2019.01.03", "2019.01.03-1", "2019.01.03-2"]),
         jenkins: Jenkins::start(JenkinsConfig::default()),
+        pad: pad(),
     };
     let out = p.run(&["plan", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));

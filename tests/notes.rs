@@ -445,7 +445,10 @@ fn the_bundled_notes_for_a_fixed_push() {
                 { "original": "d4e5f6a0123456789abcdef0123456789abcdef0", "new": "ffff", "subject": "Sign add-ons on upload" }
             ]
         },
-        "blockers": "bug 1201 (fixed by the cherry-pick)"
+        "blockers": [
+            { "number": 1201, "title": "Search returns nothing", "url": "https://github.com/mozilla/olympia/issues/1201",
+              "repo": "olympia", "outcome": "cherry-pick", "commits": ["d4e5f6a"] }
+        ]
     });
     let rendered = pushduty::templates::render(&text, &ctx).unwrap();
     insta::assert_snapshot!(rendered);

@@ -493,6 +493,6 @@ mod tests {
         for k in KINDS {
             assert!(!k.summary.is_empty(), "{}", k.name);
         }
-        assert_eq!(KINDS.len(), 17);
+        assert_eq!(KINDS.len(), 18);
     }
 }

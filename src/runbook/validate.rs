@@ -645,11 +645,27 @@ impl Checker<'_> {
                 if !self.rb.repos.contains_key(name) {
                     return Some(undefined("repo", name, self.rb.repos.keys()));
                 }
+                // A repo's own fields, and the outputs of its steps that come before this one
+                // (`repos.server.shipping_compare_url`).
+                let before = step.map_or(self.rb.steps.len(), |i| i.min(self.rb.steps.len()));
+                let outputs: Vec<&str> = self.rb.steps[..before]
+                    .iter()
+                    .filter(|s| s.kind.repo() == Some(name))
+                    .flat_map(|s| s.outputs.iter().map(String::as_str))
+                    .collect();
                 match parts.next() {
-                    Some(field) if !REPO_FIELDS.contains(&field) => Some(format!(
-                        "`{var}`: a repo has no `{field}`; expected one of: {}",
-                        REPO_FIELDS.join(", ")
-                    )),
+                    Some(field)
+                        if !REPO_FIELDS.contains(&field)
+                            && field != "made_tags"
+                            && !outputs.contains(&field) =>
+                    {
+                        let mut known: Vec<&str> = REPO_FIELDS.to_vec();
+                        known.extend(outputs);
+                        Some(format!(
+                            "`{var}`: a repo has no `{field}`; expected one of: {} (a repo step's outputs count once that step comes earlier)",
+                            known.join(", ")
+                        ))
+                    }
                     _ => None,
                 }
             }
