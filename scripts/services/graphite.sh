@@ -14,18 +14,8 @@ seed="${3:?usage: graphite.sh PORT WORKDIR SEEDFILE}"
 # Debian's django and whisper live under /usr/lib/python3; a python3 of pyenv or a venv earlier
 # on PATH does not see them.
 py=/usr/bin/python3
-say() { printf 'graphite.sh: %s\n' "$*" >&2; }
-
-missing=()
-for pkg in graphite-web python3-whisper curl; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
-  say "installing ${missing[*]}"
-  $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-fi
+. "$(dirname "$0")/common.sh"
+need_packages graphite-web python3-whisper curl
 
 mkdir -p "$work/whisper" "$work/log"
 # A settings module of our own, picked by GRAPHITE_SETTINGS_MODULE: /etc/graphite stays as is.
@@ -78,17 +68,5 @@ PY
 nohup "$py" -m django runserver --noreload "127.0.0.1:$port" >"$work/log/server.log" 2>&1 </dev/null &
 pid=$!
 
-# Up to 30 s: Django usually answers within a second.
-for _ in $(seq 300); do
-  if curl -fsS -o /dev/null "http://127.0.0.1:$port/metrics/find?query=*" 2>/dev/null; then
-    echo "$pid"
-    exit 0
-  fi
-  if ! kill -0 "$pid" 2>/dev/null; then
-    say "the server exited:"; tail -20 "$work/log/server.log" >&2; exit 1
-  fi
-  sleep 0.1
-done
-say "no answer on 127.0.0.1:$port after 30 s:"; tail -20 "$work/log/server.log" >&2
-kill "$pid" 2>/dev/null || true
-exit 1
+# Django usually answers within a second.
+ready_or_fail "$pid" "$work/log/server.log" http_ok "http://127.0.0.1:$port/metrics/find?query=*"

@@ -11,20 +11,8 @@ set -euo pipefail
 port="${1:?usage: prometheus.sh PORT WORKDIR SEEDFILE}"
 work="${2:?usage: prometheus.sh PORT WORKDIR SEEDFILE}"
 seed="${3:?usage: prometheus.sh PORT WORKDIR SEEDFILE}"
-say() { printf 'prometheus.sh: %s\n' "$*" >&2; }
-
-missing=()
-for pkg in prometheus curl; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
-  say "installing ${missing[*]}"
-  $sudo apt-get update -qq >&2
-  # Without recommends: no node exporter and friends. Should the package start its own daemon,
-  # it takes :9090, not our port.
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-fi
+. "$(dirname "$0")/common.sh"
+need_packages prometheus curl
 
 rm -rf "$work/data"
 mkdir -p "$work/data"
@@ -58,17 +46,5 @@ nohup prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work
   >"$work/server.log" 2>&1 </dev/null &
 pid=$!
 
-# Up to 30 s: it is usually ready in well under a second.
-for _ in $(seq 300); do
-  if curl -fsS -o /dev/null "http://127.0.0.1:$port/-/ready" 2>/dev/null; then
-    echo "$pid"
-    exit 0
-  fi
-  if ! kill -0 "$pid" 2>/dev/null; then
-    say "the server exited:"; tail -20 "$work/server.log" >&2; exit 1
-  fi
-  sleep 0.1
-done
-say "no answer on 127.0.0.1:$port after 30 s:"; tail -20 "$work/server.log" >&2
-kill "$pid" 2>/dev/null || true
-exit 1
+# Usually ready in well under a second.
+ready_or_fail "$pid" "$work/server.log" http_ok "http://127.0.0.1:$port/-/ready"

@@ -14,14 +14,8 @@ maildir="${2:?usage: smtp.sh PORT MAILDIR}"
 # Debian installs aiosmtpd for /usr/bin/python3; a pyenv or venv python3 earlier on PATH
 # cannot import it.
 py=/usr/bin/python3
-say() { printf 'smtp.sh: %s\n' "$*" >&2; }
-
-if ! dpkg -s python3-aiosmtpd >/dev/null 2>&1; then
-  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
-  say "installing python3-aiosmtpd"
-  $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-aiosmtpd >&2
-fi
+. "$(dirname "$0")/common.sh"
+need_packages python3-aiosmtpd
 
 # The Mailbox handler wants the folder's parent to exist; it makes new/, cur/ and tmp/.
 mkdir -p "$(dirname "$maildir")"
@@ -32,20 +26,10 @@ nohup "$py" -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$m
   >"$log" 2>&1 </dev/null &
 pid=$!
 
-# Ready when the port greets with 220; bounded at 20 s, and ended early if the server died.
-for _ in $(seq 1 200); do
+# Ready when the port greets with 220.
+greets() {
+  local greeting
   greeting=$( { exec 3<>"/dev/tcp/127.0.0.1/$port" && read -t 2 -r line <&3 && printf '%s' "$line"; } 2>/dev/null || true)
-  if [[ $greeting == 220* ]]; then
-    echo "$pid"
-    exit 0
-  fi
-  if ! kill -0 "$pid" 2>/dev/null; then
-    say "the server exited; its log:"
-    tail -n 20 "$log" >&2 || true
-    exit 1
-  fi
-  sleep 0.1
-done
-say "no greeting on 127.0.0.1:$port after 20 s"
-kill "$pid" 2>/dev/null || true
-exit 1
+  [[ $greeting == 220* ]]
+}
+ready_or_fail "$pid" "$log" greets

@@ -27,6 +27,8 @@ pub const KEY_PREFIX: &str = "blocker.";
 /// Outputs.
 pub const BLOCKERS: &str = "blockers";
 pub const BLOCKER_COMMITS: &str = "blocker_commits";
+/// Output key: the blockers as one line, for notes and emails.
+pub const BLOCKERS_SUMMARY: &str = "blockers_summary";
 
 const OUTCOMES: &str = "resolved, deferred, or cherry-pick:SHA[,SHA...]";
 
@@ -319,15 +321,52 @@ impl Executor for Blockers {
             ));
         }
         let mut out = Outputs::new();
+        out.insert(BLOCKERS_SUMMARY.into(), json!(summary(&blockers)));
         out.insert(BLOCKERS.into(), Value::Array(blockers));
         out.insert(BLOCKER_COMMITS.into(), json!(commits));
         Ok(out)
     }
 }
 
+/// The recorded blockers as one line: `title (#N): outcome URL; ...`, or `none`.
+fn summary(blockers: &[Value]) -> String {
+    let parts: Vec<String> = blockers
+        .iter()
+        .map(|b| {
+            let mut s = b["title"].as_str().unwrap_or("?").to_string();
+            if let Some(n) = b["number"].as_u64() {
+                s.push_str(&format!(" (#{n})"));
+            }
+            s.push_str(&format!(": {}", b["outcome"].as_str().unwrap_or("?")));
+            if let Some(u) = b["url"].as_str().filter(|u| !u.is_empty()) {
+                s.push_str(&format!(" {u}"));
+            }
+            s
+        })
+        .collect();
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_summary_is_one_line_or_none() {
+        assert_eq!(summary(&[]), "none");
+        let b = vec![
+            json!({"title": "Stage is slow", "number": 12, "outcome": "deferred", "url": "https://x/12"}),
+            json!({"title": "Login loops", "number": null, "outcome": "resolved", "url": ""}),
+        ];
+        assert_eq!(
+            summary(&b),
+            "Stage is slow (#12): deferred https://x/12; Login loops: resolved"
+        );
+    }
 
     #[test]
     fn outcomes_are_read_strictly() {

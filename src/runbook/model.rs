@@ -776,7 +776,7 @@ const SHELL: KindInfo = KindInfo {
 const GITHUB_BLOCKERS: KindInfo = KindInfo {
     name: "github.blockers",
     side_effect: false,
-    outputs: Some(&["blockers", "blocker_commits"]),
+    outputs: Some(&["blockers", "blocker_commits", "blockers_summary"]),
     summary: "list the open blocker issues; record what happened to each",
 };
 

@@ -198,12 +198,10 @@ impl Actions {
         } else {
             format!(": {said}")
         };
-        let text = self.scrub(&format!("{what}: HTTP {status}{said}. {hint}"));
-        if status.is_server_error() {
-            anyhow::Error::new(Transient(text))
-        } else {
-            anyhow!(text)
-        }
+        super::http::answered(
+            status,
+            self.scrub(&format!("{what}: HTTP {status}{said}. {hint}")),
+        )
     }
 
     /// A transport failure (no connection, a timeout), said plainly.
@@ -441,12 +439,10 @@ impl Issues {
             }
             _ => "GitHub answered something unexpected".to_string(),
         };
-        let text = self.scrub(&format!("{what}: HTTP {status}{said}. {hint}"));
-        if status.is_server_error() {
-            anyhow::Error::new(Transient(text))
-        } else {
-            anyhow!(text)
-        }
+        super::http::answered(
+            status,
+            self.scrub(&format!("{what}: HTTP {status}{said}. {hint}")),
+        )
     }
 
     /// The open issues of `repo` (`owner/name`) labelled `label`, oldest number first, every
@@ -623,12 +619,10 @@ impl Releases {
         } else {
             format!(": {said}")
         };
-        let text = self.scrub(&format!("{what}: HTTP {status}{said}. {hint}"));
-        if status.is_server_error() {
-            anyhow::Error::new(Transient(text))
-        } else {
-            anyhow!(text)
-        }
+        super::http::answered(
+            status,
+            self.scrub(&format!("{what}: HTTP {status}{said}. {hint}")),
+        )
     }
 
     fn unreachable(&self, what: &str, e: &reqwest::Error) -> anyhow::Error {

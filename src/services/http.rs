@@ -86,3 +86,12 @@ pub fn why_unanswered(e: &reqwest::Error, limit: Option<Duration>) -> String {
         e.to_string()
     }
 }
+
+/// An error answer as an error: one that may pass by itself (a 5xx) is [`Transient`].
+pub fn answered(status: reqwest::StatusCode, text: String) -> anyhow::Error {
+    if status.is_server_error() {
+        anyhow::Error::new(Transient(text))
+    } else {
+        anyhow::anyhow!(text)
+    }
+}

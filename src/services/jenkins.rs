@@ -206,12 +206,10 @@ impl Jenkins {
         } else {
             format!(": {}", body.chars().take(200).collect::<String>())
         };
-        let text = self.scrub(&format!("{what}: HTTP {status}{body}. {hint}"));
-        if status.is_server_error() {
-            anyhow::Error::new(Transient(text))
-        } else {
-            anyhow!(text)
-        }
+        super::http::answered(
+            status,
+            self.scrub(&format!("{what}: HTTP {status}{body}. {hint}")),
+        )
     }
 
     fn scrub(&self, text: &str) -> String {

@@ -354,12 +354,10 @@ impl Sentry {
             }
             _ => "Sentry answered something unexpected".to_string(),
         };
-        let text = self.scrub(&format!("{what}: HTTP {status}{said}. {hint}"));
-        if status.is_server_error() {
-            anyhow::Error::new(Transient(text))
-        } else {
-            anyhow!(text)
-        }
+        super::http::answered(
+            status,
+            self.scrub(&format!("{what}: HTTP {status}{said}. {hint}")),
+        )
     }
 
     /// A transport failure (no connection, a timeout), said plainly.
