@@ -248,3 +248,23 @@ fn sigterm_interrupts_the_running_step_and_the_lock_keeps_others_out() {
         "{last}"
     );
 }
+
+#[test]
+fn an_answered_manual_step_is_ticked_off_with_the_answer_as_its_note() {
+    let env = Env::new();
+    let two = "--runbook=tests/fixtures/runbooks/valid/two-manual.toml";
+    let out = auto(&env, two, &["--answer", "first=did it by hand"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(3), "{text}{}", stderr(&out));
+    assert!(text.contains("✓ first done ("), "{text}");
+    assert!(
+        text.contains("needs a person: second (Second manual step): a manual step"),
+        "{text}"
+    );
+    let first = journal(&env, "two-steps/2015-09-10")
+        .into_iter()
+        .rev()
+        .find(|e| e["step"] == "first" && e["to"] == "done")
+        .unwrap();
+    assert_eq!(first["note"], "did it by hand", "{first}");
+}

@@ -201,6 +201,7 @@ pub fn run(g: &Global, given: &[(String, String)]) -> ExitCode {
                     return code;
                 }
                 tally.ran += 1;
+                // A signal that came while the step's end was being journaled.
                 if let Some(sig) = h.signal_between_steps() {
                     eprintln!("pushduty: {}: stopping", sig.name());
                     return ExitCode::from(sig.exit_code());

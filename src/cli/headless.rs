@@ -53,8 +53,9 @@ pub struct Headless {
     pub opened: Opened,
     events: mpsc::Receiver<Event>,
     stops: mpsc::Receiver<signals::Stop>,
-    /// False while nothing runs: a signal then ends pushduty at once (the lock is the
-    /// kernel's, nothing is half-written); true from the moment a step starts.
+    /// False while no step runs: a signal then ends pushduty at once (the lock is the
+    /// kernel's, nothing is half-written); true from the moment a step starts until its end
+    /// is journaled.
     started: Arc<AtomicBool>,
 }
 
@@ -145,6 +146,9 @@ impl Headless {
                     self.engine
                         .finish(&step, result)
                         .with_context(|| format!("journaling the end of `{step}`"))?;
+                    // Nothing runs until the next step starts: a signal may end pushduty at
+                    // once again (one that came meanwhile waits in `signal_between_steps`).
+                    self.started.store(false, Ordering::SeqCst);
                     return Ok(ended);
                 }
             }
