@@ -85,3 +85,37 @@ fn a_command_sees_only_a_minimal_environment_and_what_its_step_names() {
         "a token reached the command: {seen}"
     );
 }
+
+/// `do` prints what a step set on stdout, every line ending in a newline, and nothing else
+/// there: what follows (the next command's output, stderr in a shared pane) starts a line
+/// of its own instead of running into the last value.
+#[test]
+fn do_prints_outputs_as_whole_lines_on_stdout_only() {
+    let env = Env::new();
+    let build = env.run(&[
+        RB,
+        "--now",
+        "2015-09-08",
+        "do",
+        "build",
+        "--yes",
+        "--input",
+        "build_id=5",
+    ]);
+    assert!(build.status.success(), "{}", stderr(&build));
+    assert_eq!(stdout(&build), "done: build\n  build_id = 5\n");
+    assert!(!stderr(&build).contains("done:"), "{}", stderr(&build));
+    assert!(stderr(&build).ends_with('\n'), "{:?}", stderr(&build));
+    let deploy = env.run(&[RB, "--now", "2015-09-08", "do", "deploy", "--yes"]);
+    assert!(deploy.status.success(), "{}", stderr(&deploy));
+    let out = stdout(&deploy);
+    assert!(out.starts_with("done: deploy\n"), "{out:?}");
+    assert!(out.ends_with('\n'), "{out:?}");
+    assert!(
+        out.lines().skip(1).all(|l| l.starts_with("  ")),
+        "only outputs follow `done:` on stdout: {out:?}"
+    );
+    let plan = env.run(&[RB, "--now", "2015-09-08", "plan"]);
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    assert!(stdout(&plan).ends_with('\n'), "{:?}", stdout(&plan));
+}

@@ -1,29 +1,14 @@
 //! `pushduty do STEP_ID`: one step outside the TUI, in the same session and journal.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
-use std::time::Duration;
 
-use super::session::{notices, open_engine, prepare};
-use super::{DoArgs, Global, fail, signals};
-use crate::engine::{self, Console, Event, Inputs, NOTE, NoEdit};
+use super::headless::{Ended, Headless};
+use super::session::{notices, prepare};
+use super::{DoArgs, Global, fail};
+use crate::engine::{self, Inputs, NOTE};
 use crate::sanitize::{clean, clean_line};
 use crate::session::Status;
-
-/// Runs `$EDITOR` directly: `do` owns the terminal.
-struct EditorConsole {
-    editor: String,
-    dir: std::path::PathBuf,
-}
-
-impl Console for EditorConsole {
-    fn edit(&self, text: &str, name: &str) -> anyhow::Result<String> {
-        engine::template::run_editor(&self.editor, text, name, &self.dir)
-    }
-}
 
 fn ask(prompt: &str) -> Option<String> {
     eprint!("{prompt}");
@@ -49,39 +34,14 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let editor = engine::template::editor(p.config.editor.as_deref());
-    let (tx, rx) = mpsc::channel();
-    let notify: engine::Notify = Arc::new(move |e| {
-        let _ = tx.send(e);
-    });
-    // Signals before the step starts end pushduty at once (nothing to clean up: the lock is
-    // the kernel's); once it runs they come here, to interrupt it properly.
-    let started = Arc::new(AtomicBool::new(false));
-    let (sig_tx, sig_rx) = mpsc::channel();
-    if let Err(e) = signals::watch(started.clone(), move |s| sig_tx.send(s).is_ok()) {
-        return fail(&e);
-    }
-    // The console needs the session folder, known once the session is open.
-    let holder: Arc<std::sync::OnceLock<Arc<dyn Console>>> = Arc::default();
-    let console = Arc::new(Deferred(holder.clone()));
-    let (mut engine, opened) = match open_engine(g, p, console, notify) {
-        Ok(x) => x,
+    let mut h = match Headless::open(g, p, tty) {
+        Ok(h) => h,
         Err(code) => return code,
     };
-    let dir = engine
-        .session
-        .dir()
-        .map_or_else(std::env::temp_dir, Path::to_path_buf);
-    let real: Arc<dyn Console> = if tty {
-        Arc::new(EditorConsole { editor, dir })
-    } else {
-        Arc::new(NoEdit)
-    };
-    let _ = holder.set(real);
-    for n in notices(&opened) {
+    for n in notices(&h.opened) {
         eprintln!("pushduty: {}", clean(&n));
     }
-    if engine.step(id).is_err() {
+    if h.engine.step(id).is_err() {
         eprintln!(
             "pushduty: no step or ad-hoc item `{}` in this push",
             clean_line(id)
@@ -89,21 +49,22 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     if let Some(reason) = &args.reopen {
-        if let Err(e) = engine.reopen(id, reason) {
+        if let Err(e) = h.engine.reopen(id, reason) {
             return fail(&e);
         }
         eprintln!("pushduty: reopened `{id}`: {}", clean_line(reason));
     }
-    if let Some(why) = engine.refusal(id) {
+    if let Some(why) = h.engine.refusal(id) {
         eprintln!("pushduty: cannot run `{id}`: {}", clean(&why));
         return ExitCode::from(1);
     }
-    let preview = match engine.preview(id) {
+    let preview = match h.engine.preview(id) {
         Ok(p) => p,
         Err(e) => return fail(&e),
     };
     eprintln!("{id}: {}", clean(&preview));
-    if let Some(reason) = engine
+    if let Some(reason) = h
+        .engine
         .session
         .state
         .steps
@@ -112,12 +73,12 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
     {
         eprintln!("pushduty: `{id}` must run again: {}", clean(&reason));
     }
-    if let Status::Interrupted { since } = engine.status(id) {
+    if let Status::Interrupted { since } = h.engine.status(id) {
         eprintln!(
             "pushduty: `{id}` was running (since {since}) when pushduty stopped: it may have partly happened"
         );
     }
-    let checks = match engine.checks(id) {
+    let checks = match h.engine.checks(id) {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
@@ -141,7 +102,7 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
     if let Some(n) = &args.note {
         given.insert(NOTE.into(), n.clone());
     }
-    let specs = match engine.inputs(id) {
+    let specs = match h.engine.inputs(id) {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
@@ -198,98 +159,60 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
             }
         }
     }
-    started.store(true, Ordering::SeqCst);
-    if let Err(e) = engine.start(id, given, args.override_reason.as_deref()) {
-        return fail(&e);
-    }
-    let mut stopped: Option<signals::Stop> = None;
-    loop {
-        if stopped.is_none()
-            && let Ok(sig) = sig_rx.try_recv()
-        {
-            eprintln!("pushduty: {}: interrupting `{id}`", sig.name());
-            engine.interrupt_all(sig.name());
-            stopped = Some(sig);
+    let progress = &mut |line: &str| eprintln!("  {}", clean(line));
+    match h.run_step(id, given, args.override_reason.as_deref(), progress) {
+        Err(e) => fail(&e),
+        Ok(Ended::Stopped(sig)) => ExitCode::from(sig.exit_code()),
+        Ok(Ended::Failed(e)) => {
+            eprintln!("pushduty: `{id}` failed: {}", clean(&e));
+            ExitCode::from(1)
         }
-        match rx.recv_timeout(Duration::from_millis(50)) {
-            Err(mpsc::RecvTimeoutError::Timeout) => continue,
-            Ok(Event::Progress { line, .. }) => eprintln!("  {}", clean(&line)),
-            Ok(Event::Checkpoint { step, values }) => {
-                if let Err(e) = engine.checkpoint(&step, values) {
-                    eprintln!("pushduty: could not journal the handle of `{step}`: {e:#}");
+        Ok(Ended::Done(outputs)) => {
+            // The step is journaled: a reader that went away must not turn it into a panic,
+            // so write errors are ignored. Each line is written whole, newline included, so
+            // what comes next (on stdout or on stderr, in a shared pane) starts a line.
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "done: {id}");
+            for (k, v) in &outputs {
+                for line in output_lines(k, v) {
+                    let _ = writeln!(out, "{line}");
                 }
             }
-            Ok(Event::Finished { step, result }) => {
-                let ok = result.clone();
-                if let Err(e) = engine.finish(&step, result) {
-                    return fail(&e);
-                }
-                if let Some(sig) = stopped {
-                    return ExitCode::from(sig.exit_code());
-                }
-                return match ok {
-                    Ok(outputs) => {
-                        // The step is journaled: a reader that went away must not turn it
-                        // into a panic, so write errors are ignored.
-                        let mut out = std::io::stdout().lock();
-                        let _ = writeln!(out, "done: {step}");
-                        for (k, v) in outputs {
-                            let _ = write!(out, "{}", output_text(&k, &v));
-                        }
-                        ExitCode::SUCCESS
-                    }
-                    Err(e) => {
-                        eprintln!("pushduty: `{step}` failed: {}", clean(&e));
-                        ExitCode::from(1)
-                    }
-                };
-            }
-            Err(_) => {
-                return fail(&anyhow::anyhow!(
-                    "the step's worker stopped without a result"
-                ));
-            }
+            let _ = out.flush();
+            ExitCode::SUCCESS
         }
     }
 }
 
-/// A console set once the session's folder is known.
-struct Deferred(Arc<std::sync::OnceLock<Arc<dyn Console>>>);
-
-impl Console for Deferred {
-    fn edit(&self, text: &str, name: &str) -> anyhow::Result<String> {
-        match self.0.get() {
-            Some(c) => c.edit(text, name),
-            None => NoEdit.edit(text, name),
-        }
-    }
-}
-
-/// One output as `do` prints it: a scalar on its line, a list of lines (a table) below its
-/// name, anything bigger by its size (`show --json` has it whole).
-fn output_text(key: &str, v: &serde_json::Value) -> String {
+/// One output as `do` prints it, as lines without their newline: a scalar on its line, a
+/// list of lines (a table) below its name, anything bigger by its size (`show --json` has
+/// it whole).
+fn output_lines(key: &str, v: &serde_json::Value) -> Vec<String> {
     use serde_json::Value;
     match v {
         Value::Array(items) if items.iter().all(Value::is_string) => {
-            let mut s = format!("  {key}:\n");
-            for line in items.iter().filter_map(Value::as_str) {
-                s.push_str(&format!("    {}\n", clean_line(line)));
-            }
-            s
+            let mut lines = vec![format!("  {key}:")];
+            lines.extend(
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|line| format!("    {}", clean_line(line))),
+            );
+            lines
         }
         Value::Array(items) if items.iter().any(|i| i.is_object() || i.is_array()) => {
-            format!(
-                "  {key}: {} entries (`pushduty show --json` has them)\n",
+            vec![format!(
+                "  {key}: {} entries (`pushduty show --json` has them)",
                 items.len()
-            )
+            )]
         }
         Value::Object(m) if m.values().any(|i| i.is_object() || i.is_array()) => {
-            format!(
-                "  {key}: {} fields (`pushduty show --json` has them)\n",
+            vec![format!(
+                "  {key}: {} fields (`pushduty show --json` has them)",
                 m.len()
-            )
+            )]
         }
-        Value::String(text) => format!("  {key} = {}\n", clean_line(text)),
-        other => format!("  {key} = {}\n", clean_line(&other.to_string())),
+        Value::String(text) => vec![format!("  {key} = {}", clean_line(text))],
+        other => vec![format!("  {key} = {}", clean_line(&other.to_string()))],
     }
 }

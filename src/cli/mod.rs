@@ -1,8 +1,10 @@
 //! The command line: global options, subcommands, and what each prints.
 
 pub mod add;
+pub mod auto;
 pub mod check;
 pub mod do_step;
+pub mod headless;
 pub mod history;
 pub mod plan;
 pub mod render;
@@ -79,8 +81,9 @@ pub enum Command {
         #[arg(long, default_value = "markdown", value_parser = ["markdown"])]
         format: String,
     },
-    /// The interactive push: a step executes only when you confirm it.
-    Run,
+    /// The interactive push: a step executes only when you confirm it. `--auto`: headless,
+    /// the automated steps in order, stopping (exit 3) at the first that needs a person.
+    Run(RunArgs),
     /// The same screens, read-only: each step shows what it would do; nothing runs.
     Learn,
     /// Execute one step outside the TUI, recorded in the same session journal.
@@ -103,6 +106,18 @@ pub enum Command {
     /// The push as it happened, from its journal: timeline, durations, what each step did,
     /// notes, skips, failures, overrides, items and blockers.
     Report(ReportArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// No screen: run the steps that need no person, in order; stop with exit 3 at the first
+    /// step that needs one (a manual step, a gate, a choice, an input nobody gave).
+    #[arg(long)]
+    pub auto: bool,
+    /// Answer a step for `--auto`: STEP=VALUE gives its one required input (a gate's
+    /// approver, a choice, a manual step's note); STEP.KEY=VALUE a named input (repeatable).
+    #[arg(long = "answer", value_name = "STEP=VALUE", value_parser = parse_key_value, requires = "auto")]
+    pub answers: Vec<(String, String)>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -236,6 +251,18 @@ pub fn report(d: &Diagnostics) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// Prints a block of text to stdout ending with a newline, so whatever is printed next
+/// (here, or on stderr in a shared terminal) starts on a line of its own.
+pub fn print_block(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    if !text.is_empty() && !text.ends_with('\n') {
+        let _ = out.write_all(b"\n");
+    }
+    let _ = out.flush();
+}
+
 /// Prints an error with its causes and gives the failure exit code. Errors quote data (names,
 /// paths, commit subjects), so they are printed through [`clean`].
 pub fn fail(e: &anyhow::Error) -> ExitCode {
@@ -250,7 +277,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Plan { json } => plan::run(g, *json),
         Command::Render { .. } => render::run(g),
         Command::Status { json } => status::run(g, *json),
-        Command::Run => run::run(g),
+        Command::Run(args) if args.auto => auto::run(g, &args.answers),
+        Command::Run(_) => run::run(g),
         Command::Learn => run::learn(g),
         Command::Do(args) => do_step::run(g, args),
         Command::History { json } => history::run(g, *json),

@@ -23,7 +23,7 @@ pub fn run(g: &Global, json: bool) -> ExitCode {
             Err(e) => return fail(&e.into()),
         }
     } else {
-        print!("{}", clean(&plan.to_text()));
+        super::print_block(&clean(&plan.to_text()));
     }
     ExitCode::SUCCESS
 }

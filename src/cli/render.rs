@@ -8,7 +8,7 @@ use crate::sanitize::clean;
 pub fn run(g: &Global) -> ExitCode {
     match g.load_runbook() {
         Ok(l) => {
-            print!("{}", clean(&crate::runbook::render::markdown(&l)));
+            super::print_block(&clean(&crate::runbook::render::markdown(&l)));
             ExitCode::SUCCESS
         }
         Err(d) => report(&d),

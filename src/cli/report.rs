@@ -93,6 +93,6 @@ pub fn run(g: &Global, args: &ReportArgs) -> ExitCode {
             Err(e) => fail(&e.into()),
         };
     }
-    print!("{}", crate::report::markdown(&report, rb));
+    super::print_block(&crate::report::markdown(&report, rb));
     ExitCode::SUCCESS
 }

@@ -120,7 +120,7 @@ pub fn run(g: &Global, as_json: bool) -> ExitCode {
             Err(e) => return fail(&e.into()),
         }
     } else {
-        print!("{}", clean(&text(&out)));
+        super::print_block(&clean(&text(&out)));
     }
     if failed {
         ExitCode::from(1)

@@ -430,7 +430,7 @@ impl Engine {
     }
 
     /// The `after` steps of `id` that are not finished yet, as a refusal.
-    fn waiting_for(&self, id: &str) -> Option<String> {
+    pub fn waiting_for(&self, id: &str) -> Option<String> {
         let step = self.loaded.runbook.step(id)?;
         let open: Vec<String> = step
             .after
