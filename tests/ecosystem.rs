@@ -335,7 +335,14 @@ fn a_log_that_cannot_be_opened_is_one_warning_and_the_command_goes_on() {
 #[test]
 fn commands_that_only_print_make_no_log() {
     let env = Env::new();
-    let o = env.run(&["schema"]);
-    assert!(o.status.success());
-    assert!(log_files(&env.path().join("state")).is_empty());
+    for args in [
+        &["schema"][..],
+        &["check"],
+        &["man"],
+        &["--now", "2015-09-08", "plan"],
+    ] {
+        let o = env.run(args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    }
+    assert!(!env.path().join("state").exists());
 }

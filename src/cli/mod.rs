@@ -197,15 +197,12 @@ impl Command {
     }
 
     /// Commands worth a line in the log file: those that open a session or ask services.
-    /// The others only read and print; logging them would create the state dir for nothing.
+    /// The others only read and print; logging them would create the state dir for nothing,
+    /// and `learn` promises to write nothing at all.
     fn is_logged(&self) -> bool {
         matches!(
             self,
-            Command::Run
-                | Command::Learn
-                | Command::Do(_)
-                | Command::Add(_)
-                | Command::Status { .. }
+            Command::Run | Command::Do(_) | Command::Add(_) | Command::Status { .. }
         )
     }
 
@@ -339,7 +336,7 @@ fn start_log(g: &Global, command: &Command) -> Option<crate::logfile::Guard> {
     {
         Ok(guard) => Some(guard),
         Err(e) => {
-            if !matches!(command, Command::Run | Command::Learn) {
+            if !matches!(command, Command::Run) {
                 eprintln!(
                     "pushduty: warning: no log file: {}",
                     clean(&format!("{e:#}"))
