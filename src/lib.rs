@@ -6,6 +6,7 @@ pub mod diag;
 pub mod engine;
 pub mod git;
 pub mod health;
+pub mod logfile;
 pub mod overrides;
 pub mod plan;
 pub mod preview;

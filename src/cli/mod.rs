@@ -10,6 +10,7 @@ pub mod plan;
 pub mod render;
 pub mod report;
 pub mod run;
+pub mod schema;
 pub mod session;
 pub mod show;
 pub mod signals;
@@ -26,10 +27,18 @@ use crate::overrides::Override;
 use crate::runbook::{self, Loaded, vars::Now};
 use crate::sanitize::clean;
 
+/// The crate version and the commit it was built from (see build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("PUSHDUTY_COMMIT"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "pushduty",
-    version,
+    version = VERSION,
     about = "A terminal runbook for a team's weekly push"
 )]
 pub struct Cli {
@@ -59,6 +68,9 @@ pub struct Global {
     /// Who is at the keyboard (default: config `operator`, else the OS user).
     #[arg(long, global = true, value_name = "NAME")]
     pub operator: Option<String>,
+    /// More detail in the log file (repeatable: -v debug, -vv trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -106,6 +118,15 @@ pub enum Command {
     /// The push as it happened, from its journal: timeline, durations, what each step did,
     /// notes, skips, failures, overrides, items and blockers.
     Report(ReportArgs),
+    /// The runbook's JSON Schema, for editors (e.g. `pushduty schema > pushduty.schema.json`).
+    Schema,
+    /// Shell completions on stdout, e.g. `source <(pushduty completions bash)`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// The man page (roff) on stdout, e.g. `pushduty man > pushduty.1`.
+    Man,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -182,6 +203,44 @@ impl Command {
         self.is_offline() || matches!(self, Command::History { .. } | Command::Report(_))
     }
 
+    /// Commands that only describe pushduty itself: they read no runbook, state or config.
+    pub fn is_meta(&self) -> bool {
+        matches!(
+            self,
+            Command::Schema | Command::Completions { .. } | Command::Man
+        )
+    }
+
+    /// Commands worth a line in the log file: those that open a session or ask services.
+    /// The others only read and print; logging them would create the state dir for nothing,
+    /// and `learn` promises to write nothing at all.
+    fn is_logged(&self) -> bool {
+        matches!(
+            self,
+            Command::Run | Command::Do(_) | Command::Add(_) | Command::Status { .. }
+        )
+    }
+
+    /// The name the log gives the command.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Check => "check",
+            Command::Plan { .. } => "plan",
+            Command::Status { .. } => "status",
+            Command::Render { .. } => "render",
+            Command::Run => "run",
+            Command::Learn => "learn",
+            Command::Do(_) => "do",
+            Command::History { .. } => "history",
+            Command::Show { .. } => "show",
+            Command::Add(_) => "add",
+            Command::Report(_) => "report",
+            Command::Schema => "schema",
+            Command::Completions { .. } => "completions",
+            Command::Man => "man",
+        }
+    }
+
     /// Commands that open no git network connection, so libgit2's TLS trust store need not be
     /// loaded. (`status` may still ask HTTP services; their client carries its own roots.)
     pub fn is_offline(&self) -> bool {
@@ -195,6 +254,9 @@ impl Command {
                 | Command::History { .. }
                 | Command::Report(_)
                 | Command::Add(_)
+                | Command::Schema
+                | Command::Completions { .. }
+                | Command::Man
         )
     }
 }
@@ -272,6 +334,8 @@ pub fn fail(e: &anyhow::Error) -> ExitCode {
 
 pub fn run(cli: Cli) -> ExitCode {
     let g = &cli.global.clone().expand_home();
+    // Held to the end of the command: dropping it closes the log file.
+    let _log = cli.command.is_logged().then(|| start_log(g, &cli.command));
     match &cli.command {
         Command::Check => check::run(g),
         Command::Plan { json } => plan::run(g, *json),
@@ -285,5 +349,48 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Show { json } => show::run(g, *json),
         Command::Add(args) => add::run(g, args),
         Command::Report(args) => report::run(g, args),
+        Command::Schema => schema::run(),
+        Command::Completions { shell } => completions(*shell),
+        Command::Man => man(),
+    }
+}
+
+/// Opens the log file and notes the command in it. The TUI commands say nothing when the log
+/// cannot be opened (the screen is about to be ratatui's); the others warn once.
+fn start_log(g: &Global, command: &Command) -> Option<crate::logfile::Guard> {
+    let guard = match g
+        .state_dir()
+        .and_then(|d| crate::logfile::init(&d, g.verbose))
+    {
+        Ok(guard) => Some(guard),
+        Err(e) => {
+            if !matches!(command, Command::Run) {
+                eprintln!(
+                    "pushduty: warning: no log file: {}",
+                    clean(&format!("{e:#}"))
+                );
+            }
+            None
+        }
+    };
+    let runbook = g
+        .runbook
+        .as_ref()
+        .map_or_else(|| "<bundled>".to_string(), |p| p.display().to_string());
+    tracing::info!(command = command.name(), runbook, "command started");
+    guard
+}
+
+fn completions(shell: clap_complete::Shell) -> ExitCode {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut cmd, "pushduty", &mut std::io::stdout());
+    ExitCode::SUCCESS
+}
+
+fn man() -> ExitCode {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    match clap_mangen::Man::new(cmd).render(&mut std::io::stdout()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&anyhow::Error::new(e).context("writing the man page")),
     }
 }

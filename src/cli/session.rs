@@ -72,6 +72,12 @@ pub fn open_engine(
     notify: Notify,
 ) -> Result<(Engine, Opened), ExitCode> {
     let state_dir = g.state_dir().map_err(|e| fail(&e))?;
+    tracing::info!(
+        runbook = %p.loaded.runbook.name,
+        push_date = %p.vars.push_date,
+        operator = %p.operator,
+        "opening the session"
+    );
     let fresh = SessionState::new(&p.loaded.runbook, &p.vars, &p.operator);
     let (session, opened) = match Session::open(&state_dir, fresh, &p.loaded.runbook) {
         Ok(x) => x,

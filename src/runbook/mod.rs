@@ -5,6 +5,7 @@ pub mod model;
 pub mod refs;
 pub mod render;
 pub mod schedule;
+pub mod schema;
 pub mod validate;
 pub mod vars;
 

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Ordered maps keep the author's order for repos, services, links and parameters.
@@ -25,7 +26,7 @@ pub struct Runbook {
     pub steps: Vec<Step>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Schedule {
     /// Weekday of the push to production, e.g. `thursday`.
@@ -53,7 +54,7 @@ fn one() -> u32 {
     1
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rotation {
     /// Push heroes in order; one per push.
@@ -62,7 +63,7 @@ pub struct Rotation {
     pub start: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Repo {
     /// `owner/repo` on GitHub, for compare links.
@@ -83,7 +84,7 @@ fn default_branch() -> String {
     "main".into()
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Section {
     pub id: String,
@@ -93,7 +94,7 @@ pub struct Section {
 }
 
 /// A credential named by reference; the runbook never holds the secret itself.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecretRef {
     /// Environment variable that holds it.
@@ -146,7 +147,7 @@ impl Service {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JenkinsService {
     pub url: String,
@@ -160,7 +161,7 @@ pub struct JenkinsService {
     pub token: SecretRef,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SentryService {
     pub url: String,
@@ -173,7 +174,7 @@ pub struct SentryService {
 }
 
 /// Which way a metric moves when things go wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// Errors, latency: a rise is harmful.
@@ -183,7 +184,7 @@ pub enum Direction {
     Decrease,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MetricSeries {
     pub name: String,
@@ -209,14 +210,14 @@ pub struct MetricSeries {
     pub alpha: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GraphiteService {
     pub url: String,
     pub series: Vec<MetricSeries>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PrometheusService {
     pub url: String,
@@ -226,7 +227,7 @@ pub struct PrometheusService {
     pub series: Vec<MetricSeries>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EtherpadService {
     pub url: String,
@@ -242,7 +243,7 @@ fn etherpad_api() -> String {
     "1.2.15".into()
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MarkdownNotesService {
     /// File path template inside `repo` (or relative to the runbook), e.g.
@@ -252,7 +253,7 @@ pub struct MarkdownNotesService {
     pub repo: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpService {
     pub host: String,
@@ -278,7 +279,7 @@ fn starttls() -> String {
     "starttls".into()
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GithubService {
     #[serde(default = "github_api")]
@@ -292,7 +293,7 @@ fn github_api() -> String {
 }
 
 /// A workflow that deploys, run by `jenkins.build` in place of a Jenkins job.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GithubActionsService {
     /// `owner/name`.
@@ -320,7 +321,7 @@ fn tag_input() -> String {
 }
 
 /// One step of the procedure.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepCommon {
     /// Stable: journals refer to it.
@@ -404,18 +405,18 @@ pub enum StepKind {
     GithubBlockers(GithubBlockersStep),
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ManualStep {}
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChoiceOption {
     pub value: String,
     pub label: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChoiceStep {
     /// The variable the choice sets; `only_if` expressions of later steps read it.
@@ -423,7 +424,7 @@ pub struct ChoiceStep {
     pub options: Vec<ChoiceOption>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GateStep {
     /// What is awaited, e.g. "QA approval of the tag on stage".
@@ -433,13 +434,13 @@ pub struct GateStep {
     pub who: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepoStep {
     pub repo: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GitTagStep {
     pub repo: String,
@@ -452,7 +453,7 @@ fn tag_from_branch() -> String {
     "branch".into()
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GitPushTagStep {
     pub repo: String,
@@ -461,7 +462,7 @@ pub struct GitPushTagStep {
     pub remote: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JenkinsBuildStep {
     pub service: String,
@@ -470,7 +471,7 @@ pub struct JenkinsBuildStep {
     pub params: Ordered<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpCheckStep {
     pub url: String,
@@ -490,7 +491,7 @@ fn ten() -> u64 {
     10
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SentryCheckStep {
     pub service: String,
@@ -521,7 +522,7 @@ fn thirty() -> u64 {
     30
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsCheckStep {
     pub service: String,
@@ -557,7 +558,7 @@ fn sixty() -> u64 {
     60
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateStep {
     /// Template file, relative to the runbook.
@@ -573,7 +574,7 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotesPublishStep {
     pub service: String,
@@ -585,7 +586,7 @@ pub struct NotesPublishStep {
 }
 
 /// Adds a line (or a few) to this push's notes page.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotesAppendStep {
     pub service: String,
@@ -600,7 +601,7 @@ pub struct NotesAppendStep {
     pub path: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmailSendStep {
     pub service: String,
@@ -611,7 +612,7 @@ pub struct EmailSendStep {
     pub to: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShellStep {
     pub command: String,
@@ -630,7 +631,7 @@ fn ten_minutes() -> u64 {
     600
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GithubBlockersStep {
     /// A `github` service: where the issues are read, with whose token.

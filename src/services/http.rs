@@ -75,6 +75,25 @@ pub fn is_transient(e: &anyhow::Error) -> bool {
 
 /// Why a request got no answer, in plain words (the time limit `limit`, else the default).
 pub fn why_unanswered(e: &reqwest::Error, limit: Option<Duration>) -> String {
+    // Host and path only, and no error text (reqwest's quotes the whole URL): a URL's user
+    // info and query may hold a token.
+    let (host, path) = e
+        .url()
+        .map_or(("", ""), |u| (u.host_str().unwrap_or(""), u.path()));
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connect"
+    } else if e.is_decode() || e.is_body() {
+        "body"
+    } else {
+        "request"
+    };
+    tracing::warn!(host, path, kind, "service request failed");
+    plain_why(e, limit)
+}
+
+fn plain_why(e: &reqwest::Error, limit: Option<Duration>) -> String {
     if e.is_timeout() {
         format!(
             "no answer within {}s",

@@ -389,7 +389,10 @@ impl Session {
             }
             _ => {}
         }
-        self.append(operator, Event::Step(t))
+        let (from, to, reason) = (t.from.clone(), t.to.clone(), t.reason.clone());
+        self.append(operator, Event::Step(t))?;
+        log_transition(step, &from, &to, reason.as_deref());
+        Ok(())
     }
 
     /// Journals a running step's handle the moment it is known.
@@ -401,5 +404,19 @@ impl Session {
                 values,
             },
         )
+    }
+}
+
+/// Every step transition passes through [`Session::record`], the engine's and the CLI's alike,
+/// so this is the one place the log hears of steps. The reason is the journal's text, which
+/// services have already scrubbed of their secrets.
+fn log_transition(step: &str, from: &str, to: &str, reason: Option<&str>) {
+    let reason = reason.unwrap_or("");
+    match to {
+        "running" => tracing::info!(step, from, "step started"),
+        "done" => tracing::info!(step, from, "step finished"),
+        "failed" => tracing::warn!(step, from, reason, "step failed"),
+        "interrupted" => tracing::warn!(step, from, reason, "step interrupted"),
+        _ => tracing::info!(step, from, to, reason, "step status changed"),
     }
 }

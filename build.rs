@@ -1,0 +1,69 @@
+//! Stamps the binary with the git commit it was built from, for `--version`.
+//!
+//! Runs `git` locally only (no network). Any failure (no git, not a checkout, a tarball that
+//! sits inside some other repository) gives "unknown" rather than a failed build.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn git(dir: &Path, args: &[&str]) -> Option<String> {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn main() {
+    let dir: PathBuf =
+        std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| ".".into(), Into::into);
+    let dir = dir.as_path();
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=PUSHDUTY_BUILD_COMMIT");
+    println!("cargo:rustc-env=PUSHDUTY_COMMIT={}", commit(dir));
+}
+
+fn commit(dir: &Path) -> String {
+    // Packagers building from a tarball may say which commit it was.
+    if let Ok(c) = std::env::var("PUSHDUTY_BUILD_COMMIT")
+        && !c.trim().is_empty()
+    {
+        return c.trim().to_string();
+    }
+    // Only this crate's own checkout counts: an unpacked tarball inside another repository
+    // must not take that repository's commit.
+    if git(dir, &["ls-files", "--error-unmatch", "Cargo.toml"]).is_none() {
+        return "unknown".into();
+    }
+    let Some(sha) = git(dir, &["rev-parse", "--short", "HEAD"]) else {
+        return "unknown".into();
+    };
+    // Rebuild when HEAD moves: HEAD itself (a checkout) and the ref it points to (a commit).
+    // Worktrees keep HEAD and refs in different folders; git knows where.
+    for path in ["HEAD", "index", "packed-refs"] {
+        rerun_on_git_path(dir, path);
+    }
+    if let Some(r) = git(dir, &["symbolic-ref", "-q", "HEAD"]) {
+        rerun_on_git_path(dir, &r);
+    }
+    // Edits to the sources make the tree dirty without touching git's files.
+    for p in ["src", "Cargo.toml", "Cargo.lock", "runbooks", "templates"] {
+        println!("cargo:rerun-if-changed={p}");
+    }
+    let dirty =
+        git(dir, &["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    if dirty { format!("{sha}-dirty") } else { sha }
+}
+
+fn rerun_on_git_path(dir: &Path, name: &str) {
+    let asked = ["rev-parse", "--path-format=absolute", "--git-path", name];
+    if let Some(p) = git(dir, &asked)
+        && Path::new(&p).exists()
+    {
+        println!("cargo:rerun-if-changed={p}");
+    }
+}
