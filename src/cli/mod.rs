@@ -217,7 +217,7 @@ impl Command {
     fn is_logged(&self) -> bool {
         matches!(
             self,
-            Command::Run | Command::Do(_) | Command::Add(_) | Command::Status { .. }
+            Command::Run(_) | Command::Do(_) | Command::Add(_) | Command::Status { .. }
         )
     }
 
@@ -228,7 +228,8 @@ impl Command {
             Command::Plan { .. } => "plan",
             Command::Status { .. } => "status",
             Command::Render { .. } => "render",
-            Command::Run => "run",
+            Command::Run(a) if a.auto => "run --auto",
+            Command::Run(_) => "run",
             Command::Learn => "learn",
             Command::Do(_) => "do",
             Command::History { .. } => "history",
@@ -364,7 +365,8 @@ fn start_log(g: &Global, command: &Command) -> Option<crate::logfile::Guard> {
     {
         Ok(guard) => Some(guard),
         Err(e) => {
-            if !matches!(command, Command::Run) {
+            // The TUI's screen is ratatui's; headless commands can say it.
+            if !matches!(command, Command::Run(a) if !a.auto) {
                 eprintln!(
                     "pushduty: warning: no log file: {}",
                     clean(&format!("{e:#}"))
