@@ -94,7 +94,7 @@ shoot learn learn
 # Run mode part-way through: the hero ticked off with a note, the repo fetched, master
 # chosen (the cherry-pick steps no longer apply), master tagged, and the push step selected.
 start run run
-wait_for run "Checklist 0/17"
+wait_for run "Checklist 0/19"
 wait_for run "last tag 2015.09.03"
 tm send-keys -t run Enter
 wait_for run "Run check-rotation?"
@@ -102,7 +102,7 @@ tm send-keys -t run y
 wait_for run "note (optional)"
 tm send-keys -t run -l "pushing this week as planned"
 tm send-keys -t run Enter
-wait_for run "Checklist 1/17"
+wait_for run "Checklist 1/19"
 tm send-keys -t run j Enter
 wait_for run "Run fetch?"
 tm send-keys -t run y
@@ -112,7 +112,7 @@ wait_for run "Run strategy?"
 tm send-keys -t run y
 wait_for run "choose \`strategy\`"
 tm send-keys -t run 1 Enter
-wait_for run "Checklist 3/15"
+wait_for run "Checklist 3/17"
 # The git pane in full (Tab): the commits shipping since the last release.
 tm send-keys -t run Tab
 wait_for run "5 commits since"
@@ -129,7 +129,7 @@ shoot run run
 # The stage deploy: the Jenkins pane follows the build while its console streams into the log.
 tm send-keys -t run y
 wait_for run "done: push-tag"
-tm send-keys -t run j j Enter
+tm send-keys -t run j j j Enter
 wait_for run "Run deploy-stage?"
 tm send-keys -t run y
 wait_for run "Building the images"
@@ -144,8 +144,8 @@ for s in check-rotation fetch "strategy --input strategy=master" tag-master push
   do_step $s
 done
 start failed run
-wait_for failed "Checklist 5/15"
-tm send-keys -t failed j j j j j j j j Enter
+wait_for failed "Checklist 5/17"
+tm send-keys -t failed j j j j j j j j j Enter
 wait_for failed "Run deploy-stage?"
 tm send-keys -t failed y
 wait_for failed "failed: deploy-stage"
@@ -182,7 +182,7 @@ for spike in 0 1; do
   do_step qa-approval --input approved_by=Krupa
   do_step production-push --input approved_by=Jason --input "approved_at=$push_iso"
   start "health$spike" run
-  wait_for "health$spike" "Checklist 2/17"
+  wait_for "health$spike" "Checklist 2/19"
   wait_for "health$spike" "metrics ("
   tm send-keys -t "health$spike" G k k Enter
   wait_for "health$spike" "Run watch-graphite?"
