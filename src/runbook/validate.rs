@@ -31,6 +31,10 @@ pub const BUILTINS: &[&str] = &[
     "repos",
     "links",
     "vars",
+    // Added by the engine while a push runs: when each done step happened, and what a step
+    // goes on from.
+    "done_at",
+    "resume",
 ];
 /// What `repos.NAME.*` holds.
 pub const REPO_FIELDS: &[&str] = &[
