@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::EtherpadConf;
-use super::http::{Transient, client, why_unanswered};
+use super::http::{Transient, client};
 use super::jenkins::encode;
 use crate::secret::{Secret, scrub};
 
@@ -126,11 +126,7 @@ impl Etherpad {
     }
 
     fn unreachable(&self, what: &str, e: &reqwest::Error) -> anyhow::Error {
-        let why = why_unanswered(e, None);
-        anyhow::Error::new(Transient(self.scrub(&format!(
-            "{what}: Etherpad at {} is unreachable ({why})",
-            self.url
-        ))))
+        super::http::unanswered(what, "Etherpad", &self.url, e, |t| self.scrub(t))
     }
 
     /// A wrong-parameters answer (code 1) the caller did not expect, said with its message.

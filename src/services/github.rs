@@ -10,7 +10,6 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::ActionsConf;
-use super::http::Transient;
 use super::http::client;
 use super::jenkins::encode;
 use crate::secret::{Secret, scrub};
@@ -206,11 +205,7 @@ impl Actions {
 
     /// A transport failure (no connection, a timeout), said plainly.
     fn unreachable(&self, what: &str, e: &reqwest::Error) -> anyhow::Error {
-        let why = super::http::why_unanswered(e, None);
-        anyhow::Error::new(Transient(self.scrub(&format!(
-            "{what}: GitHub at {} is unreachable ({why})",
-            self.api
-        ))))
+        super::http::unanswered(what, "GitHub", &self.api, e, |t| self.scrub(t))
     }
 
     fn request(&self, method: reqwest::Method, url: &str) -> Result<reqwest::RequestBuilder> {
@@ -527,11 +522,13 @@ impl Issues {
     }
 
     fn unreachable(&self, repo: &str, e: &reqwest::Error) -> anyhow::Error {
-        let why = super::http::why_unanswered(e, None);
-        anyhow::Error::new(Transient(self.scrub(&format!(
-            "reading the blockers of {repo}: GitHub at {} is unreachable ({why})",
-            self.api
-        ))))
+        super::http::unanswered(
+            &format!("reading the blockers of {repo}"),
+            "GitHub",
+            &self.api,
+            e,
+            |t| self.scrub(t),
+        )
     }
 }
 
@@ -626,11 +623,7 @@ impl Releases {
     }
 
     fn unreachable(&self, what: &str, e: &reqwest::Error) -> anyhow::Error {
-        let why = super::http::why_unanswered(e, None);
-        anyhow::Error::new(Transient(self.scrub(&format!(
-            "{what}: GitHub at {} is unreachable ({why})",
-            self.api
-        ))))
+        super::http::unanswered(what, "GitHub", &self.api, e, |t| self.scrub(t))
     }
 
     /// Sends one request; `None` for a 404 when `missing_ok`.

@@ -114,3 +114,18 @@ pub fn answered(status: reqwest::StatusCode, text: String) -> anyhow::Error {
         anyhow::anyhow!(text)
     }
 }
+
+/// A request that got no answer, as a [`Transient`] error naming what was asked of which
+/// service where; `scrub` takes the service's secrets out of the text.
+pub fn unanswered(
+    what: &str,
+    service: &str,
+    base: &str,
+    e: &reqwest::Error,
+    scrub: impl Fn(&str) -> String,
+) -> anyhow::Error {
+    let why = why_unanswered(e, None);
+    anyhow::Error::new(Transient(scrub(&format!(
+        "{what}: {service} at {base} is unreachable ({why})"
+    ))))
+}

@@ -6,8 +6,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 
+use super::http::client;
 pub use super::http::is_transient;
-use super::http::{Transient, client};
 use crate::secret::{Secret, scrub};
 
 pub struct Jenkins {
@@ -218,11 +218,7 @@ impl Jenkins {
 
     /// A transport failure (no connection, a timeout), said plainly.
     fn unreachable(&self, what: &str, e: &reqwest::Error) -> anyhow::Error {
-        let why = super::http::why_unanswered(e, None);
-        anyhow::Error::new(Transient(self.scrub(&format!(
-            "{what}: Jenkins at {} is unreachable ({why})",
-            self.base
-        ))))
+        super::http::unanswered(what, "Jenkins", &self.base, e, |t| self.scrub(t))
     }
 
     async fn get(&self, url: &str, what: &str) -> Result<reqwest::Response> {

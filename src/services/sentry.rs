@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use super::http::{Transient, client};
+use super::http::client;
 use super::jenkins::encode;
 use crate::secret::{Secret, scrub};
 
@@ -362,11 +362,7 @@ impl Sentry {
 
     /// A transport failure (no connection, a timeout), said plainly.
     fn unreachable(&self, what: &str, e: &reqwest::Error) -> anyhow::Error {
-        let why = super::http::why_unanswered(e, None);
-        anyhow::Error::new(Transient(self.scrub(&format!(
-            "{what}: Sentry at {} is unreachable ({why})",
-            self.base
-        ))))
+        super::http::unanswered(what, "Sentry", &self.base, e, |t| self.scrub(t))
     }
 
     /// GETs `url` and answers its headers and body when the status is a success.
