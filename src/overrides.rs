@@ -74,6 +74,27 @@ impl Override {
     pub fn apply(&self, root: &mut Spanned<DeValue<'static>>) {
         let mut here = root;
         for (i, seg) in self.path.iter().enumerate() {
+            // An array of tables (`[[steps]]`, `[[sections]]`) is entered by an element's
+            // `id`: `steps.watch-graphite.soak_minutes`.
+            let by_id = match here.get_ref() {
+                DeValue::Array(items) => items.iter().position(|item| {
+                    matches!(item.get_ref(), DeValue::Table(t) if t.get("id").is_some_and(
+                        |id| matches!(id.get_ref(), DeValue::String(s) if s == seg.as_str())))
+                }),
+                _ => None,
+            };
+            if let Some(pos) = by_id
+                && i + 1 < self.path.len()
+            {
+                let DeValue::Array(items) = here.get_mut() else {
+                    return;
+                };
+                let Some(item) = items.get_mut(pos) else {
+                    return;
+                };
+                here = item;
+                continue;
+            }
             if !matches!(here.get_ref(), DeValue::Table(_)) {
                 *here = marked(DeValue::Table(DeTable::default()));
             }
@@ -128,6 +149,35 @@ fn respan(v: DeValue<'static>) -> DeValue<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_array_of_tables_is_entered_by_id() {
+        let text =
+            "[[steps]]\nid = \"a\"\nsoak_minutes = 30\n[[steps]]\nid = \"b\"\nsoak_minutes = 30\n";
+        let mut root = Spanned::new(
+            0..0,
+            DeValue::Table(DeTable::parse(text).unwrap().into_inner()),
+        );
+        root.get_mut().make_owned();
+        let o: Override = "steps.b.soak_minutes=0.25".parse().unwrap();
+        o.apply(&mut root);
+        let DeValue::Table(t) = root.get_ref() else {
+            panic!()
+        };
+        let Some(DeValue::Array(steps)) = t.get("steps").map(|v| v.get_ref()) else {
+            panic!("steps is no longer an array")
+        };
+        let soak = |n: usize| match steps.get(n).map(|s| s.get_ref()) {
+            Some(DeValue::Table(s)) => s.get("soak_minutes").map(|v| format!("{:?}", v.get_ref())),
+            _ => None,
+        };
+        assert!(
+            soak(0).is_some_and(|s| s.contains("30") && !s.contains('.')),
+            "{:?}",
+            soak(0)
+        );
+        assert!(soak(1).is_some_and(|s| s.contains("0.25")), "{:?}", soak(1));
+    }
 
     #[test]
     fn parses_and_routes_overrides() {

@@ -40,10 +40,15 @@ fn by_step(engine: &Engine, given: &[(String, String)]) -> Result<Answers, Strin
     let rb = &engine.loaded.runbook;
     let mut out = Answers::new();
     for (lhs, value) in given {
-        let (step, key) = match lhs.rsplit_once('.') {
+        // The key may hold dots too (`blockers.blocker.1187`): the longest step id wins.
+        let split = lhs
+            .rmatch_indices('.')
+            .map(|(i, _)| (&lhs[..i], &lhs[i + 1..]))
+            .find(|(s, k)| rb.step(s).is_some() && !k.is_empty());
+        let (step, key) = match split {
             _ if rb.step(lhs).is_some() => (lhs.as_str(), None),
-            Some((s, k)) if rb.step(s).is_some() && !k.is_empty() => (s, Some(k.to_string())),
-            _ => {
+            Some((s, k)) => (s, Some(k.to_string())),
+            None => {
                 let ids: Vec<&str> = rb.steps.iter().map(|s| s.id.as_str()).collect();
                 return Err(format!(
                     "--answer {}: no such step; the steps: {}",
@@ -178,6 +183,9 @@ pub fn run(g: &Global, given: &[(String, String)]) -> ExitCode {
     // Every answer is checked before anything runs: a typo must not surface after an hour.
     let mut inputs: BTreeMap<String, Inputs> = BTreeMap::new();
     for (id, a) in &answers {
+        // Some steps ask about what their checks read (the blockers open on GitHub): read
+        // them first, so an answer about one of those is known. Checks only read.
+        let _ = h.engine.checks(id);
         let specs = match h.engine.inputs(id) {
             Ok(s) => s,
             Err(e) => return fail(&e),
@@ -302,6 +310,18 @@ fn run_one(h: &mut Headless, id: &str, given: Inputs) -> Option<ExitCode> {
             "pushduty: `{id}` was not run: its checks failed. `run --auto` never overrides them: fix it, or run `pushduty do {id} --override REASON`"
         );
         return Some(ExitCode::from(1));
+    }
+    // The checks may have found more to ask (a blocker listed on GitHub): without an
+    // answer, a person must give it.
+    if let (Ok(step), Ok(specs)) = (h.engine.step(id), h.engine.inputs(id))
+        && let Some(why) = needs_person(step, &specs, &given)
+    {
+        say(&format!(
+            "needs a person: {id} ({}): {}",
+            clean_line(&title(&h.engine, id)),
+            clean_line(&why)
+        ));
+        return Some(ExitCode::from(NEEDS_PERSON));
     }
     let began = Instant::now();
     let progress = &mut |line: &str| {

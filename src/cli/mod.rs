@@ -7,6 +7,7 @@ pub mod do_step;
 pub mod headless;
 pub mod history;
 pub mod plan;
+pub mod rehearse;
 pub mod render;
 pub mod report;
 pub mod run;
@@ -127,6 +128,9 @@ pub enum Command {
     },
     /// The man page (roff) on stdout, e.g. `pushduty man > pushduty.1`.
     Man,
+    /// A whole push in a local sandbox (git repo, bare remote, stand-ins for every service),
+    /// opened in `run`: practise before the first real push.
+    Rehearse(rehearse::RehearseArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -239,6 +243,7 @@ impl Command {
             Command::Schema => "schema",
             Command::Completions { .. } => "completions",
             Command::Man => "man",
+            Command::Rehearse(_) => "rehearse",
         }
     }
 
@@ -353,6 +358,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Schema => schema::run(),
         Command::Completions { shell } => completions(*shell),
         Command::Man => man(),
+        Command::Rehearse(args) => rehearse::run(g, args),
     }
 }
 

@@ -58,7 +58,7 @@ fn clock(t: i64) -> String {
 }
 
 /// The checks both watches share: the soak's start is known, and when it ends.
-fn soak_checks(ctx: &Value, since: Option<&str>, soak_minutes: u64) -> Vec<Check> {
+fn soak_checks(ctx: &Value, since: Option<&str>, soak_minutes: f64) -> Vec<Check> {
     match (since, since_done(ctx, since)) {
         (Some(dep), None) => vec![Check::fail(format!(
             "`{dep}` is not done yet: the soak starts when it is (overriding starts it now)"
@@ -66,7 +66,7 @@ fn soak_checks(ctx: &Value, since: Option<&str>, soak_minutes: u64) -> Vec<Check
         (_, Some((dep, t))) => vec![Check::ok(format!(
             "soak: {} to {} ({soak_minutes} min after `{dep}`)",
             clock(t),
-            clock(t + i64::try_from(soak_minutes * 60).unwrap_or(0))
+            clock(t + crate::health::window::minutes_secs(soak_minutes))
         ))],
         (None, None) => vec![Check::ok(format!(
             "soak: the {soak_minutes} min from when this step starts"
@@ -345,7 +345,7 @@ struct Looker<'a> {
     since: chrono::DateTime<chrono::Utc>,
     extra: Option<&'a str>,
     max: u64,
-    soak_minutes: u64,
+    soak_minutes: f64,
     w: &'a Windows,
     failures: u32,
     pause_until: i64,

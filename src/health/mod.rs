@@ -43,6 +43,7 @@ pub fn push_moment(rb: &Runbook, state: &SessionState) -> Option<i64> {
 /// an hour when no step watches it.
 pub fn watch_windows(rb: &Runbook, service: &str) -> (i64, i64) {
     let secs = |m: u64| i64::try_from(m.saturating_mul(60)).unwrap_or(i64::MAX / 4);
+    let soak = window::minutes_secs;
     rb.steps
         .iter()
         .find_map(|s| match &s.kind {
@@ -54,5 +55,5 @@ pub fn watch_windows(rb: &Runbook, service: &str) -> (i64, i64) {
             }
             _ => None,
         })
-        .map_or((1800, 3600), |(s, b)| (secs(s), secs(b)))
+        .map_or((1800, 3600), |(s, b)| (soak(s), secs(b)))
 }

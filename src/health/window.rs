@@ -15,11 +15,13 @@ pub struct Windows {
 }
 
 impl Windows {
-    pub fn new(push: i64, soak_minutes: u64, baseline_minutes: u64) -> Self {
+    /// `soak_minutes` may be a fraction (a rehearsal soaks seconds); a negative or
+    /// non-finite one is no soak at all.
+    pub fn new(push: i64, soak_minutes: f64, baseline_minutes: u64) -> Self {
         let secs = |m: u64| i64::try_from(m.saturating_mul(60)).unwrap_or(i64::MAX / 4);
         Self {
             push,
-            soak_secs: secs(soak_minutes),
+            soak_secs: minutes_secs(soak_minutes),
             baseline_secs: secs(baseline_minutes),
         }
     }
@@ -40,6 +42,16 @@ impl Windows {
     /// Seconds of the soak that have passed at `now`.
     pub fn watched(&self, now: i64) -> i64 {
         (now - self.push).clamp(0, self.soak_secs)
+    }
+}
+
+/// Seconds in `minutes` (a fraction allowed), rounded; 0 for a negative or non-finite value.
+pub fn minutes_secs(minutes: f64) -> i64 {
+    if minutes.is_finite() && minutes > 0.0 {
+        // Saturates at i64::MAX: no soak lasts that long anyway.
+        (minutes * 60.0).round() as i64
+    } else {
+        0
     }
 }
 
@@ -86,7 +98,7 @@ mod tests {
 
     #[test]
     fn windows_sit_around_the_push() {
-        let w = Windows::new(10_000_000, 30, 60);
+        let w = Windows::new(10_000_000, 30.0, 60);
         assert_eq!(w.soak(), (10_000_000, 10_001_800));
         assert_eq!(w.before(), (9_996_400, 10_000_000));
         assert_eq!(w.week(), (10_000_000 - WEEK, 10_001_800 - WEEK));

@@ -499,8 +499,9 @@ pub struct SentryCheckStep {
     /// starts when this step does.
     #[serde(default)]
     pub since: Option<String>,
-    #[serde(default = "thirty")]
-    pub soak_minutes: u64,
+    /// How long to watch after `since`, in minutes; fractions allowed (0.25 is 15 s).
+    #[serde(default = "thirty_minutes")]
+    pub soak_minutes: f64,
     /// Length of the window before the push the event rate is compared with, in minutes.
     #[serde(default = "sixty")]
     pub baseline_minutes: u64,
@@ -522,6 +523,10 @@ fn thirty() -> u64 {
     30
 }
 
+fn thirty_minutes() -> f64 {
+    30.0
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsCheckStep {
@@ -530,8 +535,9 @@ pub struct MetricsCheckStep {
     /// starts when this step does.
     #[serde(default)]
     pub since: Option<String>,
-    #[serde(default = "thirty")]
-    pub soak_minutes: u64,
+    /// How long to watch after `since`, in minutes; fractions allowed (0.25 is 15 s).
+    #[serde(default = "thirty_minutes")]
+    pub soak_minutes: f64,
     /// Length of the baseline before the push, in minutes.
     #[serde(default = "sixty")]
     pub baseline_minutes: u64,

@@ -1,0 +1,264 @@
+//! `pushduty rehearse`: builds the sandbox, starts the stand-ins, runs the real `run` (or
+//! `run --auto` as the scenario's hero) on the bundled runbook pointed at them, then prints
+//! the push report and what a real push would have done differently.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+
+use super::{Global, ReportArgs, fail};
+use crate::overrides::Override;
+use crate::rehearse::rig::{self, Rig, Setup};
+use crate::rehearse::{self as rh, Sandbox, Scenario, sandbox};
+use crate::runbook::model::Service;
+use crate::sanitize::clean;
+
+#[derive(Debug, clap::Args, Clone)]
+pub struct RehearseArgs {
+    /// What to practise.
+    #[arg(long, value_enum, default_value = "normal")]
+    pub scenario: Scenario,
+    /// Build the sandbox here and keep it (reused by a later rehearsal of the same scenario
+    /// on the same day); default: a temporary folder removed at the end.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// No screen: the scenario's hero answers every gate, choice and manual step.
+    #[arg(long)]
+    pub auto: bool,
+}
+
+/// How much a rehearsal soaks: seconds, where the runbook watches for half an hour.
+const SOAK_MINUTES: &str = "0.1";
+
+pub fn run(g: &Global, args: &RehearseArgs) -> ExitCode {
+    let loaded = match g.load_runbook() {
+        Ok(l) => l,
+        Err(d) => return super::report(&d),
+    };
+    let rb = &loaded.runbook;
+    // The push is today, in the runbook's timezone; the tag was made yesterday.
+    let tz: chrono_tz::Tz = rb.schedule.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let yesterday = today.pred_opt().unwrap_or(today);
+    let push_date = today.format("%Y-%m-%d").to_string();
+    let (root, temporary) = match &args.dir {
+        Some(d) => (crate::config::expand_home(d), false),
+        None => match temp_root() {
+            Ok(r) => (r, true),
+            Err(e) => return fail(&e),
+        },
+    };
+    let code = match rehearse(g, args, &root, (today, yesterday), &push_date, rb) {
+        Ok(code) => code,
+        Err(e) => fail(&e),
+    };
+    if temporary {
+        // The sandbox holds only what the rehearsal made: nothing to keep.
+        let _ = std::fs::remove_dir_all(&root);
+        println!(
+            "The sandbox {} was removed; `--dir DIR` keeps one to look at.",
+            root.display()
+        );
+    }
+    code
+}
+
+fn temp_root() -> Result<PathBuf> {
+    let name = format!(
+        "pushduty-rehearsal-{}-{}",
+        std::process::id(),
+        &rig::fresh_secret()?[..8]
+    );
+    Ok(std::env::temp_dir().join(name))
+}
+
+/// The rehearsal in `root`; `days` are today (the push) and yesterday (the tag); `rb` is the
+/// runbook as written, for what a real push would do.
+fn rehearse(
+    g: &Global,
+    args: &RehearseArgs,
+    root: &Path,
+    (today, yesterday): (chrono::NaiveDate, chrono::NaiveDate),
+    push_date: &str,
+    rb: &crate::runbook::model::Runbook,
+) -> Result<ExitCode> {
+    let (tag_format, real) = (&rb.schedule.tag_format, &rb.services);
+    let (sb, new) = Sandbox::open(root, args.scenario, push_date)?;
+    let operator = g
+        .operator
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|o| !o.trim().is_empty())
+        .unwrap_or_else(|| "hero".to_string());
+    if new {
+        let name = |d: chrono::NaiveDate| d.format(tag_format).to_string();
+        let built = sandbox::build(&sb.upstream(), &sb.repo(), today, 1, &name)?;
+        println!(
+            "Sandbox {}: olympia with {} commits by 5 authors, release tags {} … {}, and its bare remote `upstream`.",
+            root.display(),
+            built.commits,
+            built.tags.first().map_or("", String::as_str),
+            built.tags.last().map_or("", String::as_str),
+        );
+    } else {
+        println!(
+            "Sandbox {}: reused; the rehearsal goes on where it stopped.",
+            root.display()
+        );
+    }
+    std::fs::write(sb.config(), rh::config_text(&operator, &sb.repo()))
+        .context("writing the sandbox's config")?;
+    std::fs::create_dir_all(sb.state()).context("creating the sandbox's state dir")?;
+    let secrets = [
+        rig::fresh_secret()?,
+        rig::fresh_secret()?,
+        rig::fresh_secret()?,
+        rig::fresh_secret()?,
+        rig::fresh_secret()?,
+    ];
+    for (name, value) in rig::TOKEN_VARS.iter().zip(&secrets) {
+        // SAFETY: set before any of the rehearsal's threads start (the stand-ins come next);
+        // this process reads the environment only on this thread until then.
+        unsafe { std::env::set_var(name, value) };
+    }
+    let runbook_slug = crate::session::slug(&rb.name);
+    let journal =
+        crate::session::session_dir(&sb.state(), &runbook_slug, push_date).join("journal.jsonl");
+    let rig = Rig::start(&Setup {
+        scenario: args.scenario,
+        operator: &operator,
+        secrets: &secrets,
+        push_date,
+        mail_dir: sb.mail(),
+        upstream: sb.upstream(),
+        journal,
+    })?;
+    let mut sets: Vec<String> = vec![
+        format!("schedule.push_day={}", rh::weekday_name(today)),
+        format!("schedule.tag_day={}", rh::weekday_name(yesterday)),
+        format!("rotation.people=[{}, \"kumar\"]", toml_str(&operator)),
+        format!("rotation.start={push_date}"),
+        "steps.verify-stage.interval_secs=1".into(),
+        "steps.verify-stage.timeout_secs=60".into(),
+        format!("steps.watch-sentry.soak_minutes={SOAK_MINUTES}"),
+        "steps.watch-sentry.poll_seconds=1".into(),
+        "steps.watch-sentry.baseline_minutes=5".into(),
+        format!("steps.watch-graphite.soak_minutes={SOAK_MINUTES}"),
+        "steps.watch-graphite.poll_seconds=1".into(),
+        "steps.watch-graphite.baseline_minutes=2".into(),
+        "steps.watch-graphite.min_points=3".into(),
+    ];
+    sets.extend(rig.sets());
+    let mut g2 = g.clone();
+    g2.config = Some(sb.config());
+    g2.state_dir = Some(sb.state());
+    g2.operator = Some(operator.clone());
+    let mut all: Vec<Override> = Vec::new();
+    for s in &sets {
+        all.push(
+            s.parse()
+                .map_err(|e: String| anyhow::anyhow!("a rehearsal setting: {e}"))?,
+        );
+    }
+    // The operator's own --set come last: they win.
+    all.extend(g.set.iter().cloned());
+    g2.set = all;
+    println!(
+        "Scenario `{}`: {}\nStand-ins on loopback: Jenkins {}, Sentry {}, Graphite {}, GitHub {}, Etherpad {}, SMTP 127.0.0.1:{}, stage {}.\nSoaks last {SOAK_MINUTES} min instead of the runbook's 30.\n",
+        args.scenario.name(),
+        args.scenario.story(),
+        rig.jenkins.url(),
+        rig.sentry.url(),
+        rig.graphite.url(),
+        rig.github.url(),
+        rig.etherpad.url(),
+        rig.smtp.port(),
+        rig.stage.url(),
+    );
+    let code = if args.auto {
+        crate::rehearse::hero::play(&g2, args.scenario, &rig, &sb.upstream())
+    } else {
+        super::run::run(&g2)
+    };
+    println!("\n# The push as it happened\n");
+    let _ = super::report::run(
+        &g2,
+        &ReportArgs {
+            format: "markdown".into(),
+            push_date: None,
+        },
+    );
+    println!("{}", differences(real, &rig, &sb));
+    Ok(code)
+}
+
+fn toml_str(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// What a real push would have done differently, and the mail that would have gone out.
+fn differences(real: &crate::runbook::model::Ordered<Service>, rig: &Rig, sb: &Sandbox) -> String {
+    let mut out = String::from("# What a real push would have done differently\n\n");
+    out.push_str(&format!(
+        "- git: fetched from and pushed tags to the team's `upstream` (github.com/mozilla/olympia), not {}\n",
+        sb.upstream().display()
+    ));
+    for (name, svc) in real.iter() {
+        let line = match svc {
+            Service::Jenkins(j) => format!(
+                "- `{name}`: Jenkins at {} really deploys to stage (here {})",
+                j.url,
+                rig.jenkins.url()
+            ),
+            Service::Sentry(s) => format!(
+                "- `{name}`: Sentry at {} (here {}); the soak lasts the runbook's minutes, not seconds",
+                s.url,
+                rig.sentry.url()
+            ),
+            Service::Graphite(m) => format!(
+                "- `{name}`: Graphite at {} (here {})",
+                m.url,
+                rig.graphite.url()
+            ),
+            Service::Github(h) => format!(
+                "- `{name}`: GitHub at {} lists the real blockers (here {})",
+                h.api_url,
+                rig.github.url()
+            ),
+            Service::Etherpad(e) => format!(
+                "- `{name}`: the notes pads at {} (here {})",
+                e.url,
+                rig.etherpad.url()
+            ),
+            Service::Smtp(m) => format!(
+                "- `{name}`: the email goes to {} through {}:{} with TLS (here 127.0.0.1:{}, kept in {})",
+                m.to.join(", "),
+                m.host,
+                m.port,
+                rig.smtp.port(),
+                sb.mail().display()
+            ),
+            _ => continue,
+        };
+        out.push_str(&clean(&line));
+        out.push('\n');
+    }
+    out.push_str("- credentials: your own tokens from the environment or the keyring, not ones made up for this rehearsal\n");
+    let mail = rig.smtp.messages();
+    match mail.last() {
+        Some(m) => {
+            out.push_str(&format!(
+                "\n## The announcement that would have gone out (to {})\n\n",
+                m.to.join(", ")
+            ));
+            for l in m.data.lines() {
+                out.push_str("    ");
+                out.push_str(&clean(l));
+                out.push('\n');
+            }
+        }
+        None => out.push_str("\nNo announcement was sent in this rehearsal.\n"),
+    }
+    out
+}

@@ -1,0 +1,159 @@
+//! `pushduty rehearse`: a whole push practised offline. A sandbox (a git repo with a history and
+//! release tags, its bare `upstream`, a config and a state dir) and stand-ins for every service
+//! on loopback; then the real `run` (or `run --auto`) on the bundled runbook, pointed at them
+//! only through the general mechanisms: the sandbox's config, `--set`, and secrets in the
+//! environment. Nothing in the engine knows it is a rehearsal.
+
+pub mod hero;
+pub mod rig;
+pub mod sandbox;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use chrono::{Datelike, NaiveDate};
+
+/// What the rehearsal practises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// Everything goes well.
+    Normal,
+    /// QA finds a blocker after the tag: its fix is cherry-picked and the push re-tagged `-1`.
+    Blocker,
+    /// The first stage deploy fails; a retry succeeds.
+    FailedDeploy,
+    /// Errors jump after the production push: the health checks fail.
+    Spike,
+}
+
+impl Scenario {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Normal => "normal",
+            Self::Blocker => "blocker",
+            Self::FailedDeploy => "failed-deploy",
+            Self::Spike => "spike",
+        }
+    }
+
+    /// What happens, told before it starts.
+    pub fn story(self) -> &'static str {
+        match self {
+            Self::Normal => "an ordinary week: everything goes as planned.",
+            Self::Blocker => {
+                "QA files a blocker on GitHub once the tag is out; its fix lands on master \
+                 after the tag. Record it in the blockers step, fetch again, choose \
+                 cherry-pick, pick the fix, and the push becomes `-1`."
+            }
+            Self::FailedDeploy => {
+                "the first stage deploy fails (Jenkins says FAILURE); retry it (`r`)."
+            }
+            Self::Spike => {
+                "errors jump right after the production push: watch the Sentry and Graphite \
+                 checks fail, and see what that means for the push."
+            }
+        }
+    }
+}
+
+/// The sandbox's layout.
+pub struct Sandbox {
+    pub root: PathBuf,
+}
+
+/// Marks a folder as a rehearsal sandbox; holds the scenario it was made for.
+const MARKER: &str = ".pushduty-rehearsal";
+
+impl Sandbox {
+    pub fn repo(&self) -> PathBuf {
+        self.root.join("olympia")
+    }
+    pub fn upstream(&self) -> PathBuf {
+        self.root.join("upstream.git")
+    }
+    pub fn config(&self) -> PathBuf {
+        self.root.join("config.toml")
+    }
+    pub fn state(&self) -> PathBuf {
+        self.root.join("state")
+    }
+    pub fn mail(&self) -> PathBuf {
+        self.root.join("mail")
+    }
+
+    /// Opens `root` for a rehearsal of `scenario`: an empty or absent folder is made into a
+    /// sandbox; one made earlier for the same scenario and push date is reused (the
+    /// rehearsal resumes where it stopped); anything else is refused, never overwritten.
+    /// Whether it is new.
+    pub fn open(root: &Path, scenario: Scenario, push_date: &str) -> Result<(Self, bool)> {
+        let sb = Self {
+            root: root.to_path_buf(),
+        };
+        let marker = root.join(MARKER);
+        let wanted = format!("{} {push_date}\n", scenario.name());
+        if marker.exists() {
+            let had = std::fs::read_to_string(&marker).unwrap_or_default();
+            if had != wanted {
+                bail!(
+                    "{} holds the rehearsal `{}`, not `{}`: give another --dir, or remove it",
+                    root.display(),
+                    had.trim(),
+                    wanted.trim()
+                );
+            }
+            return Ok((sb, false));
+        }
+        if root.exists() {
+            let empty = std::fs::read_dir(root)
+                .with_context(|| format!("reading {}", root.display()))?
+                .next()
+                .is_none();
+            if !empty {
+                bail!(
+                    "{} is not empty and is not a rehearsal sandbox: give an empty or new folder",
+                    root.display()
+                );
+            }
+        }
+        std::fs::create_dir_all(root).with_context(|| format!("creating {}", root.display()))?;
+        std::fs::write(&marker, wanted).context("marking the sandbox")?;
+        Ok((sb, true))
+    }
+}
+
+/// The weekday names the runbook's schedule uses.
+pub fn weekday_name(d: NaiveDate) -> &'static str {
+    match d.weekday() {
+        chrono::Weekday::Mon => "monday",
+        chrono::Weekday::Tue => "tuesday",
+        chrono::Weekday::Wed => "wednesday",
+        chrono::Weekday::Thu => "thursday",
+        chrono::Weekday::Fri => "friday",
+        chrono::Weekday::Sat => "saturday",
+        chrono::Weekday::Sun => "sunday",
+    }
+}
+
+/// The config the sandbox's operator has: their checkout, their user per service, and where
+/// each secret is found (the environment: the secrets themselves are never written).
+pub fn config_text(operator: &str, repo: &Path) -> String {
+    let [jenkins, sentry, github, etherpad, smtp] = rig::TOKEN_VARS;
+    let path = toml_string(&repo.display().to_string());
+    let op = toml_string(operator);
+    format!(
+        "# A rehearsal's config: made by `pushduty rehearse`. The secrets are in the\n\
+         # environment of the rehearsing process only.\n\
+         operator = {op}\n\n\
+         [repos.olympia]\npath = {path}\n\n\
+         [services.stage-deploy]\nuser = {op}\ntoken = {{ env = \"{jenkins}\" }}\n\n\
+         [services.sentry]\ntoken = {{ env = \"{sentry}\" }}\n\n\
+         [services.github]\ntoken = {{ env = \"{github}\" }}\n\n\
+         [services.etherpad]\nkey = {{ env = \"{etherpad}\" }}\n\n\
+         [services.list]\npassword = {{ env = \"{smtp}\" }}\n"
+    )
+}
+
+/// A TOML basic string.
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}

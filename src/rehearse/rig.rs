@@ -1,0 +1,263 @@
+//! The stand-ins of one rehearsal, running in this process while the push runs, and the
+//! world's reactions to the hero's actions (read from the push's journal, as a colleague
+//! would notice them): a blocker's fix lands on master once the tag is pushed; in `spike`,
+//! errors jump once the production push is done.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use super::Scenario;
+use crate::standins::{etherpad, github, graphite, jenkins, sentry, smtp, stage};
+
+/// The blocker issue of the `blocker` scenario.
+pub const BLOCKER_NUMBER: u64 = 1187;
+pub const BLOCKER_TITLE: &str = "Search crashes for add-ons without a current version";
+/// The Sentry issue of the `spike` scenario.
+pub const SPIKE_TITLE: &str = "TypeError: 'NoneType' object is not subscriptable (search.views)";
+/// The Graphite series the spike shows in (the runbook's "server errors").
+pub const ERRORS_TARGET: &str = "sumSeries(stats.addons.response.5*)";
+pub const TRAFFIC_TARGET: &str = "sumSeries(stats.addons.response.*)";
+
+/// Secrets of this rehearsal, made fresh each time; they live only in this process's
+/// environment (under these names, which the sandbox's config names).
+pub const TOKEN_VARS: [&str; 5] = [
+    "PUSHDUTY_REHEARSAL_JENKINS_TOKEN",
+    "PUSHDUTY_REHEARSAL_SENTRY_TOKEN",
+    "PUSHDUTY_REHEARSAL_GITHUB_TOKEN",
+    "PUSHDUTY_REHEARSAL_ETHERPAD_KEY",
+    "PUSHDUTY_REHEARSAL_SMTP_PASSWORD",
+];
+
+pub struct Rig {
+    pub jenkins: Arc<jenkins::Jenkins>,
+    pub sentry: Arc<sentry::Sentry>,
+    pub graphite: Arc<graphite::Graphite>,
+    pub github: github::Github,
+    pub etherpad: etherpad::Etherpad,
+    pub smtp: smtp::Smtp,
+    pub stage: stage::Stage,
+    /// Set by the watcher once the blocker's fix is on the remote.
+    pub fix_landed: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    watcher: Option<JoinHandle<()>>,
+}
+
+/// A secret nobody can guess: 16 random bytes in hex.
+pub fn fresh_secret() -> Result<String> {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 16];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| anyhow::anyhow!("no randomness for the rehearsal's tokens"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+pub struct Setup<'a> {
+    pub scenario: Scenario,
+    pub operator: &'a str,
+    /// The tokens, in the order of [`TOKEN_VARS`].
+    pub secrets: &'a [String; 5],
+    pub push_date: &'a str,
+    pub mail_dir: PathBuf,
+    pub upstream: PathBuf,
+    pub journal: PathBuf,
+}
+
+impl Rig {
+    pub fn start(s: &Setup) -> Result<Self> {
+        let [jt, st, gt, ek, _] = s.secrets;
+        let jenkins = Arc::new(
+            jenkins::Jenkins::try_start(jenkins::Config {
+                job: "addons-stage-deploy".into(),
+                user: s.operator.to_string(),
+                token: jt.clone(),
+                queue_ms: 400,
+                build_ms: 2500,
+                console_lines: vec![
+                    "+ git fetch upstream --tags && git checkout ${TAG}".into(),
+                    "Deploying ${TAG} to addons.allizom.org (3 web nodes)".into(),
+                    "Running the database migrations of ${TAG}".into(),
+                    "Warming the caches".into(),
+                ],
+                results: match s.scenario {
+                    Scenario::FailedDeploy => vec!["FAILURE".into()],
+                    _ => Vec::new(),
+                },
+                estimated_ms: 2500,
+                queue_forget_ms: 300_000,
+                ..jenkins::Config::default()
+            })
+            .context("starting the Jenkins stand-in")?,
+        );
+        let deployed = Arc::clone(&jenkins);
+        let stage = stage::Stage::try_start(Box::new(move || deployed.deployed()))
+            .context("starting the stage stand-in")?;
+        let now = chrono::Utc::now().timestamp();
+        // A steady dozen events a minute, around now and around this time last week.
+        let minute = now - now.rem_euclid(60);
+        let week = 7 * 24 * 3600;
+        let mut events: Vec<(i64, u64)> = Vec::new();
+        for m in -180..=180 {
+            events.push((minute - week + m * 60, 12));
+        }
+        for m in -180..=180 {
+            events.push((minute + m * 60, 12));
+        }
+        let sentry = Arc::new(
+            sentry::Sentry::try_start(sentry::Config {
+                org: "mkt".into(),
+                project: "addonsmozillaorg".into(),
+                token: st.clone(),
+                issues: vec![sentry::Issue::new(
+                    4101,
+                    "OperationalError: database is locked (cron.update_counts)",
+                    now - 3 * 24 * 3600,
+                )],
+                events,
+                ..sentry::Config::default()
+            })
+            .context("starting the Sentry stand-in")?,
+        );
+        let graphite = Arc::new(
+            graphite::Graphite::try_start(graphite::Config {
+                series: vec![
+                    graphite::Series {
+                        target: TRAFFIC_TARGET.into(),
+                        level: 5400.0,
+                        wobble: 0.04,
+                    },
+                    graphite::Series {
+                        target: ERRORS_TARGET.into(),
+                        level: 12.0,
+                        wobble: 0.08,
+                    },
+                ],
+                // Points a second apart: a rehearsal soaks seconds, not half an hour.
+                step_secs: 1,
+            })
+            .context("starting the Graphite stand-in")?,
+        );
+        let issues = match s.scenario {
+            Scenario::Blocker => vec![github::Issue::open(
+                "mozilla/olympia",
+                BLOCKER_NUMBER,
+                BLOCKER_TITLE,
+                &["blocker"],
+            )],
+            _ => vec![github::Issue::open(
+                "mozilla/olympia",
+                1179,
+                "Dark theme for the developer hub",
+                &["enhancement"],
+            )],
+        };
+        let github = github::Github::try_start(github::Config {
+            repo: "mozilla/olympia".into(),
+            token: gt.clone(),
+            issues,
+            ..github::Config::default()
+        })
+        .context("starting the GitHub stand-in")?;
+        let etherpad = etherpad::Etherpad::try_start(etherpad::Config {
+            key: ek.clone(),
+            ..etherpad::Config::default()
+        })
+        .context("starting the Etherpad stand-in")?;
+        // This push's notes, as last week's hero left them.
+        etherpad.set_pad(
+            &format!("amo-{}", s.push_date),
+            &format!(
+                "AMO push {}\n\nHero: {}\nQA: Krupa\n\nWhat is going out:\n",
+                s.push_date, s.operator
+            ),
+        );
+        let smtp = smtp::Smtp::try_start(smtp::Config {
+            dir: Some(s.mail_dir.clone()),
+        })
+        .context("starting the SMTP stand-in")?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let fix_landed = Arc::new(AtomicBool::new(false));
+        let watcher = {
+            let (stop, fix_landed) = (Arc::clone(&stop), Arc::clone(&fix_landed));
+            let (sentry, graphite) = (Arc::clone(&sentry), Arc::clone(&graphite));
+            let (journal, upstream, scenario) = (s.journal.clone(), s.upstream.clone(), s.scenario);
+            std::thread::spawn(move || {
+                let mut spiked = false;
+                while !stop.load(Ordering::SeqCst) {
+                    if scenario == Scenario::Blocker
+                        && !fix_landed.load(Ordering::SeqCst)
+                        && done_at(&journal, "push-tag").is_some()
+                        && super::sandbox::land_fix(&upstream).is_ok()
+                    {
+                        fix_landed.store(true, Ordering::SeqCst);
+                    }
+                    if scenario == Scenario::Spike
+                        && !spiked
+                        && let Some(at) = done_at(&journal, "production-push")
+                    {
+                        sentry.add_issue(sentry::Issue::new(4187, SPIKE_TITLE, at + 1));
+                        graphite.spike(ERRORS_TARGET, at, 6.0);
+                        spiked = true;
+                    }
+                    std::thread::sleep(Duration::from_millis(150));
+                }
+            })
+        };
+        Ok(Self {
+            jenkins,
+            sentry,
+            graphite,
+            github,
+            etherpad,
+            smtp,
+            stage,
+            fix_landed,
+            stop,
+            watcher: Some(watcher),
+        })
+    }
+
+    /// The `--set`s that point the runbook's services at the stand-ins.
+    pub fn sets(&self) -> Vec<String> {
+        vec![
+            format!("services.stage-deploy.url={}", self.jenkins.url()),
+            format!("services.sentry.url={}", self.sentry.url()),
+            format!("services.graphite.url={}", self.graphite.url()),
+            format!("services.github.api_url={}", self.github.url()),
+            format!("services.etherpad.url={}", self.etherpad.url()),
+            "services.list.host=127.0.0.1".to_string(),
+            format!("services.list.port={}", self.smtp.port()),
+            "services.list.security=none".to_string(),
+            format!("links.stage={}", self.stage.url()),
+        ]
+    }
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(w) = self.watcher.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+/// When `step` last became done, from the journal (unix seconds).
+pub fn done_at(journal: &Path, step: &str) -> Option<i64> {
+    let text = std::fs::read_to_string(journal).ok()?;
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["event"] == "step" && v["step"] == step && v["to"] == "done")
+        .filter_map(|v| {
+            let t = v["time"].as_str()?;
+            chrono::DateTime::parse_from_rfc3339(t)
+                .ok()
+                .map(|t| t.timestamp())
+        })
+        .next_back()
+}

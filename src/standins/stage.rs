@@ -1,0 +1,103 @@
+//! A stand-in for the stage site's version endpoint: `GET /__version__` answers
+//! `{"version": TAG}` with whatever the deploy job last deployed (404 before anything was),
+//! so an `http.check` on it passes only once the deploy of that tag has finished.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use super::jenkins::{accept_loop, js, read_request, reason};
+
+/// What is deployed now; asked at every request.
+pub type Deployed = Box<dyn Fn() -> Option<String> + Send + Sync>;
+
+pub struct Stage {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    accept: Option<JoinHandle<()>>,
+}
+
+struct Shared {
+    deployed: Deployed,
+    stop: AtomicBool,
+}
+
+impl Stage {
+    /// On a free loopback port.
+    pub fn try_start(deployed: Deployed) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            deployed,
+            stop: AtomicBool::new(false),
+        });
+        let accept = accept_loop(listener, Arc::clone(&shared), |s| &s.stop, serve);
+        Ok(Self {
+            addr,
+            shared,
+            accept: Some(accept),
+        })
+    }
+
+    /// "http://127.0.0.1:PORT", no trailing slash.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Stage {
+    fn drop(&mut self) {
+        super::stop(&self.shared.stop, self.addr, self.accept.take());
+    }
+}
+
+fn serve(sh: &Shared, mut stream: TcpStream) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let Some(req) = read_request(&mut stream) else {
+        return;
+    };
+    let path = req.target.split('?').next().unwrap_or_default();
+    let (status, body) = match (req.method.as_str(), path.trim_end_matches('/')) {
+        ("GET", "/__version__") => match (sh.deployed)() {
+            Some(tag) => (200, format!(r#"{{"version":{}}}"#, js(&tag))),
+            None => (404, r#"{"error":"nothing deployed yet"}"#.to_string()),
+        },
+        _ => (404, r#"{"error":"not found"}"#.to_string()),
+    };
+    super::answer(
+        &mut stream,
+        status,
+        reason(status),
+        "application/json",
+        &body,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::sync::Mutex;
+
+    #[test]
+    fn the_version_follows_what_is_deployed() {
+        let now = Arc::new(Mutex::new(None::<String>));
+        let seen = Arc::clone(&now);
+        let stage = Stage::try_start(Box::new(move || seen.lock().unwrap().clone())).unwrap();
+        let get = || {
+            let mut s = TcpStream::connect(stage.addr).unwrap();
+            s.write_all(b"GET /__version__ HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
+            let mut out = String::new();
+            s.read_to_string(&mut out).unwrap();
+            out
+        };
+        assert!(get().starts_with("HTTP/1.1 404"));
+        *now.lock().unwrap() = Some("2015.09.10".into());
+        let out = get();
+        assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+        assert!(out.ends_with(r#"{"version":"2015.09.10"}"#), "{out}");
+    }
+}
