@@ -151,6 +151,13 @@ fn an_error_spike_after_the_push_fails_the_health_check() {
         text.contains("TypeError: 'NoneType' object is not subscriptable"),
         "{text}"
     );
+    // The hero looks at the graphs too: the server errors rose.
+    assert!(text.contains("hero: pushduty do watch-graphite"), "{text}");
+    let all = said(&out);
+    assert!(
+        all.contains("fail: 1 of 2 series failed (server errors)"),
+        "{all}"
+    );
 }
 
 #[test]

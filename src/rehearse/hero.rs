@@ -108,7 +108,29 @@ fn is(code: ExitCode, want: u8) -> bool {
 pub fn play(g: &Global, scenario: Scenario, rig: &Rig, upstream: &std::path::Path) -> ExitCode {
     match scenario {
         Scenario::Normal => auto_run(g, &usual(true)),
-        Scenario::Spike => auto_run(g, &usual(true)),
+        Scenario::Spike => {
+            let first = auto_run(g, &usual(true));
+            if !is(first, 1) {
+                return first;
+            }
+            // Sentry saw a new error; the graphs tell how bad it is. Both go to ops.
+            say(
+                "hero: Sentry shows a new error since the push; checking the graphs too, then telling ops:",
+            );
+            say("hero: pushduty do watch-graphite --yes");
+            let graphs = do_step::run(
+                g,
+                &DoArgs {
+                    step: "watch-graphite".into(),
+                    yes: true,
+                    note: None,
+                    inputs: Vec::new(),
+                    reopen: None,
+                    override_reason: None,
+                },
+            );
+            if is(graphs, 0) { first } else { graphs }
+        }
         Scenario::FailedDeploy => {
             let first = auto_run(g, &usual(true));
             if !is(first, 1) {

@@ -41,9 +41,9 @@ impl Scenario {
         match self {
             Self::Normal => "an ordinary week: everything goes as planned.",
             Self::Blocker => {
-                "QA files a blocker on GitHub once the tag is out; its fix lands on master \
-                 after the tag. Record it in the blockers step, fetch again, choose \
-                 cherry-pick, pick the fix, and the push becomes `-1`."
+                "a blocker is open on GitHub; its fix lands on master once the tag is \
+                 pushed. Record it in the blockers step (cherry-pick:SHA), reopen the fetch \
+                 and the choice (cherry-pick), pick the fix, and the push becomes `-1`."
             }
             Self::FailedDeploy => {
                 "the first stage deploy fails (Jenkins says FAILURE); retry it (`r`)."
