@@ -10,6 +10,7 @@ pub mod logfile;
 pub mod overrides;
 pub mod plan;
 pub mod preview;
+pub mod progress;
 pub mod report;
 pub mod runbook;
 pub mod sanitize;
