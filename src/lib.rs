@@ -11,6 +11,7 @@ pub mod overrides;
 pub mod plan;
 pub mod preview;
 pub mod rehearse;
+pub mod progress;
 pub mod report;
 pub mod runbook;
 pub mod sanitize;

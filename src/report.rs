@@ -142,32 +142,13 @@ fn seconds(from: &str, to: &str) -> Option<i64> {
     Some((b - a).num_seconds())
 }
 
-/// Adds up the journal `entries` of the session `state`. `rb` is the runbook as the engine
-/// sees it (ad-hoc items among its steps) and `titles` each step's title filled in.
-pub fn build(
-    entries: &[Entry],
-    state: &SessionState,
-    rb: &Runbook,
-    titles: &IndexMap<String, String>,
-    warnings: Vec<String>,
-) -> Report {
-    let mut operators: Vec<String> = Vec::new();
+/// Every step's runs in the journal `entries`, in order: each from `running` to how it ended
+/// (`report`, `learn --replay` and the durations across pushes all read them from here).
+pub fn runs(entries: &[Entry]) -> IndexMap<String, Vec<Run>> {
     let mut runs: IndexMap<String, Vec<Run>> = IndexMap::new();
-    let mut skips: IndexMap<String, Vec<Reasoned>> = IndexMap::new();
-    let mut reopens: IndexMap<String, Vec<Reasoned>> = IndexMap::new();
-    let mut stale: IndexMap<String, Vec<Reasoned>> = IndexMap::new();
-    let mut last_finish: Option<String> = None;
     for e in entries {
-        if !operators.contains(&e.operator) {
-            operators.push(e.operator.clone());
-        }
         let Event::Step(t) = &e.event else {
             continue;
-        };
-        let said = |r: &Option<String>| Reasoned {
-            at: e.time.clone(),
-            by: e.operator.clone(),
-            reason: r.clone().unwrap_or_default(),
         };
         match t.to.as_str() {
             "running" => runs.entry(t.step.clone()).or_default().push(Run {
@@ -204,10 +185,42 @@ pub fn build(
                         run.reason = t.reason.as_deref().map(first_line);
                     }
                 }
-                if to == "done" {
-                    last_finish = Some(e.time.clone());
-                }
             }
+            _ => {}
+        }
+    }
+    runs
+}
+
+/// Adds up the journal `entries` of the session `state`. `rb` is the runbook as the engine
+/// sees it (ad-hoc items among its steps) and `titles` each step's title filled in.
+pub fn build(
+    entries: &[Entry],
+    state: &SessionState,
+    rb: &Runbook,
+    titles: &IndexMap<String, String>,
+    warnings: Vec<String>,
+) -> Report {
+    let mut operators: Vec<String> = Vec::new();
+    let mut runs = runs(entries);
+    let mut skips: IndexMap<String, Vec<Reasoned>> = IndexMap::new();
+    let mut reopens: IndexMap<String, Vec<Reasoned>> = IndexMap::new();
+    let mut stale: IndexMap<String, Vec<Reasoned>> = IndexMap::new();
+    let mut last_finish: Option<String> = None;
+    for e in entries {
+        if !operators.contains(&e.operator) {
+            operators.push(e.operator.clone());
+        }
+        let Event::Step(t) = &e.event else {
+            continue;
+        };
+        let said = |r: &Option<String>| Reasoned {
+            at: e.time.clone(),
+            by: e.operator.clone(),
+            reason: r.clone().unwrap_or_default(),
+        };
+        match t.to.as_str() {
+            "done" => last_finish = Some(e.time.clone()),
             "skipped" => {
                 skips
                     .entry(t.step.clone())
@@ -315,6 +328,58 @@ pub fn build(
         blockers,
         warnings,
     }
+}
+
+/// How long a step usually takes: the median of its finished runs across pushes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Usual {
+    pub median_seconds: i64,
+    /// How many finished runs the median is taken from.
+    pub runs: usize,
+}
+
+/// Each step's usual duration over the runs of many pushes (one [`runs`] map per push). Only
+/// runs that ended `done` count: a failure or an interruption says nothing about how long the
+/// work takes. Of an even count, the lower middle and upper middle are averaged.
+pub fn usual<'a>(
+    pushes: impl IntoIterator<Item = &'a IndexMap<String, Vec<Run>>>,
+) -> BTreeMap<String, Usual> {
+    let mut all: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for push in pushes {
+        for (step, runs) in push {
+            let secs = runs
+                .iter()
+                .filter(|r| r.result == "done")
+                .filter_map(|r| r.seconds)
+                .filter(|s| *s >= 0);
+            all.entry(step.clone()).or_default().extend(secs);
+        }
+    }
+    all.into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(step, mut v)| {
+            v.sort_unstable();
+            let n = v.len();
+            let median = if n % 2 == 1 {
+                v[n / 2]
+            } else {
+                (v[n / 2 - 1] + v[n / 2]) / 2
+            };
+            (
+                step,
+                Usual {
+                    median_seconds: median,
+                    runs: n,
+                },
+            )
+        })
+        .collect()
+}
+
+/// Whether a run of `secs` is far longer than usual: more than twice the median and more than
+/// a minute over it (a 5 s step taking 15 s is no news).
+pub fn overdue(secs: i64, usual: &Usual) -> bool {
+    secs > 2 * usual.median_seconds && secs > usual.median_seconds + 60
 }
 
 /// "3s", "2m 05s", "1h 02m".
@@ -631,6 +696,78 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("**failed:** remote said no"), "{md}");
+    }
+
+    /// One push's journal: `tag` runs `tag_secs`, `deploy` fails once after 5 s then takes
+    /// `deploy_secs`.
+    fn push_entries(date: &str, tag_secs: i64, deploy_secs: i64) -> Vec<Entry> {
+        use crate::session::journal::Transition;
+        let at = |secs: i64| {
+            let t = chrono::DateTime::parse_from_rfc3339(&format!("{date}T10:00:00Z")).unwrap()
+                + chrono::Duration::seconds(secs);
+            t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        };
+        let step = |secs: i64, id: &str, from: &str, to: &str| {
+            entry(&at(secs), "ana", Transition::new(id, from, to))
+        };
+        let d = tag_secs + 10;
+        vec![
+            step(0, "tag", "pending", "running"),
+            step(tag_secs, "tag", "running", "done"),
+            step(d, "deploy", "pending", "running"),
+            step(d + 5, "deploy", "running", "failed"),
+            step(d + 100, "deploy", "failed", "running"),
+            step(d + 100 + deploy_secs, "deploy", "running", "done"),
+        ]
+    }
+
+    #[test]
+    fn usual_durations_are_medians_of_finished_runs_across_pushes() {
+        let pushes = [
+            runs(&push_entries("2015-09-03", 10, 300)),
+            runs(&push_entries("2015-09-10", 30, 100)),
+            runs(&push_entries("2015-09-17", 20, 200)),
+            runs(&push_entries("2015-09-24", 40, 400)),
+        ];
+        let u = usual(&pushes);
+        // 10, 20, 30, 40: the middle two averaged.
+        assert_eq!(
+            u["tag"],
+            Usual {
+                median_seconds: 25,
+                runs: 4
+            }
+        );
+        // The 5 s failures do not count.
+        assert_eq!(
+            u["deploy"],
+            Usual {
+                median_seconds: 250,
+                runs: 4
+            }
+        );
+        let u = usual(&pushes[..3]);
+        assert_eq!(u["tag"].median_seconds, 20);
+        assert_eq!(u["deploy"].median_seconds, 200);
+        // A step never finished has no usual duration.
+        let unfinished = runs(&push_entries("2015-10-01", 10, 10)[..1]);
+        assert!(usual([&unfinished]).is_empty());
+    }
+
+    #[test]
+    fn far_longer_means_twice_and_a_minute_over() {
+        let u = Usual {
+            median_seconds: 180,
+            runs: 3,
+        };
+        assert!(!overdue(360, &u));
+        assert!(overdue(361, &u));
+        let short = Usual {
+            median_seconds: 10,
+            runs: 3,
+        };
+        assert!(!overdue(70, &short));
+        assert!(overdue(71, &short));
     }
 
     #[test]

@@ -93,6 +93,7 @@ fn an_item_is_listed_in_its_section_ticked_off_and_rebuilt_from_the_journal() {
     // It counts: one of eight finished.
     let o = env.run(&["history", "--json"]);
     let h: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let h = &h["sessions"];
     assert_eq!(
         (h[0]["done"].as_u64(), h[0]["total"].as_u64()),
         (Some(1), Some(8))

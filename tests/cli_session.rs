@@ -73,6 +73,7 @@ fn do_needs_yes_without_a_terminal_then_runs_in_the_session() {
     assert!(text.contains("failed"), "{text}");
     let o = env.run(&["history", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = &v["sessions"];
     assert_eq!(v[0]["runbook"], "Engine kinds");
     assert_eq!(v[0]["operator"], "tester");
     assert_eq!(v[0]["outcome"], "failed");

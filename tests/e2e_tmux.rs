@@ -280,6 +280,7 @@ fn run_ticks_two_steps_survives_sigkill_and_resumes() {
 
     let h = env.run(&["history", "--json"]);
     let h: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
+    let h = &h["sessions"];
     assert_eq!(h[0]["outcome"], "complete");
     assert_eq!(
         (h[0]["done"].as_u64(), h[0]["total"].as_u64()),

@@ -294,6 +294,7 @@ fn history_names_an_unreadable_session_and_lists_the_others() {
     assert!(text.contains("unreadable"), "{text}");
     let out = p.run(&["history", "--json"]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = &v["sessions"];
     assert_eq!(v[0]["error"], Value::Null);
     assert!(
         v[1]["error"]

@@ -57,7 +57,12 @@ pub struct Headless {
     /// kernel's, nothing is half-written); true from the moment a step starts until its end
     /// is journaled.
     started: Arc<AtomicBool>,
+    /// How long each step usually takes (past pushes of the runbook), for the heartbeat.
+    usual: std::collections::BTreeMap<String, crate::report::Usual>,
 }
+
+/// How often a long step says it is still running when it says nothing itself.
+const HEARTBEAT: Duration = Duration::from_secs(10);
 
 impl Headless {
     /// Opens the session. `editor`: templates open `$EDITOR` (a terminal is there to use
@@ -77,6 +82,15 @@ impl Headless {
         let holder: Arc<OnceLock<Arc<dyn Console>>> = Arc::default();
         let console = Arc::new(Deferred(holder.clone()));
         let (engine, opened) = open_engine(g, p, console, notify)?;
+        let usual = g.state_dir().map_or_else(
+            |_| Default::default(),
+            |d| {
+                crate::session::usual_durations(
+                    &d,
+                    &crate::session::slug(&engine.loaded.runbook.name),
+                )
+            },
+        );
         let real: Arc<dyn Console> = if editor {
             let dir = engine
                 .session
@@ -96,6 +110,7 @@ impl Headless {
             events,
             stops,
             started,
+            usual,
         })
     }
 
@@ -118,7 +133,23 @@ impl Headless {
         self.started.store(true, Ordering::SeqCst);
         self.engine.start(id, inputs, override_reason)?;
         let mut stopped: Option<signals::Stop> = None;
+        let began = std::time::Instant::now();
+        let mut last_said = began;
+        let mut last_line = String::new();
         loop {
+            // A long step that has said nothing for a while: how long, and what it said last.
+            if last_said.elapsed() >= HEARTBEAT {
+                last_said = std::time::Instant::now();
+                let secs = i64::try_from(began.elapsed().as_secs()).unwrap_or(i64::MAX);
+                let last = last_line
+                    .lines()
+                    .last()
+                    .map_or(String::new(), |l| format!(": {l}"));
+                progress(&format!(
+                    "… {id}{last}, {}",
+                    crate::progress::elapsed(secs, self.usual.get(id))
+                ));
+            }
             if stopped.is_none()
                 && let Ok(sig) = self.stops.try_recv()
             {
@@ -131,7 +162,11 @@ impl Headless {
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     anyhow::bail!("the worker of `{id}` stopped without a result")
                 }
-                Ok(Event::Progress { line, .. }) => progress(&line),
+                Ok(Event::Progress { line, .. }) => {
+                    progress(&line);
+                    last_said = std::time::Instant::now();
+                    last_line = line;
+                }
                 Ok(Event::Checkpoint { step, values }) => {
                     if let Err(e) = self.engine.checkpoint(&step, values) {
                         eprintln!("pushduty: could not journal the handle of `{step}`: {e:#}");

@@ -1,17 +1,56 @@
-//! `pushduty history`: past and current sessions from the state dir.
+//! `pushduty history`: past and current sessions from the state dir, and how long each step of
+//! the runbook usually takes.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
+use serde::Serialize;
+
 use super::{Global, fail};
-use crate::sanitize::clean_line;
+use crate::report::Usual;
+use crate::sanitize::{clean, clean_line};
+use crate::session::Summary;
+
+/// `history --json`.
+#[derive(Serialize)]
+struct Json<'a> {
+    /// The runbook the durations are of (`null` when it could not be read).
+    runbook: Option<String>,
+    sessions: &'a [Summary],
+    /// Per step of that runbook: the median of its finished runs over every readable push.
+    durations: BTreeMap<String, Usual>,
+}
 
 pub fn run(g: &Global, json: bool) -> ExitCode {
-    let list = match g.state_dir().and_then(|d| crate::session::history(&d)) {
+    let state_dir = match g.state_dir() {
+        Ok(d) => d,
+        Err(e) => return fail(&e),
+    };
+    let list = match crate::session::history(&state_dir) {
         Ok(l) => l,
         Err(e) => return fail(&e),
     };
     if json {
-        match serde_json::to_string_pretty(&list) {
+        // The sessions are listed whatever the runbook's state; only the durations need it.
+        let runbook = match g.load_runbook() {
+            Ok(l) => Some(l.runbook.name),
+            Err(d) => {
+                eprintln!(
+                    "pushduty: warning: no durations, the runbook does not load:\n{}",
+                    clean(&d.shown())
+                );
+                None
+            }
+        };
+        let durations = runbook.as_deref().map_or_else(BTreeMap::new, |name| {
+            crate::session::usual_durations(&state_dir, &crate::session::slug(name))
+        });
+        let out = Json {
+            runbook,
+            sessions: &list,
+            durations,
+        };
+        match serde_json::to_string_pretty(&out) {
             Ok(s) => println!("{s}"),
             Err(e) => return fail(&e.into()),
         }

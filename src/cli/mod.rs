@@ -9,6 +9,7 @@ pub mod history;
 pub mod plan;
 pub mod rehearse;
 pub mod render;
+pub mod replay;
 pub mod report;
 pub mod run;
 pub mod schema;
@@ -77,7 +78,11 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Validate the runbook: every problem as PATH:LINE:COL: error: MESSAGE.
-    Check,
+    Check {
+        /// Machine-readable output: `{"ok", "problems": [{"path", "line", "column", "message"}]}`.
+        #[arg(long)]
+        json: bool,
+    },
     /// The session as it would start now: variables and every step with what it would do.
     Plan {
         /// Machine-readable output.
@@ -91,14 +96,18 @@ pub enum Command {
     },
     /// The runbook as documentation.
     Render {
-        #[arg(long, default_value = "markdown", value_parser = ["markdown"])]
+        #[arg(long, default_value = "markdown", value_parser = ["markdown", "json"])]
         format: String,
+        /// The runbook as loaded, in JSON (the same as `--format json`).
+        #[arg(long)]
+        json: bool,
     },
     /// The interactive push: a step executes only when you confirm it. `--auto`: headless,
     /// the automated steps in order, stopping (exit 3) at the first that needs a person.
     Run(RunArgs),
     /// The same screens, read-only: each step shows what it would do; nothing runs.
-    Learn,
+    /// `--replay [PUSH_DATE]`: step through a past push from its journal.
+    Learn(LearnArgs),
     /// Execute one step outside the TUI, recorded in the same session journal.
     Do(DoArgs),
     /// Past and current sessions: runbook, push date, operator, steps done, outcome.
@@ -120,7 +129,11 @@ pub enum Command {
     /// notes, skips, failures, overrides, items and blockers.
     Report(ReportArgs),
     /// The runbook's JSON Schema, for editors (e.g. `pushduty schema > pushduty.schema.json`).
-    Schema,
+    Schema {
+        /// Accepted for symmetry with the other read commands: the schema is JSON already.
+        #[arg(long)]
+        json: bool,
+    },
     /// Shell completions on stdout, e.g. `source <(pushduty completions bash)`.
     Completions {
         #[arg(value_enum)]
@@ -146,6 +159,26 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args, Clone)]
+pub struct LearnArgs {
+    /// Step through a past push from its journal, read-only: what each step did, by whom,
+    /// when, how long it took (default: the latest finished push).
+    #[arg(long, value_name = "PUSH_DATE", num_args = 0..=1,
+          default_missing_value = replay::LATEST, value_parser = parse_replay)]
+    pub replay: Option<String>,
+    /// With `--replay`: the push as JSON (the report's keys and `durations`), no screen.
+    #[arg(long, requires = "replay")]
+    pub json: bool,
+}
+
+fn parse_replay(s: &str) -> Result<String, String> {
+    if s == replay::LATEST {
+        Ok(s.to_string())
+    } else {
+        parse_date(s)
+    }
+}
+
+#[derive(Debug, Args, Clone)]
 pub struct AddArgs {
     /// What to do, as one checklist line.
     pub text: String,
@@ -161,6 +194,9 @@ pub struct AddArgs {
 pub struct ReportArgs {
     #[arg(long, default_value = "markdown", value_parser = ["markdown", "json"])]
     pub format: String,
+    /// The same as `--format json`.
+    #[arg(long)]
+    pub json: bool,
     /// A past (or the current) push, YYYY-MM-DD (default: this push).
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub push_date: Option<String>,
@@ -211,7 +247,7 @@ impl Command {
     pub fn is_meta(&self) -> bool {
         matches!(
             self,
-            Command::Schema | Command::Completions { .. } | Command::Man
+            Command::Schema { .. } | Command::Completions { .. } | Command::Man
         )
     }
 
@@ -228,19 +264,20 @@ impl Command {
     /// The name the log gives the command.
     fn name(&self) -> &'static str {
         match self {
-            Command::Check => "check",
+            Command::Check { .. } => "check",
             Command::Plan { .. } => "plan",
             Command::Status { .. } => "status",
             Command::Render { .. } => "render",
             Command::Run(a) if a.auto => "run --auto",
             Command::Run(_) => "run",
-            Command::Learn => "learn",
+            Command::Learn(a) if a.replay.is_some() => "learn --replay",
+            Command::Learn(_) => "learn",
             Command::Do(_) => "do",
             Command::History { .. } => "history",
             Command::Show { .. } => "show",
             Command::Add(_) => "add",
             Command::Report(_) => "report",
-            Command::Schema => "schema",
+            Command::Schema { .. } => "schema",
             Command::Completions { .. } => "completions",
             Command::Man => "man",
             Command::Rehearse(_) => "rehearse",
@@ -252,7 +289,7 @@ impl Command {
     pub fn is_offline(&self) -> bool {
         matches!(
             self,
-            Command::Check
+            Command::Check { .. }
                 | Command::Plan { .. }
                 | Command::Render { .. }
                 | Command::Status { .. }
@@ -260,7 +297,7 @@ impl Command {
                 | Command::History { .. }
                 | Command::Report(_)
                 | Command::Add(_)
-                | Command::Schema
+                | Command::Schema { .. }
                 | Command::Completions { .. }
                 | Command::Man
         )
@@ -343,19 +380,23 @@ pub fn run(cli: Cli) -> ExitCode {
     // Held to the end of the command: dropping it closes the log file.
     let _log = cli.command.is_logged().then(|| start_log(g, &cli.command));
     match &cli.command {
-        Command::Check => check::run(g),
+        Command::Check { json } => check::run(g, *json),
         Command::Plan { json } => plan::run(g, *json),
-        Command::Render { .. } => render::run(g),
+        Command::Render { format, json } => render::run(g, *json || format == "json"),
         Command::Status { json } => status::run(g, *json),
         Command::Run(args) if args.auto => auto::run(g, &args.answers),
         Command::Run(_) => run::run(g),
-        Command::Learn => run::learn(g),
+        Command::Learn(LearnArgs {
+            replay: Some(which),
+            json,
+        }) => replay::run(g, which, *json),
+        Command::Learn(_) => run::learn(g),
         Command::Do(args) => do_step::run(g, args),
         Command::History { json } => history::run(g, *json),
         Command::Show { json } => show::run(g, *json),
         Command::Add(args) => add::run(g, args),
         Command::Report(args) => report::run(g, args),
-        Command::Schema => schema::run(),
+        Command::Schema { .. } => schema::run(),
         Command::Completions { shell } => completions(*shell),
         Command::Man => man(),
         Command::Rehearse(args) => rehearse::run(g, args),

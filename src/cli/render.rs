@@ -1,12 +1,20 @@
-//! `pushduty render`: the runbook as a Markdown document.
+//! `pushduty render`: the runbook as a Markdown document, or (`--json`) as the loaded model.
 
 use std::process::ExitCode;
 
-use super::{Global, report};
+use super::{Global, fail, report};
 use crate::sanitize::clean;
 
-pub fn run(g: &Global) -> ExitCode {
+pub fn run(g: &Global, json: bool) -> ExitCode {
     match g.load_runbook() {
+        // The runbook as loaded: the format's own keys, defaults filled in.
+        Ok(l) if json => match serde_json::to_string_pretty(&l.runbook) {
+            Ok(s) => {
+                println!("{s}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e.into()),
+        },
         Ok(l) => {
             super::print_block(&clean(&crate::runbook::render::markdown(&l)));
             ExitCode::SUCCESS

@@ -1,5 +1,5 @@
 //! `pushduty report`: a push as it happened, from its journal, read without the lock (like
-//! `show`), for this push or a past one.
+//! `show`), for this push or a past one. `learn --replay` reads a past push the same way.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -8,38 +8,53 @@ use indexmap::IndexMap;
 
 use super::session::prepare;
 use super::{Global, ReportArgs, fail};
-use crate::engine::{Engine, NoEdit};
+use crate::engine::{Engine, NoEdit, Notify};
+use crate::report::Report;
 use crate::runbook::vars::Now;
 use crate::sanitize::clean;
 use crate::session::{self, Session, SessionState, journal};
 
-pub fn run(g: &Global, args: &ReportArgs) -> ExitCode {
+/// A push read back from its journal: the engine over its state (in memory, nothing written),
+/// the report added up from it, and notices for the operator (journal lines passed over, a
+/// config not used).
+pub struct Past {
+    pub engine: Engine,
+    pub report: Report,
+    pub notices: Vec<String>,
+}
+
+/// The pushes of the runbook `slug` that have a readable journal, newest first, with their
+/// outcome.
+pub fn pushes(state_dir: &std::path::Path, slug: &str) -> Vec<(String, String)> {
+    session::history(state_dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|s| s.error.is_none() && session::slug(&s.runbook) == slug)
+        .map(|s| (s.push_date, s.outcome))
+        .collect()
+}
+
+/// Reads the push of `push_date` (default: this push) of the runbook. A push without a
+/// journal is an error exit that names the pushes there are.
+pub fn read_past(g: &Global, push_date: Option<&str>, notify: Notify) -> Result<Past, ExitCode> {
     // A past push's titles are filled in with that push's values: its date is `now`.
     let mut g = g.clone();
-    if let Some(d) = &args.push_date
+    if let Some(d) = push_date
         && let Ok(date) = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
     {
         g.now = Some(Now::Date(date));
     }
     // Read-only: a broken config must not hide what happened.
-    let (p, _) = match prepare(&g, "run", true) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
-    let state_dir = match g.state_dir() {
-        Ok(d) => d,
-        Err(e) => return fail(&e),
-    };
+    let (p, notice) = prepare(&g, "run", true)?;
+    let state_dir = g.state_dir().map_err(|e| fail(&e))?;
     let slug = session::slug(&p.loaded.runbook.name);
-    let push_date = args.push_date.clone().unwrap_or(p.vars.push_date.clone());
+    let push_date = push_date.map_or(p.vars.push_date.clone(), str::to_string);
     let dir = session::session_dir(&state_dir, &slug, &push_date);
     let jpath = dir.join("journal.jsonl");
     if !jpath.exists() {
-        let known: Vec<String> = session::history(&state_dir)
-            .unwrap_or_default()
+        let known: Vec<String> = pushes(&state_dir, &slug)
             .into_iter()
-            .filter(|s| s.error.is_none() && session::slug(&s.runbook) == slug)
-            .map(|s| s.push_date)
+            .map(|(date, _)| date)
             .collect();
         eprintln!(
             "pushduty: no session of the push of {push_date} of {}; {}",
@@ -50,32 +65,22 @@ pub fn run(g: &Global, args: &ReportArgs) -> ExitCode {
                 format!("pushes with a journal: {}", known.join(", "))
             }
         );
-        return ExitCode::from(1);
+        return Err(ExitCode::from(1));
     }
-    let read = match journal::read(&jpath) {
-        Ok(r) => r,
-        Err(e) => return fail(&e),
-    };
-    let state = match SessionState::rebuild(&read.entries) {
-        Ok(s) => s,
-        Err(e) => return fail(&e.context(format!("reading the journal {}", jpath.display()))),
-    };
-    for w in &read.warnings {
-        eprintln!("pushduty: {}", clean(w));
-    }
+    let read = journal::read(&jpath).map_err(|e| fail(&e))?;
+    let state = SessionState::rebuild(&read.entries)
+        .map_err(|e| fail(&e.context(format!("reading the journal {}", jpath.display()))))?;
     // Only for the steps as `run` sees them (items among them) and their titles filled in;
     // the report itself is the journal's state, not what the engine would make of it now.
-    let engine = match Engine::new(
+    let engine = Engine::new(
         p.loaded,
         p.vars,
         Session::in_memory(state.clone()),
         &p.operator,
         Arc::new(NoEdit),
-        Arc::new(|_| {}),
-    ) {
-        Ok(e) => e,
-        Err(e) => return fail(&e),
-    };
+        notify,
+    )
+    .map_err(|e| fail(&e))?;
     let ctx = engine.context();
     let rb = &engine.loaded.runbook;
     let titles: IndexMap<String, String> = rb
@@ -83,9 +88,26 @@ pub fn run(g: &Global, args: &ReportArgs) -> ExitCode {
         .iter()
         .map(|s| (s.id.clone(), crate::preview::fill(&s.title, &ctx)))
         .collect();
+    let mut notices: Vec<String> = notice.into_iter().collect();
+    notices.extend(read.warnings.iter().cloned());
     let report = crate::report::build(&read.entries, &state, rb, &titles, read.warnings);
-    if args.format == "json" {
-        return match serde_json::to_string_pretty(&report) {
+    Ok(Past {
+        engine,
+        report,
+        notices,
+    })
+}
+
+pub fn run(g: &Global, args: &ReportArgs) -> ExitCode {
+    let past = match read_past(g, args.push_date.as_deref(), Arc::new(|_| {})) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    for w in &past.report.warnings {
+        eprintln!("pushduty: {}", clean(w));
+    }
+    if args.format == "json" || args.json {
+        return match serde_json::to_string_pretty(&past.report) {
             Ok(s) => {
                 println!("{s}");
                 ExitCode::SUCCESS
@@ -93,6 +115,9 @@ pub fn run(g: &Global, args: &ReportArgs) -> ExitCode {
             Err(e) => fail(&e.into()),
         };
     }
-    super::print_block(&crate::report::markdown(&report, rb));
+    super::print_block(&crate::report::markdown(
+        &past.report,
+        &past.engine.loaded.runbook,
+    ));
     ExitCode::SUCCESS
 }

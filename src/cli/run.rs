@@ -29,6 +29,7 @@ pub fn run(g: &Global) -> ExitCode {
         .dir()
         .map_or_else(std::env::temp_dir, std::path::Path::to_path_buf);
     let mut app = App::with_previewer(engine, Mode::Run, Theme::from_env(), tx.clone());
+    app.usual = usual_durations(g, &app);
     if let Err(e) = watch_signals(&tx) {
         return fail(&e);
     }
@@ -53,7 +54,7 @@ pub fn run(g: &Global) -> ExitCode {
 }
 
 /// Stopping signals go to the TUI's loop, which restores the terminal before exiting.
-fn watch_signals(tx: &mpsc::Sender<tui::Msg>) -> anyhow::Result<()> {
+pub fn watch_signals(tx: &mpsc::Sender<tui::Msg>) -> anyhow::Result<()> {
     let tx = tx.clone();
     signals::watch(Arc::new(AtomicBool::new(true)), move |s| {
         tx.send(tui::Msg::Signal {
@@ -93,6 +94,7 @@ pub fn learn(g: &Global) -> ExitCode {
         Ok(a) => a,
         Err(e) => return fail(&e),
     };
+    app.usual = usual_durations(g, &app);
     if let Some(n) = notice {
         app.log(Level::Warn, n);
     }
@@ -114,6 +116,23 @@ pub fn learn(g: &Global) -> ExitCode {
         Ok(Some(code)) => ExitCode::from(code),
         Err(e) => fail(&e),
     }
+}
+
+/// How long each step of the runbook usually takes, from the journals of its pushes (read
+/// only; none yet, or no state dir, is simply no "usually takes" line).
+fn usual_durations(
+    g: &Global,
+    app: &App,
+) -> std::collections::BTreeMap<String, crate::report::Usual> {
+    g.state_dir().map_or_else(
+        |_| Default::default(),
+        |d| {
+            crate::session::usual_durations(
+                &d,
+                &crate::session::slug(&app.engine.loaded.runbook.name),
+            )
+        },
+    )
 }
 
 /// Starts the live sources whose pane has something to show.

@@ -34,7 +34,11 @@ pub struct Fetch;
 impl Executor for Fetch {
     fn run(&self, job: &Job) -> Result<Outputs> {
         let spec = spec(job)?;
-        let out = g::fetch::fetch(&spec, &Credentials::from_environment())?;
+        let out = g::fetch::fetch_with_progress(
+            &spec,
+            &Credentials::from_environment(),
+            &mut |got, total| job.progress(format!("received {got} of {total} objects")),
+        )?;
         for t in &out.new_tags {
             job.progress(format!("new tag {t}"));
         }

@@ -96,6 +96,19 @@ impl FetchOutcome {
 
 /// Fetches the spec's branch and the remote's new tags, then fast-forwards if safe.
 pub fn fetch(spec: &RepoSpec, creds: &Credentials) -> Result<FetchOutcome> {
+    fetch_with_progress(spec, creds, &mut |_, _| {})
+}
+
+/// How often a fetch says how many objects it has received.
+const OBJECTS_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// [`fetch`], telling `objects(received, total)` how the download goes: every two seconds
+/// while it lasts, and once at its end when there was anything to receive.
+pub fn fetch_with_progress(
+    spec: &RepoSpec,
+    creds: &Credentials,
+    objects: &mut dyn FnMut(usize, usize),
+) -> Result<FetchOutcome> {
     let repo = spec.open()?;
     let mut remote = find_remote(&repo, spec)?;
     let theirs = remote_refs(&repo, &mut remote, creds)?;
@@ -115,8 +128,18 @@ pub fn fetch(spec: &RepoSpec, creds: &Credentials) -> Result<FetchOutcome> {
             .map(|t| format!("refs/tags/{t}:refs/tags/{t}")),
     );
     let config = repo.config().context("reading the repository's config")?;
+    let mut callbacks = creds.callbacks(&config);
+    let mut said = std::time::Instant::now();
+    callbacks.transfer_progress(|p| {
+        let (got, total) = (p.received_objects(), p.total_objects());
+        if total > 0 && (got == total || said.elapsed() >= OBJECTS_EVERY) {
+            said = std::time::Instant::now();
+            objects(got, total);
+        }
+        true
+    });
     let mut opts = FetchOptions::new();
-    opts.remote_callbacks(creds.callbacks(&config))
+    opts.remote_callbacks(callbacks)
         .download_tags(AutotagOption::None);
     remote
         .fetch(&refspecs, Some(&mut opts), Some("pushduty: fetch"))

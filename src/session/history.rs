@@ -77,3 +77,21 @@ pub fn history(state_dir: &Path) -> Result<Vec<Summary>> {
     });
     Ok(out)
 }
+
+/// How long each step of the runbook `slug` usually takes, from every readable journal of it
+/// under the state dir (an unreadable one is passed over: `history` lists it with why).
+pub fn usual_durations(
+    state_dir: &Path,
+    slug: &str,
+) -> std::collections::BTreeMap<String, crate::report::Usual> {
+    let root = state_dir.join("sessions").join(slug);
+    let Ok(dates) = std::fs::read_dir(&root) else {
+        return Default::default();
+    };
+    let pushes: Vec<_> = dates
+        .flatten()
+        .filter_map(|d| super::journal::read(&d.path().join(JOURNAL)).ok())
+        .map(|read| crate::report::runs(&read.entries))
+        .collect();
+    crate::report::usual(&pushes)
+}

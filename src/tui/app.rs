@@ -194,6 +194,12 @@ pub struct App {
     pub push_moment: crate::sources::health::Moment,
     /// `y` was pressed in a confirmation whose checks were still being read.
     yes_pending: bool,
+    /// How long each step usually takes, from past pushes of the runbook (by step id).
+    pub usual: std::collections::BTreeMap<String, crate::report::Usual>,
+    /// The past push `learn --replay` steps through.
+    pub replay: Option<crate::report::Report>,
+    /// Shown instead of the wall clock for a running step's elapsed time (snapshot tests).
+    pub fixed_now: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A step as the screens show it.
@@ -258,6 +264,9 @@ impl App {
             views_generation: 0,
             push_moment: Default::default(),
             yes_pending: false,
+            usual: Default::default(),
+            replay: None,
+            fixed_now: None,
         };
         app.refresh_views();
         app
@@ -353,6 +362,16 @@ impl App {
 
     pub fn elapsed(&self) -> Duration {
         self.fixed_elapsed.unwrap_or_else(|| self.started.elapsed())
+    }
+
+    /// How long the running step `id` has run, by the journal's start time.
+    pub fn running_for(&self, id: &str) -> Option<i64> {
+        match self.engine.status(id) {
+            Status::Running { since } => {
+                crate::progress::since(&since, self.fixed_now.unwrap_or_else(chrono::Utc::now))
+            }
+            _ => None,
+        }
     }
 
     /// Whether the loop should tick (spinner, elapsed time): only while something runs.

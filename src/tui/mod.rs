@@ -92,7 +92,8 @@ impl Drop for Guard {
     }
 }
 
-const TICK: Duration = Duration::from_millis(200);
+/// While a step runs the screen ticks once a second (its elapsed time); idle, never.
+const TICK: Duration = Duration::from_secs(1);
 
 pub struct Editing {
     pub editor: String,

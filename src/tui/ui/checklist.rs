@@ -81,13 +81,18 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 let s = &steps[*i];
                 let status = app.engine.status(&s.id);
                 let style = t.status(&status);
-                let title = truncate(&app.view(&s.id).title, width.saturating_sub(5));
+                let tag = super::timing::checklist_tag(app, &s.id);
+                let tag_width = tag.as_ref().map_or(0, |(t, _)| t.chars().count());
+                let title = truncate(&app.view(&s.id).title, width.saturating_sub(5 + tag_width));
                 let mut line = Line::from(vec![
                     Span::raw(" "),
                     Span::styled(status.mark(), style),
                     Span::raw(" "),
                     Span::styled(title, style),
                 ]);
+                if let Some((tag, far)) = tag {
+                    line.push_span(Span::styled(tag, if far { t.interrupted } else { t.dim }));
+                }
                 if *i == app.selected {
                     let sel = if focused {
                         t.selected

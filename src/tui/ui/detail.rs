@@ -72,6 +72,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Span::raw(note.clone()),
         ]));
     }
+    lines.extend(super::timing::lines(app, &id));
+    lines.extend(super::timing::replayed(app, &id));
     if let Some(cond) = &step.only_if {
         lines.push(Line::from(vec![
             Span::styled("Only if: ", t.heading),

@@ -9,6 +9,7 @@ pub mod markdown;
 pub mod panes;
 pub mod prompt;
 pub mod status;
+pub mod timing;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

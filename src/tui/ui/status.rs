@@ -13,7 +13,14 @@ use crate::tui::keys::{self, MAIN};
 const SPINNER: &[&str] = &["|", "/", "-", "\\"];
 
 pub fn banner(app: &App, area: Rect, buf: &mut Buffer) {
-    Paragraph::new(" READ-ONLY · learn mode: nothing is executed, nothing is written ")
+    let text = match &app.replay {
+        Some(r) => format!(
+            " READ-ONLY · replay of the push of {}: what was done, nothing is executed ",
+            r.push_date
+        ),
+        None => " READ-ONLY · learn mode: nothing is executed, nothing is written ".to_string(),
+    };
+    Paragraph::new(text)
         .style(app.theme.read_only)
         .alignment(Alignment::Center)
         .render(area, buf);
@@ -28,7 +35,13 @@ pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
     let hero = v.hero.as_deref().unwrap_or("?");
     let spin = running
         .first()
-        .map(|r| format!(" │ {} {r}", SPINNER[app.spinner % SPINNER.len()]))
+        .map(|r| {
+            format!(
+                " │ {} {r}{}",
+                SPINNER[app.spinner % SPINNER.len()],
+                super::timing::status_tag(app, r)
+            )
+        })
         .unwrap_or_default();
     let (mode, mode_style) = match app.mode {
         Mode::Run => (" RUN ", t.status_bar.patch(t.key)),

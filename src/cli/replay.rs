@@ -1,0 +1,125 @@
+//! `pushduty learn --replay [PUSH_DATE]`: a past push stepped through from its journal, on the
+//! learn screens (read-only: nothing runs, nothing is written, no credentials, no network), or
+//! as JSON.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::sync::mpsc;
+
+use serde::Serialize;
+
+use super::report::{pushes, read_past};
+use super::{Global, fail};
+use crate::report::{Report, Usual};
+use crate::sanitize::clean;
+use crate::tui::app::{App, Level, Mode};
+use crate::tui::theme::Theme;
+use crate::tui::{self, Editing, notifier};
+
+/// What `--replay` without a date means: the latest finished push.
+pub const LATEST: &str = "latest";
+
+/// `learn --replay --json`: the push as `report --json` has it, and how long each step
+/// usually takes.
+#[derive(Serialize)]
+struct Json<'a> {
+    #[serde(flatten)]
+    report: &'a Report,
+    durations: &'a BTreeMap<String, Usual>,
+}
+
+/// The push to replay: the date given, or the latest complete push (else the latest push, with
+/// a notice saying it did not finish). `None` when there is no push at all (said on stderr).
+fn pick(g: &Global, which: &str) -> Result<(String, Option<String>), ExitCode> {
+    if which != LATEST {
+        return Ok((which.to_string(), None));
+    }
+    let loaded = g.load_runbook().map_err(|d| super::report(&d))?;
+    let state_dir = g.state_dir().map_err(|e| fail(&e))?;
+    let all = pushes(&state_dir, &crate::session::slug(&loaded.runbook.name));
+    if let Some((date, _)) = all.iter().find(|(_, outcome)| outcome == "complete") {
+        return Ok((date.clone(), None));
+    }
+    match all.first() {
+        Some((date, outcome)) => Ok((
+            date.clone(),
+            Some(format!(
+                "no push of this runbook has finished: replaying the latest, {date} ({outcome})"
+            )),
+        )),
+        None => {
+            eprintln!(
+                "pushduty: no push of {} to replay: none has a journal yet",
+                clean(&loaded.runbook.name)
+            );
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
+pub fn run(g: &Global, which: &str, json: bool) -> ExitCode {
+    let (date, picked) = match pick(g, which) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let (tx, rx) = mpsc::channel();
+    let past = match read_past(g, Some(&date), notifier(tx.clone())) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let durations = match g.state_dir() {
+        Ok(d) => crate::session::usual_durations(
+            &d,
+            &crate::session::slug(&past.engine.loaded.runbook.name),
+        ),
+        Err(e) => return fail(&e),
+    };
+    if json {
+        for n in picked.iter().chain(&past.notices) {
+            eprintln!("pushduty: {}", clean(n));
+        }
+        let out = Json {
+            report: &past.report,
+            durations: &durations,
+        };
+        return match serde_json::to_string_pretty(&out) {
+            Ok(s) => {
+                println!("{s}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e.into()),
+        };
+    }
+    let app = App::with_previewer(past.engine, Mode::Learn, Theme::from_env(), tx.clone());
+    let mut app = replaying(app, past.report, durations);
+    for n in picked.iter().chain(&past.notices) {
+        app.log(Level::Warn, n.clone());
+    }
+    if let Err(e) = super::run::watch_signals(&tx) {
+        return fail(&e);
+    }
+    let editing = Editing {
+        editor: String::new(),
+        dir: std::env::temp_dir(),
+    };
+    match tui::run(app, tx, rx, editing) {
+        Ok(None) => ExitCode::SUCCESS,
+        Ok(Some(code)) => ExitCode::from(code),
+        Err(e) => fail(&e),
+    }
+}
+
+/// Learn mode's app over a past push: its checklist as the push left it, and each step's runs,
+/// skips and reopens in its details.
+pub fn replaying(mut app: App, report: Report, usual: BTreeMap<String, Usual>) -> App {
+    app.log(
+        Level::Info,
+        format!(
+            "replaying the push of {}: {} ({} of {} steps finished); each step's details say what it did",
+            report.push_date, report.outcome, report.done, report.total
+        ),
+    );
+    app.usual = usual;
+    app.replay = Some(report);
+    app
+}
