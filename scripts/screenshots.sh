@@ -54,16 +54,17 @@ set_jenkins="--set services.stage-deploy.url=$jenkins_url --set services.stage-d
 tm() { tmux -L "$sock" -f /dev/null "$@"; }
 
 state="$work/state"
+now=2015-09-08 # the tag day; the health shots are taken on the push day
 start() { # window, args...
   local win=$1
   shift
   tm new-session -d -s "$win" -x 120 -y 40 \
-    "cd '$root' && env -i PATH=\"\$PATH\" HOME='$work' TERM=xterm-256color PUSHDUTY_JENKINS_TOKEN=t0k PUSHDUTY_CONFIG='$work/config.toml' PUSHDUTY_STATE_DIR='$state' '$bin' --now 2015-09-08 $set_repo $set_jenkins $*; sleep 60"
+    "cd '$root' && env -i PATH=\"\$PATH\" HOME='$work' TERM=xterm-256color PUSHDUTY_JENKINS_TOKEN=t0k PUSHDUTY_CONFIG='$work/config.toml' PUSHDUTY_STATE_DIR='$state' '$bin' --now $now $set_repo $set_jenkins $*; sleep 60"
 }
 
 do_step() { # step, args...: one step outside the TUI, in the same session
   env -i PATH="$PATH" HOME="$work" PUSHDUTY_JENKINS_TOKEN=t0k PUSHDUTY_CONFIG="$work/config.toml" \
-    PUSHDUTY_STATE_DIR="$state" "$bin" --now 2015-09-08 $set_repo $set_jenkins do "$@" --yes >/dev/null 2>&1
+    PUSHDUTY_STATE_DIR="$state" "$bin" --now "$now" $set_repo $set_jenkins do "$@" --yes >/dev/null 2>&1
 }
 
 wait_for() { # window, text: poll the screen, give up after 15 s
@@ -90,9 +91,15 @@ wait_for learn "READ-ONLY"
 tm send-keys -t learn j j j j Enter
 wait_for learn "What \`tag-master\` does"
 shoot learn learn
+# The overview (i): the runbook's summary, every section with its days and its doc.
+tm send-keys -t learn Escape
+tm send-keys -t learn i
+wait_for learn "Who pushes · Tue 2015-09-08"
+shoot learn overview
 
 # Run mode part-way through: the hero ticked off with a note, the repo fetched, master
 # chosen (the cherry-pick steps no longer apply), master tagged, and the push step selected.
+# After each step the cursor moves on to the next one by itself.
 start run run
 wait_for run "Checklist 0/19"
 wait_for run "last tag 2015.09.03"
@@ -103,11 +110,11 @@ wait_for run "note (optional)"
 tm send-keys -t run -l "pushing this week as planned"
 tm send-keys -t run Enter
 wait_for run "Checklist 1/19"
-tm send-keys -t run j Enter
+tm send-keys -t run Enter
 wait_for run "Run fetch?"
 tm send-keys -t run y
 wait_for run "done: fetch"
-tm send-keys -t run j Enter
+tm send-keys -t run Enter
 wait_for run "Run strategy?"
 tm send-keys -t run y
 wait_for run "choose \`strategy\`"
@@ -117,19 +124,20 @@ wait_for run "Checklist 3/17"
 tm send-keys -t run Tab
 wait_for run "5 commits since"
 shoot run git-pane
-tm send-keys -t run Tab
-tm send-keys -t run j j Enter
+# Tab goes on through the other panes (jenkins, sentry, metrics, blockers), then back.
+tm send-keys -t run Tab Tab Tab Tab Tab
+tm send-keys -t run Enter
 wait_for run "Run tag-master?"
 tm send-keys -t run y
 wait_for run "done: tag-master"
-tm send-keys -t run j j Enter
+tm send-keys -t run Enter
 wait_for run "Run push-tag?"
 shoot run run
 
 # The stage deploy: the Jenkins pane follows the build while its console streams into the log.
 tm send-keys -t run y
 wait_for run "done: push-tag"
-tm send-keys -t run j j j Enter
+tm send-keys -t run j j Enter
 wait_for run "Run deploy-stage?"
 tm send-keys -t run y
 wait_for run "Building the images"
@@ -145,7 +153,8 @@ for s in check-rotation fetch "strategy --input strategy=master" tag-master push
 done
 start failed run
 wait_for failed "Checklist 5/17"
-tm send-keys -t failed j j j j j j j j j Enter
+# Resumed: the cursor is on the first step not done (compare); deploy-stage is two below.
+tm send-keys -t failed j j Enter
 wait_for failed "Run deploy-stage?"
 tm send-keys -t failed y
 wait_for failed "failed: deploy-stage"
@@ -175,6 +184,7 @@ PY
 }
 push_at=$(( $(date +%s) / 60 * 60 - 40 * 60 ))
 push_iso=$(date -u -d "@$push_at" +%Y-%m-%dT%H:%M:%SZ)
+now=2015-09-10
 for spike in 0 1; do
   graphite "$push_at" "$spike"
   set_jenkins="--set services.graphite.url=$graphite_url"

@@ -7,7 +7,7 @@ use crate::preview::fill;
 use crate::runbook::Loaded;
 use crate::runbook::model::{Step, StepKind};
 use crate::runbook::refs;
-use crate::runbook::schedule::parse_weekday;
+use crate::runbook::schedule::{parse_weekday, text_with_weekday};
 use crate::runbook::vars::Vars;
 
 #[derive(Debug, Clone, Serialize)]
@@ -152,7 +152,8 @@ impl Plan {
         let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "(unknown)".into());
         out.push_str(&format!(
             "  push date     {} (tag on {})\n",
-            v.push_date, v.tag_date
+            text_with_weekday(&v.push_date),
+            text_with_weekday(&v.tag_date)
         ));
         out.push_str(&format!(
             "  hero          {} (next: {})\n",
@@ -187,7 +188,7 @@ impl Plan {
             let date = s
                 .date
                 .as_ref()
-                .map(|d| format!(" ({d})"))
+                .map(|d| format!(" ({})", text_with_weekday(d)))
                 .unwrap_or_default();
             out.push_str(&format!(
                 "  {:>2}. {} [{}]{date}{when}\n",

@@ -201,7 +201,7 @@ fn failed_and_done_marks_are_coloured() {
 }
 
 #[test]
-fn read_only_banner_and_greyed_actions_in_learn_mode() {
+fn read_only_banner_and_only_what_learn_does_in_the_footer() {
     let mut a = app(Mode::Learn);
     let buf = draw(&mut a, 80, 24);
     let (x, y) = find(&buf, "READ-ONLY · learn mode");
@@ -211,9 +211,8 @@ fn read_only_banner_and_greyed_actions_in_learn_mode() {
     // The status line names the mode the same way.
     let (x, y) = find(&buf, "LEARN · READ-ONLY");
     assert_eq!(buf[(x, y)].bg, Color::Yellow);
-    // Skip and retry are greyed: they would write to the session.
-    let (x, y) = find(&buf, "s skip");
-    assert_eq!(buf[(x, y)].fg, Color::DarkGray);
+    // Skip and retry are not offered: they would write to the session.
+    assert!(!text(&buf).contains("s skip"), "{}", text(&buf));
     let (x, y) = find(&buf, "Enter explain");
     assert_eq!(buf[(x, y)].fg, Color::Cyan);
 }
@@ -918,4 +917,226 @@ fn the_blockers_pane_lists_each_blocker_and_counts_them_in_its_title() {
         )),
     });
     assert_eq!(pane(&a).title(), "blockers: 0 open (16:31:00)");
+}
+
+/// An app opened on a session whose `done` steps are finished already (a resume), with
+/// `--now` at `today`.
+fn resumed(
+    runbook: &str,
+    today: (i32, u32, u32),
+    done: &[&str],
+) -> (App, mpsc::Receiver<engine::Event>) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/runbooks/valid")
+        .join(runbook);
+    let loaded = pushduty::runbook::load(Some(&path), &[]).unwrap();
+    let now = Now::Date(NaiveDate::from_ymd_opt(today.0, today.1, today.2).unwrap());
+    let vars = Vars::compute(&loaded, &Config::default(), now, "tester", "run").unwrap();
+    let mut state = SessionState::new(&loaded.runbook, &vars, "tester");
+    for id in done {
+        state.steps[*id].status = Status::Done {
+            at: "2015-09-08T10:00:00Z".into(),
+        };
+    }
+    let (tx, rx) = mpsc::channel();
+    let notify: engine::Notify = Arc::new(move |e| {
+        let _ = tx.send(e);
+    });
+    let engine = Engine::new(
+        loaded,
+        vars,
+        Session::in_memory(state),
+        "tester",
+        Arc::new(NoEdit),
+        notify,
+    )
+    .unwrap();
+    let mut app = App::new(engine, Mode::Run, Theme::color());
+    app.fixed_elapsed = Some(Duration::from_secs(754));
+    (app, rx)
+}
+
+/// The status line (the first line in run mode).
+fn status_line(buf: &Buffer) -> String {
+    text(buf).lines().next().unwrap_or_default().to_string()
+}
+
+#[test]
+fn the_section_header_names_the_selected_steps_section_its_days_and_its_doc() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut a = app(Mode::Run);
+        a.selected = a.step_ids().iter().position(|s| s == "blockers").unwrap();
+        let buf = draw(&mut a, w, h);
+        insta::assert_snapshot!(format!("section_header_{w}x{h}"), text(&buf));
+        let t = text(&buf);
+        let header = t.lines().nth(1).unwrap();
+        assert!(
+            header.starts_with(" Before the push: stage · Tue 2015-09-08 – Wed 2015-09-09"),
+            "{header}"
+        );
+        // The doc: after the title on a short screen, on its own line on a tall one.
+        let doc_line = if h >= 32 {
+            t.lines().nth(2).unwrap()
+        } else {
+            header
+        };
+        assert!(doc_line.contains("The tag is deployed"), "{t}");
+        // The checklist's section rows end with their days.
+        assert!(
+            t.contains("Before the push: stage  Tue–Wed") || t.contains("Tue–Wed│"),
+            "{t}"
+        );
+    }
+}
+
+#[test]
+fn the_overview_tells_the_whole_procedure_with_days_and_scrolls() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut a = app(Mode::Run);
+        key(&mut a, KeyCode::Char('i'));
+        assert_eq!(a.modal, Modal::Overview { scroll: 0 });
+        let buf = draw(&mut a, w, h);
+        insta::assert_snapshot!(format!("overview_{w}x{h}"), text(&buf));
+        let t = text(&buf);
+        assert!(
+            t.contains("push Thu 2015-09-10 · tag Tue 2015-09-08 · today Tue 2015-09-08"),
+            "{t}"
+        );
+        assert!(
+            t.contains("Every week one developer is the push hero"),
+            "{t}"
+        );
+        assert!(t.contains("▶ Who pushes · Tue 2015-09-08"), "{t}");
+        // Scrolled to its end, the last section shows, its template filled in.
+        for _ in 0..8 {
+            key(&mut a, KeyCode::PageDown);
+        }
+        let t = text(&draw(&mut a, w, h));
+        assert!(t.contains("Once complete · Thu 2015-09-10"), "{t}");
+        key(&mut a, KeyCode::Esc);
+        assert_eq!(a.modal, Modal::None);
+    }
+    // The section docs are templates: the overview shows them filled in.
+    let mut a = app(Mode::Run);
+    key(&mut a, KeyCode::Char('i'));
+    let t = text(&draw(&mut a, 120, 40));
+    assert!(t.contains("this week that is 2015.09.10"), "{t}");
+}
+
+#[test]
+fn a_step_planned_for_a_later_day_says_so_and_running_it_asks_why() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut a = app(Mode::Run);
+        a.selected = a
+            .step_ids()
+            .iter()
+            .position(|s| s == "qa-approval")
+            .unwrap();
+        let buf = draw(&mut a, w, h);
+        insta::assert_snapshot!(format!("later_day_{w}x{h}"), text(&buf));
+        let t = text(&buf);
+        assert!(t.contains("Thu 2015-09-10"), "{t}");
+        assert!(t.contains("Not yet: planned for Thu 2015-09-10"), "{t}");
+        // Greyed in the checklist.
+        let (x, y) = find(&buf, "Ops push");
+        assert_eq!(buf[(x, y)].fg, Color::DarkGray);
+    }
+    // Enter: the day rule is the first check, failed; y does not run it; f asks why.
+    let (mut a, rx) = resumed("days.toml", (2015, 9, 8), &["tag-it", "look"]);
+    assert_eq!(a.selected_id().as_deref(), Some("ship"));
+    key(&mut a, KeyCode::Enter);
+    let Modal::Confirm {
+        checks: Some(checks),
+        ..
+    } = &a.modal
+    else {
+        panic!("{:?}", a.modal);
+    };
+    assert_eq!(
+        checks[0].text,
+        "planned for Thu 2015-09-10 (today is Tue 2015-09-08)"
+    );
+    assert!(!checks[0].ok);
+    key(&mut a, KeyCode::Char('y'));
+    assert!(!a.engine.is_running());
+    key(&mut a, KeyCode::Char('f'));
+    assert!(matches!(a.modal, Modal::Prompt(_)));
+    typed(&mut a, "ops asked to ship early");
+    key(&mut a, KeyCode::Enter);
+    wait_finished(&mut a, &rx);
+    assert!(matches!(a.engine.status("ship"), Status::Done { .. }));
+    assert!(
+        a.log
+            .iter()
+            .any(|l| l.text == "overriding the checks of ship: ops asked to ship early")
+    );
+}
+
+#[test]
+fn the_cursor_starts_at_the_next_step_and_moves_on_when_it_finishes() {
+    // Resumed with Tuesday's step done: the cursor is on Wednesday's.
+    let (mut a, rx) = resumed("days.toml", (2015, 9, 8), &["tag-it"]);
+    assert_eq!(a.selected_id().as_deref(), Some("look"));
+    let line = status_line(&draw(&mut a, 120, 40));
+    assert!(line.contains("│ next on Wed 2015-09-09: look"), "{line}");
+    // On Wednesday, it is due: run it, and the cursor goes on to Thursday's.
+    let (mut a, rx2) = resumed("days.toml", (2015, 9, 9), &["tag-it"]);
+    drop(rx);
+    let line = status_line(&draw(&mut a, 120, 40));
+    assert!(line.contains("│ next: look (Wed)"), "{line}");
+    key(&mut a, KeyCode::Enter);
+    key(&mut a, KeyCode::Char('y'));
+    wait_finished(&mut a, &rx2);
+    assert!(matches!(a.engine.status("look"), Status::Done { .. }));
+    assert_eq!(a.selected_id().as_deref(), Some("ship"));
+    let line = status_line(&draw(&mut a, 80, 24));
+    assert!(line.contains("next on Thu 2015-09-10: ship"), "{line}");
+    // A fresh session starts at the first step.
+    assert_eq!(app(Mode::Run).selected, 0);
+}
+
+#[test]
+fn the_learn_footer_offers_only_what_learn_mode_does_and_tab_reaches_every_pane() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut a = app(Mode::Learn);
+        let buf = draw(&mut a, w, h);
+        let footer = text(&buf).lines().last().unwrap().to_string();
+        insta::assert_snapshot!(format!("learn_footer_{w}x{h}"), footer.clone());
+        for gone in ["skip", "retry", "run "] {
+            assert!(!footer.contains(gone), "{footer}");
+        }
+        for here in ["explain", "panes", "i procedure", "? help", "q quit"] {
+            assert!(footer.contains(here), "{footer}");
+        }
+    }
+    let mut a = app(Mode::Learn);
+    let n = a.panes.len();
+    assert!(n >= 4);
+    for i in 0..n {
+        key(&mut a, KeyCode::Tab);
+        assert_eq!((a.focus, a.pane_selected), (Focus::Panes, i));
+        // An unconfigured pane says how to configure it.
+        let t = text(&draw(&mut a, 120, 40));
+        assert!(
+            t.contains("config") || t.contains("--set") || t.contains("token"),
+            "pane {}: {t}",
+            a.panes[i].name
+        );
+    }
+    key(&mut a, KeyCode::Tab);
+    assert_eq!(a.focus, Focus::Checklist);
+}
+
+#[test]
+fn run_says_when_the_operator_is_not_this_weeks_hero() {
+    let a = app(Mode::Run);
+    assert!(
+        a.log
+            .iter()
+            .any(|l| l.level == Level::Warn && l.text == "you are not this week's hero: andym is"),
+        "{:?}",
+        a.log
+    );
+    // Learn mode is for anyone: no notice.
+    assert!(app(Mode::Learn).log.is_empty());
 }

@@ -3,7 +3,9 @@
 //! that needs a person (and has no `--answer`) stops it with exit 3, saying which and why.
 //!
 //! A step needs a person when it is `manual`, a `gate` or a `choice`, or when any of its
-//! inputs is required and not answered (a cherry-pick's commits, say). Preconditions are
+//! inputs is required and not answered (a cherry-pick's commits, say), or when it is planned
+//! for a later day of the push week than today: an `--answer` does not make it due, only a
+//! person does (`do STEP --override REASON`, or running on that day). Preconditions are
 //! never overridden here: a failed check stops the run with exit 1, and the operator decides
 //! with `do STEP --override REASON`.
 
@@ -262,6 +264,15 @@ fn next_step(engine: &Engine, inputs: &BTreeMap<String, Inputs>) -> Next {
         if let Some(why) = engine.waiting_for(id) {
             waiting.get_or_insert_with(|| (id.clone(), why));
             continue;
+        }
+        // Early is a person's decision, answered or not: `do STEP --override REASON`.
+        if let Some(why) = engine.too_early(id) {
+            return Next::Person(
+                id.clone(),
+                format!(
+                    "{why}: `run --auto` never runs a step before its day; run it on that day, or decide with `pushduty do {id} --override REASON`"
+                ),
+            );
         }
         let specs = engine.inputs(id).unwrap_or_default();
         let empty = Inputs::new();

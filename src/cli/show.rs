@@ -188,7 +188,7 @@ fn print_text(s: &Shown, engine: &Engine) {
     println!(
         "{}, push of {}: {} (began by {} at {}); tags: {}",
         clean_line(&s.runbook),
-        s.push_date,
+        crate::runbook::schedule::text_with_weekday(&s.push_date),
         s.outcome,
         clean_line(&s.operator),
         s.started,

@@ -4,6 +4,7 @@
 
 mod actions;
 pub mod blockers;
+mod days;
 pub mod email;
 mod executor;
 pub mod git;
@@ -352,19 +353,22 @@ impl Engine {
 
     /// The facts to confirm before the step acts.
     /// The checks of a step as a job to run elsewhere (they read the repository).
+    /// The day rule comes first: it is known at once, and it is why the others may not matter.
     pub fn checker(&self, id: &str) -> Result<impl FnOnce() -> Vec<Check> + Send + 'static> {
         let step = self.step(id)?.clone();
         let exec = self.registry.get(&step.kind);
         let ctx = self.run_context();
-        Ok(move || exec.check(&step, &ctx))
+        let day = self.day_check(id);
+        Ok(move || day.into_iter().chain(exec.check(&step, &ctx)).collect())
     }
 
     pub fn checks(&self, id: &str) -> Result<Vec<Check>> {
         let step = self.step(id)?;
-        Ok(self
+        let own = self
             .registry
             .get(&step.kind)
-            .check(step, &self.run_context()))
+            .check(step, &self.run_context());
+        Ok(self.day_check(id).into_iter().chain(own).collect())
     }
 
     pub fn inputs(&self, id: &str) -> Result<Vec<InputSpec>> {
@@ -452,6 +456,12 @@ impl Engine {
     ) -> Result<()> {
         if let Some(why) = self.refusal(id) {
             bail!("cannot run `{id}`: {why}");
+        }
+        let overridden = override_reason.is_some_and(|r| !r.trim().is_empty());
+        if let Some(why) = self.too_early(id)
+            && !overridden
+        {
+            bail!("cannot run `{id}` yet: {why}; act anyway only with a reason (an override)");
         }
         let step = self.step(id)?.clone();
         for spec in self.inputs(id)? {

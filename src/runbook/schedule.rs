@@ -36,6 +36,16 @@ pub fn parse_tz(s: &str) -> Result<Tz, String> {
         .map_err(|_| format!("`{s}` is not a known timezone; expected an IANA name such as `America/Los_Angeles` or `UTC`"))
 }
 
+/// A date as people read it: with its weekday, `Tue 2015-09-08`.
+pub fn with_weekday(d: NaiveDate) -> String {
+    d.format("%a %Y-%m-%d").to_string()
+}
+
+/// A `YYYY-MM-DD` text with its weekday; anything else is given back as it is.
+pub fn text_with_weekday(s: &str) -> String {
+    parse_date(s).map_or_else(|_| s.to_string(), with_weekday)
+}
+
 /// How far ahead a push date is looked for: a year covers any sane `every_weeks` and holiday list.
 const HORIZON_DAYS: u64 = 400;
 
@@ -206,6 +216,13 @@ mod tests {
         assert_eq!(c.push_on_or_after(d("2015-09-11")), Some(d("2015-09-24")));
         assert_eq!(c.hero(d("2015-09-24")), Some("kumar"));
         assert_eq!(c.push_after(d("2015-09-24")), Some(d("2015-10-08")));
+    }
+
+    #[test]
+    fn dates_read_with_their_weekday() {
+        assert_eq!(with_weekday(d("2015-09-08")), "Tue 2015-09-08");
+        assert_eq!(text_with_weekday("2015-09-10"), "Thu 2015-09-10");
+        assert_eq!(text_with_weekday("(unknown)"), "(unknown)");
     }
 
     #[test]

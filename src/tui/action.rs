@@ -18,6 +18,8 @@ pub enum Action {
     /// End a running watch now, judged on what it saw (asks for a note).
     EndEarly,
     FocusNext,
+    /// The whole procedure: the runbook's summary, every section with its doc and day.
+    Overview,
     Help,
     Quit,
     /// Ctrl-C: cancel the running step.

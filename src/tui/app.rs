@@ -44,6 +44,10 @@ pub enum Modal {
     },
     Prompt(Prompt),
     Help,
+    /// The whole procedure (summary, sections, days), scrolled by `scroll` lines.
+    Overview {
+        scroll: u16,
+    },
     /// Quit while a step runs.
     QuitRunning,
 }
@@ -200,6 +204,15 @@ pub struct App {
     pub replay: Option<crate::report::Report>,
     /// Shown instead of the wall clock for a running step's elapsed time (snapshot tests).
     pub fixed_now: Option<chrono::DateTime<chrono::Utc>>,
+    /// The runbook's summary and each section's doc (by section index), values filled in.
+    pub procedure: Procedure,
+}
+
+/// The story of the runbook as the overview and the section header tell it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Procedure {
+    pub summary: String,
+    pub section_docs: Vec<String>,
 }
 
 /// A step as the screens show it.
@@ -236,9 +249,14 @@ impl App {
     ) -> Self {
         let mut panes = Pane::for_runbook(&engine);
         if mode == Mode::Learn {
-            // Its token does not matter here: learn mode never reads GitHub.
+            // Learn mode never reads GitHub; what `run` will need is still worth saying.
             for p in panes.iter_mut().filter(|p| p.name == "blockers") {
-                p.hint = "read live by `pushduty run` (learn mode reads no service)".into();
+                let learn = "read live by `pushduty run` (learn mode reads no service)";
+                p.hint = if p.hint.starts_with(learn) {
+                    learn.to_string()
+                } else {
+                    format!("{learn}; {}", p.hint)
+                };
             }
         }
         let mut app = App {
@@ -267,15 +285,53 @@ impl App {
             usual: Default::default(),
             replay: None,
             fixed_now: None,
+            procedure: Procedure::default(),
         };
         app.refresh_views();
+        app.start_at_today();
         app
+    }
+
+    /// Where the operator is in the procedure: the cursor on the step to do next, and a
+    /// notice when this week's hero is someone else (they may have swapped: not a block).
+    fn start_at_today(&mut self) {
+        if let Some(i) = self.next_index() {
+            self.select(i);
+        }
+        let v = &self.engine.vars;
+        if self.mode == Mode::Run
+            && let Some(hero) = v.hero.as_deref()
+            && hero != self.engine.operator
+        {
+            let notice = format!("you are not this week's hero: {hero} is");
+            self.log(Level::Warn, notice);
+        }
+    }
+
+    /// The index of the step to do next, if any is left.
+    pub fn next_index(&self) -> Option<usize> {
+        let id = self.engine.next_actionable()?;
+        self.engine
+            .loaded
+            .runbook
+            .steps
+            .iter()
+            .position(|s| s.id == id)
     }
 
     /// Renders every step's texts for the screens; called after anything that can change
     /// them (a step finished, skipped or reopened, a repo changed).
     pub fn refresh_views(&mut self) {
         let ctx = self.engine.context();
+        let rb = &self.engine.loaded.runbook;
+        self.procedure = Procedure {
+            summary: crate::preview::fill(&rb.summary, &ctx),
+            section_docs: rb
+                .sections
+                .iter()
+                .map(|s| crate::preview::fill(&s.doc, &ctx))
+                .collect(),
+        };
         let old = std::mem::take(&mut self.views);
         let n = self.engine.loaded.runbook.steps.len();
         self.views = self
@@ -448,6 +504,17 @@ impl App {
                 }
                 _ => p.edit(key),
             },
+            Modal::Overview { scroll } => match key.code {
+                KeyCode::Char('j') | KeyCode::Down => *scroll = scroll.saturating_add(1),
+                KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
+                KeyCode::PageDown | KeyCode::Char(' ') => *scroll = scroll.saturating_add(10),
+                KeyCode::PageUp => *scroll = scroll.saturating_sub(10),
+                KeyCode::Char('g') | KeyCode::Home => *scroll = 0,
+                KeyCode::Esc | KeyCode::Char('i') | KeyCode::Char('q') | KeyCode::Enter => {
+                    self.modal = Modal::None;
+                }
+                _ => {}
+            },
             Modal::Help => {
                 if matches!(
                     key.code,
@@ -514,14 +581,23 @@ impl App {
             Action::ScrollDown => self.detail_scroll = self.detail_scroll.saturating_add(5),
             Action::ScrollUp => self.detail_scroll = self.detail_scroll.saturating_sub(5),
             Action::FocusNext => {
+                // Each pane in turn, then the checklist again: Tab alone reaches them all.
                 self.focus = match self.focus {
-                    Focus::Checklist => Focus::Panes,
-                    Focus::Panes => Focus::Checklist,
+                    Focus::Checklist if !self.panes.is_empty() => {
+                        self.pane_selected = 0;
+                        Focus::Panes
+                    }
+                    Focus::Panes if self.pane_selected + 1 < self.panes.len() => {
+                        self.pane_selected += 1;
+                        Focus::Panes
+                    }
+                    _ => Focus::Checklist,
                 };
                 // The details area shows the other thing now: start it at the top.
                 self.detail_scroll = 0;
             }
             Action::Help => self.modal = Modal::Help,
+            Action::Overview => self.modal = Modal::Overview { scroll: 0 },
             Action::Open => self.open(false),
             Action::Retry => self.open(true),
             Action::Skip => self.ask_skip(),
@@ -901,6 +977,7 @@ impl App {
                     Err(e) => self.log(Level::Error, format!("{e:#}")),
                 }
                 self.refresh_views();
+                self.move_on_from(&step);
             }
             Purpose::Inputs {
                 step,
@@ -966,8 +1043,21 @@ impl App {
                     Err(e) => self.log(Level::Error, format!("could not record {step}: {e:#}")),
                 }
                 self.refresh_views();
+                self.move_on_from(&step);
                 self.note_push_moment();
             }
+        }
+    }
+
+    /// After `step` finished, the cursor goes on to the step to do next, if it was on `step`
+    /// (one that failed keeps it, for a retry; one the operator looks at elsewhere is left).
+    fn move_on_from(&mut self, step: &str) {
+        let on_it = self.selected_id().as_deref() == Some(step);
+        if on_it
+            && self.engine.status(step).is_finished()
+            && let Some(i) = self.next_index()
+        {
+            self.select(i);
         }
     }
 

@@ -89,7 +89,7 @@ pub const MAIN: &[Binding] = &[
         &[KeyCode::Tab],
         "Tab",
         Action::FocusNext,
-        "focus checklist ↔ panes",
+        "focus the next pane (then the checklist again)",
     ),
     b(
         &[KeyCode::PageDown],
@@ -98,6 +98,12 @@ pub const MAIN: &[Binding] = &[
         "scroll details down / up",
     ),
     b(&[KeyCode::PageUp], "PgUp", Action::ScrollUp, ""),
+    b(
+        &[KeyCode::Char('i')],
+        "i",
+        Action::Overview,
+        "the whole procedure: summary, sections, days",
+    ),
     b(&[KeyCode::Char('?')], "?", Action::Help, "this help"),
     b(
         &[KeyCode::Char('q')],

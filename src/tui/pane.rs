@@ -143,8 +143,18 @@ impl Pane {
             });
             panes.push(Pane::not_configured("sentry", hint.unwrap_or(learn.into())));
         }
-        if has(|s| matches!(s, Service::Graphite(_) | Service::Prometheus(_))) {
-            panes.push(Pane::not_configured("metrics", learn));
+        if let Some(name) = rb
+            .services
+            .iter()
+            .find(|(_, s)| matches!(s, Service::Graphite(_) | Service::Prometheus(_)))
+            .map(|(n, _)| n)
+        {
+            panes.push(Pane::not_configured(
+                "metrics",
+                format!(
+                    "{learn}; it reads `services.{name}.url` (`--set services.{name}.url=URL`)"
+                ),
+            ));
         }
         let targets = crate::sources::blockers::targets(rb, &engine.services);
         if !targets.is_empty() {

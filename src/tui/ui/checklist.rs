@@ -8,7 +8,8 @@ use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 use crate::tui::app::{App, Focus};
 
 pub enum Row {
-    Section(String),
+    /// A section's title, and its days ("Tue", "Tue–Wed") when its steps say.
+    Section(String, Option<String>),
     Step(usize),
 }
 
@@ -19,7 +20,9 @@ pub fn rows(app: &App) -> Vec<Row> {
     for (i, s) in rb.steps.iter().enumerate() {
         if section != Some(&s.section) {
             section = Some(&s.section);
-            out.push(Row::Section(rb.section_title(&s.section).to_string()));
+            let days =
+                super::overview::section_days(app, &s.section).map(super::overview::days_short);
+            out.push(Row::Section(rb.section_title(&s.section).to_string(), days));
         }
         out.push(Row::Step(i));
     }
@@ -76,11 +79,24 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .skip(first)
         .take(inner_area.height as usize)
         .map(|r| match r {
-            Row::Section(title) => Line::styled(title.clone(), t.heading),
+            Row::Section(title, None) => Line::styled(truncate(title, width), t.heading),
+            Row::Section(title, Some(days)) => {
+                let room = width.saturating_sub(days.chars().count() + 1);
+                let title = truncate(title, room);
+                let pad = width.saturating_sub(title.chars().count() + days.chars().count());
+                Line::from(vec![
+                    Span::styled(title, t.heading),
+                    Span::raw(" ".repeat(pad)),
+                    Span::styled(days.clone(), t.dim),
+                ])
+            }
             Row::Step(i) => {
                 let s = &steps[*i];
                 let status = app.engine.status(&s.id);
-                let style = t.status(&status);
+                // Not due yet: a later day of the push week (the details say which).
+                let later = status == crate::session::Status::Pending
+                    && app.engine.too_early(&s.id).is_some();
+                let style = if later { t.dim } else { t.status(&status) };
                 let tag = super::timing::checklist_tag(app, &s.id);
                 let tag_width = tag.as_ref().map_or(0, |(t, _)| t.chars().count());
                 let title = truncate(&app.view(&s.id).title, width.saturating_sub(5 + tag_width));

@@ -23,8 +23,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let status = app.engine.status(&id);
     let state = app.engine.session.state.steps.get(&id);
     let mut lines: Vec<Line> = Vec::new();
-    let date = crate::plan::step_date(&app.engine.loaded, &app.engine.vars, step)
-        .map(|d| format!(" · {d}"))
+    let date = app
+        .engine
+        .planned_date(&id)
+        .map(|d| format!(" · {}", crate::runbook::schedule::with_weekday(d)))
         .unwrap_or_default();
     lines.push(Line::styled(
         format!(
@@ -50,6 +52,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     ]));
     for more in said {
         lines.push(Line::styled(more.to_string(), t.status(&status)));
+    }
+    // Not due yet: running it now asks why (the day rule is a check like the others).
+    if let (Status::Pending, Some(why)) = (&status, app.engine.too_early(&id)) {
+        lines.push(Line::styled(format!("Not yet: {why}"), t.interrupted));
     }
     if let Some(why) = state.and_then(|s| s.stale_reason.as_ref()) {
         lines.push(Line::from(vec![

@@ -6,6 +6,7 @@ pub mod detail;
 pub mod help;
 pub mod log;
 pub mod markdown;
+pub mod overview;
 pub mod panes;
 pub mod prompt;
 pub mod status;
@@ -21,6 +22,8 @@ use super::app::{App, Focus, Modal, Mode};
 pub struct Areas {
     pub banner: Option<Rect>,
     pub status: Rect,
+    /// The selected step's section: its title, days and doc.
+    pub section: Rect,
     pub checklist: Rect,
     pub detail: Rect,
     pub log: Rect,
@@ -31,9 +34,10 @@ pub struct Areas {
 pub fn areas(app: &App, area: Rect) -> Areas {
     let banner = u16::from(app.mode == Mode::Learn);
     let tall = area.height >= 32;
-    let [banner_a, status, main, log, panes, hints] = Layout::vertical([
+    let [banner_a, status, section, main, log, panes, hints] = Layout::vertical([
         Constraint::Length(banner),
         Constraint::Length(1),
+        Constraint::Length(if tall { 2 } else { 1 }),
         Constraint::Min(6),
         Constraint::Length(if tall { 7 } else { 4 }),
         Constraint::Length(if tall { 5 } else { 3 }),
@@ -46,6 +50,7 @@ pub fn areas(app: &App, area: Rect) -> Areas {
     Areas {
         banner: (banner > 0).then_some(banner_a),
         status,
+        section,
         checklist,
         detail,
         log,
@@ -74,6 +79,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         status::banner(app, b, buf);
     }
     status::status_line(app, a.status, buf);
+    overview::header(app, a.section, buf);
     checklist::render(app, a.checklist, buf);
     if app.focus == Focus::Panes {
         panes::render_full(app, a.detail, buf);
@@ -91,6 +97,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Modal::Explain { step } => confirm::explain(app, step, area, buf),
         Modal::QuitRunning => confirm::quit(app, area, buf),
         Modal::Help => help::render(app, area, buf),
+        Modal::Overview { scroll } => overview::render(app, *scroll, area, buf),
         Modal::Prompt(p) => {
             if let Some(pos) = prompt::render(app, p, area, frame.buffer_mut()) {
                 frame.set_cursor_position(pos);

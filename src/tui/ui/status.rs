@@ -6,6 +6,7 @@ use ratatui::layout::{Alignment, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
+use crate::runbook::schedule::{text_with_weekday, with_weekday};
 use crate::tui::action::Action;
 use crate::tui::app::{App, Mode};
 use crate::tui::keys::{self, MAIN};
@@ -48,22 +49,27 @@ pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
         Mode::Learn => (" LEARN · READ-ONLY ", t.read_only),
     };
     let room = (area.width as usize).saturating_sub(mode.chars().count());
-    // The labelled form when it fits, else the bare values, else cut.
-    let full = format!(
-        " {} │ push {} │ tag {} │ hero {hero} │ {elapsed}{spin}",
-        v.runbook, v.push_date, v.tag
-    );
-    let bare = format!(
-        " {} │ {} │ {} │ {hero} │ {elapsed}{spin}",
-        v.runbook, v.push_date, v.tag
-    );
-    let left = if full.chars().count() <= room {
-        full
-    } else if bare.chars().count() <= room {
-        bare
-    } else {
-        super::checklist::truncate(&bare, room)
-    };
+    let push = text_with_weekday(&v.push_date);
+    let next = next_label(app);
+    // The labelled form when it fits, else the bare values, else without the runbook's
+    // name (the overview has it), then without the clock, else cut.
+    let forms = [
+        format!(
+            " {} │ push {push} │ tag {} │ hero {hero} │ {elapsed}{spin} │ {next}",
+            v.runbook, v.tag
+        ),
+        format!(
+            " {} │ {push} │ {} │ {hero} │ {elapsed}{spin} │ {next}",
+            v.runbook, v.tag
+        ),
+        format!(" {push} │ {} │ {hero} │ {elapsed}{spin} │ {next}", v.tag),
+        format!(" {push} │ {} │ {hero}{spin} │ {next}", v.tag),
+    ];
+    let left = forms
+        .iter()
+        .find(|f| f.chars().count() <= room)
+        .cloned()
+        .unwrap_or_else(|| super::checklist::truncate(&forms[3], room));
     let pad = room.saturating_sub(left.chars().count());
     let line = Line::from(vec![
         Span::styled(left, t.status_bar),
@@ -73,29 +79,51 @@ pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
     Paragraph::new(line).style(t.status_bar).render(area, buf);
 }
 
+/// What is next and when: "next: deploy-stage (Tue)", "next on Thu 2015-09-10: qa-approval",
+/// or "all done".
+pub fn next_label(app: &App) -> String {
+    let Some(id) = app.engine.next_actionable() else {
+        return if app.engine.is_running() {
+            "nothing else to start".into()
+        } else {
+            "all done".into()
+        };
+    };
+    match app.engine.planned_date(&id) {
+        Some(d) if app.engine.too_early(&id).is_some() => {
+            format!("next on {}: {id}", with_weekday(d))
+        }
+        Some(d) => format!("next: {id} ({})", d.format("%a")),
+        None => format!("next: {id}"),
+    }
+}
+
 pub fn hints(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
-    let learn = app.mode == Mode::Learn;
-    let items: &[(Action, &str)] = &[
-        (Action::Open, if learn { "explain" } else { "run" }),
-        (Action::Skip, "skip"),
-        (Action::Retry, "retry"),
-        (Action::FocusNext, "panes"),
-        (Action::Help, "help"),
-        (Action::Quit, "quit"),
-    ];
+    // Learn mode offers only what it can do: nothing there runs, skips or retries.
+    let items: &[(Action, &str)] = match app.mode {
+        Mode::Run => &[
+            (Action::Open, "run"),
+            (Action::Skip, "skip"),
+            (Action::Retry, "retry"),
+            (Action::FocusNext, "panes"),
+            (Action::Overview, "procedure"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ],
+        Mode::Learn => &[
+            (Action::Next, "move"),
+            (Action::Open, "explain"),
+            (Action::FocusNext, "panes"),
+            (Action::Overview, "procedure"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ],
+    };
     let mut spans = Vec::new();
     for (a, what) in items {
-        // In learn mode the actions that would change the session are greyed out.
-        let off = learn && matches!(a, Action::Skip | Action::Retry);
-        spans.push(Span::styled(
-            format!(" {}", keys::label(MAIN, *a)),
-            if off { t.dim } else { t.key },
-        ));
-        spans.push(Span::styled(
-            format!(" {what} "),
-            if off { t.dim } else { t.text },
-        ));
+        spans.push(Span::styled(format!(" {}", keys::label(MAIN, *a)), t.key));
+        spans.push(Span::styled(format!(" {what} "), t.text));
     }
     Paragraph::new(Line::from(spans)).render(area, buf);
 }

@@ -1,0 +1,132 @@
+//! The day rule through the binary: a step planned for a later day of the push week than
+//! `--now` is refused by `do` unless overridden with a reason (journaled), `run --auto` stops
+//! at it with exit 3, and a step whose day has passed (late) is never refused.
+
+mod support;
+
+use support::cli::{Env, journal, stderr, stdout};
+
+const DAYS: &str = "--runbook=tests/fixtures/runbooks/valid/days.toml";
+const SESSION: &str = "days/2015-09-10";
+
+fn on(env: &Env, day: &str, args: &[&str]) -> std::process::Output {
+    let mut all = vec![DAYS, "--now", day];
+    all.extend_from_slice(args);
+    env.run(&all)
+}
+
+#[test]
+fn do_refuses_a_step_before_its_day_and_an_override_is_journaled() {
+    let env = Env::new();
+    let early = on(&env, "2015-09-08", &["do", "ship", "--yes"]);
+    let err = stderr(&early);
+    assert_eq!(early.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("FAIL: planned for Thu 2015-09-10 (today is Tue 2015-09-08)"),
+        "{err}"
+    );
+    assert!(err.contains("--override REASON"), "{err}");
+    assert!(
+        journal(&env, SESSION).iter().all(|e| e["step"] != "ship"),
+        "a refused step leaves no trace"
+    );
+
+    let forced = on(
+        &env,
+        "2015-09-08",
+        &[
+            "do",
+            "ship",
+            "--yes",
+            "--override",
+            "ops asked for it today",
+        ],
+    );
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert!(stdout(&forced).contains("done: ship"));
+    let started = journal(&env, SESSION)
+        .into_iter()
+        .find(|e| e["step"] == "ship" && e["to"] == "running")
+        .expect("ship started");
+    assert_eq!(
+        started["reason"],
+        "preconditions overridden: ops asked for it today"
+    );
+}
+
+#[test]
+fn a_late_step_is_never_refused() {
+    let env = Env::new();
+    // Thursday: Tuesday's and Wednesday's steps are late, Thursday's is due.
+    for id in ["tag-it", "look", "ship"] {
+        let out = on(&env, "2015-09-10", &["do", id, "--yes"]);
+        assert!(out.status.success(), "{id}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("FAIL"), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn run_auto_stops_at_a_step_before_its_day_with_exit_3() {
+    let env = Env::new();
+    let tue = on(&env, "2015-09-08", &["run", "--auto"]);
+    let out = stdout(&tue);
+    assert_eq!(tue.status.code(), Some(3), "{out}{}", stderr(&tue));
+    assert!(out.contains("✓ tag-it done"), "{out}");
+    assert!(
+        out.contains(
+            "needs a person: look (Look for blockers): planned for Wed 2015-09-09 (today is Tue 2015-09-08)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("pushduty do look --override REASON"), "{out}");
+    // An answer is not a reason to go early.
+    let answered = on(
+        &env,
+        "2015-09-08",
+        &["run", "--auto", "--answer", "look=now"],
+    );
+    assert_eq!(answered.status.code(), Some(3), "{}", stdout(&answered));
+
+    // A person decides to go on early; the run takes it from there, to the next day's step.
+    let forced = on(
+        &env,
+        "2015-09-08",
+        &["do", "look", "--yes", "--override", "no blockers can come"],
+    );
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    let again = on(&env, "2015-09-08", &["run", "--auto"]);
+    assert_eq!(again.status.code(), Some(3), "{}", stdout(&again));
+    assert!(
+        stdout(&again).contains("needs a person: ship (Ship it): planned for Thu 2015-09-10"),
+        "{}",
+        stdout(&again)
+    );
+
+    // On the day it finishes.
+    let thu = on(&env, "2015-09-10", &["run", "--auto"]);
+    assert!(thu.status.success(), "{}{}", stdout(&thu), stderr(&thu));
+    assert!(
+        stdout(&thu).contains("all done: 1 run now"),
+        "{}",
+        stdout(&thu)
+    );
+}
+
+#[test]
+fn plan_and_show_print_dates_with_their_weekday() {
+    let env = Env::new();
+    let plan = on(&env, "2015-09-08", &["plan"]);
+    let text = stdout(&plan);
+    assert!(
+        text.contains("push date     Thu 2015-09-10 (tag on Tue 2015-09-08)"),
+        "{text}"
+    );
+    assert!(text.contains("[look] (Wed 2015-09-09)"), "{text}");
+    let _ = on(&env, "2015-09-08", &["do", "tag-it", "--yes"]);
+    let show = on(&env, "2015-09-08", &["show"]);
+    assert!(
+        stdout(&show).contains("push of Thu 2015-09-10"),
+        "{}",
+        stdout(&show)
+    );
+}
