@@ -1267,3 +1267,109 @@ fn the_git_pane_says_what_the_tag_ships_then_the_picks() {
     );
     assert_eq!(picked.len(), header + 2, "only the picks: {picked:?}");
 }
+
+/// With a real checkout, the cherry-pick's prompt lists the engine's candidates (the
+/// previous release tag..master, oldest first) and Space picks them.
+#[test]
+fn the_cherry_pick_prompt_offers_the_engines_candidates_from_a_real_repo() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Ana")
+            .env("GIT_AUTHOR_EMAIL", "ana@example.com")
+            .env("GIT_COMMITTER_NAME", "Ana")
+            .env("GIT_COMMITTER_EMAIL", "ana@example.com")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    run(&["init", "-q", "-b", "master"]);
+    run(&["commit", "-q", "--allow-empty", "-m", "Released work"]);
+    run(&["tag", "2015.09.03"]);
+    run(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "Fix the add-on search",
+    ]);
+    run(&["commit", "-q", "--allow-empty", "-m", "Unfinished feature"]);
+    let config: Config = toml::from_str(&format!(
+        "[repos.olympia]\npath = {:?}\n",
+        dir.path().to_str().unwrap()
+    ))
+    .unwrap();
+    let loaded = pushduty::runbook::load(None, &[]).unwrap();
+    let now = Now::Date(NaiveDate::from_ymd_opt(2015, 9, 8).unwrap());
+    let vars = Vars::compute(&loaded, &config, now, "tester", "run").unwrap();
+    let state = SessionState::new(&loaded.runbook, &vars, "tester");
+    let notify: engine::Notify = Arc::new(|_| {});
+    let engine = Engine::new(
+        loaded,
+        vars,
+        Session::in_memory(state),
+        "tester",
+        Arc::new(NoEdit),
+        notify,
+    )
+    .unwrap();
+    let specs = engine.inputs("cherry-pick").unwrap();
+    let subjects: Vec<&str> = specs[0]
+        .commits
+        .iter()
+        .map(|c| c.subject.as_str())
+        .collect();
+    assert_eq!(
+        subjects,
+        ["Fix the add-on search", "Unfinished feature"],
+        "oldest first"
+    );
+    assert_eq!(specs[0].commits[0].author, "Ana");
+    let first = specs[0].commits[0].sha.clone();
+
+    let mut a = App::new(engine, Mode::Run, Theme::color());
+    a.fixed_elapsed = Some(Duration::from_secs(754));
+    for done in ["check-rotation", "fetch", "strategy"] {
+        set(
+            &mut a,
+            done,
+            Status::Done {
+                at: "2015-09-08T10:00:00Z".into(),
+            },
+        );
+    }
+    a.engine.session.state.steps["strategy"]
+        .outputs
+        .insert("strategy".into(), serde_json::json!("cherry_pick"));
+    a.selected = index_of(&a, "cherry-pick");
+    a.update(pushduty::tui::action::Action::Open);
+    if let Modal::Confirm { .. } = a.modal {
+        a.update(pushduty::tui::action::Action::Override);
+        if let Modal::Prompt(_) = a.modal {
+            // A failed check (no remote here): act anyway, with a reason.
+            typed(&mut a, "testing the list");
+            key(&mut a, KeyCode::Enter);
+        } else {
+            key(&mut a, KeyCode::Char('y'));
+        }
+    }
+    let Modal::Prompt(p) = &a.modal else {
+        panic!("{:?} {:?}", a.modal, a.log)
+    };
+    assert_eq!(p.picker.as_ref().map(|k| k.items.len()), Some(2));
+    key(&mut a, KeyCode::Char(' '));
+    let Modal::Prompt(p) = &a.modal else {
+        panic!("{:?}", a.modal)
+    };
+    assert_eq!(p.buffer, first);
+    let screen = text(&draw(&mut a, 120, 40));
+    assert!(
+        screen.contains(&format!("› [x] {first}  Fix the add-on search — Ana")),
+        "{screen}"
+    );
+}
