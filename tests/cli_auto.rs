@@ -268,3 +268,53 @@ fn an_answered_manual_step_is_ticked_off_with_the_answer_as_its_note() {
         .unwrap();
     assert_eq!(first["note"], "did it by hand", "{first}");
 }
+
+/// Two `do` in a row with stdout and stderr in one pane (one file, as a terminal shows them):
+/// the gate's outputs and the next step's preview each start a line of their own (they once
+/// read `build_id = 5pick: choose one of: …`).
+#[test]
+fn do_outputs_and_the_next_commands_lines_never_run_together() {
+    let env = Env::new();
+    let pane = env.path().join("pane.txt");
+    let file = std::fs::File::create(&pane).unwrap();
+    let run = |args: &[&str]| {
+        env.cmd()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file.try_clone().unwrap())
+            .status()
+            .unwrap()
+    };
+    let qa = run(&[
+        AUTO,
+        "--now",
+        "2015-09-08",
+        "do",
+        "qa",
+        "--yes",
+        "--input",
+        "approved_by=krupa",
+        "--input",
+        "approved_at=10:00",
+    ]);
+    assert!(qa.success());
+    // No answer and no terminal: it says what to pass and stops (exit 2).
+    let strategy = run(&[AUTO, "--now", "2015-09-08", "do", "strategy"]);
+    assert_eq!(strategy.code(), Some(2));
+    let text = std::fs::read_to_string(&pane).unwrap();
+    assert!(text.ends_with('\n'), "{text:?}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.contains(&"  approved_by = krupa"), "{text}");
+    assert!(lines.contains(&"done: qa"), "{text}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("strategy: choose one of")),
+        "{text}"
+    );
+    assert!(
+        lines.contains(&"  1. fast: Ship now") && lines.contains(&"  2. slow: Wait a day"),
+        "{text}"
+    );
+}

@@ -277,3 +277,53 @@ fn a_blocker_after_the_tag_reopens_the_choice_and_re_tags() {
         "{journal}"
     );
 }
+
+/// The cherry-pick offers what it can take: the previous release tag..the branch, oldest
+/// first, each with its short sha, subject and author; merges are left out.
+#[test]
+fn the_cherry_pick_lists_its_candidates_oldest_first() {
+    let p = Push::new();
+    let base = p.repo.commit("a.txt", "a\n", "Released");
+    git(&p.repo.work, &["tag", "2015.09.03", &base]);
+    git(
+        &p.repo.work,
+        &["push", "-q", "origin", "main", "2015.09.03"],
+    );
+    let first = p.repo.commit("b.txt", "b\n", "First fix");
+    git(&p.repo.work, &["checkout", "-q", "-b", "side", &base]);
+    let side = p.repo.commit("c.txt", "c\n", "Side work");
+    git(&p.repo.work, &["checkout", "-q", "main"]);
+    git(
+        &p.repo.work,
+        &["merge", "-q", "--no-ff", "-m", "Merge side", "side"],
+    );
+    let last = p.repo.commit("d.txt", "d\n", "Last fix");
+    git(&p.repo.work, &["push", "-q", "origin", "main"]);
+    p.ok(&["fetch"]);
+    p.ok(&["strategy", "--input", "strategy=cherry_pick"]);
+
+    let asked = p.run(&["do", "pick", "--yes"]);
+    let text = stderr(&asked);
+    assert_eq!(asked.status.code(), Some(2), "no commits given: {text}");
+    let at = |needle: String| {
+        text.find(&needle)
+            .unwrap_or_else(|| panic!("`{needle}` not in:\n{text}"))
+    };
+    let header =
+        at("on main since 2015.09.03 (the release production runs now), oldest first:".into());
+    let listed: Vec<usize> = [
+        (&first, "First fix"),
+        (&side, "Side work"),
+        (&last, "Last fix"),
+    ]
+    .iter()
+    .map(|(sha, subject)| at(format!("    {}  {subject} — Fixture Author\n", &sha[..7])))
+    .collect();
+    assert!(header < listed[0], "{text}");
+    // Parents before children: the merged branch's commit before the commit after the merge.
+    assert!(listed[1] < listed[2], "{text}");
+    assert!(
+        !text.contains("Merge side"),
+        "merges cannot be picked: {text}"
+    );
+}

@@ -563,6 +563,7 @@ fn the_git_pane_shows_a_real_repo_and_opens_in_full() {
     let source = pushduty::sources::git::GitSource {
         specs: vec![spec],
         format: pushduty::git::tags::TagFormat::new("%Y.%m.%d").unwrap(),
+        push_date: None,
     };
     let lines = source.snapshot().unwrap();
     assert!(lines[0].starts_with("app main @ "), "{lines:?}");
@@ -603,6 +604,7 @@ fn the_git_pane_shows_a_real_repo_and_opens_in_full() {
             branch: "main".into(),
         }],
         format: pushduty::git::tags::TagFormat::new("%Y.%m.%d").unwrap(),
+        push_date: None,
     };
     let err = broken.snapshot().unwrap_err();
     assert!(err.contains("does not exist"), "{err}");
@@ -1139,4 +1141,453 @@ fn run_says_when_the_operator_is_not_this_weeks_hero() {
     );
     // Learn mode is for anyone: no notice.
     assert!(app(Mode::Learn).log.is_empty());
+}
+
+/// The steps' index by id, in the bundled runbook.
+fn index_of(a: &App, id: &str) -> usize {
+    a.step_ids().iter().position(|s| s == id).unwrap()
+}
+
+#[test]
+fn a_long_preview_scrolls_and_the_confirmations_keys_stay_visible() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut a = app(Mode::Run);
+        a.selected = index_of(&a, "fetch");
+        a.area = Rect::new(0, 0, w, h);
+        key(&mut a, KeyCode::Enter);
+        assert!(matches!(a.modal, Modal::Confirm { .. }), "{:?}", a.modal);
+        // A preview longer than any screen: one line per tag fetched, say.
+        a.views[a.selected].preview = (1..=60)
+            .map(|i| format!("git -C ~/src/olympia fetch upstream refs/tags/2015.{i:02}.01"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let buf = draw(&mut a, w, h);
+        let screen = text(&buf);
+        assert!(screen.contains("[n/Esc] cancel"), "{screen}");
+        assert!(screen.contains("PgUp/PgDn 1-"), "{screen}");
+        insta::assert_snapshot!(format!("confirm_long_preview_{w}x{h}"), screen);
+        // PgDn a page, End of it by arrows: the last line shows, the keys still do.
+        for _ in 0..20 {
+            key(&mut a, KeyCode::PageDown);
+        }
+        let screen = text(&draw(&mut a, w, h));
+        assert!(
+            screen.contains("fetch upstream refs/tags/2015.60.01"),
+            "{screen}"
+        );
+        assert!(screen.contains("[n/Esc] cancel"), "{screen}");
+        assert!(
+            !screen.contains("2015.01.01"),
+            "scrolled past the top: {screen}"
+        );
+        key(&mut a, KeyCode::PageUp);
+        key(&mut a, KeyCode::Up);
+        let back = a.dialog_scroll;
+        key(&mut a, KeyCode::Down);
+        assert_eq!(a.dialog_scroll, back + 1, "arrows scroll a row");
+        key(&mut a, KeyCode::Esc);
+        assert_eq!((a.modal.clone(), a.dialog_scroll), (Modal::None, 0));
+    }
+}
+
+#[test]
+fn a_choice_is_picked_with_the_arrows_and_enter() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let (mut a, rx) = app_with(None, Mode::Run);
+        a.selected = index_of(&a, "strategy");
+        key(&mut a, KeyCode::Enter);
+        key(&mut a, KeyCode::Char('y'));
+        key(&mut a, KeyCode::Down);
+        let buf = draw(&mut a, w, h);
+        let (x, y) = find(&buf, "› 2. cherry_pick: Cherry-pick");
+        assert_eq!(buf[(x, y)].bg, Color::Indexed(237), "the highlighted row");
+        insta::assert_snapshot!(format!("choice_arrows_{w}x{h}"), text(&buf));
+        key(&mut a, KeyCode::Enter);
+        wait_finished(&mut a, &rx);
+        assert_eq!(a.engine.status("tag-master"), Status::NotApplicable);
+        assert_eq!(a.engine.status("cherry-pick"), Status::Pending);
+    }
+}
+
+#[test]
+fn the_cherry_pick_prompt_lists_the_commits_to_pick() {
+    use pushduty::engine::{InputSpec, Inputs};
+    use pushduty::git::state::CommitInfo;
+    use pushduty::tui::app::{Prompt, Purpose};
+    use pushduty::tui::picker::{Item, Pick, Picker};
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut a = app(Mode::Run);
+        let commits: Vec<CommitInfo> = (1..=14)
+            .map(|i| CommitInfo {
+                sha: format!("{i:02}ab{i:03}"),
+                author: ["Ana", "Bo", "Kumar"][i % 3].into(),
+                subject: format!(
+                    "Fix number {i} of the add-on search, a subject long enough to wrap"
+                ),
+            })
+            .collect();
+        let mut spec = InputSpec::text(
+            "commits",
+            "commits to cherry-pick, oldest first".into(),
+            true,
+        );
+        spec.hints = vec![
+            "on master since 2015.09.03 (the release production runs now), oldest first:".into(),
+        ];
+        spec.commits = commits.clone();
+        let items = commits
+            .iter()
+            .map(|c| Item {
+                value: c.sha.clone(),
+                label: c.subject.clone(),
+                note: c.author.clone(),
+            })
+            .collect();
+        a.modal = Modal::Prompt(Prompt {
+            title: "cherry-pick (1/1)".into(),
+            label: spec.prompt.clone(),
+            hints: spec.hints.clone(),
+            buffer: String::new(),
+            cursor: 0,
+            error: None,
+            purpose: Purpose::Inputs {
+                step: "cherry-pick".into(),
+                specs: vec![spec],
+                index: 0,
+                answers: Inputs::new(),
+                override_reason: None,
+            },
+            picker: Some(Box::new(Picker::new(Pick::Many, items))),
+        });
+        a.area = Rect::new(0, 0, w, h);
+        key(&mut a, KeyCode::Char(' '));
+        for _ in 0..9 {
+            key(&mut a, KeyCode::Down);
+        }
+        key(&mut a, KeyCode::Char(' '));
+        let Modal::Prompt(p) = &a.modal else {
+            panic!("{:?}", a.modal)
+        };
+        assert_eq!(p.buffer, "01ab001 10ab010", "picked shas, oldest first");
+        let buf = draw(&mut a, w, h);
+        let screen = text(&buf);
+        assert!(
+            screen.contains("[x] 10ab010"),
+            "the highlighted pick stays in view: {screen}"
+        );
+        assert!(screen.contains("[Space] pick"), "{screen}");
+        insta::assert_snapshot!(format!("cherry_pick_list_{w}x{h}"), screen);
+        // Typed shas mark their commits too.
+        typed(&mut a, ",12ab012");
+        key(&mut a, KeyCode::Down);
+        key(&mut a, KeyCode::Down);
+        let screen = text(&draw(&mut a, w, h));
+        let Modal::Prompt(p) = &a.modal else {
+            panic!("{:?}", a.modal)
+        };
+        assert_eq!(p.buffer, "01ab001 10ab010,12ab012");
+        assert!(screen.contains("› [x] 12ab012"), "{screen}");
+    }
+}
+
+#[test]
+fn the_log_opens_full_size_keeps_its_scrollback_and_searches() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut a = app(Mode::Run);
+        for i in 0..6000 {
+            let text = if i % 500 == 7 {
+                format!("fetch: {i} new tags from upstream")
+            } else {
+                format!("progress line {i}")
+            };
+            a.log(Level::Progress, text);
+        }
+        assert!(a.log.len() <= 5500, "bounded: {}", a.log.len());
+        assert!(
+            a.log.len() >= 5000,
+            "the scrollback is kept: {}",
+            a.log.len()
+        );
+        a.area = Rect::new(0, 0, w, h);
+        key(&mut a, KeyCode::Tab);
+        key(&mut a, KeyCode::Tab);
+        assert_eq!(a.focus, Focus::Log);
+        key(&mut a, KeyCode::Char('/'));
+        typed(&mut a, "FETCH");
+        key(&mut a, KeyCode::Enter);
+        key(&mut a, KeyCode::Char('n'));
+        key(&mut a, KeyCode::Char('n'));
+        let buf = draw(&mut a, w, h);
+        let screen = text(&buf);
+        // Enter found the newest match; n wrapped to the oldest, then the next.
+        assert!(
+            screen.contains("fetch: 1007 new tags from upstream ◀"),
+            "{screen}"
+        );
+        let (x, y) = find(&buf, "fetch: 1007");
+        assert!(
+            buf[(x, y)].modifier.contains(Modifier::REVERSED),
+            "the match is marked"
+        );
+        insta::assert_snapshot!(format!("log_search_{w}x{h}"), screen);
+        // N goes back; g/G scroll to the ends; Esc leaves the search, Tab the log.
+        key(&mut a, KeyCode::Char('N'));
+        let screen = text(&draw(&mut a, w, h));
+        assert!(
+            screen.contains("fetch: 507 new tags from upstream ◀"),
+            "{screen}"
+        );
+        key(&mut a, KeyCode::Esc);
+        assert_eq!(a.log_view.search, None);
+        key(&mut a, KeyCode::Char('G'));
+        let screen = text(&draw(&mut a, w, h));
+        assert!(screen.contains("progress line 5999"), "{screen}");
+        key(&mut a, KeyCode::Char('g'));
+        key(&mut a, KeyCode::Char('j'));
+        let screen = text(&draw(&mut a, w, h));
+        assert!(!screen.contains("progress line 5999"), "{screen}");
+        key(&mut a, KeyCode::Tab);
+        assert_eq!(a.focus, Focus::Checklist);
+    }
+}
+
+#[test]
+fn outputs_read_as_lists_and_links_in_the_details() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut a = app(Mode::Run);
+        let id = "compare";
+        set(
+            &mut a,
+            id,
+            Status::Done {
+                at: "2015-09-08T10:00:00Z".into(),
+            },
+        );
+        a.engine.session.state.steps[id].outputs = [
+            (
+                "commits".to_string(),
+                serde_json::json!([
+                    {"sha": "abc1234", "subject": "Fix the add-on search", "author": "Ana"},
+                    {"sha": "def5678", "subject": "Faster uploads", "author": "Bo"}
+                ]),
+            ),
+            (
+                "shipping_compare_url".to_string(),
+                serde_json::json!(
+                    "https://github.com/mozilla/olympia/compare/2015.09.03...2015.09.10"
+                ),
+            ),
+        ]
+        .into_iter()
+        .collect();
+        a.selected = index_of(&a, id);
+        a.detail_scroll = 14;
+        let buf = draw(&mut a, w, h);
+        let screen = text(&buf);
+        assert!(!screen.contains("{\""), "no raw JSON: {screen}");
+        assert!(screen.contains("- author: Ana"), "{screen}");
+        assert!(screen.contains("  sha: abc1234"), "{screen}");
+        let (x, y) = find(&buf, "https://github.com/mozilla");
+        assert!(
+            buf[(x, y)].modifier.contains(Modifier::UNDERLINED),
+            "a link"
+        );
+        insta::assert_snapshot!(format!("outputs_in_details_{w}x{h}"), screen);
+    }
+}
+
+#[test]
+fn the_git_pane_says_what_the_tag_ships_then_the_picks() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = std::cell::Cell::new(1_441_843_200_i64);
+    let run = |args: &[&str]| {
+        clock.set(clock.get() + 60);
+        let date = format!("@{} +0000", clock.get());
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Ana")
+            .env("GIT_AUTHOR_EMAIL", "ana@example.com")
+            .env("GIT_COMMITTER_NAME", "Ana")
+            .env("GIT_COMMITTER_EMAIL", "ana@example.com")
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}");
+    };
+    run(&["init", "-q", "-b", "main"]);
+    run(&["commit", "-q", "--allow-empty", "-m", "Released work"]);
+    run(&["tag", "2015.09.03"]);
+    run(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "Fix the add-on search",
+    ]);
+    run(&["checkout", "-q", "-b", "side", "2015.09.03"]);
+    run(&["commit", "-q", "--allow-empty", "-m", "Side work"]);
+    run(&["checkout", "-q", "main"]);
+    run(&["merge", "-q", "--no-ff", "-m", "Merge side", "side"]);
+    run(&["commit", "-q", "--allow-empty", "-m", "Faster uploads"]);
+    let source = pushduty::sources::git::GitSource {
+        specs: vec![pushduty::git::RepoSpec {
+            name: "app".into(),
+            path: dir.path().to_path_buf(),
+            github: Some("example/app".into()),
+            remote: "origin".into(),
+            branch: "main".into(),
+        }],
+        format: pushduty::git::tags::TagFormat::new("%Y.%m.%d").unwrap(),
+        push_date: NaiveDate::from_ymd_opt(2015, 9, 10),
+    };
+    let before = source.snapshot().unwrap();
+    assert!(!before.iter().any(|l| l.contains("ships")), "{before:?}");
+    run(&["tag", "2015.09.10"]);
+    let tagged = source.snapshot().unwrap();
+    let at = |lines: &[String], s: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(s))
+            .unwrap_or_else(|| panic!("`{s}` not in {lines:?}"))
+    };
+    at(&tagged, "2015.09.10 ships 4 commit(s) since 2015.09.03:");
+    // Topological: the merge before what it merged, a side commit before the merge's parent.
+    assert!(at(&tagged, "Faster uploads") < at(&tagged, "Merge side"));
+    assert!(at(&tagged, "Merge side") < at(&tagged, "Side work"));
+    let mut a = app(Mode::Run);
+    a.on_source(pushduty::tui::pane::SourceUpdate {
+        pane: "git",
+        result: Ok(("12:00:00".into(), tagged)),
+    });
+    key(&mut a, KeyCode::Tab);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let buf = draw(&mut a, w, h);
+        insta::assert_snapshot!(format!("git_pane_tagged_{w}x{h}"), text(&buf));
+    }
+
+    // A blocker: a fix picked onto this push's tag, tagged -1: the pane lists the pick.
+    run(&["checkout", "-q", "--detach", "2015.09.10"]);
+    run(&["commit", "-q", "--allow-empty", "-m", "Fix the blocker"]);
+    run(&["tag", "2015.09.10-1"]);
+    run(&["checkout", "-q", "main"]);
+    let picked = source.snapshot().unwrap();
+    let header = at(
+        &picked,
+        "2015.09.10-1 ships 1 cherry-pick(s) onto 2015.09.10:",
+    );
+    assert!(
+        picked[header + 1].contains("Fix the blocker — Ana"),
+        "{picked:?}"
+    );
+    assert_eq!(picked.len(), header + 2, "only the picks: {picked:?}");
+}
+
+/// With a real checkout, the cherry-pick's prompt lists the engine's candidates (the
+/// previous release tag..master, oldest first) and Space picks them.
+#[test]
+fn the_cherry_pick_prompt_offers_the_engines_candidates_from_a_real_repo() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Ana")
+            .env("GIT_AUTHOR_EMAIL", "ana@example.com")
+            .env("GIT_COMMITTER_NAME", "Ana")
+            .env("GIT_COMMITTER_EMAIL", "ana@example.com")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    run(&["init", "-q", "-b", "master"]);
+    run(&["commit", "-q", "--allow-empty", "-m", "Released work"]);
+    run(&["tag", "2015.09.03"]);
+    run(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "Fix the add-on search",
+    ]);
+    run(&["commit", "-q", "--allow-empty", "-m", "Unfinished feature"]);
+    let config: Config = toml::from_str(&format!(
+        "[repos.olympia]\npath = {:?}\n",
+        dir.path().to_str().unwrap()
+    ))
+    .unwrap();
+    let loaded = pushduty::runbook::load(None, &[]).unwrap();
+    let now = Now::Date(NaiveDate::from_ymd_opt(2015, 9, 8).unwrap());
+    let vars = Vars::compute(&loaded, &config, now, "tester", "run").unwrap();
+    let state = SessionState::new(&loaded.runbook, &vars, "tester");
+    let notify: engine::Notify = Arc::new(|_| {});
+    let engine = Engine::new(
+        loaded,
+        vars,
+        Session::in_memory(state),
+        "tester",
+        Arc::new(NoEdit),
+        notify,
+    )
+    .unwrap();
+    let specs = engine.inputs("cherry-pick").unwrap();
+    let subjects: Vec<&str> = specs[0]
+        .commits
+        .iter()
+        .map(|c| c.subject.as_str())
+        .collect();
+    assert_eq!(
+        subjects,
+        ["Fix the add-on search", "Unfinished feature"],
+        "oldest first"
+    );
+    assert_eq!(specs[0].commits[0].author, "Ana");
+    let first = specs[0].commits[0].sha.clone();
+
+    let mut a = App::new(engine, Mode::Run, Theme::color());
+    a.fixed_elapsed = Some(Duration::from_secs(754));
+    for done in ["check-rotation", "fetch", "strategy"] {
+        set(
+            &mut a,
+            done,
+            Status::Done {
+                at: "2015-09-08T10:00:00Z".into(),
+            },
+        );
+    }
+    a.engine.session.state.steps["strategy"]
+        .outputs
+        .insert("strategy".into(), serde_json::json!("cherry_pick"));
+    a.selected = index_of(&a, "cherry-pick");
+    a.update(pushduty::tui::action::Action::Open);
+    if let Modal::Confirm { .. } = a.modal {
+        a.update(pushduty::tui::action::Action::Override);
+        if let Modal::Prompt(_) = a.modal {
+            // A failed check (no remote here): act anyway, with a reason.
+            typed(&mut a, "testing the list");
+            key(&mut a, KeyCode::Enter);
+        } else {
+            key(&mut a, KeyCode::Char('y'));
+        }
+    }
+    let Modal::Prompt(p) = &a.modal else {
+        panic!("{:?} {:?}", a.modal, a.log)
+    };
+    assert_eq!(p.picker.as_ref().map(|k| k.items.len()), Some(2));
+    key(&mut a, KeyCode::Char(' '));
+    let Modal::Prompt(p) = &a.modal else {
+        panic!("{:?}", a.modal)
+    };
+    assert_eq!(p.buffer, first);
+    let screen = text(&draw(&mut a, 120, 40));
+    assert!(
+        screen.contains(&format!("› [x] {first}  Fix the add-on search — Ana")),
+        "{screen}"
+    );
 }

@@ -10,12 +10,19 @@ use crate::engine::{self, Inputs, NOTE};
 use crate::sanitize::{clean, clean_line};
 use crate::session::Status;
 
+/// Asks on the terminal; `None` when stdin ends (Ctrl-D) or fails.
 fn ask(prompt: &str) -> Option<String> {
     eprint!("{prompt}");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).ok()?;
-    Some(line.trim_end_matches(['\n', '\r']).to_string())
+    match std::io::stdin().lock().read_line(&mut line) {
+        // Nothing echoed a newline: end the prompt's line so what follows starts its own.
+        Ok(0) | Err(_) => {
+            eprintln!();
+            None
+        }
+        Ok(_) => Some(line.trim_end_matches(['\n', '\r']).to_string()),
+    }
 }
 
 pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
@@ -126,6 +133,14 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
         }
         for h in &spec.hints {
             eprintln!("  {}", clean_line(h));
+        }
+        for c in &spec.commits {
+            eprintln!(
+                "    {}  {} — {}",
+                c.sha,
+                clean_line(&c.subject),
+                clean_line(&c.author)
+            );
         }
         if !tty {
             return ExitCode::from(2);

@@ -155,6 +155,7 @@ fn start_sources(app: &mut App, tx: &mpsc::Sender<tui::Msg>) {
     let source = crate::sources::git::GitSource {
         specs,
         format: app.engine.loaded.calendar.tag_format.clone(),
+        push_date: chrono::NaiveDate::parse_from_str(&app.engine.vars.push_date, "%Y-%m-%d").ok(),
     };
     let tx = tx.clone();
     let poke = source.spawn(crate::sources::git::INTERVAL, move |result| {

@@ -33,6 +33,9 @@ pub struct InputSpec {
     pub hints: Vec<String>,
     /// A suggested answer the prompt starts with (never taken without the operator seeing it).
     pub default: Option<String>,
+    /// Commits the answer can list (a cherry-pick's candidates, oldest first): the answer
+    /// holds their shas.
+    pub commits: Vec<crate::git::state::CommitInfo>,
 }
 
 impl InputSpec {
@@ -44,6 +47,7 @@ impl InputSpec {
             options: Vec::new(),
             hints: Vec::new(),
             default: None,
+            commits: Vec::new(),
         }
     }
 

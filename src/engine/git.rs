@@ -5,6 +5,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
 use super::{Check, Executor, InputSpec, Job};
+use crate::git::state::CommitInfo;
 use crate::git::tags::{self, TagFormat};
 use crate::git::{self as g, Credentials, RepoSpec};
 use crate::preview::{pick_result, placeholder, repo_spec, repo_text};
@@ -324,9 +325,11 @@ impl CherryPick {
         )
     }
 
-    /// The commits that could be picked, oldest first: on the branch, not in the base.
-    fn candidates(&self, ctx: &Value, repo_name: &str) -> Result<Vec<String>> {
-        const SHOWN: usize = 30;
+    /// The commits that could be picked, oldest first: on the branch, not in the base; with
+    /// a line saying where they come from.
+    fn candidates(&self, ctx: &Value, repo_name: &str) -> Result<(String, Vec<CommitInfo>)> {
+        // The prompt scrolls; beyond this many the operator types the older shas.
+        const SHOWN: usize = 100;
         let spec = repo_spec(ctx, repo_name).with_context(|| no_checkout(repo_name))?;
         let (base, what) = self.base(ctx, &spec)?;
         let repo = spec.open()?;
@@ -334,7 +337,7 @@ impl CherryPick {
             .with_context(|| format!("tag {base} is not in the checkout"))?;
         let to = g::spec::branch_tip(&repo, &spec)?.id();
         let (list, total) = g::precheck::candidates(&repo, from, to, SHOWN)?;
-        let mut out = vec![format!(
+        let header = format!(
             "on {} since {base} ({what}), oldest first{}:",
             spec.branch,
             if total > list.len() {
@@ -342,9 +345,8 @@ impl CherryPick {
             } else {
                 String::new()
             }
-        )];
-        out.extend(list);
-        Ok(out)
+        );
+        Ok((header, list))
     }
 }
 
@@ -369,10 +371,13 @@ impl Executor for CherryPick {
             spec.default = Some(joined);
         }
         if let Some(repo) = step.kind.repo() {
-            spec.hints.extend(
-                self.candidates(ctx, repo)
-                    .unwrap_or_else(|e| vec![format!("({e:#})")]),
-            );
+            match self.candidates(ctx, repo) {
+                Ok((header, commits)) => {
+                    spec.hints.push(header);
+                    spec.commits = commits;
+                }
+                Err(e) => spec.hints.push(format!("({e:#})")),
+            }
         }
         vec![spec]
     }

@@ -52,6 +52,7 @@ impl Executor for Choice {
                 .collect(),
             hints: Vec::new(),
             default: None,
+            commits: Vec::new(),
         }]
     }
 

@@ -4,7 +4,8 @@
 use anyhow::{Context, Result, anyhow};
 use git2::{Oid, Repository, Sort};
 
-use super::spec::{RepoSpec, local_tag_commit, short_sha, subject};
+use super::spec::{RepoSpec, local_tag_commit, short_sha};
+use super::state::CommitInfo;
 use super::tags::{self, TagFormat};
 
 /// How the local branch stands against the remote's after the last fetch.
@@ -83,16 +84,17 @@ pub fn shipping(
     })
 }
 
-/// Commits that could be picked: on `to` and not on `from`, oldest first, at most `limit`
-/// (the newest ones, as `short sha  subject`), with how many there are in all.
+/// Commits that could be picked: on `to` and not on `from`, oldest first (parents before
+/// children), merges left out, at most `limit` (the newest ones), with how many there are
+/// in all (merges not counted).
 pub fn candidates(
     repo: &Repository,
     from: Oid,
     to: Oid,
     limit: usize,
-) -> Result<(Vec<String>, usize)> {
+) -> Result<(Vec<CommitInfo>, usize)> {
     let mut walk = repo.revwalk().context("walking history")?;
-    walk.set_sorting(Sort::TOPOLOGICAL)
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
         .context("walking history")?;
     walk.push(to).context("walking history")?;
     walk.hide(from).context("walking history")?;
@@ -100,12 +102,14 @@ pub fn candidates(
     let mut total = 0;
     for oid in walk {
         let oid = oid.context("walking history")?;
+        let c = repo.find_commit(oid).context("reading a commit")?;
+        // Merges cannot be picked: neither listed nor counted.
+        if c.parent_count() != 1 {
+            continue;
+        }
         total += 1;
         if newest_first.len() < limit {
-            let c = repo.find_commit(oid).context("reading a commit")?;
-            if c.parent_count() == 1 {
-                newest_first.push(format!("{}  {}", short_sha(oid), subject(&c)));
-            }
+            newest_first.push(CommitInfo::of(&c));
         }
     }
     newest_first.reverse();

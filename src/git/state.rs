@@ -324,10 +324,108 @@ fn commits_since(
     since: Option<Oid>,
 ) -> Result<(usize, Vec<CommitInfo>)> {
     let mut walk = repo.revwalk().context("starting a history walk")?;
-    walk.set_sorting(Sort::TIME)?;
+    // Children before parents, newest first among those free to go: merged work reads in
+    // the order it was built on, whatever its commit dates say.
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)?;
     walk.push(head)?;
     if let Some(since) = since {
         walk.hide(since)?;
+    }
+    let mut count = 0;
+    let mut list = Vec::new();
+    for oid in walk {
+        let oid = oid.context("walking history")?;
+        count += 1;
+        if list.len() < COMMIT_LIST_CAP {
+            let commit = repo.find_commit(oid).context("reading a commit")?;
+            list.push(CommitInfo::of(&commit));
+        }
+    }
+    Ok((count, list))
+}
+
+/// What this push's newest tag ships, for the git pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shipping {
+    pub tag: String,
+    /// The release before this push's; `None` for a first release.
+    pub since: Option<String>,
+    /// `since..tag`, newest first in topological order (children before parents), at most
+    /// [`COMMIT_LIST_CAP`].
+    pub commits: Vec<CommitInfo>,
+    /// How many there are in all.
+    pub total: usize,
+    /// The commits made by cherry-picking (in the tag, not on the branch), newest first.
+    pub picks: Vec<CommitInfo>,
+    /// The release tag the picks went onto, when one names the commit they start from.
+    pub onto: Option<String>,
+}
+
+/// What the newest tag of the push on `push_date` ships; `None` until the push has a tag.
+pub fn shipping(
+    spec: &RepoSpec,
+    format: &TagFormat,
+    push_date: chrono::NaiveDate,
+) -> Result<Option<Shipping>> {
+    let repo = spec.open()?;
+    let all = super::tags::repo_release_tags(&repo, format)?;
+    let Some(this) = all.iter().filter(|t| t.date == push_date).max() else {
+        return Ok(None);
+    };
+    let Some(tip) = local_tag_commit(&repo, &this.name)? else {
+        return Ok(None);
+    };
+    let prev = match super::tags::previous(&all, push_date) {
+        Some(p) => local_tag_commit(&repo, &p.name)?.map(|oid| (p.name.clone(), oid)),
+        None => None,
+    };
+    let (total, commits) = walk_topo(&repo, tip, prev.iter().map(|(_, o)| *o))?;
+    // Commits the branch does not have were made by cherry-picking onto an older commit.
+    let branch = repo
+        .refname_to_id(&spec.tracking_ref())
+        .or_else(|_| repo.refname_to_id(&spec.branch_ref()))
+        .ok();
+    let (picks, onto) = match branch {
+        Some(b) => {
+            let hide = prev.iter().map(|(_, o)| *o).chain([b]);
+            let (_, picks) = walk_topo(&repo, tip, hide)?;
+            let onto = picks
+                .last()
+                .and_then(|oldest| repo.revparse_single(&oldest.sha).ok())
+                .and_then(|o| o.peel_to_commit().ok())
+                .and_then(|c| c.parent_id(0).ok())
+                .and_then(|base| {
+                    all.iter()
+                        .filter(|t| t.name != this.name)
+                        .find(|t| local_tag_commit(&repo, &t.name).ok().flatten() == Some(base))
+                        .map(|t| t.name.clone())
+                });
+            (picks, onto)
+        }
+        None => (Vec::new(), None),
+    };
+    Ok(Some(Shipping {
+        tag: this.name.clone(),
+        since: prev.map(|(name, _)| name),
+        commits,
+        total,
+        picks,
+        onto,
+    }))
+}
+
+/// Commits reachable from `tip` and none of `hide`: how many, and the first
+/// [`COMMIT_LIST_CAP`] newest first in topological order.
+fn walk_topo(
+    repo: &Repository,
+    tip: Oid,
+    hide: impl Iterator<Item = Oid>,
+) -> Result<(usize, Vec<CommitInfo>)> {
+    let mut walk = repo.revwalk().context("starting a history walk")?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)?;
+    walk.push(tip)?;
+    for h in hide {
+        walk.hide(h)?;
     }
     let mut count = 0;
     let mut list = Vec::new();

@@ -4,9 +4,11 @@
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
+use chrono::NaiveDate;
+
 use super::Snapshot;
 use crate::git::RepoSpec;
-use crate::git::state::{RepoState, repo_state};
+use crate::git::state::{RepoState, Shipping, repo_state, shipping};
 use crate::git::tags::TagFormat;
 
 /// How often the repos are read when nothing asks sooner.
@@ -15,6 +17,8 @@ pub const INTERVAL: Duration = Duration::from_secs(30);
 pub struct GitSource {
     pub specs: Vec<RepoSpec>,
     pub format: TagFormat,
+    /// This push's date: once it has a tag, the pane lists what that tag ships.
+    pub push_date: Option<NaiveDate>,
 }
 
 impl GitSource {
@@ -32,7 +36,17 @@ impl GitSource {
                 .collect();
             return Err(errors.join("; "));
         }
-        Ok(states.iter().flat_map(|(spec, s)| lines(spec, s)).collect())
+        Ok(states
+            .iter()
+            .flat_map(|(spec, s)| {
+                // A tag that cannot be read leaves the list of commits since the last one.
+                let ship = self
+                    .push_date
+                    .filter(|_| s.error.is_none())
+                    .and_then(|d| shipping(spec, &self.format, d).ok().flatten());
+                lines(spec, s, ship.as_ref())
+            })
+            .collect())
     }
 
     /// Polls on its own thread (see [`super::spawn_poller`]).
@@ -45,8 +59,10 @@ impl GitSource {
     }
 }
 
-/// A repo's state as pane lines: a summary, then the commits shipping.
-pub fn lines(spec: &RepoSpec, s: &RepoState) -> Vec<String> {
+/// A repo's state as pane lines: a summary, then the commits shipping: what this push's tag
+/// ships once it has one (the picks, after cherry-picks), else what is on the branch since
+/// the last release.
+pub fn lines(spec: &RepoSpec, s: &RepoState, ship: Option<&Shipping>) -> Vec<String> {
     if let Some(e) = &s.error {
         return vec![format!("{}: {e}", spec.name)];
     }
@@ -70,10 +86,36 @@ pub fn lines(spec: &RepoSpec, s: &RepoState) -> Vec<String> {
     if let Some(url) = &s.compare_url {
         out.push(format!("  {url}"));
     }
-    out.extend(
-        s.commits
-            .iter()
-            .map(|c| format!("  {} {} — {}", c.sha, c.subject, c.author)),
-    );
+    let commit =
+        |c: &crate::git::state::CommitInfo| format!("  {} {} — {}", c.sha, c.subject, c.author);
+    match ship {
+        Some(ship) if !ship.picks.is_empty() => {
+            let onto = ship
+                .onto
+                .as_deref()
+                .map(|t| format!(" onto {t}"))
+                .unwrap_or_default();
+            out.push(format!(
+                "  {} ships {} cherry-pick(s){onto}:",
+                ship.tag,
+                ship.picks.len()
+            ));
+            out.extend(ship.picks.iter().map(commit));
+        }
+        Some(ship) => {
+            out.push(match &ship.since {
+                Some(prev) => format!(
+                    "  {} ships {} commit(s) since {prev}:",
+                    ship.tag, ship.total
+                ),
+                None => format!(
+                    "  {} ships {} commit(s), the first release:",
+                    ship.tag, ship.total
+                ),
+            });
+            out.extend(ship.commits.iter().map(commit));
+        }
+        None => out.extend(s.commits.iter().map(commit)),
+    }
     out
 }

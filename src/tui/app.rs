@@ -10,7 +10,9 @@ use ratatui::layout::Rect;
 
 use super::action::Action;
 use super::keys;
+use super::logbuf::{self, LogView, Search};
 use super::pane::{Pane, SourceUpdate};
+use super::picker::{Item, Pick, Picker};
 use super::theme::Theme;
 use crate::engine::{self, Check, Engine, InputSpec, Inputs};
 use crate::session::Status;
@@ -26,6 +28,8 @@ pub enum Mode {
 pub enum Focus {
     Checklist,
     Panes,
+    /// The log, open full-size: scroll it, search it.
+    Log,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -94,6 +98,9 @@ pub struct Prompt {
     pub cursor: usize,
     pub error: Option<String>,
     pub purpose: Purpose,
+    /// A list to pick the answer from (a choice's options, a cherry-pick's commits).
+    /// Boxed: most prompts have none, and the modal stays small.
+    pub picker: Option<Box<Picker>>,
 }
 
 impl Prompt {
@@ -106,7 +113,39 @@ impl Prompt {
             cursor: 0,
             error: None,
             purpose,
+            picker: None,
         }
+    }
+
+    /// Keys a list picks with; false when the key is for the line editor.
+    fn pick(&mut self, key: &KeyEvent) -> bool {
+        let Some(picker) = &mut self.picker else {
+            return false;
+        };
+        match (key.code, picker.pick) {
+            (KeyCode::Up, _) => picker.up(),
+            (KeyCode::Down, _) => picker.down(),
+            (KeyCode::PageUp, _) => (0..5).for_each(|_| picker.up()),
+            (KeyCode::PageDown, _) => (0..5).for_each(|_| picker.down()),
+            (KeyCode::Char(' '), Pick::Many) => {
+                self.buffer = picker.toggle(&self.buffer);
+                self.cursor = self.buffer.chars().count();
+            }
+            _ => return false,
+        }
+        // Moving through a choice's options: Enter takes the highlighted one, not a
+        // number typed before.
+        if picker.pick == Pick::One
+            && matches!(
+                key.code,
+                KeyCode::Up | KeyCode::Down | KeyCode::PageUp | KeyCode::PageDown
+            )
+        {
+            self.buffer.clear();
+            self.cursor = 0;
+        }
+        self.error = None;
+        true
     }
 
     fn byte(&self, chars: usize) -> usize {
@@ -161,8 +200,6 @@ pub struct LogLine {
     pub text: String,
 }
 
-const LOG_KEEP: usize = 500;
-
 pub struct App {
     pub engine: Engine,
     pub mode: Mode,
@@ -175,6 +212,8 @@ pub struct App {
     pub pane_selected: usize,
     pub panes: Vec<Pane>,
     pub log: Vec<LogLine>,
+    /// Where the log is scrolled to and what it is searched for.
+    pub log_view: LogView,
     pub started: Instant,
     /// Shown instead of the real elapsed time (snapshot tests).
     pub fixed_elapsed: Option<Duration>,
@@ -206,6 +245,8 @@ pub struct App {
     pub fixed_now: Option<chrono::DateTime<chrono::Utc>>,
     /// The runbook's summary and each section's doc (by section index), values filled in.
     pub procedure: Procedure,
+    /// How far the open dialog's body is scrolled (rows); back to 0 for each new dialog.
+    pub dialog_scroll: usize,
 }
 
 /// The story of the runbook as the overview and the section header tell it.
@@ -270,6 +311,7 @@ impl App {
             pane_selected: 0,
             panes,
             log: Vec::new(),
+            log_view: LogView::default(),
             started: Instant::now(),
             fixed_elapsed: None,
             spinner: 0,
@@ -286,6 +328,7 @@ impl App {
             replay: None,
             fixed_now: None,
             procedure: Procedure::default(),
+            dialog_scroll: 0,
         };
         app.refresh_views();
         app.start_at_today();
@@ -444,9 +487,11 @@ impl App {
             level,
             text: text.into(),
         });
-        if self.log.len() > LOG_KEEP {
-            let extra = self.log.len() - LOG_KEEP;
+        // Dropped a tenth at a time, not a line per line.
+        if self.log.len() > logbuf::KEEP + logbuf::KEEP / 10 {
+            let extra = self.log.len() - logbuf::KEEP;
             self.log.drain(..extra);
+            self.log_view.dropped(extra);
         }
     }
 
@@ -492,7 +537,61 @@ impl App {
     }
 
     pub fn handle_key(&mut self, key: &KeyEvent) {
+        let before = self.dialog_identity();
+        self.dispatch_key(key);
+        if self.dialog_identity() != before {
+            self.dialog_scroll = 0;
+        }
+    }
+
+    /// Which dialog is open, to start a new one at its top.
+    fn dialog_identity(&self) -> (std::mem::Discriminant<Modal>, String) {
+        let name = match &self.modal {
+            Modal::Confirm { step, .. } | Modal::Explain { step } => step.clone(),
+            Modal::Prompt(p) => p.title.clone(),
+            _ => String::new(),
+        };
+        (std::mem::discriminant(&self.modal), name)
+    }
+
+    /// PgUp/PgDn (a page) and the arrows (a row) scroll a dialog's body.
+    fn scroll_dialog(&mut self, key: &KeyEvent) -> bool {
+        let (pages, rows) = match key.code {
+            KeyCode::PageDown => (1, 0),
+            KeyCode::PageUp => (-1, 0),
+            KeyCode::Down | KeyCode::Char('j') => (0, 1),
+            KeyCode::Up | KeyCode::Char('k') => (0, -1),
+            _ => return false,
+        };
+        self.dialog_scroll = super::ui::dialog_scrolled(self, pages, rows);
+        true
+    }
+
+    fn dispatch_key(&mut self, key: &KeyEvent) {
+        if !matches!(self.modal, Modal::None | Modal::Help | Modal::Prompt(_))
+            && self.scroll_dialog(key)
+        {
+            return;
+        }
+        if self.modal == Modal::None && self.focus == Focus::Log && self.log_key(key) {
+            return;
+        }
+        if let Modal::Prompt(p) = &mut self.modal
+            && p.pick(key)
+        {
+            // Where the highlighted item brought the view: the next move starts from there.
+            self.dialog_scroll = super::ui::dialog_scrolled(self, 0, 0);
+            return;
+        }
         match &mut self.modal {
+            Modal::Prompt(_)
+                if matches!(
+                    key.code,
+                    KeyCode::PageUp | KeyCode::PageDown | KeyCode::Up | KeyCode::Down
+                ) =>
+            {
+                self.scroll_dialog(key);
+            }
             Modal::Prompt(p) => match key.code {
                 KeyCode::Enter => self.submit_prompt(),
                 KeyCode::Esc => {
@@ -548,6 +647,17 @@ impl App {
         if self.modal != Modal::None {
             return;
         }
+        // The open log covers the checklist: the wheel scrolls it.
+        if self.focus == Focus::Log {
+            let delta = match m.kind {
+                MouseEventKind::ScrollDown => 3,
+                MouseEventKind::ScrollUp => -3,
+                _ => return,
+            };
+            let (total, height) = self.log_size();
+            self.log_view.scroll(delta, total, height);
+            return;
+        }
         match m.kind {
             MouseEventKind::Down(MouseButton::Left) => {
                 let areas = super::ui::areas(self, self.area);
@@ -591,7 +701,8 @@ impl App {
                         self.pane_selected += 1;
                         Focus::Panes
                     }
-                    _ => Focus::Checklist,
+                    Focus::Checklist | Focus::Panes => Focus::Log,
+                    Focus::Log => Focus::Checklist,
                 };
                 // The details area shows the other thing now: start it at the top.
                 self.detail_scroll = 0;
@@ -673,6 +784,80 @@ impl App {
                 self.yes_pending = false;
                 self.modal = Modal::None;
             }
+        }
+    }
+
+    /// The log's line count and the rows it is shown in (open full-size).
+    fn log_size(&self) -> (usize, usize) {
+        let a = super::ui::areas(self, self.area);
+        let full = super::ui::log_full_area(&a);
+        (self.log.len(), super::ui::log::text_height(self, full))
+    }
+
+    /// Keys of the open log: scrolling, and `/` search with n/N. False for keys it leaves
+    /// to the main keymap (Tab, ?, q).
+    fn log_key(&mut self, key: &KeyEvent) -> bool {
+        let (total, height) = self.log_size();
+        let page = isize::try_from(height.saturating_sub(1).max(1)).unwrap_or(1);
+        let typing = self.log_view.search.as_ref().is_some_and(|s| s.typing);
+        if typing {
+            let Some(s) = self.log_view.search.as_mut() else {
+                return false;
+            };
+            match key.code {
+                KeyCode::Enter => {
+                    s.typing = false;
+                    self.jump_match(None, true);
+                }
+                KeyCode::Esc => self.log_view.search = None,
+                KeyCode::Backspace => {
+                    s.query.pop();
+                }
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    s.query.push(c)
+                }
+                _ => return !key.modifiers.contains(KeyModifiers::CONTROL),
+            }
+            return true;
+        }
+        let v = &mut self.log_view;
+        match key.code {
+            KeyCode::Char('j') | KeyCode::Down => v.scroll(1, total, height),
+            KeyCode::Char('k') | KeyCode::Up => v.scroll(-1, total, height),
+            KeyCode::PageDown => v.scroll(page, total, height),
+            KeyCode::PageUp => v.scroll(-page, total, height),
+            KeyCode::Char('g') | KeyCode::Home => v.home(),
+            KeyCode::Char('G') | KeyCode::End => v.end(),
+            KeyCode::Char('/') => {
+                v.search = Some(Search {
+                    typing: true,
+                    ..Search::default()
+                })
+            }
+            KeyCode::Char('n') if v.search.is_some() => {
+                let from = v.search.as_ref().and_then(|s| s.current);
+                self.jump_match(from, true);
+            }
+            KeyCode::Char('N') if v.search.is_some() => {
+                let from = v.search.as_ref().and_then(|s| s.current);
+                self.jump_match(from, false);
+            }
+            KeyCode::Esc if v.search.is_some() => v.search = None,
+            _ => return false,
+        }
+        true
+    }
+
+    /// Moves the search to the match after (before) `from` and scrolls to it.
+    fn jump_match(&mut self, from: Option<usize>, forward: bool) {
+        let (total, height) = self.log_size();
+        let Some(s) = self.log_view.search.as_mut() else {
+            return;
+        };
+        let found = logbuf::matches(self.log.iter().map(|l| l.text.as_str()), &s.query);
+        s.current = logbuf::next_match(&found, from, forward);
+        if let Some(line) = s.current {
+            self.log_view.show(line, total, height);
         }
     }
 
@@ -885,13 +1070,24 @@ impl App {
             self.start(&step, answers, override_reason.as_deref());
             return;
         };
-        let hints = spec
-            .options
-            .iter()
-            .enumerate()
-            .map(|(i, (v, l))| format!("{}. {v}: {l}", i + 1))
-            .chain(spec.hints.iter().cloned())
-            .collect();
+        let hints = spec.hints.clone();
+        let picker = if !spec.options.is_empty() {
+            let items = spec.options.iter().map(|(v, l)| Item {
+                value: v.clone(),
+                label: l.clone(),
+                note: String::new(),
+            });
+            Some(Box::new(Picker::new(Pick::One, items.collect())))
+        } else if !spec.commits.is_empty() {
+            let items = spec.commits.iter().map(|c| Item {
+                value: c.sha.clone(),
+                label: c.subject.clone(),
+                note: c.author.clone(),
+            });
+            Some(Box::new(Picker::new(Pick::Many, items.collect())))
+        } else {
+            None
+        };
         let default = spec.default.clone();
         let mut prompt = Prompt::new(
             format!("{step} ({}/{})", index + 1, specs.len()),
@@ -905,6 +1101,7 @@ impl App {
                 override_reason,
             },
         );
+        prompt.picker = picker;
         // A suggestion is typed in already: Enter takes it, Ctrl-U clears it.
         if let Some(d) = default {
             prompt.cursor = d.chars().count();
@@ -914,9 +1111,16 @@ impl App {
     }
 
     fn submit_prompt(&mut self) {
-        let Modal::Prompt(p) = std::mem::replace(&mut self.modal, Modal::None) else {
+        let Modal::Prompt(mut p) = std::mem::replace(&mut self.modal, Modal::None) else {
             return;
         };
+        // Nothing typed in a choice: the highlighted option is the answer.
+        if let Some(k) = p.picker.as_ref().filter(|k| k.pick == Pick::One)
+            && p.buffer.trim().is_empty()
+            && let Some(item) = k.items.get(k.cursor)
+        {
+            p.buffer = item.value.clone();
+        }
         let reason = p.buffer.trim().to_string();
         let needs_reason = !matches!(p.purpose, Purpose::Inputs { .. });
         if needs_reason && reason.is_empty() {

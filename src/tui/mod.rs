@@ -6,7 +6,9 @@ pub mod action;
 pub mod app;
 pub mod event;
 pub mod keys;
+pub mod logbuf;
 pub mod pane;
+pub mod picker;
 pub mod theme;
 pub mod ui;
 

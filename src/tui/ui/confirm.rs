@@ -1,53 +1,19 @@
 //! Yes/no dialogs: run a step (exactly what will happen), learn mode's explanation, quitting
 //! while a step runs.
 
-use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
-use super::{clear, markdown, popup};
+use super::dialog::{Content, keys_line};
+use super::markdown;
 use crate::engine::Check;
 use crate::session::Status;
 use crate::tui::app::App;
-use crate::tui::theme::Theme;
 
-fn dialog(t: &Theme, title: String, lines: Vec<Line>, area: Rect, buf: &mut Buffer) {
-    let width = 72.min(area.width.saturating_sub(4));
-    // Wrapped height: rough count of rows each line takes at this width.
-    let inner_w = usize::from(width.saturating_sub(2)).max(1);
-    let rows: usize = lines
-        .iter()
-        .map(|l| l.width().max(1).div_ceil(inner_w))
-        .sum();
-    let height = u16::try_from(rows + 2).unwrap_or(u16::MAX);
-    let r = popup(area, width, height);
-    clear(r, buf);
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .block(
-            Block::new()
-                .borders(Borders::ALL)
-                .border_style(t.border_focus)
-                .title(Span::styled(format!(" {title} "), t.heading)),
-        )
-        .render(r, buf);
-}
+const WIDTH: u16 = 72;
 
-fn keys_line<'a>(t: &Theme, items: &[(&'a str, &'a str)]) -> Line<'a> {
-    let mut spans = Vec::new();
-    for (k, what) in items {
-        spans.push(Span::styled(format!("[{k}]"), t.key));
-        spans.push(Span::raw(format!(" {what}   ")));
-    }
-    Line::from(spans)
-}
-
-pub fn confirm(app: &App, id: &str, checks: Option<&[Check]>, area: Rect, buf: &mut Buffer) {
+pub fn confirm<'a>(app: &'a App, id: &str, checks: Option<&[Check]>) -> Option<Content<'a>> {
     let t = &app.theme;
-    if app.engine.step(id).is_err() {
-        return;
-    }
+    app.engine.step(id).ok()?;
     let view = app.view(id);
     let mut lines = vec![
         Line::styled(view.title.as_str(), t.heading),
@@ -117,26 +83,26 @@ pub fn confirm(app: &App, id: &str, checks: Option<&[Check]>, area: Rect, buf: &
         lines.push(Line::default());
         lines.push(Line::raw(format!("Then asks for: {}", asks.join("; "))));
     }
-    lines.push(Line::default());
     let failed = checks.is_some_and(|c| c.iter().any(|c| !c.ok));
-    if checks.is_none() {
-        lines.push(keys_line(t, &[("n/Esc", "cancel")]));
+    let keys = if checks.is_none() {
+        keys_line(t, &[("n/Esc", "cancel")])
     } else if !failed {
-        lines.push(keys_line(t, &[("y", "yes, run it"), ("n/Esc", "cancel")]));
+        keys_line(t, &[("y", "yes, run it"), ("n/Esc", "cancel")])
     } else {
-        lines.push(keys_line(
-            t,
-            &[("f", "act anyway (asks why)"), ("n/Esc", "cancel")],
-        ));
-    }
-    dialog(t, format!("Run {id}?"), lines, area, buf);
+        keys_line(t, &[("f", "act anyway (asks why)"), ("n/Esc", "cancel")])
+    };
+    Some(Content {
+        title: format!("Run {id}?"),
+        width: WIDTH,
+        body: lines,
+        footer: vec![Line::default(), keys],
+        focus: None,
+    })
 }
 
-pub fn explain(app: &App, id: &str, area: Rect, buf: &mut Buffer) {
+pub fn explain<'a>(app: &'a App, id: &str) -> Option<Content<'a>> {
     let t = &app.theme;
-    let Ok(step) = app.engine.step(id) else {
-        return;
-    };
+    let step = app.engine.step(id).ok()?;
     let view = app.view(id);
     let mut lines = vec![
         Line::styled(view.title.as_str(), t.heading),
@@ -155,23 +121,36 @@ pub fn explain(app: &App, id: &str, area: Rect, buf: &mut Buffer) {
         let first = doc.split("\n\n").next().unwrap_or_default();
         lines.extend(markdown::render(first, t));
     }
-    lines.push(Line::default());
-    lines.push(Line::styled(
-        "Learn mode: nothing is executed and nothing is recorded.",
-        t.read_only,
-    ));
-    lines.push(keys_line(t, &[("Esc", "close")]));
-    dialog(t, format!("What `{id}` does"), lines, area, buf);
+    Some(Content {
+        title: format!("What `{id}` does"),
+        width: WIDTH,
+        body: lines,
+        footer: vec![
+            Line::default(),
+            Line::styled(
+                "Learn mode: nothing is executed and nothing is recorded.",
+                t.read_only,
+            ),
+            keys_line(t, &[("Esc", "close")]),
+        ],
+        focus: None,
+    })
 }
 
-pub fn quit(app: &App, area: Rect, buf: &mut Buffer) {
+pub fn quit(app: &App) -> Content<'_> {
     let t = &app.theme;
     let running: Vec<String> = app.engine.running().cloned().collect();
-    let lines = vec![
-        Line::styled(format!("{} is running.", running.join(", ")), t.running),
-        Line::raw("Quit anyway? The step is cancelled and shows as failed."),
-        Line::default(),
-        keys_line(t, &[("y", "cancel it and quit"), ("n/Esc", "stay")]),
-    ];
-    dialog(t, "Quit?".into(), lines, area, buf);
+    Content {
+        title: "Quit?".into(),
+        width: WIDTH,
+        body: vec![
+            Line::styled(format!("{} is running.", running.join(", ")), t.running),
+            Line::raw("Quit anyway? The step is cancelled and shows as failed."),
+        ],
+        footer: vec![
+            Line::default(),
+            keys_line(t, &[("y", "cancel it and quit"), ("n/Esc", "stay")]),
+        ],
+        focus: None,
+    }
 }

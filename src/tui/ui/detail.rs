@@ -101,21 +101,24 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         lines.push(Line::default());
         lines.extend(markdown::render(doc, t));
     }
-    if !step.outputs.is_empty() {
+    // The declared outputs (set or not yet), then whatever else the step recorded.
+    let recorded = state.map(|s| &s.outputs);
+    let others: Vec<(&String, &serde_json::Value)> = recorded
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| !step.outputs.contains(k))
+        .collect();
+    if !step.outputs.is_empty() || !others.is_empty() {
         lines.push(Line::default());
         lines.push(Line::styled("Outputs:", t.heading));
         for o in &step.outputs {
-            let v = state.and_then(|s| s.outputs.get(o));
-            lines.push(match v {
-                Some(v) => Line::from(vec![
-                    Span::raw(format!("  {o} = ")),
-                    Span::styled(
-                        v.as_str().map_or_else(|| v.to_string(), str::to_string),
-                        t.code,
-                    ),
-                ]),
-                None => Line::styled(format!("  {o}: not yet"), t.dim),
-            });
+            match recorded.and_then(|r| r.get(o)) {
+                Some(v) => lines.extend(super::outputs::lines(t, o, v)),
+                None => lines.push(Line::styled(format!("  {o}: not yet"), t.dim)),
+            }
+        }
+        for (k, v) in others {
+            lines.extend(super::outputs::lines(t, k, v));
         }
     }
     let title = &view.title;

@@ -3,12 +3,15 @@
 pub mod checklist;
 pub mod confirm;
 pub mod detail;
+pub mod dialog;
 pub mod help;
 pub mod log;
 pub mod markdown;
 pub mod overview;
+pub mod outputs;
 pub mod panes;
 pub mod prompt;
+pub mod scroll;
 pub mod status;
 pub mod timing;
 
@@ -59,6 +62,11 @@ pub fn areas(app: &App, area: Rect) -> Areas {
     }
 }
 
+/// The log open full-size: over the checklist, the details and its own place.
+pub fn log_full_area(a: &Areas) -> Rect {
+    a.checklist.union(a.detail).union(a.log)
+}
+
 /// Centred popup of at most `w` x `h` cells.
 pub fn popup(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width.saturating_sub(2)).max(1);
@@ -86,16 +94,22 @@ pub fn draw(frame: &mut Frame, app: &App) {
     } else {
         detail::render(app, a.detail, buf);
     }
-    log::render(app, a.log, buf);
+    if app.focus == Focus::Log {
+        let full = log_full_area(&a);
+        clear(full, buf);
+        log::render(app, full, buf);
+    } else {
+        log::render(app, a.log, buf);
+    }
     panes::render(app, a.panes, buf);
     status::hints(app, a.hints, buf);
     match &app.modal {
         Modal::None => {}
-        Modal::Confirm { step, checks } => {
-            confirm::confirm(app, step, checks.as_deref(), area, buf)
+        Modal::Confirm { .. } | Modal::Explain { .. } | Modal::QuitRunning => {
+            if let Some(c) = dialog_content(app, area) {
+                dialog::render(&app.theme, &c, app.dialog_scroll, area, buf);
+            }
         }
-        Modal::Explain { step } => confirm::explain(app, step, area, buf),
-        Modal::QuitRunning => confirm::quit(app, area, buf),
         Modal::Help => help::render(app, area, buf),
         Modal::Overview { scroll } => overview::render(app, *scroll, area, buf),
         Modal::Prompt(p) => {
@@ -104,6 +118,33 @@ pub fn draw(frame: &mut Frame, app: &App) {
             }
         }
     }
+}
+
+/// The open dialog's content (not the help, which is a page of its own).
+pub fn dialog_content(app: &App, area: Rect) -> Option<dialog::Content<'_>> {
+    match &app.modal {
+        Modal::Confirm { step, checks } => confirm::confirm(app, step, checks.as_deref()),
+        Modal::Explain { step } => confirm::explain(app, step),
+        Modal::QuitRunning => Some(confirm::quit(app)),
+        Modal::Prompt(p) => Some(prompt::content(app, p, area)),
+        Modal::None | Modal::Help => None,
+    }
+}
+
+/// The open dialog's body offset moved by `pages` pages or `rows` rows, from where it is
+/// drawn now (within its content, its highlighted item in view).
+pub fn dialog_scrolled(app: &App, pages: isize, rows: isize) -> usize {
+    dialog_content(app, app.area).map_or(0, |c| {
+        let p = dialog::place(&c, app.area);
+        let view = usize::from(p.body_area.height);
+        let page = isize::try_from(view.saturating_sub(1).max(1)).unwrap_or(1);
+        scroll::moved(
+            p.offset(app.dialog_scroll),
+            pages * page + rows,
+            p.rows.len(),
+            view,
+        )
+    })
 }
 
 /// Clears a popup's area before drawing into it.
