@@ -155,11 +155,17 @@ impl Plan {
             text_with_weekday(&v.push_date),
             text_with_weekday(&v.tag_date)
         ));
-        out.push_str(&format!(
-            "  hero          {} (next: {})\n",
-            opt(&v.hero),
-            opt(&v.next_hero)
-        ));
+        if let Some(version) = &v.version {
+            out.push_str(&format!("  version       {version}\n"));
+        }
+        // An on-demand runbook has no rotation: no hero to name.
+        if !v.people.is_empty() {
+            out.push_str(&format!(
+                "  hero          {} (next: {})\n",
+                opt(&v.hero),
+                opt(&v.next_hero)
+            ));
+        }
         for (name, r) in &v.repos {
             out.push_str(&format!(
                 "  {name:<13} tag {}, previous {}{}\n",

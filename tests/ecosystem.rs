@@ -346,3 +346,30 @@ fn commands_that_only_print_make_no_log() {
     }
     assert!(!env.path().join("state").exists());
 }
+
+#[test]
+fn the_schema_knows_on_demand_releases_and_file_values() {
+    let v = schema_validator();
+    let release = std::fs::read_to_string(root().join("runbooks/pushduty-release.toml")).unwrap();
+    assert!(v.is_valid(&as_json(&release)));
+    let with_rotation =
+        format!("{release}\n[rotation]\npeople = [\"a\"]\nstart = \"2015-09-10\"\n");
+    assert!(
+        !v.is_valid(&as_json(&with_rotation)),
+        "schema accepted a rotation on an on-demand schedule"
+    );
+    let weekly = release.replace("on_demand = true\n", "");
+    let weekly = format!("{weekly}\n[rotation]\npeople = [\"a\"]\nstart = \"2015-09-10\"\n");
+    assert!(
+        !v.is_valid(&as_json(&weekly)),
+        "schema accepted a weekly schedule without push_day and tag_day"
+    );
+    let odd_var = release.replace(
+        "key = \"package.version\"",
+        "key = \"package.version\", path = \"x\"",
+    );
+    assert!(
+        !v.is_valid(&as_json(&odd_var)),
+        "schema accepted an unknown key in a file value"
+    );
+}

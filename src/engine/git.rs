@@ -132,12 +132,12 @@ impl Tag {
             }
             Some(existing) if t.from == "cherry_pick" || made.contains(&planned) => {
                 let all = tags::repo_release_tags(&repo, &self.0)?;
-                let date = self
+                let key = self
                     .0
                     .parse(&planned)
-                    .map(|t| t.date)
+                    .map(|t| t.key)
                     .context("the push tag is not a release tag")?;
-                let next = tags::next_free(&self.0, &all, date);
+                let next = tags::next_free(&self.0, &all, key);
                 checks.push(Check::ok(format!(
                     "{planned} is an earlier revision of this push (at {}): this makes {next}",
                     g::spec::short_sha(existing)
@@ -308,14 +308,14 @@ impl CherryPick {
     fn base(&self, ctx: &Value, spec: &RepoSpec) -> Result<(String, &'static str)> {
         let repo = spec.open()?;
         let all = tags::repo_release_tags(&repo, &self.0)?;
-        let push_date = repo_text(ctx, &spec.name, "tag")
+        let push_key = repo_text(ctx, &spec.name, "tag")
             .and_then(|t| self.0.parse(&t))
-            .map(|t| t.date);
-        if let Some(date) = push_date {
-            if let Some(newest) = all.iter().find(|t| t.date == date) {
+            .map(|t| t.key);
+        if let Some(key) = push_key {
+            if let Some(newest) = all.iter().find(|t| t.key == key) {
                 return Ok((newest.name.clone(), "this push's newest tag"));
             }
-            if let Some(prev) = tags::previous(&all, date) {
+            if let Some(prev) = tags::previous(&all, key) {
                 return Ok((prev.name.clone(), "the release production runs now"));
             }
         }
@@ -461,7 +461,7 @@ impl Executor for Compare {
         let previous = self
             .0
             .parse(&tag)
-            .and_then(|t| tags::previous(&all, t.date))
+            .and_then(|t| tags::previous(&all, t.key))
             .map(|t| t.name.clone());
         let cmp = match &previous {
             Some(p) => g::compare::compare(&spec, &self.0, Some(p), &to)?,

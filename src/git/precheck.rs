@@ -54,11 +54,11 @@ pub fn previous_release(
     format: &TagFormat,
     tag: &str,
 ) -> Result<Option<(String, Oid)>> {
-    let Some(date) = format.parse(tag).map(|t| t.date) else {
+    let Some(key) = format.parse(tag).map(|t| t.key) else {
         return Ok(None);
     };
     let all = tags::repo_release_tags(repo, format)?;
-    let Some(prev) = tags::previous(&all, date) else {
+    let Some(prev) = tags::previous(&all, key) else {
         return Ok(None);
     };
     Ok(local_tag_commit(repo, &prev.name)?.map(|oid| (prev.name.clone(), oid)))

@@ -3,8 +3,8 @@
 //! The JSON field names of [`RepoState`] are a published contract; do not rename them.
 //!
 //! Decisions:
-//! - `last_tag` is the newest release tag *by name ordering* ([`ReleaseTag`]'s `Ord`: date, then
-//!   revision) among the tags whose commit is HEAD or an ancestor of HEAD. A tag on a commit that
+//! - `last_tag` is the newest release tag *by name ordering* ([`ReleaseTag`]'s `Ord`: date or
+//!   version, then revision) among the tags whose commit is HEAD or an ancestor of HEAD. A tag on a commit that
 //!   HEAD does not contain (e.g. a `-1` made on an in-memory cherry-pick) is not "last" for HEAD.
 //! - With no reachable release tag, `last_tag` and `compare_url` are null, and
 //!   `commits_since_tag`/`commits` cover all of HEAD's history: a first push ships everything.

@@ -345,6 +345,41 @@ const TOP_KEYS: &[&str] = &[
     "steps",
 ];
 
+/// `[vars]`: each entry a template string or a `{ toml, key, repo }` file source.
+fn var_values(doc: &Doc, value: &Value, diags: &mut Diagnostics) -> Option<Ordered<VarValue>> {
+    let DeValue::Table(t) = value.get_ref() else {
+        diags.push(doc.source.diag(
+            &value.span(),
+            "`vars` must be a table of values, e.g. [vars] qa = \"Krupa\"",
+        ));
+        return None;
+    };
+    let mut out = Ordered::default();
+    let mut ok = true;
+    for (k, v) in t.iter() {
+        let name = k.get_ref().to_string();
+        let what = format!("vars.{name}");
+        let parsed = match v.get_ref() {
+            DeValue::String(_) => de::<String>(doc, v, &what, diags).map(VarValue::Text),
+            DeValue::Table(_) => de::<FileVar>(doc, v, &what, diags).map(VarValue::File),
+            _ => {
+                diags.push(doc.source.diag(
+                    &v.span(),
+                    format!("`{what}` must be a string, or a file value {{ toml = \"FILE\", key = \"a.b\", repo = \"REPO\" }}"),
+                ));
+                None
+            }
+        };
+        match parsed {
+            Some(p) => {
+                out.insert(name, p);
+            }
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
 /// Builds the typed runbook from a parsed document; every structural problem is collected.
 pub fn runbook(doc: &Doc) -> Result<Runbook, Diagnostics> {
     let mut diags = Diagnostics::default();
@@ -384,14 +419,19 @@ pub fn runbook(doc: &Doc) -> Result<Runbook, Diagnostics> {
         Some(v) => de(doc, v, "[links]", &mut diags),
         None => Some(Ordered::default()),
     };
-    let vars: Option<Ordered<String>> = match field("vars", false, &mut diags) {
-        Some(v) => de(doc, v, "[vars]", &mut diags),
+    let vars: Option<Ordered<VarValue>> = match field("vars", false, &mut diags) {
+        Some(v) => var_values(doc, v, &mut diags),
         None => Some(Ordered::default()),
     };
     let schedule: Option<Schedule> =
         field("schedule", true, &mut diags).and_then(|v| de(doc, v, "[schedule]", &mut diags));
-    let rotation: Option<Rotation> =
-        field("rotation", true, &mut diags).and_then(|v| de(doc, v, "[rotation]", &mut diags));
+    // A weekly schedule turns on its rotation; an on-demand one has none to turn.
+    let on_demand = schedule.as_ref().is_some_and(|s| s.on_demand);
+    let rotation: Option<Option<Rotation>> = match field("rotation", !on_demand, &mut diags) {
+        Some(v) => de(doc, v, "[rotation]", &mut diags).map(Some),
+        None if on_demand => Some(None),
+        None => None,
+    };
 
     let mut repos = Ordered::default();
     if let Some(v) = field("repos", false, &mut diags) {

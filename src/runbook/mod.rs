@@ -1,5 +1,6 @@
 //! The runbook: load (TOML with spans), validate, compute the session variables, render.
 
+pub mod files;
 pub mod load;
 pub mod model;
 pub mod refs;
@@ -70,7 +71,7 @@ pub fn load(path: Option<&Path>, overrides: &[Override]) -> Result<Loaded, Diagn
     if !diags.is_empty() {
         return Err(diags);
     }
-    let calendar = Calendar::new(&runbook.schedule, &runbook.rotation)
+    let calendar = Calendar::new(&runbook.schedule, runbook.rotation.as_ref())
         .map_err(|e| Diagnostics(vec![doc.source.whole(e)]))?;
     Ok(Loaded {
         runbook,

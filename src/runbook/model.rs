@@ -16,28 +16,68 @@ pub struct Runbook {
     pub summary: String,
     /// The team's links (calendar, notes, dashboards); available to templates as `links.NAME`.
     pub links: Ordered<String>,
-    /// Constants for templates (people, channels): available as `vars.NAME`.
-    pub vars: Ordered<String>,
+    /// Constants for templates (people, channels), or values read from a file in a repo:
+    /// available as `vars.NAME`.
+    pub vars: Ordered<VarValue>,
     pub schedule: Schedule,
-    pub rotation: Rotation,
+    /// Who pushes when; absent for an on-demand schedule, which has no push dates to turn on.
+    pub rotation: Option<Rotation>,
     pub repos: Ordered<Repo>,
     pub services: Ordered<Service>,
     pub sections: Vec<Section>,
     pub steps: Vec<Step>,
 }
 
+/// A `[vars]` entry: a template, or a value read from a TOML file in a repo's checkout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum VarValue {
+    /// A constant (a template over the dates and the other constants' inputs).
+    Text(String),
+    /// Read when the session starts, e.g. `{ toml = "Cargo.toml", key = "package.version" }`.
+    File(FileVar),
+}
+
+/// A value read from a TOML file inside a runbook repo's checkout (never outside it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileVar {
+    /// The file, relative to the repo's checkout, e.g. `Cargo.toml`; `..` is refused.
+    pub toml: String,
+    /// Dotted path of the value in the file, e.g. `package.version`.
+    pub key: String,
+    /// The runbook repo whose checkout holds the file; default: the first repo.
+    #[serde(default)]
+    pub repo: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Schedule {
-    /// Weekday of the push to production, e.g. `thursday`.
-    pub push_day: String,
-    /// Weekday the tag is made, e.g. `tuesday`; the last one before the push day.
-    pub tag_day: String,
+    /// `true`: there is no push day and no rotation; a release is made when someone starts
+    /// one, and its session is that of the day it starts (in `timezone`).
+    #[serde(default)]
+    pub on_demand: bool,
+    /// Weekday of the push to production, e.g. `thursday` (weekly schedules).
+    #[serde(default)]
+    pub push_day: Option<String>,
+    /// Weekday the tag is made, e.g. `tuesday`; the last one before the push day (weekly
+    /// schedules).
+    #[serde(default)]
+    pub tag_day: Option<String>,
     /// IANA timezone the team's dates are in, e.g. `America/Los_Angeles`.
     pub timezone: String,
     /// chrono `strftime` pattern of the *push* date that names the tag; re-tags add `-N`.
-    #[serde(default = "default_tag_format")]
-    pub tag_format: String,
+    /// Default `%Y.%m.%d`. Not with `version`.
+    #[serde(default)]
+    pub tag_format: Option<String>,
+    /// Tags name a version instead of a date: this template gives it as `MAJOR.MINOR.PATCH`,
+    /// e.g. `{{ vars.version }}`; the tag is `tag_prefix` then the version.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// What comes before the version in a tag name, e.g. `v` for `v0.2.0` (with `version`).
+    #[serde(default)]
+    pub tag_prefix: Option<String>,
     /// Push every N weeks (1: weekly). With N > 1 the rotation's `start` anchors the cycle.
     #[serde(default = "one")]
     pub every_weeks: u32,
@@ -46,8 +86,18 @@ pub struct Schedule {
     pub skip: Vec<String>,
 }
 
-fn default_tag_format() -> String {
-    "%Y.%m.%d".into()
+/// The tag format when a weekly runbook does not name one.
+pub const DEFAULT_TAG_FORMAT: &str = "%Y.%m.%d";
+
+impl Schedule {
+    /// The date pattern of date tags (`None` for version tags).
+    pub fn date_format(&self) -> Option<&str> {
+        match (&self.version, &self.tag_format) {
+            (Some(_), _) => None,
+            (None, Some(f)) => Some(f),
+            (None, None) => Some(DEFAULT_TAG_FORMAT),
+        }
+    }
 }
 
 fn one() -> u32 {

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::Loaded;
-use super::model::StepKind;
+use super::model::{DEFAULT_TAG_FORMAT, StepKind, VarValue};
 use crate::plan::step_variables;
 use crate::preview::{fill, preview};
 
@@ -34,8 +34,16 @@ fn placeholders(loaded: &Loaded) -> Value {
         })
         .collect();
     ctx.insert("repos".into(), Value::Object(repos));
-    ctx.insert("people".into(), json!(rb.rotation.people));
-    let vars: Map<String, Value> = rb.vars.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    ctx.insert("people".into(), json!(loaded.calendar.people));
+    let vars: Map<String, Value> = rb
+        .vars
+        .iter()
+        .map(|(k, v)| match v {
+            VarValue::Text(t) => (k.clone(), json!(t)),
+            // Read from the checkout when a push starts; a document names where from.
+            VarValue::File(f) => (k.clone(), json!(format!("<{} of {}>", f.key, f.toml))),
+        })
+        .collect();
     ctx.insert("vars".into(), Value::Object(vars));
     let links: Map<String, Value> = rb
         .links
@@ -69,30 +77,51 @@ pub fn markdown(loaded: &Loaded) -> String {
         out.push_str(&format!("{}\n\n", f(rb.summary.trim())));
     }
     let s = &rb.schedule;
-    let every = if s.every_weeks == 1 {
-        "every week".to_string()
-    } else {
-        format!("every {} weeks", s.every_weeks)
-    };
     out.push_str("## Schedule\n\n");
-    out.push_str(&format!(
-        "- Push {every} on **{}**; the tag is made on the **{}** before it (times in {}).\n",
-        capital(&s.push_day),
-        capital(&s.tag_day),
-        s.timezone
-    ));
-    out.push_str(&format!(
-        "- Tags name the push date: `{}`; a re-tag of the same push adds `-1`, `-2`, ... and never moves a tag.\n",
-        s.tag_format
-    ));
+    match (
+        &loaded.calendar.weekly,
+        s.push_day.as_deref(),
+        s.tag_day.as_deref(),
+    ) {
+        (Some(w), Some(push_day), Some(tag_day)) => {
+            let every = if w.every_weeks == 1 {
+                "every week".to_string()
+            } else {
+                format!("every {} weeks", w.every_weeks)
+            };
+            out.push_str(&format!(
+                "- Push {every} on **{}**; the tag is made on the **{}** before it (times in {}).\n",
+                capital(push_day),
+                capital(tag_day),
+                s.timezone
+            ));
+        }
+        _ => out.push_str(&format!(
+            "- On demand: a release is made when someone starts it (dates in {}).\n",
+            s.timezone
+        )),
+    }
+    match (&s.version, s.date_format()) {
+        (Some(version), _) => out.push_str(&format!(
+            "- Tags name the version: `{}` (the version is `{}`); a re-tag of the same release adds `-1`, `-2`, ... and never moves a tag.\n",
+            loaded.calendar.tag_format.pattern(),
+            f(version)
+        )),
+        (None, format) => out.push_str(&format!(
+            "- Tags name the push date: `{}`; a re-tag of the same push adds `-1`, `-2`, ... and never moves a tag.\n",
+            format.unwrap_or(DEFAULT_TAG_FORMAT)
+        )),
+    }
     if !s.skip.is_empty() {
         out.push_str(&format!("- No push on: {}.\n", s.skip.join(", ")));
     }
-    out.push_str(&format!(
-        "- Rotation, one hero per push, starting with the first on {}: {}.\n",
-        rb.rotation.start,
-        rb.rotation.people.join(", ")
-    ));
+    if let Some(r) = &rb.rotation {
+        out.push_str(&format!(
+            "- Rotation, one hero per push, starting with the first on {}: {}.\n",
+            r.start,
+            r.people.join(", ")
+        ));
+    }
     if !rb.repos.is_empty() {
         out.push_str(
             "\n## Repositories\n\n| name | GitHub | branch | remote |\n| --- | --- | --- | --- |\n",

@@ -5,20 +5,29 @@ use std::collections::BTreeSet;
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use chrono_tz::Tz;
 
-use super::model::{Rotation, Schedule};
+use super::model::{DEFAULT_TAG_FORMAT, Rotation, Schedule};
 use crate::git::tags::TagFormat;
 
 /// A schedule with every field parsed; built only from a validated runbook.
 #[derive(Debug, Clone)]
 pub struct Calendar {
     pub tz: Tz,
+    /// The weekly cadence; `None` for an on-demand schedule (a release when someone starts it).
+    pub weekly: Option<Weekly>,
+    pub tag_format: TagFormat,
+    /// The `schedule.version` template, for version tags.
+    pub version: Option<String>,
+    pub people: Vec<String>,
+}
+
+/// When a weekly push happens.
+#[derive(Debug, Clone)]
+pub struct Weekly {
     pub push_day: Weekday,
     pub tag_day: Weekday,
     pub every_weeks: u32,
     pub anchor: NaiveDate,
     pub skip: BTreeSet<NaiveDate>,
-    pub tag_format: TagFormat,
-    pub people: Vec<String>,
 }
 
 pub fn parse_weekday(s: &str) -> Result<Weekday, String> {
@@ -50,24 +59,102 @@ pub fn text_with_weekday(s: &str) -> String {
 const HORIZON_DAYS: u64 = 400;
 
 impl Calendar {
-    pub fn new(schedule: &Schedule, rotation: &Rotation) -> Result<Self, String> {
-        let skip = schedule
-            .skip
-            .iter()
-            .map(|s| parse_date(s))
-            .collect::<Result<BTreeSet<_>, _>>()?;
+    pub fn new(schedule: &Schedule, rotation: Option<&Rotation>) -> Result<Self, String> {
+        let tag_format = match (&schedule.version, schedule.date_format()) {
+            (Some(_), _) => TagFormat::version(schedule.tag_prefix.as_deref().unwrap_or(""))?,
+            (None, Some(pattern)) => TagFormat::new(pattern)?,
+            (None, None) => TagFormat::new(DEFAULT_TAG_FORMAT)?,
+        };
+        let weekly = if schedule.on_demand {
+            None
+        } else {
+            let rotation = rotation.ok_or("a weekly schedule needs a [rotation]")?;
+            let day = |d: &Option<String>, key: &str| {
+                d.as_deref()
+                    .ok_or_else(|| format!("missing key `{key}` in [schedule]"))
+                    .and_then(parse_weekday)
+            };
+            Some(Weekly {
+                push_day: day(&schedule.push_day, "push_day")?,
+                tag_day: day(&schedule.tag_day, "tag_day")?,
+                every_weeks: schedule.every_weeks.max(1),
+                anchor: parse_date(&rotation.start)?,
+                skip: schedule
+                    .skip
+                    .iter()
+                    .map(|s| parse_date(s))
+                    .collect::<Result<BTreeSet<_>, _>>()?,
+            })
+        };
         Ok(Self {
             tz: parse_tz(&schedule.timezone)?,
-            push_day: parse_weekday(&schedule.push_day)?,
-            tag_day: parse_weekday(&schedule.tag_day)?,
-            every_weeks: schedule.every_weeks.max(1),
-            anchor: parse_date(&rotation.start)?,
-            skip,
-            tag_format: TagFormat::new(&schedule.tag_format)?,
-            people: rotation.people.clone(),
+            weekly,
+            tag_format,
+            version: schedule.version.clone(),
+            people: rotation.map(|r| r.people.clone()).unwrap_or_default(),
         })
     }
 
+    pub fn on_demand(&self) -> bool {
+        self.weekly.is_none()
+    }
+
+    /// The first push date on or after `day` (a push day that is today counts). On demand,
+    /// the release is today's.
+    pub fn push_on_or_after(&self, day: NaiveDate) -> Option<NaiveDate> {
+        match &self.weekly {
+            None => Some(day),
+            Some(w) => (0..HORIZON_DAYS)
+                .filter_map(|i| day.checked_add_days(Days::new(i)))
+                .find(|d| w.is_push_date(*d)),
+        }
+    }
+
+    /// The push after this one; on demand there is no next one to name.
+    pub fn push_after(&self, push: NaiveDate) -> Option<NaiveDate> {
+        self.weekly.as_ref()?;
+        self.push_on_or_after(push.succ_opt()?)
+    }
+
+    /// The tag day before the push: the last `tag_day` strictly before it (on demand, the
+    /// release's own day).
+    pub fn tag_date(&self, push: NaiveDate) -> NaiveDate {
+        match &self.weekly {
+            None => push,
+            Some(w) => w.tag_date(push),
+        }
+    }
+
+    /// The date of `weekday` in the push week: on or after the tag date, within seven days
+    /// (on demand, the release's own day).
+    pub fn date_of_weekday(&self, push: NaiveDate, weekday: Weekday) -> NaiveDate {
+        match &self.weekly {
+            None => push,
+            Some(w) => {
+                let tag = w.tag_date(push);
+                let ahead =
+                    (7 + weekday.num_days_from_monday() - tag.weekday().num_days_from_monday()) % 7;
+                tag + Days::new(u64::from(ahead))
+            }
+        }
+    }
+
+    /// The hero of a push date: pushes are counted from the rotation's start, skipped ones not.
+    /// On demand there is no rotation: whoever starts the release does it.
+    pub fn hero(&self, push: NaiveDate) -> Option<&str> {
+        let w = self.weekly.as_ref()?;
+        if self.people.is_empty() {
+            return None;
+        }
+        let index = w.pushes_between(w.anchor, push);
+        let n = self.people.len() as i64;
+        self.people
+            .get(index.rem_euclid(n) as usize)
+            .map(String::as_str)
+    }
+}
+
+impl Weekly {
     /// Whether a push happens on this date.
     pub fn is_push_date(&self, d: NaiveDate) -> bool {
         if d.weekday() != self.push_day || self.skip.contains(&d) {
@@ -77,42 +164,11 @@ impl Calendar {
         weeks.rem_euclid(i64::from(self.every_weeks)) == 0
     }
 
-    /// The first push date on or after `day` (a push day that is today counts).
-    pub fn push_on_or_after(&self, day: NaiveDate) -> Option<NaiveDate> {
-        (0..HORIZON_DAYS)
-            .filter_map(|i| day.checked_add_days(Days::new(i)))
-            .find(|d| self.is_push_date(*d))
-    }
-
-    pub fn push_after(&self, push: NaiveDate) -> Option<NaiveDate> {
-        self.push_on_or_after(push.succ_opt()?)
-    }
-
-    /// The tag day before the push: the last `tag_day` strictly before it.
-    pub fn tag_date(&self, push: NaiveDate) -> NaiveDate {
+    fn tag_date(&self, push: NaiveDate) -> NaiveDate {
         let back =
             (7 + push.weekday().num_days_from_monday() - self.tag_day.num_days_from_monday()) % 7;
         let back = if back == 0 { 7 } else { back };
         push - Days::new(u64::from(back))
-    }
-
-    /// The date of `weekday` in the push week: on or after the tag date, within seven days.
-    pub fn date_of_weekday(&self, push: NaiveDate, weekday: Weekday) -> NaiveDate {
-        let tag = self.tag_date(push);
-        let ahead = (7 + weekday.num_days_from_monday() - tag.weekday().num_days_from_monday()) % 7;
-        tag + Days::new(u64::from(ahead))
-    }
-
-    /// The hero of a push date: pushes are counted from the rotation's start, skipped ones not.
-    pub fn hero(&self, push: NaiveDate) -> Option<&str> {
-        if self.people.is_empty() {
-            return None;
-        }
-        let index = self.pushes_between(self.anchor, push);
-        let n = self.people.len() as i64;
-        self.people
-            .get(index.rem_euclid(n) as usize)
-            .map(String::as_str)
     }
 
     /// Signed count of push dates from `from` (inclusive) to `to` (exclusive).
@@ -151,10 +207,13 @@ mod tests {
 
     fn cal(every: u32, skip: &[&str]) -> Calendar {
         let schedule = Schedule {
-            push_day: "thursday".into(),
-            tag_day: "tuesday".into(),
+            on_demand: false,
+            push_day: Some("thursday".into()),
+            tag_day: Some("tuesday".into()),
             timezone: "America/Los_Angeles".into(),
-            tag_format: "%Y.%m.%d".into(),
+            tag_format: None,
+            version: None,
+            tag_prefix: None,
             every_weeks: every,
             skip: skip.iter().map(|s| s.to_string()).collect(),
         };
@@ -162,7 +221,7 @@ mod tests {
             people: ["andym", "kumar", "magopian"].map(String::from).to_vec(),
             start: "2015-09-10".into(),
         };
-        Calendar::new(&schedule, &rotation).unwrap()
+        Calendar::new(&schedule, Some(&rotation)).unwrap()
     }
 
     #[test]
@@ -186,7 +245,7 @@ mod tests {
     #[test]
     fn tag_day_equal_to_push_day_is_a_week_before() {
         let mut c = cal(1, &[]);
-        c.tag_day = Weekday::Thu;
+        c.weekly.as_mut().unwrap().tag_day = Weekday::Thu;
         assert_eq!(c.tag_date(d("2015-09-10")), d("2015-09-03"));
     }
 
@@ -238,5 +297,31 @@ mod tests {
                 .contains("not a known timezone")
         );
         assert!(parse_date("2015-13-01").unwrap_err().contains("YYYY-MM-DD"));
+    }
+
+    #[test]
+    fn on_demand_releases_today_with_no_rotation() {
+        let schedule = Schedule {
+            on_demand: true,
+            push_day: None,
+            tag_day: None,
+            timezone: "UTC".into(),
+            tag_format: None,
+            version: Some("{{ vars.version }}".into()),
+            tag_prefix: Some("v".into()),
+            every_weeks: 1,
+            skip: vec![],
+        };
+        let c = Calendar::new(&schedule, None).unwrap();
+        assert!(c.on_demand());
+        assert_eq!(c.push_on_or_after(d("2026-11-27")), Some(d("2026-11-27")));
+        assert_eq!(c.push_after(d("2026-11-27")), None);
+        assert_eq!(c.tag_date(d("2026-11-27")), d("2026-11-27"));
+        assert_eq!(
+            c.date_of_weekday(d("2026-11-27"), Weekday::Mon),
+            d("2026-11-27")
+        );
+        assert_eq!(c.hero(d("2026-11-27")), None);
+        assert!(c.tag_format.is_version());
     }
 }

@@ -27,6 +27,7 @@ pub fn runbook_schema() -> Value {
     );
     let schedule = g.subschema_for::<Schedule>().to_value();
     let rotation = g.subschema_for::<Rotation>().to_value();
+    let var = g.subschema_for::<VarValue>().to_value();
     let repo = g.subschema_for::<Repo>().to_value();
     let section = g.subschema_for::<Section>().to_value();
     let defs = g.take_definitions(true);
@@ -36,12 +37,19 @@ pub fn runbook_schema() -> Value {
         "description": "A team's push procedure, read by pushduty (`pushduty check` validates it fully).",
         "type": "object",
         "additionalProperties": false,
-        "required": ["name", "schedule", "rotation", "steps"],
+        "required": ["name", "schedule", "steps"],
+        // A weekly schedule needs its rotation; an on-demand one has none.
+        "if": { "properties": { "schedule": { "properties": { "on_demand": { "const": true } }, "required": ["on_demand"] } } },
+        "then": { "not": { "required": ["rotation"] } },
+        "else": {
+            "required": ["rotation"],
+            "properties": { "schedule": { "required": ["push_day", "tag_day"] } },
+        },
         "properties": {
             "name": { "type": "string", "description": "The runbook's name." },
             "summary": { "type": "string" },
             "links": string_map,
-            "vars": string_map,
+            "vars": { "type": "object", "additionalProperties": var },
             "schedule": schedule,
             "rotation": rotation,
             "repos": { "type": "object", "additionalProperties": repo },

@@ -31,6 +31,7 @@ pub const BUILTINS: &[&str] = &[
     "repos",
     "links",
     "vars",
+    "version",
     // Added by the engine while a push runs: when each done step happened, and what a step
     // goes on from.
     "done_at",
@@ -46,6 +47,18 @@ pub const REPO_FIELDS: &[&str] = &[
     "branch",
     "remote",
     "path",
+];
+
+/// What `schedule.version` may not read: it is computed before these.
+const VERSION_CANNOT_READ: &[&str] = &[
+    "tag",
+    "previous_tag",
+    "compare_url",
+    "repos",
+    "links",
+    "version",
+    "done_at",
+    "resume",
 ];
 
 const TAG_FROM: &[&str] = &["branch", "cherry_pick"];
@@ -71,6 +84,7 @@ pub fn validate(doc: &Doc, rb: &Runbook, base: &Base) -> Diagnostics {
         diags: Diagnostics::default(),
     };
     c.schedule();
+    c.file_vars();
     c.repos();
     c.services();
     c.sections();
@@ -88,17 +102,71 @@ impl Checker<'_> {
     fn schedule(&mut self) {
         let s = &self.rb.schedule;
         let sched = |k| [Seg::Key("schedule"), Seg::Key(k)];
-        if let Err(e) = parse_weekday(&s.push_day) {
-            self.err(&sched("push_day"), e);
-        }
-        if let Err(e) = parse_weekday(&s.tag_day) {
-            self.err(&sched("tag_day"), e);
+        if s.on_demand {
+            // A release made when someone starts it has no weekdays, cycle or rotation.
+            let weekly_only: [(&'static str, bool); 4] = [
+                ("push_day", s.push_day.is_some()),
+                ("tag_day", s.tag_day.is_some()),
+                ("every_weeks", s.every_weeks != 1),
+                ("skip", !s.skip.is_empty()),
+            ];
+            for (key, given) in weekly_only {
+                if given {
+                    self.err(
+                        &sched(key),
+                        format!("`{key}` is for weekly schedules; an on-demand schedule (`on_demand = true`) has none"),
+                    );
+                }
+            }
+            if self.rb.rotation.is_some() {
+                self.err(
+                    &[Seg::Key("rotation")],
+                    "an on-demand schedule has no rotation: whoever starts the release does it",
+                );
+            }
+        } else {
+            for (key, day) in [("push_day", &s.push_day), ("tag_day", &s.tag_day)] {
+                match day {
+                    None => self.err(
+                        &[Seg::Key("schedule")],
+                        format!("missing key `{key}` in [schedule] (or `on_demand = true` for releases without a push day)"),
+                    ),
+                    Some(d) => {
+                        if let Err(e) = parse_weekday(d) {
+                            self.err(&sched(key), e);
+                        }
+                    }
+                }
+            }
         }
         if let Err(e) = parse_tz(&s.timezone) {
             self.err(&sched("timezone"), e);
         }
-        if let Err(e) = TagFormat::new(&s.tag_format) {
-            self.err(&sched("tag_format"), format!("invalid tag format: {e}"));
+        match &s.version {
+            Some(_) => {
+                if s.tag_format.is_some() {
+                    self.err(
+                        &sched("tag_format"),
+                        "`tag_format` names date tags; with `version` the tag is `tag_prefix` then the version",
+                    );
+                }
+                if let Err(e) = TagFormat::version(s.tag_prefix.as_deref().unwrap_or("")) {
+                    self.err(&sched("tag_prefix"), format!("invalid tag prefix: {e}"));
+                }
+            }
+            None => {
+                if s.tag_prefix.is_some() {
+                    self.err(
+                        &sched("tag_prefix"),
+                        "`tag_prefix` goes with `version` (version tags); a date tag's prefix belongs in `tag_format`, e.g. `v%Y.%m.%d`",
+                    );
+                }
+                if let Some(f) = &s.tag_format
+                    && let Err(e) = TagFormat::new(f)
+                {
+                    self.err(&sched("tag_format"), format!("invalid tag format: {e}"));
+                }
+            }
         }
         if s.every_weeks == 0 {
             self.err(&sched("every_weeks"), "`every_weeks` must be 1 or more");
@@ -108,7 +176,9 @@ impl Checker<'_> {
                 self.err(&[Seg::Key("schedule"), Seg::Key("skip"), Seg::Index(i)], e);
             }
         }
-        let r = &self.rb.rotation;
+        let Some(r) = &self.rb.rotation else {
+            return;
+        };
         if r.people.is_empty() {
             self.err(
                 &[Seg::Key("rotation"), Seg::Key("people")],
@@ -118,19 +188,50 @@ impl Checker<'_> {
         match parse_date(&r.start) {
             Err(e) => self.err(&[Seg::Key("rotation"), Seg::Key("start")], e),
             Ok(start) => {
-                if let Ok(wd) = parse_weekday(&s.push_day) {
+                if let Some(push_day) = &s.push_day
+                    && let Ok(wd) = parse_weekday(push_day)
+                {
                     use chrono::Datelike;
                     if start.weekday() != wd {
                         self.err(
                             &[Seg::Key("rotation"), Seg::Key("start")],
                             format!(
-                                "rotation start {start} is a {:?}, not the push day ({})",
+                                "rotation start {start} is a {:?}, not the push day ({push_day})",
                                 start.weekday(),
-                                s.push_day
                             ),
                         );
                     }
                 }
+            }
+        }
+    }
+
+    /// `[vars]` read from files: a relative path inside a runbook repo, and a key to read.
+    fn file_vars(&mut self) {
+        for (name, v) in &self.rb.vars {
+            let VarValue::File(f) = v else {
+                continue;
+            };
+            let at = |k: &'static str| [Seg::Key("vars"), Seg::Key(name.as_str()), Seg::Key(k)];
+            if let Err(e) = super::files::relative_inside(&f.toml) {
+                self.err(&at("toml"), e);
+            }
+            if f.key.split('.').any(str::is_empty) {
+                self.err(
+                    &at("key"),
+                    format!("`{}` is not a dotted key such as `package.version`", f.key),
+                );
+            }
+            match &f.repo {
+                Some(repo) if !self.rb.repos.contains_key(repo) => {
+                    let m = undefined("repo", repo, self.rb.repos.keys());
+                    self.err(&at("repo"), m);
+                }
+                None if self.rb.repos.is_empty() => self.err(
+                    &[Seg::Key("vars"), Seg::Key(name.as_str())],
+                    "a value read from a file needs a repo to read it from: add [repos] or `repo`",
+                ),
+                _ => {}
             }
         }
     }
@@ -561,7 +662,28 @@ impl Checker<'_> {
             self.template(&[Seg::Key("links"), Seg::Key(k)], v, None);
         }
         for (k, v) in &rb.vars {
-            self.template(&[Seg::Key("vars"), Seg::Key(k)], v, None);
+            if let VarValue::Text(v) = v {
+                self.template(&[Seg::Key("vars"), Seg::Key(k)], v, None);
+            }
+        }
+        if let Some(v) = &rb.schedule.version {
+            let path = [Seg::Key("schedule"), Seg::Key("version")];
+            self.template(&path, v, None);
+            // The version names the tag, so it is read before any tag or repo is known.
+            let late: Vec<String> = refs::variables(v)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|r| {
+                    let root = r.split('.').next().unwrap_or(r);
+                    VERSION_CANNOT_READ.contains(&root)
+                })
+                .collect();
+            if let Some(r) = late.first() {
+                self.err(
+                    &path,
+                    format!("`schedule.version` cannot read `{r}`: the version is known before the tags, repos and links (use `vars.*` and the dates)"),
+                );
+            }
         }
         for (name, svc) in &rb.services {
             for (field, text) in service_strings(svc) {

@@ -4,15 +4,15 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::Loaded;
-use super::model::{Ordered, Repo};
+use super::model::{FileVar, Ordered, Repo, VarValue};
 use crate::config::Config;
-use crate::git::tags::{self, TagFormat};
+use crate::git::tags::{self, TagFormat, TagKey, Version};
 
 /// The moment the session acts at: a whole day (in the runbook's timezone) or an instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +92,9 @@ pub struct Vars {
     pub operator: String,
     pub mode: String,
     pub people: Vec<String>,
+    /// The version this push releases, for runbooks whose tags name a version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
     pub repos: Ordered<RepoVars>,
     pub links: Ordered<String>,
     pub vars: Ordered<String>,
@@ -104,22 +107,35 @@ fn repo_tags(path: &Path, format: &TagFormat) -> Result<Vec<tags::ReleaseTag>> {
     tags::repo_release_tags(&crate::git::spec::open_path(path)?, format)
 }
 
+/// The tag name shown while the version is not known (no checkout to read it from).
+const UNKNOWN_VERSION: &str = "⟨version⟩";
+
 fn repo_vars(
     name: &str,
     repo: &Repo,
     path: Option<&Path>,
     format: &TagFormat,
-    push: NaiveDate,
+    key: Option<&TagKey>,
 ) -> RepoVars {
+    let plain = |key: Option<&TagKey>| match (key, format) {
+        (Some(k), _) => format.name(k, 0),
+        (None, TagFormat::Version { prefix }) => format!("{prefix}{UNKNOWN_VERSION}"),
+        (None, TagFormat::Date { .. }) => UNKNOWN_VERSION.to_string(),
+    };
     let found = path.map(|p| repo_tags(p, format));
-    let (tag, previous, error) = match &found {
-        Some(Ok(tags)) => (
-            tags::next_free(format, tags, push),
-            tags::previous(tags, push).map(|t| t.name.clone()),
+    let (tag, previous, error) = match (&found, key) {
+        (Some(Ok(tags)), Some(key)) => (
+            tags::session_tag(format, tags, *key),
+            tags::previous(tags, *key).map(|t| t.name.clone()),
             None,
         ),
-        Some(Err(e)) => (format.name(push, 0), None, Some(format!("{e:#}"))),
-        None => (format.name(push, 0), None, None),
+        (Some(Err(e)), _) => (plain(key), None, Some(format!("{e:#}"))),
+        (_, None) => (
+            plain(key),
+            None,
+            Some("the version is not known yet: the repo with its file has no checkout".into()),
+        ),
+        (None, Some(_)) => (plain(key), None, None),
     };
     RepoVars {
         name: name.to_string(),
@@ -134,6 +150,31 @@ fn repo_vars(
         previous_tag: previous,
         error,
     }
+}
+
+/// A `[vars]` value read from a file: `None` when its repo has no checkout here (learn, or a
+/// plan without config), an error when the checkout is there and the value is not.
+fn file_var(loaded: &Loaded, config: &Config, name: &str, f: &FileVar) -> Result<Option<String>> {
+    let repo = match &f.repo {
+        Some(r) => r.as_str(),
+        None => loaded
+            .runbook
+            .repos
+            .first()
+            .map(|(n, _)| n.as_str())
+            .context("a value read from a file needs a repo")?,
+    };
+    let Some(path) = config.repo_path(repo) else {
+        return Ok(None);
+    };
+    crate::runbook::files::read_toml_value(path, &f.toml, &f.key)
+        .with_context(|| {
+            format!(
+                "vars.{name}: reading `{}` of {} in the checkout of repo `{repo}`",
+                f.key, f.toml
+            )
+        })
+        .map(Some)
 }
 
 impl Vars {
@@ -151,17 +192,6 @@ impl Vars {
             format!("no push date within a year of {today}: check schedule.skip and every_weeks")
         })?;
         let next = cal.push_after(push);
-        let repos: Ordered<RepoVars> = rb
-            .repos
-            .iter()
-            .map(|(name, repo)| {
-                (
-                    name.clone(),
-                    repo_vars(name, repo, config.repo_path(name), &cal.tag_format, push),
-                )
-            })
-            .collect();
-        let first = repos.first().map(|(_, r)| r);
         let mut vars = Vars {
             runbook: rb.name.clone(),
             summary: rb.summary.clone(),
@@ -170,24 +200,86 @@ impl Vars {
             next_push_date: next.map(|d| d.to_string()),
             today: today.to_string(),
             now: now.rfc3339(cal.tz),
-            tag: first.map_or_else(|| cal.tag_format.name(push, 0), |r| r.tag.clone()),
-            previous_tag: first.and_then(|r| r.previous_tag.clone()),
-            compare_url: first.and_then(|r| r.compare_url.clone()),
+            tag: String::new(),
+            previous_tag: None,
+            compare_url: None,
             hero: cal.hero(push).map(str::to_string),
             next_hero: next.and_then(|d| cal.hero(d)).map(str::to_string),
             operator: operator.to_string(),
             mode: mode.to_string(),
             people: cal.people.clone(),
-            repos,
+            version: None,
+            repos: Ordered::default(),
             links: Ordered::default(),
             vars: Ordered::default(),
         };
-        // Links and constants may use the dates, and each other's values do not nest.
+        // A first pass for the version, which names the tags: constants over the dates (each
+        // other's values do not nest); values read from files are data, never rendered.
+        let base = vars.to_json();
+        let mut unknown_file = false;
+        for (k, v) in &rb.vars {
+            let text = match v {
+                // Only a version needs them this early; the second pass renders them all.
+                VarValue::Text(_) if cal.version.is_none() => continue,
+                VarValue::Text(t) => crate::templates::render(t, &base)
+                    .with_context(|| format!("rendering vars.{k}"))?,
+                VarValue::File(f) => match file_var(loaded, config, k, f)? {
+                    Some(text) => text,
+                    None => {
+                        unknown_file = true;
+                        format!("⟨vars.{k}⟩")
+                    }
+                },
+            };
+            vars.vars.insert(k.clone(), text);
+        }
+        // What this push's tags name: its date, or the version the runbook reads.
+        let key = match &cal.version {
+            None => Some(TagKey::Date(push)),
+            Some(template) => {
+                let text = crate::templates::render(template, &vars.to_json())
+                    .context("rendering schedule.version")?;
+                let text = text.trim().to_string();
+                vars.version = Some(text.clone());
+                match Version::parse(&text) {
+                    Ok(v) => Some(TagKey::Version(v)),
+                    Err(_) if unknown_file && text.contains('⟨') => None,
+                    Err(e) => bail!("schedule.version: {e}"),
+                }
+            }
+        };
+        vars.repos = rb
+            .repos
+            .iter()
+            .map(|(name, repo)| {
+                (
+                    name.clone(),
+                    repo_vars(
+                        name,
+                        repo,
+                        config.repo_path(name),
+                        &cal.tag_format,
+                        key.as_ref(),
+                    ),
+                )
+            })
+            .collect();
+        let first = vars.repos.first().map(|(_, r)| r.clone());
+        vars.tag = match (&first, &key) {
+            (Some(r), _) => r.tag.clone(),
+            (None, Some(k)) => cal.tag_format.name(k, 0),
+            (None, None) => UNKNOWN_VERSION.to_string(),
+        };
+        vars.previous_tag = first.as_ref().and_then(|r| r.previous_tag.clone());
+        vars.compare_url = first.as_ref().and_then(|r| r.compare_url.clone());
+        // Constants are rendered again now that the tags are known (they may name them).
         let base = vars.to_json();
         for (k, v) in &rb.vars {
-            let text = crate::templates::render(v, &base)
-                .with_context(|| format!("rendering vars.{k}"))?;
-            vars.vars.insert(k.clone(), text);
+            if let VarValue::Text(t) = v {
+                let text = crate::templates::render(t, &base)
+                    .with_context(|| format!("rendering vars.{k}"))?;
+                vars.vars.insert(k.clone(), text);
+            }
         }
         let base = vars.to_json();
         for (k, v) in &rb.links {
