@@ -342,3 +342,69 @@ fn every_read_command_answers_in_json() {
     }
     let _ = RUNBOOK;
 }
+
+/// A step that says nothing for ten seconds: `do` says how long it has run, and against how
+/// long it took the push before.
+#[test]
+fn a_long_silent_step_gets_a_heartbeat_line() {
+    let env = support::cli::Env::new();
+    let rb = env.path().join("slow.toml");
+    std::fs::write(
+        &rb,
+        r#"name = "Slow"
+
+[schedule]
+push_day = "thursday"
+tag_day = "tuesday"
+timezone = "UTC"
+
+[rotation]
+people = ["ana"]
+start = "2015-09-10"
+
+[[sections]]
+id = "s"
+title = "S"
+
+[[steps]]
+id = "wait"
+section = "s"
+title = "Wait"
+kind = "shell"
+command = "echo started; sleep 11"
+"#,
+    )
+    .unwrap();
+    let rb = rb.to_str().unwrap();
+    let o = env.run(&[
+        "--runbook",
+        rb,
+        "--now",
+        "2015-09-08",
+        "do",
+        "wait",
+        "--yes",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Seconds are whole and the machine may be busy: the line, not its exact count.
+    let beat = |o: &std::process::Output| {
+        stderr(o)
+            .lines()
+            .find(|l| l.trim_start().starts_with("… wait: started, 1"))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no heartbeat in {}", stderr(o)))
+    };
+    assert!(beat(&o).ends_with('s'), "{}", beat(&o));
+    // The next push knows how long it took.
+    let o = env.run(&[
+        "--runbook",
+        rb,
+        "--now",
+        "2015-09-15",
+        "do",
+        "wait",
+        "--yes",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(beat(&o).contains("s of ~1"), "{}", beat(&o));
+}

@@ -42,7 +42,7 @@ fn a_re_tag_makes_the_push_and_the_approval_of_the_old_tag_run_again() {
     assert_eq!(out.status.code(), Some(2));
     let said = stderr(&out);
     let want = format!(
-        "on main since 2015.09.03 (the release production runs now), oldest first:\n  {}  Fix one\n  {}  Unfinished feature",
+        "on main since 2015.09.03 (the release production runs now), oldest first:\n    {}  Fix one — Fixture Author\n    {}  Unfinished feature — Fixture Author\n",
         &fix[..7],
         &p.repo.rev("main")[..7]
     );
