@@ -83,7 +83,11 @@ fn rehearse(
     push_date: &str,
     rb: &crate::runbook::model::Runbook,
 ) -> Result<ExitCode> {
-    let (tag_format, real) = (&rb.schedule.tag_format, &rb.services);
+    let tag_format = rb
+        .schedule
+        .date_format()
+        .unwrap_or(crate::runbook::model::DEFAULT_TAG_FORMAT);
+    let real = &rb.services;
     let (sb, new) = Sandbox::open(root, args.scenario, push_date)?;
     let operator = g
         .operator
@@ -186,6 +190,7 @@ fn rehearse(
         &g2,
         &ReportArgs {
             format: "markdown".into(),
+            json: false,
             push_date: None,
         },
     );

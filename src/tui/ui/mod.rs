@@ -127,7 +127,7 @@ pub fn dialog_content(app: &App, area: Rect) -> Option<dialog::Content<'_>> {
         Modal::Explain { step } => confirm::explain(app, step),
         Modal::QuitRunning => Some(confirm::quit(app)),
         Modal::Prompt(p) => Some(prompt::content(app, p, area)),
-        Modal::None | Modal::Help => None,
+        Modal::None | Modal::Help | Modal::Overview { .. } => None,
     }
 }
 
