@@ -393,8 +393,9 @@ fn the_bundled_next_notes_go_to_the_pad_with_the_push_filled_in() {
         .cmd()
         .env("PUSHDUTY_ETHERPAD_KEY", pad.key())
         .args([
+            // On the push day, when the runbook plans it.
             "--now",
-            "2015-09-08",
+            "2015-09-10",
             "--set",
             &format!("services.etherpad.url={}", pad.url()),
             "do",
