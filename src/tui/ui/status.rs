@@ -36,12 +36,18 @@ pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
     };
     let room = (area.width as usize).saturating_sub(mode.chars().count());
     // The labelled form when it fits, else the bare values, else cut.
+    // An on-demand release has no rotation (no hero) and is that day's release, not a push.
+    let (day, hero_full, hero_bare) = if v.people.is_empty() {
+        ("release", String::new(), String::new())
+    } else {
+        ("push", format!(" │ hero {hero}"), format!(" │ {hero}"))
+    };
     let full = format!(
-        " {} │ push {} │ tag {} │ hero {hero} │ {elapsed}{spin}",
+        " {} │ {day} {} │ tag {}{hero_full} │ {elapsed}{spin}",
         v.runbook, v.push_date, v.tag
     );
     let bare = format!(
-        " {} │ {} │ {} │ {hero} │ {elapsed}{spin}",
+        " {} │ {} │ {}{hero_bare} │ {elapsed}{spin}",
         v.runbook, v.push_date, v.tag
     );
     let left = if full.chars().count() <= room {
