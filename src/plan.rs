@@ -150,11 +150,21 @@ impl Plan {
         let v = &self.vars;
         let mut out = format!("{}\n", self.runbook);
         let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "(unknown)".into());
-        out.push_str(&format!(
-            "  push date     {} (tag on {})\n",
-            text_with_weekday(&v.push_date),
-            text_with_weekday(&v.tag_date)
-        ));
+        if v.people.is_empty() {
+            // On demand: the release is the day it starts; there is no separate tag day.
+            out.push_str(&format!(
+                "  release date  {}
+",
+                text_with_weekday(&v.push_date)
+            ));
+        } else {
+            out.push_str(&format!(
+                "  push date     {} (tag on {})
+",
+                text_with_weekday(&v.push_date),
+                text_with_weekday(&v.tag_date)
+            ));
+        }
         if let Some(version) = &v.version {
             out.push_str(&format!("  version       {version}\n"));
         }

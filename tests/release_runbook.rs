@@ -155,6 +155,11 @@ fn the_release_runbook_tags_pushes_packages_and_drafts_the_release() {
         "on demand: the day it starts"
     );
     assert_eq!(plan["vars"]["hero"], serde_json::Value::Null);
+    let text = stdout(&r.run(&["plan"]));
+    assert!(text.contains("  release date  2026-03-02\n"), "{text}");
+    assert!(text.contains("  version       0.2.0\n"), "{text}");
+    assert!(text.contains("tag v0.2.0, previous v0.1.0"), "{text}");
+    assert!(!text.contains("hero"), "no rotation, no hero: {text}");
 
     let out = r.run(&["run", "--auto", "--answer", "publish=published on GitHub"]);
     let said = format!("{}{}", stdout(&out), stderr(&out));

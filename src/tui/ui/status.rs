@@ -51,19 +51,25 @@ pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
     let room = (area.width as usize).saturating_sub(mode.chars().count());
     let push = text_with_weekday(&v.push_date);
     let next = next_label(app);
+    // An on-demand release has no rotation (no hero) and is that day's release, not a push.
+    let (day, hero_full, hero_bare) = if v.people.is_empty() {
+        ("release", String::new(), String::new())
+    } else {
+        ("push", format!(" │ hero {hero}"), format!(" │ {hero}"))
+    };
     // The labelled form when it fits, else the bare values, else without the runbook's
     // name (the overview has it), then without the clock, else cut.
     let forms = [
         format!(
-            " {} │ push {push} │ tag {} │ hero {hero} │ {elapsed}{spin} │ {next}",
+            " {} │ {day} {push} │ tag {}{hero_full} │ {elapsed}{spin} │ {next}",
             v.runbook, v.tag
         ),
         format!(
-            " {} │ {push} │ {} │ {hero} │ {elapsed}{spin} │ {next}",
+            " {} │ {push} │ {}{hero_bare} │ {elapsed}{spin} │ {next}",
             v.runbook, v.tag
         ),
-        format!(" {push} │ {} │ {hero} │ {elapsed}{spin} │ {next}", v.tag),
-        format!(" {push} │ {} │ {hero}{spin} │ {next}", v.tag),
+        format!(" {push} │ {}{hero_bare} │ {elapsed}{spin} │ {next}", v.tag),
+        format!(" {push} │ {}{hero_bare}{spin} │ {next}", v.tag),
     ];
     let left = forms
         .iter()
