@@ -14,15 +14,16 @@ fn main() -> ExitCode {
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         }
     }
-    if cli.command.is_offline() {
-        // libgit2 loads the whole TLS trust store when it starts (about 20 ms, more than the
-        // git work of `status` on a 100k-commit repo). Commands that open no git connection
-        // point it at an empty store instead; the HTTP client (rustls) has roots of its own.
-        // SAFETY: no other thread exists yet, so nothing reads the environment concurrently.
-        unsafe {
-            std::env::set_var("SSL_CERT_FILE", "/dev/null");
-            std::env::set_var("SSL_CERT_DIR", "/nonexistent");
-        }
+    // SAFETY: no other thread exists yet, so nothing reads the environment concurrently.
+    unsafe {
+        pushduty::git::setup::init();
+    }
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // glibc gives every thread that allocates an arena of its own, each keeping the memory it
+    // freed; the TUI's dozen short-lived and polling threads need no more than two.
+    // SAFETY: no other thread exists yet; a refused setting keeps glibc's default.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
     pushduty::cli::run(cli)
 }

@@ -658,3 +658,40 @@ fn a_watch_runs_beside_a_hanging_sentry_and_ends_early_with_a_note() {
         "{done}"
     );
 }
+
+#[test]
+fn the_first_frame_does_not_wait_for_the_git_panes_read() {
+    need_tmux();
+    let env = Env::new();
+    let work = support::cli::repo_with_tags(env.path(), &["2015.09.03"]);
+    // Only the git pane's status reads the index, and nothing before the first frame does: as
+    // a FIFO without a writer, that read blocks until the test opens the other end.
+    let index = work.join(".git/index");
+    let _ = std::fs::remove_file(&index);
+    let made = Command::new("mkfifo").arg(&index).status().unwrap();
+    assert!(made.success());
+    std::fs::write(
+        env.config(),
+        format!(
+            "operator = \"tester\"\n[repos.olympia]\npath = \"{}\"\n",
+            work.display()
+        ),
+    )
+    .unwrap();
+    let t = Tmux::new("firstframe");
+    t.start(&env, "ff", &["--now", "2015-09-08", "learn"]);
+    let first = t.wait_for("ff", "READ-ONLY");
+    assert!(first.contains("Checklist"), "{first}");
+    assert!(first.contains("git (loading)"), "{first}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(t.screen("ff").contains("git (loading)"));
+    // The keys are answered while the read still waits.
+    t.keys("ff", &["?"]);
+    t.wait_for("ff", "Keys (Esc closes)");
+    t.keys("ff", &["Escape"]);
+    // An empty index ends the read: the pane leaves "loading" (for an error or the state).
+    std::fs::write(&index, "").unwrap();
+    t.wait_without("ff", "git (loading)");
+    t.keys("ff", &["q"]);
+    t.wait_exit("ff", "0");
+}

@@ -19,6 +19,7 @@ pub fn run(g: &Global) -> ExitCode {
     };
     let editor = crate::engine::template::editor(p.config.editor.as_deref());
     let (tx, rx) = mpsc::channel();
+    let git = start_git(&p, &tx);
     let console = Arc::new(TuiConsole(tx.clone()));
     let (engine, opened) = match open_engine(g, p, console, notifier(tx.clone())) {
         Ok(x) => x,
@@ -33,7 +34,7 @@ pub fn run(g: &Global) -> ExitCode {
     if let Err(e) = watch_signals(&tx) {
         return fail(&e);
     }
-    start_sources(&mut app, &tx);
+    watch_git(&mut app, git);
     start_jenkins(&mut app, &tx);
     start_health(&mut app, &tx);
     start_blockers(&mut app, &tx);
@@ -90,6 +91,8 @@ pub fn learn(g: &Global) -> ExitCode {
         Err(code) => return code,
     };
     let (tx, rx) = mpsc::channel();
+    // Reading the repos is read-only, so learn mode shows them too when a checkout is set.
+    let git = start_git(&p, &tx);
     let mut app = match learn_app(p, tx.clone()) {
         Ok(a) => a,
         Err(e) => return fail(&e),
@@ -101,8 +104,7 @@ pub fn learn(g: &Global) -> ExitCode {
     if let Err(e) = watch_signals(&tx) {
         return fail(&e);
     }
-    // Reading the repos is read-only, so learn mode shows them too when a checkout is set.
-    start_sources(&mut app, &tx);
+    watch_git(&mut app, git);
     app.log(
         Level::Info,
         "learn mode: Enter shows what a step would do and why",
@@ -135,36 +137,59 @@ fn usual_durations(
     )
 }
 
-/// Starts the live sources whose pane has something to show.
-fn start_sources(app: &mut App, tx: &mpsc::Sender<tui::Msg>) {
-    let ctx = app.engine.context();
-    let specs: Vec<_> = app
-        .engine
-        .loaded
-        .runbook
-        .repos
-        .keys()
-        .filter_map(|name| crate::preview::repo_spec(&ctx, name))
-        .collect();
+/// Starts the git pane's source as soon as the repos are known, before the session is
+/// opened and the first frame drawn: its first read (the longest on a big repository)
+/// overlaps both, and its answer waits in the loop's channel. `None` without a checkout.
+fn start_git(p: &super::session::Prepared, tx: &mpsc::Sender<tui::Msg>) -> Option<GitPoke> {
+    let specs = git_specs(&p.vars);
     if specs.is_empty() {
-        return;
-    }
-    if let Some(p) = app.panes.iter_mut().find(|p| p.name == "git") {
-        p.state = tui::pane::SourceState::Loading;
+        return None;
     }
     let source = crate::sources::git::GitSource {
         specs,
-        format: app.engine.loaded.calendar.tag_format.clone(),
-        push_date: chrono::NaiveDate::parse_from_str(&app.engine.vars.push_date, "%Y-%m-%d").ok(),
+        format: p.loaded.calendar.tag_format.clone(),
+        push_date: chrono::NaiveDate::parse_from_str(&p.vars.push_date, "%Y-%m-%d").ok(),
     };
     let tx = tx.clone();
-    let poke = source.spawn(crate::sources::git::INTERVAL, move |result| {
-        tx.send(tui::Msg::Source(tui::pane::SourceUpdate {
-            pane: "git",
-            result,
-        }))
-        .is_ok()
-    });
+    Some(GitPoke(source.spawn(
+        crate::sources::git::INTERVAL,
+        move |result| {
+            tx.send(tui::Msg::Source(tui::pane::SourceUpdate {
+                pane: "git",
+                result,
+            }))
+            .is_ok()
+        },
+    )))
+}
+
+/// Asks the git source for a new read (after a git step).
+struct GitPoke(mpsc::Sender<()>);
+
+/// The repos with a checkout, as the git pane reads them.
+fn git_specs(vars: &crate::runbook::vars::Vars) -> Vec<crate::git::RepoSpec> {
+    vars.repos
+        .values()
+        .filter_map(|r| {
+            Some(crate::git::RepoSpec {
+                name: r.name.clone(),
+                path: r.path.clone()?.into(),
+                github: Some(r.github.clone()),
+                remote: r.remote.clone(),
+                branch: r.branch.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Marks the git pane as loading and lets git steps poke its source.
+fn watch_git(app: &mut App, git: Option<GitPoke>) {
+    let Some(GitPoke(poke)) = git else {
+        return;
+    };
+    if let Some(p) = app.panes.iter_mut().find(|p| p.name == "git") {
+        p.state = tui::pane::SourceState::Loading;
+    }
     app.refresh.push(("git", poke));
 }
 

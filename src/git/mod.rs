@@ -10,6 +10,7 @@ pub mod creds;
 pub mod fetch;
 pub mod precheck;
 pub mod push;
+pub mod setup;
 pub mod spec;
 pub mod state;
 pub mod tag;

@@ -66,6 +66,8 @@ pub fn preview(spec: &RepoSpec, name: &str) -> String {
 }
 
 pub(crate) fn find_remote<'r>(repo: &'r Repository, spec: &RepoSpec) -> Result<Remote<'r>> {
+    // Every fetch and push finds its remote here first.
+    super::setup::load_trust_store()?;
     repo.find_remote(&spec.remote).with_context(|| {
         format!(
             "remote {} not found in {}",

@@ -42,3 +42,37 @@ pub fn spawn_poller(
     }
     tx
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+    use std::time::Instant;
+
+    #[test]
+    fn a_source_that_blocks_holds_up_neither_its_caller_nor_later_polls() {
+        let (release, wait) = mpsc::channel::<()>();
+        let wait = Mutex::new(wait);
+        let (tx, got) = mpsc::channel();
+        let started = Instant::now();
+        let poke = spawn_poller(
+            "blocking",
+            Duration::from_secs(3600),
+            move || {
+                wait.lock().unwrap().recv().map_err(|e| e.to_string())?;
+                Ok(vec!["answered".into()])
+            },
+            move |s| tx.send(s).is_ok(),
+        );
+        // The caller (the TUI, before its first frame) goes on while the read waits.
+        assert!(started.elapsed() < Duration::from_millis(500));
+        assert!(got.recv_timeout(Duration::from_millis(100)).is_err());
+        release.send(()).unwrap();
+        let (_, lines) = got.recv_timeout(Duration::from_secs(5)).unwrap().unwrap();
+        assert_eq!(lines, ["answered"]);
+        // A poke asks again at once, without waiting for the interval.
+        poke.send(()).unwrap();
+        release.send(()).unwrap();
+        assert!(got.recv_timeout(Duration::from_secs(5)).unwrap().is_ok());
+    }
+}
