@@ -624,7 +624,8 @@ fn a_watch_runs_beside_a_hanging_sentry_and_ends_early_with_a_note() {
     t.keys("w", &["y"]);
     // The first look reads Graphite (a Django server): roomy on a loaded machine.
     let end = Instant::now() + Duration::from_secs(60);
-    while !t.screen("w").contains("watched 7 of 30 min") {
+    // (Any look: on a slow machine the screen may already show a later one.)
+    while !t.screen("w").contains(" of 30 min: ") {
         assert!(Instant::now() < end, "no first look: {}", t.screen("w"));
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -654,7 +655,7 @@ fn a_watch_runs_beside_a_hanging_sentry_and_ends_early_with_a_note() {
         done["outputs"]["metrics_summary"]
             .as_str()
             .unwrap()
-            .contains("ended early after 7 of 30 min"),
+            .contains("ended early after "),
         "{done}"
     );
 }

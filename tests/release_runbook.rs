@@ -156,7 +156,7 @@ fn the_release_runbook_tags_pushes_packages_and_drafts_the_release() {
     );
     assert_eq!(plan["vars"]["hero"], serde_json::Value::Null);
     let text = stdout(&r.run(&["plan"]));
-    assert!(text.contains("  release date  2026-03-02\n"), "{text}");
+    assert!(text.contains("  release date  Mon 2026-03-02\n"), "{text}");
     assert!(text.contains("  version       0.2.0\n"), "{text}");
     assert!(text.contains("tag v0.2.0, previous v0.1.0"), "{text}");
     assert!(!text.contains("hero"), "no rotation, no hero: {text}");

@@ -369,7 +369,11 @@ pub fn shipping(
 ) -> Result<Option<Shipping>> {
     let repo = spec.open()?;
     let all = super::tags::repo_release_tags(&repo, format)?;
-    let Some(this) = all.iter().filter(|t| t.key == super::tags::TagKey::from(push_date)).max() else {
+    let Some(this) = all
+        .iter()
+        .filter(|t| t.key == super::tags::TagKey::from(push_date))
+        .max()
+    else {
         return Ok(None);
     };
     let Some(tip) = local_tag_commit(&repo, &this.name)? else {

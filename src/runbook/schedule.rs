@@ -125,16 +125,17 @@ impl Calendar {
         }
     }
 
-    /// The date of `weekday` in the push week: on or after the tag date, within seven days
-    /// (on demand, the release's own day).
+    /// The date of `weekday` in the push week: the seven days that end on the push date, so
+    /// no step is planned after the push itself whatever the weekdays (the tag day is always
+    /// in them: it is the last one before the push). On demand, the release's own day.
     pub fn date_of_weekday(&self, push: NaiveDate, weekday: Weekday) -> NaiveDate {
         match &self.weekly {
             None => push,
-            Some(w) => {
-                let tag = w.tag_date(push);
-                let ahead =
-                    (7 + weekday.num_days_from_monday() - tag.weekday().num_days_from_monday()) % 7;
-                tag + Days::new(u64::from(ahead))
+            Some(_) => {
+                let back = (7 + push.weekday().num_days_from_monday()
+                    - weekday.num_days_from_monday())
+                    % 7;
+                push - Days::new(u64::from(back))
             }
         }
     }
@@ -222,6 +223,17 @@ mod tests {
             start: "2015-09-10".into(),
         };
         Calendar::new(&schedule, Some(&rotation)).unwrap()
+    }
+
+    #[test]
+    fn a_weekday_is_in_the_seven_days_that_end_on_the_push() {
+        let c = cal(1, &[]);
+        let push = d("2015-09-10");
+        assert_eq!(c.date_of_weekday(push, Weekday::Tue), d("2015-09-08"));
+        assert_eq!(c.date_of_weekday(push, Weekday::Wed), d("2015-09-09"));
+        assert_eq!(c.date_of_weekday(push, Weekday::Thu), push);
+        // Never after the push: a Friday is the one that starts the push week.
+        assert_eq!(c.date_of_weekday(push, Weekday::Fri), d("2015-09-04"));
     }
 
     #[test]

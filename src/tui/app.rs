@@ -568,8 +568,11 @@ impl App {
     }
 
     fn dispatch_key(&mut self, key: &KeyEvent) {
-        if !matches!(self.modal, Modal::None | Modal::Help | Modal::Prompt(_))
-            && self.scroll_dialog(key)
+        // The overview scrolls itself (it is a page, not a dialog body).
+        if !matches!(
+            self.modal,
+            Modal::None | Modal::Help | Modal::Prompt(_) | Modal::Overview { .. }
+        ) && self.scroll_dialog(key)
         {
             return;
         }
