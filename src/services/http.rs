@@ -2,7 +2,7 @@
 //! and wait on the runtime; the UI thread never does.
 
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -22,19 +22,35 @@ pub fn request_timeout() -> Duration {
 
 static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
 static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+/// Held while the runtime or the client is built: the service panes start together, and each
+/// racing to build its own (TLS roots parsed, worker threads spawned) only to drop all but one
+/// took the first frame's CPU on a small machine.
+static BUILDING: Mutex<()> = Mutex::new(());
+
+/// `cell`'s value, built by one thread at most (the others wait for it).
+fn once<T>(cell: &'static OnceLock<T>, build: impl FnOnce() -> Result<T>) -> Result<&'static T> {
+    if let Some(v) = cell.get() {
+        return Ok(v);
+    }
+    let _one = BUILDING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(v) = cell.get() {
+        return Ok(v);
+    }
+    let built = build()?;
+    Ok(cell.get_or_init(|| built))
+}
 
 fn runtime() -> Result<&'static tokio::runtime::Runtime> {
-    if let Some(r) = RUNTIME.get() {
-        return Ok(r);
-    }
-    let built = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("pushduty-io")
-        .enable_all()
-        .build()
-        .context("starting the I/O runtime")?;
-    // Two threads racing here: one runtime wins, the other is dropped unused.
-    Ok(RUNTIME.get_or_init(|| built))
+    once(&RUNTIME, || {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("pushduty-io")
+            .enable_all()
+            .build()
+            .context("starting the I/O runtime")
+    })
 }
 
 /// Runs `f` on the runtime and waits for it: for worker threads and one-shot commands (never
@@ -44,16 +60,14 @@ pub fn block_on<F: Future>(f: F) -> Result<F::Output> {
 }
 
 pub fn client() -> Result<&'static reqwest::Client> {
-    if let Some(c) = CLIENT.get() {
-        return Ok(c);
-    }
-    let built = reqwest::Client::builder()
-        .connect_timeout(CONNECT_TIMEOUT.min(request_timeout()))
-        .timeout(request_timeout())
-        .user_agent(concat!("pushduty/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .context("building the HTTP client")?;
-    Ok(CLIENT.get_or_init(|| built))
+    once(&CLIENT, || {
+        reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT.min(request_timeout()))
+            .timeout(request_timeout())
+            .user_agent(concat!("pushduty/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("building the HTTP client")
+    })
 }
 
 /// A failure that may pass by itself (no answer, a 5xx): worth another try while following.
