@@ -86,6 +86,43 @@ fn a_normal_rehearsal_does_every_step_and_mails_the_sandbox() {
     // Secrets are named in the config, never written.
     let config = std::fs::read_to_string(sandbox.path().join("sandbox/config.toml")).unwrap();
     assert!(config.contains(r#"token = { env = "PUSHDUTY_REHEARSAL_JENKINS_TOKEN" }"#));
+    // The kept sandbox can be stepped through again: the printed command replays it as done.
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Step through it again: pushduty "))
+        .unwrap_or_else(|| panic!("no replay line: {text}"));
+    let mut args = shell_words(line);
+    args.push("--json".into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let replay = env.run(&args);
+    assert_eq!(replay.status.code(), Some(0), "{}", said(&replay));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&replay)).unwrap();
+    assert_eq!(json["outcome"], "complete", "{json}");
+}
+
+/// The words of a line quoted as the rehearsal quotes (single quotes, `'\''` for a quote).
+fn shell_words(line: &str) -> Vec<String> {
+    let (mut words, mut word, mut quoted, mut any) = (Vec::new(), String::new(), false, false);
+    for c in line.chars() {
+        match c {
+            '\'' => (quoted, any) = (!quoted, true),
+            '\\' if !quoted => {}
+            ' ' if !quoted => {
+                if any {
+                    words.push(std::mem::take(&mut word));
+                }
+                any = false;
+            }
+            c => {
+                word.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        words.push(word);
+    }
+    words
 }
 
 #[test]

@@ -195,7 +195,29 @@ fn rehearse(
         },
     );
     println!("{}", differences(real, &rig, &sb));
+    if args.dir.is_some() {
+        println!("{}", replay_line(&sb, &sets));
+    }
     Ok(code)
+}
+
+/// How to step through this rehearsal again with `learn --replay`: its config, its state and
+/// the schedule it pushed on (the service addresses do not matter to a replay).
+fn replay_line(sb: &Sandbox, sets: &[String]) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut line = format!(
+        "Step through it again: pushduty --config {} --state-dir {}",
+        quote(&sb.config().display().to_string()),
+        quote(&sb.state().display().to_string())
+    );
+    for s in sets
+        .iter()
+        .filter(|s| s.starts_with("schedule.") || s.starts_with("rotation."))
+    {
+        line.push_str(&format!(" --set {}", quote(s)));
+    }
+    line.push_str(" learn --replay");
+    line
 }
 
 fn toml_str(s: &str) -> String {

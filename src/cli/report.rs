@@ -72,7 +72,7 @@ pub fn read_past(g: &Global, push_date: Option<&str>, notify: Notify) -> Result<
         .map_err(|e| fail(&e.context(format!("reading the journal {}", jpath.display()))))?;
     // Only for the steps as `run` sees them (items among them) and their titles filled in;
     // the report itself is the journal's state, not what the engine would make of it now.
-    let engine = Engine::new(
+    let mut engine = Engine::new(
         p.loaded,
         p.vars,
         Session::in_memory(state.clone()),
@@ -81,6 +81,9 @@ pub fn read_past(g: &Global, push_date: Option<&str>, notify: Notify) -> Result<
         notify,
     )
     .map_err(|e| fail(&e))?;
+    // As it was, not as it would be judged now: today's config or overrides (another pad,
+    // another tag) must not put the past push's done steps back to pending on screen.
+    engine.session.state = state.clone();
     let ctx = engine.context();
     let rb = &engine.loaded.runbook;
     let titles: IndexMap<String, String> = rb
