@@ -89,7 +89,7 @@ pub const MAIN: &[Binding] = &[
         &[KeyCode::Tab],
         "Tab",
         Action::FocusNext,
-        "focus the next pane (then the checklist again)",
+        "focus the next pane, then the log, then the checklist",
     ),
     b(
         &[KeyCode::PageDown],
