@@ -579,9 +579,33 @@ fn the_git_pane_shows_a_real_repo_and_opens_in_full() {
     );
 
     let mut a = app(Mode::Run);
+    let before = a.views_generation();
     a.on_source(pushduty::tui::pane::SourceUpdate {
         pane: "git",
-        result: Ok(("12:00:00".into(), lines)),
+        result: Ok(("11:59:30".into(), lines.clone())),
+    });
+    assert_eq!(
+        a.views_generation(),
+        before + 1,
+        "the first read makes the views"
+    );
+    // The same repo read again (idle polling): the title's time moves, nothing else is made.
+    a.on_source(pushduty::tui::pane::SourceUpdate {
+        pane: "git",
+        result: Ok(("12:00:00".into(), lines.clone())),
+    });
+    assert_eq!(a.views_generation(), before + 1, "an unchanged repo");
+    // A commit made outside pushduty: the previews that name commits are made again.
+    let mut moved = lines.clone();
+    moved.push("  abc1234 Commit made in another terminal — Bo".into());
+    a.on_source(pushduty::tui::pane::SourceUpdate {
+        pane: "git",
+        result: Ok(("12:00:00".into(), moved)),
+    });
+    assert_eq!(a.views_generation(), before + 2, "a changed repo");
+    a.on_source(pushduty::tui::pane::SourceUpdate {
+        pane: "git",
+        result: Ok(("12:00:00".into(), lines.clone())),
     });
     let buf = draw(&mut a, 120, 40);
     assert!(text(&buf).contains("git (12:00:00)"), "{}", text(&buf));

@@ -364,6 +364,11 @@ impl App {
 
     /// Renders every step's texts for the screens; called after anything that can change
     /// them (a step finished, skipped or reopened, a repo changed).
+    /// How many times the step views were made (each asks for fresh previews).
+    pub fn views_generation(&self) -> u64 {
+        self.views_generation
+    }
+
     pub fn refresh_views(&mut self) {
         let ctx = self.engine.context();
         let rb = &self.engine.loaded.runbook;
@@ -1316,11 +1321,14 @@ impl App {
 
     pub fn on_source(&mut self, u: SourceUpdate) {
         let git = u.pane == "git";
-        if let Some(p) = self.panes.iter_mut().find(|p| p.name == u.pane) {
-            p.apply(u);
-        }
-        // The repo may have changed outside pushduty: git previews name its commits.
-        if git {
+        let changed = self
+            .panes
+            .iter_mut()
+            .find(|p| p.name == u.pane)
+            .is_some_and(|p| p.apply(u));
+        // The repo changed outside pushduty: git previews name its commits. A read that
+        // found the same repo (every 30 s while idle) does not render every step again.
+        if git && changed {
             self.refresh_views();
         }
     }

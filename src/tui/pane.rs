@@ -96,13 +96,22 @@ impl Pane {
         }
     }
 
-    pub fn apply(&mut self, u: SourceUpdate) {
+    /// Takes a source's report; whether what the pane says changed (beyond the time of the
+    /// read), so that the screen's other work follows only real changes.
+    pub fn apply(&mut self, u: SourceUpdate) -> bool {
         match u.result {
             Ok((at, lines)) => {
+                let changed =
+                    self.lines != lines || !matches!(self.state, SourceState::Ready { .. });
                 self.state = SourceState::Ready { at };
                 self.lines = lines;
+                changed
             }
-            Err(e) => self.state = SourceState::Error(e),
+            Err(e) => {
+                let changed = !matches!(&self.state, SourceState::Error(old) if *old == e);
+                self.state = SourceState::Error(e);
+                changed
+            }
         }
     }
 
