@@ -70,6 +70,22 @@ pub fn pid_alive(pid: u32) -> bool {
     rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
+/// Takes the exclusive lock without waiting: `false` when another open file holds it.
+fn try_flock(file: &File, path: &Path) -> Result<bool, LockError> {
+    // SAFETY: flock on a descriptor we own; it only sets a lock on the open file.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc == 0 {
+        return Ok(true);
+    }
+    let err = std::io::Error::last_os_error();
+    if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        return Ok(false);
+    }
+    Err(LockError::Io(
+        anyhow::Error::new(err).context(format!("locking {}", path.display())),
+    ))
+}
+
 fn read_holder(file: &mut File) -> Option<Holder> {
     let mut text = String::new();
     file.seek(SeekFrom::Start(0)).ok()?;
@@ -94,23 +110,24 @@ impl Lock {
         )
         .open(path)
         .with_context(|| format!("opening the lock {}", path.display()))?;
-        // SAFETY: flock on a descriptor we own; it only sets a lock on the open file.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc != 0 {
-            let err = std::io::Error::last_os_error();
-            if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
-                return Err(LockError::Io(
-                    anyhow::Error::new(err).context(format!("locking {}", path.display())),
-                ));
-            }
+        if !try_flock(&file, path)? {
             // The holder writes its details right after it takes the lock: give it a moment.
+            // A lock let go a moment ago may also come free: a process forked meanwhile keeps
+            // the file open (and so the lock) until it execs.
+            let mut free = false;
             for _ in 0..10 {
                 if let Some(h) = read_holder(&mut file) {
                     return Err(LockError::Held(Some(h)));
                 }
                 std::thread::sleep(Duration::from_millis(20));
+                if try_flock(&file, path)? {
+                    free = true;
+                    break;
+                }
             }
-            return Err(LockError::Held(None));
+            if !free {
+                return Err(LockError::Held(None));
+            }
         }
         let notice = read_holder(&mut file).map(|h| {
             format!("the last session of this push ({h}) ended without closing: resuming it")
@@ -142,6 +159,31 @@ impl Drop for Lock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lock_let_go_a_moment_ago_is_taken() {
+        // Another open file of the lock, without holder details, that closes soon after: what
+        // a process forked while a session ended holds until it execs.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("lock");
+        let other = File::create(&p).unwrap();
+        assert!(try_flock(&other, &p).unwrap());
+        let closer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(60));
+            drop(other);
+        });
+        let taken = Lock::acquire(&p, "andym", "now");
+        closer.join().unwrap();
+        assert!(taken.is_ok(), "{:?}", taken.err());
+        // Held for good (and no details to read): refused after the wait.
+        let stuck = File::open(&p).unwrap();
+        drop(taken);
+        assert!(try_flock(&stuck, &p).unwrap());
+        assert!(matches!(
+            Lock::acquire(&p, "kumar", "now"),
+            Err(LockError::Held(None))
+        ));
+    }
 
     #[test]
     fn a_live_holder_is_refused_and_named() {
