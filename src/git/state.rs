@@ -102,7 +102,11 @@ fn compute(spec: &RepoSpec, format: &TagFormat) -> Result<RepoState> {
     let (ahead, behind) = ahead_behind(&repo, spec, &head_ref, head.id())?;
     let tags = TagIndex::read(&repo, format)?;
     let last = newest_reachable_tag(&repo, &tags, head.id())?;
-    let (count, commits) = commits_since(&repo, head.id(), last.as_ref().map(|(_, oid)| *oid))?;
+    let (count, commits) = walk_topo(
+        &repo,
+        head.id(),
+        last.as_ref().map(|(_, oid)| *oid).into_iter(),
+    )?;
     let last_tag = last.map(|(tag, _)| tag.name);
     Ok(RepoState {
         path: spec.path.display().to_string(),
@@ -316,34 +320,6 @@ fn not_reachable_from(
     Ok(found)
 }
 
-/// The count of `since..head` (all of head's history when `since` is `None`) and the newest
-/// [`COMMIT_LIST_CAP`] of them.
-fn commits_since(
-    repo: &Repository,
-    head: Oid,
-    since: Option<Oid>,
-) -> Result<(usize, Vec<CommitInfo>)> {
-    let mut walk = repo.revwalk().context("starting a history walk")?;
-    // Children before parents, newest first among those free to go: merged work reads in
-    // the order it was built on, whatever its commit dates say.
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)?;
-    walk.push(head)?;
-    if let Some(since) = since {
-        walk.hide(since)?;
-    }
-    let mut count = 0;
-    let mut list = Vec::new();
-    for oid in walk {
-        let oid = oid.context("walking history")?;
-        count += 1;
-        if list.len() < COMMIT_LIST_CAP {
-            let commit = repo.find_commit(oid).context("reading a commit")?;
-            list.push(CommitInfo::of(&commit));
-        }
-    }
-    Ok((count, list))
-}
-
 /// What this push's newest tag ships, for the git pane.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shipping {
@@ -418,8 +394,9 @@ pub fn shipping(
     }))
 }
 
-/// Commits reachable from `tip` and none of `hide`: how many, and the first
-/// [`COMMIT_LIST_CAP`] newest first in topological order.
+/// Commits reachable from `tip` and none of `hide` (all of its history when `hide` is empty):
+/// how many, and the first [`COMMIT_LIST_CAP`], children before parents and newest first among
+/// those free to go, so merged work reads in the order it was built on.
 fn walk_topo(
     repo: &Repository,
     tip: Oid,

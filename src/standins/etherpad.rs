@@ -68,10 +68,7 @@ struct State {
 impl Etherpad {
     /// On a free loopback port; for tests, where a stand-in that cannot start ends the test.
     pub fn start(cfg: Config) -> Self {
-        match Self::try_start(cfg) {
-            Ok(s) => s,
-            Err(e) => panic!("the Etherpad stand-in cannot start: {e}"),
-        }
+        super::started("Etherpad", Self::try_start(cfg))
     }
 
     /// On a free loopback port.

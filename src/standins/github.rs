@@ -167,10 +167,7 @@ struct Dispatch {
 impl Github {
     /// On a free loopback port; for tests, where a stand-in that cannot start ends the test.
     pub fn start(cfg: Config) -> Self {
-        match Self::try_start(cfg) {
-            Ok(s) => s,
-            Err(e) => panic!("the GitHub stand-in cannot start: {e}"),
-        }
+        super::started("GitHub", Self::try_start(cfg))
     }
 
     /// On a free loopback port.

@@ -62,10 +62,7 @@ struct State {
 impl Graphite {
     /// On a free loopback port; for tests, where a stand-in that cannot start ends the test.
     pub fn start(cfg: Config) -> Self {
-        match Self::try_start(cfg) {
-            Ok(s) => s,
-            Err(e) => panic!("the Graphite stand-in cannot start: {e}"),
-        }
+        super::started("Graphite", Self::try_start(cfg))
     }
 
     /// On a free loopback port.

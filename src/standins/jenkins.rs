@@ -111,10 +111,7 @@ pub fn accept_loop<S: Send + Sync + 'static>(
 impl Jenkins {
     /// On a free loopback port; for tests, where a stand-in that cannot start ends the test.
     pub fn start(cfg: Config) -> Self {
-        match Self::try_start(cfg) {
-            Ok(s) => s,
-            Err(e) => panic!("the Jenkins stand-in cannot start: {e}"),
-        }
+        super::started("Jenkins", Self::try_start(cfg))
     }
 
     /// On a free loopback port.

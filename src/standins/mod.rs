@@ -18,6 +18,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+/// A stand-in the tests start: one that cannot start ends the test, saying which.
+pub(crate) fn started<T>(what: &str, started: std::io::Result<T>) -> T {
+    match started {
+        Ok(s) => s,
+        Err(e) => panic!("the {what} stand-in cannot start: {e}"),
+    }
+}
+
 /// Stops a stand-in's accept loop: sets its flag, wakes it with one last connection, and
 /// joins it only if the wake-up got through.
 pub(crate) fn stop(flag: &AtomicBool, addr: SocketAddr, accept: Option<JoinHandle<()>>) {

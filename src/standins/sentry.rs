@@ -147,10 +147,7 @@ pub fn now_secs() -> i64 {
 impl Sentry {
     /// On a free loopback port; for tests, where a stand-in that cannot start ends the test.
     pub fn start(cfg: Config) -> Self {
-        match Self::try_start(cfg) {
-            Ok(s) => s,
-            Err(e) => panic!("the Sentry stand-in cannot start: {e}"),
-        }
+        super::started("Sentry", Self::try_start(cfg))
     }
 
     /// On a free loopback port.

@@ -45,10 +45,7 @@ const MAX_BYTES: usize = 1 << 20;
 impl Smtp {
     /// On a free loopback port; for tests, where a stand-in that cannot start ends the test.
     pub fn start(cfg: Config) -> Self {
-        match Self::try_start(cfg) {
-            Ok(s) => s,
-            Err(e) => panic!("the SMTP stand-in cannot start: {e}"),
-        }
+        super::started("SMTP", Self::try_start(cfg))
     }
 
     /// On a free loopback port.
