@@ -4,15 +4,15 @@
 //! API version as an HTML 404. Pads live in memory; text is kept as Etherpad keeps it (CRLF as
 //! LF, tabs as eight spaces, one closing newline; appended text goes before that newline).
 
+use super::Server;
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::net::TcpStream;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::jenkins::{Request, accept_loop, form, hang, js, read_request, reason};
+use super::jenkins::{Request, form, hang, js, read_request, reason};
 
 /// What a pad holds when `createPad` is given no text.
 pub const WELCOME: &str = "Welcome to Etherpad!\n\nThis pad text is synchronized as you type.\n";
@@ -45,10 +45,7 @@ pub enum Fault {
 }
 
 pub struct Etherpad {
-    addr: SocketAddr,
-    url: String,
-    shared: Arc<Shared>,
-    accept: Option<JoinHandle<()>>,
+    server: Server<Shared>,
 }
 
 struct Shared {
@@ -73,47 +70,47 @@ impl Etherpad {
 
     /// On a free loopback port.
     pub fn try_start(cfg: Config) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            cfg,
-            stop: AtomicBool::new(false),
-            state: Mutex::new(State::default()),
-        });
-        let accept = accept_loop(listener, Arc::clone(&shared), |s| &s.stop, serve);
-        Ok(Self {
-            addr,
-            url: format!("http://{addr}"),
-            shared,
-            accept: Some(accept),
-        })
+        Server::start(
+            |_| Shared {
+                cfg,
+                stop: AtomicBool::new(false),
+                state: Mutex::new(State::default()),
+            },
+            |s| &s.stop,
+            serve,
+        )
+        .map(|server| Self { server })
     }
 
     /// "http://127.0.0.1:PORT", no trailing slash.
     pub fn url(&self) -> &str {
-        &self.url
+        &self.server.url
     }
 
     pub fn key(&self) -> &str {
-        &self.shared.cfg.key
+        &self.server.shared.cfg.key
     }
 
     /// A pad's text as `getText` gives it.
     pub fn pad(&self, id: &str) -> Option<String> {
-        self.shared.lock().pads.get(id).cloned()
+        self.server.shared.lock().pads.get(id).cloned()
     }
 
     /// Makes or overwrites a pad, as someone typing in it would.
     pub fn set_pad(&self, id: &str, text: &str) {
-        self.shared.lock().pads.insert(id.into(), stored(text));
+        self.server
+            .shared
+            .lock()
+            .pads
+            .insert(id.into(), stored(text));
     }
 
     pub fn set_fault(&self, fault: Fault) {
-        self.shared.lock().fault = fault;
+        self.server.shared.lock().fault = fault;
     }
 
     pub fn requests(&self) -> Vec<String> {
-        self.shared.lock().requests.clone()
+        self.server.shared.lock().requests.clone()
     }
 
     /// The API functions called, in order.
@@ -125,17 +122,6 @@ impl Etherpad {
     }
 }
 
-impl Drop for Etherpad {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        if TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok()
-            && let Some(accept) = self.accept.take()
-        {
-            let _ = accept.join();
-        }
-    }
-}
-
 /// Text as Etherpad stores it: it always adds a closing newline, even after one.
 fn stored(text: &str) -> String {
     format!("{}\n", text.replace("\r\n", "\n").replace('\t', "        "))
@@ -143,7 +129,7 @@ fn stored(text: &str) -> String {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        super::lock(&self.state)
     }
 
     /// (HTTP status, content type, body).

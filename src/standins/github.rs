@@ -4,11 +4,11 @@
 //! and driven by the clock: a dispatched run shows in the list after `list_ms`, waits
 //! `queued_ms`, then its jobs run one after another over `run_ms`.
 
+use super::Server;
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::net::TcpStream;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::jenkins::{Request, hang, js, read_request, reason};
@@ -123,10 +123,7 @@ pub enum Fault {
 }
 
 pub struct Github {
-    addr: SocketAddr,
-    url: String,
-    shared: Arc<Shared>,
-    accept: Option<JoinHandle<()>>,
+    server: Server<Shared>,
 }
 
 struct Shared {
@@ -172,65 +169,60 @@ impl Github {
 
     /// On a free loopback port.
     pub fn try_start(cfg: Config) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
-        let url = format!("http://{addr}");
         let wall_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
-        let shared = Arc::new(Shared {
-            cfg,
-            url: url.clone(),
-            started: (Instant::now(), wall_ms),
-            stop: AtomicBool::new(false),
-            state: Mutex::new(State::default()),
-        });
-        let accept = super::jenkins::accept_loop(listener, Arc::clone(&shared), |s| &s.stop, serve);
-        Ok(Self {
-            addr,
-            url,
-            shared,
-            accept: Some(accept),
-        })
+        Server::start(
+            |url| Shared {
+                cfg,
+                url: url.to_string(),
+                started: (Instant::now(), wall_ms),
+                stop: AtomicBool::new(false),
+                state: Mutex::new(State::default()),
+            },
+            |s| &s.stop,
+            serve,
+        )
+        .map(|server| Self { server })
     }
 
     /// The API base, "http://127.0.0.1:PORT".
     pub fn url(&self) -> &str {
-        &self.url
+        &self.server.url
     }
 
     pub fn dispatches(&self) -> usize {
-        self.shared.lock().dispatches.len()
+        self.server.shared.lock().dispatches.len()
     }
 
     /// The JSON body of accepted dispatch `n`, from 0.
     pub fn dispatch_body(&self, n: usize) -> String {
-        self.shared.lock().dispatches[n].body.clone()
+        self.server.shared.lock().dispatches[n].body.clone()
     }
 
     /// A header of accepted dispatch `n`.
     pub fn dispatch_header(&self, n: usize, name: &str) -> Option<String> {
-        let st = self.shared.lock();
+        let st = self.server.shared.lock();
         super::jenkins::header(&st.dispatches[n].headers, name).map(str::to_string)
     }
 
     /// "METHOD TARGET" of every request read, in order.
     pub fn requests(&self) -> Vec<String> {
-        self.shared.lock().requests.clone()
+        self.server.shared.lock().requests.clone()
     }
 
     pub fn set_fault(&self, fault: Fault) {
-        self.shared.lock().fault = fault;
+        self.server.shared.lock().fault = fault;
     }
 
     /// The repo's releases, oldest first.
     pub fn releases(&self) -> Vec<Release> {
-        self.shared.lock().releases.clone()
+        self.server.shared.lock().releases.clone()
     }
 
     /// Adds a release, as someone using the web page would.
     pub fn add_release(&self, tag: &str, body: &str, draft: bool) {
-        let mut st = self.shared.lock();
+        let mut st = self.server.shared.lock();
         let id = 500 + st.releases.len() as u64;
         st.releases.push(Release {
             id,
@@ -243,23 +235,12 @@ impl Github {
 
     /// The web link of release `id`, as the API gives it.
     pub fn release_url(&self, r: &Release) -> String {
-        self.shared.release_html(r)
+        self.server.shared.release_html(r)
     }
 
     /// The web link of run `n` (from 0), as the API gives it.
     pub fn run_url(&self, n: usize) -> String {
-        self.shared.html_url(run_id(n))
-    }
-}
-
-impl Drop for Github {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        if TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok()
-            && let Some(accept) = self.accept.take()
-        {
-            let _ = accept.join();
-        }
+        self.server.shared.html_url(run_id(n))
     }
 }
 
@@ -325,7 +306,7 @@ fn phase(now: Instant, start: Instant, end: Instant) -> &'static str {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        super::lock(&self.state)
     }
 
     fn html_url(&self, id: u64) -> String {

@@ -5,13 +5,13 @@
 //! steady wobble, computed from the time asked about (any window, last week's included), and
 //! may jump by a factor from a moment on: an error spike after a push.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use super::Server;
+use std::net::TcpStream;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::jenkins::{Request, accept_loop, form, js, read_request, reason};
+use super::jenkins::{Request, form, js, read_request, reason};
 
 /// One series: its target expression as the runbook writes it, and its level.
 #[derive(Clone, Debug)]
@@ -40,10 +40,7 @@ impl Default for Config {
 }
 
 pub struct Graphite {
-    addr: SocketAddr,
-    url: String,
-    shared: Arc<Shared>,
-    accept: Option<JoinHandle<()>>,
+    server: Server<Shared>,
 }
 
 struct Shared {
@@ -67,30 +64,27 @@ impl Graphite {
 
     /// On a free loopback port.
     pub fn try_start(cfg: Config) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            cfg,
-            stop: AtomicBool::new(false),
-            state: Mutex::new(State::default()),
-        });
-        let accept = accept_loop(listener, Arc::clone(&shared), |s| &s.stop, serve);
-        Ok(Self {
-            addr,
-            url: format!("http://{addr}"),
-            shared,
-            accept: Some(accept),
-        })
+        Server::start(
+            |_| Shared {
+                cfg,
+                stop: AtomicBool::new(false),
+                state: Mutex::new(State::default()),
+            },
+            |s| &s.stop,
+            serve,
+        )
+        .map(|server| Self { server })
     }
 
     /// "http://127.0.0.1:PORT", no trailing slash.
     pub fn url(&self) -> &str {
-        &self.url
+        &self.server.url
     }
 
     /// From `from` (unix seconds) on, `target` is `factor` times its level.
     pub fn spike(&self, target: &str, from: i64, factor: f64) {
-        self.shared
+        self.server
+            .shared
             .lock()
             .spikes
             .push((target.to_string(), from, factor));
@@ -98,19 +92,13 @@ impl Graphite {
 
     /// "METHOD TARGET" of every request, in order.
     pub fn requests(&self) -> Vec<String> {
-        self.shared.lock().requests.clone()
-    }
-}
-
-impl Drop for Graphite {
-    fn drop(&mut self) {
-        super::stop(&self.shared.stop, self.addr, self.accept.take());
+        self.server.shared.lock().requests.clone()
     }
 }
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        super::lock(&self.state)
     }
 
     /// The value of `s` at `t`: its level, wobbling steadily, times any spike begun by then.

@@ -2,11 +2,11 @@
 //! included. Stateful and driven by the clock: an accepted item waits `queue_ms` in the queue,
 //! then its build runs `build_ms`, so nothing runs in the background between requests.
 
+use super::Server;
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::{self, JoinHandle};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The job, its credentials and how its builds go.
@@ -81,31 +81,7 @@ pub enum Fault {
 
 /// The running server; dropping it stops it.
 pub struct Jenkins {
-    addr: SocketAddr,
-    url: String,
-    shared: Arc<Shared>,
-    accept: Option<JoinHandle<()>>,
-}
-
-/// Serves each connection on a thread of its own until `stop` says so (a stand-in's accept
-/// loop; the stand-in wakes it with one last connection when dropped).
-pub fn accept_loop<S: Send + Sync + 'static>(
-    listener: TcpListener,
-    shared: Arc<S>,
-    stop: fn(&S) -> &AtomicBool,
-    serve: fn(&S, TcpStream),
-) -> JoinHandle<()> {
-    thread::spawn(move || {
-        for conn in listener.incoming() {
-            if stop(&shared).load(Ordering::SeqCst) {
-                break;
-            }
-            if let Ok(stream) = conn {
-                let sh = Arc::clone(&shared);
-                thread::spawn(move || serve(&sh, stream));
-            }
-        }
-    })
+    server: Server<Shared>,
 }
 
 impl Jenkins {
@@ -116,9 +92,6 @@ impl Jenkins {
 
     /// On a free loopback port.
     pub fn try_start(cfg: Config) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
-        let url = format!("http://{addr}");
         let job_path = cfg
             .job
             .split('/')
@@ -127,61 +100,59 @@ impl Jenkins {
         let wall_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State {
-                fault: Fault::None,
-                requests: Vec::new(),
-                items: Vec::new(),
-                next_queue_id: cfg.first_queue_id,
-                next_build: cfg.first_build,
-            }),
-            cfg,
-            url: url.clone(),
-            job_path,
-            started: (Instant::now(), wall_ms),
-            stop: AtomicBool::new(false),
-        });
-        let accept = accept_loop(listener, Arc::clone(&shared), |s| &s.stop, serve);
-        Ok(Self {
-            addr,
-            url,
-            shared,
-            accept: Some(accept),
-        })
+        Server::start(
+            |url| Shared {
+                state: Mutex::new(State {
+                    fault: Fault::None,
+                    requests: Vec::new(),
+                    items: Vec::new(),
+                    next_queue_id: cfg.first_queue_id,
+                    next_build: cfg.first_build,
+                }),
+                cfg,
+                url: url.to_string(),
+                job_path,
+                started: (Instant::now(), wall_ms),
+                stop: AtomicBool::new(false),
+            },
+            |s| &s.stop,
+            serve,
+        )
+        .map(|server| Self { server })
     }
 
     /// "http://127.0.0.1:PORT", no trailing slash.
     pub fn url(&self) -> &str {
-        &self.url
+        &self.server.url
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr
     }
 
     /// The job's URL with its trailing slash, as Jenkins writes it.
     pub fn job_url(&self) -> String {
-        self.shared.job_url()
+        self.server.shared.job_url()
     }
 
     /// The `Authorization` header value for the configured user and token.
     pub fn auth_header(&self) -> String {
-        basic_auth(&self.shared.cfg.user, &self.shared.cfg.token)
+        basic_auth(&self.server.shared.cfg.user, &self.server.shared.cfg.token)
     }
 
     /// Triggers answered 201 so far.
     pub fn triggers(&self) -> usize {
-        self.shared.lock().items.len()
+        self.server.shared.lock().items.len()
     }
 
     /// "METHOD TARGET" of every request read, in order; the target keeps its query string.
     pub fn requests(&self) -> Vec<String> {
-        self.shared.lock().requests.clone()
+        self.server.shared.lock().requests.clone()
     }
 
     /// The decoded parameters (query and form body) of accepted trigger `n`, from 0.
     pub fn params(&self, n: usize) -> Vec<(String, String)> {
-        let st = self.shared.lock();
+        let st = self.server.shared.lock();
         match st.items.get(n) {
             Some(item) => item.sent.clone(),
             None => panic!("trigger {n} asked for, {} accepted", st.items.len()),
@@ -189,19 +160,19 @@ impl Jenkins {
     }
 
     pub fn set_fault(&self, fault: Fault) {
-        self.shared.lock().fault = fault;
+        self.server.shared.lock().fault = fault;
     }
 
     pub fn fault(&self) -> Fault {
-        self.shared.lock().fault
+        self.server.shared.lock().fault
     }
 
     /// The value of the tag parameter of the newest build that finished with SUCCESS: what
     /// the job has deployed.
     pub fn deployed(&self) -> Option<String> {
-        let st = self.shared.lock();
-        let builds = self.shared.builds(&st, Instant::now());
-        let tag = &self.shared.cfg.tag_param;
+        let st = self.server.shared.lock();
+        let builds = self.server.shared.builds(&st, Instant::now());
+        let tag = &self.server.shared.cfg.tag_param;
         builds
             .iter()
             .find(|b| b.done && b.item.result == "SUCCESS")
@@ -211,23 +182,12 @@ impl Jenkins {
 
     /// The number of the newest build that has started.
     pub fn last_build_number(&self) -> Option<u64> {
-        let st = self.shared.lock();
-        self.shared
+        let st = self.server.shared.lock();
+        self.server
+            .shared
             .builds(&st, Instant::now())
             .first()
             .map(|b| b.number)
-    }
-}
-
-impl Drop for Jenkins {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so it sees the flag; join only if the wake-up got through.
-        if TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok()
-            && let Some(accept) = self.accept.take()
-        {
-            let _ = accept.join();
-        }
     }
 }
 
@@ -545,8 +505,7 @@ pub fn js(s: &str) -> String {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A panicking test thread must not take the server down with it.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        super::lock(&self.state)
     }
 
     fn job_url(&self) -> String {

@@ -13,10 +13,77 @@ pub mod smtp;
 pub mod stage;
 
 use std::io::Write;
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
 use std::time::Duration;
+
+/// What every stand-in is made of: a free loopback port, the state its connections share, and
+/// an accept loop serving each connection on a thread of its own, stopped when this is
+/// dropped.
+pub(crate) struct Server<S: Send + Sync + 'static> {
+    pub addr: SocketAddr,
+    /// "http://127.0.0.1:PORT", no trailing slash.
+    pub url: String,
+    pub shared: Arc<S>,
+    stop: fn(&S) -> &AtomicBool,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl<S: Send + Sync + 'static> Server<S> {
+    /// Binds a free loopback port, makes the shared state (knowing its own URL), and serves.
+    pub fn start(
+        make: impl FnOnce(&str) -> S,
+        stop: fn(&S) -> &AtomicBool,
+        serve: fn(&S, TcpStream),
+    ) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let url = format!("http://{addr}");
+        let shared = Arc::new(make(&url));
+        let accept = accept_loop(listener, Arc::clone(&shared), stop, serve);
+        Ok(Self {
+            addr,
+            url,
+            shared,
+            stop,
+            accept: Some(accept),
+        })
+    }
+}
+
+impl<S: Send + Sync + 'static> Drop for Server<S> {
+    fn drop(&mut self) {
+        stop((self.stop)(&self.shared), self.addr, self.accept.take());
+    }
+}
+
+/// Serves each connection on a thread of its own until `stop` says so (the server wakes it
+/// with one last connection when dropped).
+fn accept_loop<S: Send + Sync + 'static>(
+    listener: TcpListener,
+    shared: Arc<S>,
+    stop: fn(&S) -> &AtomicBool,
+    serve: fn(&S, TcpStream),
+) -> JoinHandle<()> {
+    thread::spawn(move || {
+        for conn in listener.incoming() {
+            if stop(&shared).load(Ordering::SeqCst) {
+                break;
+            }
+            if let Ok(stream) = conn {
+                let sh = Arc::clone(&shared);
+                thread::spawn(move || serve(&sh, stream));
+            }
+        }
+    })
+}
+
+/// A stand-in's state: a test thread that panicked holding it must not take the server down.
+pub(crate) fn lock<T>(state: &Mutex<T>) -> MutexGuard<'_, T> {
+    state.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// A stand-in the tests start: one that cannot start ends the test, saying which.
 pub(crate) fn started<T>(what: &str, started: std::io::Result<T>) -> T {
@@ -28,7 +95,7 @@ pub(crate) fn started<T>(what: &str, started: std::io::Result<T>) -> T {
 
 /// Stops a stand-in's accept loop: sets its flag, wakes it with one last connection, and
 /// joins it only if the wake-up got through.
-pub(crate) fn stop(flag: &AtomicBool, addr: SocketAddr, accept: Option<JoinHandle<()>>) {
+fn stop(flag: &AtomicBool, addr: SocketAddr, accept: Option<JoinHandle<()>>) {
     flag.store(true, Ordering::SeqCst);
     if TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok()
         && let Some(accept) = accept

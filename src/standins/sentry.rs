@@ -3,14 +3,14 @@
 //! `cursor` pages with Sentry's `Link` header) and a project's event counts, with the
 //! rate-limit headers every answer carries, and failures to play.
 
+use super::Server;
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::jenkins::{Request, accept_loop, form, hang, js, read_request, reason};
+use super::jenkins::{Request, form, hang, js, read_request, reason};
 
 /// One issue as the stand-in holds it; times are unix seconds.
 #[derive(Clone, Debug)]
@@ -116,10 +116,7 @@ impl Seen {
 }
 
 pub struct Sentry {
-    addr: SocketAddr,
-    url: String,
-    shared: Arc<Shared>,
-    accept: Option<JoinHandle<()>>,
+    server: Server<Shared>,
 }
 
 struct Shared {
@@ -152,53 +149,48 @@ impl Sentry {
 
     /// On a free loopback port.
     pub fn try_start(cfg: Config) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
-        let url = format!("http://{addr}");
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State {
-                fault: Fault::None,
-                seen: Vec::new(),
-                issues: cfg.issues.clone(),
-                window_start: now_secs(),
-                used: 0,
-            }),
-            cfg,
-            url: url.clone(),
-            stop: AtomicBool::new(false),
-            in_flight: AtomicU64::new(0),
-        });
-        let accept = accept_loop(listener, Arc::clone(&shared), |s| &s.stop, serve);
-        Ok(Self {
-            addr,
-            url,
-            shared,
-            accept: Some(accept),
-        })
+        Server::start(
+            |url| Shared {
+                state: Mutex::new(State {
+                    fault: Fault::None,
+                    seen: Vec::new(),
+                    issues: cfg.issues.clone(),
+                    window_start: now_secs(),
+                    used: 0,
+                }),
+                cfg,
+                url: url.to_string(),
+                stop: AtomicBool::new(false),
+                in_flight: AtomicU64::new(0),
+            },
+            |s| &s.stop,
+            serve,
+        )
+        .map(|server| Self { server })
     }
 
     /// "http://127.0.0.1:PORT", no trailing slash.
     pub fn url(&self) -> &str {
-        &self.url
+        &self.server.url
     }
 
     pub fn set_fault(&self, fault: Fault) {
-        self.shared.lock().fault = fault;
+        self.server.shared.lock().fault = fault;
     }
 
     /// A new issue, seen from the next request on.
     pub fn add_issue(&self, issue: Issue) {
-        self.shared.lock().issues.push(issue);
+        self.server.shared.lock().issues.push(issue);
     }
 
     /// Every request read, in order.
     pub fn seen(&self) -> Vec<Seen> {
-        self.shared.lock().seen.clone()
+        self.server.shared.lock().seen.clone()
     }
 
     /// "METHOD PATH" of every request read, in order.
     pub fn requests(&self) -> Vec<String> {
-        let st = self.shared.lock();
+        let st = self.server.shared.lock();
         st.seen
             .iter()
             .map(|s| format!("{} {}", s.method, s.path))
@@ -207,19 +199,7 @@ impl Sentry {
 
     /// When the current rate-limit window ends, in unix seconds.
     pub fn window_end(&self) -> i64 {
-        self.shared.lock().window_start + self.shared.cfg.window_secs as i64
-    }
-}
-
-impl Drop for Sentry {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so it sees the flag; join only if the wake-up got through.
-        if TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok()
-            && let Some(accept) = self.accept.take()
-        {
-            let _ = accept.join();
-        }
+        self.server.shared.lock().window_start + self.server.shared.cfg.window_secs as i64
     }
 }
 
@@ -497,8 +477,7 @@ impl Term {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A panicking test thread must not take the server down with it.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        super::lock(&self.state)
     }
 
     fn route(&self, req: &Request, path: &str, query: &str, malformed: bool) -> Answer {

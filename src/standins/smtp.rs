@@ -3,15 +3,13 @@
 //! kept, in memory and, when given a folder, as a file there (`0001.eml`, ...), so a rehearsal
 //! can show the announcement that would have gone out.
 
+use super::Server;
 use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
-
-use super::jenkins::accept_loop;
 
 /// One accepted message: its envelope and its text (dot-stuffing undone, CRLF kept).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,9 +26,7 @@ pub struct Config {
 }
 
 pub struct Smtp {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    accept: Option<JoinHandle<()>>,
+    server: Server<Shared>,
 }
 
 struct Shared {
@@ -53,40 +49,31 @@ impl Smtp {
         if let Some(dir) = &cfg.dir {
             std::fs::create_dir_all(dir)?;
         }
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            cfg,
-            stop: AtomicBool::new(false),
-            messages: Mutex::new(Vec::new()),
-        });
-        let accept = accept_loop(listener, Arc::clone(&shared), |s| &s.stop, serve);
-        Ok(Self {
-            addr,
-            shared,
-            accept: Some(accept),
-        })
+        Server::start(
+            |_| Shared {
+                cfg,
+                stop: AtomicBool::new(false),
+                messages: Mutex::new(Vec::new()),
+            },
+            |s| &s.stop,
+            serve,
+        )
+        .map(|server| Self { server })
     }
 
     pub fn port(&self) -> u16 {
-        self.addr.port()
+        self.server.addr.port()
     }
 
     /// Every message accepted, oldest first.
     pub fn messages(&self) -> Vec<Message> {
-        self.shared.lock().clone()
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        super::stop(&self.shared.stop, self.addr, self.accept.take());
+        self.server.shared.lock().clone()
     }
 }
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Vec<Message>> {
-        self.messages.lock().unwrap_or_else(|e| e.into_inner())
+        super::lock(&self.messages)
     }
 
     /// Keeps `m`; the queue id for the 250 answer.

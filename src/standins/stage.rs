@@ -2,21 +2,18 @@
 //! `{"version": TAG}` with whatever the deploy job last deployed (404 before anything was),
 //! so an `http.check` on it passes only once the deploy of that tag has finished.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
+use super::Server;
+use std::net::TcpStream;
 use std::sync::atomic::AtomicBool;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::jenkins::{accept_loop, js, read_request, reason};
+use super::jenkins::{js, read_request, reason};
 
 /// What is deployed now; asked at every request.
 pub type Deployed = Box<dyn Fn() -> Option<String> + Send + Sync>;
 
 pub struct Stage {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    accept: Option<JoinHandle<()>>,
+    server: Server<Shared>,
 }
 
 struct Shared {
@@ -27,29 +24,20 @@ struct Shared {
 impl Stage {
     /// On a free loopback port.
     pub fn try_start(deployed: Deployed) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            deployed,
-            stop: AtomicBool::new(false),
-        });
-        let accept = accept_loop(listener, Arc::clone(&shared), |s| &s.stop, serve);
-        Ok(Self {
-            addr,
-            shared,
-            accept: Some(accept),
-        })
+        Server::start(
+            |_| Shared {
+                deployed,
+                stop: AtomicBool::new(false),
+            },
+            |s| &s.stop,
+            serve,
+        )
+        .map(|server| Self { server })
     }
 
     /// "http://127.0.0.1:PORT", no trailing slash.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-impl Drop for Stage {
-    fn drop(&mut self) {
-        super::stop(&self.shared.stop, self.addr, self.accept.take());
+        format!("http://{}", self.server.addr)
     }
 }
 
@@ -79,7 +67,7 @@ fn serve(sh: &Shared, mut stream: TcpStream) {
 mod tests {
     use super::*;
     use std::io::{Read, Write};
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
 
     #[test]
     fn the_version_follows_what_is_deployed() {
@@ -87,7 +75,7 @@ mod tests {
         let seen = Arc::clone(&now);
         let stage = Stage::try_start(Box::new(move || seen.lock().unwrap().clone())).unwrap();
         let get = || {
-            let mut s = TcpStream::connect(stage.addr).unwrap();
+            let mut s = TcpStream::connect(stage.server.addr).unwrap();
             s.write_all(b"GET /__version__ HTTP/1.1\r\nHost: x\r\n\r\n")
                 .unwrap();
             let mut out = String::new();
