@@ -139,10 +139,11 @@ impl Lock {
             since: since.to_string(),
         };
         let text = serde_json::to_string(&me).context("encoding the lock holder")?;
+        // Not synced: the lock itself is the kernel's, and the holder's name only needs to
+        // outlive this process (a crash), which the page cache does; not a power cut.
         file.set_len(0)
             .and_then(|()| file.seek(SeekFrom::Start(0)))
             .and_then(|_| file.write_all(text.as_bytes()))
-            .and_then(|()| file.sync_data())
             .with_context(|| format!("writing the lock {}", path.display()))?;
         Ok((Lock { file, holder: me }, notice))
     }

@@ -49,9 +49,12 @@ fn private_session_dir(state_dir: &Path, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes `text` to `path` so a reader sees the old or the new file, never a mix. The
-/// temporary file has a name of its own, so two writers never share one.
-pub fn write_atomic(path: &Path, text: &[u8]) -> Result<()> {
+/// Writes `text` to `path` so a reader sees the old or the new file, never a mix (the
+/// temporary file has a name of its own, so two writers never share one), without waiting for
+/// the disk: for a cache that is checked against what it caches when read. A killed process
+/// loses nothing it wrote (the kernel has it); only a machine that loses power may find the
+/// old file, or none.
+pub fn write_cache(path: &Path, text: &[u8]) -> Result<()> {
     static COUNT: AtomicU64 = AtomicU64::new(0);
     let name = path
         .file_name()
@@ -65,12 +68,7 @@ pub fn write_atomic(path: &Path, text: &[u8]) -> Result<()> {
     let write = || -> std::io::Result<()> {
         let mut f = private_file(OpenOptions::new().write(true).create_new(true)).open(&tmp)?;
         f.write_all(text)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        if let Some(dir) = path.parent() {
-            std::fs::File::open(dir)?.sync_all()?;
-        }
-        Ok(())
+        std::fs::rename(&tmp, path)
     };
     let r = write();
     if r.is_err() {
@@ -339,10 +337,13 @@ impl Session {
         self.state.steps.get(step).map(|s| &s.status)
     }
 
+    /// Replaces `session.json`, the cache of the journal for readers outside pushduty. The
+    /// journal is synced before this is written, and every open rebuilds the state from the
+    /// journal and checks the cache against it, so the cache need not wait for the disk.
     fn save(&self) -> Result<()> {
         if let Some(d) = &self.disk {
             let text = serde_json::to_vec_pretty(&self.state).context("encoding the session")?;
-            write_atomic(&d.dir.join(STATE), &text)?;
+            write_cache(&d.dir.join(STATE), &text)?;
         }
         Ok(())
     }
