@@ -1,4 +1,5 @@
-//! Stamps the binary with the git commit it was built from, for `--version`.
+//! Stamps the binary with the git commit it was built from, for `--version`, and packs its
+//! relocations where the toolchain can.
 //!
 //! Runs `git` locally only (no network). Any failure (no git, not a checkout, a tarball that
 //! sits inside some other repository) gives "unknown" rather than a failed build.
@@ -25,6 +26,41 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=PUSHDUTY_BUILD_COMMIT");
     println!("cargo:rustc-env=PUSHDUTY_COMMIT={}", commit(dir));
+    if packs_relocations() {
+        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
+    }
+}
+
+/// Whether the binary can carry its relative relocations packed (DT_RELR): tens of thousands
+/// of them, which the loader otherwise reads from a table of a megabyte and more at every
+/// start, about 2 MiB of resident memory and a few milliseconds before the first frame. It
+/// keeps the binary position-independent. Needs GNU ld 2.38+ and glibc 2.36+, so a native
+/// glibc build asks the C compiler (rustc's linker there) to link a probe that way first;
+/// any doubt leaves the default.
+fn packs_relocations() -> bool {
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    if var("CARGO_CFG_TARGET_OS") != "linux"
+        || var("CARGO_CFG_TARGET_ENV") != "gnu"
+        || var("TARGET") != var("HOST")
+        || std::env::var_os("RUSTC_LINKER").is_some()
+    {
+        return false;
+    }
+    let Some(out) = std::env::var_os("OUT_DIR").map(PathBuf::from) else {
+        return false;
+    };
+    let (src, bin) = (out.join("relr-probe.c"), out.join("relr-probe"));
+    if std::fs::write(&src, "int main(void) { return 0; }\n").is_err() {
+        return false;
+    }
+    let linked = Command::new("cc")
+        .args(["-pie", "-fPIE", "-Wl,-z,pack-relative-relocs", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .output()
+        .is_ok_and(|o| o.status.success() && o.stderr.is_empty());
+    // The probe must also run: a glibc without DT_RELR support refuses such a binary.
+    linked && Command::new(&bin).status().is_ok_and(|s| s.success())
 }
 
 fn commit(dir: &Path) -> String {
