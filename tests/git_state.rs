@@ -195,3 +195,70 @@ fn a_suffix_tag_on_an_older_commit_beats_the_nearer_plain_tag() {
     assert_eq!(state.last_tag.as_deref(), Some("2015.09.10-1"));
     assert_eq!(state.commits_since_tag, Some(2));
 }
+
+/// The git pane's poll walks history again only when a ref, HEAD, the index or the config
+/// changed; a changed work tree alone is seen through its dirty count.
+#[test]
+fn the_git_pane_reads_history_again_only_when_the_repo_changed() {
+    use pushduty::sources::git::{GitSource, Memo};
+    let f = Fixture::new();
+    f.git(&["tag", "2015.09.03"]);
+    f.commit("a.txt", "a\n", "Faster uploads");
+    f.git(&["push", "-q", "origin", "main"]);
+    let source = GitSource {
+        specs: vec![f.spec()],
+        format: format(),
+        push_date: chrono::NaiveDate::from_ymd_opt(2015, 9, 10),
+    };
+    let mut memo = Memo::with_racy_window(std::time::Duration::ZERO);
+    let first = source.read(&mut memo).unwrap();
+    assert_eq!(memo.full_reads, 1);
+    assert_eq!(first[1], "  last tag 2015.09.03 · 1 commits since");
+    assert_eq!(source.read(&mut memo).unwrap(), first);
+    assert_eq!(memo.full_reads, 1, "an unchanged repo is not walked again");
+
+    // A work tree change: no walk, but the summary says so.
+    std::fs::write(f.work.join("new.txt"), "x\n").unwrap();
+    let dirty = source.read(&mut memo).unwrap();
+    assert_eq!(memo.full_reads, 1);
+    assert!(dirty[0].contains(" · 1 dirty · "), "{dirty:?}");
+    assert_eq!(dirty[1..], first[1..]);
+    std::fs::remove_file(f.work.join("new.txt")).unwrap();
+
+    // Each kind of change git records is a new walk, and what it shows is current.
+    f.git(&["tag", "2015.09.10"]);
+    let tagged = source.read(&mut memo).unwrap();
+    assert_eq!(memo.full_reads, 2);
+    assert!(
+        tagged.contains(&"  2015.09.10 ships 1 commit(s) since 2015.09.03:".to_string()),
+        "{tagged:?}"
+    );
+    f.commit("b.txt", "b\n", "Smaller pages");
+    let committed = source.read(&mut memo).unwrap();
+    assert_eq!(memo.full_reads, 3);
+    assert_eq!(committed[1], "  last tag 2015.09.10 · 1 commits since");
+    std::fs::write(f.work.join("b.txt"), "staged\n").unwrap();
+    f.git(&["add", "b.txt"]);
+    let staged = source.read(&mut memo).unwrap();
+    assert_eq!(memo.full_reads, 4, "the index changed");
+    assert!(staged[0].contains(" · 1 dirty · "), "{staged:?}");
+    f.git(&["push", "-q", "origin", "main"]);
+    let pushed = source.read(&mut memo).unwrap();
+    assert_eq!(memo.full_reads, 5, "the remote-tracking ref moved");
+    assert!(pushed[0].ends_with("↑0 ↓0"), "{pushed:?}");
+    assert!(staged[0].ends_with("↑1 ↓0"), "{staged:?}");
+    f.git(&["checkout", "-q", "-b", "side"]);
+    let switched = source.read(&mut memo).unwrap();
+    assert_eq!(memo.full_reads, 6, "HEAD names another branch");
+    assert!(switched[0].starts_with("fixture side @ "), "{switched:?}");
+    source.read(&mut memo).unwrap();
+    assert_eq!(memo.full_reads, 6);
+
+    // A repo changed a moment ago may change again within the same tick of the file clock:
+    // the default memo does not trust a read taken that close to a change.
+    let mut careful = Memo::default();
+    f.git(&["tag", "2015.09.17"]);
+    source.read(&mut careful).unwrap();
+    source.read(&mut careful).unwrap();
+    assert_eq!(careful.full_reads, 2);
+}

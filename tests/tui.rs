@@ -580,20 +580,25 @@ fn the_git_pane_shows_a_real_repo_and_opens_in_full() {
 
     let mut a = app(Mode::Run);
     let before = a.views_generation();
-    a.on_source(pushduty::tui::pane::SourceUpdate {
-        pane: "git",
-        result: Ok(("11:59:30".into(), lines.clone())),
-    });
+    let read = |a: &mut App, at: &str, lines: &[String]| {
+        a.on_source(pushduty::tui::pane::SourceUpdate {
+            pane: "git",
+            result: Ok((at.into(), lines.to_vec())),
+        })
+    };
+    assert!(read(&mut a, "11:59", &lines), "the first read is drawn");
     assert_eq!(
         a.views_generation(),
         before + 1,
         "the first read makes the views"
     );
-    // The same repo read again (idle polling): the title's time moves, nothing else is made.
-    a.on_source(pushduty::tui::pane::SourceUpdate {
-        pane: "git",
-        result: Ok(("12:00:00".into(), lines.clone())),
-    });
+    // The same repo read again within the minute (idle polling): nothing to draw.
+    assert!(!read(&mut a, "11:59", &lines), "an idle poll draws nothing");
+    // The next minute: only the title's time moves, and nothing else is made.
+    assert!(
+        read(&mut a, "12:00:00", &lines),
+        "the title's time is drawn"
+    );
     assert_eq!(a.views_generation(), before + 1, "an unchanged repo");
     // A commit made outside pushduty: the previews that name commits are made again.
     let mut moved = lines.clone();
@@ -1620,4 +1625,35 @@ fn the_cherry_pick_prompt_offers_the_engines_candidates_from_a_real_repo() {
         screen.contains(&format!("› [x] {first}  Fix the add-on search — Ana")),
         "{screen}"
     );
+}
+
+/// Threads that read the repo or the services start only once the first frame is drawn, so
+/// they never compete with it; work asked for later starts at once.
+#[test]
+fn background_work_waits_for_the_first_frame() {
+    let (built, _) = app_with(None, Mode::Learn);
+    let (tx, rx) = mpsc::channel();
+    let mut a = App::with_previewer(built.engine, Mode::Learn, Theme::color(), tx);
+    assert!(
+        a.views.iter().all(|v| v.preview == "(reading…)"),
+        "no preview is computed before the first frame"
+    );
+    assert!(rx.recv_timeout(Duration::from_millis(300)).is_err());
+    a.first_frame_drawn();
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(pushduty::tui::Msg::Previews {
+            generation,
+            previews,
+        }) => {
+            a.on_previews(generation, previews);
+            assert!(a.views.iter().all(|v| v.preview != "(reading…)"));
+        }
+        _ => panic!("the previews did not come after the first frame"),
+    }
+    let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = ran.clone();
+    a.after_first_frame(Box::new(move |_| {
+        flag.store(true, std::sync::atomic::Ordering::SeqCst)
+    }));
+    assert!(ran.load(std::sync::atomic::Ordering::SeqCst));
 }

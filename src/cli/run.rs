@@ -213,7 +213,7 @@ fn start_jenkins(app: &mut App, tx: &mpsc::Sender<tui::Msg>) {
         app,
         tx,
         "jenkins",
-        crate::sources::jenkins::INTERVAL,
+        crate::sources::jenkins::pace,
         move || crate::sources::jenkins::snapshot(&confs),
     );
 }
@@ -253,15 +253,23 @@ fn start_health(app: &mut App, tx: &mpsc::Sender<tui::Msg>) {
     if let Some(first) = sentry.first() {
         let t = timing(app, &first.name);
         let backoff = std::sync::Mutex::new(health::Backoff::default());
-        spawn_pane(app, tx, "sentry", health::INTERVAL, move || {
-            health::sentry_snapshot(&sentry, &t, &backoff)
-        });
+        spawn_pane(
+            app,
+            tx,
+            "sentry",
+            |_| health::INTERVAL,
+            move || health::sentry_snapshot(&sentry, &t, &backoff),
+        );
     }
     if let Some(first) = metrics.first() {
         let t = timing(app, &first.name);
-        spawn_pane(app, tx, "metrics", health::INTERVAL, move || {
-            health::metrics_snapshot(&metrics, &t)
-        });
+        spawn_pane(
+            app,
+            tx,
+            "metrics",
+            |_| health::INTERVAL,
+            move || health::metrics_snapshot(&metrics, &t),
+        );
     }
 }
 
@@ -277,26 +285,34 @@ fn start_blockers(app: &mut App, tx: &mpsc::Sender<tui::Msg>) {
         return;
     }
     let backoff = std::sync::Mutex::new(blockers::Backoff::default());
-    spawn_pane(app, tx, "blockers", blockers::INTERVAL, move || {
-        blockers::snapshot(&targets, &backoff)
-    });
+    spawn_pane(
+        app,
+        tx,
+        "blockers",
+        |_| blockers::INTERVAL,
+        move || blockers::snapshot(&targets, &backoff),
+    );
 }
 
-/// Polls `read` for pane `pane` on its own thread, marking the pane as loading first.
+/// Polls `read` for pane `pane` on its own thread, marking the pane as loading first; `pace`
+/// says how long to wait after each read.
 fn spawn_pane(
     app: &mut App,
     tx: &mpsc::Sender<tui::Msg>,
     pane: &'static str,
-    interval: std::time::Duration,
+    pace: impl Fn(&Result<Vec<String>, String>) -> std::time::Duration + Send + 'static,
     read: impl Fn() -> Result<Vec<String>, String> + Send + 'static,
 ) {
     if let Some(p) = app.panes.iter_mut().find(|p| p.name == pane) {
         p.state = tui::pane::SourceState::Loading;
     }
     let tx = tx.clone();
-    let poke = crate::sources::spawn_poller(pane, interval, read, move |result| {
-        tx.send(tui::Msg::Source(tui::pane::SourceUpdate { pane, result }))
-            .is_ok()
-    });
-    app.refresh.push((pane, poke));
+    // Services are slower than a frame anyway: their first poll waits for it.
+    app.after_first_frame(Box::new(move |app: &mut App| {
+        let poke = crate::sources::spawn_paced_poller(pane, pace, read, move |result| {
+            tx.send(tui::Msg::Source(tui::pane::SourceUpdate { pane, result }))
+                .is_ok()
+        });
+        app.refresh.push((pane, poke));
+    }));
 }

@@ -270,13 +270,22 @@ pub fn repo_release_tags(repo: &git2::Repository, format: &TagFormat) -> Result<
 }
 
 /// Tag names of a repository (lightweight and annotated alike).
+///
+/// Read from the ref names alone: libgit2's `git_tag_list` resolves every tag (a `stat` for a
+/// loose file, then a packed-refs lookup, each), which on a repository with hundreds of tags
+/// costs more than the rest of the git pane's first read.
 pub fn repo_tag_names(repo: &git2::Repository) -> Result<Vec<String>> {
-    let names = repo.tag_names(None).context("listing tags")?;
-    // Names that are not UTF-8 cannot be release tags; they are left out.
-    Ok(names
-        .iter()
-        .filter_map(|n| n.ok().flatten().map(str::to_string))
-        .collect())
+    let mut refs = repo
+        .references_glob("refs/tags/*")
+        .context("listing tags")?;
+    let mut names = Vec::new();
+    for name in refs.names() {
+        // Names that are not UTF-8 cannot be release tags; they are left out.
+        if let Some(tag) = name.ok().and_then(|n| n.strip_prefix("refs/tags/")) {
+            names.push(tag.to_string());
+        }
+    }
+    Ok(names)
 }
 
 #[cfg(test)]

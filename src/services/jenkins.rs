@@ -368,6 +368,11 @@ impl JobSnapshot {
         })
     }
 
+    /// Whether a line of [`Self::lines`] is a running build's.
+    pub fn is_building_line(line: &str) -> bool {
+        line.starts_with('#') && line.contains(" building [")
+    }
+
     /// The pane's lines: the running build with its progress, then the last ones.
     pub fn lines(&self, now_ms: i64) -> Vec<String> {
         if self.builds.is_empty() {

@@ -1,8 +1,10 @@
 //! The git pane's source: each configured repo's state, polled on an interval and right after
 //! any git step, on its own thread.
 
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use chrono::NaiveDate;
 
@@ -24,28 +26,45 @@ pub struct GitSource {
 impl GitSource {
     /// The pane's lines for every repo; an error only when no repo could be read.
     pub fn snapshot(&self) -> Result<Vec<String>, String> {
-        let states: Vec<(&RepoSpec, RepoState)> = self
+        self.read(&mut Memo::default())
+    }
+
+    /// Like [`Self::snapshot`], but a repo whose refs, HEAD, index and config are as `memo`
+    /// saw them last time is not walked again: only its work tree is looked at (for the dirty
+    /// count). An idle pane's poll then costs a few stats instead of a history walk.
+    pub fn read(&self, memo: &mut Memo) -> Result<Vec<String>, String> {
+        let states: Vec<(&RepoSpec, RepoState, Option<Shipping>)> = self
             .specs
             .iter()
-            .map(|s| (s, repo_state(s, &self.format)))
+            .map(|spec| {
+                let mark = Mark::of(&spec.path, memo.racy);
+                if let Some((state, ship)) = memo.reuse(spec, mark.as_ref()) {
+                    return (spec, state, ship);
+                }
+                memo.full_reads += 1;
+                let state = repo_state(spec, &self.format);
+                // A tag that cannot be read leaves the list of commits since the last one.
+                let ship = self
+                    .push_date
+                    .filter(|_| state.error.is_none())
+                    .and_then(|d| shipping(spec, &self.format, d).ok().flatten());
+                if let Some(mark) = mark.filter(|m| !m.racy && state.error.is_none()) {
+                    memo.seen
+                        .insert(spec.name.clone(), (mark, state.clone(), ship.clone()));
+                }
+                (spec, state, ship)
+            })
             .collect();
-        if !states.is_empty() && states.iter().all(|(_, s)| s.error.is_some()) {
+        if !states.is_empty() && states.iter().all(|(_, s, _)| s.error.is_some()) {
             let errors: Vec<String> = states
                 .iter()
-                .map(|(spec, s)| format!("{}: {}", spec.name, s.error.as_deref().unwrap_or("")))
+                .map(|(spec, s, _)| format!("{}: {}", spec.name, s.error.as_deref().unwrap_or("")))
                 .collect();
             return Err(errors.join("; "));
         }
         Ok(states
             .iter()
-            .flat_map(|(spec, s)| {
-                // A tag that cannot be read leaves the list of commits since the last one.
-                let ship = self
-                    .push_date
-                    .filter(|_| s.error.is_none())
-                    .and_then(|d| shipping(spec, &self.format, d).ok().flatten());
-                lines(spec, s, ship.as_ref())
-            })
+            .flat_map(|(spec, s, ship)| lines(spec, s, ship.as_ref()))
             .collect())
     }
 
@@ -55,7 +74,137 @@ impl GitSource {
         interval: Duration,
         send: impl Fn(Snapshot) -> bool + Send + 'static,
     ) -> Sender<()> {
-        super::spawn_poller("git", interval, move || self.snapshot(), send)
+        let memo = std::sync::Mutex::new(Memo::default());
+        super::spawn_poller(
+            "git",
+            interval,
+            move || match memo.lock() {
+                Ok(mut m) => self.read(&mut m),
+                Err(_) => self.snapshot(),
+            },
+            send,
+        )
+    }
+}
+
+/// What the git source saw at its last full read of each repo, by repo name.
+pub struct Memo {
+    seen: HashMap<String, (Mark, RepoState, Option<Shipping>)>,
+    /// How many times a repo was read in full (history walked), for tests.
+    pub full_reads: usize,
+    /// A file of the repo changed this recently is taken as racy (see [`Mark`]).
+    racy: Duration,
+}
+
+impl Default for Memo {
+    fn default() -> Self {
+        Memo::with_racy_window(RACY)
+    }
+}
+
+impl Memo {
+    /// A memo that trusts marks of files changed more than `racy` before them (tests use
+    /// zero: their repos change a moment before they are read).
+    pub fn with_racy_window(racy: Duration) -> Self {
+        Memo {
+            seen: HashMap::new(),
+            full_reads: 0,
+            racy,
+        }
+    }
+
+    /// The last full read of `spec`, with its dirty count brought up to date, when nothing
+    /// but the work tree can have changed since.
+    fn reuse(&self, spec: &RepoSpec, mark: Option<&Mark>) -> Option<(RepoState, Option<Shipping>)> {
+        let (seen, state, ship) = self.seen.get(&spec.name)?;
+        if mark.is_none_or(|m| m.stamps != seen.stamps) {
+            return None;
+        }
+        let dirty = spec
+            .open()
+            .and_then(|repo| crate::git::state::dirty_count(&repo))
+            .ok()?;
+        Some((
+            RepoState {
+                dirty,
+                ..state.clone()
+            },
+            ship.clone(),
+        ))
+    }
+}
+
+/// The size and modification time of every file git rewrites when HEAD, a ref, the index or
+/// the config changes, and of every directory under `refs/` (a loose ref is written by
+/// renaming a new file into place, which changes its directory). Equal marks mean the same
+/// refs, HEAD, upstream and staged state. `None` when the git directory cannot be found.
+#[derive(Debug)]
+struct Mark {
+    stamps: Vec<(PathBuf, Option<(u64, SystemTime)>)>,
+    /// A file changed within [`RACY`] of the mark: a second change in the same clock tick
+    /// would leave the mark as it is, so a read under this mark is not reused.
+    racy: bool,
+}
+
+/// How close to a change a mark is too close to trust: file times are coarse-grained, and
+/// git may still be writing the next file of the same change.
+const RACY: Duration = Duration::from_secs(2);
+
+impl Mark {
+    fn of(work: &Path, racy: Duration) -> Option<Mark> {
+        let dot = work.join(".git");
+        let git = if dot.is_dir() {
+            dot
+        } else if dot.is_file() {
+            // A linked work tree: `.git` names its git dir, whose `commondir` names the rest.
+            let text = std::fs::read_to_string(&dot).ok()?;
+            let named = PathBuf::from(text.strip_prefix("gitdir:")?.trim());
+            if named.is_absolute() {
+                named
+            } else {
+                work.join(named)
+            }
+        } else {
+            // A bare repository is its own git directory.
+            work.to_path_buf()
+        };
+        let common = std::fs::read_to_string(git.join("commondir"))
+            .map(|c| git.join(c.trim()))
+            .unwrap_or_else(|_| git.clone());
+        let stamp = |p: &Path| {
+            std::fs::metadata(p)
+                .ok()
+                .map(|m| (m.len(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH)))
+        };
+        let mut files = vec![
+            git.join("HEAD"),
+            git.join("index"),
+            common.join("packed-refs"),
+            common.join("config"),
+        ];
+        let mut dirs = vec![common.join("refs")];
+        while let Some(dir) = dirs.pop() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .ok()?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_dir())
+                .collect();
+            entries.sort();
+            files.push(dir);
+            dirs.extend(entries);
+        }
+        let stamps: Vec<_> = files
+            .into_iter()
+            .map(|f| {
+                let s = stamp(&f);
+                (f, s)
+            })
+            .collect();
+        let recent = SystemTime::now() - racy;
+        let racy = stamps
+            .iter()
+            .any(|(_, s)| s.is_some_and(|(_, t)| t > recent));
+        Some(Mark { stamps, racy })
     }
 }
 

@@ -21,13 +21,27 @@ pub fn spawn_poller(
     read: impl Fn() -> Result<Vec<String>, String> + Send + 'static,
     send: impl Fn(Snapshot) -> bool + Send + 'static,
 ) -> Sender<()> {
+    spawn_paced_poller(name, move |_| interval, read, send)
+}
+
+/// Like [`spawn_poller`], with the wait before the next poll chosen from the last one's
+/// lines (sooner while something moves, such as a running build's progress).
+pub fn spawn_paced_poller(
+    name: &str,
+    pace: impl Fn(&Result<Vec<String>, String>) -> Duration + Send + 'static,
+    read: impl Fn() -> Result<Vec<String>, String> + Send + 'static,
+    send: impl Fn(Snapshot) -> bool + Send + 'static,
+) -> Sender<()> {
     let (tx, rx) = mpsc::channel::<()>();
     let spawned = std::thread::Builder::new()
         .name(format!("{name}-source"))
         .spawn(move || {
             loop {
-                let at = chrono::Local::now().format("%H:%M:%S").to_string();
-                if !send(read().map(|l| (at, l))) {
+                // To the minute: a poll every 15 s that finds nothing new redraws nothing.
+                let at = chrono::Local::now().format("%H:%M").to_string();
+                let lines = read();
+                let interval = pace(&lines);
+                if !send(lines.map(|l| (at, l))) {
                     return;
                 }
                 match rx.recv_timeout(interval) {

@@ -247,7 +247,14 @@ pub struct App {
     pub procedure: Procedure,
     /// How far the open dialog's body is scrolled (rows); back to 0 for each new dialog.
     pub dialog_scroll: usize,
+    /// Background work (threads that read the repo or the services) held back until the
+    /// first frame is on screen, so that it does not compete with drawing it; `None` once
+    /// that frame is drawn (see [`App::first_frame_drawn`]).
+    pub deferred: Option<Vec<Deferred>>,
 }
+
+/// Work started once the first frame is on screen.
+pub type Deferred = Box<dyn FnOnce(&mut App) + Send>;
 
 /// The story of the runbook as the overview and the section header tell it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -329,6 +336,7 @@ impl App {
             fixed_now: None,
             procedure: Procedure::default(),
             dialog_scroll: 0,
+            deferred: Some(Vec::new()),
         };
         app.refresh_views();
         app.start_at_today();
@@ -416,23 +424,41 @@ impl App {
             // wins; an older answer arriving late is dropped.
             Some(tx) => {
                 let tx = tx.clone();
-                let spawned =
-                    std::thread::Builder::new()
-                        .name("previews".into())
-                        .spawn(move || {
-                            let _ = tx.send(super::Msg::Previews {
-                                generation,
-                                previews: compute(),
+                self.after_first_frame(Box::new(move |app: &mut App| {
+                    let spawned =
+                        std::thread::Builder::new()
+                            .name("previews".into())
+                            .spawn(move || {
+                                let _ = tx.send(super::Msg::Previews {
+                                    generation,
+                                    previews: compute(),
+                                });
                             });
-                        });
-                if spawned.is_err() {
-                    self.log(Level::Warn, "could not start a thread for the previews");
-                }
+                    if spawned.is_err() {
+                        app.log(Level::Warn, "could not start a thread for the previews");
+                    }
+                }));
             }
             None => {
                 let previews = compute();
                 self.on_previews(generation, previews);
             }
+        }
+    }
+
+    /// Runs `work` now if the first frame is on screen, else as soon as it is.
+    pub fn after_first_frame(&mut self, work: Deferred) {
+        match &mut self.deferred {
+            Some(held) => held.push(work),
+            None => work(self),
+        }
+    }
+
+    /// The first frame is on screen: the work held back for it starts, in the order it was
+    /// asked for.
+    pub fn first_frame_drawn(&mut self) {
+        for work in self.deferred.take().unwrap_or_default() {
+            work(self);
         }
     }
 
@@ -1319,17 +1345,22 @@ impl App {
         self.quit = true;
     }
 
-    pub fn on_source(&mut self, u: SourceUpdate) {
+    /// Takes a source's report; whether the screen shows anything new (a poll that found
+    /// what the pane already says, in the same minute, needs no redraw: idle panes cost no
+    /// drawing).
+    pub fn on_source(&mut self, u: SourceUpdate) -> bool {
         let git = u.pane == "git";
-        let changed = self
-            .panes
-            .iter_mut()
-            .find(|p| p.name == u.pane)
-            .is_some_and(|p| p.apply(u));
+        let Some(pane) = self.panes.iter_mut().find(|p| p.name == u.pane) else {
+            return false;
+        };
+        let title = pane.title();
+        let changed = pane.apply(u);
+        let retitled = pane.title() != title;
         // The repo changed outside pushduty: git previews name its commits. A read that
         // found the same repo (every 30 s while idle) does not render every step again.
         if git && changed {
             self.refresh_views();
         }
+        changed || retitled
     }
 }

@@ -161,6 +161,7 @@ pub fn run(
     execute!(stdout(), EnableMouseCapture).context("enabling the mouse")?;
     let input = InputReader::spawn(tx).context("starting the input reader")?;
     draw(&mut terminal, &mut app)?;
+    app.first_frame_drawn();
     loop {
         let first = if app.ticking() {
             match rx.recv_timeout(TICK) {
@@ -175,7 +176,9 @@ pub fn run(
             }
         };
         let mut pending: Vec<Msg> = first.into_iter().collect();
-        if pending.is_empty() {
+        // Only a source's report can leave the screen as it was.
+        let mut redraw = pending.is_empty();
+        if redraw {
             app.tick();
         }
         // Take the whole burst before drawing once.
@@ -183,10 +186,13 @@ pub fn run(
             pending.push(m);
         }
         for m in pending {
+            if !matches!(m, Msg::Source(_)) {
+                redraw = true;
+            }
             match m {
                 Msg::Input(ev) => app.handle_event(&ev),
                 Msg::Engine(ev) => app.on_engine(ev),
-                Msg::Source(u) => app.on_source(u),
+                Msg::Source(u) => redraw |= app.on_source(u),
                 Msg::Signal { name, code } => app.on_signal(name, code),
                 Msg::Previews {
                     generation,
@@ -202,7 +208,9 @@ pub fn run(
         if app.quit {
             break;
         }
-        draw(&mut terminal, &mut app)?;
+        if redraw {
+            draw(&mut terminal, &mut app)?;
+        }
     }
     // A step cancelled on quit gets to record how it ended.
     let deadline = Instant::now() + Duration::from_secs(5);
