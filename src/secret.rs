@@ -52,7 +52,23 @@ pub fn resolve(r: &SecretRef) -> Result<Secret> {
     }
 }
 
+/// Values this process itself supplies for the environment variables secrets are read from,
+/// consulted before the environment: `rehearse` hands its fresh tokens to the engine this way
+/// instead of changing the process environment, which is unsound once threads run.
+static SUPPLIED: std::sync::OnceLock<std::collections::HashMap<String, Secret>> =
+    std::sync::OnceLock::new();
+
+/// Supplies `values` (variable name, secret) for the rest of the process; once only.
+pub fn supply(values: impl IntoIterator<Item = (String, Secret)>) -> Result<()> {
+    SUPPLIED
+        .set(values.into_iter().collect())
+        .map_err(|_| anyhow::anyhow!("secrets were already supplied to this process"))
+}
+
 fn from_env(name: &str) -> Result<Secret> {
+    if let Some(v) = SUPPLIED.get().and_then(|m| m.get(name)) {
+        return Ok(v.clone());
+    }
     match std::env::var(name) {
         Ok(v) if !v.is_empty() => Ok(Secret(v)),
         Ok(_) => bail!("environment variable `{name}` is empty"),
@@ -104,6 +120,18 @@ mod tests {
             env: Some(name.into()),
             keyring: None,
         }
+    }
+
+    #[test]
+    fn a_supplied_secret_is_read_without_touching_the_environment() {
+        let name = "PUSHDUTY_TEST_SUPPLIED_TOKEN";
+        supply([(name.to_string(), Secret::new("s3cret"))]).unwrap();
+        assert_eq!(resolve(&env_ref(name)).unwrap().expose(), "s3cret");
+        assert!(std::env::var_os(name).is_none());
+        assert!(supply([]).is_err(), "once only");
+        // Other variables still come from the environment.
+        let err = resolve(&env_ref("PUSHDUTY_TEST_NOT_SUPPLIED")).unwrap_err();
+        assert!(err.to_string().contains("is not set"), "{err}");
     }
 
     #[test]

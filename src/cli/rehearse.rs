@@ -121,11 +121,14 @@ fn rehearse(
         rig::fresh_secret()?,
         rig::fresh_secret()?,
     ];
-    for (name, value) in rig::TOKEN_VARS.iter().zip(&secrets) {
-        // SAFETY: set before any of the rehearsal's threads start (the stand-ins come next);
-        // this process reads the environment only on this thread until then.
-        unsafe { std::env::set_var(name, value) };
-    }
+    // The engine reads them where the runbook says, from these variables: supplied to it
+    // directly, so the process environment (and any command a step runs) never holds them.
+    crate::secret::supply(
+        rig::TOKEN_VARS
+            .iter()
+            .zip(&secrets)
+            .map(|(name, value)| (name.to_string(), crate::secret::Secret::new(value.clone()))),
+    )?;
     let runbook_slug = crate::session::slug(&rb.name);
     let journal =
         crate::session::session_dir(&sb.state(), &runbook_slug, push_date).join("journal.jsonl");
