@@ -130,3 +130,85 @@ fn plan_and_show_print_dates_with_their_weekday() {
         stdout(&show)
     );
 }
+
+/// The hostile way: pushduty killed (-9) while a step it started early runs. The override's
+/// reason is in the journal before the step acts; the step shows as interrupted, and going
+/// early again is a new decision that needs its own reason.
+#[test]
+fn an_early_step_killed_mid_run_keeps_its_reason_and_asks_again() {
+    let env = Env::new();
+    let text = std::fs::read_to_string("tests/fixtures/runbooks/valid/days.toml").unwrap();
+    let slow = env.path().join("days.toml");
+    let marker = env.path().join("acted");
+    std::fs::write(
+        &slow,
+        text.replace(
+            "command = \"true\"\nday = \"push_day\"",
+            &format!(
+                "command = \"touch '{}' && sleep 30\"\nday = \"push_day\"",
+                marker.display()
+            ),
+        ),
+    )
+    .unwrap();
+    let rb = format!("--runbook={}", slow.display());
+    let mut child = env
+        .cmd()
+        .args([
+            rb.as_str(),
+            "--now",
+            "2015-09-08",
+            "do",
+            "ship",
+            "--yes",
+            "--override",
+            "ops asked for it today",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !marker.exists() {
+        assert!(std::time::Instant::now() < deadline, "the step never acted");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let started = journal(&env, SESSION)
+        .into_iter()
+        .find(|e| e["step"] == "ship" && e["to"] == "running")
+        .expect("journaled before it acted");
+    assert_eq!(
+        started["reason"],
+        "preconditions overridden: ops asked for it today"
+    );
+    // kill -9 pushduty, then the command it left (its own process group, journaled).
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left = env.run(&[&rb, "--now", "2015-09-08", "do", "ship", "--yes"]);
+    let err = stderr(&left);
+    assert!(err.contains("it is still running elsewhere"), "{err}");
+    let pgid = journal(&env, SESSION)
+        .into_iter()
+        .find_map(|e| {
+            let v = &e["values"]["pgid"];
+            v.as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
+        .expect("the command's process group is journaled");
+    assert_eq!(unsafe { libc::kill(-(pgid as i32), libc::SIGKILL) }, 0);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+
+    let again = env.run(&[&rb, "--now", "2015-09-08", "do", "ship", "--yes"]);
+    let err = stderr(&again);
+    assert_eq!(again.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("FAIL: planned for Thu 2015-09-10 (today is Tue 2015-09-08)"),
+        "refused again without a new reason: {err}"
+    );
+    let show = env.run(&[&rb, "--now", "2015-09-08", "show", "--json"]);
+    assert!(
+        stdout(&show).contains("\"interrupted\""),
+        "{}",
+        stdout(&show)
+    );
+}

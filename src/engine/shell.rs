@@ -37,6 +37,39 @@ pub fn process_started(pid: u64) -> Option<u64> {
     rest.split(' ').nth(19)?.parse().ok()
 }
 
+/// Whether some process of group `pgid` is more than a zombie: a killed command whose parent
+/// (a pushduty killed with it) is gone waits as a zombie until someone reaps it, and a zombie
+/// runs nothing. Without `/proc` to read, every member counts.
+fn has_live_member(pgid: u64) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return true;
+    };
+    let mut read_any = false;
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        read_any = true;
+        // After the command name: state, ppid, pgrp.
+        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+            continue;
+        };
+        let mut fields = rest.split(' ');
+        let state = fields.next();
+        if fields.nth(1).and_then(|g| g.parse::<u64>().ok()) == Some(pgid) && state != Some("Z") {
+            return true;
+        }
+    }
+    !read_any
+}
+
 /// Whether a process group lives: some process is in it, and (when known) its leader is the
 /// one that was journaled, not a later process that got the same pid.
 pub fn group_alive(pgid: u64, started: Option<u64>) -> bool {
@@ -46,7 +79,7 @@ pub fn group_alive(pgid: u64, started: Option<u64>) -> bool {
     // SAFETY: signal 0 to a group only checks that it exists.
     let exists = unsafe { libc::kill(-id, 0) } == 0
         || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-    if !exists {
+    if !exists || !has_live_member(pgid) {
         return false;
     }
     match (started, process_started(pgid)) {
