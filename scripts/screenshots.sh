@@ -124,8 +124,9 @@ wait_for run "Checklist 3/17"
 tm send-keys -t run Tab
 wait_for run "5 commits since"
 shoot run git-pane
-# Tab goes on through the other panes (jenkins, sentry, metrics, blockers), then back.
-tm send-keys -t run Tab Tab Tab Tab Tab
+# Tab goes on through the other panes (jenkins, sentry, metrics, blockers) and the log, then
+# back to the checklist.
+tm send-keys -t run Tab Tab Tab Tab Tab Tab
 tm send-keys -t run Enter
 wait_for run "Run tag-master?"
 tm send-keys -t run y
@@ -141,7 +142,7 @@ tm send-keys -t run j j Enter
 wait_for run "Run deploy-stage?"
 tm send-keys -t run y
 wait_for run "Building the images"
-wait_for run "building ["
+wait_for run "2015.09.10 building"
 shoot run jenkins-building
 
 # A deploy that fails: its console's last lines say why, and the step can be retried.
