@@ -60,6 +60,43 @@ fn draw(app: &mut App, w: u16, h: u16) -> Buffer {
     t.backend().buffer().clone()
 }
 
+/// A throwaway checkout on `branch` where every commit is Ana's, each a minute after the
+/// last (fixed dates, so orders and shas do not depend on the clock). `git` runs in it.
+struct AnaRepo {
+    dir: tempfile::TempDir,
+    clock: std::cell::Cell<i64>,
+}
+
+impl AnaRepo {
+    fn new(branch: &str) -> Self {
+        let repo = AnaRepo {
+            dir: tempfile::tempdir().unwrap(),
+            clock: std::cell::Cell::new(1_441_843_200),
+        };
+        repo.git(&["init", "-q", "-b", branch]);
+        repo
+    }
+
+    fn git(&self, args: &[&str]) {
+        self.clock.set(self.clock.get() + 60);
+        let date = format!("@{} +0000", self.clock.get());
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Ana")
+            .env("GIT_AUTHOR_EMAIL", "ana@example.com")
+            .env("GIT_COMMITTER_NAME", "Ana")
+            .env("GIT_COMMITTER_EMAIL", "ana@example.com")
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}");
+    }
+}
+
 fn text(buf: &Buffer) -> String {
     let a = buf.area;
     let mut out = String::new();
@@ -527,23 +564,8 @@ fn interrupted_step_shows_its_mark_and_warns_before_running_again() {
 #[test]
 fn the_git_pane_shows_a_real_repo_and_opens_in_full() {
     // A real checkout: two commits, a release tag on the first.
-    let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        let ok = std::process::Command::new("git")
-            .args(args)
-            .current_dir(dir.path())
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "Ana")
-            .env("GIT_AUTHOR_EMAIL", "ana@example.com")
-            .env("GIT_COMMITTER_NAME", "Ana")
-            .env("GIT_COMMITTER_EMAIL", "ana@example.com")
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "git {args:?}");
-    };
-    run(&["init", "-q", "-b", "main"]);
+    let repo = AnaRepo::new("main");
+    let (dir, run) = (&repo.dir, |args: &[&str]| repo.git(args));
     run(&["commit", "-q", "--allow-empty", "-m", "Released work"]);
     run(&["tag", "2015.09.03"]);
     run(&[
@@ -1433,27 +1455,8 @@ fn outputs_read_as_lists_and_links_in_the_details() {
 
 #[test]
 fn the_git_pane_says_what_the_tag_ships_then_the_picks() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = std::cell::Cell::new(1_441_843_200_i64);
-    let run = |args: &[&str]| {
-        clock.set(clock.get() + 60);
-        let date = format!("@{} +0000", clock.get());
-        let out = std::process::Command::new("git")
-            .args(args)
-            .current_dir(dir.path())
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "Ana")
-            .env("GIT_AUTHOR_EMAIL", "ana@example.com")
-            .env("GIT_COMMITTER_NAME", "Ana")
-            .env("GIT_COMMITTER_EMAIL", "ana@example.com")
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}");
-    };
-    run(&["init", "-q", "-b", "main"]);
+    let repo = AnaRepo::new("main");
+    let (dir, run) = (&repo.dir, |args: &[&str]| repo.git(args));
     run(&["commit", "-q", "--allow-empty", "-m", "Released work"]);
     run(&["tag", "2015.09.03"]);
     run(&[
@@ -1525,23 +1528,8 @@ fn the_git_pane_says_what_the_tag_ships_then_the_picks() {
 /// previous release tag..master, oldest first) and Space picks them.
 #[test]
 fn the_cherry_pick_prompt_offers_the_engines_candidates_from_a_real_repo() {
-    let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        let ok = std::process::Command::new("git")
-            .args(args)
-            .current_dir(dir.path())
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "Ana")
-            .env("GIT_AUTHOR_EMAIL", "ana@example.com")
-            .env("GIT_COMMITTER_NAME", "Ana")
-            .env("GIT_COMMITTER_EMAIL", "ana@example.com")
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "git {args:?}");
-    };
-    run(&["init", "-q", "-b", "master"]);
+    let repo = AnaRepo::new("master");
+    let (dir, run) = (&repo.dir, |args: &[&str]| repo.git(args));
     run(&["commit", "-q", "--allow-empty", "-m", "Released work"]);
     run(&["tag", "2015.09.03"]);
     run(&[
