@@ -335,15 +335,23 @@ fn range(args: &HashMap<String, tera::Value>, left: &AtomicUsize) -> tera::Resul
     ))
 }
 
-/// Renders a vetted template with the budget, on a thread with room and a deadline.
+/// A template of values only (`{{ ... }}` and comments, no `{% %}` block) no longer than this
+/// renders on the caller's thread: with no loop or macro its work is linear in its text and
+/// its values, and the scan's limits on brackets and operators keep its recursion shallow.
+const INLINE_MAX_BYTES: usize = 16 * 1024;
+
+/// Renders a vetted template with the budget: one with blocks (loops, macros) on a thread with
+/// room and a deadline, one of values only on the caller's thread (a screen renders dozens of
+/// titles and docs: a thread each cost more than the rendering).
 pub fn render(
     text: &str,
     ctx: tera::Context,
     escape: Option<fn(&str) -> String>,
 ) -> Result<String> {
     prescan(text).map_err(refused)?;
+    let inline = text.len() <= INLINE_MAX_BYTES && !text.contains("{%");
     let text = text.to_string();
-    bounded(move || {
+    let work = move || {
         const NAME: &str = "template";
         let mut t = tera();
         t.add_raw_template(NAME, &text)
@@ -366,7 +374,8 @@ pub fn render(
             );
         }
         Ok(out)
-    })
+    };
+    if inline { work() } else { bounded(work) }
 }
 
 fn refused(e: TemplateError) -> anyhow::Error {
@@ -494,6 +503,22 @@ mod tests {
         );
         parse(&text).unwrap();
         render_str(&text).unwrap();
+    }
+
+    #[test]
+    fn a_template_of_values_at_the_scan_limits_renders_inline_on_a_small_stack() {
+        // Rendered on the caller's thread: a quarter of the 2 MiB a thread gets must do.
+        let parens = format!("{}1{}", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
+        let chain = " + 1".repeat(MAX_OPERATORS - 1);
+        let text = format!("{{{{ {parens}{chain} }}}} and {{{{ {parens}{chain} }}}}");
+        let out = std::thread::Builder::new()
+            .stack_size(512 * 1024)
+            .spawn(move || render_str(&text))
+            .unwrap()
+            .join()
+            .unwrap()
+            .unwrap();
+        assert_eq!(out, "256 and 256");
     }
 
     #[test]
