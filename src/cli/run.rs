@@ -30,7 +30,7 @@ pub fn run(g: &Global) -> ExitCode {
         .dir()
         .map_or_else(std::env::temp_dir, std::path::Path::to_path_buf);
     let mut app = App::with_previewer(engine, Mode::Run, Theme::from_env(), tx.clone());
-    app.usual = usual_durations(g, &app);
+    read_usual_durations(g, &mut app);
     if let Err(e) = watch_signals(&tx) {
         return fail(&e);
     }
@@ -97,7 +97,7 @@ pub fn learn(g: &Global) -> ExitCode {
         Ok(a) => a,
         Err(e) => return fail(&e),
     };
-    app.usual = usual_durations(g, &app);
+    read_usual_durations(g, &mut app);
     if let Some(n) = notice {
         app.log(Level::Warn, n);
     }
@@ -121,20 +121,17 @@ pub fn learn(g: &Global) -> ExitCode {
 }
 
 /// How long each step of the runbook usually takes, from the journals of its pushes (read
-/// only; none yet, or no state dir, is simply no "usually takes" line).
-fn usual_durations(
-    g: &Global,
-    app: &App,
-) -> std::collections::BTreeMap<String, crate::report::Usual> {
-    g.state_dir().map_or_else(
-        |_| Default::default(),
-        |d| {
-            crate::session::usual_durations(
-                &d,
-                &crate::session::slug(&app.engine.loaded.runbook.name),
-            )
-        },
-    )
+/// only; none yet, or no state dir, is simply no "usually takes" line). Read once the first
+/// frame is on screen: a state dir holds a journal per past push, and reading them all must
+/// not hold up the first frame.
+fn read_usual_durations(g: &Global, app: &mut App) {
+    let Ok(dir) = g.state_dir() else {
+        return;
+    };
+    let slug = crate::session::slug(&app.engine.loaded.runbook.name);
+    app.after_first_frame(Box::new(move |app: &mut App| {
+        app.usual = crate::session::usual_durations(&dir, &slug);
+    }));
 }
 
 /// Starts the git pane's source as soon as the repos are known, before the session is

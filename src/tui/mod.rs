@@ -162,6 +162,9 @@ pub fn run(
     let input = InputReader::spawn(tx).context("starting the input reader")?;
     draw(&mut terminal, &mut app)?;
     app.first_frame_drawn();
+    // What the held-back work changed at once (past durations read) shows without waiting for
+    // a key; only the cells that changed are written.
+    draw(&mut terminal, &mut app)?;
     loop {
         let first = if app.ticking() {
             match rx.recv_timeout(TICK) {
