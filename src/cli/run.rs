@@ -97,6 +97,7 @@ pub fn learn(g: &Global) -> ExitCode {
         Ok(a) => a,
         Err(e) => return fail(&e),
     };
+    app.engine.live_clock = g.now.is_none();
     read_usual_durations(g, &mut app);
     if let Some(n) = notice {
         app.log(Level::Warn, n);

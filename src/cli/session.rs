@@ -92,6 +92,7 @@ pub fn open_engine(
     let mut engine = Engine::new(p.loaded, p.vars, session, &p.operator, console, notify)
         .map_err(|e| fail(&e))?;
     engine.use_services(services);
+    engine.live_clock = g.now.is_none();
     Ok((engine, opened))
 }
 

@@ -9,8 +9,16 @@ use crate::runbook::schedule::{parse_date, with_weekday};
 use crate::session::Status;
 
 impl Engine {
-    /// Today as the session's clock (`--now`) has it, in the runbook's timezone.
+    /// Today in the runbook's timezone: by the wall clock now when the clock is live, else as
+    /// the session's clock (`--now`) had it when it began.
     pub fn today(&self) -> Option<NaiveDate> {
+        if self.live_clock {
+            return Some(
+                chrono::Utc::now()
+                    .with_timezone(&self.loaded.calendar.tz)
+                    .date_naive(),
+            );
+        }
         parse_date(&self.vars.today).ok()
     }
 

@@ -68,6 +68,9 @@ pub struct Engine {
     /// The runbook's own steps. `loaded.runbook.steps` is these plus this push's ad-hoc
     /// items as manual steps, made again from the session whenever an item is added.
     base_steps: Vec<Step>,
+    /// Today follows the wall clock (no `--now`): a screen left open overnight moves on to
+    /// the next day's steps. Off by default, so that `vars.today` is today (tests, `--now`).
+    pub live_clock: bool,
 }
 
 /// The longest text an ad-hoc item may have, in chars: it is a checklist line, not a doc.
@@ -146,6 +149,7 @@ impl Engine {
             notify,
             running: HashMap::new(),
             base_steps,
+            live_clock: false,
         };
         e.sync_items();
         // A push keeps the tag names it began with (once `2015.09.10` exists, a restarted

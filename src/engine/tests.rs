@@ -591,3 +591,25 @@ fn item_texts_are_one_plain_bounded_line() {
     assert!(item_text(&"é".repeat(ITEM_MAX_CHARS)).is_ok());
     assert!(item_text(&"é".repeat(ITEM_MAX_CHARS + 1)).is_err());
 }
+
+/// With a live clock (no `--now`), today is the wall clock's, not the day the session began:
+/// a screen left open from Tuesday sees Thursday's steps come due on Thursday.
+#[test]
+fn a_live_clock_moves_today_on() {
+    let mut r = rig("days.toml", None);
+    let began = chrono::NaiveDate::from_ymd_opt(2015, 9, 8).unwrap();
+    assert_eq!(r.engine.today(), Some(began));
+    assert!(
+        r.engine.too_early("ship").is_some(),
+        "Thursday's step on Tuesday"
+    );
+    r.engine.live_clock = true;
+    let now = chrono::Utc::now()
+        .with_timezone(&r.engine.loaded.calendar.tz)
+        .date_naive();
+    assert_eq!(r.engine.today(), Some(now));
+    assert!(
+        r.engine.too_early("ship").is_none(),
+        "years later, it is late"
+    );
+}
