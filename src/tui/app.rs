@@ -409,6 +409,13 @@ impl App {
                 elsewhere: self.engine.still_running(&s.id),
             })
             .collect();
+        self.refresh_previews();
+    }
+
+    /// Computes every step's preview again (off the UI thread when there is a previewer),
+    /// keeping titles and docs: what a change to the repository alone calls for.
+    pub fn refresh_previews(&mut self) {
+        let ctx = self.engine.context();
         self.views_generation += 1;
         let generation = self.views_generation;
         let registry = self.engine.registry.clone();
@@ -1356,10 +1363,11 @@ impl App {
         let title = pane.title();
         let changed = pane.apply(u);
         let retitled = pane.title() != title;
-        // The repo changed outside pushduty: git previews name its commits. A read that
-        // found the same repo (every 30 s while idle) does not render every step again.
+        // The repo changed outside pushduty: git previews name its commits (titles and docs
+        // read the session, not the repo). A read that found the same repo (every 30 s while
+        // idle) computes nothing again.
         if git && changed {
-            self.refresh_views();
+            self.refresh_previews();
         }
         changed || retitled
     }

@@ -163,10 +163,22 @@ pub fn run(
     draw(&mut terminal, &mut app)?;
     app.first_frame_drawn();
     // What the held-back work changed at once (past durations read) shows without waiting for
-    // a key; only the cells that changed are written.
+    // a key, together with any source that answered while the first frame was drawn (the git
+    // pane's first read, started before it); only the cells that changed are written.
+    let mut backlog = Vec::new();
+    while let Ok(m) = rx.try_recv() {
+        match m {
+            Msg::Source(u) => {
+                app.on_source(u);
+            }
+            other => backlog.push(other),
+        }
+    }
     draw(&mut terminal, &mut app)?;
     loop {
-        let first = if app.ticking() {
+        let first = if !backlog.is_empty() {
+            None
+        } else if app.ticking() {
             match rx.recv_timeout(TICK) {
                 Ok(m) => Some(m),
                 Err(RecvTimeoutError::Timeout) => None,
@@ -178,7 +190,8 @@ pub fn run(
                 Err(_) => break,
             }
         };
-        let mut pending: Vec<Msg> = first.into_iter().collect();
+        let mut pending: Vec<Msg> = std::mem::take(&mut backlog);
+        pending.extend(first);
         // Only a source's report can leave the screen as it was.
         let mut redraw = pending.is_empty();
         if redraw {
