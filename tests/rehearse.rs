@@ -98,6 +98,38 @@ fn a_normal_rehearsal_does_every_step_and_mails_the_sandbox() {
     assert_eq!(replay.status.code(), Some(0), "{}", said(&replay));
     let json: serde_json::Value = serde_json::from_str(&stdout(&replay)).unwrap();
     assert_eq!(json["outcome"], "complete", "{json}");
+
+    // The same sandbox again: its stand-ins come back on the ports they had, so the steps
+    // whose actions name their URLs are found done, and nothing runs a second time.
+    let dir = sandbox.path().join("sandbox");
+    let again = env.run(&[
+        "rehearse",
+        "--auto",
+        "--scenario",
+        "normal",
+        "--dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(0), "{}", said(&again));
+    let loopback = |t: &str| {
+        t.lines()
+            .find(|l| l.starts_with("Stand-ins on loopback:"))
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    assert_eq!(loopback(&stdout(&again)), loopback(&text));
+    let journal = std::fs::read_dir(dir.join("state/sessions/amo-weekly-push"))
+        .unwrap()
+        .flatten()
+        .map(|d| d.path().join("journal.jsonl"))
+        .next()
+        .unwrap();
+    let starts = std::fs::read_to_string(journal)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(r#""step":"deploy-stage""#) && l.contains(r#""to":"running""#))
+        .count();
+    assert_eq!(starts, 1, "the deploy ran once: {}", stdout(&again));
 }
 
 /// The words of a line quoted as the rehearsal quotes (single quotes, `'\''` for a quote).

@@ -140,7 +140,14 @@ fn rehearse(
         mail_dir: sb.mail(),
         upstream: sb.upstream(),
         journal,
+        // A reused sandbox asks for the ports it had, so its services keep their addresses.
+        ports: if new {
+            rig::Ports::default()
+        } else {
+            rig::Ports::read(&sb.ports())
+        },
     })?;
+    rig.ports().write(&sb.ports())?;
     let mut sets: Vec<String> = vec![
         format!("schedule.push_day={}", rh::weekday_name(today)),
         format!("schedule.tag_day={}", rh::weekday_name(yesterday)),

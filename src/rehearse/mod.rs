@@ -80,6 +80,9 @@ impl Sandbox {
     pub fn mail(&self) -> PathBuf {
         self.root.join("mail")
     }
+    pub fn ports(&self) -> PathBuf {
+        self.root.join("ports")
+    }
 
     /// Opens `root` for a rehearsal of `scenario`: an empty or absent folder is made into a
     /// sandbox; one made earlier for the same scenario and push date is reused (the

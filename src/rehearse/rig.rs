@@ -57,6 +57,73 @@ pub fn fresh_secret() -> Result<String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// The loopback ports of the stand-ins, kept in a reused sandbox so that its services keep
+/// their addresses: steps whose action names a URL are then found done, not run again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ports {
+    pub jenkins: u16,
+    pub sentry: u16,
+    pub graphite: u16,
+    pub github: u16,
+    pub etherpad: u16,
+    pub smtp: u16,
+    pub stage: u16,
+}
+
+impl Ports {
+    const NAMES: [&'static str; 7] = [
+        "jenkins", "sentry", "graphite", "github", "etherpad", "smtp", "stage",
+    ];
+
+    fn slots(&mut self) -> [&mut u16; 7] {
+        [
+            &mut self.jenkins,
+            &mut self.sentry,
+            &mut self.graphite,
+            &mut self.github,
+            &mut self.etherpad,
+            &mut self.smtp,
+            &mut self.stage,
+        ]
+    }
+
+    /// The ports a sandbox kept (`name port` lines); any port not there, or not a number, is
+    /// 0: any free one.
+    pub fn read(path: &Path) -> Ports {
+        let mut ports = Ports::default();
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        for line in text.lines() {
+            let Some((name, port)) = line.split_once(' ') else {
+                continue;
+            };
+            if let (Some(i), Ok(port)) = (
+                Self::NAMES.iter().position(|n| *n == name),
+                port.trim().parse(),
+            ) {
+                *ports.slots()[i] = port;
+            }
+        }
+        ports
+    }
+
+    pub fn write(mut self, path: &Path) -> Result<()> {
+        let text: String = Self::NAMES
+            .iter()
+            .zip(self.slots())
+            .map(|(name, port)| format!("{name} {port}\n"))
+            .collect();
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+    }
+}
+
+/// The port of a stand-in's `http://127.0.0.1:PORT` URL.
+fn port_of(url: &str) -> u16 {
+    url.rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0)
+}
+
 pub struct Setup<'a> {
     pub scenario: Scenario,
     pub operator: &'a str,
@@ -66,6 +133,8 @@ pub struct Setup<'a> {
     pub mail_dir: PathBuf,
     pub upstream: PathBuf,
     pub journal: PathBuf,
+    /// Where to listen; 0s for any free ports.
+    pub ports: Ports,
 }
 
 impl Rig {
@@ -73,6 +142,7 @@ impl Rig {
         let [jt, st, gt, ek, _] = s.secrets;
         let jenkins = Arc::new(
             jenkins::Jenkins::try_start(jenkins::Config {
+                port: s.ports.jenkins,
                 job: "addons-stage-deploy".into(),
                 user: s.operator.to_string(),
                 token: jt.clone(),
@@ -95,7 +165,7 @@ impl Rig {
             .context("starting the Jenkins stand-in")?,
         );
         let deployed = Arc::clone(&jenkins);
-        let stage = stage::Stage::try_start(Box::new(move || deployed.deployed()))
+        let stage = stage::Stage::try_start(Box::new(move || deployed.deployed()), s.ports.stage)
             .context("starting the stage stand-in")?;
         let now = chrono::Utc::now().timestamp();
         // A steady dozen events a minute, around now and around this time last week.
@@ -110,6 +180,7 @@ impl Rig {
         }
         let sentry = Arc::new(
             sentry::Sentry::try_start(sentry::Config {
+                port: s.ports.sentry,
                 org: "mkt".into(),
                 project: "addonsmozillaorg".into(),
                 token: st.clone(),
@@ -125,6 +196,7 @@ impl Rig {
         );
         let graphite = Arc::new(
             graphite::Graphite::try_start(graphite::Config {
+                port: s.ports.graphite,
                 series: vec![
                     graphite::Series {
                         target: TRAFFIC_TARGET.into(),
@@ -157,6 +229,7 @@ impl Rig {
             )],
         };
         let github = github::Github::try_start(github::Config {
+            port: s.ports.github,
             repo: "mozilla/olympia".into(),
             token: gt.clone(),
             issues,
@@ -164,6 +237,7 @@ impl Rig {
         })
         .context("starting the GitHub stand-in")?;
         let etherpad = etherpad::Etherpad::try_start(etherpad::Config {
+            port: s.ports.etherpad,
             key: ek.clone(),
             ..etherpad::Config::default()
         })
@@ -177,6 +251,7 @@ impl Rig {
             ),
         );
         let smtp = smtp::Smtp::try_start(smtp::Config {
+            port: s.ports.smtp,
             dir: Some(s.mail_dir.clone()),
         })
         .context("starting the SMTP stand-in")?;
@@ -220,6 +295,19 @@ impl Rig {
             stop,
             watcher: Some(watcher),
         })
+    }
+
+    /// Where the stand-ins listen.
+    pub fn ports(&self) -> Ports {
+        Ports {
+            jenkins: port_of(self.jenkins.url()),
+            sentry: port_of(self.sentry.url()),
+            graphite: port_of(self.graphite.url()),
+            github: port_of(self.github.url()),
+            etherpad: port_of(self.etherpad.url()),
+            smtp: self.smtp.port(),
+            stage: port_of(&self.stage.url()),
+        }
     }
 
     /// The `--set`s that point the runbook's services at the stand-ins.

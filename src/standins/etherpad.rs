@@ -19,6 +19,8 @@ pub const WELCOME: &str = "Welcome to Etherpad!\n\nThis pad text is synchronized
 
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// The loopback port to listen on; 0 (or a taken one): any free port.
+    pub port: u16,
     pub key: String,
     pub api_version: String,
 }
@@ -26,6 +28,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
+            port: 0,
             key: "ep-k3y-s3cret".into(),
             api_version: "1.2.15".into(),
         }
@@ -70,7 +73,9 @@ impl Etherpad {
 
     /// On a free loopback port.
     pub fn try_start(cfg: Config) -> std::io::Result<Self> {
+        let port = cfg.port;
         Server::start(
+            port,
             |_| Shared {
                 cfg,
                 stop: AtomicBool::new(false),

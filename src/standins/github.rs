@@ -15,6 +15,8 @@ use super::jenkins::{Request, hang, js, read_request, reason};
 
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// The loopback port to listen on; 0 (or a taken one): any free port.
+    pub port: u16,
     /// `owner/name`.
     pub repo: String,
     /// The workflow file the stand-in knows; others answer 404.
@@ -82,6 +84,7 @@ impl Issue {
 impl Default for Config {
     fn default() -> Self {
         Self {
+            port: 0,
             repo: "mozilla/addons-server".into(),
             workflow: "deploy-stage.yml".into(),
             token: "ghp_s3cret".into(),
@@ -169,10 +172,12 @@ impl Github {
 
     /// On a free loopback port.
     pub fn try_start(cfg: Config) -> std::io::Result<Self> {
+        let port = cfg.port;
         let wall_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
         Server::start(
+            port,
             |url| Shared {
                 cfg,
                 url: url.to_string(),

@@ -25,6 +25,8 @@ pub struct Series {
 
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// The loopback port to listen on; 0 (or a taken one): any free port.
+    pub port: u16,
     pub series: Vec<Series>,
     /// Seconds between points (Graphite's retention step).
     pub step_secs: i64,
@@ -33,6 +35,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
+            port: 0,
             series: Vec::new(),
             step_secs: 60,
         }
@@ -64,7 +67,9 @@ impl Graphite {
 
     /// On a free loopback port.
     pub fn try_start(cfg: Config) -> std::io::Result<Self> {
+        let port = cfg.port;
         Server::start(
+            port,
             |_| Shared {
                 cfg,
                 stop: AtomicBool::new(false),
@@ -279,6 +284,7 @@ mod tests {
                 wobble: 0.05,
             }],
             step_secs: 10,
+            ..Config::default()
         })
     }
 

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// The job, its credentials and how its builds go.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// The loopback port to listen on; 0 (or a taken one): any free port.
+    pub port: u16,
     /// Full name with folders: "deploy/addons-stage" is served at /job/deploy/job/addons-stage.
     pub job: String,
     pub user: String,
@@ -42,6 +44,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
+            port: 0,
             job: "deploy/addons-stage".into(),
             user: "andym".into(),
             token: "t0k".into(),
@@ -92,6 +95,7 @@ impl Jenkins {
 
     /// On a free loopback port.
     pub fn try_start(cfg: Config) -> std::io::Result<Self> {
+        let port = cfg.port;
         let job_path = cfg
             .job
             .split('/')
@@ -101,6 +105,7 @@ impl Jenkins {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
         Server::start(
+            port,
             |url| Shared {
                 state: Mutex::new(State {
                     fault: Fault::None,

@@ -32,13 +32,16 @@ pub(crate) struct Server<S: Send + Sync + 'static> {
 }
 
 impl<S: Send + Sync + 'static> Server<S> {
-    /// Binds a free loopback port, makes the shared state (knowing its own URL), and serves.
+    /// Binds loopback `port` (any free one for 0, or when that one is taken), makes the shared
+    /// state (knowing its own URL), and serves.
     pub fn start(
+        port: u16,
         make: impl FnOnce(&str) -> S,
         stop: fn(&S) -> &AtomicBool,
         serve: fn(&S, TcpStream),
     ) -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let listener =
+            TcpListener::bind(("127.0.0.1", port)).or_else(|_| TcpListener::bind("127.0.0.1:0"))?;
         let addr = listener.local_addr()?;
         let url = format!("http://{addr}");
         let shared = Arc::new(make(&url));

@@ -50,6 +50,8 @@ impl Issue {
 
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// The loopback port to listen on; 0 (or a taken one): any free port.
+    pub port: u16,
     pub org: String,
     /// The project's slug; `project_id` is its number. Either names it in `project=`.
     pub project: String,
@@ -69,6 +71,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
+            port: 0,
             org: "mozilla".into(),
             project: "addons-server".into(),
             project_id: 42,
@@ -149,7 +152,9 @@ impl Sentry {
 
     /// On a free loopback port.
     pub fn try_start(cfg: Config) -> std::io::Result<Self> {
+        let port = cfg.port;
         Server::start(
+            port,
             |url| Shared {
                 state: Mutex::new(State {
                     fault: Fault::None,

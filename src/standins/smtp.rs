@@ -21,6 +21,8 @@ pub struct Message {
 
 #[derive(Clone, Debug, Default)]
 pub struct Config {
+    /// The loopback port to listen on; 0 (or a taken one): any free port.
+    pub port: u16,
     /// Where each accepted message is also written; none: memory only.
     pub dir: Option<PathBuf>,
 }
@@ -46,10 +48,12 @@ impl Smtp {
 
     /// On a free loopback port.
     pub fn try_start(cfg: Config) -> std::io::Result<Self> {
+        let port = cfg.port;
         if let Some(dir) = &cfg.dir {
             std::fs::create_dir_all(dir)?;
         }
         Server::start(
+            port,
             |_| Shared {
                 cfg,
                 stop: AtomicBool::new(false),
@@ -230,6 +234,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let smtp = Smtp::start(Config {
             dir: Some(dir.path().join("mail")),
+            ..Config::default()
         });
         let out = talk(
             smtp.port(),

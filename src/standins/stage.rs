@@ -23,8 +23,9 @@ struct Shared {
 
 impl Stage {
     /// On a free loopback port.
-    pub fn try_start(deployed: Deployed) -> std::io::Result<Self> {
+    pub fn try_start(deployed: Deployed, port: u16) -> std::io::Result<Self> {
         Server::start(
+            port,
             |_| Shared {
                 deployed,
                 stop: AtomicBool::new(false),
@@ -73,7 +74,7 @@ mod tests {
     fn the_version_follows_what_is_deployed() {
         let now = Arc::new(Mutex::new(None::<String>));
         let seen = Arc::clone(&now);
-        let stage = Stage::try_start(Box::new(move || seen.lock().unwrap().clone())).unwrap();
+        let stage = Stage::try_start(Box::new(move || seen.lock().unwrap().clone()), 0).unwrap();
         let get = || {
             let mut s = TcpStream::connect(stage.server.addr).unwrap();
             s.write_all(b"GET /__version__ HTTP/1.1\r\nHost: x\r\n\r\n")
