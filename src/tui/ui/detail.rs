@@ -88,7 +88,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     lines.push(Line::default());
     lines.push(Line::styled(
-        if app.mode == crate::tui::app::Mode::Learn {
+        // A done step already did its part ("Did:" above); this is what a reopen would do.
+        if matches!(status, Status::Done { .. }) {
+            "If run again:"
+        } else if app.mode == crate::tui::app::Mode::Learn {
             "Would do:"
         } else {
             "Will do:"
