@@ -12,7 +12,9 @@ fn char_width(c: char) -> usize {
 }
 
 /// `lines` word-wrapped to `width` cells, styles kept: a word longer than a row is cut
-/// where the row ends. An empty line stays one empty row.
+/// where the row ends. An empty line stays one empty row. The rows a line wraps onto hang
+/// under its text, past its indent and list marker (`- `, `1. `, `[x] `, the cursor's `› `),
+/// so an item that wraps still reads as one item.
 pub fn wrap<'a>(lines: &[Line<'a>], width: usize) -> Vec<Line<'a>> {
     let width = width.max(1);
     let mut out = Vec::new();
@@ -26,16 +28,51 @@ pub fn wrap<'a>(lines: &[Line<'a>], width: usize) -> Vec<Line<'a>> {
             .iter()
             .flat_map(|s| s.content.chars().map(move |c| (c, s.style)))
             .collect();
+        let hang = hang(&chars).filter(|h| h * 2 <= width).unwrap_or(0);
         let mut start = 0;
         while start < chars.len() {
-            let (end, next) = row_end(&chars[start..], width);
-            let mut row = Line::from(spans(&chars[start..start + end]));
+            let (indent, room) = if start == 0 {
+                (0, width)
+            } else {
+                (hang, width - hang)
+            };
+            let (end, next) = row_end(&chars[start..], room);
+            let mut parts = spans(&chars[start..start + end]);
+            if indent > 0 {
+                parts.insert(0, Span::raw(" ".repeat(indent)));
+            }
+            let mut row = Line::from(parts);
             row.style = line.style;
             out.push(row);
             start += next;
         }
     }
     out
+}
+
+/// How far a line's text starts in: its leading spaces, the cursor's `› `, and a list
+/// marker (`- `, `• `, `12. `, a checkbox `[x] ` or `[ ] `, a check's `✓ ` or `✗ `). `None`
+/// when it has none.
+fn hang(chars: &[(char, Style)]) -> Option<usize> {
+    let text: String = chars.iter().take(16).map(|(c, _)| *c).collect();
+    let mut rest = text.trim_start_matches(' ');
+    rest = rest.strip_prefix("› ").unwrap_or(rest);
+    rest = rest.trim_start_matches(' ');
+    let marker = if ["- ", "• ", "✓ ", "✗ "].iter().any(|m| rest.starts_with(m)) {
+        2
+    } else if rest.starts_with("[x] ") || rest.starts_with("[ ] ") {
+        4
+    } else {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && rest[digits..].starts_with(". ") {
+            digits + 2
+        } else {
+            0
+        }
+    };
+    let before = text.chars().count() - rest.chars().count();
+    let hang: usize = text.chars().take(before).map(char_width).sum::<usize>() + marker;
+    (hang > 0).then_some(hang)
 }
 
 /// Where the row starting at `chars[0]` ends (exclusive) and where the next one starts:
@@ -123,6 +160,32 @@ mod tests {
             texts(&wrap(&l, 23)),
             ["a row that fits exactly", "then more"]
         );
+    }
+
+    #[test]
+    fn a_wrapped_item_hangs_under_its_text() {
+        let l = [
+            Line::raw("› [x] abc1234 Fix the add-on search — Ana"),
+            Line::raw("  2. master: tag master as it is"),
+            Line::raw("- one two three four"),
+            Line::raw("plain text that wraps here"),
+        ];
+        assert_eq!(
+            texts(&wrap(&l, 20)),
+            [
+                "› [x] abc1234 Fix",
+                "      the add-on",
+                "      search — Ana",
+                "  2. master: tag",
+                "     master as it is",
+                "- one two three four",
+                "plain text that",
+                "wraps here",
+            ]
+        );
+        // A marker wider than half the row does not hang.
+        let l = [Line::raw("        - a b c d e f")];
+        assert_eq!(texts(&wrap(&l, 12)), ["        - a", "b c d e f"]);
     }
 
     #[test]
