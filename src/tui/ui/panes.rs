@@ -50,7 +50,7 @@ fn title(pane: &crate::tui::pane::Pane, width: u16) -> String {
 }
 
 /// The focused pane in full, in the details area: the whole snapshot (for git, every commit
-/// shipping), scrolled with PgUp/PgDn.
+/// shipping), wrapped, scrolled with PgUp/PgDn.
 pub fn render_full(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
     let Some(pane) = app.panes.get(app.pane_selected) else {
@@ -71,6 +71,8 @@ pub fn render_full(app: &App, area: Rect, buf: &mut Buffer) {
         SourceState::Ready { .. } => Vec::new(),
     };
     body.extend(pane.lines.iter().map(|l| Line::raw(l.clone())));
+    // In full, nothing is cut: a long subject or error wraps, hanging under its line's text.
+    let body = super::scroll::wrap(&body, usize::from(area.width.saturating_sub(2)));
     Paragraph::new(body)
         .block(block)
         .scroll((app.detail_scroll, 0))

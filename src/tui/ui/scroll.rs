@@ -93,7 +93,8 @@ fn row_end(chars: &[(char, Style)], width: usize) -> (usize, usize) {
                 _ => (i.max(1), i.max(1)),
             };
         }
-        if *c == ' ' {
+        // A space in the row's leading indent is no place to break: the row would be blank.
+        if *c == ' ' && chars[..i].iter().any(|(c, _)| *c != ' ') {
             last_space = Some(i);
         }
         used += w;
@@ -182,6 +183,12 @@ mod tests {
                 "plain text that",
                 "wraps here",
             ]
+        );
+        // An indented word too long for the row is cut, not moved to a row of its own.
+        let l = [Line::raw("  https://example.com/a/long/path")];
+        assert_eq!(
+            texts(&wrap(&l, 20)),
+            ["  https://example.co", "  m/a/long/path"]
         );
         // A marker wider than half the row does not hang.
         let l = [Line::raw("        - a b c d e f")];
