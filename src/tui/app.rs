@@ -409,13 +409,16 @@ impl App {
                 elsewhere: self.engine.still_running(&s.id),
             })
             .collect();
-        self.refresh_previews();
+        self.previews_for(ctx);
     }
 
     /// Computes every step's preview again (off the UI thread when there is a previewer),
     /// keeping titles and docs: what a change to the repository alone calls for.
     pub fn refresh_previews(&mut self) {
-        let ctx = self.engine.context();
+        self.previews_for(self.engine.context());
+    }
+
+    fn previews_for(&mut self, ctx: serde_json::Value) {
         self.views_generation += 1;
         let generation = self.views_generation;
         let registry = self.engine.registry.clone();
