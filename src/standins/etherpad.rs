@@ -10,9 +10,8 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
 
-use super::jenkins::{Request, form, hang, js, read_request, reason};
+use super::jenkins::{Request, form, hang, js, reason};
 
 /// What a pad holds when `createPad` is given no text.
 pub const WELCOME: &str = "Welcome to Etherpad!\n\nThis pad text is synchronized as you type.\n";
@@ -74,7 +73,7 @@ impl Etherpad {
     /// On a free loopback port.
     pub fn try_start(cfg: Config) -> std::io::Result<Self> {
         let port = cfg.port;
-        Server::start(
+        Server::start_http(
             port,
             |_| Shared {
                 cfg,
@@ -232,11 +231,7 @@ impl Shared {
     }
 }
 
-fn serve(sh: &Shared, mut stream: TcpStream) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let Some(req) = read_request(&mut stream) else {
-        return;
-    };
+fn serve(sh: &Shared, req: Request, mut stream: TcpStream) {
     let function = req
         .target
         .split('?')

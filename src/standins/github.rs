@@ -11,7 +11,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::jenkins::{Request, hang, js, read_request, reason};
+use super::jenkins::{Request, hang, js, reason};
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -176,7 +176,7 @@ impl Github {
         let wall_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
-        Server::start(
+        Server::start_http(
             port,
             |url| Shared {
                 cfg,
@@ -253,11 +253,7 @@ fn run_id(n: usize) -> u64 {
     9000 + n as u64
 }
 
-fn serve(sh: &Shared, mut stream: TcpStream) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let Some(req) = read_request(&mut stream) else {
-        return;
-    };
+fn serve(sh: &Shared, req: Request, mut stream: TcpStream) {
     let fault = {
         let mut st = sh.lock();
         st.requests.push(format!("{} {}", req.method, req.target));

@@ -9,9 +9,8 @@ use super::Server;
 use std::net::TcpStream;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
 
-use super::jenkins::{Request, form, js, read_request, reason};
+use super::jenkins::{Request, form, js, reason};
 
 /// One series: its target expression as the runbook writes it, and its level.
 #[derive(Clone, Debug)]
@@ -68,7 +67,7 @@ impl Graphite {
     /// On a free loopback port.
     pub fn try_start(cfg: Config) -> std::io::Result<Self> {
         let port = cfg.port;
-        Server::start(
+        Server::start_http(
             port,
             |_| Shared {
                 cfg,
@@ -235,11 +234,7 @@ fn balanced(expr: &str) -> bool {
     depth == 0
 }
 
-fn serve(sh: &Shared, mut stream: TcpStream) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let Some(req) = read_request(&mut stream) else {
-        return;
-    };
+fn serve(sh: &Shared, req: Request, mut stream: TcpStream) {
     sh.lock()
         .requests
         .push(format!("{} {}", req.method, req.target));

@@ -104,7 +104,7 @@ impl Jenkins {
         let wall_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
-        Server::start(
+        Server::start_http(
             port,
             |url| Shared {
                 state: Mutex::new(State {
@@ -358,12 +358,7 @@ pub fn reason(status: u16) -> &'static str {
     }
 }
 
-fn serve(sh: &Shared, mut stream: TcpStream) {
-    // A client that never finishes its request must not hold a thread forever.
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let Some(req) = read_request(&mut stream) else {
-        return;
-    };
+fn serve(sh: &Shared, req: Request, mut stream: TcpStream) {
     let fault = {
         let mut st = sh.lock();
         st.requests.push(format!("{} {}", req.method, req.target));

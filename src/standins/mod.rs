@@ -38,7 +38,7 @@ impl<S: Send + Sync + 'static> Server<S> {
         port: u16,
         make: impl FnOnce(&str) -> S,
         stop: fn(&S) -> &AtomicBool,
-        serve: fn(&S, TcpStream),
+        serve: impl Fn(&S, TcpStream) + Send + Sync + 'static,
     ) -> std::io::Result<Self> {
         let listener =
             TcpListener::bind(("127.0.0.1", port)).or_else(|_| TcpListener::bind("127.0.0.1:0"))?;
@@ -52,6 +52,23 @@ impl<S: Send + Sync + 'static> Server<S> {
             shared,
             stop,
             accept: Some(accept),
+        })
+    }
+
+    /// [`Server::start`] for an HTTP stand-in: `serve` gets each connection's request, read
+    /// with a time limit (a client that never finishes its request must not hold a thread
+    /// forever); a connection that sends none is closed.
+    pub fn start_http(
+        port: u16,
+        make: impl FnOnce(&str) -> S,
+        stop: fn(&S) -> &AtomicBool,
+        serve: fn(&S, jenkins::Request, TcpStream),
+    ) -> std::io::Result<Self> {
+        Self::start(port, make, stop, move |sh, mut stream| {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            if let Some(req) = jenkins::read_request(&mut stream) {
+                serve(sh, req, stream);
+            }
         })
     }
 }
@@ -68,15 +85,16 @@ fn accept_loop<S: Send + Sync + 'static>(
     listener: TcpListener,
     shared: Arc<S>,
     stop: fn(&S) -> &AtomicBool,
-    serve: fn(&S, TcpStream),
+    serve: impl Fn(&S, TcpStream) + Send + Sync + 'static,
 ) -> JoinHandle<()> {
+    let serve = Arc::new(serve);
     thread::spawn(move || {
         for conn in listener.incoming() {
             if stop(&shared).load(Ordering::SeqCst) {
                 break;
             }
             if let Ok(stream) = conn {
-                let sh = Arc::clone(&shared);
+                let (sh, serve) = (Arc::clone(&shared), Arc::clone(&serve));
                 thread::spawn(move || serve(&sh, stream));
             }
         }

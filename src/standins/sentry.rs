@@ -8,9 +8,9 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::jenkins::{Request, form, hang, js, read_request, reason};
+use super::jenkins::{Request, form, hang, js, reason};
 
 /// One issue as the stand-in holds it; times are unix seconds.
 #[derive(Clone, Debug)]
@@ -153,7 +153,7 @@ impl Sentry {
     /// On a free loopback port.
     pub fn try_start(cfg: Config) -> std::io::Result<Self> {
         let port = cfg.port;
-        Server::start(
+        Server::start_http(
             port,
             |url| Shared {
                 state: Mutex::new(State {
@@ -257,12 +257,7 @@ impl Answer {
     }
 }
 
-fn serve(sh: &Shared, mut stream: TcpStream) {
-    // A client that never finishes its request must not hold a thread forever.
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let Some(req) = read_request(&mut stream) else {
-        return;
-    };
+fn serve(sh: &Shared, req: Request, mut stream: TcpStream) {
     sh.in_flight.fetch_add(1, Ordering::SeqCst);
     let (path, query) = req.target.split_once('?').unwrap_or((&req.target, ""));
     let (fault, limited, remaining, reset) = {

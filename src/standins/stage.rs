@@ -5,9 +5,8 @@
 use super::Server;
 use std::net::TcpStream;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
 
-use super::jenkins::{js, read_request, reason};
+use super::jenkins::{Request, js, reason};
 
 /// What is deployed now; asked at every request.
 pub type Deployed = Box<dyn Fn() -> Option<String> + Send + Sync>;
@@ -24,7 +23,7 @@ struct Shared {
 impl Stage {
     /// On a free loopback port.
     pub fn try_start(deployed: Deployed, port: u16) -> std::io::Result<Self> {
-        Server::start(
+        Server::start_http(
             port,
             |_| Shared {
                 deployed,
@@ -42,11 +41,7 @@ impl Stage {
     }
 }
 
-fn serve(sh: &Shared, mut stream: TcpStream) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let Some(req) = read_request(&mut stream) else {
-        return;
-    };
+fn serve(sh: &Shared, req: Request, mut stream: TcpStream) {
     let path = req.target.split('?').next().unwrap_or_default();
     let (status, body) = match (req.method.as_str(), path.trim_end_matches('/')) {
         ("GET", "/__version__") => match (sh.deployed)() {
