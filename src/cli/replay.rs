@@ -13,8 +13,8 @@ use super::{Global, fail};
 use crate::report::{Report, Usual};
 use crate::sanitize::clean;
 use crate::tui::app::{App, Level, Mode};
+use crate::tui::notifier;
 use crate::tui::theme::Theme;
-use crate::tui::{self, Editing, notifier};
 
 /// What `--replay` without a date means: the latest finished push.
 pub const LATEST: &str = "latest";
@@ -98,15 +98,7 @@ pub fn run(g: &Global, which: &str, json: bool) -> ExitCode {
     if let Err(e) = super::run::watch_signals(&tx) {
         return fail(&e);
     }
-    let editing = Editing {
-        editor: String::new(),
-        dir: std::env::temp_dir(),
-    };
-    match tui::run(app, tx, rx, editing) {
-        Ok(None) => ExitCode::SUCCESS,
-        Ok(Some(code)) => ExitCode::from(code),
-        Err(e) => fail(&e),
-    }
+    super::run::read_only(app, tx, rx)
 }
 
 /// Learn mode's app over a past push: its checklist as the push left it, and each step's runs,

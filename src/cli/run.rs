@@ -47,11 +47,7 @@ pub fn run(g: &Global) -> ExitCode {
             "new session: Enter on a step shows what it will do",
         );
     }
-    match tui::run(app, tx, rx, Editing { editor, dir }) {
-        Ok(None) => ExitCode::SUCCESS,
-        Ok(Some(code)) => ExitCode::from(code),
-        Err(e) => fail(&e),
-    }
+    exit_code(tui::run(app, tx, rx, Editing { editor, dir }))
 }
 
 /// Stopping signals go to the TUI's loop, which restores the terminal before exiting.
@@ -110,11 +106,21 @@ pub fn learn(g: &Global) -> ExitCode {
         Level::Info,
         "learn mode: Enter shows what a step would do and why",
     );
+    read_only(app, tx, rx)
+}
+
+/// Runs a read-only screen (learn, a replay): no editor, nothing kept.
+pub fn read_only(app: App, tx: mpsc::Sender<tui::Msg>, rx: mpsc::Receiver<tui::Msg>) -> ExitCode {
     let editing = Editing {
         editor: String::new(),
         dir: std::env::temp_dir(),
     };
-    match tui::run(app, tx, rx, editing) {
+    exit_code(tui::run(app, tx, rx, editing))
+}
+
+/// The process's exit code for how the screen ended: a signal's code, or a failure's.
+fn exit_code(ended: anyhow::Result<Option<u8>>) -> ExitCode {
+    match ended {
         Ok(None) => ExitCode::SUCCESS,
         Ok(Some(code)) => ExitCode::from(code),
         Err(e) => fail(&e),

@@ -435,16 +435,11 @@ impl App {
             Some(tx) => {
                 let tx = tx.clone();
                 self.after_first_frame(Box::new(move |app: &mut App| {
-                    let spawned =
-                        std::thread::Builder::new()
-                            .name("previews".into())
-                            .spawn(move || {
-                                let _ = tx.send(super::Msg::Previews {
-                                    generation,
-                                    previews: compute(),
-                                });
-                            });
-                    if spawned.is_err() {
+                    let spawned = off_the_ui(&tx, "previews", move || super::Msg::Previews {
+                        generation,
+                        previews: compute(),
+                    });
+                    if !spawned {
                         app.log(Level::Warn, "could not start a thread for the previews");
                     }
                 }));
@@ -941,16 +936,12 @@ impl App {
         };
         match &self.previewer {
             Some(tx) => {
-                let (tx, step) = (tx.clone(), id.clone());
-                let spawned = std::thread::Builder::new()
-                    .name("checks".into())
-                    .spawn(move || {
-                        let _ = tx.send(super::Msg::Checks {
-                            step,
-                            checks: check(),
-                        });
-                    });
-                if spawned.is_err() {
+                let step = id.clone();
+                let spawned = off_the_ui(tx, "checks", move || super::Msg::Checks {
+                    step,
+                    checks: check(),
+                });
+                if !spawned {
                     self.log(Level::Error, "could not start a thread for the checks");
                     return;
                 }
@@ -1374,4 +1365,20 @@ impl App {
         }
         changed || retitled
     }
+}
+
+/// Runs `work` on a thread named `name` and sends what it makes to the loop; whether the
+/// thread could start.
+fn off_the_ui(
+    tx: &std::sync::mpsc::Sender<super::Msg>,
+    name: &str,
+    work: impl FnOnce() -> super::Msg + Send + 'static,
+) -> bool {
+    let tx = tx.clone();
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            let _ = tx.send(work());
+        })
+        .is_ok()
 }
