@@ -22,15 +22,31 @@ use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier};
 
 fn app_with(runbook: Option<&str>, mode: Mode) -> (App, mpsc::Receiver<engine::Event>) {
+    build_app(runbook, (2015, 9, 8), &[], mode)
+}
+
+/// An app on `runbook` (the bundled one for `None`) with `--now` at `today`, its `done` steps
+/// finished already (a resume), its engine's events on the receiver.
+fn build_app(
+    runbook: Option<&str>,
+    today: (i32, u32, u32),
+    done: &[&str],
+    mode: Mode,
+) -> (App, mpsc::Receiver<engine::Event>) {
     let path = runbook.map(|r| {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/runbooks/valid")
             .join(r)
     });
     let loaded = pushduty::runbook::load(path.as_deref(), &[]).unwrap();
-    let now = Now::Date(NaiveDate::from_ymd_opt(2015, 9, 8).unwrap());
+    let now = Now::Date(NaiveDate::from_ymd_opt(today.0, today.1, today.2).unwrap());
     let vars = Vars::compute(&loaded, &Config::default(), now, "tester", "run").unwrap();
-    let state = SessionState::new(&loaded.runbook, &vars, "tester");
+    let mut state = SessionState::new(&loaded.runbook, &vars, "tester");
+    for id in done {
+        state.steps[*id].status = Status::Done {
+            at: "2015-09-08T10:00:00Z".into(),
+        };
+    }
     let (tx, rx) = mpsc::channel();
     let notify: engine::Notify = Arc::new(move |e| {
         let _ = tx.send(e);
@@ -979,34 +995,7 @@ fn resumed(
     today: (i32, u32, u32),
     done: &[&str],
 ) -> (App, mpsc::Receiver<engine::Event>) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/runbooks/valid")
-        .join(runbook);
-    let loaded = pushduty::runbook::load(Some(&path), &[]).unwrap();
-    let now = Now::Date(NaiveDate::from_ymd_opt(today.0, today.1, today.2).unwrap());
-    let vars = Vars::compute(&loaded, &Config::default(), now, "tester", "run").unwrap();
-    let mut state = SessionState::new(&loaded.runbook, &vars, "tester");
-    for id in done {
-        state.steps[*id].status = Status::Done {
-            at: "2015-09-08T10:00:00Z".into(),
-        };
-    }
-    let (tx, rx) = mpsc::channel();
-    let notify: engine::Notify = Arc::new(move |e| {
-        let _ = tx.send(e);
-    });
-    let engine = Engine::new(
-        loaded,
-        vars,
-        Session::in_memory(state),
-        "tester",
-        Arc::new(NoEdit),
-        notify,
-    )
-    .unwrap();
-    let mut app = App::new(engine, Mode::Run, Theme::color());
-    app.fixed_elapsed = Some(Duration::from_secs(754));
-    (app, rx)
+    build_app(Some(runbook), today, done, Mode::Run)
 }
 
 /// The status line (the first line in run mode).
