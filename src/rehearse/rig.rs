@@ -349,3 +349,31 @@ pub fn done_at(journal: &Path, step: &str) -> Option<i64> {
         })
         .next_back()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_ports_read_back_and_garbage_reads_as_any_port() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ports");
+        let ports = Ports {
+            jenkins: 41001,
+            smtp: 41006,
+            stage: 41007,
+            ..Ports::default()
+        };
+        ports.write(&path).unwrap();
+        assert_eq!(Ports::read(&path), ports);
+        std::fs::write(&path, "jenkins nope\nsentry 41002\nwho 9\n\u{1b}[2J\n").unwrap();
+        assert_eq!(
+            Ports::read(&path),
+            Ports {
+                sentry: 41002,
+                ..Ports::default()
+            }
+        );
+        assert_eq!(Ports::read(&dir.path().join("missing")), Ports::default());
+    }
+}

@@ -142,3 +142,29 @@ pub(crate) fn answer(
     let _ = stream.write_all(body.as_bytes());
     let _ = stream.flush();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::graphite::{Config, Graphite};
+
+    #[test]
+    fn a_stand_in_takes_the_port_it_asks_for_or_any_free_one() {
+        let first = Graphite::try_start(Config::default()).unwrap();
+        let port: u16 = first.url().rsplit(':').next().unwrap().parse().unwrap();
+        // That port is taken now: the next one asking for it gets another, and serves.
+        let second = Graphite::try_start(Config {
+            port,
+            ..Config::default()
+        })
+        .unwrap();
+        assert_ne!(second.url(), first.url());
+        drop(first);
+        // Free again: asked for, it is the one taken.
+        let third = Graphite::try_start(Config {
+            port,
+            ..Config::default()
+        })
+        .unwrap();
+        assert_eq!(third.url(), format!("http://127.0.0.1:{port}"));
+    }
+}
