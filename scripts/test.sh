@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-cargo test --all-targets --locked "$@"
+cargo test --workspace --all-targets --locked "$@"

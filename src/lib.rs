@@ -1,24 +1,29 @@
 //! pushduty: a terminal runbook for a team's weekly push.
+//!
+//! The binary's own layers are here: the command line, the TUI, the live panes' sources and
+//! views, rehearsals and the report's Markdown. The model is `pushduty-core`, the I/O and the
+//! engine `pushduty-io`, the services' stand-ins `pushduty-standins`; they are re-exported
+//! under the names the code has always used, so that `pushduty::runbook` and friends keep
+//! their paths for tests and scripts.
 
 pub mod cli;
-pub mod config;
-pub mod diag;
-pub mod engine;
-pub mod git;
 pub mod health;
 pub mod logfile;
-pub mod overrides;
-pub mod plan;
-pub mod preview;
-pub mod progress;
 pub mod rehearse;
+pub mod render;
 pub mod report;
-pub mod runbook;
-pub mod sanitize;
-pub mod secret;
-pub mod services;
-pub mod session;
 pub mod sources;
-pub mod standins;
-pub mod templates;
 pub mod tui;
+
+pub use pushduty_core::{
+    config, diag, overrides, runbook, sanitize, session, tags, templates, urls,
+};
+pub use pushduty_io::{engine, git, preview, secret, services};
+pub use pushduty_standins as standins;
+
+/// The plan of a push: its context ([`pushduty_core::plan`]) and each step previewed by its
+/// executor.
+pub mod plan {
+    pub use pushduty_core::plan::*;
+    pub use pushduty_io::engine::plan;
+}

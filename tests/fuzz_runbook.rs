@@ -162,7 +162,14 @@ fn check_and_plan(dir: &Path, text: &[u8]) {
     if let Ok(loaded) = pushduty::runbook::load(Some(&path), &[]) {
         LOADED.fetch_add(1, Ordering::Relaxed);
         let now: Now = "2015-09-08".parse().unwrap();
-        if let Ok(vars) = Vars::compute(&loaded, &UserConfig::default(), now, "tester", "plan") {
+        if let Ok(vars) = Vars::compute(
+            &loaded,
+            &UserConfig::default(),
+            now,
+            "tester",
+            "plan",
+            &pushduty::git::tags::checkout_release_tags,
+        ) {
             let plan = pushduty::plan::plan(&loaded, &vars);
             let text = pushduty::sanitize::clean(&plan.to_text()).into_owned();
             assert!(!text.contains('\u{1b}'));

@@ -40,7 +40,15 @@ fn build_app(
     });
     let loaded = pushduty::runbook::load(path.as_deref(), &[]).unwrap();
     let now = Now::Date(NaiveDate::from_ymd_opt(today.0, today.1, today.2).unwrap());
-    let vars = Vars::compute(&loaded, &Config::default(), now, "tester", "run").unwrap();
+    let vars = Vars::compute(
+        &loaded,
+        &Config::default(),
+        now,
+        "tester",
+        "run",
+        &pushduty::git::tags::checkout_release_tags,
+    )
+    .unwrap();
     let mut state = SessionState::new(&loaded.runbook, &vars, "tester");
     for id in done {
         state.steps[*id].status = Status::Done {
@@ -1536,7 +1544,15 @@ fn the_cherry_pick_prompt_offers_the_engines_candidates_from_a_real_repo() {
     .unwrap();
     let loaded = pushduty::runbook::load(None, &[]).unwrap();
     let now = Now::Date(NaiveDate::from_ymd_opt(2015, 9, 8).unwrap());
-    let vars = Vars::compute(&loaded, &config, now, "tester", "run").unwrap();
+    let vars = Vars::compute(
+        &loaded,
+        &config,
+        now,
+        "tester",
+        "run",
+        &pushduty::git::tags::checkout_release_tags,
+    )
+    .unwrap();
     let state = SessionState::new(&loaded.runbook, &vars, "tester");
     let notify: engine::Notify = Arc::new(|_| {});
     let engine = Engine::new(

@@ -147,7 +147,7 @@ impl Headless {
                     .map_or(String::new(), |l| format!(": {l}"));
                 progress(&format!(
                     "… {id}{last}, {}",
-                    crate::progress::elapsed(secs, self.usual.get(id))
+                    crate::session::timing::elapsed(secs, self.usual.get(id))
                 ));
             }
             if stopped.is_none()

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use super::{Global, fail};
+use crate::git::tags::checkout_release_tags;
 use crate::runbook::vars::Vars;
 use crate::sanitize::clean;
 
@@ -12,7 +13,14 @@ pub fn run(g: &Global, json: bool) -> ExitCode {
         Err(code) => return code,
     };
     let operator = config.operator(g.operator.as_deref());
-    let vars = match Vars::compute(&loaded, &config, g.now(), &operator, "plan") {
+    let vars = match Vars::compute(
+        &loaded,
+        &config,
+        g.now(),
+        &operator,
+        "plan",
+        &checkout_release_tags,
+    ) {
         Ok(v) => v,
         Err(e) => return fail(&e),
     };

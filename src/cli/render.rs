@@ -16,7 +16,7 @@ pub fn run(g: &Global, json: bool) -> ExitCode {
             Err(e) => fail(&e.into()),
         },
         Ok(l) => {
-            super::print_block(&clean(&crate::runbook::render::markdown(&l)));
+            super::print_block(&clean(&crate::render::markdown(&l)));
             ExitCode::SUCCESS
         }
         Err(d) => report(&d),

@@ -10,6 +10,7 @@ use anyhow::Result;
 use super::{Global, fail, report};
 use crate::config::Config;
 use crate::engine::{Console, Engine, Notify};
+use crate::git::tags::checkout_release_tags;
 use crate::runbook::Loaded;
 use crate::runbook::vars::Vars;
 use crate::session::lock::LockError;
@@ -51,7 +52,15 @@ pub fn prepare(
         Err(d) => return Err(report(&d)),
     };
     let operator = config.operator(g.operator.as_deref());
-    let vars = Vars::compute(&loaded, &config, g.now(), &operator, mode).map_err(|e| fail(&e))?;
+    let vars = Vars::compute(
+        &loaded,
+        &config,
+        g.now(),
+        &operator,
+        mode,
+        &checkout_release_tags,
+    )
+    .map_err(|e| fail(&e))?;
     Ok((
         Prepared {
             loaded,

@@ -26,7 +26,7 @@ pub fn run(g: &Global, as_json: bool) -> ExitCode {
     let mut git = Map::new();
     let mut failed = false;
     for (name, repo) in &rb.repos {
-        let state = match config.repo_spec(name, repo) {
+        let state = match crate::git::RepoSpec::from_config(config, name, repo) {
             Some(spec) => {
                 let s = repo_state(&spec, format);
                 failed |= s.error.is_some();

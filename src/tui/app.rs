@@ -502,9 +502,10 @@ impl App {
     /// How long the running step `id` has run, by the journal's start time.
     pub fn running_for(&self, id: &str) -> Option<i64> {
         match self.engine.status(id) {
-            Status::Running { since } => {
-                crate::progress::since(&since, self.fixed_now.unwrap_or_else(chrono::Utc::now))
-            }
+            Status::Running { since } => crate::session::timing::since(
+                &since,
+                self.fixed_now.unwrap_or_else(chrono::Utc::now),
+            ),
             _ => None,
         }
     }

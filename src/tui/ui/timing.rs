@@ -4,9 +4,9 @@
 
 use ratatui::text::{Line, Span};
 
-use crate::progress;
 use crate::report::{ReportStep, duration, overdue};
 use crate::sanitize::clean_line;
+use crate::session::timing as progress;
 use crate::tui::app::{App, Level};
 
 /// The details' lines about time: "Running: 1m 20s of ~3m 00s", the step's last progress

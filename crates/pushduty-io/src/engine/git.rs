@@ -1,0 +1,486 @@
+//! The git step kinds, through `crate::git` (git2; never the `git` command). Each checks first
+//! so that running it again is safe, and names the repo it works on in every message.
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+
+use super::{Check, Executor, InputSpec, Job};
+use crate::git::state::CommitInfo;
+use crate::git::tags::{self, TagFormat};
+use crate::git::{self as g, Credentials, RepoSpec};
+use crate::preview::{pick_oid, placeholder, repo_spec, repo_text};
+use crate::runbook::model::{Outputs, Step, StepKind};
+
+/// The key of the cherry-pick step's input: the commits, oldest first.
+pub const COMMITS: &str = "commits";
+
+/// The checkout of the step's repo, or why there is none.
+fn spec(job: &Job) -> Result<RepoSpec> {
+    let repo = job.step.kind.repo().context("this step names no repo")?;
+    repo_spec(&job.ctx, repo).with_context(|| {
+        format!(
+            "repo `{repo}` has no local checkout: set `repos.{repo}.path` in your config \
+             (or pass --set repos.{repo}.path=/path/to/{repo})"
+        )
+    })
+}
+
+/// A text value of the session context for a repo (`tag`, `previous_tag`, ...).
+fn repo_value(job: &Job, spec: &RepoSpec, field: &str) -> Option<String> {
+    repo_text(&job.ctx, &spec.name, field)
+}
+
+pub struct Fetch;
+
+impl Executor for Fetch {
+    fn run(&self, job: &Job) -> Result<Outputs> {
+        let spec = spec(job)?;
+        let out = g::fetch::fetch_with_progress(
+            &spec,
+            &Credentials::from_environment(),
+            &mut |got, total| job.progress(format!("received {got} of {total} objects")),
+        )?;
+        for t in &out.new_tags {
+            job.progress(format!("new tag {t}"));
+        }
+        let branch = match &out.branch {
+            g::fetch::BranchUpdate::UpToDate => format!("{} is up to date", spec.branch),
+            g::fetch::BranchUpdate::FastForwarded { from, to, .. } => format!(
+                "{} fast-forwarded {}..{}",
+                spec.branch,
+                g::spec::short_sha(*from),
+                g::spec::short_sha(*to)
+            ),
+            g::fetch::BranchUpdate::Ahead { ahead } => format!(
+                "{} has {ahead} local commit(s) not on {}: left as it is",
+                spec.branch, spec.remote
+            ),
+            _ => String::new(),
+        };
+        if !branch.is_empty() {
+            job.progress(branch);
+        }
+        let problems = out.problems();
+        if !problems.is_empty() {
+            bail!("{}: {}", spec.name, problems.join("; "));
+        }
+        Ok(Outputs::new())
+    }
+}
+
+/// `git.tag`: this push's tag on the branch tip or on the cherry-pick result. A tag already
+/// at that commit is done; at another commit it is an error, except for a revision this push
+/// made itself (cherry-picks, or a change of strategy after a re-tag), where the new commit
+/// gets the next free `-N`: a tag is never moved.
+pub struct Tag(pub TagFormat);
+
+/// What a tag step would do, read from the repo: the commit, the name, and the facts.
+struct TagPlan {
+    target: git2::Oid,
+    name: String,
+    checks: Vec<Check>,
+}
+
+impl Tag {
+    fn plan(&self, step: &Step, ctx: &Value) -> Result<TagPlan> {
+        let StepKind::GitTag(t) = &step.kind else {
+            bail!("not a git.tag step");
+        };
+        let spec = repo_spec(ctx, &t.repo).with_context(|| no_checkout(&t.repo))?;
+        let planned =
+            repo_text(ctx, &t.repo, "tag").context("this push has no tag for the repo")?;
+        let repo = spec.open()?;
+        let mut checks = Vec::new();
+        let target = if t.from == "cherry_pick" {
+            let oid = pick_oid(ctx, &t.repo)
+                .context("no cherry-pick result yet: run the cherry-pick step first")?;
+            let base = crate::preview::picks(ctx, &t.repo)["base"]
+                .as_str()
+                .unwrap_or("the base");
+            checks.push(Check::ok(format!(
+                "tags the cherry-picks ({}) made on {base}",
+                g::spec::short_sha(oid)
+            )));
+            oid
+        } else {
+            match g::precheck::branch_sync(&repo, &spec) {
+                Ok(s) => checks.push(sync_check(&spec, &s)),
+                Err(e) => checks.push(Check::fail(format!("{e:#}"))),
+            }
+            g::spec::branch_tip(&repo, &spec)?.id()
+        };
+        let dirty = g::state::dirty_count(&repo).unwrap_or(0);
+        if dirty > 0 {
+            checks.push(Check::ok(format!(
+                "{dirty} uncommitted file(s) in the checkout: they are not part of the tag"
+            )));
+        }
+        let made: Vec<String> = ctx["repos"][&t.repo]["made_tags"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let name = match g::spec::local_tag_commit(&repo, &planned)? {
+            Some(existing) if existing == target => {
+                checks.push(Check::ok(format!(
+                    "{planned} is at this commit already: nothing to make"
+                )));
+                planned
+            }
+            Some(existing) if t.from == "cherry_pick" || made.contains(&planned) => {
+                let all = tags::repo_release_tags(&repo, &self.0)?;
+                let key = self
+                    .0
+                    .parse(&planned)
+                    .map(|t| t.key)
+                    .context("the push tag is not a release tag")?;
+                let next = tags::next_free(&self.0, &all, key);
+                checks.push(Check::ok(format!(
+                    "{planned} is an earlier revision of this push (at {}): this makes {next}",
+                    g::spec::short_sha(existing)
+                )));
+                next
+            }
+            Some(existing) => {
+                checks.push(Check::fail(format!(
+                    "tag {planned} exists already at {}, not at {}; a tag is never moved",
+                    g::spec::short_sha(existing),
+                    g::spec::short_sha(target)
+                )));
+                planned
+            }
+            None => planned,
+        };
+        match g::precheck::shipping(&repo, &self.0, &name, target)? {
+            Ok(text) => checks.push(Check::ok(text)),
+            Err(text) => checks.push(Check::fail(text)),
+        }
+        Ok(TagPlan {
+            target,
+            name,
+            checks,
+        })
+    }
+}
+
+/// The branch against the remote's: equal is the only state worth tagging.
+fn sync_check(spec: &RepoSpec, s: &g::precheck::BranchSync) -> Check {
+    let (b, r) = (&spec.branch, format!("{}/{}", spec.remote, spec.branch));
+    match (s.ahead, s.behind) {
+        (0, 0) => Check::ok(format!("{b} is at {r} ({})", g::spec::short_sha(s.local))),
+        (0, n) => Check::fail(format!(
+            "{b} is {n} commit(s) behind {r}: tagging it would ship a stale {b} (fetch first; \
+             a clean checkout is fast-forwarded)"
+        )),
+        (n, 0) => Check::fail(format!(
+            "{b} has {n} local commit(s) that {r} does not have: the tag would ship them"
+        )),
+        (a, n) => Check::fail(format!(
+            "{b} and {r} have diverged ({a} local, {n} remote commit(s))"
+        )),
+    }
+}
+
+fn no_checkout(repo: &str) -> String {
+    format!(
+        "repo `{repo}` has no local checkout: set `repos.{repo}.path` in your config \
+         (or pass --set repos.{repo}.path=/path/to/{repo})"
+    )
+}
+
+impl Executor for Tag {
+    fn preview(&self, step: &Step, rb: &crate::runbook::model::Runbook, ctx: &Value) -> String {
+        let generic = crate::preview::preview(step, rb, ctx);
+        let Some(spec) = step.kind.repo().and_then(|r| repo_spec(ctx, r)) else {
+            return generic;
+        };
+        match self.plan(step, ctx) {
+            Ok(p) => g::tag::preview(&spec, &p.name, Some(p.target)),
+            Err(e) => format!("{generic}\n(cannot tag: {e:#})"),
+        }
+    }
+
+    fn check(&self, step: &Step, ctx: &Value) -> Vec<Check> {
+        match self.plan(step, ctx) {
+            Ok(p) => p.checks,
+            Err(e) => vec![Check::fail(format!("{e:#}"))],
+        }
+    }
+
+    fn run(&self, job: &Job) -> Result<Outputs> {
+        let spec = spec(job)?;
+        let planned = repo_value(job, &spec, "tag").context("this push has no tag for the repo")?;
+        let plan = self.plan(&job.step, &job.ctx)?;
+        if plan.name != planned {
+            job.progress(format!(
+                "{planned} is taken by an earlier revision of this push: tagging {}",
+                plan.name
+            ));
+        }
+        let outcome = g::tag::tag(&spec, &plan.name, Some(plan.target))?;
+        let (oid, msg) = match &outcome {
+            g::tag::TagOutcome::Created { name, oid } => (
+                *oid,
+                format!("tagged {name} at {}", g::spec::short_sha(*oid)),
+            ),
+            g::tag::TagOutcome::AlreadyThere { name, oid } => (
+                *oid,
+                format!(
+                    "{name} is already at {}: nothing to do",
+                    g::spec::short_sha(*oid)
+                ),
+            ),
+        };
+        job.progress(msg);
+        let mut out = Outputs::new();
+        out.insert("tag_commit".into(), json!(oid.to_string()));
+        // The engine makes this the repo's tag for the rest of the push (push, compare, notes).
+        out.insert(TAG_NAME.into(), json!(plan.name));
+        Ok(out)
+    }
+}
+
+/// The output of `git.tag` that names the tag it made (or found).
+pub const TAG_NAME: &str = "tag_name";
+
+pub struct PushTag(pub TagFormat);
+
+impl Executor for PushTag {
+    fn check(&self, step: &Step, ctx: &Value) -> Vec<Check> {
+        let facts = || -> Result<Vec<Check>> {
+            let repo_name = step.kind.repo().context("this step names no repo")?;
+            let spec = repo_spec(ctx, repo_name).with_context(|| no_checkout(repo_name))?;
+            let name =
+                repo_text(ctx, repo_name, "tag").context("this push has no tag for the repo")?;
+            let repo = spec.open()?;
+            let Some(at) = g::spec::local_tag_commit(&repo, &name)? else {
+                return Ok(vec![Check::fail(format!(
+                    "tag {name} does not exist in {repo_name}: run the tag step first"
+                ))]);
+            };
+            let mut out = vec![Check::ok(format!(
+                "{name} is at {}",
+                g::spec::short_sha(at)
+            ))];
+            out.push(match g::precheck::shipping(&repo, &self.0, &name, at)? {
+                Ok(text) => Check::ok(text),
+                Err(text) => Check::fail(text),
+            });
+            Ok(out)
+        };
+        facts().unwrap_or_else(|e| vec![Check::fail(format!("{e:#}"))])
+    }
+
+    fn run(&self, job: &Job) -> Result<Outputs> {
+        let StepKind::GitPushTag(p) = &job.step.kind else {
+            bail!("not a git.push_tag step");
+        };
+        let mut spec = spec(job)?;
+        if let Some(remote) = &p.remote {
+            spec.remote = remote.clone();
+        }
+        let name = repo_value(job, &spec, "tag").context("this push has no tag for the repo")?;
+        match g::push::push_tag(&spec, &name, &Credentials::from_environment())? {
+            g::push::PushOutcome::Pushed { name, oid } => job.progress(format!(
+                "pushed {name} ({}) to {}",
+                g::spec::short_sha(oid),
+                spec.remote
+            )),
+            g::push::PushOutcome::AlreadyThere { name, oid } => job.progress(format!(
+                "{} has {name} at {} already: nothing sent",
+                spec.remote,
+                g::spec::short_sha(oid)
+            )),
+        }
+        Ok(Outputs::new())
+    }
+}
+
+pub struct CherryPick(pub TagFormat);
+
+impl CherryPick {
+    /// Where the picks go, and in which words to say it: the newest revision of this push's
+    /// tag when there is one (a blocker after tagging: only the new fixes are listed, and
+    /// what the base has already is left out), else the release production runs now.
+    fn base(&self, ctx: &Value, spec: &RepoSpec) -> Result<(String, &'static str)> {
+        let repo = spec.open()?;
+        let all = tags::repo_release_tags(&repo, &self.0)?;
+        let push_key = repo_text(ctx, &spec.name, "tag")
+            .and_then(|t| self.0.parse(&t))
+            .map(|t| t.key);
+        if let Some(key) = push_key {
+            if let Some(newest) = all.iter().find(|t| t.key == key) {
+                return Ok((newest.name.clone(), "this push's newest tag"));
+            }
+            if let Some(prev) = tags::previous(&all, key) {
+                return Ok((prev.name.clone(), "the release production runs now"));
+            }
+        }
+        bail!(
+            "{}: no release tag to start the cherry-picks from",
+            spec.name
+        )
+    }
+
+    /// The commits that could be picked, oldest first: on the branch, not in the base; with
+    /// a line saying where they come from.
+    fn candidates(&self, ctx: &Value, repo_name: &str) -> Result<(String, Vec<CommitInfo>)> {
+        // The prompt scrolls; beyond this many the operator types the older shas.
+        const SHOWN: usize = 100;
+        let spec = repo_spec(ctx, repo_name).with_context(|| no_checkout(repo_name))?;
+        let (base, what) = self.base(ctx, &spec)?;
+        let repo = spec.open()?;
+        let from = g::spec::local_tag_commit(&repo, &base)?
+            .with_context(|| format!("tag {base} is not in the checkout"))?;
+        let to = g::spec::branch_tip(&repo, &spec)?.id();
+        let (list, total) = g::precheck::candidates(&repo, from, to, SHOWN)?;
+        let header = format!(
+            "on {} since {base} ({what}), oldest first{}:",
+            spec.branch,
+            if total > list.len() {
+                format!("; the newest {} of {total}", list.len())
+            } else {
+                String::new()
+            }
+        );
+        Ok((header, list))
+    }
+}
+
+impl Executor for CherryPick {
+    fn inputs(&self, step: &Step, ctx: &Value) -> Vec<InputSpec> {
+        let mut spec = InputSpec::text(
+            COMMITS,
+            "commits to cherry-pick, oldest first (short shas or GitHub commit links)".into(),
+            true,
+        );
+        // The fixes of blockers marked `cherry-pick` come first, ready to confirm: after a
+        // blocker they are what this step is reopened for.
+        let fixes: Vec<&str> = ctx[super::blockers::BLOCKER_COMMITS]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if !fixes.is_empty() {
+            let joined = fixes.join(" ");
+            spec.hints.push(format!(
+                "the blockers' fixes (from the blockers step): {joined}"
+            ));
+            spec.default = Some(joined);
+        }
+        if let Some(repo) = step.kind.repo() {
+            match self.candidates(ctx, repo) {
+                Ok((header, commits)) => {
+                    spec.hints.push(header);
+                    spec.commits = commits;
+                }
+                Err(e) => spec.hints.push(format!("({e:#})")),
+            }
+        }
+        vec![spec]
+    }
+
+    fn preview(&self, step: &Step, rb: &crate::runbook::model::Runbook, ctx: &Value) -> String {
+        let generic = crate::preview::preview(step, rb, ctx);
+        let Some(spec) = step.kind.repo().and_then(|r| repo_spec(ctx, r)) else {
+            return generic;
+        };
+        match self.base(ctx, &spec) {
+            Ok((base, what)) => format!(
+                "{}\n(onto {base}, {what}; done in memory: your checkout is not touched{})",
+                g::cherry_pick::preview(&spec, &base, &[placeholder("the commits you list")]),
+                if what.starts_with("this push") {
+                    "; list only the new fixes: commits it has already are left out"
+                } else {
+                    ""
+                }
+            ),
+            Err(e) => format!("{generic}\n(cannot pick: {e:#})"),
+        }
+    }
+
+    fn run(&self, job: &Job) -> Result<Outputs> {
+        let spec = spec(job)?;
+        let commits: Vec<String> = job
+            .inputs
+            .get(COMMITS)
+            .map(|s| {
+                s.split(|c: char| c.is_whitespace() || c == ',')
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if commits.is_empty() {
+            bail!("no commits given");
+        }
+        let (base, what) = self.base(&job.ctx, &spec)?;
+        job.progress(format!("starting from {base} ({what})"));
+        let out = g::cherry_pick::cherry_pick(&spec, &base, &commits)?;
+        for (oid, why) in &out.skipped {
+            job.progress(format!("left out {}: {why}", g::spec::short_sha(*oid)));
+        }
+        let applied: Vec<Value> = out
+            .applied
+            .iter()
+            .map(|a| {
+                job.progress(format!(
+                    "applied {} as {}: {}",
+                    g::spec::short_sha(a.original),
+                    g::spec::short_sha(a.new),
+                    a.subject
+                ));
+                json!({ "original": a.original.to_string(), "new": a.new.to_string(), "subject": a.subject })
+            })
+            .collect();
+        let mut o = Outputs::new();
+        o.insert(
+            "cherry_picks".into(),
+            json!({ "repo": spec.name, "base": base, "result": out.result.to_string(), "applied": applied }),
+        );
+        Ok(o)
+    }
+}
+
+pub struct Compare(pub TagFormat);
+
+impl Executor for Compare {
+    fn run(&self, job: &Job) -> Result<Outputs> {
+        let spec = spec(job)?;
+        let tag = repo_value(job, &spec, "tag").context("this push has no tag for the repo")?;
+        let repo = spec.open()?;
+        // What ships is the tag once it exists; before tagging, the branch that will be tagged.
+        let to = match repo.find_reference(&format!("refs/tags/{tag}")) {
+            Ok(_) => tag.clone(),
+            Err(_) => spec.branch.clone(),
+        };
+        // The release before this push, read again: a fetch may have brought it.
+        let all = tags::repo_release_tags(&repo, &self.0)?;
+        let previous = self
+            .0
+            .parse(&tag)
+            .and_then(|t| tags::previous(&all, t.key))
+            .map(|t| t.name.clone());
+        let cmp = match &previous {
+            Some(p) => g::compare::compare(&spec, &self.0, Some(p), &to)?,
+            None => {
+                job.progress("no release before this push: everything ships");
+                g::compare::since_start(&spec, &to)?
+            }
+        };
+        job.progress(format!("{} commit(s) ship in {to}", cmp.commits.len()));
+        let url = previous.and_then(|p| spec.compare_url(&p, &tag));
+        if let Some(u) = &url {
+            job.progress(u.clone());
+        }
+        let mut o = Outputs::new();
+        o.insert(
+            "commits".into(),
+            serde_json::to_value(&cmp.commits).context("encoding the commits")?,
+        );
+        o.insert("shipping_compare_url".into(), json!(url));
+        Ok(o)
+    }
+}

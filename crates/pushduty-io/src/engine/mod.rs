@@ -1,0 +1,828 @@
+//! Executes steps: each step kind has an [`Executor`]; the [`Engine`] runs one on a worker
+//! thread when the operator confirms, and records every transition in the session (journal
+//! first) before anyone shows it. No ratatui here: the TUI and `do` drive the same engine.
+
+mod actions;
+pub mod blockers;
+mod days;
+pub mod email;
+mod executor;
+pub mod git;
+pub mod http_check;
+pub mod interactive;
+pub mod jenkins;
+pub mod notes;
+pub mod shell;
+pub mod template;
+pub mod unavailable;
+pub mod watch;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use crate::runbook::Loaded;
+use crate::runbook::model::{Outputs, Step, StepKind};
+use crate::runbook::vars::Vars;
+use crate::session::journal::Transition;
+use crate::session::{Session, Status, now_rfc3339};
+pub use executor::*;
+
+/// The plan of a push, each step previewed by its executor.
+pub fn plan(loaded: &Loaded, vars: &Vars) -> crate::plan::Plan {
+    let executors = Registry::for_runbook(loaded);
+    crate::plan::plan_with(loaded, vars, &|s, rb, ctx| {
+        executors.get(&s.kind).preview(s, rb, ctx)
+    })
+}
+
+/// What `repos.NAME` holds from the runbook and the session, which step outputs never shadow.
+const REPO_FIELDS: &[&str] = &[
+    "tag",
+    "previous_tag",
+    "compare_url",
+    "path",
+    "github",
+    "remote",
+    "branch",
+    "made_tags",
+    "name",
+    "error",
+];
+
+/// A step that is running in this process.
+struct Running {
+    cancel: Cancel,
+    /// The operator's note, repeated on the line that closes the step.
+    note: Option<String>,
+    /// Set when a signal stops pushduty: the step ends as interrupted, not failed.
+    signal: Option<String>,
+}
+
+/// A session of a runbook being executed.
+pub struct Engine {
+    pub loaded: Loaded,
+    pub vars: Vars,
+    pub session: Session,
+    pub operator: String,
+    pub registry: Registry,
+    /// The runbook's services as this operator reaches them.
+    pub services: Arc<crate::services::Services>,
+    console: Arc<dyn Console>,
+    notify: Notify,
+    running: HashMap<String, Running>,
+    /// The runbook's own steps. `loaded.runbook.steps` is these plus this push's ad-hoc
+    /// items as manual steps, made again from the session whenever an item is added.
+    base_steps: Vec<Step>,
+    /// Today follows the wall clock (no `--now`): a screen left open overnight moves on to
+    /// the next day's steps. Off by default, so that `vars.today` is today (tests, `--now`).
+    pub live_clock: bool,
+}
+
+/// The longest text an ad-hoc item may have, in chars: it is a checklist line, not a doc.
+pub const ITEM_MAX_CHARS: usize = 200;
+
+/// The section an ad-hoc item goes in: `section` if the runbook has it, else (none given)
+/// the last one. A wrong one is an error naming the sections there are.
+pub fn item_section(rb: &crate::runbook::model::Runbook, section: Option<&str>) -> Result<String> {
+    let sections = &rb.sections;
+    match section.map(str::trim) {
+        Some(s) if sections.iter().any(|x| x.id == s) => Ok(s.to_string()),
+        Some(s) => bail!(
+            "no section `{s}` in this runbook; its sections: {}",
+            sections
+                .iter()
+                .map(|x| x.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => sections
+            .last()
+            .map(|x| x.id.clone())
+            .context("this runbook has no sections"),
+    }
+}
+
+/// An ad-hoc item's text as it will be journaled: whitespace runs (newlines, tabs) become one
+/// space; any other control character (an escape sequence, a bidi override) is refused.
+pub fn item_text(text: &str) -> Result<String> {
+    if let Some(c) = text.chars().find(|c| {
+        !c.is_whitespace()
+            && (c.is_control()
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+    }) {
+        bail!(
+            "the item's text has a control character ({}): type plain text",
+            c.escape_unicode()
+        );
+    }
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() {
+        bail!("the item's text is empty");
+    }
+    let n = text.chars().count();
+    if n > ITEM_MAX_CHARS {
+        bail!("the item's text is {n} characters long: at most {ITEM_MAX_CHARS}");
+    }
+    Ok(text)
+}
+
+impl Engine {
+    pub fn new(
+        loaded: Loaded,
+        vars: Vars,
+        session: Session,
+        operator: &str,
+        console: Arc<dyn Console>,
+        notify: Notify,
+    ) -> Result<Self> {
+        let mut registry = Registry::for_runbook(&loaded);
+        // The runbook's own references; `use_services` brings in the operator's config.
+        let services = Arc::new(crate::services::Services::resolve(
+            &loaded.runbook,
+            &crate::config::Config::default(),
+        ));
+        registry.use_services(services.clone());
+        let base_steps = loaded.runbook.steps.clone();
+        let mut e = Engine {
+            loaded,
+            vars,
+            session,
+            operator: operator.to_string(),
+            registry,
+            services,
+            console,
+            notify,
+            running: HashMap::new(),
+            base_steps,
+            live_clock: false,
+        };
+        e.sync_items();
+        // A push keeps the tag names it began with (once `2015.09.10` exists, a restarted
+        // session must not think its tag is `2015.09.10-1`); they change only when a tag
+        // step makes a new revision, and the journal says so.
+        for (repo, tag) in e.session.state.repo_tags.clone() {
+            e.vars.set_repo_tag(&repo, &tag);
+        }
+        e.refresh()?;
+        Ok(e)
+    }
+
+    /// Makes the runbook view again: the runbook's steps with this push's items among them.
+    fn sync_items(&mut self) {
+        let mut rb = self.loaded.runbook.clone();
+        rb.steps = self.base_steps.clone();
+        self.loaded.runbook.steps = self.session.state.steps_with_items(&rb);
+    }
+
+    /// Whether `id` is an ad-hoc item of this session.
+    pub fn is_item(&self, id: &str) -> bool {
+        self.session.state.items.contains_key(id)
+    }
+
+    /// Adds an ad-hoc item: for this push, a manual step in `section` (default: the last
+    /// section); for the next push, a line its session will carry in. Journaled first, then
+    /// shown. Returns its id.
+    pub fn add_item(
+        &mut self,
+        text: &str,
+        section: Option<&str>,
+        next_push: bool,
+    ) -> Result<String> {
+        let text = item_text(text)?;
+        let section = item_section(&self.loaded.runbook, section)?;
+        let mut rb = self.loaded.runbook.clone();
+        rb.steps = self.base_steps.clone();
+        let id = self.session.state.next_item_id(&rb);
+        self.session.add_item(
+            &self.operator,
+            crate::session::journal::Item {
+                id: id.clone(),
+                text,
+                section,
+                push: if next_push {
+                    crate::session::journal::ItemFor::Next
+                } else {
+                    crate::session::journal::ItemFor::This
+                },
+                from: None,
+            },
+        )?;
+        self.sync_items();
+        self.refresh()?;
+        Ok(id)
+    }
+
+    /// The services as this operator reaches them (the config's users, URLs and secrets).
+    pub fn use_services(&mut self, services: crate::services::Services) {
+        self.services = Arc::new(services);
+        self.registry.use_services(self.services.clone());
+    }
+
+    pub fn step(&self, id: &str) -> Result<&Step> {
+        self.loaded
+            .runbook
+            .step(id)
+            .with_context(|| format!("no step `{id}` in this runbook"))
+    }
+
+    pub fn status(&self, id: &str) -> Status {
+        self.session.status(id).cloned().unwrap_or(Status::Pending)
+    }
+
+    /// Variables plus the values steps have set so far; values not set yet show as marked
+    /// placeholders. For previews and titles, never for running.
+    pub fn context(&self) -> Value {
+        self.with_session(crate::plan::context(
+            &self.loaded,
+            &self.vars,
+            &self.session.state.values,
+        ))
+    }
+
+    /// The context steps run with: only values that are known. A template that needs one
+    /// that is not fails, so nothing unresolved reaches a command.
+    pub fn run_context(&self) -> Value {
+        self.with_session(crate::plan::known_context(
+            &self.vars,
+            &self.session.state.values,
+        ))
+    }
+
+    /// Adds what the session knows about each repo: the tags this push made (`made_tags`).
+    fn with_session(&self, mut ctx: Value) -> Value {
+        let mut made: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for step in &self.loaded.runbook.steps {
+            let (StepKind::GitTag(t), Some(st)) =
+                (&step.kind, self.session.state.steps.get(&step.id))
+            else {
+                continue;
+            };
+            if let Some(Value::String(name)) = st.outputs.get(git::TAG_NAME) {
+                made.entry(&t.repo).or_default().push(name);
+            }
+        }
+        for (repo, tags) in made {
+            if let Some(r) = ctx["repos"].get_mut(repo) {
+                r["made_tags"] = Value::from(tags);
+            }
+        }
+        // Each repo's done steps' outputs under `repos.NAME` too: in a push of several repos
+        // the flat values hold only the last repo's (its cherry-picks, its compare link).
+        // The newest done step wins, and a repo's own settings are never shadowed.
+        let mut done: Vec<(&str, &str, &crate::runbook::model::Outputs)> = Vec::new();
+        for step in &self.loaded.runbook.steps {
+            if let (Some(repo), Some(st)) =
+                (step.kind.repo(), self.session.state.steps.get(&step.id))
+                && let Status::Done { at } = &st.status
+            {
+                done.push((at.as_str(), repo, &st.outputs));
+            }
+        }
+        done.sort_by_key(|(at, ..)| *at);
+        for (_, repo, outputs) in done {
+            if let Some(Value::Object(r)) = ctx["repos"].get_mut(repo) {
+                for (k, v) in outputs {
+                    if !REPO_FIELDS.contains(&k.as_str()) {
+                        r.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        // When each finished step's event happened: a watch's soak starts with its `since`.
+        let done: serde_json::Map<String, Value> = self
+            .session
+            .state
+            .steps
+            .iter()
+            .filter_map(|(id, st)| Some((id.clone(), Value::from(crate::health::moment_of(st)?))))
+            .collect();
+        // What each step's next run goes on from, so its checks can say so (the Message-ID
+        // an email will be sent with again).
+        let resume: serde_json::Map<String, Value> = self
+            .loaded
+            .runbook
+            .steps
+            .iter()
+            .map(|s| (s.id.clone(), self.resume_of(&s.id)))
+            .filter(|(_, r)| !r.is_empty())
+            .map(|(id, r)| (id, Value::Object(r.into_iter().collect())))
+            .collect();
+        if let Value::Object(m) = &mut ctx {
+            m.insert("done_at".into(), Value::Object(done));
+            m.insert("resume".into(), Value::Object(resume));
+        }
+        ctx
+    }
+
+    /// When the production push happened, as the journal has it.
+    pub fn push_moment(&self) -> Option<i64> {
+        crate::health::push_moment(&self.loaded.runbook, &self.session.state)
+    }
+
+    /// The soak and baseline lengths (seconds) of the first watch on `service`.
+    pub fn watch_windows(&self, service: &str) -> (i64, i64) {
+        crate::health::watch_windows(&self.loaded.runbook, service)
+    }
+
+    pub fn preview(&self, id: &str) -> Result<String> {
+        let step = self.step(id)?;
+        Ok(self
+            .registry
+            .get(&step.kind)
+            .preview(step, &self.loaded.runbook, &self.context()))
+    }
+
+    /// What the step will do with the values known now, or which values it still needs.
+    pub fn action(&self, id: &str) -> Result<String> {
+        let step = self.step(id)?;
+        crate::preview::action(step, &self.loaded.runbook, &self.run_context())
+            .map_err(|e| anyhow::anyhow!("{}", self.explain_missing(&format!("{e:#}"))))
+    }
+
+    /// Names the step that sets each missing value, so the operator knows what to run first.
+    fn explain_missing(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for s in &self.loaded.runbook.steps {
+            let sets: Vec<&String> = match &s.kind {
+                StepKind::Choice(c) => vec![&c.var],
+                _ => s.outputs.iter().collect(),
+            };
+            for name in sets {
+                let needle = format!("`{name}` is not set yet");
+                if out.contains(&needle) {
+                    out = out.replace(
+                        &needle,
+                        &format!("`{name}` is not set yet (step `{}` sets it)", s.id),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// The facts to confirm before the step acts.
+    /// The checks of a step as a job to run elsewhere (they read the repository).
+    /// The day rule comes first: it is known at once, and it is why the others may not matter.
+    pub fn checker(&self, id: &str) -> Result<impl FnOnce() -> Vec<Check> + Send + 'static> {
+        let step = self.step(id)?.clone();
+        let exec = self.registry.get(&step.kind);
+        let ctx = self.run_context();
+        let day = self.day_check(id);
+        Ok(move || day.into_iter().chain(exec.check(&step, &ctx)).collect())
+    }
+
+    pub fn checks(&self, id: &str) -> Result<Vec<Check>> {
+        let step = self.step(id)?;
+        let own = self
+            .registry
+            .get(&step.kind)
+            .check(step, &self.run_context());
+        Ok(self.day_check(id).into_iter().chain(own).collect())
+    }
+
+    pub fn inputs(&self, id: &str) -> Result<Vec<InputSpec>> {
+        let step = self.step(id)?;
+        Ok(self.registry.get(&step.kind).inputs(step, &self.context()))
+    }
+
+    pub fn is_running(&self) -> bool {
+        !self.running.is_empty()
+    }
+
+    pub fn running(&self) -> impl Iterator<Item = &String> {
+        self.running.keys()
+    }
+
+    /// Why a step cannot start now, if it cannot.
+    pub fn refusal(&self, id: &str) -> Option<String> {
+        match self.status(id) {
+            Status::Running { .. } => return Some("it is running".into()),
+            Status::Done { .. } => return Some("it is done (reopen it to run it again)".into()),
+            Status::Skipped { .. } => {
+                return Some("it was skipped (reopen it to run it after all)".into());
+            }
+            Status::NotApplicable => return Some("it does not apply to the choices made".into()),
+            _ => {}
+        }
+        // Steps that only watch or ask run beside others; those that change something run
+        // one at a time.
+        if self.step(id).is_ok_and(|s| s.kind.info().side_effect)
+            && let Some(other) = self
+                .running
+                .keys()
+                .find(|r| self.step(r).is_ok_and(|s| s.kind.info().side_effect))
+        {
+            return Some(format!(
+                "`{other}` is running, and this step changes things too"
+            ));
+        }
+        if let Some(why) = self.still_running(id) {
+            return Some(why);
+        }
+        if let Some(why) = self.waiting_for(id) {
+            return Some(why);
+        }
+        self.action(id).err().map(|e| format!("{e:#}"))
+    }
+
+    /// An interrupted step whose process group outlived the pushduty that started it: it is
+    /// still running, elsewhere, and must not be started a second time.
+    pub fn still_running(&self, id: &str) -> Option<String> {
+        let st = self.session.state.steps.get(id)?;
+        if !matches!(st.status, Status::Interrupted { .. }) {
+            return None;
+        }
+        let pgid = st.checkpoint.get(shell::PGID)?.as_u64()?;
+        let started = st.checkpoint.get(shell::STARTED).and_then(Value::as_u64);
+        shell::group_alive(pgid, started).then(|| {
+            format!(
+                "it is still running elsewhere (process group {pgid}, left by a pushduty that \
+                 stopped): wait for it to end, or end it with `kill -TERM -{pgid}`"
+            )
+        })
+    }
+
+    /// The `after` steps of `id` that are not finished yet, as a refusal.
+    pub fn waiting_for(&self, id: &str) -> Option<String> {
+        let step = self.loaded.runbook.step(id)?;
+        let open: Vec<String> = step
+            .after
+            .iter()
+            .filter(|dep| !self.status(dep).is_finished())
+            .map(|dep| format!("`{dep}`"))
+            .collect();
+        (!open.is_empty()).then(|| format!("it comes after {}, not finished yet", open.join(", ")))
+    }
+
+    /// Starts a confirmed step on a worker thread; `Event::Finished` follows, after which
+    /// the front end calls [`Engine::finish`]. The checks run again on the worker right
+    /// before it acts; a failed one stops it unless `override_reason` says why to go on.
+    pub fn start(
+        &mut self,
+        id: &str,
+        mut inputs: Inputs,
+        override_reason: Option<&str>,
+    ) -> Result<()> {
+        if let Some(why) = self.refusal(id) {
+            bail!("cannot run `{id}`: {why}");
+        }
+        let overridden = override_reason.is_some_and(|r| !r.trim().is_empty());
+        if let Some(why) = self.too_early(id)
+            && !overridden
+        {
+            bail!("cannot run `{id}` yet: {why}; act anyway only with a reason (an override)");
+        }
+        let step = self.step(id)?.clone();
+        for spec in self.inputs(id)? {
+            let given = inputs.get(&spec.key).map_or("", String::as_str);
+            // Stored as accepted: a choice typed as its number becomes its value.
+            let value = spec
+                .accept(given)
+                .map_err(|e| anyhow::anyhow!("step `{id}`: {e}"))?;
+            inputs.insert(spec.key.clone(), value);
+        }
+        let override_reason = override_reason
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string);
+        let note = inputs.get(NOTE).filter(|n| !n.trim().is_empty()).cloned();
+        let resume = self.resume_of(id);
+        let mut t = Transition::new(id, "", "");
+        t.note = note.clone();
+        t.action = Some(self.action(id)?);
+        t.reason = override_reason
+            .as_ref()
+            .map(|r| format!("preconditions overridden: {r}"));
+        self.session.record(
+            id,
+            Status::Running {
+                since: now_rfc3339(),
+            },
+            &self.operator,
+            t,
+        )?;
+        if !resume.is_empty() {
+            // Kept for the next crash, too.
+            self.session
+                .checkpoint(id, &self.operator, resume.clone())?;
+        }
+        let cancel = Cancel::default();
+        self.running.insert(
+            id.to_string(),
+            Running {
+                cancel: cancel.clone(),
+                note,
+                signal: None,
+            },
+        );
+        let exec = self.registry.get(&step.kind);
+        let notify = self.notify.clone();
+        let sid = id.to_string();
+        let progress: Arc<dyn Fn(String) + Send + Sync> = {
+            let notify = notify.clone();
+            let sid = sid.clone();
+            Arc::new(move |line| {
+                notify(Event::Progress {
+                    step: sid.clone(),
+                    line,
+                })
+            })
+        };
+        let checkpoint: Arc<dyn Fn(Outputs) + Send + Sync> = {
+            let notify = notify.clone();
+            let sid = sid.clone();
+            Arc::new(move |values| {
+                notify(Event::Checkpoint {
+                    step: sid.clone(),
+                    values,
+                })
+            })
+        };
+        let job = Job {
+            step,
+            ctx: self.run_context(),
+            inputs,
+            base: self.loaded.base.clone(),
+            session_dir: self.session.dir().map(std::path::Path::to_path_buf),
+            cancel,
+            resume,
+            console: self.console.clone(),
+            progress,
+            checkpoint,
+        };
+        std::thread::Builder::new()
+            .name(format!("step-{sid}"))
+            .spawn(move || {
+                let result = act(exec.as_ref(), &job, override_reason.is_some())
+                    .map_err(|e| format!("{e:#}"));
+                notify(Event::Finished { step: sid, result });
+            })
+            .context("starting a worker thread")?;
+        Ok(())
+    }
+
+    /// The checkpoint the next run of `id` goes on from: a step stopped in the middle goes on;
+    /// a failed one starts over, unless its kind keeps what the operator typed.
+    fn resume_of(&self, id: &str) -> Outputs {
+        let Some((step, st)) = self.step(id).ok().zip(self.session.state.steps.get(id)) else {
+            return Outputs::new();
+        };
+        match st.status {
+            Status::Interrupted { .. } => st.checkpoint.clone(),
+            Status::Failed { .. } if self.registry.get(&step.kind).resumes_failed() => {
+                st.checkpoint.clone()
+            }
+            _ => Outputs::new(),
+        }
+    }
+
+    /// Asks a running step to stop; it ends as failed ("cancelled").
+    pub fn cancel(&self, id: &str) {
+        if let Some(r) = self.running.get(id) {
+            r.cancel.cancel();
+        }
+    }
+
+    /// Tells a running watch it has watched enough: it judges what it saw and ends. The
+    /// operator's note goes with it to the journal.
+    pub fn end_early(&mut self, id: &str, note: &str) -> Result<()> {
+        let r = self
+            .running
+            .get_mut(id)
+            .with_context(|| format!("`{id}` is not running"))?;
+        let note = note.trim();
+        if !note.is_empty() {
+            r.note = Some(match r.note.take() {
+                Some(n) => format!("{n}; ended early: {note}"),
+                None => format!("ended early: {note}"),
+            });
+        }
+        r.cancel.end_early();
+        Ok(())
+    }
+
+    pub fn cancel_all(&self) {
+        for r in self.running.values() {
+            r.cancel.cancel();
+        }
+    }
+
+    /// pushduty is being stopped by `signal`: every running step is cancelled (its process
+    /// group killed) and will be journaled as interrupted by it.
+    pub fn interrupt_all(&mut self, signal: &str) {
+        for r in self.running.values_mut() {
+            r.signal = Some(signal.to_string());
+            r.cancel.cancel();
+        }
+    }
+
+    /// Journals a running step's handle.
+    pub fn checkpoint(&mut self, id: &str, values: Outputs) -> Result<()> {
+        self.session.checkpoint(id, &self.operator, values)
+    }
+
+    /// Records how a step ended (with what it did), then which later steps apply and which
+    /// done steps no longer hold.
+    pub fn finish(&mut self, id: &str, result: Result<Outputs, String>) -> Result<()> {
+        let run = self.running.remove(id);
+        let note = run.as_ref().and_then(|r| r.note.clone());
+        let signal = run.and_then(|r| r.signal);
+        let mut t = Transition::new(id, "", "");
+        t.note = note;
+        let to = match (result, signal) {
+            (Ok(outputs), _) => {
+                // A tag step may have made a new revision (`-1`): later steps use that name.
+                if let (Some(Value::String(name)), Some(repo)) =
+                    (outputs.get(git::TAG_NAME), self.step(id)?.kind.repo())
+                {
+                    let mut tags = self.session.state.repo_tags.clone();
+                    if tags.get(repo) != Some(name) {
+                        tags.insert(repo.to_string(), name.clone());
+                        t.tags = Some(tags);
+                    }
+                }
+                t.outputs = outputs;
+                t.action = Some(self.action_after(id, &t)?);
+                Status::Done { at: now_rfc3339() }
+            }
+            (Err(error), Some(signal)) => {
+                t.reason = Some(format!("stopped by {signal}: {error}"));
+                Status::Interrupted {
+                    since: String::new(),
+                }
+            }
+            (Err(error), None) => Status::Failed { error },
+        };
+        if let Some(tags) = &t.tags {
+            for (repo, tag) in tags {
+                self.vars.set_repo_tag(repo, tag);
+            }
+        }
+        self.session.record(id, to, &self.operator, t)?;
+        self.refresh()
+    }
+
+    /// The action of a step as it stands once `t` (its outputs, a new tag name) is applied:
+    /// what "done" refers to from now on.
+    fn action_after(&self, id: &str, t: &Transition) -> Result<String> {
+        let mut vars = self.vars.clone();
+        if let Some(tags) = &t.tags {
+            for (repo, tag) in tags {
+                vars.set_repo_tag(repo, tag);
+            }
+        }
+        let mut values = self.session.state.values.clone();
+        values.extend(t.outputs.clone());
+        let ctx = self.with_session(crate::plan::known_context(&vars, &values));
+        crate::preview::action(self.step(id)?, &self.loaded.runbook, &ctx)
+    }
+
+    /// Puts a finished step back to pending so it can run again (a blocker fix after the
+    /// tag: a new choice, new cherry-picks, a `-N` re-tag). The reason goes to the journal.
+    pub fn reopen(&mut self, id: &str, reason: &str) -> Result<()> {
+        match self.status(id) {
+            Status::Done { .. }
+            | Status::Skipped { .. }
+            | Status::Failed { .. }
+            | Status::Interrupted { .. } => {}
+            other => bail!(
+                "`{id}` is {}: only a finished step can be reopened",
+                other.name()
+            ),
+        }
+        if reason.trim().is_empty() {
+            bail!("reopening needs a reason");
+        }
+        if let Some(why) = self.still_running(id) {
+            bail!("cannot reopen `{id}`: {why}");
+        }
+        let mut t = Transition::new(id, "", "");
+        t.reason = Some(format!("reopened: {}", reason.trim()));
+        self.session
+            .record(id, Status::Pending, &self.operator, t)?;
+        self.refresh()
+    }
+
+    /// Skipping is for a step that has not run (or did not finish): one that is done can
+    /// only be reopened, so its side effect is never repeated behind a skip.
+    pub fn skip(&mut self, id: &str, reason: &str) -> Result<()> {
+        match self.status(id) {
+            Status::Pending | Status::Failed { .. } | Status::Interrupted { .. } => {}
+            Status::Done { .. } => bail!("`{id}` is done: reopen it instead of skipping it"),
+            other => bail!("`{id}` is {}: it cannot be skipped", other.name()),
+        }
+        if reason.trim().is_empty() {
+            bail!("skipping needs a reason");
+        }
+        if let Some(why) = self.still_running(id) {
+            bail!("cannot skip `{id}`: {why}");
+        }
+        self.session.record(
+            id,
+            Status::Skipped {
+                reason: reason.trim().to_string(),
+            },
+            &self.operator,
+            Transition::new(id, "", ""),
+        )?;
+        self.refresh()
+    }
+
+    /// Brings statuses in line with the values: done steps whose action changed run again,
+    /// pending steps whose `only_if` turned false do not apply (and back).
+    fn refresh(&mut self) -> Result<()> {
+        self.refresh_stale()?;
+        self.refresh_applicability()
+    }
+
+    /// A done step whose action, resolved now, differs from what it did (an earlier step
+    /// was reopened, a re-tag made `-1`) is no longer done: back to pending, with why.
+    fn refresh_stale(&mut self) -> Result<()> {
+        let mut moves = Vec::new();
+        for step in &self.loaded.runbook.steps {
+            let Some(st) = self.session.state.steps.get(&step.id) else {
+                continue;
+            };
+            let (Status::Done { .. }, Some(did)) = (&st.status, &st.action) else {
+                continue;
+            };
+            // Unknown values now (a reopened choice) do not undo what was done.
+            let Ok(now) = self.action(&step.id) else {
+                continue;
+            };
+            if &now != did {
+                moves.push((step.id.clone(), self.stale_reason(&st.done_tags, did, &now)));
+            }
+        }
+        for (id, reason) in moves {
+            let mut t = Transition::new(&id, "", "");
+            t.reason = Some(reason);
+            t.stale = true;
+            self.session
+                .record(&id, Status::Pending, &self.operator, t)?;
+        }
+        Ok(())
+    }
+
+    /// Why a done step must run again, in the push's words where a re-tag is the cause.
+    fn stale_reason(
+        &self,
+        done_tags: &indexmap::IndexMap<String, String>,
+        did: &str,
+        now: &str,
+    ) -> String {
+        for (repo, old) in done_tags {
+            match self.session.state.repo_tags.get(repo) {
+                Some(new)
+                    if new != old && did.contains(old.as_str()) && now.contains(new.as_str()) =>
+                {
+                    return format!("done for {old}; this push is now {new}");
+                }
+                _ => {}
+            }
+        }
+        format!("done as \"{did}\"; now it would \"{now}\"")
+    }
+
+    /// Pending steps whose `only_if` turned false become not applicable, and back.
+    fn refresh_applicability(&mut self) -> Result<()> {
+        let ctx = self.context();
+        let known = self.session.state.values.clone();
+        let mut moves = Vec::new();
+        for step in &self.loaded.runbook.steps {
+            let applies = crate::plan::applies(&self.loaded, step, &known, &ctx);
+            match (self.status(&step.id), applies) {
+                (Status::Pending, Some(false)) => {
+                    moves.push((step.id.clone(), Status::NotApplicable))
+                }
+                (Status::NotApplicable, Some(true) | None) => {
+                    moves.push((step.id.clone(), Status::Pending));
+                }
+                _ => {}
+            }
+        }
+        for (id, to) in moves {
+            let t = Transition::new(&id, "", "");
+            self.session.record(&id, to, &self.operator, t)?;
+        }
+        Ok(())
+    }
+}
+
+/// On the worker: the checks once more, right before acting, then the act.
+fn act(exec: &dyn Executor, job: &Job, overridden: bool) -> Result<Outputs> {
+    let checks = exec.check(&job.step, &job.ctx);
+    if let Some(failed) = failed_checks(&checks) {
+        if !overridden {
+            bail!("not done: {failed}");
+        }
+        job.progress(format!("going on although: {failed}"));
+    }
+    exec.run(job)
+}
+
+#[cfg(test)]
+mod tests;

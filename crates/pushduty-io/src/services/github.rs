@@ -1,0 +1,760 @@
+//! GitHub's REST API: Actions for a deploy workflow (dispatch it, find the run the dispatch
+//! made, since the 204 names none; read the run and its jobs), and the issues that block a
+//! push. Every failure says what to do, and never holds the token.
+
+use anyhow::{Result, anyhow, bail};
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::ActionsConf;
+use super::http::client;
+use crate::secret::{Secret, scrub};
+use pushduty_core::urls::encode;
+
+/// How far the server's clock may trail ours when matching a run to the dispatch.
+const CLOCK_SKEW_SECS: i64 = 10;
+
+pub struct Actions {
+    name: String,
+    api: String,
+    repo: String,
+    workflow: String,
+    git_ref: String,
+    token: Secret,
+}
+
+/// One workflow run.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Run {
+    pub id: u64,
+    pub run_number: u64,
+    /// queued, in_progress, completed (and waiting, requested, pending).
+    pub status: String,
+    /// success, failure, cancelled, timed_out, ...; `None` until completed.
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub html_url: String,
+}
+
+impl Run {
+    pub fn completed(&self) -> bool {
+        self.status == "completed"
+    }
+}
+
+/// One job of a run.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Job {
+    pub name: String,
+    pub status: String,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    #[serde(default)]
+    pub steps: Vec<JobStep>,
+}
+
+/// One step of a job.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct JobStep {
+    pub name: String,
+    pub status: String,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    pub number: u64,
+}
+
+#[derive(Deserialize)]
+struct Runs {
+    #[serde(default)]
+    workflow_runs: Vec<Run>,
+}
+
+#[derive(Deserialize)]
+struct Jobs {
+    #[serde(default)]
+    jobs: Vec<Job>,
+}
+
+/// The `message` of a GitHub error body, else its first line.
+fn message(body: &str) -> String {
+    let text = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["message"].as_str().map(str::to_string))
+        .unwrap_or_else(|| body.lines().next().unwrap_or_default().to_string());
+    text.trim().chars().take(200).collect()
+}
+
+/// What a spent rate limit says about when to come back.
+fn rate_limit_wait(headers: &HeaderMap) -> String {
+    let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+    if let Some(secs) = get("retry-after") {
+        return format!("after {secs}s");
+    }
+    match get("x-ratelimit-reset")
+        .and_then(|v| v.parse::<i64>().ok())
+        .and_then(|t| DateTime::from_timestamp(t, 0))
+    {
+        Some(t) => format!("after {}", t.format("%H:%M:%S UTC")),
+        None => "in a few minutes".to_string(),
+    }
+}
+
+impl Actions {
+    pub fn new(conf: &ActionsConf, token: Secret) -> Self {
+        Self {
+            name: conf.name.clone(),
+            api: conf.api_url.trim_end_matches('/').to_string(),
+            repo: conf.repo.clone(),
+            workflow: conf.workflow.clone(),
+            git_ref: conf.git_ref.clone(),
+            token,
+        }
+    }
+
+    fn repo_url(&self) -> String {
+        let repo: Vec<String> = self.repo.split('/').map(encode).collect();
+        format!("{}/repos/{}", self.api, repo.join("/"))
+    }
+
+    fn workflow_url(&self) -> String {
+        format!(
+            "{}/actions/workflows/{}",
+            self.repo_url(),
+            encode(&self.workflow)
+        )
+    }
+
+    /// Where the workflow's runs show on the web (api.github.com -> github.com, and
+    /// Enterprise's HOST/api/v3 -> HOST).
+    pub fn web_url(&self) -> String {
+        let host = match self.api.as_str() {
+            "https://api.github.com" => "https://github.com",
+            other => other.strip_suffix("/api/v3").unwrap_or(other),
+        };
+        format!("{host}/{}/actions/workflows/{}", self.repo, self.workflow)
+    }
+
+    /// The dispatch endpoint, for previews and progress lines.
+    pub fn dispatch_url(&self) -> String {
+        format!("{}/dispatches", self.workflow_url())
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        scrub(text, &[&self.token])
+    }
+
+    /// Builds an error that says what to do for a status, with the token cut out.
+    fn refusal(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        what: &str,
+        body: &str,
+    ) -> anyhow::Error {
+        let spent = headers
+            .get("x-ratelimit-remaining")
+            .is_some_and(|v| v.as_bytes() == b"0");
+        let hint = match status.as_u16() {
+            401 => format!(
+                "GitHub refused the token of service `{}`: check it is valid and not expired",
+                self.name
+            ),
+            403 | 429 if spent || status == StatusCode::TOO_MANY_REQUESTS => format!(
+                "GitHub's rate limit for this token is spent: try again {} (a run already \
+                 dispatched goes on: look for it in GitHub before running this step again)",
+                rate_limit_wait(headers)
+            ),
+            403 => format!(
+                "the token of service `{}` may not run workflows in {}: it needs the Actions \
+                 write permission there",
+                self.name, self.repo
+            ),
+            404 => format!(
+                "GitHub has no workflow `{}` in `{}`, or the token cannot see that repo: check \
+                 the service's `repo` and `workflow` (the file name in .github/workflows) and \
+                 the token's access",
+                self.workflow, self.repo
+            ),
+            422 => format!(
+                "GitHub will not dispatch `{}` on `{}`: the workflow needs a `workflow_dispatch` \
+                 trigger on that branch that declares every input sent (check the service's \
+                 `ref` and `tag_input`, and the step's `params`)",
+                self.workflow, self.git_ref
+            ),
+            s if s >= 500 => {
+                "GitHub failed; try again, and check githubstatus.com if it keeps failing"
+                    .to_string()
+            }
+            _ => "GitHub answered something unexpected".to_string(),
+        };
+        let said = message(body);
+        let said = if said.is_empty() {
+            String::new()
+        } else {
+            format!(": {said}")
+        };
+        super::http::answered(
+            status,
+            self.scrub(&format!("{what}: HTTP {status}{said}. {hint}")),
+        )
+    }
+
+    /// A transport failure (no connection, a timeout), said plainly.
+    fn unreachable(&self, what: &str, e: &reqwest::Error) -> anyhow::Error {
+        super::http::unanswered(what, "GitHub", &self.api, e, |t| self.scrub(t))
+    }
+
+    fn request(&self, method: reqwest::Method, url: &str) -> Result<reqwest::RequestBuilder> {
+        Ok(client()?
+            .request(method, url)
+            .bearer_auth(self.token.expose())
+            .header(reqwest::header::ACCEPT, "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", "2022-11-28"))
+    }
+
+    async fn json<T: DeserializeOwned>(&self, url: &str, what: &str) -> Result<T> {
+        let resp = self
+            .request(reqwest::Method::GET, url)?
+            .send()
+            .await
+            .map_err(|e| self.unreachable(what, &e))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.text().await.map_err(|e| self.unreachable(what, &e))?;
+        if !status.is_success() {
+            return Err(self.refusal(status, &headers, what, &body));
+        }
+        serde_json::from_str(&body).map_err(|e| {
+            anyhow!(self.scrub(&format!(
+                "{what}: GitHub answered something that is not the expected JSON ({e}); is {} \
+                 the GitHub API (`api_url`)?",
+                self.api
+            )))
+        })
+    }
+
+    /// Starts the workflow on the service's ref. Returns the moment just before asking: the
+    /// run it makes is created after it (GitHub answers 204 without naming the run).
+    pub async fn dispatch(&self, inputs: &[(String, String)]) -> Result<DateTime<Utc>> {
+        let what = format!("dispatching workflow `{}`", self.workflow);
+        let inputs: serde_json::Map<String, serde_json::Value> = inputs
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        let body = serde_json::json!({ "ref": self.git_ref, "inputs": inputs });
+        let at = Utc::now();
+        let resp = self
+            .request(reqwest::Method::POST, &self.dispatch_url())?
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&what, &e))?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(at);
+        }
+        let headers = resp.headers().clone();
+        let body = resp.text().await.unwrap_or_default();
+        Err(self.refusal(status, &headers, &what, &body))
+    }
+
+    /// The newest run of the workflow on the ref dispatched at or after `since`, if it shows
+    /// yet (GitHub lists it a few seconds after the 204).
+    pub async fn find_run(&self, since: DateTime<Utc>) -> Result<Option<Run>> {
+        let url = format!(
+            "{}/runs?event=workflow_dispatch&branch={}&per_page=10",
+            self.workflow_url(),
+            encode(&self.git_ref)
+        );
+        let runs: Runs = self.json(&url, "listing the workflow's runs").await?;
+        let earliest = since - chrono::Duration::seconds(CLOCK_SKEW_SECS);
+        Ok(runs
+            .workflow_runs
+            .into_iter()
+            .filter(|r| r.created_at >= earliest)
+            .max_by_key(|r| (r.created_at, r.id)))
+    }
+
+    pub async fn run(&self, id: u64) -> Result<Run> {
+        let url = format!("{}/actions/runs/{id}", self.repo_url());
+        self.json(&url, &format!("reading run {id}")).await
+    }
+
+    pub async fn jobs(&self, id: u64) -> Result<Vec<Job>> {
+        let url = format!("{}/actions/runs/{id}/jobs", self.repo_url());
+        let jobs: Jobs = self
+            .json(&url, &format!("reading the jobs of run {id}"))
+            .await?;
+        Ok(jobs.jobs)
+    }
+}
+
+/// How many pages of issues are read at most (100 each): a label on more than that many
+/// open issues is not a list anyone works through during a push.
+const MAX_PAGES: usize = 20;
+
+/// One open issue labelled as blocking the push.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blocker {
+    pub number: u64,
+    pub title: String,
+    /// The issue's page on the web.
+    pub url: String,
+    /// `owner/name`.
+    pub repo: String,
+}
+
+impl Blocker {
+    /// As the pane, the checks and the log show it: `#N title (repo) link`.
+    pub fn line(&self) -> String {
+        format!(
+            "#{} {} ({}) {}",
+            self.number, self.title, self.repo, self.url
+        )
+    }
+}
+
+/// GitHub's rate limit is spent: said with when to come back, and that moment (unix seconds)
+/// when GitHub named it, so a poller can wait until then.
+#[derive(Debug)]
+pub struct RateLimited {
+    pub text: String,
+    pub until: Option<i64>,
+}
+
+impl std::fmt::Display for RateLimited {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for RateLimited {}
+
+/// When a spent rate limit ends, as unix seconds: `retry-after` (seconds from now) first,
+/// else `x-ratelimit-reset`.
+fn rate_limit_until(headers: &HeaderMap, now: i64) -> Option<i64> {
+    let get = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<i64>().ok())
+    };
+    get("retry-after")
+        .map(|s| now + s.max(0))
+        .or_else(|| get("x-ratelimit-reset"))
+}
+
+/// Whether an answer says the rate limit is spent: a 429, or a 403 with no requests left or
+/// a `retry-after` (GitHub's secondary limits).
+fn rate_limited(status: StatusCode, headers: &HeaderMap) -> bool {
+    let spent = headers
+        .get("x-ratelimit-remaining")
+        .is_some_and(|v| v.as_bytes() == b"0");
+    status == StatusCode::TOO_MANY_REQUESTS
+        || (status == StatusCode::FORBIDDEN && (spent || headers.contains_key("retry-after")))
+}
+
+/// The issues API, for the blockers of a push.
+pub struct Issues {
+    name: String,
+    api: String,
+    token: Secret,
+}
+
+impl Issues {
+    pub fn new(name: &str, api: &str, token: Secret) -> Self {
+        Self {
+            name: name.to_string(),
+            api: api.trim_end_matches('/').to_string(),
+            token,
+        }
+    }
+
+    /// The first page of `repo`'s open issues labelled `label`.
+    pub fn issues_url(api: &str, repo: &str, label: &str) -> String {
+        pushduty_core::urls::github_issues_url(api, repo, label)
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        scrub(text, &[&self.token])
+    }
+
+    fn refusal(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        repo: &str,
+        body: &str,
+    ) -> anyhow::Error {
+        let what = format!("reading the blockers of {repo}");
+        // GitHub's messages end with a full stop; ours follows.
+        let said = message(body).trim_end_matches('.').to_string();
+        let said = if said.is_empty() {
+            String::new()
+        } else {
+            format!(": {said}")
+        };
+        if rate_limited(status, headers) {
+            return anyhow::Error::new(RateLimited {
+ text: self.scrub(&format!(
+ "{what}: HTTP {status}{said}. GitHub's rate limit for this token is spent: try again {}",
+ rate_limit_wait(headers)
+ )),
+ until: rate_limit_until(headers, Utc::now().timestamp()),
+ });
+        }
+        let hint = match status.as_u16() {
+            401 => format!(
+                "GitHub refused the token of service `{}`: check it is valid and not expired",
+                self.name
+            ),
+            403 => format!(
+                "the token of service `{}` may not read the issues of {repo}",
+                self.name
+            ),
+            404 => format!(
+                "GitHub has no repo `{repo}`, or the token of service `{}` cannot see it: check the repo's `github` in the runbook and the token's access",
+                self.name
+            ),
+            410 => format!("issues are turned off in {repo}"),
+            s if s >= 500 => {
+                "GitHub failed; try again, and check githubstatus.com if it keeps failing"
+                    .to_string()
+            }
+            _ => "GitHub answered something unexpected".to_string(),
+        };
+        super::http::answered(
+            status,
+            self.scrub(&format!("{what}: HTTP {status}{said}. {hint}")),
+        )
+    }
+
+    /// The open issues of `repo` (`owner/name`) labelled `label`, oldest number first, every
+    /// page followed. Pull requests come back from this endpoint too: they are left out.
+    pub async fn open_blockers(&self, repo: &str, label: &str) -> Result<Vec<Blocker>> {
+        let mut url = Self::issues_url(&self.api, repo, label);
+        let mut out = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let resp = client()?
+                .get(&url)
+                .bearer_auth(self.token.expose())
+                .header(reqwest::header::ACCEPT, "application/vnd.github+json")
+                .header("X-GitHub-Api-Version", "2022-11-28")
+                .send()
+                .await
+                .map_err(|e| self.unreachable(repo, &e))?;
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let body = resp.text().await.map_err(|e| self.unreachable(repo, &e))?;
+            if !status.is_success() {
+                return Err(self.refusal(status, &headers, repo, &body));
+            }
+            out.extend(self.page(repo, &body)?);
+            let next = headers
+                .get_all(reqwest::header::LINK)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(super::sentry::parse_links)
+                .find(|l| l.rel.as_deref() == Some("next"));
+            let Some(next) = next else {
+                out.sort_by_key(|b| b.number);
+                return Ok(out);
+            };
+            // The token goes with every page: only to the API it was given for.
+            if !next.url.starts_with(&format!("{}/", self.api)) {
+                return Err(anyhow!(self.scrub(&format!(
+ "reading the blockers of {repo}: GitHub's next page is at {}, outside {}: not followed, so the token is not sent there",
+ next.url, self.api
+ ))));
+            }
+            url = next.url;
+        }
+        Err(anyhow!(
+            "reading the blockers of {repo}: more than {} open issues are labelled `{label}`; is that the right label?",
+            MAX_PAGES * 100
+        ))
+    }
+
+    /// One page of issues, pull requests left out.
+    fn page(&self, repo: &str, body: &str) -> Result<Vec<Blocker>> {
+        let items: Vec<serde_json::Value> = serde_json::from_str(body).map_err(|e| {
+ anyhow!(self.scrub(&format!(
+ "reading the blockers of {repo}: GitHub answered something that is not a list of issues ({e}); is {} the GitHub API (`api_url`)?",
+ self.api
+ )))
+ })?;
+        let mut out = Vec::new();
+        for item in items {
+            let Some(fields) = item.as_object() else {
+                continue;
+            };
+            if fields.contains_key("pull_request") {
+                continue;
+            }
+            let (Some(number), Some(title), Some(url)) = (
+                fields.get("number").and_then(serde_json::Value::as_u64),
+                fields.get("title").and_then(serde_json::Value::as_str),
+                fields.get("html_url").and_then(serde_json::Value::as_str),
+            ) else {
+                bail!(
+                    "reading the blockers of {repo}: an issue without a number, title or html_url"
+                );
+            };
+            out.push(Blocker {
+                number,
+                title: title.to_string(),
+                url: url.to_string(),
+                repo: repo.to_string(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn unreachable(&self, repo: &str, e: &reqwest::Error) -> anyhow::Error {
+        super::http::unanswered(
+            &format!("reading the blockers of {repo}"),
+            "GitHub",
+            &self.api,
+            e,
+            |t| self.scrub(t),
+        )
+    }
+}
+
+/// One release, as the REST API gives it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Release {
+    pub id: u64,
+    pub tag_name: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub draft: bool,
+    pub html_url: String,
+}
+
+/// A repo's releases: find the one of a tag, draft one, update it.
+pub struct Releases {
+    name: String,
+    api: String,
+    repo: String,
+    token: Secret,
+}
+
+impl Releases {
+    pub fn new(conf: &super::GithubConf, repo: &str, token: Secret) -> Self {
+        Self {
+            name: conf.name.clone(),
+            api: conf.api_url.trim_end_matches('/').to_string(),
+            repo: repo.to_string(),
+            token,
+        }
+    }
+
+    /// The releases endpoint, for previews and progress lines.
+    pub fn releases_url(&self) -> String {
+        let repo: Vec<String> = self.repo.split('/').map(encode).collect();
+        format!("{}/repos/{}/releases", self.api, repo.join("/"))
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        scrub(text, &[&self.token])
+    }
+
+    fn refusal(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        what: &str,
+        body: &str,
+    ) -> anyhow::Error {
+        let spent = headers
+            .get("x-ratelimit-remaining")
+            .is_some_and(|v| v.as_bytes() == b"0");
+        let hint = match status.as_u16() {
+            401 => format!(
+                "GitHub refused the token of service `{}`: check it is valid and not expired",
+                self.name
+            ),
+            403 | 429 if spent || status == StatusCode::TOO_MANY_REQUESTS => format!(
+                "GitHub's rate limit for this token is spent: try again {}",
+                rate_limit_wait(headers)
+            ),
+            403 => format!(
+                "the token of service `{}` may not write releases of {}: it needs the Contents write permission there",
+                self.name, self.repo
+            ),
+            404 => format!(
+                "GitHub has no repo `{}`, or the token cannot see it: check the repo's `github` and the token's access",
+                self.repo
+            ),
+            422 => {
+                "GitHub refused the release (is the tag pushed, and its name valid?)".to_string()
+            }
+            s if s >= 500 => {
+                "GitHub failed; try again, and check githubstatus.com if it keeps failing"
+                    .to_string()
+            }
+            _ => "GitHub answered something unexpected".to_string(),
+        };
+        let said = message(body);
+        let said = if said.is_empty() {
+            String::new()
+        } else {
+            format!(": {said}")
+        };
+        super::http::answered(
+            status,
+            self.scrub(&format!("{what}: HTTP {status}{said}. {hint}")),
+        )
+    }
+
+    fn unreachable(&self, what: &str, e: &reqwest::Error) -> anyhow::Error {
+        super::http::unanswered(what, "GitHub", &self.api, e, |t| self.scrub(t))
+    }
+
+    /// Sends one request; `None` for a 404 when `missing_ok`.
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<serde_json::Value>,
+        what: &str,
+        missing_ok: bool,
+    ) -> Result<Option<T>> {
+        let mut req = client()?
+            .request(method, url)
+            .bearer_auth(self.token.expose())
+            .header(reqwest::header::ACCEPT, "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", "2022-11-28");
+        if let Some(b) = body {
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(b.to_string());
+        }
+        let resp = req.send().await.map_err(|e| self.unreachable(what, &e))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.map_err(|e| self.unreachable(what, &e))?;
+        if missing_ok && status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            return Err(self.refusal(status, &headers, what, &text));
+        }
+        serde_json::from_str(&text).map(Some).map_err(|e| {
+            anyhow!(self.scrub(&format!(
+                "{what}: GitHub answered something that is not the expected JSON ({e}); is {} \
+                 the GitHub API (`api_url`)?",
+                self.api
+            )))
+        })
+    }
+
+    /// The release of `tag`, draft or published. GitHub's by-tag lookup does not see drafts
+    /// (a draft's tag is not attached yet), so the newest releases are listed as well.
+    pub async fn by_tag(&self, tag: &str) -> Result<Option<Release>> {
+        let what = format!("looking for the release of {tag} in {}", self.repo);
+        let url = format!("{}/tags/{}", self.releases_url(), encode(tag));
+        if let Some(r) = self
+            .send::<Release>(reqwest::Method::GET, &url, None, &what, true)
+            .await?
+        {
+            return Ok(Some(r));
+        }
+        let url = format!("{}?per_page=100", self.releases_url());
+        let all: Vec<Release> = self
+            .send(reqwest::Method::GET, &url, None, &what, false)
+            .await?
+            .unwrap_or_default();
+        Ok(all.into_iter().find(|r| r.tag_name == tag))
+    }
+
+    /// Drafts a release of `tag` with the notes as its body.
+    pub async fn create_draft(&self, tag: &str, name: &str, body: &str) -> Result<Release> {
+        let what = format!("drafting the release of {tag} in {}", self.repo);
+        let payload =
+            serde_json::json!({ "tag_name": tag, "name": name, "body": body, "draft": true });
+        self.send(
+            reqwest::Method::POST,
+            &self.releases_url(),
+            Some(payload),
+            &what,
+            false,
+        )
+        .await?
+        .ok_or_else(|| anyhow!("{what}: no answer"))
+    }
+
+    /// Replaces a release's name and body; a published release stays published.
+    pub async fn update(&self, id: u64, name: &str, body: &str) -> Result<Release> {
+        let what = format!("updating release {id} in {}", self.repo);
+        let payload = serde_json::json!({ "name": name, "body": body });
+        let url = format!("{}/{id}", self.releases_url());
+        self.send(reqwest::Method::PATCH, &url, Some(payload), &what, false)
+            .await?
+            .ok_or_else(|| anyhow!("{what}: no answer"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_give_their_message() {
+        assert_eq!(
+            message(r#"{"message":"Unexpected inputs provided: [\"x\"]","documentation_url":"d"}"#),
+            "Unexpected inputs provided: [\"x\"]"
+        );
+        assert_eq!(message("Bad gateway\nmore"), "Bad gateway");
+    }
+
+    #[test]
+    fn a_spent_rate_limit_says_when_to_come_back() {
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-reset", "0".parse().unwrap());
+        assert_eq!(rate_limit_wait(&h), "after 00:00:00 UTC");
+        h.insert("retry-after", "30".parse().unwrap());
+        assert_eq!(rate_limit_wait(&h), "after 30s");
+        assert_eq!(rate_limit_wait(&HeaderMap::new()), "in a few minutes");
+    }
+
+    #[test]
+    fn only_a_spent_limit_is_a_rate_limit() {
+        let mut h = HeaderMap::new();
+        assert!(!rate_limited(StatusCode::FORBIDDEN, &h));
+        assert!(rate_limited(StatusCode::TOO_MANY_REQUESTS, &h));
+        h.insert("x-ratelimit-remaining", "0".parse().unwrap());
+        assert!(rate_limited(StatusCode::FORBIDDEN, &h));
+        assert_eq!(rate_limit_until(&h, 100), None);
+        h.insert("x-ratelimit-reset", "5000".parse().unwrap());
+        assert_eq!(rate_limit_until(&h, 100), Some(5000));
+        h.insert("retry-after", "60".parse().unwrap());
+        assert_eq!(rate_limit_until(&h, 100), Some(160));
+    }
+
+    #[test]
+    fn issue_pages_leave_out_pull_requests() {
+        let c = Issues::new("gh", "http://x", Secret::new("t"));
+        let page = r#"[
+ {"number": 7, "title": "Crash", "html_url": "https://github.com/o/r/issues/7"},
+ {"number": 8, "title": "A fix", "html_url": "https://github.com/o/r/pull/8",
+ "pull_request": {"url": "u"}}
+ ]"#;
+        let got = c.page("o/r", page).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].number, 7);
+        assert_eq!(
+            Issues::issues_url("http://x/", "o/r", "needs fix"),
+            "http://x/repos/o/r/issues?labels=needs%20fix&state=open&per_page=100"
+        );
+    }
+}

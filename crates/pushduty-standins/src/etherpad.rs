@@ -1,0 +1,270 @@
+//! An Etherpad stand-in: the HTTP API calls of SERVICES.md answered as Etherpad 1.8.14 answers
+//! them (checked against the real server): `{code, message, data}`, code 1 with HTTP 200, a
+//! wrong key as code 4 with HTTP 401, an unknown function as code 3 with HTTP 404, an unknown
+//! API version as an HTML 404. Pads live in memory; text is kept as Etherpad keeps it (CRLF as
+//! LF, tabs as eight spaces, one closing newline; appended text goes before that newline).
+
+use super::Server;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::TcpStream;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Mutex, MutexGuard};
+
+use super::jenkins::{Request, form, hang, js, reason};
+
+/// What a pad holds when `createPad` is given no text.
+pub const WELCOME: &str = "Welcome to Etherpad!\n\nThis pad text is synchronized as you type.\n";
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The loopback port to listen on; 0 (or a taken one): any free port.
+    pub port: u16,
+    pub key: String,
+    pub api_version: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            key: "ep-k3y-s3cret".into(),
+            api_version: "1.2.15".into(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fault {
+    #[default]
+    None,
+    /// Requests are read and never answered.
+    Hang,
+    /// Answers are cut in half.
+    Malformed,
+    /// Every call answers code 2 (internal error), as Etherpad does when its database fails.
+    Internal,
+}
+
+pub struct Etherpad {
+    server: Server<Shared>,
+}
+
+struct Shared {
+    cfg: Config,
+    stop: AtomicBool,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    fault: Fault,
+    /// "METHOD TARGET FUNCTION", in order (the target as sent, query string included).
+    requests: Vec<String>,
+    pads: BTreeMap<String, String>,
+}
+
+impl Etherpad {
+    /// On a free loopback port; for tests, where a stand-in that cannot start ends the test.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn start(cfg: Config) -> Self {
+        super::started("Etherpad", Self::try_start(cfg))
+    }
+
+    /// On a free loopback port.
+    pub fn try_start(cfg: Config) -> std::io::Result<Self> {
+        let port = cfg.port;
+        Server::start_http(
+            port,
+            |_| Shared {
+                cfg,
+                stop: AtomicBool::new(false),
+                state: Mutex::new(State::default()),
+            },
+            |s| &s.stop,
+            serve,
+        )
+        .map(|server| Self { server })
+    }
+
+    /// "http://127.0.0.1:PORT", no trailing slash.
+    pub fn url(&self) -> &str {
+        &self.server.url
+    }
+
+    pub fn key(&self) -> &str {
+        &self.server.shared.cfg.key
+    }
+
+    /// A pad's text as `getText` gives it.
+    pub fn pad(&self, id: &str) -> Option<String> {
+        self.server.shared.lock().pads.get(id).cloned()
+    }
+
+    /// Makes or overwrites a pad, as someone typing in it would.
+    pub fn set_pad(&self, id: &str, text: &str) {
+        self.server
+            .shared
+            .lock()
+            .pads
+            .insert(id.into(), stored(text));
+    }
+
+    pub fn set_fault(&self, fault: Fault) {
+        self.server.shared.lock().fault = fault;
+    }
+
+    pub fn requests(&self) -> Vec<String> {
+        self.server.shared.lock().requests.clone()
+    }
+
+    /// The API functions called, in order.
+    pub fn calls(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .filter_map(|r| r.rsplit(' ').next().map(str::to_string))
+            .collect()
+    }
+}
+
+/// Text as Etherpad stores it: it always adds a closing newline, even after one.
+fn stored(text: &str) -> String {
+    format!("{}\n", text.replace("\r\n", "\n").replace('\t', "        "))
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        super::lock(&self.state)
+    }
+
+    /// (HTTP status, content type, body).
+    fn route(&self, req: &Request, fault: Fault) -> (u16, &'static str, String) {
+        let (path, query) = req.target.split_once('?').unwrap_or((&req.target, ""));
+        let function = match path.strip_prefix("/api/").and_then(|r| r.split_once('/')) {
+            Some((version, function)) if version == self.cfg.api_version => function,
+            _ => {
+                return (
+                    404,
+                    "text/html; charset=utf-8",
+                    format!(
+                        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Error</title>\n</head>\n<body>\n<pre>Cannot {} {path}</pre>\n</body>\n</html>\n",
+                        req.method
+                    ),
+                );
+            }
+        };
+        let mut params = form(query.as_bytes());
+        if req.method == "POST" {
+            params.extend(form(&req.body));
+        }
+        let get = |k: &str| {
+            params
+                .iter()
+                .rev()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+        };
+        let answer = |status: u16, code: u8, message: &str, data: String| {
+            (
+                status,
+                "application/json; charset=utf-8",
+                format!(
+                    r#"{{"code":{code},"message":{},"data":{data}}}"#,
+                    js(message)
+                ),
+            )
+        };
+        if !["createPad", "getText", "setText", "appendText"].contains(&function) {
+            return answer(404, 3, "no such function", "null".into());
+        }
+        if get("apikey").as_deref() != Some(self.cfg.key.as_str()) {
+            return answer(401, 4, "no or wrong API Key", "null".into());
+        }
+        if fault == Fault::Internal {
+            return answer(500, 2, "internal error", "null".into());
+        }
+        let Some(pad) = get("padID") else {
+            return answer(200, 1, "padID is missing", "null".into());
+        };
+        if pad.is_empty() || pad.contains(['/', '?', '&', '#']) {
+            return answer(
+                200,
+                1,
+                "malformed padID: Remove special characters",
+                "null".into(),
+            );
+        }
+        let mut st = self.lock();
+        let exists = st.pads.contains_key(&pad);
+        match function {
+            "createPad" if exists => answer(200, 1, "padID does already exist", "null".into()),
+            "createPad" => {
+                let text = get("text").map_or_else(|| WELCOME.to_string(), |t| stored(&t));
+                st.pads.insert(pad, text);
+                answer(200, 0, "ok", "null".into())
+            }
+            _ if !exists => answer(200, 1, "padID does not exist", "null".into()),
+            "getText" => {
+                let text = st.pads[&pad].clone();
+                answer(200, 0, "ok", format!(r#"{{"text":{}}}"#, js(&text)))
+            }
+            "setText" => {
+                let Some(text) = get("text") else {
+                    return answer(200, 1, "text is not a string", "null".into());
+                };
+                st.pads.insert(pad, stored(&text));
+                answer(200, 0, "ok", "null".into())
+            }
+            _ => {
+                let Some(text) = get("text") else {
+                    return answer(200, 1, "text is not a string", "null".into());
+                };
+                // Only a pad that exists reaches here; the check above said so.
+                let Some(now) = st.pads.get_mut(&pad) else {
+                    return answer(200, 1, "padID does not exist", "null".into());
+                };
+                // Before the pad's closing newline, as Etherpad does.
+                now.pop();
+                now.push_str(&stored(&text));
+                answer(200, 0, "ok", "null".into())
+            }
+        }
+    }
+}
+
+fn serve(sh: &Shared, req: Request, mut stream: TcpStream) {
+    let function = req
+        .target
+        .split('?')
+        .next()
+        .and_then(|p| p.rsplit('/').next())
+        .unwrap_or_default()
+        .to_string();
+    let fault = {
+        let mut st = sh.lock();
+        st.requests
+            .push(format!("{} {} {function}", req.method, req.target));
+        st.fault
+    };
+    if fault == Fault::Hang {
+        hang(&sh.stop, &mut stream);
+        return;
+    }
+    let (status, content_type, mut body) = sh.route(&req, fault);
+    if fault == Fault::Malformed {
+        let mut end = body.len() / 2;
+        while !body.is_char_boundary(end) {
+            end -= 1;
+        }
+        body.truncate(end);
+    }
+    let head = format!(
+        "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+         Connection: close\r\nX-Powered-By: Express\r\n\r\n",
+        reason(status),
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body.as_bytes());
+    let _ = stream.flush();
+}

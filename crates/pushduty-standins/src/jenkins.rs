@@ -1,0 +1,807 @@
+//! A Jenkins stand-in: the remote-access calls of SERVICES.md, answered as documented, failures
+//! included. Stateful and driven by the clock: an accepted item waits `queue_ms` in the queue,
+//! then its build runs `build_ms`, so nothing runs in the background between requests.
+
+use super::Server;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The job, its credentials and how its builds go.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The loopback port to listen on; 0 (or a taken one): any free port.
+    pub port: u16,
+    /// Full name with folders: "deploy/addons-stage" is served at /job/deploy/job/addons-stage.
+    pub job: String,
+    pub user: String,
+    pub token: String,
+    /// Credentials that may read but not build: a trigger with them answers 403.
+    pub viewer: Option<(String, String)>,
+    /// The job's parameter; a trigger that omits it gets the default, an empty value.
+    pub tag_param: String,
+    /// Further parameters the job defines. Others sent are dropped from builds, as Jenkins does.
+    pub more_params: Vec<String>,
+    pub queue_ms: u64,
+    pub build_ms: u64,
+    /// Shown one by one over `build_ms`, after "Started by user USER" and before "Finished: RESULT".
+    /// `${NAME}` in a line is the build's value of parameter NAME, as a shell step would
+    /// expand it.
+    pub console_lines: Vec<String>,
+    pub result: String,
+    /// The results of the first builds, in trigger order (a deploy that fails once, then
+    /// succeeds); later builds end with `result`.
+    pub results: Vec<String>,
+    pub estimated_ms: u64,
+    /// How long a queue item outlives its build (Jenkins: about five minutes).
+    pub queue_forget_ms: u64,
+    pub first_queue_id: u64,
+    pub first_build: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            job: "deploy/addons-stage".into(),
+            user: "andym".into(),
+            token: "t0k".into(),
+            viewer: None,
+            tag_param: "TAG".into(),
+            more_params: Vec::new(),
+            queue_ms: 300,
+            build_ms: 1500,
+            console_lines: Vec::new(),
+            result: "SUCCESS".into(),
+            results: Vec::new(),
+            estimated_ms: 2000,
+            queue_forget_ms: 0,
+            first_queue_id: 7,
+            first_build: 1,
+        }
+    }
+}
+
+/// A failure to play, set with [`Jenkins::set_fault`] and cleared with `Fault::None`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fault {
+    #[default]
+    None,
+    /// Triggers answer this status with a plain-text body and queue nothing.
+    TriggerStatus(u16),
+    /// Requests are read and never answered, until the client or the server goes away.
+    Hang,
+    /// JSON endpoints answer 200 with a truncated body.
+    MalformedJson,
+    /// Every request answers 401.
+    Unauthorized,
+    /// The next accepted item is cancelled in the queue and never builds; then back to `None`.
+    /// A cancelled item stays readable (Jenkins keeps it a few minutes; tests need no expiry).
+    QueueCancelled,
+}
+
+/// The running server; dropping it stops it.
+pub struct Jenkins {
+    server: Server<Shared>,
+}
+
+impl Jenkins {
+    /// On a free loopback port; for tests, where a stand-in that cannot start ends the test.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn start(cfg: Config) -> Self {
+        super::started("Jenkins", Self::try_start(cfg))
+    }
+
+    /// On a free loopback port.
+    pub fn try_start(cfg: Config) -> std::io::Result<Self> {
+        let port = cfg.port;
+        let job_path = cfg
+            .job
+            .split('/')
+            .map(|part| format!("/job/{part}"))
+            .collect();
+        let wall_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        Server::start_http(
+            port,
+            |url| Shared {
+                state: Mutex::new(State {
+                    fault: Fault::None,
+                    requests: Vec::new(),
+                    items: Vec::new(),
+                    next_queue_id: cfg.first_queue_id,
+                    next_build: cfg.first_build,
+                }),
+                cfg,
+                url: url.to_string(),
+                job_path,
+                started: (Instant::now(), wall_ms),
+                stop: AtomicBool::new(false),
+            },
+            |s| &s.stop,
+            serve,
+        )
+        .map(|server| Self { server })
+    }
+
+    /// "http://127.0.0.1:PORT", no trailing slash.
+    pub fn url(&self) -> &str {
+        &self.server.url
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr
+    }
+
+    /// The job's URL with its trailing slash, as Jenkins writes it.
+    pub fn job_url(&self) -> String {
+        self.server.shared.job_url()
+    }
+
+    /// The `Authorization` header value for the configured user and token.
+    pub fn auth_header(&self) -> String {
+        basic_auth(&self.server.shared.cfg.user, &self.server.shared.cfg.token)
+    }
+
+    /// Triggers answered 201 so far.
+    pub fn triggers(&self) -> usize {
+        self.server.shared.lock().items.len()
+    }
+
+    /// "METHOD TARGET" of every request read, in order; the target keeps its query string.
+    pub fn requests(&self) -> Vec<String> {
+        self.server.shared.lock().requests.clone()
+    }
+
+    /// The decoded parameters (query and form body) of accepted trigger `n`, from 0.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn params(&self, n: usize) -> Vec<(String, String)> {
+        let st = self.server.shared.lock();
+        match st.items.get(n) {
+            Some(item) => item.sent.clone(),
+            None => panic!("trigger {n} asked for, {} accepted", st.items.len()),
+        }
+    }
+
+    pub fn set_fault(&self, fault: Fault) {
+        self.server.shared.lock().fault = fault;
+    }
+
+    pub fn fault(&self) -> Fault {
+        self.server.shared.lock().fault
+    }
+
+    /// The value of the tag parameter of the newest build that finished with SUCCESS: what
+    /// the job has deployed.
+    pub fn deployed(&self) -> Option<String> {
+        let st = self.server.shared.lock();
+        let builds = self.server.shared.builds(&st, Instant::now());
+        let tag = &self.server.shared.cfg.tag_param;
+        builds
+            .iter()
+            .find(|b| b.done && b.item.result == "SUCCESS")
+            .and_then(|b| b.item.values.iter().find(|(k, _)| k == tag))
+            .map(|(_, v)| v.clone())
+    }
+
+    /// The number of the newest build that has started.
+    pub fn last_build_number(&self) -> Option<u64> {
+        let st = self.server.shared.lock();
+        self.server
+            .shared
+            .builds(&st, Instant::now())
+            .first()
+            .map(|b| b.number)
+    }
+}
+
+/// "Basic base64(user:token)".
+pub fn basic_auth(user: &str, token: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::from("Basic ");
+    for chunk in format!("{user}:{token}").as_bytes().chunks(3) {
+        let byte = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
+        let n = (byte(0) << 16) | (byte(1) << 8) | byte(2);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+struct Shared {
+    cfg: Config,
+    url: String,
+    /// "/job/A/job/B".
+    job_path: String,
+    /// The same moment on both clocks, to turn instants into epoch milliseconds.
+    started: (Instant, u64),
+    stop: AtomicBool,
+    state: Mutex<State>,
+}
+
+struct State {
+    fault: Fault,
+    requests: Vec<String>,
+    /// Every accepted trigger, oldest first.
+    items: Vec<Item>,
+    next_queue_id: u64,
+    next_build: u64,
+}
+
+struct Item {
+    id: u64,
+    /// What the client sent.
+    sent: Vec<(String, String)>,
+    /// The job's parameters with their values: what Jenkins compares and shows.
+    values: Vec<(String, String)>,
+    queued: Instant,
+    /// None: cancelled in the queue.
+    build: Option<u64>,
+    /// How its build ends.
+    result: String,
+}
+
+/// A build that has started.
+struct Build<'a> {
+    number: u64,
+    item: &'a Item,
+    start: Instant,
+    done: bool,
+}
+
+/// One HTTP request as read off the socket (shared with the other stand-ins).
+pub struct Request {
+    pub method: String,
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header(&self.headers, name)
+    }
+}
+
+/// A header's value by name, which HTTP compares without case.
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    let found = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name));
+    found.map(|(_, v)| v.as_str())
+}
+
+struct Response {
+    status: u16,
+    content_type: &'static str,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn text(status: u16, body: &str) -> Self {
+        Self {
+            status,
+            content_type: "text/plain;charset=utf-8",
+            headers: Vec::new(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn json(body: String, malformed: bool) -> Self {
+        let mut end = body.len();
+        if malformed {
+            // Cut mid-document, on a char boundary so the failure is JSON's, not UTF-8's.
+            end /= 2;
+            while !body.is_char_boundary(end) {
+                end -= 1;
+            }
+        }
+        Self {
+            status: 200,
+            content_type: "application/json;charset=utf-8",
+            headers: Vec::new(),
+            body: body.as_bytes()[..end].to_vec(),
+        }
+    }
+
+    fn not_found() -> Self {
+        Self::text(404, "Not Found")
+    }
+
+    fn with(mut self, name: &'static str, value: String) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        let mut head = format!(
+            "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\
+             X-Jenkins: 2.462.3\r\n",
+            self.status,
+            reason(self.status),
+            self.content_type,
+            self.body.len()
+        );
+        for (name, value) in &self.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        let mut out = head.into_bytes();
+        out.extend_from_slice(&self.body);
+        out
+    }
+}
+
+pub fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        303 => "See Other",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}
+
+fn serve(sh: &Shared, req: Request, mut stream: TcpStream) {
+    let fault = {
+        let mut st = sh.lock();
+        st.requests.push(format!("{} {}", req.method, req.target));
+        st.fault
+    };
+    if fault == Fault::Hang {
+        hang(&sh.stop, &mut stream);
+        return;
+    }
+    let response = sh.route(&req, fault);
+    let _ = stream.write_all(&response.bytes());
+    let _ = stream.flush();
+}
+
+/// Holds the connection open without answering until the peer leaves or the server stops.
+pub fn hang(stop: &AtomicBool, stream: &mut TcpStream) {
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
+    let mut buf = [0u8; 512];
+    while !stop.load(Ordering::SeqCst) {
+        match stream.read(&mut buf) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+pub fn read_request(stream: &mut TcpStream) -> Option<Request> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        if buf.len() > 64 * 1024 {
+            return None;
+        }
+        let n = stream.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = std::str::from_utf8(&buf[..head_end]).ok()?;
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next()?.split(' ');
+    let method = first.next()?.to_string();
+    let target = first.next()?.to_string();
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut req = Request {
+        method,
+        target,
+        headers,
+        body: buf[head_end + 4..].to_vec(),
+    };
+    let len: usize = req
+        .header("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let expects = req
+        .header("expect")
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+    if expects && req.body.len() < len {
+        stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").ok()?;
+    }
+    while req.body.len() < len {
+        let n = stream.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        req.body.extend_from_slice(&chunk[..n]);
+    }
+    req.body.truncate(len);
+    Some(req)
+}
+
+/// `application/x-www-form-urlencoded` pairs, `+` and `%XX` decoded.
+pub fn form(raw: &[u8]) -> Vec<(String, String)> {
+    raw.split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| match pair.iter().position(|&b| b == b'=') {
+            Some(eq) => (decode(&pair[..eq]), decode(&pair[eq + 1..])),
+            None => (decode(pair), String::new()),
+        })
+        .collect()
+}
+
+fn decode(raw: &[u8]) -> String {
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let escaped = match raw.get(i..i + 3) {
+            Some([b'%', hi, lo]) => hex(*hi).zip(hex(*lo)).map(|(h, l)| (h * 16 + l) as u8),
+            _ => None,
+        };
+        match (escaped, raw[i]) {
+            (Some(byte), _) => {
+                out.push(byte);
+                i += 3;
+                continue;
+            }
+            (None, b'+') => out.push(b' '),
+            (None, other) => out.push(other),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn ms(ms: u64) -> Duration {
+    Duration::from_millis(ms)
+}
+
+/// `line` with each `${NAME}` replaced by parameter NAME's value (unknown names are left).
+fn expand(line: &str, values: &[(String, String)]) -> String {
+    let mut out = line.to_string();
+    for (k, v) in values {
+        out = out.replace(&format!("${{{k}}}"), v);
+    }
+    out
+}
+
+/// A JSON string literal.
+pub fn js(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        super::lock(&self.state)
+    }
+
+    fn job_url(&self) -> String {
+        format!("{}{}/", self.url, self.job_path)
+    }
+
+    /// The job's own name, without its folders.
+    fn job_name(&self) -> &str {
+        self.cfg.job.rsplit('/').next().unwrap_or_default()
+    }
+
+    fn epoch_ms(&self, at: Instant) -> u64 {
+        self.started.1 + at.saturating_duration_since(self.started.0).as_millis() as u64
+    }
+
+    fn build_url(&self, number: u64) -> String {
+        format!("{}{}/{number}/", self.url, self.job_path)
+    }
+
+    fn waiting(&self, item: &Item, now: Instant) -> bool {
+        item.build.is_some() && now < item.queued + ms(self.cfg.queue_ms)
+    }
+
+    /// Started builds, newest first: numbers are handed out in trigger order.
+    fn builds<'a>(&self, st: &'a State, now: Instant) -> Vec<Build<'a>> {
+        st.items
+            .iter()
+            .rev()
+            .filter_map(|item| {
+                let start = item.queued + ms(self.cfg.queue_ms);
+                let number = item.build.filter(|_| now >= start)?;
+                let done = now >= start + ms(self.cfg.build_ms);
+                Some(Build {
+                    number,
+                    item,
+                    start,
+                    done,
+                })
+            })
+            .collect()
+    }
+
+    fn authorised(&self, req: &Request) -> Option<bool> {
+        let given = req.header("authorization")?;
+        if given == basic_auth(&self.cfg.user, &self.cfg.token) {
+            return Some(true);
+        }
+        let viewer = self.cfg.viewer.as_ref()?;
+        (given == basic_auth(&viewer.0, &viewer.1)).then_some(false)
+    }
+
+    fn route(&self, req: &Request, fault: Fault) -> Response {
+        let may_build = match self.authorised(req) {
+            Some(may_build) if fault != Fault::Unauthorized => may_build,
+            _ => {
+                return Response::text(401, "Unauthorized")
+                    .with("WWW-Authenticate", "Basic realm=\"Jenkins\"".into());
+            }
+        };
+        let (path, query) = req.target.split_once('?').unwrap_or((&req.target, ""));
+        let malformed = fault == Fault::MalformedJson;
+        if let Some(rest) = path.strip_prefix("/queue/item/") {
+            return match rest.trim_end_matches('/').split_once('/') {
+                Some((id, "api/json")) => match id.parse() {
+                    Ok(id) => self.queue_item(id, malformed),
+                    Err(_) => Response::not_found(),
+                },
+                _ => Response::not_found(),
+            };
+        }
+        let rest = match path.strip_prefix(self.job_path.as_str()) {
+            Some(rest) if rest.is_empty() || rest.starts_with('/') => rest.trim_matches('/'),
+            _ => return Response::not_found(),
+        };
+        if rest == "buildWithParameters" {
+            if req.method != "POST" {
+                return Response::text(405, "This URL requires POST");
+            }
+            if !may_build {
+                return Response::text(403, "missing the Job/Build permission");
+            }
+            if let Fault::TriggerStatus(status) = fault {
+                return Response::text(status, &format!("{} (stand-in fault)", reason(status)));
+            }
+            let mut params = form(query.as_bytes());
+            params.extend(form(&req.body));
+            return self.trigger(params);
+        }
+        if req.method != "GET" {
+            return Response::text(405, "Method Not Allowed");
+        }
+        if rest == "api/json" {
+            return Response::json(self.job_json(), malformed);
+        }
+        let (which, tail) = rest.split_once('/').unwrap_or((rest, ""));
+        let st = self.lock();
+        let now = Instant::now();
+        let builds = self.builds(&st, now);
+        let build = match which {
+            "lastBuild" => builds.first(),
+            "lastCompletedBuild" => builds.iter().find(|b| b.done),
+            "lastSuccessfulBuild" => builds.iter().find(|b| b.done && b.item.result == "SUCCESS"),
+            n => n
+                .parse()
+                .ok()
+                .and_then(|n: u64| builds.iter().find(|b| b.number == n)),
+        };
+        let Some(build) = build else {
+            return Response::not_found();
+        };
+        match tail {
+            "api/json" => Response::json(self.build_json(build), malformed),
+            "logText/progressiveText" => {
+                let start = form(query.as_bytes())
+                    .into_iter()
+                    .find(|(k, _)| k == "start")
+                    .and_then(|(_, v)| v.parse().ok())
+                    .unwrap_or(0);
+                self.console(build, now, start)
+            }
+            _ => Response::not_found(),
+        }
+    }
+
+    fn trigger(&self, sent: Vec<(String, String)>) -> Response {
+        if sent.is_empty() {
+            return Response::text(400, "This build is not parameterized!");
+        }
+        let defined = std::iter::once(&self.cfg.tag_param).chain(&self.cfg.more_params);
+        let values: Vec<(String, String)> = defined
+            .map(|name| {
+                let value = sent.iter().rev().find(|(k, _)| k == name);
+                (
+                    name.clone(),
+                    value.map(|(_, v)| v.clone()).unwrap_or_default(),
+                )
+            })
+            .collect();
+        let now = Instant::now();
+        let mut st = self.lock();
+        let queued = st
+            .items
+            .iter()
+            .find(|item| self.waiting(item, now) && item.values == values);
+        if let Some(item) = queued {
+            let location = format!("{}/queue/item/{}/", self.url, item.id);
+            return Response::text(303, "").with("Location", location);
+        }
+        let id = st.next_queue_id;
+        st.next_queue_id += 1;
+        let build = if st.fault == Fault::QueueCancelled {
+            st.fault = Fault::None;
+            None
+        } else {
+            st.next_build += 1;
+            Some(st.next_build - 1)
+        };
+        let result = self
+            .cfg
+            .results
+            .get(st.items.len())
+            .unwrap_or(&self.cfg.result)
+            .clone();
+        st.items.push(Item {
+            id,
+            sent,
+            values,
+            queued: now,
+            build,
+            result,
+        });
+        let location = format!("{}/queue/item/{id}/", self.url);
+        Response::text(201, "").with("Location", location)
+    }
+
+    fn queue_item(&self, id: u64, malformed: bool) -> Response {
+        let now = Instant::now();
+        let st = self.lock();
+        let Some(item) = st.items.iter().find(|item| item.id == id) else {
+            return Response::not_found();
+        };
+        let cfg = &self.cfg;
+        let state = match item.build {
+            None => r#""_class":"hudson.model.Queue$LeftItem","cancelled":true,"executable":null,"why":null"#.to_string(),
+            Some(_) if self.waiting(item, now) => format!(
+                r#""_class":"hudson.model.Queue$WaitingItem","cancelled":false,"executable":null,"why":{}"#,
+                js("Waiting for next available executor")
+            ),
+            Some(number) => {
+                let gone = cfg.queue_ms + cfg.build_ms + cfg.queue_forget_ms;
+                if now >= item.queued + ms(gone) {
+                    return Response::not_found();
+                }
+                format!(
+                    r#""_class":"hudson.model.Queue$LeftItem","cancelled":false,"executable":{{"_class":"hudson.model.FreeStyleBuild","number":{number},"url":{}}},"why":null"#,
+                    js(&self.build_url(number))
+                )
+            }
+        };
+        let params: String = item
+            .values
+            .iter()
+            .map(|(k, v)| format!("\n{k}={v}"))
+            .collect();
+        let body = format!(
+            r#"{{{state},"id":{id},"inQueueSince":{},"params":{},"task":{{"_class":"hudson.model.FreeStyleProject","name":{},"url":{}}},"url":{}}}"#,
+            self.epoch_ms(item.queued),
+            js(&params),
+            js(self.job_name()),
+            js(&self.job_url()),
+            js(&format!("queue/item/{id}/")),
+        );
+        Response::json(body, malformed)
+    }
+
+    fn build_json(&self, b: &Build) -> String {
+        let cfg = &self.cfg;
+        let (result, duration) = match b.done {
+            true => (js(&b.item.result), cfg.build_ms),
+            false => ("null".to_string(), 0),
+        };
+        let params: Vec<String> = b
+            .item
+            .values
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    r#"{{"_class":"hudson.model.StringParameterValue","name":{},"value":{}}}"#,
+                    js(k),
+                    js(v)
+                )
+            })
+            .collect();
+        let number = b.number;
+        format!(
+            r##"{{"_class":"hudson.model.FreeStyleBuild","actions":[{{"_class":"hudson.model.ParametersAction","parameters":[{}]}},{{"_class":"hudson.model.CauseAction","causes":[{{"_class":"hudson.model.Cause$UserIdCause","shortDescription":{},"userId":{}}}]}}],"building":{},"displayName":"#{number}","duration":{duration},"estimatedDuration":{},"fullDisplayName":{},"id":"{number}","number":{number},"queueId":{},"result":{result},"timestamp":{},"url":{}}}"##,
+            params.join(","),
+            js(&format!("Started by user {}", cfg.user)),
+            js(&cfg.user),
+            !b.done,
+            cfg.estimated_ms,
+            js(&format!("{} #{number}", cfg.job.replace('/', " » "))),
+            b.item.id,
+            self.epoch_ms(b.start),
+            js(&self.build_url(number)),
+        )
+    }
+
+    fn job_json(&self) -> String {
+        let now = Instant::now();
+        let st = self.lock();
+        let builds = self.builds(&st, now);
+        let listed: Vec<String> = builds.iter().map(|b| self.build_json(b)).collect();
+        let last = match builds.first() {
+            Some(b) => format!(
+                r#"{{"number":{},"url":{}}}"#,
+                b.number,
+                js(&self.build_url(b.number))
+            ),
+            None => "null".to_string(),
+        };
+        let in_queue = st.items.iter().any(|item| self.waiting(item, now));
+        format!(
+            r#"{{"_class":"hudson.model.FreeStyleProject","buildable":true,"builds":[{}],"fullName":{},"inQueue":{in_queue},"lastBuild":{last},"name":{},"nextBuildNumber":{},"url":{}}}"#,
+            listed.join(","),
+            js(&self.cfg.job),
+            js(self.job_name()),
+            st.next_build,
+            js(&self.job_url()),
+        )
+    }
+
+    /// The text so far: the configured lines appear evenly over the build, the verdict at its end.
+    fn console(&self, b: &Build, now: Instant, start: usize) -> Response {
+        let cfg = &self.cfg;
+        let elapsed = now.saturating_duration_since(b.start).as_millis() as u64;
+        let mut text = format!("Started by user {}\n", cfg.user);
+        let slots = cfg.console_lines.len() as u64 + 1;
+        for (i, line) in cfg.console_lines.iter().enumerate() {
+            if elapsed >= cfg.build_ms * (i as u64 + 1) / slots {
+                text.push_str(&expand(line, &b.item.values));
+                text.push('\n');
+            }
+        }
+        if b.done {
+            text.push_str(&format!("Finished: {}\n", b.item.result));
+        }
+        let bytes = text.as_bytes();
+        let mut response = Response::text(200, "");
+        response.body = bytes[start.min(bytes.len())..].to_vec();
+        response = response.with("X-Text-Size", bytes.len().to_string());
+        if !b.done {
+            response = response.with("X-More-Data", "true".into());
+        }
+        response
+    }
+}

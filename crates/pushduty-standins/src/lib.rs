@@ -1,0 +1,174 @@
+//! Local stand-ins for the services a push talks to, speaking the APIs of SERVICES.md (failures
+//! included) on loopback. The tests drive them, and `pushduty rehearse` runs a whole push
+//! against them: one implementation for both. Std-only: each serves plain HTTP (or SMTP) from
+//! its own threads.
+//!
+//! The `testing` feature adds what only tests want: `start` constructors and readers that
+//! panic (ending the test, saying why) where the product's code gets an error to show.
+
+pub mod etherpad;
+pub mod github;
+pub mod graphite;
+pub mod jenkins;
+pub mod sentry;
+pub mod smtp;
+
+pub mod stage;
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+/// What every stand-in is made of: a free loopback port, the state its connections share, and
+/// an accept loop serving each connection on a thread of its own, stopped when this is
+/// dropped.
+pub(crate) struct Server<S: Send + Sync + 'static> {
+    pub addr: SocketAddr,
+    /// "http://127.0.0.1:PORT", no trailing slash.
+    pub url: String,
+    pub shared: Arc<S>,
+    stop: fn(&S) -> &AtomicBool,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl<S: Send + Sync + 'static> Server<S> {
+    /// Binds loopback `port` (any free one for 0, or when that one is taken), makes the shared
+    /// state (knowing its own URL), and serves.
+    pub fn start(
+        port: u16,
+        make: impl FnOnce(&str) -> S,
+        stop: fn(&S) -> &AtomicBool,
+        serve: impl Fn(&S, TcpStream) + Send + Sync + 'static,
+    ) -> std::io::Result<Self> {
+        let listener =
+            TcpListener::bind(("127.0.0.1", port)).or_else(|_| TcpListener::bind("127.0.0.1:0"))?;
+        let addr = listener.local_addr()?;
+        let url = format!("http://{addr}");
+        let shared = Arc::new(make(&url));
+        let accept = accept_loop(listener, Arc::clone(&shared), stop, serve);
+        Ok(Self {
+            addr,
+            url,
+            shared,
+            stop,
+            accept: Some(accept),
+        })
+    }
+
+    /// [`Server::start`] for an HTTP stand-in: `serve` gets each connection's request, read
+    /// with a time limit (a client that never finishes its request must not hold a thread
+    /// forever); a connection that sends none is closed.
+    pub fn start_http(
+        port: u16,
+        make: impl FnOnce(&str) -> S,
+        stop: fn(&S) -> &AtomicBool,
+        serve: fn(&S, jenkins::Request, TcpStream),
+    ) -> std::io::Result<Self> {
+        Self::start(port, make, stop, move |sh, mut stream| {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            if let Some(req) = jenkins::read_request(&mut stream) {
+                serve(sh, req, stream);
+            }
+        })
+    }
+}
+
+impl<S: Send + Sync + 'static> Drop for Server<S> {
+    fn drop(&mut self) {
+        stop((self.stop)(&self.shared), self.addr, self.accept.take());
+    }
+}
+
+/// Serves each connection on a thread of its own until `stop` says so (the server wakes it
+/// with one last connection when dropped).
+fn accept_loop<S: Send + Sync + 'static>(
+    listener: TcpListener,
+    shared: Arc<S>,
+    stop: fn(&S) -> &AtomicBool,
+    serve: impl Fn(&S, TcpStream) + Send + Sync + 'static,
+) -> JoinHandle<()> {
+    let serve = Arc::new(serve);
+    thread::spawn(move || {
+        for conn in listener.incoming() {
+            if stop(&shared).load(Ordering::SeqCst) {
+                break;
+            }
+            if let Ok(stream) = conn {
+                let (sh, serve) = (Arc::clone(&shared), Arc::clone(&serve));
+                thread::spawn(move || serve(&sh, stream));
+            }
+        }
+    })
+}
+
+/// A stand-in's state: a test thread that panicked holding it must not take the server down.
+pub(crate) fn lock<T>(state: &Mutex<T>) -> MutexGuard<'_, T> {
+    state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A stand-in the tests start: one that cannot start ends the test, saying which.
+#[cfg(any(test, feature = "testing"))]
+pub(crate) fn started<T>(what: &str, started: std::io::Result<T>) -> T {
+    match started {
+        Ok(s) => s,
+        Err(e) => panic!("the {what} stand-in cannot start: {e}"),
+    }
+}
+
+/// Stops a stand-in's accept loop: sets its flag, wakes it with one last connection, and
+/// joins it only if the wake-up got through.
+fn stop(flag: &AtomicBool, addr: SocketAddr, accept: Option<JoinHandle<()>>) {
+    flag.store(true, Ordering::SeqCst);
+    if TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok()
+        && let Some(accept) = accept
+    {
+        let _ = accept.join();
+    }
+}
+
+/// Writes one whole HTTP/1.1 answer and closes.
+pub(crate) fn answer(
+    stream: &mut TcpStream,
+    status: u16,
+    reason: &str,
+    content_type: &str,
+    body: &str,
+) {
+    let head = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body.as_bytes());
+    let _ = stream.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::graphite::{Config, Graphite};
+
+    #[test]
+    fn a_stand_in_takes_the_port_it_asks_for_or_any_free_one() {
+        let first = Graphite::try_start(Config::default()).unwrap();
+        let port: u16 = first.url().rsplit(':').next().unwrap().parse().unwrap();
+        // That port is taken now: the next one asking for it gets another, and serves.
+        let second = Graphite::try_start(Config {
+            port,
+            ..Config::default()
+        })
+        .unwrap();
+        assert_ne!(second.url(), first.url());
+        drop(first);
+        // Free again: asked for, it is the one taken.
+        let third = Graphite::try_start(Config {
+            port,
+            ..Config::default()
+        })
+        .unwrap();
+        assert_eq!(third.url(), format!("http://127.0.0.1:{port}"));
+    }
+}

@@ -1,0 +1,689 @@
+//! A Sentry web-API stand-in, after the OpenAPI subset in the contracts: the organization's
+//! issues list (search on `is:`, `firstSeen:`, `firstRelease:`, `level:`; sorts; `limit` and
+//! `cursor` pages with Sentry's `Link` header) and a project's event counts, with the
+//! rate-limit headers every answer carries, and failures to play.
+
+use super::Server;
+use std::io::Write;
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::jenkins::{Request, form, hang, js, reason};
+
+/// One issue as the stand-in holds it; times are unix seconds.
+#[derive(Clone, Debug)]
+pub struct Issue {
+    pub id: u64,
+    pub title: String,
+    pub level: String,
+    /// unresolved, resolved, ignored.
+    pub status: String,
+    /// Sent as a JSON string, as Sentry does; anything may be put here to test parsing.
+    pub count: String,
+    pub user_count: u64,
+    pub first_seen: Option<i64>,
+    pub last_seen: Option<i64>,
+    pub first_release: Option<String>,
+    /// `None`: seen in every environment.
+    pub environment: Option<String>,
+}
+
+impl Issue {
+    /// An unresolved error first and last seen at `first_seen`, counted once.
+    pub fn new(id: u64, title: &str, first_seen: i64) -> Self {
+        Self {
+            id,
+            title: title.into(),
+            level: "error".into(),
+            status: "unresolved".into(),
+            count: "1".into(),
+            user_count: 1,
+            first_seen: Some(first_seen),
+            last_seen: Some(first_seen),
+            first_release: None,
+            environment: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The loopback port to listen on; 0 (or a taken one): any free port.
+    pub port: u16,
+    pub org: String,
+    /// The project's slug; `project_id` is its number. Either names it in `project=`.
+    pub project: String,
+    pub project_id: u64,
+    pub token: String,
+    pub issues: Vec<Issue>,
+    /// `(minute start, events)`: spread evenly over the minute's 10 s buckets when asked.
+    pub events: Vec<(i64, u64)>,
+    /// The most issues a page holds, whatever `limit` asks (Sentry: 100).
+    pub page_max: usize,
+    /// Requests allowed per window, and the window's length.
+    pub rate_limit: u64,
+    pub window_secs: u64,
+    pub concurrent_limit: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            org: "mozilla".into(),
+            project: "addons-server".into(),
+            project_id: 42,
+            token: "sntrys_s3cret".into(),
+            issues: Vec::new(),
+            events: Vec::new(),
+            page_max: 100,
+            rate_limit: 1000,
+            window_secs: 60,
+            concurrent_limit: 25,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fault {
+    #[default]
+    None,
+    /// The next n requests answer 429 with a spent limit; then back to `None`.
+    RateLimited(u32),
+    /// Requests are read and never answered.
+    Hang,
+    /// JSON answers are cut in half.
+    Malformed,
+    /// Every request answers 500 with an HTML page.
+    ServerError,
+}
+
+/// One request as read.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    /// Decoded query pairs, in order.
+    pub query: Vec<(String, String)>,
+    pub authorization: Option<String>,
+}
+
+impl Seen {
+    /// The first value of query parameter `name`.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        let found = self.query.iter().find(|(k, _)| k == name);
+        found.map(|(_, v)| v.as_str())
+    }
+}
+
+pub struct Sentry {
+    server: Server<Shared>,
+}
+
+struct Shared {
+    cfg: Config,
+    url: String,
+    stop: AtomicBool,
+    in_flight: AtomicU64,
+    state: Mutex<State>,
+}
+
+struct State {
+    fault: Fault,
+    seen: Vec<Seen>,
+    issues: Vec<Issue>,
+    window_start: i64,
+    used: u64,
+}
+
+pub fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+impl Sentry {
+    /// On a free loopback port; for tests, where a stand-in that cannot start ends the test.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn start(cfg: Config) -> Self {
+        super::started("Sentry", Self::try_start(cfg))
+    }
+
+    /// On a free loopback port.
+    pub fn try_start(cfg: Config) -> std::io::Result<Self> {
+        let port = cfg.port;
+        Server::start_http(
+            port,
+            |url| Shared {
+                state: Mutex::new(State {
+                    fault: Fault::None,
+                    seen: Vec::new(),
+                    issues: cfg.issues.clone(),
+                    window_start: now_secs(),
+                    used: 0,
+                }),
+                cfg,
+                url: url.to_string(),
+                stop: AtomicBool::new(false),
+                in_flight: AtomicU64::new(0),
+            },
+            |s| &s.stop,
+            serve,
+        )
+        .map(|server| Self { server })
+    }
+
+    /// "http://127.0.0.1:PORT", no trailing slash.
+    pub fn url(&self) -> &str {
+        &self.server.url
+    }
+
+    pub fn set_fault(&self, fault: Fault) {
+        self.server.shared.lock().fault = fault;
+    }
+
+    /// A new issue, seen from the next request on.
+    pub fn add_issue(&self, issue: Issue) {
+        self.server.shared.lock().issues.push(issue);
+    }
+
+    /// Every request read, in order.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.server.shared.lock().seen.clone()
+    }
+
+    /// "METHOD PATH" of every request read, in order.
+    pub fn requests(&self) -> Vec<String> {
+        let st = self.server.shared.lock();
+        st.seen
+            .iter()
+            .map(|s| format!("{} {}", s.method, s.path))
+            .collect()
+    }
+
+    /// When the current rate-limit window ends, in unix seconds.
+    pub fn window_end(&self) -> i64 {
+        self.server.shared.lock().window_start + self.server.shared.cfg.window_secs as i64
+    }
+}
+
+struct Answer {
+    status: u16,
+    content_type: &'static str,
+    headers: Vec<(&'static str, String)>,
+    body: String,
+}
+
+impl Answer {
+    fn json(status: u16, body: String) -> Self {
+        Self {
+            status,
+            content_type: "application/json",
+            headers: Vec::new(),
+            body,
+        }
+    }
+
+    /// Sentry's error shape: `{"detail": "..."}`.
+    fn detail(status: u16, detail: &str) -> Self {
+        Self::json(status, format!(r#"{{"detail":{}}}"#, js(detail)))
+    }
+
+    fn not_found() -> Self {
+        Self::detail(404, "The requested resource does not exist")
+    }
+
+    fn with(mut self, name: &'static str, value: String) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        let mut head = format!(
+            "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
+            self.status,
+            reason(self.status),
+            self.content_type,
+            self.body.len()
+        );
+        for (name, value) in &self.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        let mut out = head.into_bytes();
+        out.extend_from_slice(self.body.as_bytes());
+        out
+    }
+}
+
+fn serve(sh: &Shared, req: Request, mut stream: TcpStream) {
+    sh.in_flight.fetch_add(1, Ordering::SeqCst);
+    let (path, query) = req.target.split_once('?').unwrap_or((&req.target, ""));
+    let (fault, limited, remaining, reset) = {
+        let mut st = sh.lock();
+        st.seen.push(Seen {
+            method: req.method.clone(),
+            path: path.to_string(),
+            query: form(query.as_bytes()),
+            authorization: req.header("authorization").map(str::to_string),
+        });
+        // A fixed window, as Sentry counts requests.
+        let now = now_secs();
+        if now >= st.window_start + sh.cfg.window_secs as i64 {
+            st.window_start = now;
+            st.used = 0;
+        }
+        st.used += 1;
+        let fault = st.fault;
+        let forced = match fault {
+            Fault::RateLimited(n) => {
+                st.fault = if n > 1 {
+                    Fault::RateLimited(n - 1)
+                } else {
+                    Fault::None
+                };
+                true
+            }
+            _ => false,
+        };
+        let over = st.used > sh.cfg.rate_limit;
+        let remaining = if forced {
+            0
+        } else {
+            sh.cfg.rate_limit.saturating_sub(st.used)
+        };
+        let reset = st.window_start + sh.cfg.window_secs as i64;
+        (fault, forced || over, remaining, reset)
+    };
+    if fault == Fault::Hang {
+        hang(&sh.stop, &mut stream);
+        sh.in_flight.fetch_sub(1, Ordering::SeqCst);
+        return;
+    }
+    let answer = if limited {
+        Answer::detail(
+            429,
+            &format!(
+                "You are attempting to use this endpoint too frequently. Limit is {} requests in {} seconds",
+                sh.cfg.rate_limit, sh.cfg.window_secs
+            ),
+        )
+    } else if fault == Fault::ServerError {
+        Answer {
+            status: 500,
+            content_type: "text/html",
+            headers: Vec::new(),
+            body: "<h1>Server Error (500)</h1>".into(),
+        }
+    } else {
+        sh.route(&req, path, query, fault == Fault::Malformed)
+    };
+    let concurrent = sh
+        .cfg
+        .concurrent_limit
+        .saturating_sub(sh.in_flight.load(Ordering::SeqCst));
+    let answer = answer
+        .with("X-Sentry-Rate-Limit-Limit", sh.cfg.rate_limit.to_string())
+        .with("X-Sentry-Rate-Limit-Remaining", remaining.to_string())
+        .with("X-Sentry-Rate-Limit-Reset", reset.to_string())
+        .with(
+            "X-Sentry-Rate-Limit-ConcurrentLimit",
+            sh.cfg.concurrent_limit.to_string(),
+        )
+        .with(
+            "X-Sentry-Rate-Limit-ConcurrentRemaining",
+            concurrent.to_string(),
+        );
+    let _ = stream.write_all(&answer.bytes());
+    let _ = stream.flush();
+    sh.in_flight.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// A JSON body cut mid-document when `malformed`.
+fn body(json: String, malformed: bool) -> Answer {
+    let mut json = json;
+    if malformed {
+        json.truncate(json.len() / 2);
+    }
+    Answer::json(200, json)
+}
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+/// `2015-09-10T12:00:00Z` for unix seconds.
+pub fn iso(secs: i64) -> String {
+    super::github::rfc3339(u64::try_from(secs).unwrap_or(0))
+}
+
+/// Unix seconds of what Sentry's search takes as a date: `YYYY-MM-DD`, optionally with
+/// `THH:MM:SS`, fractional seconds, and `Z` or `±HH:MM`. Naive times are UTC.
+pub fn parse_iso(s: &str) -> Option<i64> {
+    let num = |s: &str| -> Option<i64> {
+        s.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    let (date, time) = s.split_once('T').unwrap_or((s, ""));
+    let mut parts = date.split('-');
+    let (y, m, d) = (
+        num(parts.next()?)?,
+        num(parts.next()?)?,
+        num(parts.next()?)?,
+    );
+    if parts.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let mut secs = days_from_civil(y, m, d) * 86400;
+    if time.is_empty() {
+        return (!s.contains('T')).then_some(secs);
+    }
+    let (clock, offset) = if let Some(c) = time.strip_suffix('Z') {
+        (c, 0)
+    } else if let Some(i) = time.rfind(['+', '-']) {
+        let (h, mi) = time[i + 1..].split_once(':')?;
+        let off = num(h)? * 3600 + num(mi)? * 60;
+        (&time[..i], if &time[i..=i] == "-" { -off } else { off })
+    } else {
+        (time, 0)
+    };
+    let clock = clock.split('.').next()?;
+    let mut hms = clock.split(':');
+    let (h, mi, sec) = (num(hms.next()?)?, num(hms.next()?)?, num(hms.next()?)?);
+    if hms.next().is_some() || h > 23 || mi > 59 || sec > 59 {
+        return None;
+    }
+    secs += h * 3600 + mi * 60 + sec;
+    Some(secs - offset)
+}
+
+/// One term of an issue search, as the stand-in understands it.
+enum Term {
+    Is(String),
+    FirstSeen(String, i64),
+    FirstRelease(String),
+    Level(String),
+}
+
+fn parse_query(q: &str, now: i64) -> Result<Vec<Term>, String> {
+    q.split_whitespace()
+        .map(|token| {
+            let (key, value) = token
+                .split_once(':')
+                .ok_or_else(|| format!("free-text search (`{token}`) is not supported here"))?;
+            match key {
+                "is" => Ok(Term::Is(value.to_string())),
+                "firstRelease" | "first-release" => Ok(Term::FirstRelease(value.to_string())),
+                "level" => Ok(Term::Level(value.to_string())),
+                "firstSeen" | "age" => {
+                    let op_len = value
+                        .find(|c: char| !matches!(c, '<' | '>' | '='))
+                        .unwrap_or(value.len());
+                    let (op, date) = value.split_at(op_len);
+                    // `-1h`: within the last hour, Sentry's relative form.
+                    let relative = date
+                        .strip_prefix('-')
+                        .and_then(|d| {
+                            let unit = match d.chars().last()? {
+                                'm' => 60,
+                                'h' => 3600,
+                                'd' => 86400,
+                                'w' => 604800,
+                                _ => return None,
+                            };
+                            d[..d.len() - 1].parse::<i64>().ok().map(|n| n * unit)
+                        })
+                        .filter(|_| op.is_empty());
+                    if let Some(ago) = relative {
+                        return Ok(Term::FirstSeen(">=".into(), now - ago));
+                    }
+                    let at = parse_iso(date)
+                        .ok_or_else(|| format!("`{date}` is not a date Sentry takes"))?;
+                    match op {
+                        ">" | ">=" | "<" | "<=" | "" => Ok(Term::FirstSeen(op.to_string(), at)),
+                        _ => Err(format!("`{op}` is not an operator")),
+                    }
+                }
+                other => Err(format!("the stand-in does not search on `{other}`")),
+            }
+        })
+        .collect()
+}
+
+impl Term {
+    fn matches(&self, i: &Issue) -> bool {
+        match self {
+            Term::Is(s) => i.status == *s,
+            Term::FirstRelease(r) => i.first_release.as_deref() == Some(r.as_str()),
+            Term::Level(l) => i.level == *l,
+            Term::FirstSeen(op, at) => i.first_seen.is_some_and(|f| match op.as_str() {
+                ">" => f > *at,
+                ">=" => f >= *at,
+                "<" => f < *at,
+                "<=" => f <= *at,
+                _ => f == *at,
+            }),
+        }
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        super::lock(&self.state)
+    }
+
+    fn route(&self, req: &Request, path: &str, query: &str, malformed: bool) -> Answer {
+        let expected = format!("Bearer {}", self.cfg.token);
+        match req.header("authorization") {
+            None => return Answer::detail(401, "Authentication credentials were not provided."),
+            // Says back what it got, as some proxies and old servers do: the client must
+            // keep the token out of its errors all the same.
+            Some(given) if given != expected => {
+                return Answer::detail(401, &format!("Invalid token: {given}"));
+            }
+            Some(_) => {}
+        }
+        if req.method != "GET" {
+            return Answer::detail(405, &format!("Method \"{}\" not allowed.", req.method));
+        }
+        let params = form(query.as_bytes());
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        match segments.as_slice() {
+            ["api", "0", "organizations", org, "issues"] if *org == self.cfg.org => {
+                self.issues(path, query, &params, malformed)
+            }
+            ["api", "0", "projects", org, project, "stats"]
+                if *org == self.cfg.org && *project == self.cfg.project =>
+            {
+                self.stats(&params, malformed)
+            }
+            _ => Answer::not_found(),
+        }
+    }
+
+    fn issue_json(&self, i: &Issue) -> String {
+        let time = |t: Option<i64>| t.map_or("null".to_string(), |t| js(&iso(t)));
+        let short = format!("{}-{}", self.cfg.project.to_uppercase(), i.id);
+        format!(
+            r#"{{"id":"{id}","shareId":null,"shortId":{short},"title":{title},"culprit":null,"permalink":{link},"logger":null,"level":{level},"status":{status},"statusDetails":{{}},"isPublic":false,"platform":"python","project":{{"id":"{pid}","name":{pslug},"slug":{pslug},"platform":"python"}},"type":"error","metadata":{{"title":{title}}},"numComments":0,"assignedTo":null,"isBookmarked":false,"isSubscribed":false,"hasSeen":false,"annotations":[],"isUnhandled":false,"count":{count},"userCount":{users},"firstSeen":{first},"lastSeen":{last}}}"#,
+            id = i.id,
+            short = js(&short),
+            title = js(&i.title),
+            link = js(&format!(
+                "{}/organizations/{}/issues/{}/",
+                self.url, self.cfg.org, i.id
+            )),
+            level = js(&i.level),
+            status = js(&i.status),
+            pid = self.cfg.project_id,
+            pslug = js(&self.cfg.project),
+            count = js(&i.count),
+            users = i.user_count,
+            first = time(i.first_seen),
+            last = time(i.last_seen),
+        )
+    }
+
+    fn issues(
+        &self,
+        path: &str,
+        raw_query: &str,
+        params: &[(String, String)],
+        malformed: bool,
+    ) -> Answer {
+        let all = |name: &str| -> Vec<&str> {
+            params
+                .iter()
+                .filter(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+                .collect()
+        };
+        let one = |name: &str| all(name).first().copied();
+        let ours = [self.cfg.project.clone(), self.cfg.project_id.to_string()];
+        if all("project")
+            .iter()
+            .any(|p| *p != "-1" && !ours.iter().any(|o| o == p))
+        {
+            return Answer::not_found();
+        }
+        let envs = all("environment");
+        // No `query` at all means Sentry's default; an empty one means everything.
+        let terms = match parse_query(one("query").unwrap_or("is:unresolved"), now_secs()) {
+            Ok(t) => t,
+            Err(e) => return Answer::detail(400, &format!("Error parsing search query: {e}")),
+        };
+        let limit = match one("limit").map(str::parse::<usize>) {
+            None => 100,
+            Some(Ok(n)) if n >= 1 => n.min(100),
+            Some(_) => return Answer::detail(400, "Invalid limit"),
+        };
+        let limit = limit.min(self.cfg.page_max.max(1));
+        // Cursors are `value:offset:is_prev`; this stand-in pages by offset alone.
+        let offset = match one("cursor") {
+            None => 0,
+            Some(c) => match c.split(':').collect::<Vec<_>>().as_slice() {
+                [_, offset, "0" | "1"] => match offset.parse::<usize>() {
+                    Ok(o) => o,
+                    Err(_) => return Answer::detail(400, "Invalid cursor parameter."),
+                },
+                _ => return Answer::detail(400, "Invalid cursor parameter."),
+            },
+        };
+        let mut found: Vec<Issue> = self
+            .lock()
+            .issues
+            .iter()
+            .filter(|i| terms.iter().all(|t| t.matches(i)))
+            .filter(|i| {
+                envs.is_empty() || i.environment.as_deref().is_none_or(|e| envs.contains(&e))
+            })
+            .cloned()
+            .collect();
+        match one("sort").unwrap_or("date") {
+            "new" => found.sort_by_key(|i| std::cmp::Reverse((i.first_seen, i.id))),
+            "date" => found.sort_by_key(|i| std::cmp::Reverse((i.last_seen, i.id))),
+            "freq" => found.sort_by_key(|i| std::cmp::Reverse((i.count.parse::<u64>().ok(), i.id))),
+            "user" => found.sort_by_key(|i| std::cmp::Reverse((i.user_count, i.id))),
+            other => return Answer::detail(400, &format!("Invalid sort: {other}")),
+        }
+        let page: Vec<String> = found
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|i| self.issue_json(i))
+            .collect();
+        // As Sentry writes it: the request's own query without its cursor, then the cursor.
+        let kept: Vec<&str> = raw_query
+            .split('&')
+            .filter(|p| !p.is_empty() && !p.starts_with("cursor="))
+            .collect();
+        let link = |rel: &str, results: bool, cursor: String| {
+            format!(
+                r#"<{}{path}?{}&cursor={cursor}>; rel="{rel}"; results="{results}"; cursor="{cursor}""#,
+                self.url,
+                kept.join("&")
+            )
+        };
+        let link = format!(
+            "{}, {}",
+            link(
+                "previous",
+                offset > 0,
+                format!("0:{}:1", offset.saturating_sub(limit))
+            ),
+            link(
+                "next",
+                offset + limit < found.len(),
+                format!("0:{}:0", offset + limit)
+            ),
+        );
+        body(format!("[{}]", page.join(",")), malformed).with("Link", link)
+    }
+
+    fn stats(&self, params: &[(String, String)], malformed: bool) -> Answer {
+        let one = |name: &str| {
+            let found = params.iter().find(|(k, _)| k == name);
+            found.map(|(_, v)| v.as_str())
+        };
+        let stat = one("stat").unwrap_or("received");
+        if !["received", "rejected", "blacklisted", "generated"].contains(&stat) {
+            return Answer::detail(400, "Invalid stat");
+        }
+        let step: i64 = match one("resolution").unwrap_or("1h") {
+            "10s" => 10,
+            "1h" => 3600,
+            "1d" => 86400,
+            _ => return Answer::detail(400, "Invalid resolution"),
+        };
+        let secs = |name: &str| one(name).map(|v| v.parse::<f64>().map(|f| f as i64));
+        let now = now_secs();
+        let until = match secs("until") {
+            None => now,
+            Some(Ok(t)) => t,
+            Some(Err(_)) => return Answer::detail(400, "Invalid until"),
+        };
+        let since = match secs("since") {
+            None => until - 86400,
+            Some(Ok(t)) => t,
+            Some(Err(_)) => return Answer::detail(400, "Invalid since"),
+        };
+        if since > until || (until - since) / step > 10_000 {
+            return Answer::detail(400, "Query range too large for this resolution");
+        }
+        let start = since.div_euclid(step) * step;
+        let mut buckets: Vec<(i64, u64)> = (0..)
+            .map(|n| start + n * step)
+            .take_while(|t| *t <= until)
+            .map(|t| (t, 0))
+            .collect();
+        let mut add = |t: i64, n: u64| {
+            let b = t.div_euclid(step) * step;
+            if let Some(slot) = buckets.iter_mut().find(|(ts, _)| *ts == b) {
+                slot.1 += n;
+            }
+        };
+        if stat == "received" {
+            for &(minute, n) in &self.cfg.events {
+                if step == 10 {
+                    // Six buckets a minute, the remainder in the first ones.
+                    for k in 0..6u64 {
+                        add(minute + 10 * k as i64, n / 6 + u64::from(k < n % 6));
+                    }
+                } else {
+                    add(minute, n);
+                }
+            }
+        }
+        let points: Vec<String> = buckets.iter().map(|(t, n)| format!("[{t},{n}]")).collect();
+        body(format!("[{}]", points.join(",")), malformed)
+    }
+}

@@ -1,0 +1,283 @@
+//! A small SMTP receiver: enough of RFC 5321 for lettre's plain-text session (EHLO or HELO,
+//! MAIL, RCPT, DATA, RSET, NOOP, QUIT; no STARTTLS, no AUTH). Every message it accepts is
+//! kept, in memory and, when given a folder, as a file there (`0001.eml`, ...), so a rehearsal
+//! can show the announcement that would have gone out.
+
+use super::Server;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+/// One accepted message: its envelope and its text (dot-stuffing undone, CRLF kept).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    pub from: String,
+    pub to: Vec<String>,
+    pub data: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// The loopback port to listen on; 0 (or a taken one): any free port.
+    pub port: u16,
+    /// Where each accepted message is also written; none: memory only.
+    pub dir: Option<PathBuf>,
+}
+
+pub struct Smtp {
+    server: Server<Shared>,
+}
+
+struct Shared {
+    cfg: Config,
+    stop: AtomicBool,
+    messages: Mutex<Vec<Message>>,
+}
+
+/// The largest message taken: an announcement is a few kilobytes.
+const MAX_BYTES: usize = 1 << 20;
+
+impl Smtp {
+    /// On a free loopback port; for tests, where a stand-in that cannot start ends the test.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn start(cfg: Config) -> Self {
+        super::started("SMTP", Self::try_start(cfg))
+    }
+
+    /// On a free loopback port.
+    pub fn try_start(cfg: Config) -> std::io::Result<Self> {
+        let port = cfg.port;
+        if let Some(dir) = &cfg.dir {
+            std::fs::create_dir_all(dir)?;
+        }
+        Server::start(
+            port,
+            |_| Shared {
+                cfg,
+                stop: AtomicBool::new(false),
+                messages: Mutex::new(Vec::new()),
+            },
+            |s| &s.stop,
+            serve,
+        )
+        .map(|server| Self { server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.server.addr.port()
+    }
+
+    /// Every message accepted, oldest first.
+    pub fn messages(&self) -> Vec<Message> {
+        self.server.shared.lock().clone()
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Vec<Message>> {
+        super::lock(&self.messages)
+    }
+
+    /// Keeps `m`; the queue id for the 250 answer.
+    fn keep(&self, m: Message) -> usize {
+        let mut all = self.lock();
+        let n = all.len() + 1;
+        if let Some(dir) = &self.cfg.dir {
+            // A message that cannot be written is still kept in memory: the sender was told 250.
+            let _ = std::fs::write(dir.join(format!("{n:04}.eml")), &m.data);
+        }
+        all.push(m);
+        n
+    }
+}
+
+fn serve(sh: &Shared, stream: TcpStream) {
+    if sh.stop.load(std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    let Ok(mut out) = stream.try_clone() else {
+        return;
+    };
+    let mut input = BufReader::new(stream);
+    let mut say = |line: &str| {
+        let _ = out.write_all(line.as_bytes());
+        let _ = out.write_all(b"\r\n");
+        let _ = out.flush();
+    };
+    say("220 pushduty-standin ESMTP ready");
+    let mut from: Option<String> = None;
+    let mut to: Vec<String> = Vec::new();
+    loop {
+        let Some(line) = read_line(&mut input) else {
+            return;
+        };
+        let verb = line
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        match verb.as_str() {
+            "EHLO" => {
+                say("250-pushduty-standin greets you");
+                say("250-8BITMIME");
+                say(&format!("250 SIZE {MAX_BYTES}"));
+            }
+            "HELO" => say("250 pushduty-standin"),
+            "MAIL" => match address(&line, "FROM:") {
+                Some(a) => {
+                    from = Some(a);
+                    to.clear();
+                    say("250 2.1.0 Ok");
+                }
+                None => say("501 5.5.4 Syntax: MAIL FROM:<address>"),
+            },
+            "RCPT" if from.is_none() => say("503 5.5.1 Error: need MAIL command"),
+            "RCPT" => match address(&line, "TO:") {
+                Some(a) if !a.is_empty() => {
+                    to.push(a);
+                    say("250 2.1.5 Ok");
+                }
+                _ => say("501 5.5.4 Syntax: RCPT TO:<address>"),
+            },
+            "DATA" if to.is_empty() => say("503 5.5.1 Error: need RCPT command"),
+            "DATA" => {
+                say("354 End data with <CR><LF>.<CR><LF>");
+                let Some(data) = read_data(&mut input) else {
+                    say("552 5.3.4 Message too big, or the connection broke");
+                    return;
+                };
+                let m = Message {
+                    from: from.take().unwrap_or_default(),
+                    to: std::mem::take(&mut to),
+                    data,
+                };
+                let n = sh.keep(m);
+                say(&format!("250 2.0.0 Ok: queued as {n:04}"));
+            }
+            "RSET" => {
+                from = None;
+                to.clear();
+                say("250 2.0.0 Ok");
+            }
+            "NOOP" => say("250 2.0.0 Ok"),
+            "QUIT" => {
+                say("221 2.0.0 Bye");
+                return;
+            }
+            "" => say("500 5.5.2 Error: bad syntax"),
+            _ => say("502 5.5.2 Error: command not recognized"),
+        }
+    }
+}
+
+/// One line without its CRLF; `None` when the peer left.
+fn read_line(input: &mut impl BufRead) -> Option<String> {
+    let mut buf = Vec::new();
+    match input.read_until(b'\n', &mut buf) {
+        Ok(0) | Err(_) => None,
+        Ok(_) => {
+            while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                buf.pop();
+            }
+            Some(String::from_utf8_lossy(&buf).into_owned())
+        }
+    }
+}
+
+/// The message up to the lone dot, dot-stuffing undone; `None` if too big or cut off.
+fn read_data(input: &mut impl BufRead) -> Option<String> {
+    let mut data = String::new();
+    loop {
+        let line = read_line(input)?;
+        if line == "." {
+            return Some(data);
+        }
+        data.push_str(line.strip_prefix('.').unwrap_or(&line));
+        data.push_str("\r\n");
+        if data.len() > MAX_BYTES {
+            return None;
+        }
+    }
+}
+
+/// The address in `MAIL FROM:<a> PARAMS` or `RCPT TO:<a>`.
+fn address(line: &str, key: &str) -> Option<String> {
+    let upper = line.to_ascii_uppercase();
+    let at = upper.find(key)? + key.len();
+    let rest = line[at..].trim_start();
+    let inner = rest.strip_prefix('<')?;
+    let end = inner.find('>')?;
+    Some(inner[..end].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn talk(port: u16, lines: &[&str]) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        for l in lines {
+            s.write_all(l.as_bytes()).unwrap();
+            s.write_all(b"\r\n").unwrap();
+        }
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_message_is_accepted_kept_and_written_with_dots_unstuffed() {
+        let dir = tempfile::tempdir().unwrap();
+        let smtp = Smtp::start(Config {
+            dir: Some(dir.path().join("mail")),
+            ..Config::default()
+        });
+        let out = talk(
+            smtp.port(),
+            &[
+                "EHLO example.org",
+                "MAIL FROM:<hero@example.org> BODY=8BITMIME",
+                "RCPT TO:<list@example.org>",
+                "DATA",
+                "Subject: done",
+                "",
+                "..a line that began with a dot",
+                ".",
+                "QUIT",
+            ],
+        );
+        assert!(out.starts_with("220 "), "{out}");
+        assert!(out.contains("250-8BITMIME"), "{out}");
+        assert!(out.contains("354 "), "{out}");
+        assert!(out.contains("250 2.0.0 Ok: queued as 0001"), "{out}");
+        assert!(out.trim_end().ends_with("221 2.0.0 Bye"), "{out}");
+        let m = smtp.messages();
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].from, "hero@example.org");
+        assert_eq!(m[0].to, vec!["list@example.org".to_string()]);
+        assert_eq!(
+            m[0].data,
+            "Subject: done\r\n\r\n.a line that began with a dot\r\n"
+        );
+        let file = std::fs::read_to_string(dir.path().join("mail/0001.eml")).unwrap();
+        assert_eq!(file, m[0].data);
+    }
+
+    #[test]
+    fn commands_out_of_order_and_unknown_ones_are_refused() {
+        let smtp = Smtp::start(Config::default());
+        let out = talk(
+            smtp.port(),
+            &["HELO x", "RCPT TO:<a@b>", "DATA", "STARTTLS", "QUIT"],
+        );
+        assert!(out.contains("503 5.5.1 Error: need MAIL"), "{out}");
+        assert!(out.contains("503 5.5.1 Error: need RCPT"), "{out}");
+        assert!(out.contains("502 "), "{out}");
+        assert!(smtp.messages().is_empty());
+    }
+}
