@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
-# Installs what building and testing pushduty needs beyond the Rust toolchain, when missing:
-# OpenSSL headers and pkg-config (git2's https and ssh transports), tmux (end-to-end tests and
-# screenshots), and the real metrics servers the metrics client tests start through
-# scripts/services/ (graphite-web with python3-whisper, prometheus; curl to see them answer),
-# and the SMTP server the email tests send to (python3-aiosmtpd, scripts/services/smtp.sh).
+# Installs what pushduty needs beyond the Rust toolchain, when missing.
+#   scripts/deps.sh          everything: building and testing
+#   scripts/deps.sh build    only what building needs
+# Building: OpenSSL headers and pkg-config (git2's https and ssh transports).
+# Testing, in addition: tmux (end-to-end tests and screenshots), the real metrics servers the
+# metrics client tests start through scripts/services/ (graphite-web with python3-whisper,
+# prometheus; curl to see them answer), and the SMTP server the email tests send to
+# (python3-aiosmtpd, scripts/services/smtp.sh).
 # Idempotent; does nothing when all is present.
 set -euo pipefail
+build=(libssl-dev pkg-config)
+testing=(tmux graphite-web python3-whisper prometheus curl python3-aiosmtpd)
+case "${1:-all}" in
+  build) wanted=("${build[@]}") ;;
+  all) wanted=("${build[@]}" "${testing[@]}") ;;
+  *)
+    echo "usage: scripts/deps.sh [build|all]" >&2
+    exit 2
+    ;;
+esac
 need=()
-for pkg in libssl-dev pkg-config tmux graphite-web python3-whisper prometheus curl python3-aiosmtpd; do
+for pkg in "${wanted[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
