@@ -5,7 +5,8 @@
 use serde_json::{Value, json};
 
 use super::sparkline::{self, Span};
-use super::window::{change_percent, median, within};
+use super::stats::{change_percent, median_of as median};
+use super::window::within;
 use crate::sanitize::clean_line;
 use crate::services::metrics::Point;
 use crate::services::sentry::Issue;

@@ -4,7 +4,6 @@
 //! only through the general mechanisms: the sandbox's config, `--set`, and secrets in the
 //! environment. Nothing in the engine knows it is a rehearsal.
 
-pub mod hero;
 pub mod rig;
 pub mod sandbox;
 

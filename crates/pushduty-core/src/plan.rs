@@ -6,9 +6,9 @@ use serde_json::Value;
 use crate::preview::fill;
 use crate::runbook::Loaded;
 use crate::runbook::model::{Step, StepKind};
-use crate::runbook::refs;
 use crate::runbook::schedule::{parse_weekday, text_with_weekday};
 use crate::runbook::vars::Vars;
+use crate::templates::refs;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanStep {

@@ -2,6 +2,7 @@
 //! rendered with tera over the session variables.
 
 pub mod guard;
+pub mod refs;
 
 use std::path::{Component, Path, PathBuf};
 
@@ -115,7 +116,7 @@ pub fn render_escaped(
 
 /// Evaluates an `only_if` expression.
 pub fn condition(expr: &str, vars: &serde_json::Value) -> Result<bool> {
-    let out = render(&crate::runbook::refs::condition_template(expr), vars)?;
+    let out = render(&refs::condition_template(expr), vars)?;
     Ok(out == "true")
 }
 

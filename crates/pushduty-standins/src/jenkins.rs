@@ -238,7 +238,8 @@ struct State {
 
 struct Item {
     id: u64,
-    /// What the client sent.
+    /// What the client sent; the tests read it (`params`).
+    #[cfg_attr(not(any(test, feature = "testing")), allow(dead_code))]
     sent: Vec<(String, String)>,
     /// The job's parameters with their values: what Jenkins compares and shows.
     values: Vec<(String, String)>,

@@ -2,6 +2,7 @@
 //! that compares them (the panes' views are the binary's).
 
 pub mod judge;
+pub mod stats;
 pub mod window;
 
 use crate::runbook::model::{Runbook, StepKind};

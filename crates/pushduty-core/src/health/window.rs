@@ -64,34 +64,6 @@ pub fn within(points: &[Point], (from, until): (i64, i64)) -> Vec<Option<f64>> {
         .collect()
 }
 
-/// The median of the values that are there; `None` when there are none.
-pub fn median(values: &[Option<f64>]) -> Option<f64> {
-    let mut v: Vec<f64> = values
-        .iter()
-        .flatten()
-        .copied()
-        .filter(|x| x.is_finite())
-        .collect();
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    Some(if v.len().is_multiple_of(2) {
-        (v[mid - 1] + v[mid]) / 2.0
-    } else {
-        v[mid]
-    })
-}
-
-/// Change from `base` to `now` in percent; `None` when `base` is 0 (and `now` is not).
-pub fn change_percent(base: f64, now: f64) -> Option<f64> {
-    if base == 0.0 {
-        return (now == 0.0).then_some(0.0);
-    }
-    Some((now - base) / base.abs() * 100.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,20 +88,5 @@ mod tests {
             (180, Some(4.0)),
         ];
         assert_eq!(within(&pts, (60, 180)), vec![None, Some(3.0)]);
-    }
-
-    #[test]
-    fn median_ignores_gaps() {
-        assert_eq!(median(&[Some(1.0), None, Some(3.0), Some(2.0)]), Some(2.0));
-        assert_eq!(median(&[Some(1.0), Some(4.0)]), Some(2.5));
-        assert_eq!(median(&[None, None]), None);
-    }
-
-    #[test]
-    fn change_from_zero_has_no_percent() {
-        assert_eq!(change_percent(0.0, 5.0), None);
-        assert_eq!(change_percent(0.0, 0.0), Some(0.0));
-        assert_eq!(change_percent(4.0, 5.0), Some(25.0));
-        assert_eq!(change_percent(4.0, 2.0), Some(-50.0));
     }
 }

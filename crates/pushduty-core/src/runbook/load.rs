@@ -231,30 +231,13 @@ fn step(doc: &Doc, value: &Value, index: usize, diags: &mut Diagnostics) -> Opti
     );
     let common: Option<StepCommon> = de(doc, &common_v, &what, diags);
     let kw = format!("a `{kind}` step ({what})");
-    let kind = match kind {
-        "manual" => de(doc, &specific, &kw, diags).map(StepKind::Manual),
-        "choice" => de(doc, &specific, &kw, diags).map(StepKind::Choice),
-        "gate" => de(doc, &specific, &kw, diags).map(StepKind::Gate),
-        "git.fetch" => de(doc, &specific, &kw, diags).map(StepKind::GitFetch),
-        "git.tag" => de(doc, &specific, &kw, diags).map(StepKind::GitTag),
-        "git.push_tag" => de(doc, &specific, &kw, diags).map(StepKind::GitPushTag),
-        "git.cherry_pick" => de(doc, &specific, &kw, diags).map(StepKind::GitCherryPick),
-        "git.compare" => de(doc, &specific, &kw, diags).map(StepKind::GitCompare),
-        "jenkins.build" => de(doc, &specific, &kw, diags).map(StepKind::JenkinsBuild),
-        "http.check" => de(doc, &specific, &kw, diags).map(StepKind::HttpCheck),
-        "sentry.check" => de(doc, &specific, &kw, diags).map(StepKind::SentryCheck),
-        "metrics.check" => de(doc, &specific, &kw, diags).map(StepKind::MetricsCheck),
-        "template" => de(doc, &specific, &kw, diags).map(StepKind::Template),
-        "notes.publish" => de(doc, &specific, &kw, diags).map(StepKind::NotesPublish),
-        "notes.append" => de(doc, &specific, &kw, diags).map(StepKind::NotesAppend),
-        "email.send" => de(doc, &specific, &kw, diags).map(StepKind::EmailSend),
-        "shell" => de(doc, &specific, &kw, diags).map(StepKind::Shell),
-        "github.blockers" => de(doc, &specific, &kw, diags).map(StepKind::GithubBlockers),
-        other => {
+    let kind = match super::kinds::read(kind, doc, &specific, &kw, diags) {
+        Some(kind) => kind,
+        None => {
             let names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
             diags.push(
                 doc.source
-                    .diag(&kind_span, unknown("step kind", other, &names)),
+                    .diag(&kind_span, unknown("step kind", kind, &names)),
             );
             None
         }

@@ -1,9 +1,10 @@
 //! The runbook: load (TOML with spans), validate, compute the session variables, render.
 
 pub mod files;
+pub mod kinds;
 pub mod load;
 pub mod model;
-pub mod refs;
+
 pub mod schedule;
 pub mod schema;
 pub mod validate;

@@ -108,36 +108,9 @@ fn tagged(
     })
 }
 
-fn kind<T: JsonSchema>(
-    g: &mut SchemaGenerator,
-    name: &'static str,
-) -> (&'static str, Option<&'static str>, Schema) {
-    let summary = kind_info(name).map(|k| k.summary);
-    (name, summary, T::json_schema(g))
-}
-
-/// Each step kind and the type `load` reads its keys into (keep in step with `load::step`).
+/// Each step kind and the type `load` reads its keys into.
 fn step_kinds(g: &mut SchemaGenerator) -> Vec<(&'static str, Option<&'static str>, Schema)> {
-    vec![
-        kind::<ManualStep>(g, "manual"),
-        kind::<ChoiceStep>(g, "choice"),
-        kind::<GateStep>(g, "gate"),
-        kind::<RepoStep>(g, "git.fetch"),
-        kind::<GitTagStep>(g, "git.tag"),
-        kind::<GitPushTagStep>(g, "git.push_tag"),
-        kind::<RepoStep>(g, "git.cherry_pick"),
-        kind::<RepoStep>(g, "git.compare"),
-        kind::<JenkinsBuildStep>(g, "jenkins.build"),
-        kind::<HttpCheckStep>(g, "http.check"),
-        kind::<SentryCheckStep>(g, "sentry.check"),
-        kind::<MetricsCheckStep>(g, "metrics.check"),
-        kind::<TemplateStep>(g, "template"),
-        kind::<NotesPublishStep>(g, "notes.publish"),
-        kind::<NotesAppendStep>(g, "notes.append"),
-        kind::<EmailSendStep>(g, "email.send"),
-        kind::<ShellStep>(g, "shell"),
-        kind::<GithubBlockersStep>(g, "github.blockers"),
-    ]
+    super::kinds::schemas(g)
 }
 
 /// Each service kind and its type (keep in step with `load::service`).

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use super::load::{Doc, Seg, closest};
 use super::model::*;
-use super::refs::{self, TemplateError};
 use super::schedule::{parse_date, parse_tz, parse_weekday};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::tags::TagFormat;
 use crate::templates::Base;
+use crate::templates::refs::{self, TemplateError};
 
 /// Variables every session has.
 pub const BUILTINS: &[&str] = &[
@@ -61,7 +61,6 @@ const VERSION_CANNOT_READ: &[&str] = &[
     "resume",
 ];
 
-const TAG_FROM: &[&str] = &["branch", "cherry_pick"];
 const SMTP_SECURITY: &[&str] = super::model::SmtpSecurity::NAMES;
 
 /// Who defines a step-made variable (a choice's `var` or an output), by step index.
@@ -91,6 +90,54 @@ pub fn validate(doc: &Doc, rb: &Runbook, base: &Base) -> Diagnostics {
     c.steps();
     c.templates();
     c.diags.sorted()
+}
+
+/// What a step kind's rules see (`Kind::check`): the runbook, the step and its place, and
+/// where to report a problem, at the key it is about.
+pub struct Rules<'c, 'a> {
+    c: &'c mut Checker<'a>,
+    i: usize,
+    step: &'a Step,
+}
+
+impl<'a> Rules<'_, 'a> {
+    pub fn runbook(&self) -> &'a Runbook {
+        self.c.rb
+    }
+
+    /// The step's position among the runbook's steps.
+    pub fn index(&self) -> usize {
+        self.i
+    }
+
+    /// A problem with the step's key `key`.
+    pub fn err(&mut self, key: &'static str, message: impl Into<String>) {
+        let path = [Seg::Key("steps"), Seg::Index(self.i), Seg::Key(key)];
+        self.c.err(&path, message);
+    }
+
+    /// A problem with entry `j` of the step's list `key`.
+    pub fn err_item(&mut self, key: &'static str, j: usize, message: impl Into<String>) {
+        let path = [
+            Seg::Key("steps"),
+            Seg::Index(self.i),
+            Seg::Key(key),
+            Seg::Index(j),
+        ];
+        self.c.err(&path, message);
+    }
+
+    /// The step's key `key` names `dep`, which must be a step before this one.
+    pub fn earlier_step(&mut self, key: &'static str, dep: &str) {
+        let path = [Seg::Key("steps"), Seg::Index(self.i), Seg::Key(key)];
+        self.c.earlier_step(self.i, dep, &path);
+    }
+
+    /// The step sets the variable `name`, written at its key `key`.
+    pub fn define(&mut self, key: &'static str, name: &str) {
+        let path = [Seg::Key("steps"), Seg::Index(self.i), Seg::Key(key)];
+        self.c.define(self.i, name, &path, self.step);
+    }
 }
 
 impl Checker<'_> {
@@ -360,22 +407,22 @@ impl Checker<'_> {
     }
 
     fn steps(&mut self) {
-        let section_ids: Vec<&str> = self.rb.sections.iter().map(|s| s.id.as_str()).collect();
-        for (i, step) in self.rb.steps.iter().enumerate() {
+        let rb = self.rb;
+        let section_ids: Vec<&str> = rb.sections.iter().map(|s| s.id.as_str()).collect();
+        for (i, step) in rb.steps.iter().enumerate() {
             let at = |k: &'static str| [Seg::Key("steps"), Seg::Index(i), Seg::Key(k)];
             if !is_identifier(&step.id) {
                 self.err(
                     &at("id"),
                     format!("step id `{}` must be letters, digits, `_` or `-`", step.id),
                 );
-            } else if step.id.starts_with(crate::session::ITEM_PREFIX) {
+            } else if step.id.starts_with(ITEM_PREFIX) {
                 // Sessions name ad-hoc items so; a runbook step of that name would meet one.
                 self.err(
                     &at("id"),
                     format!(
                         "step id `{}`: ids beginning with `{}` are kept for ad-hoc items",
-                        step.id,
-                        crate::session::ITEM_PREFIX
+                        step.id, ITEM_PREFIX
                     ),
                 );
             }
@@ -428,7 +475,7 @@ impl Checker<'_> {
                 ];
                 self.earlier_step(i, dep, &path);
             }
-            self.kind_fields(i, step);
+            step.kind.check(&mut Rules { c: self, i, step });
             self.outputs(i, step);
         }
     }
@@ -445,156 +492,6 @@ impl Checker<'_> {
                 self.err(path, format!("step `{dep}` does not come before this one"));
             }
             Some(_) => {}
-        }
-    }
-
-    fn kind_fields(&mut self, i: usize, step: &Step) {
-        let at = |k: &'static str| [Seg::Key("steps"), Seg::Index(i), Seg::Key(k)];
-        let since = match &step.kind {
-            StepKind::SentryCheck(s) => s.since.as_deref(),
-            StepKind::MetricsCheck(m) => m.since.as_deref(),
-            _ => None,
-        };
-        if let Some(dep) = since {
-            self.earlier_step(i, dep, &at("since"));
-        }
-        match &step.kind {
-            StepKind::MetricsCheck(m) => match (m.pass_score, m.marginal_score) {
-                (Some(pass), Some(marginal)) => {
-                    if !(0.0..=100.0).contains(&pass)
-                        || !(0.0..=100.0).contains(&marginal)
-                        || marginal > pass
-                    {
-                        self.err(
-                            &at("marginal_score"),
-                            "scores are percents with `marginal_score` at most `pass_score`",
-                        );
-                    }
-                }
-                (None, None) => {}
-                (Some(_), None) | (None, Some(_)) => self.err(
-                    &at(if m.pass_score.is_some() {
-                        "pass_score"
-                    } else {
-                        "marginal_score"
-                    }),
-                    "judging by score needs both `pass_score` and `marginal_score`",
-                ),
-            },
-            StepKind::Choice(c) => {
-                if c.options.len() < 2 {
-                    self.err(&at("options"), "a choice needs at least two options");
-                }
-                let mut seen = Vec::new();
-                for (j, o) in c.options.iter().enumerate() {
-                    if seen.contains(&o.value.as_str()) {
-                        self.err(
-                            &[
-                                Seg::Key("steps"),
-                                Seg::Index(i),
-                                Seg::Key("options"),
-                                Seg::Index(j),
-                            ],
-                            format!("duplicate option `{}`", o.value),
-                        );
-                    }
-                    seen.push(&o.value);
-                }
-                self.define(i, &c.var, &at("var"), step);
-            }
-            StepKind::GitTag(t) => {
-                if !TAG_FROM.contains(&t.from.as_str()) {
-                    self.err(&at("from"), unknown("tag source", &t.from, TAG_FROM));
-                } else if t.from == "cherry_pick" {
-                    let picker = self.rb.steps[..i].iter().find(
-                        |s| matches!(&s.kind, StepKind::GitCherryPick(c) if c.repo == t.repo),
-                    );
-                    if picker.is_some_and(|p| !p.outputs.iter().any(|o| o == "cherry_picks")) {
-                        self.err(
-                            &at("from"),
-                            "the `git.cherry_pick` step before this one must list `cherry_picks` in its outputs",
-                        );
-                    }
-                    if picker.is_none() {
-                        self.err(
-                            &at("from"),
-                            format!(
-                                "no `git.cherry_pick` step of repo `{}` comes before this one",
-                                t.repo
-                            ),
-                        );
-                    }
-                }
-            }
-            StepKind::GitPushTag(p) if p.remote.as_deref().is_some_and(|r| r.trim().is_empty()) => {
-                self.err(&at("remote"), "`remote` must name a remote");
-            }
-            StepKind::EmailSend(e) => {
-                for (j, to) in e.to.iter().flatten().enumerate() {
-                    if !to.contains("{{") && !looks_like_address(to) {
-                        self.err(
-                            &[
-                                Seg::Key("steps"),
-                                Seg::Index(i),
-                                Seg::Key("to"),
-                                Seg::Index(j),
-                            ],
-                            format!("`{to}` is not an email address"),
-                        );
-                    }
-                }
-            }
-            StepKind::HttpCheck(h) if h.interval_secs == 0 || h.timeout_secs < h.interval_secs => {
-                self.err(
-                    &at("timeout_secs"),
-                    "`timeout_secs` must be at least `interval_secs`, which must be above 0",
-                );
-            }
-            StepKind::Shell(s) if s.command.trim().is_empty() => {
-                self.err(&at("command"), "`command` is empty");
-            }
-            StepKind::GithubBlockers(b) => {
-                // The label goes into a query string as it is: a comma would make it two.
-                if b.label.trim().is_empty() || b.label.contains(',') {
-                    self.err(&at("label"), "`label` must name one GitHub label");
-                }
-                if self.rb.repos.is_empty() {
-                    self.err(
-                        &at("kind"),
-                        "a `github.blockers` step reads the issues of the runbook's repos, and it has none",
-                    );
-                }
-            }
-            StepKind::NotesPublish(n) => {
-                let kind = self.rb.services.get(&n.service).map(Service::kind);
-                match (kind, &n.repo) {
-                    (Some("github"), None) => self.err(
-                        &at("service"),
-                        "a release draft needs `repo`: the runbook repo whose release gets the notes",
-                    ),
-                    (Some(k), Some(_)) if k != "github" => self.err(
-                        &at("repo"),
-                        format!(
-                            "`repo` is for a github release draft; service `{}` ({k}) says where its notes go itself",
-                            n.service
-                        ),
-                    ),
-                    _ => {}
-                }
-            }
-            StepKind::NotesAppend(a) => {
-                let kind = self.rb.services.get(&a.service).map(Service::kind);
-                if a.text.trim().is_empty() {
-                    self.err(&at("text"), "`text` is empty: say what to append");
-                }
-                if a.pad.is_some() && kind.is_some_and(|k| k != "etherpad") {
-                    self.err(&at("pad"), "`pad` is for an etherpad service");
-                }
-                if a.path.is_some() && kind.is_some_and(|k| k != "markdown_notes") {
-                    self.err(&at("path"), "`path` is for a markdown_notes service");
-                }
-            }
-            _ => {}
         }
     }
 
@@ -871,14 +768,14 @@ fn is_owner_repo(s: &str) -> bool {
     matches!(s.split_once('/'), Some((o, r)) if !o.is_empty() && !r.is_empty() && !r.contains('/'))
 }
 
-fn looks_like_address(s: &str) -> bool {
+pub(crate) fn looks_like_address(s: &str) -> bool {
     let addr = s
         .rsplit_once('<')
         .map_or(s, |(_, a)| a.trim_end_matches('>'));
     matches!(addr.split_once('@'), Some((user, host)) if !user.is_empty() && host.contains('.') && !addr.contains(' '))
 }
 
-fn unknown(what: &str, word: &str, options: &[&str]) -> String {
+pub(crate) fn unknown(what: &str, word: &str, options: &[&str]) -> String {
     format!(
         "unknown {what} `{word}`; expected one of: {}",
         options.join(", ")
@@ -906,31 +803,7 @@ pub(crate) fn undefined<'a, S: AsRef<str> + 'a>(
 /// Templated string fields of a step (besides its template file and `only_if`).
 pub fn step_strings(step: &Step) -> Vec<(&'static str, &str)> {
     let mut out = vec![("title", step.title.as_str()), ("doc", step.doc.as_str())];
-    match &step.kind {
-        StepKind::Choice(c) => out.extend(c.options.iter().map(|o| ("options", o.label.as_str()))),
-        StepKind::Gate(g) => {
-            out.push(("waits_for", &g.waits_for));
-            out.extend(g.who.as_deref().map(|w| ("who", w)));
-        }
-        StepKind::JenkinsBuild(j) => out.extend(j.params.values().map(|v| ("params", v.as_str()))),
-        StepKind::HttpCheck(h) => {
-            out.push(("url", &h.url));
-            out.push(("expect", &h.expect));
-        }
-        StepKind::SentryCheck(s) => out.extend(s.query.as_deref().map(|q| ("query", q))),
-        StepKind::Template(t) => out.push(("output", &t.output)),
-        StepKind::EmailSend(e) => {
-            out.push(("subject", &e.subject));
-            out.extend(e.to.iter().flatten().map(|t| ("to", t.as_str())));
-        }
-        StepKind::Shell(s) => out.push(("command", &s.command)),
-        StepKind::NotesAppend(a) => {
-            out.push(("text", &a.text));
-            out.extend(a.pad.as_deref().map(|p| ("pad", p)));
-            out.extend(a.path.as_deref().map(|p| ("path", p)));
-        }
-        _ => {}
-    }
+    out.extend(step.kind.strings());
     out
 }
 

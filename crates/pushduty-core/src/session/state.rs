@@ -195,8 +195,7 @@ fn literal(text: &str) -> String {
     text.replace('{', "{{ \"{\" }}")
 }
 
-/// The prefix of ad-hoc item ids; runbook step ids may not use it.
-pub const ITEM_PREFIX: &str = "item-";
+pub use crate::runbook::model::ITEM_PREFIX;
 
 /// What differs between the runbook a session began with and the one loaded now.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use crate::runbook::refs::{self, TemplateError};
+use super::refs::{self, TemplateError};
 
 /// Brackets inside one tag, or blocks inside blocks: far above any real template, far below
 /// what overflows tera's parser.

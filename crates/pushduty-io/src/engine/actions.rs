@@ -11,7 +11,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use super::Job;
-use super::jenkins::{params, patiently, pause};
+use super::follow::{params, patiently, pause};
 use crate::runbook::model::Outputs;
 use crate::services::ActionsConf;
 use crate::services::github::{Actions, Job as RunJob, Run};

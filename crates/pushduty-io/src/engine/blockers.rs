@@ -351,6 +351,14 @@ fn summary(blockers: &[Value]) -> String {
     }
 }
 
+impl super::Execute for pushduty_core::runbook::kinds::blockers::Blockers {
+    fn executor(s: &super::Setup<'_>) -> Arc<dyn Executor> {
+        s.with_services("github.blockers", |services| {
+            Arc::new(Blockers::new(services))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -210,3 +210,9 @@ impl Executor for EmailSend {
         true
     }
 }
+
+impl super::Execute for pushduty_core::runbook::kinds::email::Send {
+    fn executor(s: &super::Setup<'_>) -> Arc<dyn Executor> {
+        s.with_services("email.send", |services| Arc::new(EmailSend(services)))
+    }
+}

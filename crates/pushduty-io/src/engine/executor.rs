@@ -9,10 +9,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::Result;
 use serde_json::Value;
 
-use super::{git, interactive, shell, template, unavailable};
+use super::unavailable;
+use crate::git::tags::TagFormat;
 use crate::runbook::Loaded;
 use crate::runbook::model::{Outputs, Step, StepKind};
 use crate::templates::Base;
+use pushduty_core::runbook::kinds::Kind;
 
 /// Strings the operator typed for a step, by key (a note, an output value, a choice, a list
 /// of commits).
@@ -230,84 +232,87 @@ pub trait Executor: Send + Sync {
     }
 }
 
-/// Executors by kind name. The git executors are plugged in by `register`.
+/// What executors are made from: where the runbook's files are, how its tags are named, and
+/// the services as the operator's config resolves them (none while only previewing).
+pub struct Setup<'a> {
+    pub base: &'a Base,
+    pub format: &'a TagFormat,
+    pub services: Option<&'a Arc<crate::services::Services>>,
+}
+
+impl Setup<'_> {
+    /// An executor that talks to the services; without them, one that says it cannot run.
+    pub fn with_services(
+        &self,
+        kind: &'static str,
+        make: impl FnOnce(Arc<crate::services::Services>) -> Arc<dyn Executor>,
+    ) -> Arc<dyn Executor> {
+        match self.services {
+            Some(s) => make(s.clone()),
+            None => Arc::new(unavailable::Unavailable(kind)),
+        }
+    }
+}
+
+/// The I/O half of a step kind's table (the model's half is
+/// [`pushduty_core::runbook::kinds::Kind`]): the executor that runs it. Every kind in
+/// [`pushduty_core::for_each_step_kind!`] must have one, or the registry does not build.
+pub trait Execute: Kind {
+    fn executor(setup: &Setup<'_>) -> Arc<dyn Executor>;
+}
+
+macro_rules! executors {
+    ($($variant:ident => $marker:path,)*) => {
+        /// Every kind's executor, by kind name.
+        fn executors(setup: &Setup<'_>) -> HashMap<&'static str, Arc<dyn Executor>> {
+            HashMap::from([$((
+                <$marker as Kind>::INFO.name,
+                <$marker as Execute>::executor(setup),
+            ),)*])
+        }
+    };
+}
+
+pushduty_core::for_each_step_kind!(executors);
+
+/// Executors by kind name, made for one runbook (and, once `use_services` is called, the
+/// operator's services).
 #[derive(Clone)]
-pub struct Registry(HashMap<&'static str, Arc<dyn Executor>>, Base);
+pub struct Registry {
+    by_kind: HashMap<&'static str, Arc<dyn Executor>>,
+    base: Base,
+    format: TagFormat,
+}
 
 impl Registry {
-    pub fn builtin() -> Self {
-        let mut r = Registry(HashMap::new(), Base::Bundled);
-        for k in crate::runbook::model::KINDS {
-            r.0.insert(k.name, Arc::new(unavailable::Unavailable(k.name)));
+    /// The executors of a runbook's steps, without services: enough to preview and to run
+    /// the kinds that need none.
+    pub fn for_runbook(loaded: &Loaded) -> Self {
+        let (base, format) = (loaded.base.clone(), loaded.calendar.tag_format.clone());
+        let setup = Setup {
+            base: &base,
+            format: &format,
+            services: None,
+        };
+        Registry {
+            by_kind: executors(&setup),
+            base,
+            format,
         }
-        r.register("manual", Arc::new(interactive::Manual));
-        r.register("choice", Arc::new(interactive::Choice));
-        r.register("gate", Arc::new(interactive::Gate));
-        r.register("template", Arc::new(template::Template(Base::Bundled)));
-        r.register("shell", Arc::new(shell::Shell));
-        r
     }
 
     /// The executors of the steps that talk to services, with the services as resolved.
     pub fn use_services(&mut self, services: Arc<crate::services::Services>) {
-        self.register(
-            "jenkins.build",
-            Arc::new(super::jenkins::JenkinsBuild(services.clone())),
-        );
-        self.register("http.check", Arc::new(super::http_check::HttpCheck));
-        self.register(
-            "metrics.check",
-            Arc::new(super::watch::MetricsCheck(services.clone())),
-        );
-        self.register(
-            "sentry.check",
-            Arc::new(super::watch::SentryCheck(services.clone())),
-        );
-        self.register(
-            "notes.publish",
-            Arc::new(super::notes::NotesPublish::new(
-                services.clone(),
-                self.1.clone(),
-            )),
-        );
-        self.register(
-            "notes.append",
-            Arc::new(super::notes::NotesAppend::new(
-                services.clone(),
-                self.1.clone(),
-            )),
-        );
-        self.register(
-            "github.blockers",
-            Arc::new(super::blockers::Blockers::new(services.clone())),
-        );
-        self.register("email.send", Arc::new(super::email::EmailSend(services)));
-    }
-
-    /// The built-in executors plus those that need the runbook's tag format.
-    pub fn for_runbook(loaded: &Loaded) -> Self {
-        let mut r = Self::builtin();
-        // Notes files are found beside the runbook.
-        r.1 = loaded.base.clone();
-        let format = loaded.calendar.tag_format.clone();
-        r.register(
-            "template",
-            Arc::new(template::Template(loaded.base.clone())),
-        );
-        r.register("git.fetch", Arc::new(git::Fetch));
-        r.register("git.tag", Arc::new(git::Tag(format.clone())));
-        r.register("git.push_tag", Arc::new(git::PushTag(format.clone())));
-        r.register("git.cherry_pick", Arc::new(git::CherryPick(format.clone())));
-        r.register("git.compare", Arc::new(git::Compare(format)));
-        r
-    }
-
-    pub fn register(&mut self, kind: &'static str, exec: Arc<dyn Executor>) {
-        self.0.insert(kind, exec);
+        let setup = Setup {
+            base: &self.base,
+            format: &self.format,
+            services: Some(&services),
+        };
+        self.by_kind = executors(&setup);
     }
 
     pub fn get(&self, kind: &StepKind) -> Arc<dyn Executor> {
-        self.0
+        self.by_kind
             .get(kind.name())
             .cloned()
             .unwrap_or_else(|| Arc::new(unavailable::Unavailable(kind.name())))

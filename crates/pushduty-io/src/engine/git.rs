@@ -1,6 +1,8 @@
 //! The git step kinds, through `crate::git` (git2; never the `git` command). Each checks first
 //! so that running it again is safe, and names the repo it works on in every message.
 
+use std::sync::Arc;
+
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
@@ -482,5 +484,35 @@ impl Executor for Compare {
         );
         o.insert("shipping_compare_url".into(), json!(url));
         Ok(o)
+    }
+}
+
+impl super::Execute for pushduty_core::runbook::kinds::git::Fetch {
+    fn executor(_: &super::Setup<'_>) -> Arc<dyn Executor> {
+        Arc::new(Fetch)
+    }
+}
+
+impl super::Execute for pushduty_core::runbook::kinds::git::Tag {
+    fn executor(s: &super::Setup<'_>) -> Arc<dyn Executor> {
+        Arc::new(Tag(s.format.clone()))
+    }
+}
+
+impl super::Execute for pushduty_core::runbook::kinds::git::PushTag {
+    fn executor(s: &super::Setup<'_>) -> Arc<dyn Executor> {
+        Arc::new(PushTag(s.format.clone()))
+    }
+}
+
+impl super::Execute for pushduty_core::runbook::kinds::git::CherryPick {
+    fn executor(s: &super::Setup<'_>) -> Arc<dyn Executor> {
+        Arc::new(CherryPick(s.format.clone()))
+    }
+}
+
+impl super::Execute for pushduty_core::runbook::kinds::git::Compare {
+    fn executor(s: &super::Setup<'_>) -> Arc<dyn Executor> {
+        Arc::new(Compare(s.format.clone()))
     }
 }

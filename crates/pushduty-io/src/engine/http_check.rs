@@ -65,3 +65,9 @@ impl Executor for HttpCheck {
         }
     }
 }
+
+impl super::Execute for pushduty_core::runbook::kinds::http_check::HttpCheck {
+    fn executor(_: &super::Setup<'_>) -> std::sync::Arc<dyn Executor> {
+        std::sync::Arc::new(HttpCheck)
+    }
+}

@@ -1,6 +1,8 @@
 //! Steps done by people: `manual` (tick off, note, typed outputs), `choice` (sets a variable),
 //! `gate` (records who approved and when).
 
+use std::sync::Arc;
+
 use anyhow::{Result, bail};
 use serde_json::Value;
 
@@ -146,6 +148,24 @@ pub fn when_it_happened(text: &str, now: chrono::DateTime<chrono::Local>) -> Res
         bail!("`{text}` is more than a week ago");
     }
     Ok(t.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+impl super::Execute for pushduty_core::runbook::kinds::manual::Manual {
+    fn executor(_: &super::Setup<'_>) -> Arc<dyn Executor> {
+        Arc::new(Manual)
+    }
+}
+
+impl super::Execute for pushduty_core::runbook::kinds::choice::Choice {
+    fn executor(_: &super::Setup<'_>) -> Arc<dyn Executor> {
+        Arc::new(Choice)
+    }
+}
+
+impl super::Execute for pushduty_core::runbook::kinds::gate::Gate {
+    fn executor(_: &super::Setup<'_>) -> Arc<dyn Executor> {
+        Arc::new(Gate)
+    }
 }
 
 #[cfg(test)]

@@ -4,83 +4,21 @@
 //! instead of triggering another deploy.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, bail};
 use serde_json::{Value, json};
 
+use super::follow::{params, patiently, pause};
 use super::{Executor, Job};
 use crate::runbook::model::{Outputs, StepKind};
 use crate::services::Services;
-use crate::services::jenkins::{Build, Jenkins, Queue, is_transient};
+use crate::services::jenkins::{Build, Jenkins, Queue};
 
 /// Checkpoint keys.
 pub const QUEUE_ITEM: &str = "queue_item";
 pub const BUILD_NUMBER: &str = "build_number";
 
-/// How often the queue and the build are read while following.
-const POLL: Duration = Duration::from_millis(500);
-/// Failed reads in a row before following gives up.
-const PATIENCE: u32 = 5;
-
 pub struct JenkinsBuild(pub Arc<Services>);
-
-/// The build parameters: the tag under the service's `tag_param`, then the step's own, each
-/// rendered with the run's values (sent form-encoded: values stay data).
-pub(super) fn params(job: &Job, tag_param: &str) -> Result<Vec<(String, String)>> {
-    let StepKind::JenkinsBuild(s) = &job.step.kind else {
-        bail!("not a jenkins.build step");
-    };
-    let mut out = Vec::new();
-    if !s.params.contains_key(tag_param) {
-        let tag = job.ctx["tag"]
-            .as_str()
-            .context("this push has no tag yet")?;
-        out.push((tag_param.to_string(), tag.to_string()));
-    }
-    for (k, v) in &s.params {
-        let v = crate::templates::render(v, &job.ctx)
-            .with_context(|| format!("the build parameter `{k}`"))?;
-        out.push((k.clone(), v));
-    }
-    Ok(out)
-}
-
-/// Waits one poll interval, waking early on a cancel.
-pub(super) fn pause(job: &Job) -> Result<()> {
-    let until = Instant::now() + POLL;
-    while Instant::now() < until {
-        if job.cancel.is_cancelled() {
-            bail!("cancelled by the operator");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok(())
-}
-
-/// Repeats a read until it works, tolerating a few passing failures in a row (a restarting
-/// Jenkins, a lost connection); any other failure ends the step at once.
-pub(super) fn patiently<T>(
-    job: &Job,
-    mut read: impl FnMut() -> Result<T>,
-    lost: impl Fn(&anyhow::Error) -> String,
-) -> Result<T> {
-    let mut failures = 0;
-    loop {
-        match read() {
-            Ok(v) => return Ok(v),
-            Err(e) if job.cancel.is_cancelled() || !is_transient(&e) => return Err(e),
-            Err(e) => {
-                failures += 1;
-                if failures >= PATIENCE {
-                    return Err(anyhow!("{}", lost(&e)));
-                }
-                job.progress(format!("{e:#}; trying again"));
-                pause(job)?;
-            }
-        }
-    }
-}
 
 impl JenkinsBuild {
     /// The queue item to the build number, journaled the moment it is known.
@@ -314,5 +252,11 @@ impl Executor for JenkinsBuild {
                 )
             }
         }
+    }
+}
+
+impl super::Execute for pushduty_core::runbook::kinds::jenkins::Build {
+    fn executor(s: &super::Setup<'_>) -> Arc<dyn Executor> {
+        s.with_services("jenkins.build", |services| Arc::new(JenkinsBuild(services)))
     }
 }

@@ -7,6 +7,7 @@ pub mod blockers;
 mod days;
 pub mod email;
 mod executor;
+mod follow;
 pub mod git;
 pub mod http_check;
 pub mod interactive;

@@ -547,6 +547,22 @@ impl Executor for NotesAppend {
     }
 }
 
+impl super::Execute for pushduty_core::runbook::kinds::notes::Publish {
+    fn executor(s: &super::Setup<'_>) -> Arc<dyn Executor> {
+        s.with_services("notes.publish", |services| {
+            Arc::new(NotesPublish::new(services, s.base.clone()))
+        })
+    }
+}
+
+impl super::Execute for pushduty_core::runbook::kinds::notes::Append {
+    fn executor(s: &super::Setup<'_>) -> Arc<dyn Executor> {
+        s.with_services("notes.append", |services| {
+            Arc::new(NotesAppend::new(services, s.base.clone()))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -199,3 +199,9 @@ impl Executor for Shell {
         Ok(out)
     }
 }
+
+impl super::Execute for pushduty_core::runbook::kinds::shell::Shell {
+    fn executor(_: &super::Setup<'_>) -> std::sync::Arc<dyn Executor> {
+        std::sync::Arc::new(Shell)
+    }
+}

@@ -110,3 +110,9 @@ pub fn editor(config: Option<&str>) -> String {
         .or_else(|| std::env::var("EDITOR").ok().filter(|s| !s.is_empty()))
         .unwrap_or_else(|| "vi".into())
 }
+
+impl super::Execute for pushduty_core::runbook::kinds::template::Template {
+    fn executor(s: &super::Setup<'_>) -> std::sync::Arc<dyn Executor> {
+        std::sync::Arc::new(Template(s.base.clone()))
+    }
+}

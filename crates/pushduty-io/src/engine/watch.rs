@@ -476,3 +476,15 @@ fn event_rate(
         }
     }
 }
+
+impl super::Execute for pushduty_core::runbook::kinds::watch::SentryCheck {
+    fn executor(s: &super::Setup<'_>) -> Arc<dyn Executor> {
+        s.with_services("sentry.check", |services| Arc::new(SentryCheck(services)))
+    }
+}
+
+impl super::Execute for pushduty_core::runbook::kinds::watch::MetricsCheck {
+    fn executor(s: &super::Setup<'_>) -> Arc<dyn Executor> {
+        s.with_services("metrics.check", |services| Arc::new(MetricsCheck(services)))
+    }
+}

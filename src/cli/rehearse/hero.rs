@@ -10,9 +10,9 @@ use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use super::Scenario;
-use super::rig::{BLOCKER_NUMBER, Rig};
 use crate::cli::{DoArgs, Global, auto, do_step};
+use crate::rehearse::Scenario;
+use crate::rehearse::rig::{BLOCKER_NUMBER, Rig};
 
 /// One answer and why the hero gives it.
 struct Answer {

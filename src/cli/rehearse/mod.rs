@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
+mod hero;
+
 use super::{Global, ReportArgs, fail};
 use crate::overrides::Override;
 use crate::rehearse::rig::{self, Rig, Setup};
@@ -191,7 +193,7 @@ fn rehearse(
         rig.stage.url(),
     );
     let code = if args.auto {
-        crate::rehearse::hero::play(&g2, args.scenario, &rig, &sb.upstream())
+        hero::play(&g2, args.scenario, &rig, &sb.upstream())
     } else {
         super::run::run(&g2)
     };
