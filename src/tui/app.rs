@@ -24,7 +24,7 @@ use super::pane::Pane;
 use super::theme::Theme;
 use crate::engine::{Check, Engine};
 use crate::session::Status;
-pub use prompt::{Prompt, Purpose};
+pub use prompt::{KEYS as PROMPT_KEYS, Prompt, Purpose};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
