@@ -24,6 +24,7 @@ use super::pane::Pane;
 use super::theme::Theme;
 use crate::engine::{Check, Engine};
 use crate::session::Status;
+pub use log_keys::KEYS as LOG_KEYS;
 pub use prompt::{KEYS as PROMPT_KEYS, Prompt, Purpose};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

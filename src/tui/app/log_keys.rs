@@ -5,6 +5,16 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::App;
 use crate::tui::logbuf::{self, Search};
 
+/// The open log's keys, as the man page lists them (the dispatch is `App::log_key`).
+pub const KEYS: &[(&str, &str)] = &[
+    ("j/k, ↓/↑", "scroll a line"),
+    ("PgDn/PgUp", "scroll a page"),
+    ("g/Home, G/End", "the first / last line"),
+    ("/", "search: type the text, Enter finds it, Esc drops it"),
+    ("n/N", "the next / previous match"),
+    ("Esc", "end the search"),
+];
+
 impl App {
     /// The log's line count and the rows it is shown in (open full-size).
     pub(super) fn log_size(&self) -> (usize, usize) {
