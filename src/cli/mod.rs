@@ -3,9 +3,11 @@
 pub mod add;
 pub mod auto;
 pub mod check;
+pub mod completions;
 pub mod do_step;
 pub mod headless;
 pub mod history;
+pub mod man;
 pub mod plan;
 pub mod rehearse;
 pub mod render;
@@ -134,13 +136,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Shell completions on stdout, e.g. `source <(pushduty completions bash)`.
+    /// Shell completions on stdout, e.g. `source <(pushduty completions bash)`; bash, zsh and
+    /// fish complete step ids after `do`.
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// The man page (roff) on stdout, e.g. `pushduty man > pushduty.1`.
     Man,
+    /// The runbook's step ids, one a line: what the completion scripts offer after `do`.
+    #[command(name = "step-ids", hide = true)]
+    StepIds,
     /// A whole push in a local sandbox (git repo, bare remote, stand-ins for every service),
     /// opened in `run`: practise before the first real push.
     Rehearse(rehearse::RehearseArgs),
@@ -280,6 +286,7 @@ impl Command {
             Command::Schema { .. } => "schema",
             Command::Completions { .. } => "completions",
             Command::Man => "man",
+            Command::StepIds => completions::STEP_IDS,
             Command::Rehearse(_) => "rehearse",
         }
     }
@@ -300,6 +307,7 @@ impl Command {
                 | Command::Schema { .. }
                 | Command::Completions { .. }
                 | Command::Man
+                | Command::StepIds
         )
     }
 }
@@ -397,8 +405,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Add(args) => add::run(g, args),
         Command::Report(args) => report::run(g, args),
         Command::Schema { .. } => schema::run(),
-        Command::Completions { shell } => completions(*shell),
-        Command::Man => man(),
+        Command::Completions { shell } => completions::run(*shell),
+        Command::Man => man::run(),
+        Command::StepIds => completions::step_ids(g),
         Command::Rehearse(args) => rehearse::run(g, args),
     }
 }
@@ -428,18 +437,4 @@ fn start_log(g: &Global, command: &Command) -> Option<crate::logfile::Guard> {
         .map_or_else(|| "<bundled>".to_string(), |p| p.display().to_string());
     tracing::info!(command = command.name(), runbook, "command started");
     guard
-}
-
-fn completions(shell: clap_complete::Shell) -> ExitCode {
-    let mut cmd = <Cli as clap::CommandFactory>::command();
-    clap_complete::generate(shell, &mut cmd, "pushduty", &mut std::io::stdout());
-    ExitCode::SUCCESS
-}
-
-fn man() -> ExitCode {
-    let cmd = <Cli as clap::CommandFactory>::command();
-    match clap_mangen::Man::new(cmd).render(&mut std::io::stdout()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(&anyhow::Error::new(e).context("writing the man page")),
-    }
 }

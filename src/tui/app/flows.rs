@@ -1,0 +1,428 @@
+//! The flows that ask before acting: the confirmation of a step (its checks, `y`, `f`), the
+//! prompts that ask why (skip, reopen, override, end early) or what (an ad-hoc item, a step's
+//! inputs), and what a submitted prompt does.
+
+use super::prompt::{Prompt, Purpose};
+use super::views::off_the_ui;
+use super::{App, Level, Modal, Mode};
+use crate::engine::{self, Check, InputSpec, Inputs};
+use crate::session::Status;
+use crate::tui::Msg;
+use crate::tui::action::Action;
+use crate::tui::picker::{Item, Pick, Picker};
+
+impl App {
+    pub(super) fn open(&mut self, retry: bool) {
+        let Some(id) = self.selected_id() else {
+            return;
+        };
+        if self.mode == Mode::Learn {
+            if retry {
+                self.log(Level::Info, "learn mode is read-only: nothing is retried");
+            } else {
+                self.modal = Modal::Explain { step: id };
+            }
+            return;
+        }
+        let status = self.engine.status(&id);
+        if retry && !matches!(status, Status::Failed { .. } | Status::Interrupted { .. }) {
+            self.log(
+                Level::Info,
+                format!("`{id}` has not failed: nothing to retry (Enter runs a step)"),
+            );
+            return;
+        }
+        if let Some(why) = self.engine.refusal(&id) {
+            self.log(Level::Info, format!("`{id}` cannot run: {why}"));
+            return;
+        }
+        self.yes_pending = false;
+        // Read when the dialog opens (and again by the engine right before acting); they
+        // read the repository, so off the UI thread when there is a loop to send them to.
+        let check = match self.engine.checker(&id) {
+            Ok(c) => c,
+            Err(e) => {
+                self.log(Level::Error, format!("{e:#}"));
+                return;
+            }
+        };
+        match &self.previewer {
+            Some(tx) => {
+                let step = id.clone();
+                let spawned = off_the_ui(tx, "checks", move || Msg::Checks {
+                    step,
+                    checks: check(),
+                });
+                if !spawned {
+                    self.log(Level::Error, "could not start a thread for the checks");
+                    return;
+                }
+                self.modal = Modal::Confirm {
+                    step: id,
+                    checks: None,
+                };
+            }
+            None => {
+                self.modal = Modal::Confirm {
+                    step: id,
+                    checks: Some(check()),
+                }
+            }
+        }
+    }
+
+    /// The checks of the step whose confirmation is open, read off the UI thread.
+    /// A `y` pressed while they were read counts now, if they passed.
+    pub fn on_checks(&mut self, step: &str, checks: Vec<Check>) {
+        let Modal::Confirm {
+            step: open,
+            checks: pending @ None,
+        } = &mut self.modal
+        else {
+            return;
+        };
+        if open != step {
+            return;
+        }
+        *pending = Some(checks);
+        if std::mem::take(&mut self.yes_pending) {
+            self.update(Action::Yes);
+        }
+    }
+
+    pub(super) fn ask_skip(&mut self) {
+        self.ask_reason(false);
+    }
+
+    pub(super) fn ask_reopen(&mut self) {
+        self.ask_reason(true);
+    }
+
+    /// A running watch (Sentry, metrics) ends now and is judged on what it saw; the note
+    /// says why, for the journal.
+    pub(super) fn ask_end_early(&mut self) {
+        let Some(id) = self.selected_id() else {
+            return;
+        };
+        let watches = self
+            .engine
+            .step(&id)
+            .is_ok_and(|s| matches!(s.kind.name(), "sentry.check" | "metrics.check"));
+        if !watches || !self.engine.running().any(|r| *r == id) {
+            self.log(
+                Level::Info,
+                format!("`{id}` is not a running watch: only a running Sentry or metrics check can end early"),
+            );
+            return;
+        }
+        self.modal = Modal::Prompt(Prompt::new(
+            format!("End {id} now"),
+            "why it has watched enough".into(),
+            vec!["it is judged on the data it has seen so far".into()],
+            Purpose::EndEarly { step: id },
+        ));
+    }
+
+    /// An ad-hoc item for the selected step's section: asks for its text.
+    pub(super) fn ask_item(&mut self) {
+        if self.mode == Mode::Learn {
+            self.log(
+                Level::Info,
+                "learn mode is read-only: nothing is added or recorded",
+            );
+            return;
+        }
+        let Some(section) = self
+            .selected_id()
+            .and_then(|id| self.engine.step(&id).ok().map(|s| s.section.clone()))
+        else {
+            return;
+        };
+        let title = self
+            .engine
+            .loaded
+            .runbook
+            .section_title(&section)
+            .to_string();
+        self.modal = Modal::Prompt(Prompt::new(
+            format!("Add an item to {title}"),
+            "what to do (a manual step of this push only)".into(),
+            vec!["journaled; tick it off like any manual step".into()],
+            Purpose::AddItem { section },
+        ));
+    }
+
+    /// Skip (a step not finished) or reopen (a finished one): both ask why, for the journal.
+    fn ask_reason(&mut self, reopen: bool) {
+        let Some(id) = self.selected_id() else {
+            return;
+        };
+        let verb = if reopen { "reopened" } else { "skipped" };
+        if self.mode == Mode::Learn {
+            self.log(
+                Level::Info,
+                format!("learn mode is read-only: nothing is {verb} or recorded"),
+            );
+            return;
+        }
+        // The engine's rules, asked before the prompt so nobody types a reason in vain.
+        let status = self.engine.status(&id);
+        let refused = match (reopen, &status) {
+            (
+                true,
+                Status::Done { .. }
+                | Status::Skipped { .. }
+                | Status::Failed { .. }
+                | Status::Interrupted { .. },
+            ) => None,
+            (true, _) => Some("is not finished: nothing to reopen".to_string()),
+            (false, Status::Pending | Status::Failed { .. } | Status::Interrupted { .. }) => None,
+            (false, Status::Done { .. }) => {
+                Some("is done: it can only be reopened (o), not skipped".to_string())
+            }
+            (false, other) => Some(format!("is {}: it cannot be skipped", other.name())),
+        };
+        if let Some(why) = refused {
+            self.log(Level::Info, format!("`{id}` {why}"));
+            return;
+        }
+        let (title, prompt, purpose) = if reopen {
+            (
+                format!("Reopen {id}"),
+                "why it must run again",
+                Purpose::Reopen { step: id },
+            )
+        } else {
+            (format!("Skip {id}"), "reason", Purpose::Skip { step: id })
+        };
+        self.modal = Modal::Prompt(Prompt::new(title, prompt.into(), Vec::new(), purpose));
+    }
+
+    fn confirmed(&mut self, step: &str, override_reason: Option<String>) {
+        match self.engine.inputs(step) {
+            Ok(specs) => self.ask_input(step.to_string(), specs, 0, Inputs::new(), override_reason),
+            Err(e) => self.log(Level::Error, format!("{e:#}")),
+        }
+    }
+
+    fn ask_input(
+        &mut self,
+        step: String,
+        specs: Vec<InputSpec>,
+        index: usize,
+        answers: Inputs,
+        override_reason: Option<String>,
+    ) {
+        let Some(spec) = specs.get(index) else {
+            self.start(&step, answers, override_reason.as_deref());
+            return;
+        };
+        let hints = spec.hints.clone();
+        let picker = if !spec.options.is_empty() {
+            let items = spec.options.iter().map(|(v, l)| Item {
+                value: v.clone(),
+                label: l.clone(),
+                note: String::new(),
+            });
+            Some(Box::new(Picker::new(Pick::One, items.collect())))
+        } else if !spec.commits.is_empty() {
+            let items = spec.commits.iter().map(|c| Item {
+                value: c.sha.clone(),
+                label: c.subject.clone(),
+                note: c.author.clone(),
+            });
+            Some(Box::new(Picker::new(Pick::Many, items.collect())))
+        } else {
+            None
+        };
+        let default = spec.default.clone();
+        let mut prompt = Prompt::new(
+            format!("{step} ({}/{})", index + 1, specs.len()),
+            spec.prompt.clone(),
+            hints,
+            Purpose::Inputs {
+                step,
+                specs,
+                index,
+                answers,
+                override_reason,
+            },
+        );
+        prompt.picker = picker;
+        // A suggestion is typed in already: Enter takes it, Ctrl-U clears it.
+        if let Some(d) = default {
+            prompt.cursor = d.chars().count();
+            prompt.buffer = d;
+        }
+        self.modal = Modal::Prompt(prompt);
+    }
+
+    pub(super) fn submit_prompt(&mut self) {
+        let Modal::Prompt(mut p) = std::mem::replace(&mut self.modal, Modal::None) else {
+            return;
+        };
+        // Nothing typed in a choice: the highlighted option is the answer.
+        if let Some(k) = p.picker.as_ref().filter(|k| k.pick == Pick::One)
+            && p.buffer.trim().is_empty()
+            && let Some(item) = k.items.get(k.cursor)
+        {
+            p.buffer = item.value.clone();
+        }
+        let reason = p.buffer.trim().to_string();
+        let needs_reason = !matches!(p.purpose, Purpose::Inputs { .. });
+        if needs_reason && reason.is_empty() {
+            let what = match p.purpose {
+                Purpose::AddItem { .. } => "the item needs a text",
+                _ => "a reason is required",
+            };
+            self.modal = Modal::Prompt(Prompt {
+                error: Some(what.into()),
+                ..p
+            });
+            return;
+        }
+        match p.purpose.clone() {
+            Purpose::Override { step } => {
+                self.log(
+                    Level::Warn,
+                    format!("overriding the checks of {step}: {reason}"),
+                );
+                self.confirmed(&step, Some(reason));
+            }
+            Purpose::EndEarly { step } => match self.engine.end_early(&step, &reason) {
+                Ok(()) => self.log(Level::Info, format!("ending {step} early: {reason}")),
+                Err(e) => self.log(Level::Error, format!("{e:#}")),
+            },
+            Purpose::AddItem { section } => {
+                match self.engine.add_item(&p.buffer, Some(&section), false) {
+                    Ok(id) => {
+                        self.log(Level::Info, format!("added {id}: {reason}"));
+                        self.refresh_views();
+                        if let Some(i) = self
+                            .engine
+                            .loaded
+                            .runbook
+                            .steps
+                            .iter()
+                            .position(|s| s.id == id)
+                        {
+                            self.select(i);
+                        }
+                    }
+                    // A text the engine refuses (a control character, too long): fix it.
+                    Err(e) => {
+                        self.modal = Modal::Prompt(Prompt {
+                            error: Some(format!("{e:#}")),
+                            ..p
+                        });
+                    }
+                }
+            }
+            Purpose::Skip { step } | Purpose::Reopen { step } => {
+                let (done, verb) = match p.purpose {
+                    Purpose::Skip { .. } => (self.engine.skip(&step, &reason), "skipped"),
+                    _ => (self.engine.reopen(&step, &reason), "reopened"),
+                };
+                match done {
+                    Ok(()) => self.log(Level::Info, format!("{verb} {step}: {reason}")),
+                    Err(e) => self.log(Level::Error, format!("{e:#}")),
+                }
+                self.refresh_views();
+                self.move_on_from(&step);
+            }
+            Purpose::Inputs {
+                step,
+                specs,
+                index,
+                mut answers,
+                override_reason,
+            } => {
+                let Some(spec) = specs.get(index) else {
+                    return;
+                };
+                match spec.accept(&p.buffer) {
+                    Ok(v) => {
+                        answers.insert(spec.key.clone(), v);
+                        self.ask_input(step, specs, index + 1, answers, override_reason);
+                    }
+                    Err(e) => {
+                        self.modal = Modal::Prompt(Prompt {
+                            error: Some(e),
+                            ..p
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn start(&mut self, step: &str, inputs: Inputs, override_reason: Option<&str>) {
+        match self.engine.start(step, inputs, override_reason) {
+            Ok(()) => self.log(Level::Info, format!("running {step}")),
+            Err(e) => self.log(Level::Error, format!("{e:#}")),
+        }
+    }
+
+    /// `y`: a confirmation whose checks passed runs its step (after its inputs); one whose
+    /// checks are still being read runs once they pass; quitting while a step runs cancels it.
+    pub(super) fn yes(&mut self) {
+        match std::mem::replace(&mut self.modal, Modal::None) {
+            Modal::Confirm { step, checks: None } => {
+                // Taken as said: it runs as soon as the checks pass.
+                self.yes_pending = true;
+                self.modal = Modal::Confirm { step, checks: None };
+            }
+            Modal::Confirm {
+                step,
+                checks: Some(checks),
+            } => {
+                if let Some(failed) = engine::failed_checks(&checks) {
+                    self.log(
+                        Level::Warn,
+                        format!("`{step}` is not run: {failed} (f overrides it, with a reason)"),
+                    );
+                    self.modal = Modal::Confirm {
+                        step,
+                        checks: Some(checks),
+                    };
+                } else {
+                    self.confirmed(&step, None);
+                }
+            }
+            Modal::QuitRunning => {
+                self.engine.cancel_all();
+                self.log(Level::Warn, "quitting: the running step was cancelled");
+                self.quit = true;
+            }
+            other => self.modal = other,
+        }
+    }
+
+    /// `f`: a confirmation whose checks failed asks why to act anyway.
+    pub(super) fn override_checks(&mut self) {
+        match std::mem::replace(&mut self.modal, Modal::None) {
+            Modal::Confirm {
+                step,
+                checks: Some(checks),
+            } if engine::failed_checks(&checks).is_some() => {
+                self.modal = Modal::Prompt(Prompt::new(
+                    format!("Override the checks of {step}"),
+                    "why act anyway (journaled)".into(),
+                    checks
+                        .iter()
+                        .filter(|c| !c.ok)
+                        .map(|c| c.text.clone())
+                        .collect(),
+                    Purpose::Override { step },
+                ));
+            }
+            other => self.modal = other,
+        }
+    }
+
+    /// `n` or Esc: the dialog closes, and a `y` given while its checks were read is dropped.
+    pub(super) fn no(&mut self) {
+        self.yes_pending = false;
+        self.modal = Modal::None;
+    }
+}
