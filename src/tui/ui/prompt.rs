@@ -123,8 +123,15 @@ mod tests {
     fn skipping() -> App {
         let loaded = crate::runbook::load(None, &[]).expect("the bundled runbook");
         let day = chrono::NaiveDate::from_ymd_opt(2015, 9, 8).expect("a date");
-        let vars = Vars::compute(&loaded, &Config::default(), Now::Date(day), "tester", "run")
-            .expect("vars");
+        let vars = Vars::compute(
+            &loaded,
+            &Config::default(),
+            Now::Date(day),
+            "tester",
+            "run",
+            &crate::git::tags::checkout_release_tags,
+        )
+        .expect("vars");
         let state = SessionState::new(&loaded.runbook, &vars, "tester");
         let engine = Engine::new(
             loaded,
