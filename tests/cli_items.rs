@@ -55,6 +55,22 @@ fn an_item_is_listed_in_its_section_ticked_off_and_rebuilt_from_the_journal() {
     assert_eq!(v["items"][0]["by"], "tester");
     assert_eq!(v["items"][0]["status"], "pending");
 
+    // One step, or one item, by id: the same fields, nothing else.
+    let one: serde_json::Value =
+        serde_json::from_str(&ok(&run(&["show", "item-1", "--json"]))).unwrap();
+    assert_eq!(one["steps"].as_array().unwrap().len(), 1);
+    assert_eq!(one["steps"][0]["id"], "item-1");
+    assert_eq!(one["items"][0]["id"], "item-1");
+    let qa = ok(&run(&["show", "qa"]));
+    assert!(qa.contains("[ ] qa"), "{qa}");
+    assert!(!qa.contains("hello"), "{qa}");
+    let o = run(&["show", "no-such-step"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no step or item `no-such-step` in this push"),
+        "{o:?}"
+    );
+
     let o = run(&["do", "item-1", "--yes", "--note", "posted in #ops"]);
     assert!(ok(&o).contains("done: item-1"));
     let j = journal(&env, SESSION);

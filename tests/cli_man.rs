@@ -132,6 +132,8 @@ fn bash_completes_step_ids_after_do() {
     let ids = step_ids(None);
     assert!(ids.iter().any(|i| i == "tag-master"), "{ids:?}");
     assert_eq!(bash_complete(&["do", ""]), ids, "every step, in order");
+    assert_eq!(bash_complete(&["show", ""]), ids, "show takes a step too");
+    assert_eq!(bash_complete(&["show", "--json", ""]), ids);
     let tags: Vec<String> = ids
         .iter()
         .filter(|i| i.starts_with("tag-"))

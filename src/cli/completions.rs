@@ -1,4 +1,5 @@
-//! `completions SHELL`: clap's static script for the shell, with step ids offered after `do`.
+//! `completions SHELL`: clap's static script for the shell, with step ids offered after `do`
+//! and `show`.
 //!
 //! Step ids come from the runbook, which the operator chooses at run time (`--runbook`), so
 //! they cannot be baked into the script. clap_complete's dynamic completion would find them,
@@ -139,7 +140,7 @@ fn zsh_with_steps(text: &str) -> String {
 }
 
 const BASH: &str = r#"
-# Step ids after `do`, from the runbook named on the line (else the bundled one).
+# Step ids after `do` and `show`, from the runbook named on the line (else the bundled one).
 _pushduty_step_ids() {
     local i runbook=()
     for ((i = 1; i < COMP_CWORD; i++)); do
@@ -157,7 +158,7 @@ _pushduty_step_ids() {
     "${COMP_WORDS[0]}" "${runbook[@]}" step-ids 2>/dev/null
 }
 
-# The step's place after `do`: step ids; anywhere else, clap's completion.
+# The step's place after `do` or `show`: step ids; anywhere else, clap's completion.
 _pushduty() {
     local i word sub="" positional=0 skip=0
     for ((i = 1; i < COMP_CWORD; i++)); do
@@ -173,7 +174,7 @@ _pushduty() {
         esac
     done
     local cur="${COMP_WORDS[COMP_CWORD]}"
-    if [[ $sub == do && $positional -eq 0 && $skip -eq 0 && $cur != -* ]]; then
+    if [[ ( $sub == do || $sub == show ) && $positional -eq 0 && $skip -eq 0 && $cur != -* ]]; then
         local IFS=$'\n'
         COMPREPLY=($(compgen -W "$(_pushduty_step_ids)" -- "$cur"))
         return 0
@@ -183,7 +184,7 @@ _pushduty() {
 "#;
 
 const ZSH: &str = r#"
-# Step ids after `do`, from the runbook named on the line (else the bundled one). The line is
+# Step ids after `do` and `show`, from the runbook named on the line (else the bundled one). The line is
 # read from LBUFFER: in a subcommand's context clap's script has cut `words` down to it.
 _pushduty_step_ids() {
     local -a all ids runbook
@@ -202,7 +203,7 @@ _pushduty_step_ids() {
 "#;
 
 const FISH: &str = r#"
-# Step ids after `do`, from the runbook named on the line (else the bundled one).
+# Step ids after `do` and `show`, from the runbook named on the line (else the bundled one).
 function __pushduty_step_ids
     set -l words (commandline -opc)
     set -l runbook
@@ -215,7 +216,7 @@ function __pushduty_step_ids
     end
     command $words[1] $runbook step-ids 2>/dev/null
 end
-complete -c pushduty -n "__fish_seen_subcommand_from do" -f -k -a "(__pushduty_step_ids)"
+complete -c pushduty -n "__fish_seen_subcommand_from do show" -f -k -a "(__pushduty_step_ids)"
 "#;
 
 #[cfg(test)]

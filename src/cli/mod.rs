@@ -121,6 +121,8 @@ pub enum Command {
     /// This push's session from its journal: every step's status, what it did or will do,
     /// who, when, note, outputs, and why a done step must run again.
     Show {
+        /// Only this step (or ad-hoc item), e.g. `tag-master`.
+        step: Option<String>,
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
@@ -401,7 +403,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Learn(_) => run::learn(g),
         Command::Do(args) => do_step::run(g, args),
         Command::History { json } => history::run(g, *json),
-        Command::Show { json } => show::run(g, *json),
+        Command::Show { step, json } => show::run(g, step.as_deref(), *json),
         Command::Add(args) => add::run(g, args),
         Command::Report(args) => report::run(g, args),
         Command::Schema { .. } => schema::run(),

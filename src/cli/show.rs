@@ -61,7 +61,7 @@ struct ShownStep {
     stale_reason: Option<String>,
 }
 
-pub fn run(g: &Global, json: bool) -> ExitCode {
+pub fn run(g: &Global, only: Option<&str>, json: bool) -> ExitCode {
     let (p, _) = match prepare(g, "run", false) {
         Ok(p) => p,
         Err(code) => return code,
@@ -101,7 +101,18 @@ pub fn run(g: &Global, json: bool) -> ExitCode {
         Ok(e) => e,
         Err(e) => return fail(&e),
     };
-    let shown = describe(&engine, &dir);
+    let mut shown = describe(&engine, &dir);
+    if let Some(id) = only {
+        shown.steps.retain(|s| s.id == id);
+        shown.items.retain(|i| i.id == id);
+        if shown.steps.is_empty() && shown.items.is_empty() {
+            eprintln!(
+                "pushduty: no step or item `{}` in this push; `pushduty plan` lists the steps",
+                clean_line(id)
+            );
+            return ExitCode::from(2);
+        }
+    }
     if json {
         return match serde_json::to_string_pretty(&shown) {
             Ok(s) => {
