@@ -249,7 +249,10 @@ impl Setup<'_> {
     ) -> Arc<dyn Executor> {
         match self.services {
             Some(s) => make(s.clone()),
-            None => Arc::new(unavailable::Unavailable(kind)),
+            None => Arc::new(unavailable::Unavailable {
+                kind,
+                why: "the operator's services were not loaded (a preview only)",
+            }),
         }
     }
 }
@@ -312,10 +315,12 @@ impl Registry {
     }
 
     pub fn get(&self, kind: &StepKind) -> Arc<dyn Executor> {
-        self.by_kind
-            .get(kind.name())
-            .cloned()
-            .unwrap_or_else(|| Arc::new(unavailable::Unavailable(kind.name())))
+        self.by_kind.get(kind.name()).cloned().unwrap_or_else(|| {
+            Arc::new(unavailable::Unavailable {
+                kind: kind.name(),
+                why: "it has no executor",
+            })
+        })
     }
 }
 

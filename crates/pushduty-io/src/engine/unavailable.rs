@@ -1,14 +1,17 @@
-//! Kinds whose executor is not in this build yet: they fail plainly, never pretend success.
+//! A kind that cannot run here fails plainly, saying why; it never pretends success.
 
 use anyhow::{Result, bail};
 
 use super::{Executor, Job};
 use crate::runbook::model::Outputs;
 
-pub struct Unavailable(pub &'static str);
+pub struct Unavailable {
+    pub kind: &'static str,
+    pub why: &'static str,
+}
 
 impl Executor for Unavailable {
     fn run(&self, _job: &Job) -> Result<Outputs> {
-        bail!("`{}` steps are not available in this build yet", self.0)
+        bail!("`{}` steps cannot run here: {}", self.kind, self.why)
     }
 }
