@@ -238,7 +238,8 @@ struct State {
 
 struct Item {
     id: u64,
-    /// What the client sent.
+    /// What the client sent (read only by tests, through [`Jenkins::params`]).
+    #[cfg(any(test, feature = "testing"))]
     sent: Vec<(String, String)>,
     /// The job's parameters with their values: what Jenkins compares and shows.
     values: Vec<(String, String)>,
@@ -673,6 +674,7 @@ impl Shared {
             .clone();
         st.items.push(Item {
             id,
+            #[cfg(any(test, feature = "testing"))]
             sent,
             values,
             queued: now,
