@@ -1,10 +1,12 @@
 //! Local stand-ins for the services a push talks to, speaking the APIs of SERVICES.md (failures
 //! included) on loopback. The tests drive them, and `pushduty rehearse` runs a whole push
-//! against them: one implementation for both. Std-only: each serves plain HTTP (or SMTP) from
-//! its own threads.
+//! against them: one implementation for both. Each serves plain HTTP (see [`http`]) or SMTP
+//! from its own threads.
 //!
 //! The `testing` feature adds what only tests want: `start` constructors and readers that
 //! panic (ending the test, saying why) where the product's code gets an error to show.
+
+pub mod http;
 
 pub mod etherpad;
 pub mod github;
@@ -15,7 +17,6 @@ pub mod smtp;
 
 pub mod stage;
 
-use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -30,25 +31,27 @@ pub(crate) struct Server<S: Send + Sync + 'static> {
     /// "http://127.0.0.1:PORT", no trailing slash.
     pub url: String,
     pub shared: Arc<S>,
-    stop: fn(&S) -> &AtomicBool,
+    /// Set when this is dropped: the accept loop ends, and connections held open end too.
+    stop: Arc<AtomicBool>,
     accept: Option<JoinHandle<()>>,
 }
 
 impl<S: Send + Sync + 'static> Server<S> {
     /// Binds loopback `port` (any free one for 0, or when that one is taken), makes the shared
-    /// state (knowing its own URL), and serves.
+    /// state (knowing its own URL), and serves: `serve` gets each connection and the flag set
+    /// when the server stops.
     pub fn start(
         port: u16,
         make: impl FnOnce(&str) -> S,
-        stop: fn(&S) -> &AtomicBool,
-        serve: impl Fn(&S, TcpStream) + Send + Sync + 'static,
+        serve: impl Fn(&S, TcpStream, &AtomicBool) + Send + Sync + 'static,
     ) -> std::io::Result<Self> {
         let listener =
             TcpListener::bind(("127.0.0.1", port)).or_else(|_| TcpListener::bind("127.0.0.1:0"))?;
         let addr = listener.local_addr()?;
         let url = format!("http://{addr}");
         let shared = Arc::new(make(&url));
-        let accept = accept_loop(listener, Arc::clone(&shared), stop, serve);
+        let stop = Arc::new(AtomicBool::new(false));
+        let accept = accept_loop(listener, Arc::clone(&shared), Arc::clone(&stop), serve);
         Ok(Self {
             addr,
             url,
@@ -64,13 +67,12 @@ impl<S: Send + Sync + 'static> Server<S> {
     pub fn start_http(
         port: u16,
         make: impl FnOnce(&str) -> S,
-        stop: fn(&S) -> &AtomicBool,
-        serve: fn(&S, jenkins::Request, TcpStream),
+        serve: fn(&S, http::Request, http::Conn),
     ) -> std::io::Result<Self> {
-        Self::start(port, make, stop, move |sh, mut stream| {
+        Self::start(port, make, move |sh, mut stream, stop| {
             let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-            if let Some(req) = jenkins::read_request(&mut stream) {
-                serve(sh, req, stream);
+            if let Some(req) = http::read_request(&mut stream) {
+                serve(sh, req, http::Conn { stream, stop });
             }
         })
     }
@@ -78,7 +80,7 @@ impl<S: Send + Sync + 'static> Server<S> {
 
 impl<S: Send + Sync + 'static> Drop for Server<S> {
     fn drop(&mut self) {
-        stop((self.stop)(&self.shared), self.addr, self.accept.take());
+        stop(&self.stop, self.addr, self.accept.take());
     }
 }
 
@@ -87,18 +89,19 @@ impl<S: Send + Sync + 'static> Drop for Server<S> {
 fn accept_loop<S: Send + Sync + 'static>(
     listener: TcpListener,
     shared: Arc<S>,
-    stop: fn(&S) -> &AtomicBool,
-    serve: impl Fn(&S, TcpStream) + Send + Sync + 'static,
+    stop: Arc<AtomicBool>,
+    serve: impl Fn(&S, TcpStream, &AtomicBool) + Send + Sync + 'static,
 ) -> JoinHandle<()> {
     let serve = Arc::new(serve);
     thread::spawn(move || {
         for conn in listener.incoming() {
-            if stop(&shared).load(Ordering::SeqCst) {
+            if stop.load(Ordering::SeqCst) {
                 break;
             }
             if let Ok(stream) = conn {
-                let (sh, serve) = (Arc::clone(&shared), Arc::clone(&serve));
-                thread::spawn(move || serve(&sh, stream));
+                let (sh, stop, serve) =
+                    (Arc::clone(&shared), Arc::clone(&stop), Arc::clone(&serve));
+                thread::spawn(move || serve(&sh, stream, &stop));
             }
         }
     })
@@ -127,24 +130,6 @@ fn stop(flag: &AtomicBool, addr: SocketAddr, accept: Option<JoinHandle<()>>) {
     {
         let _ = accept.join();
     }
-}
-
-/// Writes one whole HTTP/1.1 answer and closes.
-pub(crate) fn answer(
-    stream: &mut TcpStream,
-    status: u16,
-    reason: &str,
-    content_type: &str,
-    body: &str,
-) {
-    let head = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body.as_bytes());
-    let _ = stream.flush();
 }
 
 #[cfg(test)]

@@ -3,14 +3,12 @@
 //! `cursor` pages with Sentry's `Link` header) and a project's event counts, with the
 //! rate-limit headers every answer carries, and failures to play.
 
-use super::Server;
-use std::io::Write;
-use std::net::TcpStream;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use crate::Server;
+use crate::http::{Conn, Json, Request, Response, form, object};
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
-
-use super::jenkins::{Request, form, hang, js, reason};
 
 /// One issue as the stand-in holds it; times are unix seconds.
 #[derive(Clone, Debug)]
@@ -125,7 +123,6 @@ pub struct Sentry {
 struct Shared {
     cfg: Config,
     url: String,
-    stop: AtomicBool,
     in_flight: AtomicU64,
     state: Mutex<State>,
 }
@@ -166,10 +163,8 @@ impl Sentry {
                 }),
                 cfg,
                 url: url.to_string(),
-                stop: AtomicBool::new(false),
                 in_flight: AtomicU64::new(0),
             },
-            |s| &s.stop,
             serve,
         )
         .map(|server| Self { server })
@@ -209,58 +204,23 @@ impl Sentry {
     }
 }
 
-struct Answer {
-    status: u16,
-    content_type: &'static str,
-    headers: Vec<(&'static str, String)>,
-    body: String,
+/// A JSON answer.
+fn answer(status: u16, body: impl Into<Vec<u8>>) -> Response {
+    Response::new(status, "application/json", body)
 }
 
-impl Answer {
-    fn json(status: u16, body: String) -> Self {
-        Self {
-            status,
-            content_type: "application/json",
-            headers: Vec::new(),
-            body,
-        }
-    }
-
-    /// Sentry's error shape: `{"detail": "..."}`.
-    fn detail(status: u16, detail: &str) -> Self {
-        Self::json(status, format!(r#"{{"detail":{}}}"#, js(detail)))
-    }
-
-    fn not_found() -> Self {
-        Self::detail(404, "The requested resource does not exist")
-    }
-
-    fn with(mut self, name: &'static str, value: String) -> Self {
-        self.headers.push((name, value));
-        self
-    }
-
-    fn bytes(&self) -> Vec<u8> {
-        let mut head = format!(
-            "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
-            self.status,
-            reason(self.status),
-            self.content_type,
-            self.body.len()
-        );
-        for (name, value) in &self.headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        let mut out = head.into_bytes();
-        out.extend_from_slice(self.body.as_bytes());
-        out
-    }
+/// Sentry's error shape: `{"detail": "..."}`.
+fn detail(status: u16, detail: &str) -> Response {
+    answer(status, json!({ "detail": detail }).to_string())
 }
 
-fn serve(sh: &Shared, req: Request, mut stream: TcpStream) {
+fn not_found() -> Response {
+    detail(404, "The requested resource does not exist")
+}
+
+fn serve(sh: &Shared, req: Request, mut conn: Conn) {
     sh.in_flight.fetch_add(1, Ordering::SeqCst);
-    let (path, query) = req.target.split_once('?').unwrap_or((&req.target, ""));
+    let (path, query) = req.path_and_query();
     let (fault, limited, remaining, reset) = {
         let mut st = sh.lock();
         st.seen.push(Seen {
@@ -298,12 +258,12 @@ fn serve(sh: &Shared, req: Request, mut stream: TcpStream) {
         (fault, forced || over, remaining, reset)
     };
     if fault == Fault::Hang {
-        hang(&sh.stop, &mut stream);
+        conn.hang();
         sh.in_flight.fetch_sub(1, Ordering::SeqCst);
         return;
     }
     let answer = if limited {
-        Answer::detail(
+        detail(
             429,
             &format!(
                 "You are attempting to use this endpoint too frequently. Limit is {} requests in {} seconds",
@@ -311,12 +271,7 @@ fn serve(sh: &Shared, req: Request, mut stream: TcpStream) {
             ),
         )
     } else if fault == Fault::ServerError {
-        Answer {
-            status: 500,
-            content_type: "text/html",
-            headers: Vec::new(),
-            body: "<h1>Server Error (500)</h1>".into(),
-        }
+        Response::new(500, "text/html", "<h1>Server Error (500)</h1>")
     } else {
         sh.route(&req, path, query, fault == Fault::Malformed)
     };
@@ -336,18 +291,17 @@ fn serve(sh: &Shared, req: Request, mut stream: TcpStream) {
             "X-Sentry-Rate-Limit-ConcurrentRemaining",
             concurrent.to_string(),
         );
-    let _ = stream.write_all(&answer.bytes());
-    let _ = stream.flush();
+    conn.send(&answer);
     sh.in_flight.fetch_sub(1, Ordering::SeqCst);
 }
 
-/// A JSON body cut mid-document when `malformed`.
-fn body(json: String, malformed: bool) -> Answer {
-    let mut json = json;
+/// A JSON body, cut mid-document when `malformed`.
+fn body(json: impl Into<Vec<u8>>, malformed: bool) -> Response {
+    let response = answer(200, json);
     if malformed {
-        json.truncate(json.len() / 2);
+        return response.cut_in_half();
     }
-    Answer::json(200, json)
+    response
 }
 
 /// Days since 1970-01-01 of a civil date (proleptic Gregorian).
@@ -481,19 +435,19 @@ impl Shared {
         super::lock(&self.state)
     }
 
-    fn route(&self, req: &Request, path: &str, query: &str, malformed: bool) -> Answer {
+    fn route(&self, req: &Request, path: &str, query: &str, malformed: bool) -> Response {
         let expected = format!("Bearer {}", self.cfg.token);
         match req.header("authorization") {
-            None => return Answer::detail(401, "Authentication credentials were not provided."),
+            None => return detail(401, "Authentication credentials were not provided."),
             // Says back what it got, as some proxies and old servers do: the client must
             // keep the token out of its errors all the same.
             Some(given) if given != expected => {
-                return Answer::detail(401, &format!("Invalid token: {given}"));
+                return detail(401, &format!("Invalid token: {given}"));
             }
             Some(_) => {}
         }
         if req.method != "GET" {
-            return Answer::detail(405, &format!("Method \"{}\" not allowed.", req.method));
+            return detail(405, &format!("Method \"{}\" not allowed.", req.method));
         }
         let params = form(query.as_bytes());
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -506,31 +460,46 @@ impl Shared {
             {
                 self.stats(&params, malformed)
             }
-            _ => Answer::not_found(),
+            _ => not_found(),
         }
     }
 
-    fn issue_json(&self, i: &Issue) -> String {
-        let time = |t: Option<i64>| t.map_or("null".to_string(), |t| js(&iso(t)));
-        let short = format!("{}-{}", self.cfg.project.to_uppercase(), i.id);
-        format!(
-            r#"{{"id":"{id}","shareId":null,"shortId":{short},"title":{title},"culprit":null,"permalink":{link},"logger":null,"level":{level},"status":{status},"statusDetails":{{}},"isPublic":false,"platform":"python","project":{{"id":"{pid}","name":{pslug},"slug":{pslug},"platform":"python"}},"type":"error","metadata":{{"title":{title}}},"numComments":0,"assignedTo":null,"isBookmarked":false,"isSubscribed":false,"hasSeen":false,"annotations":[],"isUnhandled":false,"count":{count},"userCount":{users},"firstSeen":{first},"lastSeen":{last}}}"#,
-            id = i.id,
-            short = js(&short),
-            title = js(&i.title),
-            link = js(&format!(
-                "{}/organizations/{}/issues/{}/",
-                self.url, self.cfg.org, i.id
-            )),
-            level = js(&i.level),
-            status = js(&i.status),
-            pid = self.cfg.project_id,
-            pslug = js(&self.cfg.project),
-            count = js(&i.count),
-            users = i.user_count,
-            first = time(i.first_seen),
-            last = time(i.last_seen),
-        )
+    fn issue_json(&self, i: &Issue) -> Json {
+        let time = |t: Option<i64>| t.map(iso);
+        let project = object! {
+            "id": self.cfg.project_id.to_string(),
+            "name": &self.cfg.project,
+            "slug": &self.cfg.project,
+            "platform": "python",
+        };
+        object! {
+            "id": i.id.to_string(),
+            "shareId": Value::Null,
+            "shortId": format!("{}-{}", self.cfg.project.to_uppercase(), i.id),
+            "title": &i.title,
+            "culprit": Value::Null,
+            "permalink": format!("{}/organizations/{}/issues/{}/", self.url, self.cfg.org, i.id),
+            "logger": Value::Null,
+            "level": &i.level,
+            "status": &i.status,
+            "statusDetails": json!({}),
+            "isPublic": false,
+            "platform": "python",
+            "project": project,
+            "type": "error",
+            "metadata": json!({ "title": i.title }),
+            "numComments": 0,
+            "assignedTo": Value::Null,
+            "isBookmarked": false,
+            "isSubscribed": false,
+            "hasSeen": false,
+            "annotations": json!([]),
+            "isUnhandled": false,
+            "count": &i.count,
+            "userCount": i.user_count,
+            "firstSeen": time(i.first_seen),
+            "lastSeen": time(i.last_seen),
+        }
     }
 
     fn issues(
@@ -539,7 +508,7 @@ impl Shared {
         raw_query: &str,
         params: &[(String, String)],
         malformed: bool,
-    ) -> Answer {
+    ) -> Response {
         let all = |name: &str| -> Vec<&str> {
             params
                 .iter()
@@ -553,18 +522,18 @@ impl Shared {
             .iter()
             .any(|p| *p != "-1" && !ours.iter().any(|o| o == p))
         {
-            return Answer::not_found();
+            return not_found();
         }
         let envs = all("environment");
         // No `query` at all means Sentry's default; an empty one means everything.
         let terms = match parse_query(one("query").unwrap_or("is:unresolved"), now_secs()) {
             Ok(t) => t,
-            Err(e) => return Answer::detail(400, &format!("Error parsing search query: {e}")),
+            Err(e) => return detail(400, &format!("Error parsing search query: {e}")),
         };
         let limit = match one("limit").map(str::parse::<usize>) {
             None => 100,
             Some(Ok(n)) if n >= 1 => n.min(100),
-            Some(_) => return Answer::detail(400, "Invalid limit"),
+            Some(_) => return detail(400, "Invalid limit"),
         };
         let limit = limit.min(self.cfg.page_max.max(1));
         // Cursors are `value:offset:is_prev`; this stand-in pages by offset alone.
@@ -573,9 +542,9 @@ impl Shared {
             Some(c) => match c.split(':').collect::<Vec<_>>().as_slice() {
                 [_, offset, "0" | "1"] => match offset.parse::<usize>() {
                     Ok(o) => o,
-                    Err(_) => return Answer::detail(400, "Invalid cursor parameter."),
+                    Err(_) => return detail(400, "Invalid cursor parameter."),
                 },
-                _ => return Answer::detail(400, "Invalid cursor parameter."),
+                _ => return detail(400, "Invalid cursor parameter."),
             },
         };
         let mut found: Vec<Issue> = self
@@ -593,9 +562,9 @@ impl Shared {
             "date" => found.sort_by_key(|i| std::cmp::Reverse((i.last_seen, i.id))),
             "freq" => found.sort_by_key(|i| std::cmp::Reverse((i.count.parse::<u64>().ok(), i.id))),
             "user" => found.sort_by_key(|i| std::cmp::Reverse((i.user_count, i.id))),
-            other => return Answer::detail(400, &format!("Invalid sort: {other}")),
+            other => return detail(400, &format!("Invalid sort: {other}")),
         }
-        let page: Vec<String> = found
+        let page: Vec<Json> = found
             .iter()
             .skip(offset)
             .take(limit)
@@ -626,38 +595,38 @@ impl Shared {
                 format!("0:{}:0", offset + limit)
             ),
         );
-        body(format!("[{}]", page.join(",")), malformed).with("Link", link)
+        body(Json::array(page), malformed).with("Link", link)
     }
 
-    fn stats(&self, params: &[(String, String)], malformed: bool) -> Answer {
+    fn stats(&self, params: &[(String, String)], malformed: bool) -> Response {
         let one = |name: &str| {
             let found = params.iter().find(|(k, _)| k == name);
             found.map(|(_, v)| v.as_str())
         };
         let stat = one("stat").unwrap_or("received");
         if !["received", "rejected", "blacklisted", "generated"].contains(&stat) {
-            return Answer::detail(400, "Invalid stat");
+            return detail(400, "Invalid stat");
         }
         let step: i64 = match one("resolution").unwrap_or("1h") {
             "10s" => 10,
             "1h" => 3600,
             "1d" => 86400,
-            _ => return Answer::detail(400, "Invalid resolution"),
+            _ => return detail(400, "Invalid resolution"),
         };
         let secs = |name: &str| one(name).map(|v| v.parse::<f64>().map(|f| f as i64));
         let now = now_secs();
         let until = match secs("until") {
             None => now,
             Some(Ok(t)) => t,
-            Some(Err(_)) => return Answer::detail(400, "Invalid until"),
+            Some(Err(_)) => return detail(400, "Invalid until"),
         };
         let since = match secs("since") {
             None => until - 86400,
             Some(Ok(t)) => t,
-            Some(Err(_)) => return Answer::detail(400, "Invalid since"),
+            Some(Err(_)) => return detail(400, "Invalid since"),
         };
         if since > until || (until - since) / step > 10_000 {
-            return Answer::detail(400, "Query range too large for this resolution");
+            return detail(400, "Query range too large for this resolution");
         }
         let start = since.div_euclid(step) * step;
         let mut buckets: Vec<(i64, u64)> = (0..)
@@ -683,7 +652,6 @@ impl Shared {
                 }
             }
         }
-        let points: Vec<String> = buckets.iter().map(|(t, n)| format!("[{t},{n}]")).collect();
-        body(format!("[{}]", points.join(",")), malformed)
+        body(json!(buckets).to_string(), malformed)
     }
 }
