@@ -4,11 +4,11 @@
 //! and driven by the clock: a dispatched run shows in the list after `list_ms`, waits
 //! `queued_ms`, then its jobs run one after another over `run_ms`.
 
-use crate::Server;
 use crate::http::{Conn, Json, Request, Response, ToJson, form, header, object};
+use crate::{Clock, Server};
 use serde_json::json;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -129,8 +129,7 @@ pub struct Github {
 struct Shared {
     cfg: Config,
     url: String,
-    /// The same moment on both clocks, to turn instants into wall-clock times.
-    started: (Instant, u64),
+    clock: Clock,
     state: Mutex<State>,
 }
 
@@ -170,15 +169,12 @@ impl Github {
     /// On a free loopback port.
     pub fn try_start(cfg: Config) -> std::io::Result<Self> {
         let port = cfg.port;
-        let wall_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
         Server::start_http(
             port,
             |url| Shared {
                 cfg,
                 url: url.to_string(),
-                started: (Instant::now(), wall_ms),
+                clock: Clock::now(),
                 state: Mutex::new(State::default()),
             },
             serve,
@@ -300,7 +296,7 @@ impl Shared {
 
     fn route(&self, req: &Request, fault: Fault) -> Response {
         if fault == Fault::RateLimit {
-            let reset = self.started.1 / 1000 + 600;
+            let reset = self.clock.wall.timestamp() + 600;
             return error(403, "API rate limit exceeded for user ID 1.")
                 .with("x-ratelimit-limit", "5000")
                 .with("x-ratelimit-remaining", "0")
@@ -565,7 +561,7 @@ impl Shared {
             "head_branch": "main",
             "status": status,
             "conclusion": (status == "completed").then_some(&self.cfg.conclusion),
-            "created_at": rfc3339(self.wall_secs(self.dispatched(n))),
+            "created_at": crate::rfc3339(self.clock.wall(self.dispatched(n)).timestamp()),
             "html_url": self.html_url(id),
             "workflow_id": 161335,
         }
@@ -614,10 +610,6 @@ impl Shared {
         }
         jobs
     }
-
-    fn wall_secs(&self, at: Instant) -> u64 {
-        (self.started.1 + at.saturating_duration_since(self.started.0).as_millis() as u64) / 1000
-    }
 }
 
 fn ms(ms: u64) -> Duration {
@@ -626,22 +618,5 @@ fn ms(ms: u64) -> Duration {
 
 /// Epoch seconds as GitHub writes times: `2015-09-10T14:03:07Z`.
 pub fn rfc3339(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    crate::rfc3339(i64::try_from(secs).unwrap_or(i64::MAX))
 }

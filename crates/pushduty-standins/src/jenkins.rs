@@ -2,12 +2,12 @@
 //! included. Stateful and driven by the clock: an accepted item waits `queue_ms` in the queue,
 //! then its build runs `build_ms`, so nothing runs in the background between requests.
 
-use crate::Server;
 use crate::http::{Conn, Response, form, object, reason};
+use crate::{Clock, Server};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// The HTTP library's reader, where the workspace's tests have long imported it from.
 pub use crate::http::{Request, header, read_request};
@@ -105,9 +105,6 @@ impl Jenkins {
             .split('/')
             .map(|part| format!("/job/{part}"))
             .collect();
-        let wall_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
         Server::start_http(
             port,
             |url| Shared {
@@ -121,7 +118,7 @@ impl Jenkins {
                 cfg,
                 url: url.to_string(),
                 job_path,
-                started: (Instant::now(), wall_ms),
+                clock: Clock::now(),
             },
             serve,
         )
@@ -222,8 +219,7 @@ struct Shared {
     url: String,
     /// "/job/A/job/B".
     job_path: String,
-    /// The same moment on both clocks, to turn instants into epoch milliseconds.
-    started: (Instant, u64),
+    clock: Clock,
     state: Mutex<State>,
 }
 
@@ -314,8 +310,8 @@ impl Shared {
         self.cfg.job.rsplit('/').next().unwrap_or_default()
     }
 
-    fn epoch_ms(&self, at: Instant) -> u64 {
-        self.started.1 + at.saturating_duration_since(self.started.0).as_millis() as u64
+    fn epoch_ms(&self, at: Instant) -> i64 {
+        self.clock.wall(at).timestamp_millis()
     }
 
     fn build_url(&self, number: u64) -> String {

@@ -17,11 +17,12 @@ pub mod smtp;
 
 pub mod stage;
 
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What every stand-in is made of: a free loopback port, the state its connections share, and
 /// an accept loop serving each connection on a thread of its own, stopped when this is
@@ -132,6 +133,39 @@ fn stop(flag: &AtomicBool, addr: SocketAddr, accept: Option<JoinHandle<()>>) {
     }
 }
 
+/// The same moment on the monotonic clock and on the wall clock: the stand-ins time queues,
+/// builds and runs with `Instant`s, and show those instants as the times a service gives.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Clock {
+    instant: Instant,
+    pub wall: DateTime<Utc>,
+}
+
+impl Clock {
+    pub fn now() -> Self {
+        Self {
+            instant: Instant::now(),
+            wall: Utc::now(),
+        }
+    }
+
+    /// The wall-clock time of `at` (of this clock's own moment, for one before it).
+    pub fn wall(&self, at: Instant) -> DateTime<Utc> {
+        TimeDelta::from_std(at.saturating_duration_since(self.instant))
+            .ok()
+            .and_then(|since| self.wall.checked_add_signed(since))
+            .unwrap_or(self.wall)
+    }
+}
+
+/// Unix seconds as GitHub and Sentry write times: `2015-09-10T14:03:07Z` (whole seconds, UTC
+/// as `Z`). A time chrono cannot hold, hundreds of millennia away, is written as the epoch.
+pub(crate) fn rfc3339(secs: i64) -> String {
+    DateTime::from_timestamp(secs, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::graphite::{Config, Graphite};
@@ -155,5 +189,14 @@ mod tests {
         })
         .unwrap();
         assert_eq!(third.url(), format!("http://127.0.0.1:{port}"));
+    }
+
+    #[test]
+    fn times_are_written_as_the_services_write_them() {
+        assert_eq!(super::rfc3339(1_441_893_787), "2015-09-10T14:03:07Z");
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(super::rfc3339(253_402_300_799), "9999-12-31T23:59:59Z");
+        assert_eq!(super::rfc3339(i64::MAX), "1970-01-01T00:00:00Z");
     }
 }

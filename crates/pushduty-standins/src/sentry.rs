@@ -5,10 +5,10 @@
 
 use crate::Server;
 use crate::http::{Conn, Json, Request, Response, form, object};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// One issue as the stand-in holds it; times are unix seconds.
 #[derive(Clone, Debug)]
@@ -135,10 +135,9 @@ struct State {
     used: u64,
 }
 
+/// Now, in unix seconds.
 pub fn now_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    Utc::now().timestamp()
 }
 
 impl Sentry {
@@ -304,60 +303,22 @@ fn body(json: impl Into<Vec<u8>>, malformed: bool) -> Response {
     response
 }
 
-/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
-}
-
 /// `2015-09-10T12:00:00Z` for unix seconds.
 pub fn iso(secs: i64) -> String {
-    super::github::rfc3339(u64::try_from(secs).unwrap_or(0))
+    crate::rfc3339(secs)
 }
 
 /// Unix seconds of what Sentry's search takes as a date: `YYYY-MM-DD`, optionally with
 /// `THH:MM:SS`, fractional seconds, and `Z` or `±HH:MM`. Naive times are UTC.
 pub fn parse_iso(s: &str) -> Option<i64> {
-    let num = |s: &str| -> Option<i64> {
-        s.bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| s.parse().ok())?
-    };
-    let (date, time) = s.split_once('T').unwrap_or((s, ""));
-    let mut parts = date.split('-');
-    let (y, m, d) = (
-        num(parts.next()?)?,
-        num(parts.next()?)?,
-        num(parts.next()?)?,
-    );
-    if parts.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.timestamp());
     }
-    let mut secs = days_from_civil(y, m, d) * 86400;
-    if time.is_empty() {
-        return (!s.contains('T')).then_some(secs);
+    if let Ok(t) = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f") {
+        return Some(t.and_utc().timestamp());
     }
-    let (clock, offset) = if let Some(c) = time.strip_suffix('Z') {
-        (c, 0)
-    } else if let Some(i) = time.rfind(['+', '-']) {
-        let (h, mi) = time[i + 1..].split_once(':')?;
-        let off = num(h)? * 3600 + num(mi)? * 60;
-        (&time[..i], if &time[i..=i] == "-" { -off } else { off })
-    } else {
-        (time, 0)
-    };
-    let clock = clock.split('.').next()?;
-    let mut hms = clock.split(':');
-    let (h, mi, sec) = (num(hms.next()?)?, num(hms.next()?)?, num(hms.next()?)?);
-    if hms.next().is_some() || h > 23 || mi > 59 || sec > 59 {
-        return None;
-    }
-    secs += h * 3600 + mi * 60 + sec;
-    Some(secs - offset)
+    let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    Some(day.and_time(chrono::NaiveTime::MIN).and_utc().timestamp())
 }
 
 /// One term of an issue search, as the stand-in understands it.
@@ -653,5 +614,33 @@ impl Shared {
             }
         }
         body(json!(buckets).to_string(), malformed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_dates_are_read_in_the_forms_sentry_takes() {
+        let noon = Some(1_441_886_400);
+        assert_eq!(parse_iso("2015-09-10"), Some(1_441_843_200));
+        assert_eq!(parse_iso("2015-09-10T12:00:00Z"), noon);
+        assert_eq!(parse_iso("2015-09-10T12:00:00.250Z"), noon);
+        assert_eq!(parse_iso("2015-09-10T14:00:00+02:00"), noon);
+        assert_eq!(parse_iso("2015-09-10T10:30:00-01:30"), noon);
+        // Naive: UTC.
+        assert_eq!(parse_iso("2015-09-10T12:00:00"), noon);
+        assert_eq!(parse_iso("2015-09-10T12:00:00.5"), noon);
+        for bad in ["2015-09-10T12:00", "2015-13-01", "2015-09-10T", "today", ""] {
+            assert_eq!(parse_iso(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn times_are_written_in_utc_to_the_second() {
+        assert_eq!(iso(1_441_893_787), "2015-09-10T14:03:07Z");
+        assert_eq!(iso(-5), "1969-12-31T23:59:55Z");
+        assert_eq!(parse_iso(&iso(1_441_893_787)), Some(1_441_893_787));
     }
 }
