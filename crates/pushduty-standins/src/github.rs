@@ -4,7 +4,7 @@
 //! and driven by the clock: a dispatched run shows in the list after `list_ms`, waits
 //! `queued_ms`, then its jobs run one after another over `run_ms`.
 
-use crate::http::{Conn, Json, Request, Response, ToJson, form, header, object};
+use crate::http::{Conn, Json, Request, Response, ToJson, form, object};
 use crate::{Clock, Server};
 use serde_json::json;
 use std::sync::{Mutex, MutexGuard};
@@ -154,9 +154,9 @@ pub struct Release {
 /// One accepted dispatch.
 struct Dispatch {
     at: Instant,
-    /// The JSON body as sent.
-    body: String,
-    headers: Vec<(String, String)>,
+    /// The request as sent, for the tests' readers.
+    #[cfg_attr(not(any(test, feature = "testing")), allow(dead_code))]
+    sent: Request,
 }
 
 impl Github {
@@ -192,14 +192,25 @@ impl Github {
     }
 
     /// The JSON body of accepted dispatch `n`, from 0.
+    #[cfg(any(test, feature = "testing"))]
     pub fn dispatch_body(&self, n: usize) -> String {
-        self.server.shared.lock().dispatches[n].body.clone()
+        self.with_dispatch(n, |d| String::from_utf8_lossy(&d.sent.body).into_owned())
     }
 
     /// A header of accepted dispatch `n`.
+    #[cfg(any(test, feature = "testing"))]
     pub fn dispatch_header(&self, n: usize, name: &str) -> Option<String> {
+        self.with_dispatch(n, |d| d.sent.header(name).map(str::to_string))
+    }
+
+    /// What `read` makes of accepted dispatch `n`; a test asking for one never made ends.
+    #[cfg(any(test, feature = "testing"))]
+    fn with_dispatch<T>(&self, n: usize, read: impl FnOnce(&Dispatch) -> T) -> T {
         let st = self.server.shared.lock();
-        header(&st.dispatches[n].headers, name).map(str::to_string)
+        match st.dispatches.get(n) {
+            Some(d) => read(d),
+            None => panic!("dispatch {n} asked for, {} accepted", st.dispatches.len()),
+        }
     }
 
     /// "METHOD TARGET" of every request read, in order.
@@ -504,11 +515,9 @@ impl Shared {
         if !self.cfg.dispatchable {
             return error(422, "Workflow does not have 'workflow_dispatch' trigger");
         }
-        let body = String::from_utf8_lossy(&req.body).into_owned();
         self.lock().dispatches.push(Dispatch {
             at: Instant::now(),
-            body,
-            headers: req.headers.clone(),
+            sent: req.clone(),
         });
         answer(204, "")
     }
