@@ -629,3 +629,59 @@ fn ms(ms: u64) -> Duration {
 pub fn rfc3339(secs: u64) -> String {
     crate::rfc3339(i64::try_from(secs).unwrap_or(i64::MAX))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{call, get};
+    use serde_json::Value;
+
+    const AUTH: (&str, &str) = ("Authorization", "Bearer ghp_s3cret");
+
+    fn json(url: &str) -> Value {
+        let (status, body) = get(url, &[AUTH]);
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: not JSON: {body}"))
+    }
+
+    #[test]
+    fn an_issue_title_with_quotes_backslashes_and_control_characters_comes_back_whole() {
+        let title = "Crash on \"Save\" in C:\\addons\\x\nsecond line\tand a bell \u{7} \u{1f}";
+        let label = "needs \"qa\"\\";
+        let github = Github::start(Config {
+            issues: vec![Issue::open("mozilla/addons-server", 7, title, &[label])],
+            ..Config::default()
+        });
+        let issues = json(&format!(
+            "{}/repos/mozilla/addons-server/issues?state=all",
+            github.url()
+        ));
+        assert_eq!(issues[0]["title"], title);
+        assert_eq!(issues[0]["labels"][0]["name"], label);
+        assert_eq!(issues[0]["number"], 7);
+    }
+
+    #[test]
+    fn job_and_step_names_with_quotes_are_served_as_json() {
+        let github = Github::start(Config {
+            list_ms: 0,
+            queued_ms: 0,
+            run_ms: 0,
+            jobs: vec![("deploy \"stage\"".into(), vec!["Run \\migrate\\".into()])],
+            ..Config::default()
+        });
+        let dispatch = format!(
+            "{}/repos/mozilla/addons-server/actions/workflows/deploy-stage.yml/dispatches",
+            github.url()
+        );
+        assert_eq!(call("POST", &dispatch, &[AUTH], r#"{"ref":"main"}"#).0, 204);
+        assert_eq!(github.dispatches(), 1);
+        let jobs = json(&format!(
+            "{}/repos/mozilla/addons-server/actions/runs/9000/jobs",
+            github.url()
+        ));
+        assert_eq!(jobs["jobs"][0]["name"], "deploy \"stage\"");
+        assert_eq!(jobs["jobs"][0]["steps"][0]["name"], "Run \\migrate\\");
+        assert_eq!(jobs["jobs"][0]["conclusion"], "success");
+    }
+}

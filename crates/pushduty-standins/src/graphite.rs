@@ -260,16 +260,7 @@ mod tests {
     use super::*;
 
     fn get(url: &str) -> (u16, String) {
-        let rest = url.trim_start_matches("http://");
-        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let mut s = std::net::TcpStream::connect(host).unwrap();
-        use std::io::{Read, Write};
-        write!(s, "GET /{path} HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        let status = out[9..12].parse().unwrap();
-        let body = out.split_once("\r\n\r\n").unwrap().1.to_string();
-        (status, body)
+        crate::http::get(url, &[])
     }
 
     fn graphite() -> Graphite {

@@ -330,6 +330,35 @@ macro_rules! object {
 }
 pub(crate) use object;
 
+/// The tests' client: `METHOD url` with `headers` and `body`, the whole answer read; its
+/// status and body.
+#[cfg(test)]
+pub(crate) fn call(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut s = TcpStream::connect(host).unwrap();
+    let mut request = format!(
+        "{method} /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    s.write_all(format!("{request}\r\n{body}").as_bytes())
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out[9..12].parse().unwrap();
+    let body = out.split_once("\r\n\r\n").unwrap().1.to_string();
+    (status, body)
+}
+
+/// [`call`] for a `GET`.
+#[cfg(test)]
+pub(crate) fn get(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    call("GET", url, headers, "")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

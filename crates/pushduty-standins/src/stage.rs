@@ -40,8 +40,7 @@ fn serve(deployed: &Deployed, req: Request, mut conn: Conn) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Read, Write};
-    use std::net::TcpStream;
+    use crate::http::get;
     use std::sync::{Arc, Mutex};
 
     #[test]
@@ -49,18 +48,11 @@ mod tests {
         let now = Arc::new(Mutex::new(None::<String>));
         let seen = Arc::clone(&now);
         let stage = Stage::try_start(Box::new(move || seen.lock().unwrap().clone()), 0).unwrap();
-        let get = || {
-            let mut s = TcpStream::connect(stage.server.addr).unwrap();
-            s.write_all(b"GET /__version__ HTTP/1.1\r\nHost: x\r\n\r\n")
-                .unwrap();
-            let mut out = String::new();
-            s.read_to_string(&mut out).unwrap();
-            out
-        };
-        assert!(get().starts_with("HTTP/1.1 404"));
+        let version = format!("{}/__version__", stage.url());
+        assert_eq!(get(&version, &[]).0, 404);
         *now.lock().unwrap() = Some("2015.09.10".into());
-        let out = get();
-        assert!(out.starts_with("HTTP/1.1 200"), "{out}");
-        assert!(out.ends_with(r#"{"version":"2015.09.10"}"#), "{out}");
+        let (status, body) = get(&version, &[]);
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body, r#"{"version":"2015.09.10"}"#);
     }
 }
