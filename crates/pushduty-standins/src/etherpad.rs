@@ -4,14 +4,11 @@
 //! API version as an HTML 404. Pads live in memory; text is kept as Etherpad keeps it (CRLF as
 //! LF, tabs as eight spaces, one closing newline; appended text goes before that newline).
 
-use super::Server;
+use crate::Server;
+use crate::http::{Conn, Request, Response, form, object};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::net::TcpStream;
-use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard};
-
-use super::jenkins::{Request, form, hang, js, reason};
 
 /// What a pad holds when `createPad` is given no text.
 pub const WELCOME: &str = "Welcome to Etherpad!\n\nThis pad text is synchronized as you type.\n";
@@ -52,7 +49,6 @@ pub struct Etherpad {
 
 struct Shared {
     cfg: Config,
-    stop: AtomicBool,
     state: Mutex<State>,
 }
 
@@ -78,10 +74,8 @@ impl Etherpad {
             port,
             |_| Shared {
                 cfg,
-                stop: AtomicBool::new(false),
                 state: Mutex::new(State::default()),
             },
-            |s| &s.stop,
             serve,
         )
         .map(|server| Self { server })
@@ -137,13 +131,12 @@ impl Shared {
         super::lock(&self.state)
     }
 
-    /// (HTTP status, content type, body).
-    fn route(&self, req: &Request, fault: Fault) -> (u16, &'static str, String) {
-        let (path, query) = req.target.split_once('?').unwrap_or((&req.target, ""));
+    fn route(&self, req: &Request, fault: Fault) -> Response {
+        let (path, query) = req.path_and_query();
         let function = match path.strip_prefix("/api/").and_then(|r| r.split_once('/')) {
             Some((version, function)) if version == self.cfg.api_version => function,
             _ => {
-                return (
+                return Response::new(
                     404,
                     "text/html; charset=utf-8",
                     format!(
@@ -164,107 +157,82 @@ impl Shared {
                 .find(|(n, _)| n == k)
                 .map(|(_, v)| v.clone())
         };
-        let answer = |status: u16, code: u8, message: &str, data: String| {
-            (
-                status,
-                "application/json; charset=utf-8",
-                format!(
-                    r#"{{"code":{code},"message":{},"data":{data}}}"#,
-                    js(message)
-                ),
-            )
+        let answer = |status: u16, code: u8, message: &str, data: Value| {
+            let body = object! {"code": code, "message": message, "data": data};
+            Response::new(status, "application/json; charset=utf-8", body)
         };
         if !["createPad", "getText", "setText", "appendText"].contains(&function) {
-            return answer(404, 3, "no such function", "null".into());
+            return answer(404, 3, "no such function", Value::Null);
         }
         if get("apikey").as_deref() != Some(self.cfg.key.as_str()) {
-            return answer(401, 4, "no or wrong API Key", "null".into());
+            return answer(401, 4, "no or wrong API Key", Value::Null);
         }
         if fault == Fault::Internal {
-            return answer(500, 2, "internal error", "null".into());
+            return answer(500, 2, "internal error", Value::Null);
         }
         let Some(pad) = get("padID") else {
-            return answer(200, 1, "padID is missing", "null".into());
+            return answer(200, 1, "padID is missing", Value::Null);
         };
         if pad.is_empty() || pad.contains(['/', '?', '&', '#']) {
             return answer(
                 200,
                 1,
                 "malformed padID: Remove special characters",
-                "null".into(),
+                Value::Null,
             );
         }
         let mut st = self.lock();
         let exists = st.pads.contains_key(&pad);
         match function {
-            "createPad" if exists => answer(200, 1, "padID does already exist", "null".into()),
+            "createPad" if exists => answer(200, 1, "padID does already exist", Value::Null),
             "createPad" => {
                 let text = get("text").map_or_else(|| WELCOME.to_string(), |t| stored(&t));
                 st.pads.insert(pad, text);
-                answer(200, 0, "ok", "null".into())
+                answer(200, 0, "ok", Value::Null)
             }
-            _ if !exists => answer(200, 1, "padID does not exist", "null".into()),
+            _ if !exists => answer(200, 1, "padID does not exist", Value::Null),
             "getText" => {
                 let text = st.pads[&pad].clone();
-                answer(200, 0, "ok", format!(r#"{{"text":{}}}"#, js(&text)))
+                answer(200, 0, "ok", json!({ "text": text }))
             }
             "setText" => {
                 let Some(text) = get("text") else {
-                    return answer(200, 1, "text is not a string", "null".into());
+                    return answer(200, 1, "text is not a string", Value::Null);
                 };
                 st.pads.insert(pad, stored(&text));
-                answer(200, 0, "ok", "null".into())
+                answer(200, 0, "ok", Value::Null)
             }
             _ => {
                 let Some(text) = get("text") else {
-                    return answer(200, 1, "text is not a string", "null".into());
+                    return answer(200, 1, "text is not a string", Value::Null);
                 };
                 // Only a pad that exists reaches here; the check above said so.
                 let Some(now) = st.pads.get_mut(&pad) else {
-                    return answer(200, 1, "padID does not exist", "null".into());
+                    return answer(200, 1, "padID does not exist", Value::Null);
                 };
                 // Before the pad's closing newline, as Etherpad does.
                 now.pop();
                 now.push_str(&stored(&text));
-                answer(200, 0, "ok", "null".into())
+                answer(200, 0, "ok", Value::Null)
             }
         }
     }
 }
 
-fn serve(sh: &Shared, req: Request, mut stream: TcpStream) {
-    let function = req
-        .target
-        .split('?')
-        .next()
-        .and_then(|p| p.rsplit('/').next())
-        .unwrap_or_default()
-        .to_string();
+fn serve(sh: &Shared, req: Request, mut conn: Conn) {
+    let (path, _) = req.path_and_query();
+    let function = path.rsplit('/').next().unwrap_or_default();
     let fault = {
         let mut st = sh.lock();
-        st.requests
-            .push(format!("{} {} {function}", req.method, req.target));
+        st.requests.push(format!("{} {function}", req.line()));
         st.fault
     };
     if fault == Fault::Hang {
-        hang(&sh.stop, &mut stream);
-        return;
+        return conn.hang();
     }
-    let (status, content_type, mut body) = sh.route(&req, fault);
+    let mut response = sh.route(&req, fault);
     if fault == Fault::Malformed {
-        let mut end = body.len() / 2;
-        while !body.is_char_boundary(end) {
-            end -= 1;
-        }
-        body.truncate(end);
+        response = response.cut_in_half();
     }
-    let head = format!(
-        "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
-         Connection: close\r\nX-Powered-By: Express\r\n\r\n",
-        reason(status),
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body.as_bytes());
-    let _ = stream.flush();
+    conn.send(&response.headed("X-Powered-By", "Express"));
 }

@@ -4,14 +4,11 @@
 //! and driven by the clock: a dispatched run shows in the list after `list_ms`, waits
 //! `queued_ms`, then its jobs run one after another over `run_ms`.
 
-use super::Server;
-use std::io::Write;
-use std::net::TcpStream;
-use std::sync::atomic::AtomicBool;
+use crate::http::{Conn, Json, Request, Response, ToJson, form, object};
+use crate::{Clock, Server};
+use serde_json::json;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-use super::jenkins::{Request, hang, js, reason};
+use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -132,9 +129,7 @@ pub struct Github {
 struct Shared {
     cfg: Config,
     url: String,
-    /// The same moment on both clocks, to turn instants into wall-clock times.
-    started: (Instant, u64),
-    stop: AtomicBool,
+    clock: Clock,
     state: Mutex<State>,
 }
 
@@ -159,9 +154,9 @@ pub struct Release {
 /// One accepted dispatch.
 struct Dispatch {
     at: Instant,
-    /// The JSON body as sent.
-    body: String,
-    headers: Vec<(String, String)>,
+    /// The request as sent, for the tests' readers.
+    #[cfg_attr(not(any(test, feature = "testing")), allow(dead_code))]
+    sent: Request,
 }
 
 impl Github {
@@ -174,19 +169,14 @@ impl Github {
     /// On a free loopback port.
     pub fn try_start(cfg: Config) -> std::io::Result<Self> {
         let port = cfg.port;
-        let wall_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
         Server::start_http(
             port,
             |url| Shared {
                 cfg,
                 url: url.to_string(),
-                started: (Instant::now(), wall_ms),
-                stop: AtomicBool::new(false),
+                clock: Clock::now(),
                 state: Mutex::new(State::default()),
             },
-            |s| &s.stop,
             serve,
         )
         .map(|server| Self { server })
@@ -202,14 +192,25 @@ impl Github {
     }
 
     /// The JSON body of accepted dispatch `n`, from 0.
+    #[cfg(any(test, feature = "testing"))]
     pub fn dispatch_body(&self, n: usize) -> String {
-        self.server.shared.lock().dispatches[n].body.clone()
+        self.with_dispatch(n, |d| String::from_utf8_lossy(&d.sent.body).into_owned())
     }
 
     /// A header of accepted dispatch `n`.
+    #[cfg(any(test, feature = "testing"))]
     pub fn dispatch_header(&self, n: usize, name: &str) -> Option<String> {
+        self.with_dispatch(n, |d| d.sent.header(name).map(str::to_string))
+    }
+
+    /// What `read` makes of accepted dispatch `n`; a test asking for one never made ends.
+    #[cfg(any(test, feature = "testing"))]
+    fn with_dispatch<T>(&self, n: usize, read: impl FnOnce(&Dispatch) -> T) -> T {
         let st = self.server.shared.lock();
-        super::jenkins::header(&st.dispatches[n].headers, name).map(str::to_string)
+        match st.dispatches.get(n) {
+            Some(d) => read(d),
+            None => panic!("dispatch {n} asked for, {} accepted", st.dispatches.len()),
+        }
     }
 
     /// "METHOD TARGET" of every request read, in order.
@@ -254,45 +255,34 @@ fn run_id(n: usize) -> u64 {
     9000 + n as u64
 }
 
-fn serve(sh: &Shared, req: Request, mut stream: TcpStream) {
+fn serve(sh: &Shared, req: Request, mut conn: Conn) {
     let fault = {
         let mut st = sh.lock();
-        st.requests.push(format!("{} {}", req.method, req.target));
+        st.requests.push(req.line());
         st.fault
     };
     if fault == Fault::Hang {
-        hang(&sh.stop, &mut stream);
-        return;
+        return conn.hang();
     }
-    let (status, headers, mut body) = sh.route(&req, fault);
-    if fault == Fault::MalformedJson && status == 200 {
-        body.truncate(body.len() / 2);
+    let mut response = sh.route(&req, fault);
+    if fault == Fault::MalformedJson && response.status == 200 {
+        response = response.cut_in_half();
     }
-    let mut head = format!(
-        "HTTP/1.1 {status} {}\r\nContent-Type: application/json; charset=utf-8\r\n\
-         Content-Length: {}\r\nConnection: close\r\nX-GitHub-Media-Type: github.v3\r\n",
-        reason(status),
-        body.len()
-    );
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body.as_bytes());
-    let _ = stream.flush();
+    conn.send(&response.headed("X-GitHub-Media-Type", "github.v3"));
 }
 
-type Answer = (u16, Vec<(&'static str, String)>, String);
+/// A JSON answer: every GitHub answer says JSON, an empty 204 included.
+fn answer(status: u16, body: impl Into<Vec<u8>>) -> Response {
+    Response::new(status, "application/json; charset=utf-8", body)
+}
 
-fn error(status: u16, message: &str) -> Answer {
-    (
-        status,
-        Vec::new(),
-        format!(
-            r#"{{"message":"{message}","documentation_url":"https://docs.github.com/rest","status":"{status}"}}"#
-        ),
-    )
+fn error(status: u16, message: &str) -> Response {
+    let body = object! {
+        "message": message,
+        "documentation_url": "https://docs.github.com/rest",
+        "status": status.to_string(),
+    };
+    answer(status, body)
 }
 
 /// Where a job or step is in its slot of the timeline.
@@ -315,31 +305,28 @@ impl Shared {
         format!("{}/{}/actions/runs/{id}", self.url, self.cfg.repo)
     }
 
-    fn route(&self, req: &Request, fault: Fault) -> Answer {
+    fn route(&self, req: &Request, fault: Fault) -> Response {
         if fault == Fault::RateLimit {
-            let reset = self.started.1 / 1000 + 600;
-            let (status, _, body) = error(403, "API rate limit exceeded for user ID 1.");
-            let headers = vec![
-                ("x-ratelimit-limit", "5000".to_string()),
-                ("x-ratelimit-remaining", "0".to_string()),
-                ("x-ratelimit-reset", reset.to_string()),
-            ];
-            return (status, headers, body);
+            let reset = self.clock.wall.timestamp() + 600;
+            return error(403, "API rate limit exceeded for user ID 1.")
+                .with("x-ratelimit-limit", "5000")
+                .with("x-ratelimit-remaining", "0")
+                .with("x-ratelimit-reset", reset.to_string());
         }
         if fault == Fault::SecondaryRateLimit {
-            let (_, _, body) = error(429, "You have exceeded a secondary rate limit.");
-            return (429, vec![("retry-after", "30".to_string())], body);
+            return error(429, "You have exceeded a secondary rate limit.")
+                .with("retry-after", "30");
         }
         if req.header("authorization") != Some(format!("Bearer {}", self.cfg.token).as_str()) {
             return error(401, "Bad credentials");
         }
-        let path = req.target.split('?').next().unwrap_or_default();
+        let (path, query) = req.path_and_query();
         if let Some(repo) = path
             .strip_prefix("/repos/")
             .and_then(|p| p.strip_suffix("/issues"))
             && req.method == "GET"
         {
-            return self.issues(repo, req.target.split_once('?').map_or("", |(_, q)| q));
+            return self.issues(repo, query);
         }
         if let Some(rest) = path.strip_prefix(&format!("/repos/{}/releases", self.cfg.repo)) {
             return self.releases(req, rest);
@@ -355,11 +342,7 @@ impl Shared {
             ("GET", ["workflows", wf, "runs"]) if *wf == self.cfg.workflow => self.runs(),
             ("GET", ["runs", id]) => self.with_run(id, |n, now| self.run_json(n, now)),
             ("GET", ["runs", id, "jobs"]) => self.with_run(id, |n, now| {
-                format!(
-                    r#"{{"total_count":{},"jobs":[{}]}}"#,
-                    self.cfg.jobs.len(),
-                    self.jobs_json(n, now)
-                )
+                object! {"total_count": self.cfg.jobs.len(), "jobs": self.jobs_json(n, now)}
             }),
             _ => error(404, "Not Found"),
         }
@@ -368,22 +351,17 @@ impl Shared {
     /// `GET /repos/{o}/{r}/issues`: `labels` (comma-separated, all required), `state`
     /// (open by default, closed, all), `per_page` (30 by default, at most 100) and `page`;
     /// newest first; a `Link` header names the next and last pages.
-    fn issues(&self, repo: &str, query: &str) -> Answer {
+    fn issues(&self, repo: &str, query: &str) -> Response {
         let known = repo == self.cfg.repo || self.cfg.issues.iter().any(|i| i.repo == repo);
         if !known {
             return error(404, "Not Found");
         }
-        let param = |name: &str| {
-            query
-                .split('&')
-                .filter_map(|kv| kv.split_once('='))
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| decode(v))
-        };
-        let labels: Vec<String> = param("labels")
-            .map(|l| l.split(',').map(str::to_string).collect())
+        let params = form(query.as_bytes());
+        let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+        let labels: Vec<&str> = param("labels")
+            .map(|l| l.split(',').collect())
             .unwrap_or_default();
-        let state = param("state").unwrap_or_else(|| "open".into());
+        let state = param("state").map_or("open", String::as_str);
         let per_page: usize = param("per_page")
             .and_then(|p| p.parse().ok())
             .unwrap_or(30)
@@ -398,17 +376,17 @@ impl Shared {
             .iter()
             .filter(|i| i.repo == repo)
             .filter(|i| state == "all" || i.state == state)
-            .filter(|i| labels.iter().all(|l| i.labels.contains(l)))
+            .filter(|i| labels.iter().all(|l| i.labels.iter().any(|have| have == l)))
             .collect();
         matching.sort_by_key(|i| std::cmp::Reverse(i.number));
         let last = matching.len().div_ceil(per_page).max(1);
-        let items: Vec<String> = matching
+        let items: Vec<Json> = matching
             .iter()
             .skip((page - 1) * per_page)
             .take(per_page)
             .map(|i| self.issue_json(i))
             .collect();
-        let mut headers = Vec::new();
+        let mut response = answer(200, Json::array(items));
         if page < last {
             let link = |p: usize| {
                 format!(
@@ -417,44 +395,40 @@ impl Shared {
                     labels.join(",")
                 )
             };
-            headers.push((
+            response = response.with(
                 "link",
                 format!(
                     r#"<{}>; rel="next", <{}>; rel="last""#,
                     link(page + 1),
                     link(last)
                 ),
-            ));
+            );
         }
-        (200, headers, format!("[{}]", items.join(",")))
+        response
     }
 
-    fn issue_json(&self, i: &Issue) -> String {
-        let labels: Vec<String> = i
-            .labels
-            .iter()
-            .map(|l| format!(r#"{{"name":{}}}"#, json_string(l)))
-            .collect();
+    fn issue_json(&self, i: &Issue) -> Json {
+        let labels: Vec<_> = i.labels.iter().map(|l| json!({"name": l})).collect();
         let api = format!("{}/repos/{}/issues/{}", self.url, i.repo, i.number);
-        let pull = if i.pull_request {
-            format!(
-                r#","pull_request":{{"url":"{}/repos/{}/pulls/{}","html_url":"{}"}}"#,
-                self.url,
-                i.repo,
-                i.number,
-                i.html_url()
-            )
-        } else {
-            String::new()
-        };
-        format!(
-            r#"{{"url":"{api}","html_url":"{}","number":{},"title":{},"state":"{}","labels":[{}],"user":{{"login":"qa"}},"comments":0{pull}}}"#,
-            i.html_url(),
-            i.number,
-            json_string(&i.title),
-            i.state,
-            labels.join(",")
-        )
+        let mut fields = vec![
+            ("url", api.to_json()),
+            ("html_url", i.html_url().to_json()),
+            ("number", i.number.to_json()),
+            ("title", i.title.as_str().to_json()),
+            ("state", i.state.as_str().to_json()),
+            ("labels", json!(labels).to_json()),
+            ("user", json!({"login": "qa"}).to_json()),
+            ("comments", 0.to_json()),
+        ];
+        // Only a pull request has the field.
+        if i.pull_request {
+            let pull = object! {
+                "url": format!("{}/repos/{}/pulls/{}", self.url, i.repo, i.number),
+                "html_url": i.html_url(),
+            };
+            fields.push(("pull_request", pull));
+        }
+        Json::object(fields)
     }
 
     fn release_html(&self, r: &Release) -> String {
@@ -468,38 +442,33 @@ impl Shared {
         }
     }
 
-    fn release_json(&self, r: &Release) -> String {
-        format!(
-            r#"{{"id":{},"tag_name":{},"name":{},"body":{},"draft":{},"prerelease":false,"html_url":{}}}"#,
-            r.id,
-            js(&r.tag_name),
-            js(&r.name),
-            js(&r.body),
-            r.draft,
-            js(&self.release_html(r))
-        )
+    fn release_json(&self, r: &Release) -> Json {
+        object! {
+            "id": r.id,
+            "tag_name": &r.tag_name,
+            "name": &r.name,
+            "body": &r.body,
+            "draft": r.draft,
+            "prerelease": false,
+            "html_url": self.release_html(r),
+        }
     }
 
     /// The releases endpoints: list, by tag (published only, as GitHub: a draft's tag is
     /// not attached yet), create, update.
-    fn releases(&self, req: &Request, rest: &str) -> Answer {
+    fn releases(&self, req: &Request, rest: &str) -> Response {
         let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
         let text = |k: &str| body[k].as_str().map(str::to_string);
         let mut st = self.lock();
         match (req.method.as_str(), rest) {
             ("GET", "") => {
-                let all: Vec<String> = st
-                    .releases
-                    .iter()
-                    .rev()
-                    .map(|r| self.release_json(r))
-                    .collect();
-                (200, Vec::new(), format!("[{}]", all.join(",")))
+                let all = st.releases.iter().rev().map(|r| self.release_json(r));
+                answer(200, Json::array(all))
             }
             ("GET", tag) if tag.starts_with("/tags/") => {
                 let tag = &tag["/tags/".len()..];
                 match st.releases.iter().find(|r| r.tag_name == tag && !r.draft) {
-                    Some(r) => (200, Vec::new(), self.release_json(r)),
+                    Some(r) => answer(200, self.release_json(r)),
                     None => error(404, "Not Found"),
                 }
             }
@@ -519,7 +488,7 @@ impl Shared {
                 };
                 let json = self.release_json(&r);
                 st.releases.push(r);
-                (201, Vec::new(), json)
+                answer(201, json)
             }
             ("PATCH", id) => {
                 let id: Option<u64> = id.trim_start_matches('/').parse().ok();
@@ -533,51 +502,44 @@ impl Shared {
                     r.name = n;
                 }
                 let r = r.clone();
-                (200, Vec::new(), self.release_json(&r))
+                answer(200, self.release_json(&r))
             }
             _ => error(404, "Not Found"),
         }
     }
 
-    fn dispatch(&self, req: &Request, fault: Fault) -> Answer {
+    fn dispatch(&self, req: &Request, fault: Fault) -> Response {
         if let Fault::DispatchStatus(status) = fault {
             return error(status, "stand-in fault");
         }
         if !self.cfg.dispatchable {
             return error(422, "Workflow does not have 'workflow_dispatch' trigger");
         }
-        let body = String::from_utf8_lossy(&req.body).into_owned();
         self.lock().dispatches.push(Dispatch {
             at: Instant::now(),
-            body,
-            headers: req.headers.clone(),
+            sent: req.clone(),
         });
-        (204, Vec::new(), String::new())
+        answer(204, "")
     }
 
-    fn runs(&self) -> Answer {
+    fn runs(&self) -> Response {
         let now = Instant::now();
         let count = self.lock().dispatches.len();
-        let listed: Vec<String> = (0..count)
+        let listed: Vec<Json> = (0..count)
             .rev()
             .filter(|&n| self.dispatched(n) + ms(self.cfg.list_ms) <= now)
             .map(|n| self.run_json(n, now))
             .collect();
-        (
+        answer(
             200,
-            Vec::new(),
-            format!(
-                r#"{{"total_count":{},"workflow_runs":[{}]}}"#,
-                listed.len(),
-                listed.join(",")
-            ),
+            object! {"total_count": listed.len(), "workflow_runs": listed},
         )
     }
 
-    fn with_run(&self, id: &str, body: impl Fn(usize, Instant) -> String) -> Answer {
+    fn with_run(&self, id: &str, body: impl Fn(usize, Instant) -> Json) -> Response {
         let count = self.lock().dispatches.len();
         match (0..count).find(|&n| id.parse() == Ok(run_id(n))) {
-            Some(n) => (200, Vec::new(), body(n, Instant::now())),
+            Some(n) => answer(200, body(n, Instant::now())),
             None => error(404, "Not Found"),
         }
     }
@@ -596,23 +558,25 @@ impl Shared {
         (start, start + ms(self.cfg.run_ms), jobs)
     }
 
-    fn run_json(&self, n: usize, now: Instant) -> String {
+    fn run_json(&self, n: usize, now: Instant) -> Json {
         let (start, end, _) = self.timeline(n);
         let status = phase(now, start, end);
-        let conclusion = match status {
-            "completed" => format!(r#""{}""#, self.cfg.conclusion),
-            _ => "null".into(),
-        };
         let id = run_id(n);
-        format!(
-            r#"{{"id":{id},"name":"Deploy stage","run_number":{},"event":"workflow_dispatch","head_branch":"main","status":"{status}","conclusion":{conclusion},"created_at":"{}","html_url":"{}","workflow_id":161335}}"#,
-            40 + n,
-            rfc3339(self.wall_secs(self.dispatched(n))),
-            self.html_url(id),
-        )
+        object! {
+            "id": id,
+            "name": "Deploy stage",
+            "run_number": 40 + n,
+            "event": "workflow_dispatch",
+            "head_branch": "main",
+            "status": status,
+            "conclusion": (status == "completed").then_some(&self.cfg.conclusion),
+            "created_at": crate::rfc3339(self.clock.wall(self.dispatched(n)).timestamp()),
+            "html_url": self.html_url(id),
+            "workflow_id": 161335,
+        }
     }
 
-    fn jobs_json(&self, n: usize, now: Instant) -> String {
+    fn jobs_json(&self, n: usize, now: Instant) -> Vec<Json> {
         let (_, _, slots) = self.timeline(n);
         let failing = self.cfg.conclusion != "success";
         let last = self.cfg.jobs.len().saturating_sub(1);
@@ -625,102 +589,99 @@ impl Shared {
                 let from = start + each * i as u32;
                 let status = phase(now, from, from + each);
                 let conclusion = match (status, bad_step) {
-                    ("completed", Some(b)) if i == b => self.cfg.conclusion.as_str(),
-                    ("completed", Some(b)) if i > b => "skipped",
-                    ("completed", _) => "success",
-                    _ => "",
+                    ("completed", Some(b)) if i == b => Some(self.cfg.conclusion.as_str()),
+                    ("completed", Some(b)) if i > b => Some("skipped"),
+                    ("completed", _) => Some("success"),
+                    _ => None,
                 };
-                out.push(format!(
-                    r#"{{"name":"{step}","status":"{status}","conclusion":{},"number":{}}}"#,
-                    quoted(conclusion),
-                    i + 1
-                ));
+                out.push(object! {
+                    "name": step,
+                    "status": status,
+                    "conclusion": conclusion,
+                    "number": i + 1,
+                });
             }
             let status = phase(now, start, end);
             let conclusion = match (status, bad_step) {
-                ("completed", Some(_)) => self.cfg.conclusion.as_str(),
-                ("completed", None) => "success",
-                _ => "",
+                ("completed", Some(_)) => Some(self.cfg.conclusion.as_str()),
+                ("completed", None) => Some("success"),
+                _ => None,
             };
-            jobs.push(format!(
-                r#"{{"id":{},"run_id":{},"name":"{name}","status":"{status}","conclusion":{},"html_url":"{}/job/{j}","steps":[{}]}}"#,
-                run_id(n) * 10 + j as u64,
-                run_id(n),
-                quoted(conclusion),
-                self.html_url(run_id(n)),
-                out.join(",")
-            ));
+            jobs.push(object! {
+                "id": run_id(n) * 10 + j as u64,
+                "run_id": run_id(n),
+                "name": name,
+                "status": status,
+                "conclusion": conclusion,
+                "html_url": format!("{}/job/{j}", self.html_url(run_id(n))),
+                "steps": out,
+            });
         }
-        jobs.join(",")
+        jobs
     }
-
-    fn wall_secs(&self, at: Instant) -> u64 {
-        (self.started.1 + at.saturating_duration_since(self.started.0).as_millis() as u64) / 1000
-    }
-}
-
-/// A query value with `%XX` escapes and `+` decoded.
-fn decode(v: &str) -> String {
-    let bytes = v.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(b) => out.push(b),
-                    Err(_) => out.extend_from_slice(&bytes[i..i + 3]),
-                }
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn json_string(s: &str) -> String {
-    serde_json::Value::String(s.to_string()).to_string()
 }
 
 fn ms(ms: u64) -> Duration {
     Duration::from_millis(ms)
 }
 
-fn quoted(s: &str) -> String {
-    if s.is_empty() {
-        "null".into()
-    } else {
-        format!(r#""{s}""#)
-    }
-}
-
 /// Epoch seconds as GitHub writes times: `2015-09-10T14:03:07Z`.
 pub fn rfc3339(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    crate::rfc3339(i64::try_from(secs).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{call, get};
+    use serde_json::Value;
+
+    const AUTH: (&str, &str) = ("Authorization", "Bearer ghp_s3cret");
+
+    fn json(url: &str) -> Value {
+        let (status, body) = get(url, &[AUTH]);
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: not JSON: {body}"))
+    }
+
+    #[test]
+    fn an_issue_title_with_quotes_backslashes_and_control_characters_comes_back_whole() {
+        let title = "Crash on \"Save\" in C:\\addons\\x\nsecond line\tand a bell \u{7} \u{1f}";
+        let label = "needs \"qa\"\\";
+        let github = Github::start(Config {
+            issues: vec![Issue::open("mozilla/addons-server", 7, title, &[label])],
+            ..Config::default()
+        });
+        let issues = json(&format!(
+            "{}/repos/mozilla/addons-server/issues?state=all",
+            github.url()
+        ));
+        assert_eq!(issues[0]["title"], title);
+        assert_eq!(issues[0]["labels"][0]["name"], label);
+        assert_eq!(issues[0]["number"], 7);
+    }
+
+    #[test]
+    fn job_and_step_names_with_quotes_are_served_as_json() {
+        let github = Github::start(Config {
+            list_ms: 0,
+            queued_ms: 0,
+            run_ms: 0,
+            jobs: vec![("deploy \"stage\"".into(), vec!["Run \\migrate\\".into()])],
+            ..Config::default()
+        });
+        let dispatch = format!(
+            "{}/repos/mozilla/addons-server/actions/workflows/deploy-stage.yml/dispatches",
+            github.url()
+        );
+        assert_eq!(call("POST", &dispatch, &[AUTH], r#"{"ref":"main"}"#).0, 204);
+        assert_eq!(github.dispatches(), 1);
+        let jobs = json(&format!(
+            "{}/repos/mozilla/addons-server/actions/runs/9000/jobs",
+            github.url()
+        ));
+        assert_eq!(jobs["jobs"][0]["name"], "deploy \"stage\"");
+        assert_eq!(jobs["jobs"][0]["steps"][0]["name"], "Run \\migrate\\");
+        assert_eq!(jobs["jobs"][0]["conclusion"], "success");
+    }
 }

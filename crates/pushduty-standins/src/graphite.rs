@@ -5,12 +5,10 @@
 //! steady wobble, computed from the time asked about (any window, last week's included), and
 //! may jump by a factor from a moment on: an error spike after a push.
 
-use super::Server;
-use std::net::TcpStream;
-use std::sync::atomic::AtomicBool;
+use crate::Server;
+use crate::http::{Conn, Json, Request, Response, form, object};
+use serde_json::json;
 use std::sync::{Mutex, MutexGuard};
-
-use super::jenkins::{Request, form, js, reason};
 
 /// One series: its target expression as the runbook writes it, and its level.
 #[derive(Clone, Debug)]
@@ -47,7 +45,6 @@ pub struct Graphite {
 
 struct Shared {
     cfg: Config,
-    stop: AtomicBool,
     state: Mutex<State>,
 }
 
@@ -72,10 +69,8 @@ impl Graphite {
             port,
             |_| Shared {
                 cfg,
-                stop: AtomicBool::new(false),
                 state: Mutex::new(State::default()),
             },
-            |s| &s.stop,
             serve,
         )
         .map(|server| Self { server })
@@ -118,7 +113,7 @@ impl Shared {
         ((s.level + wobble) * factor * 100.0).round() / 100.0
     }
 
-    fn render(&self, query: &str) -> (u16, &'static str, String) {
+    fn render(&self, query: &str) -> Response {
         let params = form(query.as_bytes());
         let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         let now = chrono::Utc::now().timestamp();
@@ -144,47 +139,55 @@ impl Shared {
             // before `until`, never in the future.
             let first = (from / step + 1) * step;
             let last = until.min(now);
-            let points: Vec<String> = (0..)
+            let points: Vec<_> = (0..)
                 .map(|i| first + i * step)
                 .take_while(|t| *t <= last)
-                .map(|t| format!("[{},{t}]", self.value(&st, s, t)))
+                .map(|t| json!([self.value(&st, s, t), t]))
                 .collect();
-            out.push(format!(
-                r#"{{"target":{},"tags":{{"name":{}}},"datapoints":[{}]}}"#,
-                js(target),
-                js(target),
-                points.join(",")
-            ));
+            out.push(object! {
+                "target": target,
+                "tags": json!({ "name": target }),
+                "datapoints": json!(points),
+            });
         }
-        (200, "application/json", format!("[{}]", out.join(",")))
+        json_answer(Json::array(out))
     }
 
-    fn find(&self, query: &str) -> (u16, &'static str, String) {
+    fn find(&self, query: &str) -> Response {
         let params = form(query.as_bytes());
         let q = params
             .iter()
             .find(|(k, _)| k == "query")
             .map_or("*", |(_, v)| v.as_str());
         let prefix = q.trim_end_matches('*');
-        let found: Vec<String> = self
+        let found = self
             .cfg
             .series
             .iter()
             .filter(|s| s.target.starts_with(prefix))
             .map(|s| {
-                format!(
-                    r#"{{"text":{},"id":{},"leaf":1,"expandable":0,"allowChildren":0}}"#,
-                    js(&s.target),
-                    js(&s.target)
-                )
-            })
-            .collect();
-        (200, "application/json", format!("[{}]", found.join(",")))
+                object! {
+                    "text": &s.target,
+                    "id": &s.target,
+                    "leaf": 1,
+                    "expandable": 0,
+                    "allowChildren": 0,
+                }
+            });
+        json_answer(Json::array(found))
     }
 }
 
-fn bad(why: &str) -> (u16, &'static str, String) {
-    (400, "text/plain", why.to_string())
+fn json_answer(body: Json) -> Response {
+    Response::new(200, "application/json", body)
+}
+
+fn text(status: u16, body: &str) -> Response {
+    Response::new(status, "text/plain", body)
+}
+
+fn bad(why: &str) -> Response {
+    text(400, why)
 }
 
 /// A number in [0, 1) that moves with `t` without a pattern a test could mistake for a trend.
@@ -235,23 +238,20 @@ fn balanced(expr: &str) -> bool {
     depth == 0
 }
 
-fn serve(sh: &Shared, req: Request, mut stream: TcpStream) {
-    sh.lock()
-        .requests
-        .push(format!("{} {}", req.method, req.target));
-    let (status, content_type, body) = route(sh, &req);
-    super::answer(&mut stream, status, reason(status), content_type, &body);
+fn serve(sh: &Shared, req: Request, mut conn: Conn) {
+    sh.lock().requests.push(req.line());
+    conn.send(&route(sh, &req));
 }
 
-fn route(sh: &Shared, req: &Request) -> (u16, &'static str, String) {
-    let (path, query) = req.target.split_once('?').unwrap_or((&req.target, ""));
+fn route(sh: &Shared, req: &Request) -> Response {
+    let (path, query) = req.path_and_query();
     if req.method != "GET" {
-        return (405, "text/plain", "Method Not Allowed".into());
+        return text(405, "Method Not Allowed");
     }
     match path.trim_end_matches('/') {
         "/render" => sh.render(query),
         "/metrics/find" => sh.find(query),
-        _ => (404, "text/plain", "Not Found".into()),
+        _ => text(404, "Not Found"),
     }
 }
 
@@ -260,16 +260,7 @@ mod tests {
     use super::*;
 
     fn get(url: &str) -> (u16, String) {
-        let rest = url.trim_start_matches("http://");
-        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let mut s = TcpStream::connect(host).unwrap();
-        use std::io::{Read, Write};
-        write!(s, "GET /{path} HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        let status = out[9..12].parse().unwrap();
-        let body = out.split_once("\r\n\r\n").unwrap().1.to_string();
-        (status, body)
+        crate::http::get(url, &[])
     }
 
     fn graphite() -> Graphite {

@@ -2,12 +2,15 @@
 //! included. Stateful and driven by the clock: an accepted item waits `queue_ms` in the queue,
 //! then its build runs `build_ms`, so nothing runs in the background between requests.
 
-use super::Server;
-use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use crate::http::{Conn, Response, form, object, reason};
+use crate::{Clock, Server};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
+
+/// The HTTP library's reader, where the workspace's tests have long imported it from.
+pub use crate::http::{Request, header, read_request};
 
 /// The job, its credentials and how its builds go.
 #[derive(Clone, Debug)]
@@ -102,9 +105,6 @@ impl Jenkins {
             .split('/')
             .map(|part| format!("/job/{part}"))
             .collect();
-        let wall_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
         Server::start_http(
             port,
             |url| Shared {
@@ -118,10 +118,8 @@ impl Jenkins {
                 cfg,
                 url: url.to_string(),
                 job_path,
-                started: (Instant::now(), wall_ms),
-                stop: AtomicBool::new(false),
+                clock: Clock::now(),
             },
-            |s| &s.stop,
             serve,
         )
         .map(|server| Self { server })
@@ -221,9 +219,7 @@ struct Shared {
     url: String,
     /// "/job/A/job/B".
     job_path: String,
-    /// The same moment on both clocks, to turn instants into epoch milliseconds.
-    started: (Instant, u64),
-    stop: AtomicBool,
+    clock: Clock,
     state: Mutex<State>,
 }
 
@@ -238,8 +234,8 @@ struct State {
 
 struct Item {
     id: u64,
-    /// What the client sent; the tests read it (`params`).
-    #[cfg_attr(not(any(test, feature = "testing")), allow(dead_code))]
+    /// What the client sent (read only by tests, through [`Jenkins::params`]).
+    #[cfg(any(test, feature = "testing"))]
     sent: Vec<(String, String)>,
     /// The job's parameters with their values: what Jenkins compares and shows.
     values: Vec<(String, String)>,
@@ -258,222 +254,33 @@ struct Build<'a> {
     done: bool,
 }
 
-/// One HTTP request as read off the socket (shared with the other stand-ins).
-pub struct Request {
-    pub method: String,
-    pub target: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Request {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        header(&self.headers, name)
-    }
-}
-
-/// A header's value by name, which HTTP compares without case.
-pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    let found = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name));
-    found.map(|(_, v)| v.as_str())
-}
-
-struct Response {
-    status: u16,
-    content_type: &'static str,
-    headers: Vec<(&'static str, String)>,
-    body: Vec<u8>,
-}
-
-impl Response {
-    fn text(status: u16, body: &str) -> Self {
-        Self {
-            status,
-            content_type: "text/plain;charset=utf-8",
-            headers: Vec::new(),
-            body: body.as_bytes().to_vec(),
-        }
-    }
-
-    fn json(body: String, malformed: bool) -> Self {
-        let mut end = body.len();
-        if malformed {
-            // Cut mid-document, on a char boundary so the failure is JSON's, not UTF-8's.
-            end /= 2;
-            while !body.is_char_boundary(end) {
-                end -= 1;
-            }
-        }
-        Self {
-            status: 200,
-            content_type: "application/json;charset=utf-8",
-            headers: Vec::new(),
-            body: body.as_bytes()[..end].to_vec(),
-        }
-    }
-
-    fn not_found() -> Self {
-        Self::text(404, "Not Found")
-    }
-
-    fn with(mut self, name: &'static str, value: String) -> Self {
-        self.headers.push((name, value));
-        self
-    }
-
-    fn bytes(&self) -> Vec<u8> {
-        let mut head = format!(
-            "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\
-             X-Jenkins: 2.462.3\r\n",
-            self.status,
-            reason(self.status),
-            self.content_type,
-            self.body.len()
-        );
-        for (name, value) in &self.headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        let mut out = head.into_bytes();
-        out.extend_from_slice(&self.body);
-        out
-    }
-}
-
-pub fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        201 => "Created",
-        204 => "No Content",
-        303 => "See Other",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        409 => "Conflict",
-        422 => "Unprocessable Entity",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        _ => "Status",
-    }
-}
-
-fn serve(sh: &Shared, req: Request, mut stream: TcpStream) {
+fn serve(sh: &Shared, req: Request, mut conn: Conn) {
     let fault = {
         let mut st = sh.lock();
-        st.requests.push(format!("{} {}", req.method, req.target));
+        st.requests.push(req.line());
         st.fault
     };
     if fault == Fault::Hang {
-        hang(&sh.stop, &mut stream);
-        return;
+        return conn.hang();
     }
-    let response = sh.route(&req, fault);
-    let _ = stream.write_all(&response.bytes());
-    let _ = stream.flush();
+    conn.send(&sh.route(&req, fault).headed("X-Jenkins", "2.462.3"));
 }
 
-/// Holds the connection open without answering until the peer leaves or the server stops.
-pub fn hang(stop: &AtomicBool, stream: &mut TcpStream) {
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
-    let mut buf = [0u8; 512];
-    while !stop.load(Ordering::SeqCst) {
-        match stream.read(&mut buf) {
-            Ok(0) => return,
-            Ok(_) => {}
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(_) => return,
-        }
-    }
+fn text(status: u16, body: &str) -> Response {
+    Response::new(status, "text/plain;charset=utf-8", body)
 }
 
-pub fn read_request(stream: &mut TcpStream) -> Option<Request> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        if buf.len() > 64 * 1024 {
-            return None;
-        }
-        let n = stream.read(&mut chunk).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = std::str::from_utf8(&buf[..head_end]).ok()?;
-    let mut lines = head.split("\r\n");
-    let mut first = lines.next()?.split(' ');
-    let method = first.next()?.to_string();
-    let target = first.next()?.to_string();
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let mut req = Request {
-        method,
-        target,
-        headers,
-        body: buf[head_end + 4..].to_vec(),
-    };
-    let len: usize = req
-        .header("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let expects = req
-        .header("expect")
-        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
-    if expects && req.body.len() < len {
-        stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").ok()?;
-    }
-    while req.body.len() < len {
-        let n = stream.read(&mut chunk).ok()?;
-        if n == 0 {
-            return None;
-        }
-        req.body.extend_from_slice(&chunk[..n]);
-    }
-    req.body.truncate(len);
-    Some(req)
+fn not_found() -> Response {
+    text(404, "Not Found")
 }
 
-/// `application/x-www-form-urlencoded` pairs, `+` and `%XX` decoded.
-pub fn form(raw: &[u8]) -> Vec<(String, String)> {
-    raw.split(|&b| b == b'&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| match pair.iter().position(|&b| b == b'=') {
-            Some(eq) => (decode(&pair[..eq]), decode(&pair[eq + 1..])),
-            None => (decode(pair), String::new()),
-        })
-        .collect()
-}
-
-fn decode(raw: &[u8]) -> String {
-    let hex = |b: u8| (b as char).to_digit(16);
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        let escaped = match raw.get(i..i + 3) {
-            Some([b'%', hi, lo]) => hex(*hi).zip(hex(*lo)).map(|(h, l)| (h * 16 + l) as u8),
-            _ => None,
-        };
-        match (escaped, raw[i]) {
-            (Some(byte), _) => {
-                out.push(byte);
-                i += 3;
-                continue;
-            }
-            (None, b'+') => out.push(b' '),
-            (None, other) => out.push(other),
-        }
-        i += 1;
+/// A JSON answer; cut short with [`Fault::MalformedJson`].
+fn json_answer(body: impl ToString, malformed: bool) -> Response {
+    let response = Response::new(200, "application/json;charset=utf-8", body.to_string());
+    if malformed {
+        return response.cut_in_half();
     }
-    String::from_utf8_lossy(&out).into_owned()
+    response
 }
 
 fn ms(ms: u64) -> Duration {
@@ -486,23 +293,6 @@ fn expand(line: &str, values: &[(String, String)]) -> String {
     for (k, v) in values {
         out = out.replace(&format!("${{{k}}}"), v);
     }
-    out
-}
-
-/// A JSON string literal.
-pub fn js(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
     out
 }
 
@@ -520,8 +310,8 @@ impl Shared {
         self.cfg.job.rsplit('/').next().unwrap_or_default()
     }
 
-    fn epoch_ms(&self, at: Instant) -> u64 {
-        self.started.1 + at.saturating_duration_since(self.started.0).as_millis() as u64
+    fn epoch_ms(&self, at: Instant) -> i64 {
+        self.clock.wall(at).timestamp_millis()
     }
 
     fn build_url(&self, number: u64) -> String {
@@ -564,44 +354,44 @@ impl Shared {
         let may_build = match self.authorised(req) {
             Some(may_build) if fault != Fault::Unauthorized => may_build,
             _ => {
-                return Response::text(401, "Unauthorized")
-                    .with("WWW-Authenticate", "Basic realm=\"Jenkins\"".into());
+                return text(401, "Unauthorized")
+                    .with("WWW-Authenticate", "Basic realm=\"Jenkins\"");
             }
         };
-        let (path, query) = req.target.split_once('?').unwrap_or((&req.target, ""));
+        let (path, query) = req.path_and_query();
         let malformed = fault == Fault::MalformedJson;
         if let Some(rest) = path.strip_prefix("/queue/item/") {
             return match rest.trim_end_matches('/').split_once('/') {
                 Some((id, "api/json")) => match id.parse() {
                     Ok(id) => self.queue_item(id, malformed),
-                    Err(_) => Response::not_found(),
+                    Err(_) => not_found(),
                 },
-                _ => Response::not_found(),
+                _ => not_found(),
             };
         }
         let rest = match path.strip_prefix(self.job_path.as_str()) {
             Some(rest) if rest.is_empty() || rest.starts_with('/') => rest.trim_matches('/'),
-            _ => return Response::not_found(),
+            _ => return not_found(),
         };
         if rest == "buildWithParameters" {
             if req.method != "POST" {
-                return Response::text(405, "This URL requires POST");
+                return text(405, "This URL requires POST");
             }
             if !may_build {
-                return Response::text(403, "missing the Job/Build permission");
+                return text(403, "missing the Job/Build permission");
             }
             if let Fault::TriggerStatus(status) = fault {
-                return Response::text(status, &format!("{} (stand-in fault)", reason(status)));
+                return text(status, &format!("{} (stand-in fault)", reason(status)));
             }
             let mut params = form(query.as_bytes());
             params.extend(form(&req.body));
             return self.trigger(params);
         }
         if req.method != "GET" {
-            return Response::text(405, "Method Not Allowed");
+            return text(405, "Method Not Allowed");
         }
         if rest == "api/json" {
-            return Response::json(self.job_json(), malformed);
+            return json_answer(self.job_json(), malformed);
         }
         let (which, tail) = rest.split_once('/').unwrap_or((rest, ""));
         let st = self.lock();
@@ -617,10 +407,10 @@ impl Shared {
                 .and_then(|n: u64| builds.iter().find(|b| b.number == n)),
         };
         let Some(build) = build else {
-            return Response::not_found();
+            return not_found();
         };
         match tail {
-            "api/json" => Response::json(self.build_json(build), malformed),
+            "api/json" => json_answer(self.build_json(build), malformed),
             "logText/progressiveText" => {
                 let start = form(query.as_bytes())
                     .into_iter()
@@ -629,13 +419,13 @@ impl Shared {
                     .unwrap_or(0);
                 self.console(build, now, start)
             }
-            _ => Response::not_found(),
+            _ => not_found(),
         }
     }
 
     fn trigger(&self, sent: Vec<(String, String)>) -> Response {
         if sent.is_empty() {
-            return Response::text(400, "This build is not parameterized!");
+            return text(400, "This build is not parameterized!");
         }
         let defined = std::iter::once(&self.cfg.tag_param).chain(&self.cfg.more_params);
         let values: Vec<(String, String)> = defined
@@ -655,7 +445,7 @@ impl Shared {
             .find(|item| self.waiting(item, now) && item.values == values);
         if let Some(item) = queued {
             let location = format!("{}/queue/item/{}/", self.url, item.id);
-            return Response::text(303, "").with("Location", location);
+            return text(303, "").with("Location", location);
         }
         let id = st.next_queue_id;
         st.next_queue_id += 1;
@@ -674,6 +464,7 @@ impl Shared {
             .clone();
         st.items.push(Item {
             id,
+            #[cfg(any(test, feature = "testing"))]
             sent,
             values,
             queued: now,
@@ -681,30 +472,44 @@ impl Shared {
             result,
         });
         let location = format!("{}/queue/item/{id}/", self.url);
-        Response::text(201, "").with("Location", location)
+        text(201, "").with("Location", location)
     }
 
     fn queue_item(&self, id: u64, malformed: bool) -> Response {
         let now = Instant::now();
         let st = self.lock();
         let Some(item) = st.items.iter().find(|item| item.id == id) else {
-            return Response::not_found();
+            return not_found();
         };
         let cfg = &self.cfg;
-        let state = match item.build {
-            None => r#""_class":"hudson.model.Queue$LeftItem","cancelled":true,"executable":null,"why":null"#.to_string(),
-            Some(_) if self.waiting(item, now) => format!(
-                r#""_class":"hudson.model.Queue$WaitingItem","cancelled":false,"executable":null,"why":{}"#,
-                js("Waiting for next available executor")
+        let (class, cancelled, executable, why) = match item.build {
+            None => (
+                "hudson.model.Queue$LeftItem",
+                true,
+                Value::Null,
+                Value::Null,
+            ),
+            Some(_) if self.waiting(item, now) => (
+                "hudson.model.Queue$WaitingItem",
+                false,
+                Value::Null,
+                json!("Waiting for next available executor"),
             ),
             Some(number) => {
                 let gone = cfg.queue_ms + cfg.build_ms + cfg.queue_forget_ms;
                 if now >= item.queued + ms(gone) {
-                    return Response::not_found();
+                    return not_found();
                 }
-                format!(
-                    r#""_class":"hudson.model.Queue$LeftItem","cancelled":false,"executable":{{"_class":"hudson.model.FreeStyleBuild","number":{number},"url":{}}},"why":null"#,
-                    js(&self.build_url(number))
+                let executable = json!({
+                    "_class": "hudson.model.FreeStyleBuild",
+                    "number": number,
+                    "url": self.build_url(number),
+                });
+                (
+                    "hudson.model.Queue$LeftItem",
+                    false,
+                    executable,
+                    Value::Null,
                 )
             }
         };
@@ -713,72 +518,87 @@ impl Shared {
             .iter()
             .map(|(k, v)| format!("\n{k}={v}"))
             .collect();
-        let body = format!(
-            r#"{{{state},"id":{id},"inQueueSince":{},"params":{},"task":{{"_class":"hudson.model.FreeStyleProject","name":{},"url":{}}},"url":{}}}"#,
-            self.epoch_ms(item.queued),
-            js(&params),
-            js(self.job_name()),
-            js(&self.job_url()),
-            js(&format!("queue/item/{id}/")),
-        );
-        Response::json(body, malformed)
+        // The item's state first, as the stand-in has always written it.
+        let body = object! {
+            "_class": class,
+            "cancelled": cancelled,
+            "executable": executable,
+            "why": why,
+            "id": id,
+            "inQueueSince": self.epoch_ms(item.queued),
+            "params": params,
+            "task": json!({
+                "_class": "hudson.model.FreeStyleProject",
+                "name": self.job_name(),
+                "url": self.job_url(),
+            }),
+            "url": format!("queue/item/{id}/"),
+        };
+        json_answer(body, malformed)
     }
 
-    fn build_json(&self, b: &Build) -> String {
+    fn build_json(&self, b: &Build) -> Value {
         let cfg = &self.cfg;
         let (result, duration) = match b.done {
-            true => (js(&b.item.result), cfg.build_ms),
-            false => ("null".to_string(), 0),
+            true => (json!(b.item.result), cfg.build_ms),
+            false => (Value::Null, 0),
         };
-        let params: Vec<String> = b
+        let params: Vec<Value> = b
             .item
             .values
             .iter()
             .map(|(k, v)| {
-                format!(
-                    r#"{{"_class":"hudson.model.StringParameterValue","name":{},"value":{}}}"#,
-                    js(k),
-                    js(v)
-                )
+                json!({"_class": "hudson.model.StringParameterValue", "name": k, "value": v})
             })
             .collect();
         let number = b.number;
-        format!(
-            r##"{{"_class":"hudson.model.FreeStyleBuild","actions":[{{"_class":"hudson.model.ParametersAction","parameters":[{}]}},{{"_class":"hudson.model.CauseAction","causes":[{{"_class":"hudson.model.Cause$UserIdCause","shortDescription":{},"userId":{}}}]}}],"building":{},"displayName":"#{number}","duration":{duration},"estimatedDuration":{},"fullDisplayName":{},"id":"{number}","number":{number},"queueId":{},"result":{result},"timestamp":{},"url":{}}}"##,
-            params.join(","),
-            js(&format!("Started by user {}", cfg.user)),
-            js(&cfg.user),
-            !b.done,
-            cfg.estimated_ms,
-            js(&format!("{} #{number}", cfg.job.replace('/', " » "))),
-            b.item.id,
-            self.epoch_ms(b.start),
-            js(&self.build_url(number)),
-        )
+        json!({
+            "_class": "hudson.model.FreeStyleBuild",
+            "actions": [
+                {"_class": "hudson.model.ParametersAction", "parameters": params},
+                {
+                    "_class": "hudson.model.CauseAction",
+                    "causes": [{
+                        "_class": "hudson.model.Cause$UserIdCause",
+                        "shortDescription": format!("Started by user {}", cfg.user),
+                        "userId": cfg.user,
+                    }],
+                },
+            ],
+            "building": !b.done,
+            "displayName": format!("#{number}"),
+            "duration": duration,
+            "estimatedDuration": cfg.estimated_ms,
+            "fullDisplayName": format!("{} #{number}", cfg.job.replace('/', " » ")),
+            "id": number.to_string(),
+            "number": number,
+            "queueId": b.item.id,
+            "result": result,
+            "timestamp": self.epoch_ms(b.start),
+            "url": self.build_url(number),
+        })
     }
 
-    fn job_json(&self) -> String {
+    fn job_json(&self) -> Value {
         let now = Instant::now();
         let st = self.lock();
         let builds = self.builds(&st, now);
-        let listed: Vec<String> = builds.iter().map(|b| self.build_json(b)).collect();
+        let listed: Vec<Value> = builds.iter().map(|b| self.build_json(b)).collect();
         let last = match builds.first() {
-            Some(b) => format!(
-                r#"{{"number":{},"url":{}}}"#,
-                b.number,
-                js(&self.build_url(b.number))
-            ),
-            None => "null".to_string(),
+            Some(b) => json!({"number": b.number, "url": self.build_url(b.number)}),
+            None => Value::Null,
         };
-        let in_queue = st.items.iter().any(|item| self.waiting(item, now));
-        format!(
-            r#"{{"_class":"hudson.model.FreeStyleProject","buildable":true,"builds":[{}],"fullName":{},"inQueue":{in_queue},"lastBuild":{last},"name":{},"nextBuildNumber":{},"url":{}}}"#,
-            listed.join(","),
-            js(&self.cfg.job),
-            js(self.job_name()),
-            st.next_build,
-            js(&self.job_url()),
-        )
+        json!({
+            "_class": "hudson.model.FreeStyleProject",
+            "buildable": true,
+            "builds": listed,
+            "fullName": self.cfg.job,
+            "inQueue": st.items.iter().any(|item| self.waiting(item, now)),
+            "lastBuild": last,
+            "name": self.job_name(),
+            "nextBuildNumber": st.next_build,
+            "url": self.job_url(),
+        })
     }
 
     /// The text so far: the configured lines appear evenly over the build, the verdict at its end.
@@ -797,11 +617,14 @@ impl Shared {
             text.push_str(&format!("Finished: {}\n", b.item.result));
         }
         let bytes = text.as_bytes();
-        let mut response = Response::text(200, "");
-        response.body = bytes[start.min(bytes.len())..].to_vec();
+        let mut response = Response::new(
+            200,
+            "text/plain;charset=utf-8",
+            &bytes[start.min(bytes.len())..],
+        );
         response = response.with("X-Text-Size", bytes.len().to_string());
         if !b.done {
-            response = response.with("X-More-Data", "true".into());
+            response = response.with("X-More-Data", "true");
         }
         response
     }

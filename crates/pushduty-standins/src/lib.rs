@@ -1,10 +1,12 @@
 //! Local stand-ins for the services a push talks to, speaking the APIs of SERVICES.md (failures
 //! included) on loopback. The tests drive them, and `pushduty rehearse` runs a whole push
-//! against them: one implementation for both. Std-only: each serves plain HTTP (or SMTP) from
-//! its own threads.
+//! against them: one implementation for both. Each serves plain HTTP (see [`http`]) or SMTP
+//! from its own threads.
 //!
 //! The `testing` feature adds what only tests want: `start` constructors and readers that
 //! panic (ending the test, saying why) where the product's code gets an error to show.
+
+pub mod http;
 
 pub mod etherpad;
 pub mod github;
@@ -15,12 +17,12 @@ pub mod smtp;
 
 pub mod stage;
 
-use std::io::Write;
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What every stand-in is made of: a free loopback port, the state its connections share, and
 /// an accept loop serving each connection on a thread of its own, stopped when this is
@@ -30,25 +32,27 @@ pub(crate) struct Server<S: Send + Sync + 'static> {
     /// "http://127.0.0.1:PORT", no trailing slash.
     pub url: String,
     pub shared: Arc<S>,
-    stop: fn(&S) -> &AtomicBool,
+    /// Set when this is dropped: the accept loop ends, and connections held open end too.
+    stop: Arc<AtomicBool>,
     accept: Option<JoinHandle<()>>,
 }
 
 impl<S: Send + Sync + 'static> Server<S> {
     /// Binds loopback `port` (any free one for 0, or when that one is taken), makes the shared
-    /// state (knowing its own URL), and serves.
+    /// state (knowing its own URL), and serves: `serve` gets each connection and the flag set
+    /// when the server stops.
     pub fn start(
         port: u16,
         make: impl FnOnce(&str) -> S,
-        stop: fn(&S) -> &AtomicBool,
-        serve: impl Fn(&S, TcpStream) + Send + Sync + 'static,
+        serve: impl Fn(&S, TcpStream, &AtomicBool) + Send + Sync + 'static,
     ) -> std::io::Result<Self> {
         let listener =
             TcpListener::bind(("127.0.0.1", port)).or_else(|_| TcpListener::bind("127.0.0.1:0"))?;
         let addr = listener.local_addr()?;
         let url = format!("http://{addr}");
         let shared = Arc::new(make(&url));
-        let accept = accept_loop(listener, Arc::clone(&shared), stop, serve);
+        let stop = Arc::new(AtomicBool::new(false));
+        let accept = accept_loop(listener, Arc::clone(&shared), Arc::clone(&stop), serve);
         Ok(Self {
             addr,
             url,
@@ -64,13 +68,12 @@ impl<S: Send + Sync + 'static> Server<S> {
     pub fn start_http(
         port: u16,
         make: impl FnOnce(&str) -> S,
-        stop: fn(&S) -> &AtomicBool,
-        serve: fn(&S, jenkins::Request, TcpStream),
+        serve: fn(&S, http::Request, http::Conn),
     ) -> std::io::Result<Self> {
-        Self::start(port, make, stop, move |sh, mut stream| {
+        Self::start(port, make, move |sh, mut stream, stop| {
             let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-            if let Some(req) = jenkins::read_request(&mut stream) {
-                serve(sh, req, stream);
+            if let Some(req) = http::read_request(&mut stream) {
+                serve(sh, req, http::Conn { stream, stop });
             }
         })
     }
@@ -78,7 +81,7 @@ impl<S: Send + Sync + 'static> Server<S> {
 
 impl<S: Send + Sync + 'static> Drop for Server<S> {
     fn drop(&mut self) {
-        stop((self.stop)(&self.shared), self.addr, self.accept.take());
+        stop(&self.stop, self.addr, self.accept.take());
     }
 }
 
@@ -87,18 +90,19 @@ impl<S: Send + Sync + 'static> Drop for Server<S> {
 fn accept_loop<S: Send + Sync + 'static>(
     listener: TcpListener,
     shared: Arc<S>,
-    stop: fn(&S) -> &AtomicBool,
-    serve: impl Fn(&S, TcpStream) + Send + Sync + 'static,
+    stop: Arc<AtomicBool>,
+    serve: impl Fn(&S, TcpStream, &AtomicBool) + Send + Sync + 'static,
 ) -> JoinHandle<()> {
     let serve = Arc::new(serve);
     thread::spawn(move || {
         for conn in listener.incoming() {
-            if stop(&shared).load(Ordering::SeqCst) {
+            if stop.load(Ordering::SeqCst) {
                 break;
             }
             if let Ok(stream) = conn {
-                let (sh, serve) = (Arc::clone(&shared), Arc::clone(&serve));
-                thread::spawn(move || serve(&sh, stream));
+                let (sh, stop, serve) =
+                    (Arc::clone(&shared), Arc::clone(&stop), Arc::clone(&serve));
+                thread::spawn(move || serve(&sh, stream, &stop));
             }
         }
     })
@@ -129,22 +133,37 @@ fn stop(flag: &AtomicBool, addr: SocketAddr, accept: Option<JoinHandle<()>>) {
     }
 }
 
-/// Writes one whole HTTP/1.1 answer and closes.
-pub(crate) fn answer(
-    stream: &mut TcpStream,
-    status: u16,
-    reason: &str,
-    content_type: &str,
-    body: &str,
-) {
-    let head = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body.as_bytes());
-    let _ = stream.flush();
+/// The same moment on the monotonic clock and on the wall clock: the stand-ins time queues,
+/// builds and runs with `Instant`s, and show those instants as the times a service gives.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Clock {
+    instant: Instant,
+    pub wall: DateTime<Utc>,
+}
+
+impl Clock {
+    pub fn now() -> Self {
+        Self {
+            instant: Instant::now(),
+            wall: Utc::now(),
+        }
+    }
+
+    /// The wall-clock time of `at` (of this clock's own moment, for one before it).
+    pub fn wall(&self, at: Instant) -> DateTime<Utc> {
+        TimeDelta::from_std(at.saturating_duration_since(self.instant))
+            .ok()
+            .and_then(|since| self.wall.checked_add_signed(since))
+            .unwrap_or(self.wall)
+    }
+}
+
+/// Unix seconds as GitHub and Sentry write times: `2015-09-10T14:03:07Z` (whole seconds, UTC
+/// as `Z`). A time chrono cannot hold, hundreds of millennia away, is written as the epoch.
+pub(crate) fn rfc3339(secs: i64) -> String {
+    DateTime::from_timestamp(secs, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 #[cfg(test)]
@@ -170,5 +189,14 @@ mod tests {
         })
         .unwrap();
         assert_eq!(third.url(), format!("http://127.0.0.1:{port}"));
+    }
+
+    #[test]
+    fn times_are_written_as_the_services_write_them() {
+        assert_eq!(super::rfc3339(1_441_893_787), "2015-09-10T14:03:07Z");
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(super::rfc3339(253_402_300_799), "9999-12-31T23:59:59Z");
+        assert_eq!(super::rfc3339(i64::MAX), "1970-01-01T00:00:00Z");
     }
 }

@@ -3,14 +3,12 @@
 //! `cursor` pages with Sentry's `Link` header) and a project's event counts, with the
 //! rate-limit headers every answer carries, and failures to play.
 
-use super::Server;
-use std::io::Write;
-use std::net::TcpStream;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use crate::Server;
+use crate::http::{Conn, Json, Request, Response, form, object};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use super::jenkins::{Request, form, hang, js, reason};
 
 /// One issue as the stand-in holds it; times are unix seconds.
 #[derive(Clone, Debug)]
@@ -125,7 +123,6 @@ pub struct Sentry {
 struct Shared {
     cfg: Config,
     url: String,
-    stop: AtomicBool,
     in_flight: AtomicU64,
     state: Mutex<State>,
 }
@@ -138,10 +135,9 @@ struct State {
     used: u64,
 }
 
+/// Now, in unix seconds.
 pub fn now_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    Utc::now().timestamp()
 }
 
 impl Sentry {
@@ -166,10 +162,8 @@ impl Sentry {
                 }),
                 cfg,
                 url: url.to_string(),
-                stop: AtomicBool::new(false),
                 in_flight: AtomicU64::new(0),
             },
-            |s| &s.stop,
             serve,
         )
         .map(|server| Self { server })
@@ -209,58 +203,23 @@ impl Sentry {
     }
 }
 
-struct Answer {
-    status: u16,
-    content_type: &'static str,
-    headers: Vec<(&'static str, String)>,
-    body: String,
+/// A JSON answer.
+fn answer(status: u16, body: impl Into<Vec<u8>>) -> Response {
+    Response::new(status, "application/json", body)
 }
 
-impl Answer {
-    fn json(status: u16, body: String) -> Self {
-        Self {
-            status,
-            content_type: "application/json",
-            headers: Vec::new(),
-            body,
-        }
-    }
-
-    /// Sentry's error shape: `{"detail": "..."}`.
-    fn detail(status: u16, detail: &str) -> Self {
-        Self::json(status, format!(r#"{{"detail":{}}}"#, js(detail)))
-    }
-
-    fn not_found() -> Self {
-        Self::detail(404, "The requested resource does not exist")
-    }
-
-    fn with(mut self, name: &'static str, value: String) -> Self {
-        self.headers.push((name, value));
-        self
-    }
-
-    fn bytes(&self) -> Vec<u8> {
-        let mut head = format!(
-            "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
-            self.status,
-            reason(self.status),
-            self.content_type,
-            self.body.len()
-        );
-        for (name, value) in &self.headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        let mut out = head.into_bytes();
-        out.extend_from_slice(self.body.as_bytes());
-        out
-    }
+/// Sentry's error shape: `{"detail": "..."}`.
+fn detail(status: u16, detail: &str) -> Response {
+    answer(status, json!({ "detail": detail }).to_string())
 }
 
-fn serve(sh: &Shared, req: Request, mut stream: TcpStream) {
+fn not_found() -> Response {
+    detail(404, "The requested resource does not exist")
+}
+
+fn serve(sh: &Shared, req: Request, mut conn: Conn) {
     sh.in_flight.fetch_add(1, Ordering::SeqCst);
-    let (path, query) = req.target.split_once('?').unwrap_or((&req.target, ""));
+    let (path, query) = req.path_and_query();
     let (fault, limited, remaining, reset) = {
         let mut st = sh.lock();
         st.seen.push(Seen {
@@ -298,12 +257,12 @@ fn serve(sh: &Shared, req: Request, mut stream: TcpStream) {
         (fault, forced || over, remaining, reset)
     };
     if fault == Fault::Hang {
-        hang(&sh.stop, &mut stream);
+        conn.hang();
         sh.in_flight.fetch_sub(1, Ordering::SeqCst);
         return;
     }
     let answer = if limited {
-        Answer::detail(
+        detail(
             429,
             &format!(
                 "You are attempting to use this endpoint too frequently. Limit is {} requests in {} seconds",
@@ -311,12 +270,7 @@ fn serve(sh: &Shared, req: Request, mut stream: TcpStream) {
             ),
         )
     } else if fault == Fault::ServerError {
-        Answer {
-            status: 500,
-            content_type: "text/html",
-            headers: Vec::new(),
-            body: "<h1>Server Error (500)</h1>".into(),
-        }
+        Response::new(500, "text/html", "<h1>Server Error (500)</h1>")
     } else {
         sh.route(&req, path, query, fault == Fault::Malformed)
     };
@@ -336,74 +290,35 @@ fn serve(sh: &Shared, req: Request, mut stream: TcpStream) {
             "X-Sentry-Rate-Limit-ConcurrentRemaining",
             concurrent.to_string(),
         );
-    let _ = stream.write_all(&answer.bytes());
-    let _ = stream.flush();
+    conn.send(&answer);
     sh.in_flight.fetch_sub(1, Ordering::SeqCst);
 }
 
-/// A JSON body cut mid-document when `malformed`.
-fn body(json: String, malformed: bool) -> Answer {
-    let mut json = json;
+/// A JSON body, cut mid-document when `malformed`.
+fn body(json: impl Into<Vec<u8>>, malformed: bool) -> Response {
+    let response = answer(200, json);
     if malformed {
-        json.truncate(json.len() / 2);
+        return response.cut_in_half();
     }
-    Answer::json(200, json)
-}
-
-/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
+    response
 }
 
 /// `2015-09-10T12:00:00Z` for unix seconds.
 pub fn iso(secs: i64) -> String {
-    super::github::rfc3339(u64::try_from(secs).unwrap_or(0))
+    crate::rfc3339(secs)
 }
 
 /// Unix seconds of what Sentry's search takes as a date: `YYYY-MM-DD`, optionally with
 /// `THH:MM:SS`, fractional seconds, and `Z` or `±HH:MM`. Naive times are UTC.
 pub fn parse_iso(s: &str) -> Option<i64> {
-    let num = |s: &str| -> Option<i64> {
-        s.bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| s.parse().ok())?
-    };
-    let (date, time) = s.split_once('T').unwrap_or((s, ""));
-    let mut parts = date.split('-');
-    let (y, m, d) = (
-        num(parts.next()?)?,
-        num(parts.next()?)?,
-        num(parts.next()?)?,
-    );
-    if parts.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.timestamp());
     }
-    let mut secs = days_from_civil(y, m, d) * 86400;
-    if time.is_empty() {
-        return (!s.contains('T')).then_some(secs);
+    if let Ok(t) = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f") {
+        return Some(t.and_utc().timestamp());
     }
-    let (clock, offset) = if let Some(c) = time.strip_suffix('Z') {
-        (c, 0)
-    } else if let Some(i) = time.rfind(['+', '-']) {
-        let (h, mi) = time[i + 1..].split_once(':')?;
-        let off = num(h)? * 3600 + num(mi)? * 60;
-        (&time[..i], if &time[i..=i] == "-" { -off } else { off })
-    } else {
-        (time, 0)
-    };
-    let clock = clock.split('.').next()?;
-    let mut hms = clock.split(':');
-    let (h, mi, sec) = (num(hms.next()?)?, num(hms.next()?)?, num(hms.next()?)?);
-    if hms.next().is_some() || h > 23 || mi > 59 || sec > 59 {
-        return None;
-    }
-    secs += h * 3600 + mi * 60 + sec;
-    Some(secs - offset)
+    let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    Some(day.and_time(chrono::NaiveTime::MIN).and_utc().timestamp())
 }
 
 /// One term of an issue search, as the stand-in understands it.
@@ -481,19 +396,19 @@ impl Shared {
         super::lock(&self.state)
     }
 
-    fn route(&self, req: &Request, path: &str, query: &str, malformed: bool) -> Answer {
+    fn route(&self, req: &Request, path: &str, query: &str, malformed: bool) -> Response {
         let expected = format!("Bearer {}", self.cfg.token);
         match req.header("authorization") {
-            None => return Answer::detail(401, "Authentication credentials were not provided."),
+            None => return detail(401, "Authentication credentials were not provided."),
             // Says back what it got, as some proxies and old servers do: the client must
             // keep the token out of its errors all the same.
             Some(given) if given != expected => {
-                return Answer::detail(401, &format!("Invalid token: {given}"));
+                return detail(401, &format!("Invalid token: {given}"));
             }
             Some(_) => {}
         }
         if req.method != "GET" {
-            return Answer::detail(405, &format!("Method \"{}\" not allowed.", req.method));
+            return detail(405, &format!("Method \"{}\" not allowed.", req.method));
         }
         let params = form(query.as_bytes());
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -506,31 +421,46 @@ impl Shared {
             {
                 self.stats(&params, malformed)
             }
-            _ => Answer::not_found(),
+            _ => not_found(),
         }
     }
 
-    fn issue_json(&self, i: &Issue) -> String {
-        let time = |t: Option<i64>| t.map_or("null".to_string(), |t| js(&iso(t)));
-        let short = format!("{}-{}", self.cfg.project.to_uppercase(), i.id);
-        format!(
-            r#"{{"id":"{id}","shareId":null,"shortId":{short},"title":{title},"culprit":null,"permalink":{link},"logger":null,"level":{level},"status":{status},"statusDetails":{{}},"isPublic":false,"platform":"python","project":{{"id":"{pid}","name":{pslug},"slug":{pslug},"platform":"python"}},"type":"error","metadata":{{"title":{title}}},"numComments":0,"assignedTo":null,"isBookmarked":false,"isSubscribed":false,"hasSeen":false,"annotations":[],"isUnhandled":false,"count":{count},"userCount":{users},"firstSeen":{first},"lastSeen":{last}}}"#,
-            id = i.id,
-            short = js(&short),
-            title = js(&i.title),
-            link = js(&format!(
-                "{}/organizations/{}/issues/{}/",
-                self.url, self.cfg.org, i.id
-            )),
-            level = js(&i.level),
-            status = js(&i.status),
-            pid = self.cfg.project_id,
-            pslug = js(&self.cfg.project),
-            count = js(&i.count),
-            users = i.user_count,
-            first = time(i.first_seen),
-            last = time(i.last_seen),
-        )
+    fn issue_json(&self, i: &Issue) -> Json {
+        let time = |t: Option<i64>| t.map(iso);
+        let project = object! {
+            "id": self.cfg.project_id.to_string(),
+            "name": &self.cfg.project,
+            "slug": &self.cfg.project,
+            "platform": "python",
+        };
+        object! {
+            "id": i.id.to_string(),
+            "shareId": Value::Null,
+            "shortId": format!("{}-{}", self.cfg.project.to_uppercase(), i.id),
+            "title": &i.title,
+            "culprit": Value::Null,
+            "permalink": format!("{}/organizations/{}/issues/{}/", self.url, self.cfg.org, i.id),
+            "logger": Value::Null,
+            "level": &i.level,
+            "status": &i.status,
+            "statusDetails": json!({}),
+            "isPublic": false,
+            "platform": "python",
+            "project": project,
+            "type": "error",
+            "metadata": json!({ "title": i.title }),
+            "numComments": 0,
+            "assignedTo": Value::Null,
+            "isBookmarked": false,
+            "isSubscribed": false,
+            "hasSeen": false,
+            "annotations": json!([]),
+            "isUnhandled": false,
+            "count": &i.count,
+            "userCount": i.user_count,
+            "firstSeen": time(i.first_seen),
+            "lastSeen": time(i.last_seen),
+        }
     }
 
     fn issues(
@@ -539,7 +469,7 @@ impl Shared {
         raw_query: &str,
         params: &[(String, String)],
         malformed: bool,
-    ) -> Answer {
+    ) -> Response {
         let all = |name: &str| -> Vec<&str> {
             params
                 .iter()
@@ -553,18 +483,18 @@ impl Shared {
             .iter()
             .any(|p| *p != "-1" && !ours.iter().any(|o| o == p))
         {
-            return Answer::not_found();
+            return not_found();
         }
         let envs = all("environment");
         // No `query` at all means Sentry's default; an empty one means everything.
         let terms = match parse_query(one("query").unwrap_or("is:unresolved"), now_secs()) {
             Ok(t) => t,
-            Err(e) => return Answer::detail(400, &format!("Error parsing search query: {e}")),
+            Err(e) => return detail(400, &format!("Error parsing search query: {e}")),
         };
         let limit = match one("limit").map(str::parse::<usize>) {
             None => 100,
             Some(Ok(n)) if n >= 1 => n.min(100),
-            Some(_) => return Answer::detail(400, "Invalid limit"),
+            Some(_) => return detail(400, "Invalid limit"),
         };
         let limit = limit.min(self.cfg.page_max.max(1));
         // Cursors are `value:offset:is_prev`; this stand-in pages by offset alone.
@@ -573,9 +503,9 @@ impl Shared {
             Some(c) => match c.split(':').collect::<Vec<_>>().as_slice() {
                 [_, offset, "0" | "1"] => match offset.parse::<usize>() {
                     Ok(o) => o,
-                    Err(_) => return Answer::detail(400, "Invalid cursor parameter."),
+                    Err(_) => return detail(400, "Invalid cursor parameter."),
                 },
-                _ => return Answer::detail(400, "Invalid cursor parameter."),
+                _ => return detail(400, "Invalid cursor parameter."),
             },
         };
         let mut found: Vec<Issue> = self
@@ -593,9 +523,9 @@ impl Shared {
             "date" => found.sort_by_key(|i| std::cmp::Reverse((i.last_seen, i.id))),
             "freq" => found.sort_by_key(|i| std::cmp::Reverse((i.count.parse::<u64>().ok(), i.id))),
             "user" => found.sort_by_key(|i| std::cmp::Reverse((i.user_count, i.id))),
-            other => return Answer::detail(400, &format!("Invalid sort: {other}")),
+            other => return detail(400, &format!("Invalid sort: {other}")),
         }
-        let page: Vec<String> = found
+        let page: Vec<Json> = found
             .iter()
             .skip(offset)
             .take(limit)
@@ -626,38 +556,38 @@ impl Shared {
                 format!("0:{}:0", offset + limit)
             ),
         );
-        body(format!("[{}]", page.join(",")), malformed).with("Link", link)
+        body(Json::array(page), malformed).with("Link", link)
     }
 
-    fn stats(&self, params: &[(String, String)], malformed: bool) -> Answer {
+    fn stats(&self, params: &[(String, String)], malformed: bool) -> Response {
         let one = |name: &str| {
             let found = params.iter().find(|(k, _)| k == name);
             found.map(|(_, v)| v.as_str())
         };
         let stat = one("stat").unwrap_or("received");
         if !["received", "rejected", "blacklisted", "generated"].contains(&stat) {
-            return Answer::detail(400, "Invalid stat");
+            return detail(400, "Invalid stat");
         }
         let step: i64 = match one("resolution").unwrap_or("1h") {
             "10s" => 10,
             "1h" => 3600,
             "1d" => 86400,
-            _ => return Answer::detail(400, "Invalid resolution"),
+            _ => return detail(400, "Invalid resolution"),
         };
         let secs = |name: &str| one(name).map(|v| v.parse::<f64>().map(|f| f as i64));
         let now = now_secs();
         let until = match secs("until") {
             None => now,
             Some(Ok(t)) => t,
-            Some(Err(_)) => return Answer::detail(400, "Invalid until"),
+            Some(Err(_)) => return detail(400, "Invalid until"),
         };
         let since = match secs("since") {
             None => until - 86400,
             Some(Ok(t)) => t,
-            Some(Err(_)) => return Answer::detail(400, "Invalid since"),
+            Some(Err(_)) => return detail(400, "Invalid since"),
         };
         if since > until || (until - since) / step > 10_000 {
-            return Answer::detail(400, "Query range too large for this resolution");
+            return detail(400, "Query range too large for this resolution");
         }
         let start = since.div_euclid(step) * step;
         let mut buckets: Vec<(i64, u64)> = (0..)
@@ -683,7 +613,34 @@ impl Shared {
                 }
             }
         }
-        let points: Vec<String> = buckets.iter().map(|(t, n)| format!("[{t},{n}]")).collect();
-        body(format!("[{}]", points.join(",")), malformed)
+        body(json!(buckets).to_string(), malformed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_dates_are_read_in_the_forms_sentry_takes() {
+        let noon = Some(1_441_886_400);
+        assert_eq!(parse_iso("2015-09-10"), Some(1_441_843_200));
+        assert_eq!(parse_iso("2015-09-10T12:00:00Z"), noon);
+        assert_eq!(parse_iso("2015-09-10T12:00:00.250Z"), noon);
+        assert_eq!(parse_iso("2015-09-10T14:00:00+02:00"), noon);
+        assert_eq!(parse_iso("2015-09-10T10:30:00-01:30"), noon);
+        // Naive: UTC.
+        assert_eq!(parse_iso("2015-09-10T12:00:00"), noon);
+        assert_eq!(parse_iso("2015-09-10T12:00:00.5"), noon);
+        for bad in ["2015-09-10T12:00", "2015-13-01", "2015-09-10T", "today", ""] {
+            assert_eq!(parse_iso(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn times_are_written_in_utc_to_the_second() {
+        assert_eq!(iso(1_441_893_787), "2015-09-10T14:03:07Z");
+        assert_eq!(iso(-5), "1969-12-31T23:59:55Z");
+        assert_eq!(parse_iso(&iso(1_441_893_787)), Some(1_441_893_787));
     }
 }

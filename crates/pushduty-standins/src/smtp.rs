@@ -7,7 +7,7 @@ use super::Server;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -33,7 +33,6 @@ pub struct Smtp {
 
 struct Shared {
     cfg: Config,
-    stop: AtomicBool,
     messages: Mutex<Vec<Message>>,
 }
 
@@ -57,10 +56,8 @@ impl Smtp {
             port,
             |_| Shared {
                 cfg,
-                stop: AtomicBool::new(false),
                 messages: Mutex::new(Vec::new()),
             },
-            |s| &s.stop,
             serve,
         )
         .map(|server| Self { server })
@@ -94,8 +91,8 @@ impl Shared {
     }
 }
 
-fn serve(sh: &Shared, stream: TcpStream) {
-    if sh.stop.load(std::sync::atomic::Ordering::SeqCst) {
+fn serve(sh: &Shared, stream: TcpStream, stop: &AtomicBool) {
+    if stop.load(Ordering::SeqCst) {
         return;
     }
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));

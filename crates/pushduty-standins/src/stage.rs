@@ -2,37 +2,21 @@
 //! `{"version": TAG}` with whatever the deploy job last deployed (404 before anything was),
 //! so an `http.check` on it passes only once the deploy of that tag has finished.
 
-use super::Server;
-use std::net::TcpStream;
-use std::sync::atomic::AtomicBool;
-
-use super::jenkins::{Request, js, reason};
+use crate::Server;
+use crate::http::{Conn, Request, Response};
+use serde_json::json;
 
 /// What is deployed now; asked at every request.
 pub type Deployed = Box<dyn Fn() -> Option<String> + Send + Sync>;
 
 pub struct Stage {
-    server: Server<Shared>,
-}
-
-struct Shared {
-    deployed: Deployed,
-    stop: AtomicBool,
+    server: Server<Deployed>,
 }
 
 impl Stage {
     /// On a free loopback port.
     pub fn try_start(deployed: Deployed, port: u16) -> std::io::Result<Self> {
-        Server::start_http(
-            port,
-            |_| Shared {
-                deployed,
-                stop: AtomicBool::new(false),
-            },
-            |s| &s.stop,
-            serve,
-        )
-        .map(|server| Self { server })
+        Server::start_http(port, |_| deployed, serve).map(|server| Self { server })
     }
 
     /// "http://127.0.0.1:PORT", no trailing slash.
@@ -41,28 +25,22 @@ impl Stage {
     }
 }
 
-fn serve(sh: &Shared, req: Request, mut stream: TcpStream) {
-    let path = req.target.split('?').next().unwrap_or_default();
+fn serve(deployed: &Deployed, req: Request, mut conn: Conn) {
+    let (path, _) = req.path_and_query();
     let (status, body) = match (req.method.as_str(), path.trim_end_matches('/')) {
-        ("GET", "/__version__") => match (sh.deployed)() {
-            Some(tag) => (200, format!(r#"{{"version":{}}}"#, js(&tag))),
-            None => (404, r#"{"error":"nothing deployed yet"}"#.to_string()),
+        ("GET", "/__version__") => match deployed() {
+            Some(tag) => (200, json!({ "version": tag })),
+            None => (404, json!({"error": "nothing deployed yet"})),
         },
-        _ => (404, r#"{"error":"not found"}"#.to_string()),
+        _ => (404, json!({"error": "not found"})),
     };
-    super::answer(
-        &mut stream,
-        status,
-        reason(status),
-        "application/json",
-        &body,
-    );
+    conn.send(&Response::new(status, "application/json", body.to_string()));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Read, Write};
+    use crate::http::get;
     use std::sync::{Arc, Mutex};
 
     #[test]
@@ -70,18 +48,11 @@ mod tests {
         let now = Arc::new(Mutex::new(None::<String>));
         let seen = Arc::clone(&now);
         let stage = Stage::try_start(Box::new(move || seen.lock().unwrap().clone()), 0).unwrap();
-        let get = || {
-            let mut s = TcpStream::connect(stage.server.addr).unwrap();
-            s.write_all(b"GET /__version__ HTTP/1.1\r\nHost: x\r\n\r\n")
-                .unwrap();
-            let mut out = String::new();
-            s.read_to_string(&mut out).unwrap();
-            out
-        };
-        assert!(get().starts_with("HTTP/1.1 404"));
+        let version = format!("{}/__version__", stage.url());
+        assert_eq!(get(&version, &[]).0, 404);
         *now.lock().unwrap() = Some("2015.09.10".into());
-        let out = get();
-        assert!(out.starts_with("HTTP/1.1 200"), "{out}");
-        assert!(out.ends_with(r#"{"version":"2015.09.10"}"#), "{out}");
+        let (status, body) = get(&version, &[]);
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body, r#"{"version":"2015.09.10"}"#);
     }
 }
