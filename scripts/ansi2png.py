@@ -35,6 +35,15 @@ def palette256(n):
     return (v, v, v)
 
 
+# The SGR codes that set or clear pen attributes: the attributes, and on or off.
+FLAGS = {
+    1: (("bold",), True), 2: (("dim",), True), 3: (("italic",), True),
+    4: (("underline",), True), 7: (("reverse",), True), 9: (("strike",), True),
+    22: (("bold", "dim"), False), 23: (("italic",), False), 24: (("underline",), False),
+    27: (("reverse",), False), 29: (("strike",), False),
+}
+
+
 class Pen:
     def __init__(self):
         self.reset()
@@ -51,28 +60,10 @@ class Pen:
             n = nums[i]
             if n == 0:
                 self.reset()
-            elif n == 1:
-                self.bold = True
-            elif n == 2:
-                self.dim = True
-            elif n == 3:
-                self.italic = True
-            elif n == 4:
-                self.underline = True
-            elif n == 7:
-                self.reverse = True
-            elif n == 9:
-                self.strike = True
-            elif n == 22:
-                self.bold = self.dim = False
-            elif n == 23:
-                self.italic = False
-            elif n == 24:
-                self.underline = False
-            elif n == 27:
-                self.reverse = False
-            elif n == 29:
-                self.strike = False
+            elif n in FLAGS:
+                names, on = FLAGS[n]
+                for name in names:
+                    setattr(self, name, on)
             elif 30 <= n <= 37:
                 self.fg = BASE16[n - 30]
             elif 90 <= n <= 97:

@@ -79,6 +79,13 @@ wait_for() { # window, text: poll the screen, give up after 15 s
   done
 }
 
+press() { # window, text, keys...: sends the keys, then waits for the text
+  local win=$1 text=$2
+  shift 2
+  tm send-keys -t "$win" "$@"
+  wait_for "$win" "$text"
+}
+
 shoot() { # window, name
   tm capture-pane -e -p -t "$1" >"$work/$2.ansi"
   python3 scripts/ansi2png.py "$work/$2.ansi" "screenshots/$2.png" 120 40
@@ -88,13 +95,11 @@ shoot() { # window, name
 # Learn mode: the explanation of the tag step.
 start learn learn
 wait_for learn "READ-ONLY"
-tm send-keys -t learn j j j j Enter
-wait_for learn "What \`tag-master\` does"
+press learn "What \`tag-master\` does" j j j j Enter
 shoot learn learn
 # The overview (i): the runbook's summary, every section with its days and its doc.
 tm send-keys -t learn Escape
-tm send-keys -t learn i
-wait_for learn "Who pushes · Tue 2015-09-08"
+press learn "Who pushes · Tue 2015-09-08" i
 shoot learn overview
 
 # Run mode part-way through: the hero ticked off with a note, the repo fetched, master
@@ -103,45 +108,30 @@ shoot learn overview
 start run run
 wait_for run "Checklist 0/19"
 wait_for run "last tag 2015.09.03"
-tm send-keys -t run Enter
-wait_for run "Run check-rotation?"
-tm send-keys -t run y
-wait_for run "note (optional)"
+press run "Run check-rotation?" Enter
+press run "note (optional)" y
 tm send-keys -t run -l "pushing this week as planned"
-tm send-keys -t run Enter
-wait_for run "Checklist 1/19"
-tm send-keys -t run Enter
-wait_for run "Run fetch?"
-tm send-keys -t run y
-wait_for run "done: fetch"
-tm send-keys -t run Enter
-wait_for run "Run strategy?"
-tm send-keys -t run y
-wait_for run "choose \`strategy\`"
-tm send-keys -t run 1 Enter
-wait_for run "Checklist 3/17"
+press run "Checklist 1/19" Enter
+press run "Run fetch?" Enter
+press run "done: fetch" y
+press run "Run strategy?" Enter
+press run "choose \`strategy\`" y
+press run "Checklist 3/17" 1 Enter
 # The git pane in full (Tab): the commits shipping since the last release.
-tm send-keys -t run Tab
-wait_for run "5 commits since"
+press run "5 commits since" Tab
 shoot run git-pane
 # Tab goes on through the other panes (jenkins, sentry, metrics, blockers) and the log, then
 # back to the checklist.
 tm send-keys -t run Tab Tab Tab Tab Tab Tab
-tm send-keys -t run Enter
-wait_for run "Run tag-master?"
-tm send-keys -t run y
-wait_for run "done: tag-master"
-tm send-keys -t run Enter
-wait_for run "Run push-tag?"
+press run "Run tag-master?" Enter
+press run "done: tag-master" y
+press run "Run push-tag?" Enter
 shoot run run
 
 # The stage deploy: the Jenkins pane follows the build while its console streams into the log.
-tm send-keys -t run y
-wait_for run "done: push-tag"
-tm send-keys -t run j j Enter
-wait_for run "Run deploy-stage?"
-tm send-keys -t run y
-wait_for run "Building the images"
+press run "done: push-tag" y
+press run "Run deploy-stage?" j j Enter
+press run "Building the images" y
 wait_for run "2015.09.10 building"
 shoot run jenkins-building
 
@@ -155,10 +145,8 @@ done
 start failed run
 wait_for failed "Checklist 5/17"
 # Resumed: the cursor is on the first step not done (compare); deploy-stage is two below.
-tm send-keys -t failed j j Enter
-wait_for failed "Run deploy-stage?"
-tm send-keys -t failed y
-wait_for failed "failed: deploy-stage"
+press failed "Run deploy-stage?" j j Enter
+press failed "failed: deploy-stage" y
 wait_for failed "FAILURE"
 shoot failed deploy-failed
 
@@ -195,8 +183,7 @@ for spike in 0 1; do
   start "health$spike" run
   wait_for "health$spike" "Checklist 2/19"
   wait_for "health$spike" "metrics ("
-  tm send-keys -t "health$spike" G k k Enter
-  wait_for "health$spike" "Run watch-graphite?"
+  press "health$spike" "Run watch-graphite?" G k k Enter
   tm send-keys -t "health$spike" y
   if [ "$spike" = 0 ]; then
     wait_for "health$spike" "done: watch-graphite"

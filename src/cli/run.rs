@@ -5,8 +5,7 @@ use std::sync::{Arc, mpsc};
 
 use super::session::{notices, open_engine, prepare};
 use super::{Global, fail, signals};
-use crate::engine::{Engine, NoEdit};
-use crate::session::{Session, SessionState};
+use crate::engine::Engine;
 use crate::tui::app::{App, Level, Mode};
 use crate::tui::theme::Theme;
 use crate::tui::{self, Editing, TuiConsole, notifier};
@@ -64,15 +63,7 @@ pub fn watch_signals(tx: &mpsc::Sender<tui::Msg>) -> anyhow::Result<()> {
 
 /// Builds learn mode's app: a session in memory only, nothing opened on disk.
 pub fn learn_app(p: super::session::Prepared, tx: mpsc::Sender<tui::Msg>) -> anyhow::Result<App> {
-    let state = SessionState::new(&p.loaded.runbook, &p.vars, &p.operator);
-    let engine = Engine::new(
-        p.loaded,
-        p.vars,
-        Session::in_memory(state),
-        &p.operator,
-        Arc::new(NoEdit),
-        notifier(tx.clone()),
-    )?;
+    let engine = Engine::in_memory(p.loaded, p.vars, &p.operator, notifier(tx.clone()))?;
     Ok(App::with_previewer(
         engine,
         Mode::Learn,

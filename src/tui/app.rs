@@ -241,7 +241,11 @@ impl App {
 
     /// The index of the step to do next, if any is left.
     pub fn next_index(&self) -> Option<usize> {
-        let id = self.engine.next_actionable()?;
+        self.step_index(&self.engine.next_actionable()?)
+    }
+
+    /// Where step `id` stands in the checklist.
+    fn step_index(&self, id: &str) -> Option<usize> {
         self.engine
             .loaded
             .runbook

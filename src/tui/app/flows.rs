@@ -298,14 +298,7 @@ impl App {
                     Ok(id) => {
                         self.log(Level::Info, format!("added {id}: {reason}"));
                         self.refresh_views();
-                        if let Some(i) = self
-                            .engine
-                            .loaded
-                            .runbook
-                            .steps
-                            .iter()
-                            .position(|s| s.id == id)
-                        {
+                        if let Some(i) = self.step_index(&id) {
                             self.select(i);
                         }
                     }

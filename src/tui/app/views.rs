@@ -120,12 +120,7 @@ impl App {
             preview: String::new(),
             elsewhere: None,
         };
-        self.engine
-            .loaded
-            .runbook
-            .steps
-            .iter()
-            .position(|s| s.id == id)
+        self.step_index(id)
             .and_then(|i| self.views.get(i))
             .unwrap_or(&NONE)
     }

@@ -112,9 +112,8 @@ mod tests {
     use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     use crate::config::Config;
-    use crate::engine::{Engine, NoEdit};
+    use crate::engine::Engine;
     use crate::runbook::vars::{Now, Vars};
-    use crate::session::{Session, SessionState};
     use crate::tui::action::Action;
     use crate::tui::app::{App, Modal, Mode};
     use crate::tui::theme::Theme;
@@ -132,16 +131,8 @@ mod tests {
             &crate::git::tags::checkout_release_tags,
         )
         .expect("vars");
-        let state = SessionState::new(&loaded.runbook, &vars, "tester");
-        let engine = Engine::new(
-            loaded,
-            vars,
-            Session::in_memory(state),
-            "tester",
-            Arc::new(NoEdit),
-            Arc::new(|_| {}),
-        )
-        .expect("an engine");
+        let engine =
+            Engine::in_memory(loaded, vars, "tester", Arc::new(|_| {})).expect("an engine");
         let mut app = App::new(engine, Mode::Run, Theme::color());
         app.update(Action::Skip);
         assert!(matches!(app.modal, Modal::Prompt(_)), "{:?}", app.modal);

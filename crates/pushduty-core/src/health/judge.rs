@@ -968,17 +968,20 @@ mod tests {
         }
     }
 
+    /// The overall judgement of series `s0`, `s1`, ... with these verdicts.
+    fn overall_of(vs: &[Verdict], policy: &Policy) -> Overall {
+        let s: Vec<_> = vs
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| series(&format!("s{i}"), v))
+            .collect();
+        overall(&s, policy)
+    }
+
     #[test]
     fn any_fail_policy() {
         use Verdict::*;
-        let run = |vs: &[Verdict]| {
-            let s: Vec<_> = vs
-                .iter()
-                .enumerate()
-                .map(|(i, &v)| series(&format!("s{i}"), v))
-                .collect();
-            overall(&s, &Policy::AnyFail)
-        };
+        let run = |vs: &[Verdict]| overall_of(vs, &Policy::AnyFail);
         assert_eq!(run(&[Pass, Pass]).verdict, Pass);
         assert_eq!(
             run(&[Pass, Pass]).summary,
@@ -1013,14 +1016,7 @@ mod tests {
             pass: 75.0,
             marginal: 50.0,
         };
-        let run = |vs: &[Verdict]| {
-            let s: Vec<_> = vs
-                .iter()
-                .enumerate()
-                .map(|(i, &v)| series(&format!("s{i}"), v))
-                .collect();
-            overall(&s, &policy)
-        };
+        let run = |vs: &[Verdict]| overall_of(vs, &policy);
         // 3.5 of 4 = 87.5: pass, despite a failed series.
         let o = run(&[Pass, Pass, Pass, Marginal]);
         assert_eq!((o.verdict, o.score), (Pass, 87.5));

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::unavailable;
 use crate::git::tags::TagFormat;
 use crate::runbook::Loaded;
-use crate::runbook::model::{Outputs, Step, StepKind};
+use crate::runbook::model::{Outputs, Runbook, Step, StepKind};
 use crate::templates::Base;
 use pushduty_core::runbook::kinds::Kind;
 
@@ -213,7 +213,7 @@ pub trait Executor: Send + Sync {
         Vec::new()
     }
     /// Exactly what running the step will do, values filled in.
-    fn preview(&self, step: &Step, rb: &crate::runbook::model::Runbook, ctx: &Value) -> String {
+    fn preview(&self, step: &Step, rb: &Runbook, ctx: &Value) -> String {
         crate::preview::preview(step, rb, ctx)
     }
     /// Facts that must hold before the step acts (and what the operator should know), read

@@ -11,7 +11,7 @@ use crate::git::state::CommitInfo;
 use crate::git::tags::{self, TagFormat};
 use crate::git::{self as g, Credentials, RepoSpec};
 use crate::preview::{pick_oid, placeholder, repo_spec, repo_text};
-use crate::runbook::model::{Outputs, Step, StepKind};
+use crate::runbook::model::{Outputs, Runbook, Step, StepKind};
 
 /// The key of the cherry-pick step's input: the commits, oldest first.
 pub const COMMITS: &str = "commits";
@@ -194,7 +194,7 @@ fn no_checkout(repo: &str) -> String {
 }
 
 impl Executor for Tag {
-    fn preview(&self, step: &Step, rb: &crate::runbook::model::Runbook, ctx: &Value) -> String {
+    fn preview(&self, step: &Step, rb: &Runbook, ctx: &Value) -> String {
         let generic = crate::preview::preview(step, rb, ctx);
         let Some(spec) = step.kind.repo().and_then(|r| repo_spec(ctx, r)) else {
             return generic;
@@ -384,7 +384,7 @@ impl Executor for CherryPick {
         vec![spec]
     }
 
-    fn preview(&self, step: &Step, rb: &crate::runbook::model::Runbook, ctx: &Value) -> String {
+    fn preview(&self, step: &Step, rb: &Runbook, ctx: &Value) -> String {
         let generic = crate::preview::preview(step, rb, ctx);
         let Some(spec) = step.kind.repo().and_then(|r| repo_spec(ctx, r)) else {
             return generic;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::follow::{params, patiently, pause};
 use super::{Executor, Job};
-use crate::runbook::model::{Outputs, StepKind};
+use crate::runbook::model::{Outputs, Runbook, Service, Step, StepKind};
 use crate::services::Services;
 use crate::services::jenkins::{Build, Jenkins, Queue};
 
@@ -149,18 +149,13 @@ fn human(ms: u64) -> String {
 
 impl Executor for JenkinsBuild {
     /// The runbook's description, at the address this operator's config points to.
-    fn preview(
-        &self,
-        step: &crate::runbook::model::Step,
-        rb: &crate::runbook::model::Runbook,
-        ctx: &Value,
-    ) -> String {
+    fn preview(&self, step: &Step, rb: &Runbook, ctx: &Value) -> String {
         let generic = crate::preview::preview(step, rb, ctx);
         let StepKind::JenkinsBuild(s) = &step.kind else {
             return generic;
         };
         match (rb.services.get(&s.service), self.0.jenkins(&s.service)) {
-            (Some(crate::runbook::model::Service::Jenkins(written)), Ok(conf)) => {
+            (Some(Service::Jenkins(written)), Ok(conf)) => {
                 generic.replacen(written.url.trim_end_matches('/'), &conf.url, 1)
             }
             _ => generic,

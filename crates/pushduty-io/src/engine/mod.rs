@@ -171,6 +171,20 @@ impl Engine {
         Ok(e)
     }
 
+    /// An engine on a fresh session kept in memory only (nothing opened or written on disk),
+    /// with no editor: for learn mode, which only reads.
+    pub fn in_memory(loaded: Loaded, vars: Vars, operator: &str, notify: Notify) -> Result<Self> {
+        let state = crate::session::SessionState::new(&loaded.runbook, &vars, operator);
+        Self::new(
+            loaded,
+            vars,
+            Session::in_memory(state),
+            operator,
+            Arc::new(NoEdit),
+            notify,
+        )
+    }
+
     /// Makes the runbook view again: the runbook's steps with this push's items among them.
     fn sync_items(&mut self) {
         let mut rb = self.loaded.runbook.clone();

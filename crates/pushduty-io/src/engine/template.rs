@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::{Executor, Job};
 use crate::preview::fill;
-use crate::runbook::model::{Outputs, StepKind};
+use crate::runbook::model::{Outputs, Runbook, Step, StepKind};
 
 /// Holds where the runbook's files are, to name the template file in previews.
 pub struct Template(pub crate::templates::Base);
@@ -59,12 +59,7 @@ impl Executor for Template {
         Ok(o)
     }
 
-    fn preview(
-        &self,
-        step: &crate::runbook::model::Step,
-        rb: &crate::runbook::model::Runbook,
-        ctx: &Value,
-    ) -> String {
+    fn preview(&self, step: &Step, rb: &Runbook, ctx: &Value) -> String {
         match &step.kind {
             StepKind::Template(t) => format!(
                 "render {} to {}{}",

@@ -12,18 +12,16 @@ use serde::{Deserialize, Serialize};
 use super::ActionsConf;
 use super::http::client;
 use crate::secret::{Secret, scrub};
-use pushduty_core::urls::encode;
+use pushduty_core::urls::{encode, github_repo_path};
 
 /// How far the server's clock may trail ours when matching a run to the dispatch.
 const CLOCK_SKEW_SECS: i64 = 10;
 
 pub struct Actions {
-    name: String,
-    api: String,
+    gh: Api,
     repo: String,
     workflow: String,
     git_ref: String,
-    token: Secret,
 }
 
 /// One workflow run.
@@ -88,6 +86,30 @@ fn message(body: &str) -> String {
     text.trim().chars().take(200).collect()
 }
 
+/// `: <GitHub's message>` to follow a status, or nothing when GitHub gave none.
+fn said(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    }
+}
+
+/// Whether GitHub says this token has no requests left.
+fn spent(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-ratelimit-remaining")
+        .is_some_and(|v| v.as_bytes() == b"0")
+}
+
+/// The hint for a spent rate limit, with when to come back.
+fn spent_hint(headers: &HeaderMap) -> String {
+    format!(
+        "GitHub's rate limit for this token is spent: try again {}",
+        rate_limit_wait(headers)
+    )
+}
+
 /// What a spent rate limit says about when to come back.
 fn rate_limit_wait(headers: &HeaderMap) -> String {
     let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
@@ -103,21 +125,138 @@ fn rate_limit_wait(headers: &HeaderMap) -> String {
     }
 }
 
-impl Actions {
-    pub fn new(conf: &ActionsConf, token: Secret) -> Self {
+/// One answer of GitHub's, whatever its status.
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+/// What every GitHub client does alike: one service's API and token, how a request is made,
+/// and how a failure is said (with the token cut out). Each client adds the hints of its own
+/// calls.
+struct Api {
+    name: String,
+    api: String,
+    token: Secret,
+}
+
+impl Api {
+    fn new(name: &str, api_url: &str, token: Secret) -> Self {
         Self {
-            name: conf.name.clone(),
-            api: conf.api_url.trim_end_matches('/').to_string(),
-            repo: conf.repo.clone(),
-            workflow: conf.workflow.clone(),
-            git_ref: conf.git_ref.clone(),
+            name: name.to_string(),
+            api: api_url.trim_end_matches('/').to_string(),
             token,
         }
     }
 
+    /// `owner/repo`'s endpoints, each part encoded.
+    fn repo_url(&self, repo: &str) -> String {
+        format!("{}/repos/{}", self.api, github_repo_path(repo))
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        scrub(text, &[&self.token])
+    }
+
+    fn request(&self, method: reqwest::Method, url: &str) -> Result<reqwest::RequestBuilder> {
+        Ok(client()?
+            .request(method, url)
+            .bearer_auth(self.token.expose())
+            .header(reqwest::header::ACCEPT, "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", "2022-11-28"))
+    }
+
+    /// Sends `req`; an error only when no answer came.
+    async fn answer(&self, req: reqwest::RequestBuilder, what: &str) -> Result<Answer> {
+        let resp = req.send().await.map_err(|e| self.unreachable(what, &e))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.text().await.map_err(|e| self.unreachable(what, &e))?;
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// A transport failure (no connection, a timeout), said plainly.
+    fn unreachable(&self, what: &str, e: &reqwest::Error) -> anyhow::Error {
+        super::http::unanswered(what, "GitHub", &self.api, e, |t| self.scrub(t))
+    }
+
+    /// A success whose body is not what the call reads.
+    fn not_json(&self, what: &str, e: &serde_json::Error) -> anyhow::Error {
+        anyhow!(self.scrub(&format!(
+            "{what}: GitHub answered something that is not the expected JSON ({e}); is {} \
+             the GitHub API (`api_url`)?",
+            self.api
+        )))
+    }
+
+    /// What to do about an error answer. A refused token, a spent rate limit (`after_limit`
+    /// says what that means for the call) and GitHub's own failures are said alike for every
+    /// call; `own` has the client's words for the other statuses.
+    fn hint(
+        &self,
+        a: &Answer,
+        after_limit: &str,
+        own: impl FnOnce(u16) -> Option<String>,
+    ) -> String {
+        match a.status.as_u16() {
+            401 => format!(
+                "GitHub refused the token of service `{}`: check it is valid and not expired",
+                self.name
+            ),
+            403 | 429 if spent(&a.headers) || a.status == StatusCode::TOO_MANY_REQUESTS => {
+                format!("{}{after_limit}", spent_hint(&a.headers))
+            }
+            s => own(s).unwrap_or_else(|| {
+                if s >= 500 {
+                    "GitHub failed; try again, and check githubstatus.com if it keeps failing"
+                        .to_string()
+                } else {
+                    "GitHub answered something unexpected".to_string()
+                }
+            }),
+        }
+    }
+
+    /// An error answer as an error: what was asked, the status, GitHub's words (`said`), the
+    /// hint; the token cut out.
+    fn refused(&self, a: &Answer, what: &str, said: &str, hint: &str) -> anyhow::Error {
+        let status = a.status;
+        super::http::answered(
+            status,
+            self.scrub(&format!("{what}: HTTP {status}{said}. {hint}")),
+        )
+    }
+
+    /// An error answer as an error, with GitHub's message and [`Api::hint`]'s.
+    fn refusal(
+        &self,
+        a: &Answer,
+        what: &str,
+        after_limit: &str,
+        own: impl FnOnce(u16) -> Option<String>,
+    ) -> anyhow::Error {
+        let hint = self.hint(a, after_limit, own);
+        self.refused(a, what, &said(&message(&a.body)), &hint)
+    }
+}
+
+impl Actions {
+    pub fn new(conf: &ActionsConf, token: Secret) -> Self {
+        Self {
+            gh: Api::new(&conf.name, &conf.api_url, token),
+            repo: conf.repo.clone(),
+            workflow: conf.workflow.clone(),
+            git_ref: conf.git_ref.clone(),
+        }
+    }
+
     fn repo_url(&self) -> String {
-        let repo: Vec<String> = self.repo.split('/').map(encode).collect();
-        format!("{}/repos/{}", self.api, repo.join("/"))
+        self.gh.repo_url(&self.repo)
     }
 
     fn workflow_url(&self) -> String {
@@ -131,7 +270,7 @@ impl Actions {
     /// Where the workflow's runs show on the web (api.github.com -> github.com, and
     /// Enterprise's HOST/api/v3 -> HOST).
     pub fn web_url(&self) -> String {
-        let host = match self.api.as_str() {
+        let host = match self.gh.api.as_str() {
             "https://api.github.com" => "https://github.com",
             other => other.strip_suffix("/api/v3").unwrap_or(other),
         };
@@ -143,98 +282,39 @@ impl Actions {
         format!("{}/dispatches", self.workflow_url())
     }
 
-    fn scrub(&self, text: &str) -> String {
-        scrub(text, &[&self.token])
-    }
-
     /// Builds an error that says what to do for a status, with the token cut out.
-    fn refusal(
-        &self,
-        status: StatusCode,
-        headers: &HeaderMap,
-        what: &str,
-        body: &str,
-    ) -> anyhow::Error {
-        let spent = headers
-            .get("x-ratelimit-remaining")
-            .is_some_and(|v| v.as_bytes() == b"0");
-        let hint = match status.as_u16() {
-            401 => format!(
-                "GitHub refused the token of service `{}`: check it is valid and not expired",
-                self.name
-            ),
-            403 | 429 if spent || status == StatusCode::TOO_MANY_REQUESTS => format!(
-                "GitHub's rate limit for this token is spent: try again {} (a run already \
-                 dispatched goes on: look for it in GitHub before running this step again)",
-                rate_limit_wait(headers)
-            ),
-            403 => format!(
+    fn refusal(&self, a: &Answer, what: &str) -> anyhow::Error {
+        let after_limit = " (a run already dispatched goes on: look for it in GitHub before \
+                           running this step again)";
+        self.gh.refusal(a, what, after_limit, |code| match code {
+            403 => Some(format!(
                 "the token of service `{}` may not run workflows in {}: it needs the Actions \
                  write permission there",
-                self.name, self.repo
-            ),
-            404 => format!(
+                self.gh.name, self.repo
+            )),
+            404 => Some(format!(
                 "GitHub has no workflow `{}` in `{}`, or the token cannot see that repo: check \
                  the service's `repo` and `workflow` (the file name in .github/workflows) and \
                  the token's access",
                 self.workflow, self.repo
-            ),
-            422 => format!(
+            )),
+            422 => Some(format!(
                 "GitHub will not dispatch `{}` on `{}`: the workflow needs a `workflow_dispatch` \
                  trigger on that branch that declares every input sent (check the service's \
                  `ref` and `tag_input`, and the step's `params`)",
                 self.workflow, self.git_ref
-            ),
-            s if s >= 500 => {
-                "GitHub failed; try again, and check githubstatus.com if it keeps failing"
-                    .to_string()
-            }
-            _ => "GitHub answered something unexpected".to_string(),
-        };
-        let said = message(body);
-        let said = if said.is_empty() {
-            String::new()
-        } else {
-            format!(": {said}")
-        };
-        super::http::answered(
-            status,
-            self.scrub(&format!("{what}: HTTP {status}{said}. {hint}")),
-        )
-    }
-
-    /// A transport failure (no connection, a timeout), said plainly.
-    fn unreachable(&self, what: &str, e: &reqwest::Error) -> anyhow::Error {
-        super::http::unanswered(what, "GitHub", &self.api, e, |t| self.scrub(t))
-    }
-
-    fn request(&self, method: reqwest::Method, url: &str) -> Result<reqwest::RequestBuilder> {
-        Ok(client()?
-            .request(method, url)
-            .bearer_auth(self.token.expose())
-            .header(reqwest::header::ACCEPT, "application/vnd.github+json")
-            .header("X-GitHub-Api-Version", "2022-11-28"))
+            )),
+            _ => None,
+        })
     }
 
     async fn json<T: DeserializeOwned>(&self, url: &str, what: &str) -> Result<T> {
-        let resp = self
-            .request(reqwest::Method::GET, url)?
-            .send()
-            .await
-            .map_err(|e| self.unreachable(what, &e))?;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let body = resp.text().await.map_err(|e| self.unreachable(what, &e))?;
-        if !status.is_success() {
-            return Err(self.refusal(status, &headers, what, &body));
+        let req = self.gh.request(reqwest::Method::GET, url)?;
+        let a = self.gh.answer(req, what).await?;
+        if !a.status.is_success() {
+            return Err(self.refusal(&a, what));
         }
-        serde_json::from_str(&body).map_err(|e| {
-            anyhow!(self.scrub(&format!(
-                "{what}: GitHub answered something that is not the expected JSON ({e}); is {} \
-                 the GitHub API (`api_url`)?",
-                self.api
-            )))
-        })
+        serde_json::from_str(&a.body).map_err(|e| self.gh.not_json(what, &e))
     }
 
     /// Starts the workflow on the service's ref. Returns the moment just before asking: the
@@ -248,19 +328,27 @@ impl Actions {
         let body = serde_json::json!({ "ref": self.git_ref, "inputs": inputs });
         let at = Utc::now();
         let resp = self
+            .gh
             .request(reqwest::Method::POST, &self.dispatch_url())?
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_string())
             .send()
             .await
-            .map_err(|e| self.unreachable(&what, &e))?;
+            .map_err(|e| self.gh.unreachable(&what, &e))?;
         let status = resp.status();
         if status.is_success() {
             return Ok(at);
         }
         let headers = resp.headers().clone();
         let body = resp.text().await.unwrap_or_default();
-        Err(self.refusal(status, &headers, &what, &body))
+        Err(self.refusal(
+            &Answer {
+                status,
+                headers,
+                body,
+            },
+            &what,
+        ))
     }
 
     /// The newest run of the workflow on the ref dispatched at or after `since`, if it shows
@@ -352,26 +440,20 @@ fn rate_limit_until(headers: &HeaderMap, now: i64) -> Option<i64> {
 /// Whether an answer says the rate limit is spent: a 429, or a 403 with no requests left or
 /// a `retry-after` (GitHub's secondary limits).
 fn rate_limited(status: StatusCode, headers: &HeaderMap) -> bool {
-    let spent = headers
-        .get("x-ratelimit-remaining")
-        .is_some_and(|v| v.as_bytes() == b"0");
     status == StatusCode::TOO_MANY_REQUESTS
-        || (status == StatusCode::FORBIDDEN && (spent || headers.contains_key("retry-after")))
+        || (status == StatusCode::FORBIDDEN
+            && (spent(headers) || headers.contains_key("retry-after")))
 }
 
 /// The issues API, for the blockers of a push.
 pub struct Issues {
-    name: String,
-    api: String,
-    token: Secret,
+    gh: Api,
 }
 
 impl Issues {
     pub fn new(name: &str, api: &str, token: Secret) -> Self {
         Self {
-            name: name.to_string(),
-            api: api.trim_end_matches('/').to_string(),
-            token,
+            gh: Api::new(name, api, token),
         }
     }
 
@@ -380,82 +462,51 @@ impl Issues {
         pushduty_core::urls::github_issues_url(api, repo, label)
     }
 
-    fn scrub(&self, text: &str) -> String {
-        scrub(text, &[&self.token])
-    }
-
-    fn refusal(
-        &self,
-        status: StatusCode,
-        headers: &HeaderMap,
-        repo: &str,
-        body: &str,
-    ) -> anyhow::Error {
+    fn refusal(&self, a: &Answer, repo: &str) -> anyhow::Error {
         let what = format!("reading the blockers of {repo}");
         // GitHub's messages end with a full stop; ours follows.
-        let said = message(body).trim_end_matches('.').to_string();
-        let said = if said.is_empty() {
-            String::new()
-        } else {
-            format!(": {said}")
-        };
-        if rate_limited(status, headers) {
+        let said = said(message(&a.body).trim_end_matches('.'));
+        if rate_limited(a.status, &a.headers) {
+            let status = a.status;
             return anyhow::Error::new(RateLimited {
- text: self.scrub(&format!(
- "{what}: HTTP {status}{said}. GitHub's rate limit for this token is spent: try again {}",
- rate_limit_wait(headers)
- )),
- until: rate_limit_until(headers, Utc::now().timestamp()),
- });
+                text: self.gh.scrub(&format!(
+                    "{what}: HTTP {status}{said}. {}",
+                    spent_hint(&a.headers)
+                )),
+                until: rate_limit_until(&a.headers, Utc::now().timestamp()),
+            });
         }
-        let hint = match status.as_u16() {
-            401 => format!(
-                "GitHub refused the token of service `{}`: check it is valid and not expired",
-                self.name
-            ),
-            403 => format!(
+        // Every spent limit was said above, with when it ends for a poller.
+        let hint = self.gh.hint(a, "", |code| match code {
+            403 => Some(format!(
                 "the token of service `{}` may not read the issues of {repo}",
-                self.name
-            ),
-            404 => format!(
+                self.gh.name
+            )),
+            404 => Some(format!(
                 "GitHub has no repo `{repo}`, or the token of service `{}` cannot see it: check the repo's `github` in the runbook and the token's access",
-                self.name
-            ),
-            410 => format!("issues are turned off in {repo}"),
-            s if s >= 500 => {
-                "GitHub failed; try again, and check githubstatus.com if it keeps failing"
-                    .to_string()
-            }
-            _ => "GitHub answered something unexpected".to_string(),
-        };
-        super::http::answered(
-            status,
-            self.scrub(&format!("{what}: HTTP {status}{said}. {hint}")),
-        )
+                self.gh.name
+            )),
+            410 => Some(format!("issues are turned off in {repo}")),
+            _ => None,
+        });
+        self.gh.refused(a, &what, &said, &hint)
     }
 
     /// The open issues of `repo` (`owner/name`) labelled `label`, oldest number first, every
     /// page followed. Pull requests come back from this endpoint too: they are left out.
     pub async fn open_blockers(&self, repo: &str, label: &str) -> Result<Vec<Blocker>> {
-        let mut url = Self::issues_url(&self.api, repo, label);
+        let what = format!("reading the blockers of {repo}");
+        let mut url = Self::issues_url(&self.gh.api, repo, label);
         let mut out = Vec::new();
         for _ in 0..MAX_PAGES {
-            let resp = client()?
-                .get(&url)
-                .bearer_auth(self.token.expose())
-                .header(reqwest::header::ACCEPT, "application/vnd.github+json")
-                .header("X-GitHub-Api-Version", "2022-11-28")
-                .send()
-                .await
-                .map_err(|e| self.unreachable(repo, &e))?;
-            let status = resp.status();
-            let headers = resp.headers().clone();
-            let body = resp.text().await.map_err(|e| self.unreachable(repo, &e))?;
-            if !status.is_success() {
-                return Err(self.refusal(status, &headers, repo, &body));
+            let req = self.gh.request(reqwest::Method::GET, &url)?;
+            let a = self.gh.answer(req, &what).await?;
+            if !a.status.is_success() {
+                return Err(self.refusal(&a, repo));
             }
-            out.extend(self.page(repo, &body)?);
-            let next = headers
+            out.extend(self.page(repo, &a.body)?);
+            let next = a
+                .headers
                 .get_all(reqwest::header::LINK)
                 .iter()
                 .filter_map(|v| v.to_str().ok())
@@ -466,16 +517,16 @@ impl Issues {
                 return Ok(out);
             };
             // The token goes with every page: only to the API it was given for.
-            if !next.url.starts_with(&format!("{}/", self.api)) {
-                return Err(anyhow!(self.scrub(&format!(
- "reading the blockers of {repo}: GitHub's next page is at {}, outside {}: not followed, so the token is not sent there",
- next.url, self.api
+            if !next.url.starts_with(&format!("{}/", self.gh.api)) {
+                return Err(anyhow!(self.gh.scrub(&format!(
+ "{what}: GitHub's next page is at {}, outside {}: not followed, so the token is not sent there",
+ next.url, self.gh.api
  ))));
             }
             url = next.url;
         }
         Err(anyhow!(
-            "reading the blockers of {repo}: more than {} open issues are labelled `{label}`; is that the right label?",
+            "{what}: more than {} open issues are labelled `{label}`; is that the right label?",
             MAX_PAGES * 100
         ))
     }
@@ -483,9 +534,9 @@ impl Issues {
     /// One page of issues, pull requests left out.
     fn page(&self, repo: &str, body: &str) -> Result<Vec<Blocker>> {
         let items: Vec<serde_json::Value> = serde_json::from_str(body).map_err(|e| {
- anyhow!(self.scrub(&format!(
+ anyhow!(self.gh.scrub(&format!(
  "reading the blockers of {repo}: GitHub answered something that is not a list of issues ({e}); is {} the GitHub API (`api_url`)?",
- self.api
+ self.gh.api
  )))
  })?;
         let mut out = Vec::new();
@@ -514,16 +565,6 @@ impl Issues {
         }
         Ok(out)
     }
-
-    fn unreachable(&self, repo: &str, e: &reqwest::Error) -> anyhow::Error {
-        super::http::unanswered(
-            &format!("reading the blockers of {repo}"),
-            "GitHub",
-            &self.api,
-            e,
-            |t| self.scrub(t),
-        )
-    }
 }
 
 /// One release, as the REST API gives it.
@@ -542,82 +583,38 @@ pub struct Release {
 
 /// A repo's releases: find the one of a tag, draft one, update it.
 pub struct Releases {
-    name: String,
-    api: String,
+    gh: Api,
     repo: String,
-    token: Secret,
 }
 
 impl Releases {
     pub fn new(conf: &super::GithubConf, repo: &str, token: Secret) -> Self {
         Self {
-            name: conf.name.clone(),
-            api: conf.api_url.trim_end_matches('/').to_string(),
+            gh: Api::new(&conf.name, &conf.api_url, token),
             repo: repo.to_string(),
-            token,
         }
     }
 
     /// The releases endpoint, for previews and progress lines.
     pub fn releases_url(&self) -> String {
-        let repo: Vec<String> = self.repo.split('/').map(encode).collect();
-        format!("{}/repos/{}/releases", self.api, repo.join("/"))
+        format!("{}/releases", self.gh.repo_url(&self.repo))
     }
 
-    fn scrub(&self, text: &str) -> String {
-        scrub(text, &[&self.token])
-    }
-
-    fn refusal(
-        &self,
-        status: StatusCode,
-        headers: &HeaderMap,
-        what: &str,
-        body: &str,
-    ) -> anyhow::Error {
-        let spent = headers
-            .get("x-ratelimit-remaining")
-            .is_some_and(|v| v.as_bytes() == b"0");
-        let hint = match status.as_u16() {
-            401 => format!(
-                "GitHub refused the token of service `{}`: check it is valid and not expired",
-                self.name
-            ),
-            403 | 429 if spent || status == StatusCode::TOO_MANY_REQUESTS => format!(
-                "GitHub's rate limit for this token is spent: try again {}",
-                rate_limit_wait(headers)
-            ),
-            403 => format!(
+    fn refusal(&self, a: &Answer, what: &str) -> anyhow::Error {
+        self.gh.refusal(a, what, "", |code| match code {
+            403 => Some(format!(
                 "the token of service `{}` may not write releases of {}: it needs the Contents write permission there",
-                self.name, self.repo
-            ),
-            404 => format!(
+                self.gh.name, self.repo
+            )),
+            404 => Some(format!(
                 "GitHub has no repo `{}`, or the token cannot see it: check the repo's `github` and the token's access",
                 self.repo
+            )),
+            422 => Some(
+                "GitHub refused the release (is the tag pushed, and its name valid?)".to_string(),
             ),
-            422 => {
-                "GitHub refused the release (is the tag pushed, and its name valid?)".to_string()
-            }
-            s if s >= 500 => {
-                "GitHub failed; try again, and check githubstatus.com if it keeps failing"
-                    .to_string()
-            }
-            _ => "GitHub answered something unexpected".to_string(),
-        };
-        let said = message(body);
-        let said = if said.is_empty() {
-            String::new()
-        } else {
-            format!(": {said}")
-        };
-        super::http::answered(
-            status,
-            self.scrub(&format!("{what}: HTTP {status}{said}. {hint}")),
-        )
-    }
-
-    fn unreachable(&self, what: &str, e: &reqwest::Error) -> anyhow::Error {
-        super::http::unanswered(what, "GitHub", &self.api, e, |t| self.scrub(t))
+            _ => None,
+        })
     }
 
     /// Sends one request; `None` for a 404 when `missing_ok`.
@@ -629,33 +626,22 @@ impl Releases {
         what: &str,
         missing_ok: bool,
     ) -> Result<Option<T>> {
-        let mut req = client()?
-            .request(method, url)
-            .bearer_auth(self.token.expose())
-            .header(reqwest::header::ACCEPT, "application/vnd.github+json")
-            .header("X-GitHub-Api-Version", "2022-11-28");
+        let mut req = self.gh.request(method, url)?;
         if let Some(b) = body {
             req = req
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(b.to_string());
         }
-        let resp = req.send().await.map_err(|e| self.unreachable(what, &e))?;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let text = resp.text().await.map_err(|e| self.unreachable(what, &e))?;
-        if missing_ok && status == StatusCode::NOT_FOUND {
+        let a = self.gh.answer(req, what).await?;
+        if missing_ok && a.status == StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        if !status.is_success() {
-            return Err(self.refusal(status, &headers, what, &text));
+        if !a.status.is_success() {
+            return Err(self.refusal(&a, what));
         }
-        serde_json::from_str(&text).map(Some).map_err(|e| {
-            anyhow!(self.scrub(&format!(
-                "{what}: GitHub answered something that is not the expected JSON ({e}); is {} \
-                 the GitHub API (`api_url`)?",
-                self.api
-            )))
-        })
+        serde_json::from_str(&a.body)
+            .map(Some)
+            .map_err(|e| self.gh.not_json(what, &e))
     }
 
     /// The release of `tag`, draft or published. GitHub's by-tag lookup does not see drafts
@@ -739,6 +725,112 @@ mod tests {
         assert_eq!(rate_limit_until(&h, 100), Some(5000));
         h.insert("retry-after", "60".parse().unwrap());
         assert_eq!(rate_limit_until(&h, 100), Some(160));
+    }
+
+    fn answer(code: u16, headers: &[(&'static str, &str)], body: &str) -> Answer {
+        let mut h = HeaderMap::new();
+        for (k, v) in headers {
+            h.insert(*k, v.parse().unwrap());
+        }
+        Answer {
+            status: StatusCode::from_u16(code).unwrap(),
+            headers: h,
+            body: body.to_string(),
+        }
+    }
+
+    #[test]
+    fn each_client_says_its_refusals_in_its_own_words() {
+        let actions = Actions::new(
+            &ActionsConf {
+                name: "stage".into(),
+                api_url: "http://x/".into(),
+                repo: "o/r".into(),
+                workflow: "deploy.yml".into(),
+                git_ref: "main".into(),
+                tag_input: "tag".into(),
+                token: Ok(Secret::new("t0k")),
+            },
+            Secret::new("t0k"),
+        );
+        let said = |e: anyhow::Error| e.to_string();
+        assert_eq!(
+            said(actions.refusal(
+                &answer(401, &[], r#"{"message":"Bad t0k"}"#),
+                "reading run 7"
+            )),
+            "reading run 7: HTTP 401 Unauthorized: Bad [redacted]. GitHub refused the token of \
+             service `stage`: check it is valid and not expired"
+        );
+        let spent = "reading run 7: HTTP 403 Forbidden. GitHub's rate limit for this token is \
+                     spent: try again in a few minutes";
+        assert_eq!(
+            said(actions.refusal(
+                &answer(403, &[("x-ratelimit-remaining", "0")], ""),
+                "reading run 7"
+            )),
+            format!(
+                "{spent} (a run already dispatched goes on: look for it in GitHub before \
+                 running this step again)"
+            )
+        );
+        assert_eq!(
+            said(actions.refusal(&answer(403, &[], ""), "reading run 7")),
+            "reading run 7: HTTP 403 Forbidden. the token of service `stage` may not run \
+             workflows in o/r: it needs the Actions write permission there"
+        );
+        let failed = actions.refusal(&answer(502, &[], "Bad gateway"), "reading run 7");
+        assert!(super::super::http::is_transient(&failed));
+        assert_eq!(
+            said(failed),
+            "reading run 7: HTTP 502 Bad Gateway: Bad gateway. GitHub failed; try again, and \
+             check githubstatus.com if it keeps failing"
+        );
+        assert_eq!(
+            said(actions.refusal(&answer(418, &[], ""), "reading run 7")),
+            "reading run 7: HTTP 418 I'm a teapot. GitHub answered something unexpected"
+        );
+
+        let conf = super::super::GithubConf {
+            name: "gh".into(),
+            api_url: "http://x".into(),
+            token: Ok(Secret::new("t0k")),
+        };
+        let releases = Releases::new(&conf, "o/r", Secret::new("t0k"));
+        assert_eq!(
+            said(releases.refusal(
+                &answer(403, &[("x-ratelimit-remaining", "0")], ""),
+                "reading run 7"
+            )),
+            spent
+        );
+        assert_eq!(
+            said(releases.refusal(&answer(422, &[], ""), "drafting")),
+            "drafting: HTTP 422 Unprocessable Entity. GitHub refused the release (is the tag \
+             pushed, and its name valid?)"
+        );
+
+        let issues = Issues::new("gh", "http://x", Secret::new("t0k"));
+        let limited = issues.refusal(
+            &answer(
+                403,
+                &[("retry-after", "30")],
+                r#"{"message":"Secondary rate limit."}"#,
+            ),
+            "o/r",
+        );
+        let limited = limited.downcast_ref::<RateLimited>().unwrap();
+        assert_eq!(
+            limited.text,
+            "reading the blockers of o/r: HTTP 403 Forbidden: Secondary rate limit. GitHub's \
+             rate limit for this token is spent: try again after 30s"
+        );
+        assert_eq!(
+            said(issues.refusal(&answer(404, &[], r#"{"message":"Not Found."}"#), "o/r")),
+            "reading the blockers of o/r: HTTP 404 Not Found: Not Found. GitHub has no repo \
+             `o/r`, or the token of service `gh` cannot see it: check the repo's `github` in the \
+             runbook and the token's access"
+        );
     }
 
     #[test]

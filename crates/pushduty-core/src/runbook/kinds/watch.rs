@@ -44,6 +44,9 @@ fn thirty_minutes() -> f64 {
     30.0
 }
 
+// `service`, `since`, `soak_minutes` and `baseline_minutes` repeat SentryCheckStep's on
+// purpose: serde's `flatten` cannot be combined with `deny_unknown_fields`, and a misspelt
+// field must stay an error.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsCheckStep {
