@@ -135,6 +135,7 @@ fn runbook_strings_cannot_steer_the_terminal() {
 fn commit_subjects_cannot_steer_the_terminal() {
     let env = Env::new();
     let work = env.path().join("repo");
+    support::gitrepo::isolate_libgit2();
     let repo = git2::Repository::init(&work).unwrap();
     let sig = git2::Signature::now("Tester", "tester@example.com").unwrap();
     let tree = repo

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
+use crate::support;
 use crate::support::cli::{Env, stderr, stdout};
 
 fn rehearse(env: &Env, scenario: &str) -> (Output, tempfile::TempDir, Duration) {
@@ -33,6 +34,7 @@ fn todays_tag() -> String {
 }
 
 fn remote_tags(sandbox: &Path) -> Vec<String> {
+    support::gitrepo::isolate_libgit2();
     let bare = git2::Repository::open_bare(sandbox.join("sandbox/upstream.git")).unwrap();
     let names = bare.tag_names(None).unwrap();
     names

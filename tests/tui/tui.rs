@@ -21,6 +21,8 @@ use ratatui::crossterm::event::{
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier};
 
+use crate::support;
+
 fn app_with(runbook: Option<&str>, mode: Mode) -> (App, mpsc::Receiver<engine::Event>) {
     build_app(runbook, (2015, 9, 8), &[], mode)
 }
@@ -33,6 +35,7 @@ fn build_app(
     done: &[&str],
     mode: Mode,
 ) -> (App, mpsc::Receiver<engine::Event>) {
+    support::gitrepo::isolate_libgit2();
     let path = runbook.map(|r| {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/runbooks/valid")
@@ -85,6 +88,7 @@ struct AnaRepo {
 
 impl AnaRepo {
     fn new(branch: &str) -> Self {
+        support::gitrepo::isolate_libgit2();
         let repo = AnaRepo {
             dir: tempfile::tempdir().unwrap(),
             clock: std::cell::Cell::new(1_441_843_200),
