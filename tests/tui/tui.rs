@@ -300,8 +300,11 @@ fn small_and_resized_terminals_draw() {
     let mut a = midway(Mode::Run);
     for (w, h) in [(80, 24), (200, 60), (40, 12), (10, 5), (120, 40)] {
         a.handle_event(&Event::Resize(w, h));
+        // The app takes the size from the event (`draw` below sets it again, as a frame does).
+        assert_eq!(a.area, Rect::new(0, 0, w, h), "after a resize to {w}x{h}");
         let buf = draw(&mut a, w, h);
         assert_eq!(buf.area, Rect::new(0, 0, w, h));
+        assert!(!text(&buf).trim().is_empty(), "nothing drawn at {w}x{h}");
     }
 }
 
