@@ -51,11 +51,26 @@ fn hostile_templates_fail_fast_instead_of_crashing() {
     );
     let parens = format!("{{{{ {}1{} }}}}", "(".repeat(5000), ")".repeat(5000));
     let deep = manual_step("deep", &parens, "");
-    for extra in [recursive, deep] {
+    for (extra, why) in [
+        (
+            recursive,
+            "error: macro `f` calls itself (directly or through other macros); a template cannot recurse",
+        ),
+        (deep, "error: template nests brackets more than 32 deep"),
+    ] {
         let rb = runbook(&env, &extra);
         for cmd in ["check", "plan"] {
             let out = env.run(&[cmd, "--runbook", rb.to_str().unwrap()]);
             assert_eq!(out.status.code(), Some(1), "{cmd}: {}", stderr(&out));
+            // Said as a problem of the runbook, at its place in the file; no crash, no plan.
+            said(&out, &format!("{}:", rb.display()));
+            said(&out, why);
+            let err = stderr(&out);
+            assert!(
+                !err.contains("panicked") && !err.contains("overflow"),
+                "{cmd}: {err}"
+            );
+            assert!(stdout(&out).trim().is_empty(), "{cmd}: {}", stdout(&out));
         }
     }
 }
