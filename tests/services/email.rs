@@ -193,14 +193,25 @@ fn a_server_that_is_down_keeps_the_text_and_the_next_run_sends_it() {
 
 #[test]
 fn plain_text_to_another_machine_is_refused() {
+    let server = SmtpServer::start();
     let env = Env::new();
-    let out = announce(&env, "smtp.example.org", 25, "none", &[]);
-    assert!(!out.status.success());
-    let said = stderr(&out);
-    assert!(
-        said.contains("`security = \"none\"` sends the email (and any password) in plain text")
-            && said.contains("not to smtp.example.org"),
-        "{said}"
-    );
+    // `127.1` reaches this machine (the resolver reads it as 127.0.0.1, where the server
+    // listens), but it is not a name pushduty knows for loopback: it counts as another machine,
+    // so the server there shows whether anything was sent before the refusal.
+    for (host, port) in [("smtp.example.org", 25), ("127.1", server.port)] {
+        let out = announce(&env, host, port, "none", &[]);
+        assert!(!out.status.success(), "{host}: {}", stdout(&out));
+        let said = stderr(&out);
+        assert!(
+            said.contains("`security = \"none\"` sends the email (and any password) in plain text")
+                && said.contains(&format!("not to {host}")),
+            "{said}"
+        );
+    }
+    assert!(server.messages().is_empty(), "{:?}", server.messages());
     assert!(checkpoints(&env).is_empty());
+    // The same server by a loopback name gets the message: it was there to receive one.
+    let out = announce(&env, "127.0.0.1", server.port, "none", &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(server.messages().len(), 1, "{:?}", server.messages());
 }
