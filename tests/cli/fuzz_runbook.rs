@@ -1,10 +1,11 @@
 //! Property test over hostile runbooks: the bundled runbook and mutated copies of it (byte
 //! flips, truncations, spliced-in template syntax, deep nesting, control characters) go
 //! through what `check` runs (load and validate) and what `plan` renders. None may panic or
-//! hang. A few dozen cases by default; `PUSHDUTY_FUZZ_CASES=100000` for a long run.
+//! hang, and enough of them must get through `check` that `plan` is really tried. About a
+//! hundred cases by default; `PUSHDUTY_FUZZ_CASES=100000` for a long run.
 
+use std::cell::Cell;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
@@ -97,13 +98,55 @@ fn toml_escaped(s: &str) -> String {
         .collect()
 }
 
-/// Where to insert: any byte, or (`quoted`) just after one of the text's `"`.
+/// Where each basic string of a TOML text starts: just after its opening `"` or `"""`.
+/// Comments, literal strings and escaped quotes are stepped over, so a closing quote is never
+/// taken for an opening one (text after it would be outside the string).
+fn string_starts(text: &[u8]) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut i = 0;
+    while i < text.len() {
+        let quote = match text[i] {
+            b'#' => {
+                while i < text.len() && text[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            q @ (b'"' | b'\'') => q,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let triple = [quote; 3];
+        let multi = text[i..].starts_with(&triple);
+        let close: &[u8] = if multi { &triple } else { &triple[..1] };
+        i += close.len();
+        if quote == b'"' {
+            starts.push(i);
+        }
+        while i < text.len() && !text[i..].starts_with(close) && (multi || text[i] != b'\n') {
+            if quote == b'"' && text[i] == b'\\' {
+                i += 1;
+            }
+            i += 1;
+        }
+        i += close.len();
+    }
+    starts
+}
+
+/// Where to insert: any byte, or (`quoted`) at the start of one of the text's basic strings.
 fn position(text: &[u8], at: usize, quoted: bool) -> usize {
-    let quotes: Vec<usize> = (0..text.len()).filter(|&i| text[i] == b'"').collect();
-    if quoted && !quotes.is_empty() {
-        quotes[at % quotes.len()] + 1
+    let starts = if quoted {
+        string_starts(text)
     } else {
+        Vec::new()
+    };
+    if starts.is_empty() {
         at % (text.len() + 1)
+    } else {
+        starts[at % starts.len()].min(text.len())
     }
 }
 
@@ -150,23 +193,31 @@ fn apply(text: &[u8], m: &Mutation) -> Vec<u8> {
     out
 }
 
-/// Cases that got past `check`, and that rendered a plan.
-static LOADED: AtomicUsize = AtomicUsize::new(0);
-static PLANNED: AtomicUsize = AtomicUsize::new(0);
+/// How far one runbook text got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Reached {
+    /// `check` refused it.
+    Refused,
+    /// It passed `check`, but its variables could not be computed.
+    Checked,
+    /// `plan` rendered it.
+    Planned,
+}
 
 /// What `check` and `plan` do with one runbook text; any panic fails the property.
-fn check_and_plan(dir: &Path, text: &[u8]) {
+fn check_and_plan(dir: &Path, text: &[u8]) -> Reached {
     let path = dir.join("runbooks/amo-push.toml");
     std::fs::write(&path, text).unwrap();
     let started = Instant::now();
+    let mut reached = Reached::Refused;
     if let Ok(loaded) = pushduty::runbook::load(Some(&path), &[]) {
-        LOADED.fetch_add(1, Ordering::Relaxed);
+        reached = Reached::Checked;
         let now: Now = "2015-09-08".parse().unwrap();
         if let Ok(vars) = Vars::compute(&loaded, &UserConfig::default(), now, "tester", "plan") {
             let plan = pushduty::plan::plan(&loaded, &vars);
             let text = pushduty::sanitize::clean(&plan.to_text()).into_owned();
             assert!(!text.contains('\u{1b}'));
-            PLANNED.fetch_add(1, Ordering::Relaxed);
+            reached = Reached::Planned;
         }
     }
     // Each render stops at its deadline; a whole case stays well inside this.
@@ -175,6 +226,7 @@ fn check_and_plan(dir: &Path, text: &[u8]) {
         "a case took {:?}",
         started.elapsed()
     );
+    reached
 }
 
 #[test]
@@ -182,7 +234,7 @@ fn mutated_runbooks_never_panic_or_hang() {
     let cases: u32 = std::env::var("PUSHDUTY_FUZZ_CASES")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(48);
+        .unwrap_or(96);
     let dir = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     std::fs::create_dir_all(dir.path().join("runbooks")).unwrap();
@@ -196,25 +248,58 @@ fn mutated_runbooks_never_panic_or_hang() {
         .unwrap();
     }
     let original = pushduty::templates::bundled_runbook().1.as_bytes().to_vec();
-    check_and_plan(dir.path(), &original);
+    assert_eq!(
+        check_and_plan(dir.path(), &original),
+        Reached::Planned,
+        "the bundled runbook itself must plan"
+    );
     let config = Config {
         cases,
         failure_persistence: None,
         ..Config::default()
     };
     let started = Instant::now();
+    // Texts tried, how many of them passed `check` and reached `plan`, and the cases in which
+    // some text reached `plan`.
+    let (tried, checked, planned) = (Cell::new(0u32), Cell::new(0u32), Cell::new(0u32));
+    let planned_cases = Cell::new(0u32);
     let mut runner = TestRunner::new(config);
     runner
         .run(&prop::collection::vec(mutation(), 1..5), |ms| {
-            let text = ms.iter().fold(original.clone(), |t, m| apply(&t, m));
-            check_and_plan(dir.path(), &text);
+            // The text after each mutation in turn, the last one holding them all.
+            let mut text = original.clone();
+            let mut case_planned = false;
+            for m in &ms {
+                text = apply(&text, m);
+                let reached = check_and_plan(dir.path(), &text);
+                tried.set(tried.get() + 1);
+                if reached >= Reached::Checked {
+                    checked.set(checked.get() + 1);
+                }
+                if reached == Reached::Planned {
+                    planned.set(planned.get() + 1);
+                    case_planned = true;
+                }
+            }
+            if case_planned {
+                planned_cases.set(planned_cases.get() + 1);
+            }
             Ok(())
         })
         .unwrap();
+    let (tried, checked, planned) = (tried.get(), checked.get(), planned.get());
+    let planned_cases = planned_cases.get();
     eprintln!(
-        "fuzz: {cases} cases in {:?}; {} passed check, {} planned",
+        "fuzz: {cases} cases ({tried} texts) in {:?}; {checked} texts passed check, {planned} \
+         planned; {planned_cases} cases reached plan",
         started.elapsed(),
-        LOADED.load(Ordering::Relaxed),
-        PLANNED.load(Ordering::Relaxed)
+    );
+    // A fuzz whose texts all stop at `check` never tries `plan`. About one case in five
+    // reaches it (391 of 2,000 in a long run); 96 cases with fewer than two that do happen
+    // about once in fifty million runs.
+    assert!(
+        planned_cases >= cases / 48,
+        "only {planned_cases} of {cases} cases reached plan ({planned} of {tried} texts; \
+         {checked} passed check)"
     );
 }
