@@ -69,6 +69,7 @@ pub fn stderr(o: &Output) -> String {
 
 /// A git repo with one commit on `main`, a bare `origin`, and the given tags on that commit.
 pub fn repo_with_tags(dir: &Path, tags: &[&str]) -> PathBuf {
+    super::gitrepo::isolate_libgit2();
     let bare = dir.join("origin.git");
     git2::Repository::init_bare(&bare).unwrap();
     let work = dir.join("work");

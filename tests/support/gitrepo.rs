@@ -30,7 +30,10 @@ pub struct Fixture {
 }
 
 /// Keeps libgit2 (in this test process) away from the user's and the system's git config.
-fn isolate_libgit2() {
+/// A test binary holds many test files: whichever uses libgit2 itself (not through
+/// [`Fixture::new`], which calls this) calls this first, so that no repository is open while
+/// the search path changes.
+pub fn isolate_libgit2() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let empty = std::env::temp_dir().join("pushduty-test-empty-config");

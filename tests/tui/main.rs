@@ -1,0 +1,8 @@
+//! The terminal UI drawn on a test backend: every screen, key and pane, and a recorded push
+//! replayed read-only.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod replay;
+mod tui;
