@@ -6,8 +6,6 @@ use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
-use std::thread;
-use std::time::{Duration, Instant};
 
 /// A series to seed: its name and its points (unix seconds, value; `None` writes no sample).
 pub type Seed<'a> = (&'a str, Vec<(i64, Option<f64>)>);
@@ -22,27 +20,7 @@ pub struct Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        // The script started the server in the background, so it is no child of ours: wait by
-        // watching it rather than with waitpid.
-        unsafe { libc::kill(self.pid, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while alive(self.pid) {
-            if Instant::now() > deadline {
-                unsafe { libc::kill(self.pid, libc::SIGKILL) };
-                break;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-/// Whether `pid` still runs; a zombie waiting for its reaper does not.
-fn alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
-        Err(_) => false,
+        super::daemon::stop(self.pid);
     }
 }
 

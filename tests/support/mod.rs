@@ -1,6 +1,7 @@
 //! Fixture code shared by the git tests.
 
 pub mod cli;
+pub mod daemon;
 pub mod etherpad;
 pub mod github;
 pub mod gitrepo;

@@ -5,8 +5,6 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::thread;
-use std::time::{Duration, Instant};
 
 /// A running server; dropping it stops it and waits until it is gone.
 pub struct SmtpServer {
@@ -80,26 +78,7 @@ impl SmtpServer {
 
 impl Drop for SmtpServer {
     fn drop(&mut self) {
-        // Started in the background by the script, so no child of ours: watch it go.
-        unsafe { libc::kill(self.pid, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while alive(self.pid) {
-            if Instant::now() > deadline {
-                unsafe { libc::kill(self.pid, libc::SIGKILL) };
-                break;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-/// Whether `pid` still runs; a zombie waiting for its reaper does not.
-fn alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
-        Err(_) => false,
+        super::daemon::stop(self.pid);
     }
 }
 
