@@ -42,10 +42,29 @@ fn build_app(
             .join(r)
     });
     let loaded = pushduty::runbook::load(path.as_deref(), &[]).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let notify: engine::Notify = Arc::new(move |e| {
+        let _ = tx.send(e);
+    });
+    let engine = engine_on(loaded, &Config::default(), today, done, notify);
+    let mut app = App::new(engine, mode, Theme::color());
+    app.fixed_elapsed = Some(Duration::from_secs(754));
+    (app, rx)
+}
+
+/// The engine of `loaded` run by `tester` with `--now` at `today` and `config`, its `done`
+/// steps finished already (a resume), an in-memory session, its events to `notify`.
+fn engine_on(
+    loaded: pushduty::runbook::Loaded,
+    config: &Config,
+    today: (i32, u32, u32),
+    done: &[&str],
+    notify: engine::Notify,
+) -> Engine {
     let now = Now::Date(NaiveDate::from_ymd_opt(today.0, today.1, today.2).unwrap());
     let vars = Vars::compute(
         &loaded,
-        &Config::default(),
+        config,
         now,
         "tester",
         "run",
@@ -58,11 +77,7 @@ fn build_app(
             at: "2015-09-08T10:00:00Z".into(),
         };
     }
-    let (tx, rx) = mpsc::channel();
-    let notify: engine::Notify = Arc::new(move |e| {
-        let _ = tx.send(e);
-    });
-    let engine = Engine::new(
+    Engine::new(
         loaded,
         vars,
         Session::in_memory(state),
@@ -70,10 +85,7 @@ fn build_app(
         Arc::new(NoEdit),
         notify,
     )
-    .unwrap();
-    let mut app = App::new(engine, mode, Theme::color());
-    app.fixed_elapsed = Some(Duration::from_secs(754));
-    (app, rx)
+    .unwrap()
 }
 
 fn app(mode: Mode) -> App {
@@ -89,19 +101,29 @@ fn draw(app: &mut App, w: u16, h: u16) -> Buffer {
 
 /// A throwaway checkout on `branch` where every commit is Ana's, each a minute after the
 /// last (fixed dates, so orders and shas do not depend on the clock). `git` runs in it.
+/// It starts with "Released work" tagged 2015.09.03 and "Fix the add-on search" after it.
 struct AnaRepo {
     dir: tempfile::TempDir,
     clock: std::cell::Cell<i64>,
 }
 
 impl AnaRepo {
-    fn new(branch: &str) -> Self {
+    fn released(branch: &str) -> Self {
         support::gitrepo::isolate_libgit2();
         let repo = AnaRepo {
             dir: tempfile::tempdir().unwrap(),
             clock: std::cell::Cell::new(1_441_843_200),
         };
         repo.git(&["init", "-q", "-b", branch]);
+        repo.git(&["commit", "-q", "--allow-empty", "-m", "Released work"]);
+        repo.git(&["tag", "2015.09.03"]);
+        repo.git(&[
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "Fix the add-on search",
+        ]);
         repo
     }
 
@@ -123,6 +145,46 @@ impl AnaRepo {
             .unwrap();
         assert!(out.status.success(), "git {args:?}");
     }
+}
+
+/// The git pane's source on one repo `app` (branch `main` of remote `origin`) at `path`,
+/// release tags named `%Y.%m.%d`.
+fn git_source(
+    path: std::path::PathBuf,
+    github: Option<&str>,
+    push_date: Option<NaiveDate>,
+) -> pushduty::sources::git::GitSource {
+    pushduty::sources::git::GitSource {
+        specs: vec![pushduty::git::RepoSpec {
+            name: "app".into(),
+            path,
+            github: github.map(Into::into),
+            remote: "origin".into(),
+            branch: "main".into(),
+        }],
+        format: pushduty::git::tags::TagFormat::new("%Y.%m.%d").unwrap(),
+        push_date,
+    }
+}
+
+/// The confirm dialog of `step` with its checks read and none to show.
+fn unchecked_confirm(step: &str) -> Modal {
+    Modal::Confirm {
+        step: step.into(),
+        checks: Some(Vec::new()),
+    }
+}
+
+/// The checks of the confirm dialog open in `a`, read already; anything else fails the test.
+fn confirm_checks(a: &App) -> &[engine::Check] {
+    let Modal::Confirm {
+        checks: Some(checks),
+        ..
+    } = &a.modal
+    else {
+        panic!("{:?}", a.modal);
+    };
+    checks
 }
 
 fn text(buf: &Buffer) -> String {
@@ -208,13 +270,7 @@ fn confirm_dialog() {
         a.selected = 0;
         set(&mut a, "check-rotation", Status::Pending);
         key(&mut a, KeyCode::Enter);
-        assert_eq!(
-            a.modal,
-            Modal::Confirm {
-                step: "check-rotation".into(),
-                checks: Some(Vec::new())
-            }
-        );
+        assert_eq!(a.modal, unchecked_confirm("check-rotation"));
         let buf = draw(&mut a, w, h);
         insta::assert_snapshot!(format!("confirm_{w}x{h}"), text(&buf));
     }
@@ -454,13 +510,7 @@ fn failed_step_retries_and_skip_asks_a_reason() {
             .any(|l| l.text.contains("has no local checkout"))
     );
     key(&mut a, KeyCode::Char('r'));
-    assert_eq!(
-        a.modal,
-        Modal::Confirm {
-            step: "fetch".into(),
-            checks: Some(Vec::new())
-        }
-    );
+    assert_eq!(a.modal, unchecked_confirm("fetch"));
     key(&mut a, KeyCode::Esc);
     key(&mut a, KeyCode::Char('s'));
     key(&mut a, KeyCode::Enter);
@@ -580,13 +630,7 @@ fn interrupted_step_shows_its_mark_and_warns_before_running_again() {
     assert_eq!(buf[(x + 1, y)].fg, Color::Magenta);
     assert!(text(&buf).contains("interrupted: it was running (since 2015-09-08T10:05:00Z)"));
     key(&mut a, KeyCode::Enter);
-    assert_eq!(
-        a.modal,
-        Modal::Confirm {
-            step: "check-rotation".into(),
-            checks: Some(Vec::new())
-        }
-    );
+    assert_eq!(a.modal, unchecked_confirm("check-rotation"));
     let t = text(&draw(&mut a, 120, 40));
     assert!(t.contains("it may have partly happened"), "{t}");
     assert!(t.contains("Check before running it"), "{t}");
@@ -595,29 +639,9 @@ fn interrupted_step_shows_its_mark_and_warns_before_running_again() {
 #[test]
 fn the_git_pane_shows_a_real_repo_and_opens_in_full() {
     // A real checkout: two commits, a release tag on the first.
-    let repo = AnaRepo::new("main");
-    let (dir, run) = (&repo.dir, |args: &[&str]| repo.git(args));
-    run(&["commit", "-q", "--allow-empty", "-m", "Released work"]);
-    run(&["tag", "2015.09.03"]);
-    run(&[
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "Fix the add-on search",
-    ]);
-    let spec = pushduty::git::RepoSpec {
-        name: "app".into(),
-        path: dir.path().to_path_buf(),
-        github: Some("example/app".into()),
-        remote: "origin".into(),
-        branch: "main".into(),
-    };
-    let source = pushduty::sources::git::GitSource {
-        specs: vec![spec],
-        format: pushduty::git::tags::TagFormat::new("%Y.%m.%d").unwrap(),
-        push_date: None,
-    };
+    let repo = AnaRepo::released("main");
+    let dir = &repo.dir;
+    let source = git_source(dir.path().to_path_buf(), Some("example/app"), None);
     let lines = source.snapshot().unwrap();
     assert!(lines[0].starts_with("app main @ "), "{lines:?}");
     assert!(lines[0].ends_with(" · clean · ↑0 ↓0"), "{lines:?}");
@@ -677,17 +701,7 @@ fn the_git_pane_shows_a_real_repo_and_opens_in_full() {
     );
 
     // An unreadable repo: the pane says so in its title and body, the screen stays.
-    let broken = pushduty::sources::git::GitSource {
-        specs: vec![pushduty::git::RepoSpec {
-            name: "app".into(),
-            path: dir.path().join("missing"),
-            github: None,
-            remote: "origin".into(),
-            branch: "main".into(),
-        }],
-        format: pushduty::git::tags::TagFormat::new("%Y.%m.%d").unwrap(),
-        push_date: None,
-    };
+    let broken = git_source(dir.path().join("missing"), None, None);
     let err = broken.snapshot().unwrap_err();
     assert!(err.contains("does not exist"), "{err}");
     a.on_source(pushduty::tui::pane::SourceUpdate {
@@ -715,13 +729,7 @@ fn a_failed_check_blocks_yes_and_an_override_asks_why() {
         .insert("strategy".into(), "master".into());
     a.selected = a.step_ids().iter().position(|s| s == "tag-master").unwrap();
     key(&mut a, KeyCode::Enter);
-    let Modal::Confirm {
-        checks: Some(checks),
-        ..
-    } = &a.modal
-    else {
-        panic!("{:?}", a.modal);
-    };
+    let checks = confirm_checks(&a);
     assert!(
         checks
             .iter()
@@ -1102,13 +1110,7 @@ fn a_step_planned_for_a_later_day_says_so_and_running_it_asks_why() {
     let (mut a, rx) = resumed("days.toml", (2015, 9, 8), &["tag-it", "look"]);
     assert_eq!(a.selected_id().as_deref(), Some("ship"));
     key(&mut a, KeyCode::Enter);
-    let Modal::Confirm {
-        checks: Some(checks),
-        ..
-    } = &a.modal
-    else {
-        panic!("{:?}", a.modal);
-    };
+    let checks = confirm_checks(&a);
     assert_eq!(
         checks[0].text,
         "planned for Thu 2015-09-10 (today is Tue 2015-09-08)"
@@ -1459,33 +1461,18 @@ fn outputs_read_as_lists_and_links_in_the_details() {
 
 #[test]
 fn the_git_pane_says_what_the_tag_ships_then_the_picks() {
-    let repo = AnaRepo::new("main");
+    let repo = AnaRepo::released("main");
     let (dir, run) = (&repo.dir, |args: &[&str]| repo.git(args));
-    run(&["commit", "-q", "--allow-empty", "-m", "Released work"]);
-    run(&["tag", "2015.09.03"]);
-    run(&[
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "Fix the add-on search",
-    ]);
     run(&["checkout", "-q", "-b", "side", "2015.09.03"]);
     run(&["commit", "-q", "--allow-empty", "-m", "Side work"]);
     run(&["checkout", "-q", "main"]);
     run(&["merge", "-q", "--no-ff", "-m", "Merge side", "side"]);
     run(&["commit", "-q", "--allow-empty", "-m", "Faster uploads"]);
-    let source = pushduty::sources::git::GitSource {
-        specs: vec![pushduty::git::RepoSpec {
-            name: "app".into(),
-            path: dir.path().to_path_buf(),
-            github: Some("example/app".into()),
-            remote: "origin".into(),
-            branch: "main".into(),
-        }],
-        format: pushduty::git::tags::TagFormat::new("%Y.%m.%d").unwrap(),
-        push_date: NaiveDate::from_ymd_opt(2015, 9, 10),
-    };
+    let source = git_source(
+        dir.path().to_path_buf(),
+        Some("example/app"),
+        NaiveDate::from_ymd_opt(2015, 9, 10),
+    );
     let before = source.snapshot().unwrap();
     assert!(!before.iter().any(|l| l.contains("ships")), "{before:?}");
     run(&["tag", "2015.09.10"]);
@@ -1532,17 +1519,8 @@ fn the_git_pane_says_what_the_tag_ships_then_the_picks() {
 /// previous release tag..master, oldest first) and Space picks them.
 #[test]
 fn the_cherry_pick_prompt_offers_the_engines_candidates_from_a_real_repo() {
-    let repo = AnaRepo::new("master");
+    let repo = AnaRepo::released("master");
     let (dir, run) = (&repo.dir, |args: &[&str]| repo.git(args));
-    run(&["commit", "-q", "--allow-empty", "-m", "Released work"]);
-    run(&["tag", "2015.09.03"]);
-    run(&[
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "Fix the add-on search",
-    ]);
     run(&["commit", "-q", "--allow-empty", "-m", "Unfinished feature"]);
     let config: Config = toml::from_str(&format!(
         "[repos.olympia]\npath = {:?}\n",
@@ -1550,27 +1528,7 @@ fn the_cherry_pick_prompt_offers_the_engines_candidates_from_a_real_repo() {
     ))
     .unwrap();
     let loaded = pushduty::runbook::load(None, &[]).unwrap();
-    let now = Now::Date(NaiveDate::from_ymd_opt(2015, 9, 8).unwrap());
-    let vars = Vars::compute(
-        &loaded,
-        &config,
-        now,
-        "tester",
-        "run",
-        &pushduty::git::tags::checkout_release_tags,
-    )
-    .unwrap();
-    let state = SessionState::new(&loaded.runbook, &vars, "tester");
-    let notify: engine::Notify = Arc::new(|_| {});
-    let engine = Engine::new(
-        loaded,
-        vars,
-        Session::in_memory(state),
-        "tester",
-        Arc::new(NoEdit),
-        notify,
-    )
-    .unwrap();
+    let engine = engine_on(loaded, &config, (2015, 9, 8), &[], Arc::new(|_| {}));
     let specs = engine.inputs("cherry-pick").unwrap();
     let subjects: Vec<&str> = specs[0]
         .commits
