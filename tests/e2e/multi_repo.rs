@@ -5,7 +5,8 @@
 
 use serde_json::Value;
 
-use crate::support::cli::{Env, stderr, stdout};
+use crate::support;
+use crate::support::cli::{Env, stderr};
 use crate::support::etherpad::{Config as EtherpadConfig, Etherpad};
 use crate::support::gitrepo::{Fixture, git};
 use crate::support::jenkins::{Config as JenkinsConfig, Jenkins};
@@ -77,17 +78,7 @@ impl Push {
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let mut all = vec!["do"];
-        all.extend_from_slice(args);
-        all.push("--yes");
-        let out = self.run(&all);
-        assert!(
-            out.status.success(),
-            "do {args:?}: {}{}",
-            stdout(&out),
-            stderr(&out)
-        );
-        format!("{}{}", stdout(&out), stderr(&out))
+        support::push::step_ok(|a| self.run(a), args)
     }
 
     fn show(&self) -> Value {

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::process::Output;
 
 use serde_json::Value;
 
@@ -36,7 +37,7 @@ impl Push {
         .to_vec()
     }
 
-    pub fn run(&self, args: &[&str]) -> std::process::Output {
+    pub fn run(&self, args: &[&str]) -> Output {
         let mut all = self.args();
         all.extend(args.iter().map(|s| s.to_string()));
         let all: Vec<&str> = all.iter().map(String::as_str).collect();
@@ -45,33 +46,12 @@ impl Push {
 
     /// Runs a step; panics with its output unless it succeeds.
     pub fn ok(&self, args: &[&str]) -> String {
-        let mut all = vec!["do"];
-        all.extend_from_slice(args);
-        all.push("--yes");
-        let out = self.run(&all);
-        assert!(
-            out.status.success(),
-            "do {args:?}: {}{}",
-            stdout(&out),
-            stderr(&out)
-        );
-        format!("{}{}", stdout(&out), stderr(&out))
+        step_ok(|a| self.run(a), args)
     }
 
     /// Runs a step that must be refused; returns what it said.
     pub fn refused(&self, args: &[&str]) -> String {
-        let mut all = vec!["do"];
-        all.extend_from_slice(args);
-        all.push("--yes");
-        let out = self.run(&all);
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "do {args:?} should be refused: {}{}",
-            stdout(&out),
-            stderr(&out)
-        );
-        format!("{}{}", stdout(&out), stderr(&out))
+        step_refused(|a| self.run(a), args)
     }
 
     pub fn dir(&self) -> PathBuf {
@@ -98,4 +78,32 @@ impl Push {
         assert!(out.status.success(), "{}", stderr(&out));
         serde_json::from_slice(&out.stdout).unwrap()
     }
+}
+
+/// `do ARGS --yes` through `run`: its output, and its stdout then stderr as one text.
+fn step(run: impl Fn(&[&str]) -> Output, args: &[&str]) -> (Output, String) {
+    let mut all = vec!["do"];
+    all.extend_from_slice(args);
+    all.push("--yes");
+    let out = run(&all);
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    (out, said)
+}
+
+/// Runs a step through `run`; panics with its output unless it succeeds, else returns it.
+pub fn step_ok(run: impl Fn(&[&str]) -> Output, args: &[&str]) -> String {
+    let (out, said) = step(run, args);
+    assert!(out.status.success(), "do {args:?}: {said}");
+    said
+}
+
+/// Runs a step through `run` that must be refused (exit 1); returns what it said.
+pub fn step_refused(run: impl Fn(&[&str]) -> Output, args: &[&str]) -> String {
+    let (out, said) = step(run, args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "do {args:?} should be refused: {said}"
+    );
+    said
 }
