@@ -1,40 +1,25 @@
 //! `do` and `history` through the real binary, without a terminal.
 
-use crate::support::cli::{Env, stderr, stdout};
+use crate::support::cli::{Env, do_step, stderr, stdout};
 
 const RB: &str = "--runbook=tests/fixtures/runbooks/valid/engine.toml";
 
 #[test]
 fn do_needs_yes_without_a_terminal_then_runs_in_the_session() {
     let env = Env::new();
-    let o = env.run(&[
-        RB,
-        "--now",
-        "2015-09-08",
-        "do",
-        "hello",
-        "--input",
-        "blockers=none",
-    ]);
+    let o = env.run(&do_step(RB, "hello", &["--input", "blockers=none"]));
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("pass --yes"));
 
-    let o = env.run(&[RB, "--now", "2015-09-08", "do", "hello", "--yes"]);
+    let o = env.run(&do_step(RB, "hello", &["--yes"]));
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--input blockers=VALUE"));
 
-    let o = env.run(&[
+    let o = env.run(&do_step(
         RB,
-        "--now",
-        "2015-09-08",
-        "do",
         "hello",
-        "--yes",
-        "--note",
-        "checked",
-        "--input",
-        "blockers=none",
-    ]);
+        &["--yes", "--note", "checked", "--input", "blockers=none"],
+    ));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
         stdout(&o).contains("done: hello\n  blockers = none"),
@@ -43,20 +28,11 @@ fn do_needs_yes_without_a_terminal_then_runs_in_the_session() {
     );
 
     // Done steps do not run twice.
-    let o = env.run(&[
-        RB,
-        "--now",
-        "2015-09-08",
-        "do",
-        "hello",
-        "--yes",
-        "--input",
-        "blockers=x",
-    ]);
+    let o = env.run(&do_step(RB, "hello", &["--yes", "--input", "blockers=x"]));
     assert_eq!(o.status.code(), Some(1));
 
     // A service step without its credentials fails saying what to configure.
-    let o = env.run(&[RB, "--now", "2015-09-08", "do", "deploy", "--yes"]);
+    let o = env.run(&do_step(RB, "deploy", &["--yes"]));
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("service `ci` has no user: set `services.ci.user` in your config"),
@@ -82,16 +58,11 @@ fn do_needs_yes_without_a_terminal_then_runs_in_the_session() {
 fn do_reports_runbook_changes_and_interrupted_steps_on_stderr() {
     let env = Env::new();
     let dir = env.path().join("state/sessions/engine-kinds/2015-09-10");
-    let o = env.run(&[
+    let o = env.run(&do_step(
         RB,
-        "--now",
-        "2015-09-08",
-        "do",
         "strategy",
-        "--yes",
-        "--input",
-        "strategy=master",
-    ]);
+        &["--yes", "--input", "strategy=master"],
+    ));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     // What a kill -9 during `echo` leaves: its start journaled, nothing after. And the
     // team edited a step of the runbook since.

@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::cli::{Env, root, stderr, stdout};
+use crate::support::cli::{Env, do_step, root, stderr, stdout};
 
 /// Every subcommand of the contract (design/CLI.md).
 const SUBCOMMANDS: &[&str] = &[
@@ -226,14 +226,7 @@ fn the_log_records_the_command_and_steps_but_no_token() {
         .cmd()
         .env("PUSHDUTY_PASSED_ON", TOKEN)
         .env("GITHUB_TOKEN", TOKEN)
-        .args([
-            SHELL_RB,
-            "--now",
-            "2015-09-08",
-            "do",
-            "environment",
-            "--yes",
-        ])
+        .args(do_step(SHELL_RB, "environment", &["--yes"]))
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
@@ -278,7 +271,7 @@ fn a_failed_step_is_logged_and_rust_log_overrides_the_level() {
         + "\n[[steps]]\nid = \"boom\"\nsection = \"only\"\ntitle = \"Fails\"\nkind = \"shell\"\ncommand = \"exit 3\"\ntimeout_secs = 10\n";
     std::fs::write(&rb, text).unwrap();
     let rb_arg = format!("--runbook={}", rb.display());
-    let o = env.run(&[&rb_arg, "--now", "2015-09-08", "do", "boom", "--yes"]);
+    let o = env.run(&do_step(&rb_arg, "boom", &["--yes"]));
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let state = env.path().join("state");
     let text = std::fs::read_to_string(&log_files(&state)[0]).unwrap();
@@ -289,16 +282,11 @@ fn a_failed_step_is_logged_and_rust_log_overrides_the_level() {
     let o = env
         .cmd()
         .env("RUST_LOG", "error")
-        .args([
+        .args(do_step(
             &rb_arg,
-            "--now",
-            "2015-09-08",
-            "do",
             "build",
-            "--yes",
-            "--input",
-            "build_id=7",
-        ])
+            &["--yes", "--input", "build_id=7"],
+        ))
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
@@ -313,16 +301,11 @@ fn a_log_that_cannot_be_opened_is_one_warning_and_the_command_goes_on() {
     std::fs::create_dir_all(&state).unwrap();
     // A file where the log folder should be.
     std::fs::write(state.join("logs"), "").unwrap();
-    let o = env.run(&[
+    let o = env.run(&do_step(
         SHELL_RB,
-        "--now",
-        "2015-09-08",
-        "do",
         "build",
-        "--yes",
-        "--input",
-        "build_id=7",
-    ]);
+        &["--yes", "--input", "build_id=7"],
+    ));
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         stderr(&o).matches("warning: no log file").count(),

@@ -2,14 +2,14 @@
 //! minimal environment: through the real binary.
 
 use crate::support;
-use crate::support::cli::{Env, stderr, stdout};
+use crate::support::cli::{Env, do_step, stderr, stdout};
 
 const RB: &str = "--runbook=tests/fixtures/runbooks/valid/shell-values.toml";
 
 #[test]
 fn a_value_not_set_yet_never_reaches_the_shell() {
     let env = Env::new();
-    let o = env.run(&[RB, "--now", "2015-09-08", "do", "deploy", "--yes"]);
+    let o = env.run(&do_step(RB, "deploy", &["--yes"]));
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o)
@@ -40,18 +40,13 @@ fn substituted_values_are_quoted_words() {
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let hostile = format!("x; touch {}/pwned #", dir.path().display());
-    let o = env.run(&[
+    let o = env.run(&do_step(
         RB,
-        "--now",
-        "2015-09-08",
-        "do",
         "build",
-        "--yes",
-        "--input",
-        &format!("build_id={hostile}"),
-    ]);
+        &["--yes", "--input", &format!("build_id={hostile}")],
+    ));
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = env.run(&[RB, "--now", "2015-09-08", "do", "deploy", "--yes"]);
+    let o = env.run(&do_step(RB, "deploy", &["--yes"]));
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stderr(&o).contains(&format!("  deploying {hostile} important.txt")),
@@ -69,7 +64,7 @@ fn a_command_sees_only_a_minimal_environment_and_what_its_step_names() {
         .env("PUSHDUTY_JENKINS_TOKEN", "s3cret-jenkins")
         .env("GITHUB_TOKEN", "s3cret-github")
         .env("PUSHDUTY_PASSED_ON", "named-by-the-step")
-        .args([RB, "--now", "2015-09-08", "do", "environment", "--yes"])
+        .args(do_step(RB, "environment", &["--yes"]))
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
@@ -91,21 +86,12 @@ fn a_command_sees_only_a_minimal_environment_and_what_its_step_names() {
 #[test]
 fn do_prints_outputs_as_whole_lines_on_stdout_only() {
     let env = Env::new();
-    let build = env.run(&[
-        RB,
-        "--now",
-        "2015-09-08",
-        "do",
-        "build",
-        "--yes",
-        "--input",
-        "build_id=5",
-    ]);
+    let build = env.run(&do_step(RB, "build", &["--yes", "--input", "build_id=5"]));
     assert!(build.status.success(), "{}", stderr(&build));
     assert_eq!(stdout(&build), "done: build\n  build_id = 5\n");
     assert!(!stderr(&build).contains("done:"), "{}", stderr(&build));
     assert!(stderr(&build).ends_with('\n'), "{:?}", stderr(&build));
-    let deploy = env.run(&[RB, "--now", "2015-09-08", "do", "deploy", "--yes"]);
+    let deploy = env.run(&do_step(RB, "deploy", &["--yes"]));
     assert!(deploy.status.success(), "{}", stderr(&deploy));
     let out = stdout(&deploy);
     assert!(out.starts_with("done: deploy\n"), "{out:?}");

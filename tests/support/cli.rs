@@ -44,6 +44,14 @@ impl Env {
     }
 }
 
+/// The args of `RUNBOOK --now 2015-09-08 do STEP ARGS…`: a step run on the Tuesday the push
+/// of Thu 2015-09-10 is tagged.
+pub fn do_step<'a>(runbook: &'a str, step: &'a str, args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = vec![runbook, "--now", "2015-09-08", "do", step];
+    all.extend_from_slice(args);
+    all
+}
+
 /// Every line of a session's journal (`SLUG/PUSH_DATE`) under the env's state dir, each parsed:
 /// a line that is not JSON fails the test.
 pub fn journal(env: &Env, session: &str) -> Vec<serde_json::Value> {
@@ -57,6 +65,18 @@ pub fn journal(env: &Env, session: &str) -> Vec<serde_json::Value> {
     .lines()
     .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
     .collect()
+}
+
+/// Runs `cmd` to its end; panics with `what` and its stderr unless it succeeds.
+#[track_caller]
+pub fn output_ok(cmd: &mut Command, what: impl std::fmt::Display) -> Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 pub fn stdout(o: &Output) -> String {
