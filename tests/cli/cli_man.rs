@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::support::cli::output_ok;
+
 const BIN: &str = env!("CARGO_BIN_EXE_pushduty");
 
 fn root() -> PathBuf {
@@ -11,19 +13,14 @@ fn root() -> PathBuf {
 }
 
 fn pushduty(args: &[&str]) -> Output {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(root())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    output_ok(
+        Command::new(BIN)
+            .args(args)
+            .current_dir(root())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default()),
+        format_args!("{args:?}"),
+    )
 }
 
 fn stdout(out: &Output) -> String {
@@ -110,15 +107,11 @@ fn bash_complete(words: &[&str]) -> Vec<String> {
         file = file.display(),
         words = quoted.join(" "),
     );
-    let out = Command::new("bash")
-        .args(["--norc", "--noprofile", "-c", &line])
-        .current_dir(root())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = output_ok(
+        Command::new("bash")
+            .args(["--norc", "--noprofile", "-c", &line])
+            .current_dir(root()),
+        "bash completion",
     );
     stdout(&out)
         .lines()

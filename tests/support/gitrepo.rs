@@ -17,6 +17,8 @@ use pushduty::git::RepoSpec;
 use pushduty::git::tags::TagFormat;
 use tempfile::TempDir;
 
+use super::cli::output_ok;
+
 /// 2015-09-10 00:00 UTC; every commit is one minute after the previous one.
 const EPOCH: i64 = 1_441_843_200;
 
@@ -67,12 +69,9 @@ pub fn git_command(dir: &Path) -> Command {
 
 /// Runs git in `dir` and returns its trimmed stdout; panics with stderr on failure.
 pub fn git(dir: &Path, args: &[&str]) -> String {
-    let out = git_command(dir).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?} in {} failed: {}",
-        dir.display(),
-        String::from_utf8_lossy(&out.stderr)
+    let out = output_ok(
+        git_command(dir).args(args),
+        format_args!("git {args:?} in {} failed", dir.display()),
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
@@ -130,16 +129,12 @@ impl Fixture {
         let t = self.clock.get() + 60;
         self.clock.set(t);
         let date = format!("@{t} +0000");
-        let out = git_command(repo)
-            .args(["commit", "-q", "-m", message])
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        output_ok(
+            git_command(repo)
+                .args(["commit", "-q", "-m", message])
+                .env("GIT_AUTHOR_DATE", &date)
+                .env("GIT_COMMITTER_DATE", &date),
+            "git commit",
         );
         git(repo, &["rev-parse", "HEAD"])
     }
