@@ -7,6 +7,36 @@ use crate::support::cli::{Env, journal, stderr, stdout};
 const DAYS: &str = "--runbook=tests/fixtures/runbooks/valid/days.toml";
 const SESSION: &str = "days/2015-09-10";
 
+/// `do ship` before its day, overridden with a reason.
+const SHIP_EARLY: [&str; 5] = [
+    "do",
+    "ship",
+    "--yes",
+    "--override",
+    "ops asked for it today",
+];
+
+/// Asserts that `out` printed `text` on stdout, showing all it printed otherwise.
+#[track_caller]
+fn assert_printed(out: &std::process::Output, text: &str) {
+    let printed = stdout(out);
+    assert!(printed.contains(text), "{printed}");
+}
+
+/// Asserts that the journal has `ship` started (`expect` says what it shows otherwise) with
+/// the override's reason.
+#[track_caller]
+fn assert_ship_started_overridden(env: &Env, expect: &str) {
+    let started = journal(env, SESSION)
+        .into_iter()
+        .find(|e| e["step"] == "ship" && e["to"] == "running")
+        .expect(expect);
+    assert_eq!(
+        started["reason"],
+        "preconditions overridden: ops asked for it today"
+    );
+}
+
 fn on(env: &Env, day: &str, args: &[&str]) -> std::process::Output {
     let mut all = vec![DAYS, "--now", day];
     all.extend_from_slice(args);
@@ -29,27 +59,10 @@ fn do_refuses_a_step_before_its_day_and_an_override_is_journaled() {
         "a refused step leaves no trace"
     );
 
-    let forced = on(
-        &env,
-        "2015-09-08",
-        &[
-            "do",
-            "ship",
-            "--yes",
-            "--override",
-            "ops asked for it today",
-        ],
-    );
+    let forced = on(&env, "2015-09-08", &SHIP_EARLY);
     assert!(forced.status.success(), "{}", stderr(&forced));
     assert!(stdout(&forced).contains("done: ship"));
-    let started = journal(&env, SESSION)
-        .into_iter()
-        .find(|e| e["step"] == "ship" && e["to"] == "running")
-        .expect("ship started");
-    assert_eq!(
-        started["reason"],
-        "preconditions overridden: ops asked for it today"
-    );
+    assert_ship_started_overridden(&env, "ship started");
 }
 
 #[test]
@@ -94,20 +107,15 @@ fn run_auto_stops_at_a_step_before_its_day_with_exit_3() {
     assert!(forced.status.success(), "{}", stderr(&forced));
     let again = on(&env, "2015-09-08", &["run", "--auto"]);
     assert_eq!(again.status.code(), Some(3), "{}", stdout(&again));
-    assert!(
-        stdout(&again).contains("needs a person: ship (Ship it): planned for Thu 2015-09-10"),
-        "{}",
-        stdout(&again)
+    assert_printed(
+        &again,
+        "needs a person: ship (Ship it): planned for Thu 2015-09-10",
     );
 
     // On the day it finishes.
     let thu = on(&env, "2015-09-10", &["run", "--auto"]);
     assert!(thu.status.success(), "{}{}", stdout(&thu), stderr(&thu));
-    assert!(
-        stdout(&thu).contains("all done: 1 run now"),
-        "{}",
-        stdout(&thu)
-    );
+    assert_printed(&thu, "all done: 1 run now");
 }
 
 #[test]
@@ -122,11 +130,7 @@ fn plan_and_show_print_dates_with_their_weekday() {
     assert!(text.contains("[look] (Wed 2015-09-09)"), "{text}");
     let _ = on(&env, "2015-09-08", &["do", "tag-it", "--yes"]);
     let show = on(&env, "2015-09-08", &["show"]);
-    assert!(
-        stdout(&show).contains("push of Thu 2015-09-10"),
-        "{}",
-        stdout(&show)
-    );
+    assert_printed(&show, "push of Thu 2015-09-10");
 }
 
 /// The hostile way: pushduty killed (-9) while a step it started early runs. The override's
@@ -152,16 +156,8 @@ fn an_early_step_killed_mid_run_keeps_its_reason_and_asks_again() {
     let rb = format!("--runbook={}", slow.display());
     let mut child = env
         .cmd()
-        .args([
-            rb.as_str(),
-            "--now",
-            "2015-09-08",
-            "do",
-            "ship",
-            "--yes",
-            "--override",
-            "ops asked for it today",
-        ])
+        .args([rb.as_str(), "--now", "2015-09-08"])
+        .args(SHIP_EARLY)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -171,14 +167,7 @@ fn an_early_step_killed_mid_run_keeps_its_reason_and_asks_again() {
         assert!(std::time::Instant::now() < deadline, "the step never acted");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let started = journal(&env, SESSION)
-        .into_iter()
-        .find(|e| e["step"] == "ship" && e["to"] == "running")
-        .expect("journaled before it acted");
-    assert_eq!(
-        started["reason"],
-        "preconditions overridden: ops asked for it today"
-    );
+    assert_ship_started_overridden(&env, "journaled before it acted");
     // kill -9 pushduty, then the command it left (its own process group, journaled).
     child.kill().unwrap();
     child.wait().unwrap();
@@ -204,9 +193,5 @@ fn an_early_step_killed_mid_run_keeps_its_reason_and_asks_again() {
         "refused again without a new reason: {err}"
     );
     let show = env.run(&[&rb, "--now", "2015-09-08", "show", "--json"]);
-    assert!(
-        stdout(&show).contains("\"interrupted\""),
-        "{}",
-        stdout(&show)
-    );
+    assert_printed(&show, "\"interrupted\"");
 }
