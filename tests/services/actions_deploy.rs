@@ -3,12 +3,11 @@
 //! dispatched twice), every failure said with what to do and without the token, a failed run
 //! naming its failed job and step.
 
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::support;
+use crate::stage;
 use crate::support::cli::{Env, stderr, stdout};
 use crate::support::github::{Config, Fault, Github};
 
@@ -29,18 +28,13 @@ impl Rig {
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = self.env.cmd();
-        c.env("PUSHDUTY_GITHUB_TOKEN", TOKEN)
-            .env("PUSHDUTY_HTTP_TIMEOUT", "2")
-            .args([
-                RB,
-                "--now",
-                "2015-09-08",
-                "--set",
-                &format!("services.stage.api_url={}", self.github.url()),
-            ])
-            .args(args);
-        c
+        stage::cmd(
+            &self.env,
+            RB,
+            ("PUSHDUTY_GITHUB_TOKEN", TOKEN),
+            &[format!("services.stage.api_url={}", self.github.url())],
+            args,
+        )
     }
 
     fn deploy(&self) -> Output {
@@ -48,25 +42,13 @@ impl Rig {
     }
 
     fn journal(&self) -> Vec<Value> {
-        support::cli::journal(&self.env, "deploy/2015-09-10")
-    }
-
-    fn checkpointed(&self, key: &str) -> bool {
-        self.journal()
-            .iter()
-            .any(|e| e["event"] == "checkpoint" && !e["values"][key].is_null())
+        stage::journal(&self.env)
     }
 
     /// The reason the deploy's last transition gives, checking it failed.
-    fn failure(&self) -> String {
-        let last = self
-            .journal()
-            .into_iter()
-            .rev()
-            .find(|e| e["event"] == "step")
-            .unwrap();
-        assert_eq!(last["to"], "failed", "{last}");
-        last["reason"].as_str().unwrap_or_default().to_string()
+    #[track_caller]
+    fn failure(&self, case: impl std::fmt::Display) -> String {
+        stage::failure(&self.env, case)
     }
 }
 
@@ -128,23 +110,9 @@ fn killed_while_following_it_resumes_the_same_run_without_a_second_dispatch() {
             run_ms: 2500,
             ..Config::default()
         });
-        let mut child = r
-            .cmd(&["do", "deploy", "--yes"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let end = Instant::now() + Duration::from_secs(15);
-        while !r.checkpointed(key) {
-            assert!(
-                Instant::now() < end,
-                "no {key} checkpoint: {:?}",
-                r.journal()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        child.kill().unwrap();
-        child.wait().unwrap();
+        stage::kill_at_checkpoint(&r.env, r.cmd(&["do", "deploy", "--yes"]), key, |v| {
+            !v.is_null()
+        });
         let out = r.deploy();
         let said = stderr(&out);
         assert!(out.status.success(), "{key}: {said}");
@@ -182,7 +150,10 @@ fn every_failure_says_what_to_do_and_never_the_token() {
         assert_eq!(out.status.code(), Some(1), "{fault:?}: {err}");
         assert!(err.contains(said), "{fault:?}: wanted `{said}` in {err}");
         assert!(!err.contains(TOKEN), "{fault:?}: the token was printed");
-        assert!(r.failure().contains(said), "{fault:?}");
+        assert!(
+            r.failure(format_args!("{fault:?}")).contains(said),
+            "{fault:?}"
+        );
     }
     // No answer to the dispatch may still have started the workflow.
     let r = Rig::new(Config::default());
@@ -234,7 +205,7 @@ fn a_failed_run_names_its_failed_job_and_step() {
             r.github.run_url(0)
         );
         assert!(err.contains(&want), "{want}: {err}");
-        assert!(r.failure().contains(&want));
+        assert!(r.failure(conclusion).contains(&want));
     }
 }
 

@@ -2,11 +2,11 @@
 //! kill -9 in the middle (the build is followed, never triggered twice), every failure said
 //! with what to do, and the stage check.
 
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
+use crate::stage;
 use crate::support;
 use crate::support::cli::{Env, stderr, stdout};
 use crate::support::jenkins::{Config, Fault, Jenkins};
@@ -27,20 +27,16 @@ impl Rig {
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = self.env.cmd();
-        c.env("PUSHDUTY_JENKINS_TOKEN", "t0k")
-            .env("PUSHDUTY_HTTP_TIMEOUT", "2")
-            .args([
-                RB,
-                "--now",
-                "2015-09-08",
-                "--set",
-                &format!("services.stage.url={}", self.jenkins.url()),
-                "--set",
-                "services.stage.user=andym",
-            ])
-            .args(args);
-        c
+        stage::cmd(
+            &self.env,
+            RB,
+            ("PUSHDUTY_JENKINS_TOKEN", "t0k"),
+            &[
+                format!("services.stage.url={}", self.jenkins.url()),
+                "services.stage.user=andym".into(),
+            ],
+            args,
+        )
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -48,22 +44,7 @@ impl Rig {
     }
 
     fn journal(&self) -> Vec<Value> {
-        support::cli::journal(&self.env, "deploy/2015-09-10")
-    }
-
-    /// Waits until the journal holds a checkpoint of the deploy with `key`.
-    fn wait_checkpoint(&self, key: &str) {
-        let end = Instant::now() + Duration::from_secs(15);
-        while !self.journal().iter().any(|e| {
-            e["event"] == "checkpoint" && e["values"][key].is_string() | e["values"][key].is_u64()
-        }) {
-            assert!(
-                Instant::now() < end,
-                "no {key} checkpoint: {:?}",
-                self.journal()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        stage::journal(&self.env)
     }
 }
 
@@ -129,15 +110,9 @@ fn killed_while_following_the_build_it_resumes_without_a_second_trigger() {
             console_lines: console(&["Deploying", "Done"]),
             ..Config::default()
         });
-        let mut child = r
-            .cmd(&["do", "deploy", "--yes"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        r.wait_checkpoint(key);
-        child.kill().unwrap();
-        child.wait().unwrap();
+        stage::kill_at_checkpoint(&r.env, r.cmd(&["do", "deploy", "--yes"]), key, |v| {
+            v.is_string() | v.is_u64()
+        });
         let out = r.run(&["do", "deploy", "--yes"]);
         let said = stderr(&out);
         assert!(out.status.success(), "{phase}: {said}");
@@ -180,17 +155,8 @@ fn every_failure_says_what_to_do() {
         assert_eq!(out.status.code(), Some(1), "{fault:?}: {err}");
         assert!(err.contains(said), "{fault:?}: wanted `{said}` in {err}");
         assert!(!err.contains("t0k"), "{fault:?}: the token was printed");
-        let failed = r
-            .journal()
-            .into_iter()
-            .rev()
-            .find(|e| e["event"] == "step")
-            .unwrap();
-        assert_eq!(failed["to"], "failed", "{fault:?}");
-        assert!(
-            failed["reason"].as_str().unwrap().contains(said),
-            "{fault:?}: {failed}"
-        );
+        let reason = stage::failure(&r.env, format_args!("{fault:?}"));
+        assert!(reason.contains(said), "{fault:?}: {reason}");
     }
 }
 

@@ -15,3 +15,4 @@ mod email;
 mod jenkins_stub;
 mod notes;
 mod sentry_client;
+mod stage;
