@@ -68,6 +68,14 @@ fn an_item_is_listed_in_its_section_ticked_off_and_rebuilt_from_the_journal() {
         String::from_utf8_lossy(&o.stderr).contains("no step or item `no-such-step` in this push"),
         "{o:?}"
     );
+    // An id typed with a terminal escape in it is named, never replayed to the terminal.
+    let o = run(&["show", "x\u{1b}]0;owned\u{7}\u{1b}[2J"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!o.stderr.contains(&0x1b), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no step or item `x"),
+        "{o:?}"
+    );
 
     let o = run(&["do", "item-1", "--yes", "--note", "posted in #ops"]);
     assert!(ok(&o).contains("done: item-1"));
