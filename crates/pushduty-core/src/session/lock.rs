@@ -46,6 +46,7 @@ pub enum LockError {
 #[derive(Debug)]
 pub struct Lock {
     file: File,
+    path: std::path::PathBuf,
     pub holder: Holder,
 }
 
@@ -145,7 +146,45 @@ impl Lock {
             .and_then(|()| file.seek(SeekFrom::Start(0)))
             .and_then(|_| file.write_all(text.as_bytes()))
             .with_context(|| format!("writing the lock {}", path.display()))?;
-        Ok((Lock { file, holder: me }, notice))
+        Ok((
+            Lock {
+                file,
+                path: path.to_path_buf(),
+                holder: me,
+            },
+            notice,
+        ))
+    }
+}
+
+impl Lock {
+    /// Whether the file this holds is still the lock at its path. A lock file deleted or
+    /// replaced (by hand, by a clean-up) lets another process take a new one at the same
+    /// path while this one still holds the old: both would act. Checked before every journal
+    /// write, so the second writer stops instead of acting.
+    pub fn check(&self) -> Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let held = self
+            .file
+            .metadata()
+            .with_context(|| format!("reading the lock {}", self.path.display()))?;
+        let replaced = match std::fs::metadata(&self.path) {
+            Ok(now) => now.dev() != held.dev() || now.ino() != held.ino(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+            Err(e) => {
+                return Err(anyhow::Error::new(e)
+                    .context(format!("reading the lock {}", self.path.display())));
+            }
+        };
+        if replaced {
+            anyhow::bail!(
+                "the lock {} was deleted or replaced while this session held it: another \
+                 pushduty may be acting on this push; nothing more is written here: quit, and \
+                 run again once only one is open",
+                self.path.display()
+            );
+        }
+        Ok(())
     }
 }
 
@@ -184,6 +223,21 @@ mod tests {
             Lock::acquire(&p, "kumar", "now"),
             Err(LockError::Held(None))
         ));
+    }
+
+    #[test]
+    fn a_deleted_or_replaced_lock_is_noticed_by_its_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("lock");
+        let (first, _) = Lock::acquire(&p, "andym", "now").unwrap();
+        first.check().unwrap();
+        std::fs::remove_file(&p).unwrap();
+        let gone = first.check().unwrap_err().to_string();
+        assert!(gone.contains("was deleted or replaced"), "{gone}");
+        // A second process takes a new lock at the same path: it may act, the first may not.
+        let (second, _) = Lock::acquire(&p, "kumar", "now").unwrap();
+        second.check().unwrap();
+        assert!(first.check().is_err());
     }
 
     #[test]

@@ -151,7 +151,7 @@ const STATE: &str = "session.json";
 pub struct Disk {
     pub dir: PathBuf,
     journal: Journal,
-    _lock: Lock,
+    lock: Lock,
 }
 
 /// What opening a session found.
@@ -222,11 +222,7 @@ impl Session {
         }
         let mut session = Self {
             state,
-            disk: Some(Disk {
-                dir,
-                journal,
-                _lock: lock,
-            }),
+            disk: Some(Disk { dir, journal, lock }),
         };
         if !has_journal {
             let header = session.state.header();
@@ -360,6 +356,7 @@ impl Session {
         let mut next = self.state.clone();
         next.apply(&entry)?;
         if let Some(d) = &mut self.disk {
+            d.lock.check()?;
             d.journal.append(&entry)?;
         }
         self.state = next;

@@ -323,6 +323,49 @@ fn every_transition_is_journaled_in_order() {
 }
 
 #[test]
+fn a_session_whose_lock_was_deleted_writes_nothing_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let loaded = fixture("engine.toml");
+    let v = vars(&loaded);
+    let fresh = || SessionState::new(&loaded.runbook, &v, "tester");
+    let (mut first, _) = Session::open(dir.path(), fresh(), &loaded.runbook).unwrap();
+    let sdir = first.dir().unwrap().to_path_buf();
+    let done = || Status::Done { at: String::new() };
+    first
+        .record("hello", done(), "tester", Transition::new("", "", ""))
+        .unwrap();
+    // Someone cleans up the "stale" lock; a second pushduty opens the same push.
+    std::fs::remove_file(sdir.join("lock")).unwrap();
+    let (mut second, _) = Session::open(dir.path(), fresh(), &loaded.runbook).unwrap();
+    let before = transitions(&sdir.join("journal.jsonl")).len();
+    let refused = first
+        .record(
+            "echo",
+            Status::Running {
+                since: String::new(),
+            },
+            "tester",
+            Transition::new("", "", ""),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("was deleted or replaced"), "{refused}");
+    assert_eq!(transitions(&sdir.join("journal.jsonl")).len(), before);
+    // The one that holds the lock at its path goes on.
+    second
+        .record(
+            "echo",
+            Status::Running {
+                since: String::new(),
+            },
+            "tester",
+            Transition::new("", "", ""),
+        )
+        .unwrap();
+    assert_eq!(transitions(&sdir.join("journal.jsonl")).len(), before + 1);
+}
+
+#[test]
 fn resume_after_a_crash_mid_step_shows_interrupted() {
     let dir = tempfile::tempdir().unwrap();
     let loaded = fixture("engine.toml");
