@@ -79,7 +79,7 @@ fn print_json(loaded: Option<&crate::runbook::Loaded>, problems: &Diagnostics) -
             })
             .collect(),
     };
-    match serde_json::to_string_pretty(&out) {
+    match super::json_text(&out) {
         Ok(s) => println!("{s}"),
         Err(e) => return super::fail(&e.into()),
     }

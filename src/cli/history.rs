@@ -50,7 +50,7 @@ pub fn run(g: &Global, json: bool) -> ExitCode {
             sessions: &list,
             durations,
         };
-        match serde_json::to_string_pretty(&out) {
+        match super::json_text(&out) {
             Ok(s) => println!("{s}"),
             Err(e) => return fail(&e.into()),
         }

@@ -368,6 +368,13 @@ pub fn report(d: &Diagnostics) -> ExitCode {
 
 /// Prints a block of text to stdout ending with a newline, so whatever is printed next
 /// (here, or on stderr in a shared terminal) starts on a line of its own.
+/// A `--json` answer: pretty, with every character a terminal would obey escaped (the
+/// values are the same for a program reading them).
+pub fn json_text<T: serde::Serialize>(value: &T) -> anyhow::Result<String> {
+    let text = serde_json::to_string_pretty(value)?;
+    Ok(crate::sanitize::json_escaped(text))
+}
+
 pub fn print_block(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();

@@ -26,7 +26,7 @@ pub fn run(g: &Global, json: bool) -> ExitCode {
     };
     let plan = crate::plan::plan(&loaded, &vars);
     if json {
-        match serde_json::to_string_pretty(&plan) {
+        match super::json_text(&plan) {
             Ok(s) => println!("{s}"),
             Err(e) => return fail(&e.into()),
         }

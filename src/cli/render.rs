@@ -8,7 +8,7 @@ use crate::sanitize::clean;
 pub fn run(g: &Global, json: bool) -> ExitCode {
     match g.load_runbook() {
         // The runbook as loaded: the format's own keys, defaults filled in.
-        Ok(l) if json => match serde_json::to_string_pretty(&l.runbook) {
+        Ok(l) if json => match super::json_text(&l.runbook) {
             Ok(s) => {
                 println!("{s}");
                 ExitCode::SUCCESS

@@ -82,7 +82,7 @@ pub fn run(g: &Global, which: &str, json: bool) -> ExitCode {
             report: &past.report,
             durations: &durations,
         };
-        return match serde_json::to_string_pretty(&out) {
+        return match super::json_text(&out) {
             Ok(s) => {
                 println!("{s}");
                 ExitCode::SUCCESS

@@ -110,7 +110,7 @@ pub fn run(g: &Global, args: &ReportArgs) -> ExitCode {
         eprintln!("pushduty: {}", clean(w));
     }
     if args.format == "json" || args.json {
-        return match serde_json::to_string_pretty(&past.report) {
+        return match super::json_text(&past.report) {
             Ok(s) => {
                 println!("{s}");
                 ExitCode::SUCCESS

@@ -9,7 +9,7 @@ use super::fail;
 
 pub fn run() -> ExitCode {
     let schema = crate::runbook::schema::runbook_schema();
-    let written = serde_json::to_string_pretty(&schema)
+    let written = super::json_text(&schema)
         .context("encoding the schema")
         .and_then(|text| {
             writeln!(std::io::stdout(), "{text}").context("writing the schema to stdout")

@@ -114,7 +114,7 @@ pub fn run(g: &Global, only: Option<&str>, json: bool) -> ExitCode {
         }
     }
     if json {
-        return match serde_json::to_string_pretty(&shown) {
+        return match super::json_text(&shown) {
             Ok(s) => {
                 println!("{s}");
                 ExitCode::SUCCESS

@@ -115,7 +115,7 @@ pub fn run(g: &Global, as_json: bool) -> ExitCode {
     out.insert("blockers".into(), Value::Object(blockers));
     let out = Value::Object(out);
     if as_json {
-        match serde_json::to_string_pretty(&out) {
+        match super::json_text(&out) {
             Ok(s) => println!("{s}"),
             Err(e) => return fail(&e.into()),
         }

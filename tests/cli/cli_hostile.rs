@@ -366,3 +366,29 @@ fn set_values_take_the_type_of_their_field() {
     let out = env.run(&["check", "--set", "rotation.people=[\"a\", \"b\"]"]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// `--json` is read by programs and printed by people: the values keep every character, the
+/// text carries none a terminal obeys (U+009B is a one-byte CSI, U+202E reverses what follows).
+#[test]
+fn json_answers_escape_what_a_terminal_would_obey() {
+    let env = Env::new();
+    let title = "Tag \u{9b}2J \u{202e}gat end";
+    let rb = runbook(&env, &manual_step("odd", title, "why \u{9b}31m"));
+    let rb = rb.to_str().unwrap();
+    for args in [
+        vec!["--runbook", rb, "--now", "2015-09-08", "plan", "--json"],
+        vec!["--runbook", rb, "render", "--json"],
+    ] {
+        let out = env.run(&args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let text = stdout(&out);
+        for c in ['\u{9b}', '\u{202e}'] {
+            assert!(!text.contains(c), "{args:?}: raw {c:?} in\n{text}");
+        }
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(
+            v.to_string().contains(title),
+            "{args:?}: the title lost a character"
+        );
+    }
+}

@@ -45,6 +45,25 @@ pub fn clean_line(s: &str) -> Cow<'_, str> {
     )
 }
 
+/// JSON text with every hostile character that JSON allows raw (DEL, C1, bidi overrides)
+/// written as a `\uXXXX` escape: the same values for a program, nothing a terminal obeys
+/// when a person prints it. (C0 controls are escaped by every JSON writer already; all the
+/// others are in the Basic Multilingual Plane and can only stand inside strings.)
+pub fn json_escaped(text: String) -> String {
+    if !text.chars().any(is_hostile) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if is_hostile(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +77,18 @@ mod tests {
         assert_eq!(clean("\r\x7f"), "\\u{d}\\u{7f}");
         assert_eq!(clean("\u{202e}abc"), "\\u{202e}abc");
         assert_eq!(clean_line("a\nb\x1b"), "a\\nb\\u{1b}");
+    }
+
+    #[test]
+    fn json_keeps_its_values_and_loses_what_a_terminal_obeys() {
+        let value = serde_json::json!({ "t": "a\u{9b}2J \u{202e}cba \u{7f} \x1b[31m é" });
+        let text = json_escaped(value.to_string());
+        assert!(!text.chars().any(is_hostile), "{text}");
+        assert!(
+            text.contains("\\u009b") && text.contains("\\u202e"),
+            "{text}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, value);
     }
 }
