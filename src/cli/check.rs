@@ -81,7 +81,7 @@ fn print_json(loaded: Option<&crate::runbook::Loaded>, problems: &Diagnostics) -
     };
     match super::json_text(&out) {
         Ok(s) => println!("{s}"),
-        Err(e) => return super::fail(&e.into()),
+        Err(e) => return super::fail(&e),
     }
     if out.ok {
         ExitCode::SUCCESS

@@ -52,7 +52,7 @@ pub fn run(g: &Global, json: bool) -> ExitCode {
         };
         match super::json_text(&out) {
             Ok(s) => println!("{s}"),
-            Err(e) => return fail(&e.into()),
+            Err(e) => return fail(&e),
         }
         return ExitCode::SUCCESS;
     }

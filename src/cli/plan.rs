@@ -28,7 +28,7 @@ pub fn run(g: &Global, json: bool) -> ExitCode {
     if json {
         match super::json_text(&plan) {
             Ok(s) => println!("{s}"),
-            Err(e) => return fail(&e.into()),
+            Err(e) => return fail(&e),
         }
     } else {
         super::print_block(&clean(&plan.to_text()));

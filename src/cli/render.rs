@@ -13,7 +13,7 @@ pub fn run(g: &Global, json: bool) -> ExitCode {
                 println!("{s}");
                 ExitCode::SUCCESS
             }
-            Err(e) => fail(&e.into()),
+            Err(e) => fail(&e),
         },
         Ok(l) => {
             super::print_block(&clean(&crate::render::markdown(&l)));

@@ -87,7 +87,7 @@ pub fn run(g: &Global, which: &str, json: bool) -> ExitCode {
                 println!("{s}");
                 ExitCode::SUCCESS
             }
-            Err(e) => fail(&e.into()),
+            Err(e) => fail(&e),
         };
     }
     let app = App::with_previewer(past.engine, Mode::Learn, Theme::from_env(), tx.clone());

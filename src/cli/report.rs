@@ -115,7 +115,7 @@ pub fn run(g: &Global, args: &ReportArgs) -> ExitCode {
                 println!("{s}");
                 ExitCode::SUCCESS
             }
-            Err(e) => fail(&e.into()),
+            Err(e) => fail(&e),
         };
     }
     super::print_block(&crate::report::markdown(

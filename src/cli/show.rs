@@ -119,7 +119,7 @@ pub fn run(g: &Global, only: Option<&str>, json: bool) -> ExitCode {
                 println!("{s}");
                 ExitCode::SUCCESS
             }
-            Err(e) => fail(&e.into()),
+            Err(e) => fail(&e),
         };
     }
     print_text(&shown, &engine);

@@ -117,7 +117,7 @@ pub fn run(g: &Global, as_json: bool) -> ExitCode {
     if as_json {
         match super::json_text(&out) {
             Ok(s) => println!("{s}"),
-            Err(e) => return fail(&e.into()),
+            Err(e) => return fail(&e),
         }
     } else {
         super::print_block(&clean(&text(&out)));
