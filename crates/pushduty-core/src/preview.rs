@@ -25,7 +25,8 @@ pub fn fill(text: &str, ctx: &Value) -> String {
     })
 }
 
-fn first_line(s: &str) -> &str {
+/// The first line of a text (an error, a reason, an output), for one-line summaries.
+pub(crate) fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or_default()
 }
 

@@ -9,6 +9,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::preview::first_line;
 use crate::runbook::model::Runbook;
 use crate::session::SessionState;
 use crate::session::journal::{Entry, Event, ItemFor, Origin};
@@ -92,10 +93,6 @@ pub struct Blocker {
 }
 
 const REOPENED: &str = "reopened: ";
-
-fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or_default().to_string()
-}
 
 /// An output as the report keeps it: enough to know what happened; `show --json` has it
 /// whole.

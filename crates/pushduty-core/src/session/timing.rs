@@ -8,13 +8,10 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::journal::{Entry, Event};
+use crate::preview::first_line;
 
 /// The reason prefix of a run started over failed checks.
 pub(crate) const OVERRIDDEN: &str = "preconditions overridden: ";
-
-fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or_default().to_string()
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Run {
@@ -81,7 +78,7 @@ pub fn runs(entries: &[Entry]) -> IndexMap<String, Vec<Run>> {
                         run.note = t.note.clone();
                     }
                     if to != "done" {
-                        run.reason = t.reason.as_deref().map(first_line);
+                        run.reason = t.reason.as_deref().map(|r| first_line(r).to_string());
                     }
                 }
             }

@@ -322,6 +322,14 @@ fn every_transition_is_journaled_in_order() {
     assert_eq!(st, r.engine.session.state);
 }
 
+/// Journals step `id` as started, as the engine does before it acts.
+fn start(s: &mut Session, id: &str) -> Result<()> {
+    let running = Status::Running {
+        since: String::new(),
+    };
+    s.record(id, running, "tester", Transition::new("", "", ""))
+}
+
 #[test]
 fn a_session_whose_lock_was_deleted_writes_nothing_more() {
     let dir = tempfile::tempdir().unwrap();
@@ -338,30 +346,11 @@ fn a_session_whose_lock_was_deleted_writes_nothing_more() {
     std::fs::remove_file(sdir.join("lock")).unwrap();
     let (mut second, _) = Session::open(dir.path(), fresh(), &loaded.runbook).unwrap();
     let before = transitions(&sdir.join("journal.jsonl")).len();
-    let refused = first
-        .record(
-            "echo",
-            Status::Running {
-                since: String::new(),
-            },
-            "tester",
-            Transition::new("", "", ""),
-        )
-        .unwrap_err()
-        .to_string();
+    let refused = start(&mut first, "echo").unwrap_err().to_string();
     assert!(refused.contains("was deleted or replaced"), "{refused}");
     assert_eq!(transitions(&sdir.join("journal.jsonl")).len(), before);
     // The one that holds the lock at its path goes on.
-    second
-        .record(
-            "echo",
-            Status::Running {
-                since: String::new(),
-            },
-            "tester",
-            Transition::new("", "", ""),
-        )
-        .unwrap();
+    start(&mut second, "echo").unwrap();
     assert_eq!(transitions(&sdir.join("journal.jsonl")).len(), before + 1);
 }
 
@@ -381,15 +370,7 @@ fn resume_after_a_crash_mid_step_shows_interrupted() {
             Transition::new("", "", ""),
         )
         .unwrap();
-        s.record(
-            "echo",
-            Status::Running {
-                since: String::new(),
-            },
-            "tester",
-            Transition::new("", "", ""),
-        )
-        .unwrap();
+        start(&mut s, "echo").unwrap();
         s.dir().unwrap().to_path_buf()
     };
     let since = match read_state(&sdir.join("session.json")).unwrap().steps["echo"]
