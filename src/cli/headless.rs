@@ -167,10 +167,12 @@ impl Headless {
                     last_said = std::time::Instant::now();
                     last_line = line;
                 }
-                Ok(Event::Checkpoint { step, values }) => {
-                    if let Err(e) = self.engine.checkpoint(&step, values) {
+                Ok(Event::Checkpoint { step, values, ack }) => {
+                    let journaled = self.engine.checkpoint(&step, values);
+                    if let Err(e) = &journaled {
                         eprintln!("pushduty: could not journal the handle of `{step}`: {e:#}");
                     }
+                    ack.send(&journaled);
                 }
                 Ok(Event::Finished { step, result }) => {
                     let ended = match (&result, stopped) {

@@ -16,6 +16,7 @@ pub mod report;
 pub mod runbook;
 pub mod sanitize;
 pub mod session;
+pub mod shell;
 pub mod tags;
 pub mod templates;
 pub mod urls;

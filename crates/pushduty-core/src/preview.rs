@@ -42,18 +42,6 @@ pub fn missing_name(error: &str) -> Option<&str> {
     Some(&rest[..rest.find('`')?])
 }
 
-/// A shell step's command with every substituted value quoted as one shell word. A value
-/// that is not known yet fails the render, naming it.
-pub fn command_line(command: &str, ctx: &Value) -> Result<String> {
-    crate::templates::render_escaped(command, ctx, shell_quote).map_err(|e| {
-        let msg = format!("{e:#}");
-        match missing_name(&msg) {
-            Some(name) => anyhow::anyhow!("`{name}` is not set yet: the command was not run"),
-            None => anyhow::anyhow!("the command does not render: {msg}"),
-        }
-    })
-}
-
 /// Fills templates for one description, keeping what could not be filled; `finish` says what
 /// was missing.
 pub struct Filler<'a> {

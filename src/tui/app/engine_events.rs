@@ -11,14 +11,16 @@ impl App {
             engine::Event::Progress { step, line } => {
                 self.log(Level::Progress, format!("{step}: {line}"));
             }
-            engine::Event::Checkpoint { step, values } => {
+            engine::Event::Checkpoint { step, values, ack } => {
                 self.poke_sources(&step);
-                if let Err(e) = self.engine.checkpoint(&step, values) {
+                let journaled = self.engine.checkpoint(&step, values);
+                if let Err(e) = &journaled {
                     self.log(
                         Level::Error,
                         format!("could not journal {step}'s handle: {e:#}"),
                     );
                 }
+                ack.send(&journaled);
             }
             engine::Event::Finished { step, result } => {
                 self.poke_sources(&step);

@@ -116,6 +116,12 @@ impl<'a> Rules<'_, 'a> {
         self.c.err(&path, message);
     }
 
+    /// A problem at a line and column inside the step's string `key` (a template's).
+    pub fn err_in(&mut self, key: &'static str, e: &TemplateError) {
+        let path = [Seg::Key("steps"), Seg::Index(self.i), Seg::Key(key)];
+        self.c.inline_error(&path, e);
+    }
+
     /// A problem with entry `j` of the step's list `key`.
     pub fn err_item(&mut self, key: &'static str, j: usize, message: impl Into<String>) {
         let path = [

@@ -104,7 +104,7 @@ fn find_macro(text: &str, name: &str) -> usize {
 }
 
 /// A problem at a byte offset of a template, as a 1-based line and column.
-fn at(text: &str, offset: usize, message: impl Into<String>) -> TemplateError {
+pub(crate) fn at(text: &str, offset: usize, message: impl Into<String>) -> TemplateError {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
@@ -170,7 +170,7 @@ pub fn prescan(text: &str) -> Result<(), TemplateError> {
 
 /// Follows one tag from its opening at `start`; returns the offset of its closing delimiter,
 /// `None` when the tag never closes.
-fn scan_tag(text: &str, start: usize, close: &str) -> Result<Option<usize>, TemplateError> {
+pub(crate) fn scan_tag(text: &str, start: usize, close: &str) -> Result<Option<usize>, TemplateError> {
     let b = text.as_bytes();
     let mut depth = 0usize;
     let mut operators = 0usize;
@@ -272,7 +272,7 @@ fn block<'t>(
 }
 
 /// The offset just past `{% endraw %}` (any whitespace control), searching from `from`.
-fn find_endraw(text: &str, from: usize) -> Option<usize> {
+pub(crate) fn find_endraw(text: &str, from: usize) -> Option<usize> {
     let mut k = from;
     while let Some(n) = text[k..].find("{%") {
         let tag = k + n;
@@ -295,6 +295,7 @@ fn tera() -> tera::Tera {
     t.register_function("range", move |args: &HashMap<String, tera::Value>| {
         range(args, &left)
     });
+    t.register_filter(crate::shell::MARK_FILTER, crate::shell::mark);
     t
 }
 

@@ -173,7 +173,7 @@ pub struct Job {
     pub resume: Outputs,
     pub console: Arc<dyn Console>,
     pub(super) progress: Arc<dyn Fn(String) + Send + Sync>,
-    pub(super) checkpoint: Arc<dyn Fn(Outputs) + Send + Sync>,
+    pub(super) checkpoint: Arc<dyn Fn(Outputs) -> Result<()> + Send + Sync>,
 }
 
 impl Job {
@@ -198,10 +198,54 @@ impl Job {
         })?
     }
 
-    /// Hands the engine a handle to journal at once (a process group, a build number), so
-    /// that after a crash the step is followed, not started again.
+    /// Hands the engine a handle to journal at once (a build number, a soak's start), so that
+    /// after a crash the step is followed, not started again; waits until it is journaled.
+    /// The front end reports a failure to journal; a step that must not act without the
+    /// line uses [`Job::journal`].
     pub fn checkpoint(&self, values: Outputs) {
-        (self.checkpoint)(values);
+        let _ = (self.checkpoint)(values);
+    }
+
+    /// Journals a handle and waits until the line is on disk (synced): the write-ahead for an
+    /// act that must not happen unjournaled (a command starting, a mail being sent). An
+    /// error means the line may not be there: do not act.
+    pub fn journal(&self, values: Outputs) -> Result<()> {
+        (self.checkpoint)(values)
+    }
+}
+
+/// How long a worker waits for its checkpoint to be journaled: the front end journals between
+/// two key presses or screen updates, in milliseconds; far longer means it is stuck.
+pub const JOURNAL_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The answer a worker waits for after a checkpoint: whether the journal has the line.
+#[derive(Debug, Clone)]
+pub struct Ack(Option<std::sync::mpsc::SyncSender<Result<(), String>>>);
+
+impl Ack {
+    pub(super) fn new() -> (Self, std::sync::mpsc::Receiver<Result<(), String>>) {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        (Self(Some(tx)), rx)
+    }
+
+    /// An answer nobody waits for (events made up by tests).
+    pub fn none() -> Self {
+        Self(None)
+    }
+
+    /// Tells the waiting worker how journaling went.
+    pub fn send(self, result: &Result<()>) {
+        if let Some(tx) = self.0 {
+            // The worker may have stopped waiting (it was cancelled); nothing to tell then.
+            let _ = tx.send(result.as_ref().map(|_| ()).map_err(|e| format!("{e:#}")));
+        }
+    }
+}
+
+/// Acks compare equal: events are compared for what they say, not who waits on them.
+impl PartialEq for Ack {
+    fn eq(&self, _: &Self) -> bool {
+        true
     }
 }
 
@@ -331,9 +375,11 @@ pub enum Event {
         step: String,
         line: String,
     },
+    /// A handle to journal; `ack` is answered once it is (or could not be).
     Checkpoint {
         step: String,
         values: Outputs,
+        ack: Ack,
     },
     Finished {
         step: String,

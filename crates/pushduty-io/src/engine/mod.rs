@@ -546,14 +546,23 @@ impl Engine {
                 })
             })
         };
-        let checkpoint: Arc<dyn Fn(Outputs) + Send + Sync> = {
+        let checkpoint: Arc<dyn Fn(Outputs) -> Result<()> + Send + Sync> = {
             let notify = notify.clone();
             let sid = sid.clone();
             Arc::new(move |values| {
+                let (ack, answer) = Ack::new();
                 notify(Event::Checkpoint {
                     step: sid.clone(),
                     values,
-                })
+                    ack,
+                });
+                match answer.recv_timeout(JOURNAL_WAIT) {
+                    Ok(r) => r.map_err(|e| anyhow::anyhow!("the journal did not take the handle: {e}")),
+                    Err(_) => bail!(
+                        "the journal did not take the handle within {}s",
+                        JOURNAL_WAIT.as_secs()
+                    ),
+                }
             })
         };
         let job = Job {

@@ -1,8 +1,9 @@
 //! `shell`: run a command (shown in full before confirmation), stream its output, enforce its
 //! timeout. It runs in its own process group so a cancel kills everything it started, and that
 //! group is journaled the moment it exists so a restarted pushduty never starts a second copy
-//! while the first still runs. Values are substituted as quoted shell words, a value not known
-//! yet stops the step, and the command sees a minimal environment: no token leaks into it.
+//! while the first still runs. Values reach the command in environment variables (see
+//! `pushduty_core::shell`), a value not known yet stops the step, and the command sees a
+//! minimal environment: no token leaks into it.
 
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
@@ -28,6 +29,10 @@ const PASSED: &[&str] = &[
     "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TERM", "TZ", "TMPDIR",
     "SHELL",
 ];
+
+/// The shell that holds a command until its group is journaled: it stops itself, and once
+/// continued becomes the command (`$1`).
+const HOLD: &str = "kill -STOP $$ && exec sh -c \"$1\"";
 
 /// When a process started, in clock ticks since boot (`/proc/PID/stat`, field 22).
 pub fn process_started(pid: u64) -> Option<u64> {
@@ -101,6 +106,36 @@ fn forward(job: &Job, r: impl Read + Send + 'static) -> std::thread::JoinHandle<
     })
 }
 
+/// Waits until the just-started command has stopped itself (or ended, which the caller's wait
+/// then reports).
+fn wait_stopped(pid: u32) -> Result<()> {
+    let id = libc::pid_t::try_from(pid).context("process id out of range")?;
+    let mut status: libc::c_int = 0;
+    loop {
+        // SAFETY: waits on our own child; WUNTRACED reports a stop without reaping it.
+        let r = unsafe { libc::waitpid(id, &mut status, libc::WUNTRACED) };
+        if r == id {
+            if libc::WIFSTOPPED(status) {
+                return Ok(());
+            }
+            bail!("the command's shell ended before it could start the command");
+        }
+        let err = std::io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINTR) {
+            return Err(err).context("waiting for the command's shell to start");
+        }
+    }
+}
+
+fn continue_group(pgid: u32) {
+    if let Ok(pid) = libc::pid_t::try_from(pgid) {
+        // SAFETY: a negative pid signals the process group the child leads.
+        unsafe {
+            libc::kill(-pid, libc::SIGCONT);
+        }
+    }
+}
+
 fn kill_group(pgid: u32) {
     if let Ok(pid) = libc::pid_t::try_from(pgid) {
         // SAFETY: a negative pid signals the whole process group the child leads.
@@ -115,10 +150,17 @@ impl Executor for Shell {
         let StepKind::Shell(s) = &job.step.kind else {
             bail!("not a shell step");
         };
-        let command = crate::preview::command_line(&s.command, &job.ctx)?;
+        let prepared = pushduty_core::shell::prepare(&s.command, &job.ctx, &s.env)?;
+        let command = prepared.shown();
+        // The command starts stopped: `sh` stops itself before it runs anything, its process
+        // group is journaled, and only then does it go on (`exec`, so the group's leader runs
+        // the script). A pushduty killed before the journal line leaves a stopped group with
+        // no parent, which the kernel hangs up: the command never runs unjournaled.
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
-            .arg(&command)
+            .arg(HOLD)
+            .arg("pushduty-step")
+            .arg(&prepared.script)
             .env_clear()
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -133,6 +175,9 @@ impl Executor for Shell {
                 cmd.env(name, v);
             }
         }
+        for (name, value) in &prepared.values {
+            cmd.env(name, value);
+        }
         if let Some(repo) = &s.repo {
             match &job.ctx["repos"][repo]["path"] {
                 Value::String(p) => {
@@ -146,12 +191,22 @@ impl Executor for Shell {
             .spawn()
             .with_context(|| format!("starting `{command}`"))?;
         let pgid = child.id();
+        if let Err(e) = wait_stopped(pgid) {
+            kill_group(pgid);
+            let _ = child.wait();
+            return Err(e);
+        }
         let mut handle = Outputs::new();
         handle.insert(PGID.into(), Value::from(pgid));
         if let Some(t) = process_started(u64::from(pgid)) {
             handle.insert(STARTED.into(), Value::from(t));
         }
-        job.checkpoint(handle);
+        if let Err(e) = job.journal(handle) {
+            kill_group(pgid);
+            let _ = child.wait();
+            return Err(e.context("the command was not run: its process group is not journaled"));
+        }
+        continue_group(pgid);
         let readers: Vec<_> = [
             child.stdout.take().map(|o| forward(job, o)),
             child.stderr.take().map(|e| forward(job, e)),
@@ -204,4 +259,30 @@ impl super::Execute for pushduty_core::runbook::kinds::shell::Shell {
     fn executor(_: &super::Setup<'_>) -> std::sync::Arc<dyn Executor> {
         std::sync::Arc::new(Shell)
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the write-ahead rests on: a command held stopped whose pushduty is killed (before
+    /// its group was journaled) is hung up by the kernel, and never runs.
+    #[test]
+    fn a_held_command_whose_parent_dies_never_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let ran = dir.path().join("ran");
+        // The middle shell plays pushduty: it starts the held command in a group of its own
+        // (`set -m`), then dies by SIGKILL before letting it go on.
+        let script = format!(
+            "set -m; sh -c {} pushduty-step {} & sleep 0.3; kill -9 $$",
+            shell_quote(HOLD),
+            shell_quote(&format!("touch {}", ran.display()))
+        );
+        let st = Command::new("sh").arg("-c").arg(script).status().unwrap();
+        assert_eq!(std::os::unix::process::ExitStatusExt::signal(&st), Some(9));
+        std::thread::sleep(Duration::from_millis(500));
+        assert!(!ran.exists(), "the held command ran after its parent died");
+    }
+
+    use pushduty_core::preview::shell_quote;
 }

@@ -95,8 +95,10 @@ impl Rig {
                 .expect("step did not finish in time")
             {
                 Event::Progress { line, .. } => lines.push(line),
-                Event::Checkpoint { step, values } => {
-                    self.engine.checkpoint(&step, values).unwrap()
+                Event::Checkpoint { step, values, ack } => {
+                    let journaled = self.engine.checkpoint(&step, values);
+                    ack.send(&journaled);
+                    journaled.unwrap()
                 }
                 Event::Finished { step, result } => {
                     assert_eq!(step, id);
@@ -212,7 +214,10 @@ fn shell_cancel_kills_the_process_group() {
     loop {
         match r.rx.recv_timeout(WAIT).unwrap() {
             Event::Progress { line, .. } if line == "started" => break,
-            Event::Progress { .. } | Event::Checkpoint { .. } => {}
+            Event::Checkpoint { step, values, ack } => {
+                ack.send(&r.engine.checkpoint(&step, values));
+            }
+            Event::Progress { .. } => {}
             Event::Finished { result, .. } => panic!("finished early: {result:?}"),
         }
     }
@@ -240,6 +245,60 @@ fn shell_cancel_kills_the_process_group() {
         );
         std::thread::yield_now();
     }
+}
+
+/// The write-ahead for a command: when its process group reaches the journal, the command
+/// has not run anything yet (its shell is stopped), and it runs only after the line is in.
+#[test]
+fn a_command_does_nothing_until_its_process_group_is_journaled() {
+    let mut r = rig("engine.toml", None);
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    r.shell_step("echo").command = format!("touch {}", marker.display());
+    r.engine.start("echo", Inputs::new(), None).unwrap();
+    let (pgid, ack) = loop {
+        match r.rx.recv_timeout(WAIT).unwrap() {
+            Event::Checkpoint { values, ack, .. } => {
+                break (values[shell::PGID].as_u64().unwrap(), ack);
+            }
+            Event::Progress { .. } => {}
+            Event::Finished { result, .. } => panic!("finished unjournaled: {result:?}"),
+        }
+    };
+    // Held at the journal: stopped, and nothing done.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let state = std::fs::read_to_string(format!("/proc/{pgid}/stat")).unwrap();
+    let state = state.rsplit(')').next().unwrap().trim_start();
+    assert!(state.starts_with('T'), "not stopped: {state}");
+    assert!(!marker.exists(), "the command ran before its group was journaled");
+    ack.send(&Ok(()));
+    let result = loop {
+        if let Event::Finished { result, .. } = r.rx.recv_timeout(WAIT).unwrap() {
+            break result;
+        }
+    };
+    assert!(result.is_ok(), "{result:?}");
+    assert!(marker.exists());
+}
+
+/// A journal that cannot take the group's line means the command never runs.
+#[test]
+fn a_command_whose_group_cannot_be_journaled_never_runs() {
+    let mut r = rig("engine.toml", None);
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    r.shell_step("echo").command = format!("touch {}", marker.display());
+    r.engine.start("echo", Inputs::new(), None).unwrap();
+    let result = loop {
+        match r.rx.recv_timeout(WAIT).unwrap() {
+            Event::Checkpoint { ack, .. } => ack.send(&Err(anyhow::anyhow!("disk full"))),
+            Event::Progress { .. } => {}
+            Event::Finished { result, .. } => break result,
+        }
+    };
+    let err = result.unwrap_err();
+    assert!(err.contains("disk full") && err.contains("not run"), "{err}");
+    assert!(!marker.exists(), "the command ran unjournaled");
 }
 
 fn is_zombie(pid: u32) -> bool {

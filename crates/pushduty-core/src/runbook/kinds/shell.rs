@@ -1,10 +1,11 @@
-//! `shell`: runs a command, shown in full (every value quoted as it will run) before it does.
+//! `shell`: runs a command, shown in full before it does. Values reach it in environment
+//! variables, never inside its text (see [`crate::shell`]).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Kind, KindInfo, Rules};
-use crate::preview::{Filler, command_line, repo_dir, shell_quote};
+use crate::preview::{Filler, repo_dir};
 use crate::runbook::model::{Runbook, Step};
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -41,6 +42,9 @@ impl Kind for Shell {
         if s.command.trim().is_empty() {
             r.err("command", "`command` is empty");
         }
+        for e in crate::shell::check(&s.command) {
+            r.err_in("command", &e);
+        }
     }
 
     fn strings(s: &ShellStep) -> Vec<(&'static str, &str)> {
@@ -53,14 +57,10 @@ impl Kind for Shell {
             .as_deref()
             .map(|r| format!(" in {}", repo_dir(fl.ctx, r)))
             .unwrap_or_default();
-        // Quoted as it will run; where it cannot be (a value not set yet), the filler says
-        // why and shows the placeholders.
-        let command = command_line(&s.command, fl.ctx).unwrap_or_else(|_| fl.text(&s.command));
-        format!(
-            "sh -c {}{dir} (timeout {}s)",
-            shell_quote(&command),
-            s.timeout_secs
-        )
+        // As it will run: the values in variables before `sh -c`; a value not set yet shows
+        // as a placeholder and the filler says why.
+        let command = crate::shell::preview(&s.command, fl, &s.env);
+        format!("{command}{dir} (timeout {}s)", s.timeout_secs)
     }
 
     fn repo(s: &ShellStep) -> Option<&str> {
