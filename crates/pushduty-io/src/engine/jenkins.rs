@@ -23,7 +23,8 @@ use crate::services::jenkins::{
 pub const QUEUE_ITEM: &str = "queue_item";
 pub const BUILD_NUMBER: &str = "build_number";
 
-/// How many times Jenkins is asked again for a trigger it took without naming the item.
+/// How many times a trigger Jenkins took without naming its item (or left unanswered) is
+/// looked for.
 const LOOKS_AFTER_TRIGGER: u32 = 3;
 
 pub struct JenkinsBuild(pub Arc<Services>);
@@ -66,38 +67,33 @@ fn look(
     since: Option<DateTime<Utc>>,
 ) -> Result<Option<Found>> {
     let lost = |e: &anyhow::Error| format!("{e:#}");
-    let looked: Result<Option<Found>> = (|| {
-        let waiting = patiently(job, || job.call(jenkins.waiting()), lost)?;
-        if let Some(w) = waiting
-            .into_iter()
-            .filter(|w| carries(&w.params, sent, tag_param))
-            .max_by_key(|w| w.id)
-        {
-            return Ok(Some(Found::Waiting(w.queue_url)));
-        }
-        let builds = patiently(job, || job.call(jenkins.builds(20, tag_param)), lost)?;
-        let recent = |b: &Build| {
-            since.is_some_and(|since| {
-                b.started
-                    .as_deref()
-                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                    .is_some_and(|t| t >= since)
-            })
-        };
-        // Newest first, as Jenkins lists them: a running one, else one started since `since`.
-        let ours = || {
-            builds
-                .iter()
-                .filter(|b| carries(&b.params, sent, tag_param))
-        };
-        let pick = ours()
-            .find(|b| b.building)
-            .or_else(|| ours().find(|b| recent(b)));
-        Ok(pick.map(|b| Found::Started(b.clone())))
-    })();
-    looked.context(
-        "looking in Jenkins for a build of this push before triggering one (nothing was triggered)",
-    )
+    let waiting = patiently(job, || job.call(jenkins.waiting()), lost)?;
+    if let Some(w) = waiting
+        .into_iter()
+        .filter(|w| carries(&w.params, sent, tag_param))
+        .max_by_key(|w| w.id)
+    {
+        return Ok(Some(Found::Waiting(w.queue_url)));
+    }
+    let builds = patiently(job, || job.call(jenkins.builds(20, tag_param)), lost)?;
+    let recent = |b: &Build| {
+        since.is_some_and(|since| {
+            b.started
+                .as_deref()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .is_some_and(|t| t >= since)
+        })
+    };
+    // Newest first, as Jenkins lists them: a running one, else one started since `since`.
+    let ours = || {
+        builds
+            .iter()
+            .filter(|b| carries(&b.params, sent, tag_param))
+    };
+    let pick = ours()
+        .find(|b| b.building)
+        .or_else(|| ours().find(|b| recent(b)));
+    Ok(pick.map(|b| Found::Started(b.clone())))
 }
 
 /// The checkpoint of a started build.
@@ -146,7 +142,10 @@ impl JenkinsBuild {
             ));
         }
         let since = began.resumed.then(|| began.earliest());
-        if let Some(found) = look(job, jenkins, &sent, tag_param, since)? {
+        let found = look(job, jenkins, &sent, tag_param, since).context(
+            "looking in Jenkins for a build of this push before triggering one (nothing was triggered)",
+        )?;
+        if let Some(found) = found {
             return self.adopt(job, jenkins, found);
         }
         job.progress(format!(
@@ -179,7 +178,14 @@ impl JenkinsBuild {
         };
         job.progress(format!("{why}: looking for it, not triggering again"));
         for _ in 0..LOOKS_AFTER_TRIGGER {
-            if let Some(found) = look(job, jenkins, &sent, tag_param, Some(began.earliest()))? {
+            let found = look(job, jenkins, &sent, tag_param, Some(began.earliest()))
+                .with_context(|| {
+                    format!(
+                        "{why}, and looking for it failed: look at {} before running this step again",
+                        jenkins.job_url()
+                    )
+                })?;
+            if let Some(found) = found {
                 return self.adopt(job, jenkins, found);
             }
             pause(job)?;
@@ -361,7 +367,11 @@ impl Executor for JenkinsBuild {
             // Deleted, or a Jenkins that lost its builds: this push's may be another one.
             Err(e) if e.downcast_ref::<NoSuchBuild>().is_some() => {
                 let sent = params(job, &conf.tag_param)?;
-                let Some(found) = look(job, &jenkins, &sent, &conf.tag_param, None)? else {
+                let found =
+                    look(job, &jenkins, &sent, &conf.tag_param, None).with_context(|| {
+                        format!("{e:#}; looking for another build of these parameters")
+                    })?;
+                let Some(found) = found else {
                     bail!(
                         "{e:#}; no other build of these parameters is queued or running: if build \
                          #{number} was deleted, running this step again triggers a new one"
