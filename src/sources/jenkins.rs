@@ -70,6 +70,7 @@ mod tests {
             duration_ms: 60_000,
             estimated_ms: 100_000,
             queue_id: None,
+            params: Vec::new(),
         }
     }
 

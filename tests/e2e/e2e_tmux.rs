@@ -537,7 +537,7 @@ fn the_tui_answers_while_jenkins_hangs_and_the_pane_shows_the_build() {
     t.keys("w", &["Enter"]);
     t.wait_for("w", "Run deploy?");
     t.keys("w", &["y"]);
-    t.wait_for("w", "POST ");
+    t.wait_for("w", "before triggering");
     // Jenkins does not answer; the screen does: move, open help, run another step.
     t.keys("w", &["?"]);
     t.wait_for("w", "act although a check failed");

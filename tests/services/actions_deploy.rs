@@ -1,9 +1,11 @@
 //! The stage deploy through a GitHub Actions workflow, through the real binary against the
-//! GitHub stand-in: the whole flow, a kill -9 while following (the run is followed, never
-//! dispatched twice), every failure said with what to do and without the token, a failed run
-//! naming its failed job and step.
+//! GitHub stand-in: the whole flow, a kill -9 while following or in the dispatch's window (the
+//! run is followed, never dispatched twice), a run lost track of and found again by its title,
+//! every failure said with what to do and without the token, a failed run naming its failed
+//! job and step.
 
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -141,6 +143,11 @@ fn every_failure_says_what_to_do_and_never_the_token() {
         ),
         (Fault::Hang, "no answer within 2s"),
         (Fault::MalformedJson, "not the expected JSON"),
+        (
+            Fault::DispatchStatus(429),
+            "HTTP 429 Too Many Requests: stand-in fault. GitHub's rate limit for this token is \
+             spent: try again after 60s",
+        ),
     ];
     for (fault, said) in cases {
         let r = Rig::new(Config::default());
@@ -157,7 +164,7 @@ fn every_failure_says_what_to_do_and_never_the_token() {
     }
     // No answer to the dispatch may still have started the workflow.
     let r = Rig::new(Config::default());
-    r.github.set_fault(Fault::Hang);
+    r.github.set_dispatch_delay(Duration::from_secs(3));
     assert!(
         stderr(&r.deploy()).contains("may have started anyway: look at"),
         "hang"
@@ -224,4 +231,109 @@ fn without_a_token_the_deploy_says_what_to_configure() {
         stderr(&out)
     );
     assert_eq!(r.github.dispatches(), 0);
+}
+
+#[test]
+fn killed_in_the_dispatch_window_it_finds_the_run_and_never_dispatches_another() {
+    // GitHub has started the run but pushduty dies before hearing of it: nothing of it is
+    // journaled, and GitHub lists the run only a moment later.
+    let r = Rig::new(Config {
+        list_ms: 1000,
+        run_ms: 1500,
+        ..Config::default()
+    });
+    r.github.set_dispatch_delay(Duration::from_millis(1500));
+    stage::kill_when(r.cmd(&["do", "deploy", "--yes"]), "the dispatch", || {
+        r.github.dispatches() == 1
+    });
+    assert!(!stage::checkpointed(&r.env, "dispatched_at"));
+    r.github.set_dispatch_delay(Duration::ZERO);
+    let out = r.deploy();
+    let said = stage::found_not_started_again(
+        &out,
+        "killed",
+        "pushduty stopped before GitHub named a run",
+        "following it, not dispatching another",
+        &r.github.requests(),
+    );
+    assert_eq!(r.github.dispatches(), 1, "dispatched twice");
+    assert!(said.contains("run #40 succeeded"), "{said}");
+}
+
+#[test]
+fn a_dispatch_github_redirects_is_not_followed() {
+    let r = Rig::new(Config::default());
+    r.github.set_fault(Fault::DispatchMoved);
+    let out = r.deploy();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "GitHub answered HTTP 307 Temporary Redirect, sending it to {}/repos/mozilla/addons-server-renamed/",
+            r.github.url()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("not followed, so nothing was dispatched"),
+        "{err}"
+    );
+    assert_eq!(r.github.dispatches(), 0);
+    let requests = r.github.requests();
+    assert!(
+        !requests.iter().any(|q| q.contains("-renamed")),
+        "the redirect was followed: {requests:?}"
+    );
+}
+
+#[test]
+fn a_run_lost_track_of_is_found_again_by_its_title_not_dispatched_twice() {
+    // A run carries no inputs: only a workflow that titles its runs with the tag (`run-name`)
+    // tells this push's run from another's. Without one, the run still going is only named.
+    for titled in [true, false] {
+        let r = Rig::new(Config {
+            run_name: titled
+                .then(|| "Deploy ${{ inputs.tag }} to ${{ inputs.environment }}".into()),
+            list_ms: 100,
+            run_ms: 9000,
+            ..Config::default()
+        });
+        let mut first = r
+            .cmd(&["do", "deploy", "--yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        stage::wait_for("the run", || stage::checkpointed(&r.env, "run_id"));
+        // GitHub fails every read for a while: pushduty gives up on following the run.
+        r.github.set_fault(Fault::ReadStatus(502));
+        assert_eq!(first.wait().unwrap().code(), Some(1));
+        let reason = r.failure("502s");
+        assert!(reason.contains("lost track of run 9000"), "{reason}");
+        assert!(
+            reason.contains("running this step again follows it if its title names the tag"),
+            "{reason}"
+        );
+        r.github.set_fault(Fault::None);
+
+        let out = r.deploy();
+        let said = stderr(&out);
+        assert!(out.status.success(), "{titled}: {said}");
+        if titled {
+            assert!(said.contains("run #40 may be this push's"), "{said}");
+            assert!(said.contains("run #40 succeeded"), "{said}");
+            assert_eq!(r.github.dispatches(), 1, "a second run while the first ran");
+        } else {
+            assert!(
+                said.contains("note: run #40 of the workflow on main is still running (http://"),
+                "{said}"
+            );
+            assert!(
+                said.contains("so it is not taken for this push's"),
+                "{said}"
+            );
+            assert!(said.contains("run #41 succeeded"), "{said}");
+            assert_eq!(r.github.dispatches(), 2);
+        }
+    }
 }

@@ -246,15 +246,16 @@ fn builds_list_newest_first() {
 }
 
 #[test]
-fn identical_queued_item_answers_303_and_counts_once() {
+fn an_identical_request_gets_the_waiting_item_and_counts_once() {
     let j = Jenkins::start(Config {
         queue_ms: 5000,
         ..config()
     });
     let first = trigger(&j, "TAG=2015.09.10");
     assert_eq!(first.status, 201);
+    // Current cores answer with the item already waiting; nothing new is queued.
     let again = trigger(&j, "TAG=2015%2E09%2E10");
-    assert_eq!(again.status, 303);
+    assert_eq!(again.status, 201);
     assert_eq!(again.header("Location"), first.header("Location"));
     assert_eq!(j.triggers(), 1);
 
@@ -263,6 +264,97 @@ fn identical_queued_item_answers_303_and_counts_once() {
     let location = format!("{}/queue/item/8/", j.url());
     assert_eq!(other.header("Location"), Some(location.as_str()));
     assert_eq!(j.triggers(), 2);
+
+    // Older cores: a redirect to the job page, naming no item, whether queued or merged.
+    j.set_fault(Fault::TriggerRedirect);
+    for form in ["TAG=2015.09.12", "TAG=2015.09.12"] {
+        let reply = trigger(&j, form);
+        assert_eq!(reply.status, 302);
+        assert_eq!(reply.header("Location"), Some(j.job_url().as_str()));
+    }
+    assert_eq!(j.triggers(), 3);
+}
+
+#[test]
+fn the_queue_lists_the_jobs_waiting_items_with_their_parameters() {
+    let j = Jenkins::start(Config {
+        queue_ms: 5000,
+        more_params: vec!["NOTE".into()],
+        ..config()
+    });
+    assert_eq!(
+        get(&j, "/queue/api/json").json()["items"],
+        serde_json::json!([])
+    );
+    trigger(&j, "TAG=2015.09.10&NOTE=first");
+    trigger(&j, "TAG=2015.09.11");
+    let queue = get(
+        &j,
+        "/queue/api/json?tree=items[id,task[url],actions[parameters[name,value]]]",
+    )
+    .json();
+    let items = queue["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["id"], 7);
+    assert_eq!(items[0]["task"]["url"], j.job_url().as_str());
+    assert_eq!(items[0]["why"], "Waiting for next available executor");
+    assert_eq!(items[0]["params"], "\nTAG=2015.09.10\nNOTE=first");
+    let params = &items[0]["actions"][0]["parameters"];
+    assert_eq!(params[0]["name"], "TAG");
+    assert_eq!(params[0]["value"], "2015.09.10");
+    assert_eq!(params[1]["value"], "first");
+    assert_eq!(
+        items[1]["actions"][0]["parameters"][1]["value"], "",
+        "the default"
+    );
+    // The item's own page carries them too.
+    let item = get(&j, "/queue/item/8/api/json").json();
+    assert_eq!(item["actions"][0]["parameters"][0]["value"], "2015.09.11");
+
+    // Once started, an item leaves the queue.
+    let j = Jenkins::start(Config {
+        queue_ms: 0,
+        ..config()
+    });
+    triggered_build(&j, "TAG=x");
+    assert_eq!(
+        get(&j, "/queue/api/json").json()["items"],
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn a_slow_trigger_has_queued_its_item_before_it_answers() {
+    let j = Jenkins::start(config());
+    j.set_trigger_delay(Duration::from_millis(600));
+    let started = Instant::now();
+    let stream = connect(
+        &j,
+        "POST",
+        &format!("{JOB}/buildWithParameters"),
+        Some(AUTH),
+        "TAG=x",
+    );
+    poll("the item to be queued", || {
+        (j.triggers() == 1).then_some(())
+    });
+    assert!(started.elapsed() < Duration::from_millis(600));
+    // The client gives up before the answer: the item stays queued all the same.
+    stream.shutdown(std::net::Shutdown::Both).unwrap();
+    assert_eq!(get(&j, "/queue/api/json").json()["items"][0]["id"], 7);
+}
+
+#[test]
+fn a_rate_limited_trigger_says_when_to_come_back_and_queues_nothing() {
+    let j = Jenkins::start(config());
+    j.set_fault(Fault::TriggerRateLimited(30));
+    let reply = trigger(&j, "TAG=x");
+    assert_eq!(reply.status, 429);
+    assert_eq!(reply.header("Retry-After"), Some("30"));
+    assert_eq!(j.triggers(), 0);
+    j.set_fault(Fault::ReadStatus(503));
+    assert_eq!(get(&j, &format!("{JOB}/api/json")).status, 503);
+    assert_eq!(trigger(&j, "TAG=x").status, 201, "reads only");
 }
 
 #[test]

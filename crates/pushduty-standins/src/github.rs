@@ -2,7 +2,8 @@
 //! repo's issues filtered by label and state (pull requests mixed in, as GitHub lists them,
 //! and paged with `Link` headers), as SERVICES.md documents them, failures included. Stateful
 //! and driven by the clock: a dispatched run shows in the list after `list_ms`, waits
-//! `queued_ms`, then its jobs run one after another over `run_ms`.
+//! `queued_ms`, then its jobs run one after another over `run_ms`. As on GitHub, a run carries
+//! its ref and title but not the inputs it was dispatched with.
 
 use crate::http::{Conn, Json, Request, Response, ToJson, form, object};
 use crate::{Clock, Server};
@@ -34,7 +35,16 @@ pub struct Config {
     /// The most issues a page holds whatever `per_page` asks (GitHub's is 100): small, it
     /// makes the client follow several pages.
     pub max_per_page: usize,
+    /// The workflow's `run-name`, its runs' title: `${{ inputs.NAME }}` in it is the value
+    /// dispatched for input NAME. `None`: runs are titled with the workflow's name.
+    pub run_name: Option<String>,
 }
+
+/// The workflow's name, which titles its runs when it sets no `run-name`.
+const WORKFLOW_NAME: &str = "Deploy stage";
+
+/// The commit every run runs on.
+const HEAD_SHA: &str = "6dcb09b5b57875f334f61aebed695e2e4193db5e";
 
 /// An issue, or a pull request (GitHub's issues API lists both).
 #[derive(Clone, Debug)]
@@ -102,6 +112,7 @@ impl Default for Config {
             ],
             issues: Vec::new(),
             max_per_page: 100,
+            run_name: None,
         }
     }
 }
@@ -110,8 +121,13 @@ impl Default for Config {
 pub enum Fault {
     #[default]
     None,
-    /// Dispatches answer this status and start nothing.
+    /// Dispatches answer this status and start nothing (a 429 with `retry-after: 60`).
     DispatchStatus(u16),
+    /// Dispatches answer 307 to the same call under the repo's new name, as GitHub answers
+    /// for a renamed repo, and start nothing.
+    DispatchMoved,
+    /// Every GET answers this status (a GitHub having trouble: 502).
+    ReadStatus(u16),
     /// Every request answers 403 with a spent rate limit.
     RateLimit,
     /// Every request answers 429 with `retry-after` (GitHub's secondary limit).
@@ -136,6 +152,8 @@ struct Shared {
 #[derive(Default)]
 struct State {
     fault: Fault,
+    /// How long a dispatch waits after starting its run before it answers.
+    dispatch_delay: Duration,
     requests: Vec<String>,
     dispatches: Vec<Dispatch>,
     releases: Vec<Release>,
@@ -154,6 +172,10 @@ pub struct Release {
 /// One accepted dispatch.
 struct Dispatch {
     at: Instant,
+    /// The ref it runs on.
+    git_ref: String,
+    /// Its run's title.
+    title: String,
     /// The request as sent, for the tests' readers.
     #[cfg_attr(not(any(test, feature = "testing")), allow(dead_code))]
     sent: Request,
@@ -187,8 +209,15 @@ impl Github {
         &self.server.url
     }
 
+    /// Runs started so far: one per accepted dispatch.
     pub fn dispatches(&self) -> usize {
         self.server.shared.lock().dispatches.len()
+    }
+
+    /// Makes each dispatch wait this long between starting its run and answering: the moment
+    /// a client may die holding a run it has not heard of.
+    pub fn set_dispatch_delay(&self, delay: Duration) {
+        self.server.shared.lock().dispatch_delay = delay;
     }
 
     /// The JSON body of accepted dispatch `n`, from 0.
@@ -268,6 +297,10 @@ fn serve(sh: &Shared, req: Request, mut conn: Conn) {
     if fault == Fault::MalformedJson && response.status == 200 {
         response = response.cut_in_half();
     }
+    if req.method == "POST" && response.status == 204 {
+        let delay = sh.lock().dispatch_delay;
+        std::thread::sleep(delay);
+    }
     conn.send(&response.headed("X-GitHub-Media-Type", "github.v3"));
 }
 
@@ -320,6 +353,9 @@ impl Shared {
         if req.header("authorization") != Some(format!("Bearer {}", self.cfg.token).as_str()) {
             return error(401, "Bad credentials");
         }
+        if let (Fault::ReadStatus(status), "GET") = (fault, req.method.as_str()) {
+            return error(status, "stand-in fault");
+        }
         let (path, query) = req.path_and_query();
         if let Some(repo) = path
             .strip_prefix("/repos/")
@@ -339,7 +375,7 @@ impl Shared {
             ("POST", ["workflows", wf, "dispatches"]) if *wf == self.cfg.workflow => {
                 self.dispatch(req, fault)
             }
-            ("GET", ["workflows", wf, "runs"]) if *wf == self.cfg.workflow => self.runs(),
+            ("GET", ["workflows", wf, "runs"]) if *wf == self.cfg.workflow => self.runs(query),
             ("GET", ["runs", id]) => self.with_run(id, |n, now| self.run_json(n, now)),
             ("GET", ["runs", id, "jobs"]) => self.with_run(id, |n, now| {
                 object! {"total_count": self.cfg.jobs.len(), "jobs": self.jobs_json(n, now)}
@@ -510,29 +546,72 @@ impl Shared {
 
     fn dispatch(&self, req: &Request, fault: Fault) -> Response {
         if let Fault::DispatchStatus(status) = fault {
-            return error(status, "stand-in fault");
+            let refused = error(status, "stand-in fault");
+            if status == 429 {
+                return refused.with("retry-after", "60");
+            }
+            return refused;
+        }
+        if fault == Fault::DispatchMoved {
+            let moved = format!(
+                "{}/repos/{}-renamed/actions/workflows/{}/dispatches",
+                self.url, self.cfg.repo, self.cfg.workflow
+            );
+            return error(307, "Temporary Redirect").with("location", moved);
         }
         if !self.cfg.dispatchable {
             return error(422, "Workflow does not have 'workflow_dispatch' trigger");
         }
+        let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
+        let Some(git_ref) = body["ref"].as_str() else {
+            return error(422, "Invalid request.\n\n\"ref\" wasn't supplied.");
+        };
+        let title = match &self.cfg.run_name {
+            Some(name) => expand_inputs(name, &body["inputs"]),
+            None => WORKFLOW_NAME.to_string(),
+        };
         self.lock().dispatches.push(Dispatch {
             at: Instant::now(),
+            git_ref: git_ref.to_string(),
+            title,
             sent: req.clone(),
         });
         answer(204, "")
     }
 
-    fn runs(&self) -> Response {
+    /// `GET .../runs`: newest first, filtered by `event`, `branch`, `status` and `created`
+    /// (`>=TIME` only), at most `per_page` (30 by default).
+    fn runs(&self, query: &str) -> Response {
         let now = Instant::now();
+        let params = form(query.as_bytes());
+        let param = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let since = param("created")
+            .and_then(|c| c.strip_prefix(">="))
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+        let per_page: usize = param("per_page").and_then(|p| p.parse().ok()).unwrap_or(30);
         let count = self.lock().dispatches.len();
-        let listed: Vec<Json> = (0..count)
+        let branch_is = |n: usize, b: &str| self.lock().dispatches[n].git_ref == b;
+        let matching: Vec<usize> = (0..count)
             .rev()
             .filter(|&n| self.dispatched(n) + ms(self.cfg.list_ms) <= now)
-            .map(|n| self.run_json(n, now))
+            .filter(|_| param("event").is_none_or(|e| e == "workflow_dispatch"))
+            .filter(|&n| param("branch").is_none_or(|b| branch_is(n, b)))
+            .filter(|&n| param("status").is_none_or(|s| s == self.status(n, now)))
+            .filter(|&n| since.is_none_or(|t| self.created(n).timestamp() >= t.timestamp()))
+            .collect();
+        let listed: Vec<Json> = matching
+            .iter()
+            .take(per_page)
+            .map(|&n| self.run_json(n, now))
             .collect();
         answer(
             200,
-            object! {"total_count": listed.len(), "workflow_runs": listed},
+            object! {"total_count": matching.len(), "workflow_runs": listed},
         )
     }
 
@@ -548,6 +627,17 @@ impl Shared {
         self.lock().dispatches[n].at
     }
 
+    /// When run `n` was created, in whole seconds as GitHub writes it.
+    fn created(&self, n: usize) -> chrono::DateTime<chrono::Utc> {
+        let at = self.clock.wall(self.dispatched(n)).timestamp();
+        chrono::DateTime::from_timestamp(at, 0).unwrap_or_default()
+    }
+
+    fn status(&self, n: usize, now: Instant) -> &'static str {
+        let (start, end, _) = self.timeline(n);
+        phase(now, start, end)
+    }
+
     /// The run's start and end, and each job's slot within it.
     fn timeline(&self, n: usize) -> (Instant, Instant, Vec<(Instant, Instant)>) {
         let start = self.dispatched(n) + ms(self.cfg.queued_ms);
@@ -559,18 +649,25 @@ impl Shared {
     }
 
     fn run_json(&self, n: usize, now: Instant) -> Json {
-        let (start, end, _) = self.timeline(n);
-        let status = phase(now, start, end);
+        let status = self.status(n, now);
         let id = run_id(n);
+        let (git_ref, title) = {
+            let st = self.lock();
+            let d = &st.dispatches[n];
+            (d.git_ref.clone(), d.title.clone())
+        };
         object! {
             "id": id,
-            "name": "Deploy stage",
+            "name": WORKFLOW_NAME,
+            "display_title": title,
             "run_number": 40 + n,
             "event": "workflow_dispatch",
-            "head_branch": "main",
+            "head_branch": git_ref,
+            "head_sha": HEAD_SHA,
+            "path": format!(".github/workflows/{}", self.cfg.workflow),
             "status": status,
             "conclusion": (status == "completed").then_some(&self.cfg.conclusion),
-            "created_at": crate::rfc3339(self.clock.wall(self.dispatched(n)).timestamp()),
+            "created_at": crate::rfc3339(self.created(n).timestamp()),
             "html_url": self.html_url(id),
             "workflow_id": 161335,
         }
@@ -625,6 +722,19 @@ fn ms(ms: u64) -> Duration {
     Duration::from_millis(ms)
 }
 
+/// A `run-name` with each `${{ inputs.NAME }}` replaced by the input's value, as GitHub
+/// writes a run's title.
+fn expand_inputs(template: &str, inputs: &serde_json::Value) -> String {
+    let mut out = template.to_string();
+    if let Some(inputs) = inputs.as_object() {
+        for (k, v) in inputs {
+            let value = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+            out = out.replace(&format!("${{{{ inputs.{k} }}}}"), &value);
+        }
+    }
+    out
+}
+
 /// Epoch seconds as GitHub writes times: `2015-09-10T14:03:07Z`.
 pub fn rfc3339(secs: u64) -> String {
     crate::rfc3339(i64::try_from(secs).unwrap_or(i64::MAX))
@@ -659,6 +769,59 @@ mod tests {
         assert_eq!(issues[0]["title"], title);
         assert_eq!(issues[0]["labels"][0]["name"], label);
         assert_eq!(issues[0]["number"], 7);
+    }
+
+    #[test]
+    fn runs_carry_their_ref_and_title_and_are_listed_as_asked() {
+        let github = Github::start(Config {
+            list_ms: 0,
+            run_name: Some("Deploy ${{ inputs.tag }}".into()),
+            ..Config::default()
+        });
+        let workflow = format!(
+            "{}/repos/mozilla/addons-server/actions/workflows/deploy-stage.yml",
+            github.url()
+        );
+        let dispatch = format!("{workflow}/dispatches");
+        let body = r#"{"ref":"main","inputs":{"tag":"2015.09.10"}}"#;
+        assert_eq!(call("POST", &dispatch, &[AUTH], body).0, 204);
+        let body = r#"{"ref":"release","inputs":{"tag":"2015.09.11"}}"#;
+        assert_eq!(call("POST", &dispatch, &[AUTH], body).0, 204);
+        assert_eq!(call("POST", &dispatch, &[AUTH], "{}").0, 422, "no ref");
+
+        let all = json(&format!("{workflow}/runs"));
+        let runs = all["workflow_runs"].as_array().unwrap();
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs[0]["display_title"], "Deploy 2015.09.11");
+        assert_eq!(runs[0]["head_branch"], "release");
+        assert_eq!(runs[1]["name"], "Deploy stage");
+        assert!(runs[1].get("inputs").is_none(), "a run shows no inputs");
+        let main = json(&format!(
+            "{workflow}/runs?event=workflow_dispatch&branch=main"
+        ));
+        assert_eq!(
+            main["workflow_runs"][0]["display_title"],
+            "Deploy 2015.09.10"
+        );
+        assert_eq!(main["total_count"], 1);
+        let later = json(&format!(
+            "{workflow}/runs?created=%3E%3D2999-01-01T00%3A00%3A00Z"
+        ));
+        assert_eq!(later["total_count"], 0);
+        let pushes = json(&format!("{workflow}/runs?event=push"));
+        assert_eq!(pushes["total_count"], 0);
+        let page = json(&format!("{workflow}/runs?per_page=1"));
+        assert_eq!(page["total_count"], 2);
+        assert_eq!(page["workflow_runs"].as_array().unwrap().len(), 1);
+        assert_eq!(github.dispatches(), 2);
+
+        github.set_fault(Fault::DispatchMoved);
+        assert_eq!(call("POST", &dispatch, &[AUTH], body).0, 307);
+        github.set_fault(Fault::DispatchStatus(429));
+        assert_eq!(call("POST", &dispatch, &[AUTH], body).0, 429);
+        github.set_fault(Fault::ReadStatus(502));
+        assert_eq!(get(&format!("{workflow}/runs"), &[AUTH]).0, 502);
+        assert_eq!(github.dispatches(), 2, "refused dispatches start nothing");
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! A Jenkins stand-in: the remote-access calls of SERVICES.md, answered as documented, failures
 //! included. Stateful and driven by the clock: an accepted item waits `queue_ms` in the queue,
-//! then its build runs `build_ms`, so nothing runs in the background between requests.
+//! then its build runs `build_ms`, so nothing runs in the background between requests. A
+//! trigger identical to a waiting item is merged with it, as Jenkins does: answered with that
+//! item (current cores) or a redirect to the job page ([`Fault::TriggerRedirect`], older ones).
 
-use crate::http::{Conn, Response, form, object, reason};
+use crate::http::{Conn, Json, Response, form, object, reason};
 use crate::{Clock, Server};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -74,6 +76,14 @@ pub enum Fault {
     None,
     /// Triggers answer this status with a plain-text body and queue nothing.
     TriggerStatus(u16),
+    /// Triggers answer 429 with `Retry-After` this many seconds, as a rate-limiting proxy
+    /// before Jenkins does, and queue nothing.
+    TriggerRateLimited(u64),
+    /// Triggers are queued (or merged with an identical waiting item) as usual, but answered
+    /// with a 302 to the job page that names no item, as older cores answer.
+    TriggerRedirect,
+    /// Every GET answers this status with a plain-text body (a restarting Jenkins: 503).
+    ReadStatus(u16),
     /// Requests are read and never answered, until the client or the server goes away.
     Hang,
     /// JSON endpoints answer 200 with a truncated body.
@@ -110,6 +120,7 @@ impl Jenkins {
             |url| Shared {
                 state: Mutex::new(State {
                     fault: Fault::None,
+                    trigger_delay: Duration::ZERO,
                     requests: Vec::new(),
                     items: Vec::new(),
                     next_queue_id: cfg.first_queue_id,
@@ -144,9 +155,16 @@ impl Jenkins {
         basic_auth(&self.server.shared.cfg.user, &self.server.shared.cfg.token)
     }
 
-    /// Triggers answered 201 so far.
+    /// Queue items made so far: the builds triggered (a trigger merged with an identical
+    /// waiting item makes none).
     pub fn triggers(&self) -> usize {
         self.server.shared.lock().items.len()
+    }
+
+    /// Makes each trigger wait this long between queueing its item and answering: the moment
+    /// a client may die holding a build it has not heard of.
+    pub fn set_trigger_delay(&self, delay: Duration) {
+        self.server.shared.lock().trigger_delay = delay;
     }
 
     /// "METHOD TARGET" of every request read, in order; the target keeps its query string.
@@ -225,6 +243,8 @@ struct Shared {
 
 struct State {
     fault: Fault,
+    /// How long a trigger waits after queueing before it answers.
+    trigger_delay: Duration,
     requests: Vec<String>,
     /// Every accepted trigger, oldest first.
     items: Vec<Item>,
@@ -263,7 +283,12 @@ fn serve(sh: &Shared, req: Request, mut conn: Conn) {
     if fault == Fault::Hang {
         return conn.hang();
     }
-    conn.send(&sh.route(&req, fault).headed("X-Jenkins", "2.462.3"));
+    let response = sh.route(&req, fault).headed("X-Jenkins", "2.462.3");
+    if req.method == "POST" {
+        let delay = sh.lock().trigger_delay;
+        std::thread::sleep(delay);
+    }
+    conn.send(&response);
 }
 
 fn text(status: u16, body: &str) -> Response {
@@ -285,6 +310,14 @@ fn json_answer(body: impl ToString, malformed: bool) -> Response {
 
 fn ms(ms: u64) -> Duration {
     Duration::from_millis(ms)
+}
+
+/// An item's parameters as Jenkins writes them in its `params`: "\nNAME=value" each.
+fn params_text(item: &Item) -> String {
+    item.values
+        .iter()
+        .map(|(k, v)| format!("\n{k}={v}"))
+        .collect()
 }
 
 /// `line` with each `${NAME}` replaced by parameter NAME's value (unknown names are left).
@@ -360,6 +393,12 @@ impl Shared {
         };
         let (path, query) = req.path_and_query();
         let malformed = fault == Fault::MalformedJson;
+        if let (Fault::ReadStatus(status), "GET") = (fault, req.method.as_str()) {
+            return text(status, &format!("{} (stand-in fault)", reason(status)));
+        }
+        if path.trim_end_matches('/') == "/queue/api/json" {
+            return json_answer(self.queue_json(), malformed);
+        }
         if let Some(rest) = path.strip_prefix("/queue/item/") {
             return match rest.trim_end_matches('/').split_once('/') {
                 Some((id, "api/json")) => match id.parse() {
@@ -383,9 +422,17 @@ impl Shared {
             if let Fault::TriggerStatus(status) = fault {
                 return text(status, &format!("{} (stand-in fault)", reason(status)));
             }
+            if let Fault::TriggerRateLimited(secs) = fault {
+                return text(429, "Too Many Requests (stand-in fault)")
+                    .with("Retry-After", secs.to_string());
+            }
             let mut params = form(query.as_bytes());
             params.extend(form(&req.body));
-            return self.trigger(params);
+            let answer = self.trigger(params);
+            if fault == Fault::TriggerRedirect && answer.status == 201 {
+                return text(302, "").with("Location", self.job_url());
+            }
+            return answer;
         }
         if req.method != "GET" {
             return text(405, "Method Not Allowed");
@@ -439,13 +486,14 @@ impl Shared {
             .collect();
         let now = Instant::now();
         let mut st = self.lock();
+        // Current cores answer an identical request with the item already waiting.
         let queued = st
             .items
             .iter()
             .find(|item| self.waiting(item, now) && item.values == values);
         if let Some(item) = queued {
             let location = format!("{}/queue/item/{}/", self.url, item.id);
-            return text(303, "").with("Location", location);
+            return text(201, "").with("Location", location);
         }
         let id = st.next_queue_id;
         st.next_queue_id += 1;
@@ -513,28 +561,79 @@ impl Shared {
                 )
             }
         };
-        let params: String = item
-            .values
-            .iter()
-            .map(|(k, v)| format!("\n{k}={v}"))
-            .collect();
         // The item's state first, as the stand-in has always written it.
         let body = object! {
             "_class": class,
+            "actions": self.actions(item),
             "cancelled": cancelled,
             "executable": executable,
             "why": why,
             "id": id,
             "inQueueSince": self.epoch_ms(item.queued),
-            "params": params,
-            "task": json!({
-                "_class": "hudson.model.FreeStyleProject",
-                "name": self.job_name(),
-                "url": self.job_url(),
-            }),
+            "params": params_text(item),
+            "task": self.task(),
             "url": format!("queue/item/{id}/"),
         };
         json_answer(body, malformed)
+    }
+
+    /// `GET /queue/api/json`: the items waiting, oldest first, each with its job and
+    /// parameters (`tree` is not applied: every field is there).
+    fn queue_json(&self) -> Json {
+        let now = Instant::now();
+        let st = self.lock();
+        let items: Vec<Json> = st
+            .items
+            .iter()
+            .filter(|item| self.waiting(item, now))
+            .map(|item| {
+                object! {
+                    "_class": "hudson.model.Queue$WaitingItem",
+                    "actions": self.actions(item),
+                    "blocked": false,
+                    "buildable": false,
+                    "id": item.id,
+                    "inQueueSince": self.epoch_ms(item.queued),
+                    "params": params_text(item),
+                    "stuck": false,
+                    "task": self.task(),
+                    "url": format!("queue/item/{}/", item.id),
+                    "why": "Waiting for next available executor",
+                }
+            })
+            .collect();
+        object! {"_class": "hudson.model.Queue", "discoverableItems": Vec::<Json>::new(), "items": items}
+    }
+
+    /// The job, as a queue item names its task.
+    fn task(&self) -> Value {
+        json!({
+            "_class": "hudson.model.FreeStyleProject",
+            "name": self.job_name(),
+            "url": self.job_url(),
+        })
+    }
+
+    /// An item's or a build's `actions`: its parameters, then who started it.
+    fn actions(&self, item: &Item) -> Value {
+        let params: Vec<Value> = item
+            .values
+            .iter()
+            .map(|(k, v)| {
+                json!({"_class": "hudson.model.StringParameterValue", "name": k, "value": v})
+            })
+            .collect();
+        json!([
+            {"_class": "hudson.model.ParametersAction", "parameters": params},
+            {
+                "_class": "hudson.model.CauseAction",
+                "causes": [{
+                    "_class": "hudson.model.Cause$UserIdCause",
+                    "shortDescription": format!("Started by user {}", self.cfg.user),
+                    "userId": self.cfg.user,
+                }],
+            },
+        ])
     }
 
     fn build_json(&self, b: &Build) -> Value {
@@ -543,28 +642,10 @@ impl Shared {
             true => (json!(b.item.result), cfg.build_ms),
             false => (Value::Null, 0),
         };
-        let params: Vec<Value> = b
-            .item
-            .values
-            .iter()
-            .map(|(k, v)| {
-                json!({"_class": "hudson.model.StringParameterValue", "name": k, "value": v})
-            })
-            .collect();
         let number = b.number;
         json!({
             "_class": "hudson.model.FreeStyleBuild",
-            "actions": [
-                {"_class": "hudson.model.ParametersAction", "parameters": params},
-                {
-                    "_class": "hudson.model.CauseAction",
-                    "causes": [{
-                        "_class": "hudson.model.Cause$UserIdCause",
-                        "shortDescription": format!("Started by user {}", cfg.user),
-                        "userId": cfg.user,
-                    }],
-                },
-            ],
+            "actions": self.actions(b.item),
             "building": !b.done,
             "displayName": format!("#{number}"),
             "duration": duration,

@@ -1,7 +1,9 @@
 //! `jenkins.build` when its service is a GitHub Actions workflow: dispatch the workflow with
 //! this push's tag, find the run the dispatch made, follow its jobs and steps, end with its
-//! conclusion. The dispatch time and then the run id are checkpointed the moment they are
-//! known: after a crash the step follows that run instead of deploying again.
+//! conclusion. Before dispatching, the step looks for a run it may have made already (going on
+//! from a run pushduty stopped: one dispatched since that run began; else one still running
+//! whose title names the tag) and follows it instead. The dispatch time and then the run id
+//! are checkpointed the moment they are known: after a crash the step follows that run.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -11,7 +13,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use super::Job;
-use super::follow::{params, patiently, pause};
+use super::follow::{Began, began, params, patiently, pause};
 use crate::runbook::model::Outputs;
 use crate::services::ActionsConf;
 use crate::services::github::{Actions, Job as RunJob, Run};
@@ -48,33 +50,23 @@ pub fn run(job: &Job, conf: &ActionsConf) -> Result<Outputs> {
                 "looking for the run dispatched at {}, before pushduty stopped",
                 rfc3339(at)
             ));
-            find(job, &gh, at)?
+            let (_, tag) = inputs(job, conf)?;
+            find(job, &gh, at, &tag, &[])?
         }
         (None, None) => {
-            let inputs = params(job, &conf.tag_input)?;
-            let shown: Vec<String> = inputs.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            job.progress(format!(
-                "POST {} ref={} {}",
-                gh.dispatch_url(),
-                conf.git_ref,
-                shown.join(" ")
-            ));
-            let at = job.call(gh.dispatch(&inputs)).map_err(|e| {
-                if is_transient(&e) {
-                    // No answer is not a no: the run may have started anyway.
-                    anyhow!(
-                        "{e:#}; the workflow may have started anyway: look at {} before running this step again",
-                        gh.web_url()
-                    )
-                } else {
-                    e
+            let began = began(job);
+            let (inputs, tag) = inputs(job, conf)?;
+            match look(job, &gh, &began, &tag)? {
+                Looked::Ours(run) => {
+                    job.progress(format!(
+                        "run #{} may be this push's ({}): following it, not dispatching another",
+                        run.run_number, run.html_url
+                    ));
+                    journal(job, &run);
+                    run.id
                 }
-            })?;
-            let mut c = Outputs::new();
-            c.insert(DISPATCHED_AT.into(), json!(rfc3339(at)));
-            job.checkpoint(c);
-            job.progress("dispatched; waiting for GitHub to list the run");
-            find(job, &gh, at)?
+                Looked::None { listed } => dispatch(job, &gh, conf, &inputs, &tag, &listed)?,
+            }
         }
     };
     let run = follow(job, &gh, id)?;
@@ -100,13 +92,123 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// Polls the runs list until the dispatched run shows; journals it.
-fn find(job: &Job, gh: &Actions, since: DateTime<Utc>) -> Result<u64> {
+/// The inputs the workflow is dispatched with, and the tag among them.
+fn inputs(job: &Job, conf: &ActionsConf) -> Result<(Vec<(String, String)>, String)> {
+    let inputs = params(job, &conf.tag_input)?;
+    let tag = inputs
+        .iter()
+        .find(|(k, _)| *k == conf.tag_input)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    Ok((inputs, tag))
+}
+
+/// Journals the run to follow, and says which.
+fn journal(job: &Job, run: &Run) {
+    let mut c = Outputs::new();
+    c.insert(RUN_ID.into(), json!(run.id));
+    c.insert("run_url".into(), json!(run.html_url));
+    job.checkpoint(c);
+    job.progress(format!("run #{}: {}", run.run_number, run.html_url));
+}
+
+/// What looking before dispatching found.
+enum Looked {
+    /// A run this push may have made already.
+    Ours(Run),
+    /// None: the runs GitHub listed (none of them is the one a dispatch now makes).
+    None { listed: Vec<u64> },
+}
+
+/// A run this push may have made already. Going on from a run pushduty stopped: one
+/// dispatched since it began, waited for as long as GitHub may take to list one. Any run: one
+/// still running whose title names the tag. A running one GitHub cannot tie to the tag (a run
+/// carries no inputs) is only mentioned.
+fn look(job: &Job, gh: &Actions, began: &Began, tag: &str) -> Result<Looked> {
+    let lost = |e: &anyhow::Error| {
+        format!("{e:#}; looking for a run of this push before dispatching (nothing was dispatched)")
+    };
+    if began.resumed {
+        job.progress(format!(
+            "pushduty stopped before GitHub named a run (the step began at {}): looking for one dispatched since then",
+            began.rfc3339()
+        ));
+        let until = began.at + FIND_FOR;
+        loop {
+            let found = patiently(job, || job.call(gh.find_run(began.at, tag, &[])), lost)?;
+            if let Some(run) = found {
+                return Ok(Looked::Ours(run));
+            }
+            if Utc::now() >= until {
+                break;
+            }
+            // GitHub lists a run a few seconds after its dispatch; no need to ask often.
+            for _ in 0..4 {
+                pause(job)?;
+            }
+        }
+    }
+    let runs = patiently(job, || job.call(gh.dispatched_runs(None)), lost)?;
+    let running: Vec<&Run> = runs.iter().filter(|r| !r.completed()).collect();
+    if let Some(r) = running.iter().find(|r| r.titled_for(tag)) {
+        return Ok(Looked::Ours((*r).clone()));
+    }
+    if let Some(r) = running.iter().find(|r| r.may_be(gh.git_ref(), tag)) {
+        job.progress(format!(
+            "note: run #{} of the workflow on {} is still running ({}); a run does not show its \
+             inputs, so it is not taken for this push's",
+            r.run_number,
+            gh.git_ref(),
+            r.html_url
+        ));
+    }
+    Ok(Looked::None {
+        listed: runs.iter().map(|r| r.id).collect(),
+    })
+}
+
+/// Dispatches the workflow and finds the run it made, none of `listed` (listed before).
+fn dispatch(
+    job: &Job,
+    gh: &Actions,
+    conf: &ActionsConf,
+    inputs: &[(String, String)],
+    tag: &str,
+    listed: &[u64],
+) -> Result<u64> {
+    let shown: Vec<String> = inputs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    job.progress(format!(
+        "POST {} ref={} {}",
+        gh.dispatch_url(),
+        conf.git_ref,
+        shown.join(" ")
+    ));
+    let at = job.call(gh.dispatch(inputs)).map_err(|e| {
+        if is_transient(&e) {
+            // No answer is not a no: the run may have started anyway.
+            anyhow!(
+                "{e:#}; the workflow may have started anyway: look at {} before running this step again",
+                gh.web_url()
+            )
+        } else {
+            e
+        }
+    })?;
+    let mut c = Outputs::new();
+    c.insert(DISPATCHED_AT.into(), json!(rfc3339(at)));
+    job.checkpoint(c);
+    job.progress("dispatched; waiting for GitHub to list the run");
+    find(job, gh, at, tag, listed)
+}
+
+/// Polls the runs list until the dispatched run shows (none of `before`, listed before the
+/// dispatch); journals it.
+fn find(job: &Job, gh: &Actions, since: DateTime<Utc>, tag: &str, before: &[u64]) -> Result<u64> {
     let until = Instant::now() + FIND_FOR;
     loop {
         let found = patiently(
             job,
-            || job.call(gh.find_run(since)),
+            || job.call(gh.find_run(since, tag, before)),
             |e| {
                 format!(
                     "lost track of the dispatched run ({e:#}); it may be running: look at {} before running this step again",
@@ -115,11 +217,7 @@ fn find(job: &Job, gh: &Actions, since: DateTime<Utc>) -> Result<u64> {
             },
         )?;
         if let Some(run) = found {
-            let mut c = Outputs::new();
-            c.insert(RUN_ID.into(), json!(run.id));
-            c.insert("run_url".into(), json!(run.html_url));
-            job.checkpoint(c);
-            job.progress(format!("run #{}: {}", run.run_number, run.html_url));
+            journal(job, &run);
             return Ok(run.id);
         }
         if Instant::now() >= until {
@@ -145,14 +243,15 @@ fn follow(job: &Job, gh: &Actions, id: u64) -> Result<Run> {
     let lost = |e: &anyhow::Error| {
         format!(
             "lost track of run {id} ({e:#}); it may still be running: look at it in GitHub \
-             (running this step again dispatches a new run)"
+             (running this step again follows it if its title names the tag, else dispatches a \
+             new run)"
         )
     };
     let mut seen: HashMap<String, String> = HashMap::new();
     let mut url = String::new();
     let stopped = |url: &str| {
         anyhow!(
-            "stopped following the run; it goes on in GitHub: {url} (running this step again dispatches a new run)"
+            "stopped following the run; it goes on in GitHub: {url} (running this step again follows it if its title names the tag, else dispatches a new run)"
         )
     };
     loop {

@@ -171,6 +171,9 @@ pub struct Job {
     /// The checkpoint of a run that pushduty stopped in the middle of (a queued item, a
     /// build number): the step follows it instead of starting over. Empty otherwise.
     pub resume: Outputs,
+    /// When the run this one goes on from began (as journaled), if pushduty stopped it in the
+    /// middle: whatever that run started on a service is no older. `None` for a fresh run.
+    pub resumed_since: Option<String>,
     pub console: Arc<dyn Console>,
     pub(super) progress: Arc<dyn Fn(String) + Send + Sync>,
     pub(super) checkpoint: Arc<dyn Fn(Outputs) -> Result<()> + Send + Sync>,

@@ -505,6 +505,10 @@ impl Engine {
             .map(str::to_string);
         let note = inputs.get(NOTE).filter(|n| !n.trim().is_empty()).cloned();
         let resume = self.resume_of(id);
+        let resumed_since = match self.session.state.steps.get(id).map(|s| &s.status) {
+            Some(Status::Interrupted { since }) => Some(since.clone()),
+            _ => None,
+        };
         let mut t = Transition::new(id, "", "");
         t.note = note.clone();
         t.action = Some(self.action(id)?);
@@ -573,6 +577,7 @@ impl Engine {
             session_dir: self.session.dir().map(std::path::Path::to_path_buf),
             cancel,
             resume,
+            resumed_since,
             console: self.console.clone(),
             progress,
             checkpoint,

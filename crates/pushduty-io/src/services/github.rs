@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::ActionsConf;
-use super::http::client;
+use super::http::{acting_client, client};
 use crate::secret::{Secret, scrub};
 use pushduty_core::urls::{encode, github_repo_path};
 
@@ -36,12 +36,64 @@ pub struct Run {
     pub conclusion: Option<String>,
     pub created_at: DateTime<Utc>,
     pub html_url: String,
+    /// The workflow's name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The run's title: the workflow's name, unless the workflow sets `run-name`.
+    #[serde(default)]
+    pub display_title: Option<String>,
+    /// The branch (or tag) it runs from.
+    #[serde(default)]
+    pub head_branch: Option<String>,
 }
 
 impl Run {
     pub fn completed(&self) -> bool {
         self.status == "completed"
     }
+
+    /// Whether the workflow titles its runs itself (`run-name`) and this one's title names
+    /// `tag`: then it is told apart from other dispatches of the workflow.
+    pub fn titled_for(&self, tag: &str) -> bool {
+        self.titled() && self.display_title.as_deref().is_some_and(|t| names(t, tag))
+    }
+
+    fn titled(&self) -> bool {
+        self.display_title.is_some() && self.display_title != self.name
+    }
+
+    /// Whether this run may be the one a dispatch of `tag` on `git_ref` made, as far as GitHub
+    /// can say. A run carries no inputs, so only its ref and its title can be compared: a
+    /// workflow that sets `run-name` with the tag tells its runs apart, and a run titled for
+    /// another tag is not this one; without one, any dispatch on the ref is a candidate, and
+    /// the caller narrows it by time. The head sha is not compared: the branch may move
+    /// between a dispatch and the look, which would turn the right run away.
+    pub fn may_be(&self, git_ref: &str, tag: &str) -> bool {
+        let bare = |r: &str| {
+            r.strip_prefix("refs/heads/")
+                .or_else(|| r.strip_prefix("refs/tags/"))
+                .unwrap_or(r)
+                .to_string()
+        };
+        let same_ref = self
+            .head_branch
+            .as_deref()
+            .is_none_or(|b| bare(b) == bare(git_ref));
+        same_ref && (!self.titled() || self.titled_for(tag))
+    }
+}
+
+/// Whether `title` holds `tag` as a whole word (`2015.09.10` is not in `2015.09.10-1`).
+fn names(title: &str, tag: &str) -> bool {
+    if tag.is_empty() {
+        return false;
+    }
+    let part_of_tag = |c: char| c.is_alphanumeric() || matches!(c, '.' | '-' | '_');
+    title.match_indices(tag).any(|(i, _)| {
+        let before = title[..i].chars().next_back();
+        let after = title[i + tag.len()..].chars().next();
+        !before.is_some_and(part_of_tag) && !after.is_some_and(part_of_tag)
+    })
 }
 
 /// One job of a run.
@@ -160,7 +212,22 @@ impl Api {
     }
 
     fn request(&self, method: reqwest::Method, url: &str) -> Result<reqwest::RequestBuilder> {
-        Ok(client()?
+        self.on(client()?, method, url)
+    }
+
+    /// A request that starts something: no redirect is followed (the caller says what a 3xx
+    /// means).
+    fn acting(&self, method: reqwest::Method, url: &str) -> Result<reqwest::RequestBuilder> {
+        self.on(acting_client()?, method, url)
+    }
+
+    fn on(
+        &self,
+        client: &reqwest::Client,
+        method: reqwest::Method,
+        url: &str,
+    ) -> Result<reqwest::RequestBuilder> {
+        Ok(client
             .request(method, url)
             .bearer_auth(self.token.expose())
             .header(reqwest::header::ACCEPT, "application/vnd.github+json")
@@ -318,7 +385,8 @@ impl Actions {
     }
 
     /// Starts the workflow on the service's ref. Returns the moment just before asking: the
-    /// run it makes is created after it (GitHub answers 204 without naming the run).
+    /// run it makes is created after it (GitHub answers 204 without naming the run). A
+    /// redirect (a renamed repo) is not followed: the dispatch is sent once, where it was meant.
     pub async fn dispatch(&self, inputs: &[(String, String)]) -> Result<DateTime<Utc>> {
         let what = format!("dispatching workflow `{}`", self.workflow);
         let inputs: serde_json::Map<String, serde_json::Value> = inputs
@@ -329,7 +397,7 @@ impl Actions {
         let at = Utc::now();
         let resp = self
             .gh
-            .request(reqwest::Method::POST, &self.dispatch_url())?
+            .acting(reqwest::Method::POST, &self.dispatch_url())?
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_string())
             .send()
@@ -338,6 +406,18 @@ impl Actions {
         let status = resp.status();
         if status.is_success() {
             return Ok(at);
+        }
+        if status.is_redirection() {
+            let to = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("nowhere named");
+            bail!(self.gh.scrub(&format!(
+                "{what}: GitHub answered HTTP {status}, sending it to {to} (was the repo renamed \
+                 or moved?): not followed, so nothing was dispatched; point the service's `repo` \
+                 (or `api_url`) at where it is now"
+            )));
         }
         let headers = resp.headers().clone();
         let body = resp.text().await.unwrap_or_default();
@@ -351,21 +431,47 @@ impl Actions {
         ))
     }
 
-    /// The newest run of the workflow on the ref dispatched at or after `since`, if it shows
-    /// yet (GitHub lists it a few seconds after the 204).
-    pub async fn find_run(&self, since: DateTime<Utc>) -> Result<Option<Run>> {
+    /// The workflow's last runs dispatched on the ref, newest first; only those created at or
+    /// after `since` (less the clock skew) when it is given.
+    pub async fn dispatched_runs(&self, since: Option<DateTime<Utc>>) -> Result<Vec<Run>> {
+        let earliest = since.map(|t| t - chrono::Duration::seconds(CLOCK_SKEW_SECS));
+        let created = earliest.map_or_else(String::new, |t| {
+            let t = t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            format!("&created={}", encode(&format!(">={t}")))
+        });
         let url = format!(
-            "{}/runs?event=workflow_dispatch&branch={}&per_page=10",
+            "{}/runs?event=workflow_dispatch&branch={}{created}&per_page=20",
             self.workflow_url(),
             encode(&self.git_ref)
         );
         let runs: Runs = self.json(&url, "listing the workflow's runs").await?;
-        let earliest = since - chrono::Duration::seconds(CLOCK_SKEW_SECS);
-        Ok(runs
+        let mut runs: Vec<Run> = runs
             .workflow_runs
             .into_iter()
-            .filter(|r| r.created_at >= earliest)
-            .max_by_key(|r| (r.created_at, r.id)))
+            .filter(|r| earliest.is_none_or(|e| r.created_at >= e))
+            .collect();
+        runs.sort_by_key(|r| std::cmp::Reverse((r.created_at, r.id)));
+        Ok(runs)
+    }
+
+    /// The newest run dispatched at or after `since` that may be the dispatch of `tag` (see
+    /// [`Run::may_be`]) and is none of `before` (runs listed before the dispatch), if it shows
+    /// yet (GitHub lists it a few seconds after the 204).
+    pub async fn find_run(
+        &self,
+        since: DateTime<Utc>,
+        tag: &str,
+        before: &[u64],
+    ) -> Result<Option<Run>> {
+        let runs = self.dispatched_runs(Some(since)).await?;
+        Ok(runs
+            .into_iter()
+            .find(|r| r.may_be(&self.git_ref, tag) && !before.contains(&r.id)))
+    }
+
+    /// The ref the workflow is dispatched on.
+    pub fn git_ref(&self) -> &str {
+        &self.git_ref
     }
 
     pub async fn run(&self, id: u64) -> Result<Run> {
@@ -831,6 +937,42 @@ mod tests {
              `o/r`, or the token of service `gh` cannot see it: check the repo's `github` in the \
              runbook and the token's access"
         );
+    }
+
+    fn run(title: &str, branch: &str) -> Run {
+        Run {
+            id: 1,
+            run_number: 40,
+            status: "in_progress".into(),
+            conclusion: None,
+            created_at: DateTime::from_timestamp(0, 0).unwrap(),
+            html_url: String::new(),
+            name: Some("Deploy stage".into()),
+            display_title: Some(title.into()),
+            head_branch: Some(branch.into()),
+        }
+    }
+
+    #[test]
+    fn a_run_is_tied_to_a_tag_only_by_a_title_the_workflow_sets() {
+        // No `run-name`: titled with the workflow's name, any dispatch on the ref may be it.
+        let untitled = run("Deploy stage", "main");
+        assert!(untitled.may_be("main", "2015.09.10"));
+        assert!(untitled.may_be("refs/heads/main", "2015.09.10"));
+        assert!(!untitled.titled_for("2015.09.10"));
+        assert!(!untitled.may_be("release", "2015.09.10"));
+        // A `run-name` with the tag: only the run of this tag.
+        let titled = run("Deploy 2015.09.10 to stage", "main");
+        assert!(titled.titled_for("2015.09.10"));
+        assert!(titled.may_be("main", "2015.09.10"));
+        assert!(!titled.may_be("main", "2015.09.1"));
+        let revision = run("Deploy 2015.09.10-1", "main");
+        assert!(!revision.may_be("main", "2015.09.10"));
+        assert!(revision.may_be("main", "2015.09.10-1"));
+        assert!(names("2015.09.10", "2015.09.10"));
+        assert!(names("(2015.09.10)", "2015.09.10"));
+        assert!(!names("v2015.09.10", "2015.09.10"));
+        assert!(!names("anything", ""));
     }
 
     #[test]

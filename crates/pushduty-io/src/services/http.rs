@@ -22,6 +22,7 @@ pub fn request_timeout() -> Duration {
 
 static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
 static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+static ACTING: OnceLock<reqwest::Client> = OnceLock::new();
 /// Held while the runtime or the client is built: the service panes start together, and each
 /// racing to build its own (TLS roots parsed, worker threads spawned) only to drop all but one
 /// took the first frame's CPU on a small machine.
@@ -60,14 +61,24 @@ pub fn block_on<F: Future>(f: F) -> Result<F::Output> {
 }
 
 pub fn client() -> Result<&'static reqwest::Client> {
-    once(&CLIENT, || {
-        reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT.min(request_timeout()))
-            .timeout(request_timeout())
-            .user_agent(concat!("pushduty/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .context("building the HTTP client")
-    })
+    once(&CLIENT, || built(reqwest::redirect::Policy::default()))
+}
+
+/// The client for a request that starts something (a build, a workflow run). It follows no
+/// redirect: that would send the request again (as a GET) where the service did not mean it,
+/// and read that answer as the trigger's. The caller says what a 3xx means.
+pub fn acting_client() -> Result<&'static reqwest::Client> {
+    once(&ACTING, || built(reqwest::redirect::Policy::none()))
+}
+
+fn built(redirects: reqwest::redirect::Policy) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(redirects)
+        .connect_timeout(CONNECT_TIMEOUT.min(request_timeout()))
+        .timeout(request_timeout())
+        .user_agent(concat!("pushduty/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .context("building the HTTP client")
 }
 
 /// A failure that may pass by itself (no answer, a 5xx): worth another try while following.
