@@ -6,8 +6,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::http::client;
 pub use super::http::is_transient;
+use super::http::{API_ANSWER, CONSOLE, ERROR_HEAD, client, read_body, read_head};
 use crate::secret::{Secret, scrub};
 
 pub struct Jenkins {
@@ -209,7 +209,10 @@ impl Jenkins {
     async fn json<T: for<'de> Deserialize<'de>>(&self, url: &str, what: &str) -> Result<T> {
         let resp = self.get(url, what).await?;
         let status = resp.status();
-        let body = resp.text().await.map_err(|e| self.unreachable(what, &e))?;
+        let body = read_body(resp, API_ANSWER, "Jenkins", what, |e| {
+            self.unreachable(what, e)
+        })
+        .await?;
         if !status.is_success() {
             return Err(self.refusal(status, what, &body));
         }
@@ -247,7 +250,7 @@ impl Jenkins {
                 bail!("{what}: Jenkins answered {status} without a queue item (no Location header)")
             }
             _ => {
-                let body = resp.text().await.unwrap_or_default();
+                let body = read_head(resp, ERROR_HEAD).await.unwrap_or_default();
                 Err(self.refusal(status, &what, &body))
             }
         }
@@ -261,7 +264,10 @@ impl Jenkins {
             return Ok(Queue::Gone);
         }
         let status = resp.status();
-        let body = resp.text().await.map_err(|e| self.unreachable(what, &e))?;
+        let body = read_body(resp, API_ANSWER, "Jenkins", what, |e| {
+            self.unreachable(what, e)
+        })
+        .await?;
         if !status.is_success() {
             return Err(self.refusal(status, what, &body));
         }
@@ -318,7 +324,10 @@ impl Jenkins {
         };
         let next = header("X-Text-Size").and_then(|v| v.parse().ok());
         let more = header("X-More-Data").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        let text = resp.text().await.map_err(|e| self.unreachable(&what, &e))?;
+        let text = read_body(resp, CONSOLE, "Jenkins", &what, |e| {
+            self.unreachable(&what, e)
+        })
+        .await?;
         if !status.is_success() {
             return Err(self.refusal(status, &what, &text));
         }
