@@ -293,3 +293,26 @@ fn status_with_trickling_answers_ends_at_the_time_limit() {
         out.elapsed
     );
 }
+
+#[test]
+fn a_stage_page_that_never_ends_is_searched_in_its_start_only() {
+    let stage = pushduty::standins::stage::Stage::try_start(Box::new(|| None), 0).unwrap();
+    stage.set_wire_fault(WireFault::Endless);
+    let env = Env::new();
+    let mut verify = super::stage::cmd(
+        &env,
+        "--runbook=tests/fixtures/runbooks/valid/deploy.toml",
+        ("PUSHDUTY_JENKINS_TOKEN", "t0k"),
+        &[format!("links.stage={}", stage.url())],
+        &["do", "verify", "--yes"],
+    );
+    let out = peak::run(&mut verify, 512);
+    assert!(!out.killed, "killed past 512 MiB: {}", out.stderr);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("did not show `2015.09.10` within 3s"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.peak_mib < 100, "peak RSS {} MiB", out.peak_mib);
+}
