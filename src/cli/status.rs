@@ -7,112 +7,62 @@ use serde_json::{Map, Value, json};
 use super::session::{Prepared, prepare};
 use super::{Global, fail};
 use crate::git::state::repo_state;
-use crate::health::view::{self, SentryView, Watch};
+use crate::health::view::{self, Watch};
 use crate::runbook::model::Service;
 use crate::sanitize::clean;
-use crate::services::http::block_on;
+use crate::services::http::{all, block_on};
 use crate::services::jenkins::JobSnapshot;
 use crate::services::{JenkinsConf, Resolved, Services};
 use crate::session;
+use crate::sources::blockers::Target;
 
 pub fn run(g: &Global, as_json: bool) -> ExitCode {
     let (p, _) = match prepare(g, "status", false) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let (loaded, config) = (&p.loaded, &p.config);
-    let rb = &loaded.runbook;
-    let format = &loaded.calendar.tag_format;
-    let mut git = Map::new();
-    let mut failed = false;
-    for (name, repo) in &rb.repos {
-        let state = match crate::git::RepoSpec::from_config(config, name, repo) {
-            Some(spec) => {
-                let s = repo_state(&spec, format);
-                failed |= s.error.is_some();
-                serde_json::to_value(&s).unwrap_or(Value::Null)
-            }
-            None => json!({ "path": null, "error": "not configured" }),
-        };
-        git.insert(name.clone(), state);
-    }
-    let services = Services::resolve(rb, config);
-    let (push, began) = journaled_moments(g, &p);
+    let rb = &p.loaded.runbook;
+    let services = Services::resolve(rb, &p.config);
+    let moments = journaled_moments(g, &p);
+    let targets = crate::sources::blockers::targets(rb, &services);
+    // Every service at once, and the repos on a thread of their own meanwhile: the snapshot
+    // takes as long as its slowest source, not the sum of them.
+    let (git, read) = std::thread::scope(|s| {
+        let git = s.spawn(|| read_git(&p));
+        let parts = rb
+            .services
+            .iter()
+            .map(|(name, svc)| read_service(&p, &services, moments, name, svc));
+        let read =
+            block_on(async { tokio::join!(all(parts), all(targets.iter().map(read_blockers))) });
+        (git.join(), read)
+    });
+    let Ok((git, mut failed)) = git else {
+        return fail(&anyhow::anyhow!("reading the repos failed"));
+    };
+    let (parts, blockers) = match read {
+        Ok(read) => read,
+        Err(e) => return fail(&e),
+    };
     let mut by_kind: Map<String, Value> = ["jenkins", "sentry", "metrics"]
         .into_iter()
         .map(|k| (k.to_string(), json!({})))
         .collect();
-    for (name, svc) in &rb.services {
-        let (kind, value) = match (svc, services.0.get(name)) {
-            (Service::Jenkins(_), Some(Resolved::Jenkins(conf))) => {
-                // Not configured is a fact to report, like a repo without a checkout; a
-                // configured service that does not answer is a failure.
-                let configured = conf.client().is_ok();
-                let read = block_on(JobSnapshot::read(conf, 5)).and_then(|r| r);
-                failed |= configured && read.is_err();
-                ("jenkins", jenkins_json(conf, read))
-            }
-            (Service::Sentry(_), Some(Resolved::Sentry(conf))) => {
-                let w = watch(&p, name, push);
-                let v = block_on(view::read_sentry(conf, &w, push.unwrap_or(began)));
-                let mut v = v.unwrap_or_else(|e| SentryView {
-                    error: Some(format!("{e:#}")),
-                    ..SentryView::default()
-                });
-                match conf.client() {
-                    Ok(_) => failed |= v.error.is_some(),
-                    Err(e) => v.error = Some(format!("not configured: {e}")),
-                }
-                ("sentry", v.json())
-            }
-            (Service::Graphite(_) | Service::Prometheus(_), Some(Resolved::Metrics(conf))) => {
-                let w = watch(&p, name, push);
-                let (series, error) = match block_on(view::read_metrics(conf, &w)) {
-                    Ok(series) => {
-                        // One line for the service when no series could be read at all.
-                        let mut errors: Vec<&str> =
-                            series.iter().filter_map(|s| s.error.as_deref()).collect();
-                        let all = !series.is_empty() && errors.len() == series.len();
-                        // The same unreachable server, said once.
-                        errors.dedup();
-                        (series.clone(), all.then(|| errors.join("; ")))
-                    }
-                    Err(e) => (Vec::new(), Some(format!("{e:#}"))),
-                };
-                failed |= series.iter().any(|s| s.error.is_some()) || error.is_some();
-                let list: Vec<Value> = series.iter().map(|s| s.json(&w)).collect();
-                ("metrics", json!({ "series": list, "error": error }))
-            }
-            _ => continue,
-        };
-        if let Some(Value::Object(m)) = by_kind.get_mut(kind) {
-            m.insert(name.clone(), value);
+    for part in parts.into_iter().flatten() {
+        failed |= part.failed;
+        if let Some(Value::Object(m)) = by_kind.get_mut(part.kind) {
+            m.insert(part.name, part.value);
         }
     }
-    // Per GitHub service a blockers step reads: the open blockers, or why they are unknown.
-    let mut blockers = Map::new();
-    for t in crate::sources::blockers::targets(rb, &services) {
-        let r = t.read();
-        let error = (!r.errors.is_empty()).then(|| r.errors.join("; "));
-        match t.conf.client() {
-            Ok(_) => failed |= error.is_some(),
-            Err(e) => {
-                blockers.insert(
-                    t.conf.name.clone(),
-                    json!({ "label": t.label, "open": [], "error": format!("not configured: {e}") }),
-                );
-                continue;
-            }
-        }
-        blockers.insert(
-            t.conf.name.clone(),
-            json!({ "label": t.label, "open": r.open, "error": error }),
-        );
+    let mut by_name = Map::new();
+    for part in blockers {
+        failed |= part.failed;
+        by_name.insert(part.name, part.value);
     }
     let mut out = Map::new();
     out.insert("git".into(), Value::Object(git));
     out.extend(by_kind);
-    out.insert("blockers".into(), Value::Object(blockers));
+    out.insert("blockers".into(), Value::Object(by_name));
     let out = Value::Object(out);
     if as_json {
         match super::json_text(&out) {
@@ -126,6 +76,111 @@ pub fn run(g: &Global, as_json: bool) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Each repo's state by name, and whether one could not be read.
+fn read_git(p: &Prepared) -> (Map<String, Value>, bool) {
+    let format = &p.loaded.calendar.tag_format;
+    let mut git = Map::new();
+    let mut failed = false;
+    for (name, repo) in &p.loaded.runbook.repos {
+        let state = match crate::git::RepoSpec::from_config(&p.config, name, repo) {
+            Some(spec) => {
+                let s = repo_state(&spec, format);
+                failed |= s.error.is_some();
+                serde_json::to_value(&s).unwrap_or(Value::Null)
+            }
+            None => json!({ "path": null, "error": "not configured" }),
+        };
+        git.insert(name.clone(), state);
+    }
+    (git, failed)
+}
+
+/// One service's part of the snapshot: under which kind and name it goes, what it says, and
+/// whether it failed.
+struct Part {
+    kind: &'static str,
+    name: String,
+    value: Value,
+    failed: bool,
+}
+
+/// Reads service `name` as `status` shows it (`None`: a kind `status` does not read).
+async fn read_service(
+    p: &Prepared,
+    services: &Services,
+    (push, began): (Option<i64>, i64),
+    name: &str,
+    svc: &Service,
+) -> Option<Part> {
+    let (kind, value, failed) = match (svc, services.0.get(name)) {
+        (Service::Jenkins(_), Some(Resolved::Jenkins(conf))) => {
+            // Not configured is a fact to report, like a repo without a checkout; a
+            // configured service that does not answer is a failure.
+            let configured = conf.client().is_ok();
+            let read = JobSnapshot::read(conf, 5).await;
+            let failed = configured && read.is_err();
+            ("jenkins", jenkins_json(conf, read), failed)
+        }
+        (Service::Sentry(_), Some(Resolved::Sentry(conf))) => {
+            let w = watch(p, name, push);
+            let mut v = view::read_sentry(conf, &w, push.unwrap_or(began)).await;
+            let failed = match conf.client() {
+                Ok(_) => v.error.is_some(),
+                Err(e) => {
+                    v.error = Some(format!("not configured: {e}"));
+                    false
+                }
+            };
+            ("sentry", v.json(), failed)
+        }
+        (Service::Graphite(_) | Service::Prometheus(_), Some(Resolved::Metrics(conf))) => {
+            let w = watch(p, name, push);
+            let series = view::read_metrics(conf, &w).await;
+            // One line for the service when no series could be read at all.
+            let mut errors: Vec<&str> = series.iter().filter_map(|s| s.error.as_deref()).collect();
+            let all = !series.is_empty() && errors.len() == series.len();
+            // The same unreachable server, said once.
+            errors.dedup();
+            let error = all.then(|| errors.join("; "));
+            let failed = series.iter().any(|s| s.error.is_some());
+            let list: Vec<Value> = series.iter().map(|s| s.json(&w)).collect();
+            ("metrics", json!({ "series": list, "error": error }), failed)
+        }
+        _ => return None,
+    };
+    Some(Part {
+        kind,
+        name: name.to_string(),
+        value,
+        failed,
+    })
+}
+
+/// The open blockers a GitHub service's blockers step reads, or why they are unknown.
+async fn read_blockers(t: &Target) -> Part {
+    let (value, failed) = match t.conf.client() {
+        Ok(_) => {
+            let r = t.read().await;
+            let error = (!r.errors.is_empty()).then(|| r.errors.join("; "));
+            let failed = error.is_some();
+            (
+                json!({ "label": t.label, "open": r.open, "error": error }),
+                failed,
+            )
+        }
+        Err(e) => (
+            json!({ "label": t.label, "open": [], "error": format!("not configured: {e}") }),
+            false,
+        ),
+    };
+    Part {
+        kind: "blockers",
+        name: t.conf.name.clone(),
+        value,
+        failed,
     }
 }
 

@@ -8,6 +8,7 @@ use super::sparkline::{self, Span};
 use super::stats::{change_percent, median_of as median};
 use super::window::within;
 use crate::sanitize::clean_line;
+use crate::services::http::all;
 use crate::services::metrics::Point;
 use crate::services::sentry::Issue;
 use crate::services::{MetricsConf, SentryConf};
@@ -85,12 +86,16 @@ impl SeriesView {
     }
 }
 
-/// Reads every series of a metrics service over the watched span.
+/// Reads every series of a metrics service over the watched span, all at once.
 pub async fn read_metrics(conf: &MetricsConf, w: &Watch) -> Vec<SeriesView> {
     let span = w.span();
+    let reads = all(conf
+        .series
+        .iter()
+        .map(|s| conf.range(&s.query, span.from, span.until)))
+    .await;
     let mut out = Vec::new();
-    for s in &conf.series {
-        let read = conf.range(&s.query, span.from, span.until).await;
+    for (s, read) in conf.series.iter().zip(reads) {
         out.push(match read {
             Ok(points) => SeriesView {
                 name: s.name.clone(),

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::runbook::model::{Runbook, StepKind};
 use crate::services::github::{Blocker, RateLimited};
-use crate::services::http::block_on;
+use crate::services::http::{all, block_on};
 use crate::services::{GithubConf, Services};
 
 /// How often GitHub is read when nothing asks sooner: blockers come in over hours, and every
@@ -57,8 +57,8 @@ pub struct Read {
 }
 
 impl Target {
-    /// Reads every repo; one that fails is reported and does not hide the others.
-    pub fn read(&self) -> Read {
+    /// Reads every repo, all at once; one that fails is reported and does not hide the others.
+    pub async fn read(&self) -> Read {
         let mut r = Read::default();
         let client = match self.conf.client() {
             Ok(c) => c,
@@ -67,8 +67,13 @@ impl Target {
                 return r;
             }
         };
-        for repo in &self.repos {
-            match block_on(client.open_blockers(repo, &self.label)).and_then(|x| x) {
+        let reads = all(self
+            .repos
+            .iter()
+            .map(|repo| client.open_blockers(repo, &self.label)))
+        .await;
+        for read in reads {
+            match read {
                 Ok(list) => r.open.extend(list),
                 Err(e) => {
                     if let Some(limited) = e.downcast_ref::<RateLimited>() {
@@ -123,11 +128,11 @@ pub fn snapshot(targets: &[Target], backoff: &Mutex<Backoff>) -> Result<Vec<Stri
         return Ok(lines);
     }
     let several = targets.len() > 1;
+    let reads = block_on(all(targets.iter().map(Target::read))).map_err(|e| format!("{e:#}"))?;
     let mut lines = Vec::new();
     let mut until = None;
     let mut failed = 0;
-    for t in targets {
-        let r = t.read();
+    for (t, r) in targets.iter().zip(reads) {
         until = until.max(r.retry_at);
         if r.open.is_empty() && !r.errors.is_empty() {
             failed += 1;

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::health::view::{self, Watch};
-use crate::services::http::block_on;
+use crate::services::http::{all, block_on};
 use crate::services::{MetricsConf, SentryConf};
 
 /// How often the panes read their services when nothing asks sooner.
@@ -57,11 +57,12 @@ pub fn clock(t: i64) -> String {
 /// The metrics pane's lines for every metrics service; an error only when none answered.
 pub fn metrics_snapshot(confs: &[MetricsConf], timing: &Timing) -> Result<Vec<String>, String> {
     let w = timing.watch();
+    let reads = block_on(all(confs.iter().map(|c| view::read_metrics(c, &w))))
+        .map_err(|e| format!("{e:#}"))?;
     let mut lines = Vec::new();
     let mut failed = 0;
     let mut total = 0;
-    for conf in confs {
-        let series = block_on(view::read_metrics(conf, &w)).map_err(|e| format!("{e:#}"))?;
+    for (conf, series) in confs.iter().zip(reads) {
         total += series.len();
         failed += series.iter().filter(|s| s.error.is_some()).count();
         if confs.len() > 1 {
@@ -94,11 +95,12 @@ pub fn sentry_snapshot(
         return Ok(lines);
     }
     let since = timing.push.get().unwrap_or(timing.began);
+    let reads = block_on(all(confs.iter().map(|c| view::read_sentry(c, &w, since))))
+        .map_err(|e| format!("{e:#}"))?;
     let mut lines = Vec::new();
     let mut errors = Vec::new();
     let mut until = None;
-    for conf in confs {
-        let v = block_on(view::read_sentry(conf, &w, since)).map_err(|e| format!("{e:#}"))?;
+    for (conf, v) in confs.iter().zip(reads) {
         if confs.len() > 1 {
             lines.push(format!("{}:", conf.name));
         }

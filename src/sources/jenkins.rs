@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::services::JenkinsConf;
-use crate::services::http::block_on;
+use crate::services::http::{all, block_on};
 use crate::services::jenkins::JobSnapshot;
 
 /// How often Jenkins is read when nothing asks sooner.
@@ -30,11 +30,12 @@ const SHOWN: usize = 5;
 
 /// The pane's lines for every Jenkins service; an error only when none could be read.
 pub fn snapshot(confs: &[JenkinsConf]) -> Result<Vec<String>, String> {
+    let reads = block_on(all(confs.iter().map(|c| JobSnapshot::read(c, SHOWN))))
+        .map_err(|e| format!("{e:#}"))?;
     let now = chrono::Utc::now().timestamp_millis();
     let mut lines = Vec::new();
     let mut errors = Vec::new();
-    for conf in confs {
-        let read = block_on(JobSnapshot::read(conf, SHOWN)).and_then(|r| r);
+    for (conf, read) in confs.iter().zip(reads) {
         match read {
             Ok(s) => {
                 if confs.len() > 1 {

@@ -1,5 +1,6 @@
 //! Live sources: pollers that run off the UI thread and report snapshots as lines for their
-//! pane. A source that fails reports the error; it never blocks or takes the screen.
+//! pane. A source that fails reports the error; it never blocks or takes the screen, and one
+//! that panics (a bug) reports that too, and is polled again.
 
 pub mod blockers;
 pub mod git;
@@ -33,13 +34,15 @@ pub fn spawn_paced_poller(
     send: impl Fn(Snapshot) -> bool + Send + 'static,
 ) -> Sender<()> {
     let (tx, rx) = mpsc::channel::<()>();
+    let name = name.to_string();
     let spawned = std::thread::Builder::new()
         .name(format!("{name}-source"))
         .spawn(move || {
             loop {
                 // To the minute: a poll every 15 s that finds nothing new redraws nothing.
                 let at = chrono::Local::now().format("%H:%M").to_string();
-                let lines = read();
+                let lines = std::panic::catch_unwind(std::panic::AssertUnwindSafe(&read))
+                    .unwrap_or_else(|panic| Err(panicked(name.as_str(), panic.as_ref())));
                 let interval = pace(&lines);
                 if !send(lines.map(|l| (at, l))) {
                     return;
@@ -55,6 +58,18 @@ pub fn spawn_paced_poller(
         return mpsc::channel().0;
     }
     tx
+}
+
+/// A pane's words for its source's panic.
+fn panicked(name: &str, panic: &(dyn std::any::Any + Send)) -> String {
+    let why = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_string());
+    format!(
+        "the {name} source failed inside pushduty ({why}); it is read again later, and the push goes on: please report it"
+    )
 }
 
 #[cfg(test)]
@@ -88,5 +103,31 @@ mod tests {
         poke.send(()).unwrap();
         release.send(()).unwrap();
         assert!(got.recv_timeout(Duration::from_secs(5)).unwrap().is_ok());
+    }
+
+    #[test]
+    fn a_source_that_panics_says_so_in_its_pane_and_is_read_again() {
+        let (tx, got) = mpsc::channel();
+        let reads = std::sync::atomic::AtomicU32::new(0);
+        let poke = spawn_poller(
+            "flaky",
+            Duration::from_secs(3600),
+            move || match reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+                0 => panic!("index out of bounds"),
+                _ => Ok(vec!["answered".into()]),
+            },
+            move |s| tx.send(s).is_ok(),
+        );
+        let e = got
+            .recv_timeout(Duration::from_secs(5))
+            .unwrap()
+            .unwrap_err();
+        assert!(
+            e.contains("the flaky source failed inside pushduty (index out of bounds)"),
+            "{e}"
+        );
+        poke.send(()).unwrap();
+        let (_, lines) = got.recv_timeout(Duration::from_secs(5)).unwrap().unwrap();
+        assert_eq!(lines, ["answered"]);
     }
 }

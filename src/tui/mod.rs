@@ -14,6 +14,7 @@ pub mod ui;
 
 use std::io::{Write, stdout};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
@@ -89,10 +90,15 @@ struct Guard;
 
 impl Drop for Guard {
     fn drop(&mut self) {
+        HOLDING_SCREEN.store(false, Ordering::SeqCst);
         let _ = execute!(stdout(), DisableMouseCapture);
         ratatui::restore();
     }
 }
+
+/// Whether the TUI holds the terminal: until then, and after, a panic anywhere is said on
+/// stderr as usual.
+static HOLDING_SCREEN: AtomicBool = AtomicBool::new(false);
 
 /// While a step runs the screen ticks once a second (its elapsed time); idle, never.
 const TICK: Duration = Duration::from_secs(1);
@@ -151,12 +157,21 @@ pub fn run(
             return Err(anyhow::Error::new(e).context("starting the terminal UI"));
         }
     };
-    // ratatui's hook restores raw mode and the screen; the mouse is ours to give back.
+    // ratatui's hook restores raw mode and the screen; the mouse is ours to give back. A
+    // panic on another thread (a pane's source, a step's worker) does not end the TUI: the
+    // screen stays as it is, and the panic goes to the log file instead of over it.
     let restore_screen = std::panic::take_hook();
+    let ui = std::thread::current().id();
     std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() != ui && HOLDING_SCREEN.load(Ordering::SeqCst) {
+            let thread = std::thread::current().name().unwrap_or("").to_string();
+            tracing::error!(thread, %info, "a thread panicked");
+            return;
+        }
         let _ = execute!(stdout(), DisableMouseCapture);
         restore_screen(info);
     }));
+    HOLDING_SCREEN.store(true, Ordering::SeqCst);
     let _guard = Guard;
     execute!(stdout(), EnableMouseCapture).context("enabling the mouse")?;
     let input = InputReader::spawn(tx).context("starting the input reader")?;

@@ -214,7 +214,10 @@ fn a_value_inside_quotes_or_a_heredoc_is_refused_with_the_fix() {
         )),
         "{err}"
     );
-    assert!(err.contains(r#"`"deploying "{{ build_id }}" now"`"#), "{err}");
+    assert!(
+        err.contains(r#"`"deploying "{{ build_id }}" now"`"#),
+        "{err}"
+    );
     assert!(
         err.contains(&format!(
             "quoted.toml:{}:7: error: `{{{{ build_id }}}}` is inside a heredoc",
@@ -240,7 +243,15 @@ fn a_commit_subject_is_echoed_under_run_auto_not_run() {
     std::fs::write(&rb, text).unwrap();
     let rb = format!("--runbook={}", rb.display());
     let answer = format!("build={subject}");
-    let o = env.run(&[&rb, "--now", "2015-09-10", "run", "--auto", "--answer", &answer]);
+    let o = env.run(&[
+        &rb,
+        "--now",
+        "2015-09-10",
+        "run",
+        "--auto",
+        "--answer",
+        &answer,
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stdout(&o).contains(&format!("picked: {subject}")),

@@ -125,6 +125,37 @@ impl Tmux {
         }
     }
 
+    /// Whether the window's terminal is on its alternate screen (the TUI's, until restored).
+    fn alternate_on(&self, win: &str) -> bool {
+        let alt = self
+            .cmd()
+            .args(["display-message", "-p", "-t", win, "#{alternate_on}"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&alt.stdout).trim() == "1"
+    }
+
+    /// The terminal modes of the window's tty, as `stty -a` says them, one per item: after
+    /// pushduty exits, `icanon` and `echo` (not `-icanon`, `-echo`) unless it left it raw.
+    fn tty_modes(&self, win: &str) -> Vec<String> {
+        let tty = self
+            .cmd()
+            .args(["display-message", "-p", "-t", win, "#{pane_tty}"])
+            .output()
+            .unwrap();
+        let tty = String::from_utf8_lossy(&tty.stdout).trim().to_string();
+        let modes = Command::new("stty")
+            .args(["-a", "-F", &tty])
+            .output()
+            .unwrap();
+        assert!(modes.status.success(), "stty -a -F {tty} failed");
+        String::from_utf8_lossy(&modes.stdout)
+            .split(|c: char| c.is_whitespace() || c == ';')
+            .filter(|m| !m.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
     /// Waits for pushduty to exit; returns what the window shows then.
     fn wait_exit(&self, win: &str, code: &str) -> String {
         self.wait_for(win, &format!("EXIT={code}"))
@@ -414,11 +445,7 @@ fn run_stopped_by_a_signal_interrupts_the_step_kills_its_group_and_restores_the_
             .unwrap();
         assert!(st.success());
         let screen = t.wait_exit("w", code);
-        let alt = t
-            .cmd()
-            .args(["display-message", "-p", "-t", "w", "#{alternate_on}"])
-            .output()
-            .unwrap();
+        let alt = t.alternate_on("w");
         if signal == "KILL" {
             // Nothing can clean up after SIGKILL: the command lives on, and the next run
             // must not start a second copy of it.
@@ -444,9 +471,8 @@ fn run_stopped_by_a_signal_interrupts_the_step_kills_its_group_and_restores_the_
             t.wait_for("third", "Run nap?");
             continue;
         }
-        assert_eq!(
-            String::from_utf8_lossy(&alt.stdout).trim(),
-            "0",
+        assert!(
+            !alt,
             "SIG{signal}: the alternate screen is left on:\n{screen}"
         );
         wait_group_gone(pgid);
@@ -694,4 +720,79 @@ fn the_first_frame_does_not_wait_for_the_git_panes_read() {
     t.wait_without("ff", "git (loading)");
     t.keys("ff", &["q"]);
     t.wait_exit("ff", "0");
+}
+
+#[test]
+fn panes_whose_services_never_stop_answering_show_errors_and_the_tui_stays() {
+    use pushduty::standins::http::WireFault;
+    need_tmux();
+    let env = Env::new();
+    let jenkins = support::jenkins::Jenkins::start(Default::default());
+    let sentry = support::sentry::Sentry::start(Default::default());
+    let graphite = pushduty::standins::graphite::Graphite::start(Default::default());
+    let github = support::github::Github::start(Default::default());
+    jenkins.set_wire_fault(WireFault::Endless);
+    sentry.set_wire_fault(WireFault::Endless);
+    graphite.set_wire_fault(WireFault::Endless);
+    github.set_wire_fault(WireFault::Endless);
+    let sets = [
+        format!("--set=services.stage-deploy.url={}", jenkins.url()),
+        "--set=services.stage-deploy.user=andym".to_string(),
+        format!("--set=services.sentry.url={}", sentry.url()),
+        format!("--set=services.graphite.url={}", graphite.url()),
+        format!("--set=services.github.api_url={}", github.url()),
+    ];
+    let mut args = vec!["--runbook=runbooks/amo-push.toml", "--now", "2015-09-08"];
+    args.extend(sets.iter().map(String::as_str));
+    args.push("run");
+    let vars = [
+        "PUSHDUTY_JENKINS_TOKEN=t0k",
+        "PUSHDUTY_SENTRY_TOKEN=t0k",
+        "PUSHDUTY_GITHUB_TOKEN=t0k",
+    ];
+    let t = Tmux::new("endless");
+    t.start_with(&env, "w", &vars, &args);
+    t.wait_for("w", "Checklist 0/");
+    // Watched from the first frame: reading without limit would be killed here, failing the
+    // test rather than filling the machine's memory.
+    let lock = env
+        .path()
+        .join("state/sessions/amo-weekly-push/2015-09-10/lock");
+    let lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(lock).unwrap()).unwrap();
+    let pid = i32::try_from(lock["pid"].as_i64().unwrap()).unwrap();
+    let memory = support::peak::Watch::start(pid, 512);
+    // Each pane says what failed (cut to its width); the blockers pane's title is too narrow
+    // for its state.
+    for pane in ["jenkins", "sentry", "metrics"] {
+        t.wait_for("w", &format!("{pane} (error)"));
+    }
+    let mut screen = String::new();
+    for said in [
+        "stage-deploy: Jenkins'",
+        "Sentry's answer to",
+        "no series could be rea",
+        "GitHub's answer to",
+    ] {
+        screen = t.wait_for("w", said);
+    }
+    assert!(!memory.killed(), "killed past 512 MiB:\n{screen}");
+    // The screen still answers: help opens and closes.
+    t.keys("w", &["?"]);
+    t.wait_for("w", "Keys (Esc closes)");
+    t.keys("w", &["Escape"]);
+    t.wait_without("w", "Keys (Esc closes)");
+    t.keys("w", &["q"]);
+    t.wait_exit("w", "0");
+    let peak = memory.peak_mib();
+    eprintln!("the TUI with endless answers: peak RSS {peak} MiB (sampled)");
+    assert!(peak < 100, "peak RSS {peak} MiB");
+    let modes = t.tty_modes("w");
+    for mode in ["icanon", "echo", "isig"] {
+        assert!(
+            modes.iter().any(|m| m == mode),
+            "the terminal is left raw: {modes:?}"
+        );
+    }
+    assert!(!t.alternate_on("w"), "the alternate screen is left on");
 }

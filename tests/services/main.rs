@@ -12,6 +12,7 @@ mod actions_deploy;
 mod blockers;
 mod deploy;
 mod email;
+mod endless;
 mod jenkins_stub;
 mod notes;
 mod sentry_client;

@@ -20,7 +20,7 @@ const SINCE: i64 = 1_441_886_400;
 /// The shared HTTP client reads its time limit once per process: set it before any test
 /// makes one, short enough for the hang test, long enough for the rest on a loaded machine.
 /// This binary's other modules never use that client (see main.rs).
-fn setup() {
+pub(crate) fn setup() {
     static ONCE: Once = Once::new();
     // SAFETY: every test here calls this first, and `Once` makes the others wait until it is
     // set; the other modules in this binary read the environment only through std (running the

@@ -7,6 +7,7 @@ pub mod github;
 pub mod gitrepo;
 pub mod jenkins;
 pub mod metrics_servers;
+pub mod peak;
 pub mod push;
 pub mod sentry;
 pub mod smtp_server;

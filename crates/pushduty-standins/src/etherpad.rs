@@ -86,6 +86,12 @@ impl Etherpad {
         &self.server.url
     }
 
+    /// Plays `fault` on every request instead of the API, whatever it is asked (see
+    /// [`crate::http::WireFault`]); `WireFault::None` ends it.
+    pub fn set_wire_fault(&self, fault: crate::http::WireFault) {
+        self.server.set_wire_fault(fault);
+    }
+
     pub fn key(&self) -> &str {
         &self.server.shared.cfg.key
     }

@@ -209,6 +209,12 @@ impl Github {
         &self.server.url
     }
 
+    /// Plays `fault` on every request instead of the API, whatever it is asked (see
+    /// [`crate::http::WireFault`]); `WireFault::None` ends it.
+    pub fn set_wire_fault(&self, fault: crate::http::WireFault) {
+        self.server.set_wire_fault(fault);
+    }
+
     /// Runs started so far: one per accepted dispatch.
     pub fn dispatches(&self) -> usize {
         self.server.shared.lock().dispatches.len()

@@ -81,6 +81,12 @@ impl Graphite {
         &self.server.url
     }
 
+    /// Plays `fault` on every request instead of the API, whatever it is asked (see
+    /// [`crate::http::WireFault`]); `WireFault::None` ends it.
+    pub fn set_wire_fault(&self, fault: crate::http::WireFault) {
+        self.server.set_wire_fault(fault);
+    }
+
     /// From `from` (unix seconds) on, `target` is `factor` times its level.
     pub fn spike(&self, target: &str, from: i64, factor: f64) {
         self.server

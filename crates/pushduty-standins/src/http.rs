@@ -1,6 +1,7 @@
 //! The HTTP/1.1 every HTTP stand-in speaks: a request read off the socket (answering `100
 //! Continue` to a client that waits for it), query and form decoding, and one whole answer
-//! per connection, `Connection: close`; or, as a failure to play, no answer at all.
+//! per connection, `Connection: close`; or, as a failure to play, no answer at all, or one
+//! whose body never ends ([`WireFault`]).
 //!
 //! Bodies are JSON written by serde_json, so every string in them is escaped. `json!` sorts
 //! an object's keys; where the real service writes them in another order, the stand-in keeps
@@ -218,6 +219,25 @@ impl Response {
     }
 }
 
+/// What any HTTP stand-in can be made to do on every request, whatever its API (set with the
+/// stand-in's `set_wire_fault`): the failures of a broken proxy or a runaway server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WireFault {
+    #[default]
+    None,
+    /// The request is read and never answered.
+    Hang,
+    /// 200 with a chunked JSON-looking body sent as fast as the client reads, never ending.
+    Endless,
+    /// 200 with a chunked body of a few bytes every 100 ms, never ending.
+    Trickle,
+    /// This status with an endless body, as an error page that never ends.
+    EndlessError(u16),
+}
+
+/// One piece of an endless body: the start of a JSON array that never closes.
+const FLOOD: &[u8] = b"{\"id\":\"0\",\"title\":\"more\"},";
+
 /// The answering side of one connection: it answers once, or never, and closes when dropped.
 pub(crate) struct Conn<'a> {
     pub stream: TcpStream,
@@ -230,6 +250,60 @@ impl Conn<'_> {
     pub fn send(&mut self, response: &Response) {
         let _ = self.stream.write_all(&response.bytes());
         let _ = self.stream.flush();
+    }
+
+    /// Plays `fault` (for `WireFault::None`, nothing: the stand-in answers).
+    pub fn play(mut self, fault: WireFault) {
+        match fault {
+            WireFault::None => {}
+            WireFault::Hang => self.hang(),
+            WireFault::Endless => self.endless(200, false),
+            WireFault::Trickle => self.endless(200, true),
+            WireFault::EndlessError(status) => self.endless(status, false),
+        }
+    }
+
+    /// A chunked answer whose body never ends, until the peer leaves or the server stops:
+    /// big chunks back to back, or (`trickle`) a few bytes every 100 ms.
+    fn endless(&mut self, status: u16, trickle: bool) {
+        let head = format!(
+            "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+            reason(status)
+        );
+        // A stopped server must not wait on a peer that reads nothing.
+        let _ = self
+            .stream
+            .set_write_timeout(Some(Duration::from_millis(100)));
+        if !self.push(head.as_bytes()) || !self.push(b"1\r\n[\r\n") {
+            return;
+        }
+        // Some 56 KiB at a time; a trickle sends one piece.
+        let body = FLOOD.repeat(if trickle { 1 } else { 2048 });
+        let mut chunk = format!("{:x}\r\n", body.len()).into_bytes();
+        chunk.extend_from_slice(&body);
+        chunk.extend_from_slice(b"\r\n");
+        while self.push(&chunk) {
+            if trickle {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+
+    /// Writes all of `bytes`; false once the peer is gone or the server stops.
+    fn push(&mut self, mut bytes: &[u8]) -> bool {
+        while !bytes.is_empty() {
+            if self.stop.load(Ordering::SeqCst) {
+                return false;
+            }
+            match self.stream.write(bytes) {
+                Ok(0) => return false,
+                Ok(n) => bytes = &bytes[n..],
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        true
     }
 
     /// Holds the connection open without answering until the peer leaves or the server stops.
@@ -390,6 +464,54 @@ mod tests {
         let cut = Response::new(200, "application/json", "[\"ééééé\"]").cut_in_half();
         assert!(std::str::from_utf8(&cut.body).is_ok());
         assert!(cut.body.len() < 7);
+    }
+
+    /// Sends a GET to `url` and reads what comes for `for_ms`, up to `most` bytes.
+    fn read_for(url: &str, for_ms: u64, most: usize) -> Vec<u8> {
+        let mut s = TcpStream::connect(url.trim_start_matches("http://")).unwrap();
+        s.write_all(b"GET /render HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+        let end = std::time::Instant::now() + Duration::from_millis(for_ms);
+        let (mut got, mut buf) = (Vec::new(), vec![0u8; 65536]);
+        while std::time::Instant::now() < end && got.len() < most {
+            match s.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(_) => {}
+            }
+        }
+        got
+    }
+
+    #[test]
+    fn a_wire_fault_sends_a_body_that_never_ends_fast_or_slowly() {
+        let g = crate::graphite::Graphite::try_start(crate::graphite::Config::default()).unwrap();
+        g.set_wire_fault(WireFault::Endless);
+        // Far more than any answer holds, and still going.
+        let got = read_for(g.url(), 10_000, 32 << 20);
+        assert!(got.len() >= 32 << 20, "the body ended");
+        let head = String::from_utf8_lossy(&got[..200]);
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+        assert!(head.contains("Transfer-Encoding: chunked"), "{head}");
+
+        g.set_wire_fault(WireFault::Trickle);
+        let got = read_for(g.url(), 600, usize::MAX);
+        let text = String::from_utf8_lossy(&got);
+        assert!(text.contains(r#"{"id":"0""#), "{text}");
+        assert!(got.len() < 2048, "not a trickle: {} bytes", got.len());
+
+        g.set_wire_fault(WireFault::EndlessError(503));
+        let got = read_for(g.url(), 2_000, 1 << 20);
+        assert!(got.starts_with(b"HTTP/1.1 503 Service Unavailable\r\n"));
+        assert!(got.len() >= 1 << 20);
+
+        // Cleared, the stand-in's own API answers again.
+        g.set_wire_fault(WireFault::None);
+        assert_eq!(
+            get(&format!("{}/metrics/find?query=x", g.url()), &[]).0,
+            200
+        );
     }
 
     #[test]

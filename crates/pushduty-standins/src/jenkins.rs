@@ -141,6 +141,12 @@ impl Jenkins {
         &self.server.url
     }
 
+    /// Plays `fault` on every request instead of the API, whatever it is asked (see
+    /// [`crate::http::WireFault`]); `WireFault::None` ends it.
+    pub fn set_wire_fault(&self, fault: crate::http::WireFault) {
+        self.server.set_wire_fault(fault);
+    }
+
     pub fn addr(&self) -> SocketAddr {
         self.server.addr
     }

@@ -35,6 +35,8 @@ pub(crate) struct Server<S: Send + Sync + 'static> {
     /// Set when this is dropped: the accept loop ends, and connections held open end too.
     stop: Arc<AtomicBool>,
     accept: Option<JoinHandle<()>>,
+    /// What an HTTP stand-in plays on every connection instead of its API, while set.
+    wire: Arc<Mutex<http::WireFault>>,
 }
 
 impl<S: Send + Sync + 'static> Server<S> {
@@ -59,23 +61,40 @@ impl<S: Send + Sync + 'static> Server<S> {
             shared,
             stop,
             accept: Some(accept),
+            wire: Arc::default(),
         })
     }
 
     /// [`Server::start`] for an HTTP stand-in: `serve` gets each connection's request, read
     /// with a time limit (a client that never finishes its request must not hold a thread
-    /// forever); a connection that sends none is closed.
+    /// forever); a connection that sends none is closed. While a [`http::WireFault`] is set,
+    /// every request gets that instead of the stand-in's API.
     pub fn start_http(
         port: u16,
         make: impl FnOnce(&str) -> S,
         serve: fn(&S, http::Request, http::Conn),
     ) -> std::io::Result<Self> {
-        Self::start(port, make, move |sh, mut stream, stop| {
+        let wire: Arc<Mutex<http::WireFault>> = Arc::default();
+        let played = Arc::clone(&wire);
+        let mut server = Self::start(port, make, move |sh, mut stream, stop| {
             let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
             if let Some(req) = http::read_request(&mut stream) {
-                serve(sh, req, http::Conn { stream, stop });
+                let conn = http::Conn { stream, stop };
+                // Copied out: the lock must not be held while a connection is played.
+                let fault = *lock(&played);
+                match fault {
+                    http::WireFault::None => serve(sh, req, conn),
+                    fault => conn.play(fault),
+                }
             }
-        })
+        })?;
+        server.wire = wire;
+        Ok(server)
+    }
+
+    /// Plays `fault` on every request from now on (`WireFault::None`: the API again).
+    pub fn set_wire_fault(&self, fault: http::WireFault) {
+        *lock(&self.wire) = fault;
     }
 }
 

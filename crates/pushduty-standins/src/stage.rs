@@ -23,6 +23,12 @@ impl Stage {
     pub fn url(&self) -> String {
         format!("http://{}", self.server.addr)
     }
+
+    /// Plays `fault` on every request instead of the API, whatever it is asked (see
+    /// [`crate::http::WireFault`]); `WireFault::None` ends it.
+    pub fn set_wire_fault(&self, fault: crate::http::WireFault) {
+        self.server.set_wire_fault(fault);
+    }
 }
 
 fn serve(deployed: &Deployed, req: Request, mut conn: Conn) {

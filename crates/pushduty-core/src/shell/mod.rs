@@ -28,9 +28,7 @@ const CLOSE: char = '\u{e001}';
 /// The local the rewritten command evaluates each value into.
 const LOCAL: &str = "__pushduty_value";
 /// Blocks that could rewrite or hide the values' output: not in a shell command.
-const REFUSED_BLOCKS: &[&str] = &[
-    "filter", "macro", "include", "import", "extends", "block",
-];
+const REFUSED_BLOCKS: &[&str] = &["filter", "macro", "include", "import", "extends", "block"];
 
 /// A command ready to run: `sh -c script` with `values` in its environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,11 +135,7 @@ fn read<'a>(text: &'a str) -> Result<Source<'a>, TemplateError> {
                 let left = inner.starts_with('-');
                 let right = inner.ends_with('-') && inner.len() > 1;
                 let expr = inner.trim_start_matches('-');
-                let expr = if right {
-                    &expr[..expr.len() - 1]
-                } else {
-                    expr
-                };
+                let expr = if right { &expr[..expr.len() - 1] } else { expr };
                 let k = s.names.len();
                 s.names.push(variable_name(expr));
                 s.tags.push((i, tag));
@@ -299,10 +293,21 @@ fn split(rendered: &str, names: usize) -> Result<Vec<Part>> {
 /// `env`), which the values must not shadow. Fails on a value not known yet (tera names
 /// it), on a value where the shell would read it again, and on a value holding a NUL byte.
 pub fn prepare(command: &str, ctx: &Value, avoid: &[String]) -> Result<ShellCommand> {
-    let src = read(command)
-        .map_err(|e| anyhow!("the command is refused at {}:{}: {}", e.line, e.col, e.message))?;
+    let src = read(command).map_err(|e| {
+        anyhow!(
+            "the command is refused at {}:{}: {}",
+            e.line,
+            e.col,
+            e.message
+        )
+    })?;
     if let Some(e) = check(command).into_iter().next() {
-        bail!("the command is refused at {}:{}: {}", e.line, e.col, e.message);
+        bail!(
+            "the command is refused at {}:{}: {}",
+            e.line,
+            e.col,
+            e.message
+        );
     }
     let rendered = crate::templates::render(&src.template, ctx)?;
     let parts = split(&rendered, src.names.len())?;
@@ -327,15 +332,10 @@ pub fn prepare(command: &str, ctx: &Value, avoid: &[String]) -> Result<ShellComm
                 let (_, tag) = src.tags[name];
                 let place = places.next().unwrap_or(Place::Word);
                 if !place.allowed() {
-                    bail!(
-                        "the command is refused: {}",
-                        place.refusal(tag)
-                    );
+                    bail!("the command is refused: {}", place.refusal(tag));
                 }
                 if value.contains('\0') {
-                    bail!(
-                        "the value of `{tag}` holds a NUL byte, which no command can receive"
-                    );
+                    bail!("the value of `{tag}` holds a NUL byte, which no command can receive");
                 }
                 let var = cmd.variable(&src.names[name], value, avoid);
                 cmd.script.push_str(&format!("\"${var}\""));
@@ -441,7 +441,10 @@ mod tests {
         assert_eq!(
             c.values,
             [
-                ("PUSHDUTY_BUILD_ID".to_string(), "$(touch PWNED)".to_string()),
+                (
+                    "PUSHDUTY_BUILD_ID".to_string(),
+                    "$(touch PWNED)".to_string()
+                ),
                 ("PUSHDUTY_TAG".to_string(), "2026.12.10".to_string()),
             ]
         );
@@ -466,7 +469,10 @@ mod tests {
              \"$PUSHDUTY_REPOS_OLYMPIA_TAG\" \"$PUSHDUTY_N\" \"$PUSHDUTY_TAG_2\""
         );
         let v: HashMap<_, _> = c.values.iter().cloned().collect();
-        assert_eq!(v["PUSHDUTY_C_SUBJECT"], "Fix typo \"$(touch PWNED_commit)\"");
+        assert_eq!(
+            v["PUSHDUTY_C_SUBJECT"],
+            "Fix typo \"$(touch PWNED_commit)\""
+        );
         assert_eq!(v["PUSHDUTY_C_SUBJECT_2"], "b'c");
         assert_eq!(v["PUSHDUTY_VALUE"], "2026.12.10-3");
         assert_eq!(v["PUSHDUTY_N"], "3");
@@ -474,8 +480,12 @@ mod tests {
 
     #[test]
     fn whitespace_control_raw_and_comments_keep_their_meaning() {
-        let c = prepare("echo a  {{- tag }} {# note #}{% raw %}{{ x }}{% endraw %}", &ctx(), &[])
-            .unwrap();
+        let c = prepare(
+            "echo a  {{- tag }} {# note #}{% raw %}{{ x }}{% endraw %}",
+            &ctx(),
+            &[],
+        )
+        .unwrap();
         assert_eq!(c.script, "echo a\"$PUSHDUTY_TAG\" {{ x }}");
     }
 

@@ -103,11 +103,17 @@ enum Tok {
 #[derive(Debug, Clone, Copy)]
 enum Ctx {
     /// The script itself, or the inside of `$( )` with its open parentheses.
-    Plain { parens: usize },
+    Plain {
+        parens: usize,
+    },
     Double,
     Backtick,
-    Param { braces: usize },
-    Arith { parens: usize },
+    Param {
+        braces: usize,
+    },
+    Arith {
+        parens: usize,
+    },
 }
 
 struct Heredoc {
@@ -160,7 +166,11 @@ impl Lexer {
 
     fn run(&mut self) {
         while let Some(tok) = self.at(0) {
-            let ctx = self.stack.last().copied().unwrap_or(Ctx::Plain { parens: 0 });
+            let ctx = self
+                .stack
+                .last()
+                .copied()
+                .unwrap_or(Ctx::Plain { parens: 0 });
             match ctx {
                 Ctx::Plain { .. } => self.plain(tok),
                 Ctx::Double => self.double(tok),

@@ -170,7 +170,11 @@ pub fn prescan(text: &str) -> Result<(), TemplateError> {
 
 /// Follows one tag from its opening at `start`; returns the offset of its closing delimiter,
 /// `None` when the tag never closes.
-pub(crate) fn scan_tag(text: &str, start: usize, close: &str) -> Result<Option<usize>, TemplateError> {
+pub(crate) fn scan_tag(
+    text: &str,
+    start: usize,
+    close: &str,
+) -> Result<Option<usize>, TemplateError> {
     let b = text.as_bytes();
     let mut depth = 0usize;
     let mut operators = 0usize;

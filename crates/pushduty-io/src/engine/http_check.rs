@@ -9,16 +9,20 @@ use serde_json::json;
 
 use super::{Executor, Job};
 use crate::runbook::model::{Outputs, StepKind};
-use crate::services::http::client;
+use crate::services::http::{client, read_head};
 
 pub struct HttpCheck;
 
-/// One read: the status and up to 64 KiB of the body.
+/// What is read of a page: the version (or whatever is expected) is near its start, and a
+/// page that never ends must not fill memory.
+const HEAD: usize = 64 << 10;
+
+/// One read: the status and up to [`HEAD`] of the body.
 async fn read(url: String) -> Result<(u16, String)> {
     let resp = client()?.get(&url).send().await?;
     let status = resp.status().as_u16();
-    let body = resp.text().await?;
-    Ok((status, body.chars().take(65_536).collect()))
+    let body = read_head(resp, HEAD).await?;
+    Ok((status, body))
 }
 
 impl Executor for HttpCheck {

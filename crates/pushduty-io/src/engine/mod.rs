@@ -561,7 +561,9 @@ impl Engine {
                     ack,
                 });
                 match answer.recv_timeout(JOURNAL_WAIT) {
-                    Ok(r) => r.map_err(|e| anyhow::anyhow!("the journal did not take the handle: {e}")),
+                    Ok(r) => {
+                        r.map_err(|e| anyhow::anyhow!("the journal did not take the handle: {e}"))
+                    }
                     Err(_) => bail!(
                         "the journal did not take the handle within {}s",
                         JOURNAL_WAIT.as_secs()

@@ -270,7 +270,10 @@ fn a_command_does_nothing_until_its_process_group_is_journaled() {
     let state = std::fs::read_to_string(format!("/proc/{pgid}/stat")).unwrap();
     let state = state.rsplit(')').next().unwrap().trim_start();
     assert!(state.starts_with('T'), "not stopped: {state}");
-    assert!(!marker.exists(), "the command ran before its group was journaled");
+    assert!(
+        !marker.exists(),
+        "the command ran before its group was journaled"
+    );
     ack.send(&Ok(()));
     let result = loop {
         if let Event::Finished { result, .. } = r.rx.recv_timeout(WAIT).unwrap() {
@@ -297,7 +300,10 @@ fn a_command_whose_group_cannot_be_journaled_never_runs() {
         }
     };
     let err = result.unwrap_err();
-    assert!(err.contains("disk full") && err.contains("not run"), "{err}");
+    assert!(
+        err.contains("disk full") && err.contains("not run"),
+        "{err}"
+    );
     assert!(!marker.exists(), "the command ran unjournaled");
 }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::EtherpadConf;
-use super::http::{Transient, client};
+use super::http::{API_ANSWER, Transient, client, read_body};
 use crate::secret::{Secret, scrub};
 use pushduty_core::urls::encode;
 
@@ -77,7 +77,11 @@ impl Etherpad {
             .await
             .map_err(|e| self.unreachable(&what, &e))?;
         let status = resp.status();
-        let body = resp.text().await.map_err(|e| self.unreachable(&what, &e))?;
+        let asked = format!("`{function}`");
+        let body = read_body(resp, API_ANSWER, "Etherpad", &asked, |e| {
+            self.unreachable(&what, e)
+        })
+        .await?;
         let answer: Answer = match serde_json::from_str(&body) {
             Ok(a) => a,
             Err(_) if status.is_server_error() => {

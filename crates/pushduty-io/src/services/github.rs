@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::ActionsConf;
-use super::http::{acting_client, client};
+use super::http::{API_ANSWER, ERROR_HEAD, acting_client, client, read_body, read_head};
 use crate::secret::{Secret, scrub};
 use pushduty_core::urls::{encode, github_repo_path};
 
@@ -239,7 +239,10 @@ impl Api {
         let resp = req.send().await.map_err(|e| self.unreachable(what, &e))?;
         let status = resp.status();
         let headers = resp.headers().clone();
-        let body = resp.text().await.map_err(|e| self.unreachable(what, &e))?;
+        let body = read_body(resp, API_ANSWER, "GitHub", what, |e| {
+            self.unreachable(what, e)
+        })
+        .await?;
         Ok(Answer {
             status,
             headers,
@@ -420,7 +423,7 @@ impl Actions {
             )));
         }
         let headers = resp.headers().clone();
-        let body = resp.text().await.unwrap_or_default();
+        let body = read_head(resp, ERROR_HEAD).await.unwrap_or_default();
         Err(self.refusal(
             &Answer {
                 status,

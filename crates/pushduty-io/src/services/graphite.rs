@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Result, anyhow};
 use serde::Deserialize;
 
-use super::http::{Transient, client};
+use super::http::{SERIES, Transient, client, read_body};
 use super::metrics::{BadQuery, Point, first_line, some_of, unreachable};
 
 pub struct Graphite {
@@ -54,7 +54,8 @@ impl Graphite {
         }
         let resp = req.send().await.map_err(|e| self.unreachable(&e))?;
         let status = resp.status();
-        let body = resp.text().await.map_err(|e| self.unreachable(&e))?;
+        let what = format!("reading `{query}`");
+        let body = read_body(resp, SERIES, "Graphite", &what, |e| self.unreachable(e)).await?;
         if status.as_u16() == 400 {
             return Err(BadQuery(format!(
                 "Graphite rejected `{query}`: {}: check the expression",

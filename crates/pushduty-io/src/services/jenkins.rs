@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 
 pub use super::http::is_transient;
-use super::http::{acting_client, client};
+use super::http::{API_ANSWER, CONSOLE, ERROR_HEAD, acting_client, client, read_body, read_head};
 use crate::secret::{Secret, scrub};
 
 pub struct Jenkins {
@@ -319,7 +319,10 @@ impl Jenkins {
         let resp = self.get(url, what).await?;
         let status = resp.status();
         let retry_after = retry_after(&resp);
-        let body = resp.text().await.map_err(|e| self.unreachable(what, &e))?;
+        let body = read_body(resp, API_ANSWER, "Jenkins", what, |e| {
+            self.unreachable(what, e)
+        })
+        .await?;
         if !status.is_success() {
             return Err(self.refusal(status, what, &body, retry_after.as_deref(), build));
         }
@@ -364,7 +367,7 @@ impl Jenkins {
             }
             _ => {
                 let retry_after = retry_after(&resp);
-                let body = resp.text().await.unwrap_or_default();
+                let body = read_head(resp, ERROR_HEAD).await.unwrap_or_default();
                 Err(self.refusal(status, &what, &body, retry_after.as_deref(), None))
             }
         }
@@ -405,7 +408,10 @@ impl Jenkins {
         }
         let status = resp.status();
         let retry_after = retry_after(&resp);
-        let body = resp.text().await.map_err(|e| self.unreachable(what, &e))?;
+        let body = read_body(resp, API_ANSWER, "Jenkins", what, |e| {
+            self.unreachable(what, e)
+        })
+        .await?;
         if !status.is_success() {
             return Err(self.refusal(status, what, &body, retry_after.as_deref(), None));
         }
@@ -464,7 +470,10 @@ impl Jenkins {
         let next = header("X-Text-Size").and_then(|v| v.parse().ok());
         let more = header("X-More-Data").is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let retry_after = header("Retry-After");
-        let text = resp.text().await.map_err(|e| self.unreachable(&what, &e))?;
+        let text = read_body(resp, CONSOLE, "Jenkins", &what, |e| {
+            self.unreachable(&what, e)
+        })
+        .await?;
         if !status.is_success() {
             return Err(self.refusal(status, &what, &text, retry_after.as_deref(), Some(number)));
         }

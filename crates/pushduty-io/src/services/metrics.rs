@@ -26,16 +26,16 @@ pub fn is_bad_query(e: &anyhow::Error) -> bool {
     e.downcast_ref::<BadQuery>().is_some()
 }
 
-/// A request that got no answer: no connection, or none within the time limit.
+/// A request that got no answer, or not all of it: no connection, none within the time
+/// limit, a body that broke off or did not end.
 pub(crate) fn unreachable(
     service: &str,
     base: &str,
     limit: Option<Duration>,
     e: &reqwest::Error,
 ) -> anyhow::Error {
-    let why = super::http::why_unanswered(e, limit);
-    anyhow::Error::new(Transient(format!(
-        "{service} at {base} is unreachable ({why})"
+    anyhow::Error::new(Transient(super::http::unanswered_text(
+        service, base, e, limit,
     )))
 }
 

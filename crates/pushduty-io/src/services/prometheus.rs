@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Result, anyhow};
 use serde::Deserialize;
 
-use super::http::{Transient, client};
+use super::http::{SERIES, Transient, client, read_body};
 use super::metrics::{BadQuery, Point, first_line, some_of, unreachable};
 
 pub struct Prometheus {
@@ -75,7 +75,8 @@ impl Prometheus {
         }
         let resp = req.send().await.map_err(|e| self.unreachable(&e))?;
         let status = resp.status();
-        let body = resp.text().await.map_err(|e| self.unreachable(&e))?;
+        let what = format!("reading `{query}`");
+        let body = read_body(resp, SERIES, "Prometheus", &what, |e| self.unreachable(e)).await?;
         let answer: Option<Answer> = serde_json::from_str(&body).ok();
         if status.is_server_error() {
             // 503: the query timed out or was cancelled, or the server is overloaded.

@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use super::http::client;
+use super::http::{API_ANSWER, client, read_body};
 use super::jenkins::encode;
 use crate::secret::{Secret, scrub};
 
@@ -382,7 +382,10 @@ impl Sentry {
         {
             self.remaining.store(n.min(UNKNOWN - 1), Ordering::Relaxed);
         }
-        let body = resp.text().await.map_err(|e| self.unreachable(what, &e))?;
+        let body = read_body(resp, API_ANSWER, "Sentry", what, |e| {
+            self.unreachable(what, e)
+        })
+        .await?;
         if !status.is_success() {
             return Err(self.refusal(status, &headers, what, scope, &body));
         }
