@@ -9,4 +9,5 @@ pub mod jenkins;
 pub mod metrics_servers;
 pub mod push;
 pub mod sentry;
+pub mod smtp;
 pub mod smtp_server;

@@ -11,9 +11,9 @@ impl App {
             engine::Event::Progress { step, line } => {
                 self.log(Level::Progress, format!("{step}: {line}"));
             }
-            engine::Event::Checkpoint { step, values } => {
+            engine::Event::Checkpoint { step, values, ack } => {
                 self.poke_sources(&step);
-                if let Err(e) = self.engine.checkpoint(&step, values) {
+                if let Err(e) = self.engine.checkpoint(&step, values, &ack) {
                     self.log(
                         Level::Error,
                         format!("could not journal {step}'s handle: {e:#}"),

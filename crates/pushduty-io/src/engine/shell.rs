@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
+use super::child_env::PASSED;
 use super::{Executor, Job};
 use crate::runbook::model::{Outputs, StepKind};
 
@@ -21,13 +22,6 @@ pub struct Shell;
 /// since boot), so a reused pid is not taken for it.
 pub const PGID: &str = "pgid";
 pub const STARTED: &str = "pgid_started";
-
-/// What a command inherits from pushduty's environment; everything else (tokens above all)
-/// is left out unless the step names it in `env`.
-const PASSED: &[&str] = &[
-    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TERM", "TZ", "TMPDIR",
-    "SHELL",
-];
 
 /// When a process started, in clock ticks since boot (`/proc/PID/stat`, field 22).
 pub fn process_started(pid: u64) -> Option<u64> {

@@ -95,8 +95,8 @@ impl Rig {
                 .expect("step did not finish in time")
             {
                 Event::Progress { line, .. } => lines.push(line),
-                Event::Checkpoint { step, values } => {
-                    self.engine.checkpoint(&step, values).unwrap()
+                Event::Checkpoint { step, values, ack } => {
+                    self.engine.checkpoint(&step, values, &ack).unwrap()
                 }
                 Event::Finished { step, result } => {
                     assert_eq!(step, id);
@@ -471,7 +471,7 @@ fn history_summarises_sessions() {
 struct Shout;
 
 impl Console for Shout {
-    fn edit(&self, text: &str, _name: &str) -> anyhow::Result<String> {
+    fn edit(&self, text: &str, _name: &str, _cancel: &Cancel) -> anyhow::Result<String> {
         Ok(text.to_uppercase())
     }
 }
@@ -508,14 +508,20 @@ fn template_goes_through_the_console_when_editing() {
 #[test]
 fn run_editor_returns_what_the_editor_saved() {
     let dir = tempfile::tempdir().unwrap();
-    let out =
-        template::run_editor("sed -i s/draft/final/", "a draft\n", "notes.md", dir.path()).unwrap();
+    let out = editor::run_editor(
+        "sed -i s/draft/final/",
+        "a draft\n",
+        "notes.md",
+        dir.path(),
+        &|| false,
+    )
+    .unwrap();
     assert_eq!(out, "a final\n");
     assert!(
         std::fs::read_dir(dir.path()).unwrap().next().is_none(),
         "the copy is removed"
     );
-    assert!(template::run_editor("false", "x", "n.md", dir.path()).is_err());
+    assert!(editor::run_editor("false", "x", "n.md", dir.path(), &|| false).is_err());
 }
 
 #[test]
