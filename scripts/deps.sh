@@ -6,11 +6,11 @@
 # Testing, in addition: tmux (end-to-end tests and screenshots), the real metrics servers the
 # metrics client tests start through scripts/services/ (graphite-web with python3-whisper,
 # prometheus; curl to see them answer), and the SMTP server the email tests send to
-# (python3-aiosmtpd, scripts/services/smtp.sh).
+# (python3-aiosmtpd, scripts/services/smtp.sh; openssl makes its test certificates).
 # Idempotent; does nothing when all is present.
 set -euo pipefail
 build=(libssl-dev pkg-config)
-testing=(tmux graphite-web python3-whisper prometheus curl python3-aiosmtpd)
+testing=(tmux graphite-web python3-whisper prometheus curl python3-aiosmtpd openssl)
 case "${1:-all}" in
   build) wanted=("${build[@]}") ;;
   all) wanted=("${build[@]}" "${testing[@]}") ;;

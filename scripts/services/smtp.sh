@@ -3,14 +3,21 @@
 # every message it accepts is stored as one file in the Maildir MAILDIR (new/), so a test reads
 # exactly what arrived, headers and all.
 #
-#   scripts/services/smtp.sh PORT MAILDIR
+#   scripts/services/smtp.sh PORT MAILDIR [plain|starttls|tls]
 #
-# Prints the server's PID on stdout once the port answers with its greeting; all else goes to
-# stderr. Stop: kill PID. Plain SMTP only (no STARTTLS): pushduty sends to it with
-# `security = "none"`, which it allows for loopback hosts alone.
+# plain (the default): no TLS; pushduty sends to it with `security = "none"`, which it allows
+# for loopback hosts alone.
+# starttls: the server offers STARTTLS and requires it before a message (aiosmtpd's --tlscert).
+# tls: TLS from the first byte (aiosmtpd's --smtpscert), as on port 465.
+# With TLS, a throwaway authority and a certificate it signed for 127.0.0.1 and localhost are
+# made first, in MAILDIR.tls/: a client trusts them through MAILDIR.tls/ca.pem.
+#
+# Prints the server's PID on stdout once the port answers; all else goes to stderr.
+# Stop: kill PID.
 set -euo pipefail
-port="${1:?usage: smtp.sh PORT MAILDIR}"
-maildir="${2:?usage: smtp.sh PORT MAILDIR}"
+port="${1:?usage: smtp.sh PORT MAILDIR [plain|starttls|tls]}"
+maildir="${2:?usage: smtp.sh PORT MAILDIR [plain|starttls|tls]}"
+mode="${3:-plain}"
 # Debian installs aiosmtpd for /usr/bin/python3; a pyenv or venv python3 earlier on PATH
 # cannot import it.
 py=/usr/bin/python3
@@ -20,15 +27,57 @@ need_packages python3-aiosmtpd
 # The Mailbox handler wants the folder's parent to exist; it makes new/, cur/ and tmp/.
 mkdir -p "$(dirname "$maildir")"
 log="$maildir.log"
+
+# An authority (CA:TRUE, signs certificates) and the server's certificate (CA:FALSE, for
+# 127.0.0.1 and localhost): a client checks the chain as it would a real relay's.
+make_certificates() {
+  need_packages openssl
+  local d=$1
+  mkdir -p "$d"
+  local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+  openssl req -x509 "${ec[@]}" -days 2 -subj "/CN=pushduty test authority" \
+    -keyout "$d/ca.key" -out "$d/ca.pem" \
+    -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  openssl req "${ec[@]}" -subj "/CN=localhost" \
+    -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
+  printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" "basicConstraints=CA:FALSE" \
+    "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >"$d/server.ext"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+    -CAcreateserial -days 2 -extfile "$d/server.ext" -out "$d/server.pem" 2>/dev/null
+}
+
+tls=()
+case "$mode" in
+  plain) ;;
+  starttls)
+    make_certificates "$maildir.tls"
+    tls=(--tlscert "$maildir.tls/server.pem" --tlskey "$maildir.tls/server.key")
+    ;;
+  tls)
+    make_certificates "$maildir.tls"
+    tls=(--smtpscert "$maildir.tls/server.pem" --smtpskey "$maildir.tls/server.key")
+    ;;
+  *)
+    say "unknown mode '$mode': plain, starttls or tls"
+    exit 2
+    ;;
+esac
+
 # -n: stay as this user (aiosmtpd would switch to nobody as root, and then not be able to
 # write the maildir).
-nohup "$py" -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$maildir" \
-  >"$log" 2>&1 </dev/null &
+nohup "$py" -m aiosmtpd -n -l "127.0.0.1:$port" "${tls[@]}" \
+  -c aiosmtpd.handlers.Mailbox "$maildir" >"$log" 2>&1 </dev/null &
 pid=$!
 
-# Ready when the port greets with 220.
+# Ready when the port greets with 220 (in plain text but for implicit TLS, where a
+# connection being taken is all that can be seen without speaking TLS).
 greets() {
   local greeting
+  if [ "$mode" = tls ]; then
+    { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null
+    return
+  fi
   greeting=$( { exec 3<>"/dev/tcp/127.0.0.1/$port" && read -t 2 -r line <&3 && printf '%s' "$line"; } 2>/dev/null || true)
   [[ $greeting == 220* ]]
 }

@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 
 use super::session::{Prepared, open_engine};
 use super::{Global, fail, signals};
-use crate::engine::{self, Console, Engine, Event, Inputs, NoEdit};
+use crate::engine::{self, Cancel, Console, Engine, Event, Inputs, NoEdit};
 use crate::runbook::model::Outputs;
 use crate::session::Opened;
 
@@ -22,8 +22,10 @@ struct EditorConsole {
 }
 
 impl Console for EditorConsole {
-    fn edit(&self, text: &str, name: &str) -> Result<String> {
-        engine::template::run_editor(&self.editor, text, name, &self.dir)
+    fn edit(&self, text: &str, name: &str, cancel: &Cancel) -> Result<String> {
+        engine::editor::run_editor(&self.editor, text, name, &self.dir, &|| {
+            cancel.is_cancelled()
+        })
     }
 }
 
@@ -31,10 +33,10 @@ impl Console for EditorConsole {
 struct Deferred(Arc<OnceLock<Arc<dyn Console>>>);
 
 impl Console for Deferred {
-    fn edit(&self, text: &str, name: &str) -> Result<String> {
+    fn edit(&self, text: &str, name: &str, cancel: &Cancel) -> Result<String> {
         match self.0.get() {
-            Some(c) => c.edit(text, name),
-            None => NoEdit.edit(text, name),
+            Some(c) => c.edit(text, name, cancel),
+            None => NoEdit.edit(text, name, cancel),
         }
     }
 }
@@ -68,7 +70,7 @@ impl Headless {
     /// Opens the session. `editor`: templates open `$EDITOR` (a terminal is there to use
     /// it); otherwise a template is written as rendered.
     pub fn open(g: &Global, p: Prepared, editor: bool) -> Result<Self, ExitCode> {
-        let editor_cmd = engine::template::editor(p.config.editor.as_deref());
+        let editor_cmd = engine::editor::editor(p.config.editor.as_deref());
         let (tx, events) = mpsc::channel();
         let notify: engine::Notify = Arc::new(move |e| {
             let _ = tx.send(e);
@@ -168,11 +170,9 @@ impl Headless {
                     last_line = line;
                 }
                 Ok(Event::Checkpoint { step, values, ack }) => {
-                    let journaled = self.engine.checkpoint(&step, values);
-                    if let Err(e) = &journaled {
+                    if let Err(e) = self.engine.checkpoint(&step, values, &ack) {
                         eprintln!("pushduty: could not journal the handle of `{step}`: {e:#}");
                     }
-                    ack.send(&journaled);
                 }
                 Ok(Event::Finished { step, result }) => {
                     let ended = match (&result, stopped) {
@@ -180,9 +180,15 @@ impl Headless {
                         (Ok(outputs), None) => Ended::Done(outputs.clone()),
                         (Err(e), None) => Ended::Failed(e.clone()),
                     };
+                    // Said with how the step ended: when the journal cannot take it, this is
+                    // the only place the operator learns why it stopped.
+                    let how = match &result {
+                        Ok(_) => String::new(),
+                        Err(e) => format!(", which failed: {e}"),
+                    };
                     self.engine
                         .finish(&step, result)
-                        .with_context(|| format!("journaling the end of `{step}`"))?;
+                        .with_context(|| format!("journaling the end of `{step}`{how}"))?;
                     // Nothing runs until the next step starts: a signal may end pushduty at
                     // once again (one that came meanwhile waits in `signal_between_steps`).
                     self.started.store(false, Ordering::SeqCst);

@@ -16,7 +16,7 @@ pub fn run(g: &Global) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let editor = crate::engine::template::editor(p.config.editor.as_deref());
+    let editor = crate::engine::editor::editor(p.config.editor.as_deref());
     let (tx, rx) = mpsc::channel();
     let git = start_git(&p, &tx);
     let console = Arc::new(TuiConsole(tx.clone()));
@@ -30,9 +30,10 @@ pub fn run(g: &Global) -> ExitCode {
         .map_or_else(std::env::temp_dir, std::path::Path::to_path_buf);
     let mut app = App::with_previewer(engine, Mode::Run, Theme::from_env(), tx.clone());
     read_usual_durations(g, &mut app);
-    if let Err(e) = watch_signals(&tx) {
-        return fail(&e);
-    }
+    let stopping = match watch_signals(&tx) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
     watch_git(&mut app, git);
     start_jenkins(&mut app, &tx);
     start_health(&mut app, &tx);
@@ -46,19 +47,34 @@ pub fn run(g: &Global) -> ExitCode {
             "new session: Enter on a step shows what it will do",
         );
     }
-    exit_code(tui::run(app, tx, rx, Editing { editor, dir }))
+    exit_code(tui::run(
+        app,
+        tx,
+        rx,
+        Editing {
+            editor,
+            dir,
+            stopping,
+        },
+    ))
 }
 
-/// Stopping signals go to the TUI's loop, which restores the terminal before exiting.
-pub fn watch_signals(tx: &mpsc::Sender<tui::Msg>) -> anyhow::Result<()> {
+/// Stopping signals go to the TUI's loop, which restores the terminal before exiting. The
+/// flag returned is set first: while the editor has the terminal the loop waits for it, so
+/// the editor is ended on the flag.
+pub fn watch_signals(tx: &mpsc::Sender<tui::Msg>) -> anyhow::Result<Arc<AtomicBool>> {
     let tx = tx.clone();
+    let stopping = Arc::new(AtomicBool::new(false));
+    let flag = stopping.clone();
     signals::watch(Arc::new(AtomicBool::new(true)), move |s| {
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
         tx.send(tui::Msg::Signal {
             name: s.name(),
             code: s.exit_code(),
         })
         .is_ok()
-    })
+    })?;
+    Ok(stopping)
 }
 
 /// Builds learn mode's app: a session in memory only, nothing opened on disk.
@@ -105,6 +121,7 @@ pub fn read_only(app: App, tx: mpsc::Sender<tui::Msg>, rx: mpsc::Receiver<tui::M
     let editing = Editing {
         editor: String::new(),
         dir: std::env::temp_dir(),
+        stopping: Arc::default(),
     };
     exit_code(tui::run(app, tx, rx, editing))
 }

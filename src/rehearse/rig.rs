@@ -253,6 +253,7 @@ impl Rig {
         let smtp = smtp::Smtp::try_start(smtp::Config {
             port: s.ports.smtp,
             dir: Some(s.mail_dir.clone()),
+            ..smtp::Config::default()
         })
         .context("starting the SMTP stand-in")?;
         let stop = Arc::new(AtomicBool::new(false));

@@ -56,6 +56,8 @@ pub enum Msg {
     Edit {
         text: String,
         name: String,
+        /// The step's: its cancel ends the editor.
+        cancel: engine::Cancel,
         reply: Sender<Result<String>>,
     },
 }
@@ -65,12 +67,13 @@ pub enum Msg {
 pub struct TuiConsole(pub Sender<Msg>);
 
 impl Console for TuiConsole {
-    fn edit(&self, text: &str, name: &str) -> Result<String> {
+    fn edit(&self, text: &str, name: &str, cancel: &engine::Cancel) -> Result<String> {
         let (reply, rx) = mpsc::channel();
         self.0
             .send(Msg::Edit {
                 text: text.to_string(),
                 name: name.to_string(),
+                cancel: cancel.clone(),
                 reply,
             })
             .map_err(|_| anyhow!("the TUI has stopped"))?;
@@ -107,6 +110,9 @@ pub struct Editing {
     pub editor: String,
     /// Where the file being edited is kept (the session's folder).
     pub dir: PathBuf,
+    /// Set by a stopping signal: the loop is busy with the editor then, so the editor is
+    /// ended on this rather than on the signal's message.
+    pub stopping: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 fn draw(terminal: &mut ratatui::DefaultTerminal, app: &mut App) -> Result<()> {
@@ -127,13 +133,16 @@ fn edit(
     editing: &Editing,
     text: &str,
     name: &str,
+    cancel: &engine::Cancel,
 ) -> Result<String> {
     input.pause();
     let mut out = stdout();
     let _ = execute!(out, DisableMouseCapture, LeaveAlternateScreen);
     let _ = disable_raw_mode();
     let _ = out.flush();
-    let result = engine::template::run_editor(&editing.editor, text, name, &editing.dir);
+    let stop =
+        || cancel.is_cancelled() || editing.stopping.load(std::sync::atomic::Ordering::SeqCst);
+    let result = engine::editor::run_editor(&editing.editor, text, name, &editing.dir, &stop);
     let back = enable_raw_mode()
         .and_then(|()| execute!(out, EnterAlternateScreen, EnableMouseCapture))
         .and_then(|()| terminal.clear());
@@ -230,8 +239,13 @@ pub fn run(
                     previews,
                 } => app.on_previews(generation, previews),
                 Msg::Checks { step, checks } => app.on_checks(&step, checks),
-                Msg::Edit { text, name, reply } => {
-                    let r = edit(&mut terminal, &input, &editing, &text, &name);
+                Msg::Edit {
+                    text,
+                    name,
+                    cancel,
+                    reply,
+                } => {
+                    let r = edit(&mut terminal, &input, &editing, &text, &name, &cancel);
                     let _ = reply.send(r);
                 }
             }

@@ -319,18 +319,10 @@ fn run_ticks_two_steps_survives_sigkill_and_resumes() {
     );
 }
 
-#[test]
-fn the_editor_gets_the_terminal_and_the_tui_comes_back() {
-    need_tmux();
-    let env = Env::new();
-    // An "editor" that reads a line from the terminal: it only gets the keys if the TUI's
-    // input reader is paused.
+/// Makes `script` (sh) the env's editor, through its config.
+fn use_editor(env: &Env, script: &str) {
     let editor = env.path().join("edit.sh");
-    std::fs::write(
-        &editor,
-        "printf 'EDITOR READY\\n'; read line; printf '%s\\n' \"$line\" >> \"$1\"\n",
-    )
-    .unwrap();
+    std::fs::write(&editor, script).unwrap();
     std::fs::write(
         env.config(),
         format!(
@@ -339,6 +331,18 @@ fn the_editor_gets_the_terminal_and_the_tui_comes_back() {
         ),
     )
     .unwrap();
+}
+
+#[test]
+fn the_editor_gets_the_terminal_and_the_tui_comes_back() {
+    need_tmux();
+    let env = Env::new();
+    // An "editor" that reads a line from the terminal: it only gets the keys if the TUI's
+    // input reader is paused.
+    use_editor(
+        &env,
+        "printf 'EDITOR READY\\n'; read line; printf '%s\\n' \"$line\" >> \"$1\"\n",
+    );
     let t = Tmux::new("edit");
     let rb = "--runbook=tests/fixtures/runbooks/valid/template-edit.toml";
     t.start(&env, "ed", &[rb, "--now", "2015-09-08", "run"]);
@@ -795,4 +799,85 @@ fn panes_whose_services_never_stop_answering_show_errors_and_the_tui_stays() {
         );
     }
     assert!(!t.alternate_on("w"), "the alternate screen is left on");
+}
+
+/// Whether process `pid` is still there (not reaped).
+fn process_alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only asks whether the process exists.
+    unsafe { libc::kill(pid, 0) == 0 }
+}
+
+#[test]
+fn sigterm_while_the_email_is_in_the_editor_ends_the_editor_and_sends_nothing() {
+    need_tmux();
+    // The TUI (`run`) and `do` on a terminal: both lend the terminal to the editor.
+    for (win, keys) in [("tui", &["G", "Enter"][..]), ("do", &[][..])] {
+        let env = Env::new();
+        let mail = support::smtp::Smtp::start(support::smtp::Config::default());
+        // An editor that says where it is, then waits for its operator (who never comes).
+        let pidfile = env.path().join("editor.pid");
+        use_editor(
+            &env,
+            &format!(
+                "echo $$ > {}; printf 'EDITOR READY\\n'; exec sleep 60\n",
+                pidfile.display()
+            ),
+        );
+        let port = format!("--set=services.list.port={}", mail.port());
+        let mut args = vec![
+            "--now",
+            "2015-09-10T14:00:00-07:00",
+            "--set=services.list.host=127.0.0.1",
+            "--set=services.list.security=none",
+            &port,
+        ];
+        if win == "tui" {
+            args.push("run");
+        } else {
+            args.extend(["do", "announce", "--yes"]);
+        }
+        let t = Tmux::new(&format!("editor-{win}"));
+        t.start(&env, win, &args);
+        if !keys.is_empty() {
+            t.wait_for(win, "Checklist 0/");
+            t.keys(win, keys);
+            t.wait_for(win, "Run announce?");
+            t.keys(win, &["y"]);
+        }
+        t.wait_for(win, "EDITOR READY");
+        let editor_pid: i32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let lock = env
+            .path()
+            .join("state/sessions/amo-weekly-push/2015-09-10/lock");
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(lock).unwrap()).unwrap();
+        let holder = v["pid"].as_u64().unwrap().to_string();
+        let st = Command::new("kill")
+            .args(["-TERM", &holder])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        // Ended with the signal's code while the editor was still open: it was not waited for.
+        t.wait_exit(win, "143");
+        assert!(
+            !process_alive(editor_pid),
+            "{win}: the editor outlived pushduty"
+        );
+        assert!(mail.messages().is_empty(), "{win}: {:?}", mail.messages());
+        let last = support::cli::journal(&env, "amo-weekly-push/2015-09-10")
+            .into_iter()
+            .rev()
+            .find(|e| e["event"] == "step" && e["step"] == "announce")
+            .unwrap();
+        assert_eq!(last["to"], "interrupted", "{win}: {last}");
+        let reason = last["reason"].as_str().unwrap();
+        assert!(
+            reason.starts_with("stopped by SIGTERM") && reason.contains("the editor was ended"),
+            "{win}: {reason}"
+        );
+    }
 }

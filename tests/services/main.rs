@@ -11,6 +11,7 @@ mod support;
 mod actions_deploy;
 mod blockers;
 mod deploy;
+mod echoed_secrets;
 mod email;
 mod endless;
 mod jenkins_stub;

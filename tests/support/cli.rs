@@ -153,3 +153,20 @@ pub fn approve_and_push(run: impl Fn(&[&str]) -> Output, at: i64) {
     ]);
     assert!(prod.status.success(), "{}", stderr(&prod));
 }
+
+/// Every file pushduty wrote under the env's state dir (the journal, `session.json`, the lock,
+/// the log), as one text: for tests that look for what must not be there.
+pub fn written(env: &Env) -> String {
+    fn walk(p: &Path, out: &mut String) {
+        for e in std::fs::read_dir(p).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                walk(&e.path(), out);
+            } else {
+                out.push_str(&String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()));
+            }
+        }
+    }
+    let mut out = String::new();
+    walk(&env.path().join("state"), &mut out);
+    out
+}

@@ -10,4 +10,5 @@ pub mod metrics_servers;
 pub mod peak;
 pub mod push;
 pub mod sentry;
+pub mod smtp;
 pub mod smtp_server;

@@ -1,5 +1,7 @@
 //! A real SMTP server (aiosmtpd) for the email tests, started through the project's
-//! scripts/services/smtp.sh; every message it accepts is a file in its maildir.
+//! scripts/services/smtp.sh; every message it accepts is a file in its maildir. With TLS
+//! (STARTTLS or from the first byte) the script makes a certificate signed by an authority of
+//! its own, which a client trusts through [`SmtpServer::ca_file`].
 #![allow(dead_code)]
 
 use std::net::TcpListener;
@@ -14,13 +16,28 @@ pub struct SmtpServer {
     _dir: tempfile::TempDir,
 }
 
+/// How the server speaks: smtp.sh's modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Plain,
+    /// STARTTLS offered, and required before a message.
+    StartTls,
+    /// TLS from the first byte.
+    Tls,
+}
+
 impl SmtpServer {
     /// On a free port.
     pub fn start() -> Self {
+        Self::start_as(Mode::Plain)
+    }
+
+    /// On a free port, speaking as `mode` says.
+    pub fn start_as(mode: Mode) -> Self {
         // A free port may be taken between our look and the server's bind: one more try then.
         let mut last = String::new();
         for _ in 0..2 {
-            match Self::try_start_on(free_port()) {
+            match Self::try_start_on(free_port(), mode) {
                 Ok(s) => return s,
                 Err(e) => last = e,
             }
@@ -30,16 +47,26 @@ impl SmtpServer {
 
     /// On `port` (a test that first found nothing listening there).
     pub fn start_on(port: u16) -> Self {
-        Self::try_start_on(port).unwrap_or_else(|e| panic!("smtp.sh failed: {e}"))
+        Self::try_start_on(port, Mode::Plain).unwrap_or_else(|e| panic!("smtp.sh failed: {e}"))
     }
 
-    fn try_start_on(port: u16) -> Result<Self, String> {
+    /// The authority that signed the server's certificate (TLS modes only).
+    pub fn ca_file(&self) -> PathBuf {
+        self.maildir.with_extension("tls").join("ca.pem")
+    }
+
+    fn try_start_on(port: u16, mode: Mode) -> Result<Self, String> {
         let dir = tempfile::tempdir().expect("a temp dir for the server");
         let maildir = dir.path().join("maildir");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/services/smtp.sh");
         let run = Command::new(&script)
             .arg(port.to_string())
             .arg(&maildir)
+            .arg(match mode {
+                Mode::Plain => "plain",
+                Mode::StartTls => "starttls",
+                Mode::Tls => "tls",
+            })
             .output()
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
         if !run.status.success() {

@@ -47,6 +47,9 @@ pub struct ServiceConfig {
     pub password: Option<SecretRef>,
     #[serde(default)]
     pub key: Option<SecretRef>,
+    /// An SMTP service's extra trusted certificates (PEM), as on this machine.
+    #[serde(default)]
+    pub ca_file: Option<String>,
 }
 
 /// Where the config comes from and whether it must exist.

@@ -8,6 +8,7 @@
 pub mod engine;
 pub mod git;
 pub mod preview;
+pub mod redact;
 pub mod secret;
 pub mod services;
 

@@ -1,7 +1,10 @@
 //! A small SMTP receiver: enough of RFC 5321 for lettre's plain-text session (EHLO or HELO,
-//! MAIL, RCPT, DATA, RSET, NOOP, QUIT; no STARTTLS, no AUTH). Every message it accepts is
-//! kept, in memory and, when given a folder, as a file there (`0001.eml`, ...), so a rehearsal
-//! can show the announcement that would have gone out.
+//! MAIL, RCPT, DATA, RSET, NOOP, QUIT, and AUTH PLAIN or LOGIN (RFC 4954) when given a login;
+//! no STARTTLS). Every message it accepts is kept, in memory and, when given a folder, as a
+//! file there (`0001.eml`, ...), so a rehearsal can show the announcement that would have gone
+//! out. Faults a real server shows too can be asked for: one that repeats a login it refuses
+//! (what it received, base64 and all), one slow to take recipients, one that takes a message
+//! and never says so.
 
 use super::Server;
 use std::io::{BufRead, BufReader, Write};
@@ -25,6 +28,25 @@ pub struct Config {
     pub port: u16,
     /// Where each accepted message is also written; none: memory only.
     pub dir: Option<PathBuf>,
+    /// The one login accepted, `(user, password)`; none: AUTH is not offered.
+    pub login: Option<(String, String)>,
+    /// The AUTH mechanisms offered with a login, as EHLO lists them; empty: `PLAIN LOGIN`.
+    pub mechanisms: String,
+    pub fault: Fault,
+}
+
+/// How the stand-in misbehaves, as real servers do.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fault {
+    #[default]
+    None,
+    /// Every login is refused with a 535 that repeats what the client sent.
+    EchoLogin,
+    /// Each recipient is taken only after this long (a relay checking its lists).
+    SlowRecipients(Duration),
+    /// The message is kept, and the 250 that says so never comes (the connection stays open
+    /// until the client leaves): the client cannot know that it went.
+    SilentAccept,
 }
 
 pub struct Smtp {
@@ -121,7 +143,23 @@ fn serve(sh: &Shared, stream: TcpStream, stop: &AtomicBool) {
             "EHLO" => {
                 say("250-pushduty-standin greets you");
                 say("250-8BITMIME");
+                if sh.cfg.login.is_some() {
+                    let offered = match sh.cfg.mechanisms.trim() {
+                        "" => "PLAIN LOGIN",
+                        m => m,
+                    };
+                    say(&format!("250-AUTH {offered}"));
+                }
                 say(&format!("250 SIZE {MAX_BYTES}"));
+            }
+            "AUTH" => {
+                let reply = login(sh, &line, &mut input, &mut say);
+                say(reply
+                    .as_deref()
+                    .unwrap_or("501 5.5.2 the login was cut off"));
+                if reply.is_none() {
+                    return;
+                }
             }
             "HELO" => say("250 pushduty-standin"),
             "MAIL" => match address(&line, "FROM:") {
@@ -135,6 +173,9 @@ fn serve(sh: &Shared, stream: TcpStream, stop: &AtomicBool) {
             "RCPT" if from.is_none() => say("503 5.5.1 Error: need MAIL command"),
             "RCPT" => match address(&line, "TO:") {
                 Some(a) if !a.is_empty() => {
+                    if let Fault::SlowRecipients(d) = sh.cfg.fault {
+                        std::thread::sleep(d);
+                    }
                     to.push(a);
                     say("250 2.1.5 Ok");
                 }
@@ -153,6 +194,11 @@ fn serve(sh: &Shared, stream: TcpStream, stop: &AtomicBool) {
                     data,
                 };
                 let n = sh.keep(m);
+                if sh.cfg.fault == Fault::SilentAccept {
+                    // Kept, and never said: wait for the client to give up (or the end).
+                    while !stop.load(Ordering::SeqCst) && read_line(&mut input).is_some() {}
+                    return;
+                }
                 say(&format!("250 2.0.0 Ok: queued as {n:04}"));
             }
             "RSET" => {
@@ -169,6 +215,72 @@ fn serve(sh: &Shared, stream: TcpStream, stop: &AtomicBool) {
             _ => say("502 5.5.2 Error: command not recognized"),
         }
     }
+}
+
+/// One AUTH exchange (`AUTH PLAIN [initial]` or `AUTH LOGIN`); the final reply, or `None`
+/// when the client left in the middle.
+fn login(
+    sh: &Shared,
+    line: &str,
+    input: &mut impl BufRead,
+    say: &mut impl FnMut(&str),
+) -> Option<String> {
+    let Some((user, password)) = &sh.cfg.login else {
+        return Some("502 5.5.1 AUTH not offered".into());
+    };
+    let mut words = line.split_whitespace().skip(1);
+    let mechanism = words.next().unwrap_or_default().to_ascii_uppercase();
+    let initial = words.next().map(str::to_string);
+    // What the client sent for its credentials, as it sent them (base64).
+    let (sent, good) = match mechanism.as_str() {
+        "PLAIN" => {
+            let given = match initial {
+                Some(i) => i,
+                None => {
+                    say("334 ");
+                    read_line(input)?
+                }
+            };
+            let want = base64(format!("\0{user}\0{password}").as_bytes());
+            (given.clone(), given == want)
+        }
+        "LOGIN" => {
+            say(&format!("334 {}", base64(b"Username:")));
+            let u = read_line(input)?;
+            say(&format!("334 {}", base64(b"Password:")));
+            let p = read_line(input)?;
+            let good = u == base64(user.as_bytes()) && p == base64(password.as_bytes());
+            (format!("{u} {p}"), good)
+        }
+        _ => return Some("504 5.5.4 unrecognized authentication type".into()),
+    };
+    Some(match (sh.cfg.fault, good) {
+        (Fault::EchoLogin, _) => format!("535 5.7.8 refused AUTH {mechanism} {sent}"),
+        (_, true) => "235 2.7.0 Authentication successful".into(),
+        (_, false) => "535 5.7.8 Authentication credentials invalid".into(),
+    })
+}
+
+/// Base64 (RFC 4648, with padding), as SMTP logins are written.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// One line without its CRLF; `None` when the peer left.
@@ -263,6 +375,74 @@ mod tests {
         );
         let file = std::fs::read_to_string(dir.path().join("mail/0001.eml")).unwrap();
         assert_eq!(file, m[0].data);
+    }
+
+    #[test]
+    fn logins_are_checked_and_an_echoing_server_repeats_them() {
+        let login = Some(("hero".to_string(), "hunter2".to_string()));
+        let smtp = Smtp::start(Config {
+            login: login.clone(),
+            ..Config::default()
+        });
+        let plain = base64(b"\0hero\0hunter2");
+        assert_eq!(plain, "AGhlcm8AaHVudGVyMg==");
+        let out = talk(
+            smtp.port(),
+            &[
+                "EHLO x",
+                &format!("AUTH PLAIN {plain}"),
+                "AUTH PLAIN AAAA",
+                "QUIT",
+            ],
+        );
+        assert!(out.contains("250-AUTH PLAIN LOGIN"), "{out}");
+        assert!(out.contains("235 2.7.0"), "{out}");
+        assert!(
+            out.contains("535 5.7.8 Authentication credentials invalid"),
+            "{out}"
+        );
+
+        let echo = Smtp::start(Config {
+            login,
+            fault: Fault::EchoLogin,
+            ..Config::default()
+        });
+        let out = talk(
+            echo.port(),
+            &["EHLO x", "AUTH LOGIN", "aGVybw==", "aHVudGVyMg==", "QUIT"],
+        );
+        assert!(out.contains("334 VXNlcm5hbWU6"), "{out}");
+        assert!(
+            out.contains("535 5.7.8 refused AUTH LOGIN aGVybw== aHVudGVyMg=="),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_silent_accept_keeps_the_message_and_never_says_so() {
+        let smtp = Smtp::start(Config {
+            fault: Fault::SilentAccept,
+            ..Config::default()
+        });
+        let mut s = TcpStream::connect(("127.0.0.1", smtp.port())).unwrap();
+        for l in [
+            "HELO x",
+            "MAIL FROM:<a@b>",
+            "RCPT TO:<c@d>",
+            "DATA",
+            "hi",
+            ".",
+        ] {
+            s.write_all(format!("{l}\r\n").as_bytes()).unwrap();
+        }
+        s.set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        let out = String::from_utf8_lossy(&out);
+        assert!(out.contains("354 "), "{out}");
+        assert!(!out.contains("queued"), "{out}");
+        assert_eq!(smtp.messages().len(), 1);
     }
 
     #[test]

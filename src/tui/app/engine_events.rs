@@ -13,14 +13,12 @@ impl App {
             }
             engine::Event::Checkpoint { step, values, ack } => {
                 self.poke_sources(&step);
-                let journaled = self.engine.checkpoint(&step, values);
-                if let Err(e) = &journaled {
+                if let Err(e) = self.engine.checkpoint(&step, values, &ack) {
                     self.log(
                         Level::Error,
                         format!("could not journal {step}'s handle: {e:#}"),
                     );
                 }
-                ack.send(&journaled);
             }
             engine::Event::Finished { step, result } => {
                 self.poke_sources(&step);

@@ -323,6 +323,10 @@ pub struct SmtpService {
     pub user: Option<String>,
     #[serde(default)]
     pub password: SecretRef,
+    /// A PEM file of certificates trusted for this server, beside the bundled roots: a relay
+    /// whose certificate an internal authority signed.
+    #[serde(default)]
+    pub ca_file: Option<String>,
 }
 
 fn smtp_port() -> u16 {

@@ -1,18 +1,22 @@
 //! `email.send`: compose the announcement (the step's template and subject over the session),
 //! show the whole message for the operator to edit, check it back, journal it, send it.
 //!
-//! The text and its Message-ID are checkpointed before sending, so neither a failed send nor
-//! a crash loses what the operator typed: running the step again sends that same text. SMTP
-//! cannot say whether a message it did not confirm was delivered, so a crash between the
-//! server's "accepted" and the journal's "done" sends it twice on the next run, with the same
-//! Message-ID (which lets mail clients and lists that dedupe by it show it once).
+//! Sent exactly once, as far as SMTP allows. The text and its Message-ID are journaled (and
+//! on disk) before connecting, so neither a failed send nor a crash loses what the operator
+//! typed: running the step again sends that same text. Then, once the server has taken the
+//! envelope and right before the message itself goes (`DATA`), the journal records that this
+//! Message-ID is being sent; if it cannot, nothing is sent. SMTP cannot say whether a message
+//! it did not confirm was delivered, so after a run that stopped past that point the step does
+//! not send by itself: it asks the operator whether the message arrived (naming the
+//! Message-ID to look for), and either marks it sent or sends it again.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
-use super::{Check, Executor, Job};
+use super::{Check, Executor, InputSpec, Job};
 use crate::preview::fill;
 use crate::runbook::model::{EmailSendStep, Outputs, Runbook, Step, StepKind};
 use crate::services::smtp::Draft;
@@ -21,12 +25,33 @@ use crate::services::{Services, SmtpConf};
 /// Checkpoint keys: the text as it was to be sent, and its Message-ID.
 pub const MESSAGE: &str = "message";
 pub const MESSAGE_ID: &str = "message_id";
+/// Checkpoint key: the Message-ID whose `DATA` was about to go, journaled before it went;
+/// null again once a run knows it did not.
+pub const SENDING: &str = "sending";
+
+/// The question after a run that stopped while sending, and its answers.
+pub const MAYBE_SENT: &str = "maybe_sent";
+pub const MARK_SENT: &str = "mark_sent";
+pub const SEND_AGAIN: &str = "send_again";
 
 pub struct EmailSend(pub Arc<Services>);
 
 /// The Message-ID a run left in the journal for this step, if the next run sends its text.
 fn journaled_id<'a>(step: &Step, ctx: &'a Value) -> Option<&'a str> {
     ctx["resume"][&step.id][MESSAGE_ID].as_str()
+}
+
+/// The Message-ID a run was sending when it stopped: it may have gone out.
+fn in_doubt<'a>(step: &Step, ctx: &'a Value) -> Option<&'a str> {
+    ctx["resume"][&step.id][SENDING].as_str()
+}
+
+/// What the operator looks for, and where.
+fn where_to_look(id: &str) -> String {
+    format!(
+        "look for Message-ID {id} in the list's archive or your inbox (a mail client shows it \
+         in the message's source or headers)"
+    )
 }
 
 impl EmailSend {
@@ -71,6 +96,34 @@ impl EmailSend {
 }
 
 impl Executor for EmailSend {
+    /// After a run that stopped while sending: whether the message arrived.
+    fn inputs(&self, step: &Step, ctx: &Value) -> Vec<InputSpec> {
+        let Some(id) = in_doubt(step, ctx) else {
+            return Vec::new();
+        };
+        vec![InputSpec {
+            key: MAYBE_SENT.into(),
+            prompt: format!(
+                "pushduty stopped while sending {id}: did it arrive? ({})",
+                where_to_look(id)
+            ),
+            required: true,
+            options: vec![
+                (
+                    MARK_SENT.into(),
+                    "it arrived: mark the step done, send nothing".into(),
+                ),
+                (
+                    SEND_AGAIN.into(),
+                    "it did not arrive: send the same message again".into(),
+                ),
+            ],
+            hints: vec![where_to_look(id)],
+            default: None,
+            commits: Vec::new(),
+        }]
+    }
+
     fn preview(&self, step: &Step, rb: &Runbook, ctx: &Value) -> String {
         let StepKind::EmailSend(e) = &step.kind else {
             return crate::preview::preview(step, rb, ctx);
@@ -129,16 +182,27 @@ impl Executor for EmailSend {
             Err(err) => out.push(Check::fail(format!("{err:#}"))),
         }
         let kept = ctx["resume"][&step.id][MESSAGE].is_string();
-        out.push(Check::ok(match journaled_id(step, ctx) {
-            Some(id) => format!(
-                "Message-ID {id}: the text journaled by the run that did not finish is sent \
+        out.push(Check::ok(
+            match (in_doubt(step, ctx), journaled_id(step, ctx)) {
+                (Some(id), _) => format!(
+                    "Message-ID {id} may have gone out already: pushduty stopped while sending it. \
+                 Nothing is sent before you say whether it arrived ({})",
+                    where_to_look(id)
+                ),
+                (None, Some(id)) => format!(
+                    "Message-ID {id}: the text journaled by the run that did not finish is sent \
                  again (reopen the step to compose a new one)"
-            ),
-            None if kept => "the text you edited in the run that failed opens again, with \
+                ),
+                (None, None) if kept => {
+                    "the text you edited in the run that failed opens again, with \
                              the Message-ID it has (reopen the step to compose a new one)"
-                .into(),
-            None => "Message-ID: a new one, journaled with the text before sending".into(),
-        }));
+                        .into()
+                }
+                (None, None) => {
+                    "Message-ID: a new one, journaled with the text before sending".into()
+                }
+            },
+        ));
         out
     }
 
@@ -147,7 +211,35 @@ impl Executor for EmailSend {
             bail!("not an email.send step");
         };
         let conf = self.conf(e)?;
-        let composed = match job.resume.get(MESSAGE).and_then(Value::as_str) {
+        let journaled = job.resume.get(MESSAGE).and_then(Value::as_str);
+        let in_doubt = job.resume.get(SENDING).and_then(Value::as_str);
+        if let Some(id) = in_doubt {
+            match job.inputs.get(MAYBE_SENT).map(String::as_str) {
+                Some(MARK_SENT) => {
+                    job.progress(format!(
+                        "not sent again: you found {id}, so the step is marked done"
+                    ));
+                    let draft = journaled.map(Draft::parse).transpose()?;
+                    let mut out = match draft {
+                        Some(d) => sent(&d),
+                        None => Outputs::from([(MESSAGE_ID.to_string(), json!(id))]),
+                    };
+                    out.insert(
+                        "marked_sent".into(),
+                        json!("by the operator, after a run that stopped while sending"),
+                    );
+                    return Ok(out);
+                }
+                Some(SEND_AGAIN) => job.progress(format!("sending {id} again, as you chose")),
+                _ => bail!(
+                    "{id} may have gone out already (pushduty stopped while sending it): \
+                     {}, then run the step again with `{MAYBE_SENT}` = `{MARK_SENT}` or \
+                     `{SEND_AGAIN}`",
+                    where_to_look(id)
+                ),
+            }
+        }
+        let composed = match journaled {
             Some(text) => {
                 job.progress(format!(
                     "using the message journaled by the run that did not finish{}, not a new one",
@@ -161,9 +253,14 @@ impl Executor for EmailSend {
             }
             None => self.compose(job, e, conf)?.text(),
         };
-        let edited = job
-            .console
-            .edit(&composed, &format!("{}.eml", job.step.id))?;
+        // A message that may be in people's inboxes already goes again as it was: the same
+        // Message-ID over a changed text would be two messages under one name.
+        let edited = if in_doubt.is_some() {
+            composed.clone()
+        } else {
+            job.console
+                .edit(&composed, &format!("{}.eml", job.step.id), &job.cancel)?
+        };
         let draft = match Draft::parse(&edited) {
             Ok(d) => d,
             Err(err) => {
@@ -181,34 +278,67 @@ impl Executor for EmailSend {
         if job.cancel.is_cancelled() {
             bail!("cancelled before sending");
         }
-        job.checkpoint(Outputs::from([
+        job.checkpoint_synced(Outputs::from([
             (MESSAGE.to_string(), json!(edited)),
             (MESSAGE_ID.to_string(), json!(draft.message_id)),
-        ]));
+            (SENDING.to_string(), Value::Null),
+        ]))
+        .with_context(|| {
+            format!(
+                "the message could not be journaled before sending, so it was not sent \
+                 (Message-ID {})",
+                draft.message_id
+            )
+        })?;
         let to = draft.recipients().join(", ");
         job.progress(format!(
             "sending {} to {to} via {}",
             draft.message_id,
             conf.describe()
         ));
-        let accepted = job.call(conf.send(&draft)).map_err(|err| {
-            anyhow::anyhow!(
-                "{err:#}; the message is kept in the journal: running the step again sends \
-                 it as it is (reopen the step to compose it anew)"
-            )
+        // Set once the journal says this Message-ID is being sent: from then on a failure
+        // cannot tell whether it went.
+        let announced = AtomicBool::new(false);
+        let before_data = || {
+            job.checkpoint_synced(Outputs::from([(
+                SENDING.to_string(),
+                json!(draft.message_id),
+            )]))
+            .with_context(|| format!("journaling that {} is being sent", draft.message_id))?;
+            announced.store(true, Ordering::SeqCst);
+            Ok(())
+        };
+        let accepted = job.call(conf.send(&draft, &before_data)).map_err(|err| {
+            if announced.load(Ordering::SeqCst) {
+                anyhow::anyhow!(
+                    "{err:#}; {} may or may not have gone out: the next run of the step \
+                         asks you whether it arrived before sending anything",
+                    draft.message_id
+                )
+            } else {
+                anyhow::anyhow!(
+                    "{err:#}; the message is kept in the journal: running the step again \
+                         sends it as it is (reopen the step to compose it anew)"
+                )
+            }
         })?;
         job.progress(format!("accepted: {accepted}"));
-        Ok(Outputs::from([
-            (MESSAGE_ID.to_string(), json!(draft.message_id)),
-            ("to".to_string(), json!(to)),
-            ("subject".to_string(), json!(draft.subject)),
-        ]))
+        Ok(sent(&draft))
     }
 
     /// A failed send hands its text to the next run: it is what the operator typed.
     fn resumes_failed(&self) -> bool {
         true
     }
+}
+
+/// The outputs of a message that went.
+fn sent(draft: &Draft) -> Outputs {
+    Outputs::from([
+        (MESSAGE_ID.to_string(), json!(draft.message_id)),
+        ("to".to_string(), json!(draft.recipients().join(", "))),
+        ("subject".to_string(), json!(draft.subject)),
+    ])
 }
 
 impl super::Execute for pushduty_core::runbook::kinds::email::Send {

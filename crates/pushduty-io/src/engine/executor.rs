@@ -144,16 +144,17 @@ impl Cancel {
 
 /// What the front end lends executors that need the operator's terminal.
 pub trait Console: Send + Sync {
-    /// Lets the operator edit `text` (in `$EDITOR`); `name` hints the file type.
+    /// Lets the operator edit `text` (in `$EDITOR`); `name` hints the file type. A cancel
+    /// (the operator, a signal) ends the editor and the edit fails.
     /// The TUI leaves raw mode and pauses its input reader while this runs.
-    fn edit(&self, text: &str, name: &str) -> Result<String>;
+    fn edit(&self, text: &str, name: &str, cancel: &Cancel) -> Result<String>;
 }
 
 /// A console that leaves text as it is: tests, and `do --yes` without a terminal.
 pub struct NoEdit;
 
 impl Console for NoEdit {
-    fn edit(&self, text: &str, _name: &str) -> Result<String> {
+    fn edit(&self, text: &str, _name: &str, _cancel: &Cancel) -> Result<String> {
         Ok(text.to_string())
     }
 }
@@ -176,7 +177,7 @@ pub struct Job {
     pub resumed_since: Option<String>,
     pub console: Arc<dyn Console>,
     pub(super) progress: Arc<dyn Fn(String) + Send + Sync>,
-    pub(super) checkpoint: Arc<dyn Fn(Outputs) -> Result<()> + Send + Sync>,
+    pub(super) checkpoint: Arc<dyn Fn(Outputs, Ack) + Send + Sync>,
 }
 
 impl Job {
@@ -206,46 +207,55 @@ impl Job {
     /// The front end reports a failure to journal; a step that must not act without the
     /// line uses [`Job::journal`].
     pub fn checkpoint(&self, values: Outputs) {
-        let _ = (self.checkpoint)(values);
+        (self.checkpoint)(values, Ack::default());
     }
 
-    /// Journals a handle and waits until the line is on disk (synced): the write-ahead for an
-    /// act that must not happen unjournaled (a command starting, a mail being sent). An
-    /// error means the line may not be there: do not act.
-    pub fn journal(&self, values: Outputs) -> Result<()> {
-        (self.checkpoint)(values)
-    }
-}
-
-/// How long a worker waits for its checkpoint to be journaled: the front end journals between
-/// two key presses or screen updates, in milliseconds; far longer means it is stuck.
-pub const JOURNAL_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// The answer a worker waits for after a checkpoint: whether the journal has the line.
-#[derive(Debug, Clone)]
-pub struct Ack(Option<std::sync::mpsc::SyncSender<Result<(), String>>>);
-
-impl Ack {
-    pub(super) fn new() -> (Self, std::sync::mpsc::Receiver<Result<(), String>>) {
+    /// Journals `values` and waits until they are on disk: for a write-ahead, where acting
+    /// without the record (an email that could then be sent twice) is worse than not acting.
+    /// An error says the journal does not have them, and the step must not go on.
+    pub fn checkpoint_synced(&self, values: Outputs) -> Result<()> {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        (Self(Some(tx)), rx)
-    }
-
-    /// An answer nobody waits for (events made up by tests).
-    pub fn none() -> Self {
-        Self(None)
-    }
-
-    /// Tells the waiting worker how journaling went.
-    pub fn send(self, result: &Result<()>) {
-        if let Some(tx) = self.0 {
-            // The worker may have stopped waiting (it was cancelled); nothing to tell then.
-            let _ = tx.send(result.as_ref().map(|_| ()).map_err(|e| format!("{e:#}")));
+        (self.checkpoint)(values, Ack(Some(tx)));
+        loop {
+            match rx.recv_timeout(std::time::Duration::from_millis(50)) {
+                Ok(r) => return r.map_err(anyhow::Error::msg),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if self.cancel.is_cancelled() => {
+                    anyhow::bail!("cancelled while journaling")
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    anyhow::bail!("pushduty stopped before the journal had it")
+                }
+            }
         }
     }
 }
 
-/// Acks compare equal: events are compared for what they say, not who waits on them.
+/// Where the front end says whether a checkpoint reached the journal; empty when the step
+/// does not wait for it.
+#[derive(Clone, Default)]
+pub struct Ack(Option<std::sync::mpsc::SyncSender<Result<(), String>>>);
+
+impl Ack {
+    /// Tells the waiting step how journaling went.
+    pub fn reply(&self, r: &Result<()>) {
+        if let Some(tx) = &self.0 {
+            let _ = tx.try_send(r.as_ref().map(|_| ()).map_err(|e| format!("{e:#}")));
+        }
+    }
+}
+
+impl std::fmt::Debug for Ack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Ack(waiting)"
+        } else {
+            "Ack"
+        })
+    }
+}
+
+/// Events compare by what they say; who waits for the answer is not part of it.
 impl PartialEq for Ack {
     fn eq(&self, _: &Self) -> bool {
         true
@@ -382,6 +392,7 @@ pub enum Event {
     Checkpoint {
         step: String,
         values: Outputs,
+        /// Answer it once the values are journaled (see [`Engine::checkpoint`]).
         ack: Ack,
     },
     Finished {

@@ -4,7 +4,9 @@
 
 mod actions;
 pub mod blockers;
+mod child_env;
 mod days;
+pub mod editor;
 pub mod email;
 mod executor;
 mod follow;
@@ -540,35 +542,33 @@ impl Engine {
         let exec = self.registry.get(&step.kind);
         let notify = self.notify.clone();
         let sid = id.to_string();
+        // Each service cuts its own secret out of what it says; this catches any that slips
+        // through (a command's output, a server's echo) before the screen or the journal.
+        let secrets: Arc<Vec<crate::secret::Secret>> = Arc::new(self.services.secrets());
+        let scrub = move |text: &str| {
+            let refs: Vec<&crate::secret::Secret> = secrets.iter().collect();
+            crate::secret::scrub(text, &refs)
+        };
         let progress: Arc<dyn Fn(String) + Send + Sync> = {
             let notify = notify.clone();
             let sid = sid.clone();
+            let scrub = scrub.clone();
             Arc::new(move |line| {
                 notify(Event::Progress {
                     step: sid.clone(),
-                    line,
+                    line: scrub(&line),
                 })
             })
         };
-        let checkpoint: Arc<dyn Fn(Outputs) -> Result<()> + Send + Sync> = {
+        let checkpoint: Arc<dyn Fn(Outputs, Ack) + Send + Sync> = {
             let notify = notify.clone();
             let sid = sid.clone();
-            Arc::new(move |values| {
-                let (ack, answer) = Ack::new();
+            Arc::new(move |values, ack| {
                 notify(Event::Checkpoint {
                     step: sid.clone(),
                     values,
                     ack,
-                });
-                match answer.recv_timeout(JOURNAL_WAIT) {
-                    Ok(r) => {
-                        r.map_err(|e| anyhow::anyhow!("the journal did not take the handle: {e}"))
-                    }
-                    Err(_) => bail!(
-                        "the journal did not take the handle within {}s",
-                        JOURNAL_WAIT.as_secs()
-                    ),
-                }
+                })
             })
         };
         let job = Job {
@@ -587,8 +587,22 @@ impl Engine {
         std::thread::Builder::new()
             .name(format!("step-{sid}"))
             .spawn(move || {
-                let result = act(exec.as_ref(), &job, override_reason.is_some())
-                    .map_err(|e| format!("{e:#}"));
+                // A panic (a library's bug) must still end the step: without `Finished` the
+                // front end would wait for it forever, deaf to cancels and signals.
+                let acted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    act(exec.as_ref(), &job, override_reason.is_some())
+                }));
+                let result = match acted {
+                    Ok(r) => r.map_err(|e| scrub(&format!("{e:#}"))),
+                    Err(p) => Err(scrub(&format!(
+                        "the step stopped on an internal error ({}): what it had done is as \
+                         its progress says; please report it",
+                        p.downcast_ref::<&str>()
+                            .copied()
+                            .or_else(|| p.downcast_ref::<String>().map(String::as_str))
+                            .unwrap_or("no message")
+                    ))),
+                };
                 notify(Event::Finished { step: sid, result });
             })
             .context("starting a worker thread")?;
@@ -650,9 +664,12 @@ impl Engine {
         }
     }
 
-    /// Journals a running step's handle.
-    pub fn checkpoint(&mut self, id: &str, values: Outputs) -> Result<()> {
-        self.session.checkpoint(id, &self.operator, values)
+    /// Journals a running step's handle, and tells the step (through `ack`) whether the
+    /// journal has it: a step that waits for it acts only then.
+    pub fn checkpoint(&mut self, id: &str, values: Outputs, ack: &Ack) -> Result<()> {
+        let r = self.session.checkpoint(id, &self.operator, values);
+        ack.reply(&r);
+        r
     }
 
     /// Records how a step ended (with what it did), then which later steps apply and which

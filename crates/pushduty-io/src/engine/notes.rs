@@ -362,7 +362,7 @@ impl Executor for NotesPublish {
                 .map_or_else(|| "notes.md".into(), |f| f.to_string_lossy().into_owned()),
             _ => "notes.md".into(),
         };
-        let text = job.console.edit(&rendered, &hint)?;
+        let text = job.console.edit(&rendered, &hint, &job.cancel)?;
         if normalize(&text) != normalize(&rendered) {
             job.progress(format!("edited: {} lines now", text.lines().count()));
         }

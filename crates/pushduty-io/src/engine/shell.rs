@@ -23,13 +23,6 @@ pub struct Shell;
 pub const PGID: &str = "pgid";
 pub const STARTED: &str = "pgid_started";
 
-/// What a command inherits from pushduty's environment; everything else (tokens above all)
-/// is left out unless the step names it in `env`.
-const PASSED: &[&str] = &[
-    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TERM", "TZ", "TMPDIR",
-    "SHELL",
-];
-
 /// The shell that holds a command until its group is journaled: it stops itself, and once
 /// continued becomes the command (`$1`).
 const HOLD: &str = "kill -STOP $$ && exec sh -c \"$1\"";
@@ -161,20 +154,11 @@ impl Executor for Shell {
             .arg(HOLD)
             .arg("pushduty-step")
             .arg(&prepared.script)
-            .env_clear()
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
-        for name in PASSED
-            .iter()
-            .copied()
-            .chain(s.env.iter().map(String::as_str))
-        {
-            if let Some(v) = std::env::var_os(name) {
-                cmd.env(name, v);
-            }
-        }
+        super::child_env::minimal(&mut cmd, s.env.iter().map(String::as_str));
         for (name, value) in &prepared.values {
             cmd.env(name, value);
         }
@@ -201,7 +185,7 @@ impl Executor for Shell {
         if let Some(t) = process_started(u64::from(pgid)) {
             handle.insert(STARTED.into(), Value::from(t));
         }
-        if let Err(e) = job.journal(handle) {
+        if let Err(e) = job.checkpoint_synced(handle) {
             kill_group(pgid);
             let _ = child.wait();
             return Err(e.context("the command was not run: its process group is not journaled"));

@@ -40,7 +40,7 @@ impl Executor for Template {
                 || "template.txt".into(),
                 |n| n.to_string_lossy().into_owned(),
             );
-            body = job.console.edit(&body, &hint)?;
+            body = job.console.edit(&body, &hint, &job.cancel)?;
             job.progress("edited");
         }
         if job.cancel.is_cancelled() {
@@ -74,36 +74,6 @@ impl Executor for Template {
             _ => crate::preview::preview(step, rb, ctx),
         }
     }
-}
-
-/// Runs the operator's editor on a copy of `text` kept in `dir`; returns the saved text.
-pub fn run_editor(editor: &str, text: &str, name: &str, dir: &Path) -> Result<String> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let path = dir.join(format!("editing-{name}"));
-    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-    // The editor setting may carry arguments (`code --wait`): let the shell split it.
-    let status = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("{editor} \"$1\""))
-        .arg("sh")
-        .arg(&path)
-        .status()
-        .with_context(|| format!("starting the editor `{editor}`"))?;
-    let edited = std::fs::read_to_string(&path);
-    let _ = std::fs::remove_file(&path);
-    if !status.success() {
-        bail!("the editor `{editor}` exited with {status}; nothing written");
-    }
-    edited.with_context(|| format!("reading back {}", path.display()))
-}
-
-/// The editor: the config's, else `$VISUAL`, `$EDITOR`, `vi`.
-pub fn editor(config: Option<&str>) -> String {
-    config
-        .map(str::to_string)
-        .or_else(|| std::env::var("VISUAL").ok().filter(|s| !s.is_empty()))
-        .or_else(|| std::env::var("EDITOR").ok().filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| "vi".into())
 }
 
 impl super::Execute for pushduty_core::runbook::kinds::template::Template {

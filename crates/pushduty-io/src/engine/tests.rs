@@ -96,9 +96,7 @@ impl Rig {
             {
                 Event::Progress { line, .. } => lines.push(line),
                 Event::Checkpoint { step, values, ack } => {
-                    let journaled = self.engine.checkpoint(&step, values);
-                    ack.send(&journaled);
-                    journaled.unwrap()
+                    self.engine.checkpoint(&step, values, &ack).unwrap()
                 }
                 Event::Finished { step, result } => {
                     assert_eq!(step, id);
@@ -215,7 +213,7 @@ fn shell_cancel_kills_the_process_group() {
         match r.rx.recv_timeout(WAIT).unwrap() {
             Event::Progress { line, .. } if line == "started" => break,
             Event::Checkpoint { step, values, ack } => {
-                ack.send(&r.engine.checkpoint(&step, values));
+                r.engine.checkpoint(&step, values, &ack).unwrap();
             }
             Event::Progress { .. } => {}
             Event::Finished { result, .. } => panic!("finished early: {result:?}"),
@@ -274,7 +272,7 @@ fn a_command_does_nothing_until_its_process_group_is_journaled() {
         !marker.exists(),
         "the command ran before its group was journaled"
     );
-    ack.send(&Ok(()));
+    ack.reply(&Ok(()));
     let result = loop {
         if let Event::Finished { result, .. } = r.rx.recv_timeout(WAIT).unwrap() {
             break result;
@@ -294,7 +292,7 @@ fn a_command_whose_group_cannot_be_journaled_never_runs() {
     r.engine.start("echo", Inputs::new(), None).unwrap();
     let result = loop {
         match r.rx.recv_timeout(WAIT).unwrap() {
-            Event::Checkpoint { ack, .. } => ack.send(&Err(anyhow::anyhow!("disk full"))),
+            Event::Checkpoint { ack, .. } => ack.reply(&Err(anyhow::anyhow!("disk full"))),
             Event::Progress { .. } => {}
             Event::Finished { result, .. } => break result,
         }
@@ -536,7 +534,7 @@ fn history_summarises_sessions() {
 struct Shout;
 
 impl Console for Shout {
-    fn edit(&self, text: &str, _name: &str) -> anyhow::Result<String> {
+    fn edit(&self, text: &str, _name: &str, _cancel: &Cancel) -> anyhow::Result<String> {
         Ok(text.to_uppercase())
     }
 }
@@ -573,14 +571,20 @@ fn template_goes_through_the_console_when_editing() {
 #[test]
 fn run_editor_returns_what_the_editor_saved() {
     let dir = tempfile::tempdir().unwrap();
-    let out =
-        template::run_editor("sed -i s/draft/final/", "a draft\n", "notes.md", dir.path()).unwrap();
+    let out = editor::run_editor(
+        "sed -i s/draft/final/",
+        "a draft\n",
+        "notes.md",
+        dir.path(),
+        &|| false,
+    )
+    .unwrap();
     assert_eq!(out, "a final\n");
     assert!(
         std::fs::read_dir(dir.path()).unwrap().next().is_none(),
         "the copy is removed"
     );
-    assert!(template::run_editor("false", "x", "n.md", dir.path()).is_err());
+    assert!(editor::run_editor("false", "x", "n.md", dir.path(), &|| false).is_err());
 }
 
 #[test]

@@ -306,6 +306,10 @@ impl Services {
                         mine.and_then(|c| c.password.as_ref())
                             .unwrap_or(&m.password),
                     ),
+                    ca_file: mine
+                        .and_then(|c| c.ca_file.as_deref())
+                        .or(m.ca_file.as_deref())
+                        .map(|p| crate::config::expand_home(std::path::Path::new(p))),
                 }),
                 Service::Etherpad(e) => Resolved::Etherpad(EtherpadConf {
                     name: name.clone(),
@@ -389,6 +393,24 @@ impl Services {
             )),
             None => Err(format!("the runbook has no service `{name}`")),
         }
+    }
+
+    /// Every secret the services were given: the engine cuts them out of whatever a step
+    /// says, whichever service's text carried them.
+    pub fn secrets(&self) -> Vec<Secret> {
+        self.0
+            .values()
+            .filter_map(|r| match r {
+                Resolved::Jenkins(j) => j.token.as_ref().ok(),
+                Resolved::GithubActions(a) => a.token.as_ref().ok(),
+                Resolved::Github(g) => g.token.as_ref().ok(),
+                Resolved::Sentry(s) => s.token.as_ref().ok(),
+                Resolved::Smtp(m) => m.password.as_ref().ok(),
+                Resolved::Etherpad(e) => e.key.as_ref().ok(),
+                Resolved::Metrics(_) | Resolved::MarkdownNotes(_) => None,
+            })
+            .cloned()
+            .collect()
     }
 
     /// The Actions workflow `name`, when that service is one (`None`: not Actions).

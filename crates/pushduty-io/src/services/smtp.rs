@@ -3,13 +3,14 @@
 //! service's security. Every failure says what to fix; none carries the password.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result, anyhow, bail};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, Mailboxes};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 
@@ -36,6 +37,8 @@ pub struct SmtpConf {
     pub user: Option<String>,
     /// Needed only with a `user`; the reason when there is none.
     pub password: Result<Secret, String>,
+    /// Certificates (PEM) trusted for this server beside the bundled roots.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl SmtpConf {
@@ -90,7 +93,40 @@ impl SmtpConf {
         if let Err(e) = self.credentials() {
             out.push(e);
         }
+        if let Err(e) = self.trusted() {
+            out.push(format!("{e:#}"));
+        }
         out
+    }
+
+    /// The certificates of `ca_file`, if one is named.
+    fn trusted(&self) -> Result<Option<Certificate>> {
+        let Some(path) = &self.ca_file else {
+            return Ok(None);
+        };
+        let what = format!("service `{}`: `ca_file` {}", self.name, path.display());
+        let pem = std::fs::read(path).with_context(|| format!("{what} cannot be read"))?;
+        // An empty or non-PEM file parses as no certificate: trusting nothing more is not
+        // what the operator asked for.
+        if !pem
+            .windows(b"-----BEGIN CERTIFICATE-----".len())
+            .any(|w| w == b"-----BEGIN CERTIFICATE-----")
+        {
+            bail!("{what} holds no PEM certificate (`-----BEGIN CERTIFICATE-----`)");
+        }
+        Certificate::from_pem(&pem)
+            .map(Some)
+            .map_err(|e| anyhow!("{what} is not readable as PEM certificates: {e}"))
+    }
+
+    /// TLS for this host: the bundled roots, and `ca_file`'s certificates if it names one.
+    fn tls(&self) -> Result<TlsParameters> {
+        let mut b = TlsParameters::builder(self.host.clone());
+        if let Some(cert) = self.trusted()? {
+            b = b.add_root_certificate(cert);
+        }
+        b.build_rustls()
+            .with_context(|| format!("setting up TLS for {}", self.host))
     }
 
     /// `host:port (security)`, for previews and progress.
@@ -98,13 +134,21 @@ impl SmtpConf {
         format!("{}:{} ({})", self.host, self.port, self.security)
     }
 
-    /// Sends `draft`; returns the server's acceptance line. The password is cut out of any
-    /// error text.
-    pub async fn send(&self, draft: &Draft) -> Result<String> {
+    /// Sends `draft`; returns the server's acceptance line. `before_data` runs once the
+    /// server has taken the sender and every recipient, right before the message itself goes
+    /// (SMTP `DATA`): the caller journals there that it is sending, and an error from it ends
+    /// the session with nothing sent. The password is cut out of any error text.
+    pub async fn send(
+        &self,
+        draft: &Draft,
+        before_data: &dyn Fn() -> Result<()>,
+    ) -> Result<String> {
         let security = self.security().map_err(anyhow::Error::msg)?;
         let creds = self.credentials().map_err(anyhow::Error::msg)?;
         let message = draft.to_message()?;
-        let result = self.deliver(security, creds.as_ref(), &message).await;
+        let result = self
+            .deliver(security, creds.as_ref(), &message, before_data)
+            .await;
         result.map_err(|e| {
             let text = format!("{e:#}");
             match &creds {
@@ -119,16 +163,13 @@ impl SmtpConf {
         security: Security,
         creds: Option<&(String, Secret)>,
         message: &lettre::Message,
+        before_data: &dyn Fn() -> Result<()>,
     ) -> Result<String> {
         let limit = crate::services::http::request_timeout();
         let at = format!("{}:{}", self.host, self.port);
         let hello = hello_name(&self.from);
-        let tls = || {
-            TlsParameters::new_rustls(self.host.clone())
-                .with_context(|| format!("setting up TLS for {}", self.host))
-        };
         let implicit = match security {
-            Security::Tls => Some(tls()?),
+            Security::Tls => Some(self.tls()?),
             _ => None,
         };
         let mut conn = within(
@@ -143,21 +184,35 @@ impl SmtpConf {
         )
         .await
         .map_err(|e| anyhow!("{}", connect_error(&e, &at, security)))?;
+        let mut usable = true;
         let result = self
-            .session(&mut conn, security, creds, message, &at, limit, &hello)
+            .session(
+                &mut conn,
+                security,
+                creds,
+                message,
+                (&at, limit, &hello),
+                before_data,
+                &mut usable,
+            )
             .await;
-        match &result {
-            Ok(_) => {
+        match (&result, usable) {
+            (Ok(_), _) => {
                 let _ = tokio::time::timeout(limit, conn.quit()).await;
             }
-            Err(_) => {
+            (Err(_), true) => {
                 let _ = tokio::time::timeout(limit, conn.abort()).await;
             }
+            // A failed TLS upgrade leaves lettre's connection without a stream, which it must
+            // not be asked to write to again: it is only dropped.
+            (Err(_), false) => {}
         }
         result
     }
 
-    /// From the greeting on: TLS, login, envelope, message.
+    /// From the greeting on: TLS, login, envelope, message. `where_` is the server as said in
+    /// errors, the time limit of each exchange and the EHLO name; `usable` is cleared when the
+    /// connection can no longer be spoken on (a failed TLS upgrade).
     #[allow(clippy::too_many_arguments)]
     async fn session(
         &self,
@@ -165,9 +220,9 @@ impl SmtpConf {
         security: Security,
         creds: Option<&(String, Secret)>,
         message: &lettre::Message,
-        at: &str,
-        limit: Duration,
-        hello: &ClientId,
+        (at, limit, hello): (&str, Duration, &ClientId),
+        before_data: &dyn Fn() -> Result<()>,
+        usable: &mut bool,
     ) -> Result<String> {
         let offers_starttls = conn.can_starttls();
         match security {
@@ -177,11 +232,18 @@ impl SmtpConf {
                  usually on port 465)"
             ),
             Security::StartTls | Security::Opportunistic if offers_starttls => {
-                let params = TlsParameters::new_rustls(self.host.clone())
-                    .with_context(|| format!("setting up TLS for {}", self.host))?;
+                let params = self.tls()?;
                 within(limit, conn.starttls(params, hello))
                     .await
-                    .map_err(|e| anyhow!("TLS with {at} failed: {}", smtp_words(&e)))?;
+                    .map_err(|e| {
+                        *usable = false;
+                        anyhow!(
+                            "TLS with {at} failed: {}: nothing was sent (a certificate from \
+                             an authority of your own is trusted through the service's \
+                             `ca_file`)",
+                            smtp_words(&e)
+                        )
+                    })?;
             }
             _ => {}
         }
@@ -241,6 +303,7 @@ impl SmtpConf {
                     )
                 })?;
         }
+        before_data().map_err(|e| anyhow!("{e:#}: so the message was not sent"))?;
         within(limit, conn.command(Data))
             .await
             .map_err(|e| anyhow!("{at} refused to take the message: {}", smtp_words(&e)))?;
@@ -341,6 +404,11 @@ fn connect_error(e: &Failed, at: &str, security: Security) -> String {
         (Failed::Timeout { limit }, _) => format!(
             "no answer from {at} within {}s (a firewall, or the wrong host or port?)",
             limit.as_secs()
+        ),
+        // It spoke TLS, and its certificate was not one to trust.
+        (Failed::Smtp(_), _) if e.to_string().contains("invalid peer certificate") => format!(
+            "TLS with {at} failed: {e} (a certificate from an authority of your own is \
+             trusted through the service's `ca_file`)"
         ),
         (Failed::Smtp(s), _) if s.is_tls() || security == Security::Tls => format!(
             "TLS with {at} failed: {e} (does the server speak TLS from the start? else use \
@@ -752,6 +820,7 @@ mod tests {
             to: vec!["list@example.org".into()],
             user: None,
             password: Err("not set".into()),
+            ca_file: None,
         }
     }
 
@@ -811,7 +880,8 @@ mod tests {
         conf.port = port;
         c(&mut conf);
         let d = draft();
-        let r = crate::services::http::block_on(async move { conf.send(&d).await }).unwrap();
+        let r = crate::services::http::block_on(async move { conf.send(&d, &|| Ok(())).await })
+            .unwrap();
         format!("{:#}", r.unwrap_err())
     }
 
