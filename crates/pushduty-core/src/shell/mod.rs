@@ -349,12 +349,14 @@ impl ShellCommand {
     /// The variable that carries `value`: the name its expression gives, or that name with a
     /// number when the name already carries another value (a loop's items).
     fn variable(&mut self, base: &str, value: String, avoid: &[String]) -> String {
-        for n in 1.. {
+        let mut n = 1;
+        loop {
             let name = if n == 1 {
                 base.to_string()
             } else {
                 format!("{base}_{n}")
             };
+            n += 1;
             if avoid.contains(&name) {
                 continue;
             }
@@ -367,7 +369,6 @@ impl ShellCommand {
                 }
             }
         }
-        unreachable!("some numbered name is free")
     }
 }
 

@@ -56,7 +56,7 @@ impl Place {
             ),
             Place::AnsiQuotes => (
                 "inside `$'...'`",
-                format!("close the quotes before it and reopen them after"),
+                "close the quotes before it and reopen them after".to_string(),
             ),
             Place::Backticks => (
                 "inside backticks",
