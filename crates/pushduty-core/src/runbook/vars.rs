@@ -98,6 +98,10 @@ pub struct Vars {
     pub repos: Ordered<RepoVars>,
     pub links: Ordered<String>,
     pub vars: Ordered<String>,
+    /// The moment these were computed for (`--now`, or the clock then): what "not in the
+    /// future" means for a time the operator types.
+    #[serde(skip)]
+    pub clock: Now,
 }
 
 use crate::urls::github_compare_url as compare_url;
@@ -213,6 +217,7 @@ impl Vars {
             repos: Ordered::default(),
             links: Ordered::default(),
             vars: Ordered::default(),
+            clock: now,
         };
         // A first pass for the version, which names the tags: constants over the dates (each
         // other's values do not nest); values read from files are data, never rendered.

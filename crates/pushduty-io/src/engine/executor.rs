@@ -175,6 +175,8 @@ pub struct Job {
     /// When the run this one goes on from began (as journaled), if pushduty stopped it in the
     /// middle: whatever that run started on a service is no older. `None` for a fresh run.
     pub resumed_since: Option<String>,
+    /// The session's now: `--now` when given, else the clock as the step starts.
+    pub now: crate::runbook::vars::Now,
     pub console: Arc<dyn Console>,
     pub(super) progress: Arc<dyn Fn(String) + Send + Sync>,
     pub(super) checkpoint: Arc<dyn Fn(Outputs, Ack) + Send + Sync>,

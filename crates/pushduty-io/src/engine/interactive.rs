@@ -109,12 +109,27 @@ impl Executor for Gate {
             bail!("who approved is required");
         }
         let when = job.inputs.get("approved_at").map_or("", |s| s.trim());
-        let at = when_it_happened(when, chrono::Local::now())?;
+        let at = when_it_happened(when, reference(job.now))?;
         let mut out = Outputs::new();
         out.insert("approved_by".into(), Value::String(by.to_string()));
         out.insert("approved_at".into(), Value::String(at));
         job.progress(format!("approved by {by}"));
         Ok(out)
+    }
+}
+
+/// What "now" is for a time the operator types: the session's instant, or with a whole day
+/// for `--now`, the end of that day (any time on it has happened), so that `--now 2015-09-10`
+/// accepts `10:00` whatever the wall clock says.
+fn reference(now: crate::runbook::vars::Now) -> chrono::DateTime<chrono::Local> {
+    use crate::runbook::vars::Now;
+    use chrono::TimeZone;
+    match now {
+        Now::Instant(t) => t.with_timezone(&chrono::Local),
+        Now::Date(d) => d
+            .and_hms_opt(23, 59, 59)
+            .and_then(|t| chrono::Local.from_local_datetime(&t).latest())
+            .unwrap_or_else(chrono::Local::now),
     }
 }
 
@@ -170,8 +185,22 @@ impl super::Execute for pushduty_core::runbook::kinds::gate::Gate {
 
 #[cfg(test)]
 mod tests {
-    use super::when_it_happened;
+    use super::{reference, when_it_happened};
     use chrono::TimeZone;
+
+    /// `--now`, not the wall clock, says what has happened: a whole day accepts any time on it,
+    /// an instant refuses what comes after it.
+    #[test]
+    fn the_session_now_decides_what_is_in_the_future() {
+        use crate::runbook::vars::Now;
+        let day = Now::Date(chrono::NaiveDate::from_ymd_opt(2015, 9, 10).unwrap());
+        let at = when_it_happened("23:30", reference(day)).unwrap();
+        assert!(at.starts_with("2015-09-1"), "{at}");
+        let instant: Now = "2015-09-10T14:00:00+00:00".parse().unwrap();
+        assert!(when_it_happened("2015-09-10T13:59:00Z", reference(instant)).is_ok());
+        let e = when_it_happened("2015-09-10T15:00:00Z", reference(instant)).unwrap_err();
+        assert!(e.to_string().contains("future"), "{e}");
+    }
 
     #[test]
     fn when_it_happened_reads_times_and_refuses_the_future() {

@@ -580,6 +580,11 @@ impl Engine {
             cancel,
             resume,
             resumed_since,
+            now: if self.live_clock {
+                crate::runbook::vars::Now::real()
+            } else {
+                self.vars.clock
+            },
             console: self.console.clone(),
             progress,
             checkpoint,

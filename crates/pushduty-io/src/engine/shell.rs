@@ -231,7 +231,7 @@ impl Executor for Shell {
         let status = status.map_err(anyhow::Error::msg)?;
         let code = status.code().unwrap_or(-1);
         if !status.success() {
-            bail!("`{command}` exited with code {code}");
+            bail!("`{}` exited with code {code}", prepared.script);
         }
         let mut out = Outputs::new();
         out.insert("exit_code".into(), Value::from(code));
