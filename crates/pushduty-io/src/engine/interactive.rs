@@ -118,31 +118,65 @@ impl Executor for Gate {
     }
 }
 
-/// What "now" is for a time the operator types: the session's instant, or with a whole day
-/// for `--now`, the end of that day (any time on it has happened), so that `--now 2015-09-10`
-/// accepts `10:00` whatever the wall clock says.
-fn reference(now: crate::runbook::vars::Now) -> chrono::DateTime<chrono::Local> {
+/// When a typed time may lie, by the session's now: with `--now` an instant, up to it; with
+/// `--now` a whole day, any time on that day (and, since the watches soak on the real clock,
+/// up to the wall clock too); without `--now`, up to the clock. Returns the day `HH:MM`
+/// means and the latest time accepted; the earliest is a week before the earlier of that
+/// day's start and the clock.
+fn reference(now: crate::runbook::vars::Now) -> Window {
     use crate::runbook::vars::Now;
     use chrono::TimeZone;
+    let wall = chrono::Local::now();
     match now {
-        Now::Instant(t) => t.with_timezone(&chrono::Local),
-        Now::Date(d) => d
-            .and_hms_opt(23, 59, 59)
-            .and_then(|t| chrono::Local.from_local_datetime(&t).latest())
-            .unwrap_or_else(chrono::Local::now),
+        Now::Instant(t) => Window::at(t.with_timezone(&chrono::Local)),
+        Now::Date(d) => {
+            let end = d
+                .and_hms_opt(23, 59, 59)
+                .and_then(|t| chrono::Local.from_local_datetime(&t).latest())
+                .unwrap_or(wall);
+            Window {
+                now: wall,
+                day: end,
+                earliest: end.min(wall) - chrono::Duration::days(8),
+                latest: end.max(wall),
+            }
+        }
+    }
+}
+
+/// The times a gate's "when it happened" may name.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    /// What an empty answer means.
+    now: chrono::DateTime<chrono::Local>,
+    /// `HH:MM` is on this one's day.
+    day: chrono::DateTime<chrono::Local>,
+    earliest: chrono::DateTime<chrono::Local>,
+    latest: chrono::DateTime<chrono::Local>,
+}
+
+impl Window {
+    /// Up to `now`, and not more than a week before it.
+    pub fn at(now: chrono::DateTime<chrono::Local>) -> Self {
+        Window {
+            now,
+            day: now,
+            earliest: now - chrono::Duration::days(7),
+            latest: now,
+        }
     }
 }
 
 /// A gate's "when it happened", as RFC 3339 UTC: empty is now, `HH:MM` is today (local), or a
 /// full RFC 3339 time. Not in the future, and within the last week: the watches after the
 /// production push count their soak from it.
-pub fn when_it_happened(text: &str, now: chrono::DateTime<chrono::Local>) -> Result<String> {
+pub fn when_it_happened(text: &str, window: Window) -> Result<String> {
     use chrono::{NaiveTime, SecondsFormat, TimeZone, Utc};
     let t = if text.is_empty() {
-        now.with_timezone(&Utc)
+        window.now.with_timezone(&Utc)
     } else if let Ok(hm) = NaiveTime::parse_from_str(text, "%H:%M") {
         chrono::Local
-            .from_local_datetime(&now.date_naive().and_time(hm))
+            .from_local_datetime(&window.day.date_naive().and_time(hm))
             .earliest()
             .map(|t| t.with_timezone(&Utc))
             .ok_or_else(|| anyhow::anyhow!("{text} does not exist today (a clock change)"))?
@@ -155,11 +189,10 @@ pub fn when_it_happened(text: &str, now: chrono::DateTime<chrono::Local>) -> Res
                 )
             })?
     };
-    let now = now.with_timezone(&Utc);
-    if t > now + chrono::Duration::minutes(1) {
+    if t > window.latest.with_timezone(&Utc) + chrono::Duration::minutes(1) {
         bail!("`{text}` is in the future: give when it happened");
     }
-    if t < now - chrono::Duration::days(7) {
+    if t < window.earliest.with_timezone(&Utc) {
         bail!("`{text}` is more than a week ago");
     }
     Ok(t.to_rfc3339_opts(SecondsFormat::Secs, true))
@@ -185,7 +218,7 @@ impl super::Execute for pushduty_core::runbook::kinds::gate::Gate {
 
 #[cfg(test)]
 mod tests {
-    use super::{reference, when_it_happened};
+    use super::{Window, reference, when_it_happened};
     use chrono::TimeZone;
 
     /// `--now`, not the wall clock, says what has happened: a whole day accepts any time on it,
@@ -214,29 +247,29 @@ mod tests {
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         };
         assert_eq!(
-            when_it_happened("", now).unwrap(),
+            when_it_happened("", Window::at(now)).unwrap(),
             now.with_timezone(&chrono::Utc)
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         );
-        let hm = when_it_happened("14:02", now).unwrap();
+        let hm = when_it_happened("14:02", Window::at(now)).unwrap();
         let expect = chrono::Local
             .with_ymd_and_hms(2015, 9, 10, 14, 2, 0)
             .unwrap();
         assert_eq!(hm, utc(&expect.to_rfc3339()));
         assert!(
-            when_it_happened("15:00", now)
+            when_it_happened("15:00", Window::at(now))
                 .unwrap_err()
                 .to_string()
                 .contains("future")
         );
         assert!(
-            when_it_happened("2015-09-01T00:00:00Z", now)
+            when_it_happened("2015-09-01T00:00:00Z", Window::at(now))
                 .unwrap_err()
                 .to_string()
                 .contains("week")
         );
         assert!(
-            when_it_happened("soon", now)
+            when_it_happened("soon", Window::at(now))
                 .unwrap_err()
                 .to_string()
                 .contains("HH:MM")
