@@ -88,6 +88,10 @@ impl Sandbox {
     /// rehearsal resumes where it stopped); anything else is refused, never overwritten.
     /// Whether it is new.
     pub fn open(root: &Path, scenario: Scenario, push_date: &str) -> Result<(Self, bool)> {
+        // The config written inside names the sandbox's paths: absolute, so the rehearsal
+        // resumes from any folder, not only the one it was started in.
+        let root = &std::path::absolute(root)
+            .with_context(|| format!("finding where {} is", root.display()))?;
         let sb = Self {
             root: root.to_path_buf(),
         };

@@ -267,7 +267,7 @@ fn a_torn_last_line_is_skipped_and_never_glued_to_the_next() {
         .unwrap();
     drop(f);
     let out = p.ok(&["strategy", "--input", "strategy=master"]);
-    assert!(out.contains("its last line was torn by a crash"), "{out}");
+    assert!(out.contains("its last line was cut short"), "{out}");
     let text = std::fs::read_to_string(&path).unwrap();
     let bad: Vec<&str> = text
         .lines()

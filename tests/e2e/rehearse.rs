@@ -242,3 +242,27 @@ fn a_folder_that_is_not_a_sandbox_is_refused() {
         "mine"
     );
 }
+
+/// A sandbox named by a relative `--dir` keeps working from another folder: its config names
+/// its paths in full.
+#[test]
+fn a_relative_sandbox_resumes_from_another_folder() {
+    let env = Env::new();
+    let base = tempfile::tempdir().unwrap();
+    let out = env
+        .cmd()
+        .current_dir(base.path())
+        .args(["rehearse", "--auto", "--dir", "rel"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    let config = std::fs::read_to_string(base.path().join("rel/config.toml")).unwrap();
+    assert!(
+        config.contains(&base.path().join("rel").display().to_string()),
+        "{config}"
+    );
+    // Again, from elsewhere, by its full path: the same sandbox, the push already done.
+    let full = base.path().join("rel");
+    let again = env.run(&["rehearse", "--auto", "--dir", full.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(0), "{}", said(&again));
+}

@@ -185,7 +185,20 @@ impl Journal {
         self.file
             .write_all(line.as_bytes())
             .and_then(|()| self.file.sync_data())
-            .with_context(|| format!("writing the journal {}", self.path.display()))
+            .map_err(|e| {
+                let full =
+                    e.raw_os_error() == Some(28) || e.kind() == std::io::ErrorKind::StorageFull;
+                let err = anyhow::Error::new(e)
+                    .context(format!("writing the journal {}", self.path.display()));
+                if full {
+                    err.context(
+                        "the disk is full: the journal did not take this entry, so what it \
+                         records was not done; free some space and run pushduty again",
+                    )
+                } else {
+                    err
+                }
+            })
     }
 }
 
@@ -264,6 +277,17 @@ mod tests {
         let back = read(&p).unwrap();
         assert!(back.warnings.is_empty());
         assert_eq!(back.entries, (0..5).map(step_entry).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_full_disk_is_named_as_such_not_as_a_crash() {
+        // /dev/full answers every write with ENOSPC, as a full disk does.
+        let (mut j, _) = Journal::open(Path::new("/dev/full")).unwrap();
+        let e = format!("{:#}", j.append(&step_entry(1)).unwrap_err());
+        assert!(
+            e.contains("the disk is full") && e.contains("free some space"),
+            "{e}"
+        );
     }
 
     #[test]

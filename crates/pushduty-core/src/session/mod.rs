@@ -216,7 +216,8 @@ impl Session {
         let (journal, torn) = Journal::open(&jpath)?;
         if torn {
             opened.warnings.push(format!(
-                "{}: its last line was torn by a crash",
+                "{}: its last line was cut short (pushduty stopped while writing it, or the disk \
+                 was full); that entry is skipped",
                 jpath.display()
             ));
         }
