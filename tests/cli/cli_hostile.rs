@@ -51,12 +51,19 @@ fn hostile_templates_fail_fast_instead_of_crashing() {
     );
     let parens = format!("{{{{ {}1{} }}}}", "(".repeat(5000), ")".repeat(5000));
     let deep = manual_step("deep", &parens, "");
+    // tera's parser takes minutes over a dozen calls nested in calls' arguments.
+    let calls = (0..30).fold("tag".to_string(), |inner, _| format!("f(x={inner})"));
+    let nested_calls = manual_step("calls", "Calls", &format!("{{{{ {calls} }}}}"));
     for (extra, why) in [
         (
             recursive,
             "error: macro `f` calls itself (directly or through other macros); a template cannot recurse",
         ),
         (deep, "error: template nests brackets more than 32 deep"),
+        (
+            nested_calls,
+            "error: template nests calls more than 4 deep; set the inner values first",
+        ),
     ] {
         let rb = runbook(&env, &extra);
         for cmd in ["check", "plan"] {

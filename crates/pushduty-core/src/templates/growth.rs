@@ -1,7 +1,8 @@
 //! Values that feed on themselves. `{% set_global s = s ~ s %}` in a loop doubles `s` on every
 //! pass without a filter or a write the fuel could stop, so it is refused before rendering:
 //! a `set` whose variable is read by a `set` (its own or another) may read the template's
-//! `set` variables only once. Building up one value a piece at a time stays allowed, and so
+//! `set` variables only once (a read passed to a macro counts twice: its body may print it
+//! any number of times). Building up one value a piece at a time stays allowed, and so
 //! does a value read twice for output (`{% set v = a ~ a %}{{ v }}`), which the output cap
 //! bounds.
 
@@ -82,7 +83,8 @@ fn val(v: &ExprVal, names: &[&str]) -> usize {
         ExprVal::Logic(l) => reads(&l.lhs, names) + reads(&l.rhs, names),
         ExprVal::In(i) => reads(&i.lhs, names) + reads(&i.rhs, names),
         ExprVal::Test(t) => all(&mut t.args.iter()),
-        ExprVal::MacroCall(m) => all(&mut m.args.values()),
+        // A macro's body may print an argument many times: a read through it counts twice.
+        ExprVal::MacroCall(m) => 2 * all(&mut m.args.values()),
         ExprVal::FunctionCall(f) => all(&mut f.args.values()),
         ExprVal::Array(items) => all(&mut items.iter()),
         ExprVal::StringConcat(c) => c.values.iter().map(|v| val(v, names)).sum(),

@@ -18,6 +18,9 @@ use super::refs::{self, TemplateError};
 /// Brackets inside one tag, or blocks inside blocks: far above any real template, far below
 /// what overflows tera's parser.
 pub const MAX_NESTING: usize = 32;
+/// Calls inside the arguments of calls (`f(x=g(y=h()))`): tera's parser backtracks on each
+/// and takes about sixteen times as long per level (ten levels, seconds; twelve, minutes).
+pub const MAX_CALL_NESTING: usize = 4;
 /// `for` loops inside `for` loops: two are common (repos, then their commits); each level
 /// multiplies the work.
 pub const MAX_LOOP_NESTING: usize = 3;
@@ -71,9 +74,9 @@ pub fn vet(tpl: &tera::Template, text: &str) -> Result<(), TemplateError> {
             text,
             find_set(text, key, nth),
             format!(
-                "`set {key}` reads the template's own variables {n} times; a value built from \
-                 itself more than once doubles on every pass. Build it from one earlier value \
-                 at a time"
+                "`set {key}` reads the template's own variables {n} times (through a macro, \
+                 twice); a value built from itself more than once doubles on every pass. Build \
+                 it from one earlier value at a time"
             ),
         ));
     }
@@ -207,7 +210,8 @@ pub(crate) fn scan_tag(
     close: &str,
 ) -> Result<Option<usize>, TemplateError> {
     let b = text.as_bytes();
-    let mut depth = 0usize;
+    // One entry per open bracket: whether it opens a call's arguments.
+    let mut open: Vec<bool> = Vec::new();
     let mut operators = 0usize;
     let mut quote: Option<u8> = None;
     let mut j = start + 2;
@@ -223,16 +227,29 @@ pub(crate) fn scan_tag(
         match c {
             b'"' | b'\'' | b'`' => quote = Some(c),
             b'(' | b'[' => {
-                depth += 1;
-                if depth > MAX_NESTING {
+                let before = text[start + 2..j].trim_end().as_bytes();
+                open.push(c == b'(' && before.last().is_some_and(|b| continues_word(&[*b], 0)));
+                if open.len() > MAX_NESTING {
                     return Err(at(
                         text,
                         j,
                         format!("template nests brackets more than {MAX_NESTING} deep"),
                     ));
                 }
+                if open.iter().filter(|call| **call).count() > MAX_CALL_NESTING {
+                    return Err(at(
+                        text,
+                        j,
+                        format!(
+                            "template nests calls more than {MAX_CALL_NESTING} deep; set the inner \
+                             values first (`{{% set v = f(x=1) %}}`)"
+                        ),
+                    ));
+                }
             }
-            b')' | b']' => depth = depth.saturating_sub(1),
+            b')' | b']' => {
+                open.pop();
+            }
             b'+' | b'-' | b'*' | b'/' | b'%' | b'~' | b'|' | b'=' | b'<' | b'>' | b'!' => {
                 if text[j..].starts_with(close) {
                     return Ok(Some(j));
@@ -718,6 +735,24 @@ mod tests {
         }
     }
 
+    /// Found with issue 20: tera's parser takes minutes over a dozen nested calls.
+    #[test]
+    fn nested_calls_are_refused_before_tera_parses_them() {
+        let mut inner = "tag".to_string();
+        for _ in 0..30 {
+            inner = format!("self::d(x={inner})");
+        }
+        let text = format!("{{% macro d(x) %}}{{{{ x }}}}{{% endmacro d %}}{{{{ {inner} }}}}");
+        let started = std::time::Instant::now();
+        let e = parse(&text).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert!(e.message.contains("nests calls more than 4 deep"), "{e:?}");
+        assert_eq!((e.line, e.col), (1, 90), "{e:?}");
+        let four = "{{ a | default(value=b | default(value=range(end=c | length(x=d)))) }}";
+        assert!(prescan(four).is_ok());
+        assert!(prescan("{{ (((((((((1))))))))) ~ [[[[[[1]]]]]] }}").is_ok());
+    }
+
     /// The finding: a value built from itself twice in a loop doubles each pass, with no
     /// filter or write for the fuel to count.
     #[test]
@@ -736,6 +771,8 @@ mod tests {
             "{% set a = tag %}{% set b = a ~ a %}{% set c = b ~ b %}{{ c }}",
             "{% set_global s = [tag] %}{% for i in range(end=9) %}{% set t = s %}{% set_global s = s | concat(with=t) %}{% endfor %}",
             "{% set_global s = tag %}{% for i in range(end=9) %}{% set_global s = s | replace(from='1', to=s) %}{% endfor %}",
+            // A macro can print its argument any number of times.
+            "{% macro d(x) %}{{ x }}{{ x }}{% endmacro d %}{% set a = tag %}{% set b = self::d(x=a) %}{% set c = self::d(x=b) %}{{ c }}",
         ] {
             assert!(parse(refused).is_err(), "{refused}");
         }

@@ -44,9 +44,7 @@ fn service_kind<'a>(r: &Rules<'a, '_>, name: &str) -> Option<&'a str> {
 /// in later are checked again, resolved, where the file is written.
 fn leaves_its_folder(path: &str) -> bool {
     let p = std::path::Path::new(path);
-    p.is_absolute()
-        || p.components()
-            .any(|c| c == std::path::Component::ParentDir)
+    p.is_absolute() || p.components().any(|c| c == std::path::Component::ParentDir)
 }
 
 pub struct Publish;
