@@ -51,12 +51,19 @@ fn hostile_templates_fail_fast_instead_of_crashing() {
     );
     let parens = format!("{{{{ {}1{} }}}}", "(".repeat(5000), ")".repeat(5000));
     let deep = manual_step("deep", &parens, "");
+    // tera's parser takes minutes over a dozen calls nested in calls' arguments.
+    let calls = (0..30).fold("tag".to_string(), |inner, _| format!("f(x={inner})"));
+    let nested_calls = manual_step("calls", "Calls", &format!("{{{{ {calls} }}}}"));
     for (extra, why) in [
         (
             recursive,
             "error: macro `f` calls itself (directly or through other macros); a template cannot recurse",
         ),
         (deep, "error: template nests brackets more than 32 deep"),
+        (
+            nested_calls,
+            "error: template nests calls more than 4 deep; set the inner values first",
+        ),
     ] {
         let rb = runbook(&env, &extra);
         for cmd in ["check", "plan"] {
@@ -391,4 +398,65 @@ fn json_answers_escape_what_a_terminal_would_obey() {
             "{args:?}: the title lost a character"
         );
     }
+}
+
+/// The findings of issue 20: a one-line template that passed `check` and then took all the
+/// memory `plan` could get. Now `check` refuses the doubling `set`, and the chained filters
+/// stop at their fuel; both in bounded memory.
+#[test]
+fn one_line_templates_cannot_exhaust_memory() {
+    let env = Env::new();
+    let ten = "| replace(from=\"a\", to=\"aaaaaaaaaa\") ".repeat(10);
+    let filters = manual_step(
+        "filters",
+        "Filters",
+        &format!("{{{{ \"aaaaaaaaaa\" {ten}}}}}"),
+    );
+    let doubling = manual_step(
+        "doubling",
+        "Doubling",
+        "{% set_global s = 'x' %}{% for i in range(end=64) %}{% set_global s = s ~ s %}{% endfor %}{{ s | length }}",
+    );
+    let rb = runbook(&env, &doubling);
+    let rb = rb.to_str().unwrap();
+    for cmd in ["check", "plan"] {
+        let out = support::peak::run(env.cmd().args([cmd, "--runbook", rb]), 400);
+        assert!(
+            !out.killed && out.peak_mib < 200,
+            "{cmd}: {} MiB",
+            out.peak_mib
+        );
+        assert_eq!(out.code, Some(1), "{cmd}: {}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("`set s` reads the template's own variables 2 times"),
+            "{cmd}: {}",
+            out.stderr
+        );
+    }
+    let rb = runbook(&env, &filters);
+    let rb = rb.to_str().unwrap();
+    let out = support::peak::run(env.cmd().args(["check", "--runbook", rb]), 400);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    for args in [["plan", "--runbook", rb], ["render", "--runbook", rb]] {
+        let out = support::peak::run(env.cmd().args(args), 400);
+        assert!(
+            !out.killed && out.peak_mib < 200,
+            "{args:?}: {} MiB",
+            out.peak_mib
+        );
+        assert!(
+            out.elapsed < Duration::from_secs(10),
+            "{args:?}: {:?}",
+            out.elapsed
+        );
+        assert_eq!(out.code, Some(0), "{args:?}: {}", out.stderr);
+    }
+    // `render` shows the doc, and why it could not be filled in.
+    let out = env.run(&["render", "--runbook", rb]);
+    printed(
+        &out,
+        "cannot be filled in: Failed to render 'template': Filter call 'replace' failed: \
+         `replace` would make 10000000 bytes; one value may hold at most 4194304",
+    );
 }

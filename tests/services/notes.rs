@@ -230,6 +230,7 @@ fn appending_to_a_pad_that_does_not_exist_is_refused() {
 fn markdown_notes_are_written_in_the_checkout_and_never_overwritten_silently() {
     let r = Rig::new();
     r.blockers("bug 42");
+    std::fs::create_dir_all(r.checkout()).unwrap();
     let file = r.checkout().join("releases/2015-09-17.md");
     let first = r.run(&["do", "notes-md", "--yes"]);
     assert!(first.status.success(), "{}", stderr(&first));
@@ -513,4 +514,62 @@ fn against_a_real_etherpad() {
         "{}",
         stderr(&wrong)
     );
+}
+
+/// Issue 20: a `..` in the rendered path, or a link in the checkout, put the notes outside
+/// it. Now the step refuses, says why, and writes nothing there.
+#[test]
+fn markdown_notes_stay_inside_the_checkout() {
+    let r = Rig::new();
+    r.blockers("bug 42");
+    std::fs::create_dir_all(r.checkout()).unwrap();
+    let elsewhere = r.env.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+
+    // A path that climbs out of the checkout.
+    let out = r.run(&[
+        "--set",
+        "services.md.path=releases/../../elsewhere/{{ next_push_date }}.md",
+        "do",
+        "notes-md",
+        "--yes",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "the notes file `releases/../../elsewhere/2015-09-17.md` would be outside the checkout of `site`"
+        ) && err.contains("name a file inside it"),
+        "{err}"
+    );
+    assert!(!elsewhere.join("2015-09-17.md").exists());
+
+    // A folder of the checkout that is a link to a folder elsewhere.
+    std::os::unix::fs::symlink(&elsewhere, r.checkout().join("releases")).unwrap();
+    let out = r.run(&["do", "notes-md", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("would be outside the checkout"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        std::fs::read_dir(&elsewhere).unwrap().next().is_none(),
+        "nothing written there"
+    );
+
+    // This push's file is a link to a file elsewhere: appending does not follow it.
+    std::fs::remove_file(r.checkout().join("releases")).unwrap();
+    std::fs::create_dir_all(r.checkout().join("releases")).unwrap();
+    let target = elsewhere.join("secret.md");
+    std::fs::write(&target, "not the notes\n").unwrap();
+    std::os::unix::fs::symlink(&target, r.checkout().join("releases/2015-09-10.md")).unwrap();
+    let out = r.run(&["do", "append-md", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is a symbolic link, and notes are written to a plain file"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "not the notes\n");
 }

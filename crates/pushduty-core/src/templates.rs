@@ -1,6 +1,8 @@
 //! Template files: found next to the runbook (or inside the binary for the bundled runbook),
 //! rendered with tera over the session variables.
 
+pub mod fuel;
+pub mod growth;
 pub mod guard;
 pub mod refs;
 

@@ -12,11 +12,15 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 
+use super::fuel::{self, Capped, Fuel};
 use super::refs::{self, TemplateError};
 
 /// Brackets inside one tag, or blocks inside blocks: far above any real template, far below
 /// what overflows tera's parser.
 pub const MAX_NESTING: usize = 32;
+/// Calls inside the arguments of calls (`f(x=g(y=h()))`): tera's parser backtracks on each
+/// and takes about sixteen times as long per level (ten levels, seconds; twelve, minutes).
+pub const MAX_CALL_NESTING: usize = 4;
 /// `for` loops inside `for` loops: two are common (repos, then their commits); each level
 /// multiplies the work.
 pub const MAX_LOOP_NESTING: usize = 3;
@@ -64,7 +68,37 @@ pub fn vet(tpl: &tera::Template, text: &str) -> Result<(), TemplateError> {
             ),
         ));
     }
+    if let Some((set, nth, n)) = super::growth::self_feeding(&tpl.ast) {
+        let key = &set.key;
+        return Err(at(
+            text,
+            find_set(text, key, nth),
+            format!(
+                "`set {key}` reads the template's own variables {n} times (through a macro, \
+                 twice); a value built from itself more than once doubles on every pass. Build \
+                 it from one earlier value at a time"
+            ),
+        ));
+    }
     Ok(())
+}
+
+/// Where the `nth` (from 0) `{% set NAME =` (or `set_global`) is, for the error's position.
+fn find_set(text: &str, name: &str, nth: usize) -> usize {
+    text.match_indices("set")
+        .map(|(i, _)| i)
+        .filter(|&i| {
+            let rest = text[i + 3..]
+                .strip_prefix("_global")
+                .unwrap_or(&text[i + 3..]);
+            rest.starts_with(char::is_whitespace)
+                && rest
+                    .trim_start()
+                    .strip_prefix(name)
+                    .is_some_and(|r| r.trim_start().starts_with('='))
+        })
+        .nth(nth)
+        .unwrap_or(0)
 }
 
 /// A macro on a cycle of `self::` calls, if there is one.
@@ -176,7 +210,8 @@ pub(crate) fn scan_tag(
     close: &str,
 ) -> Result<Option<usize>, TemplateError> {
     let b = text.as_bytes();
-    let mut depth = 0usize;
+    // One entry per open bracket: whether it opens a call's arguments.
+    let mut open: Vec<bool> = Vec::new();
     let mut operators = 0usize;
     let mut quote: Option<u8> = None;
     let mut j = start + 2;
@@ -192,16 +227,29 @@ pub(crate) fn scan_tag(
         match c {
             b'"' | b'\'' | b'`' => quote = Some(c),
             b'(' | b'[' => {
-                depth += 1;
-                if depth > MAX_NESTING {
+                let before = text[start + 2..j].trim_end().as_bytes();
+                open.push(c == b'(' && before.last().is_some_and(|b| continues_word(&[*b], 0)));
+                if open.len() > MAX_NESTING {
                     return Err(at(
                         text,
                         j,
                         format!("template nests brackets more than {MAX_NESTING} deep"),
                     ));
                 }
+                if open.iter().filter(|call| **call).count() > MAX_CALL_NESTING {
+                    return Err(at(
+                        text,
+                        j,
+                        format!(
+                            "template nests calls more than {MAX_CALL_NESTING} deep; set the inner \
+                             values first (`{{% set v = f(x=1) %}}`)"
+                        ),
+                    ));
+                }
             }
-            b')' | b']' => depth = depth.saturating_sub(1),
+            b')' | b']' => {
+                open.pop();
+            }
             b'+' | b'-' | b'*' | b'/' | b'%' | b'~' | b'|' | b'=' | b'<' | b'>' | b'!' => {
                 if text[j..].starts_with(close) {
                     return Ok(Some(j));
@@ -289,9 +337,11 @@ pub(crate) fn find_endraw(text: &str, from: usize) -> Option<usize> {
     None
 }
 
-/// A tera instance for one render: no `get_env`, and a `range` that draws on a shared budget.
-fn tera() -> tera::Tera {
+/// A tera instance for one render: no `get_env`, a `range` that draws on a shared budget, and
+/// filters that draw on `fuel`.
+fn tera(fuel: &Arc<Fuel>) -> tera::Tera {
     let mut t = tera::Tera::default();
+    fuel::register(&mut t, fuel);
     t.register_function("get_env", |_: &HashMap<String, tera::Value>| {
         Err(tera::Error::msg(NO_ENV))
     });
@@ -410,9 +460,11 @@ pub fn render(
     prescan(text).map_err(refused)?;
     let inline = plain_values(text);
     let text = text.to_string();
+    let fuel = Arc::new(Fuel::default());
+    let theirs = Arc::clone(&fuel);
     let work = move || {
         const NAME: &str = "template";
-        let mut t = tera();
+        let mut t = tera(&theirs);
         t.add_raw_template(NAME, &text)
             .map_err(|e| anyhow!(super::flatten(&e)))?;
         if let Some(escape) = escape {
@@ -423,18 +475,15 @@ pub fn render(
             .get_template(NAME)
             .map_err(|e| anyhow!(super::flatten(&e)))?;
         vet(tpl, &text).map_err(refused)?;
-        let out = t
-            .render(NAME, &ctx)
+        let mut out = Capped {
+            out: Vec::new(),
+            fuel: &theirs,
+        };
+        t.render_to(NAME, &ctx, &mut out)
             .map_err(|e| anyhow!(super::flatten(&e)))?;
-        if out.len() > MAX_OUTPUT_BYTES {
-            bail!(
-                "template output is {} bytes; at most {MAX_OUTPUT_BYTES}",
-                out.len()
-            );
-        }
-        Ok(out)
+        String::from_utf8(out.out).context("template output is not UTF-8")
     };
-    if inline { work() } else { bounded(work) }
+    if inline { work() } else { bounded(work, &fuel) }
 }
 
 fn refused(e: TemplateError) -> anyhow::Error {
@@ -448,9 +497,13 @@ const FINISHED: u8 = 1;
 const ABANDONED: u8 = 2;
 
 /// Runs `work` on its own thread and waits at most [`DEADLINE`]. A thread cannot be stopped
-/// from outside; one that overruns is left to finish and counted, and while too many are
-/// left, no new render starts (so a bad template cannot pile up busy threads).
-fn bounded<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+/// from outside: one that overruns is told through `fuel` to stop at its next filter or write,
+/// and counted until it does; while too many are left, no new render starts (so a bad
+/// template cannot pile up busy threads).
+fn bounded<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+    fuel: &Fuel,
+) -> Result<T> {
     if RUNAWAYS.load(Ordering::SeqCst) >= MAX_RUNAWAYS {
         bail!("earlier templates are still rendering past their time limit; not starting another");
     }
@@ -480,6 +533,7 @@ fn bounded<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static)
                 .is_ok()
             {
                 RUNAWAYS.fetch_add(1, Ordering::SeqCst);
+                fuel.stop();
                 bail!(
                     "template took longer than {}s to render (loops over too much?)",
                     DEADLINE.as_secs()
@@ -618,7 +672,7 @@ mod tests {
         assert!(e.message.contains("{ env = \"NAME\" }"), "{e:?}");
         assert!(render_str("{{ get_env(name=\"HOME\") }}").is_err());
         // Even when the scan is bypassed, the function itself refuses.
-        let mut t = tera();
+        let mut t = tera(&Arc::default());
         let out = t.render_str("{{ get_env(name=\"HOME\") }}", &tera::Context::new());
         assert!(out.is_err());
     }
@@ -628,5 +682,125 @@ mod tests {
         let big = "{% for a in range(end=1000) %}{% for b in range(end=90) %}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx{% endfor %}{% endfor %}";
         let e = render_str(big).unwrap_err().to_string();
         assert!(e.contains("output is"), "{e}");
+    }
+
+    /// The finding: ten chained `replace` filters, each ten times the last, passed `check`
+    /// and made 10^10 bytes before the output cap could look.
+    #[test]
+    fn chained_filters_stop_at_their_fuel() {
+        let ten = "| replace(from=\"a\", to=\"aaaaaaaaaa\") ".repeat(10);
+        let text = format!("{{{{ \"aaaaaaaaaa\" {ten}}}}}");
+        assert!(parse(&text).is_ok(), "the template itself is fine");
+        let e = render_str(&text).unwrap_err().to_string();
+        assert!(e.contains("would make") && e.contains("at most"), "{e}");
+        let squares = "{{ tag | replace(from='.', to=tag) | replace(from='.', to=tag) }}";
+        assert!(render_str(squares).unwrap().starts_with("2015"));
+        let sep = "{% set xs = range(end=1000) %}{{ xs | join(sep=xs | join(sep='--------')) }}";
+        assert!(
+            render_str(sep)
+                .unwrap_err()
+                .to_string()
+                .contains("`join` would make")
+        );
+        let wide =
+            "{{ tag | indent(prefix=tag, first=true) | addslashes | json_encode | join(sep='') }}";
+        assert!(
+            render_str(wide).is_err(),
+            "join takes an array, as tera's does"
+        );
+        let budget = "{% for i in range(end=1000) %}{% set x = tag | replace(from='', to='0123456789012345678901234567890123456789012345678901234567890123456789') %}{% set y = x | replace(from='', to=x) %}{% endfor %}";
+        let e = render_str(budget).unwrap_err().to_string();
+        assert!(e.contains("more than"), "{e}");
+    }
+
+    #[test]
+    fn bounded_filters_behave_like_teras() {
+        let cases = [
+            ("{{ tag | replace(from='.', to='-') }}", "2015-09-10"),
+            ("{{ [1, 'a', true] | join(sep=', ') }}", "1, a, true"),
+            ("{{ 'a\nb\n\nc' | indent(prefix='> ') }}", "a\n> b\n\n> c"),
+            ("{{ 'a\nb' | indent(first=true, prefix='> ') }}", "> a\n> b"),
+            (
+                "{{ [1] | concat(with=[2, 3]) | concat(with=4) | join(sep='') }}",
+                "1234",
+            ),
+            (
+                "{{ `it's \\ \"q\"` | addslashes }}",
+                "it\\'s \\\\ \\\"q\\\"",
+            ),
+            ("{{ tag | json_encode }}", "\"2015.09.10\""),
+        ];
+        for (text, want) in cases {
+            assert_eq!(render_str(text).unwrap(), want, "{text}");
+        }
+    }
+
+    /// Found with issue 20: tera's parser takes minutes over a dozen nested calls.
+    #[test]
+    fn nested_calls_are_refused_before_tera_parses_them() {
+        let mut inner = "tag".to_string();
+        for _ in 0..30 {
+            inner = format!("self::d(x={inner})");
+        }
+        let text = format!("{{% macro d(x) %}}{{{{ x }}}}{{% endmacro d %}}{{{{ {inner} }}}}");
+        let started = std::time::Instant::now();
+        let e = parse(&text).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert!(e.message.contains("nests calls more than 4 deep"), "{e:?}");
+        assert_eq!((e.line, e.col), (1, 90), "{e:?}");
+        let four = "{{ a | default(value=b | default(value=range(end=c | length(x=d)))) }}";
+        assert!(prescan(four).is_ok());
+        assert!(prescan("{{ (((((((((1))))))))) ~ [[[[[[1]]]]]] }}").is_ok());
+    }
+
+    /// The finding: a value built from itself twice in a loop doubles each pass, with no
+    /// filter or write for the fuel to count.
+    #[test]
+    fn values_built_from_themselves_twice_are_refused() {
+        let doubling = "{% set_global s = 'x' %}\n{% for i in range(end=64) %}{% set_global s = s ~ s %}{% endfor %}{{ s | length }}";
+        let e = parse(doubling).unwrap_err();
+        assert!(e.message.contains("`set s` reads"), "{e:?}");
+        assert_eq!((e.line, e.col), (2, 32), "{e:?}");
+        assert!(
+            render_str(doubling)
+                .unwrap_err()
+                .to_string()
+                .contains("doubles")
+        );
+        for refused in [
+            "{% set a = tag %}{% set b = a ~ a %}{% set c = b ~ b %}{{ c }}",
+            "{% set_global s = [tag] %}{% for i in range(end=9) %}{% set t = s %}{% set_global s = s | concat(with=t) %}{% endfor %}",
+            "{% set_global s = tag %}{% for i in range(end=9) %}{% set_global s = s | replace(from='1', to=s) %}{% endfor %}",
+            // A macro can print its argument any number of times.
+            "{% macro d(x) %}{{ x }}{{ x }}{% endmacro d %}{% set a = tag %}{% set b = self::d(x=a) %}{% set c = self::d(x=b) %}{{ c }}",
+        ] {
+            assert!(parse(refused).is_err(), "{refused}");
+        }
+        for fine in [
+            "{% set_global s = '' %}{% for i in range(end=9) %}{% set_global s = s ~ i ~ tag %}{% endfor %}{{ s }}",
+            "{% set v = tag ~ tag %}{{ v }}{{ v }}",
+            "{% set __pushduty_value = tag ~ '-' ~ tag %}{{ __pushduty_value }}",
+        ] {
+            parse(fine).unwrap();
+            render_str(fine).unwrap();
+        }
+    }
+
+    /// A render past its deadline is told to stop and does, at its next filter call.
+    #[test]
+    fn an_abandoned_render_stops() {
+        let vars = json!({ "xs": (0..2000).collect::<Vec<_>>() });
+        let slow = "{% for a in xs %}{% for b in xs %}{% for c in xs %}{% set_global t = 'a' | replace(from='a', to='b') %}{% endfor %}{% endfor %}{% endfor %}";
+        let started = std::time::Instant::now();
+        let e = crate::templates::render(slow, &vars)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("longer than"), "{e}");
+        assert!(started.elapsed() < DEADLINE + Duration::from_secs(1));
+        let stopped = (0..50).any(|_| {
+            std::thread::sleep(Duration::from_millis(100));
+            RUNAWAYS.load(Ordering::SeqCst) == 0
+        });
+        assert!(stopped, "the abandoned render kept running");
     }
 }

@@ -5,7 +5,7 @@
 //! editable, before it is sent.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -55,7 +55,9 @@ impl Page {
     fn read(&self, wait: Wait<'_>) -> Result<Option<String>> {
         match self {
             Page::Pad { client, pad } => wait.on(client.get_text(pad)),
-            Page::File { path } => match std::fs::read_to_string(path) {
+            Page::File { path } => match open_file(path, std::fs::OpenOptions::new().read(true))
+                .and_then(std::io::read_to_string)
+            {
                 Ok(t) => Ok(Some(t)),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
                 Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
@@ -97,18 +99,15 @@ pub fn sha256(text: &str) -> String {
     d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A markdown notes path: absolute as written, else in the repo's checkout, else beside the
-/// runbook.
+/// A markdown notes path: in the repo's checkout, else beside the runbook, and never outside
+/// it (see [`inside`]).
 fn notes_file(template: &str, repo: Option<&str>, base: &Base, ctx: &Value) -> Result<PathBuf> {
     let rendered =
         crate::templates::render(template, ctx).context("rendering the notes file's path")?;
     let p = PathBuf::from(rendered.trim());
-    if p.is_absolute() {
-        return Ok(p);
-    }
     if let Some(repo) = repo {
         return match &ctx["repos"][repo]["path"] {
-            Value::String(dir) => Ok(PathBuf::from(dir).join(p)),
+            Value::String(dir) => inside(Path::new(dir), &p, &format!("the checkout of `{repo}`")),
             _ => bail!(
                 "the notes go in the checkout of `{repo}`, and your config does not say where it \
                  is: set `repos.{repo}.path` (or `--set repos.{repo}.path=DIR`)"
@@ -116,13 +115,77 @@ fn notes_file(template: &str, repo: Option<&str>, base: &Base, ctx: &Value) -> R
         };
     }
     match base {
-        Base::Dir(dir) => Ok(dir.join(p)),
+        Base::Dir(dir) => inside(dir, &p, "the runbook's folder"),
         Base::Bundled => bail!(
-            "the bundled runbook has no folder for `{}`: give the notes service a `repo`, or an \
-             absolute path",
+            "the bundled runbook has no folder for `{}`: give the notes service a `repo`",
             p.display()
         ),
     }
+}
+
+/// `rel` under `root`, its folders resolved (`..` and symbolic links) one at a time, each
+/// still under `root` once resolved: a value such as `../../x` or a link in the checkout to a
+/// folder elsewhere cannot put the notes outside it. The file itself must not be a link;
+/// [`open_file`] opens it without following one, should a link appear meanwhile.
+fn inside(root: &Path, rel: &Path, what: &str) -> Result<PathBuf> {
+    let outside = |why: String| {
+        anyhow!(
+            "the notes file `{}` would be outside {what} ({}): {why}; name a file inside it",
+            rel.display(),
+            root.display()
+        )
+    };
+    let top = root.canonicalize().with_context(|| {
+        format!(
+            "{what} ({}) is not there: the notes go in a folder that exists",
+            root.display()
+        )
+    })?;
+    let name = match rel.file_name() {
+        Some(name) if !rel.ends_with("..") => name,
+        _ => bail!("the notes file `{}` names no file", rel.display()),
+    };
+    let mut dir = top.clone();
+    for part in rel.parent().into_iter().flat_map(Path::components) {
+        match part {
+            Component::Normal(p) => {
+                dir.push(p);
+                // A folder not made yet is made by the step, under one that was checked.
+                if dir.exists() {
+                    dir = dir
+                        .canonicalize()
+                        .with_context(|| format!("resolving {}", dir.display()))?;
+                }
+            }
+            Component::ParentDir => {
+                dir.pop();
+            }
+            Component::CurDir => {}
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(outside("an absolute path".into()));
+            }
+        }
+        if !dir.starts_with(&top) {
+            return Err(outside(format!("it leads to {}", dir.display())));
+        }
+    }
+    let file = dir.join(name);
+    if file
+        .symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
+        return Err(outside(format!(
+            "{} is a symbolic link, and notes are written to a plain file",
+            file.display()
+        )));
+    }
+    Ok(file)
+}
+
+/// Opens a notes file without following a symbolic link in its last place (`O_NOFOLLOW`).
+fn open_file(path: &Path, how: &mut std::fs::OpenOptions) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    how.custom_flags(libc::O_NOFOLLOW).open(path)
 }
 
 /// The page a step writes to, from the services as this operator reaches them.
@@ -234,11 +297,11 @@ impl NotesPublish {
                         .with_context(|| format!("creating {}", dir.display()))?;
                 }
                 // create_new: a file made meanwhile is not overwritten.
-                let mut f = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(path)
-                    .with_context(|| format!("creating {}", path.display()))?;
+                let mut f = open_file(
+                    path,
+                    std::fs::OpenOptions::new().write(true).create_new(true),
+                )
+                .with_context(|| format!("creating {}", path.display()))?;
                 std::io::Write::write_all(&mut f, text.as_bytes())
                     .with_context(|| format!("writing {}", path.display()))
             }
@@ -251,9 +314,15 @@ impl NotesPublish {
     fn replace(&self, job: &Job, page: &Page, text: &str) -> Result<()> {
         match page {
             Page::Pad { client, pad } => job.call(client.set_text(pad, text.trim_end())),
-            Page::File { path } => {
-                std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
-            }
+            Page::File { path } => open_file(
+                path,
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true),
+            )
+            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+            .with_context(|| format!("writing {}", path.display())),
             Page::Release { client, tag } => {
                 let r = job
                     .call(client.by_tag(tag))?
@@ -530,9 +599,7 @@ impl Executor for NotesAppend {
                     } else {
                         "\n"
                     };
-                    let mut f = std::fs::OpenOptions::new()
-                        .append(true)
-                        .open(path)
+                    let mut f = open_file(path, std::fs::OpenOptions::new().append(true))
                         .with_context(|| format!("opening {}", path.display()))?;
                     std::io::Write::write_all(&mut f, format!("{sep}{text}\n").as_bytes())
                         .with_context(|| format!("appending to {}", path.display()))?;

@@ -40,6 +40,13 @@ fn service_kind<'a>(r: &Rules<'a, '_>, name: &str) -> Option<&'a str> {
     r.runbook().services.get(name).map(Service::kind)
 }
 
+/// Whether a path as written could lead out of the folder it is relative to. Values filled
+/// in later are checked again, resolved, where the file is written.
+fn leaves_its_folder(path: &str) -> bool {
+    let p = std::path::Path::new(path);
+    p.is_absolute() || p.components().any(|c| c == std::path::Component::ParentDir)
+}
+
 pub struct Publish;
 
 impl Kind for Publish {
@@ -133,6 +140,13 @@ impl Kind for Append {
         }
         if a.path.is_some() && kind.is_some_and(|k| k != "markdown_notes") {
             r.err("path", "`path` is for a markdown_notes service");
+        }
+        if a.path.as_deref().is_some_and(leaves_its_folder) {
+            r.err(
+                "path",
+                "`path` is a file inside the checkout (or the runbook's folder): no absolute \
+                 path, no `..`",
+            );
         }
     }
 
