@@ -316,3 +316,76 @@ fn do_outputs_and_the_next_commands_lines_never_run_together() {
         "{text}"
     );
 }
+
+/// How many times the command of [`killed_after_its_command_ran`]'s runbook ran.
+fn ran(env: &Env) -> usize {
+    std::fs::read_to_string(env.path().join("marks"))
+        .map(|t| t.lines().count())
+        .unwrap_or(0)
+}
+
+/// `run --auto` on a runbook whose command marks its run and takes half a second, killed
+/// with SIGKILL once the command has run; returns once the command, left on its own, has
+/// ended. The `--runbook` argument.
+fn killed_after_its_command_ran(env: &Env) -> String {
+    let text = std::fs::read_to_string("tests/fixtures/runbooks/valid/sleepy.toml").unwrap();
+    let rb = env.path().join("marks.toml");
+    let marks = env.path().join("marks");
+    let command = format!("echo ran >> '{}'; sleep 0.5", marks.display());
+    std::fs::write(
+        &rb,
+        text.replace("echo started; sleep 300; echo woke", &command),
+    )
+    .unwrap();
+    let rb = format!("--runbook={}", rb.display());
+    let mut child = env
+        .cmd()
+        .args([rb.as_str(), "--now", "2015-09-08", "run", "--auto"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let end = Instant::now() + Duration::from_secs(15);
+    while ran(env) == 0 {
+        assert!(Instant::now() < end, "the command never ran");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    rb
+}
+
+#[test]
+fn a_command_that_outlived_a_killed_pushduty_is_not_run_again_unasked() {
+    // Its exit status died with pushduty: the next run asks whether it did its work.
+    let env = Env::new();
+    let rb = killed_after_its_command_ran(&env);
+    let asked = auto(&env, &rb, &[]);
+    let said = format!("{}{}", stdout(&asked), stderr(&asked));
+    assert_eq!(asked.status.code(), Some(3), "{said}");
+    assert!(said.contains("needs `maybe_ran`"), "{said}");
+    assert!(said.contains("one of mark_done, run_again"), "{said}");
+    assert_eq!(ran(&env), 1, "run again unasked: {said}");
+
+    let marked = auto(&env, &rb, &["--answer", "nap.maybe_ran=mark_done"]);
+    let said = format!("{}{}", stdout(&marked), stderr(&marked));
+    assert_eq!(marked.status.code(), Some(0), "{said}");
+    assert!(said.contains("not run again"), "{said}");
+    assert_eq!(ran(&env), 1, "{said}");
+    assert_eq!(statuses(&env, "sleepy/2015-09-10")["nap"], "done");
+}
+
+#[test]
+fn a_command_that_outlived_a_killed_pushduty_runs_again_when_it_did_not_do_its_work() {
+    let env = Env::new();
+    let rb = killed_after_its_command_ran(&env);
+    let again = auto(&env, &rb, &["--answer", "nap.maybe_ran=run_again"]);
+    let said = format!("{}{}", stdout(&again), stderr(&again));
+    assert_eq!(again.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("running the command again, as you chose"),
+        "{said}"
+    );
+    assert_eq!(ran(&env), 2, "{said}");
+}

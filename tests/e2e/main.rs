@@ -1,11 +1,14 @@
 //! Whole pushes end to end: the real binary in tmux, `rehearse`, the bundled two-repo and
-//! release runbooks, and a push through every service with no token leaking.
+//! release runbooks, a push through every service with no token leaking, and the same
+//! push killed at each side effect and resumed (the crash matrix).
 
 #[path = "../support/mod.rs"]
 mod support;
 
+mod crash_matrix;
 mod e2e_tmux;
 mod multi_repo;
 mod rehearse;
 mod release_runbook;
 mod secrets;
+mod whole_push;

@@ -11,10 +11,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use super::{Executor, Job};
-use crate::runbook::model::{Outputs, StepKind};
+use super::{Executor, InputSpec, Job};
+use crate::runbook::model::{Outputs, Step, StepKind};
 
 pub struct Shell;
 
@@ -22,6 +22,17 @@ pub struct Shell;
 /// since boot), so a reused pid is not taken for it.
 pub const PGID: &str = "pgid";
 pub const STARTED: &str = "pgid_started";
+
+/// The question after a pushduty stopped while its command was let go: the command may have
+/// run to its end, outliving it; and its answers.
+pub const MAYBE_RAN: &str = "maybe_ran";
+pub const MARK_DONE: &str = "mark_done";
+pub const RUN_AGAIN: &str = "run_again";
+
+/// The process group a stopped run let go and never saw end: its command may have run.
+fn in_doubt(step: &Step, ctx: &Value) -> Option<u64> {
+    ctx["resume"][&step.id][PGID].as_u64()
+}
 
 /// The shell that holds a command until its group is journaled: it stops itself, and once
 /// continued becomes the command (`$1`).
@@ -139,10 +150,55 @@ fn kill_group(pgid: u32) {
 }
 
 impl Executor for Shell {
+    /// After a pushduty that stopped while the command ran: whether it ran to its end.
+    fn inputs(&self, step: &Step, ctx: &Value) -> Vec<InputSpec> {
+        let Some(pgid) = in_doubt(step, ctx) else {
+            return Vec::new();
+        };
+        let look = "look for what the command does (its files, its service, its log)".to_string();
+        vec![InputSpec {
+            key: MAYBE_RAN.into(),
+            prompt: format!(
+                "pushduty stopped while the command ran (process group {pgid}), which went on \
+                 without it and has ended: did it do its work? ({look})"
+            ),
+            required: true,
+            options: vec![
+                (
+                    MARK_DONE.into(),
+                    "it did: mark the step done, run nothing".into(),
+                ),
+                (RUN_AGAIN.into(), "it did not: run the command again".into()),
+            ],
+            hints: vec![look],
+            default: None,
+            commits: Vec::new(),
+        }]
+    }
+
     fn run(&self, job: &Job) -> Result<Outputs> {
         let StepKind::Shell(s) = &job.step.kind else {
             bail!("not a shell step");
         };
+        if let Some(pgid) = job.resume.get(PGID).and_then(Value::as_u64) {
+            match job.inputs.get(MAYBE_RAN).map(String::as_str) {
+                Some(MARK_DONE) => {
+                    job.progress(
+                        "not run again: you found its work done, so the step is marked done",
+                    );
+                    return Ok(Outputs::from([(
+                        "marked_done".to_string(),
+                        json!("by the operator, after a run that stopped while the command ran"),
+                    )]));
+                }
+                Some(RUN_AGAIN) => job.progress("running the command again, as you chose"),
+                _ => bail!(
+                    "the command may have run already (process group {pgid} went on after \
+                     pushduty stopped): check what it does, then run the step again with \
+                     `{MAYBE_RAN}` = `{MARK_DONE}` or `{RUN_AGAIN}`"
+                ),
+            }
+        }
         let prepared = pushduty_core::shell::prepare(&s.command, &job.ctx, &s.env)?;
         let command = prepared.shown();
         // The command starts stopped: `sh` stops itself before it runs anything, its process
@@ -206,6 +262,8 @@ impl Executor for Shell {
             if job.cancel.is_cancelled() {
                 kill_group(pgid);
                 let _ = child.wait();
+                // Killed here, not let go: the next run need not ask whether it ran.
+                job.checkpoint(Outputs::from([(PGID.to_string(), Value::Null)]));
                 break Err(
                     "cancelled by the operator: the command and its children were killed"
                         .to_string(),

@@ -311,7 +311,8 @@ impl Api {
         own: impl FnOnce(u16) -> Option<String>,
     ) -> anyhow::Error {
         let hint = self.hint(a, after_limit, own);
-        self.refused(a, what, &said(&message(&a.body)), &hint)
+        // Scrubbed before `message` cuts it: a token cut in half would no longer be found.
+        self.refused(a, what, &said(&message(&self.scrub(&a.body))), &hint)
     }
 }
 
@@ -574,7 +575,7 @@ impl Issues {
     fn refusal(&self, a: &Answer, repo: &str) -> anyhow::Error {
         let what = format!("reading the blockers of {repo}");
         // GitHub's messages end with a full stop; ours follows.
-        let said = said(message(&a.body).trim_end_matches('.'));
+        let said = said(message(&self.gh.scrub(&a.body)).trim_end_matches('.'));
         if rate_limited(a.status, &a.headers) {
             let status = a.status;
             return anyhow::Error::new(RateLimited {

@@ -278,7 +278,8 @@ impl Jenkins {
             }
             _ => "Jenkins answered something unexpected".to_string(),
         };
-        let body = body.lines().next().unwrap_or_default().trim();
+        // Scrubbed before it is cut: a token cut in half would no longer be found.
+        let body = self.scrub(body.lines().next().unwrap_or_default().trim());
         let body = if body.is_empty() {
             String::new()
         } else {
@@ -606,6 +607,24 @@ mod tests {
             parameters(actions.as_array().unwrap()),
             pairs(&[("TAG", "2015.09.10"), ("DRY_RUN", "false")])
         );
+    }
+
+    #[test]
+    fn a_token_at_the_cut_of_an_echoed_body_is_scrubbed_whole() {
+        let token = "tok-0123456789abcdef";
+        let j = Jenkins::new(
+            "http://ci/",
+            "deploy/stage",
+            "andym".into(),
+            Secret::new(token),
+        );
+        // The token straddles the 200th character: cut first, its first half would stay.
+        let body = format!("{}{token} more", "x".repeat(190));
+        let said = j
+            .refusal(StatusCode::BAD_REQUEST, "triggering", &body, None, None)
+            .to_string();
+        assert!(!said.contains(&token[..10]), "{said}");
+        assert!(said.contains("[redacted]"), "{said}");
     }
 
     #[test]

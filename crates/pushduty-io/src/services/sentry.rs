@@ -312,7 +312,8 @@ impl Sentry {
         scope: &str,
         body: &str,
     ) -> anyhow::Error {
-        let said = detail(body);
+        // Scrubbed before `detail` cuts it: a token cut in half would no longer be found.
+        let said = detail(&self.scrub(body));
         let said = if said.is_empty() {
             String::new()
         } else {
@@ -588,5 +589,24 @@ mod tests {
         assert_eq!(detail(r#"{"detail":"Invalid token"}"#), "Invalid token");
         assert_eq!(detail("<html>\n  oops </html>"), "<html> oops </html>");
         assert!(excerpt(&"x".repeat(500)).len() < 130);
+    }
+
+    #[test]
+    fn a_token_at_the_cut_of_an_echoed_body_is_scrubbed_whole() {
+        let token = "tok-0123456789abcdef";
+        let s = Sentry::new("http://s/", "mkt", "amo", None, Secret::new(token));
+        // The token straddles the 120th character: cut first, its first half would stay.
+        let body = format!(r#"{{"detail":"{}{token} more"}}"#, "x".repeat(110));
+        let said = s
+            .refusal(
+                StatusCode::BAD_REQUEST,
+                &HeaderMap::new(),
+                "reading",
+                "",
+                &body,
+            )
+            .to_string();
+        assert!(!said.contains(&token[..8]), "{said}");
+        assert!(said.contains("[redacted]"), "{said}");
     }
 }
