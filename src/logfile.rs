@@ -9,9 +9,14 @@ use std::fs::DirBuilder;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 
+use std::io::Write;
+
 use anyhow::{Context, Result};
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+
+use crate::sanitize::clean_line;
 
 /// Daily files kept; older ones are deleted when a new day's file is opened.
 pub const KEEP: usize = 14;
@@ -57,7 +62,7 @@ pub fn init(state_dir: &Path, verbose: u8) -> Result<Guard> {
     // and the files are made so too (a day that began while pushduty ran is fixed here).
     make_files_private(&dir)?;
     let subscriber = tracing_subscriber::fmt()
-        .with_writer(appender)
+        .with_writer(Escaping(appender))
         .with_ansi(false)
         .with_target(false)
         .with_env_filter(filter(verbose))
@@ -79,4 +84,56 @@ fn make_files_private(dir: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The log's writer: values in an event (a step's output, an error, a name) come from data,
+/// and a person reads the log with `less` or `cat`; so every control and bidi character but
+/// the newline that ends the event is written as a visible escape, as on the screen.
+struct Escaping<M>(M);
+
+impl<'a, M: MakeWriter<'a>> MakeWriter<'a> for Escaping<M> {
+    type Writer = EscapingWriter<M::Writer>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        EscapingWriter(self.0.make_writer())
+    }
+}
+
+struct EscapingWriter<W>(W);
+
+impl<W: Write> Write for EscapingWriter<W> {
+    /// The formatter writes each event whole in one call, so its last newline is its end.
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let (body, end) = match text.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (&*text, ""),
+        };
+        let line = clean_line(body);
+        self.0.write_all(line.as_bytes())?;
+        self.0.write_all(end.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_is_one_line_with_no_control_or_bidi_character() {
+        let mut out = Vec::new();
+        EscapingWriter(&mut out)
+            .write_all("step failed error=\"a\x1b[2Jb\0c\u{202e}d\ne\"\n".as_bytes())
+            .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "step failed error=\"a\\u{1b}[2Jb\\u{0}c\\u{202e}d\\ne\"\n"
+        );
+    }
 }

@@ -128,7 +128,9 @@ pub fn run(g: &Global, only: Option<&str>, json: bool) -> ExitCode {
 
 fn describe(engine: &Engine, dir: &std::path::Path) -> Shown {
     let st = &engine.session.state;
+    // Each context reads every step: made once here, not once per step.
     let ctx = engine.context();
+    let run_ctx = engine.run_context();
     let steps = engine
         .loaded
         .runbook
@@ -145,8 +147,8 @@ fn describe(engine: &Engine, dir: &std::path::Path) -> Shown {
             } else {
                 Some(
                     engine
-                        .action(&step.id)
-                        .unwrap_or_else(|_| engine.preview(&step.id).unwrap_or_default()),
+                        .action_in(step, &run_ctx)
+                        .unwrap_or_else(|_| engine.preview_in(step, &ctx)),
                 )
             };
             let reason = match &s.status {

@@ -295,6 +295,54 @@ fn a_failed_step_is_logged_and_rust_log_overrides_the_level() {
 }
 
 #[test]
+fn the_log_escapes_control_and_bidi_characters_a_step_printed() {
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let rb = dir.path().join("raw.toml");
+    // The runbook's name and the operator's carry ESC, NUL and a right-to-left override;
+    // a step prints them on both streams and fails; a typed value carries them too.
+    let text = std::fs::read_to_string(
+        root().join("tests/fixtures/runbooks/valid/shell-values.toml"),
+    )
+    .unwrap()
+    .replace(
+        "name = \"Shell values\"",
+        r#"name = "Shell \u001b[2J\u0000 \u202Evalues""#,
+    ) + r#"
+[[steps]]
+id = "raw"
+section = "only"
+title = "Prints raw bytes"
+kind = "shell"
+command = """printf 'out\\033[2J\\000\\342\\200\\256done\\n'; printf 'err\\033]0;t\\007\\000\\342\\200\\256\\n' >&2; exit 3"""
+timeout_secs = 10
+"#;
+    std::fs::write(&rb, text).unwrap();
+    let rb_arg = format!("--runbook={}", rb.display());
+    let o = env
+        .cmd()
+        .args(["--operator", "ana\u{1b}]0;x\u{7}\u{202e}"])
+        .args(do_step(&rb_arg, "raw", &["--yes"]))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = env.run(&do_step(
+        &rb_arg,
+        "build",
+        &["--yes", "--input", "build_id=7\u{1b}[31m\u{202e}"],
+    ));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let log = std::fs::read(&log_files(&env.path().join("state"))[0]).unwrap();
+    let log = String::from_utf8(log).unwrap();
+    assert!(log.contains("step failed"), "{log}");
+    let raw: Vec<char> = log
+        .chars()
+        .filter(|c| (c.is_control() && *c != '\n') || ('\u{202a}'..='\u{202e}').contains(c))
+        .collect();
+    assert!(raw.is_empty(), "raw {raw:?} in the log:\n{log}");
+}
+
+#[test]
 fn a_log_that_cannot_be_opened_is_one_warning_and_the_command_goes_on() {
     let env = Env::new();
     let state = env.path().join("state");

@@ -1615,3 +1615,48 @@ fn background_work_waits_for_the_first_frame() {
     }));
     assert!(ran.load(std::sync::atomic::Ordering::SeqCst));
 }
+
+#[test]
+fn runbook_titles_with_control_and_bidi_characters_show_as_escapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let rb = dir.path().join("hostile.toml");
+    let text_of = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/runbooks/valid/shell-values.toml"),
+    )
+    .unwrap()
+    .replace(
+        "name = \"Shell values\"",
+        r#"name = "Shell \u202Eseulav \u001b[2J""#,
+    )
+    .replace(
+        "title = \"Only section\"",
+        r#"title = "Only \u202Enoitces""#,
+    )
+    .replace(
+        "title = \"Note the build\"",
+        r#"title = "Note \u001b]0;owned\u0007the \u202Edliub""#,
+    );
+    std::fs::write(&rb, text_of).unwrap();
+    let (mut a, _rx) = app_with(rb.to_str(), Mode::Run);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let buf = draw(&mut a, w, h);
+        let screen = text(&buf);
+        let raw: Vec<char> = screen
+            .chars()
+            .filter(|c| (c.is_control() && *c != '\n') || ('\u{202a}'..='\u{202e}').contains(c))
+            .collect();
+        assert!(raw.is_empty(), "raw {raw:?} on screen:\n{screen}");
+        for shown in ["Only \\u{202e}noitces", "Note \\u{1b}]0;owned"] {
+            assert!(screen.contains(shown), "`{shown}` not on screen:\n{screen}");
+        }
+    }
+    // The procedure's overview is titled with the runbook's name.
+    key(&mut a, KeyCode::Char('i'));
+    let screen = text(&draw(&mut a, 120, 40));
+    assert!(
+        screen.contains("Shell \\u{202e}seulav \\u{1b}[2J"),
+        "{screen}"
+    );
+    assert!(!screen.contains(['\u{202e}', '\u{1b}']), "{screen}");
+}

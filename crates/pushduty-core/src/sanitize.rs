@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 /// Whether `c` must not reach a terminal as it is. Newlines and tabs are layout, not control.
-fn is_hostile(c: char) -> bool {
+pub fn is_hostile(c: char) -> bool {
     (c.is_control() && c != '\n' && c != '\t')
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }

@@ -96,8 +96,8 @@ pub fn render(text: &str, vars: &serde_json::Value) -> Result<String> {
         // No tag, no comment: the text is its own rendering.
         return Ok(text.to_string());
     }
-    let ctx =
-        tera::Context::from_value(vars.clone()).context("template variables must be a table")?;
+    let ctx = tera::Context::from_value(read_by(text, vars))
+        .context("template variables must be a table")?;
     guard::render(text, ctx, None)
 }
 
@@ -111,9 +111,38 @@ pub fn render_escaped(
     if !text.contains('{') {
         return Ok(text.to_string());
     }
-    let ctx =
-        tera::Context::from_value(vars.clone()).context("template variables must be a table")?;
+    let ctx = tera::Context::from_value(read_by(text, vars))
+        .context("template variables must be a table")?;
     guard::render(text, ctx, Some(escape))
+}
+
+/// Above this many top-level variables, a render gets only those its template reads.
+const NARROW_ABOVE: usize = 64;
+
+/// The variables a render is given: a long runbook has a value per step output, and copying
+/// them all into every render made its cost the square of the runbook's length. Only the
+/// names the template reads are copied then; any other template gets them all.
+fn read_by(text: &str, vars: &serde_json::Value) -> serde_json::Value {
+    let serde_json::Value::Object(all) = vars else {
+        return vars.clone();
+    };
+    if all.len() <= NARROW_ABOVE {
+        return vars.clone();
+    }
+    let Ok(read) = refs::variables(text) else {
+        // The render reports the template's error itself.
+        return vars.clone();
+    };
+    let mut some = serde_json::Map::new();
+    for path in &read {
+        let name = path.split(['.', '[']).next().unwrap_or(path);
+        if let Some(v) = all.get(name)
+            && !some.contains_key(name)
+        {
+            some.insert(name.to_string(), v.clone());
+        }
+    }
+    serde_json::Value::Object(some)
 }
 
 /// Evaluates an `only_if` expression.
@@ -136,6 +165,29 @@ pub fn flatten(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_render_over_many_values_gets_those_it_reads_and_renders_the_same() {
+        let mut vars = serde_json::Map::new();
+        for i in 0..200 {
+            vars.insert(format!("v{i}"), serde_json::json!(i));
+        }
+        vars.insert(
+            "repos".into(),
+            serde_json::json!({ "web": { "tag": "t1" } }),
+        );
+        vars.insert("list".into(), serde_json::json!(["a", "b"]));
+        let vars = serde_json::Value::Object(vars);
+        let text = "{{ v7 }} {{ repos.web.tag }}{% for x in list %} {{ x }}{% endfor %}";
+        let read = read_by(text, &vars);
+        let mut names: Vec<_> = read.as_object().unwrap().keys().collect();
+        names.sort();
+        assert_eq!(names, ["list", "repos", "v7"]);
+        assert_eq!(render(text, &vars).unwrap(), "7 t1 a b");
+        assert!(condition("v3 == 3 and v9 > 2", &vars).unwrap());
+        // A name that is not there is still an error, not an empty value.
+        assert!(render("{{ nope }}", &vars).is_err());
+    }
 
     #[test]
     fn bundled_paths_resolve_like_files() {

@@ -138,12 +138,8 @@ impl App {
         else {
             return;
         };
-        let title = self
-            .engine
-            .loaded
-            .runbook
-            .section_title(&section)
-            .to_string();
+        let title = crate::sanitize::clean_line(self.engine.loaded.runbook.section_title(&section))
+            .into_owned();
         self.modal = Modal::Prompt(Prompt::new(
             format!("Add an item to {title}"),
             "what to do (a manual step of this push only)".into(),

@@ -2,6 +2,7 @@
 //! and never while drawing; previews are computed off the UI thread once the first frame is up.
 
 use super::{App, Deferred, Level, Procedure, StepView};
+use crate::sanitize::{clean, clean_line};
 use crate::tui::Msg;
 
 impl App {
@@ -33,8 +34,10 @@ impl App {
             .iter()
             .enumerate()
             .map(|(i, s)| StepView {
-                title: crate::preview::fill(&s.title, &ctx),
-                doc: crate::preview::fill(&s.doc, &ctx),
+                // Runbook text and the values in it reach the screen escaped: a title
+                // cannot reorder or hide what is around it.
+                title: clean_line(&crate::preview::fill(&s.title, &ctx)).into_owned(),
+                doc: clean(&crate::preview::fill(&s.doc, &ctx)).into_owned(),
                 // Until the new one comes: the last one, or a word that it is on its way
                 // (an added item moved the steps after it: their old previews are not theirs).
                 preview: old

@@ -5,6 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
+use crate::sanitize::clean_line;
 use crate::tui::app::{App, Focus};
 
 pub enum Row {
@@ -22,7 +23,10 @@ pub fn rows(app: &App) -> Vec<Row> {
             section = Some(&s.section);
             let days =
                 super::overview::section_days(app, &s.section).map(super::overview::days_short);
-            out.push(Row::Section(rb.section_title(&s.section).to_string(), days));
+            out.push(Row::Section(
+                clean_line(rb.section_title(&s.section)).into_owned(),
+                days,
+            ));
         }
         out.push(Row::Step(i));
     }

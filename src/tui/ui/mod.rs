@@ -16,6 +16,7 @@ pub mod status;
 pub mod timing;
 
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::Clear;
 
@@ -116,6 +117,17 @@ pub fn draw(frame: &mut Frame, app: &App) {
             if let Some(pos) = prompt::render(app, p, area, frame.buffer_mut()) {
                 frame.set_cursor_position(pos);
             }
+        }
+    }
+    scrub(frame.buffer_mut());
+}
+
+/// The last guard: a control or bidi character that reached a cell unescaped (text drawn
+/// from a source no view cleaned) becomes a replacement mark, so the terminal never gets one.
+fn scrub(buf: &mut Buffer) {
+    for cell in &mut buf.content {
+        if cell.symbol().chars().any(crate::sanitize::is_hostile) {
+            cell.set_symbol("\u{fffd}");
         }
     }
 }

@@ -11,6 +11,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 use super::checklist::truncate;
 use super::{clear, markdown, popup};
 use crate::runbook::schedule::with_weekday;
+use crate::sanitize::clean_line;
 use crate::tui::app::App;
 
 /// The first and last day the section's steps are planned for, when any says.
@@ -66,7 +67,7 @@ pub fn header(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     };
     let index = rb.sections.iter().position(|s| s.id == step.section);
-    let title = rb.section_title(&step.section);
+    let title = clean_line(rb.section_title(&step.section));
     let doc = index
         .and_then(|i| app.procedure.section_docs.get(i))
         .map(|d| one_line(d))
@@ -145,7 +146,7 @@ pub fn render(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
         lines.push(Line::default());
         lines.push(Line::from(vec![
             Span::styled(if here { "▶ " } else { "  " }, t.key),
-            Span::styled(format!("{}{days}", section.title), t.heading),
+            Span::styled(format!("{}{days}", clean_line(&section.title)), t.heading),
             Span::styled(format!("  {done}/{} done", steps.len()), t.dim),
         ]));
         if let Some(doc) = app.procedure.section_docs.get(i)
@@ -176,7 +177,10 @@ pub fn render(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
             Block::new()
                 .borders(Borders::ALL)
                 .border_style(t.border_focus)
-                .title(Span::styled(format!(" {} ", rb.name), t.heading))
+                .title(Span::styled(
+                    format!(" {} ", clean_line(&rb.name)),
+                    t.heading,
+                ))
                 .title_bottom(Span::styled(" j/k PgDn/PgUp scroll · Esc closes ", t.dim)),
         )
         .render(r, buf);

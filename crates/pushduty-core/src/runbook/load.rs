@@ -274,7 +274,9 @@ fn service(doc: &Doc, name: &str, value: &Value, diags: &mut Diagnostics) -> Opt
 
 /// Step ids are checked on the raw tables, so a step with other problems still counts.
 fn duplicate_ids(doc: &Doc, items: &[Value], diags: &mut Diagnostics) {
-    let mut seen: Vec<(&str, usize)> = Vec::new();
+    // Where each id first stands; its line is found only for a duplicate (finding a line
+    // reads the text up to it).
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for item in items {
         let DeValue::Table(t) = item.get_ref() else {
             continue;
@@ -283,12 +285,17 @@ fn duplicate_ids(doc: &Doc, items: &[Value], diags: &mut Diagnostics) {
         let Some(name) = id.get_ref().as_str() else {
             continue;
         };
-        match seen.iter().find(|(n, _)| *n == name) {
-            Some((_, line)) => diags.push(doc.source.diag(
-                &id.span(),
-                format!("duplicate step id `{name}` (first defined on line {line})"),
-            )),
-            None => seen.push((name, doc.source.line_col(id.span().start).0)),
+        match seen.get(name) {
+            Some(&first) => {
+                let line = doc.source.line_col(first).0;
+                diags.push(doc.source.diag(
+                    &id.span(),
+                    format!("duplicate step id `{name}` (first defined on line {line})"),
+                ));
+            }
+            None => {
+                seen.insert(name, id.span().start);
+            }
         }
     }
 }

@@ -72,6 +72,9 @@ struct Checker<'a> {
     base: &'a Base,
     defs: Defs,
     diags: Diagnostics,
+    /// Each step id's position (the first, if repeated): `after` is checked per step, and a
+    /// scan of all steps each time made `check` cost the square of the runbook's length.
+    positions: std::collections::HashMap<&'a str, usize>,
 }
 
 pub fn validate(doc: &Doc, rb: &Runbook, base: &Base) -> Diagnostics {
@@ -81,7 +84,11 @@ pub fn validate(doc: &Doc, rb: &Runbook, base: &Base) -> Diagnostics {
         base,
         defs: Defs::new(),
         diags: Diagnostics::default(),
+        positions: std::collections::HashMap::new(),
     };
+    for (i, s) in rb.steps.iter().enumerate() {
+        c.positions.entry(s.id.as_str()).or_insert(i);
+    }
     c.schedule();
     c.file_vars();
     c.repos();
@@ -488,7 +495,7 @@ impl Checker<'_> {
 
     /// `dep` must name a step that comes before step `i`.
     fn earlier_step(&mut self, i: usize, dep: &str, path: &[Seg]) {
-        match self.rb.steps.iter().position(|s| s.id == dep) {
+        match self.positions.get(dep).copied() {
             None => {
                 let ids: Vec<&String> = self.rb.steps.iter().map(|s| &s.id).collect();
                 let m = undefined("step", dep, ids);

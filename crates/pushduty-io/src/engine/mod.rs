@@ -79,6 +79,9 @@ pub struct Engine {
     /// The runbook's own steps. `loaded.runbook.steps` is these plus this push's ad-hoc
     /// items as manual steps, made again from the session whenever an item is added.
     base_steps: Vec<Step>,
+    /// Which step sets each value (its outputs, a choice's var), made when first asked.
+    /// Ad-hoc items set none, so it holds while they come and go.
+    setters: std::sync::OnceLock<HashMap<String, String>>,
     /// Today follows the wall clock (no `--now`): a screen left open overnight moves on to
     /// the next day's steps. Off by default, so that `vars.today` is today (tests, `--now`).
     pub live_clock: bool,
@@ -160,6 +163,7 @@ impl Engine {
             notify,
             running: HashMap::new(),
             base_steps,
+            setters: std::sync::OnceLock::new(),
             live_clock: false,
         };
         e.sync_items();
@@ -323,7 +327,7 @@ impl Engine {
             .runbook
             .steps
             .iter()
-            .map(|s| (s.id.clone(), self.resume_of(&s.id)))
+            .map(|s| (s.id.clone(), self.resume_of_step(s)))
             .filter(|(_, r)| !r.is_empty())
             .map(|(id, r)| (id, Value::Object(r.into_iter().collect())))
             .collect();
@@ -345,38 +349,61 @@ impl Engine {
     }
 
     pub fn preview(&self, id: &str) -> Result<String> {
-        let step = self.step(id)?;
-        Ok(self
-            .registry
+        Ok(self.preview_in(self.step(id)?, &self.context()))
+    }
+
+    /// [`Engine::preview`] over a [`Engine::context`] made once for many steps: making it
+    /// reads every step, so a caller going over every step makes it once.
+    pub fn preview_in(&self, step: &Step, ctx: &Value) -> String {
+        self.registry
             .get(&step.kind)
-            .preview(step, &self.loaded.runbook, &self.context()))
+            .preview(step, &self.loaded.runbook, ctx)
     }
 
     /// What the step will do with the values known now, or which values it still needs.
     pub fn action(&self, id: &str) -> Result<String> {
-        let step = self.step(id)?;
-        crate::preview::action(step, &self.loaded.runbook, &self.run_context())
+        self.action_in(self.step(id)?, &self.run_context())
+    }
+
+    /// [`Engine::action`] over a [`Engine::run_context`] made once for many steps.
+    pub fn action_in(&self, step: &Step, run_ctx: &Value) -> Result<String> {
+        crate::preview::action(step, &self.loaded.runbook, run_ctx)
             .map_err(|e| anyhow::anyhow!("{}", self.explain_missing(&format!("{e:#}"))))
     }
 
     /// Names the step that sets each missing value, so the operator knows what to run first.
     fn explain_missing(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for s in &self.loaded.runbook.steps {
-            let sets: Vec<&String> = match &s.kind {
-                StepKind::Choice(c) => vec![&c.var],
-                _ => s.outputs.iter().collect(),
-            };
-            for name in sets {
-                let needle = format!("`{name}` is not set yet");
-                if out.contains(&needle) {
-                    out = out.replace(
-                        &needle,
-                        &format!("`{name}` is not set yet (step `{}` sets it)", s.id),
-                    );
+        const NOT_SET: &str = "` is not set yet";
+        if !text.contains(NOT_SET) {
+            return text.to_string();
+        }
+        // Which step sets each value, made once: asked for every step of a long runbook, a
+        // scan of all steps each time would cost the square of its length.
+        let setters = self.setters.get_or_init(|| {
+            let mut m = HashMap::new();
+            for s in &self.loaded.runbook.steps {
+                let sets: Vec<&String> = match &s.kind {
+                    StepKind::Choice(c) => vec![&c.var],
+                    _ => s.outputs.iter().collect(),
+                };
+                for name in sets {
+                    m.entry(name.clone()).or_insert_with(|| s.id.clone());
                 }
             }
+            m
+        });
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(at) = rest.find(NOT_SET) {
+            let (before, after) = rest.split_at(at + NOT_SET.len());
+            out.push_str(before);
+            let name = before[..at].rsplit('`').next().unwrap_or_default();
+            if let Some(id) = setters.get(name) {
+                out.push_str(&format!(" (step `{id}` sets it)"));
+            }
+            rest = after;
         }
+        out.push_str(rest);
         out
     }
 
@@ -617,7 +644,13 @@ impl Engine {
     /// The checkpoint the next run of `id` goes on from: a step stopped in the middle goes on;
     /// a failed one starts over, unless its kind keeps what the operator typed.
     fn resume_of(&self, id: &str) -> Outputs {
-        let Some((step, st)) = self.step(id).ok().zip(self.session.state.steps.get(id)) else {
+        self.step(id)
+            .map(|step| self.resume_of_step(step))
+            .unwrap_or_default()
+    }
+
+    fn resume_of_step(&self, step: &Step) -> Outputs {
+        let Some(st) = self.session.state.steps.get(&step.id) else {
             return Outputs::new();
         };
         match st.status {
