@@ -307,24 +307,44 @@ impl super::Execute for pushduty_core::runbook::kinds::shell::Shell {
 mod tests {
     use super::*;
 
-    /// What the write-ahead rests on: a command held stopped whose pushduty is killed (before
-    /// its group was journaled) is hung up by the kernel, and never runs.
+    /// What the write-ahead rests on: a command held stopped in a group of its own, whose
+    /// pushduty is killed before its group was journaled, is hung up by the kernel (its group
+    /// is orphaned with a stopped member) and never runs.
     #[test]
     fn a_held_command_whose_parent_dies_never_runs() {
         let dir = tempfile::tempdir().unwrap();
         let ran = dir.path().join("ran");
-        // The middle shell plays pushduty: it starts the held command in a group of its own
-        // (`set -m`), then dies by SIGKILL before letting it go on.
+        // Python plays pushduty: it starts the held command as the executor does (a group of
+        // its own, nothing of ours on its stdio), says its pid, and dies by SIGKILL.
         let script = format!(
-            "set -m; sh -c {} pushduty-step {} & sleep 0.3; kill -9 $$",
-            shell_quote(HOLD),
-            shell_quote(&format!("touch {}", ran.display()))
+            "import os, signal, subprocess, sys, time\n\
+             p = subprocess.Popen(['sh', '-c', {hold:?}, 'pushduty-step', {cmd:?}], \
+             process_group=0, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, \
+             stderr=subprocess.DEVNULL)\n\
+             print(p.pid, flush=True)\n\
+             time.sleep(0.3)\n\
+             os.kill(os.getpid(), signal.SIGKILL)\n",
+            hold = HOLD,
+            cmd = format!("touch {}", ran.display()),
         );
-        let st = Command::new("sh").arg("-c").arg(script).status().unwrap();
-        assert_eq!(std::os::unix::process::ExitStatusExt::signal(&st), Some(9));
-        std::thread::sleep(Duration::from_millis(500));
+        let out = Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .output()
+            .unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&out.status),
+            Some(9),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let held: u64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+        // Hung up, it ends; not left stopped for ever.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while group_alive(held, None) {
+            assert!(Instant::now() < deadline, "the held command {held} lingers");
+            std::thread::sleep(Duration::from_millis(20));
+        }
         assert!(!ran.exists(), "the held command ran after its parent died");
     }
-
-    use pushduty_core::preview::shell_quote;
 }
