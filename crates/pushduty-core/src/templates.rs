@@ -98,22 +98,7 @@ pub fn render(text: &str, vars: &serde_json::Value) -> Result<String> {
     }
     let ctx = tera::Context::from_value(read_by(text, vars))
         .context("template variables must be a table")?;
-    guard::render(text, ctx, None)
-}
-
-/// Renders a template whose every `{{ value }}` is passed through `escape` (shell quoting,
-/// URL encoding): substituted values are data, never code. `| safe` opts out.
-pub fn render_escaped(
-    text: &str,
-    vars: &serde_json::Value,
-    escape: fn(&str) -> String,
-) -> Result<String> {
-    if !text.contains('{') {
-        return Ok(text.to_string());
-    }
-    let ctx = tera::Context::from_value(read_by(text, vars))
-        .context("template variables must be a table")?;
-    guard::render(text, ctx, Some(escape))
+    guard::render(text, ctx)
 }
 
 /// Above this many top-level variables, a render gets only those its template reads.

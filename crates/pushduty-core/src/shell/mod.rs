@@ -209,10 +209,14 @@ fn variable_name(expr: &str) -> String {
 
 /// The values a command's text cannot take safely, with where they are: what `check` says.
 pub fn check(command: &str) -> Vec<TemplateError> {
-    let s = match read(command) {
-        Ok(s) => s,
-        Err(e) => return vec![e],
-    };
+    match read(command) {
+        Ok(s) => refusals(command, &s),
+        Err(e) => vec![e],
+    }
+}
+
+/// The values of a read command that stand where the shell would read them again.
+fn refusals(command: &str, s: &Source<'_>) -> Vec<TemplateError> {
     place::places(&s.pieces)
         .into_iter()
         .zip(&s.tags)
@@ -301,7 +305,7 @@ pub fn prepare(command: &str, ctx: &Value, avoid: &[String]) -> Result<ShellComm
             e.message
         )
     })?;
-    if let Some(e) = check(command).into_iter().next() {
+    if let Some(e) = refusals(command, &src).into_iter().next() {
         bail!(
             "the command is refused at {}:{}: {}",
             e.line,

@@ -452,11 +452,7 @@ fn plain_values(text: &str) -> bool {
 /// Renders a vetted template with the budget: on a thread with room and a deadline, or, when
 /// it is only [`plain_values`], on the caller's thread (a screen renders dozens of titles and
 /// docs: a thread each cost more than the rendering).
-pub fn render(
-    text: &str,
-    ctx: tera::Context,
-    escape: Option<fn(&str) -> String>,
-) -> Result<String> {
+pub fn render(text: &str, ctx: tera::Context) -> Result<String> {
     prescan(text).map_err(refused)?;
     let inline = plain_values(text);
     let text = text.to_string();
@@ -467,10 +463,6 @@ pub fn render(
         let mut t = tera(&theirs);
         t.add_raw_template(NAME, &text)
             .map_err(|e| anyhow!(super::flatten(&e)))?;
-        if let Some(escape) = escape {
-            t.autoescape_on(vec![NAME]);
-            t.set_escape_fn(escape);
-        }
         let tpl = t
             .get_template(NAME)
             .map_err(|e| anyhow!(super::flatten(&e)))?;
