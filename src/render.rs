@@ -51,7 +51,7 @@ fn placeholders(loaded: &Loaded) -> Value {
         .map(|(k, v)| (k.clone(), json!(v)))
         .collect();
     ctx.insert("links".into(), Value::Object(links));
-    for name in step_variables(loaded) {
+    for name in step_variables(&loaded.runbook) {
         ctx.insert(name.clone(), json!(format!("<{name}>")));
     }
     // Links and constants may themselves use variables.

@@ -62,6 +62,28 @@ fn a_missing_runbook_file_is_named() {
     );
 }
 
+/// The finding: `check` of a million steps ran past two minutes and 2.8 GB. A runbook that
+/// large is refused at once, its size named, before it is parsed.
+#[test]
+fn a_runbook_too_large_to_be_a_procedure_is_refused_before_it_is_read() {
+    let env = Env::new();
+    let path = env.path().join("huge.toml");
+    let step = "[[steps]]\nid = \"s\"\ntitle = \"t\"\nkind = \"manual\"\n\n";
+    let text = format!(
+        "name = \"huge\"\n{}",
+        step.repeat(33 * 1024 * 1024 / step.len() + 1)
+    );
+    std::fs::write(&path, text).unwrap();
+    let out = env.run(&["check", "--runbook", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("error: cannot read the runbook: the runbook")
+            && stderr(&out).contains("is over 32 MiB"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn overrides_are_checked_too() {
     let env = Env::new();

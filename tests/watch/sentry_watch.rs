@@ -128,6 +128,41 @@ fn a_quiet_push_passes_and_old_issues_do_not_count() {
     );
 }
 
+/// The finding: with too few event counts the rate's verdict is unknown and the step passed
+/// as if it had been judged. It still passes on its new issues, and says that is all it judged.
+#[test]
+fn a_pass_without_enough_event_counts_says_it_rests_on_new_issues_alone() {
+    // A push that just happened, watched for three seconds (as a rehearsal does): the
+    // minute-long buckets after it are too few to judge.
+    let push = now() - 1;
+    let s = sentry(push);
+    let p = bundled(&s, push);
+    let out = p.run(&[
+        "--set",
+        "steps.watch-sentry.soak_minutes=0.05",
+        "do",
+        "watch-sentry",
+        "--yes",
+    ]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let done = p.last();
+    assert_eq!(done["to"], "done", "{done}");
+    assert_eq!(done["outputs"]["sentry_verdict"], "unknown", "{done}");
+    let summary = done["outputs"]["sentry_summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with("0 new issue(s) (at most 0); event rate not judged (too few points")
+            && summary.ends_with("this pass rests on the new issues alone"),
+        "{summary}"
+    );
+    assert!(
+        stderr(&out).contains("this pass rests on the new issues alone")
+            || stdout(&out).contains("this pass rests on the new issues alone"),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}
+
 #[test]
 fn a_new_issue_fails_the_watch_with_its_link() {
     let push = past_push();

@@ -6,6 +6,7 @@
 //! I/O layer (`pushduty-io`) hands in what it reads (a checkout's tags, an executor's preview)
 //! where the model needs it.
 
+pub mod bounded;
 pub mod config;
 pub mod diag;
 pub mod health;

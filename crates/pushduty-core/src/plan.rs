@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::preview::fill;
 use crate::runbook::Loaded;
-use crate::runbook::model::{Step, StepKind};
+use crate::runbook::model::{Runbook, Step, StepKind};
 use crate::runbook::schedule::{parse_weekday, text_with_weekday};
 use crate::runbook::vars::Vars;
 use crate::templates::refs;
@@ -37,9 +37,9 @@ pub struct Plan {
 }
 
 /// Names set by steps (choices and outputs): unknown until those steps run.
-pub fn step_variables(loaded: &Loaded) -> Vec<String> {
+pub fn step_variables(runbook: &Runbook) -> Vec<String> {
     let mut names = Vec::new();
-    for s in &loaded.runbook.steps {
+    for s in &runbook.steps {
         if let StepKind::Choice(c) = &s.kind {
             names.push(c.var.clone());
         }
@@ -53,7 +53,7 @@ pub fn step_variables(loaded: &Loaded) -> Vec<String> {
 pub fn context(loaded: &Loaded, vars: &Vars, known: &serde_json::Map<String, Value>) -> Value {
     let mut ctx = vars.to_json();
     if let Value::Object(map) = &mut ctx {
-        for name in step_variables(loaded) {
+        for name in step_variables(&loaded.runbook) {
             let v = known
                 .get(&name)
                 .cloned()
@@ -87,11 +87,10 @@ pub fn applies(
     let Some(cond) = &step.only_if else {
         return Some(true);
     };
-    let step_vars = step_variables(loaded);
     let reads = refs::condition_variables(cond).unwrap_or_default();
     let pending = reads.iter().any(|r| {
         let root = r.split('.').next().unwrap_or(r);
-        step_vars.iter().any(|s| s == root) && !known.contains_key(root)
+        loaded.is_step_variable(root) && !known.contains_key(root)
     });
     if pending {
         return None;

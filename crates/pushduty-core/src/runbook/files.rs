@@ -44,7 +44,7 @@ pub fn read_toml_value(checkout: &Path, file: &str, key: &str) -> Result<String>
             root.display()
         );
     }
-    let text = std::fs::read_to_string(&real)
+    let text = crate::bounded::read_text(&real, crate::bounded::MAX_FILE_BYTES, "the value file")
         .with_context(|| format!("reading {file} in {}", root.display()))?;
     let doc: toml::Table =
         toml::from_str(&text).with_context(|| format!("{file} is not valid TOML"))?;

@@ -27,9 +27,16 @@ pub struct Loaded {
     pub calendar: Calendar,
     /// `None` for the bundled runbook.
     pub path: Option<PathBuf>,
+    /// The names steps give values to (choices' vars, outputs), looked up per condition.
+    step_vars: std::collections::HashSet<String>,
 }
 
 impl Loaded {
+    /// Whether a step gives `name` a value (a choice's var or an output).
+    pub fn is_step_variable(&self, name: &str) -> bool {
+        self.step_vars.contains(name)
+    }
+
     /// The runbook's display name as used in diagnostics.
     pub fn display_path(&self) -> &str {
         &self.doc.source.name
@@ -48,11 +55,14 @@ pub fn load(path: Option<&Path>, overrides: &[Override]) -> Result<Loaded, Diagn
         }
         Some(p) => {
             let name = p.display().to_string();
-            let text = std::fs::read_to_string(p).map_err(|e| {
-                Diagnostics(vec![
-                    Source::new(name.clone(), "").whole(format!("cannot read the runbook: {e}")),
-                ])
-            })?;
+            let text =
+                crate::bounded::read_text(p, crate::bounded::MAX_RUNBOOK_BYTES, "the runbook")
+                    .map_err(|e| {
+                        Diagnostics(vec![
+                            Source::new(name.clone(), "")
+                                .whole(format!("cannot read the runbook: {e:#}")),
+                        ])
+                    })?;
             let dir = p
                 .parent()
                 .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
@@ -73,11 +83,13 @@ pub fn load(path: Option<&Path>, overrides: &[Override]) -> Result<Loaded, Diagn
     }
     let calendar = Calendar::new(&runbook.schedule, runbook.rotation.as_ref())
         .map_err(|e| Diagnostics(vec![doc.source.whole(e)]))?;
+    let step_vars = crate::plan::step_variables(&runbook).into_iter().collect();
     Ok(Loaded {
         runbook,
         doc,
         base,
         calendar,
         path: path.map(Path::to_path_buf),
+        step_vars,
     })
 }

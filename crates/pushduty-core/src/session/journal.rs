@@ -210,6 +210,9 @@ pub struct Contents {
     pub warnings: Vec<String>,
 }
 
+/// The longest line read as an entry: outputs and notes are capped far below this.
+const MAX_LINE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Every readable entry of a journal, in order. Lines that are not entries are skipped with
 /// a warning instead of failing the whole session.
 pub fn read(path: &Path) -> Result<Contents> {
@@ -221,13 +224,40 @@ pub fn read(path: &Path) -> Result<Contents> {
     let mut n = 0;
     loop {
         buf.clear();
-        let got = reader
+        // A line longer than any entry (a pasted file, a hostile edit) is passed over, not
+        // held whole in memory.
+        let got = (&mut reader)
+            .take(MAX_LINE_BYTES)
             .read_until(b'\n', &mut buf)
             .with_context(|| format!("reading {}", path.display()))?;
         if got == 0 {
             break;
         }
         n += 1;
+        if got as u64 == MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
+            let mut rest = 0u64;
+            loop {
+                let chunk = reader
+                    .fill_buf()
+                    .with_context(|| format!("reading {}", path.display()))?;
+                if chunk.is_empty() {
+                    break;
+                }
+                let end = chunk.iter().position(|b| *b == b'\n');
+                let used = end.map_or(chunk.len(), |i| i + 1);
+                reader.consume(used);
+                rest += used as u64;
+                if end.is_some() {
+                    break;
+                }
+            }
+            out.warnings.push(format!(
+                "{}:{n}: skipped a line of {} MiB; no journal entry is that long",
+                path.display(),
+                (MAX_LINE_BYTES + rest) / (1024 * 1024)
+            ));
+            continue;
+        }
         let line = String::from_utf8_lossy(&buf);
         if line.trim().is_empty() {
             continue;
@@ -312,5 +342,23 @@ mod tests {
         for line in std::fs::read_to_string(&p).unwrap().lines().skip(2) {
             serde_json::from_str::<Entry>(line).unwrap();
         }
+    }
+
+    #[test]
+    fn a_line_too_long_for_an_entry_is_passed_over_without_holding_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("journal.jsonl");
+        let first = serde_json::to_string(&step_entry(0)).unwrap();
+        let last = serde_json::to_string(&step_entry(1)).unwrap();
+        let huge = "x".repeat(MAX_LINE_BYTES as usize + 3 * 1024 * 1024);
+        std::fs::write(&p, format!("{first}\n{huge}\n{last}\n")).unwrap();
+        let back = read(&p).unwrap();
+        assert_eq!(back.entries, vec![step_entry(0), step_entry(1)]);
+        assert_eq!(back.warnings.len(), 1, "{:?}", back.warnings);
+        assert!(
+            back.warnings[0].contains(":2: skipped a line of 19 MiB"),
+            "{:?}",
+            back.warnings
+        );
     }
 }

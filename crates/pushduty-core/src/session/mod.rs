@@ -79,8 +79,7 @@ pub fn write_cache(path: &Path, text: &[u8]) -> Result<()> {
 }
 
 pub fn read_state(path: &Path) -> Result<SessionState> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = crate::bounded::read_text(path, crate::bounded::MAX_FILE_BYTES, "the session")?;
     serde_json::from_str(&text).with_context(|| format!("{} is not a session", path.display()))
 }
 

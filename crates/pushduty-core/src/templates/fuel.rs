@@ -3,28 +3,88 @@
 //! filter that can make more than it was given is replaced here, under its tera name, by one
 //! that works out the size of its result before making it and draws that from the render's
 //! budget; the output goes through a writer with the same cap. Both also stop as soon as the
-//! render is abandoned, so a render past its deadline ends at its next filter or write.
+//! render is abandoned or past its deadline, so a render ends at its next filter or write.
+//!
+//! The filters find their render's fuel through the thread they run on ([`fueled`]), so one
+//! tera instance per thread serves every render on it (building one per render cost more than
+//! most renders).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Instant;
 
 use tera::Value;
 
-use super::guard::{DEADLINE, MAX_OUTPUT_BYTES};
+use super::guard::{DEADLINE, MAX_OUTPUT_BYTES, MAX_RANGE_ITEMS};
 
 /// Bytes the growing filters of one render may make together.
 pub const MAX_WORK_BYTES: usize = 64 * 1024 * 1024;
 
-/// One render's budget and its stop flag, shared by its filters and its writer.
-#[derive(Debug, Default)]
+/// One render's budget, its deadline and its stop flag, shared by its filters and its writer.
+#[derive(Debug)]
 pub struct Fuel {
     made: AtomicUsize,
+    /// Items `range` may still make in this render.
+    range_left: AtomicUsize,
     stopped: AtomicBool,
+    deadline: Instant,
+}
+
+impl Default for Fuel {
+    fn default() -> Self {
+        Fuel::until(Instant::now() + DEADLINE)
+    }
+}
+
+thread_local! {
+    /// The fuel of the render running on this thread.
+    static CURRENT: RefCell<Option<Arc<Fuel>>> = const { RefCell::new(None) };
+}
+
+/// Runs `render` with `fuel` as this thread's current fuel, for the filters to draw on.
+pub fn fueled<T>(fuel: &Arc<Fuel>, render: impl FnOnce() -> T) -> T {
+    let before = CURRENT.with(|c| c.replace(Some(Arc::clone(fuel))));
+    let out = render();
+    CURRENT.with(|c| c.replace(before));
+    out
+}
+
+/// The current render's fuel: a filter called outside [`fueled`] is refused.
+pub fn current() -> tera::Result<Arc<Fuel>> {
+    CURRENT
+        .with(|c| c.borrow().clone())
+        .ok_or_else(|| tera::Error::msg("a bounded filter ran outside a render"))
 }
 
 impl Fuel {
+    /// A full budget for a render that must end by `deadline`.
+    pub fn until(deadline: Instant) -> Fuel {
+        Fuel {
+            made: AtomicUsize::new(0),
+            range_left: AtomicUsize::new(MAX_RANGE_ITEMS),
+            stopped: AtomicBool::new(false),
+            deadline,
+        }
+    }
+
+    /// Takes `count` items from the render's `range` budget, or says why not.
+    pub fn take_range(&self, count: usize) -> tera::Result<()> {
+        self.running()?;
+        self.range_left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                n.checked_sub(count)
+            })
+            .map(drop)
+            .map_err(|_| {
+                tera::Error::msg(format!(
+                    "`range` loops may make at most {MAX_RANGE_ITEMS} items in one template"
+                ))
+            })
+    }
+
     /// Tells the render to stop at its next filter or write.
     pub fn stop(&self) {
         self.stopped.store(true, Ordering::SeqCst);
@@ -51,7 +111,7 @@ impl Fuel {
     }
 
     fn running(&self) -> tera::Result<()> {
-        if self.stopped.load(Ordering::SeqCst) {
+        if self.stopped.load(Ordering::SeqCst) || Instant::now() > self.deadline {
             return Err(tera::Error::msg(format!(
                 "stopped: the template ran past its {}s limit",
                 DEADLINE.as_secs()
@@ -61,8 +121,8 @@ impl Fuel {
     }
 }
 
-/// Registers the bounded filters on `t`, all drawing on `fuel`.
-pub fn register(t: &mut tera::Tera, fuel: &Arc<Fuel>) {
+/// Registers the bounded filters on `t`, each drawing on the fuel of the render it runs in.
+pub fn register(t: &mut tera::Tera) {
     type Bounded = fn(&Value, &HashMap<String, Value>, &Fuel) -> tera::Result<Value>;
     let filters: [(&str, Bounded); 6] = [
         ("replace", replace),
@@ -73,9 +133,8 @@ pub fn register(t: &mut tera::Tera, fuel: &Arc<Fuel>) {
         ("json_encode", json_encode),
     ];
     for (name, f) in filters {
-        let fuel = Arc::clone(fuel);
         t.register_filter(name, move |v: &Value, args: &HashMap<String, Value>| {
-            f(v, args, &fuel)
+            f(v, args, &*current()?)
         });
     }
 }

@@ -4,6 +4,7 @@
 //! (before tera's parser sees it), then its parsed tree is vetted, and rendering runs with a
 //! budget of `range` items, a cap on output size and a time bound as the backstop.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
@@ -337,24 +338,28 @@ pub(crate) fn find_endraw(text: &str, from: usize) -> Option<usize> {
     None
 }
 
-/// A tera instance for one render: no `get_env`, a `range` that draws on a shared budget, and
-/// filters that draw on `fuel`.
-fn tera(fuel: &Arc<Fuel>) -> tera::Tera {
+/// The tera instance of this thread: no `get_env`, and `range` and the growing filters drawing
+/// on the budget of the render they run in (see [`fuel::fueled`]).
+fn tera() -> tera::Tera {
     let mut t = tera::Tera::default();
-    fuel::register(&mut t, fuel);
+    fuel::register(&mut t);
     t.register_function("get_env", |_: &HashMap<String, tera::Value>| {
         Err(tera::Error::msg(NO_ENV))
     });
-    let left = Arc::new(AtomicUsize::new(MAX_RANGE_ITEMS));
-    t.register_function("range", move |args: &HashMap<String, tera::Value>| {
-        range(args, &left)
+    t.register_function("range", |args: &HashMap<String, tera::Value>| {
+        range(args, &*fuel::current()?)
     });
     t.register_filter(crate::shell::MARK_FILTER, crate::shell::mark);
     t
 }
 
+thread_local! {
+    /// Built once per thread: building one per render cost more than most renders.
+    static ENGINE: RefCell<Option<tera::Tera>> = const { RefCell::new(None) };
+}
+
 /// tera's `range`, refusing a zero step (tera's loops forever) and drawing on the budget.
-fn range(args: &HashMap<String, tera::Value>, left: &AtomicUsize) -> tera::Result<tera::Value> {
+fn range(args: &HashMap<String, tera::Value>, fuel: &Fuel) -> tera::Result<tera::Value> {
     let arg = |name: &str, default: Option<u64>| -> tera::Result<u64> {
         match args.get(name) {
             Some(v) => v.as_u64().ok_or_else(|| {
@@ -377,14 +382,7 @@ fn range(args: &HashMap<String, tera::Value>, left: &AtomicUsize) -> tera::Resul
         return Err(tera::Error::msg("`range` has `start` after `end`"));
     }
     let count = usize::try_from((end - start).div_ceil(step)).unwrap_or(usize::MAX);
-    let granted = left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-        n.checked_sub(count)
-    });
-    if granted.is_err() {
-        return Err(tera::Error::msg(format!(
-            "`range` loops may make at most {MAX_RANGE_ITEMS} items in one template"
-        )));
-    }
+    fuel.take_range(count)?;
     Ok(tera::Value::from(
         (start..end).step_by(step as usize).collect::<Vec<u64>>(),
     ))
@@ -449,33 +447,74 @@ fn plain_values(text: &str) -> bool {
     true
 }
 
-/// Renders a vetted template with the budget: on a thread with room and a deadline, or, when
-/// it is only [`plain_values`], on the caller's thread (a screen renders dozens of titles and
-/// docs: a thread each cost more than the rendering).
+/// Whether `text` has no block that repeats work: its only blocks are `if`, `set` and `raw`
+/// (no `for`, no macro, no filter section), so its work is bounded by its length and by the
+/// fuel each filter draws, and a render past the deadline stops at its next filter or write.
+fn loop_free(text: &str) -> bool {
+    const ALLOWED: &[&str] = &[
+        "if",
+        "elif",
+        "else",
+        "endif",
+        "set",
+        "set_global",
+        "raw",
+        "endraw",
+    ];
+    if text.len() > INLINE_MAX_BYTES {
+        return false;
+    }
+    text.match_indices("{%").all(|(i, _)| {
+        let rest = text[i + 2..].trim_start_matches('-').trim_start();
+        let word = rest
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .next()
+            .unwrap_or("");
+        ALLOWED.contains(&word)
+    })
+}
+
+/// Renders a vetted template with the budget. A template whose work is bounded by its length
+/// ([`plain_values`], [`loop_free`]) renders on the caller's thread, its deadline kept by its
+/// fuel (a screen or `show` renders thousands of titles, docs and commands: a thread each cost
+/// more than the rendering); any other on a thread with room and a deadline.
 pub fn render(text: &str, ctx: tera::Context) -> Result<String> {
     prescan(text).map_err(refused)?;
-    let inline = plain_values(text);
+    let inline = plain_values(text) || loop_free(text);
     let text = text.to_string();
     let fuel = Arc::new(Fuel::default());
     let theirs = Arc::clone(&fuel);
     let work = move || {
-        const NAME: &str = "template";
-        let mut t = tera(&theirs);
-        t.add_raw_template(NAME, &text)
-            .map_err(|e| anyhow!(super::flatten(&e)))?;
-        let tpl = t
-            .get_template(NAME)
-            .map_err(|e| anyhow!(super::flatten(&e)))?;
-        vet(tpl, &text).map_err(refused)?;
-        let mut out = Capped {
-            out: Vec::new(),
-            fuel: &theirs,
-        };
-        t.render_to(NAME, &ctx, &mut out)
-            .map_err(|e| anyhow!(super::flatten(&e)))?;
-        String::from_utf8(out.out).context("template output is not UTF-8")
+        fuel::fueled(&theirs, || {
+            with_engine(|t| render_on(t, &text, &ctx, &theirs))
+        })
     };
     if inline { work() } else { bounded(work, &fuel) }
+}
+
+/// Lends this thread's tera instance to `f` (a fresh one if it is lent out already).
+fn with_engine<T>(f: impl FnOnce(&mut tera::Tera) -> T) -> T {
+    let mut t = ENGINE.with(|e| e.borrow_mut().take()).unwrap_or_else(tera);
+    let out = f(&mut t);
+    ENGINE.with(|e| *e.borrow_mut() = Some(t));
+    out
+}
+
+fn render_on(t: &mut tera::Tera, text: &str, ctx: &tera::Context, fuel: &Fuel) -> Result<String> {
+    const NAME: &str = "template";
+    t.add_raw_template(NAME, text)
+        .map_err(|e| anyhow!(super::flatten(&e)))?;
+    let tpl = t
+        .get_template(NAME)
+        .map_err(|e| anyhow!(super::flatten(&e)))?;
+    vet(tpl, text).map_err(refused)?;
+    let mut out = Capped {
+        out: Vec::new(),
+        fuel,
+    };
+    t.render_to(NAME, ctx, &mut out)
+        .map_err(|e| anyhow!(super::flatten(&e)))?;
+    String::from_utf8(out.out).context("template output is not UTF-8")
 }
 
 fn refused(e: TemplateError) -> anyhow::Error {
@@ -607,7 +646,57 @@ mod tests {
             "{% endif %}".repeat(MAX_NESTING - 1)
         );
         parse(&text).unwrap();
-        render_str(&text).unwrap();
+        // It has no loop, so it renders on the caller's thread: a tokio worker has 2 MiB.
+        assert!(loop_free(&text));
+        std::thread::Builder::new()
+            .stack_size(1024 * 1024)
+            .spawn(move || render_str(&text).unwrap())
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn only_templates_without_loops_render_on_the_callers_thread() {
+        for bounded in [
+            "{{ a ~ b }}",
+            "{% if x %}{{ x | replace(from='a', to='bb') }}{% elif y %}y{% else %}z{% endif %}",
+            "{%- set v = 1 -%}{{ v }}{% set_global w = 2 %}",
+            "{% raw %}{{ x }}{% endraw %}",
+        ] {
+            assert!(loop_free(bounded), "{bounded}");
+        }
+        for repeating in [
+            "{% for r in repos %}{{ r }}{% endfor %}",
+            "{%-for r in repos %}{% endfor %}",
+            "{% macro m() %}x{% endmacro m %}{{ self::m() }}",
+            "{% filter upper %}x{% endfilter %}",
+            "{% iffy %}",
+            &format!("{}{{{{ x }}}}", " ".repeat(INLINE_MAX_BYTES)),
+        ] {
+            assert!(!loop_free(repeating), "{repeating}");
+        }
+    }
+
+    #[test]
+    fn a_render_past_its_deadline_stops_at_its_next_filter_or_write() {
+        let fuel = Fuel::until(std::time::Instant::now());
+        std::thread::sleep(Duration::from_millis(5));
+        let mut out = Capped {
+            out: Vec::new(),
+            fuel: &fuel,
+        };
+        let e = std::io::Write::write(&mut out, b"x")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ran past its 3s limit"), "{e}");
+        let fuel = Arc::new(fuel);
+        let e = fuel::fueled(&fuel, || {
+            range(&HashMap::from([("end".into(), 3.into())]), &fuel)
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("ran past"), "{e}");
     }
 
     #[test]
@@ -664,7 +753,7 @@ mod tests {
         assert!(e.message.contains("{ env = \"NAME\" }"), "{e:?}");
         assert!(render_str("{{ get_env(name=\"HOME\") }}").is_err());
         // Even when the scan is bypassed, the function itself refuses.
-        let mut t = tera(&Arc::default());
+        let mut t = tera();
         let out = t.render_str("{{ get_env(name=\"HOME\") }}", &tera::Context::new());
         assert!(out.is_err());
     }
@@ -787,7 +876,11 @@ mod tests {
         let e = crate::templates::render(slow, &vars)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("longer than"), "{e}");
+        // Its own fuel or the waiting caller notices first.
+        assert!(
+            e.contains("longer than") || e.contains("ran past its"),
+            "{e}"
+        );
         assert!(started.elapsed() < DEADLINE + Duration::from_secs(1));
         let stopped = (0..50).any(|_| {
             std::thread::sleep(Duration::from_millis(100));

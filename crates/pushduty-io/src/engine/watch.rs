@@ -307,6 +307,18 @@ impl Executor for SentryCheck {
         if rate.verdict == Verdict::Fail {
             bail!("the error rate rose: {}\n{}", rate.reason, table.join("\n"));
         }
+        // An unknown rate does not fail the step (the new issues are its judgment), but the
+        // pass must not read as if the rate had been judged too.
+        let rate_words = if rate.verdict == Verdict::Unknown {
+            let words = format!(
+                "event rate not judged ({}): this pass rests on the new issues alone",
+                rate.reason
+            );
+            job.progress(words.clone());
+            words
+        } else {
+            format!("event rate {}: {}", rate.verdict, rate.reason)
+        };
         let ended = early.then(|| {
             format!(
                 "; ended early after {} of {} min",
@@ -321,11 +333,9 @@ impl Executor for SentryCheck {
             (
                 "sentry_summary".to_string(),
                 json!(format!(
-                    "{} new issue(s) (at most {}); event rate {}: {}{}",
+                    "{} new issue(s) (at most {}); {rate_words}{}",
                     issues.len(),
                     s.max_new_issues,
-                    rate.verdict,
-                    rate.reason,
                     ended.unwrap_or_default()
                 )),
             ),
