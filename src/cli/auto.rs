@@ -308,12 +308,12 @@ fn run_one(h: &mut Headless, id: &str, given: Inputs) -> Option<ExitCode> {
         say(&format!("✗ {id} not run: {}", clean_line(&why)));
         return Some(ExitCode::from(1));
     }
-    let checks = match h.engine.checks(id) {
-        Ok(c) => c,
+    let read = match h.engine.confirmation(id) {
+        Ok(r) => r,
         Err(e) => return Some(fail(&e)),
     };
-    if let Some(failed) = engine::failed_checks(&checks) {
-        for c in checks.iter().filter(|c| !c.ok) {
+    if let Some(failed) = engine::failed_checks(&read.checks) {
+        for c in read.checks.iter().filter(|c| !c.ok) {
             say(&format!("  FAIL: {}", clean_line(&c.text)));
         }
         say(&format!("✗ {id} not run: {}", clean_line(&failed)));
@@ -340,7 +340,13 @@ fn run_one(h: &mut Headless, id: &str, given: Inputs) -> Option<ExitCode> {
             say(&format!("  {}", clean_line(l)));
         }
     };
-    match h.run_step(id, given, None, progress) {
+    // What the step was resolved to act on (a tag's commit) is said first, and held to.
+    if let Some(shown) = &read.shown {
+        for l in shown.lines() {
+            say(&format!("  will: {}", clean_line(l)));
+        }
+    }
+    match h.run_step(id, given, None, read.pinned(), progress) {
         Err(e) => Some(fail(&e)),
         Ok(Ended::Stopped(sig)) => {
             say(&format!("✗ {id} interrupted by {}", sig.name()));

@@ -65,9 +65,18 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
         eprintln!("pushduty: cannot run `{id}`: {}", clean(&why));
         return ExitCode::from(1);
     }
-    let preview = match h.engine.preview(id) {
-        Ok(p) => p,
+    // Read once: the action shown is the one acted on (a tag's commit, as the checkout has
+    // it now), and the worker refuses if the repository moved meanwhile.
+    let read = match h.engine.confirmation(id) {
+        Ok(r) => r,
         Err(e) => return fail(&e),
+    };
+    let preview = match &read.shown {
+        Some(shown) => shown.clone(),
+        None => match h.engine.preview(id) {
+            Ok(p) => p,
+            Err(e) => return fail(&e),
+        },
     };
     eprintln!("{id}: {}", clean(&preview));
     if let Some(reason) = h
@@ -85,18 +94,15 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
             "pushduty: `{id}` was running (since {since}) when pushduty stopped: it may have partly happened"
         );
     }
-    let checks = match h.engine.checks(id) {
-        Ok(c) => c,
-        Err(e) => return fail(&e),
-    };
-    for c in &checks {
+    let checks = &read.checks;
+    for c in checks {
         eprintln!(
             "  {} {}",
             if c.ok { "ok:  " } else { "FAIL:" },
             clean(&c.text)
         );
     }
-    if let Some(failed) = engine::failed_checks(&checks)
+    if let Some(failed) = engine::failed_checks(checks)
         && args.override_reason.is_none()
     {
         eprintln!(
@@ -175,7 +181,13 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
         }
     }
     let progress = &mut |line: &str| eprintln!("  {}", clean(line));
-    match h.run_step(id, given, args.override_reason.as_deref(), progress) {
+    match h.run_step(
+        id,
+        given,
+        args.override_reason.as_deref(),
+        read.pinned(),
+        progress,
+    ) {
         Err(e) => fail(&e),
         Ok(Ended::Stopped(sig)) => ExitCode::from(sig.exit_code()),
         Ok(Ended::Failed(e)) => {

@@ -129,11 +129,13 @@ impl Headless {
         id: &str,
         inputs: Inputs,
         override_reason: Option<&str>,
+        pinned: Option<engine::Pinned>,
         progress: &mut dyn FnMut(&str),
     ) -> Result<Ended> {
         // From here a signal must reach the loop below, not end pushduty mid-journal.
         self.started.store(true, Ordering::SeqCst);
-        self.engine.start(id, inputs, override_reason)?;
+        self.engine
+            .start_confirmed(id, inputs, override_reason, pinned)?;
         let mut stopped: Option<signals::Stop> = None;
         let began = std::time::Instant::now();
         let mut last_said = began;

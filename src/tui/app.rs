@@ -22,10 +22,10 @@ use super::keys;
 use super::logbuf::{self, LogView};
 use super::pane::Pane;
 use super::theme::Theme;
-use crate::engine::{Check, Engine};
+use crate::engine::{Confirmation, Engine};
 use crate::session::Status;
 pub use log_keys::KEYS as LOG_KEYS;
-pub use prompt::{KEYS as PROMPT_KEYS, Prompt, Purpose};
+pub use prompt::{KEYS as PROMPT_KEYS, Prompt, Purpose, Then};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -49,8 +49,9 @@ pub enum Modal {
     /// A failed check allows only `f`: override it, with a reason.
     Confirm {
         step: String,
-        /// `None` while they are read (off the UI thread).
-        checks: Option<Vec<Check>>,
+        /// The checks and the action as resolved when the dialog opened; `None` while they
+        /// are read (off the UI thread).
+        read: Option<Confirmation>,
     },
     /// Learn mode: what the step would do and why.
     Explain {

@@ -37,10 +37,11 @@ pub enum Msg {
     Input(Event),
     Engine(engine::Event),
     Source(SourceUpdate),
-    /// A step's checks, read off the UI thread for its open confirmation.
-    Checks {
+    /// A step's confirmation (checks, the action resolved), read off the UI thread for its
+    /// open dialog.
+    Confirmation {
         step: String,
-        checks: Vec<engine::Check>,
+        read: engine::Confirmation,
     },
     /// Previews computed off the UI thread, for the views of `generation`.
     Previews {
@@ -238,7 +239,7 @@ pub fn run(
                     generation,
                     previews,
                 } => app.on_previews(generation, previews),
-                Msg::Checks { step, checks } => app.on_checks(&step, checks),
+                Msg::Confirmation { step, read } => app.on_confirmation(&step, read),
                 Msg::Edit {
                     text,
                     name,

@@ -11,12 +11,12 @@ use crate::support::cli::Env;
 
 const DEADLINE: Duration = Duration::from_secs(15);
 
-struct Tmux {
+pub(crate) struct Tmux {
     socket: String,
 }
 
 /// These tests need tmux (scripts/deps.sh installs it); without it they fail, not pass.
-fn need_tmux() {
+pub(crate) fn need_tmux() {
     let ok = Command::new("tmux")
         .arg("-V")
         .output()
@@ -25,7 +25,7 @@ fn need_tmux() {
 }
 
 impl Tmux {
-    fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         Tmux {
             socket: format!("pushduty-{name}-{}", std::process::id()),
         }
@@ -38,12 +38,12 @@ impl Tmux {
     }
 
     /// Starts `args` in a 120x40 window named `win`.
-    fn start(&self, env: &Env, win: &str, args: &[&str]) {
+    pub(crate) fn start(&self, env: &Env, win: &str, args: &[&str]) {
         self.start_with(env, win, &[], args);
     }
 
     /// The same, with more environment variables (`NAME=value`).
-    fn start_with(&self, env: &Env, win: &str, vars: &[&str], args: &[&str]) {
+    pub(crate) fn start_with(&self, env: &Env, win: &str, vars: &[&str], args: &[&str]) {
         let mut line = format!(
             "cd {} && env -i {} PATH=\"$PATH\" HOME={} TERM=xterm-256color PUSHDUTY_CONFIG={} PUSHDUTY_STATE_DIR={} {}",
             support::cli::root().display(),
@@ -77,7 +77,7 @@ impl Tmux {
         assert!(st.success());
     }
 
-    fn screen(&self, win: &str) -> String {
+    pub(crate) fn screen(&self, win: &str) -> String {
         let o = self
             .cmd()
             .args(["capture-pane", "-p", "-t", win])
@@ -87,7 +87,7 @@ impl Tmux {
     }
 
     /// Polls the screen until it shows `text`.
-    fn wait_for(&self, win: &str, text: &str) -> String {
+    pub(crate) fn wait_for(&self, win: &str, text: &str) -> String {
         let end = Instant::now() + DEADLINE;
         loop {
             let s = self.screen(win);
@@ -102,7 +102,7 @@ impl Tmux {
         }
     }
 
-    fn keys(&self, win: &str, keys: &[&str]) {
+    pub(crate) fn keys(&self, win: &str, keys: &[&str]) {
         let st = self
             .cmd()
             .args(["send-keys", "-t", win])
@@ -157,7 +157,7 @@ impl Tmux {
     }
 
     /// Waits for pushduty to exit; returns what the window shows then.
-    fn wait_exit(&self, win: &str, code: &str) -> String {
+    pub(crate) fn wait_exit(&self, win: &str, code: &str) -> String {
         self.wait_for(win, &format!("EXIT={code}"))
     }
 }

@@ -171,20 +171,23 @@ fn git_source(
 fn unchecked_confirm(step: &str) -> Modal {
     Modal::Confirm {
         step: step.into(),
-        checks: Some(Vec::new()),
+        read: Some(engine::Confirmation {
+            checks: Vec::new(),
+            shown: None,
+            pin: serde_json::Value::Null,
+        }),
     }
 }
 
 /// The checks of the confirm dialog open in `a`, read already; anything else fails the test.
 fn confirm_checks(a: &App) -> &[engine::Check] {
     let Modal::Confirm {
-        checks: Some(checks),
-        ..
+        read: Some(read), ..
     } = &a.modal
     else {
         panic!("{:?}", a.modal);
     };
-    checks
+    &read.checks
 }
 
 fn text(buf: &Buffer) -> String {
@@ -834,7 +837,7 @@ fn checks_are_read_off_the_ui_thread_and_an_early_yes_waits_for_them() {
         a.modal,
         Modal::Confirm {
             step: "check-rotation".into(),
-            checks: None
+            read: None
         }
     );
     let t = text(&draw(&mut a, 120, 40));
@@ -843,12 +846,58 @@ fn checks_are_read_off_the_ui_thread_and_an_early_yes_waits_for_them() {
     key(&mut a, KeyCode::Char('y'));
     assert!(!a.engine.is_running(), "not before the checks are in");
     let msg = rx.recv_timeout(Duration::from_secs(10)).unwrap();
-    let pushduty::tui::Msg::Checks { step, checks } = msg else {
+    let pushduty::tui::Msg::Confirmation { step, read } = msg else {
         panic!("expected the checks");
     };
-    a.on_checks(&step, checks);
+    a.on_confirmation(&step, read);
     // The early `y` counts now: the step asks for its note.
     assert!(matches!(a.modal, Modal::Prompt(_)), "{:?}", a.modal);
+}
+
+/// The finding: the tag dialog showed the git pane's snapshot (up to 30 s old) while the
+/// worker read the branch again. The dialog now says it is reading until the action is read
+/// from the repository, then shows that action, which the step carries to the worker.
+#[test]
+fn a_tag_dialog_reads_the_repository_before_it_shows_what_it_tags() {
+    let mut a = app(Mode::Run);
+    let (tx, rx) = mpsc::channel();
+    a.previewer = Some(tx);
+    set(
+        &mut a,
+        "fetch",
+        Status::Done {
+            at: "2015-09-08T10:00:00Z".into(),
+        },
+    );
+    a.engine
+        .session
+        .state
+        .values
+        .insert("strategy".into(), "master".into());
+    a.selected = a.step_ids().iter().position(|s| s == "tag-master").unwrap();
+    key(&mut a, KeyCode::Enter);
+    let t = text(&draw(&mut a, 80, 24));
+    assert!(t.contains("reading the repository…"), "{t}");
+    let msg = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let pushduty::tui::Msg::Confirmation { step, read } = msg else {
+        panic!("expected the confirmation");
+    };
+    // No checkout configured: what it would do is shown with why it cannot, and nothing
+    // is pinned, so even an override cannot tag something unshown.
+    let shown = read.shown.clone().unwrap();
+    assert!(shown.contains("tag 2015.09.10"), "{shown}");
+    assert!(
+        read.checks
+            .iter()
+            .any(|c| !c.ok && c.text.contains("has no local checkout")),
+        "{:?}",
+        read.checks
+    );
+    assert_eq!(read.pin, serde_json::Value::Null);
+    a.on_confirmation(&step, read);
+    let t = text(&draw(&mut a, 80, 24));
+    assert!(!t.contains("reading the repository…"), "{t}");
+    assert!(t.contains("✗ repo `olympia` has no local checkout"), "{t}");
 }
 
 #[test]
@@ -1315,7 +1364,10 @@ fn the_cherry_pick_prompt_lists_the_commits_to_pick() {
                 specs: vec![spec],
                 index: 0,
                 answers: Inputs::new(),
-                override_reason: None,
+                then: pushduty::tui::app::Then {
+                    override_reason: None,
+                    pinned: None,
+                },
             },
             picker: Some(Box::new(Picker::new(Pick::Many, items))),
         });

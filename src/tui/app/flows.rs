@@ -2,10 +2,10 @@
 //! prompts that ask why (skip, reopen, override, end early) or what (an ad-hoc item, a step's
 //! inputs), and what a submitted prompt does.
 
-use super::prompt::{Prompt, Purpose};
+use super::prompt::{Prompt, Purpose, Then};
 use super::views::off_the_ui;
 use super::{App, Level, Modal, Mode};
-use crate::engine::{self, Check, InputSpec, Inputs};
+use crate::engine::{self, Confirmation, InputSpec, Inputs};
 use crate::session::Status;
 use crate::tui::Msg;
 use crate::tui::action::Action;
@@ -49,9 +49,9 @@ impl App {
         match &self.previewer {
             Some(tx) => {
                 let step = id.clone();
-                let spawned = off_the_ui(tx, "checks", move || Msg::Checks {
+                let spawned = off_the_ui(tx, "checks", move || Msg::Confirmation {
                     step,
-                    checks: check(),
+                    read: check(),
                 });
                 if !spawned {
                     self.log(Level::Error, "could not start a thread for the checks");
@@ -59,24 +59,24 @@ impl App {
                 }
                 self.modal = Modal::Confirm {
                     step: id,
-                    checks: None,
+                    read: None,
                 };
             }
             None => {
                 self.modal = Modal::Confirm {
                     step: id,
-                    checks: Some(check()),
+                    read: Some(check()),
                 }
             }
         }
     }
 
-    /// The checks of the step whose confirmation is open, read off the UI thread.
-    /// A `y` pressed while they were read counts now, if they passed.
-    pub fn on_checks(&mut self, step: &str, checks: Vec<Check>) {
+    /// The confirmation of the step whose dialog is open, read off the UI thread.
+    /// A `y` pressed while it was read counts now, if its checks passed.
+    pub fn on_confirmation(&mut self, step: &str, read: Confirmation) {
         let Modal::Confirm {
             step: open,
-            checks: pending @ None,
+            read: pending @ None,
         } = &mut self.modal
         else {
             return;
@@ -84,7 +84,7 @@ impl App {
         if open != step {
             return;
         }
-        *pending = Some(checks);
+        *pending = Some(read);
         if std::mem::take(&mut self.yes_pending) {
             self.update(Action::Yes);
         }
@@ -194,9 +194,13 @@ impl App {
         self.modal = Modal::Prompt(Prompt::new(title, prompt.into(), Vec::new(), purpose));
     }
 
-    fn confirmed(&mut self, step: &str, override_reason: Option<String>) {
+    fn confirmed(&mut self, step: &str, read: &Confirmation, override_reason: Option<String>) {
+        let then = Then {
+            override_reason,
+            pinned: read.pinned(),
+        };
         match self.engine.inputs(step) {
-            Ok(specs) => self.ask_input(step.to_string(), specs, 0, Inputs::new(), override_reason),
+            Ok(specs) => self.ask_input(step.to_string(), specs, 0, Inputs::new(), then),
             Err(e) => self.log(Level::Error, format!("{e:#}")),
         }
     }
@@ -207,10 +211,10 @@ impl App {
         specs: Vec<InputSpec>,
         index: usize,
         answers: Inputs,
-        override_reason: Option<String>,
+        then: Then,
     ) {
         let Some(spec) = specs.get(index) else {
-            self.start(&step, answers, override_reason.as_deref());
+            self.start(&step, answers, then);
             return;
         };
         let hints = spec.hints.clone();
@@ -241,7 +245,7 @@ impl App {
                 specs,
                 index,
                 answers,
-                override_reason,
+                then,
             },
         );
         prompt.picker = picker;
@@ -278,12 +282,12 @@ impl App {
             return;
         }
         match p.purpose.clone() {
-            Purpose::Override { step } => {
+            Purpose::Override { step, read } => {
                 self.log(
                     Level::Warn,
                     format!("overriding the checks of {step}: {reason}"),
                 );
-                self.confirmed(&step, Some(reason));
+                self.confirmed(&step, &read, Some(reason));
             }
             Purpose::EndEarly { step } => match self.engine.end_early(&step, &reason) {
                 Ok(()) => self.log(Level::Info, format!("ending {step} early: {reason}")),
@@ -324,7 +328,7 @@ impl App {
                 specs,
                 index,
                 mut answers,
-                override_reason,
+                then,
             } => {
                 let Some(spec) = specs.get(index) else {
                     return;
@@ -332,7 +336,7 @@ impl App {
                 match spec.accept(&p.buffer) {
                     Ok(v) => {
                         answers.insert(spec.key.clone(), v);
-                        self.ask_input(step, specs, index + 1, answers, override_reason);
+                        self.ask_input(step, specs, index + 1, answers, then);
                     }
                     Err(e) => {
                         self.modal = Modal::Prompt(Prompt {
@@ -345,8 +349,13 @@ impl App {
         }
     }
 
-    fn start(&mut self, step: &str, inputs: Inputs, override_reason: Option<&str>) {
-        match self.engine.start(step, inputs, override_reason) {
+    fn start(&mut self, step: &str, inputs: Inputs, then: Then) {
+        match self.engine.start_confirmed(
+            step,
+            inputs,
+            then.override_reason.as_deref(),
+            then.pinned,
+        ) {
             Ok(()) => self.log(Level::Info, format!("running {step}")),
             Err(e) => self.log(Level::Error, format!("{e:#}")),
         }
@@ -356,26 +365,26 @@ impl App {
     /// checks are still being read runs once they pass; quitting while a step runs cancels it.
     pub(super) fn yes(&mut self) {
         match std::mem::replace(&mut self.modal, Modal::None) {
-            Modal::Confirm { step, checks: None } => {
+            Modal::Confirm { step, read: None } => {
                 // Taken as said: it runs as soon as the checks pass.
                 self.yes_pending = true;
-                self.modal = Modal::Confirm { step, checks: None };
+                self.modal = Modal::Confirm { step, read: None };
             }
             Modal::Confirm {
                 step,
-                checks: Some(checks),
+                read: Some(read),
             } => {
-                if let Some(failed) = engine::failed_checks(&checks) {
+                if let Some(failed) = engine::failed_checks(&read.checks) {
                     self.log(
                         Level::Warn,
                         format!("`{step}` is not run: {failed} (f overrides it, with a reason)"),
                     );
                     self.modal = Modal::Confirm {
                         step,
-                        checks: Some(checks),
+                        read: Some(read),
                     };
                 } else {
-                    self.confirmed(&step, None);
+                    self.confirmed(&step, &read, None);
                 }
             }
             Modal::QuitRunning => {
@@ -392,17 +401,17 @@ impl App {
         match std::mem::replace(&mut self.modal, Modal::None) {
             Modal::Confirm {
                 step,
-                checks: Some(checks),
-            } if engine::failed_checks(&checks).is_some() => {
+                read: Some(read),
+            } if engine::failed_checks(&read.checks).is_some() => {
                 self.modal = Modal::Prompt(Prompt::new(
                     format!("Override the checks of {step}"),
                     "why act anyway (journaled)".into(),
-                    checks
+                    read.checks
                         .iter()
                         .filter(|c| !c.ok)
                         .map(|c| c.text.clone())
                         .collect(),
-                    Purpose::Override { step },
+                    Purpose::Override { step, read },
                 ));
             }
             other => self.modal = other,

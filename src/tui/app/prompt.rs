@@ -21,6 +21,8 @@ pub enum Purpose {
     /// Why to act although a check failed.
     Override {
         step: String,
+        /// The confirmation whose checks are overridden: what it showed is still what runs.
+        read: crate::engine::Confirmation,
     },
     /// Why a watch has seen enough.
     EndEarly {
@@ -36,7 +38,7 @@ pub enum Purpose {
         specs: Vec<InputSpec>,
         index: usize,
         answers: Inputs,
-        override_reason: Option<String>,
+        then: Then,
     },
 }
 
@@ -296,4 +298,12 @@ mod tests {
         // character, never half of one.
         assert_eq!(wide.visible(10), ("三四五六".to_string(), 8));
     }
+}
+
+/// What a confirmed step carries through its input prompts to its start: why its failed
+/// checks are overridden, and the action as the dialog showed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Then {
+    pub override_reason: Option<String>,
+    pub pinned: Option<crate::engine::Pinned>,
 }

@@ -5,13 +5,13 @@ use ratatui::text::{Line, Span};
 
 use super::dialog::{Content, keys_line};
 use super::markdown;
-use crate::engine::Check;
+use crate::engine::Confirmation;
 use crate::session::Status;
 use crate::tui::app::App;
 
 const WIDTH: u16 = 72;
 
-pub fn confirm<'a>(app: &'a App, id: &str, checks: Option<&[Check]>) -> Option<Content<'a>> {
+pub fn confirm<'a>(app: &'a App, id: &str, read: Option<&Confirmation>) -> Option<Content<'a>> {
     let t = &app.theme;
     app.engine.step(id).ok()?;
     let view = app.view(id);
@@ -20,7 +20,16 @@ pub fn confirm<'a>(app: &'a App, id: &str, checks: Option<&[Check]>) -> Option<C
         Line::default(),
         Line::styled("This will:", t.heading),
     ];
-    lines.extend(view.preview.lines().map(|l| Line::raw(l.to_string())));
+    // A step whose action depends on the repository shows it as read now, never the pane's
+    // older snapshot: what is shown is what the worker is held to.
+    match read.and_then(|r| r.shown.as_deref()) {
+        Some(shown) => lines.extend(shown.lines().map(|l| Line::raw(l.to_string()))),
+        None if read.is_none() && app.engine.pins(id) => {
+            lines.push(Line::styled("reading the repository…", t.dim));
+        }
+        None => lines.extend(view.preview.lines().map(|l| Line::raw(l.to_string()))),
+    }
+    let checks = read.map(|r| r.checks.as_slice());
     if let Some(why) = app
         .engine
         .session

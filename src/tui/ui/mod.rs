@@ -135,7 +135,7 @@ fn scrub(buf: &mut Buffer) {
 /// The open dialog's content (not the help, which is a page of its own).
 pub fn dialog_content(app: &App, area: Rect) -> Option<dialog::Content<'_>> {
     match &app.modal {
-        Modal::Confirm { step, checks } => confirm::confirm(app, step, checks.as_deref()),
+        Modal::Confirm { step, read } => confirm::confirm(app, step, read.as_ref()),
         Modal::Explain { step } => confirm::explain(app, step),
         Modal::QuitRunning => Some(confirm::quit(app)),
         Modal::Prompt(p) => Some(prompt::content(app, p, area)),

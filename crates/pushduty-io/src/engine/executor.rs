@@ -178,6 +178,10 @@ pub struct Job {
     /// The session's now: `--now` when given, else the clock as the step starts.
     pub now: crate::runbook::vars::Now,
     pub console: Arc<dyn Console>,
+    /// What the operator confirmed, resolved when the confirmation opened: the step acts on
+    /// exactly that, or refuses. `None` when nothing was resolved for it (the kind pins
+    /// nothing, or a caller with nobody to show it to).
+    pub pinned: Option<Pinned>,
     pub(super) progress: Arc<dyn Fn(String) + Send + Sync>,
     pub(super) checkpoint: Arc<dyn Fn(Outputs, Ack) + Send + Sync>,
 }
@@ -264,6 +268,36 @@ impl PartialEq for Ack {
     }
 }
 
+/// A confirmation as it was read from the world when it opened: the checks, the action as
+/// shown, and what the action was resolved to (a commit, a tag), for the worker to hold it to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Confirmation {
+    pub checks: Vec<Check>,
+    /// The action as the confirmation shows it; `None`: the step's usual preview, which
+    /// reads nothing that can move.
+    pub shown: Option<String>,
+    /// What the shown action was resolved to; `Null` when the kind pins nothing.
+    pub pin: Value,
+}
+
+impl Confirmation {
+    /// What a confirmed start carries to the worker.
+    pub fn pinned(&self) -> Option<Pinned> {
+        let shown = self.shown.clone()?;
+        Some(Pinned {
+            shown,
+            pin: self.pin.clone(),
+        })
+    }
+}
+
+/// The confirmed action carried to the worker: the text shown and what it was resolved to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pinned {
+    pub shown: String,
+    pub pin: Value,
+}
+
 /// One step kind family. Implementations must never pretend success: a kind that cannot run
 /// in this build fails with a plain message.
 pub trait Executor: Send + Sync {
@@ -279,6 +313,21 @@ pub trait Executor: Send + Sync {
     /// at confirm time and again right before acting. Reading only.
     fn check(&self, _step: &Step, _ctx: &Value) -> Vec<Check> {
         Vec::new()
+    }
+    /// The confirmation of a step: its checks and, for a kind whose action depends on what
+    /// can move (a branch's tip, a tag), the action resolved now and shown exactly; its
+    /// `run` then acts on that or refuses. Reading only, off the UI thread.
+    fn confirm(&self, step: &Step, _rb: &Runbook, ctx: &Value) -> Confirmation {
+        Confirmation {
+            checks: self.check(step, ctx),
+            shown: None,
+            pin: Value::Null,
+        }
+    }
+    /// Whether [`Executor::confirm`] resolves the action from what can move, so a dialog
+    /// shows "reading" rather than an older preview until it is read.
+    fn pins(&self) -> bool {
+        false
     }
     /// Does the work on a worker thread; reports through `job.progress`; checks
     /// `job.cancel`. Returns the step's outputs.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
-use super::{Check, Executor, InputSpec, Job};
+use super::{Check, Confirmation, Executor, InputSpec, Job};
 use crate::git::state::CommitInfo;
 use crate::git::tags::{self, TagFormat};
 use crate::git::{self as g, Credentials, RepoSpec};
@@ -212,10 +212,41 @@ impl Executor for Tag {
         }
     }
 
+    fn pins(&self) -> bool {
+        true
+    }
+
+    /// The tag and its commit as the repository has them now: shown, and carried to `run`.
+    fn confirm(&self, step: &Step, rb: &Runbook, ctx: &Value) -> Confirmation {
+        let spec = step.kind.repo().and_then(|r| repo_spec(ctx, r));
+        match (self.plan(step, ctx), spec) {
+            (Ok(p), Some(spec)) => Confirmation {
+                shown: Some(g::tag::preview(&spec, &p.name, Some(p.target))),
+                pin: json!({ "tag": p.name, "commit": p.target.to_string() }),
+                checks: p.checks,
+            },
+            (plan, _) => {
+                let why = plan
+                    .err()
+                    .map_or_else(|| no_checkout("?"), |e| format!("{e:#}"));
+                // Why it cannot is the failed check; nothing is pinned, so not even an
+                // override acts on what was not shown.
+                Confirmation {
+                    shown: Some(crate::preview::preview(step, rb, ctx)),
+                    pin: Value::Null,
+                    checks: vec![Check::fail(why)],
+                }
+            }
+        }
+    }
+
     fn run(&self, job: &Job) -> Result<Outputs> {
         let spec = spec(job)?;
         let planned = repo_value(job, &spec, "tag").context("this push has no tag for the repo")?;
         let plan = self.plan(&job.step, &job.ctx)?;
+        if let Some(pinned) = &job.pinned {
+            held_to(&pinned.pin, &plan.name, plan.target, &spec.branch, "tagged")?;
+        }
         if plan.name != planned {
             job.progress(format!(
                 "{planned} is taken by an earlier revision of this push: tagging {}",
@@ -243,6 +274,27 @@ impl Executor for Tag {
         out.insert(TAG_NAME.into(), json!(plan.name));
         Ok(out)
     }
+}
+
+/// Refuses to act unless the tag and commit are those the confirmation showed (`pin`): the
+/// repository may have moved while the dialog was open. `what` names the act not done.
+fn held_to(pin: &Value, name: &str, now: git2::Oid, branch: &str, what: &str) -> Result<()> {
+    let (Some(tag), Some(commit)) = (pin["tag"].as_str(), pin["commit"].as_str()) else {
+        bail!("the confirmation could not read what to act on, so nothing was {what}; look again");
+    };
+    if tag != name {
+        bail!(
+            "the tag to act on is now {name}, not {tag} as confirmed: nothing was {what}; look again"
+        );
+    }
+    if commit != now.to_string() {
+        bail!(
+            "{branch} moved from {} to {} after you confirmed: nothing was {what}; look again",
+            commit.get(..7).unwrap_or(commit),
+            g::spec::short_sha(now)
+        );
+    }
+    Ok(())
 }
 
 /// The output of `git.tag` that names the tag it made (or found).
@@ -276,6 +328,40 @@ impl Executor for PushTag {
         facts().unwrap_or_else(|e| vec![Check::fail(format!("{e:#}"))])
     }
 
+    fn pins(&self) -> bool {
+        true
+    }
+
+    /// The tag to push and its commit as the checkout has them now.
+    fn confirm(&self, step: &Step, rb: &Runbook, ctx: &Value) -> Confirmation {
+        let checks = self.check(step, ctx);
+        let preview = self.preview(step, rb, ctx);
+        let local = || -> Result<(String, git2::Oid)> {
+            let repo_name = step.kind.repo().context("this step names no repo")?;
+            let spec = repo_spec(ctx, repo_name).with_context(|| no_checkout(repo_name))?;
+            let name =
+                repo_text(ctx, repo_name, "tag").context("this push has no tag for the repo")?;
+            let at = g::spec::local_tag_commit(&spec.open()?, &name)?
+                .with_context(|| format!("tag {name} does not exist in {repo_name}"))?;
+            Ok((name, at))
+        };
+        match local() {
+            Ok((name, at)) => Confirmation {
+                shown: Some(format!(
+                    "{preview}\n({name} is at {})",
+                    g::spec::short_sha(at)
+                )),
+                pin: json!({ "tag": name, "commit": at.to_string() }),
+                checks,
+            },
+            Err(_) => Confirmation {
+                shown: Some(preview),
+                pin: Value::Null,
+                checks,
+            },
+        }
+    }
+
     fn run(&self, job: &Job) -> Result<Outputs> {
         let StepKind::GitPushTag(p) = &job.step.kind else {
             bail!("not a git.push_tag step");
@@ -285,6 +371,12 @@ impl Executor for PushTag {
             spec.remote = remote.clone();
         }
         let name = repo_value(job, &spec, "tag").context("this push has no tag for the repo")?;
+        if let Some(pinned) = &job.pinned {
+            let at = g::spec::local_tag_commit(&spec.open()?, &name)?.with_context(|| {
+                format!("tag {name} does not exist any more: nothing was pushed")
+            })?;
+            held_to(&pinned.pin, &name, at, &format!("tag {name}"), "pushed")?;
+        }
         match g::push::push_tag(&spec, &name, &Credentials::from_environment())? {
             g::push::PushOutcome::Pushed { name, oid } => job.progress(format!(
                 "pushed {name} ({}) to {}",
@@ -403,6 +495,39 @@ impl Executor for CherryPick {
         }
     }
 
+    fn pins(&self) -> bool {
+        true
+    }
+
+    /// The base the picks go onto, read now: shown with its commit and carried to `run`.
+    fn confirm(&self, step: &Step, rb: &Runbook, ctx: &Value) -> Confirmation {
+        let checks = self.check(step, ctx);
+        let preview = self.preview(step, rb, ctx);
+        let base = || -> Result<(String, git2::Oid)> {
+            let repo_name = step.kind.repo().context("this step names no repo")?;
+            let spec = repo_spec(ctx, repo_name).with_context(|| no_checkout(repo_name))?;
+            let (base, _) = self.base(ctx, &spec)?;
+            let at = g::spec::local_tag_commit(&spec.open()?, &base)?
+                .with_context(|| format!("tag {base} is not in the checkout"))?;
+            Ok((base, at))
+        };
+        match base() {
+            Ok((base, at)) => Confirmation {
+                shown: Some(format!(
+                    "{preview}\n({base} is at {})",
+                    g::spec::short_sha(at)
+                )),
+                pin: json!({ "tag": base, "commit": at.to_string() }),
+                checks,
+            },
+            Err(_) => Confirmation {
+                shown: Some(preview),
+                pin: Value::Null,
+                checks,
+            },
+        }
+    }
+
     fn run(&self, job: &Job) -> Result<Outputs> {
         let spec = spec(job)?;
         let commits: Vec<String> = job
@@ -419,6 +544,12 @@ impl Executor for CherryPick {
             bail!("no commits given");
         }
         let (base, what) = self.base(&job.ctx, &spec)?;
+        if let Some(pinned) = &job.pinned {
+            let at = g::spec::local_tag_commit(&spec.open()?, &base)?.with_context(|| {
+                format!("tag {base} is not in the checkout: nothing was picked")
+            })?;
+            held_to(&pinned.pin, &base, at, &format!("tag {base}"), "picked")?;
+        }
         job.progress(format!("starting from {base} ({what})"));
         let out = g::cherry_pick::cherry_pick(&spec, &base, &commits)?;
         for (oid, why) in &out.skipped {

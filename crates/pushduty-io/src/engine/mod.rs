@@ -410,21 +410,32 @@ impl Engine {
     /// The facts to confirm before the step acts.
     /// The checks of a step as a job to run elsewhere (they read the repository).
     /// The day rule comes first: it is known at once, and it is why the others may not matter.
-    pub fn checker(&self, id: &str) -> Result<impl FnOnce() -> Vec<Check> + Send + 'static> {
+    pub fn checker(&self, id: &str) -> Result<impl FnOnce() -> Confirmation + Send + 'static> {
         let step = self.step(id)?.clone();
         let exec = self.registry.get(&step.kind);
         let ctx = self.run_context();
+        let runbook = self.loaded.runbook.clone();
         let day = self.day_check(id);
-        Ok(move || day.into_iter().chain(exec.check(&step, &ctx)).collect())
+        Ok(move || {
+            let mut c = exec.confirm(&step, &runbook, &ctx);
+            c.checks = day.into_iter().chain(c.checks).collect();
+            c
+        })
     }
 
     pub fn checks(&self, id: &str) -> Result<Vec<Check>> {
-        let step = self.step(id)?;
-        let own = self
-            .registry
-            .get(&step.kind)
-            .check(step, &self.run_context());
-        Ok(self.day_check(id).into_iter().chain(own).collect())
+        Ok(self.confirmation(id)?.checks)
+    }
+
+    /// Whether the confirmation of `id` resolves its action from the repository.
+    pub fn pins(&self, id: &str) -> bool {
+        self.step(id)
+            .is_ok_and(|s| self.registry.get(&s.kind).pins())
+    }
+
+    /// The confirmation of `id` read here and now (see [`Executor::confirm`]).
+    pub fn confirmation(&self, id: &str) -> Result<Confirmation> {
+        Ok(self.checker(id)?())
     }
 
     pub fn inputs(&self, id: &str) -> Result<Vec<InputSpec>> {
@@ -504,11 +515,18 @@ impl Engine {
     /// Starts a confirmed step on a worker thread; `Event::Finished` follows, after which
     /// the front end calls [`Engine::finish`]. The checks run again on the worker right
     /// before it acts; a failed one stops it unless `override_reason` says why to go on.
-    pub fn start(
+    pub fn start(&mut self, id: &str, inputs: Inputs, override_reason: Option<&str>) -> Result<()> {
+        self.start_confirmed(id, inputs, override_reason, None)
+    }
+
+    /// [`Engine::start`] of what a confirmation showed: the journal records the action as
+    /// shown, and the worker acts on exactly what it was resolved to or refuses.
+    pub fn start_confirmed(
         &mut self,
         id: &str,
         mut inputs: Inputs,
         override_reason: Option<&str>,
+        pinned: Option<Pinned>,
     ) -> Result<()> {
         if let Some(why) = self.refusal(id) {
             bail!("cannot run `{id}`: {why}");
@@ -540,7 +558,10 @@ impl Engine {
         };
         let mut t = Transition::new(id, "", "");
         t.note = note.clone();
-        t.action = Some(self.action(id)?);
+        t.action = Some(match &pinned {
+            Some(p) => p.shown.clone(),
+            None => self.action(id)?,
+        });
         t.reason = override_reason
             .as_ref()
             .map(|r| format!("preconditions overridden: {r}"));
@@ -613,6 +634,7 @@ impl Engine {
                 self.vars.clock
             },
             console: self.console.clone(),
+            pinned,
             progress,
             checkpoint,
         };
