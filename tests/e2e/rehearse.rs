@@ -183,6 +183,33 @@ fn a_blocker_is_cherry_picked_and_the_push_retagged_minus_one() {
     assert!(report.contains(&format!("{tag}-1")), "{report}");
     // Stage runs the re-tag: the deploy built it.
     assert!(text.contains(&format!("Deploying {tag}-1 to")), "{text}");
+    // The finding: resumed from its folder, the rehearsal landed the fix on upstream again
+    // at each resume. It lands once; the resumed push is already done.
+    let dir = sandbox.path().join("sandbox");
+    let again = env.run(&[
+        "rehearse",
+        "--auto",
+        "--scenario",
+        "blocker",
+        "--dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(0), "{}", said(&again));
+    assert_eq!(fixes_on_master(sandbox.path()), 1);
+}
+
+/// How many commits on the sandbox remote's master are the blocker's fix.
+fn fixes_on_master(sandbox: &Path) -> usize {
+    support::gitrepo::isolate_libgit2();
+    let bare = git2::Repository::open_bare(sandbox.join("sandbox/upstream.git")).unwrap();
+    let mut walk = bare.revwalk().unwrap();
+    walk.push(bare.refname_to_id("refs/heads/master").unwrap())
+        .unwrap();
+    walk.filter(|oid| {
+        let c = bare.find_commit(*oid.as_ref().unwrap()).unwrap();
+        c.summary().unwrap() == Some(pushduty::rehearse::sandbox::FIX_SUBJECT)
+    })
+    .count()
 }
 
 #[test]
