@@ -18,4 +18,5 @@ mod ecosystem;
 mod fuzz_runbook;
 mod robustness;
 mod shell_values;
+mod tags_made;
 mod trust;

@@ -158,9 +158,9 @@ fn previews() {
     let mut spaced = spec.clone();
     spaced.path = "/src/my repo".into();
     let text = [
-        tag_preview(&spec, "2015.09.10", None),
-        tag_preview(&spec, "2015.09.10-1", Some(oid(&tip))),
-        tag_preview(&spaced, "2015.09.10", None),
+        tag_preview(&spec, "2015.09.10", None, &Default::default()),
+        tag_preview(&spec, "2015.09.10-1", Some(oid(&tip)), &Default::default()),
+        tag_preview(&spaced, "2015.09.10", None, &Default::default()),
         push_preview(&spec, "2015.09.10"),
     ]
     .join("\n");

@@ -14,15 +14,37 @@ pub fn pick_oid(ctx: &Value, repo: &str) -> Option<Oid> {
     pick_result(ctx, repo).and_then(|s| Oid::from_str(s).ok())
 }
 
+/// How a `git.tag` step makes its tag: its `message` rendered by `render` (a preview's fill,
+/// or a run's strict render), and the operator's signing settings from the checkout.
+pub fn tag_how(
+    spec: &RepoSpec,
+    message: Option<&str>,
+    ctx: &Value,
+    render: impl Fn(&str, &Value) -> String,
+) -> git::tag::TagHow {
+    let message = message.map(|m| render(m, ctx));
+    match spec.open() {
+        Ok(repo) => git::tag::TagHow::read(&repo, message),
+        Err(_) => git::tag::TagHow {
+            message,
+            signed_by: None,
+        },
+    }
+}
+
 /// With a checkout known, the git steps preview as exactly what git would be asked to do.
 fn checkout_preview(kind: &StepKind, ctx: &Value) -> Option<String> {
     let mut spec = repo_spec(ctx, kind.repo()?)?;
     let tag = repo_field(ctx, &spec.name, "tag");
     match kind {
         StepKind::GitFetch(_) => Some(git::fetch::preview(&spec)),
-        StepKind::GitTag(t) if t.from == "branch" => Some(git::tag::preview(&spec, &tag, None)),
-        StepKind::GitTag(_) => {
-            pick_oid(ctx, &spec.name).map(|oid| git::tag::preview(&spec, &tag, Some(oid)))
+        StepKind::GitTag(t) => {
+            let how = tag_how(&spec, t.message.as_deref(), ctx, fill);
+            if t.from == "branch" {
+                Some(git::tag::preview(&spec, &tag, None, &how))
+            } else {
+                pick_oid(ctx, &spec.name).map(|oid| git::tag::preview(&spec, &tag, Some(oid), &how))
+            }
         }
         StepKind::GitPushTag(p) => {
             if let Some(remote) = &p.remote {

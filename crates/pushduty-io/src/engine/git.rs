@@ -80,6 +80,7 @@ pub struct Tag(pub TagFormat);
 struct TagPlan {
     target: git2::Oid,
     name: String,
+    how: g::tag::TagHow,
     checks: Vec<Check>,
 }
 
@@ -160,9 +161,22 @@ impl Tag {
             Ok(text) => checks.push(Check::ok(text)),
             Err(text) => checks.push(Check::fail(text)),
         }
+        let message = match &t.message {
+            Some(m) => Some(
+                crate::templates::render(m, ctx).context("the tag's `message` cannot be made")?,
+            ),
+            None => None,
+        };
+        let how = g::tag::TagHow::read(&repo, message);
+        if let Some(why) = how.signed_by {
+            checks.push(Check::ok(format!(
+                "signed by your git (your config sets {why})"
+            )));
+        }
         Ok(TagPlan {
             target,
             name,
+            how,
             checks,
         })
     }
@@ -200,7 +214,7 @@ impl Executor for Tag {
             return generic;
         };
         match self.plan(step, ctx) {
-            Ok(p) => g::tag::preview(&spec, &p.name, Some(p.target)),
+            Ok(p) => g::tag::preview(&spec, &p.name, Some(p.target), &p.how),
             Err(e) => format!("{generic}\n(cannot tag: {e:#})"),
         }
     }
@@ -221,7 +235,7 @@ impl Executor for Tag {
         let spec = step.kind.repo().and_then(|r| repo_spec(ctx, r));
         match (self.plan(step, ctx), spec) {
             (Ok(p), Some(spec)) => Confirmation {
-                shown: Some(g::tag::preview(&spec, &p.name, Some(p.target))),
+                shown: Some(g::tag::preview(&spec, &p.name, Some(p.target), &p.how)),
                 pin: json!({ "tag": p.name, "commit": p.target.to_string() }),
                 checks: p.checks,
             },
@@ -253,7 +267,7 @@ impl Executor for Tag {
                 plan.name
             ));
         }
-        let outcome = g::tag::tag(&spec, &plan.name, Some(plan.target))?;
+        let outcome = g::tag::tag_as(&spec, &plan.name, Some(plan.target), &plan.how)?;
         let (oid, msg) = match &outcome {
             g::tag::TagOutcome::Created { name, oid } => (
                 *oid,

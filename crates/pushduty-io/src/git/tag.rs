@@ -1,11 +1,15 @@
-//! Tagging a release: a lightweight tag, like the runbook's `git tag NAME`.
-//!
-//! Lightweight because that is what the team's tags have always been and what GitHub's compare
-//! pages and `git describe --tags` treat the same way; annotated tags would add a tagger and
-//! date that nobody reads. A tag is never moved: an existing tag at another commit is an error.
+//! Tagging a release the way the operator's git would: a lightweight tag, like the runbook's
+//! `git tag NAME`, or an annotated one when the runbook gives a message; signed when the
+//! operator's git config says tags are signed (`tag.gpgSign`, or `tag.forceSignAnnotated` for
+//! an annotated tag), and then made by their `git` itself, since only it has their signing
+//! setup (gpg, an ssh key, a smartcard). A tag is never moved: an existing tag at another
+//! commit is an error.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use git2::{Oid, Reference};
+use git2::{Oid, Reference, Repository};
 
 use super::spec::{RepoSpec, branch_tip, local_tag_commit, shell_quote, unambiguous_sha};
 
@@ -23,8 +27,46 @@ pub enum TagOutcome {
     },
 }
 
-/// Tags `target` (default: the tip of the spec's branch) as `name`.
+/// How a tag is made: its message (annotated) and why it is signed, if it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TagHow {
+    /// The annotated tag's message; `None`: a lightweight tag (unless signed).
+    pub message: Option<String>,
+    /// The operator's setting that makes it signed, as said in the preview.
+    pub signed_by: Option<&'static str>,
+}
+
+impl TagHow {
+    /// The runbook's `message`, with the operator's signing settings read from `repo`'s
+    /// config (its own, then global and system, as git reads them).
+    pub fn read(repo: &Repository, message: Option<String>) -> Self {
+        let flag = |key: &str| repo.config().and_then(|c| c.get_bool(key)).unwrap_or(false);
+        let signed_by = if flag("tag.gpgSign") {
+            Some("tag.gpgSign")
+        } else if message.is_some() && flag("tag.forceSignAnnotated") {
+            Some("tag.forceSignAnnotated")
+        } else {
+            None
+        };
+        TagHow { message, signed_by }
+    }
+}
+
+/// The longest a signing `git tag` may take: gpg may wait for an agent, never for a person.
+const SIGNING_LIMIT: Duration = Duration::from_secs(60);
+
+/// Tags `target` (default: the tip of the spec's branch) as `name`: a lightweight tag.
 pub fn tag(spec: &RepoSpec, name: &str, target: Option<Oid>) -> Result<TagOutcome> {
+    tag_as(spec, name, target, &TagHow::default())
+}
+
+/// [`tag`], made as `how` says (annotated, signed by the operator's git).
+pub fn tag_as(
+    spec: &RepoSpec,
+    name: &str,
+    target: Option<Oid>,
+    how: &TagHow,
+) -> Result<TagOutcome> {
     check_name(name)?;
     let repo = spec.open()?;
     let commit = match target {
@@ -46,18 +88,75 @@ pub fn tag(spec: &RepoSpec, name: &str, target: Option<Oid>) -> Result<TagOutcom
              (pick the next free tag name instead)"
         );
     }
-    // force=false: if someone creates the tag between the check and here, this fails instead
-    // of moving it.
-    repo.tag_lightweight(name, commit.as_object(), false)
-        .with_context(|| format!("creating tag {name} at {oid}"))?;
+    // force=false (git: no -f): if someone creates the tag between the check and here, this
+    // fails instead of moving it.
+    match (&how.message, how.signed_by) {
+        (_, Some(_)) => signed(spec, name, oid, how.message.as_deref().unwrap_or(name))?,
+        (Some(message), None) => {
+            let tagger = repo.signature().context(
+                "an annotated tag needs a tagger: set user.name and user.email in your git config",
+            )?;
+            repo.tag(name, commit.as_object(), &tagger, message, false)
+                .with_context(|| format!("creating tag {name} at {oid}"))?;
+        }
+        (None, None) => {
+            repo.tag_lightweight(name, commit.as_object(), false)
+                .with_context(|| format!("creating tag {name} at {oid}"))?;
+        }
+    }
     Ok(TagOutcome::Created {
         name: name.to_string(),
         oid,
     })
 }
 
-/// The equivalent command line, e.g. `git -C /src/olympia tag 2015.09.10 1a2b3c4`.
-pub fn preview(spec: &RepoSpec, name: &str, target: Option<Oid>) -> String {
+/// A signed tag, by the operator's `git` with their config: never prompting (no terminal,
+/// no stdin), within [`SIGNING_LIMIT`], its own words on failure.
+fn signed(spec: &RepoSpec, name: &str, oid: Oid, message: &str) -> Result<()> {
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(&spec.path)
+        .args(["tag", "-s", "-m", message, "--", name, &oid.to_string()])
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("running `git tag -s` (is git installed?)")?;
+    let began = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().context("waiting for `git tag -s`")? {
+            break status;
+        }
+        if began.elapsed() > SIGNING_LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!(
+                "`git tag -s` did not finish within {} s (is the signing key's agent asking \
+                 for a passphrase?); nothing was tagged",
+                SIGNING_LIMIT.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    if !status.success() {
+        let mut said = String::new();
+        if let Some(mut err) = child.stderr.take() {
+            use std::io::Read;
+            let _ = (&mut err).take(16 * 1024).read_to_string(&mut said);
+        }
+        bail!(
+            "your git could not sign tag {name}: {}",
+            said.trim().lines().collect::<Vec<_>>().join("; ")
+        );
+    }
+    Ok(())
+}
+
+/// The equivalent command line, e.g. `git -C /src/olympia tag 2015.09.10 1a2b3c4`, with
+/// `-a -m MESSAGE` for an annotated tag and `-s` (and the setting that asks for it) for a
+/// signed one.
+pub fn preview(spec: &RepoSpec, name: &str, target: Option<Oid>, how: &TagHow) -> String {
     let rev = match (target, spec.open()) {
         (Some(oid), Ok(repo)) => unambiguous_sha(&repo, oid),
         (Some(oid), Err(_)) => oid.to_string(),
@@ -66,8 +165,17 @@ pub fn preview(spec: &RepoSpec, name: &str, target: Option<Oid>) -> String {
             .unwrap_or_else(|_| spec.branch.clone()),
         (None, Err(_)) => spec.branch.clone(),
     };
+    let flags = match (&how.message, how.signed_by) {
+        (message, Some(_)) => format!("-s -m {} ", shell_quote(message.as_deref().unwrap_or(name))),
+        (Some(message), None) => format!("-a -m {} ", shell_quote(message)),
+        (None, None) => String::new(),
+    };
+    let signed = how
+        .signed_by
+        .map(|why| format!("\n(signed by your git: your config sets {why})"))
+        .unwrap_or_default();
     format!(
-        "{} tag {} {}",
+        "{} tag {flags}{} {}{signed}",
         spec.git_c(),
         shell_quote(name),
         shell_quote(&rev)

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Kind, KindInfo, Rules};
-use crate::preview::{Filler, pick_result, placeholder, repo_dir, repo_text, short_sha};
+use crate::preview::{
+    Filler, pick_result, placeholder, repo_dir, repo_text, shell_quote, short_sha,
+};
 use crate::runbook::model::{Runbook, Step, StepKind};
 
 /// The fields of the kinds that name only their repo.
@@ -24,6 +26,11 @@ pub struct GitTagStep {
     /// `branch` (the repo's branch tip) or `cherry_pick` (the result of this push's cherry-picks).
     #[serde(default = "tag_from_branch")]
     pub from: String,
+    /// An annotated tag with this message (a template); without it, a lightweight tag. Either
+    /// is signed when the operator's git says so (`tag.gpgSign`, or `tag.forceSignAnnotated`
+    /// for an annotated one), and then made by their `git`.
+    #[serde(default)]
+    pub message: Option<String>,
 }
 
 fn tag_from_branch() -> String {
@@ -123,8 +130,12 @@ impl Kind for Tag {
         }
     }
 
-    fn strings(_: &GitTagStep) -> Vec<(&'static str, &str)> {
-        Vec::new()
+    fn strings(t: &GitTagStep) -> Vec<(&'static str, &str)> {
+        t.message
+            .as_deref()
+            .map(|m| ("message", m))
+            .into_iter()
+            .collect()
     }
 
     fn describe(t: &GitTagStep, _: &Step, _: &Runbook, fl: &Filler<'_>) -> String {
@@ -134,7 +145,14 @@ impl Kind for Tag {
         } else {
             fl.repo(&t.repo, "branch")
         };
-        format!("git -C {} tag {tag} {target}", repo_dir(fl.ctx, &t.repo))
+        let annotated = match &t.message {
+            Some(m) => format!("-a -m {} ", shell_quote(&fl.text(m))),
+            None => String::new(),
+        };
+        format!(
+            "git -C {} tag {annotated}{tag} {target}",
+            repo_dir(fl.ctx, &t.repo)
+        )
     }
 
     fn action(t: &GitTagStep, _: &Step, fl: &Filler<'_>) -> Option<String> {
