@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{Global, report};
 use crate::diag::Diagnostics;
-use crate::sanitize::clean_line;
+use crate::sanitize::{clean, clean_line};
 
 /// `check --json`.
 #[derive(Serialize)]
@@ -32,7 +32,15 @@ pub fn run(g: &Global, json: bool) -> ExitCode {
     let mut problems = Diagnostics::default();
     let loaded = g.load_runbook().map_err(|d| problems.extend(d)).ok();
     let config_problems = match &loaded {
-        Some(l) => g.load_config_for(&l.runbook).err(),
+        Some(l) => match g.load_config_for(&l.runbook) {
+            Ok((_, warnings)) => {
+                for w in warnings {
+                    eprintln!("{}", clean(&w));
+                }
+                None
+            }
+            Err(d) => Some(d),
+        },
         None => g.load_config().err(),
     };
     problems.extend(config_problems.unwrap_or_default());

@@ -327,23 +327,31 @@ impl Global {
         config::load(self.config.as_deref(), &self.set)
     }
 
-    /// The config, and that it names only repos and services the runbook has.
-    pub fn load_config_for(&self, rb: &runbook::model::Runbook) -> Result<Config, Diagnostics> {
-        let config = self.load_config()?;
-        let unknown = config::unknown_names(self.config.as_deref(), &self.set, rb);
-        if unknown.is_empty() {
-            Ok(config)
-        } else {
-            Err(unknown)
+    /// The config as the runbook sees it (its own `[runbooks.SLUG]` entries in), and a
+    /// warning for each repo or service it names that the runbook does not have.
+    pub fn load_config_for(
+        &self,
+        rb: &runbook::model::Runbook,
+    ) -> Result<(Config, Vec<String>), Diagnostics> {
+        let slug = crate::session::slug(&rb.name);
+        let config = self.load_config()?.for_runbook(&slug);
+        let unknown = config::unknown_names(self.config.as_deref(), &self.set, rb, &slug);
+        if !unknown.errors.is_empty() {
+            return Err(unknown.errors);
         }
+        Ok((config, unknown.warnings))
     }
 
-    /// The runbook and the config, or the exit after reporting their problems.
+    /// The runbook and the config, or the exit after reporting their problems; the config's
+    /// warnings go to stderr.
     pub fn load_both(&self) -> Result<(Loaded, Config), ExitCode> {
         let loaded = self.load_runbook().map_err(|d| report(&d))?;
-        let config = self
+        let (config, warnings) = self
             .load_config_for(&loaded.runbook)
             .map_err(|d| report(&d))?;
+        for w in warnings {
+            eprintln!("{}", clean(&w));
+        }
         Ok((loaded, config))
     }
 

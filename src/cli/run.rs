@@ -12,7 +12,7 @@ use crate::tui::{self, Editing, TuiConsole, notifier};
 use std::sync::atomic::AtomicBool;
 
 pub fn run(g: &Global) -> ExitCode {
-    let (p, _) = match prepare(g, "run", false) {
+    let (p, config_warnings) = match prepare(g, "run", false) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -38,7 +38,7 @@ pub fn run(g: &Global) -> ExitCode {
     start_jenkins(&mut app, &tx);
     start_health(&mut app, &tx);
     start_blockers(&mut app, &tx);
-    for n in notices(&opened) {
+    for n in notices(&opened).into_iter().chain(config_warnings) {
         app.log(Level::Warn, n);
     }
     if app.log.is_empty() {

@@ -44,7 +44,13 @@ pub fn prepare(
 ) -> Result<(Prepared, Option<String>), ExitCode> {
     let loaded = g.load_runbook().map_err(|d| report(&d))?;
     let (config, notice) = match g.load_config_for(&loaded.runbook) {
-        Ok(c) => (c, None),
+        Ok((c, warnings)) => {
+            // Said on stderr for the commands that print, and handed to the screens' logs.
+            for w in &warnings {
+                eprintln!("{}", crate::sanitize::clean(w));
+            }
+            (c, (!warnings.is_empty()).then(|| warnings.join("\n")))
+        }
         Err(d) if lenient => (
             Config::default(),
             Some(format!("config not used: {}", d.to_string().trim())),

@@ -333,11 +333,13 @@ fn config_and_set_keys_must_name_what_the_runbook_has() {
         "operator = \"tester\"\n[repos.olympa]\npath = \"/src/olympia\"\n",
     )
     .unwrap();
+    // In the config file a warning (one config serves several runbooks); with `--set`, for
+    // this one run, an error.
     let out = env.run(&["check"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(0));
     said(
         &out,
-        "config.toml:2:8: error: undefined repo `olympa` (did you mean `olympia`?)",
+        "config.toml:2:8: warning: repo `olympa` is not in `AMO weekly push` (did you mean `olympia`?)",
     );
     std::fs::write(env.config(), "operator = \"tester\"\n").unwrap();
     let out = env.run(&["check", "--set", "repos.olympa.path=/x"]);

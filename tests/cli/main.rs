@@ -14,6 +14,7 @@ mod cli_man;
 mod cli_plan;
 mod cli_session;
 mod cli_status;
+mod config_per_runbook;
 mod ecosystem;
 mod fuzz_runbook;
 mod robustness;

@@ -23,6 +23,34 @@ pub struct Config {
     pub repos: Ordered<RepoConfig>,
     #[serde(default)]
     pub services: Ordered<ServiceConfig>,
+    /// Repos and services for one runbook only, by the runbook's slug (`amo-weekly-push`,
+    /// `pushduty-release`: as in the state folder), where the same name means different
+    /// things in two runbooks. They win over the top-level entries of the same name.
+    #[serde(default)]
+    pub runbooks: Ordered<RunbookConfig>,
+}
+
+/// The `[runbooks.SLUG]` section of one runbook.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunbookConfig {
+    #[serde(default)]
+    pub repos: Ordered<RepoConfig>,
+    #[serde(default)]
+    pub services: Ordered<ServiceConfig>,
+}
+
+impl Config {
+    /// The config as one runbook sees it: its own `[runbooks.SLUG]` entries over the
+    /// top-level ones; the other runbooks' sections left out.
+    pub fn for_runbook(mut self, slug: &str) -> Config {
+        if let Some(own) = self.runbooks.shift_remove(slug) {
+            self.repos.extend(own.repos);
+            self.services.extend(own.services);
+        }
+        self.runbooks.clear();
+        self
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -64,7 +92,8 @@ pub fn load(explicit: Option<&Path>, overrides: &[Override]) -> Result<Config, D
     let config: Option<Config> = de(&doc, &doc.root, "the config", &mut diags);
     match config {
         Some(mut c) if diags.is_empty() => {
-            for r in c.repos.values_mut() {
+            let own = c.runbooks.values_mut().flat_map(|r| r.repos.values_mut());
+            for r in c.repos.values_mut().chain(own) {
                 r.path = expand_home(&r.path);
             }
             Ok(c)
@@ -100,36 +129,84 @@ fn read(explicit: Option<&Path>, overrides: &[Override]) -> Result<Doc, Diagnost
     Ok(doc)
 }
 
-/// Repos and services the config (or a `--set`) names that the runbook does not have: a typo
-/// there would otherwise leave the real one unconfigured without a word.
+/// What the config names that the runbook does not have.
+#[derive(Debug, Default)]
+pub struct Unknown {
+    /// Names given with `--set` for this one run: surely meant for this runbook.
+    pub errors: Diagnostics,
+    /// Entries of the config file, one line each with the name it may have meant: a warning,
+    /// since one config serves several runbooks and an entry for another one is no mistake;
+    /// a typo still gets a word.
+    pub warnings: Vec<String>,
+}
+
+/// Repos and services the config (or a `--set`) names that the runbook does not have, at
+/// the top level and in the runbook's own `[runbooks.SLUG]` section.
 pub fn unknown_names(
     explicit: Option<&Path>,
     overrides: &[Override],
     rb: &crate::runbook::model::Runbook,
-) -> Diagnostics {
+    slug: &str,
+) -> Unknown {
+    let mut out = Unknown::default();
     let Ok(doc) = read(explicit, overrides) else {
-        return Diagnostics::default(); // `load` reports why
+        return out; // `load` reports why
     };
-    let mut diags = Diagnostics::default();
     let Some(top) = doc.table() else {
-        return diags;
+        return out;
     };
-    let sections: [(&str, &str, Vec<&String>); 2] = [
-        ("repos", "repo", rb.repos.keys().collect()),
-        ("services", "service", rb.services.keys().collect()),
-    ];
-    for (key, what, known) in sections {
-        let Some(toml::de::DeValue::Table(t)) = top.get(key).map(|v| v.get_ref()) else {
-            continue;
-        };
-        for (name, _) in t.iter() {
-            if !known.iter().any(|k| *k == name.get_ref()) {
-                let m = crate::runbook::validate::undefined(what, name.get_ref(), known.clone());
-                diags.push(doc.source.diag(&name.span(), m));
+    fn table<'a, 'b>(t: &'a toml::de::DeTable<'b>, key: &str) -> Option<&'a toml::de::DeTable<'b>> {
+        match t.get(key).map(|v| v.get_ref()) {
+            Some(toml::de::DeValue::Table(t)) => Some(t),
+            _ => None,
+        }
+    }
+    let mut places = vec![(top, String::new())];
+    if let Some(own) = table(top, "runbooks").and_then(|r| table(r, slug)) {
+        places.push((own, format!(" (in [runbooks.{slug}])")));
+    }
+    for (place, within) in &places {
+        for (key, what, known) in [
+            ("repos", "repo", rb.repos.keys().collect::<Vec<_>>()),
+            ("services", "service", rb.services.keys().collect()),
+        ] {
+            let Some(t) = table(place, key) else {
+                continue;
+            };
+            for (name, _) in t.iter() {
+                if known.iter().any(|k| *k == name.get_ref()) {
+                    continue;
+                }
+                let span = name.span();
+                let name = name.get_ref();
+                if span.start >= crate::diag::OVERRIDE_SPAN_START {
+                    let m = crate::runbook::validate::undefined(what, name, known.clone());
+                    out.errors.push(doc.source.diag(&span, m));
+                    continue;
+                }
+                let d = doc.source.diag(&span, "");
+                let hint = crate::runbook::load::closest(name, known.iter().map(|k| k.as_str()))
+                    .map(|c| format!(" (did you mean `{c}`?)"))
+                    .unwrap_or_default();
+                let has = if known.is_empty() {
+                    format!("it has no {what}s")
+                } else {
+                    let names: Vec<&str> = known.iter().map(|k| k.as_str()).collect();
+                    format!("it has {}", names.join(", "))
+                };
+                let place = match d.line {
+                    0 => d.file.clone(),
+                    line => format!("{}:{line}:{}", d.file, d.col),
+                };
+                out.warnings.push(format!(
+                    "{place}: warning: {what} `{name}`{within} is not in `{}`{hint}; {has}. \
+                     This entry is not used",
+                    rb.name
+                ));
             }
         }
     }
-    diags
+    out
 }
 
 /// `~` and `~/...` mean the home folder, as in a shell; paths in TOML and in quoted

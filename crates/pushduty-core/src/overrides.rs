@@ -45,6 +45,15 @@ impl Override {
             [root] => CONFIG_ROOTS.contains(&root.as_str()),
             [r, _, k, ..] if r == "repos" => CONFIG_REPO_KEYS.contains(&k.as_str()),
             [r, _, k, ..] if r == "services" => CONFIG_SERVICE_KEYS.contains(&k.as_str()),
+            // `runbooks.SLUG.repos.NAME.path`: one runbook's own config section.
+            [r, _, k, name, f, ..] if r == "runbooks" && (k == "repos" || k == "services") => {
+                let keys = if k == "repos" {
+                    CONFIG_REPO_KEYS
+                } else {
+                    CONFIG_SERVICE_KEYS
+                };
+                !name.is_empty() && keys.contains(&f.as_str())
+            }
             _ => false,
         }
     }

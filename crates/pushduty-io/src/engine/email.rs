@@ -80,11 +80,7 @@ impl EmailSend {
         let subject =
             crate::templates::render(&e.subject, &job.ctx).context("rendering the subject")?;
         let to = Self::recipients(e, conf, &job.ctx)?;
-        // The session's `now`, so a rehearsal (`--now`) dates its email as it dates the rest.
-        let date = job.ctx["now"]
-            .as_str()
-            .and_then(|n| chrono::DateTime::parse_from_rfc3339(n).ok())
-            .map_or_else(|| chrono::Local::now().to_rfc2822(), |d| d.to_rfc2822());
+        let date = date_header(&job.now, &job.ctx);
         let draft = Draft::compose(&conf.from, &to, &subject, &date, &body)?;
         job.progress(format!(
             "composed from {name} ({} lines); Message-ID {}",
@@ -92,6 +88,20 @@ impl EmailSend {
             draft.message_id
         ));
         Ok(draft)
+    }
+}
+
+/// The `Date:` of a message composed now: the step's clock (the wall clock as the step
+/// starts, or an instant given with `--now`), not the session's start: a screen left open from
+/// Tuesday's tag to Thursday's announcement dates the mail Thursday. A `--now` that is only a
+/// day (a rehearsal) keeps the session's instant on that day.
+fn date_header(now: &crate::runbook::vars::Now, ctx: &Value) -> String {
+    match now {
+        crate::runbook::vars::Now::Instant(t) => t.to_rfc2822(),
+        crate::runbook::vars::Now::Date(_) => ctx["now"]
+            .as_str()
+            .and_then(|n| chrono::DateTime::parse_from_rfc3339(n).ok())
+            .map_or_else(|| chrono::Local::now().to_rfc2822(), |d| d.to_rfc2822()),
     }
 }
 
@@ -344,5 +354,28 @@ fn sent(draft: &Draft) -> Outputs {
 impl super::Execute for pushduty_core::runbook::kinds::email::Send {
     fn executor(s: &super::Setup<'_>) -> Arc<dyn Executor> {
         s.with_services("email.send", |services| Arc::new(EmailSend(services)))
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::*;
+    use crate::runbook::vars::Now;
+
+    /// The finding: the mail was dated when `run` started (the session's `now`), two days
+    /// before it was sent.
+    #[test]
+    fn a_mail_is_dated_by_the_steps_clock_not_the_sessions_start() {
+        let began = serde_json::json!({ "now": "2026-12-08T09:00:00-08:00" });
+        let sent = chrono::DateTime::parse_from_rfc3339("2026-12-10T15:30:00-08:00").unwrap();
+        assert_eq!(
+            date_header(&Now::Instant(sent), &began),
+            "Thu, 10 Dec 2026 15:30:00 -0800"
+        );
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 8).unwrap();
+        assert_eq!(
+            date_header(&Now::Date(day), &began),
+            "Tue, 8 Dec 2026 09:00:00 -0800"
+        );
     }
 }
