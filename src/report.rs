@@ -70,6 +70,15 @@ pub fn markdown(r: &Report, rb: &Runbook) -> String {
     if let Some(secs) = r.finished.as_deref().and_then(|f| seconds(&r.started, f)) {
         line(format!("- **Took:** {}", duration(secs)));
     }
+    let by_hand: Vec<String> = r
+        .steps
+        .iter()
+        .filter(|s| s.status == "done" && s.by_hand)
+        .map(|s| format!("`{}`", s.id))
+        .collect();
+    if !by_hand.is_empty() {
+        line(format!("- **Done by hand:** {}", by_hand.join(", ")));
+    }
     line(String::new());
     line("## Blockers".into());
     line(String::new());
@@ -109,12 +118,24 @@ pub fn markdown(r: &Report, rb: &Runbook) -> String {
             _ => String::new(),
         };
         let item = if s.item { " *(ad-hoc item)*" } else { "" };
+        let hand = if s.status == "done" && s.by_hand {
+            " *(done by hand)*"
+        } else {
+            ""
+        };
         line(format!(
-            "- {} **{}**: {}{item}{who}",
+            "- {} **{}**: {}{item}{hand}{who}",
             mark(&s.status),
             s.id,
             md(&s.title)
         ));
+        if let (Some(shown), "done") = (&s.by_hand_shown, s.status.as_str()) {
+            let first = shown.lines().next().unwrap_or_default();
+            line(format!("  - by hand, as shown: {}", md(first)));
+            if let Some(n) = &s.note {
+                line(format!("  - what was done: {}", md(n)));
+            }
+        }
         // Runs, skips, reopens and stale marks in the order they happened.
         let mut timeline: Vec<(&str, Vec<String>)> = Vec::new();
         for (i, run) in s.runs.iter().enumerate() {

@@ -65,6 +65,9 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
         eprintln!("pushduty: cannot run `{id}`: {}", clean(&why));
         return ExitCode::from(1);
     }
+    if args.by_hand {
+        return by_hand(&mut h, id, args, tty);
+    }
     // Read once: the action shown is the one acted on (a tag's commit, as the checkout has
     // it now), and the worker refuses if the repository moved meanwhile.
     let read = match h.engine.confirmation(id) {
@@ -241,5 +244,59 @@ fn output_lines(key: &str, v: &serde_json::Value) -> Vec<String> {
         }
         Value::String(text) => vec![format!("  {key} = {}", clean_line(text))],
         other => vec![format!("  {key} = {}", clean_line(&other.to_string()))],
+    }
+}
+
+/// `do STEP --by-hand`: what to do, exactly, then the step ticked off as done by hand with
+/// the operator's note (asked on a terminal, else `--note`) once they say it is done.
+fn by_hand(h: &mut Headless, id: &str, args: &DoArgs, tty: bool) -> ExitCode {
+    let shown = match h.engine.by_hand(id) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    eprintln!("{id}: by hand:");
+    for line in &shown.steps {
+        eprintln!("  {}", clean_line(line));
+    }
+    if let Some(link) = &shown.link {
+        eprintln!("  open: {}", clean_line(link));
+    }
+    // The text goes to stdout alone, so `| pbcopy` or `> message.txt` takes exactly it.
+    if let Some(copy) = &shown.copy {
+        eprintln!("--- the text (on stdout) ---");
+        println!("{}", clean(copy));
+        eprintln!("---");
+    }
+    let note = match (&args.note, tty) {
+        (Some(n), _) => n.clone(),
+        (None, true) => match ask("What did you do (journaled)? ") {
+            Some(n) => n,
+            None => return ExitCode::from(1),
+        },
+        (None, false) => {
+            eprintln!("pushduty: say what you did with --note to tick `{id}` off by hand");
+            return ExitCode::from(2);
+        }
+    };
+    if !args.yes {
+        if !tty {
+            eprintln!("pushduty: not a terminal: pass --yes once it is done by hand");
+            return ExitCode::from(2);
+        }
+        match ask(&format!("Done `{id}` by hand? [y/N] ")) {
+            Some(a)
+                if a.trim().eq_ignore_ascii_case("y") || a.trim().eq_ignore_ascii_case("yes") => {}
+            _ => {
+                eprintln!("not ticked off");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    match h.engine.done_by_hand(id, &note, &shown) {
+        Ok(()) => {
+            eprintln!("pushduty: `{id}` done by hand: {}", clean_line(&note));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
     }
 }

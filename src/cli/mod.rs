@@ -236,6 +236,10 @@ pub struct DoArgs {
     /// journaled.
     #[arg(long = "override", value_name = "REASON")]
     pub override_reason: Option<String>,
+    /// Do it by hand instead (no API key, no SMTP login, or by choice): prints exactly what
+    /// to do, then ticks the step off as done by hand with `--note` saying what you did.
+    #[arg(long, conflicts_with_all = ["inputs", "override_reason"])]
+    pub by_hand: bool,
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {

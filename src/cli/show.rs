@@ -59,6 +59,10 @@ struct ShownStep {
     reason: Option<String>,
     outputs: Outputs,
     stale_reason: Option<String>,
+    /// Done by hand, not by pushduty (CLI.md: `done` with `"by_hand": true`).
+    by_hand: bool,
+    /// What the operator was shown to do by hand; `null` unless `by_hand`.
+    by_hand_shown: Option<String>,
 }
 
 pub fn run(g: &Global, only: Option<&str>, json: bool) -> ExitCode {
@@ -167,6 +171,8 @@ fn describe(engine: &Engine, dir: &std::path::Path) -> Shown {
                 reason,
                 outputs: s.outputs.clone(),
                 stale_reason: s.stale_reason.clone(),
+                by_hand: s.by_hand.is_some(),
+                by_hand_shown: s.by_hand.clone(),
             })
         })
         .collect();
@@ -223,6 +229,10 @@ fn print_text(s: &Shown, engine: &Engine) {
         );
         if let Some(a) = &step.action {
             println!("      {}", clean_line(a));
+        }
+        if let Some(shown) = &step.by_hand_shown {
+            let first = shown.lines().next().unwrap_or_default();
+            println!("      done by hand, as shown: {}", clean_line(first));
         }
         for (label, text) in [
             ("must run again", &step.stale_reason),

@@ -17,6 +17,8 @@ pub enum Action {
     Add,
     /// End a running watch now, judged on what it saw (asks for a note).
     EndEarly,
+    /// `h`: what to do by hand instead of the step, then tick it off (asks what was done).
+    ByHand,
     FocusNext,
     /// The whole procedure: the runbook's summary, every section with its doc and day.
     Overview,

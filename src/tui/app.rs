@@ -57,6 +57,12 @@ pub enum Modal {
     Explain {
         step: String,
     },
+    /// What to do by hand instead of the step; `y` ticks it off (asks what was done).
+    ByHand {
+        step: String,
+        /// `None` while it is read (off the UI thread).
+        shown: Option<crate::engine::ByHand>,
+    },
     Prompt(Prompt),
     Help,
     /// The whole procedure (summary, sections, days), scrolled by `scroll` lines.
@@ -344,7 +350,9 @@ impl App {
     /// Which dialog is open, to start a new one at its top.
     fn dialog_identity(&self) -> (std::mem::Discriminant<Modal>, String) {
         let name = match &self.modal {
-            Modal::Confirm { step, .. } | Modal::Explain { step } => step.clone(),
+            Modal::Confirm { step, .. } | Modal::Explain { step } | Modal::ByHand { step, .. } => {
+                step.clone()
+            }
             Modal::Prompt(p) => p.title.clone(),
             _ => String::new(),
         };
@@ -430,7 +438,7 @@ impl App {
                     self.modal = Modal::None;
                 }
             }
-            Modal::Confirm { .. } | Modal::QuitRunning => {
+            Modal::Confirm { .. } | Modal::QuitRunning | Modal::ByHand { .. } => {
                 if let Some(a) = keys::lookup(keys::DIALOG, key) {
                     self.update(a);
                 }
@@ -514,6 +522,7 @@ impl App {
             Action::Skip => self.ask_skip(),
             Action::Reopen => self.ask_reopen(),
             Action::EndEarly => self.ask_end_early(),
+            Action::ByHand => self.show_by_hand(),
             Action::Add => self.ask_item(),
             Action::Quit => {
                 if self.engine.is_running() {

@@ -80,6 +80,12 @@ pub const MAIN: &[Binding] = &[
         "add an ad-hoc item to this section",
     ),
     b(
+        &[KeyCode::Char('h')],
+        "h",
+        Action::ByHand,
+        "do it by hand: exactly what, then tick it off",
+    ),
+    b(
         &[KeyCode::Char('e')],
         "e",
         Action::EndEarly,

@@ -43,6 +43,11 @@ pub enum Msg {
         step: String,
         read: engine::Confirmation,
     },
+    /// What to do by hand instead of a step, read off the UI thread for its open dialog.
+    ByHand {
+        step: String,
+        shown: Result<engine::ByHand, String>,
+    },
     /// Previews computed off the UI thread, for the views of `generation`.
     Previews {
         generation: u64,
@@ -240,6 +245,7 @@ pub fn run(
                     previews,
                 } => app.on_previews(generation, previews),
                 Msg::Confirmation { step, read } => app.on_confirmation(&step, read),
+                Msg::ByHand { step, shown } => app.on_by_hand(&step, shown),
                 Msg::Edit {
                     text,
                     name,

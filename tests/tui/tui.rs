@@ -900,6 +900,41 @@ fn a_tag_dialog_reads_the_repository_before_it_shows_what_it_tags() {
     assert!(t.contains("✗ repo `olympia` has no local checkout"), "{t}");
 }
 
+/// `h` shows exactly what to do by hand (here the whole email and its `mailto:`), and `y`
+/// with a note ticks the step off as done by hand.
+#[test]
+fn h_shows_what_to_do_by_hand_and_y_ticks_it_off_with_what_was_done() {
+    let (mut a, _rx) = build_app(None, (2015, 9, 10), &[], Mode::Run);
+    a.selected = a.step_ids().iter().position(|s| s == "announce").unwrap();
+    key(&mut a, KeyCode::Char('h'));
+    let t = text(&draw(&mut a, 100, 40));
+    assert!(t.contains("Do announce by hand"), "{t}");
+    assert!(
+        t.contains("send this message from your own mail client"),
+        "{t}"
+    );
+    assert!(t.contains("mailto:dev-addons@mozilla.org?subject="), "{t}");
+    assert!(t.contains("Subject: AMO push 2015.09.10 is done"), "{t}");
+    assert!(t.contains("[y] done: tick it off"), "{t}");
+    key(&mut a, KeyCode::Char('y'));
+    let Modal::Prompt(p) = &a.modal else {
+        panic!("{:?}", a.modal);
+    };
+    assert_eq!(p.title, "announce done by hand");
+    typed(&mut a, "sent from Thunderbird");
+    key(&mut a, KeyCode::Enter);
+    let st = &a.engine.session.state.steps["announce"];
+    assert!(matches!(st.status, Status::Done { .. }), "{:?}", st.status);
+    assert!(
+        st.by_hand
+            .as_deref()
+            .is_some_and(|b| b.starts_with("send this message from your own mail client")),
+        "{:?}",
+        st.by_hand
+    );
+    assert_eq!(st.note.as_deref(), Some("sent from Thunderbird"));
+}
+
 #[test]
 fn health_panes_draw_sparklines_with_the_push_marked() {
     use pushduty::health::view::{SentryView, SeriesView, Watch, metrics_lines, sentry_lines};

@@ -53,6 +53,10 @@ pub struct ReportStep {
     /// What it did (its last run's action).
     pub action: Option<String>,
     pub note: Option<String>,
+    /// Done by hand, not by pushduty (as in `show --json`).
+    pub by_hand: bool,
+    /// What the operator was shown to do by hand; `None` unless `by_hand`.
+    pub by_hand_shown: Option<String>,
     pub runs: Vec<Run>,
     pub skips: Vec<Reasoned>,
     pub reopens: Vec<Reasoned>,
@@ -187,6 +191,8 @@ pub fn build(
                 at: st.at.clone(),
                 action: st.action.clone(),
                 note: st.note.clone(),
+                by_hand: st.by_hand.is_some(),
+                by_hand_shown: st.by_hand.clone(),
                 runs: runs.shift_remove(&id).unwrap_or_default(),
                 skips: skips.shift_remove(&id).unwrap_or_default(),
                 reopens: reopens.shift_remove(&id).unwrap_or_default(),

@@ -96,6 +96,7 @@ fn reopen(g: &Global, step: &str, why: &str, inputs: &[(&str, &str)]) -> ExitCod
                 .collect(),
             reopen: Some(why.to_string()),
             override_reason: None,
+            by_hand: false,
         },
     )
 }
@@ -127,6 +128,7 @@ pub fn play(g: &Global, scenario: Scenario, rig: &Rig, upstream: &std::path::Pat
                     inputs: Vec::new(),
                     reopen: None,
                     override_reason: None,
+                    by_hand: false,
                 },
             );
             if is(graphs, 0) { first } else { graphs }

@@ -90,6 +90,66 @@ impl App {
         }
     }
 
+    /// `h`: what to do by hand instead of the selected step, read off the UI thread; `y`
+    /// then ticks it off. Learn mode shows it too (it writes nothing).
+    pub(super) fn show_by_hand(&mut self) {
+        let Some(id) = self.selected_id() else {
+            return;
+        };
+        let read = match self.engine.by_hand_reader(&id) {
+            Ok(r) => r,
+            Err(e) => {
+                self.log(Level::Info, format!("{e:#}"));
+                return;
+            }
+        };
+        match &self.previewer {
+            Some(tx) => {
+                let step = id.clone();
+                let spawned = off_the_ui(tx, "by-hand", move || Msg::ByHand {
+                    step,
+                    shown: read().map_err(|e| format!("{e:#}")),
+                });
+                if !spawned {
+                    self.log(Level::Error, "could not start a thread to read it");
+                    return;
+                }
+                self.modal = Modal::ByHand {
+                    step: id,
+                    shown: None,
+                };
+            }
+            None => {
+                self.modal = Modal::ByHand {
+                    step: id.clone(),
+                    shown: None,
+                };
+                self.on_by_hand(&id, read().map_err(|e| format!("{e:#}")));
+            }
+        }
+    }
+
+    /// What to do by hand, read for the open dialog; a step that cannot say closes it.
+    pub fn on_by_hand(&mut self, step: &str, shown: Result<engine::ByHand, String>) {
+        let Modal::ByHand {
+            step: open,
+            shown: pending @ None,
+        } = &mut self.modal
+        else {
+            return;
+        };
+        if open != step {
+            return;
+        }
+        match shown {
+            Ok(s) => *pending = Some(s),
+            Err(e) => {
+                self.modal = Modal::None;
+                self.log(Level::Error, format!("`{step}` by hand: {e}"));
+            }
+        }
+    }
+
     pub(super) fn ask_skip(&mut self) {
         self.ask_reason(false);
     }
@@ -289,6 +349,14 @@ impl App {
                 );
                 self.confirmed(&step, &read, Some(reason));
             }
+            Purpose::ByHand { step, shown } => {
+                match self.engine.done_by_hand(&step, &reason, &shown) {
+                    Ok(()) => self.log(Level::Info, format!("{step} done by hand: {reason}")),
+                    Err(e) => self.log(Level::Error, format!("{e:#}")),
+                }
+                self.refresh_views();
+                self.move_on_from(&step);
+            }
             Purpose::EndEarly { step } => match self.engine.end_early(&step, &reason) {
                 Ok(()) => self.log(Level::Info, format!("ending {step} early: {reason}")),
                 Err(e) => self.log(Level::Error, format!("{e:#}")),
@@ -386,6 +454,28 @@ impl App {
                 } else {
                     self.confirmed(&step, &read, None);
                 }
+            }
+            Modal::ByHand {
+                step,
+                shown: Some(shown),
+            } => {
+                if self.mode == Mode::Learn {
+                    self.log(
+                        Level::Info,
+                        "learn mode is read-only: nothing is ticked off",
+                    );
+                    self.modal = Modal::ByHand {
+                        step,
+                        shown: Some(shown),
+                    };
+                    return;
+                }
+                self.modal = Modal::Prompt(Prompt::new(
+                    format!("{step} done by hand"),
+                    "what you did (journaled with what was shown)".into(),
+                    Vec::new(),
+                    Purpose::ByHand { step, shown },
+                ));
             }
             Modal::QuitRunning => {
                 self.engine.cancel_all();

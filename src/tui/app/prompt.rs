@@ -28,6 +28,11 @@ pub enum Purpose {
     EndEarly {
         step: String,
     },
+    /// What was done by hand, to tick the step off with what it was shown.
+    ByHand {
+        step: String,
+        shown: crate::engine::ByHand,
+    },
     /// The text of an ad-hoc item for `section`.
     AddItem {
         section: String,

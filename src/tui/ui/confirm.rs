@@ -5,7 +5,7 @@ use ratatui::text::{Line, Span};
 
 use super::dialog::{Content, keys_line};
 use super::markdown;
-use crate::engine::Confirmation;
+use crate::engine::{ByHand, Confirmation};
 use crate::session::Status;
 use crate::tui::app::App;
 
@@ -107,6 +107,58 @@ pub fn confirm<'a>(app: &'a App, id: &str, read: Option<&Confirmation>) -> Optio
         footer: vec![Line::default(), keys],
         focus: None,
     })
+}
+
+/// What to do by hand instead of a step: each instruction, the page to open, the text to
+/// paste whole (the body scrolls), and `y` to tick it off.
+pub fn by_hand<'a>(app: &'a App, id: &str, shown: Option<&ByHand>) -> Content<'a> {
+    let t = &app.theme;
+    let mut body = Vec::new();
+    let keys = match shown {
+        None => {
+            body.push(Line::styled("reading…", t.dim));
+            keys_line(t, &[("n/Esc", "cancel")])
+        }
+        Some(s) => {
+            body.extend(s.steps.iter().map(|l| Line::raw(l.clone())));
+            if let Some(link) = &s.link {
+                // A `mailto:` carries the whole message; the text below shows it readably.
+                const SHOWN: usize = 160;
+                let shown = match link.char_indices().nth(SHOWN) {
+                    Some((i, _)) => format!("{}…", &link[..i]),
+                    None => link.clone(),
+                };
+                body.push(Line::default());
+                body.push(Line::from(vec![
+                    Span::styled("open: ", t.heading),
+                    Span::raw(shown),
+                ]));
+            }
+            if let Some(copy) = &s.copy {
+                body.push(Line::default());
+                body.push(Line::styled("The text:", t.heading));
+                body.extend(copy.lines().map(|l| Line::raw(l.to_string())));
+            }
+            if app.mode == crate::tui::app::Mode::Learn {
+                keys_line(t, &[("n/Esc", "close")])
+            } else {
+                keys_line(
+                    t,
+                    &[
+                        ("y", "done: tick it off (asks what you did)"),
+                        ("n/Esc", "cancel"),
+                    ],
+                )
+            }
+        }
+    };
+    Content {
+        title: format!("Do {id} by hand"),
+        width: WIDTH,
+        body,
+        footer: vec![Line::default(), keys],
+        focus: None,
+    }
 }
 
 pub fn explain<'a>(app: &'a App, id: &str) -> Option<Content<'a>> {

@@ -106,7 +106,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
     status::hints(app, a.hints, buf);
     match &app.modal {
         Modal::None => {}
-        Modal::Confirm { .. } | Modal::Explain { .. } | Modal::QuitRunning => {
+        Modal::Confirm { .. }
+        | Modal::Explain { .. }
+        | Modal::QuitRunning
+        | Modal::ByHand { .. } => {
             if let Some(c) = dialog_content(app, area) {
                 dialog::render(&app.theme, &c, app.dialog_scroll, area, buf);
             }
@@ -137,6 +140,7 @@ pub fn dialog_content(app: &App, area: Rect) -> Option<dialog::Content<'_>> {
     match &app.modal {
         Modal::Confirm { step, read } => confirm::confirm(app, step, read.as_ref()),
         Modal::Explain { step } => confirm::explain(app, step),
+        Modal::ByHand { step, shown } => Some(confirm::by_hand(app, step, shown.as_ref())),
         Modal::QuitRunning => Some(confirm::quit(app)),
         Modal::Prompt(p) => Some(prompt::content(app, p, area)),
         Modal::None | Modal::Help | Modal::Overview { .. } => None,

@@ -121,6 +121,9 @@ pub struct Transition {
     /// A done step put back to pending because what it would do changed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stale: bool,
+    /// Done by hand, not by pushduty: what the operator was shown to do (to `done`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_hand: Option<String>,
 }
 
 impl Transition {
@@ -135,6 +138,7 @@ impl Transition {
             outputs: Outputs::new(),
             tags: None,
             stale: false,
+            by_hand: None,
         }
     }
 }

@@ -95,6 +95,9 @@ pub struct StepState {
     /// The repos' tags when it was last done: what "done" referred to.
     #[serde(default)]
     pub done_tags: IndexMap<String, String>,
+    /// When it was last done by hand: what the operator was shown to do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_hand: Option<String>,
 }
 
 impl StepState {
@@ -110,6 +113,7 @@ impl StepState {
             stale_reason: None,
             checkpoint: Outputs::new(),
             done_tags: IndexMap::new(),
+            by_hand: None,
         }
     }
 }
@@ -445,6 +449,9 @@ impl SessionState {
                 }
                 if t.to == "done" {
                     s.done_tags = repo_tags;
+                }
+                if matches!(t.to.as_str(), "done" | "running" | "pending") {
+                    s.by_hand = t.by_hand.clone().filter(|_| t.to == "done");
                 }
                 for (k, v) in &t.outputs {
                     s.outputs.insert(k.clone(), v.clone());

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
-use super::{Check, Executor, InputSpec, Job};
+use super::{ByHand, Check, Executor, InputSpec, Job};
 use crate::preview::fill;
 use crate::runbook::model::{EmailSendStep, Outputs, Runbook, Step, StepKind};
 use crate::services::smtp::Draft;
@@ -34,7 +34,8 @@ pub const MAYBE_SENT: &str = "maybe_sent";
 pub const MARK_SENT: &str = "mark_sent";
 pub const SEND_AGAIN: &str = "send_again";
 
-pub struct EmailSend(pub Arc<Services>);
+/// The services, and where the runbook's files (the message template) are.
+pub struct EmailSend(pub Arc<Services>, pub crate::templates::Base);
 
 /// The Message-ID a run left in the journal for this step, if the next run sends its text.
 fn journaled_id<'a>(step: &Step, ctx: &'a Value) -> Option<&'a str> {
@@ -105,7 +106,65 @@ fn date_header(now: &crate::runbook::vars::Now, ctx: &Value) -> String {
     }
 }
 
+/// A `mailto:` link that opens the message in the operator's mail client (RFC 6068); `None`
+/// when it would be too long for clients to take whole (then the text is pasted).
+fn mailto(to: &[String], subject: &str, body: &str) -> Option<String> {
+    // Mail clients and browsers cut links somewhere past 2,000 characters.
+    const MAX: usize = 2000;
+    let enc = pushduty_core::urls::encode;
+    let body = body.replace("\r\n", "\n").replace('\n', "\r\n");
+    let link = format!(
+        "mailto:{}?subject={}&body={}",
+        // The addresses keep their `@`, which mail clients expect to see.
+        to.iter()
+            .map(|t| enc(t).replace("%40", "@"))
+            .collect::<Vec<_>>()
+            .join(","),
+        enc(subject),
+        enc(&body)
+    );
+    (link.len() <= MAX).then_some(link)
+}
+
 impl Executor for EmailSend {
+    /// Send it from your own mail client: the whole message, and a `mailto:` that opens it.
+    fn by_hand(&self, step: &Step, _rb: &Runbook, ctx: &Value) -> Result<ByHand> {
+        let StepKind::EmailSend(e) = &step.kind else {
+            bail!("not an email.send step");
+        };
+        let conf = self.conf(e)?;
+        let (name, text) = self.1.read(&e.template)?;
+        let body =
+            crate::templates::render(&text, ctx).with_context(|| format!("rendering {name}"))?;
+        let subject = crate::templates::render(&e.subject, ctx).context("rendering the subject")?;
+        crate::services::smtp::clean_header("Subject", &subject)?;
+        let to = Self::recipients(e, conf, ctx)?;
+        let link = mailto(&to, subject.trim(), &body);
+        let mut steps = vec![format!(
+            "send this message from your own mail client (as {}), to {}:",
+            conf.from,
+            to.join(", ")
+        )];
+        if link.is_none() {
+            steps.push("(too long for a mailto: link: paste it)".into());
+        }
+        Ok(ByHand {
+            steps,
+            copy: Some(format!(
+                "From: {}\nTo: {}\nSubject: {}\n\n{}",
+                conf.from,
+                to.join(", "),
+                subject.trim(),
+                body.trim_end()
+            )),
+            link,
+            outputs: Outputs::from([
+                ("to".to_string(), json!(to)),
+                ("subject".to_string(), json!(subject.trim())),
+            ]),
+        })
+    }
+
     /// After a run that stopped while sending: whether the message arrived.
     fn inputs(&self, step: &Step, ctx: &Value) -> Vec<InputSpec> {
         let Some(id) = in_doubt(step, ctx) else {
@@ -353,7 +412,9 @@ fn sent(draft: &Draft) -> Outputs {
 
 impl super::Execute for pushduty_core::runbook::kinds::email::Send {
     fn executor(s: &super::Setup<'_>) -> Arc<dyn Executor> {
-        s.with_services("email.send", |services| Arc::new(EmailSend(services)))
+        s.with_services("email.send", |services| {
+            Arc::new(EmailSend(services, s.base.clone()))
+        })
     }
 }
 

@@ -268,6 +268,37 @@ impl PartialEq for Ack {
     }
 }
 
+/// What to do by hand instead of the step: for a hero without the service's credentials (an
+/// Etherpad API key, an SMTP login) or who chooses to. Shown exactly, journaled with the step
+/// when it is ticked off, and reported as done by hand.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ByHand {
+    /// What to do, one instruction a line.
+    pub steps: Vec<String>,
+    /// The text to paste (the lines for the pad, the whole email), when there is one.
+    pub copy: Option<String>,
+    /// The page to open (the pad, a `mailto:`, the build form), when there is one.
+    pub link: Option<String>,
+    /// Values the step would have set that the hand-made result gives (the pad's address).
+    #[serde(skip)]
+    pub outputs: Outputs,
+}
+
+impl ByHand {
+    /// Everything shown, as one text: what the journal keeps.
+    pub fn text(&self) -> String {
+        let mut out = self.steps.join("\n");
+        if let Some(link) = &self.link {
+            out.push_str(&format!("\nopen: {link}"));
+        }
+        if let Some(copy) = &self.copy {
+            out.push_str("\n---\n");
+            out.push_str(copy);
+        }
+        out
+    }
+}
+
 /// A confirmation as it was read from the world when it opened: the checks, the action as
 /// shown, and what the action was resolved to (a commit, a tag), for the worker to hold it to.
 #[derive(Clone, Debug, PartialEq)]
@@ -323,6 +354,17 @@ pub trait Executor: Send + Sync {
             shown: None,
             pin: Value::Null,
         }
+    }
+    /// What to do by hand instead, with the values known now. By default the step's action
+    /// itself; the hand-over kinds say exactly what to paste where.
+    fn by_hand(&self, step: &Step, rb: &Runbook, ctx: &Value) -> Result<ByHand> {
+        let action = crate::preview::action(step, rb, ctx)?;
+        Ok(ByHand {
+            steps: vec![format!("do what this step would: {action}")],
+            copy: None,
+            link: None,
+            outputs: Outputs::new(),
+        })
     }
     /// Whether [`Executor::confirm`] resolves the action from what can move, so a dialog
     /// shows "reading" rather than an older preview until it is read.

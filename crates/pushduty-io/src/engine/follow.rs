@@ -76,18 +76,25 @@ const PATIENCE: u32 = 5;
 /// The build parameters: the tag under the service's `tag_param`, then the step's own, each
 /// rendered with the run's values (sent form-encoded: values stay data).
 pub(super) fn params(job: &Job, tag_param: &str) -> Result<Vec<(String, String)>> {
-    let StepKind::JenkinsBuild(s) = &job.step.kind else {
+    params_in(&job.step, &job.ctx, tag_param)
+}
+
+/// [`params`] of `step` over `ctx`.
+pub(super) fn params_in(
+    step: &crate::runbook::model::Step,
+    ctx: &serde_json::Value,
+    tag_param: &str,
+) -> Result<Vec<(String, String)>> {
+    let StepKind::JenkinsBuild(s) = &step.kind else {
         bail!("not a jenkins.build step");
     };
     let mut out = Vec::new();
     if !s.params.contains_key(tag_param) {
-        let tag = job.ctx["tag"]
-            .as_str()
-            .context("this push has no tag yet")?;
+        let tag = ctx["tag"].as_str().context("this push has no tag yet")?;
         out.push((tag_param.to_string(), tag.to_string()));
     }
     for (k, v) in &s.params {
-        let v = crate::templates::render(v, &job.ctx)
+        let v = crate::templates::render(v, ctx)
             .with_context(|| format!("the build parameter `{k}`"))?;
         out.push((k.clone(), v));
     }

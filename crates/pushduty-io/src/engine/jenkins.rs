@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::follow::{began, params, patiently, pause};
-use super::{Executor, Job};
+use super::{ByHand, Executor, Job};
 use crate::runbook::model::{Outputs, Runbook, Service, Step, StepKind};
 use crate::services::Services;
 use crate::services::jenkins::{
@@ -334,6 +334,39 @@ impl Executor for JenkinsBuild {
             }
             _ => generic,
         }
+    }
+
+    /// Start the build from Jenkins's own form, with the parameters shown.
+    fn by_hand(&self, step: &Step, rb: &Runbook, ctx: &Value) -> Result<ByHand> {
+        let StepKind::JenkinsBuild(s) = &step.kind else {
+            bail!("not a jenkins.build step");
+        };
+        let Ok(conf) = self.0.jenkins(&s.service) else {
+            // A GitHub Actions backend: the step's action says what to run.
+            let action = crate::preview::action(step, rb, ctx)?;
+            return Ok(ByHand {
+                steps: vec![format!("do what this step would: {action}")],
+                copy: None,
+                link: None,
+                outputs: Outputs::new(),
+            });
+        };
+        let form = format!(
+            "{}/{}/build",
+            conf.url.trim_end_matches('/'),
+            pushduty_core::urls::jenkins_job_path(&conf.job)
+        );
+        let mut steps = vec![format!("open the job's build form: {form}")];
+        for (k, v) in super::follow::params_in(step, ctx, &conf.tag_param)? {
+            steps.push(format!("set {k} = {v}"));
+        }
+        steps.push("press Build, follow it to the end, and note its number and result".into());
+        Ok(ByHand {
+            steps,
+            copy: None,
+            link: Some(form),
+            outputs: Outputs::new(),
+        })
     }
 
     fn run(&self, job: &Job) -> Result<Outputs> {

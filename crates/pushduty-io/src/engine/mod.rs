@@ -373,13 +373,13 @@ impl Engine {
 
     /// Names the step that sets each missing value, so the operator knows what to run first.
     fn explain_missing(&self, text: &str) -> String {
-        const NOT_SET: &str = "` is not set yet";
-        if !text.contains(NOT_SET) {
-            return text.to_string();
-        }
-        // Which step sets each value, made once: asked for every step of a long runbook, a
-        // scan of all steps each time would cost the square of its length.
-        let setters = self.setters.get_or_init(|| {
+        explain_missing(text, self.setters())
+    }
+
+    /// Which step sets each value, made once: asked for every step of a long runbook, a scan
+    /// of all steps each time would cost the square of its length.
+    fn setters(&self) -> &HashMap<String, String> {
+        self.setters.get_or_init(|| {
             let mut m = HashMap::new();
             for s in &self.loaded.runbook.steps {
                 let sets: Vec<&String> = match &s.kind {
@@ -391,20 +391,7 @@ impl Engine {
                 }
             }
             m
-        });
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(at) = rest.find(NOT_SET) {
-            let (before, after) = rest.split_at(at + NOT_SET.len());
-            out.push_str(before);
-            let name = before[..at].rsplit('`').next().unwrap_or_default();
-            if let Some(id) = setters.get(name) {
-                out.push_str(&format!(" (step `{id}` sets it)"));
-            }
-            rest = after;
-        }
-        out.push_str(rest);
-        out
+        })
     }
 
     /// The facts to confirm before the step acts.
@@ -816,6 +803,65 @@ impl Engine {
 
     /// Skipping is for a step that has not run (or did not finish): one that is done can
     /// only be reopened, so its side effect is never repeated behind a skip.
+    /// What to do by hand instead of `id`, with the values known now (see [`ByHand`]).
+    pub fn by_hand(&self, id: &str) -> Result<ByHand> {
+        self.by_hand_reader(id)?()
+    }
+
+    /// [`Engine::by_hand`] as a job to run elsewhere (it reads the runbook's files).
+    pub fn by_hand_reader(
+        &self,
+        id: &str,
+    ) -> Result<impl FnOnce() -> Result<ByHand> + Send + 'static> {
+        let step = self.step(id)?.clone();
+        if matches!(
+            step.kind,
+            StepKind::Manual(_) | StepKind::Choice(_) | StepKind::Gate(_)
+        ) {
+            bail!("`{id}` is done by hand already: run it (Enter, or `pushduty do {id}`)");
+        }
+        let exec = self.registry.get(&step.kind);
+        let runbook = self.loaded.runbook.clone();
+        let ctx = self.run_context();
+        // Which step sets a missing value, said now: the job has no engine to ask.
+        let setters = self.setters().clone();
+        Ok(move || {
+            exec.by_hand(&step, &runbook, &ctx)
+                .map_err(|e| anyhow::anyhow!("{}", explain_missing(&format!("{e:#}"), &setters)))
+        })
+    }
+
+    /// Ticks `id` off as done by hand, having shown the operator `shown`: journaled with what
+    /// was shown and their note, and done like any done step (it runs again if what it would
+    /// do changes). Refused when what to do changed since it was shown.
+    pub fn done_by_hand(&mut self, id: &str, note: &str, shown: &ByHand) -> Result<()> {
+        match self.status(id) {
+            Status::Pending | Status::Failed { .. } | Status::Interrupted { .. } => {}
+            Status::Done { .. } => bail!("`{id}` is done already: reopen it first"),
+            other => bail!("`{id}` is {}: it cannot be ticked off", other.name()),
+        }
+        if note.trim().is_empty() {
+            bail!("say what you did (a note) to tick `{id}` off by hand");
+        }
+        if let Some(why) = self.refusal(id) {
+            bail!("cannot tick off `{id}`: {why}");
+        }
+        if let Some(why) = self.still_running(id) {
+            bail!("cannot tick off `{id}`: {why}");
+        }
+        if self.by_hand(id)? != *shown {
+            bail!("what to do by hand for `{id}` changed since it was shown: look again");
+        }
+        let mut t = Transition::new(id, "", "");
+        t.note = Some(note.trim().to_string());
+        t.action = Some(self.action(id)?);
+        t.by_hand = Some(shown.text());
+        t.outputs = shown.outputs.clone();
+        self.session
+            .record(id, Status::Done { at: now_rfc3339() }, &self.operator, t)?;
+        self.refresh()
+    }
+
     pub fn skip(&mut self, id: &str, reason: &str) -> Result<()> {
         match self.status(id) {
             Status::Pending | Status::Failed { .. } | Status::Interrupted { .. } => {}
@@ -921,6 +967,27 @@ impl Engine {
 }
 
 /// On the worker: the checks once more, right before acting, then the act.
+/// `text` with the step that sets each value it says is missing (`` `x` is not set yet``).
+fn explain_missing(text: &str, setters: &HashMap<String, String>) -> String {
+    const NOT_SET: &str = "` is not set yet";
+    if !text.contains(NOT_SET) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(NOT_SET) {
+        let (before, after) = rest.split_at(at + NOT_SET.len());
+        out.push_str(before);
+        let name = before[..at].rsplit('`').next().unwrap_or_default();
+        if let Some(id) = setters.get(name) {
+            out.push_str(&format!(" (step `{id}` sets it)"));
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
 fn act(exec: &dyn Executor, job: &Job, overridden: bool) -> Result<Outputs> {
     let checks = exec.check(&job.step, &job.ctx);
     if let Some(failed) = failed_checks(&checks) {

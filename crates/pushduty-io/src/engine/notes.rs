@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Value, json};
 
-use super::{Check, Executor, InputSpec, Job};
+use super::{ByHand, Check, Executor, InputSpec, Job};
 use crate::preview::fill;
 use crate::runbook::model::{Outputs, Runbook, Step, StepKind};
 use crate::services::Services;
@@ -233,6 +233,29 @@ fn page(services: &Services, base: &Base, step: &Step, ctx: &Value) -> Result<Pa
     }
 }
 
+/// Where a notes step writes, as a person reaches it: `(what, address)`. Needs no
+/// credentials (a hero without the pad's API key still knows the pad).
+fn by_hand_place(
+    services: &Services,
+    base: &Base,
+    step: &Step,
+    ctx: &Value,
+) -> Result<(String, String)> {
+    let (service, pad_override) = match &step.kind {
+        StepKind::NotesPublish(n) => (&n.service, None),
+        StepKind::NotesAppend(a) => (&a.service, a.pad.as_deref()),
+        _ => bail!("not a notes step"),
+    };
+    if let Some(crate::services::Resolved::Etherpad(conf)) = services.0.get(service) {
+        let template = pad_override.unwrap_or(&conf.pad);
+        let pad = crate::templates::render(template, ctx).context("rendering the pad's id")?;
+        let pad = pad.trim();
+        return Ok((format!("pad `{pad}`"), conf.pad_url(pad)));
+    }
+    let page = page(services, base, step, ctx)?;
+    Ok((page.what(), page.url()))
+}
+
 /// What the operator chose for a page that exists with other text.
 fn choice(job: &Job) -> Result<bool> {
     match job.inputs.get(IF_EXISTS).map(|s| s.trim()) {
@@ -410,6 +433,26 @@ impl Executor for NotesPublish {
         }
     }
 
+    /// Make the page with the notes as rendered now; its address becomes `notes_url`.
+    fn by_hand(&self, step: &Step, _rb: &Runbook, ctx: &Value) -> Result<ByHand> {
+        let StepKind::NotesPublish(n) = &step.kind else {
+            bail!("not a notes.publish step");
+        };
+        let (what, url) = by_hand_place(&self.services, &self.base, step, ctx)?;
+        let (name, template) = self.base.read(&n.template)?;
+        let text = crate::templates::render(&template, ctx)
+            .with_context(|| format!("rendering {name}"))?;
+        Ok(ByHand {
+            steps: vec![
+                format!("open {what}: {url}"),
+                "make it hold these notes (edit them as you would in the editor):".into(),
+            ],
+            copy: Some(text.trim_end().to_string()),
+            link: Some(url.clone()),
+            outputs: Outputs::from([("notes_url".to_string(), json!(url))]),
+        })
+    }
+
     fn run(&self, job: &Job) -> Result<Outputs> {
         let StepKind::NotesPublish(n) = &job.step.kind else {
             bail!("not a notes.publish step");
@@ -559,6 +602,21 @@ impl Executor for NotesAppend {
             ))],
             Err(e) => vec![Check::fail(format!("{e:#}"))],
         }
+    }
+
+    /// Paste the lines at the end of the page, unless they are there already.
+    fn by_hand(&self, step: &Step, _rb: &Runbook, ctx: &Value) -> Result<ByHand> {
+        let (what, url) = by_hand_place(&self.services, &self.base, step, ctx)?;
+        let text = append_text(step, ctx)?;
+        Ok(ByHand {
+            steps: vec![
+                format!("open {what}: {url}"),
+                "add these lines at its end, unless they are there already:".into(),
+            ],
+            copy: Some(text),
+            link: Some(url),
+            outputs: Outputs::new(),
+        })
     }
 
     fn run(&self, job: &Job) -> Result<Outputs> {

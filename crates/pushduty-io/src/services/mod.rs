@@ -185,6 +185,15 @@ pub struct EtherpadConf {
 }
 
 impl EtherpadConf {
+    /// Where people read a pad: known without the API key.
+    pub fn pad_url(&self, pad: &str) -> String {
+        format!(
+            "{}/p/{}",
+            self.url.trim_end_matches('/'),
+            pushduty_core::urls::encode(pad)
+        )
+    }
+
     /// A client, or what to configure first.
     pub fn client(&self) -> Result<etherpad::Etherpad, String> {
         let key = self.key.clone().map_err(|e| {

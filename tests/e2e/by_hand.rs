@@ -1,0 +1,169 @@
+//! The finding: a hero without the pad's API key or the list's SMTP login could only skip the
+//! hand-over steps. A whole push of the bundled runbook with neither secret walks to the end:
+//! each hand-over step shows exactly what to do (the pad lines, the whole email and a
+//! `mailto:`), is ticked off with what was done, and the report says which steps were done
+//! by hand. Nothing reaches the pad or a mail server.
+
+use crate::support;
+use crate::support::cli::{stderr, stdout};
+use crate::whole_push::{Outside, WholePush, forty_minutes_ago};
+
+/// The secrets this hero does not have.
+const NOT_HELD: &[&str] = &["PUSHDUTY_ETHERPAD_KEY", "PUSHDUTY_SMTP_PASSWORD"];
+
+#[test]
+fn a_push_without_the_pad_key_or_smtp_login_ends_with_its_hand_overs_done_by_hand() {
+    let now = chrono::Utc::now().timestamp();
+    let pushed_at = forty_minutes_ago();
+    let mut steady = Vec::new();
+    for base in [pushed_at - 7 * 24 * 3600, pushed_at] {
+        let from = base - 70 * 60;
+        let n = ((base + 35 * 60).min(now) - from) / 60;
+        steady.extend(support::metrics_servers::minutes(from, n as usize, |i| {
+            Some(100.0 + (i % 5) as f64)
+        }));
+    }
+    let errors: Vec<_> = steady
+        .iter()
+        .map(|(t, v)| (*t, v.map(|v| v / 50.0)))
+        .collect();
+    let graphite = support::metrics_servers::graphite(&[
+        ("stats.addons.response.200", steady),
+        ("stats.addons.response.500", errors),
+    ]);
+    // No mail server at all: nothing may be sent.
+    let push = WholePush::start(Outside {
+        graphite: &graphite.url,
+        mail_port: 9,
+        issues: Vec::new(),
+        extra_step: "",
+        pushed_at,
+    });
+    let approved = format!("approved_at={}", push.pushed());
+    let run = |today: &str, args: &[&str]| {
+        let mut c = push.cmd(today);
+        for name in NOT_HELD {
+            c.env_remove(name);
+        }
+        c.args(args).output().unwrap()
+    };
+    let by_hand = |today: &str, id: &str, note: &str| {
+        let out = run(today, &["do", id, "--by-hand", "--note", note, "--yes"]);
+        assert!(out.status.success(), "{id}: {}", stderr(&out));
+        out
+    };
+    let steps: &[(&str, &[&str])] = &[
+        ("2015-09-08", &["check-rotation", "--note", "my week"]),
+        ("2015-09-08", &["fetch"]),
+        ("2015-09-08", &["strategy", "--input", "strategy=master"]),
+        ("2015-09-08", &["tag-master"]),
+        ("2015-09-08", &["push-tag"]),
+        ("2015-09-08", &["compare"]),
+    ];
+    for (today, step) in steps {
+        let mut args = vec!["do"];
+        args.extend_from_slice(step);
+        args.push("--yes");
+        let out = run(today, &args);
+        assert!(out.status.success(), "{step:?}: {}", stderr(&out));
+    }
+    // Without the key the step itself says what is missing.
+    let refused = run("2015-09-08", &["do", "notes-compare", "--yes"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("has no Etherpad API key"),
+        "{}",
+        stderr(&refused)
+    );
+    let out = by_hand("2015-09-08", "notes-compare", "pasted into the pad");
+    let said = stderr(&out);
+    assert!(said.contains("notes-compare: by hand:"), "{said}");
+    assert!(
+        said.contains(&format!("open: {}/p/amo-2015-09-10", push.pad.url())),
+        "{said}"
+    );
+    assert!(
+        stdout(&out).contains("2015.09.10"),
+        "the lines to paste: {}",
+        stdout(&out)
+    );
+    for (today, step) in [
+        ("2015-09-08", &["deploy-stage"][..]),
+        ("2015-09-08", &["verify-stage"]),
+        ("2015-09-09", &["blockers"]),
+    ] {
+        let mut args = vec!["do"];
+        args.extend_from_slice(step);
+        args.push("--yes");
+        let out = run(today, &args);
+        assert!(out.status.success(), "{step:?}: {}", stderr(&out));
+    }
+    by_hand("2015-09-09", "notes-blockers", "pasted: no blockers");
+    for (today, step) in [
+        (
+            "2015-09-10",
+            &["qa-approval", "--input", "approved_by=krupa"][..],
+        ),
+        (
+            "2015-09-10",
+            &[
+                "production-push",
+                "--input",
+                "approved_by=jason",
+                "--input",
+                &approved,
+            ],
+        ),
+        ("2015-09-10", &["watch-sentry"]),
+        ("2015-09-10", &["watch-graphite"]),
+    ] {
+        let mut args = vec!["do"];
+        args.extend_from_slice(step);
+        args.push("--yes");
+        let out = run(today, &args);
+        assert!(out.status.success(), "{step:?}: {}", stderr(&out));
+    }
+    by_hand("2015-09-10", "next-notes", "made the pad from the text");
+    let mail = by_hand("2015-09-10", "announce", "sent from my mail client");
+    let text = stdout(&mail);
+    assert!(
+        text.starts_with("From: push-hero@mozilla.org\nTo: dev-addons@mozilla.org\nSubject: AMO push 2015.09.10 is done\n\n"),
+        "{text}"
+    );
+    assert!(
+        stderr(&mail).contains(
+            "open: mailto:dev-addons@mozilla.org?subject=AMO%20push%202015.09.10%20is%20done&body="
+        ),
+        "{}",
+        stderr(&mail)
+    );
+    // The push is complete, and what was done by hand is said as such.
+    let shown = run("2015-09-10", &["show", "--json"]);
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    for st in shown["steps"].as_array().unwrap() {
+        let ok = st["status"] == "done" || st["status"] == "not_applicable";
+        assert!(ok, "{}: {}", st["id"], st["status"]);
+        let hand = ["notes-compare", "notes-blockers", "next-notes", "announce"]
+            .contains(&st["id"].as_str().unwrap());
+        assert_eq!(st["by_hand"], hand, "{st}");
+        assert_eq!(st["by_hand_shown"].is_string(), hand, "{st}");
+    }
+    let report = stdout(&run("2015-09-10", &["report"]));
+    assert!(
+        report.contains(
+            "- **Done by hand:** `notes-compare`, `notes-blockers`, `next-notes`, `announce`"
+        ),
+        "{report}"
+    );
+    assert_eq!(report.matches("*(done by hand)*").count(), 4, "{report}");
+    assert!(
+        report.contains("  - what was done: sent from my mail client"),
+        "{report}"
+    );
+    // Nothing went to the pad: the hero did it.
+    assert_eq!(
+        push.pad.pad("amo-2015-09-10").as_deref().map(str::trim_end),
+        Some("Notes of this push")
+    );
+    assert!(push.pad.pad("amo-2015-09-17").is_none());
+}
