@@ -252,36 +252,42 @@ fn run(spec: &RepoSpec, args: &[String], net: &mut Net<'_>) -> Result<String> {
     Ok(redact(&String::from_utf8_lossy(&buf), &secrets))
 }
 
-/// Reads git's standard error into `(text, is_meter)` pieces: a piece ended by `\r` is a
-/// progress meter that the next one overwrites; one ended by `\n` is a line.
+/// Reads git's standard error into `(text, is_meter)` pieces: a piece ended by a lone `\r` is
+/// a progress meter that the next one overwrites; one ended by `\n` or `\r\n` (ssh's ending)
+/// is a line.
 fn read_segments(
     mut r: impl Read + Send + 'static,
     tx: mpsc::Sender<(String, bool)>,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let mut pending = Vec::new();
+        // A `\r` was read: what it ends is a line or a meter, as the next byte says.
+        let mut after_cr = false;
         let mut buf = [0u8; 8192];
+        let send = |pending: &mut Vec<u8>, is_meter: bool| {
+            let text = String::from_utf8_lossy(pending).trim_end().to_string();
+            pending.clear();
+            text.is_empty() || tx.send((text, is_meter)).is_ok()
+        };
         loop {
             let n = match r.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
             for &b in &buf[..n] {
-                if b == b'\n' || b == b'\r' {
-                    let text = String::from_utf8_lossy(&pending).trim_end().to_string();
-                    pending.clear();
-                    if !text.is_empty() && tx.send((text, b == b'\r')).is_err() {
-                        return;
-                    }
-                } else if pending.len() < LINE_MAX {
-                    pending.push(b);
+                if std::mem::take(&mut after_cr) && !send(&mut pending, b != b'\n') {
+                    return;
+                }
+                match b {
+                    b'\r' => after_cr = true,
+                    b'\n' if !send(&mut pending, false) => return,
+                    b'\n' => {}
+                    _ if pending.len() < LINE_MAX => pending.push(b),
+                    _ => {}
                 }
             }
         }
-        let text = String::from_utf8_lossy(&pending).trim_end().to_string();
-        if !text.is_empty() {
-            let _ = tx.send((text, false));
-        }
+        send(&mut pending, false);
     })
 }
 
