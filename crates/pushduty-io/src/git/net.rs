@@ -90,7 +90,8 @@ pub fn ls_remote(
     patterns: &[&str],
     net: &mut Net<'_>,
 ) -> Result<HashMap<String, Oid>> {
-    let mut args = vec!["ls-remote".to_string(), spec.remote.clone()];
+    // `--`: the remote's name comes from the runbook and must never be read as an option.
+    let mut args = vec!["ls-remote".into(), "--".into(), spec.remote.clone()];
     for p in patterns {
         args.push(p.to_string());
         // Without its own pattern, an annotated tag's peeled line is left out.
