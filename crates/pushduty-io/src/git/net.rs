@@ -188,10 +188,12 @@ fn run(spec: &RepoSpec, args: &[String], net: &mut Net<'_>) -> Result<String> {
     let mut child = cmd.spawn().with_context(|| format!("starting `{shown}`"))?;
     let (tx, rx) = mpsc::channel();
     let stderr = child.stderr.take().map(|e| read_segments(e, tx));
-    let stdout = child.stdout.take().map(|o| {
+    let stdout = child.stdout.take().map(|mut o| {
         std::thread::spawn(move || {
             let mut buf = Vec::new();
-            let r = o.take(STDOUT_MAX as u64 + 1).read_to_end(&mut buf);
+            let r = (&mut o).take(STDOUT_MAX as u64 + 1).read_to_end(&mut buf);
+            // The rest is read and dropped, so that git is not left blocked on a full pipe.
+            let _ = std::io::copy(&mut o, &mut std::io::sink());
             (buf, r)
         })
     });
@@ -219,11 +221,12 @@ fn run(spec: &RepoSpec, args: &[String], net: &mut Net<'_>) -> Result<String> {
     let ended = supervise(&mut child, &|| cancelled(), None, &mut || {
         pass_on(&mut *progress)
     });
-    let stderr_read = stderr.map(std::thread::JoinHandle::join);
+    if let Some(reader) = stderr {
+        let _ = reader.join();
+    }
     let stdout = stdout.map(std::thread::JoinHandle::join);
-    // What git said last, after the readers have seen the pipes close.
+    // What git said last, now that the reader has seen the pipe close.
     pass_on(&mut *progress);
-    drop(stderr_read);
     let status = match ended? {
         Ended::Exited(st) => st,
         Ended::Cancelled => bail!("cancelled by the operator: `{shown}` was stopped"),
@@ -443,6 +446,23 @@ mod tests {
         assert_eq!(parse_version("git version 2.45.1.windows.1"), Some((2, 45)));
         assert_eq!(parse_version("hub version 2.14"), None);
         assert!(parse_version("git version 2.28.0").unwrap() < MIN_VERSION);
+    }
+
+    #[test]
+    fn meters_are_told_from_lines_as_git_and_ssh_end_them() {
+        let said: &[u8] = b"Receiving 1%\rReceiving 50%\rdone.\r\nremote: no\nlast";
+        let (tx, rx) = mpsc::channel();
+        read_segments(said, tx).join().unwrap();
+        let got: Vec<(String, bool)> = rx.try_iter().collect();
+        let want = [
+            ("Receiving 1%", true),
+            ("Receiving 50%", true),
+            ("done.", false),
+            ("remote: no", false),
+            ("last", false),
+        ]
+        .map(|(t, m)| (t.to_string(), m));
+        assert_eq!(got, want);
     }
 
     #[test]
