@@ -5,7 +5,7 @@
 #   benches/git-status-vs-cli.sh [BIG_REPO_DIR] [COMMITS]
 # Three process-level figures (hyperfine) and one in-process figure:
 # - "startup + libgit2 init only" runs the example on a directory that is not a repository: process start plus libgit2's one-time
-#   global init, most of which is OpenSSL parsing the system CA bundle (https support).
+#   global init (no TLS in it since the network went to the git CLI).
 # - the in-process mean is what each refresh costs inside the long-running TUI.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)

@@ -2,15 +2,21 @@
 # Installs what pushduty needs beyond the Rust toolchain, when missing.
 #   scripts/deps.sh          everything: building and testing
 #   scripts/deps.sh build    only what building needs
-# Building: OpenSSL headers and pkg-config (git2's https and ssh transports).
+# Building: nothing beyond Rust and a C compiler (libgit2 and zlib are
+# built from source, without TLS or ssh: the network is the operator's own git).
+# Running: git 2.29 or newer (fetch, ls-remote and the tag push run it).
 # Testing, in addition: tmux (end-to-end tests and screenshots), the real metrics servers the
 # metrics client tests start through scripts/services/ (graphite-web with python3-whisper,
-# prometheus; curl to see them answer), and the SMTP server the email tests send to
-# (python3-aiosmtpd, scripts/services/smtp.sh; openssl makes its test certificates).
+# prometheus; curl to see them answer), the SMTP server the email tests send to
+# (python3-aiosmtpd, scripts/services/smtp.sh; openssl makes its test certificates), and the
+# git servers of the network tests: OpenSSH's sshd (openssh-server, openssh-client,
+# scripts/services/sshd.sh, with libnss-wrapper for the client's home) and lighttpd with TLS
+# in front of git http-backend (lighttpd, lighttpd-mod-openssl, scripts/services/git-http.sh).
 # Idempotent; does nothing when all is present.
 set -euo pipefail
-build=(libssl-dev pkg-config)
-testing=(tmux graphite-web python3-whisper prometheus curl python3-aiosmtpd openssl)
+build=()
+testing=(git tmux graphite-web python3-whisper prometheus curl python3-aiosmtpd openssl
+  openssh-server openssh-client libnss-wrapper lighttpd lighttpd-mod-openssl)
 case "${1:-all}" in
   build) wanted=("${build[@]}") ;;
   all) wanted=("${build[@]}" "${testing[@]}") ;;

@@ -14,7 +14,7 @@ fn main() -> ExitCode {
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         }
     }
-    // SAFETY: no other thread exists yet, so nothing reads the environment concurrently.
+    // SAFETY: no other thread exists yet, so nothing uses libgit2 concurrently.
     unsafe {
         pushduty::git::setup::init();
     }

@@ -1,5 +1,6 @@
 # What the service start-up scripts share, sourced by each: `say` with the script's name,
-# installing missing Debian packages, and waiting (bounded) for the server to answer.
+# installing missing Debian packages, a throwaway certificate authority for TLS, and waiting
+# (bounded) for the server to answer.
 
 say() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 
@@ -41,4 +42,24 @@ ready_or_fail() {
   tail -n 20 "$log" >&2 || true
   kill "$pid" 2>/dev/null || true
   exit 1
+}
+
+# `make_certificates DIR`: an authority (CA:TRUE, signs certificates) in DIR/ca.pem and a server
+# certificate it signed for 127.0.0.1 and localhost (CA:FALSE) in DIR/server.pem and
+# DIR/server.key: a client checks the chain as it would a real server's.
+make_certificates() {
+  need_packages openssl
+  local d=$1
+  mkdir -p "$d"
+  local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+  openssl req -x509 "${ec[@]}" -days 2 -subj "/CN=pushduty test authority" \
+    -keyout "$d/ca.key" -out "$d/ca.pem" \
+    -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  openssl req "${ec[@]}" -subj "/CN=localhost" \
+    -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
+  printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" "basicConstraints=CA:FALSE" \
+    "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >"$d/server.ext"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+    -CAcreateserial -days 2 -extfile "$d/server.ext" -out "$d/server.pem" 2>/dev/null
 }

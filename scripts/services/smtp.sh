@@ -28,25 +28,6 @@ need_packages python3-aiosmtpd
 mkdir -p "$(dirname "$maildir")"
 log="$maildir.log"
 
-# An authority (CA:TRUE, signs certificates) and the server's certificate (CA:FALSE, for
-# 127.0.0.1 and localhost): a client checks the chain as it would a real relay's.
-make_certificates() {
-  need_packages openssl
-  local d=$1
-  mkdir -p "$d"
-  local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
-  openssl req -x509 "${ec[@]}" -days 2 -subj "/CN=pushduty test authority" \
-    -keyout "$d/ca.key" -out "$d/ca.pem" \
-    -addext "basicConstraints=critical,CA:TRUE" \
-    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-  openssl req "${ec[@]}" -subj "/CN=localhost" \
-    -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
-  printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" "basicConstraints=CA:FALSE" \
-    "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >"$d/server.ext"
-  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
-    -CAcreateserial -days 2 -extfile "$d/server.ext" -out "$d/server.pem" 2>/dev/null
-}
-
 tls=()
 case "$mode" in
   plain) ;;

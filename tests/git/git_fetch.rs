@@ -1,6 +1,5 @@
 //! Fetching and fast-forwarding only when no work can be lost.
 
-use pushduty::git::Credentials;
 use pushduty::git::fetch::{BranchUpdate, fetch, preview};
 
 use crate::support::gitrepo::{Fixture, git, redact};
@@ -14,7 +13,7 @@ fn fast_forwards_a_clean_checked_out_branch_and_fetches_new_tags() {
     git(&other, &["tag", "2015.09.10"]);
     git(&other, &["tag", "-a", "-m", "annotated", "2015.09.10-1"]);
     git(&other, &["push", "-q", "origin", "--tags"]);
-    let out = fetch(&f.spec(), &Credentials::default()).unwrap();
+    let out = fetch(&f.spec()).unwrap();
     assert_eq!(out.new_tags, ["2015.09.10", "2015.09.10-1"]);
     assert!(out.tag_conflicts.is_empty());
     assert_eq!(
@@ -34,7 +33,7 @@ fn fast_forwards_a_clean_checked_out_branch_and_fetches_new_tags() {
     );
     assert_eq!(f.git(&["status", "--porcelain"]), "");
     // Again: nothing left to do.
-    let again = fetch(&f.spec(), &Credentials::default()).unwrap();
+    let again = fetch(&f.spec()).unwrap();
     assert_eq!(again.branch, BranchUpdate::UpToDate);
     assert!(again.new_tags.is_empty());
 }
@@ -45,7 +44,7 @@ fn refuses_to_fast_forward_a_dirty_work_tree() {
     let old = f.rev("HEAD");
     f.remote_commit("r.txt", "r\n", "Remote fix");
     std::fs::write(f.work.join("README"), "local edit\n").unwrap();
-    let out = fetch(&f.spec(), &Credentials::default()).unwrap();
+    let out = fetch(&f.spec()).unwrap();
     assert_eq!(
         out.branch,
         BranchUpdate::Dirty {
@@ -71,10 +70,10 @@ fn refuses_to_fast_forward_a_dirty_work_tree() {
 fn refuses_a_diverged_branch_and_leaves_an_ahead_one() {
     let f = Fixture::new();
     let local = f.commit("l.txt", "l\n", "Local work");
-    let out = fetch(&f.spec(), &Credentials::default()).unwrap();
+    let out = fetch(&f.spec()).unwrap();
     assert_eq!(out.branch, BranchUpdate::Ahead { ahead: 1 });
     f.remote_commit("r.txt", "r\n", "Remote fix");
-    let out = fetch(&f.spec(), &Credentials::default()).unwrap();
+    let out = fetch(&f.spec()).unwrap();
     assert_eq!(
         out.branch,
         BranchUpdate::Diverged {
@@ -92,7 +91,7 @@ fn moves_a_branch_that_is_not_checked_out() {
     f.git(&["checkout", "-q", "-b", "other"]);
     std::fs::write(f.work.join("README"), "dirty on another branch\n").unwrap();
     let new = f.remote_commit("r.txt", "r\n", "Remote fix");
-    let out = fetch(&f.spec(), &Credentials::default()).unwrap();
+    let out = fetch(&f.spec()).unwrap();
     assert!(
         matches!(
             out.branch,
@@ -120,7 +119,7 @@ fn never_overwrites_a_local_tag_that_differs() {
     let other = f.other_clone();
     git(&other, &["tag", "2015.09.10"]);
     git(&other, &["push", "-q", "origin", "2015.09.10"]);
-    let out = fetch(&f.spec(), &Credentials::default()).unwrap();
+    let out = fetch(&f.spec()).unwrap();
     assert_eq!(out.tag_conflicts.len(), 1);
     assert_eq!(out.tag_conflicts[0].name, "2015.09.10");
     assert!(out.problems()[0].contains("tag 2015.09.10 is at"));

@@ -2,7 +2,6 @@
 
 use chrono::NaiveDate;
 use git2::Oid;
-use pushduty::git::Credentials;
 use pushduty::git::push::{PushOutcome, preview as push_preview, push_tag};
 use pushduty::git::tag::{TagOutcome, preview as tag_preview, tag};
 use pushduty::git::tags::{next_free, release_tags, repo_tag_names};
@@ -27,7 +26,7 @@ fn tags_the_branch_tip_and_pushes_it() {
         }
     );
     assert_eq!(f.rev("2015.09.10"), tip);
-    let pushed = push_tag(&spec, "2015.09.10", &Credentials::default()).unwrap();
+    let pushed = push_tag(&spec, "2015.09.10").unwrap();
     assert!(matches!(pushed, PushOutcome::Pushed { .. }), "{pushed:?}");
     assert_eq!(
         f.remote_rev("refs/tags/2015.09.10").as_deref(),
@@ -35,7 +34,7 @@ fn tags_the_branch_tip_and_pushes_it() {
     );
     // Only the tag named is pushed, and the branch is left alone.
     f.git(&["tag", "2015.09.03", "HEAD~1"]);
-    push_tag(&spec, "2015.09.10", &Credentials::default()).unwrap();
+    push_tag(&spec, "2015.09.10").unwrap();
     assert_eq!(f.remote_rev("refs/tags/2015.09.03"), None);
     assert_ne!(
         f.remote_rev("refs/heads/main").as_deref(),
@@ -58,7 +57,7 @@ fn retags_get_the_next_suffix() {
         );
         let name = next_free(&format(), &tags, push_date);
         tag(&spec, &name, None).unwrap();
-        push_tag(&spec, &name, &Credentials::default()).unwrap();
+        push_tag(&spec, &name).unwrap();
         made.push(name);
     }
     assert_eq!(made, ["2015.09.10", "2015.09.10-1", "2015.09.10-2"]);
@@ -97,7 +96,7 @@ fn push_of_a_tag_already_on_the_remote() {
     f.git(&["tag", "2015.09.10"]);
     f.git(&["push", "-q", "origin", "2015.09.10"]);
     assert_eq!(
-        push_tag(&spec, "2015.09.10", &Credentials::default()).unwrap(),
+        push_tag(&spec, "2015.09.10").unwrap(),
         PushOutcome::AlreadyThere {
             name: "2015.09.10".into(),
             oid: oid(&first)
@@ -106,9 +105,7 @@ fn push_of_a_tag_already_on_the_remote() {
     // Someone else's tag of the same name at another commit: error, remote untouched.
     f.commit("a.txt", "a\n", "Add a");
     f.git(&["tag", "-f", "2015.09.10"]);
-    let err = push_tag(&spec, "2015.09.10", &Credentials::default())
-        .unwrap_err()
-        .to_string();
+    let err = push_tag(&spec, "2015.09.10").unwrap_err().to_string();
     assert!(err.contains("already has tag 2015.09.10"), "{err}");
     assert_eq!(
         f.remote_rev("refs/tags/2015.09.10").as_deref(),
@@ -119,9 +116,7 @@ fn push_of_a_tag_already_on_the_remote() {
 #[test]
 fn push_of_a_missing_tag_is_an_error() {
     let f = Fixture::new();
-    let err = push_tag(&f.spec(), "2015.09.10", &Credentials::default())
-        .unwrap_err()
-        .to_string();
+    let err = push_tag(&f.spec(), "2015.09.10").unwrap_err().to_string();
     assert!(err.contains("tag 2015.09.10 does not exist"), "{err}");
 }
 
@@ -132,7 +127,7 @@ fn push_rejected_by_a_pre_receive_hook_carries_its_message() {
     let url = f.serve_remote();
     f.git(&["remote", "set-url", "origin", &url]);
     f.git(&["tag", "2015.09.10"]);
-    let err = push_tag(&f.spec(), "2015.09.10", &Credentials::default()).unwrap_err();
+    let err = push_tag(&f.spec(), "2015.09.10").unwrap_err();
     let msg = format!("{err:#}");
     assert!(msg.contains("pushes are frozen until 5pm"), "{msg}");
     assert!(msg.contains("pre-receive hook declined"), "{msg}");
@@ -145,7 +140,7 @@ fn push_over_the_git_protocol_works() {
     let url = f.serve_remote();
     f.git(&["remote", "set-url", "origin", &url]);
     f.git(&["tag", "2015.09.10"]);
-    let out = push_tag(&f.spec(), "2015.09.10", &Credentials::default()).unwrap();
+    let out = push_tag(&f.spec(), "2015.09.10").unwrap();
     assert!(matches!(out, PushOutcome::Pushed { .. }));
     assert!(f.remote_rev("refs/tags/2015.09.10").is_some());
 }

@@ -7,6 +7,7 @@ mod support;
 mod git_cherry_pick;
 mod git_compare;
 mod git_fetch;
+mod git_network;
 mod git_state;
 mod git_steps;
 mod git_tag_push;

@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod daemon;
 pub mod etherpad;
+pub mod git_servers;
 pub mod github;
 pub mod gitrepo;
 pub mod jenkins;

@@ -7,6 +7,7 @@
 
 pub mod engine;
 pub mod git;
+pub mod group;
 pub mod preview;
 pub mod redact;
 pub mod secret;

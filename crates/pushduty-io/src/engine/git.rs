@@ -1,4 +1,5 @@
-//! The git step kinds, through `crate::git` (git2; never the `git` command). Each checks first
+//! The git step kinds, through `crate::git` (libgit2 for the local repository, the operator's
+//! `git` for the network). Each checks first
 //! so that running it again is safe, and names the repo it works on in every message.
 
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use serde_json::{Value, json};
 use super::{Check, Confirmation, Executor, InputSpec, Job};
 use crate::git::state::CommitInfo;
 use crate::git::tags::{self, TagFormat};
-use crate::git::{self as g, Credentials, RepoSpec};
+use crate::git::{self as g, Net, RepoSpec};
 use crate::preview::{pick_oid, placeholder, repo_spec, repo_text};
 use crate::runbook::model::{Outputs, Runbook, Step, StepKind};
 
@@ -27,6 +28,11 @@ fn spec(job: &Job) -> Result<RepoSpec> {
     })
 }
 
+/// git's progress into the step's log; the step's cancel stops it.
+fn net(job: &Job) -> Net<'_> {
+    Net::new(|line| job.progress(line), || job.cancel.is_cancelled())
+}
+
 /// A text value of the session context for a repo (`tag`, `previous_tag`, ...).
 fn repo_value(job: &Job, spec: &RepoSpec, field: &str) -> Option<String> {
     repo_text(&job.ctx, &spec.name, field)
@@ -37,11 +43,7 @@ pub struct Fetch;
 impl Executor for Fetch {
     fn run(&self, job: &Job) -> Result<Outputs> {
         let spec = spec(job)?;
-        let out = g::fetch::fetch_with_progress(
-            &spec,
-            &Credentials::from_environment(),
-            &mut |got, total| job.progress(format!("received {got} of {total} objects")),
-        )?;
+        let out = g::fetch::fetch_with(&spec, &mut net(job))?;
         for t in &out.new_tags {
             job.progress(format!("new tag {t}"));
         }
@@ -391,7 +393,7 @@ impl Executor for PushTag {
             })?;
             held_to(&pinned.pin, &name, at, &format!("tag {name}"), "pushed")?;
         }
-        match g::push::push_tag(&spec, &name, &Credentials::from_environment())? {
+        match g::push::push_tag_with(&spec, &name, &mut net(job))? {
             g::push::PushOutcome::Pushed { name, oid } => job.progress(format!(
                 "pushed {name} ({}) to {}",
                 g::spec::short_sha(oid),

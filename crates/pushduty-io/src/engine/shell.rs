@@ -14,6 +14,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
 use super::{Executor, InputSpec, Job};
+use crate::group::{Ended, kill_group};
 use crate::runbook::model::{Outputs, Step, StepKind};
 
 pub struct Shell;
@@ -140,15 +141,6 @@ fn continue_group(pgid: u32) {
     }
 }
 
-fn kill_group(pgid: u32) {
-    if let Ok(pid) = libc::pid_t::try_from(pgid) {
-        // SAFETY: a negative pid signals the whole process group the child leads.
-        unsafe {
-            libc::kill(-pid, libc::SIGKILL);
-        }
-    }
-}
-
 impl Executor for Shell {
     /// After a pushduty that stopped while the command ran: whether it ran to its end.
     fn inputs(&self, step: &Step, ctx: &Value) -> Vec<InputSpec> {
@@ -255,38 +247,27 @@ impl Executor for Shell {
         .flatten()
         .collect();
         let deadline = Instant::now() + Duration::from_secs(s.timeout_secs);
-        let status = loop {
-            if let Some(st) = child.try_wait().context("waiting for the command")? {
-                break Ok(st);
-            }
-            if job.cancel.is_cancelled() {
-                kill_group(pgid);
-                let _ = child.wait();
-                // Killed here, not let go: the next run need not ask whether it ran.
-                job.checkpoint(Outputs::from([(PGID.to_string(), Value::Null)]));
-                break Err(
-                    "cancelled by the operator: the command and its children were killed"
-                        .to_string(),
-                );
-            }
-            if Instant::now() >= deadline {
-                kill_group(pgid);
-                let _ = child.wait();
-                break Err(format!(
-                    "timed out after {}s: the command and its children were killed",
-                    s.timeout_secs
-                ));
-            }
-            // Polling only while a command runs; a short sleep keeps cancel responsive.
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        // Whatever the command left in the background dies with it, so the pipes close and
-        // the readers end.
-        kill_group(pgid);
+        let ended = crate::group::supervise(
+            &mut child,
+            &|| job.cancel.is_cancelled(),
+            Some(deadline),
+            &mut || {},
+        );
         for r in readers {
             let _ = r.join();
         }
-        let status = status.map_err(anyhow::Error::msg)?;
+        let status = match ended? {
+            Ended::Exited(st) => st,
+            Ended::Cancelled => {
+                // Killed here, not let go: the next run need not ask whether it ran.
+                job.checkpoint(Outputs::from([(PGID.to_string(), Value::Null)]));
+                bail!("cancelled by the operator: the command and its children were killed")
+            }
+            Ended::TimedOut => bail!(
+                "timed out after {}s: the command and its children were killed",
+                s.timeout_secs
+            ),
+        };
         let code = status.code().unwrap_or(-1);
         if !status.success() {
             bail!("`{}` exited with code {code}", prepared.script);

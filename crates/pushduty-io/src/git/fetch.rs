@@ -12,10 +12,9 @@ use std::collections::HashMap;
 
 use anyhow::{Context, Result, anyhow};
 use git2::build::CheckoutBuilder;
-use git2::{AutotagOption, FetchOptions, Oid, Repository};
+use git2::{Oid, Repository};
 
-use super::creds::Credentials;
-use super::push::{find_remote, remote_refs};
+use super::net::{Net, fetch_refspecs, ls_remote};
 use super::spec::{RepoSpec, local_tag_commit, shell_quote};
 use super::state::dirty_count;
 
@@ -95,24 +94,15 @@ impl FetchOutcome {
 }
 
 /// Fetches the spec's branch and the remote's new tags, then fast-forwards if safe.
-pub fn fetch(spec: &RepoSpec, creds: &Credentials) -> Result<FetchOutcome> {
-    fetch_with_progress(spec, creds, &mut |_, _| {})
+pub fn fetch(spec: &RepoSpec) -> Result<FetchOutcome> {
+    fetch_with(spec, &mut Net::quiet())
 }
 
-/// How often a fetch says how many objects it has received.
-const OBJECTS_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// [`fetch`], telling `objects(received, total)` how the download goes: every two seconds
-/// while it lasts, and once at its end when there was anything to receive.
-pub fn fetch_with_progress(
-    spec: &RepoSpec,
-    creds: &Credentials,
-    objects: &mut dyn FnMut(usize, usize),
-) -> Result<FetchOutcome> {
+/// [`fetch`], with git's progress and a cancel: see [`Net`].
+pub fn fetch_with(spec: &RepoSpec, net: &mut Net<'_>) -> Result<FetchOutcome> {
     let repo = spec.open()?;
-    let mut remote = find_remote(&repo, spec)?;
-    let theirs = remote_refs(&repo, &mut remote, creds)?;
     let head_ref = spec.branch_ref();
+    let theirs = ls_remote(spec, &[&head_ref, "refs/tags/*"], net)?;
     if !theirs.contains_key(&head_ref) {
         return Err(anyhow!(
             "remote {} has no branch {}",
@@ -127,22 +117,7 @@ pub fn fetch_with_progress(
             .iter()
             .map(|t| format!("refs/tags/{t}:refs/tags/{t}")),
     );
-    let config = repo.config().context("reading the repository's config")?;
-    let mut callbacks = creds.callbacks(&config);
-    let mut said = std::time::Instant::now();
-    callbacks.transfer_progress(|p| {
-        let (got, total) = (p.received_objects(), p.total_objects());
-        if total > 0 && (got == total || said.elapsed() >= OBJECTS_EVERY) {
-            said = std::time::Instant::now();
-            objects(got, total);
-        }
-        true
-    });
-    let mut opts = FetchOptions::new();
-    opts.remote_callbacks(callbacks)
-        .download_tags(AutotagOption::None);
-    remote
-        .fetch(&refspecs, Some(&mut opts), Some("pushduty: fetch"))
+    fetch_refspecs(spec, &refspecs, net)
         .with_context(|| format!("fetching from {}", spec.remote))?;
     let branch = fast_forward(&repo, spec)?;
     Ok(FetchOutcome {

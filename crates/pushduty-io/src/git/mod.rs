@@ -1,4 +1,6 @@
-//! Git through git2: release tags, repository state, and the steps that write.
+//! Git: release tags, repository state, and the steps that write. The local repository is read
+//! and written through libgit2; the network (ls-remote, fetch, push) through the operator's own
+//! `git` ([`net`]).
 //!
 //! Every function takes the [`RepoSpec`] of the repository it works on; nothing is global, so a
 //! push that spans several repositories just calls each step once per spec. Write steps check
@@ -6,8 +8,8 @@
 
 pub mod cherry_pick;
 pub mod compare;
-pub mod creds;
 pub mod fetch;
+pub mod net;
 pub mod precheck;
 pub mod push;
 pub mod setup;
@@ -16,5 +18,5 @@ pub mod state;
 pub mod tag;
 pub mod tags;
 
-pub use creds::Credentials;
+pub use net::Net;
 pub use spec::RepoSpec;
