@@ -149,7 +149,9 @@ pub fn config_text(operator: &str, repo: &Path) -> String {
     format!(
         "# A rehearsal's config: made by `pushduty rehearse`. The secrets are in the\n\
          # environment of the rehearsing process only.\n\
-         operator = {op}\n\n\
+         operator = {op}\n\
+         # The fix of a blocker lands on the sandbox's remote: fetched in seconds, not minutes.\n\
+         background_fetch_secs = 3\n\n\
          [repos.olympia]\npath = {path}\n\n\
          [services.stage-deploy]\nuser = {op}\ntoken = {{ env = \"{jenkins}\" }}\n\n\
          [services.sentry]\ntoken = {{ env = \"{sentry}\" }}\n\n\

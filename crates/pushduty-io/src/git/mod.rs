@@ -10,11 +10,13 @@ pub mod creds;
 pub mod fetch;
 pub mod precheck;
 pub mod push;
+pub mod quiet_fetch;
 pub mod setup;
 pub mod spec;
 pub mod state;
 pub mod tag;
 pub mod tags;
+pub mod unshipped;
 
 pub use creds::Credentials;
 pub use spec::RepoSpec;
