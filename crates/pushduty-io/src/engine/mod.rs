@@ -3,6 +3,7 @@
 //! first) before anyone shows it. No ratatui here: the TUI and `do` drive the same engine.
 
 mod actions;
+mod blocker_fixes;
 pub mod blockers;
 mod child_env;
 mod days;

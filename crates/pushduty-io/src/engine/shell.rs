@@ -173,6 +173,7 @@ impl Executor for Shell {
             hints: vec![look],
             default: None,
             commits: Vec::new(),
+            check: None,
         }]
     }
 
