@@ -41,8 +41,9 @@ impl Scenario {
             Self::Normal => "an ordinary week: everything goes as planned.",
             Self::Blocker => {
                 "a blocker is open on GitHub; its fix lands on master once the tag is \
-                 pushed. Record it in the blockers step (cherry-pick:SHA), reopen the fetch \
-                 and the choice (cherry-pick), pick the fix, and the push becomes `-1`."
+                 pushed, and the git pane shows it. Record it in the blockers step (the prompt \
+                 offers the fix), then follow the status line: reopen the choice (cherry-pick), \
+                 pick the fix, and the push becomes `-1`."
             }
             Self::FailedDeploy => {
                 "the first stage deploy fails (Jenkins says FAILURE); retry it (`r`)."
