@@ -47,7 +47,7 @@ pub fn run(g: &Global) -> ExitCode {
             "new session: Enter on a step shows what it will do",
         );
     }
-    exit_code(tui::run(
+    let ended = tui::run(
         app,
         tx,
         rx,
@@ -56,7 +56,10 @@ pub fn run(g: &Global) -> ExitCode {
             dir,
             stopping,
         },
-    ))
+    );
+    // A background fetch in flight does not outlive the screen it was for.
+    crate::git::quiet_fetch::end_running();
+    exit_code(ended)
 }
 
 /// Stopping signals go to the TUI's loop, which restores the terminal before exiting. The

@@ -7,6 +7,7 @@
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use super::spec::RepoSpec;
@@ -16,6 +17,22 @@ pub const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How much of git's error output the pane shows: its last lines say why.
 const TAIL_LINES: usize = 4;
+
+/// The process group of the fetch running now (0: none), so that it ends with pushduty: it
+/// runs in a group of its own, which a terminal's signals do not reach. The git pane's one
+/// fetching thread runs one fetch at a time.
+static RUNNING: AtomicI32 = AtomicI32::new(0);
+
+/// Ends the fetch running now, if any (pushduty is quitting).
+pub fn end_running() {
+    let group = RUNNING.swap(0, Ordering::SeqCst);
+    if group > 0 {
+        // SAFETY: signals the process group made for that fetch alone.
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
+    }
+}
 
 /// The command line, as arguments after `git`.
 pub fn args(spec: &RepoSpec) -> Vec<String> {
@@ -48,6 +65,8 @@ pub fn fetch(spec: &RepoSpec, timeout: Duration) -> Result<(), String> {
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("could not run git ({e}): is git installed and on PATH?"))?;
+    let pid = child.id() as i32;
+    RUNNING.store(pid, Ordering::SeqCst);
     let mut stderr = child.stderr.take();
     let reader = std::thread::spawn(move || {
         let mut text = String::new();
@@ -64,8 +83,8 @@ pub fn fetch(spec: &RepoSpec, timeout: Duration) -> Result<(), String> {
             _ => break None,
         }
     };
+    let _ = RUNNING.compare_exchange(pid, 0, Ordering::SeqCst, Ordering::SeqCst);
     let Some(status) = status else {
-        let pid = child.id() as i32;
         // SAFETY: signals the process group made for this child alone.
         unsafe {
             libc::kill(-pid, libc::SIGKILL);
@@ -97,6 +116,14 @@ pub fn fetch(spec: &RepoSpec, timeout: Duration) -> Result<(), String> {
 mod tests {
     use super::*;
     use std::path::Path;
+    use std::sync::Mutex;
+
+    /// One fetch at a time, as in pushduty: [`RUNNING`] names one.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+    fn serial() -> std::sync::MutexGuard<'static, ()> {
+        ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+    }
 
     fn git(dir: &Path, args: &[&str]) {
         let st = Command::new("git")
@@ -161,6 +188,7 @@ mod tests {
 
     #[test]
     fn only_the_remote_tracking_branch_moves() {
+        let _one = serial();
         let (d, spec) = pair();
         let up = d.path().join("up");
         let local_before = rev(&spec.path, "refs/heads/master");
@@ -178,6 +206,7 @@ mod tests {
 
     #[test]
     fn a_failure_says_gits_last_words() {
+        let _one = serial();
         let (_d, mut spec) = pair();
         spec.remote = "nowhere".into();
         let e = fetch(&spec, TIMEOUT).unwrap_err();
@@ -187,6 +216,7 @@ mod tests {
 
     #[test]
     fn a_fetch_that_hangs_is_ended_in_time() {
+        let _one = serial();
         let (_d, spec) = pair();
         // A remote that never answers: a transport command that only sleeps.
         git(&spec.path, &["config", "protocol.ext.allow", "always"]);
@@ -198,5 +228,26 @@ mod tests {
         let e = fetch(&spec, Duration::from_millis(500)).unwrap_err();
         assert!(began.elapsed() < Duration::from_secs(5), "{e}");
         assert!(e.contains("did not finish within"), "{e}");
+    }
+
+    #[test]
+    fn a_fetch_running_when_pushduty_quits_is_ended() {
+        let _one = serial();
+        let (_d, spec) = pair();
+        git(&spec.path, &["config", "protocol.ext.allow", "always"]);
+        git(
+            &spec.path,
+            &["remote", "set-url", "upstream", "ext::sh -c sleep% 30"],
+        );
+        let began = Instant::now();
+        let fetching = std::thread::spawn(move || fetch(&spec, TIMEOUT));
+        while RUNNING.load(Ordering::SeqCst) == 0 {
+            assert!(began.elapsed() < Duration::from_secs(5), "never started");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        end_running();
+        let e = fetching.join().unwrap().unwrap_err();
+        assert!(began.elapsed() < Duration::from_secs(5), "{e}");
+        assert!(e.contains("was stopped"), "{e}");
     }
 }
