@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Screenshots of the real TUI: runs pushduty in tmux at 120x40 with a fixed date, captures
-# the screen with its colours, and renders screenshots/run.png and screenshots/learn.png.
+# the screen with its colours, and renders screenshots/*.png (the blocker rehearsal's at
+# today's date: a rehearsal is always this week's push).
 # Needs tmux, python3 with Pillow, and the DejaVu fonts.
 set -euo pipefail
 
@@ -193,3 +194,31 @@ for spike in 0 1; do
     shoot "health$spike" gate-failed
   fi
 done
+
+# The blocker rehearsal, followed from the screen: the fix landed upstream after the tag and
+# the git pane shows it (Tab: in full); recorded in the blockers step, the status line says
+# to reopen the choice and cherry-pick it.
+tm new-session -d -s blocker -x 120 -y 40 \
+  "cd '$root' && env -i PATH=\"\$PATH\" HOME='$work' TERM=xterm-256color '$bin' rehearse --scenario blocker --dir '$work/rehearsal'; sleep 60"
+wait_for blocker "next: check-rotation"
+step() { # step, keys for each prompt...: Enter, y, the answers, until it is done
+  local id=$1
+  shift
+  press blocker "Run $id?" Enter
+  tm send-keys -t blocker y
+  for keys in "$@"; do
+    wait_for blocker "$id ("
+    # shellcheck disable=SC2086 # the keys are words
+    tm send-keys -t blocker $keys
+  done
+  wait_for blocker "done: $id"
+}
+step check-rotation Enter
+step fetch
+step strategy Enter
+for s in tag-master push-tag compare notes-compare deploy-stage verify-stage; do step "$s"; done
+wait_for blocker "upstream/master has"
+step blockers "Space Enter" Enter
+wait_for blocker "next: reopen strategy (o)"
+press blocker "commit(s) not in" Tab
+shoot blocker blocker-path

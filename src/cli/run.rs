@@ -18,7 +18,7 @@ pub fn run(g: &Global) -> ExitCode {
     };
     let editor = crate::engine::editor::editor(p.config.editor.as_deref());
     let (tx, rx) = mpsc::channel();
-    let git = start_git(&p, &tx);
+    let git = start_git(&p, &tx, p.config.background_fetch());
     let console = Arc::new(TuiConsole(tx.clone()));
     let (engine, opened) = match open_engine(g, p, console, notifier(tx.clone())) {
         Ok(x) => x,
@@ -47,7 +47,7 @@ pub fn run(g: &Global) -> ExitCode {
             "new session: Enter on a step shows what it will do",
         );
     }
-    exit_code(tui::run(
+    let ended = tui::run(
         app,
         tx,
         rx,
@@ -56,7 +56,10 @@ pub fn run(g: &Global) -> ExitCode {
             dir,
             stopping,
         },
-    ))
+    );
+    // A background fetch in flight does not outlive the screen it was for.
+    crate::git::quiet_fetch::end_running();
+    exit_code(ended)
 }
 
 /// Stopping signals go to the TUI's loop, which restores the terminal before exiting. The
@@ -94,8 +97,9 @@ pub fn learn(g: &Global) -> ExitCode {
         Err(code) => return code,
     };
     let (tx, rx) = mpsc::channel();
-    // Reading the repos is read-only, so learn mode shows them too when a checkout is set.
-    let git = start_git(&p, &tx);
+    // Reading the repos is read-only, so learn mode shows them too when a checkout is set;
+    // it never fetches: learn mode opens no connection.
+    let git = start_git(&p, &tx, None);
     let mut app = match learn_app(p, tx.clone()) {
         Ok(a) => a,
         Err(e) => return fail(&e),
@@ -152,7 +156,12 @@ fn read_usual_durations(g: &Global, app: &mut App) {
 /// Starts the git pane's source as soon as the repos are known, before the session is
 /// opened and the first frame drawn: its first read (the longest on a big repository)
 /// overlaps both, and its answer waits in the loop's channel. `None` without a checkout.
-fn start_git(p: &super::session::Prepared, tx: &mpsc::Sender<tui::Msg>) -> Option<GitPoke> {
+/// `fetch_every`: how often each branch is fetched in the background (`None`: never).
+fn start_git(
+    p: &super::session::Prepared,
+    tx: &mpsc::Sender<tui::Msg>,
+    fetch_every: Option<std::time::Duration>,
+) -> Option<GitPoke> {
     let specs = git_specs(&p.vars);
     if specs.is_empty() {
         return None;
@@ -161,6 +170,7 @@ fn start_git(p: &super::session::Prepared, tx: &mpsc::Sender<tui::Msg>) -> Optio
         specs,
         format: p.loaded.calendar.tag_format.clone(),
         push_date: chrono::NaiveDate::parse_from_str(&p.vars.push_date, "%Y-%m-%d").ok(),
+        fetch_every,
     };
     let tx = tx.clone();
     Some(GitPoke(source.spawn(

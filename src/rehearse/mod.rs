@@ -41,8 +41,9 @@ impl Scenario {
             Self::Normal => "an ordinary week: everything goes as planned.",
             Self::Blocker => {
                 "a blocker is open on GitHub; its fix lands on master once the tag is \
-                 pushed. Record it in the blockers step (cherry-pick:SHA), reopen the fetch \
-                 and the choice (cherry-pick), pick the fix, and the push becomes `-1`."
+                 pushed, and the git pane shows it. Record it in the blockers step (the prompt \
+                 offers the fix), then follow the status line: reopen the choice (cherry-pick), \
+                 pick the fix, and the push becomes `-1`."
             }
             Self::FailedDeploy => {
                 "the first stage deploy fails (Jenkins says FAILURE); retry it (`r`)."
@@ -149,7 +150,9 @@ pub fn config_text(operator: &str, repo: &Path) -> String {
     format!(
         "# A rehearsal's config: made by `pushduty rehearse`. The secrets are in the\n\
          # environment of the rehearsing process only.\n\
-         operator = {op}\n\n\
+         operator = {op}\n\
+         # The fix of a blocker lands on the sandbox's remote: fetched in seconds, not minutes.\n\
+         background_fetch_secs = 3\n\n\
          [repos.olympia]\npath = {path}\n\n\
          [services.stage-deploy]\nuser = {op}\ntoken = {{ env = \"{jenkins}\" }}\n\n\
          [services.sentry]\ntoken = {{ env = \"{sentry}\" }}\n\n\

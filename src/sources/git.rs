@@ -1,9 +1,12 @@
 //! The git pane's source: each configured repo's state, polled on an interval and right after
-//! any git step, on its own thread.
+//! any git step, on its own thread; and, beside it, a quiet fetch of each repo's branch that
+//! keeps the remote-tracking branch current, so what upstream has that this push's tag does
+//! not (a blocker's fix) shows without reopening the fetch step.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use chrono::NaiveDate;
@@ -11,7 +14,8 @@ use chrono::NaiveDate;
 use super::Snapshot;
 use crate::git::RepoSpec;
 use crate::git::state::{RepoState, Shipping, repo_state, shipping};
-use crate::git::tags::TagFormat;
+use crate::git::tags::{TagFormat, TagKey};
+use crate::git::unshipped::{self, Unshipped};
 
 /// How often the repos are read when nothing asks sooner.
 pub const INTERVAL: Duration = Duration::from_secs(30);
@@ -21,7 +25,14 @@ pub struct GitSource {
     pub format: TagFormat,
     /// This push's date: once it has a tag, the pane lists what that tag ships.
     pub push_date: Option<NaiveDate>,
+    /// How often the branch of each repo is fetched in the background; `None`: never (learn
+    /// mode, or the operator turned it off).
+    pub fetch_every: Option<Duration>,
 }
+
+/// What a repo's last read found: its state, what its push tag ships, and what upstream has
+/// that the tag does not.
+type Read = (RepoState, Option<Shipping>, Option<Unshipped>);
 
 impl GitSource {
     /// The pane's lines for every repo; an error only when no repo could be read.
@@ -33,38 +44,51 @@ impl GitSource {
     /// saw them last time is not walked again: only its work tree is looked at (for the dirty
     /// count). An idle pane's poll then costs a few stats instead of a history walk.
     pub fn read(&self, memo: &mut Memo) -> Result<Vec<String>, String> {
-        let states: Vec<(&RepoSpec, RepoState, Option<Shipping>)> = self
+        let states: Vec<(&RepoSpec, Read)> = self
             .specs
             .iter()
             .map(|spec| {
                 let mark = Mark::of(&spec.path, memo.racy);
-                if let Some((state, ship)) = memo.reuse(spec, mark.as_ref()) {
-                    return (spec, state, ship);
+                if let Some(read) = memo.reuse(spec, mark.as_ref()) {
+                    return (spec, read);
                 }
                 memo.full_reads += 1;
                 let state = repo_state(spec, &self.format);
                 // A tag that cannot be read leaves the list of commits since the last one.
-                let ship = self
-                    .push_date
-                    .filter(|_| state.error.is_none())
-                    .and_then(|d| shipping(spec, &self.format, d).ok().flatten());
-                if let Some(mark) = mark.filter(|m| !m.racy && state.error.is_none()) {
-                    memo.seen
-                        .insert(spec.name.clone(), (mark, state.clone(), ship.clone()));
+                let date = self.push_date.filter(|_| state.error.is_none());
+                let ship = date.and_then(|d| shipping(spec, &self.format, d).ok().flatten());
+                let ahead = date.and_then(|d| {
+                    unshipped::unshipped(spec, &self.format, &TagKey::from(d), unshipped::SHOWN)
+                        .ok()
+                        .flatten()
+                });
+                let read = (state, ship, ahead);
+                if let Some(mark) = mark.filter(|m| !m.racy && read.0.error.is_none()) {
+                    memo.seen.insert(spec.name.clone(), (mark, read.clone()));
                 }
-                (spec, state, ship)
+                (spec, read)
             })
             .collect();
-        if !states.is_empty() && states.iter().all(|(_, s, _)| s.error.is_some()) {
+        if !states.is_empty() && states.iter().all(|(_, (s, ..))| s.error.is_some()) {
             let errors: Vec<String> = states
                 .iter()
-                .map(|(spec, s, _)| format!("{}: {}", spec.name, s.error.as_deref().unwrap_or("")))
+                .map(|(spec, (s, ..))| {
+                    format!("{}: {}", spec.name, s.error.as_deref().unwrap_or(""))
+                })
                 .collect();
             return Err(errors.join("; "));
         }
         Ok(states
             .iter()
-            .flat_map(|(spec, s, ship)| lines(spec, s, ship.as_ref()))
+            .flat_map(|(spec, (s, ship, ahead))| {
+                let mut out = lines(spec, s, ship.as_ref());
+                if let Some(u) = ahead.as_ref().filter(|u| u.total > 0) {
+                    // Right under the summary: it is what may still need picking.
+                    let at = out.len().min(2);
+                    out.splice(at..at, unshipped_lines(u));
+                }
+                out
+            })
             .collect())
     }
 
@@ -74,22 +98,86 @@ impl GitSource {
         interval: Duration,
         send: impl Fn(Snapshot) -> bool + Send + 'static,
     ) -> Sender<()> {
-        let memo = std::sync::Mutex::new(Memo::default());
-        super::spawn_poller(
+        let memo = Mutex::new(Memo::default());
+        let failures: Failures = Arc::default();
+        let fetching = self
+            .fetch_every
+            .map(|every| (every, self.specs.clone(), failures.clone()));
+        let poke = super::spawn_poller(
             "git",
             interval,
-            move || match memo.lock() {
-                Ok(mut m) => self.read(&mut m),
-                Err(_) => self.snapshot(),
+            move || {
+                let mut lines = match memo.lock() {
+                    Ok(mut m) => self.read(&mut m),
+                    Err(_) => self.snapshot(),
+                }?;
+                if let Ok(f) = failures.lock() {
+                    lines.extend(f.iter().map(|(name, e)| {
+                        format!("{name}: the background fetch failed (the lists above are as fetched last): {e}")
+                    }));
+                }
+                Ok(lines)
             },
             send,
-        )
+        );
+        if let Some((every, specs, failures)) = fetching {
+            spawn_fetcher(specs, every, failures, poke.clone());
+        }
+        poke
     }
+}
+
+/// The last background fetch's failure of each repo that failed, by repo name.
+type Failures = Arc<Mutex<Vec<(String, String)>>>;
+
+/// Fetches every repo's branch now and then every `every`, and asks the pane to read again
+/// after each round; ends with the pane's source.
+fn spawn_fetcher(specs: Vec<RepoSpec>, every: Duration, failures: Failures, poke: Sender<()>) {
+    let spawned = std::thread::Builder::new()
+        .name("git-fetch".into())
+        .spawn(move || {
+            loop {
+                let failed: Vec<(String, String)> = specs
+                    .iter()
+                    .filter_map(|spec| {
+                        crate::git::quiet_fetch::fetch(spec, crate::git::quiet_fetch::TIMEOUT)
+                            .err()
+                            .map(|e| (spec.name.clone(), e))
+                    })
+                    .collect();
+                if let Ok(mut f) = failures.lock() {
+                    *f = failed;
+                }
+                if poke.send(()).is_err() {
+                    return;
+                }
+                std::thread::sleep(every);
+            }
+        });
+    // Without a thread the pane shows what the last fetch step brought, as it always did.
+    drop(spawned);
+}
+
+/// What upstream has that the push's tag does not, as pane lines.
+fn unshipped_lines(u: &Unshipped) -> Vec<String> {
+    let mut out = vec![format!(
+        "  {} has {} commit(s) not in {}:",
+        u.upstream, u.total, u.tag
+    )];
+    out.extend(
+        u.commits
+            .iter()
+            .map(|(_, c)| format!("  + {} {} — {}", c.sha, c.subject, c.author)),
+    );
+    if u.total > u.commits.len() {
+        out.push(format!("  + … {} more", u.total - u.commits.len()));
+    }
+    out
 }
 
 /// What the git source saw at its last full read of each repo, by repo name.
 pub struct Memo {
-    seen: HashMap<String, (Mark, RepoState, Option<Shipping>)>,
+    seen: HashMap<String, (Mark, Read)>,
     /// How many times a repo was read in full (history walked), for tests.
     pub full_reads: usize,
     /// A file of the repo changed this recently is taken as racy (see [`Mark`]).
@@ -115,8 +203,8 @@ impl Memo {
 
     /// The last full read of `spec`, with its dirty count brought up to date, when nothing
     /// but the work tree can have changed since.
-    fn reuse(&self, spec: &RepoSpec, mark: Option<&Mark>) -> Option<(RepoState, Option<Shipping>)> {
-        let (seen, state, ship) = self.seen.get(&spec.name)?;
+    fn reuse(&self, spec: &RepoSpec, mark: Option<&Mark>) -> Option<Read> {
+        let (seen, (state, ship, ahead)) = self.seen.get(&spec.name)?;
         if mark.is_none_or(|m| m.stamps != seen.stamps) {
             return None;
         }
@@ -130,6 +218,7 @@ impl Memo {
                 ..state.clone()
             },
             ship.clone(),
+            ahead.clone(),
         ))
     }
 }

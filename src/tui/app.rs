@@ -246,8 +246,12 @@ impl App {
         }
     }
 
-    /// The index of the step to do next, if any is left.
+    /// The index of the step to do next, if any is left: the one a blocker's fix waits for
+    /// first.
     pub fn next_index(&self) -> Option<usize> {
+        if let Some(f) = self.engine.blocker_follow_up() {
+            return self.step_index(&f.step);
+        }
         self.step_index(&self.engine.next_actionable()?)
     }
 

@@ -881,3 +881,153 @@ fn sigterm_while_the_email_is_in_the_editor_ends_the_editor_and_sends_nothing() 
         );
     }
 }
+
+/// The status line's "next: ..." part.
+fn next_of(screen: &str) -> String {
+    let first = screen.lines().next().unwrap_or_default();
+    first
+        .split(" │ ")
+        .find_map(|part| part.trim().strip_prefix("next: "))
+        .map(|n| n.trim_end_matches("RUN").trim().to_string())
+        .unwrap_or_default()
+}
+
+/// `rehearse --scenario blocker` walked from the screen alone: the fix of the blocker shows in
+/// the git pane once it lands upstream, the blockers prompt refuses a cherry-pick without a
+/// commit and offers the fix to pick, the status line then leads to reopening the choice and
+/// the cherry-pick with the fix filled in, and the push becomes `-1` with the fix in it. The
+/// fix's sha is known only from the screen.
+#[test]
+fn the_blocker_rehearsal_can_be_followed_from_the_screen() {
+    need_tmux();
+    let env = Env::new();
+    let sandbox = tempfile::tempdir().unwrap();
+    let dir = sandbox.path().join("sandbox");
+    let t = Tmux::new("blocker");
+    let w = "blocker";
+    t.start(
+        &env,
+        w,
+        &[
+            "rehearse",
+            "--scenario",
+            "blocker",
+            "--dir",
+            dir.to_str().unwrap(),
+        ],
+    );
+    t.wait_for(w, "next: check-rotation");
+    // Runs the step under the cursor, the one the status line names: Enter, `y`, then each
+    // prompt as `answers` says (Enter alone takes what is offered).
+    let run = |step: &str, answers: &[&[&str]]| {
+        let s = t.wait_for(w, "next: ");
+        assert!(next_of(&s).starts_with(step), "next is not {step}: {s}");
+        t.keys(w, &["Enter"]);
+        t.wait_for(w, &format!("Run {step}?"));
+        t.keys(w, &["y"]);
+        for keys in answers {
+            t.wait_for(w, &format!("{step} ("));
+            t.keys(w, keys);
+        }
+        t.wait_for(w, &format!("done: {step}"));
+    };
+    run("check-rotation", &[&["Enter"]]);
+    run("fetch", &[]);
+    run("strategy", &[&["Enter"]]);
+    run("tag-master", &[]);
+    run("push-tag", &[]);
+    run("compare", &[]);
+    run("notes-compare", &[]);
+    run("deploy-stage", &[]);
+    run("verify-stage", &[]);
+
+    // The fix lands upstream after the tag; the background fetch brings it into the git
+    // pane, with its subject, without the fetch step.
+    let s = t.wait_for(w, "next: blockers");
+    let tag = s
+        .lines()
+        .find_map(|l| l.split("Tag master as ").nth(1))
+        .map(|rest| {
+            rest.split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .unwrap_or_else(|| panic!("no tag on screen: {s}"));
+    t.keys(w, &["Tab"]);
+    let s = t.wait_for(w, &format!("upstream/master has 1 commit(s) not in {tag}:"));
+    let fix = s
+        .lines()
+        .find_map(|l| l.split("  + ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no fix listed: {s}"))
+        .to_string();
+    assert!(s.contains(&format!("+ {fix} Fix the search crash")), "{s}");
+    t.keys(w, &["Escape"]);
+
+    // The blockers step: the confirmation names the fix; a cherry-pick without a commit is
+    // asked again with why; Space picks the offered fix.
+    t.keys(w, &["Enter"]);
+    t.wait_for(w, "Run blockers?");
+    t.wait_for(w, &format!("+ {fix} Fix the search crash"));
+    t.keys(w, &["y"]);
+    t.wait_for(w, "blockers (1/2)");
+    t.keys(w, &["-l", "cherry-pick"]);
+    t.keys(w, &["Enter"]);
+    t.wait_for(w, "cherry-pick needs the commit(s) that fix it");
+    t.keys(w, &["C-u", "Space"]);
+    t.wait_for(w, &format!("> {fix}"));
+    t.keys(w, &["Enter"]);
+    t.wait_for(w, "blockers (2/2)");
+    t.keys(w, &["Enter"]);
+    t.wait_for(w, "done: blockers");
+
+    // What comes next is the cherry-pick, not the notes: reopen the choice, which offers the
+    // cherry-pick onto this push's tag first.
+    let s = t.wait_for(w, "next: reopen strategy (o)");
+    assert_eq!(
+        next_of(&s),
+        format!("reopen strategy (o), choose cherry_pick: the blockers' fixes {fix}"),
+        "{s}"
+    );
+    t.keys(w, &["o"]);
+    t.wait_for(w, "Reopen strategy");
+    t.keys(w, &["-l", "a blocker's fix must ship"]);
+    t.keys(w, &["Enter"]);
+    t.wait_for(w, "next: strategy, choose cherry_pick");
+    t.keys(w, &["Enter"]);
+    t.wait_for(w, "Run strategy?");
+    t.keys(w, &["y"]);
+    let s = t.wait_for(w, "strategy (1/1)");
+    // (The label wraps after "this".)
+    assert!(
+        s.contains(&format!("must ship onto {tag} (this")) && s.contains("push's newest tag)"),
+        "{s}"
+    );
+    assert!(
+        s.contains("> cherry_pick"),
+        "the cherry-pick is offered: {s}"
+    );
+    t.keys(w, &["Enter"]);
+    t.wait_for(w, "done: strategy");
+    run("cherry-pick", &[&["Enter"]]);
+    let s = t.wait_for(w, &format!("applied {fix} as "));
+    assert!(s.contains(&format!("starting from {tag}")), "{s}");
+    run("tag-cherry-picks", &[]);
+    t.wait_for(w, &format!("tagged {tag}-1 at "));
+    run("push-tag", &[]);
+    t.wait_for(w, &format!("pushed {tag}-1 "));
+
+    // The remote has the `-1`, and it holds the fix the screen showed.
+    let upstream = dir.join("upstream.git");
+    let message = crate::support::gitrepo::git(
+        &upstream,
+        &["log", "-1", "--format=%B", &format!("{tag}-1")],
+    );
+    let full = crate::support::gitrepo::git(&upstream, &["rev-parse", &fix]);
+    assert!(
+        message.contains(&format!("(cherry picked from commit {full})")),
+        "{message}"
+    );
+    t.keys(w, &["q"]);
+}

@@ -208,6 +208,7 @@ fn the_git_pane_reads_history_again_only_when_the_repo_changed() {
         specs: vec![f.spec()],
         format: format(),
         push_date: chrono::NaiveDate::from_ymd_opt(2015, 9, 10),
+        fetch_every: None,
     };
     let mut memo = Memo::with_racy_window(std::time::Duration::ZERO);
     let first = source.read(&mut memo).unwrap();
@@ -260,4 +261,89 @@ fn the_git_pane_reads_history_again_only_when_the_repo_changed() {
     source.read(&mut careful).unwrap();
     source.read(&mut careful).unwrap();
     assert_eq!(careful.full_reads, 2);
+}
+
+/// Waits for the git pane's source to send lines containing `want`; the last lines seen on
+/// a timeout.
+fn pane_showing(
+    got: &std::sync::mpsc::Receiver<pushduty::sources::Snapshot>,
+    want: &str,
+) -> Result<Vec<String>, String> {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut last = String::new();
+    while let Some(left) = end.checked_duration_since(std::time::Instant::now()) {
+        match got.recv_timeout(left) {
+            Ok(Ok((_, lines))) if lines.iter().any(|l| l.contains(want)) => return Ok(lines),
+            Ok(other) => last = format!("{other:?}"),
+            Err(_) => break,
+        }
+    }
+    Err(last)
+}
+
+/// The pane fetches the branch in the background: what lands upstream after this push's
+/// tag shows with its subject, and no local branch moves.
+#[test]
+fn the_git_pane_shows_what_upstream_has_that_the_tag_does_not() {
+    use pushduty::sources::git::GitSource;
+    use std::time::Duration;
+    let f = Fixture::new();
+    f.git(&["tag", "2015.09.10"]);
+    let fix = f.remote_commit("b.txt", "fix\n", "Fix uploads");
+    let main = f.rev("main");
+    let tracking = f.rev("origin/main");
+    let source = GitSource {
+        specs: vec![f.spec()],
+        format: format(),
+        push_date: chrono::NaiveDate::from_ymd_opt(2015, 9, 10),
+        fetch_every: Some(Duration::from_secs(3600)),
+    };
+    let (tx, got) = std::sync::mpsc::channel();
+    let _poke = source.spawn(Duration::from_secs(3600), move |s| tx.send(s).is_ok());
+    let lines = pane_showing(&got, "origin/main has 1 commit(s) not in 2015.09.10:")
+        .unwrap_or_else(|last| panic!("the fix never showed; last: {last}"));
+    let at = lines
+        .iter()
+        .position(|l| l.contains("not in 2015.09.10"))
+        .unwrap();
+    assert_eq!(at, 2, "under the summary: {lines:?}");
+    assert_eq!(
+        lines[at + 1],
+        format!("  + {} Fix uploads — Fixture Author", &fix[..7])
+    );
+    assert_eq!(f.rev("main"), main, "the local branch is left alone");
+    assert_ne!(f.rev("origin/main"), tracking);
+    assert!(!f.work.join(".git/FETCH_HEAD").exists());
+}
+
+/// A background fetch that fails says why in the pane, under what was read; the pane goes on.
+#[test]
+fn a_failed_background_fetch_is_a_line_in_the_pane() {
+    use pushduty::sources::git::GitSource;
+    use std::time::Duration;
+    let f = Fixture::new();
+    f.git(&[
+        "remote",
+        "set-url",
+        "origin",
+        "/nonexistent/pushduty/remote.git",
+    ]);
+    let source = GitSource {
+        specs: vec![f.spec()],
+        format: format(),
+        push_date: None,
+        fetch_every: Some(Duration::from_secs(3600)),
+    };
+    let (tx, got) = std::sync::mpsc::channel();
+    let _poke = source.spawn(Duration::from_secs(3600), move |s| tx.send(s).is_ok());
+    let lines = pane_showing(&got, "the background fetch failed")
+        .unwrap_or_else(|last| panic!("no failure shown; last: {last}"));
+    let said = lines.last().unwrap();
+    assert!(
+        said.starts_with("fixture: the background fetch failed"),
+        "{said}"
+    );
+    assert!(said.contains("git fetch origin exited 128"), "{said}");
+    assert!(said.contains("/nonexistent/pushduty/remote.git"), "{said}");
+    assert!(lines[0].starts_with("fixture main @ "), "{lines:?}");
 }

@@ -449,3 +449,63 @@ fn status_reports_the_open_blockers_per_service() {
     );
     r.assert_no_token(&[&out, &text]);
 }
+
+#[test]
+fn a_cherry_pick_answer_must_name_a_fix_the_tag_lacks() {
+    let mut r = Rig::new(vec![Issue::open(
+        REPO,
+        12,
+        "Uploads fail on stage",
+        &["blocker"],
+    )]);
+    let f = Fixture::new();
+    let tagged = f.commit("a.txt", "a\n", "In the push");
+    git(&f.work, &["tag", "2015.09.10", &tagged]);
+    let fix = f.commit("a.txt", "a, fixed\n", "Fix uploads");
+    // The fix is upstream (the remote-tracking branch has it), after the tag.
+    git(&f.work, &["push", "-q", "origin", "main"]);
+    r.repo = Some(f);
+
+    // The checks say what upstream has that the tag does not, with the fix's subject.
+    let asked = r.run(&["do", "blockers", "--yes"]);
+    let text = said(&asked);
+    assert!(
+        text.contains("app: origin/main has 1 commit(s) not in 2015.09.10"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("+ {} Fix uploads", &fix[..7])),
+        "{text}"
+    );
+
+    // A commit the tag ships already, or one that is nowhere, is refused before the step
+    // runs, with why and what is not in the tag yet; nothing is recorded.
+    for (answer, expect) in [
+        (
+            format!("cherry-pick:{}", &tagged[..8]),
+            "is in 2015.09.10 already",
+        ),
+        (
+            "cherry-pick:deadbeef".to_string(),
+            "not a commit of this checkout",
+        ),
+    ] {
+        let out = r.blockers(&[&format!("blocker.12={answer}")]);
+        let text = said(&out);
+        assert_ne!(out.status.code(), Some(0), "{answer}: {text}");
+        assert!(text.contains(expect), "{answer}: {text}");
+        assert!(
+            text.contains(&format!("not in the tag yet: {}", &fix[..7])),
+            "{answer}: {text}"
+        );
+        assert!(r.outputs("blockers")["blockers"].is_null(), "{text}");
+    }
+
+    // The fix itself (as the list offers it: the sha alone) is a cherry-pick, and the
+    // summary keeps it.
+    let done = r.blockers(&[&format!("blocker.12={}", &fix[..7])]);
+    assert!(done.status.success(), "{}", said(&done));
+    let s = r.outputs("blockers");
+    assert_eq!(s["blocker_commits"], serde_json::json!([&fix[..7]]));
+    assert_eq!(s["blockers"][0]["outcome"], "cherry-pick");
+}

@@ -164,6 +164,7 @@ fn git_source(
         }],
         format: pushduty::git::tags::TagFormat::new("%Y.%m.%d").unwrap(),
         push_date,
+        fetch_every: None,
     }
 }
 

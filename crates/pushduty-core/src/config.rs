@@ -10,6 +10,10 @@ use crate::overrides::Override;
 use crate::runbook::load::{Doc, de};
 use crate::runbook::model::{Ordered, SecretRef};
 
+/// How often the git pane fetches in the background when the config does not say: often
+/// enough that a fix merged upstream shows within minutes, rarely enough not to be noticed.
+pub const DEFAULT_BACKGROUND_FETCH_SECS: u64 = 300;
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -19,6 +23,10 @@ pub struct Config {
     /// Editor for templates (else `$VISUAL`, `$EDITOR`, `vi`).
     #[serde(default)]
     pub editor: Option<String>,
+    /// Seconds between the git pane's quiet fetches of each repo's branch (0: never); see
+    /// [`DEFAULT_BACKGROUND_FETCH_SECS`].
+    #[serde(default)]
+    pub background_fetch_secs: Option<u64>,
     #[serde(default)]
     pub repos: Ordered<RepoConfig>,
     #[serde(default)]
@@ -226,6 +234,14 @@ pub fn expand_home(p: &Path) -> PathBuf {
 impl Config {
     pub fn repo_path(&self, repo: &str) -> Option<&Path> {
         self.repos.get(repo).map(|r| r.path.as_path())
+    }
+
+    /// How long between the git pane's background fetches; `None` when they are off.
+    pub fn background_fetch(&self) -> Option<std::time::Duration> {
+        let secs = self
+            .background_fetch_secs
+            .unwrap_or(DEFAULT_BACKGROUND_FETCH_SECS);
+        (secs > 0).then(|| std::time::Duration::from_secs(secs))
     }
 
     /// The operator: `--operator`, then the config, then the OS user.

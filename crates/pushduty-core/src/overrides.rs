@@ -34,7 +34,7 @@ impl FromStr for Override {
 }
 
 /// Keys that belong to the operator's config rather than the runbook.
-const CONFIG_ROOTS: &[&str] = &["operator", "editor"];
+const CONFIG_ROOTS: &[&str] = &["operator", "editor", "background_fetch_secs"];
 const CONFIG_REPO_KEYS: &[&str] = &["path"];
 const CONFIG_SERVICE_KEYS: &[&str] = &["user", "token", "password", "key"];
 

@@ -260,7 +260,20 @@ impl App {
             pinned: read.pinned(),
         };
         match self.engine.inputs(step) {
-            Ok(specs) => self.ask_input(step.to_string(), specs, 0, Inputs::new(), then),
+            Ok(mut specs) => {
+                // Reopened for a blocker's fix: the choice that picks it is offered first.
+                if let Some((var, value)) = self
+                    .engine
+                    .blocker_follow_up()
+                    .filter(|f| f.step == step)
+                    .and_then(|f| f.choose)
+                {
+                    for spec in specs.iter_mut().filter(|s| s.key == var) {
+                        spec.default = Some(value.clone());
+                    }
+                }
+                self.ask_input(step.to_string(), specs, 0, Inputs::new(), then)
+            }
             Err(e) => self.log(Level::Error, format!("{e:#}")),
         }
     }

@@ -86,8 +86,12 @@ pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 /// What is next and when: "next: deploy-stage (Tue)", "next on Thu 2015-09-10: qa-approval",
-/// or "all done".
+/// or "all done". A blocker's fix waiting to be picked comes first: "next: reopen strategy
+/// (o), choose cherry_pick: the blockers' fixes abc1234".
 pub fn next_label(app: &App) -> String {
+    if let Some(f) = app.engine.blocker_follow_up() {
+        return format!("next: {}", f.label());
+    }
     let Some(id) = app.engine.next_actionable() else {
         return if app.engine.is_running() {
             "nothing else to start".into()

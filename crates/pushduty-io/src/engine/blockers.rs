@@ -14,7 +14,9 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Result, anyhow, bail};
 use serde_json::{Value, json};
 
-use super::{Check, Executor, InputSpec, Job};
+use super::blocker_fixes::{self, Fixable};
+use super::{AnswerCheck, Check, Executor, InputSpec, Job};
+use crate::git::tags::TagFormat;
 use crate::runbook::model::{GithubBlockersStep, Outputs, Step, StepKind};
 use crate::services::Services;
 use crate::services::github::Blocker;
@@ -34,8 +36,11 @@ const OUTCOMES: &str = "resolved, deferred, or cherry-pick:SHA[,SHA...]";
 
 pub struct Blockers {
     services: Arc<Services>,
+    format: TagFormat,
     /// What each step's last check read, by step id: the prompts ask about these.
     seen: Mutex<HashMap<String, Result<Vec<Listed>, String>>>,
+    /// The fixes each step's last check found to offer, by step id.
+    fixes: Mutex<HashMap<String, Vec<Fixable>>>,
 }
 
 /// A blocker read from GitHub, with the runbook's name of its repo (for its input key).
@@ -55,24 +60,37 @@ pub struct Outcome {
 
 /// Reads an outcome: `resolved`, `deferred`, or `cherry-pick` with the fix's commits (short
 /// or full shas, or GitHub commit links), as `cherry-pick:abc1234,def5678` or with spaces.
+/// Commits alone are a cherry-pick (what picking them from the list gives), in any order
+/// with the word.
 pub fn parse_outcome(text: &str) -> Result<Outcome, String> {
-    let t = text.trim();
-    let (word, rest) = match t.find([':', ' ', '=']) {
-        Some(i) => (&t[..i], &t[i + 1..]),
-        None => (t, ""),
-    };
-    let word = word.to_ascii_lowercase().replace('_', "-");
-    let commits: Vec<String> = rest
+    let mut name: Option<&'static str> = None;
+    let mut rest: Vec<&str> = Vec::new();
+    for token in text
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect();
-    let name = match word.as_str() {
-        "resolved" | "fixed" => "resolved",
-        "deferred" | "later" => "deferred",
-        "cherry-pick" | "pick" => "cherry-pick",
-        "" => return Err(format!("no outcome: give {OUTCOMES}")),
-        other => return Err(format!("`{other}` is not an outcome: give {OUTCOMES}")),
+    {
+        // `cherry-pick:abc1234`, but a link's `https:` is not a word.
+        let (word, after) = match token.split_once([':', '=']) {
+            Some((w, a)) if outcome_word(w).is_some() => (w, a),
+            _ => (token, ""),
+        };
+        match outcome_word(word) {
+            Some(o) if name.is_some_and(|n| n != o) => {
+                return Err(format!("give one outcome, not several: {OUTCOMES}"));
+            }
+            Some(o) => {
+                name = Some(o);
+                rest.extend(Some(after).filter(|a| !a.is_empty()));
+            }
+            None => rest.push(token),
+        }
+    }
+    let commits: Vec<String> = rest.iter().map(|c| c.to_string()).collect();
+    let name = match name {
+        Some(n) => n,
+        None if commits.is_empty() => return Err(format!("no outcome: give {OUTCOMES}")),
+        None if commits.iter().all(|c| looks_like_commit(c)) => "cherry-pick",
+        None => return Err(format!("`{}` is not an outcome: give {OUTCOMES}", rest[0])),
     };
     if name == "cherry-pick" {
         if commits.is_empty() {
@@ -87,6 +105,16 @@ pub fn parse_outcome(text: &str) -> Result<Outcome, String> {
         return Err(format!("`{name}` takes no commits (only cherry-pick does)"));
     }
     Ok(Outcome { name, commits })
+}
+
+/// The outcome a word names, if it names one.
+fn outcome_word(word: &str) -> Option<&'static str> {
+    match word.to_ascii_lowercase().replace('_', "-").as_str() {
+        "resolved" | "fixed" => Some("resolved"),
+        "deferred" | "later" => Some("deferred"),
+        "cherry-pick" | "pick" => Some("cherry-pick"),
+        _ => None,
+    }
 }
 
 fn looks_like_commit(c: &str) -> bool {
@@ -134,11 +162,19 @@ fn key(repo: &str, number: u64, several: bool) -> String {
 }
 
 impl Blockers {
-    pub fn new(services: Arc<Services>) -> Self {
+    pub fn new(services: Arc<Services>, format: TagFormat) -> Self {
         Self {
             services,
+            format,
             seen: Mutex::new(HashMap::new()),
+            fixes: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The fixes the last check found, else read now (local reads of the checkouts).
+    fn fixable(&self, id: &str, ctx: &Value) -> Vec<Fixable> {
+        let kept = self.fixes.lock().ok().and_then(|f| f.get(id).cloned());
+        kept.unwrap_or_else(|| Fixable::read_all(ctx, &self.format))
     }
 
     fn spec(step: &Step) -> Result<&GithubBlockersStep> {
@@ -186,6 +222,68 @@ impl Executor for Blockers {
         let names: Vec<String> = repos(ctx).into_iter().map(|(_, g)| g).collect();
         let read = self.read(step, ctx).map_err(|e| format!("{e:#}"));
         self.remember(&step.id, read.clone());
+        // What a `cherry-pick:` answer can name, read here, off the screen's thread.
+        let fixable = Fixable::read_all(ctx, &self.format);
+        let said: Vec<Check> = fixable
+            .iter()
+            .filter_map(|f| Some(std::iter::once(f.header()?).chain(f.lines(5))))
+            .flatten()
+            .map(Check::ok)
+            .collect();
+        if let Ok(mut f) = self.fixes.lock() {
+            f.insert(step.id.clone(), fixable);
+        }
+        let mut checks = self.read_checks(label, &names, read);
+        checks.extend(said);
+        checks
+    }
+
+    fn inputs(&self, step: &Step, ctx: &Value) -> Vec<InputSpec> {
+        let fixable = self.fixable(&step.id, ctx);
+        let mut specs = self.prompts(step);
+        let offered: Vec<crate::git::state::CommitInfo> = fixable
+            .iter()
+            .flat_map(|f| f.commits.iter().map(|(_, c)| c.clone()))
+            .collect();
+        let headers: Vec<String> = fixable
+            .iter()
+            .filter_map(|f| {
+                let more = if f.commits.is_empty() {
+                    ""
+                } else {
+                    ": Space picks one"
+                };
+                Some(format!("{}{more}", f.header()?))
+            })
+            .collect();
+        let fixes = Arc::new(fixable);
+        for spec in &mut specs {
+            let manual = spec.key == MANUAL;
+            let fixes = fixes.clone();
+            spec.check = Some(AnswerCheck(Arc::new(move |answer: &str| {
+                check_answer(answer, manual, &fixes)
+            })));
+            if !manual {
+                spec.hints.extend(headers.iter().cloned());
+                spec.commits = offered.clone();
+            }
+        }
+        specs
+    }
+
+    fn run(&self, job: &Job) -> Result<Outputs> {
+        self.record(job)
+    }
+}
+
+impl Blockers {
+    /// The checks that say what GitHub's read found.
+    fn read_checks(
+        &self,
+        label: &str,
+        names: &[String],
+        read: Result<Vec<Listed>, String>,
+    ) -> Vec<Check> {
         match read {
             Ok(list) if list.is_empty() => vec![Check::ok(format!(
                 "no open issue labelled `{label}` in {}",
@@ -206,7 +304,8 @@ impl Executor for Blockers {
         }
     }
 
-    fn inputs(&self, step: &Step, _ctx: &Value) -> Vec<InputSpec> {
+    /// A prompt for each blocker read, and one for those typed by hand.
+    fn prompts(&self, step: &Step) -> Vec<InputSpec> {
         // No network here: the TUI asks on its own thread. The checks have just read them.
         let mut out = Vec::new();
         let mut manual_hints = vec![
@@ -238,8 +337,11 @@ impl Executor for Blockers {
         out.push(manual);
         out
     }
+}
 
-    fn run(&self, job: &Job) -> Result<Outputs> {
+impl Blockers {
+    /// Records what happened to each blocker.
+    fn record(&self, job: &Job) -> Result<Outputs> {
         // The check right before acting has just read GitHub; it failed only if overridden.
         let listed = match self.recalled(&job.step.id) {
             Some(Ok(list)) => list,
@@ -328,7 +430,28 @@ impl Executor for Blockers {
     }
 }
 
-/// The recorded blockers as one line: `title (#N): outcome URL; ...`, or `none`.
+/// Checks an answer as typed: an outcome (or the blockers typed by hand), and the commits of
+/// a cherry-pick against the checkouts.
+fn check_answer(answer: &str, manual: bool, fixable: &[Fixable]) -> Result<(), String> {
+    let outcomes: Vec<Outcome> = if manual {
+        answer
+            .split(';')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(|e| parse_manual(e).map(|(_, _, o)| o))
+            .collect::<Result<_, _>>()?
+    } else {
+        vec![parse_outcome(answer)?]
+    };
+    let commits: Vec<String> = outcomes.into_iter().flat_map(|o| o.commits).collect();
+    match blocker_fixes::refuse(fixable, &commits) {
+        Some(why) => Err(why),
+        None => Ok(()),
+    }
+}
+
+/// The recorded blockers as one line: `title (#N): outcome [commits] URL; ...`, or `none`.
+/// A cherry-pick keeps its commits: the notes and the email say what was picked.
 fn summary(blockers: &[Value]) -> String {
     let parts: Vec<String> = blockers
         .iter()
@@ -338,6 +461,9 @@ fn summary(blockers: &[Value]) -> String {
                 s.push_str(&format!(" (#{n})"));
             }
             s.push_str(&format!(": {}", b["outcome"].as_str().unwrap_or("?")));
+            for c in b["commits"].as_array().into_iter().flatten() {
+                s.push_str(&format!(" {}", c.as_str().unwrap_or("?")));
+            }
             if let Some(u) = b["url"].as_str().filter(|u| !u.is_empty()) {
                 s.push_str(&format!(" {u}"));
             }
@@ -354,7 +480,7 @@ fn summary(blockers: &[Value]) -> String {
 impl super::Execute for pushduty_core::runbook::kinds::blockers::Blockers {
     fn executor(s: &super::Setup<'_>) -> Arc<dyn Executor> {
         s.with_services("github.blockers", |services| {
-            Arc::new(Blockers::new(services))
+            Arc::new(Blockers::new(services, s.format.clone()))
         })
     }
 }
@@ -369,10 +495,13 @@ mod tests {
         let b = vec![
             json!({"title": "Stage is slow", "number": 12, "outcome": "deferred", "url": "https://x/12"}),
             json!({"title": "Login loops", "number": null, "outcome": "resolved", "url": ""}),
+            json!({"title": "Search crashes", "number": 1187, "outcome": "cherry-pick",
+                   "commits": ["abc1234", "def5678"], "url": "https://x/1187"}),
         ];
         assert_eq!(
             summary(&b),
-            "Stage is slow (#12): deferred https://x/12; Login loops: resolved"
+            "Stage is slow (#12): deferred https://x/12; Login loops: resolved; \
+             Search crashes (#1187): cherry-pick abc1234 def5678 https://x/1187"
         );
     }
 
@@ -401,6 +530,21 @@ mod tests {
                 .contains("not an outcome")
         );
         assert!(parse_outcome("").is_err());
+        // Commits picked from the list, with or without the word, in any order.
+        let o = parse_outcome("abc1234 def5678").unwrap();
+        assert_eq!((o.name, o.commits.len()), ("cherry-pick", 2));
+        let o = parse_outcome("abc1234 cherry-pick").unwrap();
+        assert_eq!(
+            (o.name, o.commits),
+            ("cherry-pick", vec!["abc1234".to_string()])
+        );
+        let o = parse_outcome("pick https://github.com/o/r/commit/abc1234").unwrap();
+        assert_eq!(o.commits, ["https://github.com/o/r/commit/abc1234"]);
+        assert!(
+            parse_outcome("resolved deferred")
+                .unwrap_err()
+                .contains("one outcome")
+        );
     }
 
     #[test]

@@ -190,6 +190,7 @@ impl Executor for EmailSend {
             hints: vec![where_to_look(id)],
             default: None,
             commits: Vec::new(),
+            check: None,
         }]
     }
 

@@ -38,6 +38,28 @@ pub struct InputSpec {
     /// Commits the answer can list (a cherry-pick's candidates, oldest first): the answer
     /// holds their shas.
     pub commits: Vec<crate::git::state::CommitInfo>,
+    /// A check of the answer beyond being given and being an option, by the executor that
+    /// asks: a refused answer is asked again with why, instead of failing the step.
+    pub check: Option<AnswerCheck>,
+}
+
+/// Checks an answer as typed; the error says what is wrong and what to give instead.
+#[derive(Clone)]
+pub struct AnswerCheck(pub Arc<CheckFn>);
+
+/// What an [`AnswerCheck`] runs.
+pub type CheckFn = dyn Fn(&str) -> Result<(), String> + Send + Sync;
+
+impl std::fmt::Debug for AnswerCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AnswerCheck")
+    }
+}
+
+impl PartialEq for AnswerCheck {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl InputSpec {
@@ -50,6 +72,7 @@ impl InputSpec {
             hints: Vec::new(),
             default: None,
             commits: Vec::new(),
+            check: None,
         }
     }
 
@@ -62,6 +85,9 @@ impl InputSpec {
             } else {
                 Ok(String::new())
             };
+        }
+        if let Some(check) = &self.check {
+            (check.0)(a)?;
         }
         if self.options.is_empty() {
             return Ok(a.to_string());

@@ -55,6 +55,7 @@ impl Executor for Choice {
             hints: Vec::new(),
             default: None,
             commits: Vec::new(),
+            check: None,
         }]
     }
 

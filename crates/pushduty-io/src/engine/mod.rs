@@ -3,6 +3,9 @@
 //! first) before anyone shows it. No ratatui here: the TUI and `do` drive the same engine.
 
 mod actions;
+mod blocker_fixes;
+mod blocker_path;
+pub use blocker_path::FollowUp;
 pub mod blockers;
 mod child_env;
 mod days;
@@ -903,6 +906,11 @@ impl Engine {
             let (Status::Done { .. }, Some(did)) = (&st.status, &st.action) else {
                 continue;
             };
+            // A choice's labels only describe its options, and may name what the push has
+            // made since (the base of the picks once a tag exists): the choice made stands.
+            if matches!(step.kind, StepKind::Choice(_)) {
+                continue;
+            }
             // Unknown values now (a reopened choice) do not undo what was done.
             let Ok(now) = self.action(&step.id) else {
                 continue;

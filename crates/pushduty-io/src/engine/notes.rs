@@ -393,6 +393,7 @@ impl Executor for NotesPublish {
             hints: vec!["the same text already there is simply done".into()],
             default: None,
             commits: Vec::new(),
+            check: None,
         }]
     }
 

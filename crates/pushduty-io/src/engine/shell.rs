@@ -165,6 +165,7 @@ impl Executor for Shell {
             hints: vec![look],
             default: None,
             commits: Vec::new(),
+            check: None,
         }]
     }
 

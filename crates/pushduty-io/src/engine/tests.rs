@@ -715,3 +715,66 @@ fn a_live_clock_moves_today_on() {
         "years later, it is late"
     );
 }
+
+/// Marks `id` done with `outputs`, as if it had run (its executor needs no service here).
+fn mark_done(r: &mut Rig, id: &str, outputs: serde_json::Value) {
+    let st = r.engine.session.state.steps.get_mut(id).unwrap();
+    st.status = Status::Done {
+        at: "2015-09-08T10:00:00Z".into(),
+    };
+    st.outputs = outputs
+        .as_object()
+        .map(|m| m.clone().into_iter().collect())
+        .unwrap_or_default();
+}
+
+#[test]
+fn a_blockers_fix_leads_to_the_choice_then_the_cherry_pick_once_the_push_is_tagged() {
+    let mut r = rig("blocker-path.toml", None);
+    r.run("strategy", &[("strategy", "master")]);
+    assert_eq!(r.engine.status("pick"), Status::NotApplicable);
+    // A fix recorded before the push is tagged ships with the tag: nothing to follow up.
+    mark_done(
+        &mut r,
+        "blockers",
+        serde_json::json!({ "blocker_commits": ["abc1234"] }),
+    );
+    assert_eq!(r.engine.blocker_follow_up(), None);
+
+    // Tagged: the choice that turns the cherry-pick on is reopened, with the option to take.
+    mark_done(
+        &mut r,
+        "tag-main",
+        serde_json::json!({ "tag_name": "2015.09.10" }),
+    );
+    let f = r.engine.blocker_follow_up().unwrap();
+    assert_eq!(
+        f,
+        FollowUp {
+            step: "strategy".into(),
+            reopen: true,
+            choose: Some(("strategy".into(), "cherry_pick".into())),
+            commits: vec!["abc1234".into()],
+        }
+    );
+    assert_eq!(
+        f.label(),
+        "reopen strategy (o), choose cherry_pick: the blockers' fixes abc1234"
+    );
+
+    // Chosen: the cherry-pick itself is next.
+    r.engine.reopen("strategy", "a blocker's fix").unwrap();
+    r.run("strategy", &[("strategy", "cherry_pick")]);
+    let f = r.engine.blocker_follow_up().unwrap();
+    assert_eq!((f.step.as_str(), f.reopen, f.choose), ("pick", false, None));
+
+    // Picked (its full sha named by the short one recorded): nothing waits any more.
+    mark_done(
+        &mut r,
+        "pick",
+        serde_json::json!({ "cherry_picks": { "applied": [
+            { "original": "abc1234def5678abc1234def5678abc1234def56" }
+        ] } }),
+    );
+    assert_eq!(r.engine.blocker_follow_up(), None);
+}

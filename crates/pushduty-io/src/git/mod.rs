@@ -12,11 +12,13 @@ pub mod fetch;
 pub mod net;
 pub mod precheck;
 pub mod push;
+pub mod quiet_fetch;
 pub mod setup;
 pub mod spec;
 pub mod state;
 pub mod tag;
 pub mod tags;
+pub mod unshipped;
 
 pub use net::Net;
 pub use spec::RepoSpec;
