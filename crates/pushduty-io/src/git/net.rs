@@ -65,6 +65,8 @@ const METER_EVERY: Duration = Duration::from_secs(2);
 pub struct Net<'a> {
     progress: Box<dyn FnMut(String) + 'a>,
     cancelled: Box<dyn Fn() -> bool + 'a>,
+    /// How long the command may take; `None`: until cancelled (a step has its cancel).
+    limit: Option<Duration>,
 }
 
 impl<'a> Net<'a> {
@@ -72,7 +74,14 @@ impl<'a> Net<'a> {
         Self {
             progress: Box::new(progress),
             cancelled: Box::new(cancelled),
+            limit: None,
         }
+    }
+
+    /// Ends the command (and its ssh) once it has run for `limit`.
+    pub fn with_limit(mut self, limit: Duration) -> Self {
+        self.limit = Some(limit);
+        self
     }
 
     /// No progress, no cancel: for callers that only want the result.
@@ -202,7 +211,9 @@ fn run(spec: &RepoSpec, args: &[String], net: &mut Net<'_>) -> Result<String> {
     let Net {
         progress,
         cancelled,
+        limit,
     } = net;
+    let deadline = limit.map(|d| Instant::now() + d);
     let mut pass_on = |progress: &mut dyn FnMut(String)| {
         for (text, is_meter) in rx.try_iter() {
             let text = redact(&text, &secrets);
@@ -218,7 +229,7 @@ fn run(spec: &RepoSpec, args: &[String], net: &mut Net<'_>) -> Result<String> {
             tail.push(text);
         }
     };
-    let ended = supervise(&mut child, &|| cancelled(), None, &mut || {
+    let ended = supervise(&mut child, &|| cancelled(), deadline, &mut || {
         pass_on(&mut *progress)
     });
     if let Some(reader) = stderr {
@@ -230,7 +241,13 @@ fn run(spec: &RepoSpec, args: &[String], net: &mut Net<'_>) -> Result<String> {
     let status = match ended? {
         Ended::Exited(st) => st,
         Ended::Cancelled => bail!("cancelled by the operator: `{shown}` was stopped"),
-        Ended::TimedOut => bail!("`{shown}` took too long and was stopped"),
+        Ended::TimedOut => match limit {
+            Some(d) => bail!(
+                "`{shown}` did not finish within {} s and was stopped",
+                d.as_secs()
+            ),
+            None => bail!("`{shown}` took too long and was stopped"),
+        },
     };
     if !status.success() {
         let code = status

@@ -4,12 +4,10 @@
 //! `FETCH_HEAD`. It never asks for anything (no terminal prompt, ssh in batch mode) and is
 //! ended after a bounded time; a failure is a line in the pane, never fatal.
 
-use std::io::Read;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicI32, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
+use super::net::{Net, fetch_refspecs};
 use super::spec::RepoSpec;
 
 /// How long one background fetch may take before it is ended.
@@ -18,97 +16,29 @@ pub const TIMEOUT: Duration = Duration::from_secs(60);
 /// How much of git's error output the pane shows: its last lines say why.
 const TAIL_LINES: usize = 4;
 
-/// The process group of the fetch running now (0: none), so that it ends with pushduty: it
-/// runs in a group of its own, which a terminal's signals do not reach. The git pane's one
-/// fetching thread runs one fetch at a time.
-static RUNNING: AtomicI32 = AtomicI32::new(0);
+/// pushduty is quitting: a fetch still running is ended (its group is its own, which a
+/// terminal's signals do not reach), and no other starts.
+static QUITTING: AtomicBool = AtomicBool::new(false);
 
-/// Ends the fetch running now, if any (pushduty is quitting).
+/// Ends the fetch running now, if any, and any later one (pushduty is quitting).
 pub fn end_running() {
-    let group = RUNNING.swap(0, Ordering::SeqCst);
-    if group > 0 {
-        // SAFETY: signals the process group made for that fetch alone.
-        unsafe {
-            libc::kill(-group, libc::SIGKILL);
-        }
-    }
+    QUITTING.store(true, Ordering::SeqCst);
 }
 
-/// The command line, as arguments after `git`.
-pub fn args(spec: &RepoSpec) -> Vec<String> {
-    vec![
-        "-C".into(),
-        spec.path.display().to_string(),
-        "fetch".into(),
-        "--quiet".into(),
-        "--no-write-fetch-head".into(),
-        "--no-tags".into(),
-        spec.remote.clone(),
-        format!("+{}:{}", spec.branch_ref(), spec.tracking_ref()),
-    ]
+/// The refspec: the branch into its remote-tracking ref, and nothing else.
+pub fn refspec(spec: &RepoSpec) -> String {
+    format!("+{}:{}", spec.branch_ref(), spec.tracking_ref())
 }
 
-/// Fetches `spec`'s branch into its remote-tracking branch, ending git (and its ssh) after
+/// Fetches `spec`'s branch into its remote-tracking branch with the operator's `git` (as the
+/// fetch step does: no prompt, ssh in batch mode, its own process group), ended after
 /// `timeout`. The error is what to show: git's own last words, or why it did not finish.
 pub fn fetch(spec: &RepoSpec, timeout: Duration) -> Result<(), String> {
-    let mut cmd = Command::new("git");
-    cmd.args(args(spec))
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        // Its own group: ending it on a timeout ends the ssh it started too.
-        .process_group(0);
-    if std::env::var_os("GIT_SSH_COMMAND").is_none() {
-        cmd.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes");
-    }
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("could not run git ({e}): is git installed and on PATH?"))?;
-    let pid = child.id() as i32;
-    RUNNING.store(pid, Ordering::SeqCst);
-    let mut stderr = child.stderr.take();
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(s) = stderr.as_mut() {
-            let _ = s.read_to_string(&mut text);
-        }
-        text
-    });
-    let end = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if Instant::now() < end => std::thread::sleep(Duration::from_millis(50)),
-            _ => break None,
-        }
-    };
-    let _ = RUNNING.compare_exchange(pid, 0, Ordering::SeqCst, Ordering::SeqCst);
-    let Some(status) = status else {
-        // SAFETY: signals the process group made for this child alone.
-        unsafe {
-            libc::kill(-pid, libc::SIGKILL);
-        }
-        let _ = child.wait();
-        return Err(format!(
-            "git fetch {} did not finish within {} s and was ended",
-            spec.remote,
-            timeout.as_secs()
-        ));
-    };
-    let said = reader.join().unwrap_or_default();
-    if status.success() {
-        return Ok(());
-    }
-    let lines: Vec<&str> = said.lines().filter(|l| !l.trim().is_empty()).collect();
-    let tail = lines[lines.len().saturating_sub(TAIL_LINES)..].join(" / ");
-    let how = status
-        .code()
-        .map_or_else(|| "was stopped".to_string(), |c| format!("exited {c}"));
-    Err(if tail.is_empty() {
-        format!("git fetch {} {how}", spec.remote)
-    } else {
-        format!("git fetch {} {how}: {tail}", spec.remote)
+    let mut net = Net::new(|_| {}, || QUITTING.load(Ordering::SeqCst)).with_limit(timeout);
+    fetch_refspecs(spec, &[refspec(spec)], &mut net).map_err(|e| {
+        let text = format!("{e:#}");
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        lines[lines.len().saturating_sub(TAIL_LINES)..].join(" / ")
     })
 }
 
@@ -116,9 +46,11 @@ pub fn fetch(spec: &RepoSpec, timeout: Duration) -> Result<(), String> {
 mod tests {
     use super::*;
     use std::path::Path;
+    use std::process::Command;
     use std::sync::Mutex;
+    use std::time::Instant;
 
-    /// One fetch at a time, as in pushduty: [`RUNNING`] names one.
+    /// One fetch at a time, as in pushduty; and [`QUITTING`] is the whole process's.
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
     fn serial() -> std::sync::MutexGuard<'static, ()> {
@@ -210,8 +142,7 @@ mod tests {
         let (_d, mut spec) = pair();
         spec.remote = "nowhere".into();
         let e = fetch(&spec, TIMEOUT).unwrap_err();
-        assert!(e.starts_with("git fetch nowhere exited 128: "), "{e}");
-        assert!(e.contains("nowhere"), "{e}");
+        assert!(e.contains("remote 'nowhere' does not exist"), "{e}");
     }
 
     #[test]
@@ -227,7 +158,7 @@ mod tests {
         let began = Instant::now();
         let e = fetch(&spec, Duration::from_millis(500)).unwrap_err();
         assert!(began.elapsed() < Duration::from_secs(5), "{e}");
-        assert!(e.contains("did not finish within"), "{e}");
+        assert!(e.contains("did not finish within 0 s"), "{e}");
     }
 
     #[test]
@@ -241,12 +172,11 @@ mod tests {
         );
         let began = Instant::now();
         let fetching = std::thread::spawn(move || fetch(&spec, TIMEOUT));
-        while RUNNING.load(Ordering::SeqCst) == 0 {
-            assert!(began.elapsed() < Duration::from_secs(5), "never started");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        // Started or not, a fetch under way when pushduty quits ends.
+        std::thread::sleep(Duration::from_millis(300));
         end_running();
         let e = fetching.join().unwrap().unwrap_err();
+        QUITTING.store(false, Ordering::SeqCst);
         assert!(began.elapsed() < Duration::from_secs(5), "{e}");
         assert!(e.contains("was stopped"), "{e}");
     }
