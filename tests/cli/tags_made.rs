@@ -9,21 +9,9 @@ use crate::support::push::Push;
 
 const MESSAGE: &str = "steps.tag-main.message=Release {{ tag }} by {{ operator }}";
 
-/// A release last week and a fix since, fetched, with master chosen.
-fn ready() -> Push {
-    let p = Push::new();
-    git(&p.repo.work, &["tag", "2015.09.03", "HEAD"]);
-    git(&p.repo.work, &["push", "-q", "origin", "2015.09.03"]);
-    p.repo.commit("a.txt", "a\n", "Fix one");
-    git(&p.repo.work, &["push", "-q", "origin", "main"]);
-    p.ok(&["fetch"]);
-    p.ok(&["strategy", "--input", "strategy=master"]);
-    p
-}
-
 #[test]
 fn a_message_makes_an_annotated_tag_shown_as_the_command_that_makes_it() {
-    let p = ready();
+    let p = Push::ready_to_tag();
     let head = p.repo.rev("HEAD");
     let out = p.run(&["--set", MESSAGE, "do", "tag-main", "--yes"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -82,7 +70,7 @@ fn signing_key(dir: &std::path::Path) -> std::path::PathBuf {
 
 #[test]
 fn the_operators_tag_gpgsign_makes_a_signed_tag_by_their_git() {
-    let p = ready();
+    let p = Push::ready_to_tag();
     let head = p.repo.rev("HEAD");
     let key = signing_key(p.env.path());
     git(&p.repo.work, &["config", "tag.gpgSign", "true"]);
@@ -104,7 +92,7 @@ fn the_operators_tag_gpgsign_makes_a_signed_tag_by_their_git() {
 
 #[test]
 fn a_signing_that_fails_makes_no_tag_and_says_gits_words() {
-    let p = ready();
+    let p = Push::ready_to_tag();
     git(&p.repo.work, &["config", "tag.gpgSign", "true"]);
     git(&p.repo.work, &["config", "gpg.format", "ssh"]);
     let missing = p.env.path().join("no-such-key");

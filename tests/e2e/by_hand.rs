@@ -4,33 +4,16 @@
 //! `mailto:`), is ticked off with what was done, and the report says which steps were done
 //! by hand. Nothing reaches the pad or a mail server.
 
-use crate::support;
 use crate::support::cli::{stderr, stdout};
-use crate::whole_push::{Outside, WholePush, forty_minutes_ago};
+use crate::whole_push::{Outside, WholePush, forty_minutes_ago, steady_graphite};
 
 /// The secrets this hero does not have.
 const NOT_HELD: &[&str] = &["PUSHDUTY_ETHERPAD_KEY", "PUSHDUTY_SMTP_PASSWORD"];
 
 #[test]
 fn a_push_without_the_pad_key_or_smtp_login_ends_with_its_hand_overs_done_by_hand() {
-    let now = chrono::Utc::now().timestamp();
     let pushed_at = forty_minutes_ago();
-    let mut steady = Vec::new();
-    for base in [pushed_at - 7 * 24 * 3600, pushed_at] {
-        let from = base - 70 * 60;
-        let n = ((base + 35 * 60).min(now) - from) / 60;
-        steady.extend(support::metrics_servers::minutes(from, n as usize, |i| {
-            Some(100.0 + (i % 5) as f64)
-        }));
-    }
-    let errors: Vec<_> = steady
-        .iter()
-        .map(|(t, v)| (*t, v.map(|v| v / 50.0)))
-        .collect();
-    let graphite = support::metrics_servers::graphite(&[
-        ("stats.addons.response.200", steady),
-        ("stats.addons.response.500", errors),
-    ]);
+    let graphite = steady_graphite(pushed_at);
     // No mail server at all: nothing may be sent.
     let push = WholePush::start(Outside {
         graphite: &graphite.url,

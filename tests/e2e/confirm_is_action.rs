@@ -9,18 +9,6 @@ use crate::e2e_tmux::{Tmux, need_tmux};
 use crate::support::gitrepo::git;
 use crate::support::push::Push;
 
-/// A release last week, two commits since, fetched, and the strategy chosen.
-fn ready() -> Push {
-    let p = Push::new();
-    git(&p.repo.work, &["tag", "2015.09.03", "HEAD"]);
-    git(&p.repo.work, &["push", "-q", "origin", "2015.09.03"]);
-    p.repo.commit("a.txt", "a\n", "Fix one");
-    git(&p.repo.work, &["push", "-q", "origin", "main"]);
-    p.ok(&["fetch"]);
-    p.ok(&["strategy", "--input", "strategy=master"]);
-    p
-}
-
 fn short(sha: &str) -> &str {
     &sha[..7]
 }
@@ -38,7 +26,7 @@ fn at_the_question(p: &Push, tmux: &Tmux, extra: &[&str]) -> String {
 #[test]
 fn a_commit_made_after_the_confirmation_was_read_is_not_tagged() {
     need_tmux();
-    let p = ready();
+    let p = Push::ready_to_tag();
     let shown = p.repo.rev("HEAD");
     let tmux = Tmux::new("confirm-commit");
     // Overridden (the operator means to act whatever the checks say when it runs), so only
@@ -80,7 +68,7 @@ fn a_commit_made_after_the_confirmation_was_read_is_not_tagged() {
 #[test]
 fn a_commit_reset_away_after_the_confirmation_was_read_is_not_replaced_unseen() {
     need_tmux();
-    let p = ready();
+    let p = Push::ready_to_tag();
     let upstream = p.repo.rev("HEAD");
     let local = p.repo.commit("mine.txt", "mine\n", "A local commit");
     let tmux = Tmux::new("confirm-reset");
@@ -104,7 +92,7 @@ fn a_commit_reset_away_after_the_confirmation_was_read_is_not_replaced_unseen() 
 #[test]
 fn an_unchanged_checkout_is_tagged_at_the_commit_shown() {
     need_tmux();
-    let p = ready();
+    let p = Push::ready_to_tag();
     let shown = p.repo.rev("HEAD");
     let tmux = Tmux::new("confirm-same");
     let screen = at_the_question(&p, &tmux, &[]);

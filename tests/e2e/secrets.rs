@@ -9,11 +9,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::support;
 use crate::support::cli::{stderr, stdout};
 use crate::support::github::Issue;
 use crate::support::smtp_server::SmtpServer;
-use crate::whole_push::{Outside, TOKENS, WholePush, forty_minutes_ago};
+use crate::whole_push::{Outside, TOKENS, WholePush, forty_minutes_ago, steady_graphite};
 
 /// A step that prints the environment.
 const PRINT_ENV: &str = r#"
@@ -56,24 +55,8 @@ fn files_under(p: &Path, out: &mut Vec<PathBuf>) {
 fn a_whole_push_runs_every_step_and_leaves_no_token_anywhere() {
     // The production push forty minutes ago: the watches' soak is over, so they judge at once
     // on a quiet Sentry and a Graphite whose traffic is steady.
-    let now = chrono::Utc::now().timestamp();
     let pushed_at = forty_minutes_ago();
-    let mut steady = Vec::new();
-    for base in [pushed_at - 7 * 24 * 3600, pushed_at] {
-        let from = base - 70 * 60;
-        let n = ((base + 35 * 60).min(now) - from) / 60;
-        steady.extend(support::metrics_servers::minutes(from, n as usize, |i| {
-            Some(100.0 + (i % 5) as f64)
-        }));
-    }
-    let errors: Vec<_> = steady
-        .iter()
-        .map(|(t, v)| (*t, v.map(|v| v / 50.0)))
-        .collect();
-    let graphite = support::metrics_servers::graphite(&[
-        ("stats.addons.response.200", steady),
-        ("stats.addons.response.500", errors),
-    ]);
+    let graphite = steady_graphite(pushed_at);
     let mail = SmtpServer::start();
     let push = WholePush::start(Outside {
         graphite: &graphite.url,

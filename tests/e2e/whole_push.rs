@@ -36,6 +36,28 @@ pub struct Outside<'a> {
     pub pushed_at: i64,
 }
 
+/// A real Graphite with steady traffic and a few errors a minute around `pushed_at` and a
+/// week before: the health watch passes on it.
+pub fn steady_graphite(pushed_at: i64) -> support::metrics_servers::Server {
+    let now = chrono::Utc::now().timestamp();
+    let mut steady = Vec::new();
+    for base in [pushed_at - 7 * 24 * 3600, pushed_at] {
+        let from = base - 70 * 60;
+        let n = ((base + 35 * 60).min(now) - from) / 60;
+        steady.extend(support::metrics_servers::minutes(from, n as usize, |i| {
+            Some(100.0 + (i % 5) as f64)
+        }));
+    }
+    let errors: Vec<_> = steady
+        .iter()
+        .map(|(t, v)| (*t, v.map(|v| v / 50.0)))
+        .collect();
+    support::metrics_servers::graphite(&[
+        ("stats.addons.response.200", steady),
+        ("stats.addons.response.500", errors),
+    ])
+}
+
 /// The start of the minute forty minutes ago: a production push whose watches' soak is over.
 pub fn forty_minutes_ago() -> i64 {
     let now = chrono::Utc::now().timestamp();

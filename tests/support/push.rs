@@ -24,6 +24,19 @@ impl Push {
         }
     }
 
+    /// A push whose previous release is `2015.09.03`, with a fix since (pushed), fetched,
+    /// and main chosen to be tagged: ready for `tag-main`.
+    pub fn ready_to_tag() -> Self {
+        let p = Self::new();
+        super::gitrepo::git(&p.repo.work, &["tag", "2015.09.03", "HEAD"]);
+        super::gitrepo::git(&p.repo.work, &["push", "-q", "origin", "2015.09.03"]);
+        p.repo.commit("a.txt", "a\n", "Fix one");
+        super::gitrepo::git(&p.repo.work, &["push", "-q", "origin", "main"]);
+        p.ok(&["fetch"]);
+        p.ok(&["strategy", "--input", "strategy=master"]);
+        p
+    }
+
     pub fn args(&self) -> Vec<String> {
         [
             "--runbook",

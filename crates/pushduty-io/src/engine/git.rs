@@ -292,6 +292,36 @@ impl Executor for Tag {
     }
 }
 
+/// A confirmation pinned to a local tag (`which`: the checkout and the tag's name) and the
+/// commit it names now, shown after `preview`. A tag that cannot be read pins nothing, so the
+/// step refuses to act on it ([`held_to`]).
+fn pinned_tag(
+    checks: Vec<Check>,
+    preview: String,
+    which: impl FnOnce() -> Result<(RepoSpec, String)>,
+) -> Confirmation {
+    let read = which().and_then(|(spec, name)| {
+        let at = g::spec::local_tag_commit(&spec.open()?, &name)?
+            .with_context(|| format!("tag {name} is not in the checkout"))?;
+        Ok((name, at))
+    });
+    match read {
+        Ok((name, at)) => Confirmation {
+            shown: Some(format!(
+                "{preview}\n({name} is at {})",
+                g::spec::short_sha(at)
+            )),
+            pin: json!({ "tag": name, "commit": at.to_string() }),
+            checks,
+        },
+        Err(_) => Confirmation {
+            shown: Some(preview),
+            pin: Value::Null,
+            checks,
+        },
+    }
+}
+
 /// Refuses to act unless the tag and commit are those the confirmation showed (`pin`): the
 /// repository may have moved while the dialog was open. `what` names the act not done.
 fn held_to(pin: &Value, name: &str, now: git2::Oid, branch: &str, what: &str) -> Result<()> {
@@ -350,32 +380,13 @@ impl Executor for PushTag {
 
     /// The tag to push and its commit as the checkout has them now.
     fn confirm(&self, step: &Step, rb: &Runbook, ctx: &Value) -> Confirmation {
-        let checks = self.check(step, ctx);
-        let preview = self.preview(step, rb, ctx);
-        let local = || -> Result<(String, git2::Oid)> {
+        pinned_tag(self.check(step, ctx), self.preview(step, rb, ctx), || {
             let repo_name = step.kind.repo().context("this step names no repo")?;
             let spec = repo_spec(ctx, repo_name).with_context(|| no_checkout(repo_name))?;
             let name =
                 repo_text(ctx, repo_name, "tag").context("this push has no tag for the repo")?;
-            let at = g::spec::local_tag_commit(&spec.open()?, &name)?
-                .with_context(|| format!("tag {name} does not exist in {repo_name}"))?;
-            Ok((name, at))
-        };
-        match local() {
-            Ok((name, at)) => Confirmation {
-                shown: Some(format!(
-                    "{preview}\n({name} is at {})",
-                    g::spec::short_sha(at)
-                )),
-                pin: json!({ "tag": name, "commit": at.to_string() }),
-                checks,
-            },
-            Err(_) => Confirmation {
-                shown: Some(preview),
-                pin: Value::Null,
-                checks,
-            },
-        }
+            Ok((spec, name))
+        })
     }
 
     fn run(&self, job: &Job) -> Result<Outputs> {
@@ -517,31 +528,12 @@ impl Executor for CherryPick {
 
     /// The base the picks go onto, read now: shown with its commit and carried to `run`.
     fn confirm(&self, step: &Step, rb: &Runbook, ctx: &Value) -> Confirmation {
-        let checks = self.check(step, ctx);
-        let preview = self.preview(step, rb, ctx);
-        let base = || -> Result<(String, git2::Oid)> {
+        pinned_tag(self.check(step, ctx), self.preview(step, rb, ctx), || {
             let repo_name = step.kind.repo().context("this step names no repo")?;
             let spec = repo_spec(ctx, repo_name).with_context(|| no_checkout(repo_name))?;
             let (base, _) = self.base(ctx, &spec)?;
-            let at = g::spec::local_tag_commit(&spec.open()?, &base)?
-                .with_context(|| format!("tag {base} is not in the checkout"))?;
-            Ok((base, at))
-        };
-        match base() {
-            Ok((base, at)) => Confirmation {
-                shown: Some(format!(
-                    "{preview}\n({base} is at {})",
-                    g::spec::short_sha(at)
-                )),
-                pin: json!({ "tag": base, "commit": at.to_string() }),
-                checks,
-            },
-            Err(_) => Confirmation {
-                shown: Some(preview),
-                pin: Value::Null,
-                checks,
-            },
-        }
+            Ok((spec, base))
+        })
     }
 
     fn run(&self, job: &Job) -> Result<Outputs> {
