@@ -343,7 +343,7 @@ fn a_failed_background_fetch_is_a_line_in_the_pane() {
         said.starts_with("fixture: the background fetch failed"),
         "{said}"
     );
-    assert!(said.contains("git fetch origin exited 128"), "{said}");
+    assert!(said.contains("`git fetch` exited with code 128"), "{said}");
     assert!(said.contains("/nonexistent/pushduty/remote.git"), "{said}");
     assert!(lines[0].starts_with("fixture main @ "), "{lines:?}");
 }

@@ -456,7 +456,12 @@ impl CherryPick {
         let repo = spec.open()?;
         let from = g::spec::local_tag_commit(&repo, &base)?
             .with_context(|| format!("tag {base} is not in the checkout"))?;
-        let to = g::spec::branch_tip(&repo, &spec)?.id();
+        // What upstream has (the background fetch keeps it current), else the local branch:
+        // a blocker's fix lands upstream, and the local branch is never moved for it.
+        let to = match repo.refname_to_id(&spec.tracking_ref()) {
+            Ok(id) => id,
+            Err(_) => g::spec::branch_tip(&repo, &spec)?.id(),
+        };
         let (list, total) = g::precheck::candidates(&repo, from, to, SHOWN)?;
         let header = format!(
             "on {} since {base} ({what}), oldest first{}:",
