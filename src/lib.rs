@@ -16,7 +16,7 @@ pub mod sources;
 pub mod tui;
 
 pub use pushduty_core::{
-    config, diag, overrides, runbook, sanitize, session, tags, templates, urls,
+    config, diag, overrides, runbook, sanitize, session, tags, templates, urls, words,
 };
 pub use pushduty_io::{engine, git, preview, secret, services};
 pub use pushduty_standins as standins;

@@ -38,7 +38,14 @@ pub fn run(g: &Global) -> ExitCode {
     start_jenkins(&mut app, &tx);
     start_health(&mut app, &tx);
     start_blockers(&mut app, &tx);
-    for n in notices(&opened).into_iter().chain(config_warnings) {
+    let resumed = opened
+        .resumed
+        .then(|| "resumed the session of this push".to_string());
+    for n in resumed
+        .into_iter()
+        .chain(notices(&opened))
+        .chain(config_warnings)
+    {
         app.log(Level::Warn, n);
     }
     if app.log.is_empty() {

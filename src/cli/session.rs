@@ -112,13 +112,12 @@ pub fn open_engine(
 }
 
 /// Notices about the session just opened, one per line.
+/// What opening the session found worth saying. That it resumed is said only on the screen
+/// (`run`): every `do` of a push resumes its session, and saying so each time was noise.
 pub fn notices(opened: &Opened) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(n) = &opened.lock_notice {
         out.push(n.clone());
-    }
-    if opened.resumed {
-        out.push("resumed the session of this push".into());
     }
     out.extend(opened.warnings.iter().cloned());
     for id in &opened.interrupted {

@@ -247,9 +247,9 @@ fn text(out: &Value) -> String {
                 r["behind"]
             ));
             s.push_str(&format!(
-                "  last tag {}, {} commits since\n",
+                "  last tag {}, {} since\n",
                 r["last_tag"].as_str().unwrap_or("(none)"),
-                r["commits_since_tag"]
+                crate::words::count(r["commits_since_tag"].as_u64().unwrap_or(0), "commit")
             ));
             if let Some(url) = r["compare_url"].as_str() {
                 s.push_str(&format!("  {url}\n"));
@@ -292,8 +292,8 @@ fn text(out: &Value) -> String {
                 let said = match (v["error"].as_str(), &v["last_build"]) {
                     (Some(e), _) => format!("error: {e}"),
                     (None, _) if kind == "sentry" => format!(
-                        "{} new issue(s){}",
-                        v["new_issues"],
+                        "{}{}",
+                        crate::words::count(v["new_issues"].as_u64().unwrap_or(0), "new issue"),
                         v["top"]
                             .as_array()
                             .into_iter()

@@ -161,8 +161,10 @@ fn spawn_fetcher(specs: Vec<RepoSpec>, every: Duration, failures: Failures, poke
 /// What upstream has that the push's tag does not, as pane lines.
 fn unshipped_lines(u: &Unshipped) -> Vec<String> {
     let mut out = vec![format!(
-        "  {} has {} commit(s) not in {}:",
-        u.upstream, u.total, u.tag
+        "  {} has {} not in {}:",
+        u.upstream,
+        crate::words::count(u.total as u64, "commit"),
+        u.tag
     )];
     out.extend(
         u.commits
@@ -316,10 +318,12 @@ pub fn lines(spec: &RepoSpec, s: &RepoState, ship: Option<&Shipping>) -> Vec<Str
         s.ahead,
         s.behind
     )];
-    let since = s.commits_since_tag.map_or("?".into(), |n| n.to_string());
+    let since = s.commits_since_tag.map_or("? commits".into(), |n| {
+        crate::words::count(n as u64, "commit")
+    });
     out.push(match &s.last_tag {
-        Some(t) => format!("  last tag {t} · {since} commits since"),
-        None => format!("  no release tag yet · {since} commits"),
+        Some(t) => format!("  last tag {t} · {since} since"),
+        None => format!("  no release tag yet · {since}"),
     });
     if let Some(url) = &s.compare_url {
         out.push(format!("  {url}"));
@@ -343,12 +347,14 @@ pub fn lines(spec: &RepoSpec, s: &RepoState, ship: Option<&Shipping>) -> Vec<Str
         Some(ship) => {
             out.push(match &ship.since {
                 Some(prev) => format!(
-                    "  {} ships {} commit(s) since {prev}:",
-                    ship.tag, ship.total
+                    "  {} ships {} since {prev}:",
+                    ship.tag,
+                    crate::words::count(ship.total as u64, "commit")
                 ),
                 None => format!(
-                    "  {} ships {} commit(s), the first release:",
-                    ship.tag, ship.total
+                    "  {} ships {}, the first release:",
+                    ship.tag,
+                    crate::words::count(ship.total as u64, "commit")
                 ),
             });
             out.extend(ship.commits.iter().map(commit));

@@ -30,6 +30,12 @@ fn do_needs_yes_without_a_terminal_then_runs_in_the_session() {
     // Done steps do not run twice.
     let o = env.run(&do_step(RB, "hello", &["--yes", "--input", "blockers=x"]));
     assert_eq!(o.status.code(), Some(1));
+    // Every `do` of a push resumes its session: saying so each time was noise.
+    assert!(
+        !stderr(&o).contains("resumed the session"),
+        "{}",
+        stderr(&o)
+    );
 
     // A service step without its credentials fails saying what to configure.
     let o = env.run(&do_step(RB, "deploy", &["--yes"]));

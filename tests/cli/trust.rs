@@ -159,7 +159,7 @@ fn a_diverged_branch_is_not_tagged_unless_overridden_with_a_reason() {
     p.ok(&["strategy", "--input", "strategy=master"]);
     let out = p.refused(&["tag-main"]);
     assert!(
-        out.contains("main and origin/main have diverged (1 local, 1 remote commit(s))"),
+        out.contains("main and origin/main have diverged (1 local commit, 1 remote commit)"),
         "{out}"
     );
     assert!(out.contains("pass --override REASON"), "{out}");
@@ -198,7 +198,7 @@ fn a_stale_dirty_branch_is_not_tagged() {
     p.ok(&["strategy", "--input", "strategy=master"]);
     let out = p.refused(&["tag-main"]);
     assert!(
-        out.contains("main is 1 commit(s) behind origin/main: tagging it would ship a stale main"),
+        out.contains("main is 1 commit behind origin/main: tagging it would ship a stale main"),
         "{out}"
     );
     assert!(

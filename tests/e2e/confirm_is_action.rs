@@ -74,7 +74,7 @@ fn a_commit_reset_away_after_the_confirmation_was_read_is_not_replaced_unseen() 
     let tmux = Tmux::new("confirm-reset");
     let screen = at_the_question(&p, &tmux, &["--override", "my commit ships too"]);
     assert!(screen.contains(short(&local)), "{screen}");
-    assert!(screen.contains("has 1 local commit(s)"), "{screen}");
+    assert!(screen.contains("has 1 local commit"), "{screen}");
     git(&p.repo.work, &["reset", "-q", "--hard", &upstream]);
     tmux.keys("push", &["y", "Enter"]);
     let screen = tmux.wait_exit("push", "1");

@@ -955,7 +955,7 @@ fn the_blocker_rehearsal_can_be_followed_from_the_screen() {
         })
         .unwrap_or_else(|| panic!("no tag on screen: {s}"));
     t.keys(w, &["Tab"]);
-    let s = t.wait_for(w, &format!("upstream/master has 1 commit(s) not in {tag}:"));
+    let s = t.wait_for(w, &format!("upstream/master has 1 commit not in {tag}:"));
     let fix = s
         .lines()
         .find_map(|l| l.split("  + ").nth(1))
@@ -974,7 +974,7 @@ fn the_blocker_rehearsal_can_be_followed_from_the_screen() {
     t.wait_for(w, "blockers (1/2)");
     t.keys(w, &["-l", "cherry-pick"]);
     t.keys(w, &["Enter"]);
-    t.wait_for(w, "cherry-pick needs the commit(s) that fix it");
+    t.wait_for(w, "cherry-pick needs the commits that fix it");
     t.keys(w, &["C-u", "Space"]);
     t.wait_for(w, &format!("> {fix}"));
     t.keys(w, &["Enter"]);

@@ -213,7 +213,7 @@ fn the_git_pane_reads_history_again_only_when_the_repo_changed() {
     let mut memo = Memo::with_racy_window(std::time::Duration::ZERO);
     let first = source.read(&mut memo).unwrap();
     assert_eq!(memo.full_reads, 1);
-    assert_eq!(first[1], "  last tag 2015.09.03 · 1 commits since");
+    assert_eq!(first[1], "  last tag 2015.09.03 · 1 commit since");
     assert_eq!(source.read(&mut memo).unwrap(), first);
     assert_eq!(memo.full_reads, 1, "an unchanged repo is not walked again");
 
@@ -230,13 +230,13 @@ fn the_git_pane_reads_history_again_only_when_the_repo_changed() {
     let tagged = source.read(&mut memo).unwrap();
     assert_eq!(memo.full_reads, 2);
     assert!(
-        tagged.contains(&"  2015.09.10 ships 1 commit(s) since 2015.09.03:".to_string()),
+        tagged.contains(&"  2015.09.10 ships 1 commit since 2015.09.03:".to_string()),
         "{tagged:?}"
     );
     f.commit("b.txt", "b\n", "Smaller pages");
     let committed = source.read(&mut memo).unwrap();
     assert_eq!(memo.full_reads, 3);
-    assert_eq!(committed[1], "  last tag 2015.09.10 · 1 commits since");
+    assert_eq!(committed[1], "  last tag 2015.09.10 · 1 commit since");
     std::fs::write(f.work.join("b.txt"), "staged\n").unwrap();
     f.git(&["add", "b.txt"]);
     let staged = source.read(&mut memo).unwrap();
@@ -300,7 +300,7 @@ fn the_git_pane_shows_what_upstream_has_that_the_tag_does_not() {
     };
     let (tx, got) = std::sync::mpsc::channel();
     let _poke = source.spawn(Duration::from_secs(3600), move |s| tx.send(s).is_ok());
-    let lines = pane_showing(&got, "origin/main has 1 commit(s) not in 2015.09.10:")
+    let lines = pane_showing(&got, "origin/main has 1 commit not in 2015.09.10:")
         .unwrap_or_else(|last| panic!("the fix never showed; last: {last}"));
     let at = lines
         .iter()

@@ -123,10 +123,7 @@ fn open_blockers_are_asked_about_and_their_outcomes_recorded() {
         "{text}"
     );
     assert!(text.contains("#15 Search \"empty\" on stage"), "{text}");
-    assert!(
-        text.contains("2 open issue(s) labelled `blocker`"),
-        "{text}"
-    );
+    assert!(text.contains("2 open issues labelled `blocker`"), "{text}");
     for absent in ["#16", "Fix uploads", "#3 ", "Dark mode"] {
         assert!(!text.contains(absent), "{absent} listed: {text}");
     }
@@ -181,7 +178,7 @@ fn wrong_outcomes_and_unknown_blockers_are_refused_and_nothing_is_recorded() {
     for (inputs, expect) in [
         (
             &["blocker.12=cherry-pick", "blocker.15=resolved"][..],
-            "cherry-pick needs the commit(s)",
+            "cherry-pick needs the commits",
         ),
         (
             &["blocker.12=wontfix", "blocker.15=resolved"][..],
@@ -470,7 +467,7 @@ fn a_cherry_pick_answer_must_name_a_fix_the_tag_lacks() {
     let asked = r.run(&["do", "blockers", "--yes"]);
     let text = said(&asked);
     assert!(
-        text.contains("app: origin/main has 1 commit(s) not in 2015.09.10"),
+        text.contains("app: origin/main has 1 commit not in 2015.09.10"),
         "{text}"
     );
     assert!(

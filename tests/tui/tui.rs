@@ -649,7 +649,7 @@ fn the_git_pane_shows_a_real_repo_and_opens_in_full() {
     let lines = source.snapshot().unwrap();
     assert!(lines[0].starts_with("app main @ "), "{lines:?}");
     assert!(lines[0].ends_with(" · clean · ↑0 ↓0"), "{lines:?}");
-    assert_eq!(lines[1], "  last tag 2015.09.03 · 1 commits since");
+    assert_eq!(lines[1], "  last tag 2015.09.03 · 1 commit since");
     assert_eq!(
         lines[2],
         "  https://github.com/example/app/compare/2015.09.03...main"
@@ -1571,7 +1571,7 @@ fn the_git_pane_says_what_the_tag_ships_then_the_picks() {
             .position(|l| l.contains(s))
             .unwrap_or_else(|| panic!("`{s}` not in {lines:?}"))
     };
-    at(&tagged, "2015.09.10 ships 4 commit(s) since 2015.09.03:");
+    at(&tagged, "2015.09.10 ships 4 commits since 2015.09.03:");
     // Topological: the merge before what it merged, a side commit before the merge's parent.
     assert!(at(&tagged, "Faster uploads") < at(&tagged, "Merge side"));
     assert!(at(&tagged, "Merge side") < at(&tagged, "Side work"));

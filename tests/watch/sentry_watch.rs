@@ -150,7 +150,7 @@ fn a_pass_without_enough_event_counts_says_it_rests_on_new_issues_alone() {
     assert_eq!(done["outputs"]["sentry_verdict"], "unknown", "{done}");
     let summary = done["outputs"]["sentry_summary"].as_str().unwrap();
     assert!(
-        summary.starts_with("0 new issue(s) (at most 0); event rate not judged (too few points")
+        summary.starts_with("0 new issues (at most 0); event rate not judged (too few points")
             && summary.ends_with("this pass rests on the new issues alone"),
         "{summary}"
     );
@@ -174,7 +174,7 @@ fn a_new_issue_fails_the_watch_with_its_link() {
     let failed = p.last();
     assert_eq!(failed["to"], "failed", "{failed}");
     let reason = failed["reason"].as_str().unwrap();
-    assert!(reason.contains("1 new issue(s) since the push"), "{reason}");
+    assert!(reason.contains("1 new issue since the push"), "{reason}");
     assert!(reason.contains("TypeError: addon.slug is None"), "{reason}");
     assert!(reason.contains("http"), "the permalink: {reason}");
     assert!(!stderr(&out).contains(TOKEN));

@@ -21,3 +21,4 @@ pub mod shell;
 pub mod tags;
 pub mod templates;
 pub mod urls;
+pub mod words;

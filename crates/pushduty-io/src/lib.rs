@@ -14,4 +14,4 @@ pub mod secret;
 pub mod services;
 
 // The model, under the names this crate's modules use for it.
-pub use pushduty_core::{config, diag, health, plan, runbook, sanitize, session, templates};
+pub use pushduty_core::{config, diag, health, plan, runbook, sanitize, session, templates, words};

@@ -71,8 +71,10 @@ impl Fixable {
     pub fn header(&self) -> Option<String> {
         let (tag, _) = self.tag.as_ref()?;
         Some(format!(
-            "{}: {} has {} commit(s) not in {tag}",
-            self.spec.name, self.upstream, self.total
+            "{}: {} has {} not in {tag}",
+            self.spec.name,
+            self.upstream,
+            crate::words::count(self.total as u64, "commit")
         ))
     }
 

@@ -94,7 +94,7 @@ pub fn parse_outcome(text: &str) -> Result<Outcome, String> {
     };
     if name == "cherry-pick" {
         if commits.is_empty() {
-            return Err("cherry-pick needs the commit(s) that fix it: cherry-pick:abc1234".into());
+            return Err("cherry-pick needs the commits that fix it: cherry-pick:abc1234".into());
         }
         if let Some(bad) = commits.iter().find(|c| !looks_like_commit(c)) {
             return Err(format!(
@@ -291,8 +291,8 @@ impl Blockers {
             ))],
             Ok(list) => {
                 let mut out = vec![Check::ok(format!(
-                    "{} open issue(s) labelled `{label}` in {}: say what happened to each",
-                    list.len(),
+                    "{} labelled `{label}` in {}: say what happened to each",
+                    crate::words::count(list.len() as u64, "open issue"),
                     names.join(", ")
                 ))];
                 out.extend(list.iter().map(|l| Check::ok(l.blocker.line())));

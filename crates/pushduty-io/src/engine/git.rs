@@ -56,8 +56,10 @@ impl Executor for Fetch {
                 g::spec::short_sha(*to)
             ),
             g::fetch::BranchUpdate::Ahead { ahead } => format!(
-                "{} has {ahead} local commit(s) not on {}: left as it is",
-                spec.branch, spec.remote
+                "{} has {} not on {}: left as it is",
+                spec.branch,
+                crate::words::count(*ahead as u64, "local commit"),
+                spec.remote
             ),
             _ => String::new(),
         };
@@ -190,14 +192,18 @@ fn sync_check(spec: &RepoSpec, s: &g::precheck::BranchSync) -> Check {
     match (s.ahead, s.behind) {
         (0, 0) => Check::ok(format!("{b} is at {r} ({})", g::spec::short_sha(s.local))),
         (0, n) => Check::fail(format!(
-            "{b} is {n} commit(s) behind {r}: tagging it would ship a stale {b} (fetch first; \
-             a clean checkout is fast-forwarded)"
+            "{b} is {} behind {r}: tagging it would ship a stale {b} (fetch first; \
+             a clean checkout is fast-forwarded)",
+            crate::words::count(n as u64, "commit")
         )),
         (n, 0) => Check::fail(format!(
-            "{b} has {n} local commit(s) that {r} does not have: the tag would ship them"
+            "{b} has {} that {r} does not have: the tag would ship them",
+            crate::words::count(n as u64, "local commit")
         )),
         (a, n) => Check::fail(format!(
-            "{b} and {r} have diverged ({a} local, {n} remote commit(s))"
+            "{b} and {r} have diverged ({}, {})",
+            crate::words::count(a as u64, "local commit"),
+            crate::words::count(n as u64, "remote commit")
         )),
     }
 }
@@ -616,7 +622,15 @@ impl Executor for Compare {
                 g::compare::since_start(&spec, &to)?
             }
         };
-        job.progress(format!("{} commit(s) ship in {to}", cmp.commits.len()));
+        job.progress(format!(
+            "{} {} in {to}",
+            crate::words::count(cmp.commits.len() as u64, "commit"),
+            if cmp.commits.len() == 1 {
+                "ships"
+            } else {
+                "ship"
+            }
+        ));
         let url = previous.and_then(|p| spec.compare_url(&p, &tag));
         if let Some(u) = &url {
             job.progress(u.clone());

@@ -236,8 +236,11 @@ impl Executor for SentryCheck {
         let mut checks = soak_checks(ctx, s.since.as_deref(), s.soak_minutes);
         match self.0.sentry(&s.service).map(|c| (c, c.client())) {
             Ok((conf, Ok(_))) => checks.push(Check::ok(format!(
-                "Sentry project {}/{} at {}; fails above {} new issue(s)",
-                conf.org, conf.project, conf.url, s.max_new_issues
+                "Sentry project {}/{} at {}; fails above {}",
+                conf.org,
+                conf.project,
+                conf.url,
+                crate::words::count(s.max_new_issues, "new issue")
             ))),
             Ok((_, Err(e))) | Err(e) => checks.push(Check::fail(e)),
         }
@@ -333,8 +336,8 @@ impl Executor for SentryCheck {
             (
                 "sentry_summary".to_string(),
                 json!(format!(
-                    "{} new issue(s) (at most {}); {rate_words}{}",
-                    issues.len(),
+                    "{} (at most {}); {rate_words}{}",
+                    crate::words::count(issues.len() as u64, "new issue"),
                     s.max_new_issues,
                     ended.unwrap_or_default()
                 )),
@@ -388,9 +391,9 @@ impl Looker<'_> {
                 if changed || self.said.is_none_or(|m| watched >= m + 5) {
                     self.said = Some(watched);
                     self.job.progress(format!(
-                        "watched {watched} of {} min: {} new issue(s)",
+                        "watched {watched} of {} min: {}",
                         self.soak_minutes,
-                        self.issues.len()
+                        crate::words::count(self.issues.len() as u64, "new issue")
                     ));
                 }
             }
@@ -433,8 +436,8 @@ fn report(series: &[SeriesJudgement]) -> Vec<String> {
 /// The failure text when too many new issues appeared: each with its link.
 fn too_many(issues: &[Issue], max: u64) -> String {
     let mut lines = vec![format!(
-        "{} new issue(s) since the push (at most {max} allowed):",
-        issues.len()
+        "{} since the push (at most {max} allowed):",
+        crate::words::count(issues.len() as u64, "new issue")
     )];
     for i in issues {
         lines.push(format!(

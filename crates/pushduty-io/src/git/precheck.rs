@@ -79,7 +79,10 @@ pub fn shipping(
                 "it ships nothing: {} is the commit of {prev}, the release before",
                 short_sha(to)
             )),
-            n => Ok(format!("ships {n} commit(s) since {prev}")),
+            n => Ok(format!(
+                "ships {} since {prev}",
+                crate::words::count(n as u64, "commit")
+            )),
         },
     })
 }

@@ -131,14 +131,14 @@ impl Kind for SentryCheck {
                     .map(|q| format!(" {}", fl.text(q)))
                     .unwrap_or_default();
                 format!(
-                    "GET {}/api/0/organizations/{}/issues/?project={}&query=is:unresolved firstSeen:>=<{}>{query} every {}s for {} min; fail above {} new issue(s); then compare the event rate with the {} min before and with last week",
+                    "GET {}/api/0/organizations/{}/issues/?project={}&query=is:unresolved firstSeen:>=<{}>{query} every {}s for {} min; fail above {}; then compare the event rate with the {} min before and with last week",
                     svc.url.trim_end_matches('/'),
                     svc.org,
                     svc.project,
                     soak_start(s.since.as_deref()),
                     s.poll_seconds,
                     s.soak_minutes,
-                    s.max_new_issues,
+                    crate::words::count(s.max_new_issues, "new issue"),
                     s.baseline_minutes
                 )
             }
