@@ -4,6 +4,7 @@
 
 mod actions;
 pub mod blockers;
+pub mod chat;
 mod child_env;
 mod days;
 pub mod editor;
