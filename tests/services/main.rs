@@ -10,6 +10,7 @@ mod support;
 
 mod actions_deploy;
 mod blockers;
+mod chat;
 mod deploy;
 mod echoed_secrets;
 mod email;

@@ -382,7 +382,7 @@ pub struct GithubActionsService {
 pub struct MatrixService {
     /// The homeserver's base URL, e.g. `https://matrix.example.org`.
     pub url: String,
-    /// The room's id (`!opaque:server`), which the API takes; not its `#alias`.
+    /// The room's id (`!opaque:server`, or `!opaque`), which the API takes; not its `#alias`.
     pub room: String,
     /// The access token of the account that posts (a bot or the hero's own).
     #[serde(default)]

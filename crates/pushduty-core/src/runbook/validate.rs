@@ -384,7 +384,7 @@ impl Checker<'_> {
                         self.err(
                             &at("room"),
                             format!(
-                                "`{}` is not a Matrix room id: give the `!opaque:server` id \
+                                "`{}` is not a Matrix room id: give the id that starts with `!` \
                                  (the room's settings show it), not its `#alias`",
                                 s.room
                             ),
@@ -863,11 +863,11 @@ pub fn service_strings(svc: &Service) -> Vec<(&'static str, &str)> {
     }
 }
 
-/// A Matrix room id as the API takes it: `!opaque:server`.
+/// A Matrix room id as the API takes it: `!opaque:server`, or `!opaque` alone in the room
+/// versions that dropped the server part.
 fn is_room_id(room: &str) -> bool {
     room.strip_prefix('!')
-        .and_then(|r| r.split_once(':'))
-        .is_some_and(|(id, server)| !id.is_empty() && !server.is_empty())
+        .is_some_and(|r| !r.is_empty() && !r.starts_with(':') && !r.contains(char::is_whitespace))
 }
 
 /// What is wrong with a metric series' limits, if anything.

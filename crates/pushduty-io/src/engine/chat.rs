@@ -175,6 +175,12 @@ impl Executor for ChatPost {
             Chat::Slack(conf) => post_slack(job, conf, &post_id, &text),
         }
     }
+
+    /// A failed post hands its text and id to the next run: a post that may have arrived
+    /// must go again under the id it may have arrived with.
+    fn resumes_failed(&self) -> bool {
+        true
+    }
 }
 
 /// The outputs of a post that is in the channel.
