@@ -6,11 +6,14 @@
 # Testing, in addition: tmux (end-to-end tests and screenshots), the real metrics servers the
 # metrics client tests start through scripts/services/ (graphite-web with python3-whisper,
 # prometheus; curl to see them answer), and the SMTP server the email tests send to
-# (python3-aiosmtpd, scripts/services/smtp.sh; openssl makes its test certificates).
+# (python3-aiosmtpd, scripts/services/smtp.sh; openssl makes its test certificates), and the
+# Matrix homeserver the chat tests post to (Synapse from PyPI in a virtualenv kept under
+# ~/.cache/pushduty, or $PUSHDUTY_SYNAPSE_VENV: cache that folder in CI, the install takes
+# some 40 s).
 # Idempotent; does nothing when all is present.
 set -euo pipefail
 build=(libssl-dev pkg-config)
-testing=(tmux graphite-web python3-whisper prometheus curl python3-aiosmtpd openssl)
+testing=(tmux graphite-web python3-whisper prometheus curl python3-aiosmtpd openssl python3-venv)
 case "${1:-all}" in
   build) wanted=("${build[@]}") ;;
   all) wanted=("${build[@]}" "${testing[@]}") ;;
@@ -27,4 +30,7 @@ if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+if [ "${1:-all}" = all ]; then
+  "$(dirname "$0")/services/synapse.sh" --install
 fi

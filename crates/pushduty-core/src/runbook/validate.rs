@@ -379,17 +379,15 @@ impl Checker<'_> {
                         );
                     }
                 }
-                Service::Matrix(s) => {
-                    if !is_room_id(&s.room) {
-                        self.err(
-                            &at("room"),
-                            format!(
-                                "`{}` is not a Matrix room id: give the id that starts with `!` \
-                                 (the room's settings show it), not its `#alias`",
-                                s.room
-                            ),
-                        );
-                    }
+                Service::Matrix(s) if !is_room_id(&s.room) => {
+                    self.err(
+                        &at("room"),
+                        format!(
+                            "`{}` is not a Matrix room id: give the id that starts with `!` \
+                             (the room's settings show it), not its `#alias`",
+                            s.room
+                        ),
+                    );
                 }
                 Service::Slack(s) => {
                     if s.token == SecretRef::default() && s.webhook == SecretRef::default() {
