@@ -29,6 +29,9 @@ pub const POST_ID: &str = "post_id";
 /// again once a run knows it was not), and when, for reading the channel back.
 pub const SENDING: &str = "sending";
 pub const SINCE: &str = "since";
+/// The answer (and, with a bot token, what no answer means) that has pushduty read the
+/// channel to see whether a post in doubt arrived.
+pub const LOOK: &str = "look";
 
 pub struct ChatPost(pub Arc<Services>);
 
@@ -96,6 +99,25 @@ impl Executor for ChatPost {
                 .unwrap_or_default()
         );
         let reads = conf.has_token();
+        let mut options = vec![
+            (
+                MARK_SENT.into(),
+                "it arrived: mark the step done, post nothing".into(),
+            ),
+            (
+                SEND_AGAIN.into(),
+                "it did not arrive: post the same message again".into(),
+            ),
+        ];
+        if reads {
+            options.insert(
+                0,
+                (
+                    LOOK.into(),
+                    "let pushduty read the channel, and post only if it is not there".into(),
+                ),
+            );
+        }
         vec![InputSpec {
             key: MAYBE_SENT.into(),
             prompt: if reads {
@@ -106,16 +128,7 @@ impl Executor for ChatPost {
                 format!("pushduty stopped while posting {id}: did it arrive? ({look})")
             },
             required: !reads,
-            options: vec![
-                (
-                    MARK_SENT.into(),
-                    "it arrived: mark the step done, post nothing".into(),
-                ),
-                (
-                    SEND_AGAIN.into(),
-                    "it did not arrive: post the same message again".into(),
-                ),
-            ],
+            options,
             hints: vec![look],
             default: None,
             commits: Vec::new(),
@@ -237,7 +250,8 @@ fn post_slack(job: &Job, conf: &SlackConf, post_id: &str, text: &str) -> Result<
                 return Ok(out);
             }
             Some(SEND_AGAIN) => job.progress(format!("posting {id} again, as you chose")),
-            _ if conf.has_token() => {
+            // No answer (an empty one, where it was not required) is to look.
+            None | Some("" | LOOK) if conf.has_token() => {
                 let since = job.resume.get(SINCE).and_then(Value::as_i64).unwrap_or(0);
                 job.progress(format!(
                     "reading the channel for {id}: the run that stopped may have posted it"
