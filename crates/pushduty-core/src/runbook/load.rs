@@ -525,6 +525,6 @@ mod tests {
         for k in KINDS {
             assert!(!k.summary.is_empty(), "{}", k.name);
         }
-        assert_eq!(KINDS.len(), 18);
+        assert_eq!(KINDS.len(), 19);
     }
 }

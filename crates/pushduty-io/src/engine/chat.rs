@@ -337,3 +337,58 @@ impl super::Execute for pushduty_core::runbook::kinds::chat::Post {
         s.with_services("chat.post", |services| Arc::new(ChatPost(services)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn rig() -> (crate::runbook::Loaded, ChatPost) {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/runbooks/valid/chat.toml");
+        let loaded = crate::runbook::load(Some(&p), &[]).unwrap();
+        let services = Services::resolve(&loaded.runbook, &Config::default());
+        (loaded, ChatPost(Arc::new(services)))
+    }
+
+    fn in_doubt_ctx(step: &str) -> Value {
+        json!({ "resume": { step: { SENDING: "pushduty.x.1", TEXT: "hi\nthere" } } })
+    }
+
+    fn step<'a>(loaded: &'a crate::runbook::Loaded, id: &str) -> &'a Step {
+        loaded.runbook.steps.iter().find(|s| s.id == id).unwrap()
+    }
+
+    #[test]
+    fn a_post_in_doubt_asks_only_where_the_channel_cannot_be_read() {
+        let (loaded, chat) = rig();
+        // A bot token reads the channel: the question may go unanswered, looking is first.
+        let with_token = chat.inputs(step(&loaded, "tell-slack"), &in_doubt_ctx("tell-slack"));
+        assert_eq!(with_token.len(), 1);
+        assert!(!with_token[0].required);
+        assert_eq!(with_token[0].options[0].0, LOOK);
+        assert_eq!(with_token[0].accept("").unwrap(), "");
+        // A webhook cannot: the operator must say.
+        let hook = chat.inputs(step(&loaded, "tell-hook"), &in_doubt_ctx("tell-hook"));
+        assert!(hook[0].required);
+        assert!(hook[0].options.iter().all(|(v, _)| v != LOOK));
+        assert!(hook[0].prompt.contains("\"hi\""), "{}", hook[0].prompt);
+        // Matrix never asks: the homeserver keeps the transaction id.
+        let room = chat.inputs(step(&loaded, "tell-room"), &in_doubt_ctx("tell-room"));
+        assert!(room.is_empty());
+        // Nothing in doubt: nothing asked.
+        assert!(
+            chat.inputs(step(&loaded, "tell-hook"), &json!({}))
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn post_ids_are_new_for_each_post_and_name_their_step() {
+        let (loaded, _) = rig();
+        let s = step(&loaded, "tell-room");
+        let (a, b) = (new_post_id(s), new_post_id(s));
+        assert!(a.starts_with("pushduty.tell-room."), "{a}");
+        assert_ne!(a, b);
+    }
+}
