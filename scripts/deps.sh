@@ -31,6 +31,7 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-if [ "${1:-all}" = all ]; then
-  "$(dirname "$0")/services/synapse.sh" --install
+# Not fatal here: without it the Matrix tests say they are skipped, and fail under CI=true.
+if [ "${1:-all}" = all ] && ! "$(dirname "$0")/services/synapse.sh" --install; then
+  echo "deps.sh: Synapse could not be installed; the Matrix chat tests will be skipped" >&2
 fi
