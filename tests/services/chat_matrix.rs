@@ -180,7 +180,7 @@ fn killed_before_the_message_went_a_resumed_post_leaves_one() {
 }
 
 #[test]
-fn the_topic_is_set_and_read_back() {
+fn the_topic_is_set_and_read_back_and_refusals_name_their_errcode() {
     let Some(hs) = Synapse::start() else {
         return;
     };
@@ -206,5 +206,19 @@ fn the_topic_is_set_and_read_back() {
     let err = stderr(&refused);
     assert!(err.contains("M_UNKNOWN_TOKEN"), "{err}");
     assert!(err.contains("services.room.token"), "{err}");
+    // A room the account has not joined: refused, said with what to do.
+    let outside = env
+        .cmd()
+        .env("PUSHDUTY_MATRIX_TOKEN", &hs.token)
+        .args(base(&hs, &hs.url))
+        .args(["--set", "services.room.room=!elsewhere:localhost"])
+        .args(["do", "tell-room", "--yes"])
+        .output()
+        .unwrap();
+    assert!(!outside.status.success());
+    let err = stderr(&outside);
+    assert!(err.contains("M_FORBIDDEN"), "{err}");
+    assert!(err.contains("must have joined the room"), "{err}");
+    assert!(!err.contains(&hs.token), "{err}");
     assert!(hs.messages().is_empty());
 }
