@@ -265,15 +265,15 @@ impl Slack {
             .send()
             .await
             .map_err(|e| {
-                anyhow::Error::new(Transient(self.scrub(&format!(
-                    "{what}: {}",
-                    super::http::why_unanswered(&e, None)
-                ))))
+                anyhow::Error::new(Transient(format!(
+                    "{what}: {}; the message may or may not have been taken",
+                    unanswered_hook(&e)
+                )))
             })?;
         let status = resp.status();
         let text = super::http::read_head(resp, ERROR_HEAD)
             .await
-            .map_err(|e| anyhow!("{what}: {}", super::http::why_unanswered(&e, None)))?;
+            .map_err(|e| anyhow!("{what}: {}", unanswered_hook(&e)))?;
         if status.is_success() {
             return Ok(());
         }
@@ -291,6 +291,20 @@ impl Slack {
 
     fn unreachable(&self, what: &str, base: &str, e: &reqwest::Error) -> anyhow::Error {
         super::http::unanswered(what, "Slack", base, e, |t| self.scrub(t))
+    }
+}
+
+/// Why a webhook request got no answer, without its URL: the whole URL is the secret, so
+/// neither the error's text nor the shared helper (which logs the path) may see it.
+fn unanswered_hook(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "no answer within the time limit (PUSHDUTY_HTTP_TIMEOUT)"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else if e.is_body() || e.is_decode() {
+        "its answer broke off"
+    } else {
+        "the request failed"
     }
 }
 
