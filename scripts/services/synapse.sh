@@ -21,10 +21,16 @@ secret=pushduty-test-registration
 install() {
   [ -x "$venv/bin/register_new_matrix_user" ] && return 0
   need_packages python3-venv
-  say "installing matrix-synapse into $venv (once; about 40 s)"
   mkdir -p "$(dirname "$venv")"
-  python3 -m venv "$venv" >&2
-  "$venv/bin/pip" install -q matrix-synapse >&2
+  # Tests start several homeservers at once: one installs, the others wait for it.
+  exec 9>"$venv.lock"
+  flock 9
+  if [ ! -x "$venv/bin/register_new_matrix_user" ]; then
+    say "installing matrix-synapse into $venv (once; about 40 s)"
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install -q matrix-synapse >&2
+  fi
+  flock -u 9
 }
 
 if [ "${1:-}" = --install ]; then
