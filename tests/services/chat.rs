@@ -325,3 +325,26 @@ fn the_topic_is_set_and_a_token_without_the_manage_scope_is_refused() {
     failed_saying(&out, &["missing_scope", "channels:manage"]);
     assert_eq!(denied.slack.topic(), "");
 }
+
+#[test]
+fn a_rehearsal_of_a_runbook_that_posts_to_chat_is_refused_before_anything_starts() {
+    let env = Env::new();
+    let dir = env.path().join("sandbox");
+    let out = env
+        .cmd()
+        .env("PUSHDUTY_MATRIX_TOKEN", "syt_a_real_token")
+        .args([
+            "--runbook=runbooks/amo-push-chat.toml",
+            "rehearse",
+            "--auto",
+            "--dir",
+            dir.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("`services.channel`"), "{err}");
+    assert!(err.contains("runbooks/amo-push.toml"), "{err}");
+    assert!(!dir.exists(), "a sandbox was made");
+}
