@@ -10,6 +10,8 @@ mod support;
 
 mod actions_deploy;
 mod blockers;
+mod chat;
+mod chat_matrix;
 mod deploy;
 mod echoed_secrets;
 mod email;

@@ -13,3 +13,4 @@ pub mod push;
 pub mod sentry;
 pub mod smtp;
 pub mod smtp_server;
+pub mod synapse;

@@ -83,6 +83,9 @@ pub struct ServiceConfig {
     pub password: Option<SecretRef>,
     #[serde(default)]
     pub key: Option<SecretRef>,
+    /// A Slack incoming webhook's URL, which is a secret.
+    #[serde(default)]
+    pub webhook: Option<SecretRef>,
     /// An SMTP service's extra trusted certificates (PEM), as on this machine.
     #[serde(default)]
     pub ca_file: Option<String>,

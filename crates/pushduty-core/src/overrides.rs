@@ -36,7 +36,7 @@ impl FromStr for Override {
 /// Keys that belong to the operator's config rather than the runbook.
 const CONFIG_ROOTS: &[&str] = &["operator", "editor", "background_fetch_secs"];
 const CONFIG_REPO_KEYS: &[&str] = &["path"];
-const CONFIG_SERVICE_KEYS: &[&str] = &["user", "token", "password", "key"];
+const CONFIG_SERVICE_KEYS: &[&str] = &["user", "token", "password", "key", "webhook"];
 
 impl Override {
     /// Whether this override targets the operator's config (paths, users, secret references).

@@ -13,6 +13,7 @@ pub mod github;
 pub mod graphite;
 pub mod jenkins;
 pub mod sentry;
+pub mod slack;
 pub mod smtp;
 
 pub mod stage;

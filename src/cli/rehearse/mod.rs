@@ -39,6 +39,27 @@ pub fn run(g: &Global, args: &RehearseArgs) -> ExitCode {
         Err(d) => return super::report(&d),
     };
     let rb = &loaded.runbook;
+    // No chat has a stand-in yet: a rehearsal would post to the team's real channel with
+    // whatever token the environment holds.
+    let chats: Vec<&str> = rb
+        .services
+        .iter()
+        .filter(|(_, s)| matches!(s, Service::Matrix(_) | Service::Slack(_)))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    if !chats.is_empty() {
+        eprintln!(
+            "pushduty: this runbook posts to chat ({}), which a rehearsal cannot stand in for \
+             yet, and a rehearsal never reaches a real channel: rehearse the runbook without \
+             its chat steps (for the AMO push, runbooks/amo-push.toml)",
+            chats
+                .iter()
+                .map(|n| format!("`services.{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return ExitCode::from(2);
+    }
     // The push is today, in the runbook's timezone; the tag was made yesterday.
     let tz: chrono_tz::Tz = rb.schedule.timezone.parse().unwrap_or(chrono_tz::UTC);
     let today = chrono::Utc::now().with_timezone(&tz).date_naive();

@@ -262,6 +262,8 @@ fn service(doc: &Doc, name: &str, value: &Value, diags: &mut Diagnostics) -> Opt
         "smtp" => de(doc, &rest, &what, diags).map(Service::Smtp),
         "github" => de(doc, &rest, &what, diags).map(Service::Github),
         "github_actions" => de(doc, &rest, &what, diags).map(Service::GithubActions),
+        "matrix" => de(doc, &rest, &what, diags).map(Service::Matrix),
+        "slack" => de(doc, &rest, &what, diags).map(Service::Slack),
         other => {
             diags.push(
                 doc.source
@@ -523,6 +525,6 @@ mod tests {
         for k in KINDS {
             assert!(!k.summary.is_empty(), "{}", k.name);
         }
-        assert_eq!(KINDS.len(), 18);
+        assert_eq!(KINDS.len(), 19);
     }
 }

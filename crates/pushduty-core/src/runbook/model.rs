@@ -171,6 +171,8 @@ pub enum Service {
     Smtp(SmtpService),
     Github(GithubService),
     GithubActions(GithubActionsService),
+    Matrix(MatrixService),
+    Slack(SlackService),
 }
 
 impl Service {
@@ -184,6 +186,8 @@ impl Service {
         "smtp",
         "github",
         "github_actions",
+        "matrix",
+        "slack",
     ];
 
     pub fn kind(&self) -> &'static str {
@@ -197,6 +201,8 @@ impl Service {
             Service::Smtp(_) => "smtp",
             Service::Github(_) => "github",
             Service::GithubActions(_) => "github_actions",
+            Service::Matrix(_) => "matrix",
+            Service::Slack(_) => "slack",
         }
     }
 }
@@ -370,6 +376,43 @@ pub struct GithubActionsService {
     pub token: SecretRef,
 }
 
+/// A Matrix room the push is told about, through the client-server API.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixService {
+    /// The homeserver's base URL, e.g. `https://matrix.example.org`.
+    pub url: String,
+    /// The room's id (`!opaque:server`, or `!opaque`), which the API takes; not its `#alias`.
+    pub room: String,
+    /// The access token of the account that posts (a bot or the hero's own).
+    #[serde(default)]
+    pub token: SecretRef,
+}
+
+/// A Slack channel the push is told about: through the Web API with a bot token
+/// (`chat.postMessage`, `conversations.setTopic`), or through an incoming webhook.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlackService {
+    /// The Web API's base URL.
+    #[serde(default = "slack_api")]
+    pub api_url: String,
+    /// The channel's id (`C0123456789`): the Web API takes ids; a webhook has its own.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// A bot token (`xoxb-...`) with `chat:write`; `channels:history` lets a resumed post
+    /// look for itself, `channels:manage` sets the topic.
+    #[serde(default)]
+    pub token: SecretRef,
+    /// An incoming webhook's URL, a secret as a token is: used when no token is given.
+    #[serde(default)]
+    pub webhook: SecretRef,
+}
+
+fn slack_api() -> String {
+    "https://slack.com/api".into()
+}
+
 fn main_branch() -> String {
     "main".into()
 }
@@ -423,6 +466,7 @@ impl std::ops::Deref for Step {
 }
 
 pub use super::kinds::blockers::GithubBlockersStep;
+pub use super::kinds::chat::ChatPostStep;
 pub use super::kinds::choice::{ChoiceOption, ChoiceStep};
 pub use super::kinds::email::EmailSendStep;
 pub use super::kinds::gate::GateStep;

@@ -125,6 +125,8 @@ fn service_kinds(g: &mut SchemaGenerator) -> Vec<(&'static str, Option<&'static 
         ("smtp", None, SmtpService::json_schema(g)),
         ("github", None, GithubService::json_schema(g)),
         ("github_actions", None, GithubActionsService::json_schema(g)),
+        ("matrix", None, MatrixService::json_schema(g)),
+        ("slack", None, SlackService::json_schema(g)),
     ]
 }
 

@@ -317,6 +317,8 @@ impl Checker<'_> {
                 Service::Smtp(s) => vec![("password", &s.password)],
                 Service::Github(s) => vec![("token", &s.token)],
                 Service::GithubActions(s) => vec![("token", &s.token)],
+                Service::Matrix(s) => vec![("token", &s.token)],
+                Service::Slack(s) => vec![("token", &s.token), ("webhook", &s.webhook)],
                 _ => vec![],
             };
             for (field, secret) in secrets {
@@ -374,6 +376,31 @@ impl Checker<'_> {
                                 "`{}` is not a workflow file name: give the file in `.github/workflows`, e.g. `deploy-stage.yml`",
                                 s.workflow
                             ),
+                        );
+                    }
+                }
+                Service::Matrix(s) if !is_room_id(&s.room) => {
+                    self.err(
+                        &at("room"),
+                        format!(
+                            "`{}` is not a Matrix room id: give the id that starts with `!` \
+                             (the room's settings show it), not its `#alias`",
+                            s.room
+                        ),
+                    );
+                }
+                Service::Slack(s) => {
+                    if s.token == SecretRef::default() && s.webhook == SecretRef::default() {
+                        self.err(
+                            &at("token"),
+                            "a Slack service needs a bot `token` or a `webhook` (each as \
+                             `{ env = \"NAME\" }` or `{ keyring = \"service/user\" }`)",
+                        );
+                    }
+                    if s.token != SecretRef::default() && s.channel.is_none() {
+                        self.err(
+                            &at("channel"),
+                            "the Web API posts to a channel by id: add `channel = \"C...\"`",
                         );
                     }
                 }
@@ -832,6 +859,13 @@ pub fn service_strings(svc: &Service) -> Vec<(&'static str, &str)> {
             .unwrap_or_default(),
         _ => vec![],
     }
+}
+
+/// A Matrix room id as the API takes it: `!opaque:server`, or `!opaque` alone in the room
+/// versions that dropped the server part.
+fn is_room_id(room: &str) -> bool {
+    room.strip_prefix('!')
+        .is_some_and(|r| !r.is_empty() && !r.starts_with(':') && !r.contains(char::is_whitespace))
 }
 
 /// What is wrong with a metric series' limits, if anything.

@@ -7,6 +7,7 @@ mod blocker_fixes;
 mod blocker_path;
 pub use blocker_path::FollowUp;
 pub mod blockers;
+pub mod chat;
 mod child_env;
 mod days;
 pub mod editor;

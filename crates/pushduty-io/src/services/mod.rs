@@ -8,9 +8,11 @@ pub mod github;
 pub mod graphite;
 pub mod http;
 pub mod jenkins;
+pub mod matrix;
 pub mod metrics;
 pub mod prometheus;
 pub mod sentry;
+pub mod slack;
 pub mod smtp;
 
 use indexmap::IndexMap;
@@ -216,6 +218,70 @@ pub struct MarkdownNotesConf {
     pub repo: Option<String>,
 }
 
+/// A Matrix room as this operator reaches it.
+#[derive(Debug, Clone)]
+pub struct MatrixConf {
+    pub name: String,
+    pub url: String,
+    /// `!opaque:server`.
+    pub room: String,
+    pub token: Result<Secret, String>,
+}
+
+impl MatrixConf {
+    /// A client, or what to configure first.
+    pub fn client(&self) -> Result<matrix::Matrix, String> {
+        let token = self.token.clone().map_err(|e| {
+            format!(
+                "service `{}` has no Matrix access token: {e} (name it with `services.{}.token = {{ env = \"NAME\" }}` or `{{ keyring = \"service/user\" }}`; it is the posting account's, and must stay the same between a run and its resumption)",
+                self.name, self.name
+            )
+        })?;
+        Ok(matrix::Matrix::new(self, token))
+    }
+}
+
+/// A Slack channel as this operator reaches it: a bot token, else an incoming webhook.
+#[derive(Debug, Clone)]
+pub struct SlackConf {
+    pub name: String,
+    pub api_url: String,
+    pub channel: Option<String>,
+    /// `None` when no token is named at all (the webhook is used).
+    pub token: Option<Result<Secret, String>>,
+    pub webhook: Option<Result<Secret, String>>,
+}
+
+impl SlackConf {
+    /// A client, or what to configure first.
+    pub fn client(&self) -> Result<slack::Slack, String> {
+        let how = |what: &str, field: &str, e: &str| {
+            format!(
+                "service `{}` has no Slack {what}: {e} (name it with `services.{}.{field} = {{ env = \"NAME\" }}` or `{{ keyring = \"service/user\" }}`)",
+                self.name, self.name
+            )
+        };
+        match (&self.token, &self.webhook, &self.channel) {
+            (Some(Ok(token)), _, Some(channel)) => {
+                Ok(slack::Slack::api(self, channel, token.clone()))
+            }
+            (Some(Ok(_)), _, None) => Err(format!(
+                "service `{}` has a bot token but no `channel` (its id, `C...`)",
+                self.name
+            )),
+            (Some(Err(e)), _, _) => Err(how("bot token", "token", e)),
+            (None, Some(Ok(url)), _) => Ok(slack::Slack::webhook(self, url.clone())),
+            (None, Some(Err(e)), _) => Err(how("webhook URL", "webhook", e)),
+            (None, None, _) => Err(how("bot token or webhook", "token", "neither is named")),
+        }
+    }
+
+    /// Whether it posts with a bot token, which can read the channel back.
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+}
+
 /// One service of the runbook, resolved.
 #[derive(Debug, Clone)]
 pub enum Resolved {
@@ -227,6 +293,8 @@ pub enum Resolved {
     Smtp(SmtpConf),
     Etherpad(EtherpadConf),
     MarkdownNotes(MarkdownNotesConf),
+    Matrix(MatrixConf),
+    Slack(SlackConf),
 }
 
 impl Resolved {
@@ -240,6 +308,8 @@ impl Resolved {
             Resolved::Smtp(_) => "smtp",
             Resolved::Etherpad(_) => "etherpad",
             Resolved::MarkdownNotes(_) => "markdown_notes",
+            Resolved::Matrix(_) => "matrix",
+            Resolved::Slack(_) => "slack",
         }
     }
 }
@@ -332,6 +402,26 @@ impl Services {
                     path: m.path.clone(),
                     repo: m.repo.clone(),
                 }),
+                Service::Matrix(m) => Resolved::Matrix(MatrixConf {
+                    name: name.clone(),
+                    url: url(&m.url),
+                    room: m.room.clone(),
+                    token: read(mine.and_then(|c| c.token.as_ref()).unwrap_or(&m.token)),
+                }),
+                Service::Slack(sl) => {
+                    // A secret named neither in the runbook nor the config is not wanted.
+                    let named = |theirs: &SecretRef, ours: Option<&SecretRef>| {
+                        let r = ours.unwrap_or(theirs);
+                        (*r != SecretRef::default()).then(|| read(r))
+                    };
+                    Resolved::Slack(SlackConf {
+                        name: name.clone(),
+                        api_url: url(&sl.api_url),
+                        channel: sl.channel.clone(),
+                        token: named(&sl.token, mine.and_then(|c| c.token.as_ref())),
+                        webhook: named(&sl.webhook, mine.and_then(|c| c.webhook.as_ref())),
+                    })
+                }
             };
             out.insert(name.clone(), resolved);
         }
@@ -393,6 +483,20 @@ impl Services {
         }
     }
 
+    pub fn matrix(&self, name: &str) -> Option<&MatrixConf> {
+        match self.0.get(name) {
+            Some(Resolved::Matrix(m)) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn slack(&self, name: &str) -> Option<&SlackConf> {
+        match self.0.get(name) {
+            Some(Resolved::Slack(s)) => Some(s),
+            _ => None,
+        }
+    }
+
     pub fn smtp(&self, name: &str) -> Result<&SmtpConf, String> {
         match self.0.get(name) {
             Some(Resolved::Smtp(s)) => Ok(s),
@@ -416,8 +520,15 @@ impl Services {
                 Resolved::Sentry(s) => s.token.as_ref().ok(),
                 Resolved::Smtp(m) => m.password.as_ref().ok(),
                 Resolved::Etherpad(e) => e.key.as_ref().ok(),
+                Resolved::Matrix(m) => m.token.as_ref().ok(),
                 Resolved::Metrics(_) | Resolved::MarkdownNotes(_) => None,
+                // Two secrets: the webhook's below.
+                Resolved::Slack(s) => s.token.as_ref().and_then(|t| t.as_ref().ok()),
             })
+            .chain(self.0.values().filter_map(|r| match r {
+                Resolved::Slack(s) => s.webhook.as_ref().and_then(|w| w.as_ref().ok()),
+                _ => None,
+            }))
             .cloned()
             .collect()
     }

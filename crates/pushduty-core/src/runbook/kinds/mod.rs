@@ -75,6 +75,7 @@
 //! ```
 
 pub mod blockers;
+pub mod chat;
 pub mod choice;
 pub mod email;
 pub mod gate;
@@ -163,6 +164,7 @@ macro_rules! for_each_step_kind {
             EmailSend => $crate::runbook::kinds::email::Send,
             Shell => $crate::runbook::kinds::shell::Shell,
             GithubBlockers => $crate::runbook::kinds::blockers::Blockers,
+            ChatPost => $crate::runbook::kinds::chat::Post,
         }
     };
 }
