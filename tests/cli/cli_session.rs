@@ -120,3 +120,42 @@ fn unknown_step_is_a_usage_error() {
     let o = env.run(&[RB, "do", "nope", "--yes"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// A chat post done by hand: the text to post, exactly, and where; no token needed.
+#[test]
+fn a_chat_post_done_by_hand_shows_the_text_and_where_to_post_it() {
+    let env = Env::new();
+    let rb = "--runbook=tests/fixtures/runbooks/valid/chat.toml";
+    let out = env.run(&[
+        rb,
+        "--now",
+        "2015-09-08",
+        "do",
+        "tell-room",
+        "--by-hand",
+        "--note",
+        "posted from my phone",
+        "--yes",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("post this in the Matrix room !push:example.org:"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).starts_with("pushing 2015.09.10 on 2015-09-10, "),
+        "{}",
+        stdout(&out)
+    );
+    let out = env.run(&[rb, "--now", "2015-09-08", "show", "--json"]);
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let step = shown["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "tell-room")
+        .unwrap();
+    assert_eq!(step["status"], "done", "{step}");
+    assert_eq!(step["by_hand"], true, "{step}");
+}

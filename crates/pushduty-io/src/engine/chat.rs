@@ -17,8 +17,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Value, json};
 
 use super::email::{MARK_SENT, MAYBE_SENT, SEND_AGAIN};
-use super::{Check, Executor, InputSpec, Job};
-use crate::runbook::model::{ChatPostStep, Outputs, Step, StepKind};
+use super::{ByHand, Check, Executor, InputSpec, Job};
+use crate::runbook::model::{ChatPostStep, Outputs, Runbook, Step, StepKind};
 use crate::services::slack;
 use crate::services::{MatrixConf, Services, SlackConf};
 
@@ -132,6 +132,7 @@ impl Executor for ChatPost {
             hints: vec![look],
             default: None,
             commits: Vec::new(),
+            check: None,
         }]
     }
 
@@ -187,6 +188,27 @@ impl Executor for ChatPost {
             Chat::Matrix(conf) => post_matrix(job, conf, &post_id, &text),
             Chat::Slack(conf) => post_slack(job, conf, &post_id, &text),
         }
+    }
+
+    /// Post it yourself: the text as pushduty would post it (or set as the topic).
+    fn by_hand(&self, step: &Step, _rb: &Runbook, ctx: &Value) -> Result<ByHand> {
+        let c = step_fields(step)?;
+        let text = crate::templates::render(&c.text, ctx).context("rendering `text`")?;
+        let place = match self.chat(c) {
+            Ok(Chat::Matrix(m)) => format!("the Matrix room {}", m.room),
+            Ok(Chat::Slack(_)) | Err(_) => format!("the channel of `{}`", c.service),
+        };
+        let what = if c.topic {
+            format!("set the topic of {place} to:")
+        } else {
+            format!("post this in {place}:")
+        };
+        Ok(ByHand {
+            steps: vec![what],
+            copy: Some(text.trim_end().to_string()),
+            link: None,
+            outputs: Outputs::new(),
+        })
     }
 
     /// A failed post hands its text and id to the next run: a post that may have arrived
