@@ -1,19 +1,20 @@
 //! The runbook as a document (Markdown), for the team's wiki: generic, with placeholders
-//! (`<tag>`) where a push fills in its own values.
+//! (`⟨tag⟩`, as previews mark a value not known yet) where a push fills in its own values.
+//! Not `<tag>`: a wiki reads that as an HTML tag and drops it.
 
 use serde_json::{Map, Value, json};
 
 use crate::plan::step_variables;
-use crate::preview::{fill, preview};
+use crate::preview::{fill, placeholder, preview};
 use crate::runbook::Loaded;
 use crate::runbook::model::{DEFAULT_TAG_FORMAT, StepKind, VarValue};
 
-/// A context where every variable reads as its own name in angle brackets.
+/// A context where every variable reads as its own name, marked as a placeholder.
 fn placeholders(loaded: &Loaded) -> Value {
     let rb = &loaded.runbook;
     let mut ctx = Map::new();
     for name in crate::runbook::validate::BUILTINS {
-        ctx.insert(name.to_string(), json!(format!("<{name}>")));
+        ctx.insert(name.to_string(), json!(placeholder(name)));
     }
     ctx.insert("runbook".into(), json!(rb.name));
     let repos: Map<String, Value> = rb
@@ -22,7 +23,10 @@ fn placeholders(loaded: &Loaded) -> Value {
         .map(|(name, r)| {
             let mut m = Map::new();
             for field in crate::runbook::validate::REPO_FIELDS {
-                m.insert(field.to_string(), json!(format!("<{name}.{field}>")));
+                m.insert(
+                    field.to_string(),
+                    json!(placeholder(&format!("{name}.{field}"))),
+                );
             }
             // No checkout in a document: previews then say `<name checkout>`.
             m.remove("path");
@@ -41,7 +45,10 @@ fn placeholders(loaded: &Loaded) -> Value {
         .map(|(k, v)| match v {
             VarValue::Text(t) => (k.clone(), json!(t)),
             // Read from the checkout when a push starts; a document names where from.
-            VarValue::File(f) => (k.clone(), json!(format!("<{} of {}>", f.key, f.toml))),
+            VarValue::File(f) => (
+                k.clone(),
+                json!(placeholder(&format!("{} of {}", f.key, f.toml))),
+            ),
         })
         .collect();
     ctx.insert("vars".into(), Value::Object(vars));
@@ -52,7 +59,7 @@ fn placeholders(loaded: &Loaded) -> Value {
         .collect();
     ctx.insert("links".into(), Value::Object(links));
     for name in step_variables(&loaded.runbook) {
-        ctx.insert(name.clone(), json!(format!("<{name}>")));
+        ctx.insert(name.clone(), json!(placeholder(&name)));
     }
     // Links and constants may themselves use variables.
     let base = Value::Object(ctx.clone());

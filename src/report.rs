@@ -16,9 +16,51 @@ fn value_text(v: &Value) -> String {
 }
 
 /// Data in a Markdown line: one line, no control characters, and no character that would
-/// start markup where it stands (a backtick, a `<`).
+/// start markup where it stands (a backtick; a `<`, escaped with a backslash, which reads as
+/// itself in the raw text too, where an entity (`&lt;`) did not).
 fn md(s: &str) -> String {
-    clean_line(s).replace('`', "'").replace('<', "&lt;")
+    clean_line(s).replace('`', "'").replace('<', "\\<")
+}
+
+/// What a step recorded about blockers, for people: each blocker on a line of its own with
+/// what happened to it and its commits, not the JSON it is kept as.
+fn blocker_lines(v: &Value) -> Vec<String> {
+    let Value::Array(list) = v else {
+        return vec![md(&value_text(v))];
+    };
+    if list.is_empty() {
+        return vec!["none".into()];
+    }
+    list.iter()
+        .map(|b| {
+            let text = |k: &str| b[k].as_str().map(str::to_string);
+            let title = text("title").unwrap_or_else(|| value_text(b));
+            let number = b["number"]
+                .as_u64()
+                .map(|n| format!(" (#{n})"))
+                .unwrap_or_default();
+            let outcome = text("outcome").unwrap_or_default();
+            let commits: Vec<String> = b["commits"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c.as_str().map(|c| format!("`{}`", md(c))))
+                .collect();
+            let url = text("url")
+                .map(|u| format!(" {}", md(&u)))
+                .unwrap_or_default();
+            format!(
+                "{}{number}: {}{}{url}",
+                md(&title),
+                md(&outcome),
+                if commits.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", commits.join(" "))
+                }
+            )
+        })
+        .collect()
 }
 
 /// The checklist's mark of a status name.
@@ -86,15 +128,27 @@ pub fn markdown(r: &Report, rb: &Runbook) -> String {
         line("No step records blockers.".into());
     }
     for b in &r.blockers {
-        let what = b
-            .blockers
-            .as_ref()
-            .map_or("(not recorded)".to_string(), |v| md(&value_text(v)));
         let note = b
             .note
             .as_deref()
             .map_or(String::new(), |n| format!("; note: {}", md(n)));
-        line(format!("- `{}` ({}): {what}{note}", b.step, b.status));
+        match &b.blockers {
+            None => line(format!(
+                "- `{}` ({}): (not recorded){note}",
+                b.step, b.status
+            )),
+            Some(v) => {
+                let lines = blocker_lines(v);
+                if let [one] = lines.as_slice() {
+                    line(format!("- `{}` ({}): {one}{note}", b.step, b.status));
+                } else {
+                    line(format!("- `{}` ({}){note}:", b.step, b.status));
+                    for l in lines {
+                        line(format!("  - {l}"));
+                    }
+                }
+            }
+        }
     }
     let mut section: Option<&str> = None;
     for s in &r.steps {
@@ -165,7 +219,13 @@ pub fn markdown(r: &Report, rb: &Runbook) -> String {
                 }
             }
             if let Some(why) = &run.reason {
-                lines.push(format!("    - **{}:** {}", run.result, md(why)));
+                let mut said = why.lines().filter(|l| !l.trim().is_empty());
+                let first = said.next().unwrap_or_default();
+                lines.push(format!("    - **{}:** {}", run.result, md(first)));
+                // What the first line names (the issue, the failed job), each on its own.
+                for more in said.take(20) {
+                    lines.push(format!("      - {}", md(more.trim())));
+                }
             }
             timeline.push((&run.started, lines));
         }
@@ -259,6 +319,26 @@ mod tests {
     use pushduty_core::session::journal::Entry;
     use pushduty_core::session::journal::Event;
 
+    /// The findings: the report showed the blockers as raw JSON and `<` as `&lt;`.
+    #[test]
+    fn blockers_read_as_lines_and_a_less_than_as_itself() {
+        let v = serde_json::json!([
+            { "number": 1187, "title": "Search <crashes>", "url": "https://x/1187",
+              "outcome": "cherry-pick", "commits": ["687a29f"] },
+            { "number": 12, "title": "Slow", "url": "https://x/12", "outcome": "deferred",
+              "commits": [] },
+        ]);
+        assert_eq!(
+            blocker_lines(&v),
+            [
+                "Search \\<crashes> (#1187): cherry-pick `687a29f` https://x/1187",
+                "Slow (#12): deferred https://x/12",
+            ]
+        );
+        assert_eq!(blocker_lines(&serde_json::json!([])), ["none"]);
+        assert_eq!(md("a <b>"), "a \\<b>");
+    }
+
     fn entry(time: &str, who: &str, t: pushduty_core::session::journal::Transition) -> Entry {
         Entry {
             time: time.into(),
@@ -327,7 +407,11 @@ mod tests {
             push.runs[1].override_reason.as_deref(),
             Some("ships nothing, on purpose")
         );
-        assert_eq!(push.runs[1].reason.as_deref(), Some("remote said no"));
+        // Kept whole: what the first line announces follows it.
+        assert_eq!(
+            push.runs[1].reason.as_deref(),
+            Some("remote said no\nmore detail")
+        );
         assert_eq!(push.runs[1].seconds, Some(125));
         assert_eq!(r.operators, ["ana", "bo"]);
         assert_eq!(r.finished, None);
@@ -336,6 +420,9 @@ mod tests {
             md.contains("**checks overridden**: ships nothing, on purpose"),
             "{md}"
         );
-        assert!(md.contains("**failed:** remote said no"), "{md}");
+        assert!(
+            md.contains("**failed:** remote said no\n      - more detail"),
+            "{md}"
+        );
     }
 }

@@ -169,7 +169,19 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
             None => return ExitCode::from(1),
         }
     }
-    if !args.yes {
+    // A manual step, a choice or a gate changes nothing outside: the answer just typed is
+    // the operator's say-so, and asking "Run it?" after it asked twice.
+    let answered = !specs.is_empty()
+        && h.engine.step(id).is_ok_and(|s| {
+            matches!(
+                s.kind,
+                crate::runbook::model::StepKind::Manual(_)
+                    | crate::runbook::model::StepKind::Choice(_)
+                    | crate::runbook::model::StepKind::Gate(_)
+            )
+        });
+    let confirmed = args.yes || (tty && answered);
+    if !confirmed {
         if !tty {
             eprintln!("pushduty: not a terminal: pass --yes to confirm running `{id}`");
             return ExitCode::from(2);

@@ -228,7 +228,9 @@ fn print_text(s: &Shown, engine: &Engine) {
             clean_line(&step.title)
         );
         if let Some(a) = &step.action {
-            println!("      {}", clean_line(a));
+            for l in a.lines() {
+                println!("      {}", clean_line(l));
+            }
         }
         if let Some(shown) = &step.by_hand_shown {
             let first = shown.lines().next().unwrap_or_default();
@@ -240,7 +242,15 @@ fn print_text(s: &Shown, engine: &Engine) {
             ("note", &step.note),
         ] {
             if let Some(t) = text {
-                println!("      {label}: {}", clean_line(t));
+                // Several lines (a failure and what it names) stay lines, not `\n`s.
+                let mut lines = t.lines().filter(|l| !l.trim().is_empty());
+                println!(
+                    "      {label}: {}",
+                    clean_line(lines.next().unwrap_or_default())
+                );
+                for more in lines {
+                    println!("        {}", clean_line(more.trim()));
+                }
             }
         }
         for (k, v) in &step.outputs {

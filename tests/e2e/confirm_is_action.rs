@@ -148,3 +148,26 @@ fn cherry_picks_go_onto_the_base_shown_or_nowhere() {
         .any(|e| e["step"] == "pick" && e["to"] == "done");
     assert!(!picked);
 }
+
+/// The finding: a choice asked twice on a terminal ("Run `strategy`? [y/N]" after the choice
+/// itself). The answer is the say-so of a step that changes nothing outside.
+#[test]
+fn a_choice_on_a_terminal_asks_once() {
+    need_tmux();
+    let p = Push::new();
+    let tmux = Tmux::new("choice-once");
+    let mut args: Vec<String> = p.args();
+    args.extend(["do", "strategy"].map(str::to_string));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    tmux.start(&p.env, "push", &args);
+    tmux.wait_for("push", "strategy");
+    tmux.keys("push", &["master", "Enter"]);
+    let screen = tmux.wait_exit("push", "0");
+    assert!(!screen.contains("Run `strategy`?"), "{screen}");
+    let done = p
+        .journal()
+        .into_iter()
+        .rev()
+        .find(|e| e["step"] == "strategy");
+    assert_eq!(done.unwrap()["to"], "done");
+}

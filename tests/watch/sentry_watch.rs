@@ -178,6 +178,20 @@ fn a_new_issue_fails_the_watch_with_its_link() {
     assert!(reason.contains("TypeError: addon.slug is None"), "{reason}");
     assert!(reason.contains("http"), "the permalink: {reason}");
     assert!(!stderr(&out).contains(TOKEN));
+    // Shown and reported as lines: the issue on its own line, never a literal `\n`, and not
+    // cut after the line that announces it.
+    let shown = stdout(&p.run(&["show", "watch-sentry"]));
+    assert!(!shown.contains("\\n"), "{shown}");
+    assert!(
+        shown.contains("      why: 1 new issue since the push (at most 0 allowed):\n        "),
+        "{shown}"
+    );
+    let report = stdout(&p.run(&["report"]));
+    assert!(
+        report.contains("(at most 0 allowed):\n      - ")
+            && report.contains("TypeError: addon.slug is None"),
+        "{report}"
+    );
 }
 
 #[test]

@@ -124,7 +124,13 @@ fn story(s: &ReportStep) -> Vec<(String, String, bool)> {
             ("why", &run.reason),
         ] {
             if let Some(v) = v {
-                text.push_str(&format!("\n    {label}: {}", clean_line(v)));
+                // A text of several lines (a failure and what it names) stays lines.
+                let mut lines = v.lines().filter(|l| !l.trim().is_empty());
+                let first = lines.next().unwrap_or_default();
+                text.push_str(&format!("\n    {label}: {}", clean_line(first)));
+                for more in lines {
+                    text.push_str(&format!("\n      {}", clean_line(more.trim())));
+                }
             }
         }
         out.push((run.started.clone(), text, bad));

@@ -8,7 +8,6 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::journal::{Entry, Event};
-use crate::preview::first_line;
 
 /// The reason prefix of a run started over failed checks.
 pub(crate) const OVERRIDDEN: &str = "preconditions overridden: ";
@@ -24,7 +23,8 @@ pub struct Run {
     pub by: String,
     pub action: Option<String>,
     pub note: Option<String>,
-    /// A failure's or an interruption's first line.
+    /// A failure's or an interruption's text, whole: its first line often ends with ":" and
+    /// the lines after it name what failed (the new Sentry issue, the failed job).
     pub reason: Option<String>,
     /// Why the operator acted although a check failed.
     #[serde(rename = "override")]
@@ -78,7 +78,7 @@ pub fn runs(entries: &[Entry]) -> IndexMap<String, Vec<Run>> {
                         run.note = t.note.clone();
                     }
                     if to != "done" {
-                        run.reason = t.reason.as_deref().map(|r| first_line(r).to_string());
+                        run.reason = t.reason.clone();
                     }
                 }
             }
