@@ -128,6 +128,12 @@ fn a_whole_push_runs_every_step_and_leaves_no_token_anywhere() {
     let sent = mail.messages();
     assert_eq!(sent.len(), 1, "the announcement arrived");
     assert!(sent[0].contains("2015.09.10"), "{}", sent[0]);
+    // "with any issues seen", as the step's doc promises.
+    assert!(
+        sent[0].contains("Monitoring after the push: 0 new Sentry issues; Graphite pass."),
+        "{}",
+        sent[0]
+    );
     let this = s.push.pad.pad("amo-2015-09-10").unwrap_or_default();
     assert!(this.contains("Pushing 2015.09.10: "), "{this}");
     assert!(
