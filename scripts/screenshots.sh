@@ -102,6 +102,11 @@ shoot learn learn
 tm send-keys -t learn Escape
 press learn "Who pushes · Tue 2015-09-08" i
 shoot learn overview
+# A step done by hand (h): exactly what to do, here the whole email and its mailto: link
+# (learn mode shows it too; only run mode ticks it off).
+tm send-keys -t learn Escape
+press learn "Do announce by hand" G h
+shoot learn by-hand
 
 # Run mode part-way through: the hero ticked off with a note, the repo fetched, master
 # chosen (the cherry-pick steps no longer apply), master tagged, and the push step selected.

@@ -79,6 +79,9 @@ fn mark(status: &str) -> &'static str {
 /// The report as a document for people: the push at a glance, blockers, then every step by
 /// section with its runs, and the ad-hoc items.
 pub fn markdown(r: &Report, rb: &Runbook) -> String {
+    // Times as the team reads them: in the runbook's timezone, with the weekday.
+    let tz: chrono_tz::Tz = rb.schedule.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let when = |at: &str| md(&crate::words::when(at, tz));
     let mut out = String::new();
     let mut line = |s: String| {
         out.push_str(&s);
@@ -104,10 +107,10 @@ pub fn markdown(r: &Report, rb: &Runbook) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     ));
-    line(format!("- **Started:** {}", md(&r.started)));
+    line(format!("- **Started:** {}", when(&r.started)));
     line(format!(
         "- **Finished:** {}",
-        r.finished.as_deref().map_or("not yet".into(), md)
+        r.finished.as_deref().map_or("not yet".into(), when)
     ));
     if let Some(secs) = r.finished.as_deref().and_then(|f| seconds(&r.started, f)) {
         line(format!("- **Took:** {}", duration(secs)));
@@ -167,7 +170,7 @@ pub fn markdown(r: &Report, rb: &Runbook) -> String {
         }
         let who = match (&s.by, &s.at) {
             (Some(by), Some(at)) if s.status != "pending" => {
-                format!(" ({} by {}, {})", s.status, md(by), md(at))
+                format!(" ({} by {}, {})", s.status, md(by), when(at))
             }
             _ => String::new(),
         };
@@ -196,7 +199,7 @@ pub fn markdown(r: &Report, rb: &Runbook) -> String {
             let took = run
                 .seconds
                 .map_or(String::new(), |x| format!(", {}", duration(x)));
-            let ended = run.ended.as_deref().map_or("…".into(), md);
+            let ended = run.ended.as_deref().map_or("…".into(), when);
             let n = if s.runs.len() > 1 {
                 format!(" {}", i + 1)
             } else {
@@ -204,7 +207,7 @@ pub fn markdown(r: &Report, rb: &Runbook) -> String {
             };
             let mut lines = vec![format!(
                 "  - run{n}: {} → {ended}{took}: {} by {}",
-                md(&run.started),
+                when(&run.started),
                 run.result,
                 md(&run.by)
             )];
@@ -240,7 +243,7 @@ pub fn markdown(r: &Report, rb: &Runbook) -> String {
                     vec![format!(
                         "  - {what} by {} at {}: {}",
                         md(&r.by),
-                        md(&r.at),
+                        when(&r.at),
                         md(&r.reason)
                     )],
                 ));
@@ -296,7 +299,7 @@ pub fn markdown(r: &Report, rb: &Runbook) -> String {
                 md(&it.text),
                 md(rb.section_title(&it.section)),
                 md(&it.by),
-                md(&it.at)
+                when(&it.at)
             ));
         }
     }

@@ -203,6 +203,8 @@ fn describe(engine: &Engine, dir: &std::path::Path) -> Shown {
 }
 
 fn print_text(s: &Shown, engine: &Engine) {
+    // Times in the runbook's timezone, with the weekday; `--json` keeps RFC 3339.
+    let when = |at: &str| crate::words::when(at, engine.loaded.calendar.tz);
     let tags: Vec<String> = s.tags.iter().map(|(r, t)| format!("{r} {t}")).collect();
     println!(
         "{}, push of {}: {} (began by {} at {}); tags: {}",
@@ -210,14 +212,14 @@ fn print_text(s: &Shown, engine: &Engine) {
         crate::runbook::schedule::text_with_weekday(&s.push_date),
         s.outcome,
         clean_line(&s.operator),
-        s.started,
+        when(&s.started),
         clean_line(&tags.join(", "))
     );
     for step in &s.steps {
         let status = engine.status(&step.id);
         let who = match (&step.by, &step.at) {
             (Some(by), Some(at)) if status != Status::Pending => {
-                format!("  ({} by {}, {at})", step.status, clean_line(by))
+                format!("  ({} by {}, {})", step.status, clean_line(by), when(at))
             }
             _ => String::new(),
         };
@@ -274,7 +276,7 @@ fn print_text(s: &Shown, engine: &Engine) {
                 i.id,
                 clean_line(&i.text),
                 clean_line(&i.by),
-                i.at
+                when(&i.at)
             );
         }
     }
