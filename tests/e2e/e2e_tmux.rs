@@ -984,13 +984,13 @@ fn the_blocker_rehearsal_can_be_followed_from_the_screen() {
 
     // What comes next is the cherry-pick, not the notes: reopen the choice, which offers the
     // cherry-pick onto this push's tag first.
-    let s = t.wait_for(w, "next: reopen strategy (o)");
+    let s = t.wait_for(w, "next: reopen strategy (O)");
     assert_eq!(
         next_of(&s),
-        format!("reopen strategy (o), choose cherry_pick: the blockers' fixes {fix}"),
+        format!("reopen strategy (O), choose cherry_pick: the blockers' fixes {fix}"),
         "{s}"
     );
-    t.keys(w, &["o"]);
+    t.keys(w, &["O"]);
     t.wait_for(w, "Reopen strategy");
     t.keys(w, &["-l", "a blocker's fix must ship"]);
     t.keys(w, &["Enter"]);

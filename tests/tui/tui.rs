@@ -782,7 +782,7 @@ fn a_done_step_is_not_skipped() {
     assert!(
         a.log
             .iter()
-            .any(|l| l.text == "`check-rotation` is done: it can only be reopened (o), not skipped"),
+            .any(|l| l.text == "`check-rotation` is done: it can only be reopened (O), not skipped"),
         "{:?}",
         a.log
     );
