@@ -156,6 +156,8 @@ pub type Deferred = Box<dyn FnOnce(&mut App) + Send>;
 pub struct Procedure {
     pub summary: String,
     pub section_docs: Vec<String>,
+    /// The runbook's `[links]`, values filled in: (name, address).
+    pub links: Vec<(String, String)>,
 }
 
 /// A step as the screens show it.

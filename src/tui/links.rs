@@ -137,7 +137,7 @@ pub fn step_links(app: &App, id: &str) -> Vec<Link> {
         add(&mut out, "in the step's text", url);
     }
     if out.is_empty() {
-        for (name, url) in &app.engine.loaded.runbook.links {
+        for (name, url) in &app.procedure.links {
             if valid(url) {
                 add(&mut out, name, url.clone());
             }
@@ -160,11 +160,10 @@ pub fn known(app: &App) -> Vec<String> {
     }
     out.extend(offered(app).into_iter().map(|l| l.url));
     out.extend(
-        app.engine
-            .loaded
-            .runbook
+        app.procedure
             .links
-            .values()
+            .iter()
+            .map(|(_, u)| u)
             .filter(|u| valid(u))
             .cloned(),
     );

@@ -113,7 +113,7 @@ impl Tmux {
     }
 
     /// Polls the screen until `text` is gone.
-    fn wait_without(&self, win: &str, text: &str) {
+    pub(crate) fn wait_without(&self, win: &str, text: &str) {
         let end = Instant::now() + DEADLINE;
         loop {
             let s = self.screen(win);
@@ -154,6 +154,18 @@ impl Tmux {
             .filter(|m| !m.is_empty())
             .map(str::to_string)
             .collect()
+    }
+
+    /// Records everything the program writes to the window from now on, escapes and all,
+    /// into `file` (what `capture-pane` would have rendered away).
+    pub(crate) fn record(&self, win: &str, file: &Path) {
+        let st = self
+            .cmd()
+            .args(["pipe-pane", "-o", "-t", win])
+            .arg(format!("cat >> '{}'", file.display()))
+            .status()
+            .unwrap();
+        assert!(st.success());
     }
 
     /// Waits for pushduty to exit; returns what the window shows then.

@@ -1,0 +1,132 @@
+//! The finding: no link could be opened or cleanly copied; URLs wrapped across bordered
+//! lines and were retyped by hand. Through the binary in tmux, with everything it writes
+//! recorded raw: the step's link is a terminal hyperlink (OSC 8) to the whole address, `o`
+//! hands it to the opener named by `$BROWSER` as one argument, `c` puts it on the clipboard
+//! (OSC 52) and shows it; the by-hand dialog opens and copies its page (the Jenkins form) the same way.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::e2e_tmux::{Tmux, need_tmux};
+use crate::support::cli::Env;
+
+/// The bundled runbook's team calendar, the first step's only link.
+const CALENDAR: &str = "https://www.google.com/calendar/embed?src=mozilla.com_lr5jsh38i6dmr72uu4d1nv7dcc%40group.calendar.google.com";
+
+/// An opener that writes each argument it gets on its own line to `log`.
+fn fake_opener(env: &Env, log: &Path) -> String {
+    let script = env.path().join("opener.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done >> '{}'\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(&script).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&script, perms).unwrap();
+    script.display().to_string()
+}
+
+/// Polls `file` until it holds `text`; returns the whole file.
+fn wait_in(file: &Path, text: &str) -> String {
+    let end = Instant::now() + Duration::from_secs(15);
+    loop {
+        let got = String::from_utf8_lossy(&std::fs::read(file).unwrap_or_default()).into_owned();
+        if got.contains(text) {
+            return got;
+        }
+        assert!(
+            Instant::now() < end,
+            "{text:?} never reached {}; it has:\n{got:?}",
+            file.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in bytes.chunks(3) {
+        let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            out.push(if i <= c.len() {
+                char::from(ABC[(n >> (18 - 6 * i) & 63) as usize])
+            } else {
+                '='
+            });
+        }
+    }
+    out
+}
+
+#[test]
+fn learn_mode_links_open_with_the_operators_opener_and_copy_with_osc52() {
+    need_tmux();
+    let env = Env::new();
+    let opened = env.path().join("opened.txt");
+    let raw = env.path().join("raw.out");
+    let browser = format!("BROWSER={}", fake_opener(&env, &opened));
+    let t = Tmux::new("links");
+    let w = "links";
+    t.start_with(&env, w, &[&browser], &["--now", "2015-09-08", "learn"]);
+    t.wait_for(w, "READ-ONLY");
+    t.record(w, &raw);
+    // The first step's one link opens at once, handed over whole as one argument.
+    t.keys(w, &["o"]);
+    let got = wait_in(&opened, "\n");
+    assert_eq!(got, format!("{CALENDAR}\n"));
+    t.wait_for(w, "opening https://www.google.com/calendar");
+    // `c` copies it and shows it, and what shows it is a hyperlink to the whole address
+    // (the dialog wraps it: each piece links to all of it).
+    t.keys(w, &["c"]);
+    t.wait_for(w, "Copied");
+    let out = wait_in(
+        &raw,
+        &format!("\x1b]52;c;{}\x07", base64(CALENDAR.as_bytes())),
+    );
+    assert!(
+        out.contains(&format!("\x1b]8;;{CALENDAR}\x1b\\")),
+        "no hyperlink to the calendar in {out:?}"
+    );
+    t.keys(w, &["Escape"]);
+    t.wait_without(w, "Copied");
+    t.keys(w, &["q"]);
+    t.wait_exit(w, "0");
+}
+
+#[test]
+fn the_by_hand_dialog_opens_and_copies_its_page() {
+    need_tmux();
+    let env = Env::new();
+    let opened = env.path().join("opened.txt");
+    let raw = env.path().join("raw.out");
+    let browser = format!("BROWSER={}", fake_opener(&env, &opened));
+    let t = Tmux::new("byhand-links");
+    let w = "byhand";
+    t.start_with(&env, w, &[&browser], &["--now", "2015-09-08", "learn"]);
+    t.wait_for(w, "READ-ONLY");
+    t.record(w, &raw);
+    while !t.screen(w).contains("deploy-stage ·") {
+        t.keys(w, &["j"]);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    t.keys(w, &["h"]);
+    t.wait_for(w, "Do deploy-stage by hand");
+    t.keys(w, &["o"]);
+    let form = "https://ci.addons.allizom.org/job/addons-stage-deploy/build";
+    assert_eq!(wait_in(&opened, "\n"), format!("{form}\n"));
+    // Nothing to paste for a build: `c` copies the page.
+    t.keys(w, &["c"]);
+    wait_in(&raw, &format!("\x1b]52;c;{}\x07", base64(form.as_bytes())));
+    // The dialog stays: its text is still there to select by hand.
+    let s = t.wait_for(w, "Do deploy-stage by hand");
+    assert!(s.contains(&format!("copied {form}")), "{s}");
+    t.keys(w, &["Escape"]);
+    t.keys(w, &["q"]);
+    t.wait_exit(w, "0");
+}
