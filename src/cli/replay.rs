@@ -102,7 +102,7 @@ pub fn run(g: &Global, which: &str, json: bool) -> ExitCode {
     let desk = g
         .load_config()
         .map(|c| crate::tui::desk::Desk::from_config(&c))
-        .unwrap_or_else(|_| crate::tui::desk::Desk::from_config(&Default::default()));
+        .unwrap_or_else(|_| crate::tui::desk::Desk::from_config(&crate::config::Config::default()));
     super::run::read_only(app, tx, rx, desk)
 }
 

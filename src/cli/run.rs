@@ -30,6 +30,7 @@ pub fn run(g: &Global) -> ExitCode {
         .dir()
         .map_or_else(std::env::temp_dir, std::path::Path::to_path_buf);
     let mut app = App::with_previewer(engine, Mode::Run, Theme::from_env(), tx.clone());
+    app.long_step_secs = desk.long_step_secs;
     read_usual_durations(g, &mut app);
     let stopping = match watch_signals(&tx) {
         Ok(s) => s,

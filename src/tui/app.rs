@@ -146,6 +146,8 @@ pub struct App {
     pub deferred: Option<Vec<Deferred>>,
     /// What the loop is to do outside the screen (open a link, copy, call the operator).
     pub effects: Vec<super::desk::Effect>,
+    /// A step that ran at least this many seconds calls the operator when it ends.
+    pub long_step_secs: i64,
 }
 
 /// Work started once the first frame is on screen.
@@ -235,6 +237,7 @@ impl App {
             dialog_scroll: 0,
             deferred: Some(Vec::new()),
             effects: Vec::new(),
+            long_step_secs: super::desk::DEFAULT_LONG_STEP_SECS,
         };
         app.refresh_views();
         app.start_at_today();

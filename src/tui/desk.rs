@@ -19,12 +19,17 @@ pub enum Effect {
     Notify { title: String, body: String },
 }
 
+/// A step that ran at least this long calls the operator when it ends: they have looked away.
+pub const DEFAULT_LONG_STEP_SECS: i64 = 60;
+
 /// The operator's settings for the desk, from the config.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Desk {
     /// The opener as the config names it (words, `%s` for the link).
     pub opener: Option<String>,
     pub notify: Notify,
+    /// A step that ran at least this long calls the operator when it ends.
+    pub long_step_secs: i64,
     pub mouse: bool,
     pub hyperlinks: bool,
 }
@@ -34,6 +39,9 @@ impl Desk {
         Desk {
             opener: c.opener.clone(),
             notify: c.notify.unwrap_or_default(),
+            long_step_secs: c.notify_after_secs.map_or(DEFAULT_LONG_STEP_SECS, |s| {
+                i64::try_from(s).unwrap_or(i64::MAX)
+            }),
             mouse: c.mouse.unwrap_or(true),
             hyperlinks: c.hyperlinks.unwrap_or(true),
         }

@@ -44,8 +44,17 @@ impl Tmux {
 
     /// The same, with more environment variables (`NAME=value`).
     pub(crate) fn start_with(&self, env: &Env, win: &str, vars: &[&str], args: &[&str]) {
+        self.start_in(env, win, vars, "PATH=\"$PATH\"", args);
+    }
+
+    /// The same with `path` (`PATH=...`) for the program's PATH.
+    pub(crate) fn start_with_path(&self, env: &Env, win: &str, path: &str, args: &[&str]) {
+        self.start_in(env, win, &[], path, args);
+    }
+
+    fn start_in(&self, env: &Env, win: &str, vars: &[&str], path: &str, args: &[&str]) {
         let mut line = format!(
-            "cd {} && env -i {} PATH=\"$PATH\" HOME={} TERM=xterm-256color PUSHDUTY_CONFIG={} PUSHDUTY_STATE_DIR={} {}",
+            "cd {} && env -i {} {path} HOME={} TERM=xterm-256color PUSHDUTY_CONFIG={} PUSHDUTY_STATE_DIR={} {}",
             support::cli::root().display(),
             vars.join(" "),
             env.path().display(),

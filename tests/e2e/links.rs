@@ -130,3 +130,68 @@ fn the_by_hand_dialog_opens_and_copies_its_page() {
     t.keys(w, &["q"]);
     t.wait_exit(w, "0");
 }
+
+/// One shell step that takes a little while.
+const NAP: &str = r#"name = "Nap"
+
+[schedule]
+push_day = "thursday"
+tag_day = "tuesday"
+timezone = "UTC"
+
+[rotation]
+people = ["ana", "bo"]
+start = "2015-09-10"
+
+[[sections]]
+id = "only"
+title = "Only section"
+
+[[steps]]
+id = "nap"
+section = "only"
+title = "A short nap"
+kind = "shell"
+command = "sleep 2; echo woke"
+timeout_secs = 60
+"#;
+
+#[test]
+fn a_long_step_ending_rings_the_bell_and_sends_a_desktop_notification() {
+    need_tmux();
+    let env = Env::new();
+    let runbook = env.path().join("nap.toml");
+    std::fs::write(&runbook, NAP).unwrap();
+    std::fs::write(
+        env.config(),
+        "operator = \"tester\"\nnotify = \"both\"\nnotify_after_secs = 1\n",
+    )
+    .unwrap();
+    // A `notify-send` first on PATH that records what it is asked to show.
+    let bin = env.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let sent = env.path().join("sent.txt");
+    std::fs::rename(fake_opener(&env, &sent), bin.join("notify-send")).unwrap();
+    let path = format!(
+        "PATH={}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let raw = env.path().join("raw.out");
+    let t = Tmux::new("notify");
+    let w = "notify";
+    let rb = format!("--runbook={}", runbook.display());
+    t.start_with_path(&env, w, &path, &[&rb, "--now", "2015-09-08", "run"]);
+    t.wait_for(w, "Checklist 0/1");
+    t.record(w, &raw);
+    t.keys(w, &["Enter"]);
+    t.wait_for(w, "Run nap?");
+    t.keys(w, &["y"]);
+    t.wait_for(w, "done: nap");
+    let got = wait_in(&sent, "nap done");
+    assert_eq!(got, "--app-name=pushduty\n--\npushduty\nnap done\n");
+    let out = wait_in(&raw, "\x1b]9;pushduty: nap done\x1b\\");
+    assert!(out.contains('\x07'), "no bell in {out:?}");
+    t.keys(w, &["q"]);
+    t.wait_exit(w, "0");
+}

@@ -35,6 +35,10 @@ pub struct Config {
     /// blocker): see [`Notify`]; the terminal bell when not set.
     #[serde(default)]
     pub notify: Option<Notify>,
+    /// A step that ran at least this many seconds calls the operator when it ends (60 when
+    /// not set).
+    #[serde(default)]
+    pub notify_after_secs: Option<u64>,
     /// Whether the screen takes the mouse (click a step, wheel to scroll); `false` leaves
     /// it to the terminal: its own selection and link clicks.
     #[serde(default)]

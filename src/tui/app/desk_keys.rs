@@ -9,9 +9,6 @@ use crate::tui::desk::Effect;
 use crate::tui::links::{self, Link};
 use crate::tui::picker::{Item, Pick, Picker};
 
-/// A step that ran at least this long calls the operator when it ends: they have looked away.
-pub const LONG_STEP_SECS: i64 = 60;
-
 impl App {
     /// `o`: the one link there is opens at once; several are offered to pick from.
     pub(super) fn open_link(&mut self) {
@@ -108,7 +105,7 @@ impl App {
             .engine
             .step(step)
             .is_ok_and(|s| matches!(s.kind.name(), "sentry.check" | "metrics.check"));
-        let long = ran.is_some_and(|s| s >= LONG_STEP_SECS);
+        let long = ran.is_some_and(|s| s >= self.long_step_secs);
         if !watch && !long {
             return;
         }
