@@ -16,18 +16,15 @@ pub struct Link {
 /// Longest address taken: a `mailto:` carrying a whole email is long, not endless.
 const LONGEST: usize = 16 * 1024;
 
-/// Whether `url` may go to the terminal or an opener: http, https or mailto only, with no
-/// control character or space in it (an escape in an address would end the link's escape
-/// sequence and write whatever follows to the terminal).
+/// Whether `url` may go to the terminal or an opener: http, https or mailto only, printable
+/// ASCII only (an escape in an address would end the link's escape sequence and write
+/// whatever follows to the terminal; a placeholder such as `⟨olympia.previous_tag⟩` is not
+/// an address yet; a look-alike letter is not the address it looks like).
 pub fn valid(url: &str) -> bool {
     let scheme = ["https://", "http://", "mailto:"]
         .iter()
         .find(|s| url.len() > s.len() && url[..s.len()].eq_ignore_ascii_case(s));
-    scheme.is_some()
-        && url.len() <= LONGEST
-        && !url
-            .chars()
-            .any(|c| c.is_control() || c.is_whitespace() || crate::sanitize::is_hostile(c))
+    scheme.is_some() && url.len() <= LONGEST && url.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// The addresses in a text, in order, without the punctuation around them.
@@ -111,18 +108,32 @@ pub fn pane_links(pane: &super::pane::Pane) -> Vec<Link> {
     out
 }
 
-/// The step's links: recorded outputs that are addresses (a compare link, a build, the
-/// pad), then the addresses its doc and preview name; the runbook's links when none.
+/// The step's links ([`own_links`]); the runbook's links when it has none.
 pub fn step_links(app: &App, id: &str) -> Vec<Link> {
-    let mut out: Vec<Link> = Vec::new();
-    fn add(out: &mut Vec<Link>, label: &str, url: String) {
-        if !out.iter().any(|l| l.url == url) {
-            out.push(Link {
-                label: label.to_string(),
-                url,
-            });
+    let mut out = own_links(app, id);
+    if out.is_empty() {
+        for (name, url) in &app.procedure.links {
+            if valid(url) {
+                add(&mut out, name, url.clone());
+            }
         }
     }
+    out
+}
+
+fn add(out: &mut Vec<Link>, label: &str, url: String) {
+    if !out.iter().any(|l| l.url == url) {
+        out.push(Link {
+            label: label.to_string(),
+            url,
+        });
+    }
+}
+
+/// The step's own links: recorded outputs that are addresses (a compare link, a build, the
+/// pad), then the addresses its doc and preview name.
+pub fn own_links(app: &App, id: &str) -> Vec<Link> {
+    let mut out: Vec<Link> = Vec::new();
     if let Some(state) = app.engine.session.state.steps.get(id) {
         for (name, value) in &state.outputs {
             if let Some(s) = value.as_str() {
@@ -135,13 +146,6 @@ pub fn step_links(app: &App, id: &str) -> Vec<Link> {
     let view = app.view(id);
     for url in find(&view.doc).into_iter().chain(find(&view.preview)) {
         add(&mut out, "in the step's text", url);
-    }
-    if out.is_empty() {
-        for (name, url) in &app.procedure.links {
-            if valid(url) {
-                add(&mut out, name, url.clone());
-            }
-        }
     }
     out
 }
@@ -294,6 +298,9 @@ mod tests {
         assert!(!valid("https://example.com/\x07"));
         assert!(!valid("https://exa mple.com"));
         assert!(!valid("https://"));
+        assert!(!valid(
+            "https://github.com/o/r/compare/⟨previous_tag⟩...2015.09.10"
+        ));
     }
 
     #[test]
