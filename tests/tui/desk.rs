@@ -82,3 +82,26 @@ fn c_copies_the_steps_link_and_shows_it_whole() {
         "{screen}"
     );
 }
+
+#[test]
+fn a_watch_giving_its_verdict_calls_the_operator_however_short() {
+    let mut a = app(Mode::Run);
+    a.on_engine(pushduty::engine::Event::Finished {
+        step: "watch-sentry".into(),
+        result: Err("2 new issues since the push".into()),
+    });
+    assert_eq!(
+        a.effects,
+        [Effect::Notify {
+            title: "pushduty".into(),
+            body: "watch-sentry failed".into(),
+        }]
+    );
+    // An ordinary step that ended at once calls no one.
+    a.effects.clear();
+    a.on_engine(pushduty::engine::Event::Finished {
+        step: "check-rotation".into(),
+        result: Ok(Default::default()),
+    });
+    assert!(a.effects.is_empty(), "{:?}", a.effects);
+}
