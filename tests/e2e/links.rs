@@ -195,3 +195,44 @@ fn a_long_step_ending_rings_the_bell_and_sends_a_desktop_notification() {
     t.keys(w, &["q"]);
     t.wait_exit(w, "0");
 }
+
+#[test]
+fn o_on_the_jenkins_pane_opens_the_build() {
+    need_tmux();
+    let env = Env::new();
+    let jenkins = crate::support::jenkins::Jenkins::start(crate::support::jenkins::Config {
+        build_ms: 100,
+        ..Default::default()
+    });
+    let opened = env.path().join("opened.txt");
+    let browser = format!("BROWSER={}", fake_opener(&env, &opened));
+    let t = Tmux::new("jenkins-link");
+    let w = "w";
+    let set_url = format!("--set=services.stage.url={}", jenkins.url());
+    let args = [
+        "--runbook=tests/fixtures/runbooks/valid/deploy.toml",
+        "--now",
+        "2015-09-08",
+        &set_url,
+        "--set=services.stage.user=andym",
+        "run",
+    ];
+    let vars = ["PUSHDUTY_JENKINS_TOKEN=t0k", &browser];
+    t.start_with(&env, w, &vars, &args);
+    t.wait_for(w, "Checklist 0/3");
+    t.keys(w, &["Enter"]);
+    t.wait_for(w, "Run deploy?");
+    t.keys(w, &["y"]);
+    t.wait_for(w, "done: deploy");
+    t.wait_for(w, "#1 2015.09.10 SUCCESS");
+    // The only pane, focused: `o` opens the build's page as Jenkins gave it.
+    t.keys(w, &["Tab"]);
+    t.keys(w, &["o"]);
+    let got = wait_in(&opened, "\n");
+    assert!(
+        got.starts_with(jenkins.url()) && got.trim_end().ends_with("/1/"),
+        "{got}"
+    );
+    t.keys(w, &["q"]);
+    t.wait_exit(w, "0");
+}
