@@ -255,15 +255,21 @@ fn target(
     let starts_address = ["https://", "http://", "mailto:"]
         .iter()
         .any(|s| token.starts_with(s));
-    if starts_address
-        && let Some(k) = known
-            .iter()
-            .find(|k| k.len() > token.len() && k.starts_with(token))
-        && (cut || token.len() >= PIECE)
-    {
-        return Some((k.clone(), token.len()));
+    // A cut piece that several known addresses start with (the builds of one job) could be
+    // any of them: it is left unlinked rather than linked to the wrong one.
+    if !starts_address {
+        return None;
     }
-    (starts_address && valid(token)).then(|| (token.to_string(), token.len()))
+    let mut longer = known
+        .iter()
+        .filter(|k| k.len() > token.len() && k.starts_with(token));
+    match (longer.next(), longer.next()) {
+        (Some(k), None) if cut || token.len() >= PIECE => Some((k.clone(), token.len())),
+        (Some(_), _) if cut => None,
+        // Whole as far as the screen shows: an address of its own. Cut and unknown: the
+        // rest is not known, so it is no address to link.
+        _ => (!cut && valid(token)).then(|| (token.to_string(), token.len())),
+    }
 }
 
 /// A cell that can be part of an address: one printable ASCII character that is not a
@@ -352,5 +358,32 @@ mod tests {
         let links = hyperlinks(&buf, &[url.to_string()]);
         let urls: Vec<&str> = links.iter().map(|l| l.url.as_str()).collect();
         assert_eq!(urls, [url, "https://x.example/a"]);
+    }
+
+    #[test]
+    fn a_cut_piece_that_could_be_several_addresses_is_not_linked() {
+        let builds = [
+            "https://ci.example/job/deploy/11/",
+            "https://ci.example/job/deploy/12/",
+        ];
+        let known: Vec<String> = builds.iter().map(|b| b.to_string()).collect();
+        // A pane's row is cut at its border, not wrapped.
+        let area = Rect::new(0, 0, 33, 3);
+        let mut buf = Buffer::empty(area);
+        Paragraph::new(builds[1])
+            .block(Block::new().borders(Borders::ALL))
+            .render(area, &mut buf);
+        assert!(hyperlinks(&buf, &known).is_empty());
+        // Cut after the build's number, it is that build.
+        let area = Rect::new(0, 0, 34, 3);
+        let mut buf = Buffer::empty(area);
+        Paragraph::new(builds[1])
+            .block(Block::new().borders(Borders::ALL))
+            .render(area, &mut buf);
+        let urls: Vec<String> = hyperlinks(&buf, &known)
+            .into_iter()
+            .map(|l| l.url)
+            .collect();
+        assert_eq!(urls, [builds[1]]);
     }
 }
