@@ -171,7 +171,9 @@ pub fn known(app: &App) -> Vec<String> {
             .filter(|u| valid(u))
             .cloned(),
     );
-    out.dedup();
+    // Once each: an address listed twice would read as two that a cut piece could be.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|u| seen.insert(u.clone()));
     out
 }
 

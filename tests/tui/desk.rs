@@ -105,3 +105,32 @@ fn a_watch_giving_its_verdict_calls_the_operator_however_short() {
     });
     assert!(a.effects.is_empty(), "{:?}", a.effects);
 }
+
+#[test]
+fn a_blockers_link_wrapped_in_the_open_pane_links_whole_and_no_escape_reaches_a_link() {
+    let mut a = app(Mode::Run);
+    a.on_source(blockers(&[
+        ONE,
+        "#8 Evil https://evil.example/\x1b]52;c;eA==\x07",
+    ]));
+    a.focus = Focus::Panes;
+    a.pane_selected = a.panes.iter().position(|p| p.name == "blockers").unwrap();
+    // Narrow: the open pane wraps the issue's address.
+    let buf = draw(&mut a, 60, 30);
+    let links = pushduty::tui::links::hyperlinks(&buf, &pushduty::tui::links::known(&a));
+    let issue = "https://github.com/mozilla/olympia/issues/7";
+    assert!(
+        links.iter().filter(|l| l.url == issue).count() >= 2,
+        "{links:?}"
+    );
+    // What goes into a link's escape is printable ASCII only: the escape in the text does
+    // not (the row shows what is left of it), and `o` does not offer it at all.
+    assert!(
+        links
+            .iter()
+            .all(|l| l.url.bytes().all(|b| b.is_ascii_graphic())),
+        "{links:?}"
+    );
+    let offered = pushduty::tui::links::offered(&a);
+    assert_eq!(offered.len(), 1, "{offered:?}");
+}
