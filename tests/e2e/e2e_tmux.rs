@@ -165,6 +165,16 @@ impl Tmux {
             .collect()
     }
 
+    /// Whether the program in the window has asked for the mouse.
+    pub(crate) fn mouse_on(&self, win: &str) -> bool {
+        let o = self
+            .cmd()
+            .args(["display-message", "-p", "-t", win, "#{mouse_any_flag}"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).trim() == "1"
+    }
+
     /// Records everything the program writes to the window from now on, escapes and all,
     /// into `file` (what `capture-pane` would have rendered away).
     pub(crate) fn record(&self, win: &str, file: &Path) {

@@ -236,3 +236,18 @@ fn o_on_the_jenkins_pane_opens_the_build() {
     t.keys(w, &["q"]);
     t.wait_exit(w, "0");
 }
+
+#[test]
+fn mouse_false_leaves_the_mouse_to_the_terminal() {
+    need_tmux();
+    for (config, taken) in [("", true), ("mouse = false\n", false)] {
+        let env = Env::new();
+        std::fs::write(env.config(), format!("operator = \"tester\"\n{config}")).unwrap();
+        let t = Tmux::new(if taken { "mouse-on" } else { "mouse-off" });
+        t.start(&env, "w", &["--now", "2015-09-08", "learn"]);
+        t.wait_for("w", "READ-ONLY");
+        assert_eq!(t.mouse_on("w"), taken, "{config:?}");
+        t.keys("w", &["q"]);
+        t.wait_exit("w", "0");
+    }
+}
