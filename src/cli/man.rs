@@ -255,6 +255,10 @@ fn environment(roff: &mut Roff) {
                 "The editor for templates when the config names none (else vi).",
             ),
             (
+                "BROWSER",
+                "The program that opens links (o) when the config names no opener (else xdg-open, or open on macOS).",
+            ),
+            (
                 "USER, LOGNAME",
                 "The operator when neither --operator nor the config's operator says.",
             ),

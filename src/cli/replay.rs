@@ -98,7 +98,12 @@ pub fn run(g: &Global, which: &str, json: bool) -> ExitCode {
     if let Err(e) = super::run::watch_signals(&tx) {
         return fail(&e);
     }
-    super::run::read_only(app, tx, rx)
+    // The desk (opener, links) as configured; a config that cannot be read leaves the defaults.
+    let desk = g
+        .load_config()
+        .map(|c| crate::tui::desk::Desk::from_config(&c))
+        .unwrap_or_else(|_| crate::tui::desk::Desk::from_config(&crate::config::Config::default()));
+    super::run::read_only(app, tx, rx, desk)
 }
 
 /// Learn mode's app over a past push: its checklist as the push left it, and each step's runs,

@@ -17,6 +17,7 @@ pub fn run(g: &Global) -> ExitCode {
         Err(code) => return code,
     };
     let editor = crate::engine::editor::editor(p.config.editor.as_deref());
+    let desk = tui::desk::Desk::from_config(&p.config);
     let (tx, rx) = mpsc::channel();
     let git = start_git(&p, &tx, p.config.background_fetch());
     let console = Arc::new(TuiConsole(tx.clone()));
@@ -29,6 +30,7 @@ pub fn run(g: &Global) -> ExitCode {
         .dir()
         .map_or_else(std::env::temp_dir, std::path::Path::to_path_buf);
     let mut app = App::with_previewer(engine, Mode::Run, Theme::from_env(), tx.clone());
+    app.long_step_secs = desk.long_step_secs;
     read_usual_durations(g, &mut app);
     let stopping = match watch_signals(&tx) {
         Ok(s) => s,
@@ -62,6 +64,7 @@ pub fn run(g: &Global) -> ExitCode {
             editor,
             dir,
             stopping,
+            desk,
         },
     );
     // A background fetch in flight does not outlive the screen it was for.
@@ -107,6 +110,7 @@ pub fn learn(g: &Global) -> ExitCode {
     // Reading the repos is read-only, so learn mode shows them too when a checkout is set;
     // it never fetches: learn mode opens no connection.
     let git = start_git(&p, &tx, None);
+    let desk = tui::desk::Desk::from_config(&p.config);
     let mut app = match learn_app(p, tx.clone()) {
         Ok(a) => a,
         Err(e) => return fail(&e),
@@ -124,15 +128,21 @@ pub fn learn(g: &Global) -> ExitCode {
         Level::Info,
         "learn mode: Enter shows what a step would do and why",
     );
-    read_only(app, tx, rx)
+    read_only(app, tx, rx, desk)
 }
 
 /// Runs a read-only screen (learn, a replay): no editor, nothing kept.
-pub fn read_only(app: App, tx: mpsc::Sender<tui::Msg>, rx: mpsc::Receiver<tui::Msg>) -> ExitCode {
+pub fn read_only(
+    app: App,
+    tx: mpsc::Sender<tui::Msg>,
+    rx: mpsc::Receiver<tui::Msg>,
+    desk: tui::desk::Desk,
+) -> ExitCode {
     let editing = Editing {
         editor: String::new(),
         dir: std::env::temp_dir(),
         stopping: Arc::default(),
+        desk,
     };
     exit_code(tui::run(app, tx, rx, editing))
 }

@@ -262,8 +262,14 @@ pub fn sentry_lines(v: &SentryView, w: &Watch, fmt: &dyn Fn(i64) -> String) -> V
         fmt(v.since)
     ));
     for i in v.issues.iter().take(TOP) {
+        // Its permalink last: `o` on the pane opens it, the screen links it.
+        let page = i
+            .permalink
+            .as_deref()
+            .map(|p| format!(" {}", clean_line(p)))
+            .unwrap_or_default();
         lines.push(format!(
-            "  {} {} ({}, {} events, {} users)",
+            "  {} {} ({}, {} events, {} users){page}",
             clean_line(&i.short_id),
             clean_line(&i.title),
             clean_line(&i.level),

@@ -12,6 +12,10 @@ pub enum Action {
     Skip,
     /// Put a finished step back to pending (asks for a reason).
     Reopen,
+    /// `o`: open the link of what is selected (asks which when there are several).
+    OpenLink,
+    /// `c`: copy the selected step's text or link to the clipboard, and show it.
+    Copy,
     Retry,
     /// Add an ad-hoc item (asks for its text).
     Add,

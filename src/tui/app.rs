@@ -3,6 +3,7 @@
 //! events set going lives in the submodules: the prompt's line editor, the confirm/ask/submit
 //! flows, engine and source events, the open log's keys, and the step views.
 
+mod desk_keys;
 mod engine_events;
 mod flows;
 mod log_keys;
@@ -71,6 +72,11 @@ pub enum Modal {
     },
     /// Quit while a step runs.
     QuitRunning,
+    /// What `c` put on the clipboard, shown whole so a terminal without OSC 52 still lets
+    /// the operator select it.
+    Copied {
+        text: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +144,10 @@ pub struct App {
     /// first frame is on screen, so that it does not compete with drawing it; `None` once
     /// that frame is drawn (see [`App::first_frame_drawn`]).
     pub deferred: Option<Vec<Deferred>>,
+    /// What the loop is to do outside the screen (open a link, copy, call the operator).
+    pub effects: Vec<super::desk::Effect>,
+    /// A step that ran at least this many seconds calls the operator when it ends.
+    pub long_step_secs: i64,
 }
 
 /// Work started once the first frame is on screen.
@@ -148,6 +158,8 @@ pub type Deferred = Box<dyn FnOnce(&mut App) + Send>;
 pub struct Procedure {
     pub summary: String,
     pub section_docs: Vec<String>,
+    /// The runbook's `[links]`, values filled in: (name, address).
+    pub links: Vec<(String, String)>,
 }
 
 /// A step as the screens show it.
@@ -224,6 +236,8 @@ impl App {
             procedure: Procedure::default(),
             dialog_scroll: 0,
             deferred: Some(Vec::new()),
+            effects: Vec::new(),
+            long_step_secs: super::desk::DEFAULT_LONG_STEP_SECS,
         };
         app.refresh_views();
         app.start_at_today();
@@ -434,14 +448,15 @@ impl App {
                     self.modal = Modal::None;
                 }
             }
-            Modal::Explain { .. } => {
-                if matches!(
-                    key.code,
-                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('n') | KeyCode::Char('q')
-                ) {
+            Modal::Explain { .. } | Modal::Copied { .. } => match key.code {
+                KeyCode::Esc | KeyCode::Enter | KeyCode::Char('n') | KeyCode::Char('q') => {
                     self.modal = Modal::None;
                 }
-            }
+                // Learn mode's explanation opens and copies too (it writes nothing).
+                KeyCode::Char('o') => self.open_link(),
+                KeyCode::Char('c') => self.copy(),
+                _ => {}
+            },
             Modal::Confirm { .. } | Modal::QuitRunning | Modal::ByHand { .. } => {
                 if let Some(a) = keys::lookup(keys::DIALOG, key) {
                     self.update(a);
@@ -525,6 +540,8 @@ impl App {
             Action::Retry => self.open(true),
             Action::Skip => self.ask_skip(),
             Action::Reopen => self.ask_reopen(),
+            Action::OpenLink => self.open_link(),
+            Action::Copy => self.copy(),
             Action::EndEarly => self.ask_end_early(),
             Action::ByHand => self.show_by_hand(),
             Action::Add => self.ask_item(),

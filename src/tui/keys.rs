@@ -70,6 +70,18 @@ pub const MAIN: &[Binding] = &[
     b(
         &[KeyCode::Char('o')],
         "o",
+        Action::OpenLink,
+        "open the step's or the pane's link (asks which of several)",
+    ),
+    b(
+        &[KeyCode::Char('c')],
+        "c",
+        Action::Copy,
+        "copy the step's text or link (and show it)",
+    ),
+    b(
+        &[KeyCode::Char('O')],
+        "O",
         Action::Reopen,
         "reopen a finished step (asks why)",
     ),
@@ -127,6 +139,18 @@ pub const DIALOG: &[Binding] = &[
         "f",
         Action::Override,
         "act although a check failed (asks why)",
+    ),
+    b(
+        &[KeyCode::Char('o')],
+        "o",
+        Action::OpenLink,
+        "open its link (the page to use by hand)",
+    ),
+    b(
+        &[KeyCode::Char('c')],
+        "c",
+        Action::Copy,
+        "copy its text (what to paste by hand) or link",
     ),
     b(
         &[KeyCode::Char('n'), KeyCode::Esc],

@@ -4,8 +4,10 @@
 
 pub mod action;
 pub mod app;
+pub mod desk;
 pub mod event;
 pub mod keys;
+pub mod links;
 pub mod logbuf;
 pub mod pane;
 pub mod picker;
@@ -53,6 +55,8 @@ pub enum Msg {
         generation: u64,
         previews: Vec<String>,
     },
+    /// Something a helper on another thread (the link opener) has to say in the log.
+    Said(String),
     /// SIGTERM, SIGHUP or SIGINT from outside: interrupt, restore, exit with `code`.
     Signal {
         name: &'static str,
@@ -119,18 +123,92 @@ pub struct Editing {
     /// Set by a stopping signal: the loop is busy with the editor then, so the editor is
     /// ended on this rather than on the signal's message.
     pub stopping: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The opener, the notifications, the mouse and the hyperlinks as the config says.
+    pub desk: desk::Desk,
 }
 
-fn draw(terminal: &mut ratatui::DefaultTerminal, app: &mut App) -> Result<()> {
+fn draw(terminal: &mut ratatui::DefaultTerminal, app: &mut App, desk: &desk::Desk) -> Result<()> {
     let size = terminal.size().context("reading the terminal size")?;
     app.area = Rect::new(0, 0, size.width, size.height);
     let mut out = stdout();
     // Synchronized updates: the terminal shows the whole frame at once, no flicker.
     let _ = execute!(out, BeginSynchronizedUpdate);
-    let r = terminal.draw(|f| ui::draw(f, app));
+    let r = terminal
+        .draw(|f| ui::draw(f, app))
+        .map(|frame| {
+            if !desk.hyperlinks {
+                return Vec::new();
+            }
+            let known = links::known(app);
+            links::hyperlinks(frame.buffer, &known)
+                .into_iter()
+                .map(|l| {
+                    let cells: Vec<_> = (l.x..l.x + l.width)
+                        .map(|x| (x, l.y, frame.buffer[(x, l.y)].clone()))
+                        .collect();
+                    (l.url, cells)
+                })
+                .collect()
+        })
+        .and_then(|linked| hyperlink(terminal, &linked));
     let _ = execute!(out, EndSynchronizedUpdate);
     r.context("drawing")?;
     Ok(())
+}
+
+/// Cells the frame drew, by the link they show.
+type Linked = Vec<(String, Vec<(u16, u16, ratatui::buffer::Cell)>)>;
+
+/// Draws the frame's links again, each between the escapes that make it a hyperlink (OSC 8):
+/// ratatui writes cell by cell and knows no links, so the cells it wrote are written once
+/// more, the same, inside the link. The addresses were checked (`links::valid`) and the
+/// cells scrubbed: nothing from outside reaches the terminal as an escape.
+fn hyperlink(terminal: &mut ratatui::DefaultTerminal, linked: &Linked) -> std::io::Result<()> {
+    use ratatui::backend::Backend;
+    use ratatui::crossterm::cursor::{RestorePosition, SavePosition};
+    if linked.is_empty() {
+        return Ok(());
+    }
+    let backend = terminal.backend_mut();
+    // Where the frame left the cursor (a prompt's) is where it stays.
+    ratatui::crossterm::queue!(backend, SavePosition)?;
+    for (url, cells) in linked {
+        backend.write_all(links::osc8_open(url).as_bytes())?;
+        backend.draw(cells.iter().map(|(x, y, c)| (*x, *y, c)))?;
+        backend.write_all(links::OSC8_CLOSE.as_bytes())?;
+    }
+    ratatui::crossterm::queue!(backend, RestorePosition)?;
+    Backend::flush(backend)
+}
+
+/// Carries out what the app queued: a link opened, a text copied, the operator called.
+fn effects(app: &mut App, desk: &desk::Desk, tx: &Sender<Msg>) {
+    for e in std::mem::take(&mut app.effects) {
+        match e {
+            desk::Effect::Open(url) => {
+                let tx = tx.clone();
+                desk::open(desk, &url, move |said| {
+                    let _ = tx.send(Msg::Said(said));
+                });
+            }
+            desk::Effect::Copy(text) => {
+                if let Err(e) = desk::write_escape(&mut stdout(), &desk::osc52(&text)) {
+                    app.log(app::Level::Warn, format!("could not copy: {e}"));
+                }
+            }
+            desk::Effect::Notify { title, body } => {
+                let term = std::env::var("TERM").unwrap_or_default();
+                let escapes = desk::notify_escapes(desk.notify, &title, &body, &term);
+                let _ = desk::write_escape(&mut stdout(), &escapes);
+                if matches!(
+                    desk.notify,
+                    crate::config::Notify::Desktop | crate::config::Notify::Both
+                ) {
+                    desk::notify_send(&title, &body);
+                }
+            }
+        }
+    }
 }
 
 fn edit(
@@ -150,7 +228,14 @@ fn edit(
         || cancel.is_cancelled() || editing.stopping.load(std::sync::atomic::Ordering::SeqCst);
     let result = engine::editor::run_editor(&editing.editor, text, name, &editing.dir, &stop);
     let back = enable_raw_mode()
-        .and_then(|()| execute!(out, EnterAlternateScreen, EnableMouseCapture))
+        .and_then(|()| execute!(out, EnterAlternateScreen))
+        .and_then(|()| {
+            if editing.desk.mouse {
+                execute!(out, EnableMouseCapture)
+            } else {
+                Ok(())
+            }
+        })
         .and_then(|()| terminal.clear());
     input.resume();
     back.context("restoring the screen after the editor")?;
@@ -188,9 +273,11 @@ pub fn run(
     }));
     HOLDING_SCREEN.store(true, Ordering::SeqCst);
     let _guard = Guard;
-    execute!(stdout(), EnableMouseCapture).context("enabling the mouse")?;
-    let input = InputReader::spawn(tx).context("starting the input reader")?;
-    draw(&mut terminal, &mut app)?;
+    if editing.desk.mouse {
+        execute!(stdout(), EnableMouseCapture).context("enabling the mouse")?;
+    }
+    let input = InputReader::spawn(tx.clone()).context("starting the input reader")?;
+    draw(&mut terminal, &mut app, &editing.desk)?;
     app.first_frame_drawn();
     // What the held-back work changed at once (past durations read) shows without waiting for
     // a key, together with any source that answered while the first frame was drawn (the git
@@ -204,7 +291,7 @@ pub fn run(
             other => backlog.push(other),
         }
     }
-    draw(&mut terminal, &mut app)?;
+    draw(&mut terminal, &mut app, &editing.desk)?;
     loop {
         let first = if !backlog.is_empty() {
             None
@@ -246,6 +333,7 @@ pub fn run(
                 } => app.on_previews(generation, previews),
                 Msg::Confirmation { step, read } => app.on_confirmation(&step, read),
                 Msg::ByHand { step, shown } => app.on_by_hand(&step, shown),
+                Msg::Said(text) => app.log(app::Level::Warn, text),
                 Msg::Edit {
                     text,
                     name,
@@ -257,11 +345,12 @@ pub fn run(
                 }
             }
         }
+        effects(&mut app, &editing.desk, &tx);
         if app.quit {
             break;
         }
         if redraw {
-            draw(&mut terminal, &mut app)?;
+            draw(&mut terminal, &mut app, &editing.desk)?;
         }
     }
     // A step cancelled on quit gets to record how it ended.

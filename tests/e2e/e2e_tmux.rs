@@ -44,8 +44,17 @@ impl Tmux {
 
     /// The same, with more environment variables (`NAME=value`).
     pub(crate) fn start_with(&self, env: &Env, win: &str, vars: &[&str], args: &[&str]) {
+        self.start_in(env, win, vars, "PATH=\"$PATH\"", args);
+    }
+
+    /// The same with `path` (`PATH=...`) for the program's PATH.
+    pub(crate) fn start_with_path(&self, env: &Env, win: &str, path: &str, args: &[&str]) {
+        self.start_in(env, win, &[], path, args);
+    }
+
+    fn start_in(&self, env: &Env, win: &str, vars: &[&str], path: &str, args: &[&str]) {
         let mut line = format!(
-            "cd {} && env -i {} PATH=\"$PATH\" HOME={} TERM=xterm-256color PUSHDUTY_CONFIG={} PUSHDUTY_STATE_DIR={} {}",
+            "cd {} && env -i {} {path} HOME={} TERM=xterm-256color PUSHDUTY_CONFIG={} PUSHDUTY_STATE_DIR={} {}",
             support::cli::root().display(),
             vars.join(" "),
             env.path().display(),
@@ -113,7 +122,7 @@ impl Tmux {
     }
 
     /// Polls the screen until `text` is gone.
-    fn wait_without(&self, win: &str, text: &str) {
+    pub(crate) fn wait_without(&self, win: &str, text: &str) {
         let end = Instant::now() + DEADLINE;
         loop {
             let s = self.screen(win);
@@ -154,6 +163,28 @@ impl Tmux {
             .filter(|m| !m.is_empty())
             .map(str::to_string)
             .collect()
+    }
+
+    /// Whether the program in the window has asked for the mouse.
+    pub(crate) fn mouse_on(&self, win: &str) -> bool {
+        let o = self
+            .cmd()
+            .args(["display-message", "-p", "-t", win, "#{mouse_any_flag}"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).trim() == "1"
+    }
+
+    /// Records everything the program writes to the window from now on, escapes and all,
+    /// into `file` (what `capture-pane` would have rendered away).
+    pub(crate) fn record(&self, win: &str, file: &Path) {
+        let st = self
+            .cmd()
+            .args(["pipe-pane", "-o", "-t", win])
+            .arg(format!("cat >> '{}'", file.display()))
+            .status()
+            .unwrap();
+        assert!(st.success());
     }
 
     /// Waits for pushduty to exit; returns what the window shows then.
@@ -984,13 +1015,13 @@ fn the_blocker_rehearsal_can_be_followed_from_the_screen() {
 
     // What comes next is the cherry-pick, not the notes: reopen the choice, which offers the
     // cherry-pick onto this push's tag first.
-    let s = t.wait_for(w, "next: reopen strategy (o)");
+    let s = t.wait_for(w, "next: reopen strategy (O)");
     assert_eq!(
         next_of(&s),
-        format!("reopen strategy (o), choose cherry_pick: the blockers' fixes {fix}"),
+        format!("reopen strategy (O), choose cherry_pick: the blockers' fixes {fix}"),
         "{s}"
     );
-    t.keys(w, &["o"]);
+    t.keys(w, &["O"]);
     t.wait_for(w, "Reopen strategy");
     t.keys(w, &["-l", "a blocker's fix must ship"]);
     t.keys(w, &["Enter"]);

@@ -9,6 +9,7 @@ mod by_hand;
 mod confirm_is_action;
 mod crash_matrix;
 mod e2e_tmux;
+mod links;
 mod multi_repo;
 mod rehearse;
 mod release_runbook;

@@ -88,11 +88,11 @@ fn engine_on(
     .unwrap()
 }
 
-fn app(mode: Mode) -> App {
+pub(crate) fn app(mode: Mode) -> App {
     app_with(None, mode).0
 }
 
-fn draw(app: &mut App, w: u16, h: u16) -> Buffer {
+pub(crate) fn draw(app: &mut App, w: u16, h: u16) -> Buffer {
     app.area = Rect::new(0, 0, w, h);
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| ui::draw(f, app)).unwrap();
@@ -217,7 +217,7 @@ fn find(buf: &Buffer, needle: &str) -> (u16, u16) {
     panic!("`{needle}` not on screen:\n{t}");
 }
 
-fn key(app: &mut App, code: KeyCode) {
+pub(crate) fn key(app: &mut App, code: KeyCode) {
     app.handle_event(&Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
 }
 
@@ -782,7 +782,7 @@ fn a_done_step_is_not_skipped() {
     assert!(
         a.log
             .iter()
-            .any(|l| l.text == "`check-rotation` is done: it can only be reopened (o), not skipped"),
+            .any(|l| l.text == "`check-rotation` is done: it can only be reopened (O), not skipped"),
         "{:?}",
         a.log
     );

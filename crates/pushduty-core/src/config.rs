@@ -27,6 +27,26 @@ pub struct Config {
     /// [`DEFAULT_BACKGROUND_FETCH_SECS`].
     #[serde(default)]
     pub background_fetch_secs: Option<u64>,
+    /// The program that opens links (`o`), as words (no shell): the link is put where `%s`
+    /// is, else after them. Else `$BROWSER`, else `xdg-open` (`open` on macOS).
+    #[serde(default)]
+    pub opener: Option<String>,
+    /// How the screen says when to look (a long step ended, a watch's verdict, a new
+    /// blocker): see [`Notify`]; the terminal bell when not set.
+    #[serde(default)]
+    pub notify: Option<Notify>,
+    /// A step that ran at least this many seconds calls the operator when it ends (60 when
+    /// not set).
+    #[serde(default)]
+    pub notify_after_secs: Option<u64>,
+    /// Whether the screen takes the mouse (click a step, wheel to scroll); `false` leaves
+    /// it to the terminal: its own selection and link clicks.
+    #[serde(default)]
+    pub mouse: Option<bool>,
+    /// Whether links on the screen are terminal hyperlinks (OSC 8); `false` for a terminal
+    /// that prints the escape instead of hiding it.
+    #[serde(default)]
+    pub hyperlinks: Option<bool>,
     #[serde(default)]
     pub repos: Ordered<RepoConfig>,
     #[serde(default)]
@@ -36,6 +56,20 @@ pub struct Config {
     /// things in two runbooks. They win over the top-level entries of the same name.
     #[serde(default)]
     pub runbooks: Ordered<RunbookConfig>,
+}
+
+/// How the screen calls the operator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Notify {
+    Off,
+    /// The terminal bell.
+    #[default]
+    Bell,
+    /// A desktop notification: the terminal's notification escape, and `notify-send`
+    /// where it is installed.
+    Desktop,
+    Both,
 }
 
 /// The `[runbooks.SLUG]` section of one runbook.

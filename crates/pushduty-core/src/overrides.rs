@@ -34,7 +34,16 @@ impl FromStr for Override {
 }
 
 /// Keys that belong to the operator's config rather than the runbook.
-const CONFIG_ROOTS: &[&str] = &["operator", "editor", "background_fetch_secs"];
+const CONFIG_ROOTS: &[&str] = &[
+    "operator",
+    "editor",
+    "background_fetch_secs",
+    "opener",
+    "notify",
+    "notify_after_secs",
+    "mouse",
+    "hyperlinks",
+];
 const CONFIG_REPO_KEYS: &[&str] = &["path"];
 const CONFIG_SERVICE_KEYS: &[&str] = &["user", "token", "password", "key", "webhook"];
 

@@ -22,6 +22,7 @@ impl App {
             }
             engine::Event::Finished { step, result } => {
                 self.poke_sources(&step);
+                let ran = self.running_for(&step);
                 let msg = match &result {
                     Ok(_) => (Level::Info, format!("done: {step}")),
                     // The first line: the rest (a health check's table) is in the
@@ -35,6 +36,7 @@ impl App {
                     Ok(()) => self.log(msg.0, msg.1),
                     Err(e) => self.log(Level::Error, format!("could not record {step}: {e:#}")),
                 }
+                self.call_for_finished(&step, ran);
                 self.refresh_views();
                 self.move_on_from(&step);
                 self.note_push_moment();

@@ -234,7 +234,7 @@ impl App {
             (true, _) => Some("is not finished: nothing to reopen".to_string()),
             (false, Status::Pending | Status::Failed { .. } | Status::Interrupted { .. }) => None,
             (false, Status::Done { .. }) => {
-                Some("is done: it can only be reopened (o), not skipped".to_string())
+                Some("is done: it can only be reopened (O), not skipped".to_string())
             }
             (false, other) => Some(format!("is {}: it cannot be skipped", other.name())),
         };
@@ -369,6 +369,14 @@ impl App {
                 }
                 self.refresh_views();
                 self.move_on_from(&step);
+            }
+            Purpose::OpenLink { links } => {
+                if let Err(e) = self.picked_link(&links, &reason) {
+                    self.modal = Modal::Prompt(Prompt {
+                        error: Some(e),
+                        ..p
+                    });
+                }
             }
             Purpose::EndEarly { step } => match self.engine.end_early(&step, &reason) {
                 Ok(()) => self.log(Level::Info, format!("ending {step} early: {reason}")),

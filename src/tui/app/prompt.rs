@@ -33,6 +33,10 @@ pub enum Purpose {
         step: String,
         shown: crate::engine::ByHand,
     },
+    /// Which of several links to open.
+    OpenLink {
+        links: Vec<crate::tui::links::Link>,
+    },
     /// The text of an ad-hoc item for `section`.
     AddItem {
         section: String,

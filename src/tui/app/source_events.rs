@@ -14,8 +14,16 @@ impl App {
             return false;
         };
         let title = pane.title();
+        // What the blockers pane listed before, to call the operator for a new one.
+        let before = (pane.name == "blockers"
+            && matches!(pane.state, crate::tui::pane::SourceState::Ready { .. }))
+        .then(|| pane.lines.clone());
         let changed = pane.apply(u);
         let retitled = pane.title() != title;
+        if before.is_some() && changed {
+            let now = pane.lines.clone();
+            self.call_for_blockers(before.as_deref(), &now);
+        }
         // The repo changed outside pushduty: git previews name its commits (titles and docs
         // read the session, not the repo). A read that found the same repo (every 30 s while
         // idle) computes nothing again.

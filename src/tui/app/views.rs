@@ -23,6 +23,11 @@ impl App {
                 .iter()
                 .map(|s| crate::preview::fill(&s.doc, &ctx))
                 .collect(),
+            links: rb
+                .links
+                .iter()
+                .map(|(name, url)| (name.clone(), crate::preview::fill(url, &ctx)))
+                .collect(),
         };
         let old = std::mem::take(&mut self.views);
         let n = self.engine.loaded.runbook.steps.len();

@@ -139,17 +139,22 @@ pub fn by_hand<'a>(app: &'a App, id: &str, shown: Option<&ByHand>) -> Content<'a
                 body.push(Line::styled("The text:", t.heading));
                 body.extend(copy.lines().map(|l| Line::raw(l.to_string())));
             }
-            if app.mode == crate::tui::app::Mode::Learn {
-                keys_line(t, &[("n/Esc", "close")])
-            } else {
-                keys_line(
-                    t,
-                    &[
-                        ("y", "done: tick it off (asks what you did)"),
-                        ("n/Esc", "cancel"),
-                    ],
-                )
+            let mut keys = Vec::new();
+            if s.link.is_some() {
+                keys.push(("o", "open it"));
             }
+            if s.copy.is_some() || s.link.is_some() {
+                keys.push(("c", "copy"));
+            }
+            if app.mode == crate::tui::app::Mode::Learn {
+                keys.push(("n/Esc", "close"));
+            } else {
+                keys.extend([
+                    ("y", "done: tick it off (asks what you did)"),
+                    ("n/Esc", "cancel"),
+                ]);
+            }
+            keys_line(t, &keys)
         }
     };
     Content {
@@ -212,6 +217,26 @@ pub fn quit(app: &App) -> Content<'_> {
             Line::default(),
             keys_line(t, &[("y", "cancel it and quit"), ("n/Esc", "stay")]),
         ],
+        focus: None,
+    }
+}
+
+/// What `c` copied, whole: a terminal without OSC 52 still lets the operator select it.
+pub fn copied<'a>(app: &'a App, text: &str) -> Content<'a> {
+    let t = &app.theme;
+    let mut body = vec![
+        Line::styled(
+            "On the clipboard, if the terminal allows it (OSC 52); else select it here:",
+            t.dim,
+        ),
+        Line::default(),
+    ];
+    body.extend(text.lines().map(|l| Line::raw(l.to_string())));
+    Content {
+        title: "Copied".into(),
+        width: WIDTH,
+        body,
+        footer: vec![Line::default(), keys_line(t, &[("Esc", "close")])],
         focus: None,
     }
 }

@@ -124,6 +124,21 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             lines.extend(super::outputs::lines(t, k, v));
         }
     }
+    // Its links whole (the doc may show only a link's words), numbered as `o` offers them.
+    let links = crate::tui::links::own_links(app, &id);
+    if !links.is_empty() {
+        lines.push(Line::default());
+        lines.push(Line::styled(
+            "Links (o opens, c copies the first):",
+            t.heading,
+        ));
+        for (i, l) in links.iter().enumerate() {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {}. {}: ", i + 1, l.label), t.dim),
+                Span::raw(l.url.clone()),
+            ]));
+        }
+    }
     let title = &view.title;
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })

@@ -109,7 +109,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Modal::Confirm { .. }
         | Modal::Explain { .. }
         | Modal::QuitRunning
-        | Modal::ByHand { .. } => {
+        | Modal::ByHand { .. }
+        | Modal::Copied { .. } => {
             if let Some(c) = dialog_content(app, area) {
                 dialog::render(&app.theme, &c, app.dialog_scroll, area, buf);
             }
@@ -142,6 +143,7 @@ pub fn dialog_content(app: &App, area: Rect) -> Option<dialog::Content<'_>> {
         Modal::Explain { step } => confirm::explain(app, step),
         Modal::ByHand { step, shown } => Some(confirm::by_hand(app, step, shown.as_ref())),
         Modal::QuitRunning => Some(confirm::quit(app)),
+        Modal::Copied { text } => Some(confirm::copied(app, text)),
         Modal::Prompt(p) => Some(prompt::content(app, p, area)),
         Modal::None | Modal::Help | Modal::Overview { .. } => None,
     }

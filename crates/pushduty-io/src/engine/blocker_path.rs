@@ -25,10 +25,10 @@ pub struct FollowUp {
 }
 
 impl FollowUp {
-    /// For the status line: "reopen strategy (o), choose cherry_pick: picks abc1234".
+    /// For the status line: "reopen strategy (O), choose cherry_pick: picks abc1234".
     pub fn label(&self) -> String {
         let verb = if self.reopen {
-            format!("reopen {} (o)", self.step)
+            format!("reopen {} (O)", self.step)
         } else {
             self.step.clone()
         };

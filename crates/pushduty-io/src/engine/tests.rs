@@ -759,7 +759,7 @@ fn a_blockers_fix_leads_to_the_choice_then_the_cherry_pick_once_the_push_is_tagg
     );
     assert_eq!(
         f.label(),
-        "reopen strategy (o), choose cherry_pick: the blockers' fixes abc1234"
+        "reopen strategy (O), choose cherry_pick: the blockers' fixes abc1234"
     );
 
     // Chosen: the cherry-pick itself is next.

@@ -521,6 +521,12 @@ impl JobSnapshot {
         self.builds
             .iter()
             .map(|b| {
+                // Its page last: `o` on the pane opens it, the screen links it.
+                let page = if b.url.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", b.url)
+                };
                 let tag = b.tag.as_deref().unwrap_or("-");
                 if b.building {
                     let started = b
@@ -530,7 +536,7 @@ impl JobSnapshot {
                         .map_or(now_ms, |t| t.timestamp_millis());
                     let elapsed = u64::try_from(now_ms - started).unwrap_or(0);
                     format!(
-                        "#{} {tag} building {} {}/{}",
+                        "#{} {tag} building {} {}/{}{page}",
                         b.number,
                         bar(elapsed, b.estimated_ms),
                         secs(elapsed),
@@ -538,7 +544,7 @@ impl JobSnapshot {
                     )
                 } else {
                     format!(
-                        "#{} {tag} {} {} ({})",
+                        "#{} {tag} {} {} ({}){page}",
                         b.number,
                         b.result.as_deref().unwrap_or("?"),
                         b.started.as_deref().unwrap_or(""),
