@@ -224,6 +224,6 @@ step strategy Enter
 for s in tag-master push-tag compare notes-compare deploy-stage verify-stage; do step "$s"; done
 wait_for blocker "upstream/master has"
 step blockers "Space Enter" Enter
-wait_for blocker "next: reopen strategy (o)"
+wait_for blocker "next: reopen strategy (O)"
 press blocker "commit(s) not in" Tab
 shoot blocker blocker-path
