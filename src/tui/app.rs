@@ -440,14 +440,22 @@ impl App {
                 }
                 _ => {}
             },
-            Modal::Help => {
-                if matches!(
-                    key.code,
-                    KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter
-                ) {
+            Modal::Help => match key.code {
+                KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter => {
                     self.modal = Modal::None;
                 }
-            }
+                // Scrolled as far as the screen needs, no further.
+                KeyCode::Down | KeyCode::Char('j') | KeyCode::PageDown => {
+                    let step = if key.code == KeyCode::PageDown { 10 } else { 1 };
+                    let most = super::ui::help::most_scroll(self, self.area);
+                    self.dialog_scroll = (self.dialog_scroll + step).min(most);
+                }
+                KeyCode::Up | KeyCode::Char('k') => {
+                    self.dialog_scroll = self.dialog_scroll.saturating_sub(1);
+                }
+                KeyCode::PageUp => self.dialog_scroll = self.dialog_scroll.saturating_sub(10),
+                _ => {}
+            },
             Modal::Explain { .. } | Modal::Copied { .. } => match key.code {
                 KeyCode::Esc | KeyCode::Enter | KeyCode::Char('n') | KeyCode::Char('q') => {
                     self.modal = Modal::None;

@@ -311,6 +311,46 @@ fn help_overlay() {
     }
 }
 
+/// The findings: at 80x24 the help was cut with no hint, the open log's keys were not in it,
+/// and learn mode's help listed keys it cannot use.
+#[test]
+fn the_help_scrolls_on_a_small_screen_names_the_log_keys_and_fits_learn_mode() {
+    let mut a = app(Mode::Run);
+    key(&mut a, KeyCode::Char('?'));
+    let first = text(&draw(&mut a, 80, 24));
+    assert!(first.contains("PgDn/PgUp scroll; Esc closes"), "{first}");
+    assert!(!first.contains("[?] interrupted"), "{first}");
+    for _ in 0..40 {
+        key(&mut a, KeyCode::Char('j'));
+    }
+    let last = text(&draw(&mut a, 80, 24));
+    assert!(last.contains("[?] interrupted"), "{last}");
+    assert!(last.contains("In the open log (Tab to it):"), "{last}");
+    assert!(last.contains("search: type the text"), "{last}");
+    // Scrolled no further than the end: one step up shows one line more at the top.
+    key(&mut a, KeyCode::Char('k'));
+    assert_ne!(text(&draw(&mut a, 80, 24)), last);
+
+    let mut l = app(Mode::Learn);
+    key(&mut l, KeyCode::Char('?'));
+    let learn = text(&draw(&mut l, 120, 40));
+    for gone in [
+        "skip (asks",
+        "retry failed",
+        "reopen a finished",
+        "add an ad-hoc",
+        "yes: do it",
+        "Ctrl-C",
+    ] {
+        assert!(!learn.contains(gone), "{gone}: {learn}");
+    }
+    assert!(
+        learn.contains("open the step's or the pane's link"),
+        "{learn}"
+    );
+    assert!(learn.contains("Learn mode is read-only"), "{learn}");
+}
+
 #[test]
 fn failed_and_done_marks_are_coloured() {
     let mut a = midway(Mode::Run);

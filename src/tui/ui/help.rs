@@ -7,22 +7,57 @@ use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 use super::{clear, popup};
 use crate::session::Status;
-use crate::tui::app::{App, Mode};
+use crate::tui::action::Action;
+use crate::tui::app::{App, LOG_KEYS, Mode};
 use crate::tui::keys::{DIALOG, MAIN};
 
-pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+/// What learn mode cannot do (it runs and records nothing): its help leaves these out.
+const NOT_IN_LEARN: &[Action] = &[
+    Action::Skip,
+    Action::Retry,
+    Action::Reopen,
+    Action::Add,
+    Action::EndEarly,
+    Action::Yes,
+    Action::Override,
+];
+
+/// How far the help can scroll on this screen (0: it fits).
+pub fn most_scroll(app: &App, area: Rect) -> usize {
+    let lines = lines(app);
+    let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    let shown = usize::from(popup(area, 76, height).height.saturating_sub(2));
+    lines.len().saturating_sub(shown)
+}
+
+fn lines(app: &App) -> Vec<Line<'static>> {
     let t = &app.theme;
+    let learn = app.mode == Mode::Learn;
     let mut lines = Vec::new();
-    for b in MAIN.iter().chain(DIALOG).filter(|b| !b.help.is_empty()) {
+    for b in MAIN
+        .iter()
+        .chain(DIALOG)
+        .filter(|b| !b.help.is_empty())
+        .filter(|b| !(learn && NOT_IN_LEARN.contains(&b.action)))
+    {
         lines.push(Line::from(vec![
             Span::styled(format!("{:>7}  ", b.label), t.key),
             Span::raw(b.help),
         ]));
     }
-    lines.push(Line::from(vec![
-        Span::styled(format!("{:>7}  ", "Ctrl-C"), t.key),
-        Span::raw("cancel the running step"),
-    ]));
+    if !learn {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:>7}  ", "Ctrl-C"), t.key),
+            Span::raw("cancel the running step"),
+        ]));
+    }
+    lines.push(Line::styled("In the open log (Tab to it):", t.heading));
+    for (keys, what) in LOG_KEYS {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{keys:>13}  "), t.key),
+            Span::raw(*what),
+        ]));
+    }
     let marks = [
         Status::Pending,
         Status::Running {
@@ -54,16 +89,37 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             t.read_only,
         ));
     }
+    lines
+}
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let lines = lines(app);
     let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
     let r = popup(area, 76, height);
+    // Taller than the screen (80x24): it scrolls, and its title says so.
+    let shown = usize::from(r.height.saturating_sub(2));
+    let most = lines.len().saturating_sub(shown);
+    let scroll = app.dialog_scroll.min(most);
+    let title = if most == 0 {
+        " Keys (Esc closes) ".to_string()
+    } else {
+        format!(
+            " Keys ({}–{} of {}; j/k, PgDn/PgUp scroll; Esc closes) ",
+            scroll + 1,
+            scroll + shown,
+            lines.len()
+        )
+    };
     clear(r, buf);
     Paragraph::new(lines)
         .wrap(ratatui::widgets::Wrap { trim: false })
+        .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0))
         .block(
             Block::new()
                 .borders(Borders::ALL)
                 .border_style(t.border_focus)
-                .title(Span::styled(" Keys (Esc closes) ", t.heading)),
+                .title(Span::styled(title, t.heading)),
         )
         .render(r, buf);
 }
