@@ -77,6 +77,12 @@ pub enum Modal {
     Copied {
         text: String,
     },
+    /// Why Enter did not open a step's confirmation: a dialog, so the keys typed for the
+    /// one that did not open (a note) land here, not on the checklist.
+    Refused {
+        step: String,
+        why: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -456,6 +462,13 @@ impl App {
                 KeyCode::PageUp => self.dialog_scroll = self.dialog_scroll.saturating_sub(10),
                 _ => {}
             },
+            // Only these close it: whatever else was typed for the dialog that did not open
+            // is dropped here.
+            Modal::Refused { .. } => {
+                if matches!(key.code, KeyCode::Esc | KeyCode::Enter) {
+                    self.modal = Modal::None;
+                }
+            }
             Modal::Explain { .. } | Modal::Copied { .. } => match key.code {
                 KeyCode::Esc | KeyCode::Enter | KeyCode::Char('n') | KeyCode::Char('q') => {
                     self.modal = Modal::None;

@@ -494,6 +494,12 @@ fn run_stopped_by_a_signal_interrupts_the_step_kills_its_group_and_restores_the_
                 .filter(|e| e["step"] == "nap" && e["to"] == "running")
                 .count();
             assert_eq!(starts, 1, "started a second copy");
+            // The refusal is a dialog: what is typed next lands there until it is closed.
+            t.wait_for("again", "nap cannot run yet");
+            t.keys("again", &["q"]);
+            t.wait_for("again", "nap cannot run yet");
+            t.keys("again", &["Escape"]);
+            t.wait_without("again", "nap cannot run yet");
             t.keys("again", &["q"]);
             t.wait_exit("again", "0");
             // SAFETY: ends the orphaned group this test made.

@@ -806,6 +806,27 @@ fn a_failed_check_blocks_yes_and_an_override_asks_why() {
     assert_eq!(p.error.as_deref(), Some("a reason is required"));
 }
 
+/// The finding: keys typed for a dialog that did not open acted on the checklist (the note
+/// "a note" became an ad-hoc item). A refused step now opens a dialog saying why, which takes
+/// those keys until Esc or Enter closes it.
+#[test]
+fn keys_typed_after_a_refused_enter_do_not_reach_the_checklist() {
+    let mut a = app(Mode::Run);
+    a.selected = a.step_ids().iter().position(|s| s == "tag-master").unwrap();
+    key(&mut a, KeyCode::Enter);
+    assert!(matches!(a.modal, Modal::Refused { .. }), "{:?}", a.modal);
+    let t = text(&draw(&mut a, 80, 24));
+    assert!(
+        t.contains("tag-master cannot run: it comes after `fetch`"),
+        "{t}"
+    );
+    typed(&mut a, "a note");
+    assert!(a.engine.session.state.items.is_empty(), "an item was added");
+    assert!(matches!(a.modal, Modal::Refused { .. }), "{:?}", a.modal);
+    key(&mut a, KeyCode::Esc);
+    assert_eq!(a.modal, Modal::None);
+}
+
 #[test]
 fn a_done_step_is_not_skipped() {
     let mut a = app(Mode::Run);

@@ -34,6 +34,7 @@ impl App {
         }
         if let Some(why) = self.engine.refusal(&id) {
             self.log(Level::Info, format!("`{id}` cannot run: {why}"));
+            self.modal = Modal::Refused { step: id, why };
             return;
         }
         self.yes_pending = false;

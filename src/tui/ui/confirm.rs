@@ -222,6 +222,18 @@ pub fn quit(app: &App) -> Content<'_> {
 }
 
 /// What `c` copied, whole: a terminal without OSC 52 still lets the operator select it.
+/// Why a step cannot run now; what was typed for the dialog that did not open lands here.
+pub fn refused<'a>(app: &'a App, id: &str, why: &str) -> Content<'a> {
+    let t = &app.theme;
+    Content {
+        title: format!("{id} cannot run yet"),
+        width: WIDTH,
+        body: vec![Line::raw(format!("{id} cannot run: {why}"))],
+        footer: vec![Line::default(), keys_line(t, &[("Esc/Enter", "close")])],
+        focus: None,
+    }
+}
+
 pub fn copied<'a>(app: &'a App, text: &str) -> Content<'a> {
     let t = &app.theme;
     let mut body = vec![

@@ -110,7 +110,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
         | Modal::Explain { .. }
         | Modal::QuitRunning
         | Modal::ByHand { .. }
-        | Modal::Copied { .. } => {
+        | Modal::Copied { .. }
+        | Modal::Refused { .. } => {
             if let Some(c) = dialog_content(app, area) {
                 dialog::render(&app.theme, &c, app.dialog_scroll, area, buf);
             }
@@ -144,6 +145,7 @@ pub fn dialog_content(app: &App, area: Rect) -> Option<dialog::Content<'_>> {
         Modal::ByHand { step, shown } => Some(confirm::by_hand(app, step, shown.as_ref())),
         Modal::QuitRunning => Some(confirm::quit(app)),
         Modal::Copied { text } => Some(confirm::copied(app, text)),
+        Modal::Refused { step, why } => Some(confirm::refused(app, step, why)),
         Modal::Prompt(p) => Some(prompt::content(app, p, area)),
         Modal::None | Modal::Help | Modal::Overview { .. } => None,
     }
