@@ -114,8 +114,8 @@ pub struct App {
     /// Where the log is scrolled to and what it is searched for.
     pub log_view: LogView,
     pub started: Instant,
-    /// Shown instead of the real elapsed time (snapshot tests).
-    pub fixed_elapsed: Option<Duration>,
+    /// Shown instead of the clock (snapshot tests).
+    pub fixed_clock: Option<String>,
     pub spinner: usize,
     /// The terminal's size at the last draw, for mouse hit-testing.
     pub area: Rect,
@@ -225,7 +225,7 @@ impl App {
             log: Vec::new(),
             log_view: LogView::default(),
             started: Instant::now(),
-            fixed_elapsed: None,
+            fixed_clock: None,
             spinner: 0,
             area: Rect::new(0, 0, 80, 24),
             quit: false,
@@ -285,8 +285,16 @@ impl App {
             .position(|s| s.id == id)
     }
 
-    pub fn elapsed(&self) -> Duration {
-        self.fixed_elapsed.unwrap_or_else(|| self.started.elapsed())
+    /// The header's clock: the time now where the team is (the runbook's timezone), in
+    /// minutes: `10:12`.
+    pub fn clock(&self) -> String {
+        match &self.fixed_clock {
+            Some(c) => c.clone(),
+            None => chrono::Utc::now()
+                .with_timezone(&self.engine.loaded.calendar.tz)
+                .format("%H:%M")
+                .to_string(),
+        }
     }
 
     /// How long the running step `id` has run, by the journal's start time.
@@ -586,4 +594,12 @@ impl App {
             Action::No => self.no(),
         }
     }
+}
+
+/// How long until the wall clock turns the next minute (and the header's clock with it).
+pub fn until_next_minute() -> Duration {
+    use chrono::Timelike;
+    let now = chrono::Utc::now();
+    let into = u64::from(now.second()) * 1000 + u64::from(now.timestamp_subsec_millis() % 1000);
+    Duration::from_millis(60_000u64.saturating_sub(into).max(50))
 }

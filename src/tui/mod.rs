@@ -302,9 +302,11 @@ pub fn run(
                 Err(RecvTimeoutError::Disconnected) => break,
             }
         } else {
-            match rx.recv() {
+            // Idle, the screen changes only when the header's clock turns a minute.
+            match rx.recv_timeout(app::until_next_minute()) {
                 Ok(m) => Some(m),
-                Err(_) => break,
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => break,
             }
         };
         let mut pending: Vec<Msg> = std::mem::take(&mut backlog);

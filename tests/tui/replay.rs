@@ -183,7 +183,7 @@ fn a_recorded_push_replays_as_it_happened() {
     let usual = pushduty::session::usual_durations(&p.env.path().join("state"), "git-push");
     let app = App::new(past.engine, Mode::Learn, Theme::no_color());
     let mut app = pushduty::cli::replay::replaying(app, past.report, usual);
-    app.fixed_elapsed = Some(std::time::Duration::from_secs(0));
+    app.fixed_clock = Some("09:00".into());
     let screen = draw(&mut app, 120, 40);
     assert!(screen.contains("In that push:"), "{screen}");
     assert!(
@@ -264,7 +264,7 @@ fn a_running_step_shows_its_elapsed_time_and_is_flagged_when_far_over() {
     let usual = pushduty::session::usual_durations(&p.env.path().join("state"), "git-push");
     let mut app = App::new(past.engine, Mode::Run, Theme::no_color());
     app.usual = usual;
-    app.fixed_elapsed = Some(std::time::Duration::from_secs(754));
+    app.fixed_clock = Some("10:12".into());
     app.fixed_now = Some("2015-09-10T17:00:50Z".parse().unwrap());
     app.engine.session.state.steps["fetch"].status = Status::Running {
         since: "2015-09-10T17:00:00Z".into(),

@@ -48,7 +48,7 @@ fn build_app(
     });
     let engine = engine_on(loaded, &Config::default(), today, done, notify);
     let mut app = App::new(engine, mode, Theme::color());
-    app.fixed_elapsed = Some(Duration::from_secs(754));
+    app.fixed_clock = Some("10:12".into());
     (app, rx)
 }
 
@@ -825,6 +825,34 @@ fn keys_typed_after_a_refused_enter_do_not_reach_the_checklist() {
     assert!(matches!(a.modal, Modal::Refused { .. }), "{:?}", a.modal);
     key(&mut a, KeyCode::Esc);
     assert_eq!(a.modal, Modal::None);
+}
+
+/// The finding: the header's clock was unlabelled, counted from the process's start and
+/// stopped between keys. It is the time now where the team is, labelled, and the idle screen
+/// wakes when it turns a minute.
+#[test]
+fn the_header_clock_is_the_teams_time_now_and_turns_each_minute() {
+    let mut a = app(Mode::Run);
+    a.fixed_clock = None;
+    let tz: chrono_tz::Tz = "America/Los_Angeles".parse().unwrap();
+    let before = chrono::Utc::now()
+        .with_timezone(&tz)
+        .format("%H:%M")
+        .to_string();
+    let shown = a.clock();
+    let after = chrono::Utc::now()
+        .with_timezone(&tz)
+        .format("%H:%M")
+        .to_string();
+    assert!(shown == before || shown == after, "{shown}");
+    let wait = pushduty::tui::app::until_next_minute();
+    assert!(
+        wait <= Duration::from_secs(60) && wait >= Duration::from_millis(50),
+        "{wait:?}"
+    );
+    let mut a = app(Mode::Run);
+    a.fixed_clock = Some("10:12".into());
+    assert!(text(&draw(&mut a, 160, 40)).contains("│ now 10:12 │"));
 }
 
 #[test]
@@ -1693,7 +1721,7 @@ fn the_cherry_pick_prompt_offers_the_engines_candidates_from_a_real_repo() {
     let first = specs[0].commits[0].sha.clone();
 
     let mut a = App::new(engine, Mode::Run, Theme::color());
-    a.fixed_elapsed = Some(Duration::from_secs(754));
+    a.fixed_clock = Some("10:12".into());
     for done in ["check-rotation", "fetch", "strategy"] {
         set(
             &mut a,

@@ -30,8 +30,7 @@ pub fn banner(app: &App, area: Rect, buf: &mut Buffer) {
 pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
     let v = &app.engine.vars;
-    let secs = app.elapsed().as_secs();
-    let elapsed = format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+    let clock = app.clock();
     let running: Vec<&String> = app.engine.running().collect();
     let hero = v.hero.as_deref().unwrap_or("?");
     let spin = running
@@ -61,14 +60,14 @@ pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
     // name (the overview has it), then without the clock, else cut.
     let forms = [
         format!(
-            " {} │ {day} {push} │ tag {}{hero_full} │ {elapsed}{spin} │ {next}",
+            " {} │ {day} {push} │ tag {}{hero_full} │ now {clock}{spin} │ {next}",
             v.runbook, v.tag
         ),
         format!(
-            " {} │ {push} │ {}{hero_bare} │ {elapsed}{spin} │ {next}",
+            " {} │ {push} │ {}{hero_bare} │ {clock}{spin} │ {next}",
             v.runbook, v.tag
         ),
-        format!(" {push} │ {}{hero_bare} │ {elapsed}{spin} │ {next}", v.tag),
+        format!(" {push} │ {}{hero_bare} │ {clock}{spin} │ {next}", v.tag),
         format!(" {push} │ {}{hero_bare}{spin} │ {next}", v.tag),
     ];
     let left = forms
@@ -87,7 +86,7 @@ pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
 
 /// What is next and when: "next: deploy-stage (Tue)", "next on Thu 2015-09-10: qa-approval",
 /// or "all done". A blocker's fix waiting to be picked comes first: "next: reopen strategy
-/// (o), choose cherry_pick: the blockers' fixes abc1234".
+/// (O), choose cherry_pick: the blockers' fixes abc1234".
 pub fn next_label(app: &App) -> String {
     if let Some(f) = app.engine.blocker_follow_up() {
         return format!("next: {}", f.label());
