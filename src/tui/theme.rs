@@ -106,17 +106,19 @@ impl Theme {
     }
 }
 
-/// How a status reads in the details.
-pub fn describe(s: &Status) -> String {
+/// How a status reads in the details, its times in the team's timezone (`tz`).
+pub fn describe(s: &Status, tz: chrono_tz::Tz) -> String {
+    let when = |at: &str| crate::words::when(at, tz);
     match s {
         Status::Pending => "pending".into(),
-        Status::Running { since } => format!("running since {since}"),
-        Status::Done { at } => format!("done at {at}"),
+        Status::Running { since } => format!("running since {}", when(since)),
+        Status::Done { at } => format!("done at {}", when(at)),
         Status::Skipped { reason } => format!("skipped: {reason}"),
         Status::Failed { error } => format!("failed: {error}"),
         Status::NotApplicable => "does not apply to the choices made".into(),
         Status::Interrupted { since } => format!(
-            "interrupted: it was running (since {since}) when pushduty stopped; it may have partly happened"
+            "interrupted: it was running (since {}) when pushduty stopped; it may have partly happened",
+            when(since)
         ),
     }
 }

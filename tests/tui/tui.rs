@@ -672,7 +672,7 @@ fn interrupted_step_shows_its_mark_and_warns_before_running_again() {
     let buf = draw(&mut a, 120, 40);
     let (x, y) = find(&buf, "[?] Confirm");
     assert_eq!(buf[(x + 1, y)].fg, Color::Magenta);
-    assert!(text(&buf).contains("interrupted: it was running (since 2015-09-08T10:05:00Z)"));
+    assert!(text(&buf).contains("interrupted: it was running (since Tue 2015-09-08 03:05 PDT)"));
     key(&mut a, KeyCode::Enter);
     assert_eq!(a.modal, unchecked_confirm("check-rotation"));
     let t = text(&draw(&mut a, 120, 40));

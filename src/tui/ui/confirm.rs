@@ -68,7 +68,10 @@ pub fn confirm<'a>(app: &'a App, id: &str, read: Option<&Confirmation>) -> Optio
         Status::Interrupted { since } => {
             lines.push(Line::default());
             lines.push(Line::styled(
-                format!("It was running (since {since}) when pushduty stopped: it may have partly happened. Check before running it again."),
+                format!(
+                    "It was running (since {}) when pushduty stopped: it may have partly happened. Check before running it again.",
+                    crate::words::when(&since, app.engine.loaded.calendar.tz)
+                ),
                 t.interrupted,
             ));
         }

@@ -41,7 +41,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         t.dim,
     ));
     // A failure may carry a table (a health check's): its lines stay lines.
-    let said = describe(&status);
+    let said = describe(&status, app.engine.loaded.calendar.tz);
     let mut said = said.lines();
     lines.push(Line::from(vec![
         Span::styled("Status: ", t.heading),
