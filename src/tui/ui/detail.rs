@@ -140,14 +140,27 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         }
     }
     let title = &view.title;
+    // What does not fit says so on the bottom border, with the key that shows it: the
+    // details of a long step (its doc, its links) ran past the pane with no sign.
+    let inner_w = usize::from(area.width.saturating_sub(2)).max(1);
+    let inner_h = usize::from(area.height.saturating_sub(2));
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.width().div_ceil(inner_w).max(1))
+        .sum();
+    let below = rows.saturating_sub(inner_h + usize::from(app.detail_scroll));
+    let mut block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(t.border)
+        .title(Span::styled(format!(" {title} "), t.heading));
+    if below > 0 {
+        block = block.title_bottom(Span::styled(format!(" ↓ {below} more lines: PgDn "), t.dim));
+    } else if app.detail_scroll > 0 {
+        block = block.title_bottom(Span::styled(" ↑ PgUp ", t.dim));
+    }
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .scroll((app.detail_scroll, 0))
-        .block(
-            Block::new()
-                .borders(Borders::ALL)
-                .border_style(t.border)
-                .title(Span::styled(format!(" {title} "), t.heading)),
-        )
+        .block(block)
         .render(area, buf);
 }
