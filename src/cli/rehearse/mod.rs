@@ -39,10 +39,11 @@ pub fn run(g: &Global, args: &RehearseArgs) -> ExitCode {
         Err(d) => return super::report(&d),
     };
     let rb = &loaded.runbook;
-    // The push is today, in the runbook's timezone; the tag was made yesterday.
+    // The push is today, in the runbook's timezone; the tag and the steps planned on
+    // weekdays keep their distance from it as the runbook sets them.
     let tz: chrono_tz::Tz = rb.schedule.timezone.parse().unwrap_or(chrono_tz::UTC);
     let today = chrono::Utc::now().with_timezone(&tz).date_naive();
-    let yesterday = today.pred_opt().unwrap_or(today);
+    let week = rh::week::of(rb, today);
     let push_date = today.format("%Y-%m-%d").to_string();
     let (root, temporary) = match &args.dir {
         Some(d) => (crate::config::expand_home(d), false),
@@ -51,7 +52,7 @@ pub fn run(g: &Global, args: &RehearseArgs) -> ExitCode {
             Err(e) => return fail(&e),
         },
     };
-    let code = match rehearse(g, args, &root, (today, yesterday), &push_date, rb) {
+    let code = match rehearse(g, args, &root, &week, &push_date, rb) {
         Ok(code) => code,
         Err(e) => fail(&e),
     };
@@ -75,13 +76,13 @@ fn temp_root() -> Result<PathBuf> {
     Ok(std::env::temp_dir().join(name))
 }
 
-/// The rehearsal in `root`; `days` are today (the push) and yesterday (the tag); `rb` is the
-/// runbook as written, for what a real push would do.
+/// The rehearsal in `root`, in `week` (pushing today); `rb` is the runbook as written, for
+/// what a real push would do.
 fn rehearse(
     g: &Global,
     args: &RehearseArgs,
     root: &Path,
-    (today, yesterday): (chrono::NaiveDate, chrono::NaiveDate),
+    week: &rh::week::Week,
     push_date: &str,
     rb: &crate::runbook::model::Runbook,
 ) -> Result<ExitCode> {
@@ -91,15 +92,11 @@ fn rehearse(
         .unwrap_or(crate::runbook::model::DEFAULT_TAG_FORMAT);
     let real = &rb.services;
     let (sb, new) = Sandbox::open(root, args.scenario, push_date)?;
-    let operator = g
-        .operator
-        .clone()
-        .or_else(|| std::env::var("USER").ok())
-        .filter(|o| !o.trim().is_empty())
-        .unwrap_or_else(|| "hero".to_string());
+    let operator = rh::operator(g.operator.as_deref(), &sb.root);
+    let name = |d: chrono::NaiveDate| d.format(tag_format).to_string();
     if new {
-        let name = |d: chrono::NaiveDate| d.format(tag_format).to_string();
-        let built = sandbox::build(&sb.upstream(), &sb.repo(), today, 1, &name)?;
+        let gap = (week.push - week.tag).num_days();
+        let built = sandbox::build(&sb.upstream(), &sb.repo(), week.push, gap, &name)?;
         println!(
             "Sandbox {}: olympia with {} commits by 5 authors, release tags {} … {}, and its bare remote `upstream`.",
             root.display(),
@@ -148,11 +145,11 @@ fn rehearse(
         } else {
             rig::Ports::read(&sb.ports())
         },
+        kept: sb.standins(),
     })?;
     rig.ports().write(&sb.ports())?;
-    let mut sets: Vec<String> = vec![
-        format!("schedule.push_day={}", rh::weekday_name(today)),
-        format!("schedule.tag_day={}", rh::weekday_name(yesterday)),
+    let mut sets: Vec<String> = week.sets.clone();
+    sets.extend([
         format!("rotation.people=[{}, \"kumar\"]", toml_str(&operator)),
         format!("rotation.start={push_date}"),
         "steps.verify-stage.interval_secs=1".into(),
@@ -164,7 +161,7 @@ fn rehearse(
         "steps.watch-graphite.poll_seconds=1".into(),
         "steps.watch-graphite.baseline_minutes=2".into(),
         "steps.watch-graphite.min_points=3".into(),
-    ];
+    ]);
     sets.extend(rig.sets());
     let mut g2 = g.clone();
     g2.config = Some(sb.config());
@@ -210,6 +207,19 @@ fn rehearse(
     if args.dir.is_some() {
         println!("{}", replay_line(&sb, &sets));
     }
+    let ops = match rb.vars.get("ops") {
+        Some(crate::runbook::model::VarValue::Text(o)) => o.as_str(),
+        _ => "ops",
+    };
+    let last_week = week.push - chrono::Days::new(7);
+    if let Some(next) = args.scenario.aftermath(&rh::Aftermath {
+        tag: &name(week.push),
+        previous: &name(last_week),
+        ops,
+        issue_url: &rig.spike_issue_url(),
+    }) {
+        println!("\n{next}");
+    }
     Ok(code)
 }
 
@@ -222,10 +232,11 @@ fn replay_line(sb: &Sandbox, sets: &[String]) -> String {
         quote(&sb.config().display().to_string()),
         quote(&sb.state().display().to_string())
     );
-    for s in sets
-        .iter()
-        .filter(|s| s.starts_with("schedule.") || s.starts_with("rotation."))
-    {
+    for s in sets.iter().filter(|s| {
+        s.starts_with("schedule.")
+            || s.starts_with("rotation.")
+            || (s.starts_with("steps.") && s.contains(".day="))
+    }) {
         line.push_str(&format!(" --set {}", quote(s)));
     }
     line.push_str(" learn --replay");
