@@ -30,8 +30,12 @@ pub struct RehearseArgs {
     pub auto: bool,
 }
 
-/// How much a rehearsal soaks: seconds, where the runbook watches for half an hour.
-const SOAK_MINUTES: &str = "0.1";
+/// How long a rehearsal's watches soak, where the runbook watches for half an hour: each as
+/// little as still gives its judge enough points for a verdict. Sentry counts events a minute
+/// at a time and its judge wants five minutes after the push; Graphite's stand-in has a point
+/// a second.
+const SENTRY_SOAK_MINUTES: &str = "5";
+const GRAPHITE_SOAK_MINUTES: &str = "0.1";
 
 pub fn run(g: &Global, args: &RehearseArgs) -> ExitCode {
     let loaded = match g.load_runbook() {
@@ -154,10 +158,10 @@ fn rehearse(
         format!("rotation.start={push_date}"),
         "steps.verify-stage.interval_secs=1".into(),
         "steps.verify-stage.timeout_secs=60".into(),
-        format!("steps.watch-sentry.soak_minutes={SOAK_MINUTES}"),
+        format!("steps.watch-sentry.soak_minutes={SENTRY_SOAK_MINUTES}"),
         "steps.watch-sentry.poll_seconds=1".into(),
         "steps.watch-sentry.baseline_minutes=5".into(),
-        format!("steps.watch-graphite.soak_minutes={SOAK_MINUTES}"),
+        format!("steps.watch-graphite.soak_minutes={GRAPHITE_SOAK_MINUTES}"),
         "steps.watch-graphite.poll_seconds=1".into(),
         "steps.watch-graphite.baseline_minutes=2".into(),
         "steps.watch-graphite.min_points=3".into(),
@@ -178,7 +182,7 @@ fn rehearse(
     all.extend(g.set.iter().cloned());
     g2.set = all;
     println!(
-        "Scenario `{}`: {}\nStand-ins on loopback: Jenkins {}, Sentry {}, Graphite {}, GitHub {}, Etherpad {}, SMTP 127.0.0.1:{}, stage {}.\nSoaks last {SOAK_MINUTES} min instead of the runbook's 30.\n",
+        "Scenario `{}`: {}\nStand-ins on loopback: Jenkins {}, Sentry {}, Graphite {}, GitHub {}, Etherpad {}, SMTP 127.0.0.1:{}, stage {}.\nThe Sentry watch soaks {SENTRY_SOAK_MINUTES} min (the least its per-minute counts can judge: go on with the other steps meanwhile), Graphite's {GRAPHITE_SOAK_MINUTES} min, instead of the runbook's 30.\n",
         args.scenario.name(),
         args.scenario.story(),
         rig.jenkins.url(),
@@ -262,7 +266,7 @@ fn differences(real: &crate::runbook::model::Ordered<Service>, rig: &Rig, sb: &S
                 rig.jenkins.url()
             ),
             Service::Sentry(s) => format!(
-                "- `{name}`: Sentry at {} (here {}); the soak lasts the runbook's minutes, not seconds",
+                "- `{name}`: Sentry at {} (here {}); the soak lasts the runbook's half hour",
                 s.url,
                 rig.sentry.url()
             ),
