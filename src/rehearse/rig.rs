@@ -19,9 +19,10 @@ use crate::standins::{etherpad, github, graphite, jenkins, sentry, smtp, stage};
 /// The blocker issue of the `blocker` scenario.
 pub const BLOCKER_NUMBER: u64 = 1187;
 pub const BLOCKER_TITLE: &str = "Search crashes for add-ons without a current version";
+/// The Sentry organization of the rehearsal's project.
+const SENTRY_ORG: &str = "mkt";
 /// The Sentry issue of the `spike` scenario.
 pub const SPIKE_ISSUE: u64 = 4187;
-const SENTRY_ORG: &str = "mkt";
 pub const SPIKE_TITLE: &str = "TypeError: 'NoneType' object is not subscriptable (search.views)";
 /// The Graphite series the spike shows in (the runbook's "server errors").
 pub const ERRORS_TARGET: &str = "sumSeries(stats.addons.response.5*)";

@@ -21,8 +21,9 @@ pub struct RehearseArgs {
     /// What to practise.
     #[arg(long, value_enum, default_value = "normal")]
     pub scenario: Scenario,
-    /// Build the sandbox here and keep it (reused by a later rehearsal of the same scenario
-    /// on the same day); default: a temporary folder removed at the end.
+    /// Build the sandbox here and keep it: a later rehearsal of the same scenario on the same
+    /// day resumes it, its stand-ins as they were; default: a temporary folder removed at the
+    /// end.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// No screen: the scenario's hero answers every gate, choice and manual step.
