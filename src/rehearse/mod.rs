@@ -4,13 +4,14 @@
 //! only through the general mechanisms: the sandbox's config, `--set`, and secrets in the
 //! environment. Nothing in the engine knows it is a rehearsal.
 
+pub mod kept;
 pub mod rig;
 pub mod sandbox;
+pub mod week;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use chrono::{Datelike, NaiveDate};
 
 /// What the rehearsal practises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -56,6 +57,49 @@ impl Scenario {
     }
 }
 
+/// What the hero of a scenario that ends badly does next, once the rehearsal is over.
+pub struct Aftermath<'a> {
+    /// This push's tag, and the last one production ran before it.
+    pub tag: &'a str,
+    pub previous: &'a str,
+    /// Who pushes to production (the runbook's `vars.ops`).
+    pub ops: &'a str,
+    /// The new error's page.
+    pub issue_url: &'a str,
+}
+
+impl Scenario {
+    /// The rehearsal's last words: in `spike`, who to tell and how to roll back.
+    pub fn aftermath(self, a: &Aftermath) -> Option<String> {
+        if self != Self::Spike {
+            return None;
+        }
+        let Aftermath {
+            tag,
+            previous,
+            ops,
+            issue_url,
+        } = a;
+        Some(format!(
+            "# What the hero does next\n\n\
+             {tag} is in production and not healthy: a new error since the push ({}) and the \
+             server errors up. The push is not done until that is settled:\n\n\
+             1. Tell {ops} (ops) now, in the push channel and by name: what rose, since when, \
+             and the issue: {issue_url}\n\
+             2. Decide with {ops} whether to roll back. If the errors keep coming or people are \
+             hurt, {ops} puts last week's tag {previous} back in production: it was approved and \
+             ran for a week, nothing needs tagging. If a small fix is certain, it goes out as \
+             {tag}-1 the way a blocker's fix does (cherry-pick, tag, stage, QA, production).\n\
+             3. File a bug for the error with the issue's link, and note it and the rollback in \
+             the push's pad.\n\
+             4. Once production runs {previous} (or {tag}-1), watch again \
+             (`pushduty do watch-sentry --reopen \"rolled back\"`); send the announcement only \
+             then, saying what happened.\n",
+            rig::SPIKE_TITLE
+        ))
+    }
+}
+
 /// The sandbox's layout.
 pub struct Sandbox {
     pub root: PathBuf,
@@ -82,6 +126,10 @@ impl Sandbox {
     }
     pub fn ports(&self) -> PathBuf {
         self.root.join("ports")
+    }
+    /// The stand-ins' state, as they left it.
+    pub fn standins(&self) -> PathBuf {
+        self.root.join("standins.json")
     }
 
     /// Opens `root` for a rehearsal of `scenario`: an empty or absent folder is made into a
@@ -128,17 +176,40 @@ impl Sandbox {
     }
 }
 
-/// The weekday names the runbook's schedule uses.
-pub fn weekday_name(d: NaiveDate) -> &'static str {
-    match d.weekday() {
-        chrono::Weekday::Mon => "monday",
-        chrono::Weekday::Tue => "tuesday",
-        chrono::Weekday::Wed => "wednesday",
-        chrono::Weekday::Thu => "thursday",
-        chrono::Weekday::Fri => "friday",
-        chrono::Weekday::Sat => "saturday",
-        chrono::Weekday::Sun => "sunday",
-    }
+/// Who rehearses: `--operator` (or the config's), else the OS user's login (from the
+/// environment, else the account that owns the sandbox), else a name that reads as one: never
+/// a role, which the header would show as "hero hero".
+pub fn operator(given: Option<&str>, sandbox: &Path) -> String {
+    let login = || {
+        ["USER", "LOGNAME"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|l| !l.trim().is_empty()))
+            .or_else(|| account_of(sandbox))
+    };
+    given
+        .map(str::to_string)
+        .filter(|o| !o.trim().is_empty())
+        .or_else(login)
+        .unwrap_or_else(|| "Rehearsal Hero".to_string())
+}
+
+/// The login of the account owning `path`, from the password file.
+#[cfg(not(unix))]
+fn account_of(_: &Path) -> Option<String> {
+    None
+}
+
+/// The login of the account owning `path`, from the password file.
+#[cfg(unix)]
+fn account_of(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata(path).ok()?.uid().to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut fields = l.split(':');
+        let (name, _, id) = (fields.next()?, fields.next()?, fields.next()?);
+        (id == uid && !name.is_empty()).then(|| name.to_string())
+    })
 }
 
 /// The config the sandbox's operator has: their checkout, their user per service, and where

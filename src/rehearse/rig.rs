@@ -1,7 +1,8 @@
 //! The stand-ins of one rehearsal, running in this process while the push runs, and the
 //! world's reactions to the hero's actions (read from the push's journal, as a colleague
 //! would notice them): a blocker's fix lands on master once the tag is pushed; in `spike`,
-//! errors jump once the production push is done.
+//! errors jump once the production push is done. Their state is kept in the sandbox as it
+//! changes ([`super::kept`]), so a resumed rehearsal finds them as it left them.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,12 +13,16 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use super::Scenario;
+use super::kept::{Events, Kept};
 use crate::standins::{etherpad, github, graphite, jenkins, sentry, smtp, stage};
 
 /// The blocker issue of the `blocker` scenario.
 pub const BLOCKER_NUMBER: u64 = 1187;
 pub const BLOCKER_TITLE: &str = "Search crashes for add-ons without a current version";
+/// The Sentry organization of the rehearsal's project.
+const SENTRY_ORG: &str = "mkt";
 /// The Sentry issue of the `spike` scenario.
+pub const SPIKE_ISSUE: u64 = 4187;
 pub const SPIKE_TITLE: &str = "TypeError: 'NoneType' object is not subscriptable (search.views)";
 /// The Graphite series the spike shows in (the runbook's "server errors").
 pub const ERRORS_TARGET: &str = "sumSeries(stats.addons.response.5*)";
@@ -38,13 +43,15 @@ pub struct Rig {
     pub sentry: Arc<sentry::Sentry>,
     pub graphite: Arc<graphite::Graphite>,
     pub github: github::Github,
-    pub etherpad: etherpad::Etherpad,
-    pub smtp: smtp::Smtp,
+    pub etherpad: Arc<etherpad::Etherpad>,
+    pub smtp: Arc<smtp::Smtp>,
     pub stage: stage::Stage,
     /// Set by the watcher once the blocker's fix is on the remote.
     pub fix_landed: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
-    watcher: Option<JoinHandle<()>>,
+    /// Ends with why the stand-ins' state could not be kept, if it could not.
+    watcher: Option<JoinHandle<Option<String>>>,
+    kept_in: PathBuf,
 }
 
 /// A secret nobody can guess: 16 random bytes in hex.
@@ -135,6 +142,8 @@ pub struct Setup<'a> {
     pub journal: PathBuf,
     /// Where to listen; 0s for any free ports.
     pub ports: Ports,
+    /// Where the stand-ins' state is kept, and found when the sandbox is resumed.
+    pub kept: PathBuf,
 }
 
 impl Rig {
@@ -181,7 +190,7 @@ impl Rig {
         let sentry = Arc::new(
             sentry::Sentry::try_start(sentry::Config {
                 port: s.ports.sentry,
-                org: "mkt".into(),
+                org: SENTRY_ORG.into(),
                 project: "addonsmozillaorg".into(),
                 token: st.clone(),
                 issues: vec![sentry::Issue::new(
@@ -236,12 +245,14 @@ impl Rig {
             ..github::Config::default()
         })
         .context("starting the GitHub stand-in")?;
-        let etherpad = etherpad::Etherpad::try_start(etherpad::Config {
-            port: s.ports.etherpad,
-            key: ek.clone(),
-            ..etherpad::Config::default()
-        })
-        .context("starting the Etherpad stand-in")?;
+        let etherpad = Arc::new(
+            etherpad::Etherpad::try_start(etherpad::Config {
+                port: s.ports.etherpad,
+                key: ek.clone(),
+                ..etherpad::Config::default()
+            })
+            .context("starting the Etherpad stand-in")?,
+        );
         // This push's notes, as last week's hero left them.
         etherpad.set_pad(
             &format!("amo-{}", s.push_date),
@@ -250,21 +261,36 @@ impl Rig {
                 s.push_date, s.operator
             ),
         );
-        let smtp = smtp::Smtp::try_start(smtp::Config {
-            port: s.ports.smtp,
-            dir: Some(s.mail_dir.clone()),
-            ..smtp::Config::default()
-        })
-        .context("starting the SMTP stand-in")?;
+        let smtp = Arc::new(
+            smtp::Smtp::try_start(smtp::Config {
+                port: s.ports.smtp,
+                dir: Some(s.mail_dir.clone()),
+                ..smtp::Config::default()
+            })
+            .context("starting the SMTP stand-in")?,
+        );
+        // A resumed sandbox: the stand-ins take up the state they left (the pad above included).
+        let mut kept = Kept {
+            path: s.kept.clone(),
+            jenkins: Arc::clone(&jenkins),
+            sentry: Arc::clone(&sentry),
+            graphite: Arc::clone(&graphite),
+            etherpad: Arc::clone(&etherpad),
+            smtp: Arc::clone(&smtp),
+            last: String::new(),
+        };
+        let happened = kept.restore()?;
         let stop = Arc::new(AtomicBool::new(false));
-        let fix_landed = Arc::new(AtomicBool::new(false));
+        let fix_landed = Arc::new(AtomicBool::new(happened.fix_landed));
         let watcher = {
             let (stop, fix_landed) = (Arc::clone(&stop), Arc::clone(&fix_landed));
             let (sentry, graphite) = (Arc::clone(&sentry), Arc::clone(&graphite));
             let (journal, upstream, scenario) = (s.journal.clone(), s.upstream.clone(), s.scenario);
             std::thread::spawn(move || {
-                let mut spiked = false;
-                while !stop.load(Ordering::SeqCst) {
+                let mut spiked = happened.spiked;
+                loop {
+                    // Checked before the last look: what happened up to the stop is kept.
+                    let stopping = stop.load(Ordering::SeqCst);
                     if scenario == Scenario::Blocker
                         && !fix_landed.load(Ordering::SeqCst)
                         && done_at(&journal, "push-tag").is_some()
@@ -276,9 +302,17 @@ impl Rig {
                         && !spiked
                         && let Some(at) = done_at(&journal, "production-push")
                     {
-                        sentry.add_issue(sentry::Issue::new(4187, SPIKE_TITLE, at + 1));
+                        sentry.add_issue(sentry::Issue::new(SPIKE_ISSUE, SPIKE_TITLE, at + 1));
                         graphite.spike(ERRORS_TARGET, at, 6.0);
                         spiked = true;
+                    }
+                    let events = Events {
+                        fix_landed: fix_landed.load(Ordering::SeqCst),
+                        spiked,
+                    };
+                    let trouble = kept.keep(events).err().map(|e| format!("{e:#}"));
+                    if stopping {
+                        return trouble;
                     }
                     std::thread::sleep(Duration::from_millis(150));
                 }
@@ -295,6 +329,7 @@ impl Rig {
             fix_landed,
             stop,
             watcher: Some(watcher),
+            kept_in: s.kept.clone(),
         })
     }
 
@@ -309,6 +344,14 @@ impl Rig {
             smtp: self.smtp.port(),
             stage: port_of(&self.stage.url()),
         }
+    }
+
+    /// The page of the `spike` scenario's new error, as the Sentry stand-in links it.
+    pub fn spike_issue_url(&self) -> String {
+        format!(
+            "{}/organizations/{SENTRY_ORG}/issues/{SPIKE_ISSUE}/",
+            self.sentry.url()
+        )
     }
 
     /// The `--set`s that point the runbook's services at the stand-ins.
@@ -330,8 +373,14 @@ impl Rig {
 impl Drop for Rig {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        if let Some(w) = self.watcher.take() {
-            let _ = w.join();
+        if let Some(w) = self.watcher.take()
+            && let Ok(Some(trouble)) = w.join()
+        {
+            // After the screen is gone: said where the operator sees it.
+            eprintln!(
+                "pushduty: the stand-ins' state could not be kept in {} ({trouble}): a rehearsal resumed from this sandbox starts them afresh",
+                self.kept_in.display()
+            );
         }
     }
 }

@@ -110,6 +110,32 @@ impl Etherpad {
             .insert(id.into(), stored(text));
     }
 
+    /// Every pad and its text, as JSON; a stand-in started later takes them up with
+    /// [`Etherpad::restore`].
+    pub fn snapshot(&self) -> Value {
+        json!({ "pads": self.server.shared.lock().pads })
+    }
+
+    /// Takes up an [`Etherpad::snapshot`]: its pads replace this stand-in's, text as kept.
+    pub fn restore(&self, saved: &Value) -> Result<(), String> {
+        let pads = crate::saved::field(saved, "pads")
+            .and_then(|pads| {
+                pads.as_object()
+                    .ok_or_else(|| "`pads` is not a map".to_string())
+            })
+            .and_then(|pads| {
+                pads.iter()
+                    .map(|(id, text)| match text {
+                        Value::String(t) => Ok((id.clone(), t.clone())),
+                        _ => Err(format!("the pad `{id}` holds something that is not text")),
+                    })
+                    .collect::<Result<BTreeMap<_, _>, String>>()
+            })
+            .map_err(|e| format!("the Etherpad state: {e}"))?;
+        self.server.shared.lock().pads = pads;
+        Ok(())
+    }
+
     pub fn set_fault(&self, fault: Fault) {
         self.server.shared.lock().fault = fault;
     }

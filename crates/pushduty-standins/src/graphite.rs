@@ -96,6 +96,38 @@ impl Graphite {
             .push((target.to_string(), from, factor));
     }
 
+    /// The spikes begun so far, as JSON; a stand-in started later takes them up with
+    /// [`Graphite::restore`].
+    pub fn snapshot(&self) -> serde_json::Value {
+        let st = self.server.shared.lock();
+        let spikes: Vec<_> = st
+            .spikes
+            .iter()
+            .map(|(target, from, factor)| json!({"target": target, "from": from, "factor": factor}))
+            .collect();
+        json!({ "spikes": spikes })
+    }
+
+    /// Takes up a [`Graphite::snapshot`]: its spikes replace this stand-in's.
+    pub fn restore(&self, saved: &serde_json::Value) -> Result<(), String> {
+        use crate::saved::{f64_of, i64_of, list, str_of};
+        let spikes = list(saved, "spikes")
+            .and_then(|all| {
+                all.iter()
+                    .map(|v| {
+                        Ok((
+                            str_of(v, "target")?,
+                            i64_of(v, "from")?,
+                            f64_of(v, "factor")?,
+                        ))
+                    })
+                    .collect::<Result<Vec<_>, String>>()
+            })
+            .map_err(|e| format!("the Graphite state: {e}"))?;
+        self.server.shared.lock().spikes = spikes;
+        Ok(())
+    }
+
     /// "METHOD TARGET" of every request, in order.
     pub fn requests(&self) -> Vec<String> {
         self.server.shared.lock().requests.clone()

@@ -209,6 +209,69 @@ impl Jenkins {
             .map(|(_, v)| v.clone())
     }
 
+    /// What the job has done, as JSON: every item triggered (its parameters, when it was
+    /// queued, its build number and how it ends) and the next numbers to hand out. A stand-in
+    /// started later carries on from it with [`Jenkins::restore`]: the same builds, the same
+    /// consoles, and the next build numbered after them.
+    pub fn snapshot(&self) -> Value {
+        let sh = &self.server.shared;
+        let st = sh.lock();
+        let items: Vec<Value> = st
+            .items
+            .iter()
+            .map(|i| {
+                json!({
+                    "id": i.id,
+                    "values": i.values,
+                    "queued_ms": sh.epoch_ms(i.queued),
+                    "build": i.build,
+                    "result": i.result,
+                })
+            })
+            .collect();
+        json!({
+            "next_queue_id": st.next_queue_id,
+            "next_build": st.next_build,
+            "items": items,
+        })
+    }
+
+    /// Takes up a [`Jenkins::snapshot`]: its items replace this stand-in's; a build finished
+    /// then is finished now, one that was running goes on at the wall-clock time it began.
+    pub fn restore(&self, saved: &Value) -> Result<(), String> {
+        use crate::saved::{i64_of, list, opt, pairs, str_of, u64_of};
+        let sh = &self.server.shared;
+        let read = || -> Result<(u64, u64, Vec<Item>), String> {
+            let items = list(saved, "items")?
+                .iter()
+                .map(|v| {
+                    let values = pairs(v, "values")?;
+                    Ok(Item {
+                        id: u64_of(v, "id")?,
+                        #[cfg(any(test, feature = "testing"))]
+                        sent: values.clone(),
+                        values,
+                        queued: sh.clock.instant(i64_of(v, "queued_ms")?),
+                        build: opt(v, "build", u64_of)?,
+                        result: str_of(v, "result")?,
+                    })
+                })
+                .collect::<Result<_, String>>()?;
+            Ok((
+                u64_of(saved, "next_queue_id")?,
+                u64_of(saved, "next_build")?,
+                items,
+            ))
+        };
+        let (next_queue_id, next_build, items) =
+            read().map_err(|e| format!("the Jenkins state: {e}"))?;
+        let mut st = sh.lock();
+        st.next_queue_id = next_queue_id;
+        st.next_build = next_build;
+        st.items = items;
+        Ok(())
+    }
+
     /// The number of the newest build that has started.
     pub fn last_build_number(&self) -> Option<u64> {
         let st = self.server.shared.lock();

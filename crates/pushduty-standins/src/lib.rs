@@ -169,12 +169,97 @@ impl Clock {
         }
     }
 
-    /// The wall-clock time of `at` (of this clock's own moment, for one before it).
+    /// The wall-clock time of `at`, before this clock's moment or after it (a build restored
+    /// from a kept state began before this stand-in did).
     pub fn wall(&self, at: Instant) -> DateTime<Utc> {
-        TimeDelta::from_std(at.saturating_duration_since(self.instant))
-            .ok()
-            .and_then(|since| self.wall.checked_add_signed(since))
+        let delta = match at.checked_duration_since(self.instant) {
+            Some(after) => TimeDelta::from_std(after).ok(),
+            None => TimeDelta::from_std(self.instant.duration_since(at))
+                .ok()
+                .map(|before| -before),
+        };
+        delta
+            .and_then(|d| self.wall.checked_add_signed(d))
             .unwrap_or(self.wall)
+    }
+
+    /// The instant of wall-clock time `wall_ms` (unix milliseconds); one before the monotonic
+    /// clock began (before the machine booted) is its earliest: this clock's own moment.
+    pub fn instant(&self, wall_ms: i64) -> Instant {
+        let delta = wall_ms - self.wall.timestamp_millis();
+        let span = Duration::from_millis(delta.unsigned_abs());
+        let at = if delta >= 0 {
+            self.instant.checked_add(span)
+        } else {
+            self.instant.checked_sub(span)
+        };
+        at.unwrap_or(self.instant)
+    }
+}
+
+/// Reading a stand-in's kept state back (see each stand-in's `snapshot` and `restore`): a
+/// field missing or of the wrong type says which, so a damaged file is named, not half-read.
+pub(crate) mod saved {
+    use serde_json::Value;
+
+    pub fn field<'a>(v: &'a Value, key: &str) -> Result<&'a Value, String> {
+        v.get(key).ok_or_else(|| format!("`{key}` is missing"))
+    }
+
+    pub fn u64_of(v: &Value, key: &str) -> Result<u64, String> {
+        field(v, key)?
+            .as_u64()
+            .ok_or_else(|| format!("`{key}` is not a whole number"))
+    }
+
+    pub fn i64_of(v: &Value, key: &str) -> Result<i64, String> {
+        field(v, key)?
+            .as_i64()
+            .ok_or_else(|| format!("`{key}` is not a whole number"))
+    }
+
+    pub fn str_of(v: &Value, key: &str) -> Result<String, String> {
+        field(v, key)?
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| format!("`{key}` is not text"))
+    }
+
+    pub fn f64_of(v: &Value, key: &str) -> Result<f64, String> {
+        field(v, key)?
+            .as_f64()
+            .ok_or_else(|| format!("`{key}` is not a number"))
+    }
+
+    /// `null` or absent is `None`.
+    pub fn opt<T>(
+        v: &Value,
+        key: &str,
+        read: fn(&Value, &str) -> Result<T, String>,
+    ) -> Result<Option<T>, String> {
+        match v.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(_) => read(v, key).map(Some),
+        }
+    }
+
+    pub fn list<'a>(v: &'a Value, key: &str) -> Result<&'a Vec<Value>, String> {
+        field(v, key)?
+            .as_array()
+            .ok_or_else(|| format!("`{key}` is not a list"))
+    }
+
+    /// `[[name, value], ...]` pairs of text.
+    pub fn pairs(v: &Value, key: &str) -> Result<Vec<(String, String)>, String> {
+        list(v, key)?
+            .iter()
+            .map(|p| match p.as_array().map(Vec::as_slice) {
+                Some([Value::String(k), Value::String(v)]) => Ok((k.clone(), v.clone())),
+                _ => Err(format!(
+                    "`{key}` holds something that is not a [name, value] pair"
+                )),
+            })
+            .collect()
     }
 }
 
@@ -209,6 +294,65 @@ mod tests {
         })
         .unwrap();
         assert_eq!(third.url(), format!("http://127.0.0.1:{port}"));
+    }
+
+    /// A kept rehearsal stops its stand-ins and starts new ones later: the new Jenkins has the
+    /// same builds (finished, with their consoles and results) and numbers the next after them.
+    #[test]
+    fn a_restored_jenkins_has_the_builds_it_had_and_numbers_on() {
+        use super::jenkins::{Config, Jenkins};
+        use crate::http::{call, get};
+        let cfg = Config {
+            queue_ms: 0,
+            build_ms: 0,
+            results: vec!["FAILURE".into()],
+            console_lines: vec!["Deploying ${TAG}".into()],
+            ..Config::default()
+        };
+        let first = Jenkins::start(cfg.clone());
+        let auth = first.auth_header();
+        let headers = [("Authorization", auth.as_str())];
+        let trigger = |j: &Jenkins, tag: &str| {
+            let url = format!("{}buildWithParameters?TAG={tag}", j.job_url());
+            call("POST", &url, &headers, "").0
+        };
+        assert_eq!(trigger(&first, "2015.09.10"), 201);
+        assert_eq!(trigger(&first, "2015.09.10-1"), 201);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert_eq!(first.deployed().as_deref(), Some("2015.09.10-1"));
+        let saved = first.snapshot();
+        let text = serde_json::to_string(&saved).unwrap();
+        drop(first);
+
+        let second = Jenkins::start(cfg);
+        second
+            .restore(&serde_json::from_str(&text).unwrap())
+            .unwrap();
+        assert_eq!(second.deployed().as_deref(), Some("2015.09.10-1"));
+        assert_eq!(second.last_build_number(), Some(2));
+        let (status, console) = get(
+            &format!("{}1/logText/progressiveText", second.job_url()),
+            &headers,
+        );
+        assert_eq!(status, 200, "{console}");
+        assert!(
+            console.contains("Deploying 2015.09.10\nFinished: FAILURE"),
+            "{console}"
+        );
+        // The failure the scenario planned for the first build is not played again.
+        assert_eq!(trigger(&second, "2015.09.10-2"), 201);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert_eq!(second.last_build_number(), Some(3));
+        assert_eq!(second.deployed().as_deref(), Some("2015.09.10-2"));
+        // A damaged state is named, and nothing of it is taken.
+        let err = second
+            .restore(&serde_json::json!({"items": [{"id": 1}]}))
+            .unwrap_err();
+        assert!(
+            err.starts_with("the Jenkins state: `values` is missing"),
+            "{err}"
+        );
+        assert_eq!(second.last_build_number(), Some(3));
     }
 
     #[test]

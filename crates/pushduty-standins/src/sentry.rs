@@ -189,6 +189,58 @@ impl Sentry {
         self.server.shared.lock().issues.push(issue);
     }
 
+    /// The issues as they stand now (added ones included), as JSON; a stand-in started later
+    /// takes them up with [`Sentry::restore`].
+    pub fn snapshot(&self) -> Value {
+        let st = self.server.shared.lock();
+        let issues: Vec<Value> = st
+            .issues
+            .iter()
+            .map(|i| {
+                json!({
+                    "id": i.id,
+                    "title": i.title,
+                    "level": i.level,
+                    "status": i.status,
+                    "count": i.count,
+                    "user_count": i.user_count,
+                    "first_seen": i.first_seen,
+                    "last_seen": i.last_seen,
+                    "first_release": i.first_release,
+                    "environment": i.environment,
+                })
+            })
+            .collect();
+        json!({ "issues": issues })
+    }
+
+    /// Takes up a [`Sentry::snapshot`]: its issues replace this stand-in's.
+    pub fn restore(&self, saved: &Value) -> Result<(), String> {
+        use crate::saved::{i64_of, list, opt, str_of, u64_of};
+        let issues = list(saved, "issues")
+            .and_then(|all| {
+                all.iter()
+                    .map(|v| {
+                        Ok(Issue {
+                            id: u64_of(v, "id")?,
+                            title: str_of(v, "title")?,
+                            level: str_of(v, "level")?,
+                            status: str_of(v, "status")?,
+                            count: str_of(v, "count")?,
+                            user_count: u64_of(v, "user_count")?,
+                            first_seen: opt(v, "first_seen", i64_of)?,
+                            last_seen: opt(v, "last_seen", i64_of)?,
+                            first_release: opt(v, "first_release", str_of)?,
+                            environment: opt(v, "environment", str_of)?,
+                        })
+                    })
+                    .collect::<Result<Vec<Issue>, String>>()
+            })
+            .map_err(|e| format!("the Sentry state: {e}"))?;
+        self.server.shared.lock().issues = issues;
+        Ok(())
+    }
+
     /// Every request read, in order.
     pub fn seen(&self) -> Vec<Seen> {
         self.server.shared.lock().seen.clone()

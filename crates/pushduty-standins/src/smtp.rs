@@ -93,6 +93,43 @@ impl Smtp {
     pub fn messages(&self) -> Vec<Message> {
         self.server.shared.lock().clone()
     }
+
+    /// Every message accepted, as JSON; a stand-in started later takes them up with
+    /// [`Smtp::restore`].
+    pub fn snapshot(&self) -> serde_json::Value {
+        let all: Vec<_> = self
+            .messages()
+            .into_iter()
+            .map(|m| serde_json::json!({"from": m.from, "to": m.to, "data": m.data}))
+            .collect();
+        serde_json::json!({ "messages": all })
+    }
+
+    /// Takes up an [`Smtp::snapshot`]: its messages replace this stand-in's, and the next one
+    /// kept is numbered after them (its file does not overwrite theirs).
+    pub fn restore(&self, saved: &serde_json::Value) -> Result<(), String> {
+        use crate::saved::{list, str_of};
+        let messages = list(saved, "messages")
+            .and_then(|all| {
+                all.iter()
+                    .map(|v| {
+                        let to = list(v, "to")?
+                            .iter()
+                            .map(|t| t.as_str().map(str::to_string))
+                            .collect::<Option<Vec<_>>>()
+                            .ok_or_else(|| "`to` holds something that is not text".to_string())?;
+                        Ok(Message {
+                            from: str_of(v, "from")?,
+                            to,
+                            data: str_of(v, "data")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, String>>()
+            })
+            .map_err(|e| format!("the SMTP state: {e}"))?;
+        *self.server.shared.lock() = messages;
+        Ok(())
+    }
 }
 
 impl Shared {

@@ -21,8 +21,9 @@ pub struct RehearseArgs {
     /// What to practise.
     #[arg(long, value_enum, default_value = "normal")]
     pub scenario: Scenario,
-    /// Build the sandbox here and keep it (reused by a later rehearsal of the same scenario
-    /// on the same day); default: a temporary folder removed at the end.
+    /// Build the sandbox here and keep it: a later rehearsal of the same scenario on the same
+    /// day resumes it, its stand-ins as they were; default: a temporary folder removed at the
+    /// end.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// No screen: the scenario's hero answers every gate, choice and manual step.
@@ -30,8 +31,12 @@ pub struct RehearseArgs {
     pub auto: bool,
 }
 
-/// How much a rehearsal soaks: seconds, where the runbook watches for half an hour.
-const SOAK_MINUTES: &str = "0.1";
+/// How long a rehearsal's watches soak, where the runbook watches for half an hour: each as
+/// little as still gives its judge enough points for a verdict. Sentry counts events a minute
+/// at a time and its judge wants five minutes after the push; Graphite's stand-in has a point
+/// a second.
+const SENTRY_SOAK_MINUTES: &str = "5";
+const GRAPHITE_SOAK_MINUTES: &str = "0.1";
 
 pub fn run(g: &Global, args: &RehearseArgs) -> ExitCode {
     let loaded = match g.load_runbook() {
@@ -60,10 +65,11 @@ pub fn run(g: &Global, args: &RehearseArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    // The push is today, in the runbook's timezone; the tag was made yesterday.
+    // The push is today, in the runbook's timezone; the tag and the steps planned on
+    // weekdays keep their distance from it as the runbook sets them.
     let tz: chrono_tz::Tz = rb.schedule.timezone.parse().unwrap_or(chrono_tz::UTC);
     let today = chrono::Utc::now().with_timezone(&tz).date_naive();
-    let yesterday = today.pred_opt().unwrap_or(today);
+    let week = rh::week::of(rb, today);
     let push_date = today.format("%Y-%m-%d").to_string();
     let (root, temporary) = match &args.dir {
         Some(d) => (crate::config::expand_home(d), false),
@@ -72,7 +78,7 @@ pub fn run(g: &Global, args: &RehearseArgs) -> ExitCode {
             Err(e) => return fail(&e),
         },
     };
-    let code = match rehearse(g, args, &root, (today, yesterday), &push_date, rb) {
+    let code = match rehearse(g, args, &root, &week, &push_date, rb) {
         Ok(code) => code,
         Err(e) => fail(&e),
     };
@@ -96,13 +102,13 @@ fn temp_root() -> Result<PathBuf> {
     Ok(std::env::temp_dir().join(name))
 }
 
-/// The rehearsal in `root`; `days` are today (the push) and yesterday (the tag); `rb` is the
-/// runbook as written, for what a real push would do.
+/// The rehearsal in `root`, in `week` (pushing today); `rb` is the runbook as written, for
+/// what a real push would do.
 fn rehearse(
     g: &Global,
     args: &RehearseArgs,
     root: &Path,
-    (today, yesterday): (chrono::NaiveDate, chrono::NaiveDate),
+    week: &rh::week::Week,
     push_date: &str,
     rb: &crate::runbook::model::Runbook,
 ) -> Result<ExitCode> {
@@ -112,15 +118,11 @@ fn rehearse(
         .unwrap_or(crate::runbook::model::DEFAULT_TAG_FORMAT);
     let real = &rb.services;
     let (sb, new) = Sandbox::open(root, args.scenario, push_date)?;
-    let operator = g
-        .operator
-        .clone()
-        .or_else(|| std::env::var("USER").ok())
-        .filter(|o| !o.trim().is_empty())
-        .unwrap_or_else(|| "hero".to_string());
+    let operator = rh::operator(g.operator.as_deref(), &sb.root);
+    let name = |d: chrono::NaiveDate| d.format(tag_format).to_string();
     if new {
-        let name = |d: chrono::NaiveDate| d.format(tag_format).to_string();
-        let built = sandbox::build(&sb.upstream(), &sb.repo(), today, 1, &name)?;
+        let gap = (week.push - week.tag).num_days();
+        let built = sandbox::build(&sb.upstream(), &sb.repo(), week.push, gap, &name)?;
         println!(
             "Sandbox {}: olympia with {} commits by 5 authors, release tags {} … {}, and its bare remote `upstream`.",
             root.display(),
@@ -169,23 +171,23 @@ fn rehearse(
         } else {
             rig::Ports::read(&sb.ports())
         },
+        kept: sb.standins(),
     })?;
     rig.ports().write(&sb.ports())?;
-    let mut sets: Vec<String> = vec![
-        format!("schedule.push_day={}", rh::weekday_name(today)),
-        format!("schedule.tag_day={}", rh::weekday_name(yesterday)),
+    let mut sets: Vec<String> = week.sets.clone();
+    sets.extend([
         format!("rotation.people=[{}, \"kumar\"]", toml_str(&operator)),
         format!("rotation.start={push_date}"),
         "steps.verify-stage.interval_secs=1".into(),
         "steps.verify-stage.timeout_secs=60".into(),
-        format!("steps.watch-sentry.soak_minutes={SOAK_MINUTES}"),
+        format!("steps.watch-sentry.soak_minutes={SENTRY_SOAK_MINUTES}"),
         "steps.watch-sentry.poll_seconds=1".into(),
         "steps.watch-sentry.baseline_minutes=5".into(),
-        format!("steps.watch-graphite.soak_minutes={SOAK_MINUTES}"),
+        format!("steps.watch-graphite.soak_minutes={GRAPHITE_SOAK_MINUTES}"),
         "steps.watch-graphite.poll_seconds=1".into(),
         "steps.watch-graphite.baseline_minutes=2".into(),
         "steps.watch-graphite.min_points=3".into(),
-    ];
+    ]);
     sets.extend(rig.sets());
     let mut g2 = g.clone();
     g2.config = Some(sb.config());
@@ -202,7 +204,7 @@ fn rehearse(
     all.extend(g.set.iter().cloned());
     g2.set = all;
     println!(
-        "Scenario `{}`: {}\nStand-ins on loopback: Jenkins {}, Sentry {}, Graphite {}, GitHub {}, Etherpad {}, SMTP 127.0.0.1:{}, stage {}.\nSoaks last {SOAK_MINUTES} min instead of the runbook's 30.\n",
+        "Scenario `{}`: {}\nStand-ins on loopback: Jenkins {}, Sentry {}, Graphite {}, GitHub {}, Etherpad {}, SMTP 127.0.0.1:{}, stage {}.\nThe Sentry watch soaks {SENTRY_SOAK_MINUTES} min (the least its per-minute counts can judge: go on with the other steps meanwhile), Graphite's {GRAPHITE_SOAK_MINUTES} min, instead of the runbook's 30.\n",
         args.scenario.name(),
         args.scenario.story(),
         rig.jenkins.url(),
@@ -231,6 +233,19 @@ fn rehearse(
     if args.dir.is_some() {
         println!("{}", replay_line(&sb, &sets));
     }
+    let ops = match rb.vars.get("ops") {
+        Some(crate::runbook::model::VarValue::Text(o)) => o.as_str(),
+        _ => "ops",
+    };
+    let last_week = week.push - chrono::Days::new(7);
+    if let Some(next) = args.scenario.aftermath(&rh::Aftermath {
+        tag: &name(week.push),
+        previous: &name(last_week),
+        ops,
+        issue_url: &rig.spike_issue_url(),
+    }) {
+        println!("\n{next}");
+    }
     Ok(code)
 }
 
@@ -243,10 +258,11 @@ fn replay_line(sb: &Sandbox, sets: &[String]) -> String {
         quote(&sb.config().display().to_string()),
         quote(&sb.state().display().to_string())
     );
-    for s in sets
-        .iter()
-        .filter(|s| s.starts_with("schedule.") || s.starts_with("rotation."))
-    {
+    for s in sets.iter().filter(|s| {
+        s.starts_with("schedule.")
+            || s.starts_with("rotation.")
+            || (s.starts_with("steps.") && s.contains(".day="))
+    }) {
         line.push_str(&format!(" --set {}", quote(s)));
     }
     line.push_str(" learn --replay");
@@ -272,7 +288,7 @@ fn differences(real: &crate::runbook::model::Ordered<Service>, rig: &Rig, sb: &S
                 rig.jenkins.url()
             ),
             Service::Sentry(s) => format!(
-                "- `{name}`: Sentry at {} (here {}); the soak lasts the runbook's minutes, not seconds",
+                "- `{name}`: Sentry at {} (here {}); the soak lasts the runbook's half hour",
                 s.url,
                 rig.sentry.url()
             ),
