@@ -225,5 +225,5 @@ for s in tag-master push-tag compare notes-compare deploy-stage verify-stage; do
 wait_for blocker "upstream/master has"
 step blockers "Space Enter" Enter
 wait_for blocker "next: reopen strategy (O)"
-press blocker "commit(s) not in" Tab
+press blocker "1 commit not in" Tab
 shoot blocker blocker-path
