@@ -171,3 +171,22 @@ fn a_choice_on_a_terminal_asks_once() {
         .find(|e| e["step"] == "strategy");
     assert_eq!(done.unwrap()["to"], "done");
 }
+
+/// Shown is done for how the tag is made too: signing turned on in another shell while the
+/// question waits (the confirmation showed a plain tag) tags nothing.
+#[test]
+fn a_signing_setting_changed_after_the_confirmation_was_read_tags_nothing() {
+    need_tmux();
+    let p = Push::ready_to_tag();
+    let tmux = Tmux::new("confirm-signing");
+    let screen = at_the_question(&p, &tmux, &[]);
+    assert!(!screen.contains("tag -s"), "{screen}");
+    git(&p.repo.work, &["config", "tag.gpgSign", "true"]);
+    tmux.keys("push", &["y", "Enter"]);
+    let screen = tmux.wait_exit("push", "1");
+    assert!(
+        screen.contains("how the tag is made changed after you confirmed"),
+        "{screen}"
+    );
+    assert!(p.repo.git(&["tag", "-l", "2015.09.10"]).trim().is_empty());
+}

@@ -28,6 +28,26 @@ pub struct Runbook {
     pub steps: Vec<Step>,
 }
 
+impl Runbook {
+    /// Everything but the steps: what a step's preview, confirmation or by-hand text reads
+    /// (services, repos, links), cheap to hand to another thread where cloning every step of
+    /// a long runbook on each Enter was not.
+    pub fn without_steps(&self) -> Runbook {
+        Runbook {
+            name: self.name.clone(),
+            summary: self.summary.clone(),
+            links: self.links.clone(),
+            vars: self.vars.clone(),
+            schedule: self.schedule.clone(),
+            rotation: self.rotation.clone(),
+            repos: self.repos.clone(),
+            services: self.services.clone(),
+            sections: self.sections.clone(),
+            steps: Vec::new(),
+        }
+    }
+}
+
 /// A `[vars]` entry: a template, or a value read from a TOML file in a repo's checkout.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]

@@ -244,7 +244,12 @@ impl Executor for Tag {
         match (self.plan(step, ctx), spec) {
             (Ok(p), Some(spec)) => Confirmation {
                 shown: Some(g::tag::preview(&spec, &p.name, Some(p.target), &p.how)),
-                pin: json!({ "tag": p.name, "commit": p.target.to_string() }),
+                pin: json!({
+                    "tag": p.name,
+                    "commit": p.target.to_string(),
+                    "message": p.how.message,
+                    "signed_by": p.how.signed_by,
+                }),
                 checks: p.checks,
             },
             (plan, _) => {
@@ -268,6 +273,16 @@ impl Executor for Tag {
         let plan = self.plan(&job.step, &job.ctx)?;
         if let Some(pinned) = &job.pinned {
             held_to(&pinned.pin, &plan.name, plan.target, &spec.branch, "tagged")?;
+            // The tag is made as shown too: the message, and signed or not.
+            let made_as = json!({ "message": plan.how.message, "signed_by": plan.how.signed_by });
+            if pinned.pin["message"] != made_as["message"]
+                || pinned.pin["signed_by"] != made_as["signed_by"]
+            {
+                bail!(
+                    "how the tag is made changed after you confirmed (its message, or your git's \
+                     signing settings): nothing was tagged; look again"
+                );
+            }
         }
         if plan.name != planned {
             job.progress(format!(
@@ -275,7 +290,9 @@ impl Executor for Tag {
                 plan.name
             ));
         }
-        let outcome = g::tag::tag_as(&spec, &plan.name, Some(plan.target), &plan.how)?;
+        let outcome = g::tag::tag_as(&spec, &plan.name, Some(plan.target), &plan.how, &|| {
+            job.cancel.is_cancelled()
+        })?;
         let (oid, msg) = match &outcome {
             g::tag::TagOutcome::Created { name, oid } => (
                 *oid,

@@ -405,7 +405,7 @@ impl Engine {
         let step = self.step(id)?.clone();
         let exec = self.registry.get(&step.kind);
         let ctx = self.run_context();
-        let runbook = self.loaded.runbook.clone();
+        let runbook = self.loaded.runbook.without_steps();
         let day = self.day_check(id);
         Ok(move || {
             let mut c = exec.confirm(&step, &runbook, &ctx);
@@ -825,7 +825,7 @@ impl Engine {
             bail!("`{id}` is done by hand already: run it (Enter, or `pushduty do {id}`)");
         }
         let exec = self.registry.get(&step.kind);
-        let runbook = self.loaded.runbook.clone();
+        let runbook = self.loaded.runbook.without_steps();
         let ctx = self.run_context();
         // Which step sets a missing value, said now: the job has no engine to ask.
         let setters = self.setters().clone();

@@ -43,7 +43,7 @@ const BATCH_SSH: &str = "ssh -o BatchMode=yes";
 
 /// Variables that point git at another repository than the one named with `-C` (set when
 /// pushduty itself runs from a git hook, say).
-const REPO_VARS: &[&str] = &[
+pub(crate) const REPO_VARS: &[&str] = &[
     "GIT_DIR",
     "GIT_WORK_TREE",
     "GIT_INDEX_FILE",

@@ -81,6 +81,16 @@ mod tests {
             .then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
     }
 
+    /// Points the clone's upstream at a transport that only sleeps: a remote that never
+    /// answers.
+    fn never_answers(spec: &RepoSpec) {
+        git(&spec.path, &["config", "protocol.ext.allow", "always"]);
+        git(
+            &spec.path,
+            &["remote", "set-url", "upstream", "ext::sh -c sleep% 30"],
+        );
+    }
+
     /// An upstream with a commit and a tag, and a clone of it.
     fn pair() -> (tempfile::TempDir, RepoSpec) {
         let d = tempfile::tempdir().unwrap();
@@ -149,12 +159,7 @@ mod tests {
     fn a_fetch_that_hangs_is_ended_in_time() {
         let _one = serial();
         let (_d, spec) = pair();
-        // A remote that never answers: a transport command that only sleeps.
-        git(&spec.path, &["config", "protocol.ext.allow", "always"]);
-        git(
-            &spec.path,
-            &["remote", "set-url", "upstream", "ext::sh -c sleep% 30"],
-        );
+        never_answers(&spec);
         let began = Instant::now();
         let e = fetch(&spec, Duration::from_millis(500)).unwrap_err();
         assert!(began.elapsed() < Duration::from_secs(5), "{e}");
@@ -165,11 +170,7 @@ mod tests {
     fn a_fetch_running_when_pushduty_quits_is_ended() {
         let _one = serial();
         let (_d, spec) = pair();
-        git(&spec.path, &["config", "protocol.ext.allow", "always"]);
-        git(
-            &spec.path,
-            &["remote", "set-url", "upstream", "ext::sh -c sleep% 30"],
-        );
+        never_answers(&spec);
         let began = Instant::now();
         let fetching = std::thread::spawn(move || fetch(&spec, TIMEOUT));
         // Started or not, a fetch under way when pushduty quits ends.

@@ -5,8 +5,12 @@
 //! setup (gpg, an ssh key, a smartcard). A tag is never moved: an existing tag at another
 //! commit is an error.
 
+use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::group::Ended;
 
 use anyhow::{Context, Result, bail};
 use git2::{Oid, Reference, Repository};
@@ -57,7 +61,7 @@ const SIGNING_LIMIT: Duration = Duration::from_secs(60);
 
 /// Tags `target` (default: the tip of the spec's branch) as `name`: a lightweight tag.
 pub fn tag(spec: &RepoSpec, name: &str, target: Option<Oid>) -> Result<TagOutcome> {
-    tag_as(spec, name, target, &TagHow::default())
+    tag_as(spec, name, target, &TagHow::default(), &|| false)
 }
 
 /// [`tag`], made as `how` says (annotated, signed by the operator's git).
@@ -66,6 +70,7 @@ pub fn tag_as(
     name: &str,
     target: Option<Oid>,
     how: &TagHow,
+    cancelled: &dyn Fn() -> bool,
 ) -> Result<TagOutcome> {
     check_name(name)?;
     let repo = spec.open()?;
@@ -91,7 +96,13 @@ pub fn tag_as(
     // force=false (git: no -f): if someone creates the tag between the check and here, this
     // fails instead of moving it.
     match (&how.message, how.signed_by) {
-        (_, Some(_)) => signed(spec, name, oid, how.message.as_deref().unwrap_or(name))?,
+        (_, Some(_)) => signed(
+            spec,
+            name,
+            oid,
+            how.message.as_deref().unwrap_or(name),
+            cancelled,
+        )?,
         (Some(message), None) => {
             let tagger = repo.signature().context(
                 "an annotated tag needs a tagger: set user.name and user.email in your git config",
@@ -112,45 +123,62 @@ pub fn tag_as(
 
 /// A signed tag, by the operator's `git` with their config: never prompting (no terminal,
 /// no stdin), within [`SIGNING_LIMIT`], its own words on failure.
-fn signed(spec: &RepoSpec, name: &str, oid: Oid, message: &str) -> Result<()> {
-    let mut child = Command::new("git")
-        .arg("-C")
+fn signed(
+    spec: &RepoSpec,
+    name: &str,
+    oid: Oid,
+    message: &str,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<()> {
+    let mut cmd = Command::new("git");
+    cmd.arg("-C")
         .arg(&spec.path)
-        .args(["tag", "-s", "-m", message, "--", name, &oid.to_string()])
+        .args(["tag", "-s", "-m", message, "--", name, &oid.to_string()]);
+    // As for network git: the operator's config, never another repository's.
+    for v in super::net::REPO_VARS {
+        cmd.env_remove(v);
+    }
+    let mut child = cmd
         .env("GIT_TERMINAL_PROMPT", "0")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
+        // A group of its own: a cancel or the limit ends git and the signer it started.
+        .process_group(0)
         .spawn()
         .context("running `git tag -s` (is git installed?)")?;
-    let began = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().context("waiting for `git tag -s`")? {
-            break status;
-        }
-        if began.elapsed() > SIGNING_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            bail!(
-                "`git tag -s` did not finish within {} s (is the signing key's agent asking \
-                 for a passphrase?); nothing was tagged",
-                SIGNING_LIMIT.as_secs()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    if !status.success() {
-        let mut said = String::new();
-        if let Some(mut err) = child.stderr.take() {
-            use std::io::Read;
-            let _ = (&mut err).take(16 * 1024).read_to_string(&mut said);
-        }
-        bail!(
+    // Read as it comes, so that a signer saying much never blocks on a full pipe.
+    let said = child.stderr.take().map(|mut e| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = (&mut e).take(16 * 1024).read_to_string(&mut text);
+            let _ = std::io::copy(&mut e, &mut std::io::sink());
+            text
+        })
+    });
+    let ended = crate::group::supervise(
+        &mut child,
+        cancelled,
+        Some(Instant::now() + SIGNING_LIMIT),
+        &mut || {},
+    )?;
+    let said = said.and_then(|r| r.join().ok()).unwrap_or_default();
+    match ended {
+        Ended::Exited(st) if st.success() => Ok(()),
+        Ended::Exited(_) => bail!(
             "your git could not sign tag {name}: {}",
             said.trim().lines().collect::<Vec<_>>().join("; ")
-        );
+        ),
+        Ended::Cancelled => bail!(
+            "cancelled while your git signed tag {name}; run the step again to see whether it \
+             was made (a tag made meanwhile is found, not made twice)"
+        ),
+        Ended::TimedOut => bail!(
+            "`git tag -s` did not finish within {} s (is the signing key's agent asking for a \
+             passphrase?); nothing was tagged",
+            SIGNING_LIMIT.as_secs()
+        ),
     }
-    Ok(())
 }
 
 /// The equivalent command line, e.g. `git -C /src/olympia tag 2015.09.10 1a2b3c4`, with
