@@ -105,24 +105,24 @@ shoot learn overview
 # A step done by hand (h): exactly what to do, here the whole email and its mailto: link
 # (learn mode shows it too; only run mode ticks it off).
 tm send-keys -t learn Escape
-press learn "Do announce by hand" G h
+press learn "Do announce by hand" G k h
 shoot learn by-hand
 
 # Run mode part-way through: the hero ticked off with a note, the repo fetched, master
 # chosen (the cherry-pick steps no longer apply), master tagged, and the push step selected.
 # After each step the cursor moves on to the next one by itself.
 start run run
-wait_for run "Checklist 0/19"
+wait_for run "Checklist 0/24"
 wait_for run "last tag 2015.09.03"
 press run "Run check-rotation?" Enter
 press run "note (optional)" y
 tm send-keys -t run -l "pushing this week as planned"
-press run "Checklist 1/19" Enter
+press run "Checklist 1/24" Enter
 press run "Run fetch?" Enter
 press run "done: fetch" y
 press run "Run strategy?" Enter
 press run "choose \`strategy\`" y
-press run "Checklist 3/17" 1 Enter
+press run "Checklist 3/22" 1 Enter
 # The git pane in full (Tab): the commits shipping since the last release.
 press run "5 commits since" Tab
 shoot run git-pane
@@ -136,7 +136,7 @@ shoot run run
 
 # The stage deploy: the Jenkins pane follows the build while its console streams into the log.
 press run "done: push-tag" y
-press run "Run deploy-stage?" j j Enter
+press run "Run deploy-stage?" j j j Enter
 press run "Building the images" y
 wait_for run "2015.09.10 building"
 shoot run jenkins-building
@@ -149,9 +149,9 @@ for s in check-rotation fetch "strategy --input strategy=master" tag-master push
   do_step $s
 done
 start failed run
-wait_for failed "Checklist 5/17"
-# Resumed: the cursor is on the first step not done (compare); deploy-stage is two below.
-press failed "Run deploy-stage?" j j Enter
+wait_for failed "Checklist 5/22"
+# Resumed: the cursor is on the first step not done (compare); deploy-stage is three below.
+press failed "Run deploy-stage?" j j j Enter
 press failed "failed: deploy-stage" y
 wait_for failed "FAILURE"
 shoot failed deploy-failed
@@ -187,9 +187,9 @@ for spike in 0 1; do
   do_step qa-approval --input approved_by=Krupa
   do_step production-push --input approved_by=Jason --input "approved_at=$push_iso"
   start "health$spike" run
-  wait_for "health$spike" "Checklist 2/19"
+  wait_for "health$spike" "Checklist 2/24"
   wait_for "health$spike" "metrics ("
-  press "health$spike" "Run watch-graphite?" G k k Enter
+  press "health$spike" "Run watch-graphite?" G k k k k Enter
   tm send-keys -t "health$spike" y
   if [ "$spike" = 0 ]; then
     wait_for "health$spike" "done: watch-graphite"
@@ -221,9 +221,26 @@ step() { # step, keys for each prompt...: Enter, y, the answers, until it is don
 step check-rotation Enter
 step fetch
 step strategy Enter
-for s in tag-master push-tag compare notes-compare deploy-stage verify-stage; do step "$s"; done
+for s in tag-master push-tag compare compare-tell notes-compare deploy-stage verify-stage verify-stage-tell; do step "$s"; done
 wait_for blocker "upstream/master has"
 step blockers "Space Enter" Enter
 wait_for blocker "next: reopen strategy (O)"
 press blocker "1 commit not in" Tab
 shoot blocker blocker-path
+
+# What the team's channel read in a rehearsal: the posts at the tag, on stage, at the
+# production push and at the end, and the topic naming the next hero (the Matrix stand-in's
+# room, printed when the rehearsal ends).
+tm new-session -d -s channel -x 120 -y 40 \
+  "cd '$root' && env -i PATH=\"\$PATH\" HOME='$work' TERM=xterm-256color '$bin' --operator andym rehearse --auto | grep -v '^The sandbox .* was removed'; sleep 120"
+end=$((SECONDS + 300))
+until tm capture-pane -p -t channel | grep -qF -- "topic: next push"; do
+  if ((SECONDS > end)); then
+    echo "screenshots: the rehearsal's channel never appeared" >&2
+    tm capture-pane -p -t channel >&2
+    exit 1
+  fi
+  sleep 0.5
+done
+sleep 1
+shoot channel rehearse-channel

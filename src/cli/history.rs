@@ -73,7 +73,7 @@ pub fn run(g: &Global, json: bool) -> ExitCode {
             clean_line(&s.operator),
             format!("{}/{}", s.done, s.total),
             clean_line(&s.outcome),
-            clean_line(&s.started)
+            clean_line(&crate::words::when_here(&s.started))
         );
     }
     ExitCode::SUCCESS

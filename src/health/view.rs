@@ -236,7 +236,7 @@ pub async fn read_sentry(conf: &SentryConf, w: &Watch, since: i64) -> SentryView
         }
     }
     let span = w.span();
-    match client.event_counts(span.from, span.until).await {
+    match client.event_counts(span.from, span.until, false).await {
         Ok(counts) => view.events = counts.into_iter().map(|(t, v)| (t, Some(v))).collect(),
         Err(e) if view.error.is_none() => view.error = Some(format!("{e:#}")),
         Err(_) => {}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow};
 use serde_json::{Value, json};
 
-use crate::standins::{etherpad, graphite, jenkins, sentry, smtp};
+use crate::standins::{etherpad, graphite, jenkins, matrix, sentry, smtp};
 
 /// The scenario's events that have happened in this sandbox: each happens once.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -28,6 +28,7 @@ pub struct Kept {
     pub graphite: Arc<graphite::Graphite>,
     pub etherpad: Arc<etherpad::Etherpad>,
     pub smtp: Arc<smtp::Smtp>,
+    pub matrix: Arc<matrix::Matrix>,
     /// What was last written: nothing is written while nothing changes.
     pub last: String,
 }
@@ -40,6 +41,7 @@ impl Kept {
             "graphite": self.graphite.snapshot(),
             "etherpad": self.etherpad.snapshot(),
             "smtp": self.smtp.snapshot(),
+            "matrix": self.matrix.snapshot(),
             "events": {"fix_landed": events.fix_landed, "spiked": events.spiked},
         })
     }
@@ -65,6 +67,10 @@ impl Kept {
         self.graphite.restore(part("graphite")?).map_err(damaged)?;
         self.etherpad.restore(part("etherpad")?).map_err(damaged)?;
         self.smtp.restore(part("smtp")?).map_err(damaged)?;
+        // A sandbox kept before rehearsals had a channel has no room to take up.
+        if let Some(room) = v.get("matrix") {
+            self.matrix.restore(room).map_err(damaged)?;
+        }
         let events = part("events")?;
         let flag = |name: &str| events[name].as_bool().unwrap_or(false);
         self.last = text;

@@ -214,8 +214,8 @@ fn account_of(path: &Path) -> Option<String> {
 
 /// The config the sandbox's operator has: their checkout, their user per service, and where
 /// each secret is found (the environment: the secrets themselves are never written).
-pub fn config_text(operator: &str, repo: &Path) -> String {
-    let [jenkins, sentry, github, etherpad, smtp] = rig::TOKEN_VARS;
+pub fn config_text(operator: &str, repo: &Path, rooms: &[String]) -> String {
+    let [jenkins, sentry, github, etherpad, smtp, matrix] = rig::TOKEN_VARS;
     let path = toml_string(&repo.display().to_string());
     let op = toml_string(operator);
     format!(
@@ -229,7 +229,11 @@ pub fn config_text(operator: &str, repo: &Path) -> String {
          [services.sentry]\ntoken = {{ env = \"{sentry}\" }}\n\n\
          [services.github]\ntoken = {{ env = \"{github}\" }}\n\n\
          [services.etherpad]\nkey = {{ env = \"{etherpad}\" }}\n\n\
-         [services.list]\npassword = {{ env = \"{smtp}\" }}\n"
+         [services.list]\npassword = {{ env = \"{smtp}\" }}\n{}",
+        rooms
+            .iter()
+            .map(|name| format!("\n[services.{name}]\ntoken = {{ env = \"{matrix}\" }}\n"))
+            .collect::<String>()
     )
 }
 

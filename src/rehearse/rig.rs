@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 
 use super::Scenario;
 use super::kept::{Events, Kept};
-use crate::standins::{etherpad, github, graphite, jenkins, sentry, smtp, stage};
+use crate::standins::{etherpad, github, graphite, jenkins, matrix, sentry, smtp, stage};
 
 /// The blocker issue of the `blocker` scenario.
 pub const BLOCKER_NUMBER: u64 = 1187;
@@ -30,13 +30,17 @@ pub const TRAFFIC_TARGET: &str = "sumSeries(stats.addons.response.*)";
 
 /// Secrets of this rehearsal, made fresh each time; they live only in this process's
 /// environment (under these names, which the sandbox's config names).
-pub const TOKEN_VARS: [&str; 5] = [
+pub const TOKEN_VARS: [&str; 6] = [
     "PUSHDUTY_REHEARSAL_JENKINS_TOKEN",
     "PUSHDUTY_REHEARSAL_SENTRY_TOKEN",
     "PUSHDUTY_REHEARSAL_GITHUB_TOKEN",
     "PUSHDUTY_REHEARSAL_ETHERPAD_KEY",
     "PUSHDUTY_REHEARSAL_SMTP_PASSWORD",
+    "PUSHDUTY_REHEARSAL_MATRIX_TOKEN",
 ];
+
+/// The room every Matrix service of the runbook posts to in a rehearsal.
+pub const ROOM: &str = "!push-rehearsal:rehearsal.example";
 
 pub struct Rig {
     pub jenkins: Arc<jenkins::Jenkins>,
@@ -45,6 +49,8 @@ pub struct Rig {
     pub github: github::Github,
     pub etherpad: Arc<etherpad::Etherpad>,
     pub smtp: Arc<smtp::Smtp>,
+    /// The team's channel: every Matrix service of the runbook.
+    pub matrix: Arc<matrix::Matrix>,
     pub stage: stage::Stage,
     /// Set by the watcher once the blocker's fix is on the remote.
     pub fix_landed: Arc<AtomicBool>,
@@ -75,14 +81,15 @@ pub struct Ports {
     pub etherpad: u16,
     pub smtp: u16,
     pub stage: u16,
+    pub matrix: u16,
 }
 
 impl Ports {
-    const NAMES: [&'static str; 7] = [
-        "jenkins", "sentry", "graphite", "github", "etherpad", "smtp", "stage",
+    const NAMES: [&'static str; 8] = [
+        "jenkins", "sentry", "graphite", "github", "etherpad", "smtp", "stage", "matrix",
     ];
 
-    fn slots(&mut self) -> [&mut u16; 7] {
+    fn slots(&mut self) -> [&mut u16; 8] {
         [
             &mut self.jenkins,
             &mut self.sentry,
@@ -91,6 +98,7 @@ impl Ports {
             &mut self.etherpad,
             &mut self.smtp,
             &mut self.stage,
+            &mut self.matrix,
         ]
     }
 
@@ -135,7 +143,7 @@ pub struct Setup<'a> {
     pub scenario: Scenario,
     pub operator: &'a str,
     /// The tokens, in the order of [`TOKEN_VARS`].
-    pub secrets: &'a [String; 5],
+    pub secrets: &'a [String; 6],
     pub push_date: &'a str,
     pub mail_dir: PathBuf,
     pub upstream: PathBuf,
@@ -148,7 +156,7 @@ pub struct Setup<'a> {
 
 impl Rig {
     pub fn start(s: &Setup) -> Result<Self> {
-        let [jt, st, gt, ek, _] = s.secrets;
+        let [jt, st, gt, ek, _, mt] = s.secrets;
         let jenkins = Arc::new(
             jenkins::Jenkins::try_start(jenkins::Config {
                 port: s.ports.jenkins,
@@ -269,6 +277,15 @@ impl Rig {
             })
             .context("starting the SMTP stand-in")?,
         );
+        let matrix = Arc::new(
+            matrix::Matrix::try_start(matrix::Config {
+                port: s.ports.matrix,
+                token: mt.clone(),
+                user: format!("@{}:rehearsal.example", s.operator),
+                room: ROOM.into(),
+            })
+            .context("starting the Matrix stand-in")?,
+        );
         // A resumed sandbox: the stand-ins take up the state they left (the pad above included).
         let mut kept = Kept {
             path: s.kept.clone(),
@@ -277,6 +294,7 @@ impl Rig {
             graphite: Arc::clone(&graphite),
             etherpad: Arc::clone(&etherpad),
             smtp: Arc::clone(&smtp),
+            matrix: Arc::clone(&matrix),
             last: String::new(),
         };
         let happened = kept.restore()?;
@@ -325,6 +343,7 @@ impl Rig {
             github,
             etherpad,
             smtp,
+            matrix,
             stage,
             fix_landed,
             stop,
@@ -343,6 +362,7 @@ impl Rig {
             etherpad: port_of(self.etherpad.url()),
             smtp: self.smtp.port(),
             stage: port_of(&self.stage.url()),
+            matrix: port_of(self.matrix.url()),
         }
     }
 
@@ -354,9 +374,10 @@ impl Rig {
         )
     }
 
-    /// The `--set`s that point the runbook's services at the stand-ins.
-    pub fn sets(&self) -> Vec<String> {
-        vec![
+    /// The `--set`s that point the runbook's services at the stand-ins; `rooms` are the
+    /// runbook's Matrix services.
+    pub fn sets(&self, rooms: &[String]) -> Vec<String> {
+        let mut sets = vec![
             format!("services.stage-deploy.url={}", self.jenkins.url()),
             format!("services.sentry.url={}", self.sentry.url()),
             format!("services.graphite.url={}", self.graphite.url()),
@@ -366,7 +387,12 @@ impl Rig {
             format!("services.list.port={}", self.smtp.port()),
             "services.list.security=none".to_string(),
             format!("links.stage={}", self.stage.url()),
-        ]
+        ];
+        for name in rooms {
+            sets.push(format!("services.{name}.url={}", self.matrix.url()));
+            sets.push(format!("services.{name}.room={ROOM}"));
+        }
+        sets
     }
 }
 

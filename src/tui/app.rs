@@ -154,6 +154,8 @@ pub struct App {
     pub effects: Vec<super::desk::Effect>,
     /// A step that ran at least this many seconds calls the operator when it ends.
     pub long_step_secs: i64,
+    /// The gates that have called the operator to follow up (once each per screen).
+    pub gates_called: std::collections::HashSet<String>,
 }
 
 /// Work started once the first frame is on screen.
@@ -244,6 +246,7 @@ impl App {
             deferred: Some(Vec::new()),
             effects: Vec::new(),
             long_step_secs: super::desk::DEFAULT_LONG_STEP_SECS,
+            gates_called: std::collections::HashSet::new(),
         };
         app.refresh_views();
         app.start_at_today();
@@ -315,6 +318,7 @@ impl App {
 
     pub fn tick(&mut self) {
         self.spinner = self.spinner.wrapping_add(1);
+        self.call_for_waiting_gates();
     }
 
     pub fn log(&mut self, level: Level, text: impl Into<String>) {

@@ -35,7 +35,7 @@ fn shipped_and_valid_runbooks_pass() {
     let out = env.run(&["check"]);
     assert!(out.status.success(), "bundled: {}", stderr(&out));
     assert!(
-        stdout(&out).contains(": ok: `AMO weekly push`, 19 steps"),
+        stdout(&out).contains(": ok: `AMO weekly push`, 24 steps"),
         "{}",
         stdout(&out)
     );

@@ -53,6 +53,17 @@ fn do_needs_yes_without_a_terminal_then_runs_in_the_session() {
     assert!(text.contains("failed"), "{text}");
     let o = env.run(&["history", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // When it started reads in the operator's own time, not as the journal's RFC 3339.
+    let o = env
+        .cmd()
+        .env("TZ", "Asia/Tokyo")
+        .arg("history")
+        .output()
+        .unwrap();
+    let text = stdout(&o);
+    let started = v["sessions"][0]["started"].as_str().unwrap();
+    assert!(!text.contains(started), "{text}");
+    assert!(text.contains(" +09:00"), "{text}");
     let v = &v["sessions"];
     assert_eq!(v[0]["runbook"], "Engine kinds");
     assert_eq!(v[0]["operator"], "tester");

@@ -228,7 +228,7 @@ fn learn_mode_walks_every_step_and_writes_nothing() {
         .iter()
         .map(|s| s["id"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(ids.len(), 19);
+    assert_eq!(ids.len(), 24);
     for id in &ids {
         t.keys("learn", &["Enter"]);
         t.wait_for("learn", &format!("What `{id}` does"));
@@ -681,11 +681,11 @@ fn a_watch_runs_beside_a_hanging_sentry_and_ends_early_with_a_note() {
     args.extend(sets.iter().map(String::as_str));
     args.push("run");
     t.start_with(&env, "w", &vars, &args);
-    t.wait_for("w", "Checklist 2/19");
+    t.wait_for("w", "Checklist 2/24");
     t.wait_for("w", "sentry (loading)");
     // The metrics pane fills while Sentry hangs.
     t.wait_for("w", "server errors  now");
-    t.keys("w", &["G", "k", "k", "Enter"]);
+    t.keys("w", &["G", "k", "k", "k", "k", "Enter"]);
     t.wait_for("w", "Run watch-graphite?");
     t.keys("w", &["y"]);
     // The first look reads Graphite (a Django server): roomy on a loaded machine.
@@ -848,7 +848,7 @@ fn process_alive(pid: i32) -> bool {
 fn sigterm_while_the_email_is_in_the_editor_ends_the_editor_and_sends_nothing() {
     need_tmux();
     // The TUI (`run`) and `do` on a terminal: both lend the terminal to the editor.
-    for (win, keys) in [("tui", &["G", "Enter"][..]), ("do", &[][..])] {
+    for (win, keys) in [("tui", &["G", "k", "Enter"][..]), ("do", &[][..])] {
         let env = Env::new();
         let mail = support::smtp::Smtp::start(support::smtp::Config::default());
         // An editor that says where it is, then waits for its operator (who never comes).
@@ -974,9 +974,11 @@ fn the_blocker_rehearsal_can_be_followed_from_the_screen() {
     run("tag-master", &[]);
     run("push-tag", &[]);
     run("compare", &[]);
+    run("compare-tell", &[]);
     run("notes-compare", &[]);
     run("deploy-stage", &[]);
     run("verify-stage", &[]);
+    run("verify-stage-tell", &[]);
 
     // The fix lands upstream after the tag; the background fetch brings it into the git
     // pane, with its subject, without the fetch step.

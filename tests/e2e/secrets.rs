@@ -83,9 +83,11 @@ fn a_whole_push_runs_every_step_and_leaves_no_token_anywhere() {
         &["tag-master"],
         &["push-tag"],
         &["compare"],
+        &["compare-tell"],
         &["notes-compare"],
         &["deploy-stage"],
         &["verify-stage"],
+        &["verify-stage-tell"],
         &["blockers", "--input", "blocker.12=deferred"],
         &["notes-blockers"],
         &["qa-approval", "--input", "approved_by=krupa"],
@@ -97,18 +99,29 @@ fn a_whole_push_runs_every_step_and_leaves_no_token_anywhere() {
             "--input",
             &pushed,
         ],
+        &["production-push-tell"],
         &["watch-sentry"],
         &["watch-graphite"],
         &["next-notes"],
+        &["next-notes-tell"],
         &["announce"],
+        &["announce-tell"],
         &["print-env"],
     ];
     for step in steps {
         // Tuesday's steps on Tuesday, the blockers on Wednesday, the push on Thursday.
         s.today = match step[0] {
             "blockers" | "notes-blockers" => "2015-09-09",
-            "qa-approval" | "production-push" | "watch-sentry" | "watch-graphite"
-            | "next-notes" | "announce" | "print-env" => "2015-09-10",
+            "qa-approval"
+            | "production-push"
+            | "production-push-tell"
+            | "watch-sentry"
+            | "watch-graphite"
+            | "next-notes"
+            | "next-notes-tell"
+            | "announce"
+            | "announce-tell"
+            | "print-env" => "2015-09-10",
             _ => s.today,
         };
         let mut args = vec!["do"];
@@ -142,6 +155,22 @@ fn a_whole_push_runs_every_step_and_leaves_no_token_anywhere() {
     );
     let next = s.push.pad.pad("amo-2015-09-17").unwrap_or_default();
     assert!(next.contains("- ") && next.contains("Ship me"), "{next}");
+    // The channel was told four times, each once, and its topic names the next hero.
+    let told: Vec<String> = s.push.room.messages().into_iter().map(|m| m.body).collect();
+    assert_eq!(told.len(), 4, "{told:?}");
+    assert!(
+        told[0].starts_with("pushing 2015.09.10 on 2015-09-10: "),
+        "{told:?}"
+    );
+    assert_eq!(
+        told[3],
+        "push 2015.09.10 done; kumar pushes next, on 2015-09-17"
+    );
+    let topic = s.push.room.topic().unwrap_or_default();
+    assert!(
+        topic.starts_with("next push 2015-09-17: kumar is the push hero; notes: "),
+        "{topic}"
+    );
     for done in [
         "done: tag-master",
         "done: push-tag",

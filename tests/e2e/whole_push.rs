@@ -1,5 +1,5 @@
 //! A whole push of the bundled runbook, set up once for the tests that drive one: a checkout
-//! with a bare remote, the Jenkins, GitHub, Etherpad and Sentry stand-ins and stage's version
+//! with a bare remote, the Jenkins, GitHub, Etherpad, Sentry and Matrix stand-ins and stage's version
 //! page in the test process, a distinct token for every variable the runbook names, and the
 //! production push forty minutes ago (so the watches judge at once). Graphite and the mail
 //! server are the caller's: a real one or a stand-in.
@@ -13,6 +13,7 @@ use crate::support::etherpad::{Config as EtherpadConfig, Etherpad};
 use crate::support::github::{Config as GithubConfig, Github, Issue};
 use crate::support::gitrepo::{Fixture, git};
 use crate::support::jenkins::{Config as JenkinsConfig, Jenkins};
+use crate::support::matrix::{Config as MatrixConfig, Matrix};
 use crate::support::sentry::{Config as SentryConfig, Sentry};
 
 pub const TOKENS: &[(&str, &str)] = &[
@@ -22,6 +23,7 @@ pub const TOKENS: &[(&str, &str)] = &[
     ("PUSHDUTY_SMTP_PASSWORD", "tok-smtp-c9d0e1"),
     ("GITHUB_TOKEN", "tok-github-f2a3b4"),
     ("PUSHDUTY_GITHUB_TOKEN", "tok-github-blockers-5d6e7f"),
+    ("PUSHDUTY_MATRIX_TOKEN", "tok-matrix-8a9b0c"),
 ];
 
 /// What a push's services are, where the caller puts its own.
@@ -72,6 +74,8 @@ pub struct WholePush {
     _github: Github,
     pub pad: Etherpad,
     _sentry: Sentry,
+    /// The team's channel.
+    pub room: Matrix,
     /// Unix seconds: when ops pushed to production.
     pub pushed_at: i64,
     /// `--set` and its value, for every service.
@@ -117,7 +121,13 @@ impl WholePush {
             token: "tok-sentry-b2c4d8".into(),
             ..Default::default()
         });
+        let room = Matrix::start(MatrixConfig {
+            token: "tok-matrix-8a9b0c".into(),
+            ..Default::default()
+        });
         let sets = [
+            format!("services.channel.url={}", room.url()),
+            format!("services.channel.room={}", room.room()),
             format!("services.stage-deploy.url={}", jenkins.url()),
             format!("services.github.api_url={}", github.url()),
             format!("services.etherpad.url={}", pad.url()),
@@ -140,6 +150,7 @@ impl WholePush {
             _github: github,
             pad,
             _sentry: sentry,
+            room,
             pushed_at: outside.pushed_at,
             sets,
         }

@@ -327,14 +327,14 @@ fn the_topic_is_set_and_a_token_without_the_manage_scope_is_refused() {
 }
 
 #[test]
-fn a_rehearsal_of_a_runbook_that_posts_to_chat_is_refused_before_anything_starts() {
+fn a_rehearsal_of_a_runbook_that_posts_to_slack_is_refused_before_anything_starts() {
     let env = Env::new();
     let dir = env.path().join("sandbox");
     let out = env
         .cmd()
-        .env("PUSHDUTY_MATRIX_TOKEN", "syt_a_real_token")
+        .env("PUSHDUTY_SLACK_TOKEN", "xoxb-a-real-token")
         .args([
-            "--runbook=runbooks/amo-push-chat.toml",
+            "--runbook=tests/fixtures/runbooks/valid/chat.toml",
             "rehearse",
             "--auto",
             "--dir",
@@ -344,7 +344,10 @@ fn a_rehearsal_of_a_runbook_that_posts_to_chat_is_refused_before_anything_starts
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("`services.channel`"), "{err}");
-    assert!(err.contains("runbooks/amo-push.toml"), "{err}");
+    assert!(err.contains("`services.slack`, `services.hook`"), "{err}");
+    assert!(
+        !err.contains("services.room"),
+        "Matrix is stood in for: {err}"
+    );
     assert!(!dir.exists(), "a sandbox was made");
 }

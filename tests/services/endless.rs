@@ -80,7 +80,7 @@ fn every_client_stops_reading_an_endless_answer_at_its_cap() {
         "Sentry's answer to listing new Sentry issues of `addons` passed 8 MiB",
     );
     capped(
-        c.event_counts(0, 60),
+        c.event_counts(0, 60, false),
         "Sentry's answer to reading the event counts of `addons` passed 8 MiB",
     );
 

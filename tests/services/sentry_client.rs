@@ -228,7 +228,7 @@ fn events_sum_into_one_point_per_minute() {
         ..Config::default()
     });
     let c = client_for(&s, TOKEN);
-    let got = block_on(c.event_counts(m0 - 25, m0 + 299))
+    let got = block_on(c.event_counts(m0 - 25, m0 + 299, false))
         .unwrap()
         .unwrap();
     assert_eq!(
@@ -254,6 +254,30 @@ fn events_sum_into_one_point_per_minute() {
     assert_eq!(r.param("until"), Some(until.as_str()));
 }
 
+/// A short soak reads Sentry's 10-second counts as they are, as a rate a minute: a minute of
+/// soak gives the judge six points instead of one.
+#[test]
+fn fine_counts_keep_every_ten_seconds_as_a_rate_a_minute() {
+    let m0 = (now_secs() - 3600).div_euclid(60) * 60;
+    let s = Sentry::start(Config {
+        events: vec![(m0, 12), (m0 + 60, 7)],
+        ..Config::default()
+    });
+    let c = client_for(&s, TOKEN);
+    let got = block_on(c.event_counts(m0, m0 + 119, true))
+        .unwrap()
+        .unwrap();
+    // The stand-in spreads a minute's events over its six buckets, the remainder first.
+    let expected: Vec<(i64, f64)> = [2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1]
+        .iter()
+        .enumerate()
+        .map(|(k, n)| (m0 + 10 * k as i64, f64::from(*n) * 6.0))
+        .collect();
+    assert_eq!(got, expected);
+    let per_minute: f64 = got.iter().map(|(_, n)| n / 6.0).sum();
+    assert_eq!(per_minute, 19.0, "no event lost or counted twice");
+}
+
 #[test]
 fn a_refused_token_says_what_to_fix() {
     let s = Sentry::start(seeded(3));
@@ -270,7 +294,7 @@ fn a_refused_token_says_what_to_fix() {
     );
     assert!(!is_transient(&e) && rate_limited(&e).is_none());
 
-    let e = block_on(c.event_counts(SINCE, SINCE + 60))
+    let e = block_on(c.event_counts(SINCE, SINCE + 60, false))
         .unwrap()
         .unwrap_err();
     let text = format!("{e:#}");
@@ -304,7 +328,7 @@ fn an_unknown_org_or_project_says_to_check_the_runbook() {
     let c = client::Sentry::new(s.url(), "mozilla", "addons", None, Secret::new(TOKEN));
     for e in [
         new_issues(&c, None, 10).unwrap_err(),
-        block_on(c.event_counts(SINCE, SINCE + 60))
+        block_on(c.event_counts(SINCE, SINCE + 60, false))
             .unwrap()
             .unwrap_err(),
     ] {
@@ -379,7 +403,7 @@ fn server_errors_and_refused_connections_are_transient() {
         None,
         Secret::new(TOKEN),
     );
-    let e = block_on(gone.event_counts(SINCE, SINCE + 60))
+    let e = block_on(gone.event_counts(SINCE, SINCE + 60, false))
         .unwrap()
         .unwrap_err();
     assert!(is_transient(&e), "{e:#}");
@@ -399,7 +423,7 @@ fn malformed_json_says_it_is_not_what_was_asked() {
         "an excerpt of what came: {text}"
     );
     assert!(!is_transient(&e));
-    let e = block_on(c.event_counts(SINCE, SINCE + 60))
+    let e = block_on(c.event_counts(SINCE, SINCE + 60, false))
         .unwrap()
         .unwrap_err();
     assert!(
@@ -441,7 +465,7 @@ fn the_token_never_shows_in_an_error() {
         ));
     }
     s.set_fault(Fault::None);
-    let e = block_on(at("mozilla").event_counts(SINCE, SINCE - 60))
+    let e = block_on(at("mozilla").event_counts(SINCE, SINCE - 60, false))
         .unwrap()
         .unwrap_err();
     texts.push(format!("{e:#}"));

@@ -7,6 +7,7 @@ pub mod git_servers;
 pub mod github;
 pub mod gitrepo;
 pub mod jenkins;
+pub mod matrix;
 pub mod metrics_servers;
 pub mod peak;
 pub mod push;

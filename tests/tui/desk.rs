@@ -6,7 +6,7 @@ use pushduty::tui::desk::Effect;
 use pushduty::tui::pane::SourceUpdate;
 use ratatui::crossterm::event::KeyCode;
 
-use crate::tui::{app, draw, key};
+use crate::tui::{app, build_app, draw, key};
 
 fn blockers(lines: &[&str]) -> SourceUpdate {
     SourceUpdate {
@@ -36,6 +36,37 @@ fn a_new_blocker_calls_the_operator_and_the_first_read_does_not() {
             body: format!("new blocker: {TWO}"),
         }]
     );
+}
+
+/// A gate that waited past its `follow_up_after_minutes` (counted from when the steps it
+/// follows were done) calls the operator once; learn mode calls no one.
+#[test]
+fn a_gate_waiting_past_its_follow_up_calls_the_operator_once() {
+    let (mut a, _rx) = build_app(None, (2015, 9, 10), &["qa-approval"], Mode::Run);
+    // Done at 10:00 UTC; the production push may wait two hours.
+    let at = |hm: &str| {
+        chrono::DateTime::parse_from_rfc3339(&format!("2015-09-08T{hm}:00Z"))
+            .unwrap()
+            .to_utc()
+    };
+    a.fixed_now = Some(at("11:59"));
+    a.tick();
+    assert!(a.effects.is_empty(), "{:?}", a.effects);
+    a.fixed_now = Some(at("12:01"));
+    a.tick();
+    assert_eq!(
+        a.effects,
+        [Effect::Notify {
+            title: "pushduty".into(),
+            body: "production-push has waited 2h 01m: follow up with Jason".into(),
+        }]
+    );
+    a.tick();
+    assert_eq!(a.effects.len(), 1, "once: {:?}", a.effects);
+    let (mut learn, _rx) = build_app(None, (2015, 9, 10), &["qa-approval"], Mode::Learn);
+    learn.fixed_now = Some(at("15:00"));
+    learn.tick();
+    assert!(learn.effects.is_empty(), "{:?}", learn.effects);
 }
 
 #[test]

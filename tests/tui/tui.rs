@@ -29,7 +29,7 @@ fn app_with(runbook: Option<&str>, mode: Mode) -> (App, mpsc::Receiver<engine::E
 
 /// An app on `runbook` (the bundled one for `None`) with `--now` at `today`, its `done` steps
 /// finished already (a resume), its engine's events on the receiver.
-fn build_app(
+pub(crate) fn build_app(
     runbook: Option<&str>,
     today: (i32, u32, u32),
     done: &[&str],

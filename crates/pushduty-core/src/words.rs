@@ -24,6 +24,19 @@ pub fn when(at: &str, tz: chrono_tz::Tz) -> String {
     }
 }
 
+/// An RFC 3339 instant in the operator's own timezone (where no runbook's applies, as in a
+/// list of several runbooks' pushes): `Tue 2015-09-08 03:00 -07:00`. Anything else is given
+/// back as it is.
+pub fn when_here(at: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(at) {
+        Ok(t) => t
+            .with_timezone(&chrono::Local)
+            .format("%a %Y-%m-%d %H:%M %:z")
+            .to_string(),
+        Err(_) => at.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -110,7 +110,7 @@ pub(crate) fn form(raw: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn decode(raw: &[u8]) -> String {
+pub(crate) fn decode(raw: &[u8]) -> String {
     let hex = |b: u8| (b as char).to_digit(16);
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;

@@ -12,6 +12,7 @@ pub mod etherpad;
 pub mod github;
 pub mod graphite;
 pub mod jenkins;
+pub mod matrix;
 pub mod sentry;
 pub mod slack;
 pub mod smtp;

@@ -32,10 +32,10 @@ pub struct RehearseArgs {
 }
 
 /// How long a rehearsal's watches soak, where the runbook watches for half an hour: each as
-/// little as still gives its judge enough points for a verdict. Sentry counts events a minute
-/// at a time and its judge wants five minutes after the push; Graphite's stand-in has a point
-/// a second.
-const SENTRY_SOAK_MINUTES: &str = "5";
+/// little as still gives its judge enough points for a verdict. A soak this short reads
+/// Sentry's counts every 10 seconds, and its judge wants five points after the push;
+/// Graphite's stand-in has a point a second.
+const SENTRY_SOAK_MINUTES: &str = "1";
 const GRAPHITE_SOAK_MINUTES: &str = "0.1";
 
 pub fn run(g: &Global, args: &RehearseArgs) -> ExitCode {
@@ -44,24 +44,20 @@ pub fn run(g: &Global, args: &RehearseArgs) -> ExitCode {
         Err(d) => return super::report(&d),
     };
     let rb = &loaded.runbook;
-    // No chat has a stand-in yet: a rehearsal would post to the team's real channel with
-    // whatever token the environment holds.
-    let chats: Vec<&str> = rb
+    // Matrix rooms are stood in for; a Slack workspace not yet, and a rehearsal never
+    // reaches a real channel with whatever token the environment holds.
+    let slack: Vec<String> = rb
         .services
         .iter()
-        .filter(|(_, s)| matches!(s, Service::Matrix(_) | Service::Slack(_)))
-        .map(|(n, _)| n.as_str())
+        .filter(|(_, s)| matches!(s, Service::Slack(_)))
+        .map(|(n, _)| format!("`services.{n}`"))
         .collect();
-    if !chats.is_empty() {
+    if !slack.is_empty() {
         eprintln!(
-            "pushduty: this runbook posts to chat ({}), which a rehearsal cannot stand in for \
-             yet, and a rehearsal never reaches a real channel: rehearse the runbook without \
-             its chat steps (for the AMO push, runbooks/amo-push.toml)",
-            chats
-                .iter()
-                .map(|n| format!("`services.{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "pushduty: this runbook posts to Slack ({}), which a rehearsal cannot stand in for \
+             yet, and a rehearsal never reaches a real channel: rehearse it with a Matrix room \
+             in its place, or without its Slack steps",
+            slack.join(", ")
         );
         return ExitCode::from(2);
     }
@@ -136,10 +132,17 @@ fn rehearse(
             root.display()
         );
     }
-    std::fs::write(sb.config(), rh::config_text(&operator, &sb.repo()))
+    let rooms: Vec<String> = rb
+        .services
+        .iter()
+        .filter(|(_, s)| matches!(s, Service::Matrix(_)))
+        .map(|(n, _)| n.clone())
+        .collect();
+    std::fs::write(sb.config(), rh::config_text(&operator, &sb.repo(), &rooms))
         .context("writing the sandbox's config")?;
     std::fs::create_dir_all(sb.state()).context("creating the sandbox's state dir")?;
     let secrets = [
+        rig::fresh_secret()?,
         rig::fresh_secret()?,
         rig::fresh_secret()?,
         rig::fresh_secret()?,
@@ -188,7 +191,7 @@ fn rehearse(
         "steps.watch-graphite.baseline_minutes=2".into(),
         "steps.watch-graphite.min_points=3".into(),
     ]);
-    sets.extend(rig.sets());
+    sets.extend(rig.sets(&rooms));
     let mut g2 = g.clone();
     g2.config = Some(sb.config());
     g2.state_dir = Some(sb.state());
@@ -204,7 +207,7 @@ fn rehearse(
     all.extend(g.set.iter().cloned());
     g2.set = all;
     println!(
-        "Scenario `{}`: {}\nStand-ins on loopback: Jenkins {}, Sentry {}, Graphite {}, GitHub {}, Etherpad {}, SMTP 127.0.0.1:{}, stage {}.\nThe Sentry watch soaks {SENTRY_SOAK_MINUTES} min (the least its per-minute counts can judge: go on with the other steps meanwhile), Graphite's {GRAPHITE_SOAK_MINUTES} min, instead of the runbook's 30.\n",
+        "Scenario `{}`: {}\nStand-ins on loopback: Jenkins {}, Sentry {}, Graphite {}, GitHub {}, Etherpad {}, SMTP 127.0.0.1:{}, Matrix {}, stage {}.\nThe Sentry watch soaks {SENTRY_SOAK_MINUTES} min (judged on Sentry's 10-second counts: go on with the other steps meanwhile), Graphite's {GRAPHITE_SOAK_MINUTES} min, instead of the runbook's 30.\n",
         args.scenario.name(),
         args.scenario.story(),
         rig.jenkins.url(),
@@ -213,6 +216,7 @@ fn rehearse(
         rig.github.url(),
         rig.etherpad.url(),
         rig.smtp.port(),
+        rig.matrix.url(),
         rig.stage.url(),
     );
     let code = if args.auto {
@@ -315,6 +319,13 @@ fn differences(real: &crate::runbook::model::Ordered<Service>, rig: &Rig, sb: &S
                 rig.smtp.port(),
                 sb.mail().display()
             ),
+            Service::Matrix(m) => format!(
+                "- `{name}`: the team reads room {} on {} (here {} on {})",
+                m.room,
+                m.url,
+                rig::ROOM,
+                rig.matrix.url()
+            ),
             _ => continue,
         };
         out.push_str(&clean(&line));
@@ -335,6 +346,33 @@ fn differences(real: &crate::runbook::model::Ordered<Service>, rig: &Rig, sb: &S
             }
         }
         None => out.push_str("\nNo announcement was sent in this rehearsal.\n"),
+    }
+    out.push_str(&channel(rig));
+    out
+}
+
+/// What the team's channel read during the rehearsal: its messages and topic.
+fn channel(rig: &Rig) -> String {
+    let messages = rig.matrix.messages();
+    let topic = rig.matrix.topic();
+    if messages.is_empty() && topic.is_none() {
+        return String::new();
+    }
+    let mut out = String::from("\n## What the channel read\n\n");
+    for m in &messages {
+        let at = chrono::DateTime::from_timestamp_millis(m.ts)
+            .map(|t| {
+                t.with_timezone(&chrono::Local)
+                    .format("%a %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        out.push_str(&clean(&format!("    {at}  {}: {}", m.sender, m.body)));
+        out.push('\n');
+    }
+    if let Some(t) = topic {
+        out.push_str(&clean(&format!("    topic: {t}")));
+        out.push('\n');
     }
     out
 }

@@ -1,6 +1,7 @@
 //! The hero's desk from the screen: `o` opens the link of what is selected, `c` copies the
 //! step's text or link, and the moments worth calling the operator for (a long step ended,
-//! a watch's verdict, a new blocker). Only [`Effect`]s are queued here; the loop does them.
+//! a watch's verdict, a new blocker, a gate waiting past its follow-up). Only [`Effect`]s
+//! are queued here; the loop does them.
 
 use super::prompt::{Prompt, Purpose};
 use super::{App, Level, Modal};
@@ -119,6 +120,59 @@ impl App {
         self.call(format!("{step} {said}"));
     }
 
+    /// Each gate that has waited past its `follow_up_after_minutes` calls the operator, once:
+    /// waited since the steps it follows were done. Run only (learn calls no one).
+    pub(super) fn call_for_waiting_gates(&mut self) {
+        if self.mode != super::Mode::Run {
+            return;
+        }
+        let now = self.fixed_now.unwrap_or_else(chrono::Utc::now);
+        let rb = &self.engine.loaded.runbook;
+        let mut due = Vec::new();
+        for (i, step) in rb.steps.iter().enumerate() {
+            let pushduty_core::runbook::kinds::StepKind::Gate(g) = &step.kind else {
+                continue;
+            };
+            let Some(minutes) = g.follow_up_after_minutes else {
+                continue;
+            };
+            if self.gates_called.contains(&step.id)
+                || !matches!(self.engine.status(&step.id), Status::Pending)
+            {
+                continue;
+            }
+            let followed: Vec<&str> = if step.after.is_empty() {
+                rb.steps[..i].iter().map(|s| s.id.as_str()).collect()
+            } else {
+                step.after.iter().map(String::as_str).collect()
+            };
+            let Some(since) = waiting_since(self, &followed) else {
+                continue;
+            };
+            let waited = (now - since).num_seconds();
+            if waited >= i64::try_from(minutes.saturating_mul(60)).unwrap_or(i64::MAX) {
+                let who = g
+                    .who
+                    .as_deref()
+                    .and_then(|w| crate::templates::render(w, &self.engine.context()).ok())
+                    .map(|w| format!(" with {w}"))
+                    .unwrap_or_default();
+                due.push((
+                    step.id.clone(),
+                    format!(
+                        "{} has waited {}: follow up{who}",
+                        step.id,
+                        crate::session::timing::duration(waited)
+                    ),
+                ));
+            }
+        }
+        for (id, body) in due {
+            self.gates_called.insert(id);
+            self.call(body);
+        }
+    }
+
     /// A blockers pane's read: each blocker not in the previous read calls the operator.
     /// The first read calls no one (what is open at the start is on the screen already).
     pub(super) fn call_for_blockers(&mut self, before: Option<&[String]>, now: &[String]) {
@@ -146,4 +200,21 @@ fn nothing_to(verb: &str, app: &App) -> String {
     } else {
         format!("this step has no link or text to {verb}")
     }
+}
+
+/// When the last of `steps` was done, if each is finished and one has a time: a gate waits
+/// from then. A step still to do means the gate is not waiting yet.
+fn waiting_since(app: &App, steps: &[&str]) -> Option<chrono::DateTime<chrono::Utc>> {
+    let mut since = None;
+    for id in steps {
+        match app.engine.status(id) {
+            Status::Done { at } => {
+                let t = chrono::DateTime::parse_from_rfc3339(&at).ok()?.to_utc();
+                since = since.max(Some(t));
+            }
+            Status::Skipped { .. } | Status::NotApplicable => {}
+            _ => return None,
+        }
+    }
+    since
 }

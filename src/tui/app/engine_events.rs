@@ -27,9 +27,14 @@ impl App {
                     Ok(_) => (Level::Info, format!("done: {step}")),
                     // The first line: the rest (a health check's table) is in the
                     // details and was logged as it came.
+                    // What can be done next, where a missing token or a refusing service
+                    // would leave the hero looking for it.
                     Err(e) => (
                         Level::Error,
-                        format!("failed: {step}: {}", e.lines().next().unwrap_or_default()),
+                        format!(
+                            "failed: {step}: {} (r retries, h does it by hand)",
+                            e.lines().next().unwrap_or_default()
+                        ),
                     ),
                 };
                 match self.engine.finish(&step, result) {

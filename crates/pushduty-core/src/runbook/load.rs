@@ -174,7 +174,7 @@ fn partition(table: &Table, keys: &[&str], keep: bool, span: Range<usize>) -> Va
 }
 
 const STEP_COMMON: &[&str] = &[
-    "id", "title", "section", "doc", "day", "confirm", "only_if", "outputs", "after",
+    "id", "title", "section", "doc", "day", "confirm", "only_if", "outputs", "after", "tell",
 ];
 
 /// A near spelling among `options`, for "did you mean".
@@ -468,9 +468,15 @@ pub fn runbook(doc: &Doc) -> Result<Runbook, Diagnostics> {
     let mut steps = Vec::new();
     match field("steps", true, &mut diags).map(|v| (v, v.get_ref())) {
         Some((_, DeValue::Array(items))) => {
+            let written: std::collections::HashSet<&str> = items
+                .iter()
+                .filter_map(|v| v.get_ref().as_table()?.get("id")?.get_ref().as_str())
+                .collect();
             for (i, item) in items.iter().enumerate() {
                 if let Some(s) = step(doc, item, i, &mut diags) {
+                    let told = super::tell::step_for(doc, &services, &s, i, &written, &mut diags);
                     steps.push(s);
+                    steps.extend(told);
                 }
             }
             duplicate_ids(doc, items, &mut diags);

@@ -7,6 +7,7 @@ pub mod model;
 
 pub mod schedule;
 pub mod schema;
+pub mod tell;
 pub mod validate;
 pub mod vars;
 

@@ -468,6 +468,16 @@ pub struct StepCommon {
     /// Steps that must be finished (done, skipped or not applicable) before this one runs.
     #[serde(default)]
     pub after: Vec<String>,
+    /// Tell the team's channel once this step is done: a message (a template), posted to the
+    /// runbook's chat service, or `{ service = "...", text = "...", topic = false }`. It
+    /// becomes a `chat.post` step of its own, `ID-tell`, right after this one, shown and
+    /// confirmed like any other.
+    #[serde(default)]
+    pub tell: Option<super::tell::Tell>,
+    /// On a step that `tell` made: the step whose `tell` it is.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub told_for: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

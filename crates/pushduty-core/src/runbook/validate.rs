@@ -154,8 +154,13 @@ impl<'a> Rules<'_, 'a> {
 }
 
 impl Checker<'_> {
+    /// Where `path` stands in the file (a told step's keys are its `tell`'s).
+    fn span(&self, path: &[Seg]) -> std::ops::Range<usize> {
+        self.doc.span(&super::tell::place(&self.rb.steps, path))
+    }
+
     fn err(&mut self, path: &[Seg], message: impl Into<String>) {
-        let span = self.doc.span(path);
+        let span = self.span(path);
         self.diags.push(self.doc.source.diag(&span, message));
     }
 
@@ -443,7 +448,7 @@ impl Checker<'_> {
     }
 
     fn line_of(&self, path: &[Seg]) -> usize {
-        self.doc.source.line_col(self.doc.span(path).start).0
+        self.doc.source.line_col(self.span(path).start).0
     }
 
     fn steps(&mut self) {
@@ -760,7 +765,7 @@ impl Checker<'_> {
 
     /// A syntax error inside a TOML string: point at the spot within the string when we can.
     fn inline_error(&mut self, path: &[Seg], e: &TemplateError) {
-        let span = self.doc.span(path);
+        let span = self.span(path);
         let text = &self.doc.source.text;
         let start = span.start.min(text.len());
         let open = text[start..]

@@ -188,6 +188,8 @@ impl ItemState {
                 only_if: None,
                 outputs: Vec::new(),
                 after: Vec::new(),
+                tell: None,
+                told_for: None,
             },
             kind: StepKind::Manual(ManualStep {}),
         }

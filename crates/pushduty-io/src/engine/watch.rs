@@ -452,6 +452,9 @@ fn too_many(issues: &[Issue], max: u64) -> String {
     lines.join("\n")
 }
 
+/// Soaks shorter than 10 minutes judge the event rate on 10-second points.
+const FINE_SOAK_SECS: i64 = 600;
+
 /// The event rate after the push judged against before it and last week; unreadable counts
 /// are "unknown" (which does not fail the step: the new issues are its main judgment).
 fn event_rate(
@@ -465,8 +468,11 @@ fn event_rate(
         max_rise_percent: max_rise.or(Some(100.0)),
         ..Limits::default()
     };
-    let around = job.call(client.event_counts(w.before().0, until));
-    let week = job.call(client.event_counts(w.week().0, w.week().1));
+    // Per minute, a soak shorter than this has too few points for the judge; Sentry counts
+    // every 10 seconds too.
+    let fine = w.soak_secs < FINE_SOAK_SECS;
+    let around = job.call(client.event_counts(w.before().0, until, fine));
+    let week = job.call(client.event_counts(w.week().0, w.week().1, fine));
     let some = |v: Vec<(i64, f64)>| -> Vec<(i64, Option<f64>)> {
         v.into_iter().map(|(t, c)| (t, Some(c))).collect()
     };

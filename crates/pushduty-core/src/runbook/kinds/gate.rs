@@ -15,6 +15,10 @@ pub struct GateStep {
     /// Who gives it, e.g. "{{ vars.qa }}".
     #[serde(default)]
     pub who: Option<String>,
+    /// Call the hero to follow up once the gate has waited this long, counted from when the
+    /// steps it follows were done (its `after`, else every step before it).
+    #[serde(default)]
+    pub follow_up_after_minutes: Option<u64>,
 }
 
 pub struct Gate;
@@ -28,7 +32,14 @@ impl Kind for Gate {
         summary: "waits for someone outside; records who and when",
     };
 
-    fn check(_: &GateStep, _: &mut Rules<'_, '_>) {}
+    fn check(g: &GateStep, r: &mut Rules<'_, '_>) {
+        if g.follow_up_after_minutes == Some(0) {
+            r.err(
+                "follow_up_after_minutes",
+                "a follow-up after 0 minutes would call at once: give the minutes a gate may wait",
+            );
+        }
+    }
 
     fn strings(g: &GateStep) -> Vec<(&'static str, &str)> {
         let mut out = vec![("waits_for", g.waits_for.as_str())];
@@ -42,8 +53,18 @@ impl Kind for Gate {
             .as_deref()
             .map(|w| format!(" from {}", fl.text(w)))
             .unwrap_or_default();
+        let follow = g
+            .follow_up_after_minutes
+            .map(|m| {
+                let secs = i64::try_from(m.saturating_mul(60)).unwrap_or(i64::MAX);
+                format!(
+                    "; call you to follow up after {} of waiting",
+                    crate::session::timing::duration(secs)
+                )
+            })
+            .unwrap_or_default();
         format!(
-            "wait for {}{who}; record who gave it and when",
+            "wait for {}{who}; record who gave it and when{follow}",
             fl.text(&g.waits_for)
         )
     }

@@ -305,6 +305,7 @@ mod tests {
         let gate = StepKind::Gate(gate::GateStep {
             waits_for: "QA".into(),
             who: None,
+            follow_up_after_minutes: None,
         });
         assert_eq!(gate.info().name, "gate");
         let shell = StepKind::Shell(serde_json::from_str(r#"{"command": "true"}"#).unwrap());
