@@ -50,6 +50,14 @@ pub enum Msg {
         step: String,
         shown: Result<engine::ByHand, String>,
     },
+    /// A step done by hand, to tick off with `note`: what it was `shown`, and what to do by
+    /// hand as read again off the UI thread (it must not have changed).
+    TickOff {
+        step: String,
+        note: String,
+        shown: engine::ByHand,
+        again: Result<engine::ByHand, String>,
+    },
     /// Previews computed off the UI thread, for the views of `generation`.
     Previews {
         generation: u64,
@@ -335,6 +343,12 @@ pub fn run(
                 } => app.on_previews(generation, previews),
                 Msg::Confirmation { step, read } => app.on_confirmation(&step, read),
                 Msg::ByHand { step, shown } => app.on_by_hand(&step, shown),
+                Msg::TickOff {
+                    step,
+                    note,
+                    shown,
+                    again,
+                } => app.tick_off(&step, &note, &shown, again),
                 Msg::Said(text) => app.log(app::Level::Warn, text),
                 Msg::Edit {
                     text,

@@ -169,4 +169,22 @@ fn a_chat_post_done_by_hand_shows_the_text_and_where_to_post_it() {
         .unwrap();
     assert_eq!(step["status"], "done", "{step}");
     assert_eq!(step["by_hand"], true, "{step}");
+    // A Slack post by hand names the channel, not the runbook's name for the service.
+    let out = env.run(&[
+        rb,
+        "--now",
+        "2015-09-08",
+        "do",
+        "tell-slack",
+        "--by-hand",
+        "--note",
+        "posted",
+        "--yes",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("post this in the Slack channel C0PUSHDUTY:"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -8,7 +8,8 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A temp home with an empty config, so the operator's own settings never leak into tests.
+/// A temp home with a config of its own, so the operator's settings never leak into tests;
+/// the screen calls no one (the tests of calling set `notify` themselves).
 pub struct Env {
     pub dir: tempfile::TempDir,
 }
@@ -16,7 +17,11 @@ pub struct Env {
 impl Env {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("config.toml"), "operator = \"tester\"\n").unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "operator = \"tester\"\nnotify = \"off\"\n",
+        )
+        .unwrap();
         Self { dir }
     }
 

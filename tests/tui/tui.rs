@@ -341,9 +341,11 @@ fn the_help_scrolls_on_a_small_screen_names_the_log_keys_and_fits_learn_mode() {
         "add an ad-hoc",
         "yes: do it",
         "Ctrl-C",
+        "y runs it",
     ] {
         assert!(!learn.contains(gone), "{gone}: {learn}");
     }
+    assert!(learn.contains("Enter  what it does and why"), "{learn}");
     assert!(
         learn.contains("open the step's or the pane's link"),
         "{learn}"

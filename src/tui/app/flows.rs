@@ -151,6 +151,55 @@ impl App {
         }
     }
 
+    /// What to do by hand is read again off the UI thread (it reads the runbook's files),
+    /// then the step is ticked off if it did not change.
+    fn read_again_to_tick_off(&mut self, step: String, note: String, shown: engine::ByHand) {
+        let read = match self.engine.by_hand_reader(&step) {
+            Ok(r) => r,
+            Err(e) => {
+                self.log(Level::Error, format!("{e:#}"));
+                return;
+            }
+        };
+        match &self.previewer {
+            Some(tx) => {
+                let msg_step = step.clone();
+                let spawned = off_the_ui(tx, "by-hand", move || Msg::TickOff {
+                    step: msg_step,
+                    note,
+                    shown,
+                    again: read().map_err(|e| format!("{e:#}")),
+                });
+                if !spawned {
+                    self.log(Level::Error, "could not start a thread to read it");
+                }
+            }
+            None => {
+                let again = read().map_err(|e| format!("{e:#}"));
+                self.tick_off(&step, &note, &shown, again);
+            }
+        }
+    }
+
+    /// Ticks `step` off as done by hand with `note`, having read again what to do.
+    pub fn tick_off(
+        &mut self,
+        step: &str,
+        note: &str,
+        shown: &engine::ByHand,
+        again: Result<engine::ByHand, String>,
+    ) {
+        let done = again
+            .map_err(|e| anyhow::anyhow!(e))
+            .and_then(|again| self.engine.done_by_hand_as_read(step, note, shown, &again));
+        match done {
+            Ok(()) => self.log(Level::Info, format!("{step} done by hand: {note}")),
+            Err(e) => self.log(Level::Error, format!("{e:#}")),
+        }
+        self.refresh_views();
+        self.move_on_from(step);
+    }
+
     pub(super) fn ask_skip(&mut self) {
         self.ask_reason(false);
     }
@@ -363,14 +412,7 @@ impl App {
                 );
                 self.confirmed(&step, &read, Some(reason));
             }
-            Purpose::ByHand { step, shown } => {
-                match self.engine.done_by_hand(&step, &reason, &shown) {
-                    Ok(()) => self.log(Level::Info, format!("{step} done by hand: {reason}")),
-                    Err(e) => self.log(Level::Error, format!("{e:#}")),
-                }
-                self.refresh_views();
-                self.move_on_from(&step);
-            }
+            Purpose::ByHand { step, shown } => self.read_again_to_tick_off(step, reason, shown),
             Purpose::OpenLink { links } => {
                 if let Err(e) = self.picked_link(&links, &reason) {
                     self.modal = Modal::Prompt(Prompt {

@@ -40,9 +40,14 @@ fn lines(app: &App) -> Vec<Line<'static>> {
         .filter(|b| !b.help.is_empty())
         .filter(|b| !(learn && NOT_IN_LEARN.contains(&b.action)))
     {
+        // Learn mode explains a step on Enter and never runs it.
+        let help = match b.action {
+            Action::Open if learn => "what it does and why",
+            _ => b.help,
+        };
         lines.push(Line::from(vec![
             Span::styled(format!("{:>7}  ", b.label), t.key),
-            Span::raw(b.help),
+            Span::raw(help),
         ]));
     }
     if !learn {

@@ -196,7 +196,11 @@ impl Executor for ChatPost {
         let text = crate::templates::render(&c.text, ctx).context("rendering `text`")?;
         let place = match self.chat(c) {
             Ok(Chat::Matrix(m)) => format!("the Matrix room {}", m.room),
-            Ok(Chat::Slack(_)) | Err(_) => format!("the channel of `{}`", c.service),
+            Ok(Chat::Slack(s)) => match &s.channel {
+                Some(channel) => format!("the Slack channel {channel}"),
+                None => format!("the Slack channel of `{}`'s webhook", c.service),
+            },
+            Err(_) => format!("the channel of `{}`", c.service),
         };
         let what = if c.topic {
             format!("set the topic of {place} to:")

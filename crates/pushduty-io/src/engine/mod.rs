@@ -839,6 +839,19 @@ impl Engine {
     /// was shown and their note, and done like any done step (it runs again if what it would
     /// do changes). Refused when what to do changed since it was shown.
     pub fn done_by_hand(&mut self, id: &str, note: &str, shown: &ByHand) -> Result<()> {
+        let again = self.by_hand(id)?;
+        self.done_by_hand_as_read(id, note, shown, &again)
+    }
+
+    /// [`Engine::done_by_hand`] with what to do read `again` by the caller (off its UI
+    /// thread): refused unless it is what was `shown`.
+    pub fn done_by_hand_as_read(
+        &mut self,
+        id: &str,
+        note: &str,
+        shown: &ByHand,
+        again: &ByHand,
+    ) -> Result<()> {
         match self.status(id) {
             Status::Pending | Status::Failed { .. } | Status::Interrupted { .. } => {}
             Status::Done { .. } => bail!("`{id}` is done already: reopen it first"),
@@ -853,7 +866,7 @@ impl Engine {
         if let Some(why) = self.still_running(id) {
             bail!("cannot tick off `{id}`: {why}");
         }
-        if self.by_hand(id)? != *shown {
+        if again != shown {
             bail!("what to do by hand for `{id}` changed since it was shown: look again");
         }
         let mut t = Transition::new(id, "", "");
