@@ -222,3 +222,49 @@ fn the_topic_is_set_and_read_back_and_refusals_name_their_errcode() {
     assert!(!err.contains(&hs.token), "{err}");
     assert!(hs.messages().is_empty());
 }
+
+/// `do tell-room` against the Matrix stand-in `room`.
+fn tell_room(env: &Env, room: &pushduty::standins::matrix::Matrix) -> std::process::Output {
+    env.cmd()
+        .env("PUSHDUTY_MATRIX_TOKEN", room.token())
+        .args([
+            FIXTURE,
+            "--now",
+            "2015-09-08",
+            "--set",
+            &format!("services.room.url={}", room.url()),
+            "--set",
+            &format!("services.room.room={}", room.room()),
+            "do",
+            "tell-room",
+            "--yes",
+        ])
+        .output()
+        .unwrap()
+}
+
+/// The homeserver stand-in (the one rehearsals use) behind a proxy that answers 502 while the
+/// homeserver restarts: the post is tried again at once and stored once; a proxy that stays
+/// down ends the step saying so, and how a second run stays safe.
+#[test]
+fn a_502_is_tried_again_and_the_message_is_stored_once() {
+    use pushduty::standins::matrix::{Config, Fault, Matrix};
+    let room = Matrix::start(Config::default());
+    room.set_fault(Fault::BadGateway { times: 2 });
+    let out = tell_room(&Env::new(), &room);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("502"), "{}", stderr(&out));
+    let bodies: Vec<String> = room.messages().into_iter().map(|m| m.body).collect();
+    assert_eq!(bodies, [TEXT]);
+    let sends = room.requests().iter().filter(|r| r.contains(SEND)).count();
+    assert_eq!(sends, 3, "{:?}", room.requests());
+
+    let down = Matrix::start(Config::default());
+    down.set_fault(Fault::BadGateway { times: 100 });
+    let out = tell_room(&Env::new(), &down);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("tried 5 times"), "{err}");
+    assert!(err.contains("same transaction id"), "{err}");
+    assert!(down.messages().is_empty());
+}

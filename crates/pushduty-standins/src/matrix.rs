@@ -43,8 +43,9 @@ pub enum Fault {
     RateLimited { times: u32, ms: u64 },
     /// A send is stored, and its answer never comes.
     TakeThenHang,
-    /// Every call answers 502 with an HTML page, as a proxy in front of a dead homeserver does.
-    BadGateway,
+    /// The next `times` calls answer 502 with an HTML page, as a proxy in front of a
+    /// restarting homeserver does.
+    BadGateway { times: u32 },
 }
 
 /// One message in the room.
@@ -223,7 +224,10 @@ fn route(sh: &Shared, req: &Request, st: &mut State) -> Response {
                 .to_string(),
         );
     }
-    if st.fault == Fault::BadGateway {
+    if let Fault::BadGateway { times } = st.fault
+        && times > 0
+    {
+        st.fault = Fault::BadGateway { times: times - 1 };
         return Response::new(
             502,
             "text/html",

@@ -251,12 +251,20 @@ fn post_matrix(job: &Job, conf: &MatrixConf, post_id: &str, text: &str) -> Resul
         "posting to Matrix room {} as transaction {post_id}",
         conf.room
     ));
-    let event = job.call(client.send(post_id, text)).map_err(|e| {
-        anyhow!(
+    // A 5xx or no answer is tried again at once: a PUT under the same transaction id is
+    // stored once, however often it arrives.
+    let tell_again = |e: &anyhow::Error| {
+        format!(
             "{e:#}; running the step again sends it under the same transaction id, which the \
              homeserver stores once"
         )
-    })?;
+    };
+    let event = super::follow::patiently(
+        job,
+        || job.call(client.send(post_id, text)),
+        |e| format!("{e:#} (tried {} times)", super::follow::PATIENCE),
+    )
+    .map_err(|e| anyhow!("{}", tell_again(&e)))?;
     job.progress(format!("posted: event {event}"));
     Ok(posted(post_id, &event, &conf.room))
 }

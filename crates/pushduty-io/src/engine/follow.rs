@@ -71,7 +71,7 @@ pub(super) fn began(job: &Job) -> Began {
 /// How often the queue and the build are read while following.
 const POLL: Duration = Duration::from_millis(500);
 /// Failed reads in a row before following gives up.
-const PATIENCE: u32 = 5;
+pub(super) const PATIENCE: u32 = 5;
 
 /// The build parameters: the tag under the service's `tag_param`, then the step's own, each
 /// rendered with the run's values (sent form-encoded: values stay data).
