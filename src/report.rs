@@ -186,6 +186,12 @@ pub fn markdown(r: &Report, rb: &Runbook) -> String {
             s.id,
             md(&s.title)
         ));
+        if !s.evidence.is_empty() {
+            line("  - what the approver saw:".into());
+            for l in &s.evidence {
+                line(format!("    - {}", md(l)));
+            }
+        }
         if let (Some(shown), "done") = (&s.by_hand_shown, s.status.as_str()) {
             let first = shown.lines().next().unwrap_or_default();
             line(format!("  - by hand, as shown: {}", md(first)));

@@ -256,6 +256,13 @@ fn print_text(s: &Shown, engine: &Engine) {
             }
         }
         for (k, v) in &step.outputs {
+            if k == crate::session::evidence::KEY {
+                println!("      what the approver saw:");
+                for l in crate::session::evidence::lines(v) {
+                    println!("        {}", clean_line(&l));
+                }
+                continue;
+            }
             let v = match v {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),

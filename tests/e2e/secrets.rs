@@ -138,6 +138,55 @@ fn a_whole_push_runs_every_step_and_leaves_no_token_anywhere() {
         let ok = st["status"] == "done" || st["status"] == "not_applicable";
         assert!(ok, "{}: {}", st["id"], st["status"]);
     }
+    // Each approval kept what it was given on: the tag and its commit, the deploy, what
+    // stage answered, the blockers; ops' approval also QA's.
+    let step = |id: &str| {
+        shown["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let facts = |id: &str| -> Vec<String> {
+        step(id)["outputs"]["evidence"]["facts"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{id}: {}", step(id)))
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}: {}",
+                    f["step"].as_str().unwrap(),
+                    f["fact"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let qa = facts("qa-approval");
+    let has = |facts: &[String], start: &str| facts.iter().any(|f| f.starts_with(start));
+    assert!(has(&qa, "tag-master: tagged 2015.09.10 at "), "{qa:?}");
+    assert!(has(&qa, "deploy-stage: build #1 SUCCESS "), "{qa:?}");
+    assert!(
+        has(&qa, "verify-stage: answered: {\"version\": \"2015.09.10\"}"),
+        "{qa:?}"
+    );
+    assert!(
+        has(&qa, "blockers: Stage is slow (#12): deferred"),
+        "{qa:?}"
+    );
+    assert!(
+        !has(&qa, "production-push"),
+        "only what came before: {qa:?}"
+    );
+    let ops = facts("production-push");
+    assert!(has(&ops, "qa-approval: approved by krupa at "), "{ops:?}");
+    let report = String::from_utf8_lossy(&s.run(&["report"]).stdout).into_owned();
+    assert!(report.contains("  - what the approver saw:"), "{report}");
+    assert!(
+        report.contains("    - qa-approval: approved by krupa at "),
+        "{report}"
+    );
     let sent = mail.messages();
     assert_eq!(sent.len(), 1, "the announcement arrived");
     assert!(sent[0].contains("2015.09.10"), "{}", sent[0]);

@@ -1839,3 +1839,49 @@ fn runbook_titles_with_control_and_bidi_characters_show_as_escapes() {
     );
     assert!(!screen.contains(['\u{202e}', '\u{1b}']), "{screen}");
 }
+
+/// An approval given on the screen keeps what the panes showed then, with the push's facts.
+#[test]
+fn a_gate_approved_on_the_screen_keeps_what_the_panes_showed() {
+    let (mut a, rx) = build_app(None, (2015, 9, 10), &["verify-stage"], Mode::Run);
+    a.on_source(pushduty::tui::pane::SourceUpdate {
+        pane: "blockers",
+        result: Ok((
+            "10:00".into(),
+            vec!["#7 Search is down (olympia) https://github.com/mozilla/olympia/issues/7".into()],
+        )),
+    });
+    a.selected = a
+        .step_ids()
+        .iter()
+        .position(|s| s == "qa-approval")
+        .unwrap();
+    key(&mut a, KeyCode::Enter);
+    key(&mut a, KeyCode::Char('y'));
+    // Who approved, when (Enter: now), a note.
+    typed(&mut a, "krupa");
+    key(&mut a, KeyCode::Enter);
+    key(&mut a, KeyCode::Enter);
+    // No note.
+    key(&mut a, KeyCode::Enter);
+    wait_finished(&mut a, &rx);
+    assert!(
+        matches!(a.engine.status("qa-approval"), Status::Done { .. }),
+        "{:?}",
+        a.engine.status("qa-approval")
+    );
+    let seen = &a.engine.session.state.steps["qa-approval"].outputs["evidence"];
+    let lines = pushduty::session::evidence::lines(seen);
+    assert!(
+        lines.contains(&"on screen: blockers: #7 Search is down (olympia) https://github.com/mozilla/olympia/issues/7".to_string()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"verify-stage: answered:".to_string()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"tag-master: not done yet".to_string()),
+        "{lines:?}"
+    );
+}

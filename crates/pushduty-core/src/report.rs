@@ -64,6 +64,9 @@ pub struct ReportStep {
     pub stale: Vec<Reasoned>,
     /// Scalars as they are (text to its first line), lists and tables by their size.
     pub outputs: BTreeMap<String, Value>,
+    /// An approved gate: what the approver saw, as lines (see `session::evidence`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
 }
 
 /// One run: from `running` to how it ended.
@@ -200,8 +203,14 @@ pub fn build(
                 outputs: st
                     .outputs
                     .iter()
+                    .filter(|(k, _)| *k != crate::session::evidence::KEY)
                     .map(|(k, v)| (k.clone(), summarise(v)))
                     .collect(),
+                evidence: st
+                    .outputs
+                    .get(crate::session::evidence::KEY)
+                    .map(crate::session::evidence::lines)
+                    .unwrap_or_default(),
                 id,
             })
         })

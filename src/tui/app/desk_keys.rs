@@ -173,6 +173,25 @@ impl App {
         }
     }
 
+    /// Each pane read so far, as its name and first two lines: what a glance at the screen
+    /// gives.
+    pub(super) fn panes_at_a_glance(&self) -> Vec<String> {
+        self.panes
+            .iter()
+            .filter(|p| !p.lines.is_empty())
+            .map(|p| {
+                let first: Vec<&str> = p
+                    .lines
+                    .iter()
+                    .map(|l| l.trim())
+                    .filter(|l| !l.is_empty())
+                    .take(2)
+                    .collect();
+                format!("{}: {}", p.name, first.join(" · "))
+            })
+            .collect()
+    }
+
     /// A blockers pane's read: each blocker not in the previous read calls the operator.
     /// The first read calls no one (what is open at the start is on the screen already).
     pub(super) fn call_for_blockers(&mut self, before: Option<&[String]>, now: &[String]) {

@@ -305,6 +305,14 @@ impl App {
     }
 
     fn confirmed(&mut self, step: &str, read: &Confirmation, override_reason: Option<String>) {
+        // An approval keeps what the panes showed when it was given.
+        if self
+            .engine
+            .step(step)
+            .is_ok_and(|s| s.kind.name() == "gate")
+        {
+            self.engine.on_screen = self.panes_at_a_glance();
+        }
         let then = Then {
             override_reason,
             pinned: read.pinned(),

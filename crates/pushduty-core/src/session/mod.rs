@@ -3,6 +3,7 @@
 //! a cache of what the journal adds up to; and its lock). No ratatui here, and nothing secret
 //! is ever written: only step statuses, operator-typed text, resolved actions and outputs.
 
+pub mod evidence;
 mod history;
 pub mod journal;
 pub mod lock;

@@ -89,6 +89,8 @@ pub struct Engine {
     /// Today follows the wall clock (no `--now`): a screen left open overnight moves on to
     /// the next day's steps. Off by default, so that `vars.today` is today (tests, `--now`).
     pub live_clock: bool,
+    /// What the screen's panes show, kept with a gate's approval (empty without a screen).
+    pub on_screen: Vec<String>,
 }
 
 /// The longest text an ad-hoc item may have, in chars: it is a checklist line, not a doc.
@@ -169,6 +171,7 @@ impl Engine {
             base_steps,
             setters: std::sync::OnceLock::new(),
             live_clock: false,
+            on_screen: Vec::new(),
         };
         e.sync_items();
         // A push keeps the tag names it began with (once `2015.09.10` exists, a restarted
@@ -744,8 +747,20 @@ impl Engine {
                     }
                 }
                 t.outputs = outputs;
+                let at = now_rfc3339();
+                // An approval keeps what it was given on.
+                if matches!(self.step(id)?.kind, StepKind::Gate(_)) {
+                    let seen = crate::session::evidence::gather(
+                        &self.loaded.runbook,
+                        &self.session.state,
+                        id,
+                        &at,
+                        &self.on_screen,
+                    );
+                    t.outputs.insert(crate::session::evidence::KEY.into(), seen);
+                }
                 t.action = Some(self.action_after(id, &t)?);
-                Status::Done { at: now_rfc3339() }
+                Status::Done { at }
             }
             (Err(error), Some(signal)) => {
                 t.reason = Some(format!("stopped by {signal}: {error}"));

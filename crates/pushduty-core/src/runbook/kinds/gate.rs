@@ -28,7 +28,7 @@ impl Kind for Gate {
     const INFO: KindInfo = KindInfo {
         name: "gate",
         side_effect: false,
-        outputs: Some(&["approved_by", "approved_at"]),
+        outputs: Some(&["approved_by", "approved_at", "evidence"]),
         summary: "waits for someone outside; records who and when",
     };
 
