@@ -231,19 +231,20 @@ mod tests {
 
     #[test]
     fn a_child_in_a_new_session_leads_its_own_group() {
+        use std::io::Write;
         let mut cmd = Command::new("sh");
-        // `ps -o sid=` is the session of the shell itself.
-        cmd.args(["-c", "ps -o sid= -p $$; ps -o pgid= -p $$"])
-            .stdout(Stdio::piped());
+        // Waits for a line, so its session can be asked while it runs.
+        cmd.args(["-c", "read line"]).stdin(Stdio::piped());
         in_new_session(&mut cmd);
-        let child = cmd.spawn().unwrap();
-        let pid = child.id();
-        let out = child.wait_with_output().unwrap();
-        let ids: Vec<u32> = String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
-            .map(|w| w.parse().unwrap())
-            .collect();
-        assert_eq!(ids, [pid, pid]);
+        let mut child = cmd.spawn().unwrap();
+        let pid = libc::pid_t::try_from(child.id()).unwrap();
+        // SAFETY: getsid and getpgid only read the ids of our own running child.
+        let (sid, pgid) = unsafe { (libc::getsid(pid), libc::getpgid(pid)) };
+        child.stdin.take().unwrap().write_all(b"done\n").unwrap();
+        child.wait().unwrap();
+        assert_eq!((sid, pgid), (pid, pid));
+        // SAFETY: as above, for this test process.
+        assert_ne!(unsafe { libc::getsid(0) }, pid);
     }
 
     #[test]
