@@ -35,8 +35,9 @@ pub fn state(pid: u64) -> Option<State> {
     })
 }
 
-/// Whether some process of group `pgid` is more than a zombie. When the list cannot be read,
-/// or a member's state cannot, it counts: better a step that waits than a second copy.
+/// Whether some process of group `pgid` (which `kill` has just found) is more than a zombie.
+/// When the list cannot be read, or a member's state cannot, it counts: better a step that
+/// waits than a second copy.
 pub fn has_live_member(pgid: u64) -> bool {
     let Ok(group) = u32::try_from(pgid) else {
         return false;
@@ -51,8 +52,11 @@ pub fn has_live_member(pgid: u64) -> bool {
         // SAFETY: the buffer holds `bytes` bytes of c_int; the kernel writes at most that.
         let n =
             unsafe { libc::proc_listpids(PROC_PGRP_ONLY, group, pids.as_mut_ptr().cast(), bytes) };
-        let Ok(n) = usize::try_from(n) else {
-            return true;
+        // The byte count it filled; 0 is also how libproc reports an error, and the caller
+        // has seen the group exist: so nothing listed is not taken for an empty group.
+        let n = match usize::try_from(n) {
+            Ok(n) if n > 0 => n,
+            _ => return true,
         };
         let count = n / size_of::<libc::c_int>();
         if count < pids.len() {
