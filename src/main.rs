@@ -21,7 +21,7 @@ fn main() -> ExitCode {
     // The TUI's dozen short-lived and polling threads need no more than two glibc arenas.
     // SAFETY: no other thread exists yet.
     unsafe {
-        pushduty_platform::signals::few_malloc_arenas();
+        pushduty_platform::memory::few_malloc_arenas();
     }
     pushduty::cli::run(cli)
 }

@@ -14,6 +14,7 @@ compile_error!(
 pub mod desktop;
 pub mod fs;
 pub mod lock;
+pub mod memory;
 pub mod process;
 pub mod secret_store;
 pub mod signals;

@@ -1,6 +1,5 @@
 //! The signals that stop a session (SIGINT, SIGTERM, SIGHUP: the same on Linux and macOS),
-//! heard on a thread instead of killing the process, and the process-wide settings made
-//! before any thread starts.
+//! heard on a thread instead of killing the process, and SIGPIPE's disposition.
 
 use std::io;
 
@@ -40,21 +39,6 @@ pub unsafe fn default_sigpipe() {
     // is then sound.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
-}
-
-/// glibc gives every thread that allocates an arena of its own, each keeping the memory it
-/// freed; two are plenty for pushduty's short-lived and polling threads. Other allocators
-/// (musl's, macOS's) have no such arenas, and nothing is done there.
-///
-/// # Safety
-/// Call before any other thread exists.
-pub unsafe fn few_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: the caller vouches that no other thread runs; a refused setting keeps glibc's
-    // default.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }
 
