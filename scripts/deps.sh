@@ -14,12 +14,13 @@
 # in front of git http-backend (lighttpd, lighttpd-mod-openssl, scripts/services/git-http.sh),
 # and the Matrix homeserver the chat tests post to (Synapse from PyPI in a virtualenv kept
 # under ~/.cache/pushduty, or $PUSHDUTY_SYNAPSE_VENV: cache that folder in CI, the install
-# takes some 40 s).
+# takes some 40 s). CI's macOS check, in addition: clang, which builds a dependency's bit of
+# assembly for aarch64-apple-darwin (gcc has no Apple target).
 # Idempotent; does nothing when all is present.
 set -euo pipefail
 build=()
 testing=(git tmux graphite-web python3-whisper prometheus curl python3-aiosmtpd openssl
-  openssh-server openssh-client libnss-wrapper lighttpd lighttpd-mod-openssl python3-venv)
+  openssh-server openssh-client libnss-wrapper lighttpd lighttpd-mod-openssl python3-venv clang)
 case "${1:-all}" in
   build) wanted=("${build[@]}") ;;
   all) wanted=("${build[@]}" "${testing[@]}") ;;

@@ -7,8 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
-use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-use signal_hook::iterator::Signals;
+use pushduty_platform::signals::Stops;
 
 /// A signal that ends pushduty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,12 +15,7 @@ pub struct Stop(pub i32);
 
 impl Stop {
     pub fn name(self) -> &'static str {
-        match self.0 {
-            SIGINT => "SIGINT",
-            SIGTERM => "SIGTERM",
-            SIGHUP => "SIGHUP",
-            _ => "a signal",
-        }
+        pushduty_platform::signals::name(self.0)
     }
 
     /// 128 + the signal's number, as a shell reports a death by it.
@@ -37,7 +31,7 @@ pub fn watch(
     started: Arc<AtomicBool>,
     deliver: impl Fn(Stop) -> bool + Send + 'static,
 ) -> Result<()> {
-    let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP]).context("listening for signals")?;
+    let mut signals = Stops::listen().context("listening for signals")?;
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {

@@ -4,7 +4,6 @@
 //! UI thread where a child process is involved.
 
 use std::io::Write;
-use std::process::{Command, Stdio};
 
 use crate::config::Notify;
 
@@ -48,34 +47,9 @@ impl Desk {
     }
 }
 
-/// The program and its arguments that open `url`: the config's opener, else `$BROWSER`
-/// (its first entry: it may list several, `:`-separated), else the system's opener.
-/// Words, never a shell line: the link reaches the program as one argument.
-pub fn opener_argv(configured: Option<&str>, browser: Option<&str>, url: &str) -> Vec<String> {
-    let line = configured
-        .map(str::to_string)
-        .or_else(|| {
-            browser
-                .and_then(|b| b.split(':').find(|s| !s.trim().is_empty()))
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| {
-            if cfg!(target_os = "macos") {
-                "open".into()
-            } else {
-                "xdg-open".into()
-            }
-        });
-    let mut argv: Vec<String> = line.split_whitespace().map(str::to_string).collect();
-    if argv.iter().any(|w| w.contains("%s")) {
-        for w in &mut argv {
-            *w = w.replace("%s", url);
-        }
-    } else {
-        argv.push(url.to_string());
-    }
-    argv
-}
+/// The program and its arguments that open `url`: the config's opener, else `$BROWSER`,
+/// else the system's (`xdg-open`, `open` on macOS).
+pub use pushduty_platform::desktop::opener_argv;
 
 /// Starts the opener on its own thread (it is waited for there, so it leaves no zombie);
 /// what it says goes nowhere near the screen. An opener that cannot start is reported.
@@ -85,23 +59,8 @@ pub fn open(desk: &Desk, url: &str, said: impl FnOnce(String) + Send + 'static) 
     let spawned = std::thread::Builder::new()
         .name("opener".into())
         .spawn(move || {
-            let Some((program, args)) = argv.split_first() else {
-                return;
-            };
-            let run = Command::new(program)
-                .args(args)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-            match run {
-                Ok(s) if s.success() => {}
-                Ok(s) => said(format!(
-                    "the opener `{program}` ended with {s}: set `opener` in your config (or $BROWSER)"
-                )),
-                Err(e) => said(format!(
-                    "could not start the opener `{program}`: {e}; set `opener` in your config (or $BROWSER)"
-                )),
+            if let Err(e) = pushduty_platform::desktop::run_opener(&argv) {
+                said(e);
             }
         });
     if spawned.is_err() {
@@ -133,19 +92,16 @@ pub fn notify_escapes(mode: Notify, title: &str, body: &str, term: &str) -> Stri
     out
 }
 
-/// Sends a desktop notification with `notify-send` when it is installed (its own thread;
-/// none found is no error: the escape may have done it).
+/// Sends a desktop notification (`notify-send`, `osascript` on macOS) on its own thread;
+/// none shown is no error: the escape may have done it.
 pub fn notify_send(title: &str, body: &str) {
     let (title, body) = (plain(title), plain(body));
     let _ = std::thread::Builder::new()
         .name("notify".into())
         .spawn(move || {
-            let _ = Command::new("notify-send")
-                .args(["--app-name=pushduty", "--", &title, &body])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
+            if let Err(e) = pushduty_platform::desktop::notify(&title, &body) {
+                tracing::debug!("no desktop notification: {e}");
+            }
         });
 }
 
@@ -203,20 +159,6 @@ mod tests {
             base64("pushing 2015.09.10 ✓".as_bytes()),
             "cHVzaGluZyAyMDE1LjA5LjEwIOKckw=="
         );
-    }
-
-    #[test]
-    fn the_opener_is_words_with_the_link_as_one_argument() {
-        let url = "https://a.example/x?y=1&z=$(rm)";
-        assert_eq!(
-            opener_argv(Some("firefox --new-tab"), Some("chromium"), url),
-            ["firefox", "--new-tab", url]
-        );
-        assert_eq!(
-            opener_argv(None, Some("w3m %s -dump:lynx"), url),
-            ["w3m", url, "-dump"]
-        );
-        assert_eq!(opener_argv(None, None, url).last().unwrap(), url);
     }
 
     #[test]

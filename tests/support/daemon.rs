@@ -20,10 +20,8 @@ pub fn stop(pid: i32) {
 
 /// Whether `pid` still runs; a zombie waiting for its reaper does not.
 fn alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
-        Err(_) => false,
-    }
+    u64::try_from(pid)
+        .ok()
+        .and_then(pushduty_platform::process::state)
+        .is_some_and(|s| s != pushduty_platform::process::State::Zombie)
 }

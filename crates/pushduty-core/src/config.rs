@@ -67,7 +67,7 @@ pub enum Notify {
     #[default]
     Bell,
     /// A desktop notification: the terminal's notification escape, and `notify-send`
-    /// where it is installed.
+    /// (`osascript` on macOS) where it is installed.
     Desktop,
     Both,
 }

@@ -17,15 +17,7 @@ pub enum Ended {
     TimedOut,
 }
 
-/// Sends SIGKILL to every process of group `pgid`.
-pub fn kill_group(pgid: u32) {
-    if let Ok(pid) = libc::pid_t::try_from(pgid) {
-        // SAFETY: a negative pid signals the whole process group the child leads.
-        unsafe {
-            libc::kill(-pid, libc::SIGKILL);
-        }
-    }
-}
+pub use pushduty_platform::process::kill_group;
 
 /// Waits for `child`, the leader of its own group. `cancelled` is asked on every poll, and
 /// `tick` runs there too (to pass on output as it comes). On a cancel or after `deadline` the

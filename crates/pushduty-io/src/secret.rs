@@ -6,6 +6,8 @@ use std::fmt;
 
 use anyhow::{Context, Result, bail};
 
+use pushduty_platform::secret_store;
+
 use crate::runbook::model::SecretRef;
 
 /// What is written in place of a secret.
@@ -80,19 +82,20 @@ fn from_env(name: &str) -> Result<Secret> {
 }
 
 /// `service/user`: the user is after the last `/`, so a service may itself hold slashes.
-fn keyring_entry(entry: &str) -> Result<keyring::Entry> {
+fn keyring_entry(entry: &str) -> Result<secret_store::Entry> {
     let (service, user) = entry
         .rsplit_once('/')
         .filter(|(s, u)| !s.is_empty() && !u.is_empty())
         .with_context(|| format!("keyring entry `{entry}` is not `service/user`"))?;
-    keyring::Entry::new(service, user).with_context(|| format!("opening keyring entry `{entry}`"))
+    secret_store::Entry::new(service, user)
+        .with_context(|| format!("opening keyring entry `{entry}`"))
 }
 
 fn from_keyring(entry: &str) -> Result<Secret> {
     let e = keyring_entry(entry)?;
     match e.get_password() {
         Ok(v) => Ok(Secret(v)),
-        Err(keyring::Error::NoEntry) => bail!("the keyring has no entry `{entry}`"),
+        Err(secret_store::Error::NoEntry) => bail!("the keyring has no entry `{entry}`"),
         Err(err) => Err(err).with_context(|| format!("reading keyring entry `{entry}`")),
     }
 }

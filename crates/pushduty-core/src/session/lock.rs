@@ -1,11 +1,11 @@
-//! One live process per push: an exclusive `flock` on the session's `lock` file, held for the
-//! life of the process and let go by the kernel when it ends, however it ends. Nothing is
-//! guessed from pids and the file is never removed, so there is no check-then-act to race.
+//! One live process per push: an exclusive `flock` (`pushduty_platform::lock`) on the
+//! session's `lock` file, held for the life of the process and let go by the kernel when it
+//! ends, however it ends. Nothing is guessed from pids and the file is never removed, so
+//! there is no check-then-act to race.
 //! The holder writes who it is into the locked file, for the message a second process shows.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::time::Duration;
 
@@ -50,41 +50,11 @@ pub struct Lock {
     pub holder: Holder,
 }
 
-pub fn hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it on success.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    if rc != 0 {
-        return "unknown".into();
-    }
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    String::from_utf8_lossy(&buf[..end]).into_owned()
-}
-
-/// Whether a process of this host is alive; `kill(pid, 0)` fails with ESRCH when it is not.
-pub fn pid_alive(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return false;
-    };
-    // SAFETY: signal 0 only checks that the process exists and may be signalled.
-    let rc = unsafe { libc::kill(pid, 0) };
-    rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
-}
-
 /// Takes the exclusive lock without waiting: `false` when another open file holds it.
 fn try_flock(file: &File, path: &Path) -> Result<bool, LockError> {
-    // SAFETY: flock on a descriptor we own; it only sets a lock on the open file.
-    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if rc == 0 {
-        return Ok(true);
-    }
-    let err = std::io::Error::last_os_error();
-    if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
-        return Ok(false);
-    }
-    Err(LockError::Io(
-        anyhow::Error::new(err).context(format!("locking {}", path.display())),
-    ))
+    pushduty_platform::lock::try_lock_exclusive(file).map_err(|e| {
+        LockError::Io(anyhow::Error::new(e).context(format!("locking {}", path.display())))
+    })
 }
 
 fn read_holder(file: &mut File) -> Option<Holder> {
@@ -135,7 +105,7 @@ impl Lock {
         });
         let me = Holder {
             pid: std::process::id(),
-            host: hostname(),
+            host: pushduty_platform::process::hostname(),
             operator: operator.to_string(),
             since: since.to_string(),
         };
@@ -273,7 +243,7 @@ mod tests {
         // What a kill -9'd holder leaves: its details, but no lock (the kernel dropped it).
         let ghost = Holder {
             pid: 1,
-            host: hostname(),
+            host: pushduty_platform::process::hostname(),
             operator: "ghost".into(),
             since: "2015-09-08T09:00:00Z".into(),
         };

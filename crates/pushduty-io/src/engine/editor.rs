@@ -84,12 +84,8 @@ pub fn run_editor(
 
 /// SIGTERM, then SIGKILL if it is still there after [`GRACE`]; reaped either way.
 fn end(child: &mut Child) {
-    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
-        // SAFETY: signals our own child, which is not reaped yet (so the pid is still its).
-        unsafe {
-            libc::kill(pid, libc::SIGTERM);
-        }
-    }
+    // Our own child, not reaped yet: the pid is still its.
+    pushduty_platform::process::terminate(child.id());
     let deadline = Instant::now() + GRACE;
     while Instant::now() < deadline {
         if let Ok(Some(_)) = child.try_wait() {
@@ -125,15 +121,13 @@ mod tests {
             "{:?}",
             began.elapsed()
         );
-        let pid: i32 = std::fs::read_to_string(&pidfile)
+        let pid: u32 = std::fs::read_to_string(&pidfile)
             .unwrap()
             .trim()
             .parse()
             .unwrap();
-        // SAFETY: signal 0 only asks whether the process exists.
-        assert_ne!(
-            unsafe { libc::kill(pid, 0) },
-            0,
+        assert!(
+            !pushduty_platform::process::alive(pid),
             "the editor {pid} outlived the stop"
         );
         assert!(!dir.path().join("editing-t.txt").exists());

@@ -185,7 +185,8 @@ fn inside(root: &Path, rel: &Path, what: &str) -> Result<PathBuf> {
 /// Opens a notes file without following a symbolic link in its last place (`O_NOFOLLOW`).
 fn open_file(path: &Path, how: &mut std::fs::OpenOptions) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
-    how.custom_flags(libc::O_NOFOLLOW).open(path)
+    how.custom_flags(pushduty_platform::fs::NO_FOLLOW)
+        .open(path)
 }
 
 /// The page a step writes to, from the services as this operator reaches them.

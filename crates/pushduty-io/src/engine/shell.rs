@@ -19,8 +19,8 @@ use crate::runbook::model::{Outputs, Step, StepKind};
 
 pub struct Shell;
 
-/// Checkpoint keys: the command's process group, and when its leader started (clock ticks
-/// since boot), so a reused pid is not taken for it.
+/// Checkpoint keys: the command's process group, and when its leader started (in the
+/// system's own unit), so a reused pid is not taken for it.
 pub const PGID: &str = "pgid";
 pub const STARTED: &str = "pgid_started";
 
@@ -39,64 +39,15 @@ fn in_doubt(step: &Step, ctx: &Value) -> Option<u64> {
 /// continued becomes the command (`$1`).
 const HOLD: &str = "kill -STOP $$ && exec sh -c \"$1\"";
 
-/// When a process started, in clock ticks since boot (`/proc/PID/stat`, field 22).
+/// When a process started (see [`pushduty_platform::process::started`]).
 pub fn process_started(pid: u64) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) may hold spaces and parentheses: count from its end.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    rest.split(' ').nth(19)?.parse().ok()
+    pushduty_platform::process::started(pid)
 }
 
-/// Whether some process of group `pgid` is more than a zombie: a killed command whose parent
-/// (a pushduty killed with it) is gone waits as a zombie until someone reaps it, and a zombie
-/// runs nothing. Without `/proc` to read, every member counts.
-fn has_live_member(pgid: u64) -> bool {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return true;
-    };
-    let mut read_any = false;
-    for e in entries.flatten() {
-        let name = e.file_name();
-        let Some(pid) = name
-            .to_str()
-            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
-        else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        read_any = true;
-        // After the command name: state, ppid, pgrp.
-        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
-            continue;
-        };
-        let mut fields = rest.split(' ');
-        let state = fields.next();
-        if fields.nth(1).and_then(|g| g.parse::<u64>().ok()) == Some(pgid) && state != Some("Z") {
-            return true;
-        }
-    }
-    !read_any
-}
-
-/// Whether a process group lives: some process is in it, and (when known) its leader is the
-/// one that was journaled, not a later process that got the same pid.
+/// Whether a process group lives: some process of it is more than a zombie, and (when known)
+/// its leader is the one that was journaled, not a later process that got the same pid.
 pub fn group_alive(pgid: u64, started: Option<u64>) -> bool {
-    let Ok(id) = libc::pid_t::try_from(pgid) else {
-        return false;
-    };
-    // SAFETY: signal 0 to a group only checks that it exists.
-    let exists = unsafe { libc::kill(-id, 0) } == 0
-        || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-    if !exists || !has_live_member(pgid) {
-        return false;
-    }
-    match (started, process_started(pgid)) {
-        (Some(want), Some(now)) => want == now,
-        // The leader is gone but members remain, or /proc says nothing: alive.
-        _ => true,
-    }
+    pushduty_platform::process::group_alive(pgid, started)
 }
 
 fn forward(job: &Job, r: impl Read + Send + 'static) -> std::thread::JoinHandle<()> {
@@ -114,31 +65,12 @@ fn forward(job: &Job, r: impl Read + Send + 'static) -> std::thread::JoinHandle<
 /// Waits until the just-started command has stopped itself (or ended, which the caller's wait
 /// then reports).
 fn wait_stopped(pid: u32) -> Result<()> {
-    let id = libc::pid_t::try_from(pid).context("process id out of range")?;
-    let mut status: libc::c_int = 0;
-    loop {
-        // SAFETY: waits on our own child; WUNTRACED reports a stop without reaping it.
-        let r = unsafe { libc::waitpid(id, &mut status, libc::WUNTRACED) };
-        if r == id {
-            if libc::WIFSTOPPED(status) {
-                return Ok(());
-            }
-            bail!("the command's shell ended before it could start the command");
-        }
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EINTR) {
-            return Err(err).context("waiting for the command's shell to start");
-        }
+    let stopped = pushduty_platform::process::wait_stopped(pid)
+        .context("waiting for the command's shell to start")?;
+    if !stopped {
+        bail!("the command's shell ended before it could start the command");
     }
-}
-
-fn continue_group(pgid: u32) {
-    if let Ok(pid) = libc::pid_t::try_from(pgid) {
-        // SAFETY: a negative pid signals the process group the child leads.
-        unsafe {
-            libc::kill(-pid, libc::SIGCONT);
-        }
-    }
+    Ok(())
 }
 
 impl Executor for Shell {
@@ -239,7 +171,7 @@ impl Executor for Shell {
             let _ = child.wait();
             return Err(e.context("the command was not run: its process group is not journaled"));
         }
-        continue_group(pgid);
+        pushduty_platform::process::continue_group(pgid);
         let readers: Vec<_> = [
             child.stdout.take().map(|o| forward(job, o)),
             child.stderr.take().map(|e| forward(job, e)),

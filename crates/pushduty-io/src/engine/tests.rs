@@ -4,6 +4,8 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use pushduty_platform::process::State;
+
 use super::*;
 use crate::config::Config;
 use crate::runbook::vars::Now;
@@ -236,7 +238,7 @@ fn shell_cancel_kills_the_process_group() {
         .unwrap();
     // The grandchild got SIGKILL with its group; it is reaped by init shortly after.
     let deadline = std::time::Instant::now() + WAIT;
-    while crate::session::lock::pid_alive(pid) && !is_zombie(pid) {
+    while pushduty_platform::process::alive(pid) && !is_zombie(pid) {
         assert!(
             std::time::Instant::now() < deadline,
             "sleep {pid} survived the cancel"
@@ -265,9 +267,8 @@ fn a_command_does_nothing_until_its_process_group_is_journaled() {
     };
     // Held at the journal: stopped, and nothing done.
     std::thread::sleep(std::time::Duration::from_millis(200));
-    let state = std::fs::read_to_string(format!("/proc/{pgid}/stat")).unwrap();
-    let state = state.rsplit(')').next().unwrap().trim_start();
-    assert!(state.starts_with('T'), "not stopped: {state}");
+    let state = pushduty_platform::process::state(pgid);
+    assert_eq!(state, Some(State::Stopped), "not stopped");
     assert!(
         !marker.exists(),
         "the command ran before its group was journaled"
@@ -305,16 +306,9 @@ fn a_command_whose_group_cannot_be_journaled_never_runs() {
     assert!(!marker.exists(), "the command ran unjournaled");
 }
 
+/// A zombie, or gone (its state cannot be read).
 fn is_zombie(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            s.rsplit(')')
-                .next()
-                .unwrap_or("")
-                .trim_start()
-                .starts_with('Z')
-        })
-        .unwrap_or(true)
+    pushduty_platform::process::state(u64::from(pid)).is_none_or(|s| s == State::Zombie)
 }
 
 #[test]

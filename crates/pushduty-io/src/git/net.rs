@@ -22,7 +22,6 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::io::Read;
-use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::mpsc;
@@ -184,15 +183,7 @@ fn run(spec: &RepoSpec, args: &[String], net: &mut Net<'_>) -> Result<String> {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    // SAFETY: setsid is async-signal-safe, and nothing else runs between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::setsid() == -1 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    pushduty_platform::process::in_new_session(&mut cmd);
     let shown = format!("git {}", args.first().map_or("", String::as_str));
     let mut child = cmd.spawn().with_context(|| format!("starting `{shown}`"))?;
     let (tx, rx) = mpsc::channel();
