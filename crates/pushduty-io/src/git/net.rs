@@ -168,6 +168,23 @@ pub fn push_refspec(spec: &RepoSpec, refspec: &str, net: &mut Net<'_>) -> Result
     run(spec, &args, net).map(drop)
 }
 
+/// `git push --dry-run REMOTE REFSPEC`: the remote is reached and asked to receive (which
+/// checks the operator may push there), and nothing is sent; hooks are not run.
+pub fn push_dry_run(spec: &RepoSpec, refspec: &str, net: &mut Net<'_>) -> Result<()> {
+    let args = [
+        "push",
+        "--dry-run",
+        "--no-verify",
+        "--no-follow-tags",
+        "--recurse-submodules=no",
+        "--",
+        &spec.remote,
+        refspec,
+    ]
+    .map(String::from);
+    run(spec, &args, net).map(drop)
+}
+
 /// Runs `git -C PATH ARGS...` as described at the top; its standard output when it succeeds.
 fn run(spec: &RepoSpec, args: &[String], net: &mut Net<'_>) -> Result<String> {
     check_version()?;

@@ -1,0 +1,462 @@
+//! The services' checks: each asks the one read call that shows the service as this operator
+//! reaches it (the job, the project, the key, the token's account) and nothing that changes
+//! anything.
+
+use std::time::Duration;
+
+use pushduty_core::urls::{encode, github_repo_path, jenkins_job_path};
+
+use super::probe::{get, send};
+use super::{Broken, Check, Outcome, timed};
+use crate::runbook::model::{Runbook, StepKind};
+use crate::services::{
+    ActionsConf, EtherpadConf, GithubConf, JenkinsConf, MatrixConf, MetricsConf, Resolved,
+    SentryConf, Services, SlackConf, SmtpConf,
+};
+
+/// One check per service (per series for metrics, per repo for GitHub).
+pub(super) fn checks<'a>(
+    rb: &'a Runbook,
+    services: &'a Services,
+    limit: Duration,
+) -> Vec<Check<'a>> {
+    let mut out: Vec<Check<'a>> = Vec::new();
+    for (name, svc) in &services.0 {
+        let item = |what: &str| format!("{what} {name}");
+        match svc {
+            Resolved::Jenkins(c) => {
+                out.push(timed(item("jenkins"), "jenkins", limit, jenkins(c, limit)))
+            }
+            Resolved::GithubActions(c) => {
+                out.push(timed(
+                    item("github_actions"),
+                    "github_actions",
+                    limit,
+                    actions(c, limit),
+                ));
+            }
+            Resolved::Github(c) => {
+                // Notes published as releases need write access; blockers only read.
+                let writes = rb
+                    .steps
+                    .iter()
+                    .any(|s| matches!(&s.kind, StepKind::NotesPublish(p) if p.service == *name));
+                for repo in rb.repos.values() {
+                    out.push(timed(
+                        format!("github {name} repo {}", repo.github),
+                        "github",
+                        limit,
+                        github(c, &repo.github, writes, limit),
+                    ));
+                }
+            }
+            Resolved::Sentry(c) => {
+                out.push(timed(item("sentry"), "sentry", limit, sentry(c, limit)))
+            }
+            Resolved::Metrics(c) => {
+                for s in &c.series {
+                    out.push(timed(
+                        format!("{} {name} series {}", c.kind, s.name),
+                        c.kind,
+                        limit,
+                        series(c, &s.query),
+                    ));
+                }
+            }
+            Resolved::Smtp(c) => out.push(timed(item("smtp"), "smtp", limit, smtp(c, limit))),
+            Resolved::Etherpad(c) => out.push(timed(
+                item("etherpad"),
+                "etherpad",
+                limit,
+                etherpad(c, limit),
+            )),
+            Resolved::Matrix(c) => {
+                out.push(timed(item("matrix"), "matrix", limit, matrix(c, limit)))
+            }
+            Resolved::Slack(c) => out.push(timed(item("slack"), "slack", limit, slack(c, limit))),
+            // Files in a checkout: the git check covers the checkout.
+            Resolved::MarkdownNotes(_) => {}
+        }
+    }
+    out
+}
+
+/// What to do when a service's client cannot be made: the message says which setting.
+fn unconfigured(e: String) -> Broken {
+    Broken::new("not configured", e)
+}
+
+fn unreachable_fix(name: &str) -> String {
+    format!(
+        "check the address (`services.{name}.url` in your config overrides the runbook's) and \
+         that it is reachable from here (VPN, proxy)"
+    )
+}
+
+async fn jenkins(c: &JenkinsConf, limit: Duration) -> Outcome {
+    let client = c.client().map_err(unconfigured)?;
+    // Both are there: the client was made.
+    let user = c.user.clone().unwrap_or_default();
+    let token = c.token.as_ref().map(|t| t.expose()).unwrap_or_default();
+    let url = format!(
+        "{}/{}/api/json?tree=name,buildable",
+        c.url,
+        jenkins_job_path(&c.job)
+    );
+    let req = get(&url)?.basic_auth(&user, Some(token));
+    let a = send(req, "Jenkins", &c.url, limit, &unreachable_fix(&c.name)).await?;
+    match a.status {
+        200 if a.json()["buildable"] == false => Err(Broken::new(
+            format!("job `{}` is disabled", c.job),
+            format!("enable it at {} (or ask its owner)", client.job_url()),
+        )),
+        200 => Ok(format!(
+            "job `{}` exists, is buildable, and the token reads it",
+            c.job
+        )),
+        401 => Err(Broken::new(
+            format!("Jenkins refused user `{user}` with its API token (HTTP 401)"),
+            format!(
+                "make a new API token at {}/user/{}/configure and point `services.{}.token` at it",
+                c.url,
+                encode(&user),
+                c.name
+            ),
+        )),
+        403 => Err(Broken::new(
+            format!("user `{user}` may not read job `{}` (HTTP 403)", c.job),
+            format!(
+                "ask a Jenkins admin for Job/Read and Job/Build on `{}`",
+                c.job
+            ),
+        )),
+        404 => Err(Broken::new(
+            format!("no job `{}` at {} (HTTP 404)", c.job, c.url),
+            "check the job's name in the runbook (renamed? moved into a folder: `folder/job`), \
+             or ask a Jenkins admin whether your user may see it",
+        )),
+        _ => Err(a.unexpected("Jenkins", &c.url)),
+    }
+}
+
+async fn sentry(c: &SentryConf, limit: Duration) -> Outcome {
+    let token = c
+        .token
+        .clone()
+        .map_err(|_| unconfigured(c.client().err().unwrap_or_else(|| "no Sentry token".into())))?;
+    let url = format!(
+        "{}/api/0/projects/{}/{}/",
+        c.url,
+        encode(&c.org),
+        encode(&c.project)
+    );
+    let req = get(&url)?.bearer_auth(token.expose());
+    let a = send(req, "Sentry", &c.url, limit, &unreachable_fix(&c.name)).await?;
+    let make = format!(
+        "make a token with the event:read and project:read scopes at \
+         {}/settings/account/api/auth-tokens/ and point `services.{}.token` at it",
+        c.url, c.name
+    );
+    match a.status {
+        200 => Ok(format!(
+            "project {}/{} reads with the token",
+            c.org, c.project
+        )),
+        401 => Err(Broken::new("Sentry refused the token (HTTP 401)", make)),
+        403 => Err(Broken::new(
+            format!(
+                "the token may not read project {}/{} (HTTP 403): it lacks project:read",
+                c.org, c.project
+            ),
+            make,
+        )),
+        404 => Err(Broken::new(
+            format!("no project {}/{} at {} (HTTP 404)", c.org, c.project, c.url),
+            "check `org` and `project` in the runbook against the project's address in Sentry",
+        )),
+        _ => Err(a.unexpected("Sentry", &c.url)),
+    }
+}
+
+/// A GitHub API GET with the token and the headers GitHub asks for.
+fn github_get(url: &str, token: &str) -> Result<reqwest::RequestBuilder, Broken> {
+    Ok(get(url)?
+        .bearer_auth(token)
+        .header(reqwest::header::ACCEPT, "application/vnd.github+json")
+        .header("X-GitHub-Api-Version", "2022-11-28"))
+}
+
+fn github_token_fix(name: &str, needs: &str) -> String {
+    format!(
+        "make a token at https://github.com/settings/tokens ({needs}) and point \
+         `services.{name}.token` at it"
+    )
+}
+
+async fn github(c: &GithubConf, repo: &str, writes: bool, limit: Duration) -> Outcome {
+    let token = c
+        .token
+        .clone()
+        .map_err(|_| unconfigured(c.client().err().unwrap_or_else(|| "no GitHub token".into())))?;
+    let url = format!("{}/repos/{}", c.api_url, github_repo_path(repo));
+    let a = send(
+        github_get(&url, token.expose())?,
+        "GitHub",
+        &c.api_url,
+        limit,
+        &unreachable_fix(&c.name),
+    )
+    .await?;
+    let needs = if writes {
+        "Contents: read and write"
+    } else {
+        "Issues: read"
+    };
+    match a.status {
+        200 => {
+            let push = a.json()["permissions"]["push"] == true;
+            if writes && !push {
+                return Err(Broken::new(
+                    format!(
+                        "the token reads {repo} but may not write to it, and the notes are published there"
+                    ),
+                    github_token_fix(&c.name, needs),
+                ));
+            }
+            let scopes = a
+                .headers
+                .get("x-oauth-scopes")
+                .and_then(|v| v.to_str().ok())
+                .map(|s| format!(" (scopes: {})", if s.is_empty() { "none" } else { s }))
+                .unwrap_or_default();
+            Ok(format!(
+                "{repo} reads with the token{}{scopes}",
+                if push { ", which may write" } else { "" }
+            ))
+        }
+        401 => Err(Broken::new(
+            "GitHub refused the token (HTTP 401: bad credentials)",
+            github_token_fix(&c.name, needs),
+        )),
+        403 | 404 => Err(Broken::new(
+            format!("{repo} is not visible with the token (HTTP {})", a.status),
+            format!(
+                "check the repo's name in the runbook (`repos.*.github`), and that the token may read it: {}",
+                github_token_fix(&c.name, needs)
+            ),
+        )),
+        _ => Err(a.unexpected("GitHub", &c.api_url)),
+    }
+}
+
+async fn actions(c: &ActionsConf, limit: Duration) -> Outcome {
+    let token = c
+        .token
+        .clone()
+        .map_err(|_| unconfigured(c.client().err().unwrap_or_else(|| "no GitHub token".into())))?;
+    let url = format!(
+        "{}/repos/{}/actions/workflows/{}",
+        c.api_url,
+        github_repo_path(&c.repo),
+        encode(&c.workflow)
+    );
+    let a = send(
+        github_get(&url, token.expose())?,
+        "GitHub",
+        &c.api_url,
+        limit,
+        &unreachable_fix(&c.name),
+    )
+    .await?;
+    let fix = github_token_fix(&c.name, "Actions: read and write");
+    match a.status {
+        200 if a.json()["state"].as_str().is_some_and(|s| s != "active") => Err(Broken::new(
+            format!(
+                "workflow `{}` of {} is {}",
+                c.workflow,
+                c.repo,
+                a.json()["state"].as_str().unwrap_or("?")
+            ),
+            format!("enable it at https://github.com/{}/actions", c.repo),
+        )),
+        200 => Ok(format!(
+            "workflow `{}` of {} reads with the token",
+            c.workflow, c.repo
+        )),
+        401 => Err(Broken::new(
+            "GitHub refused the token (HTTP 401: bad credentials)",
+            fix,
+        )),
+        403 | 404 => Err(Broken::new(
+            format!(
+                "no workflow `{}` in {} visible with the token (HTTP {})",
+                c.workflow, c.repo, a.status
+            ),
+            format!("check `repo` and `workflow` (the file's name) in the runbook; {fix}"),
+        )),
+        _ => Err(a.unexpected("GitHub", &c.api_url)),
+    }
+}
+
+async fn series(c: &MetricsConf, query: &str) -> Outcome {
+    let until = chrono::Utc::now().timestamp();
+    let points = c.range(query, until - 3600, until).await.map_err(|e| {
+        let fix = if crate::services::metrics::is_bad_query(&e) {
+            "fix the series' `query` in the runbook so that it matches exactly one line".to_string()
+        } else {
+            unreachable_fix(&c.name)
+        };
+        Broken::new(format!("{e:#}"), fix)
+    })?;
+    let known: Vec<f64> = points.iter().filter_map(|(_, v)| *v).collect();
+    match known.last() {
+        None => Err(Broken::new(
+            format!("`{query}` matches one series, with no points in the last hour"),
+            "check that the metric still receives data (renamed? the service stopped sending?)",
+        )),
+        Some(last) => Ok(format!(
+            "one series, {} points in the last hour, the latest {last}",
+            known.len()
+        )),
+    }
+}
+
+async fn smtp(c: &SmtpConf, limit: Duration) -> Outcome {
+    c.probe(limit).await.map_err(|e| {
+        Broken::new(
+            format!("{e:#}"),
+            format!(
+                "check `host`, `port` and `security` of `services.{}`, and the user and the \
+                 password it names",
+                c.name
+            ),
+        )
+    })
+}
+
+async fn etherpad(c: &EtherpadConf, limit: Duration) -> Outcome {
+    let key = c
+        .key
+        .clone()
+        .map_err(|_| unconfigured(c.client().err().unwrap_or_else(|| "no API key".into())))?;
+    let url = format!("{}/api/{}/checkToken", c.url, encode(&c.api_version));
+    let req = get(&url)?.query(&[("apikey", key.expose())]);
+    let a = send(req, "Etherpad", &c.url, limit, &unreachable_fix(&c.name)).await?;
+    let v = a.json();
+    match (a.status, v["code"].as_u64()) {
+        (200, Some(0)) => Ok("the API key is valid".into()),
+        (_, Some(4)) => Err(Broken::new(
+            "Etherpad refused the API key (code 4: no or wrong API key)",
+            format!(
+                "copy the server's APIKEY.txt into the secret `services.{}.key` names",
+                c.name
+            ),
+        )),
+        (404, None) => Err(Broken::new(
+            format!("no Etherpad API {} at {} (HTTP 404)", c.api_version, c.url),
+            "check the service's `url` and `api_version` in the runbook",
+        )),
+        _ => Err(a.unexpected("Etherpad", &c.url)),
+    }
+}
+
+async fn matrix(c: &MatrixConf, limit: Duration) -> Outcome {
+    let token = c
+        .token
+        .clone()
+        .map_err(|_| unconfigured(c.client().err().unwrap_or_else(|| "no access token".into())))?;
+    let fix = unreachable_fix(&c.name);
+    let whoami = format!("{}/_matrix/client/v3/account/whoami", c.url);
+    let a = send(
+        get(&whoami)?.bearer_auth(token.expose()),
+        "Matrix",
+        &c.url,
+        limit,
+        &fix,
+    )
+    .await?;
+    let user = match a.status {
+        200 => a.json()["user_id"].as_str().unwrap_or("?").to_string(),
+        401 => {
+            return Err(Broken::new(
+                format!(
+                    "Matrix refused the access token ({})",
+                    a.json()["errcode"].as_str().unwrap_or("HTTP 401")
+                ),
+                format!(
+                    "log in as the posting account again and point `services.{}.token` at the new access token",
+                    c.name
+                ),
+            ));
+        }
+        _ => return Err(a.unexpected("Matrix", &c.url)),
+    };
+    let members = format!(
+        "{}/_matrix/client/v3/rooms/{}/joined_members",
+        c.url,
+        encode(&c.room)
+    );
+    let a = send(
+        get(&members)?.bearer_auth(token.expose()),
+        "Matrix",
+        &c.url,
+        limit,
+        &fix,
+    )
+    .await?;
+    match a.status {
+        200 => Ok(format!("the token is {user}'s, who is in room {}", c.room)),
+        403 | 404 => Err(Broken::new(
+            format!(
+                "{user} is not in room {} ({})",
+                c.room,
+                a.json()["errcode"].as_str().unwrap_or("refused")
+            ),
+            format!("invite {user} to the room and accept, or check `room` in the runbook"),
+        )),
+        _ => Err(a.unexpected("Matrix", &c.url)),
+    }
+}
+
+async fn slack(c: &SlackConf, limit: Duration) -> Outcome {
+    c.client().map_err(unconfigured)?;
+    let Some(Ok(token)) = &c.token else {
+        return Ok(
+            "a webhook is named; it is not asked (a webhook cannot be read without posting)".into(),
+        );
+    };
+    let url = format!("{}/auth.test", c.api_url);
+    let req = client_post(&url)?.bearer_auth(token.expose());
+    let a = send(req, "Slack", &c.api_url, limit, &unreachable_fix(&c.name)).await?;
+    let v = a.json();
+    match (a.status, v["ok"].as_bool()) {
+        (200, Some(true)) => Ok(format!(
+            "the token is valid (user {} of {})",
+            v["user"].as_str().unwrap_or("?"),
+            v["team"].as_str().unwrap_or("?")
+        )),
+        (_, Some(false)) => Err(Broken::new(
+            format!(
+                "Slack refused the token ({})",
+                v["error"].as_str().unwrap_or("no reason given")
+            ),
+            format!(
+                "make a bot token (xoxb-) with chat:write in the Slack app's settings and point `services.{}.token` at it",
+                c.name
+            ),
+        )),
+        _ => Err(a.unexpected("Slack", &c.api_url)),
+    }
+}
+
+/// A POST on the shared client (Slack's Web API methods are POSTs, reads included).
+fn client_post(url: &str) -> Result<reqwest::RequestBuilder, Broken> {
+    crate::services::http::client()
+        .map(|c| c.post(url))
+        .map_err(|e| {
+            Broken::new(
+                format!("no HTTP client: {e:#}"),
+                "this is a fault of pushduty's own: please report it",
+            )
+        })
+}
