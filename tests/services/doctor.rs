@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::support::cli::{Env, repo_with_tags, serve_text, stderr, stdout};
-use crate::support::metrics_servers::{graphite, minutes};
-use crate::support::smtp_server::SmtpServer;
+use crate::support::metrics_servers::{graphite, minutes, prometheus};
+use crate::support::smtp_server::{Mode, SmtpServer};
+use crate::support::synapse::Synapse;
 use pushduty::standins::{etherpad, github, jenkins, sentry, slack, smtp};
 
 const JENKINS_TOKEN: &str = "jenkins-t0ken-4d0c";
@@ -675,4 +676,140 @@ fn doctor_ends_within_ten_seconds_when_every_service_hangs_and_names_each() {
         "{report:#}"
     );
     let _ = std::io::stdout().flush();
+}
+
+/// One item of `doctor --json` on `runbook` (its services only), with `env` added.
+fn doctor_on(services: &str, env: &[(&str, &str)]) -> Value {
+    let e = Env::new();
+    let runbook = format!(
+        "name = \"Doctor\"\n{HEAD}\n{services}\n[[sections]]\nid = \"only\"\ntitle = \"Only\"\n\n\
+         [[steps]]\nid = \"look\"\nsection = \"only\"\ntitle = \"Look\"\nkind = \"manual\"\n"
+    );
+    let path = write(&e, &runbook, &[]);
+    let mut cmd = e.cmd();
+    cmd.envs(env.iter().copied());
+    let out = cmd
+        .arg("--runbook")
+        .arg(&path)
+        .args(["doctor", "--json"])
+        .output()
+        .unwrap();
+    serde_json::from_str(&stdout(&out))
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)))
+}
+
+#[test]
+fn doctor_reads_prometheus_series_as_the_watch_does() {
+    let now = chrono::Utc::now().timestamp();
+    let server = prometheus(&[
+        (
+            r#"amo_responses{code="200"}"#,
+            minutes(now - 1800, 25, |i| Some(100.0 + i as f64)),
+        ),
+        (
+            r#"amo_responses{code="500"}"#,
+            minutes(now - 1800, 25, |_| Some(1.0)),
+        ),
+    ]);
+    let report = doctor_on(
+        &format!(
+            r#"[services.prom]
+kind = "prometheus"
+url = "{}"
+series = [
+  {{ name = "ok", query = 'amo_responses{{code="200"}}', direction = "decrease" }},
+  {{ name = "all", query = "amo_responses", direction = "increase" }},
+]
+"#,
+            server.url
+        ),
+        &[],
+    );
+    assert_ok(&report, "prometheus prom series ok");
+    assert_broken(
+        &report,
+        "prometheus prom series all",
+        "returns 2 series",
+        "matches exactly one line",
+    );
+}
+
+#[test]
+fn doctor_upgrades_to_tls_where_the_server_offers_it() {
+    let server = SmtpServer::start_as(Mode::StartTls);
+    let services = format!(
+        r#"[services.list]
+kind = "smtp"
+host = "127.0.0.1"
+port = {port}
+security = "starttls"
+from = "hero@example.com"
+to = ["dev@example.com"]
+ca_file = "{ca}"
+
+[services.list-untrusted]
+kind = "smtp"
+host = "127.0.0.1"
+port = {port}
+security = "starttls"
+from = "hero@example.com"
+to = ["dev@example.com"]
+"#,
+        port = server.port,
+        ca = server.ca_file().display()
+    );
+    let report = doctor_on(&services, &[]);
+    assert_ok(&report, "smtp list");
+    assert!(
+        item(&report, "smtp list")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("answered EHLO; TLS"),
+        "{report:#}"
+    );
+    assert_broken(&report, "smtp list-untrusted", "TLS with", "`security`");
+    assert!(server.messages().is_empty(), "doctor sent no mail");
+}
+
+#[test]
+fn doctor_asks_matrix_who_the_token_is_and_whether_it_is_in_the_room() {
+    let Some(synapse) = Synapse::start() else {
+        return;
+    };
+    let services = format!(
+        r#"[services.room]
+kind = "matrix"
+url = "{url}"
+room = "{room}"
+token = {{ env = "DOC_MATRIX" }}
+
+[services.other-room]
+kind = "matrix"
+url = "{url}"
+room = "!nowhere:localhost"
+token = {{ env = "DOC_MATRIX" }}
+
+[services.old]
+kind = "matrix"
+url = "{url}"
+room = "{room}"
+token = {{ env = "DOC_STALE" }}
+"#,
+        url = synapse.url,
+        room = synapse.room
+    );
+    let report = doctor_on(
+        &services,
+        &[("DOC_MATRIX", synapse.token.as_str()), ("DOC_STALE", STALE)],
+    );
+    assert_ok(&report, "matrix room");
+    assert_broken(&report, "matrix other-room", "is not in room", "invite");
+    assert_broken(
+        &report,
+        "matrix old",
+        "M_UNKNOWN_TOKEN",
+        "log in as the posting account",
+    );
+    let said = report.to_string();
+    assert!(!said.contains(&synapse.token), "{said}");
 }

@@ -93,6 +93,8 @@ pub async fn examine(
     let secrets = services.secrets();
     let secrets: Vec<&Secret> = secrets.iter().collect();
     for f in &mut findings {
+        // A link may carry a token in its query: its name too.
+        f.item = scrub(&f.item, &secrets);
         f.detail = scrub(&f.detail, &secrets);
         f.fix = f.fix.as_deref().map(|t| scrub(t, &secrets));
     }

@@ -74,7 +74,16 @@ pub(crate) async fn send(
 
 /// A GET of `url` on the shared client, or why there is no client.
 pub(crate) fn get(url: &str) -> Result<reqwest::RequestBuilder, Broken> {
-    client().map(|c| c.get(url)).map_err(|e| {
+    request(reqwest::Method::GET, url)
+}
+
+/// A POST of `url` (a read all the same: Slack's methods and Etherpad's calls are POSTs).
+pub(crate) fn post(url: &str) -> Result<reqwest::RequestBuilder, Broken> {
+    request(reqwest::Method::POST, url)
+}
+
+fn request(method: reqwest::Method, url: &str) -> Result<reqwest::RequestBuilder, Broken> {
+    client().map(|c| c.request(method, url)).map_err(|e| {
         Broken::new(
             format!("no HTTP client: {e:#}"),
             "this is a fault of pushduty's own: please report it",

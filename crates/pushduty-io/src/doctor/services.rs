@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use pushduty_core::urls::{encode, github_repo_path, jenkins_job_path};
 
-use super::probe::{get, send};
+use super::probe::{get, post, send};
 use super::{Broken, Check, Outcome, timed};
 use crate::runbook::model::{Runbook, StepKind};
+use crate::secret::Secret;
 use crate::services::{
     ActionsConf, EtherpadConf, GithubConf, JenkinsConf, MatrixConf, MetricsConf, Resolved,
     SentryConf, Services, SlackConf, SmtpConf,
@@ -86,6 +87,16 @@ fn unconfigured(e: String) -> Broken {
     Broken::new("not configured", e)
 }
 
+/// The secret a service was given; without one, what its client says to set.
+fn secret_or<T>(
+    secret: &Result<Secret, String>,
+    client: impl FnOnce() -> Result<T, String>,
+) -> Result<Secret, Broken> {
+    secret
+        .clone()
+        .map_err(|e| unconfigured(client().err().unwrap_or(e)))
+}
+
 fn unreachable_fix(name: &str) -> String {
     format!(
         "check the address (`services.{name}.url` in your config overrides the runbook's) and \
@@ -140,10 +151,7 @@ async fn jenkins(c: &JenkinsConf, limit: Duration) -> Outcome {
 }
 
 async fn sentry(c: &SentryConf, limit: Duration) -> Outcome {
-    let token = c
-        .token
-        .clone()
-        .map_err(|_| unconfigured(c.client().err().unwrap_or_else(|| "no Sentry token".into())))?;
+    let token = secret_or(&c.token, || c.client())?;
     let url = format!(
         "{}/api/0/projects/{}/{}/",
         c.url,
@@ -194,10 +202,7 @@ fn github_token_fix(name: &str, needs: &str) -> String {
 }
 
 async fn github(c: &GithubConf, repo: &str, writes: bool, limit: Duration) -> Outcome {
-    let token = c
-        .token
-        .clone()
-        .map_err(|_| unconfigured(c.client().err().unwrap_or_else(|| "no GitHub token".into())))?;
+    let token = secret_or(&c.token, || c.client())?;
     let url = format!("{}/repos/{}", c.api_url, github_repo_path(repo));
     let a = send(
         github_get(&url, token.expose())?,
@@ -250,10 +255,7 @@ async fn github(c: &GithubConf, repo: &str, writes: bool, limit: Duration) -> Ou
 }
 
 async fn actions(c: &ActionsConf, limit: Duration) -> Outcome {
-    let token = c
-        .token
-        .clone()
-        .map_err(|_| unconfigured(c.client().err().unwrap_or_else(|| "no GitHub token".into())))?;
+    let token = secret_or(&c.token, || c.client())?;
     let url = format!(
         "{}/repos/{}/actions/workflows/{}",
         c.api_url,
@@ -335,12 +337,10 @@ async fn smtp(c: &SmtpConf, limit: Duration) -> Outcome {
 }
 
 async fn etherpad(c: &EtherpadConf, limit: Duration) -> Outcome {
-    let key = c
-        .key
-        .clone()
-        .map_err(|_| unconfigured(c.client().err().unwrap_or_else(|| "no API key".into())))?;
+    let key = secret_or(&c.key, || c.client())?;
     let url = format!("{}/api/{}/checkToken", c.url, encode(&c.api_version));
-    let req = get(&url)?.query(&[("apikey", key.expose())]);
+    // In the body, as every Etherpad call here: a URL's query reaches access logs.
+    let req = post(&url)?.form(&[("apikey", key.expose())]);
     let a = send(req, "Etherpad", &c.url, limit, &unreachable_fix(&c.name)).await?;
     let v = a.json();
     match (a.status, v["code"].as_u64()) {
@@ -361,10 +361,7 @@ async fn etherpad(c: &EtherpadConf, limit: Duration) -> Outcome {
 }
 
 async fn matrix(c: &MatrixConf, limit: Duration) -> Outcome {
-    let token = c
-        .token
-        .clone()
-        .map_err(|_| unconfigured(c.client().err().unwrap_or_else(|| "no access token".into())))?;
+    let token = secret_or(&c.token, || c.client())?;
     let fix = unreachable_fix(&c.name);
     let whoami = format!("{}/_matrix/client/v3/account/whoami", c.url);
     let a = send(
@@ -426,7 +423,7 @@ async fn slack(c: &SlackConf, limit: Duration) -> Outcome {
         );
     };
     let url = format!("{}/auth.test", c.api_url);
-    let req = client_post(&url)?.bearer_auth(token.expose());
+    let req = post(&url)?.bearer_auth(token.expose());
     let a = send(req, "Slack", &c.api_url, limit, &unreachable_fix(&c.name)).await?;
     let v = a.json();
     match (a.status, v["ok"].as_bool()) {
@@ -447,16 +444,4 @@ async fn slack(c: &SlackConf, limit: Duration) -> Outcome {
         )),
         _ => Err(a.unexpected("Slack", &c.api_url)),
     }
-}
-
-/// A POST on the shared client (Slack's Web API methods are POSTs, reads included).
-fn client_post(url: &str) -> Result<reqwest::RequestBuilder, Broken> {
-    crate::services::http::client()
-        .map(|c| c.post(url))
-        .map_err(|e| {
-            Broken::new(
-                format!("no HTTP client: {e:#}"),
-                "this is a fault of pushduty's own: please report it",
-            )
-        })
 }

@@ -149,13 +149,7 @@ impl SmtpConf {
         let result = self
             .deliver(security, creds.as_ref(), &message, before_data)
             .await;
-        result.map_err(|e| {
-            let text = format!("{e:#}");
-            match &creds {
-                Some((_, p)) => anyhow!("{}", secret::scrub(&text, &[p])),
-                None => anyhow!("{text}"),
-            }
-        })
+        scrubbed(result, creds.as_ref())
     }
 
     async fn deliver(
@@ -254,13 +248,7 @@ impl SmtpConf {
             Ok::<_, anyhow::Error>(format!("{at} answered EHLO; {tls}; {login}"))
         }
         .await;
-        result.map_err(|e| {
-            let text = format!("{e:#}");
-            match &creds {
-                Some((_, p)) => anyhow!("{}", secret::scrub(&text, &[p])),
-                None => anyhow!("{text}"),
-            }
-        })
+        scrubbed(result, creds.as_ref())
     }
 
     /// TLS as `security` asks, then the login when there are credentials.
@@ -386,6 +374,17 @@ impl SmtpConf {
             done.message().collect::<Vec<_>>().join(" ")
         ))
     }
+}
+
+/// `result` with the password cut out of its error's text.
+fn scrubbed<T>(result: Result<T>, creds: Option<&(String, Secret)>) -> Result<T> {
+    result.map_err(|e| {
+        let text = format!("{e:#}");
+        match creds {
+            Some((_, p)) => anyhow!("{}", secret::scrub(&text, &[p])),
+            None => anyhow!("{text}"),
+        }
+    })
 }
 
 /// The EHLO name: the sender's domain, a plain name the server can read.
