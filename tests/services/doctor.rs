@@ -540,11 +540,18 @@ id = "only"
 title = "Only"
 
 [[steps]]
+id = "build"
+section = "only"
+title = "Build"
+kind = "manual"
+outputs = ["build_id"]
+
+[[steps]]
 id = "look"
 section = "only"
 title = "Look"
 kind = "manual"
-doc = "See <{stage}/dashboard>."
+doc = "See <{stage}/dashboard>, and the build at {stage}/builds/{{{{ build_id }}}} once made."
 "#,
         jenkins = jenkins.url(),
         graphite = metrics.url,
@@ -564,7 +571,11 @@ doc = "See <{stage}/dashboard>."
         "ok    graphite graphite series traffic: one series, 20 points",
         &format!("ok    link links.stage {stage}: answers (HTTP 200)"),
         &format!("ok    link step look {stage}/dashboard: answers (HTTP 200)"),
-        "5 items: all ok; slowest: ",
+        // A value no step has made yet has no address to ask.
+        &format!(
+            "ok    link step look {stage}/builds/\u{27e8}build_id\u{27e9}: not known before the push: not asked"
+        ),
+        "6 items: all ok; slowest: ",
     ] {
         assert!(text.contains(line), "{line:?} not in:\n{text}");
     }

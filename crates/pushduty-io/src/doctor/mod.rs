@@ -100,3 +100,33 @@ pub async fn examine(
     }
     Report::new(findings)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::http::block_on;
+
+    #[test]
+    fn a_check_past_its_limit_is_broken_and_says_the_limit() {
+        let limit = Duration::from_millis(200);
+        let hangs = timed("jenkins deploy".into(), "jenkins", limit, async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok("never".to_string())
+        });
+        let quick = timed("link x".into(), "link", limit, async {
+            Err(Broken::new("malformed", "correct it"))
+        });
+        let started = Instant::now();
+        let found = block_on(all([hangs, quick])).unwrap();
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(!found[0].ok);
+        assert_eq!(found[0].detail, "no answer within 0.2s");
+        assert!(found[0].fix.as_deref().unwrap().contains("--timeout"));
+        assert!(found[0].ms >= 200, "{}", found[0].ms);
+        assert_eq!(
+            (found[1].ok, found[1].detail.as_str()),
+            (false, "malformed")
+        );
+        assert_eq!(secs(Duration::from_secs(8)), "8s");
+    }
+}
