@@ -137,6 +137,12 @@ fn rig() -> Rig {
         login: Some(("hero".into(), SMTP_PASSWORD.into())),
         ..Default::default()
     });
+    // Repeats the login it refuses, password and all, as some servers do.
+    let echo = smtp::Smtp::start(smtp::Config {
+        login: Some(("hero".into(), "another".into())),
+        fault: smtp::Fault::EchoLogin,
+        ..Default::default()
+    });
     let aiosmtpd = SmtpServer::start();
     let metrics = graphite(&[
         (
@@ -281,6 +287,16 @@ from = "hero@example.com"
 to = ["dev@example.com"]
 user = "hero"
 password = {{ env = "DOC_SMTP" }}
+
+[services.list-echo]
+kind = "smtp"
+host = "127.0.0.1"
+port = {echo}
+security = "none"
+from = "hero@example.com"
+to = ["dev@example.com"]
+user = "hero"
+password = {{ env = "DOC_SMTP" }}
 {STEPS}"#,
         jenkins = jenkins.url(),
         sentry = sentry.url(),
@@ -291,6 +307,7 @@ password = {{ env = "DOC_SMTP" }}
         slack = chat.api_url(),
         aiosmtpd = aiosmtpd.port,
         relay = relay.port(),
+        echo = echo.port(),
     );
     let runbook = write(&env, &runbook, &[("app", &good), ("lost", &lost)]);
     Rig {
@@ -304,6 +321,7 @@ password = {{ env = "DOC_SMTP" }}
             Box::new(pad),
             Box::new(chat),
             Box::new(relay),
+            Box::new(echo),
             Box::new(aiosmtpd),
             Box::new(metrics),
         ],
@@ -413,6 +431,13 @@ fn doctor_names_every_broken_item_with_its_fix_and_each_good_one_ok() {
         &report,
         "smtp list-login",
         "rejected the login of `hero`",
+        "the password it names",
+    );
+    // The server's words are kept, the password in them cut out.
+    assert_broken(
+        &report,
+        "smtp list-echo",
+        "refused AUTH PLAIN [redacted]",
         "the password it names",
     );
     let links: Vec<&Value> = report["items"]
