@@ -125,6 +125,11 @@ fn rig() -> Rig {
         token: GITHUB_TOKEN.into(),
         ..Default::default()
     });
+    let reader = github::Github::start(github::Config {
+        token: GITHUB_TOKEN.into(),
+        push: false,
+        ..Default::default()
+    });
     let pad = etherpad::Etherpad::start(etherpad::Config {
         key: PAD_KEY.into(),
         ..Default::default()
@@ -204,6 +209,11 @@ token = {{ env = "DOC_SENTRY" }}
 [services.gh]
 kind = "github"
 api_url = "{gh}"
+token = {{ env = "DOC_GITHUB" }}
+
+[services.gh-notes]
+kind = "github"
+api_url = "{reader}"
 token = {{ env = "DOC_GITHUB" }}
 
 [services.stage]
@@ -297,11 +307,21 @@ from = "hero@example.com"
 to = ["dev@example.com"]
 user = "hero"
 password = {{ env = "DOC_SMTP" }}
-{STEPS}"#,
+{STEPS}
+[[steps]]
+id = "release-notes"
+section = "only"
+title = "The release draft"
+kind = "notes.publish"
+service = "gh-notes"
+repo = "app"
+template = "notes.md"
+"#,
         jenkins = jenkins.url(),
         sentry = sentry.url(),
         narrow = narrow.url(),
         gh = gh.url(),
+        reader = reader.url(),
         graphite = metrics.url,
         pad = pad.url(),
         slack = chat.api_url(),
@@ -310,6 +330,7 @@ password = {{ env = "DOC_SMTP" }}
         echo = echo.port(),
     );
     let runbook = write(&env, &runbook, &[("app", &good), ("lost", &lost)]);
+    std::fs::write(env.path().join("notes.md"), "Notes of {{ tag }}\n").unwrap();
     Rig {
         env,
         runbook,
@@ -318,6 +339,7 @@ password = {{ env = "DOC_SMTP" }}
             Box::new(sentry),
             Box::new(narrow),
             Box::new(gh),
+            Box::new(reader),
             Box::new(pad),
             Box::new(chat),
             Box::new(relay),
@@ -390,6 +412,12 @@ fn doctor_names_every_broken_item_with_its_fix_and_each_good_one_ok() {
         "github gh repo mozilla/lost",
         "mozilla/lost is not visible with the token (HTTP 404)",
         "check the repo's name in the runbook",
+    );
+    assert_broken(
+        &report,
+        "github gh-notes repo mozilla/addons-server",
+        "may not write to it, and the notes are published there",
+        "Contents: read and write",
     );
     assert_ok(&report, "github_actions stage");
     assert_broken(

@@ -37,12 +37,12 @@ pub(super) fn checks<'a>(
                 ));
             }
             Resolved::Github(c) => {
-                // Notes published as releases need write access; blockers only read.
-                let writes = rb
-                    .steps
-                    .iter()
-                    .any(|s| matches!(&s.kind, StepKind::NotesPublish(p) if p.service == *name));
-                for repo in rb.repos.values() {
+                for (key, repo) in &rb.repos {
+                    // Notes published as a repo's release need write access; blockers only read.
+                    let writes = rb.steps.iter().any(|s| {
+                        matches!(&s.kind, StepKind::NotesPublish(p)
+                            if p.service == *name && p.repo.as_deref() == Some(key))
+                    });
                     out.push(timed(
                         format!("github {name} repo {}", repo.github),
                         "github",
