@@ -156,6 +156,8 @@ fn rig() -> Rig {
         ),
         ("stage.5xx.web1", minutes(now - 1800, 20, |_| Some(1.0))),
         ("stage.5xx.web2", minutes(now - 1800, 20, |_| Some(2.0))),
+        // Renamed three hours ago: the old name has no recent point.
+        ("stage.4xx", minutes(now - 4 * 3600, 30, |_| Some(3.0))),
     ]);
     let stage = serve_text("ok");
     let runbook = format!(
@@ -236,6 +238,7 @@ url = "{graphite}"
 series = [
   {{ name = "traffic", query = "stage.2xx", direction = "decrease" }},
   {{ name = "stage.5xx", query = "stage.5xx.*", direction = "increase" }},
+  {{ name = "stage.4xx", query = "stage.4xx", direction = "increase" }},
 ]
 
 [services.pad]
@@ -432,6 +435,12 @@ fn doctor_names_every_broken_item_with_its_fix_and_each_good_one_ok() {
         "graphite graphite series stage.5xx",
         "2 series",
         "matches exactly one line",
+    );
+    assert_broken(
+        &report,
+        "graphite graphite series stage.4xx",
+        "matches one series, with no points in the last hour",
+        "still receives data",
     );
     assert_ok(&report, "etherpad pad");
     assert_broken(
