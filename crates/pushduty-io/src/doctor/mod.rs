@@ -2,6 +2,8 @@
 //! at once, each within one time limit, and says per item ok or what to fix. The model of a
 //! finding and the checks that need no request are `pushduty_core::doctor`'s.
 
+mod chat;
+mod github;
 mod links;
 mod probe;
 mod remotes;

@@ -1,18 +1,19 @@
 //! The services' checks: each asks the one read call that shows the service as this operator
 //! reaches it (the job, the project, the key, the token's account) and nothing that changes
-//! anything.
+//! anything. GitHub's are in [`super::github`], the chats' in [`super::chat`].
 
 use std::time::Duration;
 
-use pushduty_core::urls::{encode, github_repo_path, jenkins_job_path};
+use pushduty_core::urls::{encode, jenkins_job_path};
 
+use super::chat::{matrix, slack};
+use super::github::{actions, github};
 use super::probe::{get, post, send};
 use super::{Broken, Check, Outcome, timed};
 use crate::runbook::model::{Runbook, StepKind};
 use crate::secret::Secret;
 use crate::services::{
-    ActionsConf, EtherpadConf, GithubConf, JenkinsConf, MatrixConf, MetricsConf, Resolved,
-    SentryConf, Services, SlackConf, SmtpConf,
+    EtherpadConf, JenkinsConf, MetricsConf, Resolved, SentryConf, Services, SmtpConf,
 };
 
 /// One check per service (per series for metrics, per repo for GitHub).
@@ -83,12 +84,12 @@ pub(super) fn checks<'a>(
 }
 
 /// What to do when a service's client cannot be made: the message says which setting.
-fn unconfigured(e: String) -> Broken {
+pub(super) fn unconfigured(e: String) -> Broken {
     Broken::new("not configured", e)
 }
 
 /// The secret a service was given; without one, what its client says to set.
-fn secret_or<T>(
+pub(super) fn secret_or<T>(
     secret: &Result<Secret, String>,
     client: impl FnOnce() -> Result<T, String>,
 ) -> Result<Secret, Broken> {
@@ -97,7 +98,7 @@ fn secret_or<T>(
         .map_err(|e| unconfigured(client().err().unwrap_or(e)))
 }
 
-fn unreachable_fix(name: &str) -> String {
+pub(super) fn unreachable_fix(name: &str) -> String {
     format!(
         "check the address (`services.{name}.url` in your config overrides the runbook's) and \
          that it is reachable from here (VPN, proxy)"
@@ -186,120 +187,6 @@ async fn sentry(c: &SentryConf, limit: Duration) -> Outcome {
     }
 }
 
-/// A GitHub API GET with the token and the headers GitHub asks for.
-fn github_get(url: &str, token: &str) -> Result<reqwest::RequestBuilder, Broken> {
-    Ok(get(url)?
-        .bearer_auth(token)
-        .header(reqwest::header::ACCEPT, "application/vnd.github+json")
-        .header("X-GitHub-Api-Version", "2022-11-28"))
-}
-
-fn github_token_fix(name: &str, needs: &str) -> String {
-    format!(
-        "make a token at https://github.com/settings/tokens ({needs}) and point \
-         `services.{name}.token` at it"
-    )
-}
-
-async fn github(c: &GithubConf, repo: &str, writes: bool, limit: Duration) -> Outcome {
-    let token = secret_or(&c.token, || c.client())?;
-    let url = format!("{}/repos/{}", c.api_url, github_repo_path(repo));
-    let a = send(
-        github_get(&url, token.expose())?,
-        "GitHub",
-        &c.api_url,
-        limit,
-        &unreachable_fix(&c.name),
-    )
-    .await?;
-    let needs = if writes {
-        "Contents: read and write"
-    } else {
-        "Issues: read"
-    };
-    match a.status {
-        200 => {
-            let push = a.json()["permissions"]["push"] == true;
-            if writes && !push {
-                return Err(Broken::new(
-                    format!(
-                        "the token reads {repo} but may not write to it, and the notes are published there"
-                    ),
-                    github_token_fix(&c.name, needs),
-                ));
-            }
-            let scopes = a
-                .headers
-                .get("x-oauth-scopes")
-                .and_then(|v| v.to_str().ok())
-                .map(|s| format!(" (scopes: {})", if s.is_empty() { "none" } else { s }))
-                .unwrap_or_default();
-            Ok(format!(
-                "{repo} reads with the token{}{scopes}",
-                if push { ", which may write" } else { "" }
-            ))
-        }
-        401 => Err(Broken::new(
-            "GitHub refused the token (HTTP 401: bad credentials)",
-            github_token_fix(&c.name, needs),
-        )),
-        403 | 404 => Err(Broken::new(
-            format!("{repo} is not visible with the token (HTTP {})", a.status),
-            format!(
-                "check the repo's name in the runbook (`repos.*.github`), and that the token may read it: {}",
-                github_token_fix(&c.name, needs)
-            ),
-        )),
-        _ => Err(a.unexpected("GitHub", &c.api_url)),
-    }
-}
-
-async fn actions(c: &ActionsConf, limit: Duration) -> Outcome {
-    let token = secret_or(&c.token, || c.client())?;
-    let url = format!(
-        "{}/repos/{}/actions/workflows/{}",
-        c.api_url,
-        github_repo_path(&c.repo),
-        encode(&c.workflow)
-    );
-    let a = send(
-        github_get(&url, token.expose())?,
-        "GitHub",
-        &c.api_url,
-        limit,
-        &unreachable_fix(&c.name),
-    )
-    .await?;
-    let fix = github_token_fix(&c.name, "Actions: read and write");
-    match a.status {
-        200 if a.json()["state"].as_str().is_some_and(|s| s != "active") => Err(Broken::new(
-            format!(
-                "workflow `{}` of {} is {}",
-                c.workflow,
-                c.repo,
-                a.json()["state"].as_str().unwrap_or("?")
-            ),
-            format!("enable it at https://github.com/{}/actions", c.repo),
-        )),
-        200 => Ok(format!(
-            "workflow `{}` of {} reads with the token",
-            c.workflow, c.repo
-        )),
-        401 => Err(Broken::new(
-            "GitHub refused the token (HTTP 401: bad credentials)",
-            fix,
-        )),
-        403 | 404 => Err(Broken::new(
-            format!(
-                "no workflow `{}` in {} visible with the token (HTTP {})",
-                c.workflow, c.repo, a.status
-            ),
-            format!("check `repo` and `workflow` (the file's name) in the runbook; {fix}"),
-        )),
-        _ => Err(a.unexpected("GitHub", &c.api_url)),
-    }
-}
-
 async fn series(c: &MetricsConf, query: &str) -> Outcome {
     let until = chrono::Utc::now().timestamp();
     let points = c.range(query, until - 3600, until).await.map_err(|e| {
@@ -357,91 +244,5 @@ async fn etherpad(c: &EtherpadConf, limit: Duration) -> Outcome {
             "check the service's `url` and `api_version` in the runbook",
         )),
         _ => Err(a.unexpected("Etherpad", &c.url)),
-    }
-}
-
-async fn matrix(c: &MatrixConf, limit: Duration) -> Outcome {
-    let token = secret_or(&c.token, || c.client())?;
-    let fix = unreachable_fix(&c.name);
-    let whoami = format!("{}/_matrix/client/v3/account/whoami", c.url);
-    let a = send(
-        get(&whoami)?.bearer_auth(token.expose()),
-        "Matrix",
-        &c.url,
-        limit,
-        &fix,
-    )
-    .await?;
-    let user = match a.status {
-        200 => a.json()["user_id"].as_str().unwrap_or("?").to_string(),
-        401 => {
-            return Err(Broken::new(
-                format!(
-                    "Matrix refused the access token ({})",
-                    a.json()["errcode"].as_str().unwrap_or("HTTP 401")
-                ),
-                format!(
-                    "log in as the posting account again and point `services.{}.token` at the new access token",
-                    c.name
-                ),
-            ));
-        }
-        _ => return Err(a.unexpected("Matrix", &c.url)),
-    };
-    let members = format!(
-        "{}/_matrix/client/v3/rooms/{}/joined_members",
-        c.url,
-        encode(&c.room)
-    );
-    let a = send(
-        get(&members)?.bearer_auth(token.expose()),
-        "Matrix",
-        &c.url,
-        limit,
-        &fix,
-    )
-    .await?;
-    match a.status {
-        200 => Ok(format!("the token is {user}'s, who is in room {}", c.room)),
-        403 | 404 => Err(Broken::new(
-            format!(
-                "{user} is not in room {} ({})",
-                c.room,
-                a.json()["errcode"].as_str().unwrap_or("refused")
-            ),
-            format!("invite {user} to the room and accept, or check `room` in the runbook"),
-        )),
-        _ => Err(a.unexpected("Matrix", &c.url)),
-    }
-}
-
-async fn slack(c: &SlackConf, limit: Duration) -> Outcome {
-    c.client().map_err(unconfigured)?;
-    let Some(Ok(token)) = &c.token else {
-        return Ok(
-            "a webhook is named; it is not asked (a webhook cannot be read without posting)".into(),
-        );
-    };
-    let url = format!("{}/auth.test", c.api_url);
-    let req = post(&url)?.bearer_auth(token.expose());
-    let a = send(req, "Slack", &c.api_url, limit, &unreachable_fix(&c.name)).await?;
-    let v = a.json();
-    match (a.status, v["ok"].as_bool()) {
-        (200, Some(true)) => Ok(format!(
-            "the token is valid (user {} of {})",
-            v["user"].as_str().unwrap_or("?"),
-            v["team"].as_str().unwrap_or("?")
-        )),
-        (_, Some(false)) => Err(Broken::new(
-            format!(
-                "Slack refused the token ({})",
-                v["error"].as_str().unwrap_or("no reason given")
-            ),
-            format!(
-                "make a bot token (xoxb-) with chat:write in the Slack app's settings and point `services.{}.token` at it",
-                c.name
-            ),
-        )),
-        _ => Err(a.unexpected("Slack", &c.api_url)),
     }
 }
