@@ -5,6 +5,7 @@ pub mod auto;
 pub mod check;
 pub mod completions;
 pub mod do_step;
+pub mod doctor;
 pub mod headless;
 pub mod history;
 pub mod man;
@@ -95,6 +96,19 @@ pub enum Command {
     Status {
         #[arg(long)]
         json: bool,
+    },
+    /// Reads every remote, service, series and link the runbook names with your config,
+    /// and says per item ok or what to fix. Writes nothing, prints no token; each check has
+    /// `--timeout` and all run at once.
+    Doctor {
+        /// Machine-readable output: `{"ok", "items": [{"item", "kind", "ok", "detail", "fix",
+        /// "ms"}], "slowest": {"item", "ms"}}`.
+        #[arg(long)]
+        json: bool,
+        /// Seconds each check may take (they run at once).
+        #[arg(long, value_name = "SECS", default_value_t = doctor::DEFAULT_TIMEOUT_SECS,
+              value_parser = doctor::parse_timeout)]
+        timeout: f64,
     },
     /// The runbook as documentation.
     Render {
@@ -279,6 +293,7 @@ impl Command {
             Command::Check { .. } => "check",
             Command::Plan { .. } => "plan",
             Command::Status { .. } => "status",
+            Command::Doctor { .. } => "doctor",
             Command::Render { .. } => "render",
             Command::Run(a) if a.auto => "run --auto",
             Command::Run(_) => "run",
@@ -306,6 +321,7 @@ impl Command {
                 | Command::Plan { .. }
                 | Command::Render { .. }
                 | Command::Status { .. }
+                | Command::Doctor { .. }
                 | Command::Show { .. }
                 | Command::History { .. }
                 | Command::Report(_)
@@ -413,6 +429,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Plan { json } => plan::run(g, *json),
         Command::Render { format, json } => render::run(g, *json || format == "json"),
         Command::Status { json } => status::run(g, *json),
+        Command::Doctor { json, timeout } => doctor::run(g, *json, *timeout),
         Command::Run(args) if args.auto => auto::run(g, &args.answers),
         Command::Run(_) => run::run(g),
         Command::Learn(LearnArgs {

@@ -70,7 +70,7 @@ pub fn run(g: &Global, as_json: bool) -> ExitCode {
             Err(e) => return fail(&e),
         }
     } else {
-        super::print_block(&clean(&text(&out)));
+        super::print_block(&clean(&format!("{}{DOCTOR_HINT}", text(&out))));
     }
     if failed {
         ExitCode::from(1)
@@ -78,6 +78,11 @@ pub fn run(g: &Global, as_json: bool) -> ExitCode {
         ExitCode::SUCCESS
     }
 }
+
+/// `status` shows what the sources say now; whether the config will work on push day (tokens,
+/// job names, series, links) is `doctor`'s question, which asks more than a snapshot should.
+const DOCTOR_HINT: &str =
+    "doctor: not run by status; `pushduty doctor` checks every remote, token, series and link\n";
 
 /// Each repo's state by name, and whether one could not be read.
 fn read_git(p: &Prepared) -> (Map<String, Value>, bool) {

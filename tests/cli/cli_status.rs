@@ -150,6 +150,16 @@ fn status_reports_problems_in_the_json() {
         "an unconfigured repo is not a failure"
     );
 
+    // As text, it points to the command that checks the config itself.
+    let out = env.run(&["status", "--set", &graphite]);
+    assert!(
+        stdout(&out).ends_with(
+            "doctor: not run by status; `pushduty doctor` checks every remote, token, series and link\n"
+        ),
+        "{}",
+        stdout(&out)
+    );
+
     let (code, json) = status(&env, Path::new("/nonexistent/olympia"));
     assert_eq!(code, Some(1));
     assert_eq!(

@@ -298,3 +298,45 @@ fn sigterm_ends_a_fetch_that_hangs_with_git_and_ssh() {
     assert_eq!(state["state"], "interrupted", "{state}");
     drop(silent);
 }
+
+/// `doctor --json`'s item for the push's remote, run with `env` added.
+fn doctor_remote(p: &Push, env: &[(String, String)]) -> serde_json::Value {
+    let mut cmd = p.env.cmd();
+    cmd.args(p.args()).args(["doctor", "--json"]);
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    let out = cmd.output().unwrap();
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", said(&out)));
+    report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "git")
+        .cloned()
+        .unwrap_or_else(|| panic!("no git item: {report:#}"))
+}
+
+#[test]
+fn doctor_reaches_the_remote_over_ssh_names_a_missing_key_and_pushes_nothing() {
+    let p = Push::new();
+    let (server, operator) = over_ssh(&p);
+    operator.ssh_config(&server, None);
+    let item = doctor_remote(&p, &operator.env());
+    assert_eq!(item["item"], "git app remote origin");
+    assert_eq!(item["ok"], false, "{item:#}");
+    let detail = item["detail"].as_str().unwrap();
+    assert!(detail.contains("Permission denied (publickey)"), "{item:#}");
+    assert!(
+        item["fix"].as_str().unwrap().contains("your ssh key"),
+        "{item:#}"
+    );
+
+    let key = operator.keygen("id_olympia");
+    server.authorize(&key.with_extension("pub"));
+    operator.ssh_config(&server, Some(&key));
+    let item = doctor_remote(&p, &operator.env());
+    assert_eq!(item["ok"], true, "{item:#}");
+    // A dry run: the remote has no tag of doctor's.
+    let tags = git(&p.repo.remote, &["tag", "--list"]);
+    assert!(!tags.contains("pushduty-doctor"), "{tags}");
+}

@@ -13,6 +13,7 @@ mod blockers;
 mod chat;
 mod chat_matrix;
 mod deploy;
+mod doctor;
 mod echoed_secrets;
 mod email;
 mod endless;

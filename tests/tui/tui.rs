@@ -351,6 +351,10 @@ fn the_help_scrolls_on_a_small_screen_names_the_log_keys_and_fits_learn_mode() {
         "{learn}"
     );
     assert!(learn.contains("Learn mode is read-only"), "{learn}");
+    assert!(
+        learn.contains("`pushduty doctor` checks every remote, service and link"),
+        "{learn}"
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@
 pub mod bounded;
 pub mod config;
 pub mod diag;
+pub mod doctor;
 pub mod health;
 pub mod overrides;
 pub mod plan;

@@ -5,6 +5,7 @@
 //! No ratatui: the front ends (the TUI, the headless commands) drive the engine and draw what
 //! it reports.
 
+pub mod doctor;
 pub mod engine;
 pub mod git;
 pub mod group;

@@ -193,11 +193,22 @@ impl Shared {
             let body = object! {"code": code, "message": message, "data": data};
             Response::new(status, "application/json; charset=utf-8", body)
         };
-        if !["createPad", "getText", "setText", "appendText"].contains(&function) {
+        if ![
+            "createPad",
+            "getText",
+            "setText",
+            "appendText",
+            "checkToken",
+        ]
+        .contains(&function)
+        {
             return answer(404, 3, "no such function", Value::Null);
         }
         if get("apikey").as_deref() != Some(self.cfg.key.as_str()) {
             return answer(401, 4, "no or wrong API Key", Value::Null);
+        }
+        if function == "checkToken" {
+            return answer(200, 0, "ok", Value::Null);
         }
         if fault == Fault::Internal {
             return answer(500, 2, "internal error", Value::Null);

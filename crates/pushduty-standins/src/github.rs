@@ -22,6 +22,8 @@ pub struct Config {
     pub token: String,
     /// Whether the workflow has a `workflow_dispatch` trigger; without one a dispatch is 422.
     pub dispatchable: bool,
+    /// Whether the token may write to the repos (`permissions.push` of `GET /repos/{o}/{r}`).
+    pub push: bool,
     pub list_ms: u64,
     pub queued_ms: u64,
     pub run_ms: u64,
@@ -96,6 +98,7 @@ impl Default for Config {
             workflow: "deploy-stage.yml".into(),
             token: "ghp_s3cret".into(),
             dispatchable: true,
+            push: true,
             list_ms: 300,
             queued_ms: 200,
             run_ms: 1500,
@@ -370,6 +373,12 @@ impl Shared {
         {
             return self.issues(repo, query);
         }
+        if let Some(repo) = path.strip_prefix("/repos/")
+            && repo.matches('/').count() == 1
+            && req.method == "GET"
+        {
+            return self.repo(repo);
+        }
         if let Some(rest) = path.strip_prefix(&format!("/repos/{}/releases", self.cfg.repo)) {
             return self.releases(req, rest);
         }
@@ -381,6 +390,15 @@ impl Shared {
             ("POST", ["workflows", wf, "dispatches"]) if *wf == self.cfg.workflow => {
                 self.dispatch(req, fault)
             }
+            ("GET", ["workflows", wf]) if *wf == self.cfg.workflow => answer(
+                200,
+                object! {
+                    "id": 161335,
+                    "name": WORKFLOW_NAME,
+                    "path": format!(".github/workflows/{wf}"),
+                    "state": "active",
+                },
+            ),
             ("GET", ["workflows", wf, "runs"]) if *wf == self.cfg.workflow => self.runs(query),
             ("GET", ["runs", id]) => self.with_run(id, |n, now| self.run_json(n, now)),
             ("GET", ["runs", id, "jobs"]) => self.with_run(id, |n, now| {
@@ -388,6 +406,30 @@ impl Shared {
             }),
             _ => error(404, "Not Found"),
         }
+    }
+
+    /// `GET /repos/{o}/{r}`: the repo, with what the token may do in it; a repo the stand-in
+    /// does not hold is 404, as GitHub answers a private one the token cannot see.
+    fn repo(&self, repo: &str) -> Response {
+        let known = repo == self.cfg.repo || self.cfg.issues.iter().any(|i| i.repo == repo);
+        if !known {
+            return error(404, "Not Found");
+        }
+        let push = self.cfg.push;
+        answer(
+            200,
+            object! {
+                "full_name": repo,
+                "private": false,
+                "permissions": object! {
+                    "admin": false,
+                    "maintain": false,
+                    "push": push,
+                    "triage": push,
+                    "pull": true,
+                },
+            },
+        )
     }
 
     /// `GET /repos/{o}/{r}/issues`: `labels` (comma-separated, all required), `state`

@@ -64,6 +64,8 @@ pub struct Config {
     pub rate_limit: u64,
     pub window_secs: u64,
     pub concurrent_limit: u64,
+    /// The token's scopes: without `project:read` a project's details answer 403.
+    pub scopes: Vec<String>,
 }
 
 impl Default for Config {
@@ -80,6 +82,9 @@ impl Default for Config {
             rate_limit: 1000,
             window_secs: 60,
             concurrent_limit: 25,
+            scopes: ["event:read", "project:read", "org:read"]
+                .map(String::from)
+                .to_vec(),
         }
     }
 }
@@ -267,6 +272,22 @@ fn answer(status: u16, body: impl Into<Vec<u8>>) -> Response {
 }
 
 /// Sentry's error shape: `{"detail": "..."}`.
+impl Shared {
+    /// `GET /api/0/projects/{org}/{project}/`: the project, for a token with `project:read`.
+    fn project(&self) -> Response {
+        if !self.cfg.scopes.iter().any(|s| s == "project:read") {
+            return detail(403, "You do not have permission to perform this action.");
+        }
+        let body = json!({
+            "id": self.cfg.project_id.to_string(),
+            "slug": self.cfg.project,
+            "name": self.cfg.project,
+            "organization": { "slug": self.cfg.org },
+        });
+        answer(200, body.to_string())
+    }
+}
+
 fn detail(status: u16, detail: &str) -> Response {
     answer(status, json!({ "detail": detail }).to_string())
 }
@@ -473,6 +494,11 @@ impl Shared {
         match segments.as_slice() {
             ["api", "0", "organizations", org, "issues"] if *org == self.cfg.org => {
                 self.issues(path, query, &params, malformed)
+            }
+            ["api", "0", "projects", org, project]
+                if *org == self.cfg.org && *project == self.cfg.project =>
+            {
+                self.project()
             }
             ["api", "0", "projects", org, project, "stats"]
                 if *org == self.cfg.org && *project == self.cfg.project =>

@@ -245,6 +245,15 @@ fn route(sh: &Shared, req: &Request, st: &mut State) -> Response {
                 "message": { "type": "message", "text": text, "ts": ts, "bot_id": "B0PUSHDUTY" },
             }))
         }
+        // Any valid token may ask who it is; no scope needed.
+        "auth.test" => ok_json(json!({
+            "ok": true,
+            "url": "https://pushduty-standin.slack.com/",
+            "team": "Stand-in",
+            "user": "pushduty",
+            "team_id": "T0000",
+            "user_id": "U0000",
+        })),
         "conversations.history" => {
             if let Some(r) = scope("channels:history") {
                 return r;

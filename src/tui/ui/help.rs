@@ -93,6 +93,10 @@ fn lines(app: &App) -> Vec<Line<'static>> {
             "Learn mode is read-only: Enter explains a step; nothing runs.",
             t.read_only,
         ));
+        // The newcomer's next question: will my config work on push day?
+        lines.push(Line::raw(
+            "Before pushing: `pushduty doctor` checks every remote, service and link.",
+        ));
     }
     lines
 }

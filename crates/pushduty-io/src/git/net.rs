@@ -154,17 +154,30 @@ pub fn fetch_refspecs(spec: &RepoSpec, refspecs: &[String], net: &mut Net<'_>) -
 
 /// `git push REMOTE REFSPEC`: that ref alone (no `push.followTags`, no submodules).
 pub fn push_refspec(spec: &RepoSpec, refspec: &str, net: &mut Net<'_>) -> Result<()> {
-    let args = [
-        "push",
-        "--progress",
-        "--no-follow-tags",
-        "--recurse-submodules=no",
-        "--",
-        &spec.remote,
-        refspec,
-    ]
-    .map(String::from);
+    push(spec, &["--progress"], refspec, net)
+}
+
+/// `git push OPTIONS REMOTE REFSPEC`, with no other ref, tag or submodule pushed along.
+fn push(spec: &RepoSpec, options: &[&str], refspec: &str, net: &mut Net<'_>) -> Result<()> {
+    let mut args: Vec<String> = vec!["push".into()];
+    args.extend(options.iter().map(|o| o.to_string()));
+    args.extend(
+        [
+            "--no-follow-tags",
+            "--recurse-submodules=no",
+            "--",
+            &spec.remote,
+            refspec,
+        ]
+        .map(String::from),
+    );
     run(spec, &args, net).map(drop)
+}
+
+/// `git push --dry-run REMOTE REFSPEC`: the remote is reached and asked to receive (which
+/// checks the operator may push there), and nothing is sent; hooks are not run.
+pub fn push_dry_run(spec: &RepoSpec, refspec: &str, net: &mut Net<'_>) -> Result<()> {
+    push(spec, &["--dry-run", "--no-verify"], refspec, net)
 }
 
 /// Runs `git -C PATH ARGS...` as described at the top; its standard output when it succeeds.

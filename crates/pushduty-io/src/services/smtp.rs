@@ -149,13 +149,7 @@ impl SmtpConf {
         let result = self
             .deliver(security, creds.as_ref(), &message, before_data)
             .await;
-        result.map_err(|e| {
-            let text = format!("{e:#}");
-            match &creds {
-                Some((_, p)) => anyhow!("{}", secret::scrub(&text, &[p])),
-                None => anyhow!("{text}"),
-            }
-        })
+        scrubbed(result, creds.as_ref())
     }
 
     async fn deliver(
@@ -166,24 +160,7 @@ impl SmtpConf {
         before_data: &dyn Fn() -> Result<()>,
     ) -> Result<String> {
         let limit = crate::services::http::request_timeout();
-        let at = format!("{}:{}", self.host, self.port);
-        let hello = hello_name(&self.from);
-        let implicit = match security {
-            Security::Tls => Some(self.tls()?),
-            _ => None,
-        };
-        let mut conn = within(
-            limit,
-            AsyncSmtpConnection::connect_tokio1(
-                (self.host.as_str(), self.port),
-                Some(limit),
-                &hello,
-                implicit,
-                None,
-            ),
-        )
-        .await
-        .map_err(|e| anyhow!("{}", connect_error(&e, &at, security)))?;
+        let (mut conn, at, hello) = self.connect(security, limit).await?;
         let mut usable = true;
         let result = self
             .session(
@@ -210,20 +187,79 @@ impl SmtpConf {
         result
     }
 
-    /// From the greeting on: TLS, login, envelope, message. `where_` is the server as said in
-    /// errors, the time limit of each exchange and the EHLO name; `usable` is cleared when the
-    /// connection can no longer be spoken on (a failed TLS upgrade).
-    #[allow(clippy::too_many_arguments)]
-    async fn session(
+    /// Connects and reads the greeting (TLS first for `tls`): the connection, the server as
+    /// errors name it, and the EHLO name.
+    async fn connect(
+        &self,
+        security: Security,
+        limit: Duration,
+    ) -> Result<(AsyncSmtpConnection, String, ClientId)> {
+        let at = format!("{}:{}", self.host, self.port);
+        let hello = hello_name(&self.from);
+        let implicit = match security {
+            Security::Tls => Some(self.tls()?),
+            _ => None,
+        };
+        let conn = within(
+            limit,
+            AsyncSmtpConnection::connect_tokio1(
+                (self.host.as_str(), self.port),
+                Some(limit),
+                &hello,
+                implicit,
+                None,
+            ),
+        )
+        .await
+        .map_err(|e| anyhow!("{}", connect_error(&e, &at, security)))?;
+        Ok((conn, at, hello))
+    }
+
+    /// Connects, says EHLO, upgrades to TLS and logs in as a send would, then quits: no
+    /// envelope, no message. Each exchange has `limit`. Says what the server agreed to.
+    pub async fn probe(&self, limit: Duration) -> Result<String> {
+        let security = self.security().map_err(anyhow::Error::msg)?;
+        let creds = self.credentials().map_err(anyhow::Error::msg)?;
+        let result = async {
+            let (mut conn, at, hello) = self.connect(security, limit).await?;
+            let mut usable = true;
+            let r = self
+                .secure_and_login(
+                    &mut conn,
+                    security,
+                    creds.as_ref(),
+                    (&at, limit, &hello),
+                    &mut usable,
+                )
+                .await;
+            if usable {
+                let _ = tokio::time::timeout(limit, conn.quit()).await;
+            }
+            r?;
+            let tls = if conn.is_encrypted() {
+                "TLS"
+            } else {
+                "no TLS (loopback)"
+            };
+            let login = match &creds {
+                Some((user, _)) => format!("logged in as `{user}`"),
+                None => "no login configured".to_string(),
+            };
+            Ok::<_, anyhow::Error>(format!("{at} answered EHLO; {tls}; {login}"))
+        }
+        .await;
+        scrubbed(result, creds.as_ref())
+    }
+
+    /// TLS as `security` asks, then the login when there are credentials.
+    async fn secure_and_login(
         &self,
         conn: &mut AsyncSmtpConnection,
         security: Security,
         creds: Option<&(String, Secret)>,
-        message: &lettre::Message,
         (at, limit, hello): (&str, Duration, &ClientId),
-        before_data: &dyn Fn() -> Result<()>,
         usable: &mut bool,
-    ) -> Result<String> {
+    ) -> Result<()> {
         let offers_starttls = conn.can_starttls();
         match security {
             Security::StartTls if !offers_starttls => bail!(
@@ -278,6 +314,25 @@ impl SmtpConf {
                 ),
             }
         }
+        Ok(())
+    }
+
+    /// From the greeting on: TLS, login, envelope, message. `where_` is the server as said in
+    /// errors, the time limit of each exchange and the EHLO name; `usable` is cleared when the
+    /// connection can no longer be spoken on (a failed TLS upgrade).
+    #[allow(clippy::too_many_arguments)]
+    async fn session(
+        &self,
+        conn: &mut AsyncSmtpConnection,
+        security: Security,
+        creds: Option<&(String, Secret)>,
+        message: &lettre::Message,
+        (at, limit, hello): (&str, Duration, &ClientId),
+        before_data: &dyn Fn() -> Result<()>,
+        usable: &mut bool,
+    ) -> Result<String> {
+        self.secure_and_login(conn, security, creds, (at, limit, hello), usable)
+            .await?;
         let envelope = message.envelope();
         let bytes = message.formatted();
         let mut params = Vec::new();
@@ -319,6 +374,17 @@ impl SmtpConf {
             done.message().collect::<Vec<_>>().join(" ")
         ))
     }
+}
+
+/// `result` with the password cut out of its error's text.
+fn scrubbed<T>(result: Result<T>, creds: Option<&(String, Secret)>) -> Result<T> {
+    result.map_err(|e| {
+        let text = format!("{e:#}");
+        match creds {
+            Some((_, p)) => anyhow!("{}", secret::scrub(&text, &[p])),
+            None => anyhow!("{text}"),
+        }
+    })
 }
 
 /// The EHLO name: the sender's domain, a plain name the server can read.
