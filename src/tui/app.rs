@@ -427,6 +427,20 @@ impl App {
             self.dialog_scroll = super::ui::dialog_scrolled(self, 0, 0);
             return;
         }
+        // A step that cannot run as it stands (no token, a refusing check) may be done by hand
+        // instead, from its confirmation.
+        if key.code == KeyCode::Char('h')
+            && let Modal::Confirm { step, .. } = &self.modal
+            && super::ui::confirm::by_hand_possible(self, step)
+        {
+            let step = step.clone();
+            self.modal = Modal::None;
+            if let Some(i) = self.step_ids().iter().position(|s| *s == step) {
+                self.select(i);
+            }
+            self.show_by_hand();
+            return;
+        }
         match &mut self.modal {
             Modal::Prompt(_)
                 if matches!(

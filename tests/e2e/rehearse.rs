@@ -506,11 +506,13 @@ fn a_kept_rehearsal_quit_after_the_deploy_resumes_with_its_build() {
 
     let second = "second";
     t.start(&env, second, &args);
-    let s = t.wait_for(second, "next: verify-stage");
+    t.wait_for(second, "next: verify-stage");
+    // The Jenkins pane reads in the background: it shows the same build once it has read.
     assert!(
-        s.contains(build.trim_end()),
-        "the same build: `{build}`\n{s}"
+        !build.trim_end().is_empty(),
+        "no build line on the first screen"
     );
+    t.wait_for(second, build.trim_end());
     let began = Instant::now();
     run(second, "verify-stage", 0);
     assert!(

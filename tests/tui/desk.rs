@@ -165,3 +165,31 @@ fn a_blockers_link_wrapped_in_the_open_pane_links_whole_and_no_escape_reaches_a_
     let offered = pushduty::tui::links::offered(&a);
     assert_eq!(offered.len(), 1, "{offered:?}");
 }
+
+/// A post that cannot go (no token: its check fails) offers to be done by hand from its
+/// confirmation: `h` shows what to post.
+#[test]
+fn h_in_a_confirmation_whose_check_failed_shows_the_step_by_hand() {
+    let (mut a, _rx) = build_app(Some("chat.toml"), (2015, 9, 8), &[], Mode::Run);
+    a.selected = a.step_ids().iter().position(|s| s == "tell-room").unwrap();
+    key(&mut a, KeyCode::Enter);
+    let screen: String = draw(&mut a, 100, 40)
+        .content
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(screen.contains("[h] do it by hand"), "{screen}");
+    key(&mut a, KeyCode::Char('h'));
+    let Modal::ByHand {
+        step,
+        shown: Some(shown),
+    } = &a.modal
+    else {
+        panic!("{:?}", a.modal)
+    };
+    assert_eq!(step, "tell-room");
+    assert_eq!(
+        shown.copy.as_deref(),
+        Some("pushing 2015.09.10 on 2015-09-10, ana is the hero")
+    );
+}

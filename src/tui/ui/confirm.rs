@@ -100,6 +100,15 @@ pub fn confirm<'a>(app: &'a App, id: &str, read: Option<&Confirmation>) -> Optio
         keys_line(t, &[("n/Esc", "cancel")])
     } else if !failed {
         keys_line(t, &[("y", "yes, run it"), ("n/Esc", "cancel")])
+    } else if by_hand_possible(app, id) {
+        keys_line(
+            t,
+            &[
+                ("f", "act anyway (asks why)"),
+                ("h", "do it by hand"),
+                ("n/Esc", "cancel"),
+            ],
+        )
     } else {
         keys_line(t, &[("f", "act anyway (asks why)"), ("n/Esc", "cancel")])
     };
@@ -254,4 +263,12 @@ pub fn copied<'a>(app: &'a App, text: &str) -> Content<'a> {
         footer: vec![Line::default(), keys_line(t, &[("Esc", "close")])],
         focus: None,
     }
+}
+
+/// Whether `h` can offer `id` by hand: steps that are done by hand anyway (a manual step, a
+/// choice, a gate) have nothing else to offer.
+pub fn by_hand_possible(app: &App, id: &str) -> bool {
+    app.engine
+        .step(id)
+        .is_ok_and(|s| !matches!(s.kind.name(), "manual" | "choice" | "gate"))
 }
