@@ -369,6 +369,7 @@ mod tests {
             steps: [("push".to_string(), "h".to_string())]
                 .into_iter()
                 .collect(),
+            services: IndexMap::new(),
         };
         let t = |from: &str, to: &str, reason: Option<&str>| {
             let mut t = Transition::new("push", from, to);

@@ -2,6 +2,7 @@
 
 pub mod add;
 pub mod auto;
+pub mod briefing;
 pub mod check;
 pub mod completions;
 pub mod do_step;
@@ -137,6 +138,13 @@ pub enum Command {
     Show {
         /// Only this step (or ad-hoc item), e.g. `tag-master`.
         step: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What changed since your last push of this runbook: steps added, removed or changed,
+    /// services that moved, and the one-off items of the pushes since.
+    Briefing {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
@@ -302,6 +310,7 @@ impl Command {
             Command::Do(_) => "do",
             Command::History { .. } => "history",
             Command::Show { .. } => "show",
+            Command::Briefing { .. } => "briefing",
             Command::Add(_) => "add",
             Command::Report(_) => "report",
             Command::Schema { .. } => "schema",
@@ -323,6 +332,7 @@ impl Command {
                 | Command::Status { .. }
                 | Command::Doctor { .. }
                 | Command::Show { .. }
+                | Command::Briefing { .. }
                 | Command::History { .. }
                 | Command::Report(_)
                 | Command::Add(_)
@@ -440,6 +450,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Do(args) => do_step::run(g, args),
         Command::History { json } => history::run(g, *json),
         Command::Show { step, json } => show::run(g, step.as_deref(), *json),
+        Command::Briefing { json } => briefing::run(g, *json),
         Command::Add(args) => add::run(g, args),
         Command::Report(args) => report::run(g, args),
         Command::Schema { .. } => schema::run(),

@@ -31,6 +31,7 @@ pub fn run(g: &Global) -> ExitCode {
         .map_or_else(std::env::temp_dir, std::path::Path::to_path_buf);
     let mut app = App::with_previewer(engine, Mode::Run, Theme::from_env(), tx.clone());
     app.long_step_secs = desk.long_step_secs;
+    brief(g, &mut app);
     read_usual_durations(g, &mut app);
     let stopping = match watch_signals(&tx) {
         Ok(s) => s,
@@ -354,4 +355,28 @@ fn spawn_pane(
         });
         app.refresh.push((pane, poke));
     }));
+}
+
+/// A hero back after other pushes sees first what changed since theirs, once per push.
+fn brief(g: &Global, app: &mut App) {
+    let engine = &app.engine;
+    if engine.session.state.briefed {
+        return;
+    }
+    let Ok(state_dir) = g.state_dir() else {
+        return;
+    };
+    let found = crate::session::briefing::brief(
+        &state_dir,
+        &engine.session.state.slug,
+        &engine.session.state.push_date,
+        &engine.operator,
+        &engine.loaded.runbook,
+    );
+    if let Some(b) = found.filter(|b| !b.is_empty()) {
+        app.modal = tui::app::Modal::Briefing {
+            since: b.since.clone(),
+            lines: b.lines(),
+        };
+    }
 }

@@ -83,6 +83,12 @@ pub enum Modal {
         step: String,
         why: String,
     },
+    /// What changed since the hero's last push (the push of `since`); closing it journals it
+    /// as seen.
+    Briefing {
+        since: String,
+        lines: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -488,6 +494,19 @@ impl App {
                 KeyCode::PageUp => self.dialog_scroll = self.dialog_scroll.saturating_sub(10),
                 _ => {}
             },
+            Modal::Briefing { since, lines } => {
+                if matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q')) {
+                    let (since, lines) = (since.clone(), lines.clone());
+                    self.modal = Modal::None;
+                    let operator = self.engine.operator.clone();
+                    if let Err(e) = self.engine.session.briefed(&operator, &since, lines) {
+                        self.log(
+                            Level::Error,
+                            format!("could not journal the briefing: {e:#}"),
+                        );
+                    }
+                }
+            }
             // Only these close it: whatever else was typed for the dialog that did not open
             // is dropped here.
             Modal::Refused { .. } => {

@@ -5,6 +5,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod briefing;
 mod by_hand;
 mod confirm_is_action;
 mod crash_matrix;

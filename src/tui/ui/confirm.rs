@@ -265,6 +265,29 @@ pub fn copied<'a>(app: &'a App, text: &str) -> Content<'a> {
     }
 }
 
+/// What changed since the hero's last push: read once, then journaled as seen.
+pub fn briefing<'a>(app: &'a App, lines: &[String]) -> Content<'a> {
+    let t = &app.theme;
+    let mut body: Vec<Line> = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        body.push(if i == 0 {
+            Line::styled(l.clone(), t.heading)
+        } else {
+            Line::raw(l.clone())
+        });
+    }
+    Content {
+        title: "Briefing".into(),
+        width: WIDTH,
+        body,
+        footer: vec![
+            Line::default(),
+            keys_line(t, &[("Enter/Esc", "seen: go on (journaled)")]),
+        ],
+        focus: None,
+    }
+}
+
 /// Whether `h` can offer `id` by hand: steps that are done by hand anyway (a manual step, a
 /// choice, a gate) have nothing else to offer.
 pub fn by_hand_possible(app: &App, id: &str) -> bool {

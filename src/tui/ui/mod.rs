@@ -111,7 +111,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
         | Modal::QuitRunning
         | Modal::ByHand { .. }
         | Modal::Copied { .. }
-        | Modal::Refused { .. } => {
+        | Modal::Refused { .. }
+        | Modal::Briefing { .. } => {
             if let Some(c) = dialog_content(app, area) {
                 dialog::render(&app.theme, &c, app.dialog_scroll, area, buf);
             }
@@ -146,6 +147,7 @@ pub fn dialog_content(app: &App, area: Rect) -> Option<dialog::Content<'_>> {
         Modal::QuitRunning => Some(confirm::quit(app)),
         Modal::Copied { text } => Some(confirm::copied(app, text)),
         Modal::Refused { step, why } => Some(confirm::refused(app, step, why)),
+        Modal::Briefing { lines, .. } => Some(confirm::briefing(app, lines)),
         Modal::Prompt(p) => Some(prompt::content(app, p, area)),
         Modal::None | Modal::Help | Modal::Overview { .. } => None,
     }

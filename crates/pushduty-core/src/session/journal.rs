@@ -46,6 +46,8 @@ pub enum Event {
     /// An ad-hoc item: a manual step the runbook does not have, for this push only, or a
     /// reminder for the next push.
     Item(Item),
+    /// The hero saw what changed since their last push (the push of `since`), as shown.
+    Briefed { since: String, lines: Vec<String> },
 }
 
 /// Which push an ad-hoc item is for.
@@ -95,6 +97,9 @@ pub struct Header {
     pub tags: IndexMap<String, String>,
     /// Step ids in runbook order, with the hash of each definition.
     pub steps: IndexMap<String, String>,
+    /// Each service of the runbook as `KIND ADDRESS`: what a later hero's briefing compares.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub services: IndexMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

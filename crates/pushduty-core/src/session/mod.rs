@@ -3,6 +3,7 @@
 //! a cache of what the journal adds up to; and its lock). No ratatui here, and nothing secret
 //! is ever written: only step statuses, operator-typed text, resolved actions and outputs.
 
+pub mod briefing;
 pub mod evidence;
 mod history;
 pub mod journal;
@@ -320,6 +321,17 @@ impl Session {
             opened.carried.push((new_id, it.text.clone()));
         }
         Ok(())
+    }
+
+    /// Journals that the hero saw the briefing of what changed since `since`, as `lines`.
+    pub fn briefed(&mut self, operator: &str, since: &str, lines: Vec<String>) -> Result<()> {
+        self.append(
+            operator,
+            Event::Briefed {
+                since: since.to_string(),
+                lines,
+            },
+        )
     }
 
     /// Journals an ad-hoc item (its id, text and section checked by the caller).

@@ -147,6 +147,12 @@ pub struct SessionState {
     /// status in `steps`, under the same id.
     #[serde(default)]
     pub items: IndexMap<String, ItemState>,
+    /// Each service as the session began, `KIND ADDRESS` (see [`service_marks`]).
+    #[serde(default)]
+    pub services: IndexMap<String, String>,
+    /// The hero saw the briefing of what changed since their last push.
+    #[serde(default)]
+    pub briefed: bool,
 }
 
 /// An ad-hoc item as the journal adds it up.
@@ -282,6 +288,25 @@ pub fn runbook_fingerprint(rb: &Runbook) -> String {
     fnv(&text)
 }
 
+/// Each service as `KIND ADDRESS`, the address being its `url`, `api_url` or `host`: enough to
+/// tell a later hero that a service moved.
+pub fn service_marks(rb: &Runbook) -> IndexMap<String, String> {
+    rb.services
+        .iter()
+        .map(|(name, svc)| {
+            let v = serde_json::to_value(svc).unwrap_or_default();
+            let place = ["url", "api_url", "host"]
+                .iter()
+                .find_map(|k| v[*k].as_str())
+                .unwrap_or_default();
+            (
+                name.clone(),
+                format!("{} {place}", svc.kind()).trim_end().to_string(),
+            )
+        })
+        .collect()
+}
+
 pub(super) fn step_fingerprints(rb: &Runbook) -> IndexMap<String, String> {
     rb.steps
         .iter()
@@ -304,6 +329,7 @@ impl SessionState {
                 .map(|(n, r)| (n.clone(), r.tag.clone()))
                 .collect(),
             steps: step_fingerprints(rb),
+            services: service_marks(rb),
         };
         Self::begun(&header, operator, &now_rfc3339())
     }
@@ -328,6 +354,8 @@ impl SessionState {
             values: Map::new(),
             repo_tags: h.tags.clone(),
             items: IndexMap::new(),
+            services: h.services.clone(),
+            briefed: false,
         }
     }
 
@@ -344,6 +372,7 @@ impl SessionState {
                 .iter()
                 .map(|(id, s)| (id.clone(), s.fingerprint.clone()))
                 .collect(),
+            services: self.services.clone(),
         }
     }
 
@@ -399,6 +428,7 @@ impl SessionState {
                 self.fingerprint = fingerprint.clone();
             }
             Event::Item(it) => self.add_item(it, e)?,
+            Event::Briefed { .. } => self.briefed = true,
             Event::Checkpoint { step, values } => {
                 if let Some(s) = self.steps.get_mut(step) {
                     s.checkpoint.extend(values.clone());
