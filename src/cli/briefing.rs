@@ -4,19 +4,15 @@
 
 use std::process::ExitCode;
 
-use super::session::prepare;
+use super::session::prepare_to_read;
 use super::{Global, fail};
 use crate::sanitize::clean_line;
 use crate::session::{self, briefing};
 
 pub fn run(g: &Global, json: bool) -> ExitCode {
-    let (p, _) = match prepare(g, "run", false) {
-        Ok(p) => p,
+    let (p, state_dir) = match prepare_to_read(g) {
+        Ok(x) => x,
         Err(code) => return code,
-    };
-    let state_dir = match g.state_dir() {
-        Ok(d) => d,
-        Err(e) => return fail(&e),
     };
     let found = briefing::brief(
         &state_dir,

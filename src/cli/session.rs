@@ -35,6 +35,13 @@ impl Global {
     }
 }
 
+/// What a read command of this push needs: the session's makings and the state dir.
+pub fn prepare_to_read(g: &Global) -> Result<(Prepared, PathBuf), ExitCode> {
+    let (p, _) = prepare(g, "run", false)?;
+    let state_dir = g.state_dir().map_err(|e| super::fail(&e))?;
+    Ok((p, state_dir))
+}
+
 /// Loads what a session needs. `lenient`: a broken or missing config is replaced by an
 /// empty one (learn mode needs none); the notice says so.
 pub fn prepare(

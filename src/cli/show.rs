@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::session::prepare;
+use super::session::prepare_to_read;
 use super::{Global, fail};
 use crate::engine::{Engine, NoEdit};
 use crate::runbook::model::Outputs;
@@ -66,13 +66,9 @@ struct ShownStep {
 }
 
 pub fn run(g: &Global, only: Option<&str>, json: bool) -> ExitCode {
-    let (p, _) = match prepare(g, "run", false) {
-        Ok(p) => p,
+    let (p, state_dir) = match prepare_to_read(g) {
+        Ok(x) => x,
         Err(code) => return code,
-    };
-    let state_dir = match g.state_dir() {
-        Ok(d) => d,
-        Err(e) => return fail(&e),
     };
     let dir = session::session_dir(
         &state_dir,
