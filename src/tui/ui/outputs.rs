@@ -8,6 +8,16 @@ use crate::tui::theme::Theme;
 
 /// One output, named `key`, as lines indented under the "Outputs:" heading.
 pub fn lines<'a>(t: &Theme, key: &str, v: &Value) -> Vec<Line<'a>> {
+    // An approval's evidence reads as `show` and the report give it.
+    if key == crate::session::evidence::KEY && v.is_object() {
+        let mut out = vec![Line::raw("  what the approver saw:")];
+        out.extend(
+            crate::session::evidence::lines(v)
+                .into_iter()
+                .map(|l| Line::raw(format!("    {l}"))),
+        );
+        return out;
+    }
     match scalar(t, v) {
         Some(span) => vec![Line::from(vec![Span::raw(format!("  {key}: ")), span])],
         None => {
