@@ -63,6 +63,13 @@ pub fn run(g: &Global, as_json: bool) -> ExitCode {
     out.insert("git".into(), Value::Object(git));
     out.extend(by_kind);
     out.insert("blockers".into(), Value::Object(by_name));
+    // What can be told without asking (checkouts, credentials, malformed links).
+    let ctx = crate::plan::context(&p.loaded, &p.vars, &serde_json::Map::new());
+    let doctor = crate::doctor::offline(rb, &p.config, &services, &ctx);
+    out.insert(
+        "doctor".into(),
+        serde_json::to_value(&doctor).unwrap_or(Value::Null),
+    );
     let out = Value::Object(out);
     if as_json {
         match super::json_text(&out) {
@@ -70,7 +77,11 @@ pub fn run(g: &Global, as_json: bool) -> ExitCode {
             Err(e) => return fail(&e),
         }
     } else {
-        super::print_block(&clean(&format!("{}{DOCTOR_HINT}", text(&out))));
+        super::print_block(&clean(&format!(
+            "{}{}",
+            text(&out),
+            doctor_section(&doctor)
+        )));
     }
     if failed {
         ExitCode::from(1)
@@ -79,10 +90,28 @@ pub fn run(g: &Global, as_json: bool) -> ExitCode {
     }
 }
 
-/// `status` shows what the sources say now; whether the config will work on push day (tokens,
-/// job names, series, links) is `doctor`'s question, which asks more than a snapshot should.
-const DOCTOR_HINT: &str =
-    "doctor: not run by status; `pushduty doctor` checks every remote, token, series and link\n";
+/// `status` shows what the sources say now and what is missing without asking anything;
+/// whether the config will work on push day (tokens, job names, series, links) is `doctor`'s
+/// question, which asks more than a snapshot should.
+fn doctor_section(r: &pushduty_core::doctor::Report) -> String {
+    let broken: Vec<&pushduty_core::doctor::Finding> = r.items.iter().filter(|f| !f.ok).collect();
+    let mut s = format!(
+        "doctor, without asking anything: {}\n",
+        if broken.is_empty() {
+            "nothing missing".to_string()
+        } else {
+            format!("{} to fix", broken.len())
+        }
+    );
+    for f in broken {
+        s.push_str(&format!("  {}: {}\n", f.item, f.detail));
+        if let Some(fix) = &f.fix {
+            s.push_str(&format!("    fix: {fix}\n"));
+        }
+    }
+    s.push_str("`pushduty doctor` asks every remote, token, series and link\n");
+    s
+}
 
 /// Each repo's state by name, and whether one could not be read.
 fn read_git(p: &Prepared) -> (Map<String, Value>, bool) {

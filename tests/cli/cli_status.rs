@@ -150,14 +150,59 @@ fn status_reports_problems_in_the_json() {
         "an unconfigured repo is not a failure"
     );
 
-    // As text, it points to the command that checks the config itself.
-    let out = env.run(&["status", "--set", &graphite]);
+    // Its doctor section says what is missing without asking anything: the checkout, each
+    // service's credentials, a link malformed as written; a configured service is not asked.
+    let doctor = &json["doctor"];
+    let item = |name: &str| {
+        doctor["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["item"] == name)
+            .unwrap_or_else(|| panic!("{name}: {doctor}"))
+            .clone()
+    };
+    assert_eq!(item("git olympia remote upstream")["ok"], false);
+    assert_eq!(item("sentry sentry")["detail"], "not configured");
     assert!(
-        stdout(&out).ends_with(
-            "doctor: not run by status; `pushduty doctor` checks every remote, token, series and link\n"
-        ),
-        "{}",
-        stdout(&out)
+        item("sentry sentry")["fix"]
+            .as_str()
+            .unwrap()
+            .contains("PUSHDUTY_SENTRY_TOKEN")
+    );
+    let out = env
+        .cmd()
+        .env("PUSHDUTY_SENTRY_TOKEN", "sntrys_s3cret_in_status")
+        .args([
+            "status",
+            "--json",
+            "--set",
+            &graphite,
+            "--set",
+            "links.stage=https://https://addons.allizom.org",
+        ])
+        .output()
+        .unwrap();
+    assert!(!stdout(&out).contains("sntrys_s3cret_in_status"));
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let found: Vec<Value> = json["doctor"]["items"].as_array().unwrap().clone();
+    let sentry = found.iter().find(|i| i["item"] == "sentry sentry").unwrap();
+    assert_eq!(sentry["ok"], true, "{sentry}");
+    let link = found
+        .iter()
+        .find(|i| i["item"] == "link links.stage https://https://addons.allizom.org")
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert!(
+        link["detail"].as_str().unwrap().starts_with("malformed: "),
+        "{link}"
+    );
+    // As text, the section names what to fix and points to the command that asks.
+    let out = env.run(&["status", "--set", &graphite]);
+    let text = stdout(&out);
+    assert!(text.contains("doctor, without asking anything: "), "{text}");
+    assert!(
+        text.ends_with("`pushduty doctor` asks every remote, token, series and link\n"),
+        "{text}"
     );
 
     let (code, json) = status(&env, Path::new("/nonexistent/olympia"));

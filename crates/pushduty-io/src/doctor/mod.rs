@@ -5,6 +5,7 @@
 mod chat;
 mod github;
 mod links;
+mod offline;
 mod probe;
 mod remotes;
 mod services;
@@ -68,6 +69,8 @@ pub(crate) fn timed<'a>(
     })
 }
 
+pub use offline::offline;
+
 /// `8s`, `1.5s`: a time limit as said in a finding.
 pub(crate) fn secs(limit: Duration) -> String {
     if limit.subsec_millis() == 0 {
@@ -92,15 +95,20 @@ pub async fn examine(
     checks.extend(services::checks(rb, services, limit));
     checks.extend(links::checks(rb, ctx, limit));
     let mut findings = all(checks).await;
+    scrub_all(&mut findings, services);
+    Report::new(findings)
+}
+
+/// Takes every secret of `services` out of the findings. A link may carry a token in its
+/// query: its name too.
+pub(crate) fn scrub_all(findings: &mut [Finding], services: &Services) {
     let secrets = services.secrets();
     let secrets: Vec<&Secret> = secrets.iter().collect();
-    for f in &mut findings {
-        // A link may carry a token in its query: its name too.
+    for f in findings {
         f.item = scrub(&f.item, &secrets);
         f.detail = scrub(&f.detail, &secrets);
         f.fix = f.fix.as_deref().map(|t| scrub(t, &secrets));
     }
-    Report::new(findings)
 }
 
 #[cfg(test)]
