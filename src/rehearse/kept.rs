@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow};
 use serde_json::{Value, json};
 
-use crate::standins::{etherpad, graphite, jenkins, matrix, sentry, smtp};
+use crate::standins::{etherpad, graphite, jenkins, matrix, sentry, slack, smtp};
 
 /// The scenario's events that have happened in this sandbox: each happens once.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -29,6 +29,7 @@ pub struct Kept {
     pub etherpad: Arc<etherpad::Etherpad>,
     pub smtp: Arc<smtp::Smtp>,
     pub matrix: Arc<matrix::Matrix>,
+    pub slack: Arc<slack::Slack>,
     /// What was last written: nothing is written while nothing changes.
     pub last: String,
 }
@@ -42,6 +43,7 @@ impl Kept {
             "etherpad": self.etherpad.snapshot(),
             "smtp": self.smtp.snapshot(),
             "matrix": self.matrix.snapshot(),
+            "slack": self.slack.snapshot(),
             "events": {"fix_landed": events.fix_landed, "spiked": events.spiked},
         })
     }
@@ -70,6 +72,9 @@ impl Kept {
         // A sandbox kept before rehearsals had a channel has no room to take up.
         if let Some(room) = v.get("matrix") {
             self.matrix.restore(room).map_err(damaged)?;
+        }
+        if let Some(channel) = v.get("slack") {
+            self.slack.restore(channel).map_err(damaged)?;
         }
         let events = part("events")?;
         let flag = |name: &str| events[name].as_bool().unwrap_or(false);

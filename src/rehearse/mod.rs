@@ -214,8 +214,24 @@ fn account_of(path: &Path) -> Option<String> {
 
 /// The config the sandbox's operator has: their checkout, their user per service, and where
 /// each secret is found (the environment: the secrets themselves are never written).
-pub fn config_text(operator: &str, repo: &Path, rooms: &[String]) -> String {
-    let [jenkins, sentry, github, etherpad, smtp, matrix] = rig::TOKEN_VARS;
+/// `channels`: the runbook's Slack services, each with whether it posts with a token (else
+/// through its webhook).
+pub fn config_text(
+    operator: &str,
+    repo: &Path,
+    rooms: &[String],
+    channels: &[(String, bool)],
+) -> String {
+    let [
+        jenkins,
+        sentry,
+        github,
+        etherpad,
+        smtp,
+        matrix,
+        slack,
+        webhook,
+    ] = rig::TOKEN_VARS;
     let path = toml_string(&repo.display().to_string());
     let op = toml_string(operator);
     format!(
@@ -233,6 +249,10 @@ pub fn config_text(operator: &str, repo: &Path, rooms: &[String]) -> String {
         rooms
             .iter()
             .map(|name| format!("\n[services.{name}]\ntoken = {{ env = \"{matrix}\" }}\n"))
+            .chain(channels.iter().map(|(name, token)| match token {
+                true => format!("\n[services.{name}]\ntoken = {{ env = \"{slack}\" }}\n"),
+                false => format!("\n[services.{name}]\nwebhook = {{ env = \"{webhook}\" }}\n"),
+            }))
             .collect::<String>()
     )
 }

@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 
 use super::Scenario;
 use super::kept::{Events, Kept};
-use crate::standins::{etherpad, github, graphite, jenkins, matrix, sentry, smtp, stage};
+use crate::standins::{etherpad, github, graphite, jenkins, matrix, sentry, slack, smtp, stage};
 
 /// The blocker issue of the `blocker` scenario.
 pub const BLOCKER_NUMBER: u64 = 1187;
@@ -30,17 +30,22 @@ pub const TRAFFIC_TARGET: &str = "sumSeries(stats.addons.response.*)";
 
 /// Secrets of this rehearsal, made fresh each time; they live only in this process's
 /// environment (under these names, which the sandbox's config names).
-pub const TOKEN_VARS: [&str; 6] = [
+pub const TOKEN_VARS: [&str; 8] = [
     "PUSHDUTY_REHEARSAL_JENKINS_TOKEN",
     "PUSHDUTY_REHEARSAL_SENTRY_TOKEN",
     "PUSHDUTY_REHEARSAL_GITHUB_TOKEN",
     "PUSHDUTY_REHEARSAL_ETHERPAD_KEY",
     "PUSHDUTY_REHEARSAL_SMTP_PASSWORD",
     "PUSHDUTY_REHEARSAL_MATRIX_TOKEN",
+    "PUSHDUTY_REHEARSAL_SLACK_TOKEN",
+    // A Slack incoming webhook's URL is a secret as a token is: the stand-in's, here.
+    "PUSHDUTY_REHEARSAL_SLACK_WEBHOOK",
 ];
 
 /// The room every Matrix service of the runbook posts to in a rehearsal.
 pub const ROOM: &str = "!push-rehearsal:rehearsal.example";
+/// The channel every Slack service of the runbook posts to in a rehearsal.
+pub const CHANNEL: &str = "C0REHEARSAL";
 
 pub struct Rig {
     pub jenkins: Arc<jenkins::Jenkins>,
@@ -51,6 +56,8 @@ pub struct Rig {
     pub smtp: Arc<smtp::Smtp>,
     /// The team's channel: every Matrix service of the runbook.
     pub matrix: Arc<matrix::Matrix>,
+    /// The team's channel: every Slack service of the runbook.
+    pub slack: Arc<slack::Slack>,
     pub stage: stage::Stage,
     /// Set by the watcher once the blocker's fix is on the remote.
     pub fix_landed: Arc<AtomicBool>,
@@ -82,14 +89,15 @@ pub struct Ports {
     pub smtp: u16,
     pub stage: u16,
     pub matrix: u16,
+    pub slack: u16,
 }
 
 impl Ports {
-    const NAMES: [&'static str; 8] = [
-        "jenkins", "sentry", "graphite", "github", "etherpad", "smtp", "stage", "matrix",
+    const NAMES: [&'static str; 9] = [
+        "jenkins", "sentry", "graphite", "github", "etherpad", "smtp", "stage", "matrix", "slack",
     ];
 
-    fn slots(&mut self) -> [&mut u16; 8] {
+    fn slots(&mut self) -> [&mut u16; 9] {
         [
             &mut self.jenkins,
             &mut self.sentry,
@@ -99,6 +107,7 @@ impl Ports {
             &mut self.smtp,
             &mut self.stage,
             &mut self.matrix,
+            &mut self.slack,
         ]
     }
 
@@ -143,7 +152,8 @@ pub struct Setup<'a> {
     pub scenario: Scenario,
     pub operator: &'a str,
     /// The tokens, in the order of [`TOKEN_VARS`].
-    pub secrets: &'a [String; 6],
+    /// The tokens, in the order of [`TOKEN_VARS`] (the webhook's is made by the stand-in).
+    pub secrets: &'a [String; 7],
     pub push_date: &'a str,
     pub mail_dir: PathBuf,
     pub upstream: PathBuf,
@@ -156,7 +166,7 @@ pub struct Setup<'a> {
 
 impl Rig {
     pub fn start(s: &Setup) -> Result<Self> {
-        let [jt, st, gt, ek, _, mt] = s.secrets;
+        let [jt, st, gt, ek, _, mt, slt] = s.secrets;
         let jenkins = Arc::new(
             jenkins::Jenkins::try_start(jenkins::Config {
                 port: s.ports.jenkins,
@@ -286,6 +296,15 @@ impl Rig {
             })
             .context("starting the Matrix stand-in")?,
         );
+        let slack = Arc::new(
+            slack::Slack::try_start(slack::Config {
+                port: s.ports.slack,
+                token: slt.clone(),
+                channel: CHANNEL.into(),
+                ..slack::Config::default()
+            })
+            .context("starting the Slack stand-in")?,
+        );
         // A resumed sandbox: the stand-ins take up the state they left (the pad above included).
         let mut kept = Kept {
             path: s.kept.clone(),
@@ -295,6 +314,7 @@ impl Rig {
             etherpad: Arc::clone(&etherpad),
             smtp: Arc::clone(&smtp),
             matrix: Arc::clone(&matrix),
+            slack: Arc::clone(&slack),
             last: String::new(),
         };
         let happened = kept.restore()?;
@@ -344,6 +364,7 @@ impl Rig {
             etherpad,
             smtp,
             matrix,
+            slack,
             stage,
             fix_landed,
             stop,
@@ -363,6 +384,7 @@ impl Rig {
             smtp: self.smtp.port(),
             stage: port_of(&self.stage.url()),
             matrix: port_of(self.matrix.url()),
+            slack: port_of(&self.slack.api_url().replace("/api", "")),
         }
     }
 
@@ -375,8 +397,8 @@ impl Rig {
     }
 
     /// The `--set`s that point the runbook's services at the stand-ins; `rooms` are the
-    /// runbook's Matrix services.
-    pub fn sets(&self, rooms: &[String]) -> Vec<String> {
+    /// runbook's Matrix services, `channels` its Slack ones.
+    pub fn sets(&self, rooms: &[String], channels: &[String]) -> Vec<String> {
         let mut sets = vec![
             format!("services.stage-deploy.url={}", self.jenkins.url()),
             format!("services.sentry.url={}", self.sentry.url()),
@@ -391,6 +413,10 @@ impl Rig {
         for name in rooms {
             sets.push(format!("services.{name}.url={}", self.matrix.url()));
             sets.push(format!("services.{name}.room={ROOM}"));
+        }
+        for name in channels {
+            sets.push(format!("services.{name}.api_url={}", self.slack.api_url()));
+            sets.push(format!("services.{name}.channel={CHANNEL}"));
         }
         sets
     }

@@ -528,3 +528,63 @@ fn a_kept_rehearsal_quit_after_the_deploy_resumes_with_its_build() {
     assert!(!s.contains(&format!("#2 {tag}")), "no second build: {s}");
     t.keys(second, &["q"]);
 }
+
+/// A team whose channel is on Slack rehearses too: its posts go to the Slack stand-in's
+/// channel (with a bot token made up for the rehearsal), never to the team's, and the
+/// rehearsal ends with what that channel read. The token the environment holds is not used.
+#[test]
+fn a_runbook_telling_slack_rehearses_against_the_slack_stand_in() {
+    let env = Env::new();
+    let root = support::cli::root();
+    for dir in ["runbooks", "templates"] {
+        std::fs::create_dir_all(env.path().join(dir)).unwrap();
+    }
+    for t in ["push-notes.md", "push-email.txt"] {
+        std::fs::copy(
+            root.join("templates").join(t),
+            env.path().join("templates").join(t),
+        )
+        .unwrap();
+    }
+    let text = std::fs::read_to_string(root.join("runbooks/amo-push.toml")).unwrap();
+    let matrix = "[services.channel]\nkind = \"matrix\"\nurl = \"https://mozilla.modular.im\"\nroom = \"!amo-push-channel:mozilla.org\"\ntoken = { env = \"PUSHDUTY_MATRIX_TOKEN\" }";
+    assert!(text.contains(matrix), "the bundled channel changed");
+    let slack = "[services.channel]\nkind = \"slack\"\nchannel = \"C0AMOPUSH\"\ntoken = { env = \"PUSHDUTY_SLACK_TOKEN\" }";
+    let rb = env.path().join("runbooks/amo-slack.toml");
+    std::fs::write(&rb, text.replace(matrix, slack)).unwrap();
+    let sandbox = env.path().join("sandbox");
+    let out = env
+        .cmd()
+        .env("PUSHDUTY_SLACK_TOKEN", "xoxb-the-teams-real-token")
+        .args([&format!("--runbook={}", rb.display())])
+        .args(QUICK_SENTRY)
+        .args(["rehearse", "--auto", "--dir", sandbox.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    let read = text
+        .split("## What the channel read")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no channel: {text}"));
+    let tag = todays_tag();
+    assert!(
+        read.contains(&format!("(Slack): pushing {tag} on ")),
+        "{read}"
+    );
+    assert!(
+        read.contains(&format!("(Slack): push {tag} done;")),
+        "{read}"
+    );
+    assert!(read.contains("topic (Slack): next push "), "{read}");
+    assert!(
+        text.contains("`channel`: the team reads Slack channel C0AMOPUSH (here C0REHEARSAL"),
+        "{text}"
+    );
+    assert!(!said(&out).contains("xoxb-the-teams-real-token"));
+    let config = std::fs::read_to_string(sandbox.join("config.toml")).unwrap();
+    assert!(
+        config.contains("[services.channel]\ntoken = { env = \"PUSHDUTY_REHEARSAL_SLACK_TOKEN\" }"),
+        "{config}"
+    );
+}

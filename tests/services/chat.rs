@@ -325,29 +325,3 @@ fn the_topic_is_set_and_a_token_without_the_manage_scope_is_refused() {
     failed_saying(&out, &["missing_scope", "channels:manage"]);
     assert_eq!(denied.slack.topic(), "");
 }
-
-#[test]
-fn a_rehearsal_of_a_runbook_that_posts_to_slack_is_refused_before_anything_starts() {
-    let env = Env::new();
-    let dir = env.path().join("sandbox");
-    let out = env
-        .cmd()
-        .env("PUSHDUTY_SLACK_TOKEN", "xoxb-a-real-token")
-        .args([
-            "--runbook=tests/fixtures/runbooks/valid/chat.toml",
-            "rehearse",
-            "--auto",
-            "--dir",
-            dir.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    let err = stderr(&out);
-    assert!(err.contains("`services.slack`, `services.hook`"), "{err}");
-    assert!(
-        !err.contains("services.room"),
-        "Matrix is stood in for: {err}"
-    );
-    assert!(!dir.exists(), "a sandbox was made");
-}

@@ -139,6 +139,42 @@ impl Slack {
     pub fn requests(&self) -> Vec<String> {
         self.server.shared.lock().requests.clone()
     }
+
+    /// The channel as it stands, for a rehearsal kept in a folder.
+    pub fn snapshot(&self) -> Value {
+        let st = self.server.shared.lock();
+        json!({
+            "topic": st.topic,
+            "clock": st.clock,
+            "messages": st.messages.iter().map(|m| json!({
+                "ts": m.ts, "text": m.text, "metadata": m.metadata,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    /// Takes up a [`Slack::snapshot`]: its messages and topic replace this stand-in's.
+    pub fn restore(&self, saved: &Value) -> Result<(), String> {
+        use crate::saved::{list, str_of, u64_of};
+        let read = || -> Result<(Vec<Message>, String, u64), String> {
+            let messages = list(saved, "messages")?
+                .iter()
+                .map(|m| {
+                    Ok(Message {
+                        ts: str_of(m, "ts")?,
+                        text: str_of(m, "text")?,
+                        metadata: m.get("metadata").cloned().unwrap_or(Value::Null),
+                    })
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            Ok((messages, str_of(saved, "topic")?, u64_of(saved, "clock")?))
+        };
+        let (messages, topic, clock) = read().map_err(|e| format!("the Slack state: {e}"))?;
+        let mut st = self.server.shared.lock();
+        st.messages = messages;
+        st.topic = topic;
+        st.clock = clock;
+        Ok(())
+    }
 }
 
 impl Shared {

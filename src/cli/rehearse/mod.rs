@@ -44,23 +44,6 @@ pub fn run(g: &Global, args: &RehearseArgs) -> ExitCode {
         Err(d) => return super::report(&d),
     };
     let rb = &loaded.runbook;
-    // Matrix rooms are stood in for; a Slack workspace not yet, and a rehearsal never
-    // reaches a real channel with whatever token the environment holds.
-    let slack: Vec<String> = rb
-        .services
-        .iter()
-        .filter(|(_, s)| matches!(s, Service::Slack(_)))
-        .map(|(n, _)| format!("`services.{n}`"))
-        .collect();
-    if !slack.is_empty() {
-        eprintln!(
-            "pushduty: this runbook posts to Slack ({}), which a rehearsal cannot stand in for \
-             yet, and a rehearsal never reaches a real channel: rehearse it with a Matrix room \
-             in its place, or without its Slack steps",
-            slack.join(", ")
-        );
-        return ExitCode::from(2);
-    }
     // The push is today, in the runbook's timezone; the tag and the steps planned on
     // weekdays keep their distance from it as the runbook sets them.
     let tz: chrono_tz::Tz = rb.schedule.timezone.parse().unwrap_or(chrono_tz::UTC);
@@ -132,14 +115,30 @@ fn rehearse(
             root.display()
         );
     }
+    // The team's channels are stood in for: a rehearsal never reaches a real one.
     let rooms: Vec<String> = rb
         .services
         .iter()
         .filter(|(_, s)| matches!(s, Service::Matrix(_)))
         .map(|(n, _)| n.clone())
         .collect();
-    std::fs::write(sb.config(), rh::config_text(&operator, &sb.repo(), &rooms))
-        .context("writing the sandbox's config")?;
+    let channels: Vec<(String, bool)> = rb
+        .services
+        .iter()
+        .filter_map(|(n, s)| match s {
+            Service::Slack(sl) => Some((
+                n.clone(),
+                sl.channel.is_some() || sl.token != Default::default(),
+            )),
+            _ => None,
+        })
+        .collect();
+    let slack_names: Vec<String> = channels.iter().map(|(n, _)| n.clone()).collect();
+    std::fs::write(
+        sb.config(),
+        rh::config_text(&operator, &sb.repo(), &rooms, &channels),
+    )
+    .context("writing the sandbox's config")?;
     std::fs::create_dir_all(sb.state()).context("creating the sandbox's state dir")?;
     let secrets = [
         rig::fresh_secret()?,
@@ -148,15 +147,8 @@ fn rehearse(
         rig::fresh_secret()?,
         rig::fresh_secret()?,
         rig::fresh_secret()?,
+        rig::fresh_secret()?,
     ];
-    // The engine reads them where the runbook says, from these variables: supplied to it
-    // directly, so the process environment (and any command a step runs) never holds them.
-    crate::secret::supply(
-        rig::TOKEN_VARS
-            .iter()
-            .zip(&secrets)
-            .map(|(name, value)| (name.to_string(), crate::secret::Secret::new(value.clone()))),
-    )?;
     let runbook_slug = crate::session::slug(&rb.name);
     let journal =
         crate::session::session_dir(&sb.state(), &runbook_slug, push_date).join("journal.jsonl");
@@ -177,6 +169,16 @@ fn rehearse(
         kept: sb.standins(),
     })?;
     rig.ports().write(&sb.ports())?;
+    // The engine reads them where the runbook says, from these variables: supplied to it
+    // directly, so the process environment (and any command a step runs) never holds them.
+    // The last is the Slack stand-in's webhook, known once it listens.
+    let values = secrets.iter().cloned().chain([rig.slack.webhook_url()]);
+    crate::secret::supply(
+        rig::TOKEN_VARS
+            .iter()
+            .zip(values)
+            .map(|(name, value)| (name.to_string(), crate::secret::Secret::new(value))),
+    )?;
     let mut sets: Vec<String> = week.sets.clone();
     sets.extend([
         format!("rotation.people=[{}, \"kumar\"]", toml_str(&operator)),
@@ -191,7 +193,7 @@ fn rehearse(
         "steps.watch-graphite.baseline_minutes=2".into(),
         "steps.watch-graphite.min_points=3".into(),
     ]);
-    sets.extend(rig.sets(&rooms));
+    sets.extend(rig.sets(&rooms, &slack_names));
     let mut g2 = g.clone();
     g2.config = Some(sb.config());
     g2.state_dir = Some(sb.state());
@@ -207,7 +209,7 @@ fn rehearse(
     all.extend(g.set.iter().cloned());
     g2.set = all;
     println!(
-        "Scenario `{}`: {}\nStand-ins on loopback: Jenkins {}, Sentry {}, Graphite {}, GitHub {}, Etherpad {}, SMTP 127.0.0.1:{}, Matrix {}, stage {}.\nThe Sentry watch soaks {SENTRY_SOAK_MINUTES} min (judged on Sentry's 10-second counts: go on with the other steps meanwhile), Graphite's {GRAPHITE_SOAK_MINUTES} min, instead of the runbook's 30.\n",
+        "Scenario `{}`: {}\nStand-ins on loopback: Jenkins {}, Sentry {}, Graphite {}, GitHub {}, Etherpad {}, SMTP 127.0.0.1:{}, Matrix {}, Slack {}, stage {}.\nThe Sentry watch soaks {SENTRY_SOAK_MINUTES} min (judged on Sentry's 10-second counts: go on with the other steps meanwhile), Graphite's {GRAPHITE_SOAK_MINUTES} min, instead of the runbook's 30.\n",
         args.scenario.name(),
         args.scenario.story(),
         rig.jenkins.url(),
@@ -217,6 +219,7 @@ fn rehearse(
         rig.etherpad.url(),
         rig.smtp.port(),
         rig.matrix.url(),
+        rig.slack.api_url(),
         rig.stage.url(),
     );
     let code = if args.auto {
@@ -326,6 +329,12 @@ fn differences(real: &crate::runbook::model::Ordered<Service>, rig: &Rig, sb: &S
                 rig::ROOM,
                 rig.matrix.url()
             ),
+            Service::Slack(sl) => format!(
+                "- `{name}`: the team reads Slack channel {} (here {} on {})",
+                sl.channel.as_deref().unwrap_or("of its webhook"),
+                rig::CHANNEL,
+                rig.slack.api_url()
+            ),
             _ => continue,
         };
         out.push_str(&clean(&line));
@@ -351,27 +360,44 @@ fn differences(real: &crate::runbook::model::Ordered<Service>, rig: &Rig, sb: &S
     out
 }
 
-/// What the team's channel read during the rehearsal: its messages and topic.
+/// What the team's channel read during the rehearsal: its messages and topic (the Matrix
+/// room's, then the Slack channel's).
 fn channel(rig: &Rig) -> String {
-    let messages = rig.matrix.messages();
-    let topic = rig.matrix.topic();
-    if messages.is_empty() && topic.is_none() {
-        return String::new();
-    }
-    let mut out = String::from("\n## What the channel read\n\n");
-    for m in &messages {
-        let at = chrono::DateTime::from_timestamp_millis(m.ts)
+    let at = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
             .map(|t| {
                 t.with_timezone(&chrono::Local)
                     .format("%a %H:%M")
                     .to_string()
             })
-            .unwrap_or_default();
-        out.push_str(&clean(&format!("    {at}  {}: {}", m.sender, m.body)));
-        out.push('\n');
+            .unwrap_or_default()
+    };
+    let mut read: Vec<String> = rig
+        .matrix
+        .messages()
+        .iter()
+        .map(|m| format!("    {}  {}: {}", at(m.ts), m.sender, m.body))
+        .collect();
+    read.extend(rig.matrix.topic().map(|t| format!("    topic: {t}")));
+    read.extend(rig.slack.messages().iter().map(|m| {
+        // A Slack `ts` is seconds, a dot, then a counter.
+        let secs: i64 =
+            m.ts.split('.')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+        format!("    {}  (Slack): {}", at(secs * 1000), m.text)
+    }));
+    let topic = rig.slack.topic();
+    if !topic.is_empty() {
+        read.push(format!("    topic (Slack): {topic}"));
     }
-    if let Some(t) = topic {
-        out.push_str(&clean(&format!("    topic: {t}")));
+    if read.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\n## What the channel read\n\n");
+    for l in read {
+        out.push_str(&clean(&l));
         out.push('\n');
     }
     out
