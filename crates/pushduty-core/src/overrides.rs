@@ -93,11 +93,14 @@ impl Override {
         let mut here = root;
         for (i, seg) in self.path.iter().enumerate() {
             // An array of tables (`[[steps]]`, `[[sections]]`) is entered by an element's
-            // `id`: `steps.watch-graphite.soak_minutes`.
+            // `id`: `steps.watch-graphite.soak_minutes`; one without ids (a metrics service's
+            // `series`) by its `name`: `services.graphite.series.server errors.max_rise_percent`.
             let by_id = match here.get_ref() {
-                DeValue::Array(items) => items.iter().position(|item| {
-                    matches!(item.get_ref(), DeValue::Table(t) if t.get("id").is_some_and(
-                        |id| matches!(id.get_ref(), DeValue::String(s) if s == seg.as_str())))
+                DeValue::Array(items) => ["id", "name"].iter().find_map(|key| {
+                    items.iter().position(|item| {
+                        matches!(item.get_ref(), DeValue::Table(t) if t.get(*key).is_some_and(
+                            |id| matches!(id.get_ref(), DeValue::String(s) if s == seg.as_str())))
+                    })
                 }),
                 _ => None,
             };

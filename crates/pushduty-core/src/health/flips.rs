@@ -82,20 +82,19 @@ pub fn flips_text(flips: &[Flip]) -> String {
     }
     flips
         .iter()
-        .map(|f| {
-            format!(
-                "{} {} {}%",
-                f.verdict,
-                f.side,
-                super::judge::fmt_num(round_to_tenth(f.allowed_percent))
-            )
-        })
+        .map(|f| format!("{} {} {}%", f.verdict, f.side, percent(f.allowed_percent)))
         .collect::<Vec<_>>()
         .join("; ")
 }
 
-fn round_to_tenth(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
+/// A threshold: one decimal, or three significant digits under 1 (a flip at 0.03% must not
+/// read as 0%).
+fn percent(x: f64) -> String {
+    if x.abs() < 1.0 {
+        super::judge::fmt_num(x)
+    } else {
+        super::judge::fmt_num((x * 10.0).round() / 10.0)
+    }
 }
 
 /// Just under a step (the judge compares with `>`, so at the step itself the verdict is the
@@ -182,6 +181,12 @@ mod tests {
         let lim = Limits::default();
         assert_eq!(flips(&base, &base, &base, &lim), Vec::new());
         assert_eq!(flips_text(&[]), "-");
+        let tiny = Flip {
+            allowed_percent: 0.0314,
+            side: "below",
+            verdict: Verdict::Marginal,
+        };
+        assert_eq!(flips_text(&[tiny]), "marginal below 0.0314%");
         let abs_only = Limits {
             max_rise_percent: None,
             max: Some(1000.0),

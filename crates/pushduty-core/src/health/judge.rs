@@ -172,6 +172,8 @@ pub struct SeriesJudgement {
     /// A pass resting on data too thin to see a change of the allowed size: the verdict stays
     /// `pass`, this says how little it proves.
     pub thin: bool,
+    /// The significance level the series was judged at.
+    pub alpha: f64,
 }
 
 /// Why the soak median breaks an absolute limit, if it does.
@@ -483,6 +485,7 @@ pub fn judge(
         reason,
         mde_percent,
         thin,
+        alpha: limits.alpha,
     }
 }
 
@@ -500,7 +503,7 @@ pub fn unseen(mde_percent: Option<f64>) -> String {
 
 /// The line the step ends with for each judged series: the sizes it rested on and the
 /// smallest change they could show; `None` for a series that was not judged (unknown).
-pub fn sensitivity(s: &SeriesJudgement, alpha: f64) -> Option<String> {
+pub fn sensitivity(s: &SeriesJudgement) -> Option<String> {
     if s.verdict == Verdict::Unknown {
         return None;
     }
@@ -510,7 +513,7 @@ pub fn sensitivity(s: &SeriesJudgement, alpha: f64) -> Option<String> {
         s.sizes.soak,
         s.sizes.before,
         s.sizes.week,
-        fmt_num(alpha),
+        fmt_num(s.alpha),
         unseen(s.mde_percent)
     ))
 }
@@ -1139,6 +1142,7 @@ mod tests {
             },
             mde_percent: None,
             thin: false,
+            alpha: 0.05,
         }
     }
 
@@ -1345,7 +1349,7 @@ mod tests {
         let mde = j.mde_percent.expect("detectable");
         assert!(mde > 0.5 && mde < 3.0, "{mde}");
         assert_eq!(
-            sensitivity(&j, 0.05).expect("judged"),
+            sensitivity(&j).expect("judged"),
             format!(
                 "latency: 60 after the push, 60 before, 60 last week (alpha 0.05): at these sizes a change under {}% could not have been seen",
                 fmt_num(mde.round())
@@ -1365,7 +1369,7 @@ mod tests {
         assert_eq!(j.verdict, Verdict::Fail);
         assert!(!j.thin);
         let j = judge("latency", &range(300.0, 2), &noisy, &noisy, &lim);
-        assert_eq!(sensitivity(&j, 0.05), None);
+        assert_eq!(sensitivity(&j), None);
     }
 
     // Text
@@ -1432,6 +1436,7 @@ mod tests {
                 sizes: sizes(10),
                 mde_percent: Some(12.0),
                 thin: false,
+                alpha: 0.05,
             },
             SeriesJudgement {
                 name: "latency".to_string(),
@@ -1449,6 +1454,7 @@ mod tests {
                 sizes: sizes(0),
                 mde_percent: Some(80.0),
                 thin: true,
+                alpha: 0.05,
             },
         ];
         assert_eq!(
