@@ -1,8 +1,8 @@
-//! `pushduty judge --backtest` against a real Graphite seeded with three weeks of traffic (a
-//! daily and a weekly cycle) and labelled past pushes: two clean, one with a spike of server
-//! errors, one with traffic drifting slowly down, and the push in the history (clean). The
-//! table must give each push its label; `--set` tries another threshold; nothing is written.
-//! And while a soak runs, the watch says how much data it still needs.
+//! `pushduty judge --backtest` against a real Graphite and a real Prometheus, seeded with two
+//! weeks of traffic (a daily and a weekly cycle) and labelled past pushes: two clean, one with a
+//! spike of server errors, one with traffic drifting slowly down, and the push in the history
+//! (clean). The table must give each push its label; `--set` tries another threshold; nothing
+//! is written. And while a soak runs, the watch says how much data it still needs.
 
 use serde_json::Value;
 
@@ -53,10 +53,13 @@ fn into_soak(t: i64, push: i64) -> Option<f64> {
     (t >= push && t < push + 30 * 60).then(|| (t - push) as f64 / 60.0)
 }
 
-/// Three weeks of the 2xx and 5xx series, with the spike and the drift at their pushes.
-fn graphite(p: &Pushes) -> Server {
+type Points = Vec<(i64, Option<f64>)>;
+
+/// Two weeks of the 2xx and 5xx series (the oldest push's week-earlier window is in them),
+/// with the spike and the drift at their pushes.
+fn series(p: &Pushes) -> (Points, Points) {
     let now = now_minute();
-    let from = now - 21 * DAY;
+    let from = now - 14 * DAY;
     let n = ((now - from) / 60) as usize;
     let ok = metrics_servers::minutes(from, n, |i| {
         let t = from + 60 * i as i64;
@@ -73,9 +76,22 @@ fn graphite(p: &Pushes) -> Server {
         };
         Some(traffic(t) / 100.0 * spike)
     });
+    (ok, err)
+}
+
+fn graphite(p: &Pushes) -> Server {
+    let (ok, err) = series(p);
     metrics_servers::graphite(&[
         ("stats.addons.response.200", ok),
         ("stats.addons.response.500", err),
+    ])
+}
+
+fn prometheus(p: &Pushes) -> Server {
+    let (ok, err) = series(p);
+    metrics_servers::prometheus(&[
+        ("amo_responses{code=\"200\"}", ok),
+        ("amo_responses{code=\"500\"}", err),
     ])
 }
 
@@ -101,7 +117,7 @@ fn check_at(json: &Value, push: i64) -> &Value {
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["push"] == rfc3339(push) && c["step"] == "watch-graphite")
+        .find(|c| c["push"] == rfc3339(push))
         .unwrap_or_else(|| panic!("no check at {}: {json:#}", rfc3339(push)))
 }
 
@@ -132,22 +148,9 @@ fn the_backtest_gives_each_labelled_push_its_label() {
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
 
-    // The labels.
     assert_eq!(check_at(&json, p.history)["source"], "history", "{json:#}");
-    for clean in [p.history, p.clean[0], p.clean[1]] {
-        assert_eq!(check_at(&json, clean)["verdict"], "pass", "{json:#}");
-    }
-    let spike = check_at(&json, p.spike);
-    assert_eq!(spike["verdict"], "fail", "{spike}");
-    assert_eq!(row_at(&json, p.spike, "server errors")["verdict"], "fail");
-    assert_eq!(row_at(&json, p.spike, "all responses")["verdict"], "pass");
-    let drift = check_at(&json, p.drift);
-    assert_eq!(drift["verdict"], "marginal", "{drift}");
-    assert_eq!(
-        row_at(&json, p.drift, "all responses")["verdict"],
-        "marginal"
-    );
-    assert_eq!(json["not_judged"], serde_json::json!(["watch-sentry"]));
+    assert_eq!(check_at(&json, p.history)["verdict"], "pass", "{json:#}");
+    assert_labels(&json, &p);
 
     // The spike (errors 10x, +900%) would be marginal from an allowed 900% on.
     let errors = row_at(&json, p.spike, "server errors");
@@ -220,6 +223,48 @@ fn the_backtest_gives_each_labelled_push_its_label() {
 
     // Read only: no journal line, no lock, no log.
     assert_eq!(support::cli::written(&env), before);
+}
+
+/// The seeded labels: the clean pushes pass, the spike fails on server errors, the drift is
+/// marginal on traffic.
+fn assert_labels(json: &Value, p: &Pushes) {
+    for clean in p.clean {
+        assert_eq!(check_at(json, clean)["verdict"], "pass", "{json:#}");
+    }
+    let spike = check_at(json, p.spike);
+    assert_eq!(spike["verdict"], "fail", "{spike}");
+    assert_eq!(row_at(json, p.spike, "server errors")["verdict"], "fail");
+    assert_eq!(row_at(json, p.spike, "all responses")["verdict"], "pass");
+    let drift = check_at(json, p.drift);
+    assert_eq!(drift["verdict"], "marginal", "{drift}");
+    assert_eq!(
+        row_at(json, p.drift, "all responses")["verdict"],
+        "marginal"
+    );
+    assert_eq!(json["not_judged"], serde_json::json!(["watch-sentry"]));
+}
+
+#[test]
+fn prometheus_backtests_the_same_pushes_the_same_way() {
+    let p = Pushes::new(now_minute());
+    let server = prometheus(&p);
+    let env = Env::new();
+    let mut cmd = env.cmd();
+    cmd.env("PUSHDUTY_HTTP_TIMEOUT", "10").args([
+        "--runbook=runbooks/amo-push-prometheus.toml",
+        "--set",
+        &format!("services.prometheus.url={}", server.url),
+        "judge",
+        "--json",
+    ]);
+    for t in [p.spike, p.drift, p.clean[0], p.clean[1]] {
+        cmd.arg(format!("--at={}", rfc3339(t)));
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["checks"].as_array().unwrap().len(), 4, "{json:#}");
+    assert_labels(&json, &p);
 }
 
 #[test]
