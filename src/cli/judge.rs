@@ -8,15 +8,15 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Global, fail};
-use crate::engine::watch::{Cut, limits, unreadable};
+use crate::engine::watch::{limits, policy, read_series, unreadable};
 use crate::health::flips::{Flip, flips, flips_text};
-use crate::health::judge::{self, Policy, Sizes, Verdict};
+use crate::health::judge::{self, Sizes, Verdict};
 use crate::health::window::Windows;
 use crate::runbook::kinds::watch::MetricsCheckStep;
 use crate::runbook::model::{Runbook, StepKind};
 use crate::sanitize::{clean, clean_line};
+use crate::services::Services;
 use crate::services::http::{all, block_on};
-use crate::services::{MetricsConf, Services};
 
 /// Where a past push came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -246,7 +246,7 @@ async fn judge_case(services: &Services, case: &Case<'_>) -> (Vec<Row>, Overall,
     let mut failed = false;
     for s in &conf.series {
         let lim = limits(s, m.min_points);
-        let (j, f) = match read(conf, &s.query, &w, until).await {
+        let (j, f) = match read_series(conf, &s.query, &w, until).await {
             Ok(cut) => (
                 cut.judge(&s.name, &lim),
                 flips(&cut.soak, &cut.before, &cut.week, &lim),
@@ -256,10 +256,6 @@ async fn judge_case(services: &Services, case: &Case<'_>) -> (Vec<Row>, Overall,
                 (unreadable(&s.name, conf.kind, &lim, &e), Vec::new())
             }
         };
-        let allowed = match lim.direction {
-            judge::Direction::Increase => lim.max_rise_percent,
-            judge::Direction::Decrease => lim.max_drop_percent,
-        };
         rows.push(Row {
             push: push.clone(),
             source: case.source,
@@ -267,35 +263,17 @@ async fn judge_case(services: &Services, case: &Case<'_>) -> (Vec<Row>, Overall,
             series: s.name.clone(),
             verdict: j.verdict,
             thin: j.thin,
-            score: series_score(j.verdict),
+            score: j.verdict.points() * 100.0,
             points: j.sizes,
-            allowed_percent: allowed,
+            allowed_percent: lim.allowed_percent(),
             mde_percent: j.mde_percent,
             flips: f,
             reason: j.reason.clone(),
         });
         series.push(j);
     }
-    let policy = match (m.pass_score, m.marginal_score) {
-        (Some(pass), Some(marginal)) => Policy::Score { pass, marginal },
-        _ => Policy::AnyFail,
-    };
-    let o = judge::overall(&series, &policy);
+    let o = judge::overall(&series, &policy(m));
     (rows, overall_of(o.verdict, o.score, o.summary), failed)
-}
-
-async fn read(conf: &MetricsConf, query: &str, w: &Windows, until: i64) -> anyhow::Result<Cut> {
-    let around = conf.range(query, w.before().0, until).await?;
-    let week = conf.range(query, w.week().0, w.week().1).await?;
-    Ok(Cut::new(&around, &week, w, until))
-}
-
-fn series_score(v: Verdict) -> f64 {
-    match v {
-        Verdict::Pass => 100.0,
-        Verdict::Marginal => 50.0,
-        Verdict::Fail | Verdict::Unknown => 0.0,
-    }
 }
 
 /// The one table: a row per series, then the check's own row ("all series") per push.
@@ -322,11 +300,7 @@ fn table(rows: &[Row], overall: &[Overall]) -> Vec<String> {
     };
     for o in overall {
         for r in rows.iter().filter(|r| r.push == o.push && r.step == o.step) {
-            let verdict = if r.thin {
-                format!("{} (thin data)", r.verdict)
-            } else {
-                r.verdict.to_string()
-            };
+            let verdict = judge::verdict_text(r.verdict, r.thin);
             lines.push([
                 when(&r.push),
                 from(r.source).into(),

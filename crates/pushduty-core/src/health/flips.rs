@@ -28,7 +28,7 @@ pub fn flips(
     week: &[Option<f64>],
     limits: &Limits,
 ) -> Vec<Flip> {
-    let Some(current) = allowed(limits) else {
+    let Some(current) = limits.allowed_percent() else {
         return Vec::new();
     };
     // The verdict is a step function of the allowed change, stepping only where it crosses
@@ -101,13 +101,6 @@ fn percent(x: f64) -> String {
 /// upper side's).
 fn below(step: f64) -> f64 {
     step * (1.0 - 1e-9)
-}
-
-fn allowed(limits: &Limits) -> Option<f64> {
-    match limits.direction {
-        Direction::Increase => limits.max_rise_percent,
-        Direction::Decrease => limits.max_drop_percent,
-    }
 }
 
 fn with_allowed(limits: &Limits, percent: f64) -> Limits {

@@ -74,7 +74,7 @@ impl Default for Limits {
 
 impl Limits {
     /// The allowed change in the harmful direction, in percent.
-    fn allowed_percent(&self) -> Option<f64> {
+    pub fn allowed_percent(&self) -> Option<f64> {
         match self.direction {
             Direction::Increase => self.max_rise_percent,
             Direction::Decrease => self.max_drop_percent,
@@ -109,7 +109,7 @@ impl Verdict {
     }
 
     /// What a series with this verdict adds to the score (out of 1).
-    fn points(self) -> f64 {
+    pub fn points(self) -> f64 {
         match self {
             Verdict::Pass => 1.0,
             Verdict::Marginal => 0.5,
@@ -744,10 +744,15 @@ pub fn table(series: &[SeriesJudgement]) -> Vec<String> {
 
 /// A series' verdict as the tables show it: a thin pass says so.
 pub fn verdict_cell(s: &SeriesJudgement) -> String {
-    if s.thin {
-        format!("{} (thin data)", s.verdict)
+    verdict_text(s.verdict, s.thin)
+}
+
+/// A verdict in a table: "pass (thin data)" for a thin pass.
+pub fn verdict_text(verdict: Verdict, thin: bool) -> String {
+    if thin {
+        format!("{verdict} (thin data)")
     } else {
-        s.verdict.to_string()
+        verdict.to_string()
     }
 }
 

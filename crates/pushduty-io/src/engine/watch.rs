@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::{Check, Executor, Job};
 use crate::health::judge::{self, Limits, Policy, SeriesJudgement, Verdict};
 use crate::health::window::{Windows, within};
+use crate::runbook::kinds::watch::MetricsCheckStep;
 use crate::runbook::model::{MetricSeries, Outputs, Step, StepKind};
 use crate::services::http::is_transient;
 use crate::services::metrics::Point;
@@ -153,18 +154,20 @@ fn step_of(points: &[Point]) -> i64 {
         .unwrap_or(60)
 }
 
-/// Reads one series around the push: its points cut into windows, or why it could not be
-/// read.
-fn read_series(
-    job: &Job,
-    conf: &MetricsConf,
-    s: &MetricSeries,
-    w: &Windows,
-    until: i64,
-) -> Result<Cut> {
-    let around = job.call(conf.range(&s.query, w.before().0, until))?;
-    let week = job.call(conf.range(&s.query, w.week().0, w.week().1))?;
+/// Reads one series around the push (`until`: the end of what has been watched): its points
+/// cut into windows, or why it could not be read.
+pub async fn read_series(conf: &MetricsConf, query: &str, w: &Windows, until: i64) -> Result<Cut> {
+    let around = conf.range(query, w.before().0, until).await?;
+    let week = conf.range(query, w.week().0, w.week().1).await?;
     Ok(Cut::new(&around, &week, w, until))
+}
+
+/// How the step's series make its verdict: by score when both thresholds are set.
+pub fn policy(m: &MetricsCheckStep) -> Policy {
+    match (m.pass_score, m.marginal_score) {
+        (Some(pass), Some(marginal)) => Policy::Score { pass, marginal },
+        _ => Policy::AnyFail,
+    }
 }
 
 /// A series that could not be read: unknown, with what to fix.
@@ -185,7 +188,7 @@ fn judge_series(
     min_points: usize,
 ) -> (SeriesJudgement, Option<Cut>) {
     let lim = limits(s, min_points);
-    match read_series(job, conf, s, w, until) {
+    match job.call(read_series(conf, &s.query, w, until)) {
         Ok(cut) => (cut.judge(&s.name, &lim), Some(cut)),
         Err(e) => (unreadable(&s.name, conf.kind, &lim, &e), None),
     }
@@ -266,11 +269,7 @@ impl Executor for MetricsCheck {
             .iter()
             .map(|s| judge_series(job, conf, s, &w, until, m.min_points).0)
             .collect();
-        let policy = match (m.pass_score, m.marginal_score) {
-            (Some(pass), Some(marginal)) => Policy::Score { pass, marginal },
-            _ => Policy::AnyFail,
-        };
-        let overall = judge::overall(&series, &policy);
+        let overall = judge::overall(&series, &policy(m));
         let table = report(&series);
         for line in &table {
             job.progress(line.clone());
