@@ -32,9 +32,10 @@ DATABASES = {'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': '$work/
 CONF
 export PYTHONPATH="$work" GRAPHITE_SETTINGS_MODULE=pushduty_graphite DJANGO_SETTINGS_MODULE=graphite.settings
 
-# One archive of minute points over 9 days (tests read a window a week back). Aggregation sum
-# and xFilesFactor 0 as production keeps counters: a function that consolidates (summarize,
-# maxDataPoints) sums, and a bucket counts however few points it has.
+# One archive of minute points over 22 days (a back-test reads a week before pushes up to two
+# weeks old). Aggregation sum and xFilesFactor 0 as production keeps counters: a function
+# that consolidates (summarize, maxDataPoints) sums, and a bucket counts however few points
+# it has.
 "$py" - "$work/whisper" "$seed" <<'PY'
 import os, sys, whisper
 root, seed = sys.argv[1], sys.argv[2]
@@ -54,7 +55,7 @@ for name, points in series.items():
     os.makedirs(os.path.dirname(path), exist_ok=True)
     if os.path.exists(path):
         os.remove(path)
-    whisper.create(path, [(60, 9 * 24 * 60)], xFilesFactor=0, aggregationMethod='sum')
+    whisper.create(path, [(60, 22 * 24 * 60)], xFilesFactor=0, aggregationMethod='sum')
     # A null writes nothing, so a series of nulls only exists and answers nulls.
     known = [p for p in points if p is not None]
     if known:

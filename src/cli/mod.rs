@@ -9,6 +9,7 @@ pub mod do_step;
 pub mod doctor;
 pub mod headless;
 pub mod history;
+pub mod judge;
 pub mod man;
 pub mod plan;
 pub mod rehearse;
@@ -171,6 +172,10 @@ pub enum Command {
     /// The runbook's step ids, one a line: what the completion scripts offer after `do`.
     #[command(name = "step-ids", hide = true)]
     StepIds,
+    /// The runbook's metrics checks on past pushes with today's thresholds (and any `--set`):
+    /// per push and series the verdict, its score, the points it rested on, and the allowed
+    /// change at which it would flip. Reads the metrics servers only; writes nothing.
+    Judge(JudgeArgs),
     /// A whole push in a local sandbox (git repo, bare remote, stand-ins for every service),
     /// opened in `run`: practise before the first real push.
     Rehearse(rehearse::RehearseArgs),
@@ -206,6 +211,26 @@ fn parse_replay(s: &str) -> Result<String, String> {
     } else {
         parse_date(s)
     }
+}
+
+#[derive(Debug, Args, Clone)]
+#[command(group(clap::ArgGroup::new("when").required(true).multiple(true).args(["backtest", "at"])))]
+pub struct JudgeArgs {
+    /// Judge the production pushes of this runbook in the history (the state dir's sessions).
+    #[arg(long)]
+    pub backtest: bool,
+    /// Judge a push at this moment too, RFC 3339, e.g. 2026-11-26T14:00:00Z (repeatable).
+    #[arg(long, value_name = "TIME", value_parser = parse_moment)]
+    pub at: Vec<chrono::DateTime<chrono::Utc>>,
+    /// Machine-readable output: `{"runbook", "rows", "checks", "not_judged"}`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_moment(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| format!("`{s}` is not an RFC 3339 moment (e.g. 2026-11-26T14:00:00Z)"))
 }
 
 #[derive(Debug, Args, Clone)]
@@ -318,6 +343,7 @@ impl Command {
             Command::Man => "man",
             Command::StepIds => completions::STEP_IDS,
             Command::Rehearse(_) => "rehearse",
+            Command::Judge(_) => "judge",
         }
     }
 
@@ -335,6 +361,7 @@ impl Command {
                 | Command::Briefing { .. }
                 | Command::History { .. }
                 | Command::Report(_)
+                | Command::Judge(_)
                 | Command::Add(_)
                 | Command::Schema { .. }
                 | Command::Completions { .. }
@@ -458,6 +485,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Man => man::run(),
         Command::StepIds => completions::step_ids(g),
         Command::Rehearse(args) => rehearse::run(g, args),
+        Command::Judge(a) => judge::run(g, a.backtest, &a.at, a.json),
     }
 }
 

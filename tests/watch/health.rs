@@ -149,6 +149,13 @@ fn graphite_a_daily_rise_that_last_week_had_too_passes() {
     // last week's same half hour.
     assert!(text.contains("server errors"), "{text}");
     assert!(text.contains("last week decides"), "{text}");
+    // How sure: the points each series rested on, and the smallest change they could show.
+    assert!(
+        text.contains(
+            "server errors: 30 after the push, 60 before, 30 last week (alpha 0.05): at these sizes a change under "
+        ),
+        "{text}"
+    );
     let done = push.last("watch-graphite");
     assert_eq!(done["to"], "done", "{done}");
     assert_eq!(done["outputs"]["metrics_verdict"], "pass", "{done}");
@@ -160,6 +167,12 @@ fn graphite_a_daily_rise_that_last_week_had_too_passes() {
     // Against the hour before alone, the rise would have failed.
     assert_eq!(errors["before"]["verdict"], "fail", "{errors}");
     assert_eq!(errors["week"]["verdict"], "pass", "{errors}");
+    assert_eq!(
+        errors["sizes"],
+        serde_json::json!({"soak": 30, "before": 60, "week": 30})
+    );
+    assert_eq!(errors["thin"], false, "{errors}");
+    assert!(errors["mde_percent"].as_f64().unwrap() < 20.0, "{errors}");
     assert!(errors["before"]["change_percent"].as_f64().unwrap() > 20.0);
     assert_eq!(done["outputs"]["soak"]["from"], push_time());
 }

@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod backtest;
 mod health;
 mod metrics_clients;
 mod sentry_watch;

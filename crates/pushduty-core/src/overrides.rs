@@ -93,11 +93,14 @@ impl Override {
         let mut here = root;
         for (i, seg) in self.path.iter().enumerate() {
             // An array of tables (`[[steps]]`, `[[sections]]`) is entered by an element's
-            // `id`: `steps.watch-graphite.soak_minutes`.
+            // `id`: `steps.watch-graphite.soak_minutes`; one without ids (a metrics service's
+            // `series`) by its `name`: `services.graphite.series.server errors.max_rise_percent`.
             let by_id = match here.get_ref() {
-                DeValue::Array(items) => items.iter().position(|item| {
-                    matches!(item.get_ref(), DeValue::Table(t) if t.get("id").is_some_and(
-                        |id| matches!(id.get_ref(), DeValue::String(s) if s == seg.as_str())))
+                DeValue::Array(items) => ["id", "name"].iter().find_map(|key| {
+                    items.iter().position(|item| {
+                        matches!(item.get_ref(), DeValue::Table(t) if t.get(*key).is_some_and(
+                            |id| matches!(id.get_ref(), DeValue::String(s) if s == seg.as_str())))
+                    })
                 }),
                 _ => None,
             };
@@ -195,6 +198,51 @@ mod tests {
             soak(0)
         );
         assert!(soak(1).is_some_and(|s| s.contains("0.25")), "{:?}", soak(1));
+    }
+
+    #[test]
+    fn an_array_of_tables_without_ids_is_entered_by_name() {
+        let text = "[services.g]\nseries = [{ name = \"all responses\", max_drop_percent = 30.0 }, { name = \"server errors\", max_rise_percent = 20.0 }]\n";
+        let mut root = Spanned::new(
+            0..0,
+            DeValue::Table(DeTable::parse(text).unwrap().into_inner()),
+        );
+        root.get_mut().make_owned();
+        let o: Override = "services.g.series.server errors.max_rise_percent=35"
+            .parse()
+            .unwrap();
+        o.apply(&mut root);
+        let DeValue::Table(t) = root.get_ref() else {
+            panic!()
+        };
+        let Some(DeValue::Table(g)) = t
+            .get("services")
+            .and_then(|s| match s.get_ref() {
+                DeValue::Table(s) => s.get("g"),
+                _ => None,
+            })
+            .map(|g| g.get_ref())
+        else {
+            panic!("services.g is gone")
+        };
+        let Some(DeValue::Array(series)) = g.get("series").map(|v| v.get_ref()) else {
+            panic!("series is no longer an array")
+        };
+        let field = |n: usize, key: &str| match series.get(n).map(|s| s.get_ref()) {
+            Some(DeValue::Table(s)) => s.get(key).map(|v| format!("{:?}", v.get_ref())),
+            _ => None,
+        };
+        assert!(
+            field(1, "max_rise_percent").is_some_and(|v| v.contains("35")),
+            "{:?}",
+            field(1, "max_rise_percent")
+        );
+        assert!(
+            field(0, "max_drop_percent").is_some_and(|v| v.contains("30")),
+            "{:?}",
+            field(0, "max_drop_percent")
+        );
+        assert_eq!(field(0, "max_rise_percent"), None);
     }
 
     #[test]

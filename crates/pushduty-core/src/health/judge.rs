@@ -12,7 +12,9 @@
 
 use std::fmt;
 
-use super::stats::{change_percent, clean, mann_whitney, median};
+use super::stats::{
+    change_percent, clean, mann_whitney, mean, median, min_detectable_shift, spread,
+};
 use crate::sanitize::clean_line;
 
 pub use crate::runbook::model::Direction;
@@ -72,7 +74,7 @@ impl Default for Limits {
 
 impl Limits {
     /// The allowed change in the harmful direction, in percent.
-    fn allowed_percent(&self) -> Option<f64> {
+    pub fn allowed_percent(&self) -> Option<f64> {
         match self.direction {
             Direction::Increase => self.max_rise_percent,
             Direction::Decrease => self.max_drop_percent,
@@ -107,7 +109,7 @@ impl Verdict {
     }
 
     /// What a series with this verdict adds to the score (out of 1).
-    fn points(self) -> f64 {
+    pub fn points(self) -> f64 {
         match self {
             Verdict::Pass => 1.0,
             Verdict::Marginal => 0.5,
@@ -139,6 +141,20 @@ pub struct Comparison {
     pub verdict: Verdict,
     /// One plain line: why this verdict.
     pub reason: String,
+    /// The smallest change in the harmful direction, in percent of the baseline median, that
+    /// the rank test at these sizes and alpha would have seen (at least 4 times in 5);
+    /// `None` when no change could have been seen or there is no percent (a zero baseline).
+    pub mde_percent: Option<f64>,
+    /// A pass on data too thin to see a change of the allowed size.
+    pub thin: bool,
+}
+
+/// How many points a series was judged on, after cleaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Sizes {
+    pub soak: usize,
+    pub before: usize,
+    pub week: usize,
 }
 
 /// One series judged against both baselines.
@@ -149,6 +165,15 @@ pub struct SeriesJudgement {
     pub week: Comparison,
     pub verdict: Verdict,
     pub reason: String,
+    pub sizes: Sizes,
+    /// The smallest detectable change of the comparisons that gave the verdict (see
+    /// [`Comparison::mde_percent`]).
+    pub mde_percent: Option<f64>,
+    /// A pass resting on data too thin to see a change of the allowed size: the verdict stays
+    /// `pass`, this says how little it proves.
+    pub thin: bool,
+    /// The significance level the series was judged at.
+    pub alpha: f64,
 }
 
 /// Why the soak median breaks an absolute limit, if it does.
@@ -197,36 +222,110 @@ pub fn compare(
         _ => None,
     };
     let p_value = mann_whitney(&base, &after).map(|(_, p)| p);
-    let (verdict, reason) = classify(
-        against,
-        (base.len(), after.len()),
-        baseline_median,
-        soak_median,
-        change,
-        p_value,
-        limits,
-    );
-    Comparison {
+    let mut c = Comparison {
         against,
         baseline_median,
         soak_median,
         change_percent: change,
         p_value,
         points: (base.len(), after.len()),
-        verdict,
-        reason,
+        verdict: Verdict::Unknown,
+        reason: String::new(),
+        mde_percent: mde_percent(&base, after.len(), limits.alpha),
+        thin: false,
+    };
+    let (verdict, reason) = classify(&c, limits);
+    let (verdict, reason) = outlier_guard(verdict, reason, &base, &after, limits);
+    c.thin = verdict == Verdict::Pass && thin(c.baseline_median, c.mde_percent, limits);
+    c.verdict = verdict;
+    c.reason = reason;
+    c
+}
+
+/// The smallest harmful change the rank test could have seen, in percent of the baseline
+/// median (see [`min_detectable_shift`]; the spread is the baseline's).
+fn mde_percent(base: &[f64], n_soak: usize, alpha: f64) -> Option<f64> {
+    let b = median(base)?;
+    if b == 0.0 {
+        return None;
+    }
+    let shift = min_detectable_shift(base.len(), n_soak, alpha, spread(base)?)?;
+    Some(shift / b.abs() * 100.0)
+}
+
+/// Whether a pass is thin: a change of the allowed size could have gone unseen. Never for a
+/// zero baseline (no percent to compare) or when no percent limit is set.
+fn thin(baseline_median: Option<f64>, mde: Option<f64>, limits: &Limits) -> bool {
+    match (baseline_median, limits.allowed_percent()) {
+        (Some(b), Some(allowed)) if b != 0.0 => mde.is_none_or(|m| m > allowed),
+        _ => false,
     }
 }
 
-fn classify(
-    against: &str,
-    (n_base, n_soak): (usize, usize),
-    baseline_median: Option<f64>,
-    soak_median: Option<f64>,
-    change: Option<f64>,
-    p_value: Option<f64>,
+/// The guard against the rank test's blind spot: a few points far out move no median and
+/// barely move the ranks, so a soak where some points are 100 times the baseline can pass
+/// both. When the mean moves in the harmful direction by more than the allowed change while
+/// the medians say pass, the comparison is marginal, with why.
+fn outlier_guard(
+    verdict: Verdict,
+    reason: String,
+    base: &[f64],
+    after: &[f64],
     limits: &Limits,
 ) -> (Verdict, String) {
+    if verdict != Verdict::Pass {
+        return (verdict, reason);
+    }
+    let (Some(allowed), Some(b), Some(s)) = (limits.allowed_percent(), mean(base), mean(after))
+    else {
+        return (verdict, reason);
+    };
+    if b == 0.0 {
+        return (verdict, reason);
+    }
+    let direction = limits.direction;
+    let harmful = match direction {
+        Direction::Increase => s - b,
+        Direction::Decrease => b - s,
+    } / b.abs()
+        * 100.0;
+    if harmful <= allowed {
+        return (verdict, reason);
+    }
+    let far = after
+        .iter()
+        .filter(|&&v| match direction {
+            Direction::Increase => v > b + b.abs() * allowed / 100.0,
+            Direction::Decrease => v < b - b.abs() * allowed / 100.0,
+        })
+        .count();
+    (
+        Verdict::Marginal,
+        format!(
+            "{reason}; but the mean {} {} ({}→{}, beyond the allowed {}%): {far} of {} points far out",
+            match direction {
+                Direction::Increase => "rose",
+                Direction::Decrease => "dropped",
+            },
+            fmt_pct(harmful.abs()).trim_start_matches('+'),
+            fmt_num(b),
+            fmt_num(s),
+            fmt_num(allowed),
+            after.len()
+        ),
+    )
+}
+
+/// The comparison's verdict from its medians, change and p-value.
+fn classify(c: &Comparison, limits: &Limits) -> (Verdict, String) {
+    let against = c.against;
+    let (n_base, n_soak) = c.points;
+    let (baseline_median, soak_median, change, p_value) = (
+        c.baseline_median,
+        c.soak_median,
+        c.change_percent,
+        c.p_value,
+    );
     let needed = limits.needed_points();
     let too_few =
         || format!("too few points ({n_soak} after the push, {n_base} {against}; needs {needed})");
@@ -358,14 +457,65 @@ pub fn judge(
     } else {
         combine(&before, &week, needed)
     };
-
+    // The comparisons that carry the verdict: the series is as sure as the surer of them.
+    let carriers: Vec<&Comparison> = [&before, &week]
+        .into_iter()
+        .filter(|c| c.verdict == verdict)
+        .collect();
+    let mde_percent = carriers
+        .iter()
+        .filter_map(|c| c.mde_percent)
+        .min_by(f64::total_cmp);
+    let thin = verdict == Verdict::Pass && !carriers.is_empty() && carriers.iter().all(|c| c.thin);
+    let reason = if thin {
+        format!("{reason}; thin data: {}", unseen(mde_percent))
+    } else {
+        reason
+    };
     SeriesJudgement {
         name: name.to_string(),
+        sizes: Sizes {
+            soak: after.len(),
+            before: before.points.0,
+            week: week.points.0,
+        },
         before,
         week,
         verdict,
         reason,
+        mde_percent,
+        thin,
+        alpha: limits.alpha,
     }
+}
+
+/// What the data could not have seen, in words: "a change under 35% could not have been
+/// seen", or that no change could.
+pub fn unseen(mde_percent: Option<f64>) -> String {
+    match mde_percent {
+        Some(m) => format!(
+            "at these sizes a change under {}% could not have been seen",
+            fmt_num(m.round())
+        ),
+        None => "at these sizes no change could have been seen".to_string(),
+    }
+}
+
+/// The line the step ends with for each judged series: the sizes it rested on and the
+/// smallest change they could show; `None` for a series that was not judged (unknown).
+pub fn sensitivity(s: &SeriesJudgement) -> Option<String> {
+    if s.verdict == Verdict::Unknown {
+        return None;
+    }
+    Some(format!(
+        "{}: {} after the push, {} before, {} last week (alpha {}): {}",
+        clean_line(&s.name),
+        s.sizes.soak,
+        s.sizes.before,
+        s.sizes.week,
+        fmt_num(s.alpha),
+        unseen(s.mde_percent)
+    ))
 }
 
 /// The series verdict from its two comparisons: the less severe of the two when both are
@@ -556,12 +706,15 @@ pub fn overall(series: &[SeriesJudgement], policy: &Policy) -> Overall {
 }
 
 /// The table the step shows and journals: a header line, then one line per series, in
-/// aligned columns: series, verdict, then for each baseline (before, last week) the medians
-/// (baseline→soak), the change and the p-value.
+/// aligned columns: series, verdict ("pass (thin data)" for a thin pass), the points judged
+/// (after the push / before / last week), then for each baseline (before, last week) the
+/// medians (baseline→soak), the change and the p-value.
 pub fn table(series: &[SeriesJudgement]) -> Vec<String> {
-    let mut rows: Vec<[String; 8]> = vec![[
+    const COLS: usize = 9;
+    let mut rows: Vec<[String; COLS]> = vec![[
         "series".to_string(),
         "verdict".to_string(),
+        "points".to_string(),
         "before".to_string(),
         String::new(),
         String::new(),
@@ -574,7 +727,8 @@ pub fn table(series: &[SeriesJudgement]) -> Vec<String> {
         let [wm, wc, wp] = cells(&s.week);
         rows.push([
             clean_line(&s.name).into_owned(),
-            s.verdict.to_string(),
+            verdict_cell(s),
+            format!("{}/{}/{}", s.sizes.soak, s.sizes.before, s.sizes.week),
             bm,
             bc,
             bp,
@@ -583,21 +737,40 @@ pub fn table(series: &[SeriesJudgement]) -> Vec<String> {
             wp,
         ]);
     }
-    let mut widths = [0usize; 8];
-    for row in &rows {
+    // The change columns read best right-aligned (signs and digits line up).
+    const RIGHT: [bool; COLS] = [false, false, false, false, true, false, false, true, false];
+    aligned(&rows, RIGHT)
+}
+
+/// A series' verdict as the tables show it: a thin pass says so.
+pub fn verdict_cell(s: &SeriesJudgement) -> String {
+    verdict_text(s.verdict, s.thin)
+}
+
+/// A verdict in a table: "pass (thin data)" for a thin pass.
+pub fn verdict_text(verdict: Verdict, thin: bool) -> String {
+    if thin {
+        format!("{verdict} (thin data)")
+    } else {
+        verdict.to_string()
+    }
+}
+
+/// Rows as lines of aligned columns, two spaces apart; `right` columns are right-aligned and
+/// a column empty in every row takes no room.
+pub fn aligned<const N: usize>(rows: &[[String; N]], right: [bool; N]) -> Vec<String> {
+    let mut widths = [0usize; N];
+    for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    // The change columns read best right-aligned (signs and digits line up).
-    const RIGHT: [bool; 8] = [false, false, false, true, false, false, true, false];
     rows.iter()
         .map(|row| {
             let line: Vec<String> = row
                 .iter()
                 .zip(widths)
-                .zip(RIGHT)
-                // A column empty in every row (no change or p to show) takes no room.
+                .zip(right)
                 .filter(|((_, width), _)| *width > 0)
                 .map(|((cell, width), right)| {
                     let pad = " ".repeat(width - cell.chars().count());
@@ -639,7 +812,7 @@ fn cells(c: &Comparison) -> [String; 3] {
 
 /// A median or a limit: up to 3 decimals (3 significant digits below 1), trailing zeros
 /// trimmed.
-fn fmt_num(x: f64) -> String {
+pub fn fmt_num(x: f64) -> String {
     if !x.is_finite() {
         return x.to_string();
     }
@@ -660,7 +833,7 @@ fn fmt_num(x: f64) -> String {
 }
 
 /// A change in percent: sign, no decimals ("+312%", "-40%", "0%").
-fn fmt_pct(x: f64) -> String {
+pub fn fmt_pct(x: f64) -> String {
     let r = x.round();
     if r == 0.0 {
         "0%".to_string()
@@ -955,6 +1128,8 @@ mod tests {
             points: (0, 0),
             verdict,
             reason: String::new(),
+            mde_percent: None,
+            thin: false,
         };
         SeriesJudgement {
             name: name.to_string(),
@@ -965,6 +1140,14 @@ mod tests {
             },
             verdict,
             reason: String::new(),
+            sizes: Sizes {
+                soak: 0,
+                before: 0,
+                week: 0,
+            },
+            mde_percent: None,
+            thin: false,
+            alpha: 0.05,
         }
     }
 
@@ -1066,6 +1249,134 @@ mod tests {
         );
     }
 
+    // How sure the judge is
+
+    /// Ten points around 100 with a little spread.
+    fn control() -> Vec<Option<f64>> {
+        some(&[
+            98.0, 101.0, 99.0, 103.0, 100.0, 97.0, 102.0, 100.0, 99.0, 101.0,
+        ])
+    }
+
+    #[test]
+    fn seven_of_ten_points_at_a_hundred_times_the_control_fail() {
+        // The case reported against a Mann-Whitney canary judge: it passed.
+        let control = control();
+        let mut soak = control.clone();
+        for v in soak.iter_mut().take(7) {
+            *v = v.map(|x| x * 100.0);
+        }
+        let j = judge("errors", &soak, &control, &control, &Limits::default());
+        assert_eq!(j.verdict, Verdict::Fail, "{}", j.reason);
+        assert_eq!(j.before.verdict, Verdict::Fail);
+        assert!(j.reason.contains("beyond the allowed 50%"), "{}", j.reason);
+    }
+
+    #[test]
+    fn a_few_huge_outliers_that_pass_the_rank_test_are_marginal() {
+        // Three of ten at 100x: the median and the ranks hardly move, the mean does.
+        let control = control();
+        let mut soak = control.clone();
+        for v in soak.iter_mut().take(3) {
+            *v = v.map(|x| x * 100.0);
+        }
+        let plain = compare("before", &control, &soak, &Limits::default());
+        assert!(plain.p_value.expect("both sides") > 0.05, "{plain:?}");
+        let j = judge("errors", &soak, &control, &control, &Limits::default());
+        assert_eq!(j.verdict, Verdict::Marginal, "{}", j.reason);
+        assert!(
+            j.reason
+                .contains("but the mean rose 2950% (100→3050.2, beyond the allowed 50%): 3 of 10 points far out"),
+            "{}",
+            j.reason
+        );
+        // The same outliers on the harmless side change nothing.
+        let mut low = control.clone();
+        for v in low.iter_mut().take(3) {
+            *v = v.map(|x| x / 100.0);
+        }
+        assert_eq!(
+            judge("errors", &low, &control, &control, &Limits::default()).verdict,
+            Verdict::Pass
+        );
+        // A drop is guarded the same way when a drop is the harm.
+        let down = Limits {
+            direction: Direction::Decrease,
+            max_drop_percent: Some(20.0),
+            ..Limits::default()
+        };
+        let mut holes = control.clone();
+        for v in holes.iter_mut().take(3) {
+            *v = Some(0.0);
+        }
+        let j = judge("traffic", &holes, &control, &control, &down);
+        assert_eq!(j.verdict, Verdict::Marginal, "{}", j.reason);
+        assert!(
+            j.reason.contains("but the mean dropped 30%"),
+            "{}",
+            j.reason
+        );
+    }
+
+    #[test]
+    fn a_pass_on_thin_data_says_so() {
+        // Five noisy points a side: only a large change could have been seen.
+        let base = some(&[60.0, 140.0, 100.0, 80.0, 120.0]);
+        let soak = some(&[65.0, 135.0, 105.0, 85.0, 115.0]);
+        let lim = Limits {
+            max_rise_percent: Some(10.0),
+            ..Limits::default()
+        };
+        let j = judge("latency", &soak, &base, &base, &lim);
+        assert_eq!(j.verdict, Verdict::Pass);
+        assert!(j.thin);
+        assert_eq!(
+            j.sizes,
+            Sizes {
+                soak: 5,
+                before: 5,
+                week: 5
+            }
+        );
+        assert!(
+            j.reason
+                .ends_with("thin data: at these sizes no change could have been seen"),
+            "{}",
+            j.reason
+        );
+        assert_eq!(verdict_cell(&j), "pass (thin data)");
+
+        // Sixty calm points a side: a 10% change would have been seen; a confident pass.
+        let calm: Vec<Option<f64>> = (0..60).map(|i| Some(100.0 + f64::from(i % 5))).collect();
+        let j = judge("latency", &calm, &calm, &calm, &lim);
+        assert_eq!(j.verdict, Verdict::Pass);
+        assert!(!j.thin, "{j:?}");
+        let mde = j.mde_percent.expect("detectable");
+        assert!(mde > 0.5 && mde < 3.0, "{mde}");
+        assert_eq!(
+            sensitivity(&j).expect("judged"),
+            format!(
+                "latency: 60 after the push, 60 before, 60 last week (alpha 0.05): at these sizes a change under {}% could not have been seen",
+                fmt_num(mde.round())
+            )
+        );
+
+        // Twenty noisy points: a 10% limit is finer than the data; a 50% one is not.
+        let noisy: Vec<Option<f64>> = (0..20)
+            .map(|i| Some(100.0 + f64::from((i * 37) % 41) - 20.0))
+            .collect();
+        let j = judge("latency", &noisy, &noisy, &noisy, &lim);
+        assert!(j.thin, "{j:?}");
+        let j = judge("latency", &noisy, &noisy, &noisy, &Limits::default());
+        assert!(!j.thin, "{j:?}");
+        // A failure is never thin, and an unknown says nothing about sensitivity.
+        let j = judge("latency", &range(300.0, 20), &noisy, &noisy, &lim);
+        assert_eq!(j.verdict, Verdict::Fail);
+        assert!(!j.thin);
+        let j = judge("latency", &range(300.0, 2), &noisy, &noisy, &lim);
+        assert_eq!(sensitivity(&j), None);
+    }
+
     // Text
 
     #[test]
@@ -1098,6 +1409,13 @@ mod tests {
             points: (if b.is_some() { 10 } else { 0 }, 10),
             verdict,
             reason: String::new(),
+            mde_percent: None,
+            thin: false,
+        };
+        let sizes = |week| Sizes {
+            soak: 10,
+            before: 10,
+            week,
         };
         let rows = [
             SeriesJudgement {
@@ -1120,6 +1438,10 @@ mod tests {
                 ),
                 verdict: Verdict::Fail,
                 reason: String::new(),
+                sizes: sizes(10),
+                mde_percent: Some(12.0),
+                thin: false,
+                alpha: 0.05,
             },
             SeriesJudgement {
                 name: "latency".to_string(),
@@ -1134,16 +1456,23 @@ mod tests {
                 week: cmp("last week", None, 205.25, None, None, Verdict::Unknown),
                 verdict: Verdict::Pass,
                 reason: String::new(),
+                sizes: sizes(0),
+                mde_percent: Some(80.0),
+                thin: true,
+                alpha: 0.05,
             },
         ];
         assert_eq!(
             table(&rows),
             vec![
-                "series         verdict  before                      last week",
-                "server errors  fail     12→49.5     +313%  p<0.001  0→49.5                 from 0  p=0.003",
-                "latency        pass     210→205.25    -2%  p=0.410  too few points (0/10)",
+                "series         verdict           points    before                      last week",
+                "server errors  fail              10/10/10  12→49.5     +313%  p<0.001  0→49.5                 from 0  p=0.003",
+                "latency        pass (thin data)  10/10/0   210→205.25    -2%  p=0.410  too few points (0/10)",
             ]
         );
-        assert_eq!(table(&[]), vec!["series  verdict  before  last week"]);
+        assert_eq!(
+            table(&[]),
+            vec!["series  verdict  points  before  last week"]
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! After the production push: is the site healthy? Time windows around the push and the judge
 //! that compares them (the panes' views are the binary's).
 
+pub mod flips;
 pub mod judge;
 pub mod stats;
 pub mod window;

@@ -12,8 +12,10 @@ use serde_json::{Value, json};
 use super::{Check, Executor, Job};
 use crate::health::judge::{self, Limits, Policy, SeriesJudgement, Verdict};
 use crate::health::window::{Windows, within};
+use crate::runbook::kinds::watch::MetricsCheckStep;
 use crate::runbook::model::{MetricSeries, Outputs, Step, StepKind};
 use crate::services::http::is_transient;
+use crate::services::metrics::Point;
 use crate::services::sentry::{Issue, Sentry, rate_limited};
 use crate::services::{MetricsConf, Services};
 
@@ -102,7 +104,7 @@ fn watch(
 }
 
 /// The limits of a series, from the runbook.
-fn limits(s: &MetricSeries, min_points: usize) -> Limits {
+pub fn limits(s: &MetricSeries, min_points: usize) -> Limits {
     let d = Limits::default();
     Limits {
         direction: s.direction,
@@ -115,6 +117,66 @@ fn limits(s: &MetricSeries, min_points: usize) -> Limits {
     }
 }
 
+/// A series' points cut into the windows a judgment compares.
+#[derive(Debug, Clone, Default)]
+pub struct Cut {
+    pub soak: Vec<Option<f64>>,
+    pub before: Vec<Option<f64>>,
+    pub week: Vec<Option<f64>>,
+    /// Seconds between points, as the server answered (60 when it cannot be told).
+    pub step: i64,
+}
+
+impl Cut {
+    /// `around`: from the start of the baseline to `until`; `week`: the week-earlier window.
+    pub fn new(around: &[Point], week: &[Point], w: &Windows, until: i64) -> Self {
+        Self {
+            soak: within(around, (w.push, until)),
+            before: within(around, w.before()),
+            week: within(week, w.week()),
+            step: step_of(around),
+        }
+    }
+
+    pub fn judge(&self, name: &str, lim: &Limits) -> SeriesJudgement {
+        judge::judge(name, &self.soak, &self.before, &self.week, lim)
+    }
+}
+
+/// The usual distance between points: the smallest positive gap (a missing point widens a
+/// gap, never narrows one).
+fn step_of(points: &[Point]) -> i64 {
+    points
+        .windows(2)
+        .map(|p| p[1].0 - p[0].0)
+        .filter(|&d| d > 0)
+        .min()
+        .unwrap_or(60)
+}
+
+/// Reads one series around the push (`until`: the end of what has been watched): its points
+/// cut into windows, or why it could not be read.
+pub async fn read_series(conf: &MetricsConf, query: &str, w: &Windows, until: i64) -> Result<Cut> {
+    let around = conf.range(query, w.before().0, until).await?;
+    let week = conf.range(query, w.week().0, w.week().1).await?;
+    Ok(Cut::new(&around, &week, w, until))
+}
+
+/// How the step's series make its verdict: by score when both thresholds are set.
+pub fn policy(m: &MetricsCheckStep) -> Policy {
+    match (m.pass_score, m.marginal_score) {
+        (Some(pass), Some(marginal)) => Policy::Score { pass, marginal },
+        _ => Policy::AnyFail,
+    }
+}
+
+/// A series that could not be read: unknown, with what to fix.
+pub fn unreadable(name: &str, kind: &str, lim: &Limits, e: &anyhow::Error) -> SeriesJudgement {
+    let mut j = judge::judge(name, &[], &[], &[], lim);
+    j.reason = format!("{kind} could not be read: {e:#}");
+    j
+}
+
 /// Reads one series around the push and judges it; a read that fails is "unknown" with
 /// what to fix.
 fn judge_series(
@@ -124,24 +186,35 @@ fn judge_series(
     w: &Windows,
     until: i64,
     min_points: usize,
-) -> SeriesJudgement {
-    let around = job.call(conf.range(&s.query, w.before().0, until));
-    let week = job.call(conf.range(&s.query, w.week().0, w.week().1));
+) -> (SeriesJudgement, Option<Cut>) {
     let lim = limits(s, min_points);
-    match (around, week) {
-        (Ok(around), Ok(week)) => judge::judge(
-            &s.name,
-            &within(&around, (w.push, until)),
-            &within(&around, w.before()),
-            &within(&week, w.week()),
-            &lim,
-        ),
-        (Err(e), _) | (_, Err(e)) => {
-            let mut j = judge::judge(&s.name, &[], &[], &[], &lim);
-            j.reason = format!("{} could not be read: {e:#}", conf.kind);
-            j
-        }
+    match job.call(read_series(conf, &s.query, w, until)) {
+        Ok(cut) => (cut.judge(&s.name, &lim), Some(cut)),
+        Err(e) => (unreadable(&s.name, conf.kind, &lim, &e), None),
     }
+}
+
+/// While the soak has fewer points than a verdict needs: how many there are and about how
+/// long until there are enough. `None` once every series has enough.
+fn too_little(cuts: &[Cut], needed: usize) -> Option<String> {
+    let needed = needed.max(1);
+    let (have, step) = cuts
+        .iter()
+        .map(|c| {
+            (
+                c.soak.iter().flatten().filter(|v| v.is_finite()).count(),
+                c.step,
+            )
+        })
+        .min_by_key(|(n, _)| *n)?;
+    if have >= needed {
+        return None;
+    }
+    let secs = (needed - have) as i64 * step;
+    Some(format!(
+        "too little data for a verdict yet: {have} of {needed} points; about {} min to go",
+        (secs + 59) / 60
+    ))
 }
 
 impl Executor for MetricsCheck {
@@ -177,14 +250,16 @@ impl Executor for MetricsCheck {
             let t = now();
             let watched = w.watched(t) / 60;
             let mut said = Vec::new();
+            let mut cuts = Vec::new();
             for s in &conf.series {
-                let j = judge_series(job, conf, s, &w, t, m.min_points);
-                said.push(format!("{} {}", s.name, j.verdict));
+                let (j, cut) = judge_series(job, conf, s, &w, t, m.min_points);
+                said.push(format!("{} {}", s.name, judge::verdict_cell(&j)));
+                cuts.extend(cut);
             }
+            let said = too_little(&cuts, m.min_points).unwrap_or_else(|| said.join(", "));
             job.progress(format!(
-                "watched {watched} of {} min: {}",
-                m.soak_minutes,
-                said.join(", ")
+                "watched {watched} of {} min: {said}",
+                m.soak_minutes
             ));
             Ok(())
         })?;
@@ -192,13 +267,9 @@ impl Executor for MetricsCheck {
         let series: Vec<SeriesJudgement> = conf
             .series
             .iter()
-            .map(|s| judge_series(job, conf, s, &w, until, m.min_points))
+            .map(|s| judge_series(job, conf, s, &w, until, m.min_points).0)
             .collect();
-        let policy = match (m.pass_score, m.marginal_score) {
-            (Some(pass), Some(marginal)) => Policy::Score { pass, marginal },
-            _ => Policy::AnyFail,
-        };
-        let overall = judge::overall(&series, &policy);
+        let overall = judge::overall(&series, &policy(m));
         let table = report(&series);
         for line in &table {
             job.progress(line.clone());
@@ -430,6 +501,7 @@ fn report(series: &[SeriesJudgement]) -> Vec<String> {
     for s in series {
         lines.push(format!("{}: {}", s.name, s.reason));
     }
+    lines.extend(series.iter().filter_map(judge::sensitivity));
     lines
 }
 
@@ -478,15 +550,8 @@ fn event_rate(
     };
     match (around, week) {
         (Ok(around), week) => {
-            let around = some(around);
             let week = week.map(some).unwrap_or_default();
-            judge::judge(
-                "events/min",
-                &within(&around, (w.push, until)),
-                &within(&around, w.before()),
-                &within(&week, w.week()),
-                &lim,
-            )
+            Cut::new(&some(around), &week, w, until).judge("events/min", &lim)
         }
         (Err(e), _) => {
             let mut j = judge::judge("events/min", &[], &[], &[], &lim);
@@ -505,5 +570,50 @@ impl super::Execute for pushduty_core::runbook::kinds::watch::SentryCheck {
 impl super::Execute for pushduty_core::runbook::kinds::watch::MetricsCheck {
     fn executor(s: &super::Setup<'_>) -> Arc<dyn Executor> {
         s.with_services("metrics.check", |services| Arc::new(MetricsCheck(services)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cut(soak: usize, step: i64) -> Cut {
+        Cut {
+            soak: vec![Some(1.0); soak],
+            step,
+            ..Cut::default()
+        }
+    }
+
+    #[test]
+    fn too_little_data_says_how_many_points_and_how_long() {
+        assert_eq!(
+            too_little(&[cut(3, 60), cut(1, 60)], 5).as_deref(),
+            Some("too little data for a verdict yet: 1 of 5 points; about 4 min to go")
+        );
+        // Ten-second points: two more are 20 seconds, said as about a minute.
+        assert_eq!(
+            too_little(&[cut(3, 10)], 5).as_deref(),
+            Some("too little data for a verdict yet: 3 of 5 points; about 1 min to go")
+        );
+        // Gaps and non-finite values are no points.
+        let gappy = Cut {
+            soak: vec![Some(1.0), None, Some(f64::NAN), Some(2.0)],
+            step: 300,
+            ..Cut::default()
+        };
+        assert_eq!(
+            too_little(&[gappy], 5).as_deref(),
+            Some("too little data for a verdict yet: 2 of 5 points; about 15 min to go")
+        );
+        assert_eq!(too_little(&[cut(5, 60)], 5), None);
+        assert_eq!(too_little(&[], 5), None);
+    }
+
+    #[test]
+    fn the_step_is_the_smallest_gap_between_points() {
+        assert_eq!(step_of(&[(0, Some(1.0)), (60, None), (180, Some(2.0))]), 60);
+        assert_eq!(step_of(&[(0, Some(1.0))]), 60);
+        assert_eq!(step_of(&[(0, Some(1.0)), (10, Some(1.0))]), 10);
     }
 }
