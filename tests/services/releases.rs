@@ -132,8 +132,26 @@ fn a_draft_is_made_once_at_the_commit_shown_then_published_once() {
     );
     assert_eq!(r.patches(), 1, "a published release is not published again");
 
+    // An item added on GitHub is read with the release.
+    let id = r.gh.releases()[0].id;
+    r.gh.edit_release(
+        id,
+        &format!("{BODY}- [ ] run `./manage.py addnewversion firefox '109.0'`\n"),
+    );
     let read = r.run(&["do", "read", "--yes"]);
     assert!(read.status.success(), "{}", stderr(&read));
+    let journaled = journal(&r.env, "releases/2015-09-10");
+    let items = journaled
+        .iter()
+        .rev()
+        .find_map(|e| e["outputs"].get("release_items").cloned())
+        .unwrap_or_else(|| panic!("no release_items journaled: {journaled:?}"));
+    assert_eq!(items[0]["text"], "check the blockers");
+    assert_eq!(items[0]["phase"], "before_we_start");
+    assert_eq!(
+        items[1]["command"], "./manage.py addnewversion firefox '109.0'",
+        "{items}"
+    );
     assert!(
         stdout(&read).contains("release_state = published"),
         "{}",

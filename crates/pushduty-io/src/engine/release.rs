@@ -127,6 +127,10 @@ fn outputs(r: &Release) -> Outputs {
             "release_body_sha256".to_string(),
             json!(sha256(r.body_text())),
         ),
+        (
+            "release_items".to_string(),
+            json!(pushduty_core::release_items::items(r.body_text())),
+        ),
     ])
 }
 

@@ -85,6 +85,7 @@ impl Kind for Release {
             "release_state",
             "release_target",
             "release_body_sha256",
+            "release_items",
         ]),
         summary: "draft, publish or read a repo's GitHub release of this push's tag, once",
     };
