@@ -155,12 +155,22 @@ fn shown(head: &str, fields: &[(&str, String)], body: &str) -> String {
 fn held(pin: &Value, key: &str, now: &Value, what: &str, done: &str) -> Result<()> {
     if &pin[key] != now {
         bail!(
-            "{what} changed after you confirmed (it was {}, it is {now} now): nothing was \
+            "{what} changed after you confirmed (it was {}, it is {} now): nothing was \
              {done}; look again",
-            pin[key]
+            brief(&pin[key]),
+            brief(now)
         );
     }
     Ok(())
+}
+
+/// A pinned value as a person reads it: a commit or a hash by its first twelve digits.
+fn brief(v: &Value) -> String {
+    match v.as_str() {
+        Some(s) if s.len() > 16 && s.bytes().all(|b| b.is_ascii_hexdigit()) => s[..12].to_string(),
+        Some(s) => s.to_string(),
+        None => v.to_string(),
+    }
 }
 
 pub struct GithubRelease {
