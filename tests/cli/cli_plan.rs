@@ -194,3 +194,44 @@ fn render_of_the_bundled_runbook() {
     assert!(out.status.success(), "{}", stderr(&out));
     insta::assert_snapshot!("render_markdown", stdout(&out));
 }
+
+#[test]
+fn the_biweekly_amo_plan_shows_the_pushes_ahead_with_the_freeze_skipped() {
+    let env = Env::new();
+    let out = env.run(&[
+        "--runbook",
+        "runbooks/amo-2026.toml",
+        "--now",
+        "2026-12-01",
+        "plan",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let ahead = [
+        "  pushes ahead  Thu 2026-12-10  willdurand",
+        "                Thu 2026-12-24  no push (schedule.skip)",
+        "                Thu 2027-01-07  diox",
+        "                Thu 2027-01-21  eviljeff",
+    ]
+    .join("\n");
+    assert!(text.contains(&ahead), "{text}");
+    assert!(!text.contains("2026-12-17"), "every other week: {text}");
+
+    let p = plan_json(
+        &env,
+        &["--runbook", "runbooks/amo-2026.toml", "--now", "2026-12-01"],
+    );
+    assert_eq!(p["upcoming"][1]["date"], "2026-12-24");
+    assert_eq!(p["upcoming"][1]["skipped"], true);
+    assert_eq!(
+        p["upcoming"][2]["hero"], "diox",
+        "a skipped push does not move the rotation"
+    );
+}
+
+#[test]
+fn a_weekly_plan_without_a_freeze_ahead_lists_no_pushes_ahead() {
+    let env = Env::new();
+    let p = plan_json(&env, &["--now", "2015-09-08"]);
+    assert!(p.get("upcoming").is_none(), "{p}");
+}

@@ -13,6 +13,7 @@ mod e2e_tmux;
 mod links;
 mod multi_repo;
 mod rehearse;
+mod release_pins;
 mod release_runbook;
 mod secrets;
 mod whole_push;

@@ -19,5 +19,6 @@ mod email;
 mod endless;
 mod jenkins_stub;
 mod notes;
+mod releases;
 mod sentry_client;
 mod stage;

@@ -14,6 +14,7 @@ pub mod health;
 pub mod overrides;
 pub mod plan;
 pub mod preview;
+pub mod release_items;
 pub mod report;
 pub mod runbook;
 pub mod sanitize;

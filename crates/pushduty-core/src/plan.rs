@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::preview::fill;
 use crate::runbook::Loaded;
 use crate::runbook::model::{Runbook, Step, StepKind};
-use crate::runbook::schedule::{parse_weekday, text_with_weekday};
+use crate::runbook::schedule::{Upcoming, parse_date, parse_weekday, text_with_weekday};
 use crate::runbook::vars::Vars;
 use crate::templates::refs;
 
@@ -34,6 +34,27 @@ pub struct Plan {
     pub runbook: String,
     pub vars: Vars,
     pub steps: Vec<PlanStep>,
+    /// The pushes ahead, skipped push dates among them, when the cadence is not simply every
+    /// week: an every-other-week schedule, or a freeze in the weeks shown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub upcoming: Vec<Upcoming>,
+}
+
+/// How many pushes `plan` shows ahead.
+const AHEAD: usize = 6;
+
+/// The pushes ahead worth showing (see [`Plan::upcoming`]).
+fn upcoming(loaded: &Loaded, vars: &Vars) -> Vec<Upcoming> {
+    let cal = &loaded.calendar;
+    let (Some(w), Ok(push)) = (&cal.weekly, parse_date(&vars.push_date)) else {
+        return Vec::new();
+    };
+    let ahead = cal.upcoming(push, AHEAD);
+    if w.every_weeks > 1 || ahead.iter().any(|u| u.skipped) {
+        ahead
+    } else {
+        Vec::new()
+    }
 }
 
 /// Names set by steps (choices and outputs): unknown until those steps run.
@@ -144,6 +165,7 @@ pub fn plan_with(
         runbook: rb.name.clone(),
         vars: vars.clone(),
         steps,
+        upcoming: upcoming(loaded, vars),
     }
 }
 
@@ -177,6 +199,18 @@ impl Plan {
                 "  hero          {} (next: {})\n",
                 opt(&v.hero),
                 opt(&v.next_hero)
+            ));
+        }
+        for (i, u) in self.upcoming.iter().enumerate() {
+            let label = if i == 0 { "pushes ahead" } else { "" };
+            let who = match (&u.hero, u.skipped) {
+                (_, true) => "no push (schedule.skip)".to_string(),
+                (Some(h), false) => h.clone(),
+                (None, false) => String::new(),
+            };
+            out.push_str(&format!(
+                "  {label:<13} {}  {who}\n",
+                text_with_weekday(&u.date)
             ));
         }
         for (name, r) in &v.repos {

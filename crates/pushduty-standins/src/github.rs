@@ -160,6 +160,10 @@ struct State {
     requests: Vec<String>,
     dispatches: Vec<Dispatch>,
     releases: Vec<Release>,
+    /// Branches moved by the test, by name; others are at [`HEAD_SHA`].
+    branches: Vec<(String, String)>,
+    /// Someone else drafts the release of the next create's tag just before it arrives.
+    beaten_to_release: bool,
 }
 
 /// One release of the repo.
@@ -170,6 +174,8 @@ pub struct Release {
     pub name: String,
     pub body: String,
     pub draft: bool,
+    /// The branch or commit its tag is made at when it is published.
+    pub target_commitish: String,
 }
 
 /// One accepted dispatch.
@@ -275,7 +281,29 @@ impl Github {
             name: tag.into(),
             body: body.into(),
             draft,
+            target_commitish: "master".into(),
         });
+    }
+
+    /// Edits release `id`'s body, as someone on the web page would.
+    pub fn edit_release(&self, id: u64, body: &str) {
+        let mut st = self.server.shared.lock();
+        if let Some(r) = st.releases.iter_mut().find(|r| r.id == id) {
+            r.body = body.into();
+        }
+    }
+
+    /// Moves a branch to `sha`, as a push would.
+    pub fn set_branch(&self, name: &str, sha: &str) {
+        let mut st = self.server.shared.lock();
+        st.branches.retain(|(n, _)| n != name);
+        st.branches.push((name.into(), sha.into()));
+    }
+
+    /// Makes someone else draft the release of the next create's tag just before that
+    /// create arrives: the create then meets GitHub's 422 `already_exists`.
+    pub fn beat_to_next_release(&self) {
+        self.server.shared.lock().beaten_to_release = true;
     }
 
     /// The web link of release `id`, as the API gives it.
@@ -316,6 +344,21 @@ fn serve(sh: &Shared, req: Request, mut conn: Conn) {
 /// A JSON answer: every GitHub answer says JSON, an empty 204 included.
 fn answer(status: u16, body: impl Into<Vec<u8>>) -> Response {
     Response::new(status, "application/json; charset=utf-8", body)
+}
+
+/// GitHub's answer to a release for a tag that has one.
+fn already_exists() -> Response {
+    let body = object! {
+        "message": "Validation Failed",
+        "errors": Json::array([object! {
+            "resource": "Release",
+            "code": "already_exists",
+            "field": "tag_name",
+        }]),
+        "documentation_url": "https://docs.github.com/rest/releases/releases#create-a-release",
+        "status": "422",
+    };
+    answer(422, body)
 }
 
 fn error(status: u16, message: &str) -> Response {
@@ -381,6 +424,11 @@ impl Shared {
         }
         if let Some(rest) = path.strip_prefix(&format!("/repos/{}/releases", self.cfg.repo)) {
             return self.releases(req, rest);
+        }
+        if let Some(r) = path.strip_prefix(&format!("/repos/{}/commits/", self.cfg.repo))
+            && req.method == "GET"
+        {
+            return self.commit(r);
         }
         let Some(rest) = path.strip_prefix(&format!("/repos/{}/actions/", self.cfg.repo)) else {
             return error(404, "Not Found");
@@ -535,18 +583,39 @@ impl Shared {
             "draft": r.draft,
             "prerelease": false,
             "html_url": self.release_html(r),
+            "target_commitish": &r.target_commitish,
         }
     }
 
-    /// The releases endpoints: list, by tag (published only, as GitHub: a draft's tag is
-    /// not attached yet), create, update.
+    /// `GET /repos/{o}/{r}/commits/{ref}`: a branch's tip or a full commit id; anything else
+    /// 422, as GitHub answers.
+    fn commit(&self, reference: &str) -> Response {
+        let st = self.lock();
+        let moved = st.branches.iter().find(|(n, _)| n == reference);
+        let sha = match moved {
+            Some((_, sha)) => sha.clone(),
+            None if ["master", "main"].contains(&reference) => HEAD_SHA.to_string(),
+            None if reference.len() == 40 && reference.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                reference.to_string()
+            }
+            None => return error(422, &format!("No commit found for SHA: {reference}")),
+        };
+        answer(200, object! { "sha": sha })
+    }
+
+    /// The releases endpoints: list (drafts only for a token that may push, as GitHub), by
+    /// tag (published only, as GitHub: a draft's tag is not attached yet), one by id, create
+    /// (422 `already_exists` for a tag that has a release), update and publish.
     fn releases(&self, req: &Request, rest: &str) -> Response {
         let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
         let text = |k: &str| body[k].as_str().map(str::to_string);
         let mut st = self.lock();
         match (req.method.as_str(), rest) {
             ("GET", "") => {
-                let all = st.releases.iter().rev().map(|r| self.release_json(r));
+                let seen = st.releases.iter().rev();
+                let all = seen
+                    .filter(|r| self.cfg.push || !r.draft)
+                    .map(|r| self.release_json(r));
                 answer(200, Json::array(all))
             }
             ("GET", tag) if tag.starts_with("/tags/") => {
@@ -560,8 +629,19 @@ impl Shared {
                 let Some(tag) = text("tag_name") else {
                     return error(422, "Validation Failed");
                 };
-                if st.releases.iter().any(|r| r.tag_name == tag && !r.draft) {
-                    return error(422, "Validation Failed: tag_name already_exists");
+                if std::mem::take(&mut st.beaten_to_release) {
+                    let id = 500 + st.releases.len() as u64;
+                    st.releases.push(Release {
+                        id,
+                        tag_name: tag.clone(),
+                        name: tag.clone(),
+                        body: "drafted by someone else".into(),
+                        draft: true,
+                        target_commitish: "master".into(),
+                    });
+                }
+                if st.releases.iter().any(|r| r.tag_name == tag) {
+                    return already_exists();
                 }
                 let r = Release {
                     id: 500 + st.releases.len() as u64,
@@ -569,10 +649,18 @@ impl Shared {
                     tag_name: tag,
                     body: text("body").unwrap_or_default(),
                     draft: body["draft"].as_bool().unwrap_or(false),
+                    target_commitish: text("target_commitish").unwrap_or_else(|| "master".into()),
                 };
                 let json = self.release_json(&r);
                 st.releases.push(r);
                 answer(201, json)
+            }
+            ("GET", id) => {
+                let id: Option<u64> = id.trim_start_matches('/').parse().ok();
+                match st.releases.iter().find(|r| Some(r.id) == id) {
+                    Some(r) if self.cfg.push || !r.draft => answer(200, self.release_json(r)),
+                    _ => error(404, "Not Found"),
+                }
             }
             ("PATCH", id) => {
                 let id: Option<u64> = id.trim_start_matches('/').parse().ok();
@@ -584,6 +672,13 @@ impl Shared {
                 }
                 if let Some(n) = text("name") {
                     r.name = n;
+                }
+                if let Some(t) = text("target_commitish") {
+                    r.target_commitish = t;
+                }
+                // Publishing a draft is one way: GitHub has made the tag by then.
+                if body["draft"] == json!(false) {
+                    r.draft = false;
                 }
                 let r = r.clone();
                 answer(200, self.release_json(&r))

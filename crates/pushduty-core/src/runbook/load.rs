@@ -531,6 +531,6 @@ mod tests {
         for k in KINDS {
             assert!(!k.summary.is_empty(), "{}", k.name);
         }
-        assert_eq!(KINDS.len(), 19);
+        assert_eq!(KINDS.len(), 20);
     }
 }

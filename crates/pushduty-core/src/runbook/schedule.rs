@@ -110,6 +110,40 @@ impl Calendar {
         }
     }
 
+    /// The next `n` pushes from `push` on (it included) with their heroes, and the push
+    /// dates of the cadence skipped among them, in date order: what a biweekly schedule with
+    /// a freeze looks like ahead. Empty on demand.
+    pub fn upcoming(&self, push: NaiveDate, n: usize) -> Vec<Upcoming> {
+        let Some(w) = &self.weekly else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut d = w.push_on_or_after_unbounded(push);
+        let mut pushes = 0;
+        // A year ahead at most, as `push_on_or_after` looks.
+        for _ in 0..HORIZON_DAYS / 7 {
+            if pushes == n {
+                break;
+            }
+            if w.is_push_date(d) {
+                pushes += 1;
+                out.push(Upcoming {
+                    date: d.to_string(),
+                    hero: self.hero(d).map(str::to_string),
+                    skipped: false,
+                });
+            } else if w.skip.contains(&d) && w.in_cycle(d) {
+                out.push(Upcoming {
+                    date: d.to_string(),
+                    hero: None,
+                    skipped: true,
+                });
+            }
+            d = d + Days::new(7);
+        }
+        out
+    }
+
     /// The push after this one; on demand there is no next one to name.
     pub fn push_after(&self, push: NaiveDate) -> Option<NaiveDate> {
         self.weekly.as_ref()?;
@@ -155,12 +189,22 @@ impl Calendar {
     }
 }
 
+/// One date of the calendar ahead: a push and its hero, or a push date skipped.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Upcoming {
+    pub date: String,
+    pub hero: Option<String>,
+    pub skipped: bool,
+}
+
 impl Weekly {
     /// Whether a push happens on this date.
     pub fn is_push_date(&self, d: NaiveDate) -> bool {
-        if d.weekday() != self.push_day || self.skip.contains(&d) {
-            return false;
-        }
+        d.weekday() == self.push_day && !self.skip.contains(&d) && self.in_cycle(d)
+    }
+
+    /// Whether the cadence (every N weeks from the anchor) lands on this date's week.
+    fn in_cycle(&self, d: NaiveDate) -> bool {
         let weeks = (d - self.anchor).num_days().div_euclid(7);
         weeks.rem_euclid(i64::from(self.every_weeks)) == 0
     }

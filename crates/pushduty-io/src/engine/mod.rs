@@ -19,6 +19,7 @@ pub mod http_check;
 pub mod interactive;
 pub mod jenkins;
 pub mod notes;
+mod release;
 pub mod shell;
 pub mod template;
 pub mod unavailable;

@@ -329,9 +329,9 @@ impl NotesPublish {
                 std::io::Write::write_all(&mut f, text.as_bytes())
                     .with_context(|| format!("writing {}", path.display()))
             }
-            Page::Release { client, tag } => {
-                job.call(client.create_draft(tag, tag, text)).map(drop)
-            }
+            Page::Release { client, tag } => job
+                .call(client.create_draft(tag, None, tag, text))
+                .map(drop),
         }
     }
 

@@ -177,6 +177,15 @@ fn rate_limit_wait(headers: &HeaderMap) -> String {
     }
 }
 
+/// The web site of a GitHub API: github.com for api.github.com, the host of an Enterprise
+/// server's `/api/v3`.
+fn web_host(api: &str) -> &str {
+    match api {
+        "https://api.github.com" => "https://github.com",
+        other => other.strip_suffix("/api/v3").unwrap_or(other),
+    }
+}
+
 /// One answer of GitHub's, whatever its status.
 struct Answer {
     status: StatusCode,
@@ -341,11 +350,12 @@ impl Actions {
     /// Where the workflow's runs show on the web (api.github.com -> github.com, and
     /// Enterprise's HOST/api/v3 -> HOST).
     pub fn web_url(&self) -> String {
-        let host = match self.gh.api.as_str() {
-            "https://api.github.com" => "https://github.com",
-            other => other.strip_suffix("/api/v3").unwrap_or(other),
-        };
-        format!("{host}/{}/actions/workflows/{}", self.repo, self.workflow)
+        format!(
+            "{}/{}/actions/workflows/{}",
+            web_host(&self.gh.api),
+            self.repo,
+            self.workflow
+        )
     }
 
     /// The dispatch endpoint, for previews and progress lines.
@@ -689,6 +699,25 @@ pub struct Release {
     #[serde(default)]
     pub draft: bool,
     pub html_url: String,
+    /// The branch or commit the tag is made at when the draft is published.
+    #[serde(default)]
+    pub target_commitish: Option<String>,
+}
+
+impl Release {
+    pub fn body_text(&self) -> &str {
+        self.body.as_deref().unwrap_or_default()
+    }
+}
+
+/// A 422 whose errors say a release of the tag exists already (made since it was looked for).
+fn already_exists(body: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["errors"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .any(|e| e["code"] == "already_exists")
 }
 
 /// A repo's releases: find the one of a tag, draft one, update it.
@@ -710,6 +739,23 @@ impl Releases {
         format!("{}/releases", self.gh.repo_url(&self.repo))
     }
 
+    /// The repo's releases page on the web, drafts included for those who may write.
+    pub fn releases_page(&self) -> String {
+        format!("{}/{}/releases", web_host(&self.gh.api), self.repo)
+    }
+
+    /// The web form that drafts a release, with the tag, target and title filled in.
+    pub fn new_release_page(&self, tag: &str, target: &str, title: &str) -> String {
+        format!(
+            "{}/{}/releases/new?tag={}&target={}&title={}",
+            web_host(&self.gh.api),
+            self.repo,
+            encode(tag),
+            encode(target),
+            encode(title)
+        )
+    }
+
     fn refusal(&self, a: &Answer, what: &str) -> anyhow::Error {
         self.gh.refusal(a, what, "", |code| match code {
             403 => Some(format!(
@@ -720,6 +766,11 @@ impl Releases {
                 "GitHub has no repo `{}`, or the token cannot see it: check the repo's `github` and the token's access",
                 self.repo
             )),
+            422 if already_exists(&a.body) => Some(
+                "a release of this tag exists already (made since it was looked for?): run the \
+                 step again to find it"
+                    .to_string(),
+            ),
             422 => Some(
                 "GitHub refused the release (is the tag pushed, and its name valid?)".to_string(),
             ),
@@ -773,11 +824,21 @@ impl Releases {
         Ok(all.into_iter().find(|r| r.tag_name == tag))
     }
 
-    /// Drafts a release of `tag` with the notes as its body.
-    pub async fn create_draft(&self, tag: &str, name: &str, body: &str) -> Result<Release> {
+    /// Drafts a release of `tag` with the notes as its body, at `target` (a branch or a
+    /// commit) when given, else at the repo's default branch.
+    pub async fn create_draft(
+        &self,
+        tag: &str,
+        target: Option<&str>,
+        name: &str,
+        body: &str,
+    ) -> Result<Release> {
         let what = format!("drafting the release of {tag} in {}", self.repo);
-        let payload =
+        let mut payload =
             serde_json::json!({ "tag_name": tag, "name": name, "body": body, "draft": true });
+        if let Some(t) = target {
+            payload["target_commitish"] = serde_json::json!(t);
+        }
         self.send(
             reqwest::Method::POST,
             &self.releases_url(),
@@ -787,6 +848,56 @@ impl Releases {
         )
         .await?
         .ok_or_else(|| anyhow!("{what}: no answer"))
+    }
+
+    /// Release `id` as it is now; `None` when it is gone.
+    pub async fn get(&self, id: u64) -> Result<Option<Release>> {
+        let what = format!("reading release {id} in {}", self.repo);
+        let url = format!("{}/{id}", self.releases_url());
+        self.send(reqwest::Method::GET, &url, None, &what, true)
+            .await
+    }
+
+    /// Publishes draft `id`: GitHub then creates its tag at its target.
+    pub async fn publish(&self, id: u64) -> Result<Release> {
+        let what = format!("publishing release {id} in {}", self.repo);
+        let url = format!("{}/{id}", self.releases_url());
+        let payload = serde_json::json!({ "draft": false });
+        self.send(reqwest::Method::PATCH, &url, Some(payload), &what, false)
+            .await?
+            .ok_or_else(|| anyhow!("{what}: no answer"))
+    }
+
+    /// The commit a branch (or a commit) names on GitHub now.
+    pub async fn commit_of(&self, reference: &str) -> Result<String> {
+        #[derive(Deserialize)]
+        struct Commit {
+            sha: String,
+        }
+        let what = format!("reading {reference} of {}", self.repo);
+        let url = format!(
+            "{}/commits/{}",
+            self.gh.repo_url(&self.repo),
+            encode(reference)
+        );
+        let a = self
+            .gh
+            .answer(self.gh.request(reqwest::Method::GET, &url)?, &what)
+            .await?;
+        // GitHub says 422 for a name that is no branch, tag or commit there.
+        if a.status == StatusCode::UNPROCESSABLE_ENTITY {
+            bail!(
+                "{what}: GitHub knows no branch or commit `{reference}` in {}: check the step's \
+                 `target` (or the repo's `branch`)",
+                self.repo
+            );
+        }
+        if !a.status.is_success() {
+            return Err(self.refusal(&a, &what));
+        }
+        serde_json::from_str::<Commit>(&a.body)
+            .map(|c| c.sha)
+            .map_err(|e| self.gh.not_json(&what, &e))
     }
 
     /// Replaces a release's name and body; a published release stays published.

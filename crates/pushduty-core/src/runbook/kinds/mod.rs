@@ -84,6 +84,7 @@ pub mod http_check;
 pub mod jenkins;
 pub mod manual;
 pub mod notes;
+pub mod release;
 pub mod shell;
 pub mod template;
 pub mod watch;
@@ -165,6 +166,7 @@ macro_rules! for_each_step_kind {
             Shell => $crate::runbook::kinds::shell::Shell,
             GithubBlockers => $crate::runbook::kinds::blockers::Blockers,
             ChatPost => $crate::runbook::kinds::chat::Post,
+            GithubRelease => $crate::runbook::kinds::release::Release,
         }
     };
 }
