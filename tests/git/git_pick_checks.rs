@@ -1,0 +1,188 @@
+//! Cherry-picks checked before they are tagged, through `pushduty do` on real repositories:
+//! picks listed out of history order, a merge commit, a commit that adds a database migration
+//! (`repos.app.migrations` in the runbook), a commit whose file an earlier commit left out
+//! changed, and the next free `-N` when `-1` exists.
+
+use crate::support::gitrepo::git;
+use crate::support::push::Push;
+
+fn short(sha: &str) -> &str {
+    &sha[..7]
+}
+
+/// A view of ten lines, so that two commits changing its first and last lines apply apart.
+fn view(first: &str, last: &str) -> String {
+    let mut lines = vec![first.to_string()];
+    lines.extend((2..10).map(|n| format!("line {n}")));
+    lines.push(last.to_string());
+    lines.join("\n") + "\n"
+}
+
+/// The commits a push of 2015-09-10 could pick, after it was tagged `2015.09.10` and
+/// cherry-picked once as `2015.09.10-1`.
+struct Picks {
+    p: Push,
+    refactor: String,
+    fix: String,
+    migration: String,
+    feature: String,
+    merge: String,
+}
+
+fn after_a_first_cherry_pick() -> Picks {
+    let p = Push::new();
+    let w = &p.repo.work;
+    p.repo
+        .commit("view.py", &view("first", "last"), "Add the view");
+    git(w, &["tag", "2015.09.03", "HEAD"]);
+    git(w, &["tag", "2015.09.10", "HEAD"]);
+    p.repo.commit("notes.txt", "one\n", "A first blocker's fix");
+    git(w, &["tag", "2015.09.10-1", "HEAD"]);
+    let refactor = p
+        .repo
+        .commit("view.py", &view("FIRST", "last"), "Refactor the view");
+    let fix = p
+        .repo
+        .commit("view.py", &view("FIRST", "LAST"), "Fix the view's end");
+    let migration = p.repo.commit(
+        "src/addons/migrations/0042_column.sql",
+        "ALTER TABLE addons ADD COLUMN x int;\n",
+        "Add the column",
+    );
+    git(w, &["checkout", "-q", "-b", "feature", "HEAD~3"]);
+    let feature = p.repo.commit("feature.txt", "f\n", "Feature part one");
+    git(w, &["checkout", "-q", "main"]);
+    git(
+        w,
+        &[
+            "merge",
+            "-q",
+            "--no-ff",
+            "-m",
+            "Merge the feature",
+            "feature",
+        ],
+    );
+    let merge = p.repo.rev("HEAD");
+    git(w, &["push", "-q", "--tags", "origin", "main"]);
+    p.ok(&["fetch"]);
+    p.ok(&["strategy", "--input", "strategy=cherry_pick"]);
+    Picks {
+        p,
+        refactor,
+        fix,
+        migration,
+        feature,
+        merge,
+    }
+}
+
+#[test]
+fn a_merge_commit_is_refused_with_the_commits_it_merged() {
+    let k = after_a_first_cherry_pick();
+    let said = k.p.refused(&[
+        "pick",
+        "--input",
+        &format!("commits={} {}", short(&k.fix), short(&k.merge)),
+    ]);
+    assert!(
+        said.contains(&format!(
+            "FAIL: {} (Merge the feature) is a merge commit: it cannot be picked as it is; \
+             list the commits it merged instead: {}",
+            short(&k.merge),
+            short(&k.feature)
+        )),
+        "{said}"
+    );
+    assert!(said.contains("`pick` was not run"), "{said}");
+    let picked = k.p.journal().iter().any(|e| e["step"] == "pick");
+    assert!(!picked, "nothing was picked");
+}
+
+#[test]
+fn each_gotcha_is_said_before_picking_and_again_before_tagging() {
+    let k = after_a_first_cherry_pick();
+    let said = k.p.ok(&[
+        "pick",
+        "--input",
+        &format!("commits={} {}", short(&k.migration), short(&k.fix)),
+    ]);
+    let order = format!(
+        "warn: the commits are not listed oldest first: they are applied as listed, and \
+         history has them as {} {} (list them so, unless you mean it)",
+        short(&k.fix),
+        short(&k.migration)
+    );
+    let migration = format!(
+        "warn: {} (Add the column) adds a database migration \
+         (src/addons/migrations/0042_column.sql): coordinate with ops before it ships",
+        short(&k.migration)
+    );
+    let dependency = format!(
+        "warn: {} (Fix the view's end) may depend on earlier commits that are not picked, \
+         which changed the same files: {} (Refactor the view), in view.py",
+        short(&k.fix),
+        short(&k.refactor)
+    );
+    for want in [&order, &migration, &dependency] {
+        assert!(said.contains(want.as_str()), "{want}\n---\n{said}");
+    }
+    assert!(
+        said.contains(
+            "ok:   the tag step then tags them 2015.09.10-2, the next free name for this push"
+        ),
+        "{said}"
+    );
+    // Shown as applied: the commits in the order given, onto the newest tag of this push.
+    assert!(
+        said.contains(&format!(
+            "cherry-pick -x {} {}",
+            short(&k.migration),
+            short(&k.fix)
+        )),
+        "{said}"
+    );
+    assert!(
+        said.contains("starting from 2015.09.10-1 (this push's newest tag)"),
+        "{said}"
+    );
+    let running =
+        k.p.journal()
+            .into_iter()
+            .find(|e| e["step"] == "pick" && e["to"] == "running")
+            .unwrap();
+    assert!(
+        running["action"].as_str().unwrap().contains(short(&k.fix)),
+        "{running}"
+    );
+
+    // The tag step reads them again from what was applied: seen before the tag is made.
+    let said = k.p.ok(&["tag-picks"]);
+    for want in [&order, &migration, &dependency] {
+        assert!(said.contains(want.as_str()), "{want}\n---\n{said}");
+    }
+    assert!(said.contains("tagged 2015.09.10-2 at"), "{said}");
+    assert!(
+        k.p.repo
+            .git(&["tag", "-l", "2015.09.10-2"])
+            .contains("2015.09.10-2")
+    );
+}
+
+#[test]
+fn picks_without_gotchas_say_what_was_looked_at() {
+    let k = after_a_first_cherry_pick();
+    let said = k.p.ok(&[
+        "pick",
+        "--input",
+        &format!("commits={} {}", short(&k.refactor), short(&k.fix)),
+    ]);
+    assert!(
+        said.contains(
+            "ok:   the picks are oldest first, none is a merge commit or adds a database \
+             migration, and no earlier commit left out changed their files"
+        ),
+        "{said}"
+    );
+    assert!(!said.contains("warn:"), "{said}");
+}
