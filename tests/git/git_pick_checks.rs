@@ -186,3 +186,37 @@ fn picks_without_gotchas_say_what_was_looked_at() {
     );
     assert!(!said.contains("warn:"), "{said}");
 }
+
+/// Fixes of two branches merged apart have no order between them: listed either way, no
+/// order is warned about; the merge that joined them is no dependency of either.
+#[test]
+fn picks_of_branches_merged_apart_are_in_no_wrong_order() {
+    use pushduty::git::pick_review::{Finding, review};
+
+    let f = crate::support::gitrepo::Fixture::new();
+    f.git(&["tag", "2015.09.10"]);
+    f.git(&["checkout", "-q", "-b", "one"]);
+    let a = f.commit("a.txt", "a\n", "Fix a");
+    f.git(&["checkout", "-q", "-b", "two", "2015.09.10"]);
+    let b = f.commit("b.txt", "b\n", "Fix b");
+    f.git(&["checkout", "-q", "main"]);
+    f.git(&["merge", "-q", "--no-ff", "-m", "Merge one", "one"]);
+    f.git(&["merge", "-q", "--no-ff", "-m", "Merge two", "two"]);
+    let repo = git2::Repository::open(&f.work).unwrap();
+    let base = repo.revparse_single("2015.09.10").unwrap().id();
+    for picks in [[&a, &b], [&b, &a]] {
+        let picks: Vec<String> = picks.iter().map(|s| s.to_string()).collect();
+        let found = review(&repo, base, &picks, &[]).unwrap();
+        assert!(found.is_empty(), "{picks:?}: {found:?}");
+    }
+    // A later fix listed first is out of order, and history's order is named.
+    let c = f.commit("a.txt", "a2\n", "Fix a again");
+    let found = review(&repo, base, &[c.clone(), a.clone()], &[]).unwrap();
+    let oid = |s: &str| git2::Oid::from_str(s).unwrap();
+    assert!(
+        found.contains(&Finding::OutOfOrder {
+            history: vec![oid(&a), oid(&c)]
+        }),
+        "{found:?}"
+    );
+}

@@ -160,9 +160,18 @@ pub fn review(
     Ok(found)
 }
 
-/// The picks in history order, when they are listed otherwise.
+/// The picks in history order, when one is listed before a commit it comes after. Commits
+/// of branches merged apart have no order between them: any is fine.
 fn out_of_order(repo: &Repository, base: Oid, picks: &[Commit<'_>]) -> Result<Option<Vec<Oid>>> {
-    if picks.len() < 2 {
+    let mut inverted = false;
+    for (i, earlier) in picks.iter().enumerate() {
+        for later in &picks[i + 1..] {
+            inverted |= repo
+                .graph_descendant_of(earlier.id(), later.id())
+                .context("comparing the picks' history")?;
+        }
+    }
+    if !inverted {
         return Ok(None);
     }
     let mut walk = repo.revwalk().context("walking history")?;
@@ -180,8 +189,7 @@ fn out_of_order(repo: &Repository, base: Oid, picks: &[Commit<'_>]) -> Result<Op
             history.push(id);
         }
     }
-    let listed: Vec<Oid> = picks.iter().map(Commit::id).collect();
-    Ok((history != listed).then_some(history))
+    Ok(Some(history))
 }
 
 fn merge(repo: &Repository, c: &Commit<'_>) -> Result<Finding> {
