@@ -220,3 +220,29 @@ fn picks_of_branches_merged_apart_are_in_no_wrong_order() {
         "{found:?}"
     );
 }
+
+/// `run --auto` says the warnings where its run is read, and goes on: they stop nothing.
+#[test]
+fn run_auto_says_the_warnings_and_goes_on() {
+    let k = after_a_first_cherry_pick();
+    let out = k.p.run(&[
+        "run",
+        "--auto",
+        "--answer",
+        &format!("pick={} {}", short(&k.fix), short(&k.migration)),
+    ]);
+    let said = crate::support::cli::stdout(&out);
+    let migration = format!(
+        "  warn: {} (Add the column) adds a database migration",
+        short(&k.migration)
+    );
+    // Once for the picks, once more before their tag.
+    assert_eq!(said.matches(&migration).count(), 2, "{said}");
+    assert!(!said.contains("not listed oldest first"), "{said}");
+    assert!(
+        k.p.repo
+            .git(&["tag", "-l", "2015.09.10-2"])
+            .contains("2015.09.10-2"),
+        "{said}"
+    );
+}
