@@ -10,6 +10,16 @@ fn short(sha: &str) -> &str {
     &sha[..7]
 }
 
+/// Two commits as the operator lists them, by short sha.
+fn two(first: &str, second: &str) -> String {
+    format!("{} {}", short(first), short(second))
+}
+
+/// Whether the checkout has the tag `name`.
+fn tagged(p: &Push, name: &str) -> bool {
+    p.repo.git(&["tag", "-l", name]).contains(name)
+}
+
 /// A view of ten lines, so that two commits changing its first and last lines apply apart.
 fn view(first: &str, last: &str) -> String {
     let mut lines = vec![first.to_string()];
@@ -83,7 +93,7 @@ fn a_merge_commit_is_refused_with_the_commits_it_merged() {
     let said = k.p.refused(&[
         "pick",
         "--input",
-        &format!("commits={} {}", short(&k.fix), short(&k.merge)),
+        &format!("commits={}", two(&k.fix, &k.merge)),
     ]);
     assert!(
         said.contains(&format!(
@@ -105,7 +115,7 @@ fn each_gotcha_is_said_before_picking_and_again_before_tagging() {
     let said = k.p.ok(&[
         "pick",
         "--input",
-        &format!("commits={} {}", short(&k.migration), short(&k.fix)),
+        &format!("commits={}", two(&k.migration, &k.fix)),
     ]);
     let order = format!(
         "warn: the commits are not listed oldest first: they are applied as listed, and \
@@ -162,11 +172,7 @@ fn each_gotcha_is_said_before_picking_and_again_before_tagging() {
         assert!(said.contains(want.as_str()), "{want}\n---\n{said}");
     }
     assert!(said.contains("tagged 2015.09.10-2 at"), "{said}");
-    assert!(
-        k.p.repo
-            .git(&["tag", "-l", "2015.09.10-2"])
-            .contains("2015.09.10-2")
-    );
+    assert!(tagged(&k.p, "2015.09.10-2"));
 }
 
 #[test]
@@ -175,7 +181,7 @@ fn picks_without_gotchas_say_what_was_looked_at() {
     let said = k.p.ok(&[
         "pick",
         "--input",
-        &format!("commits={} {}", short(&k.refactor), short(&k.fix)),
+        &format!("commits={}", two(&k.refactor, &k.fix)),
     ]);
     assert!(
         said.contains(
@@ -229,7 +235,7 @@ fn run_auto_says_the_warnings_and_goes_on() {
         "run",
         "--auto",
         "--answer",
-        &format!("pick={} {}", short(&k.fix), short(&k.migration)),
+        &format!("pick={}", two(&k.fix, &k.migration)),
     ]);
     let said = crate::support::cli::stdout(&out);
     let migration = format!(
@@ -239,10 +245,5 @@ fn run_auto_says_the_warnings_and_goes_on() {
     // Once for the picks, once more before their tag.
     assert_eq!(said.matches(&migration).count(), 2, "{said}");
     assert!(!said.contains("not listed oldest first"), "{said}");
-    assert!(
-        k.p.repo
-            .git(&["tag", "-l", "2015.09.10-2"])
-            .contains("2015.09.10-2"),
-        "{said}"
-    );
+    assert!(tagged(&k.p, "2015.09.10-2"), "{said}");
 }
