@@ -308,10 +308,14 @@ fn run_one(h: &mut Headless, id: &str, given: Inputs) -> Option<ExitCode> {
         say(&format!("✗ {id} not run: {}", clean_line(&why)));
         return Some(ExitCode::from(1));
     }
-    let read = match h.engine.confirmation(id) {
+    let read = match h.engine.confirmation_given(id, &given) {
         Ok(r) => r,
         Err(e) => return Some(fail(&e)),
     };
+    // A warning stops nothing, and is said where the run is read.
+    for c in read.checks.iter().filter(|c| c.warn) {
+        say(&format!("  warn: {}", clean_line(&c.text)));
+    }
     if let Some(failed) = engine::failed_checks(&read.checks) {
         for c in read.checks.iter().filter(|c| !c.ok) {
             say(&format!("  FAIL: {}", clean_line(&c.text)));

@@ -68,9 +68,14 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
     if args.by_hand {
         return by_hand(&mut h, id, args, tty);
     }
+    let mut given: Inputs = args.inputs.iter().cloned().collect();
+    if let Some(n) = &args.note {
+        given.insert(NOTE.into(), n.clone());
+    }
     // Read once: the action shown is the one acted on (a tag's commit, as the checkout has
-    // it now), and the worker refuses if the repository moved meanwhile.
-    let read = match h.engine.confirmation(id) {
+    // it now), and the worker refuses if the repository moved meanwhile. Inputs given already
+    // (the commits to pick) are part of what is checked and shown.
+    let read = match h.engine.confirmation_given(id, &given) {
         Ok(r) => r,
         Err(e) => return fail(&e),
     };
@@ -99,11 +104,7 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
     }
     let checks = &read.checks;
     for c in checks {
-        eprintln!(
-            "  {} {}",
-            if c.ok { "ok:  " } else { "FAIL:" },
-            clean(&c.text)
-        );
+        eprintln!("  {} {}", check_mark(c), clean(&c.text));
     }
     if let Some(failed) = engine::failed_checks(checks)
         && args.override_reason.is_none()
@@ -113,10 +114,6 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
             clean(&failed)
         );
         return ExitCode::from(1);
-    }
-    let mut given: Inputs = args.inputs.iter().cloned().collect();
-    if let Some(n) = &args.note {
-        given.insert(NOTE.into(), n.clone());
     }
     let specs = match h.engine.inputs(id) {
         Ok(s) => s,
@@ -223,6 +220,15 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
             let _ = out.flush();
             ExitCode::SUCCESS
         }
+    }
+}
+
+/// How `do` and `run --auto` mark a check: passed, a warning to read, or failed.
+pub(super) fn check_mark(c: &engine::Check) -> &'static str {
+    match (c.ok, c.warn) {
+        (true, false) => "ok:  ",
+        (true, true) => "warn:",
+        (false, _) => "FAIL:",
     }
 }
 

@@ -352,7 +352,7 @@ fn config_and_set_keys_must_name_what_the_runbook_has() {
     let out = env.run(&["check", "--set", "repos.olympia.pth=/x"]);
     said(
         &out,
-        "unknown key `pth` in repo `olympia` (did you mean `path`?); expected one of: github, remote, branch, path",
+        "unknown key `pth` in repo `olympia` (did you mean `path`?); expected one of: github, remote, branch, migrations, path",
     );
 }
 

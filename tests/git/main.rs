@@ -8,6 +8,7 @@ mod git_cherry_pick;
 mod git_compare;
 mod git_fetch;
 mod git_network;
+mod git_pick_checks;
 mod git_state;
 mod git_steps;
 mod git_tag_push;

@@ -950,6 +950,33 @@ fn checks_are_read_off_the_ui_thread_and_an_early_yes_waits_for_them() {
     assert!(matches!(a.modal, Modal::Prompt(_)), "{:?}", a.modal);
 }
 
+/// A warning (a cherry-pick that adds a database migration) is marked `!` apart from the
+/// facts that passed, and stops nothing: `y` is offered, not an override.
+#[test]
+fn a_warning_in_the_confirmation_is_marked_and_stops_nothing() {
+    let mut a = app(Mode::Run);
+    a.selected = 0;
+    a.modal = Modal::Confirm {
+        step: "check-rotation".into(),
+        read: Some(engine::Confirmation {
+            checks: vec![
+                engine::Check::ok("tags the cherry-picks"),
+                engine::Check::warn("abc1234 (Add the column) adds a database migration"),
+            ],
+            shown: None,
+            pin: serde_json::Value::Null,
+        }),
+    };
+    let t = text(&draw(&mut a, 120, 40));
+    assert!(t.contains("✓ tags the cherry-picks"), "{t}");
+    assert!(
+        t.contains("! abc1234 (Add the column) adds a database migration"),
+        "{t}"
+    );
+    assert!(t.contains("yes, run it"), "{t}");
+    assert!(!t.contains("act anyway"), "{t}");
+}
+
 /// The finding: the tag dialog showed the git pane's snapshot (up to 30 s old) while the
 /// worker read the branch again. The dialog now says it is reading until the action is read
 /// from the repository, then shows that action, which the step carries to the worker.

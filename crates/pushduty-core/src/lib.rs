@@ -11,6 +11,7 @@ pub mod config;
 pub mod diag;
 pub mod doctor;
 pub mod health;
+pub mod migrations;
 pub mod overrides;
 pub mod plan;
 pub mod preview;

@@ -49,7 +49,12 @@ pub fn confirm<'a>(app: &'a App, id: &str, read: Option<&Confirmation>) -> Optio
             lines.push(Line::default());
             lines.push(Line::styled("Checked first:", t.heading));
             for c in checks {
-                lines.push(if c.ok {
+                lines.push(if c.warn {
+                    Line::from(vec![
+                        Span::styled("  ! ", t.interrupted),
+                        Span::styled(c.text.clone(), t.interrupted),
+                    ])
+                } else if c.ok {
                     Line::from(vec![
                         Span::styled("  ✓ ", t.done),
                         Span::raw(c.text.clone()),

@@ -303,7 +303,7 @@ fn duplicate_ids(doc: &Doc, items: &[Value], diags: &mut Diagnostics) {
 }
 
 /// A repo's keys in the runbook, and the one the operator's config adds.
-const REPO_KEYS: &[&str] = &["github", "remote", "branch"];
+const REPO_KEYS: &[&str] = &["github", "remote", "branch", "migrations"];
 const REPO_CONFIG_KEYS: &[&str] = &["path"];
 
 /// Reports a repo's unknown keys against every key a repo can have (runbook and config), so a

@@ -144,6 +144,10 @@ pub struct Repo {
     /// The branch that is tagged.
     #[serde(default = "default_branch")]
     pub branch: String,
+    /// Where the repo's database migrations live (`"migrations/"` a folder, `*` one name,
+    /// `**` any folders): a cherry-pick that adds a file there is flagged before it is tagged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub migrations: Vec<String>,
 }
 
 fn default_remote() -> String {

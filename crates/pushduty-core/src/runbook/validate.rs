@@ -47,6 +47,7 @@ pub const REPO_FIELDS: &[&str] = &[
     "branch",
     "remote",
     "path",
+    "migrations",
 ];
 
 /// What `schedule.version` may not read: it is computed before these.
@@ -308,6 +309,17 @@ impl Checker<'_> {
                     &[Seg::Key("repos"), Seg::Key(name), Seg::Key("github")],
                     format!("`{}` is not a GitHub `owner/repo`", repo.github),
                 );
+            }
+            for (i, pattern) in repo.migrations.iter().enumerate() {
+                if let Some(why) = crate::migrations::pattern_problem(pattern) {
+                    let at = [
+                        Seg::Key("repos"),
+                        Seg::Key(name),
+                        Seg::Key("migrations"),
+                        Seg::Index(i),
+                    ];
+                    self.err(&at, why);
+                }
             }
         }
     }

@@ -66,6 +66,9 @@ pub struct RepoVars {
     pub remote: String,
     /// The operator's checkout, when the config names one.
     pub path: Option<String>,
+    /// Where its database migrations live (`repos.NAME.migrations`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub migrations: Vec<String>,
     /// This push's tag: the push date, or its next free `-N` revision.
     pub tag: String,
     pub previous_tag: Option<String>,
@@ -147,6 +150,7 @@ fn repo_vars(
         branch: repo.branch.clone(),
         remote: repo.remote.clone(),
         path: path.map(|p| p.display().to_string()),
+        migrations: repo.migrations.clone(),
         compare_url: previous
             .as_ref()
             .map(|p| compare_url(&repo.github, p, &tag)),

@@ -112,10 +112,11 @@ impl InputSpec {
 }
 
 /// One fact shown before a step acts. A failed one stops it unless the operator overrides
-/// it with a reason.
+/// it with a reason; a warning (`ok` and `warn`) stops nothing but is marked to be read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Check {
     pub ok: bool,
+    pub warn: bool,
     pub text: String,
 }
 
@@ -123,12 +124,23 @@ impl Check {
     pub fn ok(text: impl Into<String>) -> Self {
         Self {
             ok: true,
+            warn: false,
             text: text.into(),
         }
     }
     pub fn fail(text: impl Into<String>) -> Self {
         Self {
             ok: false,
+            warn: false,
+            text: text.into(),
+        }
+    }
+    /// Something to read before acting that does not stop it (a cherry-pick that adds a
+    /// database migration).
+    pub fn warn(text: impl Into<String>) -> Self {
+        Self {
+            ok: true,
+            warn: true,
             text: text.into(),
         }
     }
@@ -380,6 +392,18 @@ pub trait Executor: Send + Sync {
             shown: None,
             pin: Value::Null,
         }
+    }
+    /// [`Executor::confirm`] when some of the step's inputs are known before it opens (given
+    /// on the command line): a kind whose checks depend on them (the commits to pick) reads
+    /// them too, and shows and pins them.
+    fn confirm_given(
+        &self,
+        step: &Step,
+        rb: &Runbook,
+        ctx: &Value,
+        _given: &Inputs,
+    ) -> Confirmation {
+        self.confirm(step, rb, ctx)
     }
     /// What to do by hand instead, with the values known now. By default the step's action
     /// itself; the hand-over kinds say exactly what to paste where.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
-use super::{Check, Confirmation, Executor, InputSpec, Job};
+use super::{Check, Confirmation, Executor, InputSpec, Inputs, Job, pick_checks};
 use crate::git::state::CommitInfo;
 use crate::git::tags::{self, TagFormat};
 use crate::git::{self as g, Net, RepoSpec};
@@ -108,6 +108,25 @@ impl Tag {
                 "tags the cherry-picks ({}) made on {base}",
                 g::spec::short_sha(oid)
             )));
+            // Whichever way the commits came, their gotchas are seen before the tag makes
+            // them a release.
+            let applied: Vec<String> = crate::preview::picks(ctx, &t.repo)["applied"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|p| p["original"].as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            match g::spec::local_tag_commit(&repo, base)? {
+                Some(at) if !applied.is_empty() => checks.extend(pick_checks::checks(
+                    &repo,
+                    at,
+                    &applied,
+                    &pick_checks::migrations(ctx, &t.repo),
+                )),
+                _ => {}
+            }
             oid
         } else {
             match g::precheck::branch_sync(&repo, &spec) {
@@ -497,6 +516,71 @@ impl CherryPick {
         );
         Ok((header, list))
     }
+
+    /// The equivalent commands for picking `commits` onto the base, and where the base is.
+    fn preview_of(&self, step: &Step, rb: &Runbook, ctx: &Value, commits: &[String]) -> String {
+        let generic = crate::preview::preview(step, rb, ctx);
+        let Some(spec) = step.kind.repo().and_then(|r| repo_spec(ctx, r)) else {
+            return generic;
+        };
+        match self.base(ctx, &spec) {
+            Ok((base, what)) => format!(
+                "{}\n(onto {base}, {what}; done in memory: your checkout is not touched{})",
+                g::cherry_pick::preview(&spec, &base, commits),
+                if what.starts_with("this push") {
+                    "; list only the new fixes: commits it has already are left out"
+                } else {
+                    ""
+                }
+            ),
+            Err(e) => format!("{generic}\n(cannot pick: {e:#})"),
+        }
+    }
+
+    /// What to know about picking `commits` onto the base (see [`pick_checks`]) and the tag
+    /// they then get; with the commits' full shas, in the order given.
+    fn review(
+        &self,
+        ctx: &Value,
+        repo_name: &str,
+        commits: &[String],
+    ) -> Result<(Vec<Check>, Vec<String>)> {
+        let spec = repo_spec(ctx, repo_name).with_context(|| no_checkout(repo_name))?;
+        let (base, _) = self.base(ctx, &spec)?;
+        let repo = spec.open()?;
+        let shas = resolve_all(&repo, commits)?;
+        let at = g::spec::local_tag_commit(&repo, &base)?
+            .with_context(|| format!("tag {base} is not in the checkout"))?;
+        let mut checks =
+            pick_checks::checks(&repo, at, commits, &pick_checks::migrations(ctx, repo_name));
+        let key = repo_text(ctx, repo_name, "tag")
+            .and_then(|t| self.0.parse(&t))
+            .map(|t| t.key);
+        if let Some(key) = key {
+            let all = tags::repo_release_tags(&repo, &self.0)?;
+            checks.push(Check::ok(format!(
+                "the tag step then tags them {}, the next free name for this push",
+                tags::next_free(&self.0, &all, key)
+            )));
+        }
+        Ok((checks, shas))
+    }
+}
+
+/// The commits of a cherry-pick's input, in the order listed.
+fn listed_commits(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The full shas the picks name now.
+fn resolve_all(repo: &git2::Repository, commits: &[String]) -> Result<Vec<String>> {
+    commits
+        .iter()
+        .map(|c| g::cherry_pick::find_pick(repo, c).map(|c| c.id().to_string()))
+        .collect()
 }
 
 impl Executor for CherryPick {
@@ -532,22 +616,7 @@ impl Executor for CherryPick {
     }
 
     fn preview(&self, step: &Step, rb: &Runbook, ctx: &Value) -> String {
-        let generic = crate::preview::preview(step, rb, ctx);
-        let Some(spec) = step.kind.repo().and_then(|r| repo_spec(ctx, r)) else {
-            return generic;
-        };
-        match self.base(ctx, &spec) {
-            Ok((base, what)) => format!(
-                "{}\n(onto {base}, {what}; done in memory: your checkout is not touched{})",
-                g::cherry_pick::preview(&spec, &base, &[placeholder("the commits you list")]),
-                if what.starts_with("this push") {
-                    "; list only the new fixes: commits it has already are left out"
-                } else {
-                    ""
-                }
-            ),
-            Err(e) => format!("{generic}\n(cannot pick: {e:#})"),
-        }
+        self.preview_of(step, rb, ctx, &[placeholder("the commits you list")])
     }
 
     fn pins(&self) -> bool {
@@ -556,35 +625,79 @@ impl Executor for CherryPick {
 
     /// The base the picks go onto, read now: shown with its commit and carried to `run`.
     fn confirm(&self, step: &Step, rb: &Runbook, ctx: &Value) -> Confirmation {
-        pinned_tag(self.check(step, ctx), self.preview(step, rb, ctx), || {
+        self.confirm_given(step, rb, ctx, &Inputs::new())
+    }
+
+    /// With the commits given, also what to know about picking them and the tag they get;
+    /// they are shown in the order they are applied, and pinned so.
+    fn confirm_given(
+        &self,
+        step: &Step,
+        rb: &Runbook,
+        ctx: &Value,
+        given: &Inputs,
+    ) -> Confirmation {
+        let commits = given
+            .get(COMMITS)
+            .map(|s| listed_commits(s))
+            .unwrap_or_default();
+        let mut checks = self.check(step, ctx);
+        let mut resolved = None;
+        if let (false, Some(repo)) = (commits.is_empty(), step.kind.repo()) {
+            match self.review(ctx, repo, &commits) {
+                Ok((more, shas)) => {
+                    checks.extend(more);
+                    resolved = Some(shas);
+                }
+                Err(e) => checks.push(Check::fail(format!("{e:#}"))),
+            }
+        }
+        let shown = if commits.is_empty() {
+            self.preview(step, rb, ctx)
+        } else {
+            self.preview_of(step, rb, ctx, &commits)
+        };
+        let mut c = pinned_tag(checks, shown, || {
             let repo_name = step.kind.repo().context("this step names no repo")?;
             let spec = repo_spec(ctx, repo_name).with_context(|| no_checkout(repo_name))?;
             let (base, _) = self.base(ctx, &spec)?;
             Ok((spec, base))
-        })
+        });
+        if let (Some(shas), Value::Object(pin)) = (resolved, &mut c.pin) {
+            pin.insert(COMMITS.into(), json!(shas));
+        }
+        c
     }
 
     fn run(&self, job: &Job) -> Result<Outputs> {
         let spec = spec(job)?;
-        let commits: Vec<String> = job
+        let commits = job
             .inputs
             .get(COMMITS)
-            .map(|s| {
-                s.split(|c: char| c.is_whitespace() || c == ',')
-                    .filter(|w| !w.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
+            .map(|s| listed_commits(s))
             .unwrap_or_default();
         if commits.is_empty() {
             bail!("no commits given");
         }
         let (base, what) = self.base(&job.ctx, &spec)?;
         if let Some(pinned) = &job.pinned {
-            let at = g::spec::local_tag_commit(&spec.open()?, &base)?.with_context(|| {
+            let repo = spec.open()?;
+            let at = g::spec::local_tag_commit(&repo, &base)?.with_context(|| {
                 format!("tag {base} is not in the checkout: nothing was picked")
             })?;
             held_to(&pinned.pin, &base, at, &format!("tag {base}"), "picked")?;
+            if let Some(shown) = pinned.pin[COMMITS].as_array() {
+                let now = resolve_all(&repo, &commits)?;
+                if shown
+                    .iter()
+                    .map(Value::as_str)
+                    .ne(now.iter().map(|s| Some(s.as_str())))
+                {
+                    bail!(
+                        "the commits to pick are not those confirmed: nothing was picked; look again"
+                    );
+                }
+            }
         }
         job.progress(format!("starting from {base} ({what})"));
         let out = g::cherry_pick::cherry_pick(&spec, &base, &commits)?;

@@ -19,6 +19,7 @@ pub mod http_check;
 pub mod interactive;
 pub mod jenkins;
 pub mod notes;
+mod pick_checks;
 mod release;
 pub mod shell;
 pub mod template;
@@ -56,6 +57,7 @@ const REPO_FIELDS: &[&str] = &[
     "remote",
     "branch",
     "made_tags",
+    "migrations",
     "name",
     "error",
 ];
@@ -406,13 +408,22 @@ impl Engine {
     /// The checks of a step as a job to run elsewhere (they read the repository).
     /// The day rule comes first: it is known at once, and it is why the others may not matter.
     pub fn checker(&self, id: &str) -> Result<impl FnOnce() -> Confirmation + Send + 'static> {
+        self.checker_given(id, Inputs::new())
+    }
+
+    /// [`Engine::checker`] with the inputs known before the confirmation opens.
+    pub fn checker_given(
+        &self,
+        id: &str,
+        given: Inputs,
+    ) -> Result<impl FnOnce() -> Confirmation + Send + 'static> {
         let step = self.step(id)?.clone();
         let exec = self.registry.get(&step.kind);
         let ctx = self.run_context();
         let runbook = self.loaded.runbook.without_steps();
         let day = self.day_check(id);
         Ok(move || {
-            let mut c = exec.confirm(&step, &runbook, &ctx);
+            let mut c = exec.confirm_given(&step, &runbook, &ctx, &given);
             c.checks = day.into_iter().chain(c.checks).collect();
             c
         })
@@ -431,6 +442,11 @@ impl Engine {
     /// The confirmation of `id` read here and now (see [`Executor::confirm`]).
     pub fn confirmation(&self, id: &str) -> Result<Confirmation> {
         Ok(self.checker(id)?())
+    }
+
+    /// [`Engine::confirmation`] with the inputs given before it opens (`do --input`).
+    pub fn confirmation_given(&self, id: &str, given: &Inputs) -> Result<Confirmation> {
+        Ok(self.checker_given(id, given.clone())?())
     }
 
     pub fn inputs(&self, id: &str) -> Result<Vec<InputSpec>> {

@@ -138,12 +138,18 @@ pub fn commit_sha_from(input: &str) -> Option<&str> {
     hex.then_some(sha)
 }
 
-fn resolve_pick<'r>(repo: &'r Repository, input: &str) -> Result<Commit<'r>> {
+/// The commit a pick names (a sha prefix or a GitHub commit URL), whatever it is.
+pub fn find_pick<'r>(repo: &'r Repository, input: &str) -> Result<Commit<'r>> {
     let sha = commit_sha_from(input)
         .ok_or_else(|| anyhow!("`{input}` is neither a commit sha nor a GitHub commit URL"))?;
-    let commit = repo.find_commit_by_prefix(sha).with_context(|| {
+    repo.find_commit_by_prefix(sha).with_context(|| {
         format!("commit {sha} not found (or ambiguous) in this repository; fetch first?")
-    })?;
+    })
+}
+
+/// A commit that can be picked: not a merge.
+fn resolve_pick<'r>(repo: &'r Repository, input: &str) -> Result<Commit<'r>> {
+    let commit = find_pick(repo, input)?;
     if commit.parent_count() != 1 {
         bail!(
             "{} is a merge commit (or has no parent); pick the commits it merged instead",

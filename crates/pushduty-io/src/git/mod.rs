@@ -10,6 +10,7 @@ pub mod cherry_pick;
 pub mod compare;
 pub mod fetch;
 pub mod net;
+pub mod pick_review;
 pub mod precheck;
 pub mod push;
 pub mod quiet_fetch;
