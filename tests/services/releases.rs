@@ -157,6 +157,29 @@ fn a_draft_is_made_once_at_the_commit_shown_then_published_once() {
         "{}",
         stdout(&read)
     );
+    // They are items of this push now, each once, the command among them shown as written.
+    let items = |r: &Rig| -> Vec<String> {
+        let shown = r.run(&["show", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["text"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let taken = items(&r);
+    assert!(
+        taken.contains(&"check the blockers".to_string()),
+        "{taken:?}"
+    );
+    assert!(
+        taken.contains(&"run `./manage.py addnewversion firefox '109.0'`".to_string()),
+        "{taken:?}"
+    );
+    let again = r.run(&["do", "read", "--yes", "--reopen", "look again"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(items(&r), taken, "each once");
     r.assert_no_token(&[&first, &again, &publish, &twice, &read]);
 }
 

@@ -96,6 +96,9 @@ pub struct Engine {
     pub on_screen: Vec<String>,
 }
 
+/// The output in which a `github.release` step lists the one-off items of the release body.
+const RELEASE_ITEMS: &str = "release_items";
+
 /// The longest text an ad-hoc item may have, in chars: it is a checklist line, not a doc.
 pub const ITEM_MAX_CHARS: usize = 200;
 
@@ -792,8 +795,69 @@ impl Engine {
                 self.vars.set_repo_tag(repo, tag);
             }
         }
+        let items = match (&to, t.outputs.get(RELEASE_ITEMS)) {
+            (Status::Done { .. }, Some(v)) => Some(v.clone()),
+            _ => None,
+        };
         self.session.record(id, to, &self.operator, t)?;
-        self.refresh()
+        self.refresh()?;
+        if let Some(items) = items {
+            self.take_up_release_items(id, &items)?;
+        }
+        Ok(())
+    }
+
+    /// The one-off items a release's body lists become ad-hoc items of this push, once each
+    /// (an item of the same text is there already): "Before we start" in the release step's
+    /// section, "Before we promote" in the section of the first gate after it, "After we're
+    /// done" in the last section. One already ticked in the body is left out.
+    fn take_up_release_items(&mut self, step: &str, items: &Value) -> Result<()> {
+        let rb = &self.loaded.runbook;
+        let at = rb.steps.iter().position(|s| s.id == step).unwrap_or(0);
+        let here = rb.steps.get(at).map(|s| s.section.clone());
+        let gate = rb.steps[at..]
+            .iter()
+            .find(|s| matches!(s.kind, StepKind::Gate(_)))
+            .map(|s| s.section.clone());
+        let last = rb.sections.last().map(|s| s.id.clone());
+        let have: Vec<String> = self
+            .session
+            .state
+            .items
+            .values()
+            .map(|i| i.text.clone())
+            .collect();
+        let mut refused = Vec::new();
+        for item in items.as_array().into_iter().flatten() {
+            let Some(text) = item["text"].as_str() else {
+                continue;
+            };
+            // Said as it will be shown: one line, at most an item's length.
+            let text: String = text
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .take(ITEM_MAX_CHARS)
+                .collect();
+            if item["done"] == true || have.contains(&text) {
+                continue;
+            }
+            let section = match item["phase"].as_str() {
+                Some("before_we_start") => here.clone(),
+                Some("before_we_promote") => gate.clone().or_else(|| here.clone()),
+                _ => last.clone(),
+            };
+            if let Err(e) = self.add_item(&text, section.as_deref(), false) {
+                refused.push(format!("`{text}`: {e:#}"));
+            }
+        }
+        if refused.is_empty() {
+            Ok(())
+        } else {
+            bail!(
+                "the release's one-off items not taken up (add them with `pushduty add`): {}",
+                refused.join("; ")
+            )
+        }
     }
 
     /// The action of a step as it stands once `t` (its outputs, a new tag name) is applied:
