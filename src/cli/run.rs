@@ -357,26 +357,32 @@ fn spawn_pane(
     }));
 }
 
-/// A hero back after other pushes sees first what changed since theirs, once per push.
+/// A hero back after other pushes sees first what changed since theirs, once per push. The
+/// sessions are read once the first frame is on screen, as the usual durations are.
 fn brief(g: &Global, app: &mut App) {
-    let engine = &app.engine;
-    if engine.session.state.briefed {
+    if app.engine.session.state.briefed {
         return;
     }
     let Ok(state_dir) = g.state_dir() else {
         return;
     };
-    let found = crate::session::briefing::brief(
-        &state_dir,
-        &engine.session.state.slug,
-        &engine.session.state.push_date,
-        &engine.operator,
-        &engine.loaded.runbook,
-    );
-    if let Some(b) = found.filter(|b| !b.is_empty()) {
-        app.modal = tui::app::Modal::Briefing {
-            since: b.since.clone(),
-            lines: b.lines(),
-        };
-    }
+    app.after_first_frame(Box::new(move |app: &mut App| {
+        let engine = &app.engine;
+        let found = crate::session::briefing::brief(
+            &state_dir,
+            &engine.session.state.slug,
+            &engine.session.state.push_date,
+            &engine.operator,
+            &engine.loaded.runbook,
+        );
+        // Not over a dialog the hero opened meanwhile.
+        if let Some(b) = found.filter(|b| !b.is_empty())
+            && app.modal == tui::app::Modal::None
+        {
+            app.modal = tui::app::Modal::Briefing {
+                since: b.since.clone(),
+                lines: b.lines(),
+            };
+        }
+    }));
 }
