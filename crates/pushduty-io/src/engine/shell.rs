@@ -62,15 +62,23 @@ fn forward(job: &Job, r: impl Read + Send + 'static) -> std::thread::JoinHandle<
     })
 }
 
-/// Waits until the just-started command has stopped itself (or ended, which the caller's wait
-/// then reports).
-fn wait_stopped(pid: u32) -> Result<()> {
+/// How the just-started command's shell came to its stop.
+enum Start {
+    /// Stopped itself: the command runs once its group is continued.
+    Stopped,
+    /// Ended (and reaped): its pid may already be another process's.
+    Ended,
+}
+
+/// Waits until the just-started command has stopped itself, or ended.
+fn wait_stopped(pid: u32) -> Result<Start> {
     let stopped = pushduty_platform::process::wait_stopped(pid)
         .context("waiting for the command's shell to start")?;
-    if !stopped {
-        bail!("the command's shell ended before it could start the command");
-    }
-    Ok(())
+    Ok(if stopped {
+        Start::Stopped
+    } else {
+        Start::Ended
+    })
 }
 
 impl Executor for Shell {
@@ -156,10 +164,18 @@ impl Executor for Shell {
             .spawn()
             .with_context(|| format!("starting `{command}`"))?;
         let pgid = child.id();
-        if let Err(e) = wait_stopped(pgid) {
-            kill_group(pgid);
-            let _ = child.wait();
-            return Err(e);
+        match wait_stopped(pgid) {
+            Ok(Start::Stopped) => {}
+            // Reaped already: its pid is free, and no group is left to end (the shell exits
+            // when it cannot stop itself).
+            Ok(Start::Ended) => {
+                bail!("the command's shell ended before it could start the command")
+            }
+            Err(e) => {
+                kill_group(pgid);
+                let _ = child.wait();
+                return Err(e);
+            }
         }
         let mut handle = Outputs::new();
         handle.insert(PGID.into(), Value::from(pgid));
