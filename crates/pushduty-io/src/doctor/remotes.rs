@@ -47,10 +47,11 @@ fn dry_run(spec: &RepoSpec, limit: Duration) -> Outcome {
         Broken::new(
             format!("{e:#}"),
             format!(
-                "check that `git -C {} push {} HEAD:refs/tags/NAME` works from a shell (the \
-                 remote's URL, your ssh key or credentials, and write access)",
-                spec.path.display(),
-                spec.remote
+                "check that `git -C {} push --dry-run --no-verify {} HEAD:refs/tags/NAME` works \
+                 from a shell (the remote's URL, your ssh key or credentials, and write access; \
+                 a dry run sends nothing)",
+                shell_quote(&spec.path.display().to_string()),
+                shell_quote(&spec.remote)
             ),
         )
     })?;
@@ -66,4 +67,16 @@ fn unused_suffix() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     format!("{:x}{:x}", nanos, std::process::id())
+}
+
+/// `s` as one shell word, for a command the operator may paste.
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-~+:@".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
 }
