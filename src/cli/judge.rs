@@ -325,7 +325,13 @@ fn table(rows: &[Row], overall: &[Overall]) -> Vec<String> {
     }
     const RIGHT: [bool; COLS] = [false, false, false, false, false, true, false, false];
     let mut out = judge::aligned(&lines, RIGHT);
-    // Why each unknown or failed row is so: the table alone cannot say.
+    // Why each unknown or failed row is so: the table alone cannot say. A check with no
+    // rows (its service could not be reached at all) says why in its summary.
+    for o in overall.iter().filter(|o| {
+        o.verdict == Verdict::Unknown && !rows.iter().any(|r| r.push == o.push && r.step == o.step)
+    }) {
+        out.push(clean(&format!("{} {}: {}", when(&o.push), o.step, o.summary)).into_owned());
+    }
     for r in rows.iter().filter(|r| r.verdict == Verdict::Unknown) {
         out.push(
             clean(&format!(

@@ -108,25 +108,6 @@ impl Tag {
                 "tags the cherry-picks ({}) made on {base}",
                 g::spec::short_sha(oid)
             )));
-            // Whichever way the commits came, their gotchas are seen before the tag makes
-            // them a release.
-            let applied: Vec<String> = crate::preview::picks(ctx, &t.repo)["applied"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|p| p["original"].as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            match g::spec::local_tag_commit(&repo, base)? {
-                Some(at) if !applied.is_empty() => checks.extend(pick_checks::checks(
-                    &repo,
-                    at,
-                    &applied,
-                    &pick_checks::migrations(ctx, &t.repo),
-                )),
-                _ => {}
-            }
             oid
         } else {
             match g::precheck::branch_sync(&repo, &spec) {
@@ -234,6 +215,38 @@ fn no_checkout(repo: &str) -> String {
     )
 }
 
+/// The gotchas of the commits a cherry-pick applied, seen before the tag makes them a
+/// release (whichever way they came). Only where a person reads them (the checks and the
+/// confirmation), not in the previews redrawn on every change of the repository.
+fn pick_review(step: &Step, ctx: &Value) -> Vec<Check> {
+    let StepKind::GitTag(t) = &step.kind else {
+        return Vec::new();
+    };
+    if t.from != "cherry_pick" {
+        return Vec::new();
+    }
+    let Some(repo) = repo_spec(ctx, &t.repo).and_then(|s| s.open().ok()) else {
+        return Vec::new();
+    };
+    let picks = crate::preview::picks(ctx, &t.repo);
+    let base = picks["base"].as_str().unwrap_or("the base");
+    let applied: Vec<String> = picks["applied"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| p["original"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    match g::spec::local_tag_commit(&repo, base) {
+        Ok(Some(at)) if !applied.is_empty() => {
+            pick_checks::checks(&repo, at, &applied, &pick_checks::migrations(ctx, &t.repo))
+        }
+        Ok(_) => Vec::new(),
+        Err(e) => vec![Check::fail(format!("{e:#}"))],
+    }
+}
+
 impl Executor for Tag {
     fn preview(&self, step: &Step, rb: &Runbook, ctx: &Value) -> String {
         let generic = crate::preview::preview(step, rb, ctx);
@@ -248,7 +261,10 @@ impl Executor for Tag {
 
     fn check(&self, step: &Step, ctx: &Value) -> Vec<Check> {
         match self.plan(step, ctx) {
-            Ok(p) => p.checks,
+            Ok(mut p) => {
+                p.checks.extend(pick_review(step, ctx));
+                p.checks
+            }
             Err(e) => vec![Check::fail(format!("{e:#}"))],
         }
     }
@@ -261,7 +277,11 @@ impl Executor for Tag {
     fn confirm(&self, step: &Step, rb: &Runbook, ctx: &Value) -> Confirmation {
         let spec = step.kind.repo().and_then(|r| repo_spec(ctx, r));
         match (self.plan(step, ctx), spec) {
-            (Ok(p), Some(spec)) => Confirmation {
+            (Ok(mut p), Some(spec)) => Confirmation {
+                checks: {
+                    p.checks.extend(pick_review(step, ctx));
+                    std::mem::take(&mut p.checks)
+                },
                 shown: Some(g::tag::preview(&spec, &p.name, Some(p.target), &p.how)),
                 pin: json!({
                     "tag": p.name,
@@ -269,7 +289,6 @@ impl Executor for Tag {
                     "message": p.how.message,
                     "signed_by": p.how.signed_by,
                 }),
-                checks: p.checks,
             },
             (plan, _) => {
                 let why = plan
