@@ -162,6 +162,8 @@ struct State {
     releases: Vec<Release>,
     /// Branches moved by the test, by name; others are at [`HEAD_SHA`].
     branches: Vec<(String, String)>,
+    /// Tags and the commits they name: pushed by the test, or made by publishing a release.
+    tags: Vec<(String, String)>,
     /// Someone else drafts the release of the next create's tag just before it arrives.
     beaten_to_release: bool,
 }
@@ -291,6 +293,22 @@ impl Github {
         if let Some(r) = st.releases.iter_mut().find(|r| r.id == id) {
             r.body = body.into();
         }
+    }
+
+    /// Makes tag `name` at `sha`, as pushing the tag would.
+    pub fn set_tag(&self, name: &str, sha: &str) {
+        let mut st = self.server.shared.lock();
+        st.tags.retain(|(n, _)| n != name);
+        st.tags.push((name.into(), sha.into()));
+    }
+
+    /// The commit tag `name` names, if the repo has it.
+    pub fn tag(&self, name: &str) -> Option<String> {
+        let st = self.server.shared.lock();
+        st.tags
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| c.clone())
     }
 
     /// Moves a branch to `sha`, as a push would.
@@ -429,6 +447,11 @@ impl Shared {
             && req.method == "GET"
         {
             return self.commit(r);
+        }
+        if let Some(tag) = path.strip_prefix(&format!("/repos/{}/git/ref/tags/", self.cfg.repo))
+            && req.method == "GET"
+        {
+            return self.tag_ref(tag);
         }
         let Some(rest) = path.strip_prefix(&format!("/repos/{}/actions/", self.cfg.repo)) else {
             return error(404, "Not Found");
@@ -587,14 +610,40 @@ impl Shared {
         }
     }
 
-    /// `GET /repos/{o}/{r}/commits/{ref}`: a branch's tip or a full commit id; anything else
-    /// 422, as GitHub answers.
+    /// `GET /repos/{o}/{r}/git/ref/tags/{tag}`: the tag's reference (a lightweight tag: its
+    /// object is the commit), or 404.
+    fn tag_ref(&self, tag: &str) -> Response {
+        let st = self.lock();
+        match st.tags.iter().find(|(n, _)| n == tag) {
+            Some((name, sha)) => answer(
+                200,
+                object! {
+                    "ref": format!("refs/tags/{name}"),
+                    "url": format!("{}/repos/{}/git/refs/tags/{name}", self.url, self.cfg.repo),
+                    "object": object! { "sha": sha.clone(), "type": "commit" },
+                },
+            ),
+            None => error(404, "Not Found"),
+        }
+    }
+
+    /// The commit a branch or tag names now.
+    fn commit_named(st: &State, reference: &str) -> Option<String> {
+        let moved = st.branches.iter().find(|(n, _)| n == reference);
+        let tagged = st.tags.iter().find(|(n, _)| n == reference);
+        match (moved, tagged) {
+            (Some((_, sha)), _) | (None, Some((_, sha))) => Some(sha.clone()),
+            _ if ["master", "main"].contains(&reference) => Some(HEAD_SHA.to_string()),
+            _ => None,
+        }
+    }
+
+    /// `GET /repos/{o}/{r}/commits/{ref}`: a branch's tip, a tag's commit or a full commit
+    /// id; anything else 422, as GitHub answers.
     fn commit(&self, reference: &str) -> Response {
         let st = self.lock();
-        let moved = st.branches.iter().find(|(n, _)| n == reference);
-        let sha = match moved {
-            Some((_, sha)) => sha.clone(),
-            None if ["master", "main"].contains(&reference) => HEAD_SHA.to_string(),
+        let sha = match Self::commit_named(&st, reference) {
+            Some(sha) => sha,
             None if reference.len() == 40 && reference.bytes().all(|b| b.is_ascii_hexdigit()) => {
                 reference.to_string()
             }
@@ -676,11 +725,18 @@ impl Shared {
                 if let Some(t) = text("target_commitish") {
                     r.target_commitish = t;
                 }
-                // Publishing a draft is one way: GitHub has made the tag by then.
+                // Publishing a draft is one way: GitHub has made the tag by then, at the
+                // draft's target unless the tag was there already.
+                let publishes = body["draft"] == json!(false) && r.draft;
                 if body["draft"] == json!(false) {
                     r.draft = false;
                 }
                 let r = r.clone();
+                if publishes && !st.tags.iter().any(|(n, _)| *n == r.tag_name) {
+                    let at = Self::commit_named(&st, &r.target_commitish)
+                        .unwrap_or_else(|| r.target_commitish.clone());
+                    st.tags.push((r.tag_name.clone(), at));
+                }
                 answer(200, self.release_json(&r))
             }
             _ => error(404, "Not Found"),

@@ -868,6 +868,39 @@ impl Releases {
             .ok_or_else(|| anyhow!("{what}: no answer"))
     }
 
+    /// The commit tag `tag` names on GitHub, if the repo has the tag (an annotated tag is
+    /// followed to its commit).
+    pub async fn tag_commit(&self, tag: &str) -> Result<Option<String>> {
+        #[derive(Deserialize)]
+        struct Object {
+            sha: String,
+            #[serde(rename = "type")]
+            kind: String,
+        }
+        #[derive(Deserialize)]
+        struct Pointer {
+            object: Object,
+        }
+        let what = format!("looking for tag {tag} in {}", self.repo);
+        let repo = self.gh.repo_url(&self.repo);
+        let url = format!("{repo}/git/ref/tags/{}", encode(tag));
+        let Some(r) = self
+            .send::<Pointer>(reqwest::Method::GET, &url, None, &what, true)
+            .await?
+        else {
+            return Ok(None);
+        };
+        if r.object.kind != "tag" {
+            return Ok(Some(r.object.sha));
+        }
+        let url = format!("{repo}/git/tags/{}", r.object.sha);
+        let annotated = self
+            .send::<Pointer>(reqwest::Method::GET, &url, None, &what, false)
+            .await?
+            .ok_or_else(|| anyhow!("{what}: no answer"))?;
+        Ok(Some(annotated.object.sha))
+    }
+
     /// The commit a branch (or a commit) names on GitHub now.
     pub async fn commit_of(&self, reference: &str) -> Result<String> {
         #[derive(Deserialize)]
