@@ -46,12 +46,20 @@ pub fn offline(rb: &Runbook, config: &Config, services: &Services, ctx: &Value) 
         });
     }
     for (place, url) in super::links::collect(rb, ctx) {
+        let item = format!("link {place} {}", super::links::named(&url));
         if let Some(why) = malformed(&url) {
             items.push(Finding::broken(
-                &format!("link {place} {url}"),
+                &item,
                 "link",
                 format!("malformed: {why}"),
                 format!("correct it in the runbook ({place})"),
+            ));
+        } else if let Some(what) = super::links::credential_in(&url) {
+            items.push(Finding::broken(
+                &item,
+                "link",
+                format!("carries a credential in its address ({what})"),
+                super::links::credential_fix(&place),
             ));
         }
     }

@@ -383,6 +383,12 @@ impl GithubRelease {
         }
         if let Some(pin) = job.pinned.as_ref().map(|x| &x.pin) {
             let done = "published";
+            if pin["exists"].is_u64() {
+                bail!(
+                    "the release of {} was published when you confirmed and is a draft now                      (unpublished on GitHub?): nothing was published; look again",
+                    p.tag
+                );
+            }
             held(pin, "id", &json!(r.id), "the draft", done)?;
             held(
                 pin,
