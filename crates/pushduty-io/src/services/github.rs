@@ -850,14 +850,6 @@ impl Releases {
         .ok_or_else(|| anyhow!("{what}: no answer"))
     }
 
-    /// Release `id` as it is now; `None` when it is gone.
-    pub async fn get(&self, id: u64) -> Result<Option<Release>> {
-        let what = format!("reading release {id} in {}", self.repo);
-        let url = format!("{}/{id}", self.releases_url());
-        self.send(reqwest::Method::GET, &url, None, &what, true)
-            .await
-    }
-
     /// Publishes draft `id`: GitHub then creates its tag at its target.
     pub async fn publish(&self, id: u64) -> Result<Release> {
         let what = format!("publishing release {id} in {}", self.repo);
