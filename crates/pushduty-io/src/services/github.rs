@@ -179,7 +179,8 @@ fn rate_limit_wait(headers: &HeaderMap) -> String {
 
 /// The web site of a GitHub API: github.com for api.github.com, the host of an Enterprise
 /// server's `/api/v3`.
-fn web_host(api: &str) -> &str {
+pub(crate) fn web_host(api: &str) -> &str {
+    let api = api.trim_end_matches('/');
     match api {
         "https://api.github.com" => "https://github.com",
         other => other.strip_suffix("/api/v3").unwrap_or(other),
