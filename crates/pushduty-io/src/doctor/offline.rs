@@ -35,9 +35,9 @@ pub fn offline(rb: &Runbook, config: &Config, services: &Services, ctx: &Value) 
             Resolved::Etherpad(c) => c.client().err(),
             Resolved::Matrix(c) => c.client().err(),
             Resolved::Slack(c) => c.client().err(),
-            // A password is needed only with a login.
-            Resolved::Smtp(c) if c.user.is_some() => c.password.clone().err(),
-            Resolved::Smtp(_) | Resolved::Metrics(_) | Resolved::MarkdownNotes(_) => None,
+            // Security, sender, password (only with a login) and `ca_file`.
+            Resolved::Smtp(c) => Some(c.setting_problems().join("; ")).filter(|p| !p.is_empty()),
+            Resolved::Metrics(_) | Resolved::MarkdownNotes(_) => None,
         };
         let item = format!("{} {name}", svc.kind());
         items.push(match missing {
