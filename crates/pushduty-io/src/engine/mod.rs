@@ -94,6 +94,12 @@ pub struct Engine {
     pub live_clock: bool,
     /// What the screen's panes show, kept with a gate's approval (empty without a screen).
     pub on_screen: Vec<String>,
+    /// The team's push log, when the config names one: steps with a side effect are
+    /// journaled there first ([`crate::teamlog`]).
+    pub push_log: Option<crate::teamlog::PushLog>,
+    /// What could not be written to the push log (it is sent with the next write), for the
+    /// front end to say.
+    pub log_warnings: Vec<String>,
 }
 
 /// The output in which a `github.release` step lists the one-off items of the release body.
@@ -178,6 +184,8 @@ impl Engine {
             setters: std::sync::OnceLock::new(),
             live_clock: false,
             on_screen: Vec::new(),
+            push_log: None,
+            log_warnings: Vec::new(),
         };
         e.sync_items();
         // A push keeps the tag names it began with (once `2015.09.10` exists, a restarted
@@ -579,14 +587,24 @@ impl Engine {
         t.reason = override_reason
             .as_ref()
             .map(|r| format!("preconditions overridden: {r}"));
-        self.session.record(
-            id,
-            Status::Running {
-                since: now_rfc3339(),
-            },
-            &self.operator,
-            t,
-        )?;
+        let running = Status::Running {
+            since: now_rfc3339(),
+        };
+        match self.push_log.as_mut() {
+            // The team hears of it first: another machine may have it already.
+            Some(log) if step.kind.info().side_effect => {
+                let rb = &self.loaded.runbook;
+                self.session
+                    .record_with(id, running, &self.operator, t, |entry, state| {
+                        log.claim(id, entry, state, rb)
+                            .with_context(|| format!("`{id}` was not run"))
+                    })?;
+                if let Err(e) = log.confirm() {
+                    self.log_warnings.push(format!("{e:#}"));
+                }
+            }
+            _ => self.session.record(id, running, &self.operator, t)?,
+        }
         if !resume.is_empty() {
             // Kept for the next crash, too.
             self.session
@@ -800,11 +818,33 @@ impl Engine {
             _ => None,
         };
         self.session.record(id, to, &self.operator, t)?;
+        self.publish_to_log(id);
         self.refresh()?;
         if let Some(items) = items {
             self.take_up_release_items(id, &items)?;
         }
         Ok(())
+    }
+
+    /// A side-effect step's result goes to the team's push log now (with whatever else it has
+    /// not heard); other steps' lines follow with the next. A failure is said, not fatal: the
+    /// local journal has it, and the next write sends it.
+    fn publish_to_log(&mut self, id: &str) {
+        if !self.step(id).is_ok_and(|s| s.kind.info().side_effect) {
+            return;
+        }
+        let Some(log) = self.push_log.as_mut() else {
+            return;
+        };
+        let state = &self.session.state;
+        let to = state.steps.get(id).map_or("", |s| s.status.name());
+        if let Err(e) = log.publish(&format!("{id} {to}"), state, &self.loaded.runbook) {
+            self.log_warnings.push(format!(
+                "`{id}` is journaled here but not yet in the team's push log ({}): {e:#}; it is \
+                 sent with the next step that writes to the log",
+                log.describe()
+            ));
+        }
     }
 
     /// The one-off items a release's body lists become ad-hoc items of this push, once each

@@ -1,0 +1,255 @@
+//! The team's push log: a branch of a git repository the team already has, holding one folder
+//! per push (`<runbook slug>/<push date>/journal.jsonl` and `report.md`), so that the team
+//! sees a push in their forge and two machines never act on the same step.
+//!
+//! A step with a side effect is first journaled as running *in the log* ([`PushLog::claim`]):
+//! fetch, check that nobody else has it running or done, append, push. git's push is the
+//! compare-and-swap: a push that finds the branch moved is rejected, and the whole decision is
+//! made again on the new tip. Only once the push lands is the local journal written and the
+//! step run. Its result, and whatever else the local journal holds that the log has not
+//! heard yet, follows with [`PushLog::publish`].
+
+pub mod decide;
+pub mod store;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::config::LogConfig;
+use crate::runbook::model::Runbook;
+use crate::session::SessionState;
+use crate::session::journal::Entry;
+pub use decide::{LogEntry, Me};
+pub use store::{Pushed, Store};
+
+/// Renders a push's report (Markdown) from the log's entries and the local state.
+pub type Render = Arc<dyn Fn(&[Entry], &SessionState, &Runbook) -> Option<String> + Send + Sync>;
+
+/// How many times a write is decided again after someone else wrote first.
+const ATTEMPTS: usize = 50;
+/// Beside the local journal: how many of its lines the log has.
+const SENT: &str = "push-log.json";
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Sent {
+    /// The log (`URL#branch`) the lines went to.
+    log: String,
+    /// How many lines of the local journal it has.
+    lines: usize,
+}
+
+/// One push in the team's push log, as this operator writes to it.
+pub struct PushLog {
+    store: Store,
+    me: Me,
+    /// `<slug>/<push date>`: the push's folder in the log.
+    folder: String,
+    session_dir: PathBuf,
+    render: Option<Render>,
+    /// Lines the log has once the entry just claimed is journaled here too.
+    claimed: Option<usize>,
+}
+
+impl PushLog {
+    /// The push `slug`/`push_date` (journaled locally in `session_dir`) in `cfg`'s log.
+    pub fn open(
+        state_dir: &Path,
+        cfg: &LogConfig,
+        operator: &str,
+        slug: &str,
+        push_date: &str,
+        session_dir: &Path,
+    ) -> Result<Self> {
+        Ok(Self {
+            store: Store::open(state_dir, cfg)?,
+            me: Me {
+                operator: operator.to_string(),
+                host: pushduty_platform::process::hostname(),
+            },
+            folder: format!("{slug}/{push_date}"),
+            session_dir: session_dir.to_path_buf(),
+            render: None,
+            claimed: None,
+        })
+    }
+
+    pub fn with_render(mut self, render: Render) -> Self {
+        self.render = Some(render);
+        self
+    }
+
+    fn log_key(&self) -> String {
+        format!("{}#{}", self.store.repo_url, self.store.branch)
+    }
+
+    fn journal_path(&self) -> String {
+        format!("{}/journal.jsonl", self.folder)
+    }
+
+    /// The entries of the local journal (lines that do not parse are the journal's own
+    /// warning, and are not sent).
+    fn local(&self) -> Result<Vec<Entry>> {
+        let path = self.session_dir.join("journal.jsonl");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        Ok(text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Entry>(l).ok())
+            .collect())
+    }
+
+    fn sent(&self) -> usize {
+        std::fs::read(self.session_dir.join(SENT))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Sent>(&b).ok())
+            .filter(|s| s.log == self.log_key())
+            .map_or(0, |s| s.lines)
+    }
+
+    fn save_sent(&self, lines: usize) -> Result<()> {
+        let text = serde_json::to_vec(&Sent {
+            log: self.log_key(),
+            lines,
+        })?;
+        crate::session::write_cache(&self.session_dir.join(SENT), &text)
+    }
+
+    fn mine(&self, entries: &[Entry]) -> Vec<LogEntry> {
+        entries
+            .iter()
+            .map(|e| LogEntry {
+                host: self.me.host.clone(),
+                entry: e.clone(),
+            })
+            .collect()
+    }
+
+    /// The log's tip and this push's journal there (its text and entries).
+    fn read(&self) -> Result<(store::Tip, String, Vec<LogEntry>)> {
+        let Some(tip) = self.store.fetch()? else {
+            bail!(
+                "the push log has no branch `{}` in {} yet: make it once for the team with \
+                 `pushduty log init`",
+                self.store.branch,
+                self.store.repo_url
+            );
+        };
+        let path = self.journal_path();
+        let text = self.store.read(tip, &path)?.unwrap_or_default();
+        let entries = decide::parse(&path, &text)?;
+        Ok((tip, text, entries))
+    }
+
+    /// Writes `send` after `text` (the journal as fetched at `tip`), with the report.
+    fn write(
+        &self,
+        tip: store::Tip,
+        text: &str,
+        log: &[LogEntry],
+        send: &[LogEntry],
+        what: &str,
+        (state, rb): (&SessionState, &Runbook),
+    ) -> Result<Pushed> {
+        let mut journal = text.to_string();
+        if !journal.is_empty() && !journal.ends_with('\n') {
+            journal.push('\n');
+        }
+        for e in send {
+            journal.push_str(&serde_json::to_string(e).context("encoding a push log line")?);
+            journal.push('\n');
+        }
+        let mut files = vec![(self.journal_path(), journal)];
+        if let Some(render) = &self.render {
+            let all: Vec<Entry> = log.iter().chain(send).map(|e| e.entry.clone()).collect();
+            if let Some(md) = render(&all, state, rb) {
+                files.push((format!("{}/report.md", self.folder), md));
+            }
+        }
+        let message = format!(
+            "{}: {what} ({} on {})",
+            self.folder, self.me.operator, self.me.host
+        );
+        self.store.commit_and_push(Some(tip), &files, &message)
+    }
+
+    /// Journals `running` (this operator starting `step`) in the log, with whatever the local
+    /// journal has that the log has not: refused when someone else has the step running or
+    /// done. Returns once the push landed; call [`PushLog::confirm`] once the local journal
+    /// has `running` too.
+    pub fn claim(
+        &mut self,
+        step: &str,
+        running: &Entry,
+        state: &SessionState,
+        rb: &Runbook,
+    ) -> Result<()> {
+        let local = self.local()?;
+        let sent = self.sent().min(local.len());
+        let mine = self.mine(&local[sent..]);
+        let mut with_running = mine.clone();
+        with_running.extend(self.mine(std::slice::from_ref(running)));
+        for _ in 0..ATTEMPTS {
+            let (tip, text, log) = self.read()?;
+            if let Some(why) = decide::refusal(&log, &mine, step, &self.me) {
+                bail!("{why}");
+            }
+            let send = decide::to_send(!log.is_empty(), with_running.clone());
+            match self.write(
+                tip,
+                &text,
+                &log,
+                &send,
+                &format!("{step} running"),
+                (state, rb),
+            )? {
+                Pushed::Landed(_) => {
+                    self.claimed = Some(local.len() + 1);
+                    return Ok(());
+                }
+                Pushed::Rejected => continue,
+            }
+        }
+        bail!(
+            "the push log moved under every one of {ATTEMPTS} writes: too many writers at once; \
+             nothing was run, try again"
+        )
+    }
+
+    /// The local journal has the claimed entry too: the log has every line so far.
+    pub fn confirm(&mut self) -> Result<()> {
+        match self.claimed.take() {
+            Some(n) => self.save_sent(n),
+            None => Ok(()),
+        }
+    }
+
+    /// Sends what the local journal has and the log has not (a step's result, the steps that
+    /// sync lazily). Nothing to decide: these lines are this operator's own.
+    pub fn publish(&mut self, what: &str, state: &SessionState, rb: &Runbook) -> Result<()> {
+        let local = self.local()?;
+        let sent = self.sent().min(local.len());
+        if sent == local.len() {
+            return Ok(());
+        }
+        let mine = self.mine(&local[sent..]);
+        for _ in 0..ATTEMPTS {
+            let (tip, text, log) = self.read()?;
+            let send = decide::to_send(!log.is_empty(), mine.clone());
+            if let Pushed::Landed(_) = self.write(tip, &text, &log, &send, what, (state, rb))? {
+                return self.save_sent(local.len());
+            }
+        }
+        bail!("the push log moved under every one of {ATTEMPTS} writes: too many writers at once")
+    }
+
+    /// Where the log is, for messages.
+    pub fn describe(&self) -> String {
+        format!("branch `{}` of {}", self.store.branch, self.store.repo_url)
+    }
+}
