@@ -12,6 +12,7 @@ pub mod history;
 pub mod judge;
 pub mod man;
 pub mod plan;
+pub mod push_log;
 pub mod rehearse;
 pub mod render;
 pub mod replay;
@@ -179,6 +180,16 @@ pub enum Command {
     /// A whole push in a local sandbox (git repo, bare remote, stand-ins for every service),
     /// opened in `run`: practise before the first real push.
     Rehearse(rehearse::RehearseArgs),
+    /// The team's push log (`[log]` in your config): `log init` makes its branch, once.
+    #[command(subcommand)]
+    Log(LogCommand),
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum LogCommand {
+    /// Make the push log's branch in the repository your config names (only its marker
+    /// file); refused when it is there already.
+    Init,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -316,7 +327,11 @@ impl Command {
     fn is_logged(&self) -> bool {
         matches!(
             self,
-            Command::Run(_) | Command::Do(_) | Command::Add(_) | Command::Status { .. }
+            Command::Run(_)
+                | Command::Do(_)
+                | Command::Add(_)
+                | Command::Status { .. }
+                | Command::Log(_)
         )
     }
 
@@ -344,6 +359,7 @@ impl Command {
             Command::StepIds => completions::STEP_IDS,
             Command::Rehearse(_) => "rehearse",
             Command::Judge(_) => "judge",
+            Command::Log(LogCommand::Init) => "log init",
         }
     }
 
@@ -486,6 +502,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::StepIds => completions::step_ids(g),
         Command::Rehearse(args) => rehearse::run(g, args),
         Command::Judge(a) => judge::run(g, a.backtest, &a.at, a.json),
+        Command::Log(LogCommand::Init) => push_log::init(g),
     }
 }
 

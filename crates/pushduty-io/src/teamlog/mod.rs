@@ -192,9 +192,10 @@ impl PushLog {
         let local = self.local()?;
         let sent = self.sent().min(local.len());
         let mine = self.mine(&local[sent..]);
+        let began = std::time::Instant::now();
         let mut with_running = mine.clone();
         with_running.extend(self.mine(std::slice::from_ref(running)));
-        for _ in 0..ATTEMPTS {
+        for attempt in 1..=ATTEMPTS {
             let (tip, text, log) = self.read()?;
             if let Some(why) = decide::refusal(&log, &mine, step, &self.me) {
                 bail!("{why}");
@@ -210,9 +211,18 @@ impl PushLog {
             )? {
                 Pushed::Landed(_) => {
                     self.claimed = Some(local.len() + 1);
+                    // What write-ahead costs: measured, and kept in the log file.
+                    tracing::info!(
+                        step,
+                        attempt,
+                        waited_ms = began.elapsed().as_millis() as u64,
+                        "the team's push log has the step running"
+                    );
                     return Ok(());
                 }
-                Pushed::Rejected => continue,
+                Pushed::Rejected => {
+                    tracing::info!(step, attempt, "the push log moved first: deciding again");
+                }
             }
         }
         bail!(
