@@ -190,6 +190,9 @@ pub enum LogCommand {
     /// Make the push log's branch in the repository your config names (only its marker
     /// file); refused when it is there already.
     Init,
+    /// Send this push's journal lines the push log has not heard yet (after going on
+    /// without it); refused when the log moved on differently meanwhile.
+    Sync,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -298,6 +301,10 @@ pub struct DoArgs {
     /// to do, then ticks the step off as done by hand with `--note` saying what you did.
     #[arg(long, conflicts_with_all = ["inputs", "override_reason"])]
     pub by_hand: bool,
+    /// When the team's push log cannot be reached, run the step anyway, without it; the
+    /// reason is journaled, and the log hears of it with its next write (`log sync`).
+    #[arg(long, value_name = "REASON")]
+    pub offline_log: Option<String>,
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
@@ -360,6 +367,7 @@ impl Command {
             Command::Rehearse(_) => "rehearse",
             Command::Judge(_) => "judge",
             Command::Log(LogCommand::Init) => "log init",
+            Command::Log(LogCommand::Sync) => "log sync",
         }
     }
 
@@ -503,6 +511,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Rehearse(args) => rehearse::run(g, args),
         Command::Judge(a) => judge::run(g, a.backtest, &a.at, a.json),
         Command::Log(LogCommand::Init) => push_log::init(g),
+        Command::Log(LogCommand::Sync) => push_log::sync(g),
     }
 }
 

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 
-use super::session::prepare;
+use super::session::{open_engine, prepare};
 use super::{Global, fail};
-use crate::engine::Engine;
+use crate::engine::{Engine, NoEdit};
 use crate::sanitize::clean_line;
 use crate::teamlog::{PushLog, Render, Store};
 
@@ -37,6 +37,33 @@ pub fn init(g: &Global) -> ExitCode {
                 "made the push log: branch `{}` of {} ({commit})",
                 clean_line(cfg.branch()),
                 clean_line(&cfg.repo)
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// `pushduty log sync`: sends what this push's journal has and the log has not.
+pub fn sync(g: &Global) -> ExitCode {
+    let (p, _) = match prepare(g, "run", false) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    if p.config.log.is_none() {
+        eprintln!("pushduty: your config names no push log (`[log] repo = \"...\"`)");
+        return ExitCode::from(2);
+    }
+    let (mut engine, _) = match open_engine(g, p, Arc::new(NoEdit), Arc::new(|_| {})) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    match engine.sync_log() {
+        Ok(()) => {
+            let where_ = engine.push_log.as_ref().map(PushLog::describe);
+            println!(
+                "the push log ({}) has this push's journal",
+                clean_line(&where_.unwrap_or_default())
             );
             ExitCode::SUCCESS
         }

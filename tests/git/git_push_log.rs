@@ -251,3 +251,265 @@ fn two_operators_racing_a_side_effect_step_act_once_whatever_the_timing() {
         waits[waits.len() - 1]
     );
 }
+
+/// Two operators on one log, a runbook of one counted step, the log's branch made.
+struct Team {
+    tmp: tempfile::TempDir,
+    log: PathBuf,
+    count: PathBuf,
+    rb: PathBuf,
+    ann: Operator,
+    bob: Operator,
+}
+
+impl Team {
+    fn new(init: bool) -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = tmp.path().join("team.git");
+        let count = tmp.path().join("acted");
+        let rb = runbook(tmp.path(), &count);
+        let ann = Operator::new(tmp.path(), "ann", &log);
+        let bob = Operator::new(tmp.path(), "bob", &log);
+        let team = Self {
+            tmp,
+            log,
+            count,
+            rb,
+            ann,
+            bob,
+        };
+        if init {
+            team.make_log();
+        }
+        team
+    }
+
+    fn make_log(&self) {
+        bare(self.tmp.path());
+        let o = self.ann.run(&self.rb, &["log", "init"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+
+    /// `do deploy --yes` for the push of 2015-09-10, and more args.
+    fn deploy(&self, who: &Operator, more: &[&str]) -> Output {
+        let mut args = vec!["--now", "2015-09-08", "do", "deploy", "--yes"];
+        args.extend_from_slice(more);
+        who.run(&self.rb, &args)
+    }
+
+    fn acted(&self) -> usize {
+        std::fs::read_to_string(&self.count)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    }
+
+    fn tip(&self) -> String {
+        git(&self.log, &["rev-parse", "pushduty-log"])
+    }
+
+    /// The step lines (`to`, operator) of the push's journal in the log.
+    fn logged(&self) -> Vec<(String, String)> {
+        git(
+            &self.log,
+            &["show", "pushduty-log:log-race/2015-09-10/journal.jsonl"],
+        )
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["event"] == "step")
+        .map(|v| {
+            (
+                v["to"].as_str().unwrap().to_string(),
+                v["operator"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+    }
+}
+
+/// The step lines of an operator's local journal of the push, as `to` values.
+fn local_steps(who: &Operator) -> Vec<String> {
+    std::fs::read_to_string(
+        who.home
+            .join("state/sessions/log-race/2015-09-10/journal.jsonl"),
+    )
+    .unwrap_or_default()
+    .lines()
+    .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+    .filter(|v| v["event"] == "step")
+    .map(|v| v["to"].as_str().unwrap().to_string())
+    .collect()
+}
+
+fn pair(to: &str, who: &str) -> (String, String) {
+    (to.to_string(), who.to_string())
+}
+
+#[test]
+fn an_unreachable_log_stops_the_step_until_the_operator_goes_on_locally_and_syncs_later() {
+    let team = Team::new(false);
+    // No repository there yet: the log cannot be reached.
+    let o = team.deploy(&team.ann, &[]);
+    let said = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    assert!(said.contains("could not be reached"), "{said}");
+    assert!(said.contains("--offline-log"), "{said}");
+    assert_eq!(team.acted(), 0);
+    assert!(
+        local_steps(&team.ann).is_empty(),
+        "{:?}",
+        local_steps(&team.ann)
+    );
+    // The operator's explicit choice: journaled with the step's start.
+    let o = team.deploy(&team.ann, &["--offline-log", "the VPN is down; ops agreed"]);
+    let said = stderr(&o);
+    assert!(o.status.success(), "{said}");
+    assert!(said.contains("log sync"), "{said}");
+    assert_eq!(team.acted(), 1);
+    let journal = std::fs::read_to_string(
+        team.ann
+            .home
+            .join("state/sessions/log-race/2015-09-10/journal.jsonl"),
+    )
+    .unwrap();
+    assert!(
+        journal.contains("went on without the team's push log: the VPN is down; ops agreed"),
+        "{journal}"
+    );
+    // The log comes back: sync sends the push, and bob is refused the step it holds.
+    team.make_log();
+    let o = team
+        .ann
+        .run(&team.rb, &["--now", "2015-09-08", "log", "sync"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(team.logged(), [pair("running", "ann"), pair("done", "ann")]);
+    let o = team.deploy(&team.bob, &[]);
+    assert!(stderr(&o).contains("done by ann"), "{}", stderr(&o));
+    assert_eq!(team.acted(), 1);
+}
+
+#[test]
+fn a_step_done_offline_that_someone_did_meanwhile_is_shown_and_never_merged() {
+    let team = Team::new(true);
+    // ann cannot reach the log (her config points elsewhere for now) and goes on locally.
+    let cfg = team.ann.home.join("config.toml");
+    let good = std::fs::read_to_string(&cfg).unwrap();
+    let gone = team.tmp.path().join("unplugged.git");
+    std::fs::write(
+        &cfg,
+        good.replace(&team.log.display().to_string(), &gone.display().to_string()),
+    )
+    .unwrap();
+    let o = team.deploy(&team.ann, &["--offline-log", "train wifi"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // bob, online, does the same step: the log has only his.
+    let o = team.deploy(&team.bob, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(team.acted(), 2);
+    let before = team.tip();
+    std::fs::write(&cfg, good).unwrap();
+    let o = team
+        .ann
+        .run(&team.rb, &["--now", "2015-09-08", "log", "sync"]);
+    let said = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    assert!(said.contains("moved on differently"), "{said}");
+    assert!(
+        said.contains("`deploy`") && said.contains("bob on"),
+        "{said}"
+    );
+    assert_eq!(team.tip(), before, "nothing was written to the log");
+    assert_eq!(team.logged(), [pair("running", "bob"), pair("done", "bob")]);
+    assert_eq!(local_steps(&team.ann), ["running", "done"]);
+}
+
+#[test]
+fn a_force_pushed_older_log_is_refused_and_nothing_runs() {
+    let team = Team::new(true);
+    let first = team.tip();
+    let o = team.deploy(&team.ann, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let seen = team.tip();
+    // Someone force-pushes the branch back to before the push.
+    git(
+        &team.log,
+        &["update-ref", "refs/heads/pushduty-log", &first],
+    );
+    let o = team
+        .ann
+        .run(&team.rb, &["--now", "2015-09-15", "do", "deploy", "--yes"]);
+    let said = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    assert!(said.contains("rewound or force-pushed"), "{said}");
+    assert!(said.contains(&seen), "{said}");
+    assert_eq!(team.acted(), 1);
+    assert_eq!(team.tip(), first, "the log was not written");
+    // What this machine had is all still here.
+    assert_eq!(local_steps(&team.ann), ["running", "done"]);
+}
+
+#[test]
+fn a_log_journal_that_does_not_parse_is_refused_with_its_file_and_line() {
+    let team = Team::new(true);
+    let o = team.deploy(&team.ann, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Someone edits the push's journal in the log by hand.
+    let work = team.tmp.path().join("edit");
+    git(
+        team.tmp.path(),
+        &[
+            "clone",
+            "-q",
+            "-b",
+            "pushduty-log",
+            &team.log.display().to_string(),
+            "edit",
+        ],
+    );
+    let path = work.join("log-race/2015-09-10/journal.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.insert(1, "{\"time\": \"oops\"");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    git(&work, &["commit", "-qam", "hand edit"]);
+    git(&work, &["push", "-q", "origin", "pushduty-log"]);
+    let o = team.deploy(&team.bob, &[]);
+    let said = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("log-race/2015-09-10/journal.jsonl:2:"),
+        "{said}"
+    );
+    assert_eq!(team.acted(), 1);
+}
+
+#[test]
+fn a_branch_that_is_not_a_push_log_is_refused() {
+    let team = Team::new(false);
+    bare(team.tmp.path());
+    let work = team.tmp.path().join("code");
+    std::fs::create_dir_all(&work).unwrap();
+    git(&work, &["init", "-q", "-b", "pushduty-log"]);
+    std::fs::write(work.join("main.rs"), "fn main() {}\n").unwrap();
+    git(&work, &["add", "main.rs"]);
+    git(&work, &["commit", "-qm", "code"]);
+    git(
+        &work,
+        &[
+            "push",
+            "-q",
+            &team.log.display().to_string(),
+            "pushduty-log",
+        ],
+    );
+    let o = team.deploy(&team.ann, &[]);
+    let said = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    assert!(said.contains("is not a push log"), "{said}");
+    assert_eq!(team.acted(), 0);
+    // Nor is it made one: init leaves a branch it did not make alone.
+    let before = git(&team.log, &["rev-parse", "pushduty-log"]);
+    let o = team.ann.run(&team.rb, &["log", "init"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is not a push log"), "{}", stderr(&o));
+    assert_eq!(git(&team.log, &["rev-parse", "pushduty-log"]), before);
+}

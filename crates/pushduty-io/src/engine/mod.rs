@@ -100,6 +100,8 @@ pub struct Engine {
     /// What could not be written to the push log (it is sent with the next write), for the
     /// front end to say.
     pub log_warnings: Vec<String>,
+    /// The operator chose to go on without the push log when it cannot be reached, and why.
+    pub offline_log: Option<String>,
 }
 
 /// The output in which a `github.release` step lists the one-off items of the release body.
@@ -186,6 +188,7 @@ impl Engine {
             on_screen: Vec::new(),
             push_log: None,
             log_warnings: Vec::new(),
+            offline_log: None,
         };
         e.sync_items();
         // A push keeps the tag names it began with (once `2015.09.10` exists, a restarted
@@ -594,13 +597,40 @@ impl Engine {
             // The team hears of it first: another machine may have it already.
             Some(log) if step.kind.info().side_effect => {
                 let rb = &self.loaded.runbook;
-                self.session
-                    .record_with(id, running, &self.operator, t, |entry, state| {
-                        log.claim(id, entry, state, rb)
-                            .with_context(|| format!("`{id}` was not run"))
-                    })?;
-                if let Err(e) = log.confirm() {
-                    self.log_warnings.push(format!("{e:#}"));
+                let claimed = self.session.record_with(
+                    id,
+                    running.clone(),
+                    &self.operator,
+                    t.clone(),
+                    |entry, state| log.claim(id, entry, state, rb),
+                );
+                match (claimed, &self.offline_log) {
+                    (Ok(()), _) => {
+                        if let Err(e) = log.confirm() {
+                            self.log_warnings.push(format!("{e:#}"));
+                        }
+                    }
+                    // The operator's choice, journaled with the step's start.
+                    (Err(e), Some(why)) if crate::teamlog::is_unreachable(&e) => {
+                        let went_on = format!("{}{why} ({e:#})", crate::teamlog::OFFLINE);
+                        t.reason = Some(match t.reason.take() {
+                            Some(r) => format!("{r}; {went_on}"),
+                            None => went_on,
+                        });
+                        self.session.record(id, running, &self.operator, t)?;
+                        self.log_warnings.push(format!(
+                            "`{id}` runs without the team's push log ({}): its lines go there \
+                             with the next step that writes to the log, or `pushduty log sync`",
+                            log.describe()
+                        ));
+                    }
+                    (Err(e), _) if crate::teamlog::is_unreachable(&e) => {
+                        return Err(e.context(format!(
+                            "`{id}` was not run; to run it without the team's push log, pass \
+                             --offline-log \"WHY\" (journaled), and sync when it is back"
+                        )));
+                    }
+                    (Err(e), _) => return Err(e.context(format!("`{id}` was not run"))),
                 }
             }
             _ => self.session.record(id, running, &self.operator, t)?,
@@ -845,6 +875,15 @@ impl Engine {
                 log.describe()
             ));
         }
+    }
+
+    /// Sends the push log every line of this push's journal it has not heard yet.
+    pub fn sync_log(&mut self) -> Result<()> {
+        let log = self
+            .push_log
+            .as_mut()
+            .context("no push log is configured (`[log]` in the config)")?;
+        log.publish("sync", &self.session.state, &self.loaded.runbook)
     }
 
     /// The one-off items a release's body lists become ad-hoc items of this push, once each

@@ -78,6 +78,27 @@ pub fn refusal(log: &[LogEntry], mine: &[LogEntry], step: &str, me: &Me) -> Opti
     }
 }
 
+/// Lines journaled here without the log (the operator went on locally) that start a step
+/// someone else has since started or done in the log: two histories, which a person must
+/// reconcile; they are never merged by themselves.
+pub fn diverged(log: &[LogEntry], mine: &[LogEntry], me: &Me) -> Option<String> {
+    let started = mine.iter().filter_map(|e| match &e.entry.event {
+        Event::Step(t) if t.to == "running" => Some(t.step.as_str()),
+        _ => None,
+    });
+    let clashes: Vec<String> = started
+        .filter_map(|step| refusal(log, &[], step, me).map(|why| format!("`{step}`: {why}")))
+        .collect();
+    (!clashes.is_empty()).then(|| {
+        format!(
+            "this machine went on without the team's push log, and the log has moved on \
+             differently: {}. Nothing was merged: both histories are kept (this one in the \
+             local journal); settle with the team what happened before going on",
+            clashes.join("; ")
+        )
+    })
+}
+
 /// What of `mine` goes to the log: all of it, but a second `session` line when the log has
 /// the push already (another operator began it there).
 pub fn to_send(log_has_push: bool, mine: Vec<LogEntry>) -> Vec<LogEntry> {
@@ -139,6 +160,25 @@ mod tests {
         let mine = vec![step("ann", "laptop", "deploy", "pending")];
         assert_eq!(refusal(&log, &mine, "deploy", &me()), None);
         assert_eq!(refusal(&log, &[], "tag", &me()), None);
+    }
+
+    #[test]
+    fn a_step_started_offline_that_someone_else_did_meanwhile_is_a_divergence() {
+        let log = vec![step("bob", "desk", "deploy", "running")];
+        let mine = vec![step("ann", "laptop", "deploy", "running")];
+        let why = diverged(&log, &mine, &me()).unwrap();
+        assert!(
+            why.contains("`deploy`") && why.contains("bob on desk"),
+            "{why}"
+        );
+        // Results of a step the log already has as ours are not a divergence.
+        let log = vec![step("ann", "laptop", "deploy", "running")];
+        let mine = vec![step("ann", "laptop", "deploy", "done")];
+        assert_eq!(diverged(&log, &mine, &me()), None);
+        assert_eq!(
+            diverged(&[], &[step("ann", "laptop", "tag", "running")], &me()),
+            None
+        );
     }
 
     #[test]

@@ -23,10 +23,13 @@ use crate::runbook::model::Runbook;
 use crate::session::SessionState;
 use crate::session::journal::Entry;
 pub use decide::{LogEntry, Me};
-pub use store::{Pushed, Store};
+pub use store::{Pushed, Store, Unreachable, is_unreachable};
 
 /// Renders a push's report (Markdown) from the log's entries and the local state.
 pub type Render = Arc<dyn Fn(&[Entry], &SessionState, &Runbook) -> Option<String> + Send + Sync>;
+
+/// The start of a running step's reason when the operator went on without the log.
+pub const OFFLINE: &str = "went on without the team's push log: ";
 
 /// How many times a write is decided again after someone else wrote first.
 const ATTEMPTS: usize = 50;
@@ -250,6 +253,9 @@ impl PushLog {
         let mine = self.mine(&local[sent..]);
         for _ in 0..ATTEMPTS {
             let (tip, text, log) = self.read()?;
+            if let Some(why) = decide::diverged(&log, &mine, &self.me) {
+                bail!("{why}");
+            }
             let send = decide::to_send(!log.is_empty(), mine.clone());
             if let Pushed::Landed(_) = self.write(tip, &text, &log, &send, what, (state, rb))? {
                 return self.save_sent(local.len());

@@ -36,6 +36,24 @@ pub struct Store {
     spec: RepoSpec,
 }
 
+/// The log could not be reached at all (no network, the server down, no access): the one
+/// failure an operator may choose to go on past, locally.
+#[derive(Debug)]
+pub struct Unreachable(pub String);
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unreachable {}
+
+/// Whether `e` (or what it wraps) is [`Unreachable`].
+pub fn is_unreachable(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.is::<Unreachable>())
+}
+
 /// What a push to the log came to.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Pushed {
@@ -117,8 +135,12 @@ impl Store {
                 &[&format!("refs/heads/{}", self.branch)],
                 &mut Net::quiet().with_limit(NET_LIMIT),
             )
-            .map_err(|_| e)
-            .with_context(|| format!("{} could not be reached", self.where_()))?;
+            .map_err(|_| {
+                anyhow::Error::new(Unreachable(format!(
+                    "{} could not be reached: {e:#}",
+                    self.where_()
+                )))
+            })?;
             if !refs.is_empty() {
                 bail!("{} was listed but could not be fetched", self.where_());
             }
