@@ -180,6 +180,22 @@ pub enum Command {
     /// A whole push in a local sandbox (git repo, bare remote, stand-ins for every service),
     /// opened in `run`: practise before the first real push.
     Rehearse(rehearse::RehearseArgs),
+    /// This push as the team's push log has it, read-only: who drives, each step's status,
+    /// by whom and when. Needs read access to the log only.
+    Follow {
+        /// Machine-readable output: `{"runbook", "push_date", "log", "driver": {"since",
+        /// "operator", "host", "reason", "from"} | null, "steps": [{"id", "title", "status",
+        /// "by", "host", "at"}]}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take the driver's seat of this push in the team's push log, saying why (journaled
+    /// there): from then on only you act on its steps with a side effect.
+    Takeover {
+        /// Why you take over: the team and the old driver read it.
+        #[arg(long, value_name = "WHY")]
+        reason: String,
+    },
     /// The team's push log (`[log]` in your config): `log init` makes its branch, once.
     #[command(subcommand)]
     Log(LogCommand),
@@ -339,6 +355,7 @@ impl Command {
                 | Command::Add(_)
                 | Command::Status { .. }
                 | Command::Log(_)
+                | Command::Takeover { .. }
         )
     }
 
@@ -366,6 +383,8 @@ impl Command {
             Command::StepIds => completions::STEP_IDS,
             Command::Rehearse(_) => "rehearse",
             Command::Judge(_) => "judge",
+            Command::Follow { .. } => "follow",
+            Command::Takeover { .. } => "takeover",
             Command::Log(LogCommand::Init) => "log init",
             Command::Log(LogCommand::Sync) => "log sync",
         }
@@ -510,6 +529,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::StepIds => completions::step_ids(g),
         Command::Rehearse(args) => rehearse::run(g, args),
         Command::Judge(a) => judge::run(g, a.backtest, &a.at, a.json),
+        Command::Follow { json } => push_log::follow(g, *json),
+        Command::Takeover { reason } => push_log::takeover(g, reason),
         Command::Log(LogCommand::Init) => push_log::init(g),
         Command::Log(LogCommand::Sync) => push_log::sync(g),
     }

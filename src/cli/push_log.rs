@@ -113,3 +113,149 @@ fn render(engine: &Engine) -> Render {
         Some(crate::report::markdown(&report, rb))
     })
 }
+
+/// The config's push log for this push (`--now`'s), without a session opened: for the
+/// commands that read the log or write the seat only.
+fn open_for(g: &Global, p: &super::session::Prepared) -> Result<PushLog, ExitCode> {
+    let Some(cfg) = p.config.log.as_ref() else {
+        eprintln!(
+            "pushduty: your config names no push log: add `[log] repo = \"...\"` to it \
+             (the team's repository and branch)"
+        );
+        return Err(ExitCode::from(2));
+    };
+    let state_dir = g.state_dir().map_err(|e| fail(&e))?;
+    let slug = crate::session::slug(&p.loaded.runbook.name);
+    let dir = crate::session::session_dir(&state_dir, &slug, &p.vars.push_date);
+    PushLog::open(&state_dir, cfg, &p.operator, &slug, &p.vars.push_date, &dir)
+        .map_err(|e| fail(&e))
+}
+
+/// `pushduty takeover --reason WHY`: the driver's seat of this push moves here, journaled in
+/// the log with the reason and who had it.
+pub fn takeover(g: &Global, reason: &str) -> ExitCode {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        eprintln!("pushduty: takeover needs a reason (--reason WHY): the team reads it");
+        return ExitCode::from(2);
+    }
+    let (p, _) = match prepare(g, "run", false) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let mut log = match open_for(g, &p) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    match log.takeover(reason) {
+        Ok(was) => {
+            println!(
+                "you drive the push of {} now{}",
+                p.vars.push_date,
+                was.map(|w| format!(
+                    " (from {}, who had it since {})",
+                    clean_line(&w.who()),
+                    w.since
+                ))
+                .unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// One step as `follow` prints it.
+#[derive(serde::Serialize)]
+struct Followed {
+    id: String,
+    title: String,
+    status: String,
+    by: Option<String>,
+    host: Option<String>,
+    at: Option<String>,
+}
+
+/// `pushduty follow`: this push as the team's push log has it, read-only: who drives and
+/// each step's status, by whom and when. Needs read access to the log only.
+pub fn follow(g: &Global, json: bool) -> ExitCode {
+    let (p, _) = match prepare(g, "run", false) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let log = match open_for(g, &p) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let (entries, seats) = match log.view() {
+        Ok(v) => v,
+        Err(e) => return fail(&e),
+    };
+    let last = crate::teamlog::decide::last_moves(&entries);
+    let steps: Vec<Followed> = p
+        .loaded
+        .runbook
+        .steps
+        .iter()
+        .map(|s| {
+            let moved = last.get(s.id.as_str());
+            Followed {
+                id: s.id.clone(),
+                title: s.title.clone(),
+                status: moved.map_or("pending".into(), |(to, _)| to.to_string()),
+                by: moved.map(|(_, e)| e.entry.operator.clone()),
+                host: moved.map(|(_, e)| e.host.clone()),
+                at: moved.map(|(_, e)| e.entry.time.clone()),
+            }
+        })
+        .collect();
+    let driver = seats.last();
+    if json {
+        let out = serde_json::json!({
+            "runbook": p.loaded.runbook.name,
+            "push_date": p.vars.push_date,
+            "log": log.describe(),
+            "driver": driver,
+            "steps": steps,
+        });
+        return match super::json_text(&out) {
+            Ok(s) => {
+                println!("{s}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        };
+    }
+    let mut out = vec![format!(
+        "{}, push of {} ({})",
+        p.loaded.runbook.name,
+        p.vars.push_date,
+        log.describe()
+    )];
+    out.push(match driver {
+        Some(d) => format!(
+            "driver: {} since {}{}",
+            d.who(),
+            d.since,
+            d.reason
+                .as_ref()
+                .map(|r| format!(
+                    " (took over from {}: {r})",
+                    d.from.as_deref().unwrap_or("?")
+                ))
+                .unwrap_or_default()
+        ),
+        None => "driver: nobody yet (the first to act takes the seat)".into(),
+    });
+    for s in &steps {
+        let who = match (&s.by, &s.host, &s.at) {
+            (Some(by), Some(host), Some(at)) => format!("  {by} on {host} at {at}"),
+            _ => String::new(),
+        };
+        out.push(format!("  {:<11} {}  {}{who}", s.status, s.id, s.title));
+    }
+    for line in out {
+        println!("{}", clean_line(&line));
+    }
+    ExitCode::SUCCESS
+}

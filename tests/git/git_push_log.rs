@@ -114,10 +114,18 @@ id = "deploy"
 section = "only"
 title = "Deploy"
 kind = "shell"
-command = "echo {{{{ push_date }}}} >> {}"
+command = "echo {{{{ push_date }}}} >> {count}"
+timeout_secs = 20
+
+[[steps]]
+id = "announce"
+section = "only"
+title = "Announce"
+kind = "shell"
+command = "echo announced >> {count}"
 timeout_secs = 20
 "#,
-            count.display()
+            count = count.display()
         ),
     )
     .unwrap();
@@ -512,4 +520,83 @@ fn a_branch_that_is_not_a_push_log_is_refused() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("is not a push log"), "{}", stderr(&o));
     assert_eq!(git(&team.log, &["rev-parse", "pushduty-log"]), before);
+}
+
+#[test]
+fn one_driver_acts_and_a_takeover_moves_the_seat_with_its_reason() {
+    let team = Team::new(true);
+    let now = ["--now", "2015-09-08"];
+    let run = |who: &Operator, args: &[&str]| {
+        let all: Vec<&str> = now.iter().chain(args).copied().collect();
+        who.run(&team.rb, &all)
+    };
+    let o = team.deploy(&team.ann, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // ann acted first: she drives, and bob is refused another step, told by whom and how.
+    let o = run(&team.bob, &["do", "announce", "--yes"]);
+    let said = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("ann on ") && said.contains("drives this push"),
+        "{said}"
+    );
+    assert!(said.contains("takeover --reason"), "{said}");
+    let o = run(&team.bob, &["follow"]);
+    let shown = crate::support::cli::stdout(&o);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(shown.contains("driver: ann on "), "{shown}");
+    assert!(
+        shown.contains("done        deploy  Deploy  ann on "),
+        "{shown}"
+    );
+    assert!(shown.contains("pending     announce"), "{shown}");
+    let o = run(&team.bob, &["takeover", "--reason", "ann is ill"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        crate::support::cli::stdout(&o).contains("(from ann on "),
+        "{}",
+        stderr(&o)
+    );
+    // The old driver is refused now, told who took over and why.
+    let o = run(&team.ann, &["do", "announce", "--yes"]);
+    let said = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("bob on ") && said.contains("took over: ann is ill"),
+        "{said}"
+    );
+    let o = run(&team.bob, &["do", "announce", "--yes"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(team.acted(), 2);
+    let o = run(&team.ann, &["follow", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["driver"]["operator"], "bob", "{v}");
+    assert_eq!(v["driver"]["reason"], "ann is ill", "{v}");
+    assert!(
+        v["driver"]["from"].as_str().unwrap().starts_with("ann on "),
+        "{v}"
+    );
+    let steps: Vec<(&str, &str, &str)> = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap(),
+                s["status"].as_str().unwrap(),
+                s["by"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [("deploy", "done", "ann"), ("announce", "done", "bob")]
+    );
+    let o = run(&team.bob, &["takeover", "--reason", "again"]);
+    assert!(
+        stderr(&o).contains("you drive this push already"),
+        "{}",
+        stderr(&o)
+    );
 }

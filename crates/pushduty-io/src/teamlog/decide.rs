@@ -78,6 +78,17 @@ pub fn refusal(log: &[LogEntry], mine: &[LogEntry], step: &str, me: &Me) -> Opti
     }
 }
 
+/// Each step's last move in the log: where it went (`running`, `done`...) and the line.
+pub fn last_moves(log: &[LogEntry]) -> std::collections::HashMap<&str, (&str, &LogEntry)> {
+    let mut out = std::collections::HashMap::new();
+    for e in log {
+        if let Event::Step(t) = &e.entry.event {
+            out.insert(t.step.as_str(), (t.to.as_str(), e));
+        }
+    }
+    out
+}
+
 /// Lines journaled here without the log (the operator went on locally) that start a step
 /// someone else has since started or done in the log: two histories, which a person must
 /// reconcile; they are never merged by themselves.

@@ -10,6 +10,7 @@
 //! heard yet, follows with [`PushLog::publish`].
 
 pub mod decide;
+pub mod seat;
 pub mod store;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ use crate::runbook::model::Runbook;
 use crate::session::SessionState;
 use crate::session::journal::Entry;
 pub use decide::{LogEntry, Me};
+pub use seat::Seat;
 pub use store::{Pushed, Store, Unreachable, is_unreachable};
 
 /// Renders a push's report (Markdown) from the log's entries and the local state.
@@ -42,6 +44,25 @@ struct Sent {
     log: String,
     /// How many lines of the local journal it has.
     lines: usize,
+}
+
+/// The log as fetched, for one push.
+struct Fetched {
+    tip: store::Tip,
+    /// The push's journal there, as text and as entries.
+    text: String,
+    log: Vec<LogEntry>,
+    seats_text: String,
+    seats: Vec<Seat>,
+}
+
+/// `line` at the end of `text`, on a line of its own.
+fn push_line(text: &mut String, line: &str) {
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(line);
+    text.push('\n');
 }
 
 /// One push in the team's push log, as this operator writes to it.
@@ -133,8 +154,8 @@ impl PushLog {
             .collect()
     }
 
-    /// The log's tip and this push's journal there (its text and entries).
-    fn read(&self) -> Result<(store::Tip, String, Vec<LogEntry>)> {
+    /// The log's tip and this push's journal and seats there.
+    fn read(&self) -> Result<Fetched> {
         let Some(tip) = self.store.fetch()? else {
             bail!(
                 "the push log has no branch `{}` in {} yet: make it once for the team with \
@@ -145,46 +166,74 @@ impl PushLog {
         };
         let path = self.journal_path();
         let text = self.store.read(tip, &path)?.unwrap_or_default();
-        let entries = decide::parse(&path, &text)?;
-        Ok((tip, text, entries))
+        let log = decide::parse(&path, &text)?;
+        let seats_path = self.seats_path();
+        let seats_text = self.store.read(tip, &seats_path)?.unwrap_or_default();
+        let seats = seat::parse(&seats_path, &seats_text)?;
+        Ok(Fetched {
+            tip,
+            text,
+            log,
+            seats_text,
+            seats,
+        })
     }
 
-    /// Writes `send` after `text` (the journal as fetched at `tip`), with the report.
+    fn seats_path(&self) -> String {
+        format!("{}/seats.jsonl", self.folder)
+    }
+
+    /// This operator in the seat, now.
+    fn seat(&self, reason: Option<&str>, from: Option<&Seat>) -> Seat {
+        Seat {
+            since: crate::session::now_rfc3339(),
+            operator: self.me.operator.clone(),
+            host: self.me.host.clone(),
+            reason: reason.map(str::to_string),
+            from: from.map(Seat::who),
+        }
+    }
+
+    /// Writes `send` after the journal as fetched (with the report), and `seat` after the
+    /// seats, on top of the fetched tip.
     fn write(
         &self,
-        tip: store::Tip,
-        text: &str,
-        log: &[LogEntry],
+        f: &Fetched,
         send: &[LogEntry],
+        seat: Option<&Seat>,
         what: &str,
-        (state, rb): (&SessionState, &Runbook),
+        view: Option<(&SessionState, &Runbook)>,
     ) -> Result<Pushed> {
-        let mut journal = text.to_string();
-        if !journal.is_empty() && !journal.ends_with('\n') {
-            journal.push('\n');
-        }
-        for e in send {
-            journal.push_str(&serde_json::to_string(e).context("encoding a push log line")?);
-            journal.push('\n');
-        }
-        let mut files = vec![(self.journal_path(), journal)];
-        if let Some(render) = &self.render {
-            let all: Vec<Entry> = log.iter().chain(send).map(|e| e.entry.clone()).collect();
-            if let Some(md) = render(&all, state, rb) {
-                files.push((format!("{}/report.md", self.folder), md));
+        let mut files = Vec::new();
+        if !send.is_empty() {
+            let mut journal = f.text.clone();
+            for e in send {
+                push_line(&mut journal, &serde_json::to_string(e)?);
             }
+            files.push((self.journal_path(), journal));
+            if let (Some(render), Some((state, rb))) = (&self.render, view) {
+                let all: Vec<Entry> = f.log.iter().chain(send).map(|e| e.entry.clone()).collect();
+                if let Some(md) = render(&all, state, rb) {
+                    files.push((format!("{}/report.md", self.folder), md));
+                }
+            }
+        }
+        if let Some(seat) = seat {
+            let mut seats = f.seats_text.clone();
+            push_line(&mut seats, &serde_json::to_string(seat)?);
+            files.push((self.seats_path(), seats));
         }
         let message = format!(
             "{}: {what} ({} on {})",
             self.folder, self.me.operator, self.me.host
         );
-        self.store.commit_and_push(Some(tip), &files, &message)
+        self.store.commit_and_push(Some(f.tip), &files, &message)
     }
 
     /// Journals `running` (this operator starting `step`) in the log, with whatever the local
-    /// journal has that the log has not: refused when someone else has the step running or
-    /// done. Returns once the push landed; call [`PushLog::confirm`] once the local journal
-    /// has `running` too.
+    /// journal has that the log has not: refused when someone else drives the push or has the
+    /// step running or done. The first to act takes the driver's seat. Returns once the push
+    /// landed; call [`PushLog::confirm`] once the local journal has `running` too.
     pub fn claim(
         &mut self,
         step: &str,
@@ -199,19 +248,16 @@ impl PushLog {
         let mut with_running = mine.clone();
         with_running.extend(self.mine(std::slice::from_ref(running)));
         for attempt in 1..=ATTEMPTS {
-            let (tip, text, log) = self.read()?;
-            if let Some(why) = decide::refusal(&log, &mine, step, &self.me) {
+            let f = self.read()?;
+            if let Some(why) = decide::refusal(&f.log, &mine, step, &self.me)
+                .or_else(|| seat::refusal(&f.seats, &self.me))
+            {
                 bail!("{why}");
             }
-            let send = decide::to_send(!log.is_empty(), with_running.clone());
-            match self.write(
-                tip,
-                &text,
-                &log,
-                &send,
-                &format!("{step} running"),
-                (state, rb),
-            )? {
+            let send = decide::to_send(!f.log.is_empty(), with_running.clone());
+            let first = f.seats.is_empty().then(|| self.seat(None, None));
+            let what = format!("{step} running");
+            match self.write(&f, &send, first.as_ref(), &what, Some((state, rb)))? {
                 Pushed::Landed(_) => {
                     self.claimed = Some(local.len() + 1);
                     // What write-ahead costs: measured, and kept in the log file.
@@ -243,7 +289,8 @@ impl PushLog {
     }
 
     /// Sends what the local journal has and the log has not (a step's result, the steps that
-    /// sync lazily). Nothing to decide: these lines are this operator's own.
+    /// sync lazily). Nothing to decide: these lines are this operator's own, unless they
+    /// started a step offline that the log has moved on from differently.
     pub fn publish(&mut self, what: &str, state: &SessionState, rb: &Runbook) -> Result<()> {
         let local = self.local()?;
         let sent = self.sent().min(local.len());
@@ -252,16 +299,41 @@ impl PushLog {
         }
         let mine = self.mine(&local[sent..]);
         for _ in 0..ATTEMPTS {
-            let (tip, text, log) = self.read()?;
-            if let Some(why) = decide::diverged(&log, &mine, &self.me) {
+            let f = self.read()?;
+            if let Some(why) = decide::diverged(&f.log, &mine, &self.me) {
                 bail!("{why}");
             }
-            let send = decide::to_send(!log.is_empty(), mine.clone());
-            if let Pushed::Landed(_) = self.write(tip, &text, &log, &send, what, (state, rb))? {
+            let send = decide::to_send(!f.log.is_empty(), mine.clone());
+            if let Pushed::Landed(_) = self.write(&f, &send, None, what, Some((state, rb)))? {
                 return self.save_sent(local.len());
             }
         }
         bail!("the push log moved under every one of {ATTEMPTS} writes: too many writers at once")
+    }
+
+    /// Takes the driver's seat from whoever has it, saying why: the seat they left.
+    pub fn takeover(&mut self, reason: &str) -> Result<Option<Seat>> {
+        for _ in 0..ATTEMPTS {
+            let f = self.read()?;
+            let driver = f.seats.last();
+            if driver.is_some_and(|d| d.is(&self.me)) {
+                bail!(
+                    "you drive this push already (since {})",
+                    driver.map_or("", |d| &d.since)
+                );
+            }
+            let mine = self.seat(Some(reason), driver);
+            if let Pushed::Landed(_) = self.write(&f, &[], Some(&mine), "takeover", None)? {
+                return Ok(driver.cloned());
+            }
+        }
+        bail!("the push log moved under every one of {ATTEMPTS} writes: too many writers at once")
+    }
+
+    /// The push as the log has it: its journal and seats (a read: nothing is written).
+    pub fn view(&self) -> Result<(Vec<LogEntry>, Vec<Seat>)> {
+        let f = self.read()?;
+        Ok((f.log, f.seats))
     }
 
     /// Where the log is, for messages.
