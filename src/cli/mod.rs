@@ -196,7 +196,8 @@ pub enum Command {
         #[arg(long, value_name = "WHY")]
         reason: String,
     },
-    /// The team's push log (`[log]` in your config): `log init` makes its branch, once.
+    /// The team's push log (`[log]` in your config): `log init` makes its branch, once;
+    /// `log sync` sends this push's lines it has not heard yet.
     #[command(subcommand)]
     Log(LogCommand),
 }
