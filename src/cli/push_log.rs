@@ -30,13 +30,13 @@ pub fn init(g: &Global) -> ExitCode {
     let made = g
         .state_dir()
         .and_then(|d| Store::open(&d, cfg))
-        .and_then(|s| s.init());
+        .and_then(|s| Ok((s.init()?, s.shown())));
     match made {
-        Ok(commit) => {
+        Ok((commit, shown)) => {
             println!(
                 "made the push log: branch `{}` of {} ({commit})",
                 clean_line(cfg.branch()),
-                clean_line(&cfg.repo)
+                clean_line(&shown)
             );
             ExitCode::SUCCESS
         }

@@ -106,7 +106,7 @@ impl PushLog {
     }
 
     fn log_key(&self) -> String {
-        format!("{}#{}", self.store.repo_url, self.store.branch)
+        format!("{}#{}", self.store.shown(), self.store.branch)
     }
 
     fn journal_path(&self) -> String {
@@ -161,7 +161,7 @@ impl PushLog {
                 "the push log has no branch `{}` in {} yet: make it once for the team with \
                  `pushduty log init`",
                 self.store.branch,
-                self.store.repo_url
+                self.store.shown()
             );
         };
         let path = self.journal_path();
@@ -338,6 +338,6 @@ impl PushLog {
 
     /// Where the log is, for messages.
     pub fn describe(&self) -> String {
-        format!("branch `{}` of {}", self.store.branch, self.store.repo_url)
+        format!("branch `{}` of {}", self.store.branch, self.store.shown())
     }
 }

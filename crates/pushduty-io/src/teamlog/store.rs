@@ -31,7 +31,8 @@ const NET_LIMIT: Duration = Duration::from_secs(60);
 
 /// One push log as this operator reaches it.
 pub struct Store {
-    pub repo_url: String,
+    /// As configured: may hold a password, so never said as it is ([`Store::shown`]).
+    repo_url: String,
     pub branch: String,
     spec: RepoSpec,
 }
@@ -109,10 +110,16 @@ impl Store {
             .with_context(|| format!("opening the push log's clone {}", self.spec.path.display()))
     }
 
+    /// The log's URL as it may be said: a password in it cut out.
+    pub fn shown(&self) -> String {
+        net::redact(&self.repo_url, &[])
+    }
+
     fn where_(&self) -> String {
         format!(
             "the push log (branch `{}` of {})",
-            self.branch, self.repo_url
+            self.branch,
+            self.shown()
         )
     }
 
@@ -445,6 +452,22 @@ mod tests {
         );
         let err = format!("{:#}", ann.fetch().unwrap_err());
         assert!(err.contains("is gone"), "{err}");
+    }
+
+    #[test]
+    fn a_password_in_the_log_url_is_never_said() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = LogConfig {
+            repo: "https://ann:s3cret@127.0.0.1:9/team.git".into(),
+            branch: None,
+        };
+        let s = Store::open(tmp.path(), &cfg).unwrap();
+        let said = format!("{} / {:#}", s.shown(), s.fetch().unwrap_err());
+        assert!(!said.contains("s3cret"), "{said}");
+        assert!(
+            said.contains("https://ann:[redacted]@127.0.0.1:9/team.git"),
+            "{said}"
+        );
     }
 
     #[test]
