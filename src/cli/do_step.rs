@@ -200,17 +200,13 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
         }
     }
     let progress = &mut |line: &str| eprintln!("  {}", clean(line));
-    let ran = h.run_step(
+    match h.run_step(
         id,
         given,
         args.override_reason.as_deref(),
         read.pinned(),
         progress,
-    );
-    for w in h.engine.log_warnings.drain(..) {
-        eprintln!("pushduty: warning: {}", clean(&w));
-    }
-    match ran {
+    ) {
         Err(e) => fail(&e),
         Ok(Ended::Stopped(sig)) => ExitCode::from(sig.exit_code()),
         Ok(Ended::Failed(e)) => {

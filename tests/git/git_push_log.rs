@@ -600,3 +600,43 @@ fn one_driver_acts_and_a_takeover_moves_the_seat_with_its_reason() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_log_that_goes_away_mid_step_gets_the_result_when_it_is_back_and_nothing_runs_twice() {
+    let team = Team::new(true);
+    let away = team.tmp.path().join("team.git.away");
+    // The deploy takes the log's server down while it runs.
+    let text = std::fs::read_to_string(&team.rb).unwrap().replace(
+        "echo {{ push_date }} >>",
+        &format!(
+            "mv {} {} && echo {{{{ push_date }}}} >>",
+            team.log.display(),
+            away.display()
+        ),
+    );
+    std::fs::write(&team.rb, text).unwrap();
+    let o = team.deploy(&team.ann, &[]);
+    let said = stderr(&o);
+    assert!(o.status.success(), "{said}");
+    assert!(
+        said.contains("warning: `deploy` is journaled here but not yet in the team's push log"),
+        "{said}"
+    );
+    assert_eq!(team.acted(), 1);
+    std::fs::rename(&away, &team.log).unwrap();
+    assert_eq!(team.logged(), [pair("running", "ann")]);
+    // bob is kept off meanwhile: the log says ann has it running.
+    let o = team.deploy(&team.bob, &[]);
+    assert!(stderr(&o).contains("it is running there"), "{}", stderr(&o));
+    let o = team
+        .ann
+        .run(&team.rb, &["--now", "2015-09-08", "log", "sync"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(team.logged(), [pair("running", "ann"), pair("done", "ann")]);
+    let o = team
+        .ann
+        .run(&team.rb, &["--now", "2015-09-08", "log", "sync"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(team.logged().len(), 2, "nothing sent twice");
+    assert_eq!(team.acted(), 1);
+}
