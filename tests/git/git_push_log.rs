@@ -118,6 +118,15 @@ command = "echo {{{{ push_date }}}} >> {count}"
 timeout_secs = 20
 
 [[steps]]
+id = "promote"
+section = "only"
+title = "Approve the production push"
+kind = "gate"
+waits_for = "QA"
+who = "krupa"
+outputs = ["approved_by", "approved_at"]
+
+[[steps]]
 id = "announce"
 section = "only"
 title = "Announce"
@@ -550,6 +559,12 @@ fn one_driver_acts_and_a_takeover_moves_the_seat_with_its_reason() {
         "{shown}"
     );
     assert!(shown.contains("pending     announce"), "{shown}");
+    // Nor may he approve the production push: a gate is the driver's too.
+    let approve = ["do", "promote", "--yes", "--input", "approved_by=krupa"];
+    let o = run(&team.bob, &approve);
+    let said = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    assert!(said.contains("drives this push"), "{said}");
     let o = run(&team.bob, &["takeover", "--reason", "ann is ill"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
@@ -565,6 +580,8 @@ fn one_driver_acts_and_a_takeover_moves_the_seat_with_its_reason() {
         said.contains("bob on ") && said.contains("took over: ann is ill"),
         "{said}"
     );
+    let o = run(&team.bob, &approve);
+    assert!(o.status.success(), "{}", stderr(&o));
     let o = run(&team.bob, &["do", "announce", "--yes"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(team.acted(), 2);
@@ -591,7 +608,11 @@ fn one_driver_acts_and_a_takeover_moves_the_seat_with_its_reason() {
         .collect();
     assert_eq!(
         steps,
-        [("deploy", "done", "ann"), ("announce", "done", "bob")]
+        [
+            ("deploy", "done", "ann"),
+            ("promote", "done", "bob"),
+            ("announce", "done", "bob")
+        ]
     );
     let o = run(&team.bob, &["takeover", "--reason", "again"]);
     assert!(

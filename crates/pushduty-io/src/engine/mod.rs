@@ -595,7 +595,7 @@ impl Engine {
         };
         match self.push_log.as_mut() {
             // The team hears of it first: another machine may have it already.
-            Some(log) if step.kind.info().side_effect => {
+            Some(log) if written_ahead(&step) => {
                 let rb = &self.loaded.runbook;
                 let claimed = self.session.record_with(
                     id,
@@ -856,11 +856,11 @@ impl Engine {
         Ok(())
     }
 
-    /// A side-effect step's result goes to the team's push log now (with whatever else it has
+    /// A written-ahead step's result goes to the team's push log now (with whatever else it has
     /// not heard); other steps' lines follow with the next. A failure is said, not fatal: the
     /// local journal has it, and the next write sends it.
     fn publish_to_log(&mut self, id: &str) {
-        if !self.step(id).is_ok_and(|s| s.kind.info().side_effect) {
+        if !self.step(id).is_ok_and(written_ahead) {
             return;
         }
         let Some(log) = self.push_log.as_mut() else {
@@ -1165,6 +1165,12 @@ impl Engine {
 
 /// On the worker: the checks once more, right before acting, then the act.
 /// `text` with the step that sets each value it says is missing (`` `x` is not set yet``).
+/// Whether a step is journaled in the team's push log before it acts: one that changes
+/// something, and a gate (the driver's decision, and where a hand-off happens).
+fn written_ahead(step: &Step) -> bool {
+    step.kind.info().side_effect || matches!(step.kind, StepKind::Gate(_))
+}
+
 fn explain_missing(text: &str, setters: &HashMap<String, String>) -> String {
     const NOT_SET: &str = "` is not set yet";
     if !text.contains(NOT_SET) {
