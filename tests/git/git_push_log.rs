@@ -6,15 +6,23 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::cli::{root, stderr};
+use crate::support::git_servers;
 use crate::support::gitrepo::git;
 
 /// One operator: a home with their git identity and a config naming the push log.
 struct Operator {
     home: PathBuf,
+    /// More environment: what ssh needs to take this home for the user's.
+    env: Vec<(String, String)>,
 }
 
 impl Operator {
     fn new(dir: &Path, name: &str, log: &Path) -> Self {
+        Self::reaching(dir, name, &log.display().to_string())
+    }
+
+    /// An operator whose config names the log as `url`.
+    fn reaching(dir: &Path, name: &str, url: &str) -> Self {
         let home = dir.join(name);
         std::fs::create_dir_all(&home).unwrap();
         std::fs::write(
@@ -24,13 +32,13 @@ impl Operator {
         .unwrap();
         std::fs::write(
             home.join("config.toml"),
-            format!(
-                "operator = \"{name}\"\nnotify = \"off\"\n\n[log]\nrepo = \"{}\"\n",
-                log.display()
-            ),
+            format!("operator = \"{name}\"\nnotify = \"off\"\n\n[log]\nrepo = \"{url}\"\n"),
         )
         .unwrap();
-        Self { home }
+        Self {
+            home,
+            env: Vec::new(),
+        }
     }
 
     fn cmd(&self, runbook: &Path, args: &[&str]) -> Command {
@@ -42,6 +50,7 @@ impl Operator {
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("PUSHDUTY_CONFIG", self.home.join("config.toml"))
             .env("PUSHDUTY_STATE_DIR", self.home.join("state"))
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .arg(format!("--runbook={}", runbook.display()))
             .args(args)
             .stdout(Stdio::piped())
@@ -165,12 +174,46 @@ fn two_operators_racing_a_side_effect_step_act_once_whatever_the_timing() {
     let rb = runbook(tmp.path(), &count);
     let ann = Operator::new(tmp.path(), "ann", &log);
     let bob = Operator::new(tmp.path(), "bob", &log);
-    let o = ann.run(&rb, &["log", "init"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let rounds: usize = std::env::var("PUSHDUTY_LOG_RACES")
+    let rounds = races("PUSHDUTY_LOG_RACES", 100);
+    race([&ann, &bob], &rb, &count, &log, rounds, "on a plain path");
+}
+
+#[test]
+fn racing_over_ssh_through_a_host_alias_acts_once_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = bare(tmp.path());
+    let count = tmp.path().join("acted");
+    let rb = runbook(tmp.path(), &count);
+    let server = git_servers::sshd();
+    // Each operator reaches the log through an ssh `Host` alias with a key of their own.
+    let url = format!("olympia-upstream:{}", log.display());
+    let ops = ["ann", "bob"].map(|name| {
+        let mut op = Operator::reaching(tmp.path(), name, &url);
+        let ssh = git_servers::Operator::new(&op.home);
+        let key = ssh.keygen(&format!("id_{name}"));
+        server.authorize(&key.with_extension("pub"));
+        ssh.ssh_config(&server, Some(&key));
+        op.env = ssh.env();
+        op
+    });
+    let rounds = races("PUSHDUTY_LOG_RACES_SSH", 10);
+    race([&ops[0], &ops[1]], &rb, &count, &log, rounds, "over ssh");
+}
+
+/// How many rounds: `var` when set, else `usual`.
+fn races(var: &str, usual: usize) -> usize {
+    std::env::var(var)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(100);
+        .unwrap_or(usual)
+}
+
+/// Two operators race `deploy` of `rounds` pushes, each round a new push: exactly one acts,
+/// the other is refused by the log, whatever the timing. Prints what the log cost.
+fn race(ops: [&Operator; 2], rb: &Path, count: &Path, log: &Path, rounds: usize, how: &str) {
+    let [ann, bob] = ops;
+    let o = ann.run(rb, &["log", "init"]);
+    assert!(o.status.success(), "{}", stderr(&o));
     let began = Instant::now();
     let mut wins = [0usize; 2];
     // Refused because the other had it running (not yet done): the race was close.
@@ -180,10 +223,9 @@ fn two_operators_racing_a_side_effect_step_act_once_whatever_the_timing() {
         let args = ["--now", now.as_str(), "do", "deploy", "--yes"];
         // Either may start first, at once or up to well after the other has acted.
         let (first, delay) = (round % 2, STAGGER_MS[(round / 2) % STAGGER_MS.len()]);
-        let ops = [&ann, &bob];
-        let a = ops[first].cmd(&rb, &args).spawn().unwrap();
+        let a = ops[first].cmd(rb, &args).spawn().unwrap();
         std::thread::sleep(Duration::from_millis(delay));
-        let b = ops[1 - first].cmd(&rb, &args).spawn().unwrap();
+        let b = ops[1 - first].cmd(rb, &args).spawn().unwrap();
         let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
         let outs = if first == 0 { vec![a, b] } else { vec![b, a] };
         let acted: Vec<usize> = (0..2).filter(|&i| outs[i].status.success()).collect();
@@ -209,7 +251,7 @@ fn two_operators_racing_a_side_effect_step_act_once_whatever_the_timing() {
     }
     let elapsed = began.elapsed();
     // Each push's command ran exactly once.
-    let lines = std::fs::read_to_string(&count).unwrap();
+    let lines = std::fs::read_to_string(count).unwrap();
     let mut dates: Vec<&str> = lines.lines().collect();
     assert_eq!(dates.len(), rounds, "{lines}");
     dates.dedup();
@@ -219,7 +261,7 @@ fn two_operators_racing_a_side_effect_step_act_once_whatever_the_timing() {
     let push_date =
         chrono::NaiveDate::parse_from_str(&last, "%Y-%m-%d").unwrap() + chrono::Duration::days(2);
     let journal = git(
-        &log,
+        log,
         &[
             "show",
             &format!("pushduty-log:log-race/{push_date}/journal.jsonl"),
@@ -234,7 +276,7 @@ fn two_operators_racing_a_side_effect_step_act_once_whatever_the_timing() {
     assert_eq!(tos, ["running", "done"], "{journal}");
     assert!(steps.iter().all(|v| v["host"].is_string()), "{journal}");
     let report = git(
-        &log,
+        log,
         &[
             "show",
             &format!("pushduty-log:log-race/{push_date}/report.md"),
@@ -242,22 +284,22 @@ fn two_operators_racing_a_side_effect_step_act_once_whatever_the_timing() {
     );
     assert!(report.contains("Deploy"), "{report}");
     // The branch is linear and made by the two identities alone; nothing else was written.
-    let authors = git(&log, &["log", "--format=%an", "pushduty-log"]);
+    let authors = git(log, &["log", "--format=%an", "pushduty-log"]);
     assert!(
         authors.lines().all(|a| a == "ann" || a == "bob"),
         "{authors}"
     );
-    let merges = git(&log, &["rev-list", "--merges", "pushduty-log"]);
+    let merges = git(log, &["rev-list", "--merges", "pushduty-log"]);
     assert!(merges.is_empty(), "{merges}");
     assert_eq!(
-        git(&log, &["for-each-ref", "--format=%(refname)"]),
+        git(log, &["for-each-ref", "--format=%(refname)"]),
         "refs/heads/pushduty-log"
     );
     let mut waits: Vec<u64> = ann.waits().into_iter().chain(bob.waits()).collect();
     waits.sort_unstable();
     assert_eq!(waits.len(), rounds, "one wait per step acted: {waits:?}");
     println!(
-        "push log race: {rounds} rounds in {:.1} s (ann acted {}, bob {}; refused while the \
+        "push log race {how}: {rounds} rounds in {:.1} s (ann acted {}, bob {}; refused while the \
          other ran: {while_running}; pushes rejected and decided again: {}); a side-effect \
          step waited for the log {} ms median, {} ms worst",
         elapsed.as_secs_f64(),
