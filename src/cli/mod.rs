@@ -286,6 +286,10 @@ pub struct ReportArgs {
     /// A past (or the current) push, YYYY-MM-DD (default: this push).
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub push_date: Option<String>,
+    /// Read the push from the team's push log (`[log]`), not this machine's journal: a push
+    /// someone else drove. Read access to the log is enough.
+    #[arg(long)]
+    pub from_log: bool,
 }
 
 fn parse_date(s: &str) -> Result<String, String> {

@@ -114,9 +114,43 @@ fn render(engine: &Engine) -> Render {
     })
 }
 
+/// The journal of the push of `push_date` as the team's push log has it, as one journal: its
+/// first session line, then every operator's lines in the order the log took them.
+pub fn entries(
+    g: &Global,
+    p: &super::session::Prepared,
+    push_date: &str,
+) -> Result<Vec<crate::session::journal::Entry>, ExitCode> {
+    let log = open_at(g, p, push_date)?;
+    let (lines, _) = log.view().map_err(|e| fail(&e))?;
+    let mut begun = false;
+    let entries: Vec<_> = lines
+        .into_iter()
+        .map(|l| l.entry)
+        .filter(|e| {
+            let session = matches!(e.event, crate::session::journal::Event::Session(_));
+            !(session && std::mem::replace(&mut begun, true))
+        })
+        .collect();
+    if entries.is_empty() {
+        eprintln!(
+            "pushduty: the push log ({}) has no push of {push_date} of {}",
+            clean_line(&log.describe()),
+            clean_line(&p.loaded.runbook.name)
+        );
+        return Err(ExitCode::from(1));
+    }
+    Ok(entries)
+}
+
 /// The config's push log for this push (`--now`'s), without a session opened: for the
 /// commands that read the log or write the seat only.
 fn open_for(g: &Global, p: &super::session::Prepared) -> Result<PushLog, ExitCode> {
+    open_at(g, p, &p.vars.push_date)
+}
+
+/// The config's push log for the push of `push_date`.
+fn open_at(g: &Global, p: &super::session::Prepared, push_date: &str) -> Result<PushLog, ExitCode> {
     let Some(cfg) = p.config.log.as_ref() else {
         eprintln!(
             "pushduty: your config names no push log: add `[log] repo = \"...\"` to it \
@@ -126,9 +160,8 @@ fn open_for(g: &Global, p: &super::session::Prepared) -> Result<PushLog, ExitCod
     };
     let state_dir = g.state_dir().map_err(|e| fail(&e))?;
     let slug = crate::session::slug(&p.loaded.runbook.name);
-    let dir = crate::session::session_dir(&state_dir, &slug, &p.vars.push_date);
-    PushLog::open(&state_dir, cfg, &p.operator, &slug, &p.vars.push_date, &dir)
-        .map_err(|e| fail(&e))
+    let dir = crate::session::session_dir(&state_dir, &slug, push_date);
+    PushLog::open(&state_dir, cfg, &p.operator, &slug, push_date, &dir).map_err(|e| fail(&e))
 }
 
 /// `pushduty takeover --reason WHY`: the driver's seat of this push moves here, journaled in

@@ -703,3 +703,35 @@ fn a_log_that_goes_away_mid_step_gets_the_result_when_it_is_back_and_nothing_run
     assert_eq!(team.logged().len(), 2, "nothing sent twice");
     assert_eq!(team.acted(), 1);
 }
+
+#[test]
+fn a_push_someone_else_drove_is_reported_from_the_log() {
+    let team = Team::new(true);
+    let o = team.deploy(&team.ann, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // bob has no journal of this push on his machine: the log has it.
+    let report = |args: &[&str]| {
+        let mut all = vec!["--now", "2015-09-08", "report"];
+        all.extend_from_slice(args);
+        team.bob.run(&team.rb, &all)
+    };
+    let o = report(&[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = report(&["--from-log", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["operators"], serde_json::json!(["ann"]), "{v}");
+    assert_eq!(v["push_date"], "2015-09-10", "{v}");
+    let deploy = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "deploy")
+        .unwrap();
+    assert_eq!(deploy["status"], "done", "{deploy}");
+    assert_eq!(deploy["by"], "ann", "{deploy}");
+    let o = report(&["--from-log", "--push-date", "2015-09-17"]);
+    let said = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    assert!(said.contains("has no push of 2015-09-17"), "{said}");
+}
