@@ -1,13 +1,14 @@
 //! The team's push log: a branch of a git repository the team already has, holding one folder
-//! per push (`<runbook slug>/<push date>/journal.jsonl` and `report.md`), so that the team
-//! sees a push in their forge and two machines never act on the same step.
+//! per push (`<runbook slug>/<push date>/`: `journal.jsonl`, `report.md`, `seats.jsonl`), so
+//! that the team sees a push in their forge and two machines never act on the same step.
 //!
-//! A step with a side effect is first journaled as running *in the log* ([`PushLog::claim`]):
-//! fetch, check that nobody else has it running or done, append, push. git's push is the
-//! compare-and-swap: a push that finds the branch moved is rejected, and the whole decision is
-//! made again on the new tip. Only once the push lands is the local journal written and the
-//! step run. Its result, and whatever else the local journal holds that the log has not
-//! heard yet, follows with [`PushLog::publish`].
+//! A step with a side effect, or a gate, is first journaled as running *in the log*
+//! ([`PushLog::claim`]): fetch, check that nobody else has it running or done and that nobody
+//! else drives the push ([`seat`]), append, push. git's push is the compare-and-swap: a push
+//! that finds the branch moved is rejected, and the whole decision is made again on the new
+//! tip. Only once the push lands is the local journal written and the step run. Its result,
+//! and whatever else the local journal holds that the log has not heard yet, follows with
+//! [`PushLog::publish`].
 
 pub mod decide;
 pub mod seat;
