@@ -18,7 +18,7 @@ pub mod tui;
 pub use pushduty_core::{
     config, diag, overrides, runbook, sanitize, session, tags, templates, urls, words,
 };
-pub use pushduty_io::{doctor, engine, git, preview, secret, services};
+pub use pushduty_io::{doctor, engine, git, preview, secret, services, teamlog};
 pub use pushduty_standins as standins;
 
 /// The plan of a push: its context ([`pushduty_core::plan`]) and each step previewed by its

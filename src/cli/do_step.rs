@@ -48,6 +48,13 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
     for n in notices(&h.opened) {
         eprintln!("pushduty: {}", clean(&n));
     }
+    match args.offline_log.as_deref().map(str::trim) {
+        Some("") => {
+            eprintln!("pushduty: --offline-log needs a reason: it is journaled with the step");
+            return ExitCode::from(2);
+        }
+        why => h.engine.offline_log = why.map(str::to_string),
+    }
     if h.engine.step(id).is_err() {
         eprintln!(
             "pushduty: no step or ad-hoc item `{}` in this push",

@@ -124,6 +124,13 @@ impl Headless {
     /// Starts `id` and waits for it to end, journaling its checkpoints and its end. Each
     /// progress line goes to `progress`. A stopping signal interrupts it (journaled as
     /// interrupted by that signal).
+    /// What could not be written to the team's push log, said once on stderr.
+    fn say_log_warnings(&mut self) {
+        for w in self.engine.log_warnings.drain(..) {
+            eprintln!("pushduty: warning: {}", crate::sanitize::clean(&w));
+        }
+    }
+
     pub fn run_step(
         &mut self,
         id: &str,
@@ -136,6 +143,7 @@ impl Headless {
         self.started.store(true, Ordering::SeqCst);
         self.engine
             .start_confirmed(id, inputs, override_reason, pinned)?;
+        self.say_log_warnings();
         let mut stopped: Option<signals::Stop> = None;
         let began = std::time::Instant::now();
         let mut last_said = began;
@@ -191,6 +199,7 @@ impl Headless {
                     self.engine
                         .finish(&step, result)
                         .with_context(|| format!("journaling the end of `{step}`{how}"))?;
+                    self.say_log_warnings();
                     // Nothing runs until the next step starts: a signal may end pushduty at
                     // once again (one that came meanwhile waits in `signal_between_steps`).
                     self.started.store(false, Ordering::SeqCst);

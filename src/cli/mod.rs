@@ -12,6 +12,7 @@ pub mod history;
 pub mod judge;
 pub mod man;
 pub mod plan;
+pub mod push_log;
 pub mod rehearse;
 pub mod render;
 pub mod replay;
@@ -179,6 +180,36 @@ pub enum Command {
     /// A whole push in a local sandbox (git repo, bare remote, stand-ins for every service),
     /// opened in `run`: practise before the first real push.
     Rehearse(rehearse::RehearseArgs),
+    /// This push as the team's push log has it, read-only: who drives, each step's status,
+    /// by whom and when. Needs read access to the log only.
+    Follow {
+        /// Machine-readable output: `{"runbook", "push_date", "log", "driver": {"since",
+        /// "operator", "host", "reason", "from"} | null, "steps": [{"id", "title", "status",
+        /// "by", "host", "at"}]}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take the driver's seat of this push in the team's push log, saying why (journaled
+    /// there): from then on only you act on its steps with a side effect.
+    Takeover {
+        /// Why you take over: the team and the old driver read it.
+        #[arg(long, value_name = "WHY")]
+        reason: String,
+    },
+    /// The team's push log (`[log]` in your config): `log init` makes its branch, once;
+    /// `log sync` sends this push's lines it has not heard yet.
+    #[command(subcommand)]
+    Log(LogCommand),
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum LogCommand {
+    /// Make the push log's branch in the repository your config names (only its marker
+    /// file); refused when it is there already.
+    Init,
+    /// Send this push's journal lines the push log has not heard yet (after going on
+    /// without it); refused when the log moved on differently meanwhile.
+    Sync,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -255,6 +286,10 @@ pub struct ReportArgs {
     /// A past (or the current) push, YYYY-MM-DD (default: this push).
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub push_date: Option<String>,
+    /// Read the push from the team's push log (`[log]`), not this machine's journal: a push
+    /// someone else drove. Read access to the log is enough.
+    #[arg(long)]
+    pub from_log: bool,
 }
 
 fn parse_date(s: &str) -> Result<String, String> {
@@ -287,6 +322,10 @@ pub struct DoArgs {
     /// to do, then ticks the step off as done by hand with `--note` saying what you did.
     #[arg(long, conflicts_with_all = ["inputs", "override_reason"])]
     pub by_hand: bool,
+    /// When the team's push log cannot be reached, run the step anyway, without it; the
+    /// reason is journaled, and the log hears of it with its next write (`log sync`).
+    #[arg(long, value_name = "REASON")]
+    pub offline_log: Option<String>,
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
@@ -316,7 +355,12 @@ impl Command {
     fn is_logged(&self) -> bool {
         matches!(
             self,
-            Command::Run(_) | Command::Do(_) | Command::Add(_) | Command::Status { .. }
+            Command::Run(_)
+                | Command::Do(_)
+                | Command::Add(_)
+                | Command::Status { .. }
+                | Command::Log(_)
+                | Command::Takeover { .. }
         )
     }
 
@@ -344,6 +388,10 @@ impl Command {
             Command::StepIds => completions::STEP_IDS,
             Command::Rehearse(_) => "rehearse",
             Command::Judge(_) => "judge",
+            Command::Follow { .. } => "follow",
+            Command::Takeover { .. } => "takeover",
+            Command::Log(LogCommand::Init) => "log init",
+            Command::Log(LogCommand::Sync) => "log sync",
         }
     }
 
@@ -486,6 +534,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::StepIds => completions::step_ids(g),
         Command::Rehearse(args) => rehearse::run(g, args),
         Command::Judge(a) => judge::run(g, a.backtest, &a.at, a.json),
+        Command::Follow { json } => push_log::follow(g, *json),
+        Command::Takeover { reason } => push_log::takeover(g, reason),
+        Command::Log(LogCommand::Init) => push_log::init(g),
+        Command::Log(LogCommand::Sync) => push_log::sync(g),
     }
 }
 

@@ -37,6 +37,17 @@ pub fn pushes(state_dir: &std::path::Path, slug: &str) -> Vec<(String, String)> 
 /// Reads the push of `push_date` (default: this push) of the runbook. A push without a
 /// journal is an error exit that names the pushes there are.
 pub fn read_past(g: &Global, push_date: Option<&str>, notify: Notify) -> Result<Past, ExitCode> {
+    read_past_from(g, push_date, notify, false)
+}
+
+/// [`read_past`], from the team's push log when `from_log` (any machine with read access
+/// reads a push there, whoever drove it).
+pub fn read_past_from(
+    g: &Global,
+    push_date: Option<&str>,
+    notify: Notify,
+    from_log: bool,
+) -> Result<Past, ExitCode> {
     // A past push's titles are filled in with that push's values: its date is `now`.
     let mut g = g.clone();
     if let Some(d) = push_date
@@ -51,7 +62,10 @@ pub fn read_past(g: &Global, push_date: Option<&str>, notify: Notify) -> Result<
     let push_date = push_date.map_or(p.vars.push_date.clone(), str::to_string);
     let dir = session::session_dir(&state_dir, &slug, &push_date);
     let jpath = dir.join("journal.jsonl");
-    if !jpath.exists() {
+    let (entries, warnings, whence) = if from_log {
+        let entries = super::push_log::entries(&g, &p, &push_date)?;
+        (entries, Vec::new(), "the team's push log".to_string())
+    } else if !jpath.exists() {
         let known: Vec<String> = pushes(&state_dir, &slug)
             .into_iter()
             .map(|(date, _)| date)
@@ -66,10 +80,12 @@ pub fn read_past(g: &Global, push_date: Option<&str>, notify: Notify) -> Result<
             }
         );
         return Err(ExitCode::from(1));
-    }
-    let read = journal::read(&jpath).map_err(|e| fail(&e))?;
-    let state = SessionState::rebuild(&read.entries)
-        .map_err(|e| fail(&e.context(format!("reading the journal {}", jpath.display()))))?;
+    } else {
+        let read = journal::read(&jpath).map_err(|e| fail(&e))?;
+        (read.entries, read.warnings, jpath.display().to_string())
+    };
+    let state = SessionState::rebuild(&entries)
+        .map_err(|e| fail(&e.context(format!("reading the journal {whence}"))))?;
     // Only for the steps as `run` sees them (items among them) and their titles filled in;
     // the report itself is the journal's state, not what the engine would make of it now.
     let mut engine = Engine::new(
@@ -92,8 +108,8 @@ pub fn read_past(g: &Global, push_date: Option<&str>, notify: Notify) -> Result<
         .map(|s| (s.id.clone(), crate::preview::fill(&s.title, &ctx)))
         .collect();
     let mut notices: Vec<String> = notice.into_iter().collect();
-    notices.extend(read.warnings.iter().cloned());
-    let report = crate::report::build(&read.entries, &state, rb, &titles, read.warnings);
+    notices.extend(warnings.iter().cloned());
+    let report = crate::report::build(&entries, &state, rb, &titles, warnings);
     Ok(Past {
         engine,
         report,
@@ -102,7 +118,12 @@ pub fn read_past(g: &Global, push_date: Option<&str>, notify: Notify) -> Result<
 }
 
 pub fn run(g: &Global, args: &ReportArgs) -> ExitCode {
-    let past = match read_past(g, args.push_date.as_deref(), Arc::new(|_| {})) {
+    let past = match read_past_from(
+        g,
+        args.push_date.as_deref(),
+        Arc::new(|_| {}),
+        args.from_log,
+    ) {
         Ok(p) => p,
         Err(code) => return code,
     };

@@ -111,10 +111,12 @@ pub fn open_engine(
         Err(LockError::Io(e)) => return Err(fail(&e)),
     };
     let services = crate::services::Services::resolve(&p.loaded.runbook, &p.config);
+    let p_config = p.config.clone();
     let mut engine = Engine::new(p.loaded, p.vars, session, &p.operator, console, notify)
         .map_err(|e| fail(&e))?;
     engine.use_services(services);
     engine.live_clock = g.now.is_none();
+    super::push_log::attach(g, &p_config, &mut engine).map_err(|e| fail(&e))?;
     Ok((engine, opened))
 }
 

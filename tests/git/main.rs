@@ -9,6 +9,7 @@ mod git_compare;
 mod git_fetch;
 mod git_network;
 mod git_pick_checks;
+mod git_push_log;
 mod git_state;
 mod git_steps;
 mod git_tag_push;

@@ -56,6 +56,29 @@ pub struct Config {
     /// things in two runbooks. They win over the top-level entries of the same name.
     #[serde(default)]
     pub runbooks: Ordered<RunbookConfig>,
+    /// The team's push log: a branch of a git repository that holds every push's journal.
+    #[serde(default)]
+    pub log: Option<LogConfig>,
+}
+
+/// The branch a push log lives on when the config does not say.
+pub const DEFAULT_LOG_BRANCH: &str = "pushduty-log";
+
+/// `[log]`: where the team's push log is, reached through the operator's own `git`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// A git URL (an ssh alias, `https://...`) or a path, as `git fetch` takes it.
+    pub repo: String,
+    /// A branch of its own, never the repository's main line.
+    #[serde(default)]
+    pub branch: Option<String>,
+}
+
+impl LogConfig {
+    pub fn branch(&self) -> &str {
+        self.branch.as_deref().unwrap_or(DEFAULT_LOG_BRANCH)
+    }
 }
 
 /// How the screen calls the operator.
@@ -80,6 +103,9 @@ pub struct RunbookConfig {
     pub repos: Ordered<RepoConfig>,
     #[serde(default)]
     pub services: Ordered<ServiceConfig>,
+    /// This runbook's push log, over the top-level `[log]`.
+    #[serde(default)]
+    pub log: Option<LogConfig>,
 }
 
 impl Config {
@@ -89,6 +115,9 @@ impl Config {
         if let Some(own) = self.runbooks.shift_remove(slug) {
             self.repos.extend(own.repos);
             self.services.extend(own.services);
+            if own.log.is_some() {
+                self.log = own.log;
+            }
         }
         self.runbooks.clear();
         self
@@ -140,6 +169,15 @@ pub fn load(explicit: Option<&Path>, overrides: &[Override]) -> Result<Config, D
             let own = c.runbooks.values_mut().flat_map(|r| r.repos.values_mut());
             for r in c.repos.values_mut().chain(own) {
                 r.path = expand_home(&r.path);
+            }
+            let logs = c.runbooks.values_mut().filter_map(|r| r.log.as_mut());
+            for l in c.log.iter_mut().chain(logs) {
+                // A path, not a URL: `~` is the operator's home, as for the checkouts.
+                if l.repo.starts_with('~') {
+                    l.repo = expand_home(Path::new(&l.repo))
+                        .to_string_lossy()
+                        .into_owned();
+                }
             }
             Ok(c)
         }

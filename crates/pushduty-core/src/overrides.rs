@@ -46,6 +46,8 @@ const CONFIG_ROOTS: &[&str] = &[
 ];
 const CONFIG_REPO_KEYS: &[&str] = &["path"];
 const CONFIG_SERVICE_KEYS: &[&str] = &["user", "token", "password", "key", "webhook"];
+/// The team's push log (`[log]`), top-level or for one runbook.
+const CONFIG_LOG_KEYS: &[&str] = &["repo", "branch"];
 
 impl Override {
     /// Whether this override targets the operator's config (paths, users, secret references).
@@ -54,6 +56,8 @@ impl Override {
             [root] => CONFIG_ROOTS.contains(&root.as_str()),
             [r, _, k, ..] if r == "repos" => CONFIG_REPO_KEYS.contains(&k.as_str()),
             [r, _, k, ..] if r == "services" => CONFIG_SERVICE_KEYS.contains(&k.as_str()),
+            [r, k] if r == "log" => CONFIG_LOG_KEYS.contains(&k.as_str()),
+            [r, _, l, k] if r == "runbooks" && l == "log" => CONFIG_LOG_KEYS.contains(&k.as_str()),
             // `runbooks.SLUG.repos.NAME.path`: one runbook's own config section.
             [r, _, k, name, f, ..] if r == "runbooks" && (k == "repos" || k == "services") => {
                 let keys = if k == "repos" {
@@ -251,6 +255,14 @@ mod tests {
         assert!(o.is_config());
         let o: Override = "schedule.timezone=UTC".parse().unwrap();
         assert!(!o.is_config());
+        for push_log in [
+            "log.repo=/srv/team.git",
+            "log.branch=pushes",
+            "runbooks.amo-weekly-push.log.repo=/srv/team.git",
+        ] {
+            let o: Override = push_log.parse().unwrap();
+            assert!(o.is_config(), "{push_log}");
+        }
         assert!("novalue".parse::<Override>().is_err());
         assert!("a..b=1".parse::<Override>().is_err());
     }

@@ -13,6 +13,7 @@ pub mod preview;
 pub mod redact;
 pub mod secret;
 pub mod services;
+pub mod teamlog;
 
 // The model, under the names this crate's modules use for it.
 pub use pushduty_core::{config, diag, health, plan, runbook, sanitize, session, templates, words};

@@ -97,6 +97,7 @@ fn reopen(g: &Global, step: &str, why: &str, inputs: &[(&str, &str)]) -> ExitCod
             reopen: Some(why.to_string()),
             override_reason: None,
             by_hand: false,
+            offline_log: None,
         },
     )
 }
@@ -129,6 +130,7 @@ pub fn play(g: &Global, scenario: Scenario, rig: &Rig, upstream: &std::path::Pat
                     reopen: None,
                     override_reason: None,
                     by_hand: false,
+                    offline_log: None,
                 },
             );
             if is(graphs, 0) { first } else { graphs }

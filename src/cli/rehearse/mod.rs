@@ -234,6 +234,7 @@ fn rehearse(
             format: "markdown".into(),
             json: false,
             push_date: None,
+            from_log: false,
         },
     );
     println!("{}", differences(real, &rig, &sb));

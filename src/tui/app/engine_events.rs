@@ -41,6 +41,10 @@ impl App {
                     Ok(()) => self.log(msg.0, msg.1),
                     Err(e) => self.log(Level::Error, format!("could not record {step}: {e:#}")),
                 }
+                // A result the team's push log could not take yet: it goes with the next write.
+                for w in std::mem::take(&mut self.engine.log_warnings) {
+                    self.log(Level::Warn, w);
+                }
                 self.call_for_finished(&step, ran);
                 self.refresh_views();
                 self.move_on_from(&step);

@@ -363,6 +363,17 @@ impl Session {
     /// Journals one event (fsync'd), then applies it to the state in memory and replaces the
     /// cache, so nothing is shown that is not on disk.
     fn append(&mut self, operator: &str, event: Event) -> Result<()> {
+        self.append_with(operator, event, |_, _| Ok(()))
+    }
+
+    /// [`Session::append`], with `before` told the entry and the state it makes first: the
+    /// entry is journaled only when `before` succeeds (a write-ahead elsewhere).
+    fn append_with(
+        &mut self,
+        operator: &str,
+        event: Event,
+        before: impl FnOnce(&Entry, &SessionState) -> Result<()>,
+    ) -> Result<()> {
         let entry = Entry {
             time: now_rfc3339(),
             operator: operator.to_string(),
@@ -370,6 +381,10 @@ impl Session {
         };
         let mut next = self.state.clone();
         next.apply(&entry)?;
+        if let Some(d) = &self.disk {
+            d.lock.check()?;
+        }
+        before(&entry, &next)?;
         if let Some(d) = &mut self.disk {
             d.lock.check()?;
             d.journal.append(&entry)?;
@@ -384,12 +399,19 @@ impl Session {
     /// One transition of a step. `t` carries its note, reason, action, outputs and tags;
     /// its `from` and `to` are filled in here, and a skip's or failure's text becomes its
     /// reason.
-    pub fn record(
+    pub fn record(&mut self, step: &str, to: Status, operator: &str, t: Transition) -> Result<()> {
+        self.record_with(step, to, operator, t, |_, _| Ok(()))
+    }
+
+    /// [`Session::record`], journaled only once `before` (given the entry and the state it
+    /// makes) succeeds: the team's push log hears of a step before this journal does.
+    pub fn record_with(
         &mut self,
         step: &str,
         to: Status,
         operator: &str,
         mut t: Transition,
+        before: impl FnOnce(&Entry, &SessionState) -> Result<()>,
     ) -> Result<()> {
         let from = self
             .status(step)
@@ -404,7 +426,7 @@ impl Session {
             _ => {}
         }
         let (from, to, reason) = (t.from.clone(), t.to.clone(), t.reason.clone());
-        self.append(operator, Event::Step(t))?;
+        self.append_with(operator, Event::Step(t), before)?;
         log_transition(step, &from, &to, reason.as_deref());
         Ok(())
     }

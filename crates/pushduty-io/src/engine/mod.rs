@@ -94,6 +94,14 @@ pub struct Engine {
     pub live_clock: bool,
     /// What the screen's panes show, kept with a gate's approval (empty without a screen).
     pub on_screen: Vec<String>,
+    /// The team's push log, when the config names one: steps with a side effect are
+    /// journaled there first ([`crate::teamlog`]).
+    pub push_log: Option<crate::teamlog::PushLog>,
+    /// What could not be written to the push log (it is sent with the next write), for the
+    /// front end to say.
+    pub log_warnings: Vec<String>,
+    /// The operator chose to go on without the push log when it cannot be reached, and why.
+    pub offline_log: Option<String>,
 }
 
 /// The output in which a `github.release` step lists the one-off items of the release body.
@@ -180,6 +188,9 @@ impl Engine {
             setters: std::sync::OnceLock::new(),
             live_clock: false,
             on_screen: Vec::new(),
+            push_log: None,
+            log_warnings: Vec::new(),
+            offline_log: None,
         };
         e.sync_items();
         // A push keeps the tag names it began with (once `2015.09.10` exists, a restarted
@@ -617,14 +628,51 @@ impl Engine {
         t.reason = override_reason
             .as_ref()
             .map(|r| format!("preconditions overridden: {r}"));
-        self.session.record(
-            id,
-            Status::Running {
-                since: now_rfc3339(),
-            },
-            &self.operator,
-            t,
-        )?;
+        let running = Status::Running {
+            since: now_rfc3339(),
+        };
+        match self.push_log.as_mut() {
+            // The team hears of it first: another machine may have it already.
+            Some(log) if written_ahead(&step) => {
+                let rb = &self.loaded.runbook;
+                let claimed = self.session.record_with(
+                    id,
+                    running.clone(),
+                    &self.operator,
+                    t.clone(),
+                    |entry, state| log.claim(id, entry, state, rb),
+                );
+                match (claimed, &self.offline_log) {
+                    (Ok(()), _) => {
+                        if let Err(e) = log.confirm() {
+                            self.log_warnings.push(format!("{e:#}"));
+                        }
+                    }
+                    // The operator's choice, journaled with the step's start.
+                    (Err(e), Some(why)) if crate::teamlog::is_unreachable(&e) => {
+                        let went_on = format!("{}{why} ({e:#})", crate::teamlog::OFFLINE);
+                        t.reason = Some(match t.reason.take() {
+                            Some(r) => format!("{r}; {went_on}"),
+                            None => went_on,
+                        });
+                        self.session.record(id, running, &self.operator, t)?;
+                        self.log_warnings.push(format!(
+                            "`{id}` runs without the team's push log ({}): its lines go there \
+                             with the next step that writes to the log, or `pushduty log sync`",
+                            log.describe()
+                        ));
+                    }
+                    (Err(e), _) if crate::teamlog::is_unreachable(&e) => {
+                        return Err(e.context(format!(
+                            "`{id}` was not run; to run it without the team's push log, pass \
+                             --offline-log \"WHY\" (journaled), and sync when it is back"
+                        )));
+                    }
+                    (Err(e), _) => return Err(e.context(format!("`{id}` was not run"))),
+                }
+            }
+            _ => self.session.record(id, running, &self.operator, t)?,
+        }
         if !resume.is_empty() {
             // Kept for the next crash, too.
             self.session
@@ -844,11 +892,42 @@ impl Engine {
             _ => None,
         };
         self.session.record(id, to, &self.operator, t)?;
+        self.publish_to_log(id);
         self.refresh()?;
         if let Some((items, tag)) = items {
             self.take_up_release_items(id, &items, &tag)?;
         }
         Ok(())
+    }
+
+    /// A written-ahead step's result goes to the team's push log now (with whatever else it has
+    /// not heard); other steps' lines follow with the next. A failure is said, not fatal: the
+    /// local journal has it, and the next write sends it.
+    fn publish_to_log(&mut self, id: &str) {
+        if !self.step(id).is_ok_and(written_ahead) {
+            return;
+        }
+        let Some(log) = self.push_log.as_mut() else {
+            return;
+        };
+        let state = &self.session.state;
+        let to = state.steps.get(id).map_or("", |s| s.status.name());
+        if let Err(e) = log.publish(&format!("{id} {to}"), state, &self.loaded.runbook) {
+            self.log_warnings.push(format!(
+                "`{id}` is journaled here but not yet in the team's push log ({}): {e:#}; it is \
+                 sent with the next step that writes to the log",
+                log.describe()
+            ));
+        }
+    }
+
+    /// Sends the push log every line of this push's journal it has not heard yet.
+    pub fn sync_log(&mut self) -> Result<()> {
+        let log = self
+            .push_log
+            .as_mut()
+            .context("no push log is configured (`[log]` in the config)")?;
+        log.publish("sync", &self.session.state, &self.loaded.runbook)
     }
 
     /// The one-off items a release's body lists become ad-hoc items of this push, once each
@@ -1160,6 +1239,12 @@ impl Engine {
 
 /// On the worker: the checks once more, right before acting, then the act.
 /// `text` with the step that sets each value it says is missing (`` `x` is not set yet``).
+/// Whether a step is journaled in the team's push log before it acts: one that changes
+/// something, and a gate (the driver's decision, and where a hand-off happens).
+fn written_ahead(step: &Step) -> bool {
+    step.kind.info().side_effect || matches!(step.kind, StepKind::Gate(_))
+}
+
 fn explain_missing(text: &str, setters: &HashMap<String, String>) -> String {
     const NOT_SET: &str = "` is not set yet";
     if !text.contains(NOT_SET) {

@@ -1,0 +1,294 @@
+//! `pushduty log init`, and the push log as a session opens it: the team's push log named
+//! by the operator's config (`[log]`), wired into the engine with the report it renders.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+use super::session::{open_engine, prepare};
+use super::{Global, fail};
+use crate::engine::{Engine, NoEdit};
+use crate::sanitize::clean_line;
+use crate::teamlog::{PushLog, Render, Store};
+
+/// `pushduty log init`: makes the push log's branch (only the marker in it). Making it is
+/// an act of its own, never a side effect of a push: a wrong `[log]` must not make a branch.
+pub fn init(g: &Global) -> ExitCode {
+    let (p, _) = match prepare(g, "run", false) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let Some(cfg) = p.config.log.as_ref() else {
+        eprintln!(
+            "pushduty: your config names no push log: add `[log] repo = \"...\"` (and \
+             `branch`, default `{}`) to it first",
+            crate::config::DEFAULT_LOG_BRANCH
+        );
+        return ExitCode::from(2);
+    };
+    let made = g
+        .state_dir()
+        .and_then(|d| Store::open(&d, cfg))
+        .and_then(|s| Ok((s.init()?, s.shown())));
+    match made {
+        Ok((commit, shown)) => {
+            println!(
+                "made the push log: branch `{}` of {} ({commit})",
+                clean_line(cfg.branch()),
+                clean_line(&shown)
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// `pushduty log sync`: sends what this push's journal has and the log has not.
+pub fn sync(g: &Global) -> ExitCode {
+    let (p, _) = match prepare(g, "run", false) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    if p.config.log.is_none() {
+        eprintln!("pushduty: your config names no push log (`[log] repo = \"...\"`)");
+        return ExitCode::from(2);
+    }
+    let (mut engine, _) = match open_engine(g, p, Arc::new(NoEdit), Arc::new(|_| {})) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    match engine.sync_log() {
+        Ok(()) => {
+            let where_ = engine.push_log.as_ref().map(PushLog::describe);
+            println!(
+                "the push log ({}) has this push's journal",
+                clean_line(&where_.unwrap_or_default())
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// Gives `engine` the config's push log, if it names one: from here on a step with a side
+/// effect is journaled there before it acts.
+pub fn attach(
+    g: &Global,
+    config: &crate::config::Config,
+    engine: &mut Engine,
+) -> anyhow::Result<()> {
+    let Some(cfg) = config.log.as_ref() else {
+        return Ok(());
+    };
+    let state_dir = g.state_dir()?;
+    let Some(dir) = engine.session.dir().map(std::path::Path::to_path_buf) else {
+        return Ok(());
+    };
+    let state = &engine.session.state;
+    let log = PushLog::open(
+        &state_dir,
+        cfg,
+        &engine.operator,
+        &state.slug,
+        &state.push_date,
+        &dir,
+    )?;
+    engine.push_log = Some(log.with_render(render(engine)));
+    Ok(())
+}
+
+/// The report as `pushduty report` writes it, titles filled in as this session has them.
+fn render(engine: &Engine) -> Render {
+    let ctx = engine.context();
+    let titles: IndexMap<String, String> = engine
+        .loaded
+        .runbook
+        .steps
+        .iter()
+        .map(|s| (s.id.clone(), crate::preview::fill(&s.title, &ctx)))
+        .collect();
+    Arc::new(move |entries, state, rb| {
+        let report = crate::report::build(entries, state, rb, &titles, Vec::new());
+        Some(crate::report::markdown(&report, rb))
+    })
+}
+
+/// The journal of the push of `push_date` as the team's push log has it, as one journal: its
+/// first session line, then every operator's lines in the order the log took them.
+pub fn entries(
+    g: &Global,
+    p: &super::session::Prepared,
+    push_date: &str,
+) -> Result<Vec<crate::session::journal::Entry>, ExitCode> {
+    let log = open_at(g, p, push_date)?;
+    let (lines, _) = log.view().map_err(|e| fail(&e))?;
+    let mut begun = false;
+    let entries: Vec<_> = lines
+        .into_iter()
+        .map(|l| l.entry)
+        .filter(|e| {
+            let session = matches!(e.event, crate::session::journal::Event::Session(_));
+            !(session && std::mem::replace(&mut begun, true))
+        })
+        .collect();
+    if entries.is_empty() {
+        eprintln!(
+            "pushduty: the push log ({}) has no push of {push_date} of {}",
+            clean_line(&log.describe()),
+            clean_line(&p.loaded.runbook.name)
+        );
+        return Err(ExitCode::from(1));
+    }
+    Ok(entries)
+}
+
+/// The config's push log for this push (`--now`'s), without a session opened: for the
+/// commands that read the log or write the seat only.
+fn open_for(g: &Global, p: &super::session::Prepared) -> Result<PushLog, ExitCode> {
+    open_at(g, p, &p.vars.push_date)
+}
+
+/// The config's push log for the push of `push_date`.
+fn open_at(g: &Global, p: &super::session::Prepared, push_date: &str) -> Result<PushLog, ExitCode> {
+    let Some(cfg) = p.config.log.as_ref() else {
+        eprintln!(
+            "pushduty: your config names no push log: add `[log] repo = \"...\"` to it \
+             (the team's repository and branch)"
+        );
+        return Err(ExitCode::from(2));
+    };
+    let state_dir = g.state_dir().map_err(|e| fail(&e))?;
+    let slug = crate::session::slug(&p.loaded.runbook.name);
+    let dir = crate::session::session_dir(&state_dir, &slug, push_date);
+    PushLog::open(&state_dir, cfg, &p.operator, &slug, push_date, &dir).map_err(|e| fail(&e))
+}
+
+/// `pushduty takeover --reason WHY`: the driver's seat of this push moves here, journaled in
+/// the log with the reason and who had it.
+pub fn takeover(g: &Global, reason: &str) -> ExitCode {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        eprintln!("pushduty: takeover needs a reason (--reason WHY): the team reads it");
+        return ExitCode::from(2);
+    }
+    let (p, _) = match prepare(g, "run", false) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let mut log = match open_for(g, &p) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    match log.takeover(reason) {
+        Ok(was) => {
+            println!(
+                "you drive the push of {} now{}",
+                p.vars.push_date,
+                was.map(|w| format!(
+                    " (from {}, who had it since {})",
+                    clean_line(&w.who()),
+                    w.since
+                ))
+                .unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// One step as `follow` prints it.
+#[derive(serde::Serialize)]
+struct Followed {
+    id: String,
+    title: String,
+    status: String,
+    by: Option<String>,
+    host: Option<String>,
+    at: Option<String>,
+}
+
+/// `pushduty follow`: this push as the team's push log has it, read-only: who drives and
+/// each step's status, by whom and when. Needs read access to the log only.
+pub fn follow(g: &Global, json: bool) -> ExitCode {
+    let (p, _) = match prepare(g, "run", false) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let log = match open_for(g, &p) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let (entries, seats) = match log.view() {
+        Ok(v) => v,
+        Err(e) => return fail(&e),
+    };
+    let last = crate::teamlog::decide::last_moves(&entries);
+    let steps: Vec<Followed> = p
+        .loaded
+        .runbook
+        .steps
+        .iter()
+        .map(|s| {
+            let moved = last.get(s.id.as_str());
+            Followed {
+                id: s.id.clone(),
+                title: s.title.clone(),
+                status: moved.map_or("pending".into(), |(to, _)| to.to_string()),
+                by: moved.map(|(_, e)| e.entry.operator.clone()),
+                host: moved.map(|(_, e)| e.host.clone()),
+                at: moved.map(|(_, e)| e.entry.time.clone()),
+            }
+        })
+        .collect();
+    let driver = seats.last();
+    if json {
+        let out = serde_json::json!({
+            "runbook": p.loaded.runbook.name,
+            "push_date": p.vars.push_date,
+            "log": log.describe(),
+            "driver": driver,
+            "steps": steps,
+        });
+        return match super::json_text(&out) {
+            Ok(s) => {
+                println!("{s}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        };
+    }
+    let mut out = vec![format!(
+        "{}, push of {} ({})",
+        p.loaded.runbook.name,
+        p.vars.push_date,
+        log.describe()
+    )];
+    out.push(match driver {
+        Some(d) => format!(
+            "driver: {} since {}{}",
+            d.who(),
+            d.since,
+            d.reason
+                .as_ref()
+                .map(|r| format!(
+                    " (took over from {}: {r})",
+                    d.from.as_deref().unwrap_or("?")
+                ))
+                .unwrap_or_default()
+        ),
+        None => "driver: nobody yet (the first to act takes the seat)".into(),
+    });
+    for s in &steps {
+        let who = match (&s.by, &s.host, &s.at) {
+            (Some(by), Some(host), Some(at)) => format!("  {by} on {host} at {at}"),
+            _ => String::new(),
+        };
+        out.push(format!("  {:<11} {}  {}{who}", s.status, s.id, s.title));
+    }
+    for line in out {
+        println!("{}", clean_line(&line));
+    }
+    ExitCode::SUCCESS
+}
