@@ -17,6 +17,8 @@ pub struct Config {
     pub port: u16,
     /// `owner/name`.
     pub repo: String,
+    /// More repos (`owner/name`) whose releases and commits it serves, as `repo`'s.
+    pub also: Vec<String>,
     /// The workflow file the stand-in knows; others answer 404.
     pub workflow: String,
     pub token: String,
@@ -95,6 +97,7 @@ impl Default for Config {
         Self {
             port: 0,
             repo: "mozilla/addons-server".into(),
+            also: Vec::new(),
             workflow: "deploy-stage.yml".into(),
             token: "ghp_s3cret".into(),
             dispatchable: true,
@@ -160,8 +163,12 @@ struct State {
     requests: Vec<String>,
     dispatches: Vec<Dispatch>,
     releases: Vec<Release>,
-    /// Branches moved by the test, by name; others are at [`HEAD_SHA`].
-    branches: Vec<(String, String)>,
+    /// Branches moved by the test, as (repo, name, sha); others are at [`HEAD_SHA`].
+    branches: Vec<(String, String, String)>,
+    /// The tags each repo has, as (repo, name, sha): told by the test, or made by publishing.
+    tags: Vec<(String, String, String)>,
+    /// Releases published so far: the next publish's place in that order.
+    published: u64,
     /// Someone else drafts the release of the next create's tag just before it arrives.
     beaten_to_release: bool,
 }
@@ -169,6 +176,8 @@ struct State {
 /// One release of the repo.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Release {
+    /// `owner/name`.
+    pub repo: String,
     pub id: u64,
     pub tag_name: String,
     pub name: String,
@@ -176,6 +185,10 @@ pub struct Release {
     pub draft: bool,
     /// The branch or commit its tag is made at when it is published.
     pub target_commitish: String,
+    /// Each time it was asked to be published (`draft: false`), even when it already was.
+    pub publishes: u32,
+    /// The commit its tag names, once published; and its place among the publishes.
+    pub published: Option<(String, u64)>,
 }
 
 /// One accepted dispatch.
@@ -271,18 +284,28 @@ impl Github {
         self.server.shared.lock().releases.clone()
     }
 
-    /// Adds a release, as someone using the web page would.
+    /// Adds a release of the main repo, as someone using the web page would.
     pub fn add_release(&self, tag: &str, body: &str, draft: bool) {
+        let repo = self.server.shared.cfg.repo.clone();
+        self.add_release_of(&repo, tag, body, draft);
+    }
+
+    /// Adds a release of `repo` (one it serves) at master, as someone using the web page would.
+    pub fn add_release_of(&self, repo: &str, tag: &str, body: &str, draft: bool) {
         let mut st = self.server.shared.lock();
         let id = 500 + st.releases.len() as u64;
-        st.releases.push(Release {
-            id,
-            tag_name: tag.into(),
-            name: tag.into(),
-            body: body.into(),
-            draft,
-            target_commitish: "master".into(),
-        });
+        st.releases.push(Release::new(repo, id, tag, body, draft));
+    }
+
+    /// The tag last published of `repo`: what its CI deployed last.
+    pub fn last_published(&self, repo: &str) -> Option<String> {
+        let st = self.server.shared.lock();
+        st.releases
+            .iter()
+            .filter(|r| r.repo == repo)
+            .filter_map(|r| r.published.as_ref().map(|(_, n)| (n, &r.tag_name)))
+            .max()
+            .map(|(_, tag)| tag.clone())
     }
 
     /// Edits release `id`'s body, as someone on the web page would.
@@ -293,11 +316,44 @@ impl Github {
         }
     }
 
-    /// Moves a branch to `sha`, as a push would.
+    /// Moves a branch of the main repo to `sha`, as a push would.
     pub fn set_branch(&self, name: &str, sha: &str) {
+        let repo = self.server.shared.cfg.repo.clone();
+        self.set_branch_of(&repo, name, sha);
+    }
+
+    /// Moves a branch of `repo` to `sha`, as a push would.
+    pub fn set_branch_of(&self, repo: &str, name: &str, sha: &str) {
         let mut st = self.server.shared.lock();
-        st.branches.retain(|(n, _)| n != name);
-        st.branches.push((name.into(), sha.into()));
+        st.branches
+            .retain(|(r, n, _)| (r.as_str(), n.as_str()) != (repo, name));
+        st.branches.push((repo.into(), name.into(), sha.into()));
+    }
+
+    /// Gives `repo` the tag `name` at `sha`, as a pushed tag would: the repo's git is the
+    /// truth, so a tag the stand-in had elsewhere (a publish that came before this was
+    /// told) moves there, with its release.
+    pub fn set_tag(&self, repo: &str, name: &str, sha: &str) {
+        let mut st = self.server.shared.lock();
+        st.tags
+            .retain(|(r, n, _)| (r.as_str(), n.as_str()) != (repo, name));
+        st.tags.push((repo.into(), name.into(), sha.into()));
+        for r in st.releases.iter_mut() {
+            if let (true, Some((at, _))) = (r.repo == repo && r.tag_name == name, &mut r.published)
+            {
+                *at = sha.into();
+            }
+        }
+    }
+
+    /// The tags of `repo` with their commits, as made or told, oldest first.
+    pub fn tags(&self, repo: &str) -> Vec<(String, String)> {
+        let st = self.server.shared.lock();
+        st.tags
+            .iter()
+            .filter(|(r, _, _)| r == repo)
+            .map(|(_, n, sha)| (n.clone(), sha.clone()))
+            .collect()
     }
 
     /// Makes someone else draft the release of the next create's tag just before that
@@ -315,6 +371,71 @@ impl Github {
     pub fn run_url(&self, n: usize) -> String {
         self.server.shared.html_url(run_id(n))
     }
+}
+
+impl Release {
+    fn new(repo: &str, id: u64, tag: &str, body: &str, draft: bool) -> Self {
+        Self {
+            repo: repo.into(),
+            id,
+            tag_name: tag.into(),
+            name: tag.into(),
+            body: body.into(),
+            draft,
+            target_commitish: "master".into(),
+            publishes: 0,
+            published: None,
+        }
+    }
+}
+
+/// The commit `reference` names in `repo`: a branch (master and main are at [`HEAD_SHA`]
+/// until moved), a tag, or a full commit id.
+fn resolve(st: &State, repo: &str, reference: &str) -> Option<String> {
+    let named = |refs: &[(String, String, String)]| {
+        refs.iter()
+            .find(|(r, n, _)| r == repo && n == reference)
+            .map(|(_, _, sha)| sha.clone())
+    };
+    named(&st.branches)
+        .or_else(|| named(&st.tags))
+        .or_else(|| {
+            ["master", "main"]
+                .contains(&reference)
+                .then(|| HEAD_SHA.into())
+        })
+        .or_else(|| {
+            let full = reference.len() == 40 && reference.bytes().all(|b| b.is_ascii_hexdigit());
+            full.then(|| reference.to_string())
+        })
+}
+
+/// Publishes `r`: counted each time it is asked; the first time, its tag is made at its
+/// target unless the repo has that tag already (a pushed `-N`), as GitHub does.
+fn publish(st: &mut State, r: &mut Release) {
+    r.publishes += 1;
+    if !r.draft {
+        return;
+    }
+    r.draft = false;
+    let existing = st
+        .tags
+        .iter()
+        .find(|(repo, n, _)| *repo == r.repo && *n == r.tag_name)
+        .map(|(_, _, sha)| sha.clone());
+    let sha = existing
+        .or_else(|| resolve(st, &r.repo, &r.target_commitish))
+        .unwrap_or_else(|| HEAD_SHA.into());
+    if !st
+        .tags
+        .iter()
+        .any(|(repo, n, _)| *repo == r.repo && *n == r.tag_name)
+    {
+        st.tags
+            .push((r.repo.clone(), r.tag_name.clone(), sha.clone()));
+    }
+    st.published += 1;
+    r.published = Some((sha, st.published));
 }
 
 fn run_id(n: usize) -> u64 {
@@ -386,6 +507,11 @@ impl Shared {
         super::lock(&self.state)
     }
 
+    /// The repos whose releases and commits it serves.
+    fn served(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.cfg.repo.as_str()).chain(self.cfg.also.iter().map(String::as_str))
+    }
+
     fn html_url(&self, id: u64) -> String {
         format!("{}/{}/actions/runs/{id}", self.url, self.cfg.repo)
     }
@@ -422,13 +548,15 @@ impl Shared {
         {
             return self.repo(repo);
         }
-        if let Some(rest) = path.strip_prefix(&format!("/repos/{}/releases", self.cfg.repo)) {
-            return self.releases(req, rest);
-        }
-        if let Some(r) = path.strip_prefix(&format!("/repos/{}/commits/", self.cfg.repo))
-            && req.method == "GET"
-        {
-            return self.commit(r);
+        for repo in self.served() {
+            if let Some(rest) = path.strip_prefix(&format!("/repos/{repo}/releases")) {
+                return self.releases(repo, req, rest);
+            }
+            if let Some(r) = path.strip_prefix(&format!("/repos/{repo}/commits/"))
+                && req.method == "GET"
+            {
+                return self.commit(repo, r);
+            }
         }
         let Some(rest) = path.strip_prefix(&format!("/repos/{}/actions/", self.cfg.repo)) else {
             return error(404, "Not Found");
@@ -459,7 +587,8 @@ impl Shared {
     /// `GET /repos/{o}/{r}`: the repo, with what the token may do in it; a repo the stand-in
     /// does not hold is 404, as GitHub answers a private one the token cannot see.
     fn repo(&self, repo: &str) -> Response {
-        let known = repo == self.cfg.repo || self.cfg.issues.iter().any(|i| i.repo == repo);
+        let known =
+            self.served().any(|r| r == repo) || self.cfg.issues.iter().any(|i| i.repo == repo);
         if !known {
             return error(404, "Not Found");
         }
@@ -484,7 +613,8 @@ impl Shared {
     /// (open by default, closed, all), `per_page` (30 by default, at most 100) and `page`;
     /// newest first; a `Link` header names the next and last pages.
     fn issues(&self, repo: &str, query: &str) -> Response {
-        let known = repo == self.cfg.repo || self.cfg.issues.iter().any(|i| i.repo == repo);
+        let known =
+            self.served().any(|r| r == repo) || self.cfg.issues.iter().any(|i| i.repo == repo);
         if !known {
             return error(404, "Not Found");
         }
@@ -565,12 +695,9 @@ impl Shared {
 
     fn release_html(&self, r: &Release) -> String {
         if r.draft {
-            format!(
-                "{}/{}/releases/tag/untagged-{}",
-                self.url, self.cfg.repo, r.id
-            )
+            format!("{}/{}/releases/tag/untagged-{}", self.url, r.repo, r.id)
         } else {
-            format!("{}/{}/releases/tag/{}", self.url, self.cfg.repo, r.tag_name)
+            format!("{}/{}/releases/tag/{}", self.url, r.repo, r.tag_name)
         }
     }
 
@@ -587,32 +714,27 @@ impl Shared {
         }
     }
 
-    /// `GET /repos/{o}/{r}/commits/{ref}`: a branch's tip or a full commit id; anything else
-    /// 422, as GitHub answers.
-    fn commit(&self, reference: &str) -> Response {
-        let st = self.lock();
-        let moved = st.branches.iter().find(|(n, _)| n == reference);
-        let sha = match moved {
-            Some((_, sha)) => sha.clone(),
-            None if ["master", "main"].contains(&reference) => HEAD_SHA.to_string(),
-            None if reference.len() == 40 && reference.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                reference.to_string()
-            }
-            None => return error(422, &format!("No commit found for SHA: {reference}")),
-        };
-        answer(200, object! { "sha": sha })
+    /// `GET /repos/{o}/{r}/commits/{ref}`: a branch's tip, a tag's commit or a full commit
+    /// id; anything else 422, as GitHub answers.
+    fn commit(&self, repo: &str, reference: &str) -> Response {
+        match resolve(&self.lock(), repo, reference) {
+            Some(sha) => answer(200, object! { "sha": sha }),
+            None => error(422, &format!("No commit found for SHA: {reference}")),
+        }
     }
 
     /// The releases endpoints: list (drafts only for a token that may push, as GitHub), by
     /// tag (published only, as GitHub: a draft's tag is not attached yet), one by id, create
     /// (422 `already_exists` for a tag that has a release), update and publish.
-    fn releases(&self, req: &Request, rest: &str) -> Response {
+    fn releases(&self, repo: &str, req: &Request, rest: &str) -> Response {
         let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
         let text = |k: &str| body[k].as_str().map(str::to_string);
-        let mut st = self.lock();
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        let mine = |r: &&Release| r.repo == repo;
         match (req.method.as_str(), rest) {
             ("GET", "") => {
-                let seen = st.releases.iter().rev();
+                let seen = st.releases.iter().filter(mine).rev();
                 let all = seen
                     .filter(|r| self.cfg.push || !r.draft)
                     .map(|r| self.release_json(r));
@@ -620,7 +742,12 @@ impl Shared {
             }
             ("GET", tag) if tag.starts_with("/tags/") => {
                 let tag = &tag["/tags/".len()..];
-                match st.releases.iter().find(|r| r.tag_name == tag && !r.draft) {
+                match st
+                    .releases
+                    .iter()
+                    .filter(mine)
+                    .find(|r| r.tag_name == tag && !r.draft)
+                {
                     Some(r) => answer(200, self.release_json(r)),
                     None => error(404, "Not Found"),
                 }
@@ -631,42 +758,43 @@ impl Shared {
                 };
                 if std::mem::take(&mut st.beaten_to_release) {
                     let id = 500 + st.releases.len() as u64;
-                    st.releases.push(Release {
-                        id,
-                        tag_name: tag.clone(),
-                        name: tag.clone(),
-                        body: "drafted by someone else".into(),
-                        draft: true,
-                        target_commitish: "master".into(),
-                    });
+                    let theirs = Release::new(repo, id, &tag, "drafted by someone else", true);
+                    st.releases.push(theirs);
                 }
-                if st.releases.iter().any(|r| r.tag_name == tag) {
+                if st.releases.iter().filter(mine).any(|r| r.tag_name == tag) {
                     return already_exists();
                 }
-                let r = Release {
-                    id: 500 + st.releases.len() as u64,
-                    name: text("name").unwrap_or_else(|| tag.clone()),
-                    tag_name: tag,
-                    body: text("body").unwrap_or_default(),
-                    draft: body["draft"].as_bool().unwrap_or(false),
-                    target_commitish: text("target_commitish").unwrap_or_else(|| "master".into()),
-                };
+                let id = 500 + st.releases.len() as u64;
+                let draft = body["draft"].as_bool().unwrap_or(false);
+                let mut r = Release::new(repo, id, &tag, &text("body").unwrap_or_default(), true);
+                r.name = text("name").unwrap_or_else(|| tag.clone());
+                if let Some(t) = text("target_commitish") {
+                    r.target_commitish = t;
+                }
+                if !draft {
+                    publish(st, &mut r);
+                }
                 let json = self.release_json(&r);
                 st.releases.push(r);
                 answer(201, json)
             }
             ("GET", id) => {
                 let id: Option<u64> = id.trim_start_matches('/').parse().ok();
-                match st.releases.iter().find(|r| Some(r.id) == id) {
+                match st.releases.iter().filter(mine).find(|r| Some(r.id) == id) {
                     Some(r) if self.cfg.push || !r.draft => answer(200, self.release_json(r)),
                     _ => error(404, "Not Found"),
                 }
             }
             ("PATCH", id) => {
                 let id: Option<u64> = id.trim_start_matches('/').parse().ok();
-                let Some(r) = st.releases.iter_mut().find(|r| Some(r.id) == id) else {
+                let Some(at) = st
+                    .releases
+                    .iter()
+                    .position(|r| r.repo == repo && Some(r.id) == id)
+                else {
                     return error(404, "Not Found");
                 };
+                let mut r = st.releases[at].clone();
                 if let Some(b) = text("body") {
                     r.body = b;
                 }
@@ -678,9 +806,9 @@ impl Shared {
                 }
                 // Publishing a draft is one way: GitHub has made the tag by then.
                 if body["draft"] == json!(false) {
-                    r.draft = false;
+                    publish(st, &mut r);
                 }
-                let r = r.clone();
+                st.releases[at] = r.clone();
                 answer(200, self.release_json(&r))
             }
             _ => error(404, "Not Found"),
@@ -912,6 +1040,53 @@ mod tests {
         assert_eq!(issues[0]["title"], title);
         assert_eq!(issues[0]["labels"][0]["name"], label);
         assert_eq!(issues[0]["number"], 7);
+    }
+
+    #[test]
+    fn each_repo_has_its_releases_and_publishing_makes_the_tag_unless_it_was_pushed() {
+        let github = Github::start(Config {
+            also: vec!["mozilla/addons-frontend".into()],
+            ..Config::default()
+        });
+        let (server, frontend) = ("mozilla/addons-server", "mozilla/addons-frontend");
+        let tip = "1111111111111111111111111111111111111111";
+        let picked = "2222222222222222222222222222222222222222";
+        github.set_branch_of(server, "master", tip);
+        github.add_release_of(server, "2026.12.06", "server's", true);
+        github.add_release_of(frontend, "2026.12.06", "frontend's", true);
+        let list = |repo: &str| json(&format!("{}/repos/{repo}/releases", github.url()));
+        assert_eq!(list(server)[0]["body"], "server's");
+        assert_eq!(list(frontend).as_array().map(Vec::len), Some(1));
+        let patch = |repo: &str, id: u64| {
+            let url = format!("{}/repos/{repo}/releases/{id}", github.url());
+            call("PATCH", &url, &[AUTH], r#"{"draft":false}"#).0
+        };
+        // The server's draft is 500: the frontend's has no such id.
+        assert_eq!(patch(frontend, 500), 404);
+        assert_eq!(patch(server, 500), 200);
+        assert_eq!(github.tags(server), vec![("2026.12.06".into(), tip.into())]);
+        assert_eq!(github.last_published(server).as_deref(), Some("2026.12.06"));
+        assert_eq!(github.last_published(frontend), None);
+        // A `-1` pushed before its release is published keeps the commit it was pushed at.
+        github.set_tag(server, "2026.12.06-1", picked);
+        github.add_release_of(server, "2026.12.06-1", "the fix", true);
+        assert_eq!(patch(server, 502), 200);
+        assert_eq!(patch(server, 502), 200, "asked twice");
+        let minus_one = &github.releases()[2];
+        assert_eq!(
+            minus_one.published.as_ref().map(|p| p.0.as_str()),
+            Some(picked)
+        );
+        assert_eq!(minus_one.publishes, 2, "each publish is counted");
+        assert_eq!(
+            github.last_published(server).as_deref(),
+            Some("2026.12.06-1")
+        );
+        let commit = json(&format!(
+            "{}/repos/{server}/commits/2026.12.06-1",
+            github.url()
+        ));
+        assert_eq!(commit["sha"], picked);
     }
 
     #[test]
