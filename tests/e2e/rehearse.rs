@@ -53,15 +53,7 @@ fn todays_tag() -> String {
 }
 
 fn remote_tags(sandbox: &Path) -> Vec<String> {
-    support::gitrepo::isolate_libgit2();
-    let bare = git2::Repository::open_bare(sandbox.join("sandbox/upstream.git")).unwrap();
-    let names = bare.tag_names(None).unwrap();
-    names
-        .iter()
-        .flatten()
-        .flatten()
-        .map(str::to_string)
-        .collect()
+    tags_of(&sandbox.join("sandbox/upstream.git"))
 }
 
 fn said(out: &Output) -> String {
@@ -236,7 +228,12 @@ fn today() -> String {
 
 /// The sandbox's one journal.
 fn journal_of(dir: &Path) -> std::path::PathBuf {
-    std::fs::read_dir(dir.join("state/sessions/amo-weekly-push"))
+    journal_in(dir, "amo-weekly-push")
+}
+
+/// The sandbox's one journal of the runbook whose slug is `slug`.
+fn journal_in(dir: &Path, slug: &str) -> std::path::PathBuf {
+    std::fs::read_dir(dir.join("state/sessions").join(slug))
         .unwrap()
         .flatten()
         .map(|d| d.path().join("journal.jsonl"))
@@ -586,5 +583,136 @@ fn a_runbook_telling_slack_rehearses_against_the_slack_stand_in() {
     assert!(
         config.contains("[services.channel]\ntoken = { env = \"PUSHDUTY_REHEARSAL_SLACK_TOKEN\" }"),
         "{config}"
+    );
+}
+
+/// The tags of a bare remote of the sandbox.
+fn tags_of(bare: &Path) -> Vec<String> {
+    support::gitrepo::isolate_libgit2();
+    let bare = git2::Repository::open_bare(bare).unwrap();
+    let names = bare.tag_names(None).unwrap();
+    names
+        .iter()
+        .flatten()
+        .flatten()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The journal's entries of one `event`.
+fn events(journal: &Path, event: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(journal)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["event"] == event)
+        .collect()
+}
+
+/// The 2026 runbook rehearsed by its hero: the previous hero's drafts are published once
+/// each, their one-off items become items of the push and are done, the blocker's fix ships
+/// as the server's `-1` (tagged on the cherry-pick, pushed, released once), the topic is set
+/// once, and the closing summary says what each release became.
+#[test]
+fn a_releases_rehearsal_publishes_each_draft_once_and_ships_the_fix_as_minus_one() {
+    let env = Env::new();
+    let (out, sandbox, took) = rehearse(&env, "releases");
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+    let tag = todays_tag();
+    let minus_one = format!("{tag}-1");
+    let dir = sandbox.path().join("sandbox");
+
+    // What the releases became: each published once, the next hero's drafts left as drafts.
+    let summary = text
+        .split("## What the releases became")
+        .nth(1)
+        .unwrap_or_default();
+    let line = |repo: &str, t: &str| {
+        let starts = format!("- mozilla/{repo} {t}: ");
+        let lines: Vec<&str> = summary.lines().filter(|l| l.starts_with(&starts)).collect();
+        assert_eq!(lines.len(), 1, "one release of {repo} {t}: {summary}");
+        lines[0].to_string()
+    };
+    assert!(
+        line("addons-server", &tag).contains("published once"),
+        "{summary}"
+    );
+    assert!(
+        line("addons-frontend", &tag).contains("published once"),
+        "{summary}"
+    );
+    assert!(
+        line("addons-server", &minus_one).contains("published once"),
+        "{summary}"
+    );
+    let next: Vec<&str> = summary.lines().filter(|l| l.contains("a draft")).collect();
+    assert_eq!(
+        next.len(),
+        2,
+        "the next push's drafts, one per repo: {summary}"
+    );
+
+    // The tags: made by publishing, and the `-1` at the cherry-pick, on the remotes.
+    let server = tags_of(&dir.join("addons-server.git"));
+    assert!(
+        server.contains(&tag) && server.contains(&minus_one),
+        "{server:?}"
+    );
+    assert!(tags_of(&dir.join("addons-frontend.git")).contains(&tag));
+    let journal = journal_in(&dir, "amo-push-releases-every-other-week");
+    let done = |step: &str| {
+        events(&journal, "step")
+            .iter()
+            .filter(|e| e["step"] == step && e["to"] == "done")
+            .count()
+    };
+    assert_eq!(done("cherry-pick-server"), 1, "one cherry-pick");
+    assert_eq!(
+        step_outputs(&journal, "tag-server-picks", "tag_name"),
+        std::slice::from_ref(&minus_one)
+    );
+    assert!(
+        text.contains("hero: pushduty do strategy-server --reopen"),
+        "{text}"
+    );
+    // Stage ran the release last published: the `-1`.
+    let stage = step_outputs(&journal, "verify-stage", "http_body");
+    assert!(
+        stage.last().is_some_and(|b| b.contains(&minus_one)),
+        "{stage:?}"
+    );
+
+    // The one-off items: each added once, each done.
+    let items = events(&journal, "item");
+    let texts: Vec<&str> = items.iter().filter_map(|i| i["text"].as_str()).collect();
+    assert_eq!(texts.len(), 3, "{texts:?}");
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("./manage.py addnewversion firefox '109.0'"))
+    );
+    for item in &items {
+        let id = item["id"].as_str().unwrap();
+        assert_eq!(done(id), 1, "{id} ({}) is done once", item["text"]);
+    }
+
+    // The channel: each release told once, the promotion once, one topic.
+    let channel = text
+        .split("## What the channel read")
+        .nth(1)
+        .unwrap_or_default();
+    let count = |needle: &str| channel.matches(needle).count();
+    assert_eq!(
+        count(&format!("published addons-server {minus_one}:")),
+        1,
+        "{channel}"
+    );
+    assert_eq!(count("promoting server"), 1, "{channel}");
+    assert_eq!(count("topic: "), 1, "{channel}");
+    assert!(
+        channel.contains(&format!("topic: AMO: pushed {minus_one}")),
+        "{channel}"
     );
 }
