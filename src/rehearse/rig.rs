@@ -311,6 +311,7 @@ impl Rig {
             jenkins: Arc::clone(&jenkins),
             sentry: Arc::clone(&sentry),
             graphite: Arc::clone(&graphite),
+            github: Arc::clone(&github),
             etherpad: Arc::clone(&etherpad),
             smtp: Arc::clone(&smtp),
             matrix: Arc::clone(&matrix),
@@ -318,7 +319,8 @@ impl Rig {
             last: String::new(),
         };
         let happened = kept.restore()?;
-        if releases {
+        // The previous hero's drafts, unless a resumed sandbox's GitHub has its releases.
+        if releases && github.releases().is_empty() {
             super::releases::seed(&github, &s.tag, s.operator);
         }
         let stop = Arc::new(AtomicBool::new(false));

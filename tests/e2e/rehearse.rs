@@ -715,4 +715,17 @@ fn a_releases_rehearsal_publishes_each_draft_once_and_ships_the_fix_as_minus_one
         channel.contains(&format!("topic: AMO: pushed {minus_one}")),
         "{channel}"
     );
+
+    // Resumed from its folder: GitHub has its releases as they were, no draft is seeded again.
+    let again = rehearse_in(&env, "releases", &dir, &QUICK_SENTRY);
+    assert_eq!(again.status.code(), Some(0), "{}", said(&again));
+    let releases = |text: &str| -> Vec<String> {
+        let summary = text.split("## What the releases became").nth(1);
+        let lines = summary.unwrap_or_default().lines();
+        lines
+            .filter(|l| l.starts_with("- mozilla/"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(releases(&stdout(&again)), releases(&text));
 }

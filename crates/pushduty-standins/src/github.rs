@@ -164,14 +164,17 @@ struct State {
     dispatches: Vec<Dispatch>,
     releases: Vec<Release>,
     /// Branches moved by the test, as (repo, name, sha); others are at [`HEAD_SHA`].
-    branches: Vec<(String, String, String)>,
+    branches: Vec<Ref>,
     /// The tags each repo has, as (repo, name, sha): told by the test, or made by publishing.
-    tags: Vec<(String, String, String)>,
+    tags: Vec<Ref>,
     /// Releases published so far: the next publish's place in that order.
     published: u64,
     /// Someone else drafts the release of the next create's tag just before it arrives.
     beaten_to_release: bool,
 }
+
+/// A branch or tag of a repo: (repo, name, commit).
+type Ref = (String, String, String);
 
 /// One release of the repo.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -362,6 +365,73 @@ impl Github {
         self.server.shared.lock().beaten_to_release = true;
     }
 
+    /// The releases and the tags they made or were told, for a rehearsal kept in a folder.
+    pub fn snapshot(&self) -> serde_json::Value {
+        let st = self.server.shared.lock();
+        let releases: Vec<serde_json::Value> = st
+            .releases
+            .iter()
+            .map(|r| {
+                json!({
+                    "repo": r.repo, "id": r.id, "tag_name": r.tag_name, "name": r.name,
+                    "body": r.body, "draft": r.draft, "target_commitish": r.target_commitish,
+                    "publishes": r.publishes,
+                    "published": r.published.as_ref().map(|(sha, n)| json!([sha, n])),
+                })
+            })
+            .collect();
+        json!({ "releases": releases, "tags": st.tags, "published": st.published })
+    }
+
+    /// Takes up a [`Github::snapshot`]: its releases and tags replace this stand-in's.
+    pub fn restore(&self, saved: &serde_json::Value) -> Result<(), String> {
+        use crate::saved::{list, str_of, u64_of};
+        let release = |r: &serde_json::Value| -> Result<Release, String> {
+            let published = match &r["published"] {
+                serde_json::Value::Null => None,
+                p => match (p[0].as_str(), p[1].as_u64()) {
+                    (Some(sha), Some(n)) => Some((sha.to_string(), n)),
+                    _ => return Err("`published` is not [commit, number]".into()),
+                },
+            };
+            Ok(Release {
+                repo: str_of(r, "repo")?,
+                id: u64_of(r, "id")?,
+                tag_name: str_of(r, "tag_name")?,
+                name: str_of(r, "name")?,
+                body: str_of(r, "body")?,
+                draft: r["draft"].as_bool().ok_or("`draft` is not true or false")?,
+                target_commitish: str_of(r, "target_commitish")?,
+                publishes: u64_of(r, "publishes")?
+                    .try_into()
+                    .map_err(|_| "`publishes` is too large")?,
+                published,
+            })
+        };
+        let tag = |t: &serde_json::Value| match t.as_array().map(Vec::as_slice) {
+            Some([repo, name, sha]) => match (repo.as_str(), name.as_str(), sha.as_str()) {
+                (Some(r), Some(n), Some(s)) => Ok((r.to_string(), n.to_string(), s.to_string())),
+                _ => Err("a tag is not [repo, name, commit]".to_string()),
+            },
+            _ => Err("a tag is not [repo, name, commit]".to_string()),
+        };
+        let read = || -> Result<(Vec<Release>, Vec<Ref>, u64), String> {
+            let releases = list(saved, "releases")?.iter().map(release);
+            let tags = list(saved, "tags")?.iter().map(tag);
+            Ok((
+                releases.collect::<Result<_, _>>()?,
+                tags.collect::<Result<_, _>>()?,
+                u64_of(saved, "published")?,
+            ))
+        };
+        let (releases, tags, published) = read().map_err(|e| format!("the GitHub state: {e}"))?;
+        let mut st = self.server.shared.lock();
+        st.releases = releases;
+        st.tags = tags;
+        st.published = published;
+        Ok(())
+    }
+
     /// The web link of release `id`, as the API gives it.
     pub fn release_url(&self, r: &Release) -> String {
         self.server.shared.release_html(r)
@@ -392,7 +462,7 @@ impl Release {
 /// The commit `reference` names in `repo`: a branch (master and main are at [`HEAD_SHA`]
 /// until moved), a tag, or a full commit id.
 fn resolve(st: &State, repo: &str, reference: &str) -> Option<String> {
-    let named = |refs: &[(String, String, String)]| {
+    let named = |refs: &[Ref]| {
         refs.iter()
             .find(|(r, n, _)| r == repo && n == reference)
             .map(|(_, _, sha)| sha.clone())
@@ -1087,6 +1157,12 @@ mod tests {
             github.url()
         ));
         assert_eq!(commit["sha"], picked);
+        // Kept and taken up by another stand-in, as a resumed rehearsal does.
+        let again = Github::start(Config::default());
+        again.restore(&github.snapshot()).unwrap();
+        assert_eq!(again.releases(), github.releases());
+        assert_eq!(again.tags(server), github.tags(server));
+        assert!(again.restore(&json!({"releases": [{"id": 1}]})).is_err());
     }
 
     #[test]
