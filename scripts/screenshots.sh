@@ -229,7 +229,7 @@ press blocker "1 commit not in" Tab
 shoot blocker blocker-path
 
 # The releases rehearsal (the 2026 runbook): the previous hero's draft of addons-server is
-# found and published, and the one-off item its body lists is now an item of this push.
+# found and published, and the one-off command its body lists is now a shell item of this push.
 tm new-session -d -s releases -x 120 -y 40 \
   "cd '$root' && env -i PATH=\"\$PATH\" HOME='$work' TERM=xterm-256color '$bin' --operator andym rehearse --scenario releases --dir '$work/releases'; sleep 60"
 wait_for releases "next: check-rotation"

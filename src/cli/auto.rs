@@ -152,6 +152,13 @@ fn needs_person(step: &Step, specs: &[InputSpec], given: &Inputs) -> Option<Stri
             "a manual step: do it, then tick it off with --answer {id}=NOTE"
         ));
     }
+    // An item's command comes from outside the runbook (a release's body, which anyone who
+    // may edit the release can change): it runs headless only when answered.
+    if step.id.starts_with(crate::session::ITEM_PREFIX) && given.is_empty() {
+        return Some(format!(
+            "an ad-hoc item's command, as written outside the runbook: read it              (`pushduty show {id}`), then run it with --answer {id}=NOTE"
+        ));
+    }
     None
 }
 

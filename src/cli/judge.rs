@@ -132,7 +132,12 @@ pub fn run(g: &Global, backtest: bool, at: &[DateTime<Utc>], json: bool) -> Exit
     cases.sort_by(|a, b| b.at.cmp(&a.at).then(a.step.cmp(b.step)));
 
     let services = Services::resolve(rb, &config);
-    let judged = match block_on(all(cases.iter().map(|c| judge_case(&services, c)))) {
+    // A year of pushes is many reads: a few at a time, so the metrics server is not flooded.
+    let turns = tokio::sync::Semaphore::new(AT_ONCE);
+    let judged = match block_on(all(cases.iter().map(|c| async {
+        let _turn = turns.acquire().await;
+        judge_case(&services, c).await
+    }))) {
         Ok(j) => j,
         Err(e) => return fail(&e),
     };
@@ -181,6 +186,9 @@ pub fn run(g: &Global, backtest: bool, at: &[DateTime<Utc>], json: bool) -> Exit
     }
     ExitCode::SUCCESS
 }
+
+/// How many pushes are judged at once.
+const AT_ONCE: usize = 4;
 
 /// The production pushes of this runbook in the state dir's sessions: for each metrics
 /// check, the moment of the step its soak counts from (a gate's `approved_at`).

@@ -1,8 +1,8 @@
 //! The `releases` scenario's world: the 2026 runbook (bundled, written into the sandbox with
 //! its templates), the draft releases the previous hero left with this push's one-off items,
 //! and GitHub kept in step with the sandbox's remotes. Publishing a release makes its tag at
-//! its target on the remote, as GitHub does; a tag pushed to the remote (a `-1`) is known to
-//! GitHub before its release is published.
+//! its target on the remote, as GitHub does; GitHub reads the remotes' branches and tags as
+//! it answers, so a tag pushed there (a `-1`) is known before its release is drafted.
 
 use std::path::{Path, PathBuf};
 
@@ -79,45 +79,65 @@ pub fn seed(github: &Github, tag: &str, hero: &str) {
     github.add_release_of(FRONTEND, tag, &frontend, true);
 }
 
-/// One look at the remotes (`(GitHub name, bare remote)`): GitHub learns each master and
-/// tag; a release published since has its tag made on the remote, at the commit GitHub made
-/// it at.
-pub fn mirror(github: &Github, remotes: &[(String, PathBuf)]) -> Result<()> {
+/// The branches and tags of a bare remote, each with the commit it names.
+fn refs_of(path: &Path) -> Result<Vec<(String, String)>> {
+    let bare = Repository::open_bare(path)
+        .with_context(|| format!("opening the sandbox's remote {}", path.display()))?;
+    let mut out = Vec::new();
+    for r in bare.references()? {
+        let r = r?;
+        let (Ok(name), Ok(commit)) = (r.name(), r.peel_to_commit()) else {
+            continue;
+        };
+        out.push((name.to_string(), commit.id().to_string()));
+    }
+    Ok(out)
+}
+
+/// GitHub reads each repo's branches and tags from its remote (`(GitHub name, bare
+/// remote)`) before it answers about it: a tag pushed is known to the next request.
+pub fn follow(github: &Github, remotes: Vec<(String, PathBuf)>) {
+    github.follow(Box::new(move |repo| {
+        let path = remotes
+            .iter()
+            .find(|(name, _)| name == repo)
+            .map(|(_, p)| p);
+        // A remote that cannot be read leaves GitHub with what it knew.
+        path.and_then(|p| refs_of(p).ok()).unwrap_or_default()
+    }));
+}
+
+/// Each release published without its tag on the remote gets it there, at the commit GitHub
+/// made it at, as publishing on GitHub makes the tag in the repo.
+pub fn tag_published(github: &Github, remotes: &[(String, PathBuf)]) -> Result<()> {
     for (name, path) in remotes {
+        let published: Vec<_> = github
+            .releases()
+            .into_iter()
+            .filter(|r| &r.repo == name)
+            .filter_map(|r| r.published.map(|(sha, _)| (r.tag_name, sha)))
+            .collect();
+        if published.is_empty() {
+            continue;
+        }
         let bare = Repository::open_bare(path)
             .with_context(|| format!("opening the sandbox's remote {}", path.display()))?;
-        let tip = bare.refname_to_id("refs/heads/master")?;
-        github.set_branch_of(name, "master", &tip.to_string());
-        let mut tags = Vec::new();
-        bare.tag_foreach(|oid, refname| {
-            let tag = String::from_utf8_lossy(refname).replace("refs/tags/", "");
-            tags.push((tag, oid));
-            true
-        })?;
-        for (tag, oid) in &tags {
-            let commit = bare.find_object(*oid, None)?.peel_to_commit()?.id();
-            github.set_tag(name, tag, &commit.to_string());
-        }
-        for r in github.releases().iter().filter(|r| &r.repo == name) {
-            let Some((sha, _)) = &r.published else {
-                continue;
-            };
-            if tags.iter().any(|(t, _)| *t == r.tag_name) {
+        for (tag, sha) in published {
+            if bare.refname_to_id(&format!("refs/tags/{tag}")).is_ok() {
                 continue;
             }
-            let at = git2::Oid::from_str(sha)
+            let at = git2::Oid::from_str(&sha)
                 .and_then(|oid| bare.find_object(oid, None))
-                .with_context(|| {
-                    format!("{sha} (the target of {}) is not on {name}", r.tag_name)
-                })?;
-            bare.tag_lightweight(&r.tag_name, &at, false)
-                .with_context(|| format!("making the tag {} on {name}", r.tag_name))?;
+                .with_context(|| format!("{sha} (the commit of {tag}) is not on {name}"))?;
+            bare.tag_lightweight(&tag, &at, false)
+                .with_context(|| format!("making the tag {tag} on {name}"))?;
         }
     }
     Ok(())
 }
 
-/// What the releases became, for the rehearsal's summary: one line each.
+/// What the releases became, for the rehearsal's summary: one line each, with how many of
+/// its one-off items are ticked in its body.
 pub fn summary(github: &Github) -> String {
     let mut out = String::from("\n## What the releases became\n\n");
     for r in github.releases() {
@@ -132,7 +152,13 @@ pub fn summary(github: &Github) -> String {
             ),
             None => "a draft, left for the next hero".to_string(),
         };
-        out.push_str(&format!("- {} {}: {state}\n", r.repo, r.tag_name));
+        let items = pushduty_core::release_items::items(&r.body);
+        let ticked = items.iter().filter(|i| i.done).count();
+        let items = match items.len() {
+            0 => String::new(),
+            n => format!("; {ticked} of its {n} one-off items ticked"),
+        };
+        out.push_str(&format!("- {} {}: {state}{items}\n", r.repo, r.tag_name));
     }
     out
 }

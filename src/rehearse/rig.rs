@@ -200,6 +200,9 @@ impl Rig {
         );
         let releases = s.scenario == Scenario::Releases;
         let github = Arc::new(start_github(s)?);
+        if releases {
+            super::releases::follow(&github, s.remotes.clone());
+        }
         // What stage runs: the deploy job's last build; in `releases`, CI deploys the server
         // release last published.
         let deployed: stage::Deployed = if releases {
@@ -337,9 +340,9 @@ impl Rig {
                     // Checked before the last look: what happened up to the stop is kept.
                     let stopping = stop.load(Ordering::SeqCst);
                     if releases {
-                        unfollowed = super::releases::mirror(&github, &remotes)
+                        unfollowed = super::releases::tag_published(&github, &remotes)
                             .err()
-                            .map(|e| format!("GitHub's stand-in could not follow the sandbox's remotes ({e:#}): releases published meanwhile have no tag there"))
+                            .map(|e| format!("the tags of the releases published could not be made on the sandbox's remotes ({e:#})"))
                             .or(unfollowed);
                     }
                     // The fix lands once this push's tag is out: pushed (`blocker`), or made

@@ -180,6 +180,8 @@ fn status_reports_problems_in_the_json() {
             &graphite,
             "--set",
             "links.stage=https://https://addons.allizom.org",
+            "--set",
+            "services.list.ca_file=/nonexistent/relay-ca.pem",
         ])
         .output()
         .unwrap();
@@ -188,6 +190,16 @@ fn status_reports_problems_in_the_json() {
     let found: Vec<Value> = json["doctor"]["items"].as_array().unwrap().clone();
     let sentry = found.iter().find(|i| i["item"] == "sentry sentry").unwrap();
     assert_eq!(sentry["ok"], true, "{sentry}");
+    // A relay's settings are read as written: a `ca_file` that is not there is said.
+    let mail = found.iter().find(|i| i["item"] == "smtp list").unwrap();
+    assert_eq!(mail["ok"], false, "{mail}");
+    assert!(
+        mail["fix"]
+            .as_str()
+            .unwrap()
+            .contains("`ca_file` /nonexistent/relay-ca.pem cannot be read"),
+        "{mail}"
+    );
     let link = found
         .iter()
         .find(|i| i["item"] == "link links.stage https://https://addons.allizom.org")

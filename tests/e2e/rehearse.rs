@@ -636,11 +636,19 @@ fn a_releases_rehearsal_publishes_each_draft_once_and_ships_the_fix_as_minus_one
         lines[0].to_string()
     };
     assert!(
-        line("addons-server", &tag).contains("published once"),
+        line("addons-server", &tag).contains("published once; its tag is at"),
+        "{summary}"
+    );
+    assert!(
+        line("addons-server", &tag).contains("2 of its 2 one-off items ticked"),
         "{summary}"
     );
     assert!(
         line("addons-frontend", &tag).contains("published once"),
+        "{summary}"
+    );
+    assert!(
+        line("addons-frontend", &tag).contains("1 of its 1 one-off items ticked"),
         "{summary}"
     );
     assert!(
@@ -673,6 +681,24 @@ fn a_releases_rehearsal_publishes_each_draft_once_and_ships_the_fix_as_minus_one
         step_outputs(&journal, "tag-server-picks", "tag_name"),
         std::slice::from_ref(&minus_one)
     );
+    // The `-1` keeps the checks of its pick, as its confirmation showed them.
+    let tagged = events(&journal, "step");
+    let tagged = tagged
+        .iter()
+        .find(|e| e["step"] == "tag-server-picks" && e["to"] == "done")
+        .unwrap();
+    let checks = tagged["outputs"]["pick_checks"].as_array().unwrap();
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["ok"] == true && c["text"].as_str().unwrap().contains("oldest first")),
+        "{checks:?}"
+    );
+    // The pushed `-1` is GitHub's tag already when its release is drafted: none is made.
+    assert!(
+        text.contains(&format!("tag: {minus_one} (on GitHub already, at ")),
+        "{text}"
+    );
     assert!(
         text.contains("hero: pushduty do strategy-server --reopen"),
         "{text}"
@@ -692,6 +718,11 @@ fn a_releases_rehearsal_publishes_each_draft_once_and_ships_the_fix_as_minus_one
         texts
             .iter()
             .any(|t| t.contains("./manage.py addnewversion firefox '109.0'"))
+    );
+    // The command ran in the server's checkout.
+    assert!(
+        text.contains("manage.py addnewversion firefox 109.0: done (rehearsal)"),
+        "{text}"
     );
     for item in &items {
         let id = item["id"].as_str().unwrap();
@@ -715,6 +746,38 @@ fn a_releases_rehearsal_publishes_each_draft_once_and_ships_the_fix_as_minus_one
         channel.contains(&format!("topic: AMO: pushed {minus_one}")),
         "{channel}"
     );
+
+    // The bodies as GitHub keeps them: each item ticked with who and when, once.
+    let kept: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("standins.json")).unwrap()).unwrap();
+    let bodies: Vec<&str> = kept["github"]["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["tag_name"] == tag.as_str())
+        .filter_map(|r| r["body"].as_str())
+        .collect();
+    let ticked = |item: &str| {
+        let line = format!("- [x] {item} (done by ");
+        bodies
+            .iter()
+            .map(|b| b.matches(&line).count())
+            .sum::<usize>()
+    };
+    assert_eq!(
+        ticked("Run `./manage.py addnewversion firefox '109.0'` on the server"),
+        1,
+        "{bodies:?}"
+    );
+    assert_eq!(
+        ticked("Tell the add-ons reviewers that Firefox 109 is listed"),
+        1
+    );
+    assert_eq!(
+        ticked("Check the new recommended themes on stage with the frontend's QA"),
+        1
+    );
+    assert!(!bodies.iter().any(|b| b.contains("- [ ]")), "{bodies:?}");
 
     // Resumed from its folder: GitHub has its releases as they were, no draft is seeded again.
     let again = rehearse_in(&env, "releases", &dir, &QUICK_SENTRY);

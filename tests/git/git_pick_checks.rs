@@ -173,6 +173,19 @@ fn each_gotcha_is_said_before_picking_and_again_before_tagging() {
     }
     assert!(said.contains("tagged 2015.09.10-2 at"), "{said}");
     assert!(tagged(&k.p, "2015.09.10-2"));
+    // And they stay with the tag in the journal: what was known when it was made.
+    let done =
+        k.p.journal()
+            .into_iter()
+            .find(|e| e["step"] == "tag-picks" && e["to"] == "done")
+            .unwrap();
+    let kept = done["outputs"]["pick_checks"].as_array().unwrap().clone();
+    let texts: Vec<&str> = kept.iter().filter_map(|c| c["text"].as_str()).collect();
+    for want in [&order, &migration, &dependency] {
+        let want = want.trim_start_matches("warn: ");
+        assert!(texts.contains(&want), "{want}\n---\n{kept:?}");
+    }
+    assert!(kept.iter().all(|c| c["warn"] == true), "{kept:?}");
 }
 
 #[test]

@@ -886,3 +886,63 @@ token = {{ env = "DOC_STALE" }}
     let said = report.to_string();
     assert!(!said.contains(&synapse.token), "{said}");
 }
+
+/// A listener that counts the connections it is offered.
+fn counting() -> (std::sync::Arc<std::sync::atomic::AtomicUsize>, u16) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = seen.clone();
+    std::thread::spawn(move || {
+        for _ in l.incoming().flatten() {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    (seen, port)
+}
+
+/// A link with a password or a token in its address is never asked (a GET of a build
+/// trigger would start a build) and never printed; doctor and `status` both say to take it
+/// out of the runbook.
+#[test]
+fn doctor_neither_asks_nor_prints_a_link_that_carries_a_credential() {
+    let env = Env::new();
+    let (seen, port) = counting();
+    let runbook = format!(
+        "name = \"Doctor\"\n\n[links]\ngrafana = \"http://hero:pa55-s3cret@127.0.0.1:{port}/d/amo\"\n{HEAD}\n\
+         [[sections]]\nid = \"only\"\ntitle = \"Only\"\n\n[[steps]]\nid = \"look\"\nsection = \"only\"\n\
+         title = \"Look\"\nkind = \"manual\"\n\
+         doc = \"Rebuild at http://127.0.0.1:{port}/job/amo/build?token=bu1ld-s3cret&cause=doc\"\n"
+    );
+    let rig = Rig {
+        runbook: write(&env, &runbook, &[]),
+        env,
+        _servers: Vec::new(),
+    };
+    let out = rig.run(&["doctor"]);
+    let status = rig.run(&["status"]);
+    let text = format!("{}{}", stdout(&out), stdout(&status));
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for line in [
+        format!(
+            "FAIL  link links.grafana http://127.0.0.1:{port}/d/amo: carries a credential in its \
+             address (a user and password before the host): not asked"
+        ),
+        format!(
+            "FAIL  link step look http://127.0.0.1:{port}/job/amo/build?token=…&cause=doc: carries \
+             a credential in its address (a token in its query): not asked"
+        ),
+        "take it out of the runbook (links.grafana): a runbook is shared".to_string(),
+    ] {
+        assert!(text.contains(&line), "{line:?} not in:\n{text}");
+    }
+    assert!(
+        stdout(&status).contains("carries a credential in its address"),
+        "{}",
+        stdout(&status)
+    );
+    for secret in ["pa55-s3cret", "bu1ld-s3cret"] {
+        assert!(!text.contains(secret), "{secret} printed:\n{text}");
+    }
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 0, "asked");
+}

@@ -251,3 +251,171 @@ fn publishing_without_a_draft_says_to_draft_first() {
         stderr(&out)
     );
 }
+
+/// A checkout for the release's repo with a `manage.py` that says what it was asked.
+fn checkout(env: &Env) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = env.path().join("addons-server");
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("manage.py");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho \"manage.py $*\" >> ran.txt\necho added \"$3\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+const ITEMS: &str = "This week's push hero is @ana.\n\n## Before we start\n\
+    - [ ] check the blockers\n\
+    - [ ] run `./manage.py addnewversion firefox '109.0'`\n\n\
+    ## After we're done\n\
+    - [ ] tell support\n";
+
+#[test]
+fn one_off_items_run_then_are_ticked_in_the_release_keeping_edits_and_saying_conflicts() {
+    let r = Rig::new();
+    r.gh.add_release("2015.09.10", ITEMS, true);
+    let repo = checkout(&r.env);
+    let path = format!("repos.server.path={}", repo.display());
+    let run = |args: &[&str]| {
+        let mut all = vec!["--set", &path];
+        all.extend_from_slice(args);
+        r.run(&all)
+    };
+    let read = run(&["do", "read", "--yes"]);
+    assert!(read.status.success(), "{}", stderr(&read));
+    // Listed where they are done: before the step that ticks them.
+    let plan = run(&["show", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let order: Vec<&str> = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "draft", "publish", "read", "item-1", "item-2", "item-3", "tick"
+        ]
+    );
+
+    // The command is a shell step of its own: shown as written, run in the repo's checkout.
+    let shown = run(&["show", "item-2"]);
+    assert!(
+        stdout(&shown).contains("./manage.py addnewversion firefox '109.0'"),
+        "{}",
+        stdout(&shown)
+    );
+    // Headless, a command from outside the runbook runs only when answered.
+    let auto = run(&["run", "--auto", "--answer", "item-1=none open"]);
+    assert_eq!(auto.status.code(), Some(3), "{}", stderr(&auto));
+    assert!(
+        stdout(&auto).contains(
+            "needs a person: item-2 (run `./manage.py addnewversion firefox '109.0'`): an \
+             ad-hoc item's command, as written outside the runbook"
+        ),
+        "{}",
+        stdout(&auto)
+    );
+    assert!(!repo.join("ran.txt").exists(), "not run unanswered");
+    let ran = run(&["do", "item-2", "--yes"]);
+    assert!(ran.status.success(), "{}", stderr(&ran));
+    assert_eq!(
+        std::fs::read_to_string(repo.join("ran.txt")).unwrap(),
+        "manage.py addnewversion firefox 109.0\n",
+        "run once, as written, in the checkout"
+    );
+    let auto = run(&["run", "--auto"]);
+    assert_eq!(auto.status.code(), Some(3), "{}", stderr(&auto));
+    assert!(
+        stdout(&auto).contains("needs a person: item-3"),
+        "item-2 ran already: {}",
+        stdout(&auto)
+    );
+
+    // Meanwhile on GitHub: a line added, and the last item reworded.
+    let id = r.gh.releases()[0].id;
+    let edited = ITEMS
+        .replace("tell support", "tell support and ops")
+        .replace(
+            "## Before we start",
+            "Blockers: none.\n\n## Before we start",
+        );
+    r.gh.edit_release(id, &edited);
+    let last = run(&["do", "item-3", "--yes", "--note", "told them"]);
+    assert!(last.status.success(), "{}", stderr(&last));
+
+    let patches = r.patches();
+    let tick = run(&["do", "tick", "--yes"]);
+    let said = stderr(&tick);
+    assert!(!tick.status.success(), "a conflict is not done: {said}");
+    for want in [
+        "ok:   2 items to tick in 1 release",
+        "| - [x] check the blockers (done by tester, ",
+        "| - [x] run `./manage.py addnewversion firefox '109.0'` (done by tester, ",
+        "release 2015.09.10: `tell support`: the release body no longer has this item",
+        "not ticked, since the release body no longer has the item as it was read",
+    ] {
+        assert!(said.contains(want), "`{want}` not said: {said}");
+    }
+    let body = r.gh.releases()[0].body.clone();
+    assert!(
+        body.contains("Blockers: none.\n"),
+        "their edit kept: {body}"
+    );
+    assert!(
+        body.contains("- [ ] tell support and ops\n"),
+        "their item kept as they wrote it: {body}"
+    );
+    let ticked: Vec<&str> = body.lines().filter(|l| l.starts_with("- [x] ")).collect();
+    assert_eq!(ticked.len(), 2, "{body}");
+    assert!(ticked[1].contains("`./manage.py addnewversion firefox '109.0'` (done by tester, "));
+    assert_eq!(r.patches(), patches + 1, "one write");
+
+    // Again: nothing new to write; the conflict is still said.
+    let again = run(&["do", "tick", "--yes"]);
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("nothing to tick"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(r.patches(), patches + 1, "ticks are not written twice");
+    assert_eq!(r.gh.releases()[0].body, body);
+    r.assert_no_token(&[&read, &ran, &auto, &tick, &again]);
+}
+
+#[test]
+fn a_draft_of_a_tag_github_has_already_names_the_tags_commit() {
+    let r = Rig::new();
+    let picked = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678";
+    r.gh.set_tag("2015.09.10", picked);
+    let draft = r.run(&["do", "draft", "--yes"]);
+    assert!(draft.status.success(), "{}", stderr(&draft));
+    let said = stderr(&draft);
+    for want in [
+        &format!("tag: 2015.09.10 (on GitHub already, at {picked}: publishing makes no tag)"),
+        &format!("target: {picked} (the tag's commit; main is not used)"),
+    ] {
+        assert!(said.contains(want.as_str()), "`{want}` not shown: {said}");
+    }
+    assert!(
+        !said.contains(MAIN),
+        "the branch's commit is not shown: {said}"
+    );
+    assert_eq!(r.gh.releases()[0].target_commitish, picked);
+
+    let publish = r.run(&["do", "publish", "--yes"]);
+    assert!(publish.status.success(), "{}", stderr(&publish));
+    assert!(
+        stderr(&publish).contains(&format!(
+            "tag 2015.09.10 is on GitHub already, at {picked}; no tag is made"
+        )),
+        "{}",
+        stderr(&publish)
+    );
+    assert_eq!(r.gh.tag("2015.09.10").as_deref(), Some(picked), "not moved");
+}

@@ -16,5 +16,7 @@ pub mod fs;
 pub mod lock;
 pub mod memory;
 pub mod process;
+#[cfg(feature = "keyring")]
 pub mod secret_store;
+#[cfg(feature = "signals")]
 pub mod signals;

@@ -8,7 +8,7 @@
 use crate::http::{Conn, Json, Request, Response, ToJson, form, object};
 use crate::{Clock, Server};
 use serde_json::json;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug)]
@@ -171,10 +171,39 @@ struct State {
     published: u64,
     /// Someone else drafts the release of the next create's tag just before it arrives.
     beaten_to_release: bool,
+    /// Where the repos' refs are read from before each request, if anywhere.
+    follow: Option<Arc<RefReader>>,
+}
+
+impl State {
+    fn set_branch(&mut self, repo: &str, name: &str, sha: &str) {
+        let other = |(r, n, _): &Ref| (r.as_str(), n.as_str()) != (repo, name);
+        self.branches.retain(other);
+        self.branches.push((repo.into(), name.into(), sha.into()));
+    }
+
+    /// The repo's git is the truth: a tag the stand-in had elsewhere (made by a publish that
+    /// came first) moves there, with its release.
+    fn set_tag(&mut self, repo: &str, name: &str, sha: &str) {
+        let other = |(r, n, _): &Ref| (r.as_str(), n.as_str()) != (repo, name);
+        self.tags.retain(other);
+        self.tags.push((repo.into(), name.into(), sha.into()));
+        for r in self.releases.iter_mut() {
+            if let (true, Some((at, _))) = (r.repo == repo && r.tag_name == name, &mut r.published)
+            {
+                *at = sha.into();
+            }
+        }
+    }
 }
 
 /// A branch or tag of a repo: (repo, name, commit).
 type Ref = (String, String, String);
+
+/// The refs of a repo (`owner/name`) as its git has them: (`refs/heads/NAME` or
+/// `refs/tags/NAME`, commit).
+pub type Follow = Box<RefReader>;
+type RefReader = dyn Fn(&str) -> Vec<(String, String)> + Send + Sync;
 
 /// One release of the repo.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -319,6 +348,21 @@ impl Github {
         }
     }
 
+    /// Makes tag `name` of the main repo at `sha`, as pushing the tag would.
+    pub fn set_tag(&self, name: &str, sha: &str) {
+        let repo = self.server.shared.cfg.repo.clone();
+        self.set_tag_of(&repo, name, sha);
+    }
+
+    /// The commit tag `name` of the main repo names, if the repo has it.
+    pub fn tag(&self, name: &str) -> Option<String> {
+        let repo = self.server.shared.cfg.repo.clone();
+        let tags = self.tags(&repo);
+        tags.into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, sha)| sha)
+    }
+
     /// Moves a branch of the main repo to `sha`, as a push would.
     pub fn set_branch(&self, name: &str, sha: &str) {
         let repo = self.server.shared.cfg.repo.clone();
@@ -327,26 +371,20 @@ impl Github {
 
     /// Moves a branch of `repo` to `sha`, as a push would.
     pub fn set_branch_of(&self, repo: &str, name: &str, sha: &str) {
-        let mut st = self.server.shared.lock();
-        st.branches
-            .retain(|(r, n, _)| (r.as_str(), n.as_str()) != (repo, name));
-        st.branches.push((repo.into(), name.into(), sha.into()));
+        self.server.shared.lock().set_branch(repo, name, sha);
     }
 
     /// Gives `repo` the tag `name` at `sha`, as a pushed tag would: the repo's git is the
     /// truth, so a tag the stand-in had elsewhere (a publish that came before this was
     /// told) moves there, with its release.
-    pub fn set_tag(&self, repo: &str, name: &str, sha: &str) {
-        let mut st = self.server.shared.lock();
-        st.tags
-            .retain(|(r, n, _)| (r.as_str(), n.as_str()) != (repo, name));
-        st.tags.push((repo.into(), name.into(), sha.into()));
-        for r in st.releases.iter_mut() {
-            if let (true, Some((at, _))) = (r.repo == repo && r.tag_name == name, &mut r.published)
-            {
-                *at = sha.into();
-            }
-        }
+    pub fn set_tag_of(&self, repo: &str, name: &str, sha: &str) {
+        self.server.shared.lock().set_tag(repo, name, sha);
+    }
+
+    /// Reads the branches and tags of each repo from `refs` (its git, where a test keeps it)
+    /// before each request about that repo: what is pushed there is known at once.
+    pub fn follow(&self, refs: Follow) {
+        self.server.shared.lock().follow = Some(Arc::from(refs));
     }
 
     /// The tags of `repo` with their commits, as made or told, oldest first.
@@ -495,7 +533,7 @@ fn publish(st: &mut State, r: &mut Release) {
         .map(|(_, _, sha)| sha.clone());
     let sha = existing
         .or_else(|| resolve(st, &r.repo, &r.target_commitish))
-        .unwrap_or_else(|| HEAD_SHA.into());
+        .unwrap_or_else(|| r.target_commitish.clone());
     if !st
         .tags
         .iter()
@@ -577,6 +615,23 @@ impl Shared {
         super::lock(&self.state)
     }
 
+    /// Takes up the refs of `repo` from where it is followed, if it is.
+    fn follow(&self, repo: &str) {
+        let Some(read) = self.lock().follow.clone() else {
+            return;
+        };
+        // Read outside the lock: it may take a moment.
+        let refs = read(repo);
+        let mut st = self.lock();
+        for (name, sha) in refs {
+            if let Some(branch) = name.strip_prefix("refs/heads/") {
+                st.set_branch(repo, branch, &sha);
+            } else if let Some(tag) = name.strip_prefix("refs/tags/") {
+                st.set_tag(repo, tag, &sha);
+            }
+        }
+    }
+
     /// The repos whose releases and commits it serves.
     fn served(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.cfg.repo.as_str()).chain(self.cfg.also.iter().map(String::as_str))
@@ -619,6 +674,9 @@ impl Shared {
             return self.repo(repo);
         }
         for repo in self.served() {
+            if path.starts_with(&format!("/repos/{repo}/")) {
+                self.follow(repo);
+            }
             if let Some(rest) = path.strip_prefix(&format!("/repos/{repo}/releases")) {
                 return self.releases(repo, req, rest);
             }
@@ -626,6 +684,11 @@ impl Shared {
                 && req.method == "GET"
             {
                 return self.commit(repo, r);
+            }
+            if let Some(tag) = path.strip_prefix(&format!("/repos/{repo}/git/ref/tags/"))
+                && req.method == "GET"
+            {
+                return self.tag_ref(repo, tag);
             }
         }
         let Some(rest) = path.strip_prefix(&format!("/repos/{}/actions/", self.cfg.repo)) else {
@@ -784,6 +847,23 @@ impl Shared {
         }
     }
 
+    /// `GET /repos/{o}/{r}/git/ref/tags/{tag}`: the tag's reference (a lightweight tag: its
+    /// object is the commit), or 404.
+    fn tag_ref(&self, repo: &str, tag: &str) -> Response {
+        let st = self.lock();
+        match st.tags.iter().find(|(r, n, _)| r == repo && n == tag) {
+            Some((_, name, sha)) => answer(
+                200,
+                object! {
+                    "ref": format!("refs/tags/{name}"),
+                    "url": format!("{}/repos/{repo}/git/refs/tags/{name}", self.url),
+                    "object": object! { "sha": sha.clone(), "type": "commit" },
+                },
+            ),
+            None => error(404, "Not Found"),
+        }
+    }
+
     /// `GET /repos/{o}/{r}/commits/{ref}`: a branch's tip, a tag's commit or a full commit
     /// id; anything else 422, as GitHub answers.
     fn commit(&self, repo: &str, reference: &str) -> Response {
@@ -874,7 +954,8 @@ impl Shared {
                 if let Some(t) = text("target_commitish") {
                     r.target_commitish = t;
                 }
-                // Publishing a draft is one way: GitHub has made the tag by then.
+                // Publishing a draft is one way: GitHub has made the tag by then, at the
+                // draft's target unless the tag was there already.
                 if body["draft"] == json!(false) {
                     publish(st, &mut r);
                 }
@@ -1138,7 +1219,7 @@ mod tests {
         assert_eq!(github.last_published(server).as_deref(), Some("2026.12.06"));
         assert_eq!(github.last_published(frontend), None);
         // A `-1` pushed before its release is published keeps the commit it was pushed at.
-        github.set_tag(server, "2026.12.06-1", picked);
+        github.set_tag_of(server, "2026.12.06-1", picked);
         github.add_release_of(server, "2026.12.06-1", "the fix", true);
         assert_eq!(patch(server, 502), 200);
         assert_eq!(patch(server, 502), 200, "asked twice");
@@ -1163,6 +1244,31 @@ mod tests {
         assert_eq!(again.releases(), github.releases());
         assert_eq!(again.tags(server), github.tags(server));
         assert!(again.restore(&json!({"releases": [{"id": 1}]})).is_err());
+    }
+
+    #[test]
+    fn a_followed_repo_is_read_as_each_request_arrives() {
+        let github = Github::start(Config::default());
+        let pushed = std::sync::Arc::new(Mutex::new(Vec::<(String, String)>::new()));
+        let seen = std::sync::Arc::clone(&pushed);
+        github.follow(Box::new(move |repo| {
+            assert_eq!(repo, "mozilla/addons-server");
+            seen.lock().unwrap().clone()
+        }));
+        let commit = |r: &str| {
+            let url = format!("{}/repos/mozilla/addons-server/commits/{r}", github.url());
+            get(&url, &[AUTH])
+        };
+        assert_eq!(commit("2026.12.06-1").0, 422, "not pushed yet");
+        let sha = "3333333333333333333333333333333333333333";
+        pushed.lock().unwrap().extend([
+            ("refs/heads/master".to_string(), sha.to_string()),
+            ("refs/tags/2026.12.06-1".to_string(), sha.to_string()),
+        ]);
+        // Pushed a moment ago: known to the very next request, with no one telling it.
+        assert!(commit("2026.12.06-1").1.contains(sha));
+        assert!(commit("master").1.contains(sha));
+        assert_eq!(github.tag("2026.12.06-1").as_deref(), Some(sha));
     }
 
     #[test]

@@ -251,8 +251,18 @@ fn releases(
         );
         let items = open_items(session);
         for (id, text) in &items {
-            let why = format!("the release's one-off item \"{text}\": done as it says");
-            answers.push(answer(id, "done as the release asked", &why));
+            // A command is run by pushduty once answered; anything else the hero does.
+            let (value, why) = match text.contains('`') {
+                true => (
+                    "ran as the release says",
+                    format!("the release's one-off command, read: \"{text}\"; run it"),
+                ),
+                false => (
+                    "done as the release asked",
+                    format!("the release's one-off item \"{text}\": done as it says"),
+                ),
+            };
+            answers.push(answer(id, value, &why));
         }
         let code = auto_run(g, &answers);
         if !is(code, 3) {

@@ -74,6 +74,22 @@ pub struct Item {
     /// Set when it was carried in from the previous push's journal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<Origin>,
+    /// A command to run (in the checkout of its release's repo), as written where the item
+    /// was found: the item is then a shell step, shown and confirmed like any other.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// Set when it was taken from a release's body: its outcome is ticked there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<FromRelease>,
+}
+
+/// The release whose body listed an item: the runbook repo, the release's tag, and the step
+/// that read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FromRelease {
+    pub repo: String,
+    pub tag: String,
+    pub step: String,
 }
 
 /// Where a carried item came from: the previous push, its id there, who added it and when.

@@ -316,6 +316,8 @@ impl Session {
                         by: it.by.clone(),
                         at: it.at.clone(),
                     }),
+                    command: it.command.clone(),
+                    release: None,
                 }),
             )?;
             opened.carried.push((new_id, it.text.clone()));

@@ -6,8 +6,8 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::journal::{Entry, Event, Header, Item, ItemFor, Origin};
-use crate::runbook::model::{ManualStep, Outputs, Runbook, Step, StepCommon, StepKind};
+use super::journal::{Entry, Event, FromRelease, Header, Item, ItemFor, Origin};
+use crate::runbook::model::{ManualStep, Outputs, Runbook, ShellStep, Step, StepCommon, StepKind};
 use crate::runbook::vars::Vars;
 
 /// Where a step is. Finished states are `Done`, `Skipped` and `NotApplicable`.
@@ -167,6 +167,10 @@ pub struct ItemState {
     pub at: String,
     #[serde(default)]
     pub from: Option<Origin>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<FromRelease>,
 }
 
 impl ItemState {
@@ -183,6 +187,28 @@ impl ItemState {
                 o.push_date, o.id, o.by, o.at
             ));
         }
+        if let Some(r) = &self.release {
+            doc.push_str(&format!(
+                " Listed in the body of the release {} of repo `{}` (read by `{}`): its \
+                 outcome is ticked there by the step that writes the items back.",
+                r.tag, r.repo, r.step
+            ));
+        }
+        let kind = match self.command.as_deref().and_then(crate::shell::literal) {
+            Some(command) => {
+                doc.push_str(
+                    " Its command is run as written in the release, in the repo's checkout: \
+                     read it in full before you confirm.",
+                );
+                StepKind::Shell(ShellStep {
+                    command,
+                    repo: self.release.as_ref().map(|r| r.repo.clone()),
+                    timeout_secs: ITEM_COMMAND_TIMEOUT_SECS,
+                    env: Vec::new(),
+                })
+            }
+            None => StepKind::Manual(ManualStep {}),
+        };
         Step {
             common: StepCommon {
                 id: id.to_string(),
@@ -197,10 +223,13 @@ impl ItemState {
                 tell: None,
                 told_for: None,
             },
-            kind: StepKind::Manual(ManualStep {}),
+            kind,
         }
     }
 }
+
+/// How long a command taken from a release body may run.
+const ITEM_COMMAND_TIMEOUT_SECS: u64 = 600;
 
 /// `text` as a template that renders to exactly `text`.
 fn literal(text: &str) -> String {
@@ -511,6 +540,8 @@ impl SessionState {
                 by: e.operator.clone(),
                 at: e.time.clone(),
                 from: it.from.clone(),
+                command: it.command.clone(),
+                release: it.release.clone(),
             },
         );
         Ok(())
@@ -537,13 +568,20 @@ impl SessionState {
             if it.push != ItemFor::This || steps.iter().any(|s| s.id == *id) {
                 continue;
             }
-            let at = match rank(&it.section) {
+            let mut at = match rank(&it.section) {
                 Some(r) => steps
                     .iter()
                     .rposition(|s| rank(&s.section).is_some_and(|x| x <= r))
                     .map_or(0, |i| i + 1),
                 None => steps.len(),
             };
+            // A step writing the items' outcomes back comes after the items of its section.
+            while at > 0
+                && steps[at - 1].section == it.section
+                && crate::runbook::kinds::release::writes_items_back(&steps[at - 1])
+            {
+                at -= 1;
+            }
             steps.insert(at, it.step(id));
         }
         steps

@@ -30,6 +30,22 @@ const LOCAL: &str = "__pushduty_value";
 /// Blocks that could rewrite or hide the values' output: not in a shell command.
 const REFUSED_BLOCKS: &[&str] = &["filter", "macro", "include", "import", "extends", "block"];
 
+/// A command written by a person elsewhere (a release body) as a shell step's template that
+/// renders to exactly it: no value is filled in. `None` when it cannot be said so (it holds
+/// the end of a raw block, or the characters that mark values).
+pub fn literal(command: &str) -> Option<String> {
+    if command.contains(OPEN) || command.contains(CLOSE) || command.trim().is_empty() {
+        return None;
+    }
+    if !["{{", "{%", "{#"].iter().any(|d| command.contains(d)) {
+        return Some(command.to_string());
+    }
+    if command.contains("endraw") {
+        return None;
+    }
+    Some(format!("{{% raw %}}{command}{{% endraw %}}"))
+}
+
 /// A command ready to run: `sh -c script` with `values` in its environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShellCommand {
@@ -425,6 +441,23 @@ fn set_path(v: &mut Value, path: &str, to: Value) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_command_from_a_release_renders_to_exactly_itself() {
+        for cmd in [
+            "./manage.py addnewversion firefox '109.0'",
+            "echo {{ build_id }} {% if x %}y{% endif %} {# no #} ${HOME} $(date)",
+            "awk '{print $1}' < list",
+        ] {
+            let template = literal(cmd).unwrap();
+            let c = prepare(&template, &ctx(), &[]).unwrap();
+            assert_eq!(c.script, cmd, "{template}");
+            assert!(c.values.is_empty(), "no value is filled in: {c:?}");
+        }
+        assert_eq!(literal("echo {% endraw %}{{ build_id }}"), None);
+        assert_eq!(literal("echo \u{e000}"), None);
+        assert_eq!(literal("  "), None);
+    }
 
     fn ctx() -> Value {
         json!({

@@ -9,6 +9,7 @@ use super::probe::{Answer, get, send};
 use super::services::{secret_or, unreachable_fix};
 use super::{Broken, Outcome};
 use crate::secret::Secret;
+use crate::services::github::web_host;
 use crate::services::{ActionsConf, GithubConf};
 
 /// GETs `url` of GitHub service `name` (at `api`) with `token` and the headers GitHub asks
@@ -26,10 +27,12 @@ async fn read(
     send(req, "GitHub", api, limit, &unreachable_fix(name)).await
 }
 
-fn github_token_fix(name: &str, needs: &str) -> String {
+/// Where to make a token: on the GitHub the service's API belongs to (github.com, or an
+/// Enterprise server).
+fn github_token_fix(name: &str, api: &str, needs: &str) -> String {
     format!(
-        "make a token at https://github.com/settings/tokens ({needs}) and point \
-         `services.{name}.token` at it"
+        "make a token at {}/settings/tokens ({needs}) and point `services.{name}.token` at it",
+        web_host(api)
     )
 }
 
@@ -50,7 +53,7 @@ pub(super) async fn github(c: &GithubConf, repo: &str, writes: bool, limit: Dura
                     format!(
                         "the token reads {repo} but may not write to it, and the notes are published there"
                     ),
-                    github_token_fix(&c.name, needs),
+                    github_token_fix(&c.name, &c.api_url, needs),
                 ));
             }
             let scopes = a
@@ -66,13 +69,13 @@ pub(super) async fn github(c: &GithubConf, repo: &str, writes: bool, limit: Dura
         }
         401 => Err(Broken::new(
             "GitHub refused the token (HTTP 401: bad credentials)",
-            github_token_fix(&c.name, needs),
+            github_token_fix(&c.name, &c.api_url, needs),
         )),
         403 | 404 => Err(Broken::new(
             format!("{repo} is not visible with the token (HTTP {})", a.status),
             format!(
                 "check the repo's name in the runbook (`repos.*.github`), and that the token may read it: {}",
-                github_token_fix(&c.name, needs)
+                github_token_fix(&c.name, &c.api_url, needs)
             ),
         )),
         _ => Err(a.unexpected("GitHub", &c.api_url)),
@@ -88,7 +91,7 @@ pub(super) async fn actions(c: &ActionsConf, limit: Duration) -> Outcome {
         encode(&c.workflow)
     );
     let a = read((&c.name, &c.api_url), &url, &token, limit).await?;
-    let fix = github_token_fix(&c.name, "Actions: read and write");
+    let fix = github_token_fix(&c.name, &c.api_url, "Actions: read and write");
     match a.status {
         200 if a.json()["state"].as_str().is_some_and(|s| s != "active") => Err(Broken::new(
             format!(
@@ -97,7 +100,7 @@ pub(super) async fn actions(c: &ActionsConf, limit: Duration) -> Outcome {
                 c.repo,
                 a.json()["state"].as_str().unwrap_or("?")
             ),
-            format!("enable it at https://github.com/{}/actions", c.repo),
+            format!("enable it at {}/{}/actions", web_host(&c.api_url), c.repo),
         )),
         200 => Ok(format!(
             "workflow `{}` of {} reads with the token",
@@ -115,5 +118,24 @@ pub(super) async fn actions(c: &ActionsConf, limit: Duration) -> Outcome {
             format!("check `repo` and `workflow` (the file's name) in the runbook; {fix}"),
         )),
         _ => Err(a.unexpected("GitHub", &c.api_url)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_is_made_on_the_github_the_service_belongs_to() {
+        let public = github_token_fix("gh", "https://api.github.com", "Issues: read");
+        assert!(
+            public.starts_with("make a token at https://github.com/settings/tokens (Issues: read)"),
+            "{public}"
+        );
+        let enterprise = github_token_fix("gh", "https://ghe.example.org/api/v3/", "Issues: read");
+        assert!(
+            enterprise.starts_with("make a token at https://ghe.example.org/settings/tokens"),
+            "{enterprise}"
+        );
     }
 }

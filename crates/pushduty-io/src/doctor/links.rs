@@ -40,12 +40,20 @@ pub(super) fn checks<'a>(rb: &Runbook, ctx: &Value, limit: Duration) -> Vec<Chec
     collect(rb, ctx)
         .into_iter()
         .map(|(place, url)| {
-            let item = format!("link {place} {url}");
+            let item = format!("link {place} {}", named(&url));
             timed(item, "link", limit, async move {
                 if let Some(why) = malformed(&url) {
                     return Err(Broken::new(
                         format!("malformed: {why}"),
                         format!("correct it in the runbook ({place})"),
+                    ));
+                }
+                // Asking would use the credential, and may act: a GET of Jenkins's
+                // `build?token=` starts a build.
+                if let Some(what) = credential_in(&url) {
+                    return Err(Broken::new(
+                        format!("carries a credential in its address ({what}): not asked"),
+                        credential_fix(&place),
                     ));
                 }
                 // A value not known before the push (a placeholder) has no address yet.
@@ -55,7 +63,7 @@ pub(super) fn checks<'a>(rb: &Runbook, ctx: &Value, limit: Duration) -> Vec<Chec
                 let fix = format!(
                     "check the address; if the page moved, update it in the runbook ({place})"
                 );
-                let a = send(get(&url)?, "the link", host(&url), limit, &fix).await?;
+                let a = send(get(&url)?, "the link", &host(&url), limit, &fix).await?;
                 match a.status {
                     200..=399 => Ok(format!("answers (HTTP {})", a.status)),
                     // Behind a login: it is there.
@@ -67,12 +75,111 @@ pub(super) fn checks<'a>(rb: &Runbook, ctx: &Value, limit: Duration) -> Vec<Chec
         .collect()
 }
 
-/// The scheme and host of a URL: what an error about it names (never a path or a query,
-/// which may carry a token).
-fn host(url: &str) -> &str {
+/// The scheme and host of a URL: what an error about it names (never a user, a path or a
+/// query, which may carry a credential).
+fn host(url: &str) -> String {
+    let (after, end) = authority(url);
+    let authority = &url[after..end];
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    format!("{}{host}", &url[..after])
+}
+
+pub(super) fn credential_fix(place: &str) -> String {
+    format!(
+        "take it out of the runbook ({place}): a runbook is shared, and secrets come from the \
+         environment or the keyring"
+    )
+}
+
+/// Query keys that name a credential, as parts of a lowercase key.
+const SECRET_KEYS: [&str; 6] = ["token", "key", "secret", "pass", "auth", "sig"];
+
+fn is_secret_key(key: &str) -> bool {
+    let key = key.to_lowercase();
+    SECRET_KEYS.iter().any(|k| key.contains(k))
+}
+
+/// The query of a URL, without its fragment.
+fn query(url: &str) -> Option<&str> {
+    let q = &url[url.find('?')? + 1..];
+    Some(q.split('#').next().unwrap_or_default())
+}
+
+/// What credential a URL carries, if any: a user (and password) before its host, or a
+/// query parameter whose name says it is one.
+pub(super) fn credential_in(url: &str) -> Option<&'static str> {
+    let (after, end) = authority(url);
+    if url[after..end].contains('@') {
+        return Some("a user and password before the host");
+    }
+    let secret = query(url)?
+        .split('&')
+        .any(|kv| is_secret_key(kv.split('=').next().unwrap_or_default()));
+    secret.then_some("a token in its query")
+}
+
+/// Where a URL's authority (`user@host:port`) begins and ends.
+fn authority(url: &str) -> (usize, usize) {
     let after = url.find("://").map_or(0, |i| i + 3);
     let end = url[after..]
         .find(['/', '?', '#'])
         .map_or(url.len(), |i| after + i);
-    &url[..end]
+    (after, end)
+}
+
+/// A URL as doctor names it: without a user or password, and with the values of credential
+/// parameters of its query left out.
+pub(super) fn named(url: &str) -> String {
+    let (_, end) = authority(url);
+    let mut out = host(url);
+    let rest = &url[end..];
+    let (path, q) = rest.split_once('?').unwrap_or((rest, ""));
+    out.push_str(path);
+    if rest.contains('?') {
+        let (q, fragment) = q.split_once('#').map_or((q, None), |(a, b)| (a, Some(b)));
+        let parts: Vec<String> = q
+            .split('&')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, _)) if is_secret_key(k) => format!("{k}=…"),
+                _ => kv.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&parts.join("&"));
+        if let Some(f) = fragment {
+            out.push('#');
+            out.push_str(f);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_credential_in_an_address_is_found_and_never_named() {
+        let trigger = "https://ci.example/job/amo/build?token=s3cret&cause=push";
+        assert_eq!(credential_in(trigger), Some("a token in its query"));
+        assert_eq!(
+            named(trigger),
+            "https://ci.example/job/amo/build?token=…&cause=push"
+        );
+        let user = "https://hero:pa55@grafana.example/d/amo?orgId=1#panel";
+        assert_eq!(
+            credential_in(user),
+            Some("a user and password before the host")
+        );
+        assert_eq!(named(user), "https://grafana.example/d/amo?orgId=1#panel");
+        assert_eq!(host(user), "https://grafana.example");
+        for plain in [
+            "https://grafana.example/d/amo?orgId=1&from=now-1h",
+            "https://addons.allizom.org/__version__",
+            "https://example.org/a@b",
+        ] {
+            assert_eq!(credential_in(plain), None, "{plain}");
+            assert_eq!(named(plain), plain);
+        }
+    }
 }

@@ -35,9 +35,9 @@ pub fn offline(rb: &Runbook, config: &Config, services: &Services, ctx: &Value) 
             Resolved::Etherpad(c) => c.client().err(),
             Resolved::Matrix(c) => c.client().err(),
             Resolved::Slack(c) => c.client().err(),
-            // A password is needed only with a login.
-            Resolved::Smtp(c) if c.user.is_some() => c.password.clone().err(),
-            Resolved::Smtp(_) | Resolved::Metrics(_) | Resolved::MarkdownNotes(_) => None,
+            // Security, sender, password (only with a login) and `ca_file`.
+            Resolved::Smtp(c) => Some(c.setting_problems().join("; ")).filter(|p| !p.is_empty()),
+            Resolved::Metrics(_) | Resolved::MarkdownNotes(_) => None,
         };
         let item = format!("{} {name}", svc.kind());
         items.push(match missing {
@@ -46,12 +46,20 @@ pub fn offline(rb: &Runbook, config: &Config, services: &Services, ctx: &Value) 
         });
     }
     for (place, url) in super::links::collect(rb, ctx) {
+        let item = format!("link {place} {}", super::links::named(&url));
         if let Some(why) = malformed(&url) {
             items.push(Finding::broken(
-                &format!("link {place} {url}"),
+                &item,
                 "link",
                 format!("malformed: {why}"),
                 format!("correct it in the runbook ({place})"),
+            ));
+        } else if let Some(what) = super::links::credential_in(&url) {
+            items.push(Finding::broken(
+                &item,
+                "link",
+                format!("carries a credential in its address ({what})"),
+                super::links::credential_fix(&place),
             ));
         }
     }

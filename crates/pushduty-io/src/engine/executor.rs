@@ -113,7 +113,7 @@ impl InputSpec {
 
 /// One fact shown before a step acts. A failed one stops it unless the operator overrides
 /// it with a reason; a warning (`ok` and `warn`) stops nothing but is marked to be read.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Check {
     pub ok: bool,
     pub warn: bool,

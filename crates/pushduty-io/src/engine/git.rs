@@ -349,6 +349,11 @@ impl Executor for Tag {
         out.insert("tag_commit".into(), json!(oid.to_string()));
         // The engine makes this the repo's tag for the rest of the push (push, compare, notes).
         out.insert(TAG_NAME.into(), json!(plan.name));
+        // What was known about the picks when they became a release stays with the tag.
+        let review = pick_review(&job.step, &job.ctx);
+        if !review.is_empty() {
+            out.insert(PICK_CHECKS.into(), json!(review));
+        }
         Ok(out)
     }
 }
@@ -406,6 +411,10 @@ fn held_to(pin: &Value, name: &str, now: git2::Oid, branch: &str, what: &str) ->
 
 /// The output of `git.tag` that names the tag it made (or found).
 pub const TAG_NAME: &str = "tag_name";
+
+/// The output of a `git.tag` of cherry-picks: the checks of the picks it tagged (each
+/// `ok`, `warn`, `text`), as its confirmation showed them.
+pub const PICK_CHECKS: &str = "pick_checks";
 
 pub struct PushTag(pub TagFormat);
 

@@ -98,6 +98,8 @@ pub struct Engine {
 
 /// The output in which a `github.release` step lists the one-off items of the release body.
 const RELEASE_ITEMS: &str = "release_items";
+/// The tag of the release a `github.release` step read.
+const RELEASE_TAG: &str = "release_tag";
 
 /// The longest text an ad-hoc item may have, in chars: it is a checklist line, not a doc.
 pub const ITEM_MAX_CHARS: usize = 200;
@@ -225,6 +227,19 @@ impl Engine {
         section: Option<&str>,
         next_push: bool,
     ) -> Result<String> {
+        self.add_item_from(text, section, next_push, None, None)
+    }
+
+    /// [`Self::add_item`] of an item found elsewhere: a release's body, which may give it a
+    /// command to run.
+    fn add_item_from(
+        &mut self,
+        text: &str,
+        section: Option<&str>,
+        next_push: bool,
+        command: Option<String>,
+        release: Option<crate::session::journal::FromRelease>,
+    ) -> Result<String> {
         let text = item_text(text)?;
         let section = item_section(&self.loaded.runbook, section)?;
         let mut rb = self.loaded.runbook.clone();
@@ -242,6 +257,8 @@ impl Engine {
                     crate::session::journal::ItemFor::This
                 },
                 from: None,
+                command,
+                release,
             },
         )?;
         self.sync_items();
@@ -347,8 +364,29 @@ impl Engine {
         if let Value::Object(m) = &mut ctx {
             m.insert("done_at".into(), Value::Object(done));
             m.insert("resume".into(), Value::Object(resume));
+            m.insert(RELEASE_ITEMS.into(), self.release_item_outcomes());
         }
         ctx
+    }
+
+    /// This push's items taken from release bodies, with how each stands: what a step that
+    /// ticks them there reads.
+    fn release_item_outcomes(&self) -> Value {
+        let state = &self.session.state;
+        let items = state.items.iter().filter_map(|(id, it)| {
+            let release = it.release.as_ref()?;
+            let st = state.steps.get(id);
+            Some(serde_json::json!({
+                "id": id,
+                "text": it.text,
+                "status": st.map_or("pending", |s| s.status.name()),
+                "by": st.and_then(|s| s.by.clone()),
+                "at": st.and_then(|s| s.at.clone()),
+                "repo": release.repo,
+                "tag": release.tag,
+            }))
+        });
+        Value::Array(items.collect())
     }
 
     /// When the production push happened, as the journal has it.
@@ -795,14 +833,20 @@ impl Engine {
                 self.vars.set_repo_tag(repo, tag);
             }
         }
-        let items = match (&to, t.outputs.get(RELEASE_ITEMS)) {
-            (Status::Done { .. }, Some(v)) => Some(v.clone()),
+        let items = match (
+            &to,
+            t.outputs.get(RELEASE_ITEMS),
+            t.outputs.get(RELEASE_TAG),
+        ) {
+            (Status::Done { .. }, Some(v), Some(Value::String(tag))) => {
+                Some((v.clone(), tag.clone()))
+            }
             _ => None,
         };
         self.session.record(id, to, &self.operator, t)?;
         self.refresh()?;
-        if let Some(items) = items {
-            self.take_up_release_items(id, &items)?;
+        if let Some((items, tag)) = items {
+            self.take_up_release_items(id, &items, &tag)?;
         }
         Ok(())
     }
@@ -811,20 +855,38 @@ impl Engine {
     /// (an item of the same text is there already): "Before we start" in the release step's
     /// section, "Before we promote" in the section of the first gate after it, "After we're
     /// done" in the last section. One already ticked in the body is left out.
-    fn take_up_release_items(&mut self, step: &str, items: &Value) -> Result<()> {
+    fn take_up_release_items(&mut self, step: &str, items: &Value, tag: &str) -> Result<()> {
         let rb = &self.loaded.runbook;
         let at = rb.steps.iter().position(|s| s.id == step).unwrap_or(0);
+        let repo = rb
+            .steps
+            .get(at)
+            .and_then(|s| s.kind.repo())
+            .unwrap_or_default()
+            .to_string();
+        let release = crate::session::journal::FromRelease {
+            repo: repo.clone(),
+            tag: tag.to_string(),
+            step: step.to_string(),
+        };
         let here = rb.steps.get(at).map(|s| s.section.clone());
         let gate = rb.steps[at..]
             .iter()
             .find(|s| matches!(s.kind, StepKind::Gate(_)))
             .map(|s| s.section.clone());
         let last = rb.sections.last().map(|s| s.id.clone());
+        // Taken up once: the same text from the same release (read again by its publish)
+        // is there already; the same text in another release is an item of its own.
         let have: Vec<String> = self
             .session
             .state
             .items
             .values()
+            .filter(|i| {
+                i.release
+                    .as_ref()
+                    .is_none_or(|r| r.repo == release.repo && r.tag == release.tag)
+            })
             .map(|i| i.text.clone())
             .collect();
         let mut refused = Vec::new();
@@ -846,7 +908,19 @@ impl Engine {
                 Some("before_we_promote") => gate.clone().or_else(|| here.clone()),
                 _ => last.clone(),
             };
-            if let Err(e) = self.add_item(&text, section.as_deref(), false) {
+            // A command runs as written; one that cannot be said literally is done by hand.
+            let command = item["command"]
+                .as_str()
+                .filter(|c| !c.chars().any(char::is_control))
+                .filter(|c| pushduty_core::shell::literal(c).is_some())
+                .map(str::to_string);
+            if let Err(e) = self.add_item_from(
+                &text,
+                section.as_deref(),
+                false,
+                command,
+                Some(release.clone()),
+            ) {
                 refused.push(format!("`{text}`: {e:#}"));
             }
         }

@@ -3,6 +3,8 @@
 //! published once. The confirmation shows exactly what will be sent (the tag, the commit it
 //! will be made at, the title, the body whole) and pins it; the run acts on that or refuses.
 
+mod tick;
+
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
@@ -104,6 +106,38 @@ async fn commit_now(p: &Place, target: &str) -> Result<String> {
     }
 }
 
+/// Where a release's tag will be: at a commit already (the tag is on GitHub: publishing
+/// makes no tag, and GitHub ignores a draft's target), or made at the commit its target
+/// names when the draft is published.
+enum TagAt {
+    Exists(String),
+    Made(String),
+}
+
+impl TagAt {
+    fn commit(&self) -> &str {
+        match self {
+            TagAt::Exists(c) | TagAt::Made(c) => c,
+        }
+    }
+}
+
+async fn tag_at(p: &Place, target: &str) -> Result<TagAt> {
+    if let Some(c) = p.client.tag_commit(&p.tag).await? {
+        return Ok(TagAt::Exists(c));
+    }
+    Ok(TagAt::Made(commit_now(p, target).await?))
+}
+
+/// What a draft names as its target: the tag's commit when the tag exists, else as
+/// [`sent_target`].
+fn draft_target(p: &Place, d: &Draft, at: &TagAt) -> String {
+    match at {
+        TagAt::Exists(c) => c.clone(),
+        TagAt::Made(c) => sent_target(p, d, c),
+    }
+}
+
 /// Whether a reference is a full commit id already (nothing to resolve).
 fn is_commit(r: &str) -> bool {
     r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit())
@@ -117,6 +151,7 @@ fn state(r: &Release) -> &'static str {
 fn outputs(r: &Release) -> Outputs {
     Outputs::from([
         ("release_id".to_string(), json!(r.id)),
+        ("release_tag".to_string(), json!(r.tag_name)),
         ("release_url".to_string(), json!(r.html_url)),
         ("release_state".to_string(), json!(state(r))),
         (
@@ -185,22 +220,27 @@ impl GithubRelease {
         if let Some(r) = crate::services::http::block_on(p.client.by_tag(&p.tag))?? {
             return Ok(found(p, &r));
         }
-        let commit = crate::services::http::block_on(commit_now(p, &d.target))??;
-        let target = if p.fields.follow_branch {
-            format!("{} (its tip when published; now {commit})", d.target)
-        } else {
-            format!("{} at {commit}", d.target)
+        let at = crate::services::http::block_on(tag_at(p, &d.target))??;
+        let (tag, target) = match &at {
+            TagAt::Exists(c) => (
+                format!(
+                    "{} (on GitHub already, at {c}: publishing makes no tag)",
+                    p.tag
+                ),
+                format!("{c} (the tag's commit; {} is not used)", d.target),
+            ),
+            TagAt::Made(c) if p.fields.follow_branch => (
+                format!("{} (made when the draft is published)", p.tag),
+                format!("{} (its tip when published; now {c})", d.target),
+            ),
+            TagAt::Made(c) => (
+                format!("{} (made when the draft is published)", p.tag),
+                format!("{} at {c}", d.target),
+            ),
         };
         let text = shown(
             &format!("draft release {} of {}", p.tag, p.repo),
-            &[
-                (
-                    "tag",
-                    format!("{} (made when the draft is published)", p.tag),
-                ),
-                ("target", target),
-                ("title", d.title.clone()),
-            ],
+            &[("tag", tag), ("target", target), ("title", d.title.clone())],
             &d.body,
         );
         Ok(Confirmation {
@@ -211,7 +251,7 @@ impl GithubRelease {
             shown: Some(text),
             pin: json!({
                 "tag": p.tag,
-                "target": sent_target(p, &d, &commit),
+                "target": draft_target(p, &d, &at),
                 "title": d.title,
                 "body_sha256": sha256(&d.body),
             }),
@@ -226,17 +266,27 @@ impl GithubRelease {
             return Ok(found(p, &r));
         }
         let target = r.target_commitish.clone().unwrap_or_default();
-        let commit = crate::services::http::block_on(commit_now(p, &target))??;
-        let now = if commit == target {
-            String::new()
-        } else {
-            format!(" (now {commit})")
-        };
-        let text = shown(
-            &format!(
-                "publish draft release {} of {}: GitHub creates tag {} at {target}{now}",
+        let at = crate::services::http::block_on(tag_at(p, &target))??;
+        let commit = at.commit().to_string();
+        let head = match &at {
+            TagAt::Exists(c) => format!(
+                "publish draft release {} of {}: tag {} is on GitHub already, at {c}; no tag is made",
                 p.tag, p.repo, p.tag
             ),
+            TagAt::Made(c) => {
+                let now = if *c == target {
+                    String::new()
+                } else {
+                    format!(" (now {c})")
+                };
+                format!(
+                    "publish draft release {} of {}: GitHub creates tag {} at {target}{now}",
+                    p.tag, p.repo, p.tag
+                )
+            }
+        };
+        let text = shown(
+            &head,
             &[
                 ("title", r.name.clone().unwrap_or_default()),
                 ("draft", r.html_url.clone()),
@@ -285,7 +335,8 @@ impl GithubRelease {
                 p.repo
             );
         }
-        let commit = job.call(commit_now(p, &d.target))?;
+        let at = job.call(tag_at(p, &d.target))?;
+        let commit = draft_target(p, &d, &at);
         if let Some(pin) = pin {
             let done = "drafted";
             held(pin, "tag", &json!(p.tag), "the tag", done)?;
@@ -300,12 +351,11 @@ impl GithubRelease {
             held(
                 pin,
                 "target",
-                &json!(sent_target(p, &d, &commit)),
+                &json!(commit),
                 &format!("the commit {} names", d.target),
                 done,
             )?;
         }
-        let commit = sent_target(p, &d, &commit);
         job.progress(format!(
             "drafting release {} of {} at {commit} ({} lines)",
             p.tag,
@@ -333,6 +383,12 @@ impl GithubRelease {
         }
         if let Some(pin) = job.pinned.as_ref().map(|x| &x.pin) {
             let done = "published";
+            if pin["exists"].is_u64() {
+                bail!(
+                    "the release of {} was published when you confirmed and is a draft now                      (unpublished on GitHub?): nothing was published; look again",
+                    p.tag
+                );
+            }
             held(pin, "id", &json!(r.id), "the draft", done)?;
             held(
                 pin,
@@ -342,7 +398,7 @@ impl GithubRelease {
                 done,
             )?;
             let target = r.target_commitish.clone().unwrap_or_default();
-            let commit = job.call(commit_now(p, &target))?;
+            let commit = job.call(tag_at(p, &target))?.commit().to_string();
             held(
                 pin,
                 "commit",
@@ -405,6 +461,7 @@ impl Executor for GithubRelease {
                 shown: None,
                 pin: Value::Null,
             }),
+            ReleaseAction::Tick => tick::confirm(&p, ctx),
         });
         read.unwrap_or_else(|e| Confirmation {
             // Nothing is pinned: not even an override acts on what was not shown.
@@ -420,15 +477,19 @@ impl Executor for GithubRelease {
         Ok(match p.fields.action {
             ReleaseAction::CreateDraft => {
                 let d = draft(&self.base, &p, ctx)?;
+                // The form names what the step would: the commit, unless the draft follows
+                // its branch; the tag's commit when the tag is on GitHub already.
+                let at = crate::services::http::block_on(tag_at(&p, &d.target))??;
+                let target = draft_target(&p, &d, &at);
                 ByHand {
                     steps: vec![
                         format!(
-                            "open the new release form of {} (tag {}, target {}, title filled in)",
-                            p.repo, p.tag, d.target
+                            "open the new release form of {} (tag {}, target {target}, title filled in)",
+                            p.repo, p.tag
                         ),
                         "paste this body, then \"Save draft\" (not \"Publish\")".into(),
                     ],
-                    link: Some(p.client.new_release_page(&p.tag, &d.target, &d.title)),
+                    link: Some(p.client.new_release_page(&p.tag, &target, &d.title)),
                     copy: Some(d.body),
                     outputs: Outputs::new(),
                 }
@@ -448,6 +509,7 @@ impl Executor for GithubRelease {
                 copy: None,
                 outputs: Outputs::new(),
             },
+            ReleaseAction::Tick => tick::by_hand(&p, ctx)?,
         })
     }
 
@@ -456,6 +518,7 @@ impl Executor for GithubRelease {
         match p.fields.action {
             ReleaseAction::CreateDraft => self.create_draft(job, &p),
             ReleaseAction::Publish => self.publish(job, &p),
+            ReleaseAction::Tick => tick::run(job, &p),
             ReleaseAction::Read => {
                 let r = job
                     .call(p.client.by_tag(&p.tag))?

@@ -179,7 +179,8 @@ fn rate_limit_wait(headers: &HeaderMap) -> String {
 
 /// The web site of a GitHub API: github.com for api.github.com, the host of an Enterprise
 /// server's `/api/v3`.
-fn web_host(api: &str) -> &str {
+pub(crate) fn web_host(api: &str) -> &str {
+    let api = api.trim_end_matches('/');
     match api {
         "https://api.github.com" => "https://github.com",
         other => other.strip_suffix("/api/v3").unwrap_or(other),
@@ -850,14 +851,6 @@ impl Releases {
         .ok_or_else(|| anyhow!("{what}: no answer"))
     }
 
-    /// Release `id` as it is now; `None` when it is gone.
-    pub async fn get(&self, id: u64) -> Result<Option<Release>> {
-        let what = format!("reading release {id} in {}", self.repo);
-        let url = format!("{}/{id}", self.releases_url());
-        self.send(reqwest::Method::GET, &url, None, &what, true)
-            .await
-    }
-
     /// Publishes draft `id`: GitHub then creates its tag at its target.
     pub async fn publish(&self, id: u64) -> Result<Release> {
         let what = format!("publishing release {id} in {}", self.repo);
@@ -866,6 +859,39 @@ impl Releases {
         self.send(reqwest::Method::PATCH, &url, Some(payload), &what, false)
             .await?
             .ok_or_else(|| anyhow!("{what}: no answer"))
+    }
+
+    /// The commit tag `tag` names on GitHub, if the repo has the tag (an annotated tag is
+    /// followed to its commit).
+    pub async fn tag_commit(&self, tag: &str) -> Result<Option<String>> {
+        #[derive(Deserialize)]
+        struct Object {
+            sha: String,
+            #[serde(rename = "type")]
+            kind: String,
+        }
+        #[derive(Deserialize)]
+        struct Pointer {
+            object: Object,
+        }
+        let what = format!("looking for tag {tag} in {}", self.repo);
+        let repo = self.gh.repo_url(&self.repo);
+        let url = format!("{repo}/git/ref/tags/{}", encode(tag));
+        let Some(r) = self
+            .send::<Pointer>(reqwest::Method::GET, &url, None, &what, true)
+            .await?
+        else {
+            return Ok(None);
+        };
+        if r.object.kind != "tag" {
+            return Ok(Some(r.object.sha));
+        }
+        let url = format!("{repo}/git/tags/{}", r.object.sha);
+        let annotated = self
+            .send::<Pointer>(reqwest::Method::GET, &url, None, &what, false)
+            .await?
+            .ok_or_else(|| anyhow!("{what}: no answer"))?;
+        Ok(Some(annotated.object.sha))
     }
 
     /// The commit a branch (or a commit) names on GitHub now.

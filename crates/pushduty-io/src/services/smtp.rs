@@ -75,13 +75,7 @@ impl SmtpConf {
     /// Everything that can be known without connecting: security, sender, recipients,
     /// password.
     pub fn problems(&self, to: &[String]) -> Vec<String> {
-        let mut out = Vec::new();
-        if let Err(e) = self.security() {
-            out.push(e);
-        }
-        if let Err(e) = mailbox("From", &self.from) {
-            out.push(format!("service `{}`: {e}", self.name));
-        }
+        let mut out = self.setting_problems();
         if to.is_empty() {
             out.push("no recipient: give the service or the step a `to`".into());
         }
@@ -89,6 +83,19 @@ impl SmtpConf {
             if let Err(e) = mailbox("To", t) {
                 out.push(format!("{e:#}"));
             }
+        }
+        out
+    }
+
+    /// What is wrong with the service's own settings, whatever is sent: security, sender,
+    /// password, `ca_file`.
+    pub fn setting_problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Err(e) = self.security() {
+            out.push(e);
+        }
+        if let Err(e) = mailbox("From", &self.from) {
+            out.push(format!("service `{}`: {e}", self.name));
         }
         if let Err(e) = self.credentials() {
             out.push(e);

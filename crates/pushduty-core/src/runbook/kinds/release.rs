@@ -20,6 +20,9 @@ pub enum ReleaseAction {
     Publish,
     /// Read the release of the tag into the session (its address, state and body's hash).
     Read,
+    /// Write the outcomes of this push's one-off items back into the bodies of the repo's
+    /// releases that listed them: each done item's bullet ticked, with who and when.
+    Tick,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -74,6 +77,11 @@ impl ReleaseStep {
 
 pub struct Release;
 
+/// Whether `step` writes the one-off items' outcomes back (they are listed before it).
+pub fn writes_items_back(step: &Step) -> bool {
+    matches!(&step.kind, crate::runbook::model::StepKind::GithubRelease(s) if s.action == ReleaseAction::Tick)
+}
+
 impl Kind for Release {
     type Fields = ReleaseStep;
     const INFO: KindInfo = KindInfo {
@@ -86,6 +94,8 @@ impl Kind for Release {
             "release_target",
             "release_body_sha256",
             "release_items",
+            "release_tag",
+            "release_ticks",
         ]),
         summary: "draft, publish or read a repo's GitHub release of this push's tag, once",
     };
@@ -96,6 +106,12 @@ impl Kind for Release {
             r.err(
                 "template",
                 "`create_draft` needs `template`: the file the release's body is made from",
+            );
+        }
+        if s.action == ReleaseAction::Tick && s.tag.is_some() {
+            r.err(
+                "tag",
+                "`tag` is not for `tick`: it writes to each release an item was listed in",
             );
         }
         if !creates {
@@ -151,6 +167,11 @@ impl Kind for Release {
             ReleaseAction::Read => {
                 format!("read the release {tag} of {repo} (GET {api}/repos/{repo}/releases)")
             }
+            ReleaseAction::Tick => format!(
+                "tick this push's done one-off items in the bodies of the releases of {repo} \
+                 that listed them, with who and when (PATCH {api}/repos/{repo}/releases/ID; \
+                 each item found by its text, so edits made on GitHub are kept)"
+            ),
         }
     }
 
