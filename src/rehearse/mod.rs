@@ -60,10 +60,12 @@ impl Scenario {
             Self::Releases => {
                 "the 2026 push: the previous hero left draft releases of addons-server and \
                  addons-frontend with one-off items; publishing one makes its tag and CI \
-                 deploys it to stage. Do the items as they come. A blocker in addons-server is \
-                 open; its fix lands on master after the tag: reopen `strategy-server`, choose \
-                 cherry_pick, pick the fix, tag and push `-1`, then draft and publish its \
-                 release."
+                 deploys it to stage, and its items join the checklist. A blocker of \
+                 addons-server is open; its fix lands on master once the server's release is \
+                 published: reopen `strategy-server` (`O`) and choose cherry_pick; \
+                 `fetch-server` brings the fix and the cherry-pick offers it; tag and push \
+                 `-1`, then draft and publish its release. The blockers step then finds the \
+                 fix shipped in `-1`: resolved."
             }
         }
     }
