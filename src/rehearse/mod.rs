@@ -306,3 +306,35 @@ pub fn config_text(
 fn toml_string(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_config_has_each_checkout_and_the_secrets_of_the_runbooks_own_services_only() {
+        let repos = [
+            ("server".to_string(), PathBuf::from("/sb/addons-server")),
+            ("frontend".to_string(), PathBuf::from("/sb/addons-frontend")),
+        ];
+        let services = ["github", "sentry", "graphite", "channel"].map(String::from);
+        let text = config_text("ana", &repos, &services, &["channel".into()], &[]);
+        let config: toml::Value = toml::from_str(&text).unwrap();
+        assert_eq!(
+            config["repos"]["server"]["path"].as_str(),
+            Some("/sb/addons-server")
+        );
+        assert_eq!(
+            config["repos"]["frontend"]["path"].as_str(),
+            Some("/sb/addons-frontend")
+        );
+        let mut named: Vec<&String> = config["services"].as_table().unwrap().keys().collect();
+        named.sort();
+        assert_eq!(named, ["channel", "github", "sentry"], "{text}");
+        // Where each secret is, never the secret.
+        assert_eq!(
+            config["services"]["github"]["token"]["env"].as_str(),
+            Some(rig::TOKEN_VARS[2])
+        );
+    }
+}
