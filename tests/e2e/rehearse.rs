@@ -425,6 +425,33 @@ fn a_folder_that_is_not_a_sandbox_is_refused() {
     );
 }
 
+/// `releases` rehearses the 2026 runbook's two repos: a runbook without them is refused
+/// before any sandbox is made.
+#[test]
+fn a_releases_rehearsal_of_a_runbook_without_its_two_repos_is_refused() {
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = dir.path().join("sandbox");
+    let runbook = support::cli::root().join("runbooks/amo-push.toml");
+    let out = env.run(&[
+        "--runbook",
+        runbook.to_str().unwrap(),
+        "rehearse",
+        "--auto",
+        "--scenario",
+        "releases",
+        "--dir",
+        sandbox.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        stderr(&out).contains("with the repos `server` and `frontend`"),
+        "{}",
+        said(&out)
+    );
+    assert!(!sandbox.exists(), "no sandbox made");
+}
+
 /// A sandbox named by a relative `--dir` keeps working from another folder: its config names
 /// its paths in full.
 #[test]

@@ -114,10 +114,16 @@ fn rehearse(
         .date_format()
         .unwrap_or(crate::runbook::model::DEFAULT_TAG_FORMAT);
     let real = &rb.services;
+    let releases = args.scenario == Scenario::Releases;
+    let has = |name: &str| rb.repos.iter().any(|(n, _)| n == name);
+    if releases && !rh::releases::REPOS.iter().all(|(name, _)| has(name)) {
+        anyhow::bail!(
+            "the `releases` scenario rehearses a runbook with the repos `server` and `frontend` (the bundled 2026 one): leave out --runbook, or give one that has both"
+        );
+    }
     let (sb, new) = Sandbox::open(root, args.scenario, push_date)?;
     let operator = rh::operator(g.operator.as_deref(), &sb.root);
     let name = |d: chrono::NaiveDate| d.format(tag_format).to_string();
-    let releases = args.scenario == Scenario::Releases;
     // The runbook's repos: (its name for one, the seed of its history, checkout, remote).
     let repos: Vec<(&str, &sandbox::Seed, PathBuf, PathBuf)> = if releases {
         [
