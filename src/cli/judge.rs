@@ -199,8 +199,21 @@ fn past_pushes<'a>(
 ) -> anyhow::Result<Vec<(i64, Source, Option<&'a str>)>> {
     let dir = g.state_dir()?;
     let mut out = Vec::new();
+    let slug = crate::session::slug(&rb.name);
     for summary in crate::session::history(&dir)? {
-        if summary.runbook != rb.name || summary.error.is_some() {
+        // A push of this runbook whose journal does not load is said, not left out quietly:
+        // the back-test would miss it.
+        if let Some(e) = &summary.error {
+            if summary.runbook == slug {
+                eprintln!(
+                    "pushduty: the push of {} is left out: its journal does not load: {}",
+                    clean_line(&summary.push_date),
+                    clean_line(e)
+                );
+            }
+            continue;
+        }
+        if summary.runbook != rb.name {
             continue;
         }
         let Ok(loaded) = crate::session::load(std::path::Path::new(&summary.path)) else {

@@ -281,6 +281,22 @@ fn the_backtest_needs_a_moment_and_says_where_to_find_one() {
         "{}",
         stderr(&out)
     );
+    // A push whose journal does not load is said, not left out quietly.
+    let broken = env.path().join("state/sessions/amo-weekly-push/2015-09-03");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("journal.jsonl"), "{\"time\": 3}\n").unwrap();
+    let out = env
+        .cmd()
+        .args([AMO, "judge", "--backtest"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out)
+            .contains("pushduty: the push of 2015-09-03 is left out: its journal does not load: "),
+        "{}",
+        stderr(&out)
+    );
     let out = env.cmd().args([AMO, "judge"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let out = env
