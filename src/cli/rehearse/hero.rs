@@ -200,10 +200,18 @@ fn usual_2026() -> Vec<Answer> {
     ]
 }
 
-/// The push's one-off items (from the release bodies) not done yet: (id, text).
+/// The push's one-off items (from the release bodies) not done yet: (id, text). None when
+/// the session cannot be read: said, and the hero answers no item.
 fn open_items(session: &std::path::Path) -> Vec<(String, String)> {
-    let Ok(read) = crate::session::load(session) else {
-        return Vec::new();
+    if !session.exists() {
+        return Vec::new(); // the push has not begun
+    }
+    let read = match crate::session::load(session) {
+        Ok(read) => read,
+        Err(e) => {
+            eprintln!("pushduty: the hero could not read the push's items: {e:#}");
+            return Vec::new();
+        }
     };
     let st = read.state;
     st.items
