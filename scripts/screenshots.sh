@@ -228,6 +228,24 @@ wait_for blocker "next: reopen strategy (O)"
 press blocker "1 commit not in" Tab
 shoot blocker blocker-path
 
+# The releases rehearsal (the 2026 runbook): the previous hero's draft of addons-server is
+# found and published, and the one-off command its body lists is now a shell item of this push.
+tm new-session -d -s releases -x 120 -y 40 \
+  "cd '$root' && env -i PATH=\"\$PATH\" HOME='$work' TERM=xterm-256color '$bin' --operator andym rehearse --scenario releases --dir '$work/releases'; sleep 60"
+wait_for releases "next: check-rotation"
+press releases "Run check-rotation?" Enter
+press releases "note (optional)" y
+press releases "done: check-rotation" Enter
+press releases "Run strategy-server?" Enter
+press releases "choose \`strategy_server\`" y
+press releases "done: strategy-server" Enter
+for s in draft-server publish-server publish-server-tell; do
+  press releases "Run $s?" Enter
+  press releases "done: $s" y
+done
+wait_for releases "next: item-1"
+shoot releases rehearse-releases
+
 # What the team's channel read in a rehearsal: the posts at the tag, on stage, at the
 # production push and at the end, and the topic naming the next hero (the Matrix stand-in's
 # room, printed when the rehearsal ends).

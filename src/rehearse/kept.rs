@@ -1,5 +1,6 @@
 //! The stand-ins' state kept in a sandbox (`standins.json`): the builds the deploy job ran,
-//! hence what stage runs; the pads; the mail sent; Sentry's issues and Graphite's spikes; and
+//! hence what stage runs; GitHub's releases and the tags they made; the pads; the mail sent;
+//! Sentry's issues and Graphite's spikes; and
 //! which of the scenario's events have happened. A rehearsal resumed from its folder meets the
 //! world it left, and no event happens twice.
 
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow};
 use serde_json::{Value, json};
 
-use crate::standins::{etherpad, graphite, jenkins, matrix, sentry, slack, smtp};
+use crate::standins::{etherpad, github, graphite, jenkins, matrix, sentry, slack, smtp};
 
 /// The scenario's events that have happened in this sandbox: each happens once.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -26,6 +27,7 @@ pub struct Kept {
     pub jenkins: Arc<jenkins::Jenkins>,
     pub sentry: Arc<sentry::Sentry>,
     pub graphite: Arc<graphite::Graphite>,
+    pub github: Arc<github::Github>,
     pub etherpad: Arc<etherpad::Etherpad>,
     pub smtp: Arc<smtp::Smtp>,
     pub matrix: Arc<matrix::Matrix>,
@@ -40,6 +42,7 @@ impl Kept {
             "jenkins": self.jenkins.snapshot(),
             "sentry": self.sentry.snapshot(),
             "graphite": self.graphite.snapshot(),
+            "github": self.github.snapshot(),
             "etherpad": self.etherpad.snapshot(),
             "smtp": self.smtp.snapshot(),
             "matrix": self.matrix.snapshot(),
@@ -75,6 +78,10 @@ impl Kept {
         }
         if let Some(channel) = v.get("slack") {
             self.slack.restore(channel).map_err(damaged)?;
+        }
+        // Nor one kept before GitHub's releases were.
+        if let Some(releases) = v.get("github") {
+            self.github.restore(releases).map_err(damaged)?;
         }
         let events = part("events")?;
         let flag = |name: &str| events[name].as_bool().unwrap_or(false);

@@ -5,6 +5,7 @@
 //! environment. Nothing in the engine knows it is a rehearsal.
 
 pub mod kept;
+pub mod releases;
 pub mod rig;
 pub mod sandbox;
 pub mod week;
@@ -24,6 +25,8 @@ pub enum Scenario {
     FailedDeploy,
     /// Errors jump after the production push: the health checks fail.
     Spike,
+    /// The 2026 runbook: GitHub releases with one-off items, and a `-1` of addons-server.
+    Releases,
 }
 
 impl Scenario {
@@ -33,6 +36,7 @@ impl Scenario {
             Self::Blocker => "blocker",
             Self::FailedDeploy => "failed-deploy",
             Self::Spike => "spike",
+            Self::Releases => "releases",
         }
     }
 
@@ -52,6 +56,16 @@ impl Scenario {
             Self::Spike => {
                 "errors jump right after the production push: watch the Sentry and Graphite \
                  checks fail, and see what that means for the push."
+            }
+            Self::Releases => {
+                "the 2026 push: the previous hero left draft releases of addons-server and \
+                 addons-frontend with one-off items; publishing one makes its tag and CI \
+                 deploys it to stage, and its items join the checklist. A blocker of \
+                 addons-server is open; its fix lands on master once the server's release is \
+                 published: reopen `strategy-server` (`O`) and choose cherry_pick; \
+                 `fetch-server` brings the fix and the cherry-pick offers it; tag and push \
+                 `-1`, then draft and publish its release. The blockers step then finds the \
+                 fix shipped in `-1`: resolved."
             }
         }
     }
@@ -114,6 +128,18 @@ impl Sandbox {
     }
     pub fn upstream(&self) -> PathBuf {
         self.root.join("upstream.git")
+    }
+    /// The checkout of a repo named `name` (of a runbook with several).
+    pub fn repo_named(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+    /// The bare remote of the repo named `name`.
+    pub fn upstream_named(&self, name: &str) -> PathBuf {
+        self.root.join(format!("{name}.git"))
+    }
+    /// Where the bundled runbook of a scenario is written, with the templates it names.
+    pub fn runbooks(&self) -> PathBuf {
+        self.root.join("runbook")
     }
     pub fn config(&self) -> PathBuf {
         self.root.join("config.toml")
@@ -212,13 +238,15 @@ fn account_of(path: &Path) -> Option<String> {
     })
 }
 
-/// The config the sandbox's operator has: their checkout, their user per service, and where
-/// each secret is found (the environment: the secrets themselves are never written).
+/// The config the sandbox's operator has: their checkouts (runbook repo name, path), their
+/// user per service, and where each secret is found (the environment: the secrets themselves
+/// are never written); only for the services the runbook has (`services`, by name).
 /// `channels`: the runbook's Slack services, each with whether it posts with a token (else
 /// through its webhook).
 pub fn config_text(
     operator: &str,
-    repo: &Path,
+    repos: &[(String, PathBuf)],
+    services: &[String],
     rooms: &[String],
     channels: &[(String, bool)],
 ) -> String {
@@ -232,20 +260,37 @@ pub fn config_text(
         slack,
         webhook,
     ] = rig::TOKEN_VARS;
-    let path = toml_string(&repo.display().to_string());
     let op = toml_string(operator);
+    let checkouts: String = repos
+        .iter()
+        .map(|(name, path)| {
+            let path = toml_string(&path.display().to_string());
+            format!("[repos.{name}]\npath = {path}\n\n")
+        })
+        .collect();
+    let known = [
+        (
+            "stage-deploy",
+            format!("user = {op}\ntoken = {{ env = \"{jenkins}\" }}"),
+        ),
+        ("sentry", format!("token = {{ env = \"{sentry}\" }}")),
+        ("github", format!("token = {{ env = \"{github}\" }}")),
+        ("etherpad", format!("key = {{ env = \"{etherpad}\" }}")),
+        ("list", format!("password = {{ env = \"{smtp}\" }}")),
+    ];
+    let secrets: Vec<String> = known
+        .iter()
+        .filter(|(name, _)| services.iter().any(|s| s == name))
+        .map(|(name, keys)| format!("[services.{name}]\n{keys}\n"))
+        .collect();
     format!(
         "# A rehearsal's config: made by `pushduty rehearse`. The secrets are in the\n\
          # environment of the rehearsing process only.\n\
          operator = {op}\n\
          # The fix of a blocker lands on the sandbox's remote: fetched in seconds, not minutes.\n\
          background_fetch_secs = 3\n\n\
-         [repos.olympia]\npath = {path}\n\n\
-         [services.stage-deploy]\nuser = {op}\ntoken = {{ env = \"{jenkins}\" }}\n\n\
-         [services.sentry]\ntoken = {{ env = \"{sentry}\" }}\n\n\
-         [services.github]\ntoken = {{ env = \"{github}\" }}\n\n\
-         [services.etherpad]\nkey = {{ env = \"{etherpad}\" }}\n\n\
-         [services.list]\npassword = {{ env = \"{smtp}\" }}\n{}",
+         {checkouts}{}{}",
+        secrets.join("\n"),
         rooms
             .iter()
             .map(|name| format!("\n[services.{name}]\ntoken = {{ env = \"{matrix}\" }}\n"))
@@ -260,4 +305,36 @@ pub fn config_text(
 /// A TOML basic string.
 fn toml_string(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_config_has_each_checkout_and_the_secrets_of_the_runbooks_own_services_only() {
+        let repos = [
+            ("server".to_string(), PathBuf::from("/sb/addons-server")),
+            ("frontend".to_string(), PathBuf::from("/sb/addons-frontend")),
+        ];
+        let services = ["github", "sentry", "graphite", "channel"].map(String::from);
+        let text = config_text("ana", &repos, &services, &["channel".into()], &[]);
+        let config: toml::Value = toml::from_str(&text).unwrap();
+        assert_eq!(
+            config["repos"]["server"]["path"].as_str(),
+            Some("/sb/addons-server")
+        );
+        assert_eq!(
+            config["repos"]["frontend"]["path"].as_str(),
+            Some("/sb/addons-frontend")
+        );
+        let mut named: Vec<&String> = config["services"].as_table().unwrap().keys().collect();
+        named.sort();
+        assert_eq!(named, ["channel", "github", "sentry"], "{text}");
+        // Where each secret is, never the secret.
+        assert_eq!(
+            config["services"]["github"]["token"]["env"].as_str(),
+            Some(rig::TOKEN_VARS[2])
+        );
+    }
 }

@@ -21,12 +21,15 @@ pub const BLOCKER_NUMBER: u64 = 1187;
 pub const BLOCKER_TITLE: &str = "Search crashes for add-ons without a current version";
 /// The Sentry organization of the rehearsal's project.
 const SENTRY_ORG: &str = "mkt";
+const SENTRY_PROJECT: &str = "addonsmozillaorg";
 /// The Sentry issue of the `spike` scenario.
 pub const SPIKE_ISSUE: u64 = 4187;
 pub const SPIKE_TITLE: &str = "TypeError: 'NoneType' object is not subscriptable (search.views)";
 /// The Graphite series the spike shows in (the runbook's "server errors").
 pub const ERRORS_TARGET: &str = "sumSeries(stats.addons.response.5*)";
 pub const TRAFFIC_TARGET: &str = "sumSeries(stats.addons.response.*)";
+/// The 2026 runbook's third series.
+pub const FRONTEND_ERRORS_TARGET: &str = "sumSeries(stats.addons-frontend.response.5*)";
 
 /// Secrets of this rehearsal, made fresh each time; they live only in this process's
 /// environment (under these names, which the sandbox's config names).
@@ -51,7 +54,7 @@ pub struct Rig {
     pub jenkins: Arc<jenkins::Jenkins>,
     pub sentry: Arc<sentry::Sentry>,
     pub graphite: Arc<graphite::Graphite>,
-    pub github: github::Github,
+    pub github: Arc<github::Github>,
     pub etherpad: Arc<etherpad::Etherpad>,
     pub smtp: Arc<smtp::Smtp>,
     /// The team's channel: every Matrix service of the runbook.
@@ -62,9 +65,8 @@ pub struct Rig {
     /// Set by the watcher once the blocker's fix is on the remote.
     pub fix_landed: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
-    /// Ends with why the stand-ins' state could not be kept, if it could not.
-    watcher: Option<JoinHandle<Option<String>>>,
-    kept_in: PathBuf,
+    /// Ends with what went wrong in the background, if anything did.
+    watcher: Option<JoinHandle<Vec<String>>>,
 }
 
 /// A secret nobody can guess: 16 random bytes in hex.
@@ -156,7 +158,12 @@ pub struct Setup<'a> {
     pub secrets: &'a [String; 7],
     pub push_date: &'a str,
     pub mail_dir: PathBuf,
+    /// The remote the blocker's fix lands on.
     pub upstream: PathBuf,
+    /// This push's tag: the `releases` scenario's drafts are of it.
+    pub tag: String,
+    /// The remotes GitHub follows in the `releases` scenario: (GitHub name, bare remote).
+    pub remotes: Vec<(String, PathBuf)>,
     pub journal: PathBuf,
     /// Where to listen; 0s for any free ports.
     pub ports: Ports,
@@ -166,7 +173,7 @@ pub struct Setup<'a> {
 
 impl Rig {
     pub fn start(s: &Setup) -> Result<Self> {
-        let [jt, st, gt, ek, _, mt, slt] = s.secrets;
+        let [jt, st, _, ek, _, mt, slt] = s.secrets;
         let jenkins = Arc::new(
             jenkins::Jenkins::try_start(jenkins::Config {
                 port: s.ports.jenkins,
@@ -191,8 +198,21 @@ impl Rig {
             })
             .context("starting the Jenkins stand-in")?,
         );
-        let deployed = Arc::clone(&jenkins);
-        let stage = stage::Stage::try_start(Box::new(move || deployed.deployed()), s.ports.stage)
+        let releases = s.scenario == Scenario::Releases;
+        let github = Arc::new(start_github(s)?);
+        if releases {
+            super::releases::follow(&github, s.remotes.clone());
+        }
+        // What stage runs: the deploy job's last build; in `releases`, CI deploys the server
+        // release last published.
+        let deployed: stage::Deployed = if releases {
+            let github = Arc::clone(&github);
+            Box::new(move || github.last_published(super::releases::SERVER))
+        } else {
+            let jenkins = Arc::clone(&jenkins);
+            Box::new(move || jenkins.deployed())
+        };
+        let stage = stage::Stage::try_start(deployed, s.ports.stage)
             .context("starting the stage stand-in")?;
         let now = chrono::Utc::now().timestamp();
         // A steady dozen events a minute, around now and around this time last week.
@@ -209,7 +229,7 @@ impl Rig {
             sentry::Sentry::try_start(sentry::Config {
                 port: s.ports.sentry,
                 org: SENTRY_ORG.into(),
-                project: "addonsmozillaorg".into(),
+                project: SENTRY_PROJECT.into(),
                 token: st.clone(),
                 issues: vec![sentry::Issue::new(
                     4101,
@@ -235,34 +255,17 @@ impl Rig {
                         level: 12.0,
                         wobble: 0.08,
                     },
+                    graphite::Series {
+                        target: FRONTEND_ERRORS_TARGET.into(),
+                        level: 4.0,
+                        wobble: 0.08,
+                    },
                 ],
                 // Points a second apart: a rehearsal soaks seconds, not half an hour.
                 step_secs: 1,
             })
             .context("starting the Graphite stand-in")?,
         );
-        let issues = match s.scenario {
-            Scenario::Blocker => vec![github::Issue::open(
-                "mozilla/olympia",
-                BLOCKER_NUMBER,
-                BLOCKER_TITLE,
-                &["blocker"],
-            )],
-            _ => vec![github::Issue::open(
-                "mozilla/olympia",
-                1179,
-                "Dark theme for the developer hub",
-                &["enhancement"],
-            )],
-        };
-        let github = github::Github::try_start(github::Config {
-            port: s.ports.github,
-            repo: "mozilla/olympia".into(),
-            token: gt.clone(),
-            issues,
-            ..github::Config::default()
-        })
-        .context("starting the GitHub stand-in")?;
         let etherpad = Arc::new(
             etherpad::Etherpad::try_start(etherpad::Config {
                 port: s.ports.etherpad,
@@ -311,6 +314,7 @@ impl Rig {
             jenkins: Arc::clone(&jenkins),
             sentry: Arc::clone(&sentry),
             graphite: Arc::clone(&graphite),
+            github: Arc::clone(&github),
             etherpad: Arc::clone(&etherpad),
             smtp: Arc::clone(&smtp),
             matrix: Arc::clone(&matrix),
@@ -318,20 +322,40 @@ impl Rig {
             last: String::new(),
         };
         let happened = kept.restore()?;
+        // The previous hero's drafts, unless a resumed sandbox's GitHub has its releases.
+        if releases && github.releases().is_empty() {
+            super::releases::seed(&github, &s.tag, s.operator);
+        }
         let stop = Arc::new(AtomicBool::new(false));
         let fix_landed = Arc::new(AtomicBool::new(happened.fix_landed));
         let watcher = {
             let (stop, fix_landed) = (Arc::clone(&stop), Arc::clone(&fix_landed));
             let (sentry, graphite) = (Arc::clone(&sentry), Arc::clone(&graphite));
             let (journal, upstream, scenario) = (s.journal.clone(), s.upstream.clone(), s.scenario);
+            let (github, remotes) = (Arc::clone(&github), s.remotes.clone());
             std::thread::spawn(move || {
                 let mut spiked = happened.spiked;
+                let mut unfollowed = None;
                 loop {
                     // Checked before the last look: what happened up to the stop is kept.
                     let stopping = stop.load(Ordering::SeqCst);
-                    if scenario == Scenario::Blocker
+                    if releases {
+                        unfollowed = super::releases::tag_published(&github, &remotes)
+                            .err()
+                            .map(|e| format!("the tags of the releases published could not be made on the sandbox's remotes ({e:#})"))
+                            .or(unfollowed);
+                    }
+                    // The fix lands once this push's tag is out: pushed (`blocker`), or made
+                    // by publishing the server's release (`releases`).
+                    let tagged = match scenario {
+                        Scenario::Blocker => done_at(&journal, "push-tag").is_some(),
+                        Scenario::Releases => {
+                            github.last_published(super::releases::SERVER).is_some()
+                        }
+                        _ => false,
+                    };
+                    if tagged
                         && !fix_landed.load(Ordering::SeqCst)
-                        && done_at(&journal, "push-tag").is_some()
                         && super::sandbox::land_fix(&upstream).is_ok()
                     {
                         fix_landed.store(true, Ordering::SeqCst);
@@ -350,7 +374,10 @@ impl Rig {
                     };
                     let trouble = kept.keep(events).err().map(|e| format!("{e:#}"));
                     if stopping {
-                        return trouble;
+                        return unfollowed.into_iter().chain(trouble.map(|t| format!(
+                            "the stand-ins' state could not be kept in {} ({t}): a rehearsal resumed from this sandbox starts them afresh",
+                            kept.path.display()
+                        ))).collect();
                     }
                     std::thread::sleep(Duration::from_millis(150));
                 }
@@ -369,7 +396,6 @@ impl Rig {
             fix_landed,
             stop,
             watcher: Some(watcher),
-            kept_in: s.kept.clone(),
         })
     }
 
@@ -396,20 +422,32 @@ impl Rig {
         )
     }
 
-    /// The `--set`s that point the runbook's services at the stand-ins; `rooms` are the
-    /// runbook's Matrix services, `channels` its Slack ones.
-    pub fn sets(&self, rooms: &[String], channels: &[String]) -> Vec<String> {
-        let mut sets = vec![
+    /// The `--set`s that point the runbook's services at the stand-ins: those of the
+    /// services it has (`services`, by name); `rooms` are its Matrix services, `channels` its
+    /// Slack ones.
+    pub fn sets(&self, services: &[String], rooms: &[String], channels: &[String]) -> Vec<String> {
+        let all = [
             format!("services.stage-deploy.url={}", self.jenkins.url()),
             format!("services.sentry.url={}", self.sentry.url()),
+            // The stand-in's project, wherever the runbook's is.
+            format!("services.sentry.org={SENTRY_ORG}"),
+            format!("services.sentry.project={SENTRY_PROJECT}"),
             format!("services.graphite.url={}", self.graphite.url()),
             format!("services.github.api_url={}", self.github.url()),
             format!("services.etherpad.url={}", self.etherpad.url()),
             "services.list.host=127.0.0.1".to_string(),
             format!("services.list.port={}", self.smtp.port()),
             "services.list.security=none".to_string(),
-            format!("links.stage={}", self.stage.url()),
         ];
+        let mut sets: Vec<String> = all
+            .into_iter()
+            .filter(|set| {
+                services
+                    .iter()
+                    .any(|s| set.starts_with(&format!("services.{s}.")))
+            })
+            .collect();
+        sets.push(format!("links.stage={}", self.stage.url()));
         for name in rooms {
             sets.push(format!("services.{name}.url={}", self.matrix.url()));
             sets.push(format!("services.{name}.room={ROOM}"));
@@ -426,15 +464,62 @@ impl Drop for Rig {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(w) = self.watcher.take()
-            && let Ok(Some(trouble)) = w.join()
+            && let Ok(troubles) = w.join()
         {
             // After the screen is gone: said where the operator sees it.
-            eprintln!(
-                "pushduty: the stand-ins' state could not be kept in {} ({trouble}): a rehearsal resumed from this sandbox starts them afresh",
-                self.kept_in.display()
-            );
+            for trouble in troubles {
+                eprintln!("pushduty: {trouble}");
+            }
         }
     }
+}
+
+/// The GitHub stand-in: the issues of the scenario; in `releases`, both repos of the 2026
+/// runbook, with the server's blocker open.
+fn start_github(s: &Setup) -> Result<github::Github> {
+    use super::releases::{FRONTEND, SERVER};
+    let olympia = "mozilla/olympia";
+    let (repo, also, issues) = match s.scenario {
+        Scenario::Blocker => (
+            olympia,
+            Vec::new(),
+            vec![github::Issue::open(
+                olympia,
+                BLOCKER_NUMBER,
+                BLOCKER_TITLE,
+                &["blocker"],
+            )],
+        ),
+        Scenario::Releases => (
+            SERVER,
+            vec![FRONTEND.to_string()],
+            vec![github::Issue::open(
+                SERVER,
+                BLOCKER_NUMBER,
+                BLOCKER_TITLE,
+                &["blocker"],
+            )],
+        ),
+        _ => (
+            olympia,
+            Vec::new(),
+            vec![github::Issue::open(
+                olympia,
+                1179,
+                "Dark theme for the developer hub",
+                &["enhancement"],
+            )],
+        ),
+    };
+    github::Github::try_start(github::Config {
+        port: s.ports.github,
+        repo: repo.into(),
+        also,
+        token: s.secrets[2].clone(),
+        issues,
+        ..github::Config::default()
+    })
+    .context("starting the GitHub stand-in")
 }
 
 /// When `step` last became done, from the journal (unix seconds).

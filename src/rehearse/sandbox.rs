@@ -1,6 +1,7 @@
 //! The rehearsal's git side: a bare `upstream` with a believable history (a few dozen commits
-//! by a few authors, a release tag for each of the last weekly pushes, named as the runbook
-//! names them) and the hero's clone of it. Built with libgit2, so no `git` binary is needed.
+//! by a few authors, a release tag for each of the last pushes, named as the runbook names
+//! them) and the hero's clone of it; one such pair per repo the runbook has. Built with
+//! libgit2, so no `git` binary is needed.
 
 use std::path::Path;
 
@@ -57,6 +58,62 @@ const WORK: &[(&str, &str)] = &[
     ),
 ];
 
+/// What a frontend's weeks look like, for a runbook with a second repo.
+const FRONTEND_WORK: &[(&str, &str)] = &[
+    (
+        "src/amo/pages/Home.js",
+        "Show the recommended themes on the home page",
+    ),
+    ("src/amo/components/Rating.js", "Let keyboards set a rating"),
+    ("locale/ro/amo.po", "Update the Romanian locale"),
+    (
+        "src/amo/pages/Addon.js",
+        "Link the add-on's support site from its page",
+    ),
+    ("src/core/api.js", "Retry the API once when it times out"),
+    (
+        "src/amo/components/Search.js",
+        "Keep the query when the category changes",
+    ),
+];
+
+/// One repo of the sandbox: its name, its weeks' work and the scripts its checkout runs.
+pub struct Seed<'a> {
+    pub name: &'a str,
+    pub work: &'a [(&'a str, &'a str)],
+    /// Weeks between two pushes (and so two past tags).
+    pub every_weeks: i64,
+    /// Executable files of the first commit: (path, content).
+    pub scripts: &'a [(&'a str, &'a str)],
+}
+
+/// The 2015 runbook's one repo.
+pub const OLYMPIA: Seed<'static> = Seed {
+    name: "olympia",
+    work: WORK,
+    every_weeks: 1,
+    scripts: &[],
+};
+
+/// The server's `manage.py`: enough of one to run the one-off commands a release lists.
+const MANAGE_PY: &str = "#!/bin/sh\n\
+# The rehearsal's stand-in for Django's manage.py: it says what it would do.\n\
+echo \"manage.py $*: done (rehearsal)\"\n";
+
+/// The 2026 runbook's repos, pushed every other week.
+pub const ADDONS_SERVER: Seed<'static> = Seed {
+    name: "addons-server",
+    work: WORK,
+    every_weeks: 2,
+    scripts: &[("manage.py", MANAGE_PY)],
+};
+pub const ADDONS_FRONTEND: Seed<'static> = Seed {
+    name: "addons-frontend",
+    work: FRONTEND_WORK,
+    every_weeks: 2,
+    scripts: &[],
+};
+
 /// How many past pushes have tags, and commits between two of them.
 const PAST_PUSHES: i64 = 5;
 const PER_WEEK: usize = 6;
@@ -94,7 +151,7 @@ pub fn commit(
         .map(|b| String::from_utf8_lossy(b.content()).into_owned())
         .unwrap_or_default();
     let blob = repo.blob(format!("{old}{line}\n").as_bytes())?;
-    let tree = put(repo, base_tree.as_ref(), file, blob)?;
+    let tree = put(repo, base_tree.as_ref(), file, blob, 0o100644)?;
     let tree = repo.find_tree(tree)?;
     let sig = signature(who, at)?;
     let parents: Vec<&git2::Commit> = parent.iter().collect();
@@ -102,18 +159,24 @@ pub fn commit(
         .with_context(|| format!("committing \"{subject}\""))
 }
 
-/// The tree `base` with `path` (a/b/c) set to `blob`.
-fn put(repo: &Repository, base: Option<&git2::Tree>, path: &str, blob: Oid) -> Result<Oid> {
+/// The tree `base` with `path` (a/b/c) set to `blob`, a file of `mode`.
+fn put(
+    repo: &Repository,
+    base: Option<&git2::Tree>,
+    path: &str,
+    blob: Oid,
+    mode: i32,
+) -> Result<Oid> {
     let mut builder = repo.treebuilder(base)?;
     match path.split_once('/') {
         None => {
-            builder.insert(path, blob, 0o100644)?;
+            builder.insert(path, blob, mode)?;
         }
         Some((dir, rest)) => {
             let sub = base
                 .and_then(|t| t.get_name(dir))
                 .and_then(|e| repo.find_tree(e.id()).ok());
-            let id = put(repo, sub.as_ref(), rest, blob)?;
+            let id = put(repo, sub.as_ref(), rest, blob, mode)?;
             builder.insert(dir, id, 0o040000)?;
         }
     }
@@ -127,10 +190,11 @@ pub struct Built {
     pub commits: usize,
 }
 
-/// Builds `upstream` (bare) with the history and tags, and `clone` from it with `upstream` as
-/// its remote. `tag_name(push_date)` names a push's tag as the runbook does; `push_date` is
-/// this rehearsal's push (today), `tag_gap` days after the tag day.
+/// Builds `upstream` (bare) with `seed`'s history and tags, and `clone` from it with
+/// `upstream` as its remote. `tag_name(push_date)` names a push's tag as the runbook does;
+/// `push_date` is this rehearsal's push (today), `tag_gap` days after the tag day.
 pub fn build(
+    seed: &Seed,
     upstream: &Path,
     clone: &Path,
     push_date: NaiveDate,
@@ -144,27 +208,31 @@ pub fn build(
         d.and_hms_opt(0, 0, 0)
             .map_or(0, |t| t.and_utc().timestamp() + hour * 3600)
     };
-    let first_push = push_date - Duration::weeks(PAST_PUSHES);
-    let mut at = day(first_push - Duration::weeks(1), 9);
+    let every = Duration::weeks(seed.every_weeks.max(1));
+    let first_push = push_date - every * PAST_PUSHES as i32;
+    let mut at = day(first_push - every, 9);
     commit(
         &bare,
         "master",
         "README.md",
-        "# olympia\n\nThe add-ons site (a rehearsal copy).",
+        &format!("# {}\n\nThe add-ons site (a rehearsal copy).", seed.name),
         "Start the rehearsal's copy of the add-ons site",
         0,
         at,
     )?;
-    let mut commits = 1;
+    for (path, content) in seed.scripts {
+        script(&bare, path, content, at)?;
+    }
+    let mut commits = 1 + seed.scripts.len();
     let mut tags = Vec::new();
     let mut n = 0usize;
     for week in 0..=PAST_PUSHES {
-        let this_push = first_push + Duration::weeks(week);
+        let this_push = first_push + every * week as i32;
         let tag_day = day(this_push - Duration::days(tag_gap), 10);
         // The week's work lands before its tag day (this week's: before now).
         let span = (tag_day - at).max(3600);
         for i in 0..PER_WEEK {
-            let (file, subject) = WORK[n % WORK.len()];
+            let (file, subject) = seed.work[n % seed.work.len()];
             at += span / (PER_WEEK as i64 + 1);
             let who = (n * 7 + i) % AUTHORS.len();
             let subject = format!("{subject} (bug {})", 1_200_100 + n * 37);
@@ -200,6 +268,24 @@ pub fn build(
     cfg.set_str("user.name", "Rehearsal Hero")?;
     cfg.set_str("user.email", "hero@example.org")?;
     Ok(Built { tags, commits })
+}
+
+/// Adds the executable `path` with `content` to master, in a commit of its own.
+fn script(bare: &Repository, path: &str, content: &str, at: i64) -> Result<Oid> {
+    let parent = bare.find_reference("refs/heads/master")?.peel_to_commit()?;
+    let blob = bare.blob(content.as_bytes())?;
+    let tree = bare.find_tree(put(bare, Some(&parent.tree()?), path, blob, 0o100755)?)?;
+    let sig = signature(0, at)?;
+    let subject = format!("Add {path} for the one-off commands of a push");
+    bare.commit(
+        Some("refs/heads/master"),
+        &sig,
+        &sig,
+        &subject,
+        &tree,
+        &[&parent],
+    )
+    .with_context(|| format!("committing {path}"))
 }
 
 /// The blocker's fix lands on the remote's master (a developer merged it after the tag).
@@ -238,6 +324,7 @@ mod tests {
         let push = NaiveDate::from_ymd_opt(2015, 9, 10).unwrap();
         let name = |d: NaiveDate| d.format("%Y.%m.%d").to_string();
         let built = build(
+            &OLYMPIA,
             &dir.path().join("up.git"),
             &dir.path().join("olympia"),
             push,

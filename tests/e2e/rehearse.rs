@@ -53,15 +53,7 @@ fn todays_tag() -> String {
 }
 
 fn remote_tags(sandbox: &Path) -> Vec<String> {
-    support::gitrepo::isolate_libgit2();
-    let bare = git2::Repository::open_bare(sandbox.join("sandbox/upstream.git")).unwrap();
-    let names = bare.tag_names(None).unwrap();
-    names
-        .iter()
-        .flatten()
-        .flatten()
-        .map(str::to_string)
-        .collect()
+    tags_of(&sandbox.join("sandbox/upstream.git"))
 }
 
 fn said(out: &Output) -> String {
@@ -236,7 +228,12 @@ fn today() -> String {
 
 /// The sandbox's one journal.
 fn journal_of(dir: &Path) -> std::path::PathBuf {
-    std::fs::read_dir(dir.join("state/sessions/amo-weekly-push"))
+    journal_in(dir, "amo-weekly-push")
+}
+
+/// The sandbox's one journal of the runbook whose slug is `slug`.
+fn journal_in(dir: &Path, slug: &str) -> std::path::PathBuf {
+    std::fs::read_dir(dir.join("state/sessions").join(slug))
         .unwrap()
         .flatten()
         .map(|d| d.path().join("journal.jsonl"))
@@ -428,6 +425,33 @@ fn a_folder_that_is_not_a_sandbox_is_refused() {
     );
 }
 
+/// `releases` rehearses the 2026 runbook's two repos: a runbook without them is refused
+/// before any sandbox is made.
+#[test]
+fn a_releases_rehearsal_of_a_runbook_without_its_two_repos_is_refused() {
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = dir.path().join("sandbox");
+    let runbook = support::cli::root().join("runbooks/amo-push.toml");
+    let out = env.run(&[
+        "--runbook",
+        runbook.to_str().unwrap(),
+        "rehearse",
+        "--auto",
+        "--scenario",
+        "releases",
+        "--dir",
+        sandbox.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        stderr(&out).contains("with the repos `server` and `frontend`"),
+        "{}",
+        said(&out)
+    );
+    assert!(!sandbox.exists(), "no sandbox made");
+}
+
 /// A sandbox named by a relative `--dir` keeps working from another folder: its config names
 /// its paths in full.
 #[test]
@@ -587,4 +611,211 @@ fn a_runbook_telling_slack_rehearses_against_the_slack_stand_in() {
         config.contains("[services.channel]\ntoken = { env = \"PUSHDUTY_REHEARSAL_SLACK_TOKEN\" }"),
         "{config}"
     );
+}
+
+/// The tags of a bare remote of the sandbox.
+fn tags_of(bare: &Path) -> Vec<String> {
+    support::gitrepo::isolate_libgit2();
+    let bare = git2::Repository::open_bare(bare).unwrap();
+    let names = bare.tag_names(None).unwrap();
+    names
+        .iter()
+        .flatten()
+        .flatten()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The journal's entries of one `event`.
+fn events(journal: &Path, event: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(journal)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["event"] == event)
+        .collect()
+}
+
+/// The 2026 runbook rehearsed by its hero: the previous hero's drafts are published once
+/// each, their one-off items become items of the push and are done, the blocker's fix ships
+/// as the server's `-1` (tagged on the cherry-pick, pushed, released once), the topic is set
+/// once, and the closing summary says what each release became.
+#[test]
+fn a_releases_rehearsal_publishes_each_draft_once_and_ships_the_fix_as_minus_one() {
+    let env = Env::new();
+    let (out, sandbox, took) = rehearse(&env, "releases");
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+    let tag = todays_tag();
+    let minus_one = format!("{tag}-1");
+    let dir = sandbox.path().join("sandbox");
+
+    // What the releases became: each published once, the next hero's drafts left as drafts.
+    let summary = text
+        .split("## What the releases became")
+        .nth(1)
+        .unwrap_or_default();
+    let line = |repo: &str, t: &str| {
+        let starts = format!("- mozilla/{repo} {t}: ");
+        let lines: Vec<&str> = summary.lines().filter(|l| l.starts_with(&starts)).collect();
+        assert_eq!(lines.len(), 1, "one release of {repo} {t}: {summary}");
+        lines[0].to_string()
+    };
+    assert!(
+        line("addons-server", &tag).contains("published once; its tag is at"),
+        "{summary}"
+    );
+    assert!(
+        line("addons-server", &tag).contains("2 of its 2 one-off items ticked"),
+        "{summary}"
+    );
+    assert!(
+        line("addons-frontend", &tag).contains("published once"),
+        "{summary}"
+    );
+    assert!(
+        line("addons-frontend", &tag).contains("1 of its 1 one-off items ticked"),
+        "{summary}"
+    );
+    assert!(
+        line("addons-server", &minus_one).contains("published once"),
+        "{summary}"
+    );
+    let next: Vec<&str> = summary.lines().filter(|l| l.contains("a draft")).collect();
+    assert_eq!(
+        next.len(),
+        2,
+        "the next push's drafts, one per repo: {summary}"
+    );
+
+    // The tags: made by publishing, and the `-1` at the cherry-pick, on the remotes.
+    let server = tags_of(&dir.join("addons-server.git"));
+    assert!(
+        server.contains(&tag) && server.contains(&minus_one),
+        "{server:?}"
+    );
+    assert!(tags_of(&dir.join("addons-frontend.git")).contains(&tag));
+    let journal = journal_in(&dir, "amo-push-releases-every-other-week");
+    let done = |step: &str| {
+        events(&journal, "step")
+            .iter()
+            .filter(|e| e["step"] == step && e["to"] == "done")
+            .count()
+    };
+    assert_eq!(done("cherry-pick-server"), 1, "one cherry-pick");
+    assert_eq!(
+        step_outputs(&journal, "tag-server-picks", "tag_name"),
+        std::slice::from_ref(&minus_one)
+    );
+    // The `-1` keeps the checks of its pick, as its confirmation showed them.
+    let tagged = events(&journal, "step");
+    let tagged = tagged
+        .iter()
+        .find(|e| e["step"] == "tag-server-picks" && e["to"] == "done")
+        .unwrap();
+    let checks = tagged["outputs"]["pick_checks"].as_array().unwrap();
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["ok"] == true && c["text"].as_str().unwrap().contains("oldest first")),
+        "{checks:?}"
+    );
+    // The pushed `-1` is GitHub's tag already when its release is drafted: none is made.
+    assert!(
+        text.contains(&format!("tag: {minus_one} (on GitHub already, at ")),
+        "{text}"
+    );
+    assert!(
+        text.contains("hero: pushduty do strategy-server --reopen"),
+        "{text}"
+    );
+    // Stage ran the release last published: the `-1`.
+    let stage = step_outputs(&journal, "verify-stage", "http_body");
+    assert!(
+        stage.last().is_some_and(|b| b.contains(&minus_one)),
+        "{stage:?}"
+    );
+
+    // The one-off items: each added once, each done.
+    let items = events(&journal, "item");
+    let texts: Vec<&str> = items.iter().filter_map(|i| i["text"].as_str()).collect();
+    assert_eq!(texts.len(), 3, "{texts:?}");
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("./manage.py addnewversion firefox '109.0'"))
+    );
+    // The command ran in the server's checkout.
+    assert!(
+        text.contains("manage.py addnewversion firefox 109.0: done (rehearsal)"),
+        "{text}"
+    );
+    for item in &items {
+        let id = item["id"].as_str().unwrap();
+        assert_eq!(done(id), 1, "{id} ({}) is done once", item["text"]);
+    }
+
+    // The channel: each release told once, the promotion once, one topic.
+    let channel = text
+        .split("## What the channel read")
+        .nth(1)
+        .unwrap_or_default();
+    let count = |needle: &str| channel.matches(needle).count();
+    assert_eq!(
+        count(&format!("published addons-server {minus_one}:")),
+        1,
+        "{channel}"
+    );
+    assert_eq!(count("promoting server"), 1, "{channel}");
+    assert_eq!(count("topic: "), 1, "{channel}");
+    assert!(
+        channel.contains(&format!("topic: AMO: pushed {minus_one}")),
+        "{channel}"
+    );
+
+    // The bodies as GitHub keeps them: each item ticked with who and when, once.
+    let kept: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("standins.json")).unwrap()).unwrap();
+    let bodies: Vec<&str> = kept["github"]["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["tag_name"] == tag.as_str())
+        .filter_map(|r| r["body"].as_str())
+        .collect();
+    let ticked = |item: &str| {
+        let line = format!("- [x] {item} (done by ");
+        bodies
+            .iter()
+            .map(|b| b.matches(&line).count())
+            .sum::<usize>()
+    };
+    assert_eq!(
+        ticked("Run `./manage.py addnewversion firefox '109.0'` on the server"),
+        1,
+        "{bodies:?}"
+    );
+    assert_eq!(
+        ticked("Tell the add-ons reviewers that Firefox 109 is listed"),
+        1
+    );
+    assert_eq!(
+        ticked("Check the new recommended themes on stage with the frontend's QA"),
+        1
+    );
+    assert!(!bodies.iter().any(|b| b.contains("- [ ]")), "{bodies:?}");
+
+    // Resumed from its folder: GitHub has its releases as they were, no draft is seeded again.
+    let again = rehearse_in(&env, "releases", &dir, &QUICK_SENTRY);
+    assert_eq!(again.status.code(), Some(0), "{}", said(&again));
+    let releases = |text: &str| -> Vec<String> {
+        let summary = text.split("## What the releases became").nth(1);
+        let lines = summary.unwrap_or_default().lines();
+        lines
+            .filter(|l| l.starts_with("- mozilla/"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(releases(&stdout(&again)), releases(&text));
 }

@@ -8,7 +8,7 @@
 use crate::http::{Conn, Json, Request, Response, ToJson, form, object};
 use crate::{Clock, Server};
 use serde_json::json;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug)]
@@ -17,6 +17,8 @@ pub struct Config {
     pub port: u16,
     /// `owner/name`.
     pub repo: String,
+    /// More repos (`owner/name`) whose releases and commits it serves, as `repo`'s.
+    pub also: Vec<String>,
     /// The workflow file the stand-in knows; others answer 404.
     pub workflow: String,
     pub token: String,
@@ -95,6 +97,7 @@ impl Default for Config {
         Self {
             port: 0,
             repo: "mozilla/addons-server".into(),
+            also: Vec::new(),
             workflow: "deploy-stage.yml".into(),
             token: "ghp_s3cret".into(),
             dispatchable: true,
@@ -160,17 +163,53 @@ struct State {
     requests: Vec<String>,
     dispatches: Vec<Dispatch>,
     releases: Vec<Release>,
-    /// Branches moved by the test, by name; others are at [`HEAD_SHA`].
-    branches: Vec<(String, String)>,
-    /// Tags and the commits they name: pushed by the test, or made by publishing a release.
-    tags: Vec<(String, String)>,
+    /// Branches moved by the test, as (repo, name, sha); others are at [`HEAD_SHA`].
+    branches: Vec<Ref>,
+    /// The tags each repo has, as (repo, name, sha): told by the test, or made by publishing.
+    tags: Vec<Ref>,
+    /// Releases published so far: the next publish's place in that order.
+    published: u64,
     /// Someone else drafts the release of the next create's tag just before it arrives.
     beaten_to_release: bool,
+    /// Where the repos' refs are read from before each request, if anywhere.
+    follow: Option<Arc<RefReader>>,
 }
+
+impl State {
+    fn set_branch(&mut self, repo: &str, name: &str, sha: &str) {
+        let other = |(r, n, _): &Ref| (r.as_str(), n.as_str()) != (repo, name);
+        self.branches.retain(other);
+        self.branches.push((repo.into(), name.into(), sha.into()));
+    }
+
+    /// The repo's git is the truth: a tag the stand-in had elsewhere (made by a publish that
+    /// came first) moves there, with its release.
+    fn set_tag(&mut self, repo: &str, name: &str, sha: &str) {
+        let other = |(r, n, _): &Ref| (r.as_str(), n.as_str()) != (repo, name);
+        self.tags.retain(other);
+        self.tags.push((repo.into(), name.into(), sha.into()));
+        for r in self.releases.iter_mut() {
+            if let (true, Some((at, _))) = (r.repo == repo && r.tag_name == name, &mut r.published)
+            {
+                *at = sha.into();
+            }
+        }
+    }
+}
+
+/// A branch or tag of a repo: (repo, name, commit).
+type Ref = (String, String, String);
+
+/// The refs of a repo (`owner/name`) as its git has them: (`refs/heads/NAME` or
+/// `refs/tags/NAME`, commit).
+pub type Follow = Box<RefReader>;
+type RefReader = dyn Fn(&str) -> Vec<(String, String)> + Send + Sync;
 
 /// One release of the repo.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Release {
+    /// `owner/name`.
+    pub repo: String,
     pub id: u64,
     pub tag_name: String,
     pub name: String,
@@ -178,6 +217,10 @@ pub struct Release {
     pub draft: bool,
     /// The branch or commit its tag is made at when it is published.
     pub target_commitish: String,
+    /// Each time it was asked to be published (`draft: false`), even when it already was.
+    pub publishes: u32,
+    /// The commit its tag names, once published; and its place among the publishes.
+    pub published: Option<(String, u64)>,
 }
 
 /// One accepted dispatch.
@@ -273,18 +316,28 @@ impl Github {
         self.server.shared.lock().releases.clone()
     }
 
-    /// Adds a release, as someone using the web page would.
+    /// Adds a release of the main repo, as someone using the web page would.
     pub fn add_release(&self, tag: &str, body: &str, draft: bool) {
+        let repo = self.server.shared.cfg.repo.clone();
+        self.add_release_of(&repo, tag, body, draft);
+    }
+
+    /// Adds a release of `repo` (one it serves) at master, as someone using the web page would.
+    pub fn add_release_of(&self, repo: &str, tag: &str, body: &str, draft: bool) {
         let mut st = self.server.shared.lock();
         let id = 500 + st.releases.len() as u64;
-        st.releases.push(Release {
-            id,
-            tag_name: tag.into(),
-            name: tag.into(),
-            body: body.into(),
-            draft,
-            target_commitish: "master".into(),
-        });
+        st.releases.push(Release::new(repo, id, tag, body, draft));
+    }
+
+    /// The tag last published of `repo`: what its CI deployed last.
+    pub fn last_published(&self, repo: &str) -> Option<String> {
+        let st = self.server.shared.lock();
+        st.releases
+            .iter()
+            .filter(|r| r.repo == repo)
+            .filter_map(|r| r.published.as_ref().map(|(_, n)| (n, &r.tag_name)))
+            .max()
+            .map(|(_, tag)| tag.clone())
     }
 
     /// Edits release `id`'s body, as someone on the web page would.
@@ -295,33 +348,126 @@ impl Github {
         }
     }
 
-    /// Makes tag `name` at `sha`, as pushing the tag would.
+    /// Makes tag `name` of the main repo at `sha`, as pushing the tag would.
     pub fn set_tag(&self, name: &str, sha: &str) {
-        let mut st = self.server.shared.lock();
-        st.tags.retain(|(n, _)| n != name);
-        st.tags.push((name.into(), sha.into()));
+        let repo = self.server.shared.cfg.repo.clone();
+        self.set_tag_of(&repo, name, sha);
     }
 
-    /// The commit tag `name` names, if the repo has it.
+    /// The commit tag `name` of the main repo names, if the repo has it.
     pub fn tag(&self, name: &str) -> Option<String> {
+        let repo = self.server.shared.cfg.repo.clone();
+        let tags = self.tags(&repo);
+        tags.into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, sha)| sha)
+    }
+
+    /// Moves a branch of the main repo to `sha`, as a push would.
+    pub fn set_branch(&self, name: &str, sha: &str) {
+        let repo = self.server.shared.cfg.repo.clone();
+        self.set_branch_of(&repo, name, sha);
+    }
+
+    /// Moves a branch of `repo` to `sha`, as a push would.
+    pub fn set_branch_of(&self, repo: &str, name: &str, sha: &str) {
+        self.server.shared.lock().set_branch(repo, name, sha);
+    }
+
+    /// Gives `repo` the tag `name` at `sha`, as a pushed tag would: the repo's git is the
+    /// truth, so a tag the stand-in had elsewhere (a publish that came before this was
+    /// told) moves there, with its release.
+    pub fn set_tag_of(&self, repo: &str, name: &str, sha: &str) {
+        self.server.shared.lock().set_tag(repo, name, sha);
+    }
+
+    /// Reads the branches and tags of each repo from `refs` (its git, where a test keeps it)
+    /// before each request about that repo: what is pushed there is known at once.
+    pub fn follow(&self, refs: Follow) {
+        self.server.shared.lock().follow = Some(Arc::from(refs));
+    }
+
+    /// The tags of `repo` with their commits, as made or told, oldest first.
+    pub fn tags(&self, repo: &str) -> Vec<(String, String)> {
         let st = self.server.shared.lock();
         st.tags
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, c)| c.clone())
-    }
-
-    /// Moves a branch to `sha`, as a push would.
-    pub fn set_branch(&self, name: &str, sha: &str) {
-        let mut st = self.server.shared.lock();
-        st.branches.retain(|(n, _)| n != name);
-        st.branches.push((name.into(), sha.into()));
+            .filter(|(r, _, _)| r == repo)
+            .map(|(_, n, sha)| (n.clone(), sha.clone()))
+            .collect()
     }
 
     /// Makes someone else draft the release of the next create's tag just before that
     /// create arrives: the create then meets GitHub's 422 `already_exists`.
     pub fn beat_to_next_release(&self) {
         self.server.shared.lock().beaten_to_release = true;
+    }
+
+    /// The releases and the tags they made or were told, for a rehearsal kept in a folder.
+    pub fn snapshot(&self) -> serde_json::Value {
+        let st = self.server.shared.lock();
+        let releases: Vec<serde_json::Value> = st
+            .releases
+            .iter()
+            .map(|r| {
+                json!({
+                    "repo": r.repo, "id": r.id, "tag_name": r.tag_name, "name": r.name,
+                    "body": r.body, "draft": r.draft, "target_commitish": r.target_commitish,
+                    "publishes": r.publishes,
+                    "published": r.published.as_ref().map(|(sha, n)| json!([sha, n])),
+                })
+            })
+            .collect();
+        json!({ "releases": releases, "tags": st.tags, "published": st.published })
+    }
+
+    /// Takes up a [`Github::snapshot`]: its releases and tags replace this stand-in's.
+    pub fn restore(&self, saved: &serde_json::Value) -> Result<(), String> {
+        use crate::saved::{list, str_of, u64_of};
+        let release = |r: &serde_json::Value| -> Result<Release, String> {
+            let published = match &r["published"] {
+                serde_json::Value::Null => None,
+                p => match (p[0].as_str(), p[1].as_u64()) {
+                    (Some(sha), Some(n)) => Some((sha.to_string(), n)),
+                    _ => return Err("`published` is not [commit, number]".into()),
+                },
+            };
+            Ok(Release {
+                repo: str_of(r, "repo")?,
+                id: u64_of(r, "id")?,
+                tag_name: str_of(r, "tag_name")?,
+                name: str_of(r, "name")?,
+                body: str_of(r, "body")?,
+                draft: r["draft"].as_bool().ok_or("`draft` is not true or false")?,
+                target_commitish: str_of(r, "target_commitish")?,
+                publishes: u64_of(r, "publishes")?
+                    .try_into()
+                    .map_err(|_| "`publishes` is too large")?,
+                published,
+            })
+        };
+        let tag = |t: &serde_json::Value| match t.as_array().map(Vec::as_slice) {
+            Some([repo, name, sha]) => match (repo.as_str(), name.as_str(), sha.as_str()) {
+                (Some(r), Some(n), Some(s)) => Ok((r.to_string(), n.to_string(), s.to_string())),
+                _ => Err("a tag is not [repo, name, commit]".to_string()),
+            },
+            _ => Err("a tag is not [repo, name, commit]".to_string()),
+        };
+        let read = || -> Result<(Vec<Release>, Vec<Ref>, u64), String> {
+            let releases = list(saved, "releases")?.iter().map(release);
+            let tags = list(saved, "tags")?.iter().map(tag);
+            Ok((
+                releases.collect::<Result<_, _>>()?,
+                tags.collect::<Result<_, _>>()?,
+                u64_of(saved, "published")?,
+            ))
+        };
+        let (releases, tags, published) = read().map_err(|e| format!("the GitHub state: {e}"))?;
+        let mut st = self.server.shared.lock();
+        st.releases = releases;
+        st.tags = tags;
+        st.published = published;
+        Ok(())
     }
 
     /// The web link of release `id`, as the API gives it.
@@ -333,6 +479,71 @@ impl Github {
     pub fn run_url(&self, n: usize) -> String {
         self.server.shared.html_url(run_id(n))
     }
+}
+
+impl Release {
+    fn new(repo: &str, id: u64, tag: &str, body: &str, draft: bool) -> Self {
+        Self {
+            repo: repo.into(),
+            id,
+            tag_name: tag.into(),
+            name: tag.into(),
+            body: body.into(),
+            draft,
+            target_commitish: "master".into(),
+            publishes: 0,
+            published: None,
+        }
+    }
+}
+
+/// The commit `reference` names in `repo`: a branch (master and main are at [`HEAD_SHA`]
+/// until moved), a tag, or a full commit id.
+fn resolve(st: &State, repo: &str, reference: &str) -> Option<String> {
+    let named = |refs: &[Ref]| {
+        refs.iter()
+            .find(|(r, n, _)| r == repo && n == reference)
+            .map(|(_, _, sha)| sha.clone())
+    };
+    named(&st.branches)
+        .or_else(|| named(&st.tags))
+        .or_else(|| {
+            ["master", "main"]
+                .contains(&reference)
+                .then(|| HEAD_SHA.into())
+        })
+        .or_else(|| {
+            let full = reference.len() == 40 && reference.bytes().all(|b| b.is_ascii_hexdigit());
+            full.then(|| reference.to_string())
+        })
+}
+
+/// Publishes `r`: counted each time it is asked; the first time, its tag is made at its
+/// target unless the repo has that tag already (a pushed `-N`), as GitHub does.
+fn publish(st: &mut State, r: &mut Release) {
+    r.publishes += 1;
+    if !r.draft {
+        return;
+    }
+    r.draft = false;
+    let existing = st
+        .tags
+        .iter()
+        .find(|(repo, n, _)| *repo == r.repo && *n == r.tag_name)
+        .map(|(_, _, sha)| sha.clone());
+    let sha = existing
+        .or_else(|| resolve(st, &r.repo, &r.target_commitish))
+        .unwrap_or_else(|| r.target_commitish.clone());
+    if !st
+        .tags
+        .iter()
+        .any(|(repo, n, _)| *repo == r.repo && *n == r.tag_name)
+    {
+        st.tags
+            .push((r.repo.clone(), r.tag_name.clone(), sha.clone()));
+    }
+    st.published += 1;
+    r.published = Some((sha, st.published));
 }
 
 fn run_id(n: usize) -> u64 {
@@ -404,6 +615,28 @@ impl Shared {
         super::lock(&self.state)
     }
 
+    /// Takes up the refs of `repo` from where it is followed, if it is.
+    fn follow(&self, repo: &str) {
+        let Some(read) = self.lock().follow.clone() else {
+            return;
+        };
+        // Read outside the lock: it may take a moment.
+        let refs = read(repo);
+        let mut st = self.lock();
+        for (name, sha) in refs {
+            if let Some(branch) = name.strip_prefix("refs/heads/") {
+                st.set_branch(repo, branch, &sha);
+            } else if let Some(tag) = name.strip_prefix("refs/tags/") {
+                st.set_tag(repo, tag, &sha);
+            }
+        }
+    }
+
+    /// The repos whose releases and commits it serves.
+    fn served(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.cfg.repo.as_str()).chain(self.cfg.also.iter().map(String::as_str))
+    }
+
     fn html_url(&self, id: u64) -> String {
         format!("{}/{}/actions/runs/{id}", self.url, self.cfg.repo)
     }
@@ -440,18 +673,23 @@ impl Shared {
         {
             return self.repo(repo);
         }
-        if let Some(rest) = path.strip_prefix(&format!("/repos/{}/releases", self.cfg.repo)) {
-            return self.releases(req, rest);
-        }
-        if let Some(r) = path.strip_prefix(&format!("/repos/{}/commits/", self.cfg.repo))
-            && req.method == "GET"
-        {
-            return self.commit(r);
-        }
-        if let Some(tag) = path.strip_prefix(&format!("/repos/{}/git/ref/tags/", self.cfg.repo))
-            && req.method == "GET"
-        {
-            return self.tag_ref(tag);
+        for repo in self.served() {
+            if path.starts_with(&format!("/repos/{repo}/")) {
+                self.follow(repo);
+            }
+            if let Some(rest) = path.strip_prefix(&format!("/repos/{repo}/releases")) {
+                return self.releases(repo, req, rest);
+            }
+            if let Some(r) = path.strip_prefix(&format!("/repos/{repo}/commits/"))
+                && req.method == "GET"
+            {
+                return self.commit(repo, r);
+            }
+            if let Some(tag) = path.strip_prefix(&format!("/repos/{repo}/git/ref/tags/"))
+                && req.method == "GET"
+            {
+                return self.tag_ref(repo, tag);
+            }
         }
         let Some(rest) = path.strip_prefix(&format!("/repos/{}/actions/", self.cfg.repo)) else {
             return error(404, "Not Found");
@@ -482,7 +720,8 @@ impl Shared {
     /// `GET /repos/{o}/{r}`: the repo, with what the token may do in it; a repo the stand-in
     /// does not hold is 404, as GitHub answers a private one the token cannot see.
     fn repo(&self, repo: &str) -> Response {
-        let known = repo == self.cfg.repo || self.cfg.issues.iter().any(|i| i.repo == repo);
+        let known =
+            self.served().any(|r| r == repo) || self.cfg.issues.iter().any(|i| i.repo == repo);
         if !known {
             return error(404, "Not Found");
         }
@@ -507,7 +746,8 @@ impl Shared {
     /// (open by default, closed, all), `per_page` (30 by default, at most 100) and `page`;
     /// newest first; a `Link` header names the next and last pages.
     fn issues(&self, repo: &str, query: &str) -> Response {
-        let known = repo == self.cfg.repo || self.cfg.issues.iter().any(|i| i.repo == repo);
+        let known =
+            self.served().any(|r| r == repo) || self.cfg.issues.iter().any(|i| i.repo == repo);
         if !known {
             return error(404, "Not Found");
         }
@@ -588,12 +828,9 @@ impl Shared {
 
     fn release_html(&self, r: &Release) -> String {
         if r.draft {
-            format!(
-                "{}/{}/releases/tag/untagged-{}",
-                self.url, self.cfg.repo, r.id
-            )
+            format!("{}/{}/releases/tag/untagged-{}", self.url, r.repo, r.id)
         } else {
-            format!("{}/{}/releases/tag/{}", self.url, self.cfg.repo, r.tag_name)
+            format!("{}/{}/releases/tag/{}", self.url, r.repo, r.tag_name)
         }
     }
 
@@ -612,14 +849,14 @@ impl Shared {
 
     /// `GET /repos/{o}/{r}/git/ref/tags/{tag}`: the tag's reference (a lightweight tag: its
     /// object is the commit), or 404.
-    fn tag_ref(&self, tag: &str) -> Response {
+    fn tag_ref(&self, repo: &str, tag: &str) -> Response {
         let st = self.lock();
-        match st.tags.iter().find(|(n, _)| n == tag) {
-            Some((name, sha)) => answer(
+        match st.tags.iter().find(|(r, n, _)| r == repo && n == tag) {
+            Some((_, name, sha)) => answer(
                 200,
                 object! {
                     "ref": format!("refs/tags/{name}"),
-                    "url": format!("{}/repos/{}/git/refs/tags/{name}", self.url, self.cfg.repo),
+                    "url": format!("{}/repos/{repo}/git/refs/tags/{name}", self.url),
                     "object": object! { "sha": sha.clone(), "type": "commit" },
                 },
             ),
@@ -627,41 +864,27 @@ impl Shared {
         }
     }
 
-    /// The commit a branch or tag names now.
-    fn commit_named(st: &State, reference: &str) -> Option<String> {
-        let moved = st.branches.iter().find(|(n, _)| n == reference);
-        let tagged = st.tags.iter().find(|(n, _)| n == reference);
-        match (moved, tagged) {
-            (Some((_, sha)), _) | (None, Some((_, sha))) => Some(sha.clone()),
-            _ if ["master", "main"].contains(&reference) => Some(HEAD_SHA.to_string()),
-            _ => None,
-        }
-    }
-
     /// `GET /repos/{o}/{r}/commits/{ref}`: a branch's tip, a tag's commit or a full commit
     /// id; anything else 422, as GitHub answers.
-    fn commit(&self, reference: &str) -> Response {
-        let st = self.lock();
-        let sha = match Self::commit_named(&st, reference) {
-            Some(sha) => sha,
-            None if reference.len() == 40 && reference.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                reference.to_string()
-            }
-            None => return error(422, &format!("No commit found for SHA: {reference}")),
-        };
-        answer(200, object! { "sha": sha })
+    fn commit(&self, repo: &str, reference: &str) -> Response {
+        match resolve(&self.lock(), repo, reference) {
+            Some(sha) => answer(200, object! { "sha": sha }),
+            None => error(422, &format!("No commit found for SHA: {reference}")),
+        }
     }
 
     /// The releases endpoints: list (drafts only for a token that may push, as GitHub), by
     /// tag (published only, as GitHub: a draft's tag is not attached yet), one by id, create
     /// (422 `already_exists` for a tag that has a release), update and publish.
-    fn releases(&self, req: &Request, rest: &str) -> Response {
+    fn releases(&self, repo: &str, req: &Request, rest: &str) -> Response {
         let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
         let text = |k: &str| body[k].as_str().map(str::to_string);
-        let mut st = self.lock();
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        let mine = |r: &&Release| r.repo == repo;
         match (req.method.as_str(), rest) {
             ("GET", "") => {
-                let seen = st.releases.iter().rev();
+                let seen = st.releases.iter().filter(mine).rev();
                 let all = seen
                     .filter(|r| self.cfg.push || !r.draft)
                     .map(|r| self.release_json(r));
@@ -669,7 +892,12 @@ impl Shared {
             }
             ("GET", tag) if tag.starts_with("/tags/") => {
                 let tag = &tag["/tags/".len()..];
-                match st.releases.iter().find(|r| r.tag_name == tag && !r.draft) {
+                match st
+                    .releases
+                    .iter()
+                    .filter(mine)
+                    .find(|r| r.tag_name == tag && !r.draft)
+                {
                     Some(r) => answer(200, self.release_json(r)),
                     None => error(404, "Not Found"),
                 }
@@ -680,42 +908,43 @@ impl Shared {
                 };
                 if std::mem::take(&mut st.beaten_to_release) {
                     let id = 500 + st.releases.len() as u64;
-                    st.releases.push(Release {
-                        id,
-                        tag_name: tag.clone(),
-                        name: tag.clone(),
-                        body: "drafted by someone else".into(),
-                        draft: true,
-                        target_commitish: "master".into(),
-                    });
+                    let theirs = Release::new(repo, id, &tag, "drafted by someone else", true);
+                    st.releases.push(theirs);
                 }
-                if st.releases.iter().any(|r| r.tag_name == tag) {
+                if st.releases.iter().filter(mine).any(|r| r.tag_name == tag) {
                     return already_exists();
                 }
-                let r = Release {
-                    id: 500 + st.releases.len() as u64,
-                    name: text("name").unwrap_or_else(|| tag.clone()),
-                    tag_name: tag,
-                    body: text("body").unwrap_or_default(),
-                    draft: body["draft"].as_bool().unwrap_or(false),
-                    target_commitish: text("target_commitish").unwrap_or_else(|| "master".into()),
-                };
+                let id = 500 + st.releases.len() as u64;
+                let draft = body["draft"].as_bool().unwrap_or(false);
+                let mut r = Release::new(repo, id, &tag, &text("body").unwrap_or_default(), true);
+                r.name = text("name").unwrap_or_else(|| tag.clone());
+                if let Some(t) = text("target_commitish") {
+                    r.target_commitish = t;
+                }
+                if !draft {
+                    publish(st, &mut r);
+                }
                 let json = self.release_json(&r);
                 st.releases.push(r);
                 answer(201, json)
             }
             ("GET", id) => {
                 let id: Option<u64> = id.trim_start_matches('/').parse().ok();
-                match st.releases.iter().find(|r| Some(r.id) == id) {
+                match st.releases.iter().filter(mine).find(|r| Some(r.id) == id) {
                     Some(r) if self.cfg.push || !r.draft => answer(200, self.release_json(r)),
                     _ => error(404, "Not Found"),
                 }
             }
             ("PATCH", id) => {
                 let id: Option<u64> = id.trim_start_matches('/').parse().ok();
-                let Some(r) = st.releases.iter_mut().find(|r| Some(r.id) == id) else {
+                let Some(at) = st
+                    .releases
+                    .iter()
+                    .position(|r| r.repo == repo && Some(r.id) == id)
+                else {
                     return error(404, "Not Found");
                 };
+                let mut r = st.releases[at].clone();
                 if let Some(b) = text("body") {
                     r.body = b;
                 }
@@ -727,16 +956,10 @@ impl Shared {
                 }
                 // Publishing a draft is one way: GitHub has made the tag by then, at the
                 // draft's target unless the tag was there already.
-                let publishes = body["draft"] == json!(false) && r.draft;
                 if body["draft"] == json!(false) {
-                    r.draft = false;
+                    publish(st, &mut r);
                 }
-                let r = r.clone();
-                if publishes && !st.tags.iter().any(|(n, _)| *n == r.tag_name) {
-                    let at = Self::commit_named(&st, &r.target_commitish)
-                        .unwrap_or_else(|| r.target_commitish.clone());
-                    st.tags.push((r.tag_name.clone(), at));
-                }
+                st.releases[at] = r.clone();
                 answer(200, self.release_json(&r))
             }
             _ => error(404, "Not Found"),
@@ -968,6 +1191,84 @@ mod tests {
         assert_eq!(issues[0]["title"], title);
         assert_eq!(issues[0]["labels"][0]["name"], label);
         assert_eq!(issues[0]["number"], 7);
+    }
+
+    #[test]
+    fn each_repo_has_its_releases_and_publishing_makes_the_tag_unless_it_was_pushed() {
+        let github = Github::start(Config {
+            also: vec!["mozilla/addons-frontend".into()],
+            ..Config::default()
+        });
+        let (server, frontend) = ("mozilla/addons-server", "mozilla/addons-frontend");
+        let tip = "1111111111111111111111111111111111111111";
+        let picked = "2222222222222222222222222222222222222222";
+        github.set_branch_of(server, "master", tip);
+        github.add_release_of(server, "2026.12.06", "server's", true);
+        github.add_release_of(frontend, "2026.12.06", "frontend's", true);
+        let list = |repo: &str| json(&format!("{}/repos/{repo}/releases", github.url()));
+        assert_eq!(list(server)[0]["body"], "server's");
+        assert_eq!(list(frontend).as_array().map(Vec::len), Some(1));
+        let patch = |repo: &str, id: u64| {
+            let url = format!("{}/repos/{repo}/releases/{id}", github.url());
+            call("PATCH", &url, &[AUTH], r#"{"draft":false}"#).0
+        };
+        // The server's draft is 500: the frontend's has no such id.
+        assert_eq!(patch(frontend, 500), 404);
+        assert_eq!(patch(server, 500), 200);
+        assert_eq!(github.tags(server), vec![("2026.12.06".into(), tip.into())]);
+        assert_eq!(github.last_published(server).as_deref(), Some("2026.12.06"));
+        assert_eq!(github.last_published(frontend), None);
+        // A `-1` pushed before its release is published keeps the commit it was pushed at.
+        github.set_tag_of(server, "2026.12.06-1", picked);
+        github.add_release_of(server, "2026.12.06-1", "the fix", true);
+        assert_eq!(patch(server, 502), 200);
+        assert_eq!(patch(server, 502), 200, "asked twice");
+        let minus_one = &github.releases()[2];
+        assert_eq!(
+            minus_one.published.as_ref().map(|p| p.0.as_str()),
+            Some(picked)
+        );
+        assert_eq!(minus_one.publishes, 2, "each publish is counted");
+        assert_eq!(
+            github.last_published(server).as_deref(),
+            Some("2026.12.06-1")
+        );
+        let commit = json(&format!(
+            "{}/repos/{server}/commits/2026.12.06-1",
+            github.url()
+        ));
+        assert_eq!(commit["sha"], picked);
+        // Kept and taken up by another stand-in, as a resumed rehearsal does.
+        let again = Github::start(Config::default());
+        again.restore(&github.snapshot()).unwrap();
+        assert_eq!(again.releases(), github.releases());
+        assert_eq!(again.tags(server), github.tags(server));
+        assert!(again.restore(&json!({"releases": [{"id": 1}]})).is_err());
+    }
+
+    #[test]
+    fn a_followed_repo_is_read_as_each_request_arrives() {
+        let github = Github::start(Config::default());
+        let pushed = std::sync::Arc::new(Mutex::new(Vec::<(String, String)>::new()));
+        let seen = std::sync::Arc::clone(&pushed);
+        github.follow(Box::new(move |repo| {
+            assert_eq!(repo, "mozilla/addons-server");
+            seen.lock().unwrap().clone()
+        }));
+        let commit = |r: &str| {
+            let url = format!("{}/repos/mozilla/addons-server/commits/{r}", github.url());
+            get(&url, &[AUTH])
+        };
+        assert_eq!(commit("2026.12.06-1").0, 422, "not pushed yet");
+        let sha = "3333333333333333333333333333333333333333";
+        pushed.lock().unwrap().extend([
+            ("refs/heads/master".to_string(), sha.to_string()),
+            ("refs/tags/2026.12.06-1".to_string(), sha.to_string()),
+        ]);
+        // Pushed a moment ago: known to the very next request, with no one telling it.
+        assert!(commit("2026.12.06-1").1.contains(sha));
+        assert!(commit("master").1.contains(sha));
+        assert_eq!(github.tag("2026.12.06-1").as_deref(), Some(sha));
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //!
 //! Exit codes: `normal` 0; `failed-deploy` 0 (the retried deploy succeeds and the push goes
 //! on); `blocker` 0 (the fix is cherry-picked, `-1` is pushed and deployed, the push goes on);
-//! `spike` 1 (the health check fails: the push is done but not healthy, someone must act).
+//! `spike` 1 (the health check fails: the push is done but not healthy, someone must act);
+//! `releases` 0 (the one-off items are done, the server's fix ships as `-1`, the push goes
+//! on to the next hero's drafts).
 
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
@@ -18,14 +20,14 @@ use crate::rehearse::rig::{BLOCKER_NUMBER, Rig};
 struct Answer {
     key: String,
     value: String,
-    why: &'static str,
+    why: String,
 }
 
-fn answer(key: &str, value: &str, why: &'static str) -> Answer {
+fn answer(key: &str, value: &str, why: &str) -> Answer {
     Answer {
         key: key.to_string(),
         value: value.to_string(),
-        why,
+        why: why.to_string(),
     }
 }
 
@@ -76,12 +78,20 @@ fn auto_run(g: &Global, answers: &[Answer]) -> ExitCode {
 }
 
 fn reopen(g: &Global, step: &str, why: &str, inputs: &[(&str, &str)]) -> ExitCode {
+    do_as_hero(g, step, Some(why), inputs)
+}
+
+/// `pushduty do STEP [--reopen WHY] [--input K=V]... --yes`, said first.
+fn do_as_hero(g: &Global, step: &str, reopen: Option<&str>, inputs: &[(&str, &str)]) -> ExitCode {
     let shown: Vec<String> = inputs
         .iter()
         .map(|(k, v)| format!(" --input {k}={v}"))
         .collect();
+    let why = reopen
+        .map(|w| format!(" --reopen \"{w}\""))
+        .unwrap_or_default();
     say(&format!(
-        "hero: pushduty do {step} --reopen \"{why}\"{} --yes",
+        "hero: pushduty do {step}{why}{} --yes",
         shown.join("")
     ));
     do_step::run(
@@ -94,7 +104,7 @@ fn reopen(g: &Global, step: &str, why: &str, inputs: &[(&str, &str)]) -> ExitCod
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            reopen: Some(why.to_string()),
+            reopen: reopen.map(str::to_string),
             override_reason: None,
             by_hand: false,
             offline_log: None,
@@ -106,8 +116,15 @@ fn is(code: ExitCode, want: u8) -> bool {
     code == ExitCode::from(want)
 }
 
-/// Plays the scenario's hero; the rehearsal's exit code.
-pub fn play(g: &Global, scenario: Scenario, rig: &Rig, upstream: &std::path::Path) -> ExitCode {
+/// Plays the scenario's hero; the rehearsal's exit code. `upstream` is the remote the
+/// blocker's fix lands on, `session` the push's session folder.
+pub fn play(
+    g: &Global,
+    scenario: Scenario,
+    rig: &Rig,
+    upstream: &std::path::Path,
+    session: &std::path::Path,
+) -> ExitCode {
     match scenario {
         Scenario::Normal => auto_run(g, &usual(true)),
         Scenario::Spike => {
@@ -119,20 +136,7 @@ pub fn play(g: &Global, scenario: Scenario, rig: &Rig, upstream: &std::path::Pat
             say(
                 "hero: Sentry shows a new error since the push; checking the graphs too, then telling ops:",
             );
-            say("hero: pushduty do watch-graphite --yes");
-            let graphs = do_step::run(
-                g,
-                &DoArgs {
-                    step: "watch-graphite".into(),
-                    yes: true,
-                    note: None,
-                    inputs: Vec::new(),
-                    reopen: None,
-                    override_reason: None,
-                    by_hand: false,
-                    offline_log: None,
-                },
-            );
+            let graphs = do_as_hero(g, "watch-graphite", None, &[]);
             if is(graphs, 0) { first } else { graphs }
         }
         Scenario::FailedDeploy => {
@@ -146,7 +150,176 @@ pub fn play(g: &Global, scenario: Scenario, rig: &Rig, upstream: &std::path::Pat
             auto_run(g, &usual(false))
         }
         Scenario::Blocker => blocker(g, rig, upstream),
+        Scenario::Releases => releases(g, rig, upstream, session),
     }
+}
+
+/// The fix of the blocker on the sandbox's remote, once it has landed (waiting a moment for
+/// it: it lands once the tag is out); said when it did not.
+fn landed_fix(rig: &Rig, upstream: &std::path::Path) -> Option<String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !rig.fix_landed.load(Ordering::SeqCst) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    match git2::Repository::open_bare(upstream).and_then(|r| r.refname_to_id("refs/heads/master")) {
+        Ok(id) if rig.fix_landed.load(Ordering::SeqCst) => Some(id.to_string()),
+        _ => {
+            eprintln!("pushduty: the blocker's fix did not land on the sandbox's remote");
+            None
+        }
+    }
+}
+
+/// The 2026 runbook's answers that do not change: who pushes, QA's and ops's word.
+fn usual_2026() -> Vec<Answer> {
+    vec![
+        answer(
+            "check-rotation",
+            "rehearsal: the rotation names me",
+            "the rotation names this operator as the hero",
+        ),
+        answer(
+            "strategy-frontend",
+            "master",
+            "addons-frontend has no blocker: its draft is published as it is",
+        ),
+        answer(
+            "qa-stage",
+            "Krupa",
+            "QA (Krupa) signed off both releases on stage",
+        ),
+        answer(
+            "approve-promotion",
+            "Krupa",
+            "the hero and QA approved the promotion in the channel",
+        ),
+        answer(
+            "promote",
+            "Jason",
+            "ops (Jason) promoted both releases with ArgoCD",
+        ),
+    ]
+}
+
+/// The push's one-off items (from the release bodies) not done yet: (id, text). None when
+/// the session cannot be read: said, and the hero answers no item.
+fn open_items(session: &std::path::Path) -> Vec<(String, String)> {
+    if !session.exists() {
+        return Vec::new(); // the push has not begun
+    }
+    let read = match crate::session::load(session) {
+        Ok(read) => read,
+        Err(e) => {
+            eprintln!("pushduty: the hero could not read the push's items: {e:#}");
+            return Vec::new();
+        }
+    };
+    let st = read.state;
+    st.items
+        .iter()
+        .filter(|(id, _)| {
+            st.steps
+                .get(*id)
+                .is_some_and(|s| matches!(s.status, crate::session::Status::Pending))
+        })
+        .map(|(id, item)| (id.clone(), item.text.clone()))
+        .collect()
+}
+
+/// Publish the drafts the previous hero left, doing their one-off items as they come up;
+/// the server's blocker stops the run; its fix lands; reopen the server's choice, pick it,
+/// tag, push and publish `-1`; then QA, the promotion, the watches and the next drafts.
+fn releases(
+    g: &Global,
+    rig: &Rig,
+    upstream: &std::path::Path,
+    session: &std::path::Path,
+) -> ExitCode {
+    let mut fixed: Option<Vec<Answer>> = None;
+    // Each round ends at a step that needs the hero: an item newly read from a release, or
+    // the blocker. Bounded: the releases hold three items and there is one blocker.
+    for _ in 0..8 {
+        let mut answers = usual_2026();
+        answers.push(match fixed {
+            None => answer(
+                "strategy-server",
+                "master",
+                "the previous hero's draft is what ships: publish it on master",
+            ),
+            Some(_) => answer(
+                "strategy-server",
+                "cherry_pick",
+                "the blocker's fix ships alone, as -1",
+            ),
+        });
+        answers.extend(
+            fixed
+                .iter()
+                .flatten()
+                .map(|a| answer(&a.key, &a.value, &a.why)),
+        );
+        let items = open_items(session);
+        for (id, text) in &items {
+            // A command is run by pushduty once answered; anything else the hero does.
+            let (value, why) = match text.contains('`') {
+                true => (
+                    "ran as the release says",
+                    format!("the release's one-off command, read: \"{text}\"; run it"),
+                ),
+                false => (
+                    "done as the release asked",
+                    format!("the release's one-off item \"{text}\": done as it says"),
+                ),
+            };
+            answers.push(answer(id, value, &why));
+        }
+        let code = auto_run(g, &answers);
+        if !is(code, 3) {
+            return code;
+        }
+        // Stopped for a person: a new item to do, or the blocker.
+        if open_items(session).len() > items.len() {
+            continue;
+        }
+        if fixed.is_some() {
+            return code; // stopped by something this hero does not know how to answer
+        }
+        let Some(fix) = landed_fix(rig, upstream) else {
+            return ExitCode::from(1);
+        };
+        let short = fix[..10.min(fix.len())].to_string();
+        say(&format!(
+            "hero: blocker #{BLOCKER_NUMBER} of addons-server must not ship; its fix {short} is on master now, after the tag"
+        ));
+        let code = reopen(
+            g,
+            "strategy-server",
+            "a blocker: cherry-pick its fix onto this push's tag",
+            &[("strategy_server", "cherry_pick")],
+        );
+        if !is(code, 0) {
+            return code;
+        }
+        // The fix must be in the checkout before it is named.
+        let code = do_as_hero(g, "fetch-server", None, &[]);
+        if !is(code, 0) {
+            return code;
+        }
+        fixed = Some(vec![
+            answer(
+                "cherry-pick-server",
+                &short,
+                "the blocker's fix, nothing else",
+            ),
+            answer(
+                &format!("blockers.blocker.server.{BLOCKER_NUMBER}"),
+                &format!("cherry-pick:{short}"),
+                "fixed by the cherry-picked commit",
+            ),
+        ]);
+    }
+    eprintln!("pushduty: the releases hero gave up: the push kept stopping for a person");
+    ExitCode::from(3)
 }
 
 /// Tag master, deploy; the blocker stops the run; its fix lands; fetch, cherry-pick, `-1`.
@@ -155,19 +328,8 @@ fn blocker(g: &Global, rig: &Rig, upstream: &std::path::Path) -> ExitCode {
     if !is(first, 3) {
         return first;
     }
-    // The fix lands once the tag is out; give the world a moment.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !rig.fix_landed.load(Ordering::SeqCst) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let fix = match git2::Repository::open_bare(upstream)
-        .and_then(|r| r.refname_to_id("refs/heads/master"))
-    {
-        Ok(id) if rig.fix_landed.load(Ordering::SeqCst) => id.to_string(),
-        _ => {
-            eprintln!("pushduty: the blocker's fix did not land on the sandbox's remote");
-            return ExitCode::from(1);
-        }
+    let Some(fix) = landed_fix(rig, upstream) else {
+        return ExitCode::from(1);
     };
     let short = &fix[..10.min(fix.len())];
     say(&format!(

@@ -39,9 +39,10 @@ const SENTRY_SOAK_MINUTES: &str = "1";
 const GRAPHITE_SOAK_MINUTES: &str = "0.1";
 
 pub fn run(g: &Global, args: &RehearseArgs) -> ExitCode {
-    let loaded = match g.load_runbook() {
-        Ok(l) => l,
-        Err(d) => return super::report(&d),
+    let loaded = match load_runbook(g, args.scenario) {
+        Ok(Ok(l)) => l,
+        Ok(Err(d)) => return super::report(&d),
+        Err(e) => return fail(&e),
     };
     let rb = &loaded.runbook;
     // The push is today, in the runbook's timezone; the tag and the steps planned on
@@ -72,6 +73,23 @@ pub fn run(g: &Global, args: &RehearseArgs) -> ExitCode {
     code
 }
 
+/// The runbook rehearsed: `--runbook`'s, else the scenario's bundled one. The 2026 runbook
+/// is read from a copy written out with its templates (they are named relative to it), then
+/// written again into the sandbox for the push itself.
+fn load_runbook(
+    g: &Global,
+    scenario: Scenario,
+) -> Result<Result<crate::runbook::Loaded, crate::diag::Diagnostics>> {
+    if scenario != Scenario::Releases || g.runbook.is_some() {
+        return Ok(g.load_runbook());
+    }
+    let dir = temp_root()?;
+    let path = rh::releases::write_runbook(&dir)?;
+    let loaded = crate::runbook::load(Some(&path), &g.set);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(loaded)
+}
+
 fn temp_root() -> Result<PathBuf> {
     let name = format!(
         "pushduty-rehearsal-{}-{}",
@@ -96,19 +114,49 @@ fn rehearse(
         .date_format()
         .unwrap_or(crate::runbook::model::DEFAULT_TAG_FORMAT);
     let real = &rb.services;
+    let releases = args.scenario == Scenario::Releases;
+    let has = |name: &str| rb.repos.iter().any(|(n, _)| n == name);
+    if releases && !rh::releases::REPOS.iter().all(|(name, _)| has(name)) {
+        anyhow::bail!(
+            "the `releases` scenario rehearses a runbook with the repos `server` and `frontend` (the bundled 2026 one): leave out --runbook, or give one that has both"
+        );
+    }
     let (sb, new) = Sandbox::open(root, args.scenario, push_date)?;
     let operator = rh::operator(g.operator.as_deref(), &sb.root);
     let name = |d: chrono::NaiveDate| d.format(tag_format).to_string();
+    // The runbook's repos: (its name for one, the seed of its history, checkout, remote).
+    let repos: Vec<(&str, &sandbox::Seed, PathBuf, PathBuf)> = if releases {
+        [
+            ("server", &sandbox::ADDONS_SERVER),
+            ("frontend", &sandbox::ADDONS_FRONTEND),
+        ]
+        .into_iter()
+        .map(|(key, seed)| {
+            (
+                key,
+                seed,
+                sb.repo_named(seed.name),
+                sb.upstream_named(seed.name),
+            )
+        })
+        .collect()
+    } else {
+        vec![("olympia", &sandbox::OLYMPIA, sb.repo(), sb.upstream())]
+    };
     if new {
         let gap = (week.push - week.tag).num_days();
-        let built = sandbox::build(&sb.upstream(), &sb.repo(), week.push, gap, &name)?;
-        println!(
-            "Sandbox {}: olympia with {} commits by 5 authors, release tags {} … {}, and its bare remote `upstream`.",
-            root.display(),
-            built.commits,
-            built.tags.first().map_or("", String::as_str),
-            built.tags.last().map_or("", String::as_str),
-        );
+        for (_, seed, repo, upstream) in &repos {
+            let built = sandbox::build(seed, upstream, repo, week.push, gap, &name)?;
+            println!(
+                "Sandbox {}: {} with {} commits by 5 authors, release tags {} … {}, and its bare remote `upstream` ({}).",
+                root.display(),
+                seed.name,
+                built.commits,
+                built.tags.first().map_or("", String::as_str),
+                built.tags.last().map_or("", String::as_str),
+                upstream.display(),
+            );
+        }
     } else {
         println!(
             "Sandbox {}: reused; the rehearsal goes on where it stopped.",
@@ -134,11 +182,21 @@ fn rehearse(
         })
         .collect();
     let slack_names: Vec<String> = channels.iter().map(|(n, _)| n.clone()).collect();
+    let checkouts: Vec<(String, PathBuf)> = repos
+        .iter()
+        .map(|(key, _, repo, _)| (key.to_string(), repo.clone()))
+        .collect();
+    let services: Vec<String> = rb.services.iter().map(|(n, _)| n.clone()).collect();
     std::fs::write(
         sb.config(),
-        rh::config_text(&operator, &sb.repo(), &rooms, &channels),
+        rh::config_text(&operator, &checkouts, &services, &rooms, &channels),
     )
     .context("writing the sandbox's config")?;
+    // The scenario's own runbook is the sandbox's: a resumed rehearsal reads the same one.
+    let runbook = match (releases, &g.runbook) {
+        (true, None) => Some(rh::releases::write_runbook(&sb.runbooks())?),
+        (_, given) => given.clone(),
+    };
     std::fs::create_dir_all(sb.state()).context("creating the sandbox's state dir")?;
     let secrets = [
         rig::fresh_secret()?,
@@ -150,15 +208,25 @@ fn rehearse(
         rig::fresh_secret()?,
     ];
     let runbook_slug = crate::session::slug(&rb.name);
-    let journal =
-        crate::session::session_dir(&sb.state(), &runbook_slug, push_date).join("journal.jsonl");
+    let session = crate::session::session_dir(&sb.state(), &runbook_slug, push_date);
+    let journal = session.join("journal.jsonl");
     let rig = Rig::start(&Setup {
         scenario: args.scenario,
         operator: &operator,
         secrets: &secrets,
         push_date,
         mail_dir: sb.mail(),
-        upstream: sb.upstream(),
+        upstream: repos[0].3.clone(),
+        tag: name(week.push),
+        remotes: if releases {
+            rh::releases::REPOS
+                .iter()
+                .zip(&repos)
+                .map(|((_, github), (_, _, _, upstream))| (github.to_string(), upstream.clone()))
+                .collect()
+        } else {
+            Vec::new()
+        },
         journal,
         // A reused sandbox asks for the ports it had, so its services keep their addresses.
         ports: if new {
@@ -188,14 +256,26 @@ fn rehearse(
         format!("steps.watch-sentry.soak_minutes={SENTRY_SOAK_MINUTES}"),
         "steps.watch-sentry.poll_seconds=1".into(),
         "steps.watch-sentry.baseline_minutes=5".into(),
-        format!("steps.watch-graphite.soak_minutes={GRAPHITE_SOAK_MINUTES}"),
-        "steps.watch-graphite.poll_seconds=1".into(),
-        "steps.watch-graphite.baseline_minutes=2".into(),
-        "steps.watch-graphite.min_points=3".into(),
     ]);
-    sets.extend(rig.sets(&rooms, &slack_names));
+    // The metrics watch is `watch-graphite` in the 2015 runbook, `watch-metrics` in 2026's.
+    for watch in ["watch-graphite", "watch-metrics"] {
+        sets.extend([
+            format!("steps.{watch}.soak_minutes={GRAPHITE_SOAK_MINUTES}"),
+            format!("steps.{watch}.poll_seconds=1"),
+            format!("steps.{watch}.baseline_minutes=2"),
+            format!("steps.{watch}.min_points=3"),
+        ]);
+    }
+    // Only what the runbook has: a setting of a step it lacks is an error.
+    sets.retain(|s| {
+        s.strip_prefix("steps.")
+            .and_then(|rest| rest.split_once('.'))
+            .is_none_or(|(id, _)| rb.step(id).is_some())
+    });
+    sets.extend(rig.sets(&services, &rooms, &slack_names));
     let mut g2 = g.clone();
     g2.config = Some(sb.config());
+    g2.runbook = runbook;
     g2.state_dir = Some(sb.state());
     g2.operator = Some(operator.clone());
     let mut all: Vec<Override> = Vec::new();
@@ -223,7 +303,7 @@ fn rehearse(
         rig.stage.url(),
     );
     let code = if args.auto {
-        hero::play(&g2, args.scenario, &rig, &sb.upstream())
+        hero::play(&g2, args.scenario, &rig, &repos[0].3, &session)
     } else {
         super::run::run(&g2)
     };
@@ -237,9 +317,18 @@ fn rehearse(
             from_log: false,
         },
     );
-    println!("{}", differences(real, &rig, &sb));
+    let remotes: Vec<(String, PathBuf)> = rb
+        .repos
+        .iter()
+        .zip(&repos)
+        .map(|((_, repo), (_, _, _, upstream))| (repo.github.clone(), upstream.clone()))
+        .collect();
+    println!("{}", differences(real, &rig, &sb, &remotes));
+    if releases {
+        println!("{}", clean(&rh::releases::summary(&rig.github)));
+    }
     if args.dir.is_some() {
-        println!("{}", replay_line(&sb, &sets));
+        println!("{}", replay_line(&sb, g2.runbook.as_deref(), &sets));
     }
     let ops = match rb.vars.get("ops") {
         Some(crate::runbook::model::VarValue::Text(o)) => o.as_str(),
@@ -257,15 +346,20 @@ fn rehearse(
     Ok(code)
 }
 
-/// How to step through this rehearsal again with `learn --replay`: its config, its state and
-/// the schedule it pushed on (the service addresses do not matter to a replay).
-fn replay_line(sb: &Sandbox, sets: &[String]) -> String {
+/// How to step through this rehearsal again with `learn --replay`: its runbook (when not the
+/// bundled one), config, state and the schedule it pushed on (the service addresses do not
+/// matter to a replay).
+fn replay_line(sb: &Sandbox, runbook: Option<&Path>, sets: &[String]) -> String {
     let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
-    let mut line = format!(
-        "Step through it again: pushduty --config {} --state-dir {}",
+    let mut line = String::from("Step through it again: pushduty");
+    if let Some(rb) = runbook {
+        line.push_str(&format!(" --runbook {}", quote(&rb.display().to_string())));
+    }
+    line.push_str(&format!(
+        " --config {} --state-dir {}",
         quote(&sb.config().display().to_string()),
         quote(&sb.state().display().to_string())
-    );
+    ));
     for s in sets.iter().filter(|s| {
         s.starts_with("schedule.")
             || s.starts_with("rotation.")
@@ -282,12 +376,20 @@ fn toml_str(s: &str) -> String {
 }
 
 /// What a real push would have done differently, and the mail that would have gone out.
-fn differences(real: &crate::runbook::model::Ordered<Service>, rig: &Rig, sb: &Sandbox) -> String {
+/// `remotes`: each repo's GitHub name and the sandbox's remote standing in for it.
+fn differences(
+    real: &crate::runbook::model::Ordered<Service>,
+    rig: &Rig,
+    sb: &Sandbox,
+    remotes: &[(String, PathBuf)],
+) -> String {
     let mut out = String::from("# What a real push would have done differently\n\n");
-    out.push_str(&format!(
-        "- git: fetched from and pushed tags to the team's `upstream` (github.com/mozilla/olympia), not {}\n",
-        sb.upstream().display()
-    ));
+    for (github, upstream) in remotes {
+        out.push_str(&clean(&format!(
+            "- git: fetched from and pushed tags to the team's `upstream` (github.com/{github}), not {}\n",
+            upstream.display()
+        )));
+    }
     for (name, svc) in real.iter() {
         let line = match svc {
             Service::Jenkins(j) => format!(
@@ -306,7 +408,7 @@ fn differences(real: &crate::runbook::model::Ordered<Service>, rig: &Rig, sb: &S
                 rig.graphite.url()
             ),
             Service::Github(h) => format!(
-                "- `{name}`: GitHub at {} lists the real blockers (here {})",
+                "- `{name}`: GitHub at {} lists the real blockers and holds the real releases (here {})",
                 h.api_url,
                 rig.github.url()
             ),
