@@ -21,7 +21,10 @@ struct Json<'a> {
     durations: BTreeMap<String, Usual>,
 }
 
-pub fn run(g: &Global, json: bool) -> ExitCode {
+pub fn run(g: &Global, json: bool, from_log: bool) -> ExitCode {
+    if from_log {
+        return in_the_log(g, json);
+    }
     let state_dir = match g.state_dir() {
         Ok(d) => d,
         Err(e) => return fail(&e),
@@ -45,16 +48,50 @@ pub fn run(g: &Global, json: bool) -> ExitCode {
         let durations = runbook.as_deref().map_or_else(BTreeMap::new, |name| {
             crate::session::usual_durations(&state_dir, &crate::session::slug(name))
         });
+        return print(&list, json, runbook, durations);
+    }
+    print(&list, json, None, BTreeMap::new())
+}
+
+/// The pushes in the team's push log (every runbook's), newest first; the durations are how
+/// long the runbook's steps usually took over the log's pushes of it.
+fn in_the_log(g: &Global, json: bool) -> ExitCode {
+    let read = super::session::prepare(g, "run", true).and_then(|(p, _)| {
+        let store = super::push_log::store(g, &p)?;
+        let held = crate::teamlog::past::pushes(&store).map_err(|e| fail(&e))?;
+        Ok((p, store, held))
+    });
+    let (p, store, held) = match read {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let slug = crate::session::slug(&p.loaded.runbook.name);
+    let durations = crate::teamlog::past::usual(&held, &slug);
+    let mut list: Vec<Summary> = held.iter().map(|h| h.summary(&store)).collect();
+    crate::session::newest_first(&mut list);
+    print(&list, json, Some(p.loaded.runbook.name), durations)
+}
+
+/// The sessions as a table, or as JSON with the runbook's usual durations.
+fn print(
+    list: &[Summary],
+    json: bool,
+    runbook: Option<String>,
+    durations: BTreeMap<String, Usual>,
+) -> ExitCode {
+    if json {
         let out = Json {
             runbook,
-            sessions: &list,
+            sessions: list,
             durations,
         };
-        match super::json_text(&out) {
-            Ok(s) => println!("{s}"),
-            Err(e) => return fail(&e),
-        }
-        return ExitCode::SUCCESS;
+        return match super::json_text(&out) {
+            Ok(s) => {
+                println!("{s}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        };
     }
     if list.is_empty() {
         println!("no sessions yet");

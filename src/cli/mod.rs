@@ -134,6 +134,10 @@ pub enum Command {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
+        /// Read from the team's push log (`[log]`), not this machine's state dir: pushes
+        /// someone else drove. Read access to the log is enough.
+        #[arg(long)]
+        from_log: bool,
     },
     /// This push's session from its journal: every step's status, what it did or will do,
     /// who, when, note, outputs, and why a done step must run again.
@@ -143,6 +147,10 @@ pub enum Command {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
+        /// Read from the team's push log (`[log]`), not this machine's state dir: pushes
+        /// someone else drove. Read access to the log is enough.
+        #[arg(long)]
+        from_log: bool,
     },
     /// What changed since your last push of this runbook: steps added, removed or changed,
     /// services that moved, and the one-off items of the pushes since.
@@ -234,6 +242,10 @@ pub struct LearnArgs {
     /// With `--replay`: the push as JSON (the report's keys and `durations`), no screen.
     #[arg(long, requires = "replay")]
     pub json: bool,
+    /// With `--replay`: the push from the team's push log (`[log]`), not this machine's
+    /// state dir, e.g. last week's push on the next hero's machine. Read access is enough.
+    #[arg(long, requires = "replay")]
+    pub from_log: bool,
 }
 
 fn parse_replay(s: &str) -> Result<String, String> {
@@ -520,11 +532,16 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Learn(LearnArgs {
             replay: Some(which),
             json,
-        }) => replay::run(g, which, *json),
+            from_log,
+        }) => replay::run(g, which, *json, *from_log),
         Command::Learn(_) => run::learn(g),
         Command::Do(args) => do_step::run(g, args),
-        Command::History { json } => history::run(g, *json),
-        Command::Show { step, json } => show::run(g, step.as_deref(), *json),
+        Command::History { json, from_log } => history::run(g, *json, *from_log),
+        Command::Show {
+            step,
+            json,
+            from_log,
+        } => show::run(g, step.as_deref(), *json, *from_log),
         Command::Briefing { json } => briefing::run(g, *json),
         Command::Add(args) => add::run(g, args),
         Command::Report(args) => report::run(g, args),

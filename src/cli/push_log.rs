@@ -19,13 +19,9 @@ pub fn init(g: &Global) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let Some(cfg) = p.config.log.as_ref() else {
-        eprintln!(
-            "pushduty: your config names no push log: add `[log] repo = \"...\"` (and \
-             `branch`, default `{}`) to it first",
-            crate::config::DEFAULT_LOG_BRANCH
-        );
-        return ExitCode::from(2);
+    let cfg = match log_config(&p) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
     let made = g
         .state_dir()
@@ -50,9 +46,8 @@ pub fn sync(g: &Global) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    if p.config.log.is_none() {
-        eprintln!("pushduty: your config names no push log (`[log] repo = \"...\"`)");
-        return ExitCode::from(2);
+    if let Err(code) = log_config(&p) {
+        return code;
     }
     let (mut engine, _) = match open_engine(g, p, Arc::new(NoEdit), Arc::new(|_| {})) {
         Ok(x) => x,
@@ -123,15 +118,7 @@ pub fn entries(
 ) -> Result<Vec<crate::session::journal::Entry>, ExitCode> {
     let log = open_at(g, p, push_date)?;
     let (lines, _) = log.view().map_err(|e| fail(&e))?;
-    let mut begun = false;
-    let entries: Vec<_> = lines
-        .into_iter()
-        .map(|l| l.entry)
-        .filter(|e| {
-            let session = matches!(e.event, crate::session::journal::Event::Session(_));
-            !(session && std::mem::replace(&mut begun, true))
-        })
-        .collect();
+    let entries = crate::teamlog::as_journal(lines);
     if entries.is_empty() {
         eprintln!(
             "pushduty: the push log ({}) has no push of {push_date} of {}",
@@ -149,15 +136,30 @@ fn open_for(g: &Global, p: &super::session::Prepared) -> Result<PushLog, ExitCod
     open_at(g, p, &p.vars.push_date)
 }
 
+/// The push log the config (or the runbook) names; none is a usage error that says how to
+/// name one.
+fn log_config(p: &super::session::Prepared) -> Result<&crate::config::LogConfig, ExitCode> {
+    p.config.log.as_ref().ok_or_else(|| {
+        eprintln!(
+            "pushduty: your config names no push log: add `[log] repo = \"...\"` to it (the \
+             team's repository, and `branch`, default `{}`)",
+            crate::config::DEFAULT_LOG_BRANCH
+        );
+        ExitCode::from(2)
+    })
+}
+
+/// The config's push log as a whole (every push in it), for reading.
+pub fn store(g: &Global, p: &super::session::Prepared) -> Result<Store, ExitCode> {
+    let cfg = log_config(p)?;
+    g.state_dir()
+        .and_then(|d| Store::open(&d, cfg))
+        .map_err(|e| fail(&e))
+}
+
 /// The config's push log for the push of `push_date`.
 fn open_at(g: &Global, p: &super::session::Prepared, push_date: &str) -> Result<PushLog, ExitCode> {
-    let Some(cfg) = p.config.log.as_ref() else {
-        eprintln!(
-            "pushduty: your config names no push log: add `[log] repo = \"...\"` to it \
-             (the team's repository and branch)"
-        );
-        return Err(ExitCode::from(2));
-    };
+    let cfg = log_config(p)?;
     let state_dir = g.state_dir().map_err(|e| fail(&e))?;
     let slug = crate::session::slug(&p.loaded.runbook.name);
     let dir = crate::session::session_dir(&state_dir, &slug, push_date);

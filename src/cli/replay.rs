@@ -8,7 +8,7 @@ use std::sync::mpsc;
 
 use serde::Serialize;
 
-use super::report::{pushes, read_past};
+use super::report::{pushes, read_past_from};
 use super::{Global, fail};
 use crate::report::{Report, Usual};
 use crate::sanitize::clean;
@@ -30,13 +30,25 @@ struct Json<'a> {
 
 /// The push to replay: the date given, or the latest complete push (else the latest push, with
 /// a notice saying it did not finish). `None` when there is no push at all (said on stderr).
-fn pick(g: &Global, which: &str) -> Result<(String, Option<String>), ExitCode> {
+fn pick(g: &Global, which: &str, from: &From) -> Result<(String, Option<String>), ExitCode> {
     if which != LATEST {
         return Ok((which.to_string(), None));
     }
     let loaded = g.load_runbook().map_err(|d| super::report(&d))?;
-    let state_dir = g.state_dir().map_err(|e| fail(&e))?;
-    let all = pushes(&state_dir, &crate::session::slug(&loaded.runbook.name));
+    let slug = crate::session::slug(&loaded.runbook.name);
+    let all = match from {
+        From::Here(state_dir) => pushes(state_dir, &slug),
+        From::Log(held, store) => {
+            let mut list: Vec<_> = held
+                .iter()
+                .filter(|h| h.slug == slug)
+                .map(|h| h.summary(store))
+                .filter(|s| s.error.is_none())
+                .collect();
+            crate::session::newest_first(&mut list);
+            list.into_iter().map(|s| (s.push_date, s.outcome)).collect()
+        }
+    };
     if let Some((date, _)) = all.iter().find(|(_, outcome)| outcome == "complete") {
         return Ok((date.clone(), None));
     }
@@ -57,23 +69,47 @@ fn pick(g: &Global, which: &str) -> Result<(String, Option<String>), ExitCode> {
     }
 }
 
-pub fn run(g: &Global, which: &str, json: bool) -> ExitCode {
-    let (date, picked) = match pick(g, which) {
+/// Where the pushes are read: this machine's state dir, or the team's push log (read once).
+enum From {
+    Here(std::path::PathBuf),
+    Log(Vec<crate::teamlog::past::Held>, crate::teamlog::Store),
+}
+
+impl From {
+    fn open(g: &Global, from_log: bool) -> Result<Self, ExitCode> {
+        if !from_log {
+            return g.state_dir().map(From::Here).map_err(|e| fail(&e));
+        }
+        let (p, _) = super::session::prepare(g, "run", true)?;
+        let store = super::push_log::store(g, &p)?;
+        let held = crate::teamlog::past::pushes(&store).map_err(|e| fail(&e))?;
+        Ok(From::Log(held, store))
+    }
+
+    /// How long each step of the runbook `slug` usually takes, over the same pushes.
+    fn usual(&self, slug: &str) -> BTreeMap<String, Usual> {
+        match self {
+            From::Here(d) => crate::session::usual_durations(d, slug),
+            From::Log(held, _) => crate::teamlog::past::usual(held, slug),
+        }
+    }
+}
+
+pub fn run(g: &Global, which: &str, json: bool, from_log: bool) -> ExitCode {
+    let from = match From::open(g, from_log) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let (date, picked) = match pick(g, which, &from) {
         Ok(x) => x,
         Err(code) => return code,
     };
     let (tx, rx) = mpsc::channel();
-    let past = match read_past(g, Some(&date), notifier(tx.clone())) {
+    let past = match read_past_from(g, Some(&date), notifier(tx.clone()), from_log) {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let durations = match g.state_dir() {
-        Ok(d) => crate::session::usual_durations(
-            &d,
-            &crate::session::slug(&past.engine.loaded.runbook.name),
-        ),
-        Err(e) => return fail(&e),
-    };
+    let durations = from.usual(&crate::session::slug(&past.engine.loaded.runbook.name));
     if json {
         for n in picked.iter().chain(&past.notices) {
             eprintln!("pushduty: {}", clean(n));

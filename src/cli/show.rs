@@ -65,35 +65,25 @@ struct ShownStep {
     by_hand_shown: Option<String>,
 }
 
-pub fn run(g: &Global, only: Option<&str>, json: bool) -> ExitCode {
+pub fn run(g: &Global, only: Option<&str>, json: bool, from_log: bool) -> ExitCode {
     let (p, state_dir) = match prepare_to_read(g) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let dir = session::session_dir(
-        &state_dir,
-        &session::slug(&p.loaded.runbook.name),
-        &p.vars.push_date,
-    );
-    if !dir.join("journal.jsonl").exists() {
-        eprintln!(
-            "pushduty: no session of the push of {} yet: `pushduty run` begins it",
-            p.vars.push_date
-        );
-        return ExitCode::from(1);
-    }
-    let loaded = match session::load(&dir) {
-        Ok(l) => l,
-        Err(e) => return fail(&e),
+    let read = if from_log {
+        from_the_log(g, &p)
+    } else {
+        from_here(&p, &state_dir)
     };
-    for w in &loaded.warnings {
-        eprintln!("pushduty: {}", clean(w));
-    }
+    let (state, journal) = match read {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
     // The engine in memory: what `run` would see now, stale steps included, written nowhere.
     let engine = match Engine::new(
         p.loaded,
         p.vars,
-        Session::in_memory(loaded.state),
+        Session::in_memory(state),
         &p.operator,
         Arc::new(NoEdit),
         Arc::new(|_| {}),
@@ -101,7 +91,7 @@ pub fn run(g: &Global, only: Option<&str>, json: bool) -> ExitCode {
         Ok(e) => e,
         Err(e) => return fail(&e),
     };
-    let mut shown = describe(&engine, &dir);
+    let mut shown = describe(&engine, journal);
     if let Some(id) = only {
         shown.steps.retain(|s| s.id == id);
         shown.items.retain(|i| i.id == id);
@@ -126,7 +116,51 @@ pub fn run(g: &Global, only: Option<&str>, json: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn describe(engine: &Engine, dir: &std::path::Path) -> Shown {
+/// This push's state from the local journal, and where that journal is.
+fn from_here(
+    p: &super::session::Prepared,
+    state_dir: &std::path::Path,
+) -> Result<(session::SessionState, String), ExitCode> {
+    let dir = session::session_dir(
+        state_dir,
+        &session::slug(&p.loaded.runbook.name),
+        &p.vars.push_date,
+    );
+    if !dir.join("journal.jsonl").exists() {
+        eprintln!(
+            "pushduty: no session of the push of {} yet: `pushduty run` begins it",
+            p.vars.push_date
+        );
+        return Err(ExitCode::from(1));
+    }
+    let loaded = session::load(&dir).map_err(|e| fail(&e))?;
+    for w in &loaded.warnings {
+        eprintln!("pushduty: {}", clean(w));
+    }
+    Ok((
+        loaded.state,
+        dir.join("journal.jsonl").display().to_string(),
+    ))
+}
+
+/// This push's state as the team's push log has it (whoever drove it), and where that is.
+fn from_the_log(
+    g: &Global,
+    p: &super::session::Prepared,
+) -> Result<(session::SessionState, String), ExitCode> {
+    let entries = super::push_log::entries(g, p, &p.vars.push_date)?;
+    let state = session::SessionState::rebuild(&entries)
+        .map_err(|e| fail(&e.context("reading the push's journal in the team's push log")))?;
+    let store = super::push_log::store(g, p)?;
+    let slug = session::slug(&p.loaded.runbook.name);
+    let shown = crate::teamlog::past::place(
+        &store,
+        &format!("{slug}/{}/journal.jsonl", p.vars.push_date),
+    );
+    Ok((state, shown))
+}
+
+fn describe(engine: &Engine, journal: String) -> Shown {
     let st = &engine.session.state;
     // Each context reads every step: made once here, not once per step.
     let ctx = engine.context();
@@ -179,7 +213,7 @@ fn describe(engine: &Engine, dir: &std::path::Path) -> Shown {
         started: st.started.clone(),
         outcome: st.outcome().to_string(),
         tags: st.repo_tags.clone(),
-        journal: dir.join("journal.jsonl").display().to_string(),
+        journal,
         steps,
         items: st
             .items

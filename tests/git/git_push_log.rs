@@ -735,3 +735,109 @@ fn a_push_someone_else_drove_is_reported_from_the_log() {
     assert_eq!(o.status.code(), Some(1), "{said}");
     assert!(said.contains("has no push of 2015-09-17"), "{said}");
 }
+
+#[test]
+fn history_show_and_replay_read_a_push_someone_else_drove_from_the_log() {
+    let team = Team::new(true);
+    let o = team.deploy(&team.ann, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bob = |args: &[&str]| {
+        let mut all = vec!["--now", "2015-09-08"];
+        all.extend_from_slice(args);
+        team.bob.run(&team.rb, &all)
+    };
+    let json = |o: &Output| -> serde_json::Value {
+        assert!(o.status.success(), "{}", stderr(o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    // bob's machine has no session of it; the log has ann's push.
+    let here = json(&bob(&["history", "--json"]));
+    assert_eq!(here["sessions"], serde_json::json!([]), "{here}");
+    let there = json(&bob(&["history", "--from-log", "--json"]));
+    let sessions = there["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{there}");
+    assert_eq!(sessions[0]["operator"], "ann", "{there}");
+    assert_eq!(sessions[0]["push_date"], "2015-09-10", "{there}");
+    assert_eq!(sessions[0]["done"], 1, "{there}");
+    assert!(
+        sessions[0]["path"]
+            .as_str()
+            .unwrap()
+            .starts_with("log-race/2015-09-10 in branch `pushduty-log` of "),
+        "{there}"
+    );
+    assert!(
+        there["durations"]["deploy"].is_object(),
+        "the log's runs: {there}"
+    );
+    let table = crate::support::cli::stdout(&bob(&["history", "--from-log"]));
+    assert!(
+        table.contains("2015-09-10") && table.contains("ann"),
+        "{table}"
+    );
+
+    // show: the push as the log has it, step by step.
+    let o = bob(&["show", "deploy", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "none here: {}", stderr(&o));
+    let shown = json(&bob(&["show", "deploy", "--from-log", "--json"]));
+    assert_eq!(shown["steps"][0]["status"], "done", "{shown}");
+    assert_eq!(shown["steps"][0]["by"], "ann", "{shown}");
+    assert!(
+        shown["journal"]
+            .as_str()
+            .unwrap()
+            .starts_with("log-race/2015-09-10/journal.jsonl in branch"),
+        "{shown}"
+    );
+
+    // learn --replay: the latest push in the log (unfinished, so said), or the one named.
+    let o = bob(&["learn", "--replay", "--from-log", "--json"]);
+    let said = stderr(&o);
+    let replay = json(&o);
+    assert!(
+        said.contains("no push of this runbook has finished"),
+        "{said}"
+    );
+    assert_eq!(replay["push_date"], "2015-09-10", "{replay}");
+    assert_eq!(replay["operators"], serde_json::json!(["ann"]), "{replay}");
+    let named = json(&bob(&[
+        "learn",
+        "--replay",
+        "2015-09-10",
+        "--from-log",
+        "--json",
+    ]));
+    assert_eq!(named["steps"], replay["steps"]);
+    // Nothing was written to bob's state dir by reading.
+    assert!(!team.bob.home.join("state/sessions").exists());
+
+    // A journal in the log that does not parse is listed, with why, beside the others.
+    let work = team.tmp.path().join("edit");
+    let url = team.log.display().to_string();
+    git(
+        team.tmp.path(),
+        &["clone", "-q", "-b", "pushduty-log", &url, "edit"],
+    );
+    let bad = work.join("log-race/2015-09-17");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::write(bad.join("journal.jsonl"), "not json\n").unwrap();
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-qm", "a broken push"]);
+    git(&work, &["push", "-q", "origin", "pushduty-log"]);
+    let there = json(&bob(&["history", "--from-log", "--json"]));
+    let sessions = there["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2, "{there}");
+    assert_eq!(sessions[0]["push_date"], "2015-09-17", "{there}");
+    assert_eq!(sessions[0]["outcome"], "unreadable", "{there}");
+    assert!(
+        sessions[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("log-race/2015-09-17/journal.jsonl:1"),
+        "{there}"
+    );
+    assert_eq!(sessions[1]["operator"], "ann", "{there}");
+    // learn --replay picks the latest push it can read.
+    let replay = json(&bob(&["learn", "--replay", "--from-log", "--json"]));
+    assert_eq!(replay["push_date"], "2015-09-10", "{replay}");
+}

@@ -40,42 +40,61 @@ pub fn history(state_dir: &Path) -> Result<Vec<Summary>> {
                 continue;
             }
             let summary = match load(&dir) {
-                Ok(l) => {
-                    let st = l.state;
-                    let (done, total) = st.progress();
-                    Summary {
-                        runbook: st.runbook.clone(),
-                        push_date: st.push_date.clone(),
-                        operator: st.operator.clone(),
-                        done,
-                        total,
-                        outcome: st.outcome().to_string(),
-                        started: st.started.clone(),
-                        path: dir.display().to_string(),
-                        error: None,
-                    }
-                }
-                Err(e) => Summary {
-                    runbook: book.file_name().to_string_lossy().into_owned(),
-                    push_date: date.file_name().to_string_lossy().into_owned(),
-                    operator: String::new(),
-                    done: 0,
-                    total: 0,
-                    outcome: "unreadable".into(),
-                    started: String::new(),
-                    path: dir.display().to_string(),
-                    error: Some(format!("{e:#}")),
-                },
+                Ok(l) => Summary::of(&l.state, dir.display().to_string()),
+                Err(e) => Summary::unreadable(
+                    &book.file_name().to_string_lossy(),
+                    &date.file_name().to_string_lossy(),
+                    dir.display().to_string(),
+                    &e,
+                ),
             };
             out.push(summary);
         }
     }
-    out.sort_by(|a, b| {
+    newest_first(&mut out);
+    Ok(out)
+}
+
+/// Newest push first; one push's runbooks by name.
+pub fn newest_first(list: &mut [Summary]) {
+    list.sort_by(|a, b| {
         b.push_date
             .cmp(&a.push_date)
             .then(a.runbook.cmp(&b.runbook))
     });
-    Ok(out)
+}
+
+impl Summary {
+    /// A push as its journal's state has it, found at `path`.
+    pub fn of(st: &super::SessionState, path: String) -> Self {
+        let (done, total) = st.progress();
+        Summary {
+            runbook: st.runbook.clone(),
+            push_date: st.push_date.clone(),
+            operator: st.operator.clone(),
+            done,
+            total,
+            outcome: st.outcome().to_string(),
+            started: st.started.clone(),
+            path,
+            error: None,
+        }
+    }
+
+    /// A push whose journal could not be read: what its folder says, and why.
+    pub fn unreadable(runbook: &str, push_date: &str, path: String, e: &anyhow::Error) -> Self {
+        Summary {
+            runbook: runbook.to_string(),
+            push_date: push_date.to_string(),
+            operator: String::new(),
+            done: 0,
+            total: 0,
+            outcome: "unreadable".into(),
+            started: String::new(),
+            path,
+            error: Some(format!("{e:#}")),
+        }
+    }
 }
 
 /// How long each step of the runbook `slug` usually takes, from every readable journal of it

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{Context, Result, bail};
 
 use crate::runbook::model::{Outputs, Runbook};
-pub use history::{Summary, history, usual_durations};
+pub use history::{Summary, history, newest_first, usual_durations};
 use journal::{Entry, Event, Item, ItemFor, Journal, Origin, Transition};
 use lock::{Lock, LockError};
 pub use state::*;

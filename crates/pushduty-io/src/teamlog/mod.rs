@@ -11,6 +11,7 @@
 //! [`PushLog::publish`].
 
 pub mod decide;
+pub mod past;
 pub mod seat;
 pub mod store;
 
@@ -64,6 +65,20 @@ fn push_line(text: &mut String, line: &str) {
     }
     text.push_str(line);
     text.push('\n');
+}
+
+/// The log's lines of a push as one journal: its first session line (each operator's
+/// machine opened the push with one), then every line in the order the log took them.
+pub fn as_journal(lines: Vec<LogEntry>) -> Vec<Entry> {
+    let mut begun = false;
+    lines
+        .into_iter()
+        .map(|l| l.entry)
+        .filter(|e| {
+            let session = matches!(e.event, crate::session::journal::Event::Session(_));
+            !(session && std::mem::replace(&mut begun, true))
+        })
+        .collect()
 }
 
 /// One push in the team's push log, as this operator writes to it.
@@ -157,14 +172,7 @@ impl PushLog {
 
     /// The log's tip and this push's journal and seats there.
     fn read(&self) -> Result<Fetched> {
-        let Some(tip) = self.store.fetch()? else {
-            bail!(
-                "the push log has no branch `{}` in {} yet: make it once for the team with \
-                 `pushduty log init`",
-                self.store.branch,
-                self.store.shown()
-            );
-        };
+        let tip = self.store.tip()?;
         let path = self.journal_path();
         let text = self.store.read(tip, &path)?.unwrap_or_default();
         let log = decide::parse(&path, &text)?;

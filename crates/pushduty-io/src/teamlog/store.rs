@@ -216,6 +216,40 @@ impl Store {
         Ok(())
     }
 
+    /// Fetches the branch and gives its tip; a remote without the branch is an error that
+    /// says how to make it.
+    pub fn tip(&self) -> Result<Oid> {
+        self.fetch()?.with_context(|| {
+            format!(
+                "the push log has no branch `{}` in {} yet: make it once for the team with \
+                 `pushduty log init`",
+                self.branch,
+                self.shown()
+            )
+        })
+    }
+
+    /// The names of the folders at `path` (`""`: the top) in commit `tip`, sorted.
+    pub fn folders(&self, tip: Oid, path: &str) -> Result<Vec<String>> {
+        let repo = self.repo()?;
+        let root = repo.find_commit(tip)?.tree()?;
+        let tree = if path.is_empty() {
+            root
+        } else {
+            match root.get_path(Path::new(path)) {
+                Ok(e) if e.kind() == Some(git2::ObjectType::Tree) => repo.find_tree(e.id())?,
+                _ => return Ok(Vec::new()),
+            }
+        };
+        let mut out: Vec<String> = tree
+            .iter()
+            .filter(|e| e.kind() == Some(git2::ObjectType::Tree))
+            .filter_map(|e| e.name().ok().map(str::to_string))
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
     /// The text of `path` in commit `tip`, if it is there.
     pub fn read(&self, tip: Oid, path: &str) -> Result<Option<String>> {
         let repo = self.repo()?;
