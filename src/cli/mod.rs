@@ -217,7 +217,12 @@ pub enum LogCommand {
     Init,
     /// Send this push's journal lines the push log has not heard yet (after going on
     /// without it); refused when the log moved on differently meanwhile.
-    Sync,
+    Sync {
+        /// Once you settled with the team what happened where the log and this journal
+        /// differ: journal why, and send this journal's lines after the log's (both kept).
+        #[arg(long, value_name = "WHY")]
+        settled: Option<String>,
+    },
 }
 
 #[derive(Debug, Args, Clone)]
@@ -403,7 +408,7 @@ impl Command {
             Command::Follow { .. } => "follow",
             Command::Takeover { .. } => "takeover",
             Command::Log(LogCommand::Init) => "log init",
-            Command::Log(LogCommand::Sync) => "log sync",
+            Command::Log(LogCommand::Sync { .. }) => "log sync",
         }
     }
 
@@ -554,7 +559,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Follow { json } => push_log::follow(g, *json),
         Command::Takeover { reason } => push_log::takeover(g, reason),
         Command::Log(LogCommand::Init) => push_log::init(g),
-        Command::Log(LogCommand::Sync) => push_log::sync(g),
+        Command::Log(LogCommand::Sync { settled }) => push_log::sync(g, settled.as_deref()),
     }
 }
 

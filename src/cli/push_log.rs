@@ -41,7 +41,11 @@ pub fn init(g: &Global) -> ExitCode {
 }
 
 /// `pushduty log sync`: sends what this push's journal has and the log has not.
-pub fn sync(g: &Global) -> ExitCode {
+pub fn sync(g: &Global, settled: Option<&str>) -> ExitCode {
+    if settled.is_some_and(|w| w.trim().is_empty()) {
+        eprintln!("pushduty: --settled needs why (the team reads it)");
+        return ExitCode::from(2);
+    }
     let (p, _) = match prepare(g, "run", false) {
         Ok(p) => p,
         Err(code) => return code,
@@ -53,9 +57,20 @@ pub fn sync(g: &Global) -> ExitCode {
         Ok(x) => x,
         Err(code) => return code,
     };
-    match engine.sync_log() {
-        Ok(()) => {
+    match engine.sync_log(settled.map(str::trim)) {
+        Ok(steps) => {
             let where_ = engine.push_log.as_ref().map(PushLog::describe);
+            if !steps.is_empty() {
+                println!(
+                    "settled {}: both histories are in the push log, this one's after the \
+                     log's, with why",
+                    steps
+                        .iter()
+                        .map(|s| format!("`{}`", clean_line(s)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
             println!(
                 "the push log ({}) has this push's journal",
                 clean_line(&where_.unwrap_or_default())

@@ -447,7 +447,7 @@ fn an_unreachable_log_stops_the_step_until_the_operator_goes_on_locally_and_sync
 }
 
 #[test]
-fn a_step_done_offline_that_someone_did_meanwhile_is_shown_and_never_merged() {
+fn a_step_done_offline_that_someone_did_meanwhile_is_never_merged_until_a_person_settles_it() {
     let team = Team::new(true);
     // ann cannot reach the log (her config points elsewhere for now) and goes on locally.
     let cfg = team.ann.home.join("config.toml");
@@ -479,6 +479,61 @@ fn a_step_done_offline_that_someone_did_meanwhile_is_shown_and_never_merged() {
     assert_eq!(team.tip(), before, "nothing was written to the log");
     assert_eq!(team.logged(), [pair("running", "bob"), pair("done", "bob")]);
     assert_eq!(local_steps(&team.ann), ["running", "done"]);
+    assert!(said.contains("log sync --settled"), "{said}");
+
+    // Settled with the team by a person: both histories go to the log, ann's after bob's,
+    // with who settled and why.
+    let sync = |more: &[&str]| {
+        let mut args = vec!["--now", "2015-09-08", "log", "sync"];
+        args.extend_from_slice(more);
+        team.ann.run(&team.rb, &args)
+    };
+    let o = sync(&["--settled", "we both deployed the same build; harmless"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let shown = crate::support::cli::stdout(&o);
+    assert!(shown.contains("settled `deploy`"), "{shown}");
+    assert_eq!(
+        team.logged(),
+        [
+            pair("running", "bob"),
+            pair("done", "bob"),
+            pair("running", "ann"),
+            pair("done", "ann")
+        ]
+    );
+    let logged = git(
+        &team.log,
+        &["show", "pushduty-log:log-race/2015-09-10/journal.jsonl"],
+    );
+    let settled: Vec<serde_json::Value> = logged
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["event"] == "settled")
+        .collect();
+    assert_eq!(settled.len(), 1, "{logged}");
+    assert_eq!(settled[0]["operator"], "ann");
+    assert_eq!(settled[0]["steps"], serde_json::json!(["deploy"]));
+    assert_eq!(
+        settled[0]["reason"],
+        "we both deployed the same build; harmless"
+    );
+    // Settled once: nothing is left to settle, and a plain sync sends nothing more.
+    let o = sync(&["--settled", "again"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothing to settle"), "{}", stderr(&o));
+    let tip = team.tip();
+    let o = sync(&[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(team.tip(), tip);
+    // The log still reads as one push, both runs in it.
+    let o = team.bob.run(
+        &team.rb,
+        &["--now", "2015-09-08", "report", "--from-log", "--json"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["operators"], serde_json::json!(["bob", "ann"]), "{v}");
+    assert_eq!(team.acted(), 2);
 }
 
 #[test]

@@ -48,6 +48,10 @@ pub enum Event {
     Item(Item),
     /// The hero saw what changed since their last push (the push of `since`), as shown.
     Briefed { since: String, lines: Vec<String> },
+    /// The operator settled with the team that this journal (gone on without the team's push
+    /// log) and the log differ on `steps`: both histories are kept, this one's lines sent
+    /// after the log's, with why.
+    Settled { steps: Vec<String>, reason: String },
 }
 
 /// Which push an ad-hoc item is for.

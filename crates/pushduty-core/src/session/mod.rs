@@ -336,6 +336,17 @@ impl Session {
         )
     }
 
+    /// Journals that the operator settled a divergence from the team's push log on `steps`.
+    pub fn settled(&mut self, operator: &str, steps: Vec<String>, reason: &str) -> Result<()> {
+        self.append(
+            operator,
+            Event::Settled {
+                steps,
+                reason: reason.to_string(),
+            },
+        )
+    }
+
     /// Journals an ad-hoc item (its id, text and section checked by the caller).
     pub fn add_item(&mut self, operator: &str, item: Item) -> Result<()> {
         self.append(operator, Event::Item(item))

@@ -999,13 +999,32 @@ impl Engine {
         }
     }
 
-    /// Sends the push log every line of this push's journal it has not heard yet.
-    pub fn sync_log(&mut self) -> Result<()> {
+    /// Sends the push log every line of this push's journal it has not heard yet. `settled`:
+    /// the operator settled with the team where the two differ; that is journaled (the steps
+    /// and why) and both histories are kept, this one's after the log's. The steps settled,
+    /// if any.
+    pub fn sync_log(&mut self, settled: Option<&str>) -> Result<Vec<String>> {
         let log = self
             .push_log
             .as_mut()
             .context("no push log is configured (`[log]` in the config)")?;
-        log.publish("sync", &self.session.state, &self.loaded.runbook)
+        let mut steps = Vec::new();
+        if let Some(why) = settled {
+            steps = log.clashes()?;
+            if steps.is_empty() {
+                bail!(
+                    "nothing to settle: the push log and this journal agree (`pushduty log \
+                     sync` alone sends what the log has not heard)"
+                );
+            }
+            self.session.settled(&self.operator, steps.clone(), why)?;
+        }
+        let log = self
+            .push_log
+            .as_mut()
+            .context("no push log is configured (`[log]` in the config)")?;
+        log.publish("sync", &self.session.state, &self.loaded.runbook)?;
+        Ok(steps)
     }
 
     /// The one-off items a release's body lists become ad-hoc items of this push, once each

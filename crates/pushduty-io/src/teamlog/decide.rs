@@ -93,21 +93,48 @@ pub fn last_moves(log: &[LogEntry]) -> std::collections::HashMap<&str, (&str, &L
 /// someone else has since started or done in the log: two histories, which a person must
 /// reconcile; they are never merged by themselves.
 pub fn diverged(log: &[LogEntry], mine: &[LogEntry], me: &Me) -> Option<String> {
-    let started = mine.iter().filter_map(|e| match &e.entry.event {
-        Event::Step(t) if t.to == "running" => Some(t.step.as_str()),
-        _ => None,
-    });
-    let clashes: Vec<String> = started
-        .filter_map(|step| refusal(log, &[], step, me).map(|why| format!("`{step}`: {why}")))
+    let clashes: Vec<String> = clashes(log, mine, me)
+        .into_iter()
+        .map(|(step, why)| format!("`{step}`: {why}"))
         .collect();
     (!clashes.is_empty()).then(|| {
         format!(
             "this machine went on without the team's push log, and the log has moved on \
              differently: {}. Nothing was merged: both histories are kept (this one in the \
-             local journal); settle with the team what happened before going on",
+             local journal); settle with the team what happened, then send both with \
+             `pushduty log sync --settled WHY`",
             clashes.join("; ")
         )
     })
+}
+
+/// The steps `mine` started that the log has someone else's run of, each with what the log
+/// says; a step a `settled` line among `mine` names is settled, not a clash.
+pub fn clashes(log: &[LogEntry], mine: &[LogEntry], me: &Me) -> Vec<(String, String)> {
+    let settled: Vec<&str> = mine
+        .iter()
+        .filter_map(|e| match &e.entry.event {
+            Event::Settled { steps, .. } => Some(steps.iter().map(String::as_str)),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let mut out: Vec<(String, String)> = Vec::new();
+    for e in mine {
+        let Event::Step(t) = &e.entry.event else {
+            continue;
+        };
+        if t.to != "running" || settled.contains(&t.step.as_str()) {
+            continue;
+        }
+        if out.iter().any(|(s, _)| *s == t.step) {
+            continue;
+        }
+        if let Some(why) = refusal(log, &[], &t.step, me) {
+            out.push((t.step.clone(), why));
+        }
+    }
+    out
 }
 
 /// What of `mine` goes to the log: all of it, but a second `session` line when the log has

@@ -320,6 +320,19 @@ impl PushLog {
         bail!("the push log moved under every one of {ATTEMPTS} writes: too many writers at once")
     }
 
+    /// The steps this journal's unsent lines started that the log has someone else's run
+    /// of: what `log sync --settled` settles.
+    pub fn clashes(&self) -> Result<Vec<String>> {
+        let local = self.local()?;
+        let sent = self.sent().min(local.len());
+        let mine = self.mine(&local[sent..]);
+        let f = self.read()?;
+        Ok(decide::clashes(&f.log, &mine, &self.me)
+            .into_iter()
+            .map(|(step, _)| step)
+            .collect())
+    }
+
     /// Takes the driver's seat from whoever has it, saying why: the seat they left.
     pub fn takeover(&mut self, reason: &str) -> Result<Option<Seat>> {
         for _ in 0..ATTEMPTS {
