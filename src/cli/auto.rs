@@ -170,7 +170,7 @@ struct Tally {
     passed_over: usize,
 }
 
-pub fn run(g: &Global, given: &[(String, String)]) -> ExitCode {
+pub fn run(g: &Global, given: &[(String, String)], offline_log: Option<&str>) -> ExitCode {
     let (p, _) = match prepare(g, "run", false) {
         Ok(p) => p,
         Err(code) => return code,
@@ -181,6 +181,9 @@ pub fn run(g: &Global, given: &[(String, String)]) -> ExitCode {
     };
     for n in notices(&h.opened) {
         eprintln!("pushduty: {}", clean(&n));
+    }
+    if let Err(code) = h.go_on_without_the_log(offline_log) {
+        return code;
     }
     let answers = match by_step(&h.engine, given) {
         Ok(a) => a,

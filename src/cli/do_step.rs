@@ -48,12 +48,8 @@ pub fn run(g: &Global, args: &DoArgs) -> ExitCode {
     for n in notices(&h.opened) {
         eprintln!("pushduty: {}", clean(&n));
     }
-    match args.offline_log.as_deref().map(str::trim) {
-        Some("") => {
-            eprintln!("pushduty: --offline-log needs a reason: it is journaled with the step");
-            return ExitCode::from(2);
-        }
-        why => h.engine.offline_log = why.map(str::to_string),
+    if let Err(code) = h.go_on_without_the_log(args.offline_log.as_deref()) {
+        return code;
     }
     if h.engine.step(id).is_err() {
         eprintln!(

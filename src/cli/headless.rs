@@ -67,6 +67,21 @@ pub struct Headless {
 const HEARTBEAT: Duration = Duration::from_secs(10);
 
 impl Headless {
+    /// `--offline-log REASON`: steps may run without the team's push log when it cannot be
+    /// reached, the reason journaled with each. An empty reason is a usage error.
+    pub fn go_on_without_the_log(&mut self, why: Option<&str>) -> Result<(), ExitCode> {
+        match why.map(str::trim) {
+            Some("") => {
+                eprintln!("pushduty: --offline-log needs a reason: it is journaled with the step");
+                Err(ExitCode::from(2))
+            }
+            why => {
+                self.engine.offline_log = why.map(str::to_string);
+                Ok(())
+            }
+        }
+    }
+
     /// Opens the session. `editor`: templates open `$EDITOR` (a terminal is there to use
     /// it); otherwise a template is written as rendered.
     pub fn open(g: &Global, p: Prepared, editor: bool) -> Result<Self, ExitCode> {

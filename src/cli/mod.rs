@@ -235,6 +235,11 @@ pub struct RunArgs {
     /// approver, a choice, a manual step's note); STEP.KEY=VALUE a named input (repeatable).
     #[arg(long = "answer", value_name = "STEP=VALUE", value_parser = parse_key_value, requires = "auto")]
     pub answers: Vec<(String, String)>,
+    /// With `--auto`: when the team's push log cannot be reached, run the steps anyway,
+    /// without it; the reason is journaled with each, and the log hears of them with its
+    /// next write (`log sync`).
+    #[arg(long, value_name = "REASON", requires = "auto")]
+    pub offline_log: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -532,7 +537,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Render { format, json } => render::run(g, *json || format == "json"),
         Command::Status { json } => status::run(g, *json),
         Command::Doctor { json, timeout } => doctor::run(g, *json, *timeout),
-        Command::Run(args) if args.auto => auto::run(g, &args.answers),
+        Command::Run(args) if args.auto => auto::run(g, &args.answers, args.offline_log.as_deref()),
         Command::Run(_) => run::run(g),
         Command::Learn(LearnArgs {
             replay: Some(which),

@@ -146,6 +146,9 @@ pub struct App {
     claiming: Option<String>,
     /// What came while it was: handled, in order, once it is written.
     pub held: Vec<super::Msg>,
+    /// A start the push log could not be reached for, while the operator is asked whether
+    /// to go on without it.
+    pub offline: Option<Box<crate::engine::LogClaim>>,
     /// How long each step usually takes, from past pushes of the runbook (by step id).
     pub usual: std::collections::BTreeMap<String, crate::report::Usual>,
     /// The past push `learn --replay` steps through.
@@ -250,6 +253,7 @@ impl App {
             yes_pending: false,
             claiming: None,
             held: Vec::new(),
+            offline: None,
             usual: Default::default(),
             replay: None,
             fixed_now: None,
@@ -467,9 +471,11 @@ impl App {
                 KeyCode::Esc => {
                     self.modal = Modal::None;
                     self.log(Level::Info, "cancelled");
+                    self.not_offline();
                 }
                 KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
                     self.modal = Modal::None;
+                    self.not_offline();
                 }
                 _ => p.edit(key),
             },

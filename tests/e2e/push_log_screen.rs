@@ -42,13 +42,9 @@ kind = "manual"
 /// How long the operator's `git` takes to push: the log over a slow link.
 const SLOW_SECS: u64 = 3;
 
-#[test]
-fn the_screen_draws_while_a_start_is_written_to_a_slow_push_log() {
-    need_tmux();
-    let env = Env::new();
-    let log = env.path().join("team.git");
-    std::fs::create_dir_all(&log).unwrap();
-    git(&log, &["init", "--bare", "-q"]);
+/// ann's home in `env`: her git identity, a config naming the push log at `log`, and the
+/// runbook, whose deploy appends to `acted`. The runbook's `--runbook=` argument.
+fn ann(env: &Env, log: &std::path::Path) -> String {
     let count = env.path().join("acted");
     let rb = env.path().join("slow-log.toml");
     std::fs::write(&rb, RUNBOOK.replace("COUNT", &count.display().to_string())).unwrap();
@@ -65,7 +61,18 @@ fn the_screen_draws_while_a_start_is_written_to_a_slow_push_log() {
         "[user]\n\tname = ann\n\temail = ann@example.com\n",
     )
     .unwrap();
-    let runbook = format!("--runbook={}", rb.display());
+    format!("--runbook={}", rb.display())
+}
+
+#[test]
+fn the_screen_draws_while_a_start_is_written_to_a_slow_push_log() {
+    need_tmux();
+    let env = Env::new();
+    let log = env.path().join("team.git");
+    std::fs::create_dir_all(&log).unwrap();
+    git(&log, &["init", "--bare", "-q"]);
+    let count = env.path().join("acted");
+    let runbook = ann(&env, &log);
     let init = env.run(&[&runbook, "log", "init"]);
     assert!(
         init.status.success(),
@@ -133,4 +140,58 @@ fn the_screen_draws_while_a_start_is_written_to_a_slow_push_log() {
     );
     t.keys("push", &["Enter"]);
     t.wait_for("push", "Run announce?");
+}
+
+/// The log cannot be reached: the screen asks whether to go on without it, with a reason
+/// journaled with the step; Esc leaves the step not run.
+#[test]
+fn an_unreachable_push_log_asks_before_the_step_runs_without_it() {
+    need_tmux();
+    let env = Env::new();
+    let count = env.path().join("acted");
+    let runbook = ann(&env, &env.path().join("unplugged.git"));
+    let t = Tmux::new("offlinelog");
+    t.start(&env, "push", &[&runbook, "--now", "2015-09-08", "run"]);
+    t.wait_for("push", "Checklist 0/2");
+    t.keys("push", &["Enter"]);
+    t.wait_for("push", "Run deploy?");
+    t.keys("push", &["y"]);
+    t.wait_for("push", "Run deploy without the team's push log?");
+    t.keys("push", &["Escape"]);
+    t.wait_for(
+        "push",
+        "`deploy` was not run: the team's push log cannot be reached",
+    );
+    assert!(!count.exists(), "not run without the operator's word");
+    // Asked again, and answered with why.
+    t.keys("push", &["Enter"]);
+    t.wait_for("push", "Run deploy?");
+    t.keys("push", &["y"]);
+    t.wait_for("push", "Run deploy without the team's push log?");
+    t.keys("push", &["-l", "train wifi"]);
+    t.keys("push", &["Enter"]);
+    let screen = t.wait_for("push", "Checklist 1/2");
+    assert_eq!(
+        std::fs::read_to_string(&count).unwrap(),
+        "deployed\n",
+        "{screen}"
+    );
+    let journal = std::fs::read_to_string(
+        env.path()
+            .join("state/sessions/slow-log/2015-09-10/journal.jsonl"),
+    )
+    .unwrap();
+    let running: Vec<serde_json::Value> = journal
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["step"] == "deploy" && v["to"] == "running")
+        .collect();
+    assert_eq!(running.len(), 1, "{journal}");
+    assert!(
+        running[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("went on without the team's push log: train wifi"),
+        "{journal}"
+    );
 }

@@ -896,3 +896,37 @@ fn history_show_and_replay_read_a_push_someone_else_drove_from_the_log() {
     let replay = json(&bob(&["learn", "--replay", "--from-log", "--json"]));
     assert_eq!(replay["push_date"], "2015-09-10", "{replay}");
 }
+
+#[test]
+fn run_auto_goes_on_without_an_unreachable_log_only_when_told_why() {
+    let team = Team::new(false);
+    let auto = |more: &[&str]| {
+        let mut args = vec!["--now", "2015-09-08", "run", "--auto"];
+        args.extend_from_slice(more);
+        team.ann.run(&team.rb, &args)
+    };
+    let o = auto(&[]);
+    let said = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    assert!(said.contains("--offline-log"), "{said}");
+    assert_eq!(team.acted(), 0);
+    let o = auto(&["--offline-log", " "]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // Told why: the deploy runs, and the run stops at the gate that needs a person.
+    let o = auto(&["--offline-log", "the VPN is down; ops agreed"]);
+    let said = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{said}");
+    assert!(said.contains("log sync"), "{said}");
+    assert_eq!(team.acted(), 1);
+    assert_eq!(local_steps(&team.ann), ["running", "done"]);
+    let journal = std::fs::read_to_string(
+        team.ann
+            .home
+            .join("state/sessions/log-race/2015-09-10/journal.jsonl"),
+    )
+    .unwrap();
+    assert!(
+        journal.contains("went on without the team's push log: the VPN is down; ops agreed"),
+        "{journal}"
+    );
+}

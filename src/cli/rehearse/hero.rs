@@ -74,7 +74,7 @@ fn auto_run(g: &Global, answers: &[Answer]) -> ExitCode {
         .iter()
         .map(|a| (a.key.clone(), a.value.clone()))
         .collect();
-    auto::run(g, &given)
+    auto::run(g, &given, None)
 }
 
 fn reopen(g: &Global, step: &str, why: &str, inputs: &[(&str, &str)]) -> ExitCode {

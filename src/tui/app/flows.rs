@@ -429,6 +429,13 @@ impl App {
                     });
                 }
             }
+            Purpose::OfflineLog { step } => match self.offline.take() {
+                Some(claim) => {
+                    let started = self.engine.end_start_offline(*claim, &reason);
+                    self.started(&step, started);
+                }
+                None => self.log(Level::Error, format!("`{step}`: nothing waits to run")),
+            },
             Purpose::EndEarly { step } => match self.engine.end_early(&step, &reason) {
                 Ok(()) => self.log(Level::Info, format!("ending {step} early: {reason}")),
                 Err(e) => self.log(Level::Error, format!("{e:#}")),
@@ -528,12 +535,46 @@ impl App {
     pub fn on_claimed(&mut self, claim: crate::engine::LogClaim) {
         self.claiming = None;
         let step = claim.step().to_string();
-        match self.engine.end_start(claim) {
+        // The log is away: going on without it is the operator's choice, with a reason.
+        if let Some(why) = claim.unreachable() {
+            self.offline = Some(Box::new(claim));
+            self.modal = Modal::Prompt(Prompt::new(
+                format!("Run {step} without the team's push log?"),
+                "why (journaled with the step; Esc: do not run it)".into(),
+                vec![
+                    format!("the push log cannot be reached: {why}"),
+                    "its lines go to the log with the next step that writes there, or \
+                     `pushduty log sync`"
+                        .into(),
+                ],
+                Purpose::OfflineLog { step },
+            ));
+            return;
+        }
+        let started = self.engine.end_start(claim);
+        self.started(&step, started);
+    }
+
+    /// Says how a start that waited for the push log ended, and what the log has not heard.
+    fn started(&mut self, step: &str, started: anyhow::Result<()>) {
+        match started {
             Ok(()) => self.log(Level::Info, format!("running {step}")),
             Err(e) => self.log(Level::Error, format!("{e:#}")),
         }
         for w in std::mem::take(&mut self.engine.log_warnings) {
             self.log(Level::Warn, w);
+        }
+    }
+
+    /// The operator did not go on without the push log: the step is not run.
+    pub(super) fn not_offline(&mut self) {
+        if let Some(claim) = self.offline.take() {
+            let step = claim.step().to_string();
+            self.engine.abandon_start(*claim);
+            self.log(
+                Level::Info,
+                format!("`{step}` was not run: the team's push log cannot be reached"),
+            );
         }
     }
 

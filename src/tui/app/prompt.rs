@@ -37,6 +37,11 @@ pub enum Purpose {
     OpenLink {
         links: Vec<crate::tui::links::Link>,
     },
+    /// Why to run `step` without the team's push log, which could not be reached (the
+    /// claim waits in [`crate::tui::app::App::offline`]).
+    OfflineLog {
+        step: String,
+    },
     /// The text of an ad-hoc item for `section`.
     AddItem {
         section: String,

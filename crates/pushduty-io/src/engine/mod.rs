@@ -738,6 +738,23 @@ impl Engine {
         self.spawn_start(pending)
     }
 
+    /// [`Engine::end_start`] of a claim whose push log could not be reached, the step run
+    /// without it for `why` (journaled with its start), as `do --offline-log` does. For this
+    /// step only: the next one asks the log again.
+    pub fn end_start_offline(&mut self, claim: LogClaim, why: &str) -> Result<()> {
+        let before = self.offline_log.replace(why.to_string());
+        let out = self.end_start(claim);
+        self.offline_log = before;
+        out
+    }
+
+    /// A claim the operator chose not to go on with: nothing is journaled or run, and the
+    /// push log is the engine's again.
+    pub fn abandon_start(&mut self, claim: LogClaim) {
+        self.claiming = None;
+        self.push_log = Some(claim.log);
+    }
+
     /// Starts the worker of a step journaled as running.
     fn spawn_start(&mut self, p: PendingStart) -> Result<()> {
         let PendingStart {
@@ -1365,6 +1382,15 @@ impl LogClaim {
     /// The step this claim starts.
     pub fn step(&self) -> &str {
         &self.pending.id
+    }
+
+    /// Why the push log could not be reached, when that is why the claim failed: the
+    /// operator may go on without it ([`Engine::end_start_offline`]).
+    pub fn unreachable(&self) -> Option<String> {
+        match &self.result {
+            Some(Err(e)) if crate::teamlog::is_unreachable(e) => Some(format!("{e:#}")),
+            _ => None,
+        }
     }
 
     /// Writes the step's `running` to the push log: the slow part, safe on any thread.
