@@ -385,6 +385,19 @@ impl Team {
     }
 }
 
+/// The operator's local journal says they went on without the log, and why.
+fn assert_went_on_without_the_log(who: &Operator, why: &str) {
+    let journal = std::fs::read_to_string(
+        who.home
+            .join("state/sessions/log-race/2015-09-10/journal.jsonl"),
+    )
+    .unwrap();
+    assert!(
+        journal.contains(&format!("went on without the team's push log: {why}")),
+        "{journal}"
+    );
+}
+
 /// The step lines of an operator's local journal of the push, as `to` values.
 fn local_steps(who: &Operator) -> Vec<String> {
     std::fs::read_to_string(
@@ -424,16 +437,7 @@ fn an_unreachable_log_stops_the_step_until_the_operator_goes_on_locally_and_sync
     assert!(o.status.success(), "{said}");
     assert!(said.contains("log sync"), "{said}");
     assert_eq!(team.acted(), 1);
-    let journal = std::fs::read_to_string(
-        team.ann
-            .home
-            .join("state/sessions/log-race/2015-09-10/journal.jsonl"),
-    )
-    .unwrap();
-    assert!(
-        journal.contains("went on without the team's push log: the VPN is down; ops agreed"),
-        "{journal}"
-    );
+    assert_went_on_without_the_log(&team.ann, "the VPN is down; ops agreed");
     // The log comes back: sync sends the push, and bob is refused the step it holds.
     team.make_log();
     let o = team
@@ -919,14 +923,5 @@ fn run_auto_goes_on_without_an_unreachable_log_only_when_told_why() {
     assert!(said.contains("log sync"), "{said}");
     assert_eq!(team.acted(), 1);
     assert_eq!(local_steps(&team.ann), ["running", "done"]);
-    let journal = std::fs::read_to_string(
-        team.ann
-            .home
-            .join("state/sessions/log-race/2015-09-10/journal.jsonl"),
-    )
-    .unwrap();
-    assert!(
-        journal.contains("went on without the team's push log: the VPN is down; ops agreed"),
-        "{journal}"
-    );
+    assert_went_on_without_the_log(&team.ann, "the VPN is down; ops agreed");
 }
