@@ -185,19 +185,24 @@ fn racing_over_ssh_through_a_host_alias_acts_once_too() {
     let count = tmp.path().join("acted");
     let rb = runbook(tmp.path(), &count);
     let server = git_servers::sshd();
-    // Each operator reaches the log through an ssh `Host` alias with a key of their own.
+    let ops = over_ssh(tmp.path(), &log, &server);
+    let rounds = races("PUSHDUTY_LOG_RACES_SSH", 10);
+    race([&ops[0], &ops[1]], &rb, &count, &log, rounds, "over ssh");
+}
+
+/// ann and bob, each reaching the log `log` through an ssh `Host` alias with a key of their
+/// own, over `server`.
+fn over_ssh(dir: &Path, log: &Path, server: &git_servers::Server) -> [Operator; 2] {
     let url = format!("olympia-upstream:{}", log.display());
-    let ops = ["ann", "bob"].map(|name| {
-        let mut op = Operator::reaching(tmp.path(), name, &url);
+    ["ann", "bob"].map(|name| {
+        let mut op = Operator::reaching(dir, name, &url);
         let ssh = git_servers::Operator::new(&op.home);
         let key = ssh.keygen(&format!("id_{name}"));
         server.authorize(&key.with_extension("pub"));
-        ssh.ssh_config(&server, Some(&key));
+        ssh.ssh_config(server, Some(&key));
         op.env = ssh.env();
         op
-    });
-    let rounds = races("PUSHDUTY_LOG_RACES_SSH", 10);
-    race([&ops[0], &ops[1]], &rb, &count, &log, rounds, "over ssh");
+    })
 }
 
 /// How many rounds: `var` when set, else `usual`.
@@ -368,21 +373,21 @@ impl Team {
 
     /// The step lines (`to`, operator) of the push's journal in the log.
     fn logged(&self) -> Vec<(String, String)> {
-        git(
-            &self.log,
-            &["show", "pushduty-log:log-race/2015-09-10/journal.jsonl"],
-        )
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|v| v["event"] == "step")
-        .map(|v| {
-            (
-                v["to"].as_str().unwrap().to_string(),
-                v["operator"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+        logged_in(&self.log)
     }
+}
+
+/// The step lines (`to`, operator) of the push's journal in the log `log`.
+fn logged_in(log: &Path) -> Vec<(String, String)> {
+    git(
+        log,
+        &["show", "pushduty-log:log-race/2015-09-10/journal.jsonl"],
+    )
+    .lines()
+    .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+    .filter(|v| v["event"] == "step")
+    .map(|v| pair(v["to"].as_str().unwrap(), v["operator"].as_str().unwrap()))
+    .collect()
 }
 
 /// The operator's local journal says they went on without the log, and why.
@@ -924,4 +929,51 @@ fn run_auto_goes_on_without_an_unreachable_log_only_when_told_why() {
     assert_eq!(team.acted(), 1);
     assert_eq!(local_steps(&team.ann), ["running", "done"]);
     assert_went_on_without_the_log(&team.ann, "the VPN is down; ops agreed");
+}
+
+#[test]
+fn the_logs_ssh_server_stopping_mid_step_loses_nothing_and_repeats_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = bare(tmp.path());
+    let count = tmp.path().join("acted");
+    let mut server = git_servers::sshd();
+    // The deploy stops the log's server while it runs: its start reached the log, its
+    // result cannot.
+    let rb = runbook(tmp.path(), &count);
+    let text = std::fs::read_to_string(&rb).unwrap().replace(
+        "echo {{ push_date }} >>",
+        &format!("kill {} && echo {{{{ push_date }}}} >>", server.pid()),
+    );
+    std::fs::write(&rb, text).unwrap();
+    let [ann, bob] = over_ssh(tmp.path(), &log, &server);
+    let o = ann.run(&rb, &["log", "init"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let deploy = |who: &Operator| who.run(&rb, &["--now", "2015-09-08", "do", "deploy", "--yes"]);
+    let o = deploy(&ann);
+    let said = stderr(&o);
+    assert!(o.status.success(), "{said}");
+    assert!(
+        said.contains("is journaled here but not yet in the team's push log"),
+        "{said}"
+    );
+    assert_eq!(std::fs::read_to_string(&count).unwrap().lines().count(), 1);
+    // While the server is away, bob cannot act: the log cannot be reached.
+    let o = deploy(&bob);
+    let said = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    assert!(said.contains("could not be reached"), "{said}");
+    // The server comes back: ann's result reaches the log once, and bob is refused the step.
+    server.restart_sshd();
+    let sync = || ann.run(&rb, &["--now", "2015-09-08", "log", "sync"]);
+    let o = sync();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let logged = || logged_in(&log);
+    assert_eq!(logged(), [pair("running", "ann"), pair("done", "ann")]);
+    let o = sync();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(logged().len(), 2, "nothing sent twice");
+    let o = deploy(&bob);
+    assert!(stderr(&o).contains("done by ann"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&count).unwrap().lines().count(), 1);
+    assert_eq!(local_steps(&ann), ["running", "done"]);
 }

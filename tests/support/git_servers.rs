@@ -76,6 +76,33 @@ pub fn git_https(root: &Path, user: &str, password: &str) -> Server {
 }
 
 impl Server {
+    /// The server's process: a test may stop it (the server going away).
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// sshd again, on the same port with the same keys, once it was stopped: the server
+    /// coming back.
+    pub fn restart_sshd(&mut self) {
+        super::daemon::stop(self.pid);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/services/sshd.sh");
+        let run = Command::new(&path)
+            .arg(self.port.to_string())
+            .arg(&self.dir)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", path.display()));
+        assert!(
+            run.status.success(),
+            "sshd did not come back: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let out = String::from_utf8_lossy(&run.stdout);
+        self.pid = out
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("sshd.sh printed no PID: {out:?}"));
+    }
+
     /// sshd: accept the public key `pubkey` (a `.pub` file).
     pub fn authorize(&self, pubkey: &Path) {
         let key = std::fs::read_to_string(pubkey).unwrap();
