@@ -98,16 +98,21 @@ pub fn attach(
     Ok(())
 }
 
-/// The report as `pushduty report` writes it, titles filled in as this session has them.
-fn render(engine: &Engine) -> Render {
+/// Each step's title with this session's values filled in, as the report has them.
+pub fn titles(engine: &Engine) -> IndexMap<String, String> {
     let ctx = engine.context();
-    let titles: IndexMap<String, String> = engine
+    engine
         .loaded
         .runbook
         .steps
         .iter()
         .map(|s| (s.id.clone(), crate::preview::fill(&s.title, &ctx)))
-        .collect();
+        .collect()
+}
+
+/// The report as `pushduty report` writes it, titles filled in as this session has them.
+fn render(engine: &Engine) -> Render {
+    let titles = titles(engine);
     Arc::new(move |entries, state, rb| {
         let report = crate::report::build(entries, state, rb, &titles, Vec::new());
         Some(crate::report::markdown(&report, rb))
@@ -123,15 +128,7 @@ pub fn entries(
 ) -> Result<Vec<crate::session::journal::Entry>, ExitCode> {
     let log = open_at(g, p, push_date)?;
     let (lines, _) = log.view().map_err(|e| fail(&e))?;
-    let mut begun = false;
-    let entries: Vec<_> = lines
-        .into_iter()
-        .map(|l| l.entry)
-        .filter(|e| {
-            let session = matches!(e.event, crate::session::journal::Event::Session(_));
-            !(session && std::mem::replace(&mut begun, true))
-        })
-        .collect();
+    let entries = crate::teamlog::as_journal(lines);
     if entries.is_empty() {
         eprintln!(
             "pushduty: the push log ({}) has no push of {push_date} of {}",
@@ -145,8 +142,18 @@ pub fn entries(
 
 /// The config's push log for this push (`--now`'s), without a session opened: for the
 /// commands that read the log or write the seat only.
-fn open_for(g: &Global, p: &super::session::Prepared) -> Result<PushLog, ExitCode> {
+pub fn open_for(g: &Global, p: &super::session::Prepared) -> Result<PushLog, ExitCode> {
     open_at(g, p, &p.vars.push_date)
+}
+
+/// The config's push log for this push, to watch the driver's seat from a `run` screen;
+/// `None` without one (a log that cannot be opened is said when the session attaches it).
+pub fn watcher(g: &Global, p: &super::session::Prepared) -> Option<PushLog> {
+    let cfg = p.config.log.as_ref()?;
+    let state_dir = g.state_dir().ok()?;
+    let slug = crate::session::slug(&p.loaded.runbook.name);
+    let dir = crate::session::session_dir(&state_dir, &slug, &p.vars.push_date);
+    PushLog::open(&state_dir, cfg, &p.operator, &slug, &p.vars.push_date, &dir).ok()
 }
 
 /// The config's push log for the push of `push_date`.

@@ -14,12 +14,19 @@ use crate::tui::keys::{self, MAIN};
 const SPINNER: &[&str] = &["|", "/", "-", "\\"];
 
 pub fn banner(app: &App, area: Rect, buf: &mut Buffer) {
-    let text = match &app.replay {
-        Some(r) => format!(
+    let text = match (app.seat_line(), &app.replay) {
+        (Some(seat), _) => {
+            let how = match &app.following {
+                Some(f) if f.taken_over => "",
+                _ => "following the team's push log · ",
+            };
+            format!(" READ-ONLY · {how}{seat} ")
+        }
+        (None, Some(r)) => format!(
             " READ-ONLY · replay of the push of {}: what was done, nothing is executed ",
             r.push_date
         ),
-        None => " READ-ONLY · learn mode: nothing is executed, nothing is written ".to_string(),
+        (None, None) => " READ-ONLY · learn mode: nothing is executed, nothing is written ".to_string(),
     };
     Paragraph::new(text)
         .style(app.theme.read_only)
@@ -45,6 +52,7 @@ pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
         .unwrap_or_default();
     let (mode, mode_style) = match app.mode {
         Mode::Run => (" RUN ", t.status_bar.patch(t.key)),
+        Mode::Learn if app.following.is_some() => (" FOLLOW · READ-ONLY ", t.read_only),
         Mode::Learn => (" LEARN · READ-ONLY ", t.read_only),
     };
     let room = (area.width as usize).saturating_sub(mode.chars().count());

@@ -66,6 +66,28 @@ fn push_line(text: &mut String, line: &str) {
     text.push('\n');
 }
 
+/// One push as a follower reads it from the log.
+pub struct Look {
+    /// The push's journal and seats as text: the same text, the same push.
+    pub text: String,
+    pub log: Vec<LogEntry>,
+    pub seats: Vec<Seat>,
+}
+
+/// The log's lines of a push as one journal: its first session line (each operator's
+/// machine opened the push with one), then every line in the order the log took them.
+pub fn as_journal(lines: Vec<LogEntry>) -> Vec<Entry> {
+    let mut begun = false;
+    lines
+        .into_iter()
+        .map(|l| l.entry)
+        .filter(|e| {
+            let session = matches!(e.event, crate::session::journal::Event::Session(_));
+            !(session && std::mem::replace(&mut begun, true))
+        })
+        .collect()
+}
+
 /// One push in the team's push log, as this operator writes to it.
 pub struct PushLog {
     store: Store,
@@ -335,6 +357,22 @@ impl PushLog {
     pub fn view(&self) -> Result<(Vec<LogEntry>, Vec<Seat>)> {
         let f = self.read()?;
         Ok((f.log, f.seats))
+    }
+
+    /// [`PushLog::view`] with the files' texts, so that a follower can tell whether this
+    /// push changed since its last look (the branch's tip moves with every push's writes).
+    pub fn look(&self) -> Result<Look> {
+        let f = self.read()?;
+        Ok(Look {
+            text: format!("{}\0{}", f.text, f.seats_text),
+            log: f.log,
+            seats: f.seats,
+        })
+    }
+
+    /// Who writes here: the operator on this host.
+    pub fn me(&self) -> &Me {
+        &self.me
     }
 
     /// Where the log is, for messages.

@@ -1,0 +1,157 @@
+//! The push as the team's push log has it, coming in from its source: on `follow`'s screen it
+//! is the whole checklist; on a `run` screen it is the driver's seat only, and a seat taken
+//! from this operator turns that screen read-only.
+
+use super::{App, Level, Modal, Mode};
+use crate::sources::follow::{Move, Update};
+use crate::teamlog::{Me, Seat};
+
+/// A screen that reads the push log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Following {
+    /// Where the log is, for messages.
+    pub log: String,
+    /// This operator on this host, to know the seat taken from them.
+    pub me: Me,
+    /// Who drives now; `None` before anyone acted (or before the first read).
+    pub driver: Option<Seat>,
+    /// The log was read at least once.
+    pub read: bool,
+    /// Why the last read failed; the screen keeps what it read before.
+    pub problem: Option<String>,
+    /// The seat went from this operator to `driver` while this `run` screen was open.
+    pub taken_over: bool,
+    /// Each step's last move as last read, to say in the log only what moved since.
+    moves: Vec<Move>,
+}
+
+impl Following {
+    pub fn new(log: String, me: Me) -> Self {
+        Self {
+            log,
+            me,
+            driver: None,
+            read: false,
+            problem: None,
+            taken_over: false,
+            moves: Vec::new(),
+        }
+    }
+}
+
+impl App {
+    /// Takes what the push log's source read; the screen redraws (the source sends only
+    /// what changed).
+    pub fn on_followed(&mut self, update: Update) {
+        let Some(f) = self.following.as_mut() else {
+            return;
+        };
+        let followed = match update {
+            Ok(x) => x,
+            Err(e) => {
+                let said = format!(
+                    "could not read the team's push log ({}): {e}; the screen shows what it \
+                     read last, and reads again on its own",
+                    f.log
+                );
+                f.problem = Some(e);
+                self.log(Level::Warn, said);
+                return;
+            }
+        };
+        let back = f.problem.take().is_some();
+        f.read = true;
+        f.driver = followed.seats.last().cloned();
+        let moved: Vec<Move> = followed
+            .moves
+            .iter()
+            .filter(|m| !f.moves.contains(m))
+            .cloned()
+            .collect();
+        f.moves = followed.moves;
+        // The seat left this operator (it was theirs once, and is someone else's now).
+        let taken = self.mode == Mode::Run
+            && followed.seats.iter().any(|s| s.is(&f.me))
+            && f.driver.as_ref().is_some_and(|d| !d.is(&f.me));
+        if back {
+            self.log(Level::Info, "the team's push log answers again");
+        }
+        if taken {
+            self.turn_read_only();
+        }
+        if self.mode != Mode::Learn {
+            return;
+        }
+        let tz = self.engine.loaded.calendar.tz;
+        for m in moved {
+            let at = clock(&m.at, tz);
+            let line = format!("{}: {} {} at {at}", m.by, m.step, m.status);
+            self.log(Level::Info, crate::sanitize::clean_line(&line).into_owned());
+        }
+        // A screen that turned read-only keeps its own journal's checklist: a step it still
+        // runs reports there.
+        let own = self.following.as_ref().is_some_and(|f| f.taken_over);
+        if let Some((state, report)) = followed.seen.filter(|_| !own) {
+            self.engine.session.state = state;
+            self.replay = Some(report);
+            self.refresh_views();
+        }
+    }
+
+    /// Someone took the seat: nothing more is confirmed from this screen, and it says who
+    /// and why.
+    fn turn_read_only(&mut self) {
+        let Some(f) = self.following.as_mut() else {
+            return;
+        };
+        f.taken_over = true;
+        self.mode = Mode::Learn;
+        // A dialog that would have started something is closed; one that explains stays.
+        if matches!(
+            self.modal,
+            Modal::Confirm { .. } | Modal::ByHand { .. } | Modal::Prompt(_) | Modal::Refused { .. }
+        ) {
+            self.modal = Modal::None;
+        }
+        let said = self.seat_line().unwrap_or_default();
+        self.log(
+            Level::Warn,
+            format!(
+                "{said}: this screen is read-only now, nothing can be started from it. Quit \
+                 it; `pushduty follow` shows the push as it goes on"
+            ),
+        );
+    }
+
+    /// Who drives, as the banner says it: "bob on desk drives since Thu 14:02 (took over
+    /// from ann on laptop: ann is ill)".
+    pub fn seat_line(&self) -> Option<String> {
+        let f = self.following.as_ref()?;
+        if !f.read {
+            return Some(format!("reading the team's push log ({})", f.log));
+        }
+        let Some(d) = &f.driver else {
+            return Some("nobody drives yet: the first to act takes the seat".into());
+        };
+        let since = clock(&d.since, self.engine.loaded.calendar.tz);
+        let why = match (&d.from, &d.reason) {
+            (Some(from), Some(r)) => format!(" (took over from {from}: {r})"),
+            (None, Some(r)) => format!(" (took over: {r})"),
+            _ => String::new(),
+        };
+        let verb = if f.taken_over {
+            "took over, drives"
+        } else {
+            "drives"
+        };
+        Some(crate::sanitize::clean_line(&format!("{} {verb} since {since}{why}", d.who())).into())
+    }
+}
+
+/// An RFC 3339 instant where the team is: "Thu 14:02".
+fn clock(at: &str, tz: chrono_tz::Tz) -> String {
+    chrono::DateTime::parse_from_rfc3339(at).map_or_else(
+        |_| crate::sanitize::clean_line(at).into_owned(),
+        |t| t.with_timezone(&tz).format("%a %H:%M").to_string(),
+    )
+}
