@@ -16,7 +16,7 @@ use crate::tui::{self, Msg};
 
 /// Opens the follower's screen: the push as the log has it, read every `interval`.
 pub fn screen(g: &Global, interval: Duration) -> ExitCode {
-    let (p, notice) = match prepare(g, "learn", true) {
+    let (p, notice) = match prepare(g, "learn", false) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -63,10 +63,16 @@ pub fn watch(
     titles: IndexMap<String, String>,
     tx: &mpsc::Sender<Msg>,
 ) {
-    app.following = Some(Following::new(log.describe(), log.me().clone()));
+    app.following = Some(Following::new(
+        log.describe(),
+        interval.as_secs(),
+        log.me().clone(),
+    ));
     let rb = app.engine.loaded.runbook.clone();
     let tx = tx.clone();
-    crate::sources::follow::spawn(log, interval, rb, titles, move |u| {
-        tx.send(Msg::Followed(u)).is_ok()
+    let poke = crate::sources::follow::spawn(log, interval, rb, titles, move |u| {
+        tx.send(Msg::Followed(Box::new(u))).is_ok()
     });
+    // The source lives as long as the app holds this: dropped, it would read once and end.
+    app.refresh.push(("push-log", poke));
 }

@@ -185,7 +185,8 @@ pub enum Command {
     /// who drives, each step's status, by whom and when, read again every few seconds.
     /// Needs read access to the log only; `--once` or `--json` print it once.
     Follow {
-        /// Print the push once, as text, and exit (for scripts); without it the screen opens.
+        /// Print the push once, as text, and exit (what `follow` does when its output is not
+        /// a terminal); without it the screen opens.
         #[arg(long)]
         once: bool,
         /// How often the screen reads the log, in seconds.
@@ -547,7 +548,9 @@ pub fn run(cli: Cli) -> ExitCode {
             once,
             interval,
         } => {
-            if *json || *once {
+            // Piped or in a script, `follow` prints once, as it always did.
+            let screen = std::io::IsTerminal::is_terminal(&std::io::stdout());
+            if *json || *once || !screen {
                 push_log::follow(g, *json)
             } else {
                 follow::screen(g, std::time::Duration::from_secs(*interval))

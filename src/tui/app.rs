@@ -331,7 +331,7 @@ impl App {
 
     /// Whether the loop should tick (spinner, elapsed time): only while something runs.
     pub fn ticking(&self) -> bool {
-        self.engine.is_running()
+        self.engine.is_running() || self.follows_a_running_step()
     }
 
     pub fn tick(&mut self) {
@@ -578,6 +578,9 @@ impl App {
     }
 
     pub fn update(&mut self, action: Action) {
+        if self.refused_after_takeover(action) {
+            return;
+        }
         let n = self.engine.loaded.runbook.steps.len();
         match action {
             Action::Next if self.focus == Focus::Panes => {

@@ -5,12 +5,15 @@
 use super::{App, Level, Modal, Mode};
 use crate::sources::follow::{Move, Update};
 use crate::teamlog::{Me, Seat};
+use crate::tui::action::Action;
 
 /// A screen that reads the push log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Following {
     /// Where the log is, for messages.
     pub log: String,
+    /// How often the source reads the log, in seconds, to say when it tries again.
+    pub every_secs: u64,
     /// This operator on this host, to know the seat taken from them.
     pub me: Me,
     /// Who drives now; `None` before anyone acted (or before the first read).
@@ -26,9 +29,10 @@ pub struct Following {
 }
 
 impl Following {
-    pub fn new(log: String, me: Me) -> Self {
+    pub fn new(log: String, every_secs: u64, me: Me) -> Self {
         Self {
             log,
+            every_secs,
             me,
             driver: None,
             read: false,
@@ -49,11 +53,13 @@ impl App {
         let followed = match update {
             Ok(x) => x,
             Err(e) => {
-                let said = format!(
-                    "could not read the team's push log ({}): {e}; the screen shows what it \
-                     read last, and reads again on its own",
-                    f.log
-                );
+                // The message names the log already (and never its password).
+                let what = if self.mode == Mode::Run {
+                    "who drives is read again"
+                } else {
+                    "the screen shows what it read last and tries again"
+                };
+                let said = format!("{e}; {what} every {}s", f.every_secs);
                 f.problem = Some(e);
                 self.log(Level::Warn, said);
                 return;
@@ -124,27 +130,82 @@ impl App {
     }
 
     /// Who drives, as the banner says it: "bob on desk drives since Thu 14:02 (took over
-    /// from ann on laptop: ann is ill)".
+    /// from ann on laptop: ann is ill)"; on the screen whose seat was taken, "bob on desk
+    /// took over from you at Thu 14:02: ann is ill". A log that cannot be read is said
+    /// there too: what the screen shows may be old.
     pub fn seat_line(&self) -> Option<String> {
         let f = self.following.as_ref()?;
-        if !f.read {
-            return Some(format!("reading the team's push log ({})", f.log));
-        }
-        let Some(d) = &f.driver else {
-            return Some("nobody drives yet: the first to act takes the seat".into());
+        let again = format!("trying again every {}s", f.every_secs);
+        let seat = match (&f.driver, f.read) {
+            (_, false) if f.problem.is_some() => {
+                return Some(format!(
+                    "the team's push log cannot be read ({again}; the log below says why)"
+                ));
+            }
+            (_, false) => return Some(format!("reading the team's push log ({})", f.log)),
+            (None, true) => "nobody drives yet: the first to act takes the seat".to_string(),
+            (Some(d), true) => {
+                let since = clock(&d.since, self.engine.loaded.calendar.tz);
+                let reason = d.reason.as_deref().unwrap_or("no reason given");
+                match &d.from {
+                    _ if f.taken_over => {
+                        format!("{} took over from you at {since}: {reason}", d.who())
+                    }
+                    Some(from) => format!(
+                        "{} drives since {since} (took over from {from}: {reason})",
+                        d.who()
+                    ),
+                    None => format!("{} drives since {since}", d.who()),
+                }
+            }
         };
-        let since = clock(&d.since, self.engine.loaded.calendar.tz);
-        let why = match (&d.from, &d.reason) {
-            (Some(from), Some(r)) => format!(" (took over from {from}: {r})"),
-            (None, Some(r)) => format!(" (took over: {r})"),
-            _ => String::new(),
-        };
-        let verb = if f.taken_over {
-            "took over, drives"
+        let stale = if f.problem.is_some() {
+            format!(" · as last read: the log cannot be read now, {again}")
         } else {
-            "drives"
+            String::new()
         };
-        Some(crate::sanitize::clean_line(&format!("{} {verb} since {since}{why}", d.who())).into())
+        Some(crate::sanitize::clean_line(&format!("{seat}{stale}")).into_owned())
+    }
+
+    /// A step runs on the driver's machine, as the followed log says: its time goes on
+    /// here too.
+    pub(super) fn follows_a_running_step(&self) -> bool {
+        self.mode == Mode::Learn
+            && self.following.as_ref().is_some_and(|f| !f.taken_over)
+            && self
+                .engine
+                .session
+                .state
+                .steps
+                .values()
+                .any(|s| matches!(s.status, crate::session::Status::Running { .. }))
+    }
+
+    /// On a screen whose seat was taken, a key that would start or record something says
+    /// why nothing happens (learn mode's own refusals would blame learn mode). `true`: the
+    /// key is handled.
+    pub(super) fn refused_after_takeover(&mut self, action: Action) -> bool {
+        if !self.following.as_ref().is_some_and(|f| f.taken_over) {
+            return false;
+        }
+        let acts = match action {
+            Action::Retry
+            | Action::Skip
+            | Action::Reopen
+            | Action::Add
+            | Action::EndEarly
+            | Action::Override => true,
+            Action::Yes => matches!(self.modal, Modal::ByHand { .. }),
+            _ => false,
+        };
+        if acts {
+            let seat = self.seat_line().unwrap_or_default();
+            self.log(
+                Level::Warn,
+                format!("{seat}: this screen is read-only, nothing is started or recorded here"),
+            );
+        }
+        acts
     }
 }
 

@@ -26,7 +26,9 @@ pub fn banner(app: &App, area: Rect, buf: &mut Buffer) {
             " READ-ONLY · replay of the push of {}: what was done, nothing is executed ",
             r.push_date
         ),
-        (None, None) => " READ-ONLY · learn mode: nothing is executed, nothing is written ".to_string(),
+        (None, None) => {
+            " READ-ONLY · learn mode: nothing is executed, nothing is written ".to_string()
+        }
     };
     Paragraph::new(text)
         .style(app.theme.read_only)
@@ -52,8 +54,11 @@ pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
         .unwrap_or_default();
     let (mode, mode_style) = match app.mode {
         Mode::Run => (" RUN ", t.status_bar.patch(t.key)),
-        Mode::Learn if app.following.is_some() => (" FOLLOW · READ-ONLY ", t.read_only),
-        Mode::Learn => (" LEARN · READ-ONLY ", t.read_only),
+        Mode::Learn => match &app.following {
+            Some(f) if f.taken_over => (" TAKEN OVER · READ-ONLY ", t.read_only),
+            Some(_) => (" FOLLOW · READ-ONLY ", t.read_only),
+            None => (" LEARN · READ-ONLY ", t.read_only),
+        },
     };
     let room = (area.width as usize).saturating_sub(mode.chars().count());
     let push = text_with_weekday(&v.push_date);

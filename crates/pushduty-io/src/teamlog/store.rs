@@ -36,7 +36,8 @@ static REFS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn refs_lock() -> std::sync::MutexGuard<'static, ()> {
     // A thread that panicked holding it left no half-written ref: git's lock file did that.
-    REFS.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    REFS.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// One push log as this operator reaches it.
