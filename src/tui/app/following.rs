@@ -91,14 +91,16 @@ impl App {
         let tz = self.engine.loaded.calendar.tz;
         for m in moved {
             let at = clock(&m.at, tz);
-            let line = format!("{}: {} {} at {at}", m.by, m.step, m.status);
+            // `not_applicable` as words.
+            let status = m.status.replace('_', " ");
+            let line = format!("{}: {} {status} at {at}", m.by, m.step);
             self.log(Level::Info, crate::sanitize::clean_line(&line).into_owned());
         }
         // A screen that turned read-only keeps its own journal's checklist: a step it still
         // runs reports there.
         let own = self.following.as_ref().is_some_and(|f| f.taken_over);
         if let Some((state, report)) = followed.seen.filter(|_| !own) {
-            self.engine.session.state = state;
+            self.engine.show_state(state);
             self.replay = Some(report);
             self.refresh_views();
         }
