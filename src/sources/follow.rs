@@ -54,10 +54,19 @@ pub fn spawn(
         .spawn(move || {
             let mut last: Option<Result<String, String>> = None;
             loop {
-                let found = log.look().map_err(|e| format!("{e:#}"));
-                let key = found.as_ref().map(|l| l.text.clone()).map_err(Clone::clone);
-                if last.as_ref() != Some(&key) {
-                    let update = found.map(|l| followed(l.log, l.seats, &rb, &titles));
+                // A panic (a bug) is said on the screen like a log that cannot be read, and
+                // the log is read again.
+                let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let found = log.look().map_err(|e| format!("{e:#}"));
+                    let key = found.as_ref().map(|l| l.text.clone()).map_err(Clone::clone);
+                    (last.as_ref() != Some(&key))
+                        .then(|| (key, found.map(|l| followed(l.log, l.seats, &rb, &titles))))
+                }))
+                .unwrap_or_else(|panic| {
+                    let why = super::panicked("push log", panic.as_ref());
+                    Some((Err(why.clone()), Err(why)))
+                });
+                if let Some((key, update)) = polled {
                     if !send(update) {
                         return;
                     }

@@ -162,7 +162,7 @@ impl App {
             }
         };
         let stale = if f.problem.is_some() {
-            format!(" · as last read: the log cannot be read now, {again}")
+            format!(" · as last read; {again}")
         } else {
             String::new()
         };
