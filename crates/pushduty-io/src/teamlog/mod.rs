@@ -380,3 +380,70 @@ impl PushLog {
         format!("branch `{}` of {}", self.store.branch, self.store.shown())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::journal::{Event, Header, Transition};
+
+    fn line(who: &str, host: &str, event: Event) -> LogEntry {
+        LogEntry {
+            host: host.into(),
+            entry: Entry {
+                time: "2015-09-08T10:00:00Z".into(),
+                operator: who.into(),
+                event,
+            },
+        }
+    }
+
+    fn opened(tag: &str) -> Event {
+        Event::Session(Header {
+            runbook: "Follow me".into(),
+            fingerprint: String::new(),
+            slug: "follow-me".into(),
+            push_date: "2015-09-10".into(),
+            tag: tag.into(),
+            tags: indexmap::IndexMap::new(),
+            steps: indexmap::IndexMap::new(),
+            services: indexmap::IndexMap::new(),
+        })
+    }
+
+    #[test]
+    fn the_logs_lines_make_one_journal_opened_by_the_first_machine() {
+        let lines = vec![
+            line("ann", "laptop", opened("2015.09.10")),
+            line(
+                "ann",
+                "laptop",
+                Event::Step(Transition::new("deploy", "pending", "done")),
+            ),
+            // bob's machine opened the push too when he took over: its header is not a
+            // second beginning.
+            line("bob", "desk", opened("2015.09.10-1")),
+            line(
+                "bob",
+                "desk",
+                Event::Step(Transition::new("announce", "pending", "done")),
+            ),
+        ];
+        let journal = as_journal(lines);
+        let kinds: Vec<String> = journal
+            .iter()
+            .map(|e| match &e.event {
+                Event::Session(h) => format!("session {}", h.tag),
+                Event::Step(t) => format!("{} {} by {}", t.step, t.to, e.operator),
+                _ => "other".into(),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "session 2015.09.10",
+                "deploy done by ann",
+                "announce done by bob"
+            ]
+        );
+    }
+}
