@@ -74,5 +74,5 @@ pub fn watch(
         tx.send(Msg::Followed(Box::new(u))).is_ok()
     });
     // The source lives as long as the app holds this: dropped, it would read once and end.
-    app.refresh.push(("push-log", poke));
+    app.refresh.push((crate::tui::app::PUSH_LOG, poke));
 }

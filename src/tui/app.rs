@@ -26,7 +26,7 @@ use super::pane::Pane;
 use super::theme::Theme;
 use crate::engine::{Confirmation, Engine};
 use crate::session::Status;
-pub use following::Following;
+pub use following::{Following, PUSH_LOG};
 pub use log_keys::KEYS as LOG_KEYS;
 pub use prompt::{KEYS as PROMPT_KEYS, Prompt, Purpose, Then};
 
@@ -578,7 +578,7 @@ impl App {
     }
 
     pub fn update(&mut self, action: Action) {
-        if self.refused_after_takeover(action) {
+        if self.follow_key(action) {
             return;
         }
         let n = self.engine.loaded.runbook.steps.len();

@@ -116,7 +116,18 @@ fn the_follow_screen_says_a_log_it_cannot_read_and_when_it_answers_again() {
         "{screen}"
     );
     assert!(screen.contains("FOLLOW · READ-ONLY"), "{screen}");
+    assert!(screen.contains("r read the log now"), "{screen}");
     assert!(logged(&a).contains("no route"), "{}", logged(&a));
+    // `r` asks the source for a read now.
+    let (poke, asked) = std::sync::mpsc::channel();
+    a.refresh.push((pushduty::tui::app::PUSH_LOG, poke));
+    key(&mut a, KeyCode::Char('r'));
+    assert!(asked.try_recv().is_ok());
+    assert!(
+        logged(&a).contains("reading the team's push log now"),
+        "{}",
+        logged(&a)
+    );
 
     let ann = seat("ann", "desk", "2015-09-08T10:00:00Z", None, None);
     let mut back = seats(vec![ann]);

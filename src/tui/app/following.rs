@@ -5,6 +5,9 @@
 use super::{App, Level, Modal, Mode};
 use crate::sources::follow::{Move, Update};
 use crate::teamlog::{Me, Seat};
+
+/// The push log's source among the app's sources to poke (`App::refresh`).
+pub const PUSH_LOG: &str = "push-log";
 use crate::tui::action::Action;
 
 /// A screen that reads the push log.
@@ -183,12 +186,23 @@ impl App {
                 .any(|s| matches!(s.status, crate::session::Status::Running { .. }))
     }
 
-    /// On a screen whose seat was taken, a key that would start or record something says
-    /// why nothing happens (learn mode's own refusals would blame learn mode). `true`: the
-    /// key is handled.
-    pub(super) fn refused_after_takeover(&mut self, action: Action) -> bool {
-        if !self.following.as_ref().is_some_and(|f| f.taken_over) {
+    /// The keys of a screen that reads the push log. On `follow`'s, `r` reads the log now
+    /// instead of at the next interval. On a screen whose seat was taken, a key that would
+    /// start or record something says why nothing happens (learn mode's own refusals would
+    /// blame learn mode). `true`: the key is handled.
+    pub(super) fn follow_key(&mut self, action: Action) -> bool {
+        let Some(f) = self.following.as_ref() else {
             return false;
+        };
+        if !f.taken_over {
+            if self.mode != Mode::Learn || action != Action::Retry {
+                return false;
+            }
+            for (_, poke) in self.refresh.iter().filter(|(p, _)| *p == PUSH_LOG) {
+                let _ = poke.send(());
+            }
+            self.log(Level::Info, "reading the team's push log now");
+            return true;
         }
         let acts = match action {
             Action::Retry

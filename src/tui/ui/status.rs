@@ -133,6 +133,16 @@ pub fn hints(app: &App, area: Rect, buf: &mut Buffer) {
             (Action::Help, "help"),
             (Action::Quit, "quit"),
         ],
+        // `follow`: the log can be read now.
+        Mode::Learn if app.following.as_ref().is_some_and(|f| !f.taken_over) => &[
+            (Action::Next, "move"),
+            (Action::Open, "explain"),
+            (Action::Retry, "read the log now"),
+            (Action::FocusNext, "panes"),
+            (Action::Overview, "procedure"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ],
         Mode::Learn => &[
             (Action::Next, "move"),
             (Action::Open, "explain"),
