@@ -262,3 +262,30 @@ until tm capture-pane -p -t channel | grep -qF -- "topic: next push"; do
 done
 sleep 1
 shoot channel rehearse-channel
+
+# Following a push from the team's push log, on another operator's machine: the log (a branch
+# of a bare repository here), the driver's first steps done from the command line, then the
+# follower's screen reading it every two seconds, the tag push's details selected.
+demo_git init -q --bare "$work/pushes.git"
+for who in andym kumar; do
+  mkdir -p "$work/$who"
+  printf 'operator = "%s"\nnotify = "off"\n\n[log]\nrepo = "%s"\n' "$who" "$work/pushes.git" >"$work/$who/config.toml"
+  printf '[user]\n\tname = %s\n\temail = %s@example.com\n' "$who" "$who" >"$work/$who/.gitconfig"
+done
+as() { # operator, args...: pushduty as that operator on the tag day, in their own home
+  local who=$1
+  shift
+  env -i PATH="$PATH" HOME="$work/$who" GIT_CONFIG_NOSYSTEM=1 PUSHDUTY_CONFIG="$work/$who/config.toml" \
+    PUSHDUTY_STATE_DIR="$work/$who/state" "$bin" --now 2015-09-08 $set_repo "$@" >/dev/null 2>&1
+}
+as andym log init
+for s in check-rotation fetch "strategy --input strategy=master" tag-master push-tag; do
+  # shellcheck disable=SC2086 # the step and its inputs are words
+  as andym do $s --yes
+done
+tm new-session -d -s follow -x 120 -y 40 \
+  "cd '$root' && env -i PATH=\"\$PATH\" HOME='$work/kumar' TERM=xterm-256color GIT_CONFIG_NOSYSTEM=1 PUSHDUTY_CONFIG='$work/kumar/config.toml' PUSHDUTY_STATE_DIR='$work/kumar/state' '$bin' --now 2015-09-08 $set_repo follow --interval 2; sleep 60"
+wait_for follow "andym on "
+wait_for follow "Checklist 5/22"
+press follow "push-tag · " j j j j j j
+shoot follow follow

@@ -7,6 +7,7 @@ pub mod check;
 pub mod completions;
 pub mod do_step;
 pub mod doctor;
+pub mod follow;
 pub mod headless;
 pub mod history;
 pub mod judge;
@@ -188,10 +189,18 @@ pub enum Command {
     /// A whole push in a local sandbox (git repo, bare remote, stand-ins for every service),
     /// opened in `run`: practise before the first real push.
     Rehearse(rehearse::RehearseArgs),
-    /// This push as the team's push log has it, read-only: who drives, each step's status,
-    /// by whom and when. Needs read access to the log only.
+    /// This push live from the team's push log, on the screen and read-only (as in learn):
+    /// who drives, each step's status, by whom and when, read again every few seconds.
+    /// Needs read access to the log only; `--once` or `--json` print it once.
     Follow {
-        /// Machine-readable output: `{"runbook", "push_date", "log", "driver": {"since",
+        /// Print the push once, as text, and exit (what `follow` does when its output is not
+        /// a terminal); without it the screen opens.
+        #[arg(long)]
+        once: bool,
+        /// How often the screen reads the log, in seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        interval: u64,
+        /// Machine-readable output, printed once: `{"runbook", "push_date", "log", "driver": {"since",
         /// "operator", "host", "reason", "from"} | null, "steps": [{"id", "title", "status",
         /// "by", "host", "at"}]}`.
         #[arg(long)]
@@ -561,7 +570,19 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::StepIds => completions::step_ids(g),
         Command::Rehearse(args) => rehearse::run(g, args),
         Command::Judge(a) => judge::run(g, a.backtest, &a.at, a.json),
-        Command::Follow { json } => push_log::follow(g, *json),
+        Command::Follow {
+            json,
+            once,
+            interval,
+        } => {
+            // Piped or in a script, `follow` prints once, as it always did.
+            let screen = std::io::IsTerminal::is_terminal(&std::io::stdout());
+            if *json || *once || !screen {
+                push_log::follow(g, *json)
+            } else {
+                follow::screen(g, std::time::Duration::from_secs(*interval))
+            }
+        }
         Command::Takeover { reason } => push_log::takeover(g, reason),
         Command::Log(LogCommand::Init) => push_log::init(g),
         Command::Log(LogCommand::Sync { settled }) => push_log::sync(g, settled.as_deref()),

@@ -108,16 +108,21 @@ pub fn attach(
     Ok(())
 }
 
-/// The report as `pushduty report` writes it, titles filled in as this session has them.
-fn render(engine: &Engine) -> Render {
+/// Each step's title with this session's values filled in, as the report has them.
+pub fn titles(engine: &Engine) -> IndexMap<String, String> {
     let ctx = engine.context();
-    let titles: IndexMap<String, String> = engine
+    engine
         .loaded
         .runbook
         .steps
         .iter()
         .map(|s| (s.id.clone(), crate::preview::fill(&s.title, &ctx)))
-        .collect();
+        .collect()
+}
+
+/// The report as `pushduty report` writes it, titles filled in as this session has them.
+fn render(engine: &Engine) -> Render {
+    let titles = titles(engine);
     Arc::new(move |entries, state, rb| {
         let report = crate::report::build(entries, state, rb, &titles, Vec::new());
         Some(crate::report::markdown(&report, rb))
@@ -147,7 +152,7 @@ pub fn entries(
 
 /// The config's push log for this push (`--now`'s), without a session opened: for the
 /// commands that read the log or write the seat only.
-fn open_for(g: &Global, p: &super::session::Prepared) -> Result<PushLog, ExitCode> {
+pub fn open_for(g: &Global, p: &super::session::Prepared) -> Result<PushLog, ExitCode> {
     open_at(g, p, &p.vars.push_date)
 }
 
@@ -170,6 +175,16 @@ pub fn store(g: &Global, p: &super::session::Prepared) -> Result<Store, ExitCode
     g.state_dir()
         .and_then(|d| Store::open(&d, cfg))
         .map_err(|e| fail(&e))
+}
+
+/// The config's push log for this push, to watch the driver's seat from a `run` screen;
+/// `None` without one (a log that cannot be opened is said when the session attaches it).
+pub fn watcher(g: &Global, p: &super::session::Prepared) -> Option<PushLog> {
+    let cfg = p.config.log.as_ref()?;
+    let state_dir = g.state_dir().ok()?;
+    let slug = crate::session::slug(&p.loaded.runbook.name);
+    let dir = crate::session::session_dir(&state_dir, &slug, &p.vars.push_date);
+    PushLog::open(&state_dir, cfg, &p.operator, &slug, &p.vars.push_date, &dir).ok()
 }
 
 /// The config's push log for the push of `push_date`.

@@ -20,6 +20,8 @@ pub fn run(g: &Global) -> ExitCode {
     let desk = tui::desk::Desk::from_config(&p.config);
     let (tx, rx) = mpsc::channel();
     let git = start_git(&p, &tx, p.config.background_fetch());
+    // The seat is watched on a log of its own: the engine's is busy with the steps.
+    let seat = super::push_log::watcher(g, &p);
     let console = Arc::new(TuiConsole(tx.clone()));
     let (engine, opened) = match open_engine(g, p, console, notifier(tx.clone())) {
         Ok(x) => x,
@@ -41,6 +43,11 @@ pub fn run(g: &Global) -> ExitCode {
     start_jenkins(&mut app, &tx);
     start_health(&mut app, &tx);
     start_blockers(&mut app, &tx);
+    if let Some(log) = seat {
+        let titles = super::push_log::titles(&app.engine);
+        let every = crate::sources::follow::INTERVAL;
+        super::follow::watch(&mut app, log, every, titles, &tx);
+    }
     let resumed = opened
         .resumed
         .then(|| "resumed the session of this push".to_string());
@@ -175,7 +182,7 @@ fn read_usual_durations(g: &Global, app: &mut App) {
 /// opened and the first frame drawn: its first read (the longest on a big repository)
 /// overlaps both, and its answer waits in the loop's channel. `None` without a checkout.
 /// `fetch_every`: how often each branch is fetched in the background (`None`: never).
-fn start_git(
+pub fn start_git(
     p: &super::session::Prepared,
     tx: &mpsc::Sender<tui::Msg>,
     fetch_every: Option<std::time::Duration>,
@@ -204,7 +211,7 @@ fn start_git(
 }
 
 /// Asks the git source for a new read (after a git step).
-struct GitPoke(mpsc::Sender<()>);
+pub struct GitPoke(mpsc::Sender<()>);
 
 /// The repos with a checkout, as the git pane reads them.
 fn git_specs(vars: &crate::runbook::vars::Vars) -> Vec<crate::git::RepoSpec> {
@@ -223,7 +230,7 @@ fn git_specs(vars: &crate::runbook::vars::Vars) -> Vec<crate::git::RepoSpec> {
 }
 
 /// Marks the git pane as loading and lets git steps poke its source.
-fn watch_git(app: &mut App, git: Option<GitPoke>) {
+pub fn watch_git(app: &mut App, git: Option<GitPoke>) {
     let Some(GitPoke(poke)) = git else {
         return;
     };

@@ -27,6 +27,9 @@ pub enum Scenario {
     Spike,
     /// The 2026 runbook: GitHub releases with one-off items, and a `-1` of addons-server.
     Releases,
+    /// The push is the team's: a push log in the sandbox; the next hero follows the push on
+    /// another machine and takes it over at the production push.
+    Handover,
 }
 
 impl Scenario {
@@ -37,6 +40,7 @@ impl Scenario {
             Self::FailedDeploy => "failed-deploy",
             Self::Spike => "spike",
             Self::Releases => "releases",
+            Self::Handover => "handover",
         }
     }
 
@@ -66,6 +70,14 @@ impl Scenario {
                  `fetch-server` brings the fix and the cherry-pick offers it; tag and push \
                  `-1`, then draft and publish its release. The blockers step then finds the \
                  fix shipped in `-1`: resolved."
+            }
+            Self::Handover => {
+                "the push is the team's: the sandbox has a push log (a bare repository), and \
+                 every step is written there before it acts. You drive until the production \
+                 push, then quit the screen (`q`): the next hero, on another machine (a state \
+                 dir of their own), follows the push from the log and takes it over with a \
+                 reason. From then on your steps are refused, naming who took over and why, \
+                 and theirs go on from your journal: one tag, one deploy, one announcement."
             }
         }
     }
@@ -156,6 +168,14 @@ impl Sandbox {
     /// The stand-ins' state, as they left it.
     pub fn standins(&self) -> PathBuf {
         self.root.join("standins.json")
+    }
+    /// The team's push log (`handover`): a bare repository, its branch made once.
+    pub fn push_log(&self) -> PathBuf {
+        self.root.join("team-log.git")
+    }
+    /// The state dir of the hero who takes over (`handover`): their own machine's.
+    pub fn next_state(&self) -> PathBuf {
+        self.root.join("state-next")
     }
 
     /// Opens `root` for a rehearsal of `scenario`: an empty or absent folder is made into a

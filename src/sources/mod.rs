@@ -3,6 +3,7 @@
 //! that panics (a bug) reports that too, and is polled again.
 
 pub mod blockers;
+pub mod follow;
 pub mod git;
 pub mod health;
 pub mod jenkins;

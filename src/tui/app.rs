@@ -6,6 +6,7 @@
 mod desk_keys;
 mod engine_events;
 mod flows;
+mod following;
 mod log_keys;
 mod prompt;
 mod source_events;
@@ -25,6 +26,7 @@ use super::pane::Pane;
 use super::theme::Theme;
 use crate::engine::{Confirmation, Engine};
 use crate::session::Status;
+pub use following::{Following, PUSH_LOG};
 pub use log_keys::KEYS as LOG_KEYS;
 pub use prompt::{KEYS as PROMPT_KEYS, Prompt, Purpose, Then};
 
@@ -169,6 +171,9 @@ pub struct App {
     pub long_step_secs: i64,
     /// The gates that have called the operator to follow up (once each per screen).
     pub gates_called: std::collections::HashSet<String>,
+    /// The team's push log as this screen reads it (`follow`, or `run` with a log): who
+    /// drives, and on `follow` the whole push.
+    pub following: Option<Following>,
 }
 
 /// Work started once the first frame is on screen.
@@ -263,6 +268,7 @@ impl App {
             effects: Vec::new(),
             long_step_secs: super::desk::DEFAULT_LONG_STEP_SECS,
             gates_called: std::collections::HashSet::new(),
+            following: None,
         };
         app.refresh_views();
         app.start_at_today();
@@ -329,7 +335,7 @@ impl App {
 
     /// Whether the loop should tick (spinner, elapsed time): only while something runs.
     pub fn ticking(&self) -> bool {
-        self.engine.is_running()
+        self.engine.is_running() || self.follows_a_running_step()
     }
 
     pub fn tick(&mut self) {
@@ -578,6 +584,9 @@ impl App {
     }
 
     pub fn update(&mut self, action: Action) {
+        if self.follow_key(action) {
+            return;
+        }
         let n = self.engine.loaded.runbook.steps.len();
         match action {
             Action::Next if self.focus == Focus::Panes => {

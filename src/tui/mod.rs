@@ -63,6 +63,8 @@ pub enum Msg {
         generation: u64,
         previews: Vec<String>,
     },
+    /// The team's push log as its source read it (only when this push changed there).
+    Followed(Box<crate::sources::follow::Update>),
     /// Something a helper on another thread (the link opener) has to say in the log.
     Said(String),
     /// A step's start, written to the team's push log off the UI thread.
@@ -365,6 +367,7 @@ pub fn run(
                     again,
                 } => app.tick_off(&step, &note, &shown, again),
                 Msg::Said(text) => app.log(app::Level::Warn, text),
+                Msg::Followed(update) => app.on_followed(*update),
                 Msg::Edit {
                     text,
                     name,

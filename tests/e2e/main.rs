@@ -10,6 +10,7 @@ mod by_hand;
 mod confirm_is_action;
 mod crash_matrix;
 mod e2e_tmux;
+mod follow_screen;
 mod links;
 mod multi_repo;
 mod push_log_screen;

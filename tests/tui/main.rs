@@ -5,5 +5,6 @@
 mod support;
 
 mod desk;
+mod following;
 mod replay;
 mod tui;

@@ -12,9 +12,9 @@ use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use crate::cli::{DoArgs, Global, auto, do_step};
-use crate::rehearse::Scenario;
+use crate::cli::{DoArgs, Global, auto, do_step, push_log};
 use crate::rehearse::rig::{BLOCKER_NUMBER, Rig};
+use crate::rehearse::{Sandbox, Scenario};
 
 /// One answer and why the hero gives it.
 struct Answer {
@@ -123,6 +123,7 @@ pub fn play(
     scenario: Scenario,
     rig: &Rig,
     upstream: &std::path::Path,
+    sb: &Sandbox,
     session: &std::path::Path,
 ) -> ExitCode {
     match scenario {
@@ -151,7 +152,82 @@ pub fn play(
         }
         Scenario::Blocker => blocker(g, rig, upstream),
         Scenario::Releases => releases(g, rig, upstream, session),
+        Scenario::Handover => handover(g, sb),
     }
+}
+
+/// Who takes the push over in `handover`: the next name of the rehearsal's rotation.
+const NEXT_HERO: &str = "kumar";
+const TAKEOVER_REASON: &str = "the production push is on my shift: the first hero is off today";
+
+/// The next hero: the same sandbox and push, on a machine of their own (their state dir).
+fn next_hero(g: &Global, sb: &Sandbox) -> Global {
+    let mut next = g.clone();
+    next.operator = Some(NEXT_HERO.to_string());
+    next.state_dir = Some(sb.next_state());
+    next
+}
+
+/// You drive until the production push; the next hero follows from the log, takes over with
+/// a reason, and drives to the end. Your step after that is refused.
+fn handover(g: &Global, sb: &Sandbox) -> ExitCode {
+    let mut answers = usual(true);
+    answers.retain(|a| a.key != "production-push");
+    say("hero: driving the push until the production push, which is on the next hero's shift");
+    let first = auto_run(g, &answers);
+    if !is(first, 3) {
+        eprintln!("pushduty: the first hero's run did not stop at the production push");
+        return if is(first, 0) {
+            ExitCode::from(1)
+        } else {
+            first
+        };
+    }
+    takes_over(g, sb)
+}
+
+/// The next hero, on another machine, follows the push from the log, takes it over with a
+/// reason and drives to the end; the first hero's step after that is refused.
+pub fn takes_over(g: &Global, sb: &Sandbox) -> ExitCode {
+    let next = next_hero(g, sb);
+    say(&format!(
+        "{NEXT_HERO} (another machine): pushduty follow  (the push as the team's log has it)"
+    ));
+    let followed = push_log::follow(&next, false);
+    if !is(followed, 0) {
+        return followed;
+    }
+    say(&format!(
+        "{NEXT_HERO}: pushduty takeover --reason \"{TAKEOVER_REASON}\""
+    ));
+    let took = push_log::takeover(&next, TAKEOVER_REASON);
+    if !is(took, 0) {
+        return took;
+    }
+    say("hero (later, on the first machine): approving the production push anyway:");
+    let late = do_as_hero(g, "production-push", None, &[("approved_by", "Jason")]);
+    if !is(late, 1) {
+        eprintln!("pushduty: the first hero's step was not refused after the takeover");
+        return ExitCode::from(1);
+    }
+    say(&format!(
+        "{NEXT_HERO}: driving the rest of the push (run --auto), from the first hero's journal:"
+    ));
+    auto_run(&next, &usual(true))
+}
+
+/// `handover`'s last words: who drove (from the log), and that each act happened once.
+pub fn handover_summary(g: &Global, rig: &Rig, upstream: &std::path::Path, tag: &str) -> String {
+    let tags = git2::Repository::open_bare(upstream)
+        .and_then(|r| r.tag_names(Some(&format!("{tag}*"))).map(|t| t.len()))
+        .unwrap_or(0);
+    let deploys = rig.jenkins.triggers();
+    let mail = rig.smtp.messages().len();
+    println!("\n## The push as the team's log has it\n");
+    let _ = push_log::follow(g, false);
+    format!(
+        "\n## What happened once\n\n- tags of this push on the remote: {tags}\n- deploys triggered in Jenkins: {deploys}\n- announcements sent: {mail}"
+    )
 }
 
 /// The fix of the blocker on the sandbox's remote, once it has landed (waiting a moment for

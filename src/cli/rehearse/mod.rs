@@ -273,6 +273,16 @@ fn rehearse(
             .is_none_or(|(id, _)| rb.step(id).is_some())
     });
     sets.extend(rig.sets(&services, &rooms, &slack_names));
+    let handover = args.scenario == Scenario::Handover;
+    if handover {
+        if new {
+            git2::Repository::init_bare(sb.push_log()).context("making the sandbox's push log")?;
+        }
+        sets.push(format!(
+            "log.repo={}",
+            toml_str(&sb.push_log().display().to_string())
+        ));
+    }
     let mut g2 = g.clone();
     g2.config = Some(sb.config());
     g2.runbook = runbook;
@@ -288,6 +298,9 @@ fn rehearse(
     // The operator's own --set come last: they win.
     all.extend(g.set.iter().cloned());
     g2.set = all;
+    if handover && new && super::push_log::init(&g2) != ExitCode::SUCCESS {
+        anyhow::bail!("the sandbox's push log could not be made (said above)");
+    }
     println!(
         "Scenario `{}`: {}\nStand-ins on loopback: Jenkins {}, Sentry {}, Graphite {}, GitHub {}, Etherpad {}, SMTP 127.0.0.1:{}, Matrix {}, Slack {}, stage {}.\nThe Sentry watch soaks {SENTRY_SOAK_MINUTES} min (judged on Sentry's 10-second counts: go on with the other steps meanwhile), Graphite's {GRAPHITE_SOAK_MINUTES} min, instead of the runbook's 30.\n",
         args.scenario.name(),
@@ -303,7 +316,11 @@ fn rehearse(
         rig.stage.url(),
     );
     let code = if args.auto {
-        hero::play(&g2, args.scenario, &rig, &repos[0].3, &session)
+        hero::play(&g2, args.scenario, &rig, &repos[0].3, &sb, &session)
+    } else if handover {
+        // You drive on the screen; once you quit it, the next hero takes over.
+        let _ = super::run::run(&g2);
+        hero::takes_over(&g2, &sb)
     } else {
         super::run::run(&g2)
     };
@@ -314,7 +331,8 @@ fn rehearse(
             format: "markdown".into(),
             json: false,
             push_date: None,
-            from_log: false,
+            // Two machines drove it: the log has the whole push.
+            from_log: handover,
         },
     );
     let remotes: Vec<(String, PathBuf)> = rb
@@ -326,6 +344,12 @@ fn rehearse(
     println!("{}", differences(real, &rig, &sb, &remotes));
     if releases {
         println!("{}", clean(&rh::releases::summary(&rig.github)));
+    }
+    if handover {
+        println!(
+            "{}",
+            hero::handover_summary(&g2, &rig, &repos[0].3, &name(week.push))
+        );
     }
     if args.dir.is_some() {
         println!("{}", replay_line(&sb, g2.runbook.as_deref(), &sets));

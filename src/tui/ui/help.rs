@@ -33,16 +33,21 @@ pub fn most_scroll(app: &App, area: Rect) -> usize {
 fn lines(app: &App) -> Vec<Line<'static>> {
     let t = &app.theme;
     let learn = app.mode == Mode::Learn;
+    // `follow`'s screen: `r` reads the push log now.
+    let follows = learn && app.following.as_ref().is_some_and(|f| !f.taken_over);
     let mut lines = Vec::new();
     for b in MAIN
         .iter()
         .chain(DIALOG)
         .filter(|b| !b.help.is_empty())
-        .filter(|b| !(learn && NOT_IN_LEARN.contains(&b.action)))
+        .filter(|b| {
+            !(learn && NOT_IN_LEARN.contains(&b.action)) || (follows && b.action == Action::Retry)
+        })
     {
         // Learn mode explains a step on Enter and never runs it.
         let help = match b.action {
             Action::Open if learn => "what it does and why",
+            Action::Retry if follows => "read the team's push log now",
             _ => b.help,
         };
         lines.push(Line::from(vec![

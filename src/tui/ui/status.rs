@@ -14,12 +14,21 @@ use crate::tui::keys::{self, MAIN};
 const SPINNER: &[&str] = &["|", "/", "-", "\\"];
 
 pub fn banner(app: &App, area: Rect, buf: &mut Buffer) {
-    let text = match &app.replay {
-        Some(r) => format!(
+    let text = match (app.seat_line(), &app.replay) {
+        (Some(seat), _) => {
+            let how = match &app.following {
+                Some(f) if f.taken_over => "",
+                _ => "following the team's push log · ",
+            };
+            format!(" READ-ONLY · {how}{seat} ")
+        }
+        (None, Some(r)) => format!(
             " READ-ONLY · replay of the push of {}: what was done, nothing is executed ",
             r.push_date
         ),
-        None => " READ-ONLY · learn mode: nothing is executed, nothing is written ".to_string(),
+        (None, None) => {
+            " READ-ONLY · learn mode: nothing is executed, nothing is written ".to_string()
+        }
     };
     Paragraph::new(text)
         .style(app.theme.read_only)
@@ -45,7 +54,11 @@ pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
         .unwrap_or_default();
     let (mode, mode_style) = match app.mode {
         Mode::Run => (" RUN ", t.status_bar.patch(t.key)),
-        Mode::Learn => (" LEARN · READ-ONLY ", t.read_only),
+        Mode::Learn => match &app.following {
+            Some(f) if f.taken_over => (" TAKEN OVER · READ-ONLY ", t.read_only),
+            Some(_) => (" FOLLOW · READ-ONLY ", t.read_only),
+            None => (" LEARN · READ-ONLY ", t.read_only),
+        },
     };
     let room = (area.width as usize).saturating_sub(mode.chars().count());
     let push = text_with_weekday(&v.push_date);
@@ -115,6 +128,16 @@ pub fn hints(app: &App, area: Rect, buf: &mut Buffer) {
             (Action::Open, "run"),
             (Action::Skip, "skip"),
             (Action::Retry, "retry"),
+            (Action::FocusNext, "panes"),
+            (Action::Overview, "procedure"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ],
+        // `follow`: the log can be read now.
+        Mode::Learn if app.following.as_ref().is_some_and(|f| !f.taken_over) => &[
+            (Action::Next, "move"),
+            (Action::Open, "explain"),
+            (Action::Retry, "read the log now"),
             (Action::FocusNext, "panes"),
             (Action::Overview, "procedure"),
             (Action::Help, "help"),

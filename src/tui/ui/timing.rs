@@ -73,7 +73,12 @@ pub fn replayed(app: &App, id: &str) -> Vec<Line<'static>> {
         return Vec::new();
     };
     let t = &app.theme;
-    let mut out = vec![Line::styled("In that push:", t.heading)];
+    let heading = if app.following.is_some() {
+        "In the team's push log:"
+    } else {
+        "In that push:"
+    };
+    let mut out = vec![Line::styled(heading, t.heading)];
     let story = story(step);
     if story.is_empty() {
         out.push(Line::styled("  nothing was done", t.dim));

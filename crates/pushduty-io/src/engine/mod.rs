@@ -220,6 +220,17 @@ impl Engine {
         )
     }
 
+    /// Shows `state` (the push as another machine journaled it: the team's push log's) in
+    /// place of this in-memory session's, with its tags and ad-hoc items. Nothing is
+    /// journaled or run: for a screen that follows a push.
+    pub fn show_state(&mut self, state: crate::session::SessionState) {
+        for (repo, tag) in &state.repo_tags {
+            self.vars.set_repo_tag(repo, tag);
+        }
+        self.session.state = state;
+        self.sync_items();
+    }
+
     /// Makes the runbook view again: the runbook's steps with this push's items among them.
     fn sync_items(&mut self) {
         let mut rb = self.loaded.runbook.clone();

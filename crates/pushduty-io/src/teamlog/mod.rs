@@ -67,6 +67,14 @@ fn push_line(text: &mut String, line: &str) {
     text.push('\n');
 }
 
+/// One push as a follower reads it from the log.
+pub struct Look {
+    /// The push's journal and seats as text: the same text, the same push.
+    pub text: String,
+    pub log: Vec<LogEntry>,
+    pub seats: Vec<Seat>,
+}
+
 /// The log's lines of a push as one journal: its first session line (each operator's
 /// machine opened the push with one), then every line in the order the log took them.
 pub fn as_journal(lines: Vec<LogEntry>) -> Vec<Entry> {
@@ -358,8 +366,91 @@ impl PushLog {
         Ok((f.log, f.seats))
     }
 
+    /// [`PushLog::view`] with the files' texts, so that a follower can tell whether this
+    /// push changed since its last look (the branch's tip moves with every push's writes).
+    pub fn look(&self) -> Result<Look> {
+        let f = self.read()?;
+        Ok(Look {
+            text: format!("{}\0{}", f.text, f.seats_text),
+            log: f.log,
+            seats: f.seats,
+        })
+    }
+
+    /// Who writes here: the operator on this host.
+    pub fn me(&self) -> &Me {
+        &self.me
+    }
+
     /// Where the log is, for messages.
     pub fn describe(&self) -> String {
         format!("branch `{}` of {}", self.store.branch, self.store.shown())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::journal::{Event, Header, Transition};
+
+    fn line(who: &str, host: &str, event: Event) -> LogEntry {
+        LogEntry {
+            host: host.into(),
+            entry: Entry {
+                time: "2015-09-08T10:00:00Z".into(),
+                operator: who.into(),
+                event,
+            },
+        }
+    }
+
+    fn opened(tag: &str) -> Event {
+        Event::Session(Header {
+            runbook: "Follow me".into(),
+            fingerprint: String::new(),
+            slug: "follow-me".into(),
+            push_date: "2015-09-10".into(),
+            tag: tag.into(),
+            tags: indexmap::IndexMap::new(),
+            steps: indexmap::IndexMap::new(),
+            services: indexmap::IndexMap::new(),
+        })
+    }
+
+    #[test]
+    fn the_logs_lines_make_one_journal_opened_by_the_first_machine() {
+        let lines = vec![
+            line("ann", "laptop", opened("2015.09.10")),
+            line(
+                "ann",
+                "laptop",
+                Event::Step(Transition::new("deploy", "pending", "done")),
+            ),
+            // bob's machine opened the push too when he took over: its header is not a
+            // second beginning.
+            line("bob", "desk", opened("2015.09.10-1")),
+            line(
+                "bob",
+                "desk",
+                Event::Step(Transition::new("announce", "pending", "done")),
+            ),
+        ];
+        let journal = as_journal(lines);
+        let kinds: Vec<String> = journal
+            .iter()
+            .map(|e| match &e.event {
+                Event::Session(h) => format!("session {}", h.tag),
+                Event::Step(t) => format!("{} {} by {}", t.step, t.to, e.operator),
+                _ => "other".into(),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "session 2015.09.10",
+                "deploy done by ann",
+                "announce done by bob"
+            ]
+        );
     }
 }

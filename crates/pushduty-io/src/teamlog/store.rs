@@ -29,6 +29,17 @@ const SEEN: &str = "refs/pushduty/seen";
 /// How long one fetch or push of the log may take.
 const NET_LIMIT: Duration = Duration::from_secs(60);
 
+/// One writer at a time of the clone's own refs in this process: a screen polls the log on
+/// one thread while a step claims it on another, and two fetches into one ref at once make
+/// one of them fail on git's ref lock.
+static REFS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn refs_lock() -> std::sync::MutexGuard<'static, ()> {
+    // A thread that panicked holding it left no half-written ref: git's lock file did that.
+    REFS.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// One push log as this operator reaches it.
 pub struct Store {
     /// As configured: may hold a password, so never said as it is ([`Store::shown`]).
@@ -127,6 +138,7 @@ impl Store {
     /// state dir never saw one). Refuses a branch that does not contain the last tip seen
     /// here (rewound or force-pushed) and one that is not a push log.
     pub fn fetch(&self) -> Result<Option<Oid>> {
+        let _refs = refs_lock();
         let refspec = format!("+refs/heads/{}:{FETCHED}", self.branch);
         let fetched = net::fetch_refspecs(
             &self.spec,
@@ -293,6 +305,7 @@ impl Store {
         );
         match pushed {
             Ok(()) => {
+                let _refs = refs_lock();
                 self.see(&repo, commit)?;
                 Ok(Pushed::Landed(commit))
             }

@@ -1,0 +1,251 @@
+//! Following a push from the team's push log on the screen: two operators, two homes and
+//! state dirs, one bare repository. bob's `follow` shows each step ann does within a few
+//! seconds and who drives; ann's `run` turns read-only when bob takes the seat; a log that
+//! cannot be reached is said on the screen, which keeps reading it.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::e2e_tmux::{Tmux, need_tmux};
+use crate::support::cli::{Env, stderr};
+use crate::support::gitrepo::git;
+
+const RUNBOOK: &str = r#"name = "Follow me"
+
+[schedule]
+push_day = "thursday"
+tag_day = "tuesday"
+timezone = "UTC"
+
+[rotation]
+people = ["ann", "bob"]
+start = "2015-09-10"
+
+[[sections]]
+id = "only"
+title = "Only section"
+
+[[steps]]
+id = "deploy"
+section = "only"
+title = "Deploy"
+kind = "shell"
+command = "sleep 2; echo deployed >> COUNT"
+timeout_secs = 20
+
+[[steps]]
+id = "announce"
+section = "only"
+title = "Announce"
+kind = "shell"
+command = "echo announced >> COUNT"
+timeout_secs = 20
+"#;
+
+/// How long a follower may take to show a step: its read every second, plus a fetch.
+const SHOWN_WITHIN: Duration = Duration::from_secs(5);
+
+/// An operator's home: their git identity and a config naming the push log `log`.
+fn operator(name: &str, log: &Path) -> Env {
+    let env = Env::new();
+    std::fs::write(
+        env.config(),
+        format!(
+            "operator = \"{name}\"\nnotify = \"off\"\n\n[log]\nrepo = \"{}\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        env.path().join(".gitconfig"),
+        format!("[user]\n\tname = {name}\n\temail = {name}@example.com\n"),
+    )
+    .unwrap();
+    env
+}
+
+/// The team: ann and bob on one log (not made yet), and the runbook counting what acts.
+struct Team {
+    /// Holds the log, the runbook and the count until the test ends.
+    _tmp: tempfile::TempDir,
+    log: PathBuf,
+    count: PathBuf,
+    runbook: String,
+    ann: Env,
+    bob: Env,
+}
+
+impl Team {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = tmp.path().join("team.git");
+        let count = tmp.path().join("acted");
+        let rb = tmp.path().join("follow-me.toml");
+        std::fs::write(&rb, RUNBOOK.replace("COUNT", &count.display().to_string())).unwrap();
+        Self {
+            ann: operator("ann", &log),
+            bob: operator("bob", &log),
+            runbook: format!("--runbook={}", rb.display()),
+            _tmp: tmp,
+            log,
+            count,
+        }
+    }
+
+    /// The bare repository and the log's branch in it.
+    fn make_log(&self) {
+        std::fs::create_dir_all(&self.log).unwrap();
+        git(&self.log, &["init", "--bare", "-q"]);
+        let o = self.ann.run(&[&self.runbook, "log", "init"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+
+    /// `do STEP --yes` for the push of 2015-09-10, as `who`.
+    fn step(&self, who: &Env, step: &str) {
+        let o = who.run(&[&self.runbook, "--now", "2015-09-08", "do", step, "--yes"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+
+    fn acted(&self) -> usize {
+        std::fs::read_to_string(&self.count)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    }
+}
+
+/// Waits for `text` on `win`, and says how long it took.
+fn shown_in(t: &Tmux, win: &str, text: &str) -> (String, Duration) {
+    let from = Instant::now();
+    let screen = t.wait_for(win, text);
+    (screen, from.elapsed())
+}
+
+#[test]
+fn a_follower_sees_each_step_the_driver_does_within_the_poll_interval() {
+    need_tmux();
+    let team = Team::new();
+    team.make_log();
+    let t = Tmux::new("follow");
+    t.start(
+        &team.bob,
+        "bob",
+        &[
+            &team.runbook,
+            "--now",
+            "2015-09-08",
+            "follow",
+            "--interval",
+            "1",
+        ],
+    );
+    t.wait_for("bob", "nobody drives yet");
+    t.wait_for("bob", "FOLLOW · READ-ONLY");
+
+    // ann's first step runs for two seconds: bob sees it running, then done.
+    let driving = std::thread::scope(|s| {
+        let deploy = s.spawn(|| team.step(&team.ann, "deploy"));
+        let (screen, took) = shown_in(&t, "bob", "[>] Deploy");
+        assert!(took < SHOWN_WITHIN, "{took:?}; screen:\n{screen}");
+        deploy.join().unwrap();
+        screen
+    });
+    assert!(driving.contains("ann on "), "{driving}");
+    assert!(driving.contains("drives since"), "{driving}");
+    let (screen, took) = shown_in(&t, "bob", "[x] Deploy");
+    assert!(took < SHOWN_WITHIN, "{took:?}; screen:\n{screen}");
+    assert!(screen.contains("Checklist 1/2"), "{screen}");
+    assert!(screen.contains(": deploy done at"), "{screen}");
+
+    team.step(&team.ann, "announce");
+    let (screen, took) = shown_in(&t, "bob", "Checklist 2/2");
+    assert!(took < SHOWN_WITHIN, "{took:?}; screen:\n{screen}");
+    assert!(screen.contains("[x] Announce"), "{screen}");
+    assert!(screen.contains("ann on "), "{screen}");
+    // Following acts on nothing, and bob's state dir holds no session of the push.
+    assert_eq!(team.acted(), 2);
+    assert!(!team.bob.path().join("state/sessions").exists());
+    t.keys("bob", &["q"]);
+    t.wait_exit("bob", "0");
+}
+
+#[test]
+fn the_old_drivers_screen_turns_read_only_when_someone_takes_the_seat() {
+    need_tmux();
+    let team = Team::new();
+    team.make_log();
+    let t = Tmux::new("takenover");
+    t.start(
+        &team.ann,
+        "ann",
+        &[&team.runbook, "--now", "2015-09-08", "run"],
+    );
+    t.wait_for("ann", "Checklist 0/2");
+    t.keys("ann", &["Enter"]);
+    t.wait_for("ann", "Run deploy?");
+    t.keys("ann", &["y"]);
+    t.wait_for("ann", "Checklist 1/2");
+
+    let o = team.bob.run(&[
+        &team.runbook,
+        "--now",
+        "2015-09-08",
+        "takeover",
+        "--reason",
+        "ann is ill",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The run screen reads the seat every 5 s.
+    let screen = t.wait_for("ann", "TAKEN OVER · READ-ONLY");
+    assert!(screen.contains("bob on "), "{screen}");
+    assert!(screen.contains("took over from you"), "{screen}");
+    assert!(screen.contains("ann is ill"), "{screen}");
+
+    // Nothing starts from it any more, and the keys that would say why.
+    t.keys("ann", &["Enter"]);
+    t.wait_for("ann", "Deploy");
+    t.keys("ann", &["Escape", "j", "Enter"]);
+    t.wait_for("ann", "Announce ─");
+    std::thread::sleep(Duration::from_millis(500));
+    let screen = t.screen("ann");
+    assert!(!screen.contains("Run announce?"), "{screen}");
+    t.keys("ann", &["Escape", "s"]);
+    t.wait_for(
+        "ann",
+        "this screen is read-only, nothing is started or recorded here",
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(team.acted(), 1, "{}", t.screen("ann"));
+    t.keys("ann", &["q"]);
+    t.wait_exit("ann", "0");
+}
+
+#[test]
+fn a_log_that_cannot_be_reached_is_said_on_the_follow_screen_which_reads_it_again() {
+    need_tmux();
+    let team = Team::new();
+    let t = Tmux::new("followaway");
+    t.start(
+        &team.bob,
+        "bob",
+        &[
+            &team.runbook,
+            "--now",
+            "2015-09-08",
+            "follow",
+            "--interval",
+            "1",
+        ],
+    );
+    let screen = t.wait_for("bob", "the team's push log cannot be read");
+    assert!(screen.contains("trying again every 1s"), "{screen}");
+    assert!(screen.contains("could not be reached"), "{screen}");
+    assert!(screen.contains("FOLLOW · READ-ONLY"), "{screen}");
+    // The screen still answers keys meanwhile.
+    t.keys("bob", &["j"]);
+    t.wait_for("bob", "Announce ─");
+
+    // The log is made: the next read finds it.
+    team.make_log();
+    let screen = t.wait_for("bob", "nobody drives yet");
+    assert!(screen.contains("answers again"), "{screen}");
+}
