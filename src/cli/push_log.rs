@@ -257,7 +257,18 @@ pub fn follow(g: &Global, json: bool) -> ExitCode {
         Err(e) => return fail(&e),
     };
     let last = crate::teamlog::decide::last_moves(&entries);
-    let steps: Vec<Followed> = p
+    let (runbook, push_date) = (p.loaded.runbook.name.clone(), p.vars.push_date.clone());
+    // Titles as the push has them (its tags, its items), from the log's journal.
+    let mut engine = match Engine::in_memory(p.loaded, p.vars, &p.operator, Arc::new(|_| {})) {
+        Ok(e) => e,
+        Err(e) => return fail(&e),
+    };
+    let journal = crate::teamlog::as_journal(entries.clone());
+    if let Ok(state) = crate::session::SessionState::rebuild(&journal) {
+        engine.show_state(state);
+    }
+    let titles = titles(&engine);
+    let steps: Vec<Followed> = engine
         .loaded
         .runbook
         .steps
@@ -266,7 +277,10 @@ pub fn follow(g: &Global, json: bool) -> ExitCode {
             let moved = last.get(s.id.as_str());
             Followed {
                 id: s.id.clone(),
-                title: s.title.clone(),
+                title: titles
+                    .get(&s.id)
+                    .cloned()
+                    .unwrap_or_else(|| s.title.clone()),
                 status: moved.map_or("pending".into(), |(to, _)| to.to_string()),
                 by: moved.map(|(_, e)| e.entry.operator.clone()),
                 host: moved.map(|(_, e)| e.host.clone()),
@@ -277,8 +291,8 @@ pub fn follow(g: &Global, json: bool) -> ExitCode {
     let driver = seats.last();
     if json {
         let out = serde_json::json!({
-            "runbook": p.loaded.runbook.name,
-            "push_date": p.vars.push_date,
+            "runbook": runbook,
+            "push_date": push_date,
             "log": log.describe(),
             "driver": driver,
             "steps": steps,
@@ -292,9 +306,7 @@ pub fn follow(g: &Global, json: bool) -> ExitCode {
         };
     }
     let mut out = vec![format!(
-        "{}, push of {} ({})",
-        p.loaded.runbook.name,
-        p.vars.push_date,
+        "{runbook}, push of {push_date} ({})",
         log.describe()
     )];
     out.push(match driver {
