@@ -48,6 +48,10 @@ pub enum Event {
     Item(Item),
     /// The hero saw what changed since their last push (the push of `since`), as shown.
     Briefed { since: String, lines: Vec<String> },
+    /// The next `lines` entries were taken in from the team's push log (`from`: where) when
+    /// this operator took the push over: other operators' lines, each with its own operator
+    /// and time, that this journal did not have.
+    Imported { from: String, lines: usize },
 }
 
 /// Which push an ad-hoc item is for.

@@ -458,6 +458,8 @@ impl SessionState {
             }
             Event::Item(it) => self.add_item(it, e)?,
             Event::Briefed { .. } => self.briefed = true,
+            // What it announces follows, line by line.
+            Event::Imported { .. } => {}
             Event::Checkpoint { step, values } => {
                 if let Some(s) = self.steps.get_mut(step) {
                     s.checkpoint.extend(values.clone());
