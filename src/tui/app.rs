@@ -142,6 +142,10 @@ pub struct App {
     pub push_moment: crate::sources::health::Moment,
     /// `y` was pressed in a confirmation whose checks were still being read.
     yes_pending: bool,
+    /// The step whose start is being written to the team's push log, off the UI thread.
+    claiming: Option<String>,
+    /// What came while it was: handled, in order, once it is written.
+    pub held: Vec<super::Msg>,
     /// How long each step usually takes, from past pushes of the runbook (by step id).
     pub usual: std::collections::BTreeMap<String, crate::report::Usual>,
     /// The past push `learn --replay` steps through.
@@ -244,6 +248,8 @@ impl App {
             views_generation: 0,
             push_moment: Default::default(),
             yes_pending: false,
+            claiming: None,
+            held: Vec::new(),
             usual: Default::default(),
             replay: None,
             fixed_now: None,
@@ -634,6 +640,21 @@ impl App {
 }
 
 /// How long until the wall clock turns the next minute (and the header's clock with it).
+/// Whether `m` waits while a step's start is written to the push log: keys, a step's events
+/// and a tick-off journal or act; a signal ends steps. Panes, previews and dialogs' reads
+/// do not.
+pub fn waits_for_claim(m: &super::Msg) -> bool {
+    use super::Msg;
+    matches!(
+        m,
+        Msg::Input(_)
+            | Msg::Engine(_)
+            | Msg::TickOff { .. }
+            | Msg::Signal { .. }
+            | Msg::Edit { .. }
+    )
+}
+
 pub fn until_next_minute() -> Duration {
     use chrono::Timelike;
     let now = chrono::Utc::now();

@@ -65,6 +65,8 @@ pub enum Msg {
     },
     /// Something a helper on another thread (the link opener) has to say in the log.
     Said(String),
+    /// A step's start, written to the team's push log off the UI thread.
+    Claimed(Box<engine::LogClaim>),
     /// SIGTERM, SIGHUP or SIGINT from outside: interrupt, restore, exit with `code`.
     Signal {
         name: &'static str,
@@ -328,11 +330,24 @@ pub fn run(
         while let Ok(m) = rx.try_recv() {
             pending.push(m);
         }
+        // Set once a claim is answered: the rest of this burst goes after what was held.
+        let mut answered = false;
         for m in pending {
             if !matches!(m, Msg::Source(_)) {
                 redraw = true;
             }
+            // While a step's start is written to the push log, what would journal or act
+            // waits, in order: the journal must get the claimed line next. The screen
+            // still draws, and the panes still read.
+            if answered || (app.claiming() && app::waits_for_claim(&m)) {
+                app.held.push(m);
+                continue;
+            }
             match m {
+                Msg::Claimed(claim) => {
+                    app.on_claimed(*claim);
+                    answered = true;
+                }
                 Msg::Input(ev) => app.handle_event(&ev),
                 Msg::Engine(ev) => app.on_engine(ev),
                 Msg::Source(u) => redraw |= app.on_source(u),
@@ -360,6 +375,9 @@ pub fn run(
                     let _ = reply.send(r);
                 }
             }
+        }
+        if !app.claiming() {
+            backlog.append(&mut app.held);
         }
         effects(&mut app, &editing.desk, &tx);
         if app.quit {

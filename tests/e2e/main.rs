@@ -12,6 +12,7 @@ mod crash_matrix;
 mod e2e_tmux;
 mod links;
 mod multi_repo;
+mod push_log_screen;
 mod rehearse;
 mod release_pins;
 mod release_runbook;

@@ -490,14 +490,50 @@ impl App {
     }
 
     fn start(&mut self, step: &str, inputs: Inputs, then: Then) {
-        match self.engine.start_confirmed(
-            step,
-            inputs,
-            then.override_reason.as_deref(),
-            then.pinned,
-        ) {
+        match self
+            .engine
+            .begin_start(step, inputs, then.override_reason.as_deref(), then.pinned)
+        {
+            Ok(None) => self.log(Level::Info, format!("running {step}")),
+            Ok(Some(claim)) => {
+                self.log(
+                    Level::Info,
+                    format!("writing {step} to the team's push log first…"),
+                );
+                match self.previewer.clone() {
+                    Some(tx) => {
+                        self.claiming = Some(step.to_string());
+                        let spawned = super::views::off_the_ui(&tx, "push-log", move || {
+                            super::super::Msg::Claimed(Box::new(claim.run()))
+                        });
+                        if !spawned {
+                            self.claiming = None;
+                            self.log(Level::Error, "could not start a thread for the push log");
+                        }
+                    }
+                    // Tests without a loop: in place.
+                    None => self.on_claimed(claim.run()),
+                }
+            }
+            Err(e) => self.log(Level::Error, format!("{e:#}")),
+        }
+    }
+
+    /// Whether a step's start is being written to the push log.
+    pub fn claiming(&self) -> bool {
+        self.claiming.is_some()
+    }
+
+    /// The push log answered a step's start: it runs, or is refused.
+    pub fn on_claimed(&mut self, claim: crate::engine::LogClaim) {
+        self.claiming = None;
+        let step = claim.step().to_string();
+        match self.engine.end_start(claim) {
             Ok(()) => self.log(Level::Info, format!("running {step}")),
             Err(e) => self.log(Level::Error, format!("{e:#}")),
+        }
+        for w in std::mem::take(&mut self.engine.log_warnings) {
+            self.log(Level::Warn, w);
         }
     }
 

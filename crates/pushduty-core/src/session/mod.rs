@@ -466,6 +466,53 @@ impl Session {
         Ok(())
     }
 
+    /// The entry [`Session::record`] would journal, and the state it would make, without
+    /// journaling it: for a step whose start is first written elsewhere (the team's push
+    /// log), then journaled as it was written with [`Session::append_prepared`].
+    pub fn prepare_record(
+        &self,
+        step: &str,
+        to: Status,
+        operator: &str,
+        mut t: Transition,
+    ) -> Result<(Entry, SessionState)> {
+        let from = self
+            .status(step)
+            .with_context(|| format!("no step `{step}` in this session"))?;
+        t.step = step.to_string();
+        t.from = from.name().to_string();
+        t.to = to.name().to_string();
+        let entry = Entry {
+            time: now_rfc3339(),
+            operator: operator.to_string(),
+            event: Event::Step(t),
+        };
+        let mut next = self.state.clone();
+        next.apply(&entry)?;
+        Ok((entry, next))
+    }
+
+    /// Journals an entry made by [`Session::prepare_record`], unless the journal moved since
+    /// (then the state it made is not this journal's next).
+    pub fn append_prepared(&mut self, entry: Entry, next: SessionState) -> Result<()> {
+        if next.seq != self.state.seq + 1 {
+            bail!(
+                "the journal moved while the step's start was being written elsewhere: it was \
+                 not started here; look again"
+            );
+        }
+        if let Some(d) = &mut self.disk {
+            d.lock.check()?;
+            d.journal.append(&entry)?;
+        }
+        if let Event::Step(t) = &entry.event {
+            log_transition(&t.step, &t.from, &t.to, t.reason.as_deref());
+        }
+        self.state = next;
+        let _ = self.save();
+        Ok(())
+    }
+
     /// Journals a running step's handle the moment it is known.
     pub fn checkpoint(&mut self, step: &str, operator: &str, values: Outputs) -> Result<()> {
         self.append(

@@ -102,6 +102,8 @@ pub struct Engine {
     pub log_warnings: Vec<String>,
     /// The operator chose to go on without the push log when it cannot be reached, and why.
     pub offline_log: Option<String>,
+    /// The step whose start is being written to the push log (a [`LogClaim`] holds the log).
+    claiming: Option<String>,
 }
 
 /// The output in which a `github.release` step lists the one-off items of the release body.
@@ -191,6 +193,7 @@ impl Engine {
             push_log: None,
             log_warnings: Vec::new(),
             offline_log: None,
+            claiming: None,
         };
         e.sync_items();
         // A push keeps the tag names it began with (once `2015.09.10` exists, a restarted
@@ -525,6 +528,11 @@ impl Engine {
             Status::NotApplicable => return Some("it does not apply to the choices made".into()),
             _ => {}
         }
+        if let Some(other) = &self.claiming {
+            return Some(format!(
+                "`{other}` is being written to the team's push log: wait for it"
+            ));
+        }
         // Steps that only watch or ask run beside others; those that change something run
         // one at a time.
         if self.step(id).is_ok_and(|s| s.kind.info().side_effect)
@@ -587,10 +595,27 @@ impl Engine {
     pub fn start_confirmed(
         &mut self,
         id: &str,
-        mut inputs: Inputs,
+        inputs: Inputs,
         override_reason: Option<&str>,
         pinned: Option<Pinned>,
     ) -> Result<()> {
+        match self.begin_start(id, inputs, override_reason, pinned)? {
+            Some(claim) => self.end_start(claim.run()),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Engine::start_confirmed`] up to the team's push log: a step that is written there
+    /// first comes back as a [`LogClaim`] to run (the screen runs it off its thread, and
+    /// holds every other journal write until it ends), then [`Engine::end_start`]; any other
+    /// step is started now.
+    pub fn begin_start(
+        &mut self,
+        id: &str,
+        mut inputs: Inputs,
+        override_reason: Option<&str>,
+        pinned: Option<Pinned>,
+    ) -> Result<Option<LogClaim>> {
         if let Some(why) = self.refusal(id) {
             bail!("cannot run `{id}`: {why}");
         }
@@ -631,48 +656,101 @@ impl Engine {
         let running = Status::Running {
             since: now_rfc3339(),
         };
-        match self.push_log.as_mut() {
+        let pending = PendingStart {
+            id: id.to_string(),
+            step,
+            inputs,
+            override_reason,
+            pinned,
+            note,
+            resume,
+            resumed_since,
+        };
+        if self.push_log.is_some() && written_ahead(&pending.step) {
             // The team hears of it first: another machine may have it already.
-            Some(log) if written_ahead(&step) => {
-                let rb = &self.loaded.runbook;
-                let claimed = self.session.record_with(
-                    id,
-                    running.clone(),
-                    &self.operator,
-                    t.clone(),
-                    |entry, state| log.claim(id, entry, state, rb),
-                );
-                match (claimed, &self.offline_log) {
-                    (Ok(()), _) => {
-                        if let Err(e) = log.confirm() {
-                            self.log_warnings.push(format!("{e:#}"));
-                        }
-                    }
-                    // The operator's choice, journaled with the step's start.
-                    (Err(e), Some(why)) if crate::teamlog::is_unreachable(&e) => {
-                        let went_on = format!("{}{why} ({e:#})", crate::teamlog::OFFLINE);
-                        t.reason = Some(match t.reason.take() {
-                            Some(r) => format!("{r}; {went_on}"),
-                            None => went_on,
-                        });
-                        self.session.record(id, running, &self.operator, t)?;
-                        self.log_warnings.push(format!(
-                            "`{id}` runs without the team's push log ({}): its lines go there \
-                             with the next step that writes to the log, or `pushduty log sync`",
-                            log.describe()
-                        ));
-                    }
-                    (Err(e), _) if crate::teamlog::is_unreachable(&e) => {
-                        return Err(e.context(format!(
-                            "`{id}` was not run; to run it without the team's push log, pass \
-                             --offline-log \"WHY\" (journaled), and sync when it is back"
-                        )));
-                    }
-                    (Err(e), _) => return Err(e.context(format!("`{id}` was not run"))),
-                }
-            }
-            _ => self.session.record(id, running, &self.operator, t)?,
+            let (entry, next) =
+                self.session
+                    .prepare_record(id, running.clone(), &self.operator, t.clone())?;
+            let log = self.push_log.take().context("the push log is busy")?;
+            self.claiming = Some(id.to_string());
+            return Ok(Some(LogClaim {
+                log,
+                entry,
+                next,
+                rb: self.loaded.runbook.clone(),
+                t,
+                running,
+                pending,
+                result: None,
+            }));
         }
+        self.session.record(id, running, &self.operator, t)?;
+        self.spawn_start(pending)?;
+        Ok(None)
+    }
+
+    /// Goes on with a start once the team's push log answered [`LogClaim::run`]: journaled
+    /// here as written there, and started; or refused, or (the operator's journaled choice)
+    /// started without the log.
+    pub fn end_start(&mut self, claim: LogClaim) -> Result<()> {
+        let LogClaim {
+            mut log,
+            entry,
+            next,
+            rb: _,
+            mut t,
+            running,
+            pending,
+            result,
+        } = claim;
+        let id = pending.id.clone();
+        self.claiming = None;
+        let claimed = result.unwrap_or_else(|| Err(anyhow::anyhow!("the push log was not asked")));
+        let outcome = match (claimed, &self.offline_log) {
+            (Ok(()), _) => self.session.append_prepared(entry, next).map(|()| {
+                if let Err(e) = log.confirm() {
+                    self.log_warnings.push(format!("{e:#}"));
+                }
+            }),
+            // The operator's choice, journaled with the step's start.
+            (Err(e), Some(why)) if crate::teamlog::is_unreachable(&e) => {
+                let went_on = format!("{}{why} ({e:#})", crate::teamlog::OFFLINE);
+                t.reason = Some(match t.reason.take() {
+                    Some(r) => format!("{r}; {went_on}"),
+                    None => went_on,
+                });
+                let recorded = self.session.record(&id, running, &self.operator, t);
+                self.log_warnings.push(format!(
+                    "`{id}` runs without the team's push log ({}): its lines go there \
+                     with the next step that writes to the log, or `pushduty log sync`",
+                    log.describe()
+                ));
+                recorded
+            }
+            (Err(e), _) if crate::teamlog::is_unreachable(&e) => Err(e.context(format!(
+                "`{id}` was not run; to run it without the team's push log, pass \
+                 --offline-log \"WHY\" (journaled), and sync when it is back"
+            ))),
+            (Err(e), _) => Err(e.context(format!("`{id}` was not run"))),
+        };
+        self.push_log = Some(log);
+        outcome?;
+        self.spawn_start(pending)
+    }
+
+    /// Starts the worker of a step journaled as running.
+    fn spawn_start(&mut self, p: PendingStart) -> Result<()> {
+        let PendingStart {
+            id,
+            step,
+            inputs,
+            override_reason,
+            pinned,
+            note,
+            resume,
+            resumed_since,
+        } = p;
+        let id = id.as_str();
         if !resume.is_empty() {
             // Kept for the next crash, too.
             self.session
@@ -1237,14 +1315,56 @@ impl Engine {
     }
 }
 
-/// On the worker: the checks once more, right before acting, then the act.
-/// `text` with the step that sets each value it says is missing (`` `x` is not set yet``).
+/// What a step's start needs once the push log has answered.
+pub struct PendingStart {
+    id: String,
+    step: Step,
+    inputs: Inputs,
+    override_reason: Option<String>,
+    pinned: Option<Pinned>,
+    note: Option<String>,
+    resume: Outputs,
+    resumed_since: Option<String>,
+}
+
+/// A step's `running`, to be written to the team's push log before it is journaled here and
+/// the step acts: [`LogClaim::run`] does the writing (fetch, decide, push; it may take a
+/// second over ssh), then [`Engine::end_start`] goes on. The push log is held by the claim
+/// meanwhile, so nothing else writes to it.
+pub struct LogClaim {
+    log: crate::teamlog::PushLog,
+    entry: crate::session::journal::Entry,
+    next: crate::session::SessionState,
+    rb: crate::runbook::model::Runbook,
+    t: Transition,
+    running: Status,
+    pending: PendingStart,
+    result: Option<Result<()>>,
+}
+
+impl LogClaim {
+    /// The step this claim starts.
+    pub fn step(&self) -> &str {
+        &self.pending.id
+    }
+
+    /// Writes the step's `running` to the push log: the slow part, safe on any thread.
+    pub fn run(mut self) -> Self {
+        let r = self
+            .log
+            .claim(&self.pending.id, &self.entry, &self.next, &self.rb);
+        self.result = Some(r);
+        self
+    }
+}
+
 /// Whether a step is journaled in the team's push log before it acts: one that changes
 /// something, and a gate (the driver's decision, and where a hand-off happens).
 fn written_ahead(step: &Step) -> bool {
     step.kind.info().side_effect || matches!(step.kind, StepKind::Gate(_))
 }
 
+/// `text` with the step that sets each value it says is missing (`` `x` is not set yet``).
 fn explain_missing(text: &str, setters: &HashMap<String, String>) -> String {
     const NOT_SET: &str = "` is not set yet";
     if !text.contains(NOT_SET) {
@@ -1265,6 +1385,7 @@ fn explain_missing(text: &str, setters: &HashMap<String, String>) -> String {
     out
 }
 
+/// On the worker: the checks once more, right before acting, then the act.
 fn act(exec: &dyn Executor, job: &Job, overridden: bool) -> Result<Outputs> {
     let checks = exec.check(&job.step, &job.ctx);
     if let Some(failed) = failed_checks(&checks) {

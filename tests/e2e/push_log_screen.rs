@@ -1,0 +1,136 @@
+//! The screen while a step's start is written to the team's push log: the write runs off the
+//! UI thread, so the screen says what it waits for while the log is slow, and a key pressed
+//! meanwhile is handled after it, in order.
+
+use std::os::unix::fs::PermissionsExt;
+use std::time::{Duration, Instant};
+
+use crate::e2e_tmux::{Tmux, need_tmux};
+use crate::support::cli::Env;
+use crate::support::gitrepo::git;
+
+const RUNBOOK: &str = r#"name = "Slow log"
+
+[schedule]
+push_day = "thursday"
+tag_day = "tuesday"
+timezone = "UTC"
+
+[rotation]
+people = ["ann", "bob"]
+start = "2015-09-10"
+
+[[sections]]
+id = "only"
+title = "Only section"
+
+[[steps]]
+id = "deploy"
+section = "only"
+title = "Deploy"
+kind = "shell"
+command = "echo deployed >> COUNT"
+timeout_secs = 20
+
+[[steps]]
+id = "announce"
+section = "only"
+title = "Announce"
+kind = "manual"
+"#;
+
+/// How long the operator's `git` takes to push: the log over a slow link.
+const SLOW_SECS: u64 = 3;
+
+#[test]
+fn the_screen_draws_while_a_start_is_written_to_a_slow_push_log() {
+    need_tmux();
+    let env = Env::new();
+    let log = env.path().join("team.git");
+    std::fs::create_dir_all(&log).unwrap();
+    git(&log, &["init", "--bare", "-q"]);
+    let count = env.path().join("acted");
+    let rb = env.path().join("slow-log.toml");
+    std::fs::write(&rb, RUNBOOK.replace("COUNT", &count.display().to_string())).unwrap();
+    std::fs::write(
+        env.config(),
+        format!(
+            "operator = \"ann\"\nnotify = \"off\"\n\n[log]\nrepo = \"{}\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        env.path().join(".gitconfig"),
+        "[user]\n\tname = ann\n\temail = ann@example.com\n",
+    )
+    .unwrap();
+    let runbook = format!("--runbook={}", rb.display());
+    let init = env.run(&[&runbook, "log", "init"]);
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+
+    // The operator's git, slow to push.
+    let bin = env.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let real = String::from_utf8(
+        std::process::Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let wrapper = bin.join("git");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = push ] && sleep {SLOW_SECS}; done\nexec {} \"$@\"\n",
+            real.trim()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "PATH={}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+
+    let t = Tmux::new("slowlog");
+    t.start_with_path(
+        &env,
+        "push",
+        &path,
+        &[&runbook, "--now", "2015-09-08", "run"],
+    );
+    t.wait_for("push", "Checklist 0/2");
+    t.keys("push", &["Enter"]);
+    t.wait_for("push", "Run deploy?");
+    let asked = Instant::now();
+    t.keys("push", &["y"]);
+    // Drawn while git is still pushing: the screen is not frozen by the write.
+    t.wait_for("push", "writing deploy to the team's push log first");
+    assert!(
+        asked.elapsed() < Duration::from_secs(SLOW_SECS),
+        "the screen waited for the push log"
+    );
+    assert!(!count.exists(), "nothing acts before the log has it");
+    // A key pressed meanwhile waits, and is handled once the start is written.
+    t.keys("push", &["j"]);
+    let screen = t.wait_for("push", "Checklist 1/2");
+    assert_eq!(
+        std::fs::read_to_string(&count).unwrap(),
+        "deployed\n",
+        "{screen}"
+    );
+    assert!(
+        asked.elapsed() >= Duration::from_secs(SLOW_SECS),
+        "it acted only after the log had it"
+    );
+    t.keys("push", &["Enter"]);
+    t.wait_for("push", "Run announce?");
+}
