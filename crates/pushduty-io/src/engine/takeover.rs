@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::{Engine, shell};
 use crate::session::journal::Transition;
-use crate::session::{Status, SessionState};
+use crate::session::{SessionState, Status};
 use crate::teamlog::{Seat, takein::Left};
 
 /// Checkpoint key: the host whose process group the checkpoint's `pgid` is, when it is not
@@ -86,11 +86,12 @@ impl Engine {
             since: String::new(),
         };
         self.session.record(&left.step, to, &self.operator, t)?;
-        let pgid = self.session.state.steps.get(&left.step).and_then(|s| {
-            s.checkpoint
-                .get(shell::PGID)
-                .and_then(Value::as_u64)
-        });
+        let pgid = self
+            .session
+            .state
+            .steps
+            .get(&left.step)
+            .and_then(|s| s.checkpoint.get(shell::PGID).and_then(Value::as_u64));
         if pgid.is_some() {
             let at = crate::runbook::model::Outputs::from([(
                 PGID_HOST.to_string(),

@@ -358,9 +358,19 @@ impl PushLog {
                 .map_err(|why| anyhow::anyhow!("{why}"))?;
             let driver = f.seats.last();
             // Driving already (a takeover whose taking in did not finish): the lines only.
-            let seat = (!driver.is_some_and(|d| d.is(&self.me)))
-                .then(|| self.seat(Some(reason), driver));
-            let send = decide::to_send(!f.log.is_empty(), mine.clone());
+            let seat =
+                (!driver.is_some_and(|d| d.is(&self.me))).then(|| self.seat(Some(reason), driver));
+            // A line this session wrote by itself about a step their lines move on is
+            // worked out again here once they are in: the log keeps theirs as the last word.
+            let moved: std::collections::HashSet<&str> =
+                plan.entries.iter().filter_map(takein::step_of).collect();
+            let send: Vec<LogEntry> = decide::to_send(!f.log.is_empty(), mine.clone())
+                .into_iter()
+                .filter(|e| {
+                    !(takein::derived(&e.entry)
+                        && takein::step_of(&e.entry).is_some_and(|s| moved.contains(s)))
+                })
+                .collect();
             if seat.is_none() && send.is_empty() {
                 if plan.entries.is_empty() {
                     bail!(
@@ -368,6 +378,8 @@ impl PushLog {
                         driver.map_or("", |d| &d.since)
                     );
                 }
+                // All of it is in the log, or worked out again here.
+                self.save_sent(local.len())?;
                 return Ok((None, plan));
             }
             let mut plan = plan;

@@ -4,7 +4,11 @@
 //!
 //! The lines are journaled in the log's order after this journal's own. That is only the
 //! same history when none of this operator's own lines for a step come after a line of
-//! someone else's for it: otherwise the two journals disagree, and nothing is taken in.
+//! someone else's for it: otherwise the two journals disagree, and nothing is taken in. Two
+//! kinds of own line are no disagreement: a start this operator wrote to the log after theirs
+//! (decided on the log with their line in it: theirs is history this journal goes on from
+//! without), and a line a session writes by itself (a step that came to apply or not, or went
+//! stale), which is worked out again once their lines are in.
 
 use crate::session::journal::{Entry, Event};
 
@@ -32,8 +36,15 @@ pub struct Left {
     pub since: String,
 }
 
+/// A line a session writes by itself, not an operator's act: a step that came to apply or
+/// not, or went stale (worked out again from the values whenever they change).
+pub fn derived(e: &Entry) -> bool {
+    matches!(&e.event, Event::Step(t)
+        if matches!(t.to.as_str(), "pending" | "not_applicable") && (t.reason.is_none() || t.stale))
+}
+
 /// The step a line is about, if it is about one.
-fn step_of(e: &Entry) -> Option<&str> {
+pub fn step_of(e: &Entry) -> Option<&str> {
     match &e.event {
         Event::Step(t) => Some(&t.step),
         Event::Checkpoint { step, .. } => Some(step),
@@ -43,7 +54,11 @@ fn step_of(e: &Entry) -> Option<&str> {
 
 /// The lines of `log` from `taken` on that are not `me`'s and that a journal takes in: a
 /// session line, a runbook change or a briefing is the other machine's own.
-fn theirs<'a>(log: &'a [LogEntry], taken: usize, me: &'a Me) -> impl Iterator<Item = (usize, &'a LogEntry)> {
+fn theirs<'a>(
+    log: &'a [LogEntry],
+    taken: usize,
+    me: &'a Me,
+) -> impl Iterator<Item = (usize, &'a LogEntry)> {
     log.iter().enumerate().skip(taken).filter(move |(_, e)| {
         !(e.entry.operator == me.operator && e.host == me.host)
             && matches!(
@@ -55,7 +70,12 @@ fn theirs<'a>(log: &'a [LogEntry], taken: usize, me: &'a Me) -> impl Iterator<It
 
 /// What `me`, whose journal has the log's first `taken` lines and `unsent` lines of its own
 /// the log has not, takes in from `log`; or why the two disagree (named by step and who).
-pub fn plan(log: &[LogEntry], taken: usize, unsent: &[LogEntry], me: &Me) -> Result<TakeIn, String> {
+pub fn plan(
+    log: &[LogEntry],
+    taken: usize,
+    unsent: &[LogEntry],
+    me: &Me,
+) -> Result<TakeIn, String> {
     let mine = |e: &LogEntry| e.entry.operator == me.operator && e.host == me.host;
     let mut out = TakeIn {
         upto: log.len(),
@@ -63,12 +83,17 @@ pub fn plan(log: &[LogEntry], taken: usize, unsent: &[LogEntry], me: &Me) -> Res
     };
     for (i, e) in theirs(log, taken, me) {
         if let Some(step) = step_of(&e.entry) {
-            let later_here = log[i + 1..]
-                .iter()
-                .filter(|l| mine(l))
-                .chain(unsent)
-                .find(|l| step_of(&l.entry) == Some(step));
-            if let Some(own) = later_here {
+            let about = |l: &&LogEntry| step_of(&l.entry) == Some(step) && !derived(&l.entry);
+            let in_log = log[i + 1..].iter().filter(|l| mine(l)).find(about);
+            let own = match in_log {
+                // This operator started it since, on the log as it stood: theirs is done with.
+                Some(l) if matches!(&l.entry.event, Event::Step(t) if t.to == "running") => {
+                    continue;
+                }
+                Some(l) => Some(l),
+                None => unsent.iter().find(about),
+            };
+            if let Some(own) = own {
                 return Err(format!(
                     "`{step}`: the push log has a line of {} on {} at {} that this journal never \
                      had, and this journal has its own line of {} about it after that. The two \
@@ -172,8 +197,15 @@ mod tests {
             step("bob", "04", "deploy", "done"),
         ];
         let got = plan(&log, 0, &[], &bob()).unwrap();
-        assert_eq!(got.entries.len(), 2);
+        // bob started it on the log after ann's run ended: his journal goes on from his own,
+        // and hers, taken in after it, would turn his `done` back into her `failed`.
+        assert!(got.entries.is_empty(), "{got:?}");
         assert!(got.left_running.is_empty());
+        // Lines a session writes by itself are no disagreement, and theirs still come in.
+        let log = vec![step("ann", "01", "deploy", "running")];
+        let unsent = vec![step("bob", "02", "deploy", "not_applicable")];
+        let got = plan(&log, 0, &unsent, &bob()).unwrap();
+        assert_eq!(got.entries.len(), 1);
     }
 
     #[test]
@@ -184,7 +216,10 @@ mod tests {
             step("bob", "02", "deploy", "interrupted"),
         ];
         let why = plan(&log, 0, &[], &bob()).unwrap_err();
-        assert!(why.contains("`deploy`") && why.contains("ann on laptop"), "{why}");
+        assert!(
+            why.contains("`deploy`") && why.contains("ann on laptop"),
+            "{why}"
+        );
         // Lines of his own the log has not heard yet count too.
         let log = vec![step("ann", "01", "deploy", "running")];
         let unsent = vec![step("bob", "02", "deploy", "running")];
