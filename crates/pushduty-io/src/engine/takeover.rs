@@ -75,7 +75,7 @@ impl Engine {
 
     /// A step `left` running by a driver who no longer drives: interrupted here (its
     /// checkpoint kept, to go on from), and where its process group is, if it has one.
-    fn interrupt_left(&mut self, left: &Left, reason: &str) -> Result<()> {
+    pub(super) fn interrupt_left(&mut self, left: &Left, reason: &str) -> Result<()> {
         let mut t = Transition::new(&left.step, "", "");
         t.reason = Some(format!(
             "left running by {} on {} (since {}), who no longer drives this push (taken over: \
