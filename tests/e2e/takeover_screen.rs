@@ -119,8 +119,12 @@ fn the_screen_refuses_a_command_left_running_on_the_old_drivers_machine() {
     t.wait_for("push", "Checklist 0/2");
     t.keys("push", &["Enter"]);
     // Not the local "still running" of a group this machine can see: the old driver's.
-    let screen = t.wait_for("push", "may still be running elsewhere (on ");
-    assert!(screen.contains("--reopen WHY"), "{screen}");
+    // The log pane's line: one line, however the dialog wraps it.
+    let screen = t.wait_for(
+        "push",
+        "`migrate` cannot run: it may still be running elsewhere (on ",
+    );
+    assert!(screen.contains("--reopen"), "{screen}");
     // ann's command ends: nothing of it is left behind.
     std::fs::write(&release, "").unwrap();
 }
