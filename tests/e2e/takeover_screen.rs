@@ -28,7 +28,7 @@ id = "migrate"
 section = "only"
 title = "Migrate"
 kind = "shell"
-command = "while [ ! -e RELEASE ]; do sleep 0.1; done"
+command = "i=0; while [ ! -e RELEASE ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done"
 timeout_secs = 60
 
 [[steps]]
@@ -95,16 +95,25 @@ fn the_screen_refuses_a_command_left_running_on_the_old_drivers_machine() {
             .arg(format!("--git-dir={}", log.display()))
             .args(["show", "pushduty-log:taken-over/2015-09-10/journal.jsonl"])
             .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).contains("\"pgid\":"))
-            .unwrap_or(false)
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                    .find_map(|e| e["values"]["pgid"].as_i64())
+            })
+            .ok()
+            .flatten()
     };
-    while !logged() {
+    let pgid = loop {
+        if let Some(g) = logged() {
+            break g as i32;
+        }
         assert!(
             Instant::now() < end,
             "the log never had the command's group"
         );
         std::thread::sleep(Duration::from_millis(20));
-    }
+    };
     child.kill().unwrap();
     child.wait().unwrap();
     let o = bob
@@ -127,4 +136,15 @@ fn the_screen_refuses_a_command_left_running_on_the_old_drivers_machine() {
     assert!(screen.contains("--reopen"), "{screen}");
     // ann's command ends: nothing of it is left behind.
     std::fs::write(&release, "").unwrap();
+    wait_group_gone(pgid);
+}
+
+/// Waits until the process group `pgid` (ann's command, let go when she was killed) ends.
+fn wait_group_gone(pgid: i32) {
+    let end = Instant::now() + Duration::from_secs(20);
+    // SAFETY: signal 0 only asks whether the group exists.
+    while unsafe { libc::kill(-pgid, 0) } == 0 {
+        assert!(Instant::now() < end, "process group {pgid} never ended");
+        std::thread::sleep(Duration::from_millis(30));
+    }
 }

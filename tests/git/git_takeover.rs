@@ -124,6 +124,16 @@ impl Team {
     }
 }
 
+/// Waits until the process group `pgid` (ann's command, let go when she was killed) ends.
+fn wait_group_gone(pgid: i32) {
+    let end = Instant::now() + Duration::from_secs(20);
+    // SAFETY: signal 0 only asks whether the group exists.
+    while unsafe { libc::kill(-pgid, 0) } == 0 {
+        assert!(Instant::now() < end, "process group {pgid} never ended");
+        std::thread::sleep(Duration::from_millis(30));
+    }
+}
+
 /// `who`'s local journal of the push.
 fn journal(who: &Operator) -> Vec<Value> {
     std::fs::read_to_string(
@@ -191,7 +201,7 @@ id = "migrate"
 section = "only"
 title = "Migrate"
 kind = "shell"
-command = "echo ran >> {count} && while [ ! -e {release} ]; do sleep 0.1; done"
+command = "echo ran >> {count} && i=0 && while [ ! -e {release} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done"
 timeout_secs = 60
 "#,
             count = count.display(),
@@ -281,12 +291,10 @@ fn a_command_left_running_on_the_old_drivers_machine_waits_for_the_new_driver_to
     let team = Team::new(500);
     team.kill_at_logged_checkpoint(&team.ann, &["do", "migrate", "--yes"], "migrate", "pgid");
     assert_eq!(team.ran(), 1);
-    let host = team
-        .logged()
-        .iter()
-        .find(|e| e["event"] == "checkpoint")
-        .and_then(|e| e["host"].as_str().map(str::to_string))
-        .unwrap();
+    let logged = team.logged();
+    let checkpoint = logged.iter().find(|e| e["event"] == "checkpoint").unwrap();
+    let host = checkpoint["host"].as_str().unwrap().to_string();
+    let pgid = checkpoint["values"]["pgid"].as_i64().unwrap() as i32;
     let o = team.run(&team.bob, &["takeover", "--reason", "ann is unreachable"]);
     let said = stdout(&o);
     assert!(o.status.success(), "{}{said}", stderr(&o));
@@ -307,6 +315,7 @@ fn a_command_left_running_on_the_old_drivers_machine_waits_for_the_new_driver_to
     assert_eq!(team.ran(), 1);
     // bob checks ann's machine (her command ends), then decides to run it again.
     std::fs::write(&team.release, "").unwrap();
+    wait_group_gone(pgid);
     let o = team.run(
         &team.bob,
         &[
