@@ -247,12 +247,20 @@ fn going_on(engine: &Engine, id: &str) -> String {
     let queued = checkpoint
         .get(crate::engine::jenkins::QUEUE_ITEM)
         .and_then(serde_json::Value::as_str);
+    let jenkins = engine
+        .step(id)
+        .is_ok_and(|s| matches!(s.kind, crate::runbook::model::StepKind::JenkinsBuild(_)));
     match (build, queued) {
-        (Some(n), _) => format!(
+        (Some(n), _) if jenkins => format!(
             "`pushduty do {id}` follows Jenkins build #{n}, which it started, and triggers none"
         ),
-        (None, Some(q)) => format!(
+        (None, Some(q)) if jenkins => format!(
             "`pushduty do {id}` follows the Jenkins queue item it left ({q}), and triggers none"
+        ),
+        // Killed before Jenkins named the build: the run again looks before it triggers.
+        (None, None) if jenkins => format!(
+            "`pushduty do {id}` looks in Jenkins for a build of it started since it began, and \
+             follows that one instead of triggering another"
         ),
         _ if checkpoint.values().any(|v| !v.is_null()) => {
             format!("`pushduty do {id}` goes on from where it was")
