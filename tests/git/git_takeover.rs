@@ -31,11 +31,17 @@ struct Team {
 
 impl Team {
     fn new(build_ms: u64) -> Self {
+        Self::queued(Config::default().queue_ms, build_ms)
+    }
+
+    /// A team whose Jenkins keeps a build in its queue `queue_ms`, then builds `build_ms`.
+    fn queued(queue_ms: u64, build_ms: u64) -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let log = bare(tmp.path());
         let count = tmp.path().join("ran");
         let release = tmp.path().join("release");
         let jenkins = Jenkins::start(Config {
+            queue_ms,
             build_ms,
             console_lines: vec!["Deploying".into(), "Done".into()],
             ..Config::default()
@@ -373,4 +379,32 @@ fn a_takeover_over_journals_that_disagree_is_refused_and_loses_nothing() {
     let o = team.run(&team.bob, &["follow", "--json"]);
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["driver"]["operator"], "ann", "{v}");
+}
+
+#[test]
+fn a_deploy_killed_while_jenkins_queues_it_is_followed_from_its_queue_item_after_a_takeover() {
+    let team = Team::queued(2500, 1500);
+    team.kill_at_logged_checkpoint(
+        &team.ann,
+        &["do", "deploy", "--yes"],
+        "deploy",
+        "queue_item",
+    );
+    let o = team.run(&team.bob, &["takeover", "--reason", "ann's laptop died"]);
+    let said = stdout(&o);
+    assert!(o.status.success(), "{}{said}", stderr(&o));
+    assert!(
+        said.contains("follows the Jenkins queue item it left"),
+        "{said}"
+    );
+    let o = team.run(&team.bob, &["do", "deploy", "--yes"]);
+    let said = stderr(&o);
+    assert!(o.status.success(), "{said}");
+    assert!(said.contains("following the queue item"), "{said}");
+    assert!(said.contains("Finished: SUCCESS"), "{said}");
+    assert_eq!(team.jenkins.triggers(), 1, "triggered twice: {said}");
+    assert_eq!(
+        last_move(&team.logged(), "deploy"),
+        ("done".into(), "bob".into())
+    );
 }
