@@ -151,7 +151,7 @@ pub fn entries(
 }
 
 /// The config's push log for this push (`--now`'s), without a session opened: for the
-/// commands that read the log or write the seat only.
+/// commands that only read the log.
 pub fn open_for(g: &Global, p: &super::session::Prepared) -> Result<PushLog, ExitCode> {
     open_at(g, p, &p.vars.push_date)
 }
@@ -197,7 +197,8 @@ fn open_at(g: &Global, p: &super::session::Prepared, push_date: &str) -> Result<
 }
 
 /// `pushduty takeover --reason WHY`: the driver's seat of this push moves here, journaled in
-/// the log with the reason and who had it.
+/// the log with the reason and who had it; this push's journal here takes in what the log has
+/// of it, so the new driver goes on from the old one's checkpoints.
 pub fn takeover(g: &Global, reason: &str) -> ExitCode {
     let reason = reason.trim();
     if reason.is_empty() {
@@ -208,25 +209,95 @@ pub fn takeover(g: &Global, reason: &str) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let mut log = match open_for(g, &p) {
-        Ok(l) => l,
+    if p.config.log.is_none() {
+        eprintln!(
+            "pushduty: your config names no push log: add `[log] repo = \"...\"` to it \
+             (the team's repository and branch)"
+        );
+        return ExitCode::from(2);
+    }
+    let push_date = p.vars.push_date.clone();
+    let (mut engine, _) = match open_engine(g, p, Arc::new(NoEdit), Arc::new(|_| {})) {
+        Ok(x) => x,
         Err(code) => return code,
     };
-    match log.takeover(reason) {
-        Ok(was) => {
-            println!(
-                "you drive the push of {} now{}",
-                p.vars.push_date,
-                was.map(|w| format!(
-                    " (from {}, who had it since {})",
-                    clean_line(&w.who()),
-                    w.since
-                ))
-                .unwrap_or_default()
-            );
-            ExitCode::SUCCESS
+    let taken = engine.take_over(reason);
+    for w in engine.log_warnings.drain(..) {
+        eprintln!("pushduty: warning: {}", clean_line(&w));
+    }
+    let taken = match taken {
+        Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
+    let mut out = vec![format!(
+        "you drive the push of {push_date} now{}",
+        taken
+            .was
+            .as_ref()
+            .map(|w| format!(" (from {}, who had it since {})", w.who(), w.since))
+            .unwrap_or_default()
+    )];
+    if taken.lines > 0 {
+        out.push(format!(
+            "took in {} line(s) of the team's push log that this machine did not have (by {})",
+            taken.lines,
+            taken.from.join(", ")
+        ));
+    }
+    for left in &taken.interrupted {
+        out.push(format!(
+            "`{}` was left running by {} on {} (since {}): it is interrupted here; {}",
+            left.step,
+            left.operator,
+            left.host,
+            left.since,
+            going_on(&engine, &left.step)
+        ));
+    }
+    for line in out {
+        println!("{}", clean_line(&line));
+    }
+    ExitCode::SUCCESS
+}
+
+/// How a step taken over interrupted goes on: from its checkpoint, or not before its driver
+/// decides.
+fn going_on(engine: &Engine, id: &str) -> String {
+    if let Some(why) = engine.running_elsewhere(id) {
+        return why;
+    }
+    let checkpoint = engine
+        .session
+        .state
+        .steps
+        .get(id)
+        .map(|s| s.checkpoint.clone())
+        .unwrap_or_default();
+    let build = checkpoint
+        .get(crate::engine::jenkins::BUILD_NUMBER)
+        .and_then(serde_json::Value::as_u64);
+    let queued = checkpoint
+        .get(crate::engine::jenkins::QUEUE_ITEM)
+        .and_then(serde_json::Value::as_str);
+    let jenkins = engine
+        .step(id)
+        .is_ok_and(|s| matches!(s.kind, crate::runbook::model::StepKind::JenkinsBuild(_)));
+    match (build, queued) {
+        (Some(n), _) if jenkins => format!(
+            "`pushduty do {id}` follows Jenkins build #{n}, which it started, and triggers none"
+        ),
+        (None, Some(q)) if jenkins => format!(
+            "`pushduty do {id}` follows the Jenkins queue item it left ({q}), and triggers none"
+        ),
+        // Killed before Jenkins named the build: the run again looks before it triggers.
+        (None, None) if jenkins => format!(
+            "`pushduty do {id}` looks in Jenkins for a build of it started since it began, and \
+             follows that one instead of triggering another"
+        ),
+        _ if checkpoint.values().any(|v| !v.is_null()) => {
+            format!("`pushduty do {id}` goes on from where it was")
         }
-        Err(e) => fail(&e),
+        _ => format!("check what it did, then `pushduty do {id}` runs it again"),
     }
 }
 

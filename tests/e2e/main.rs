@@ -18,4 +18,5 @@ mod rehearse;
 mod release_pins;
 mod release_runbook;
 mod secrets;
+mod takeover_screen;
 mod whole_push;

@@ -10,14 +10,14 @@ use crate::support::git_servers;
 use crate::support::gitrepo::git;
 
 /// One operator: a home with their git identity and a config naming the push log.
-struct Operator {
-    home: PathBuf,
-    /// More environment: what ssh needs to take this home for the user's.
-    env: Vec<(String, String)>,
+pub(crate) struct Operator {
+    pub(crate) home: PathBuf,
+    /// More environment: what ssh (or a service) needs.
+    pub(crate) env: Vec<(String, String)>,
 }
 
 impl Operator {
-    fn new(dir: &Path, name: &str, log: &Path) -> Self {
+    pub(crate) fn new(dir: &Path, name: &str, log: &Path) -> Self {
         Self::reaching(dir, name, &log.display().to_string())
     }
 
@@ -41,7 +41,7 @@ impl Operator {
         }
     }
 
-    fn cmd(&self, runbook: &Path, args: &[&str]) -> Command {
+    pub(crate) fn cmd(&self, runbook: &Path, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_pushduty"));
         c.current_dir(root())
             .env_clear()
@@ -58,7 +58,7 @@ impl Operator {
         c
     }
 
-    fn run(&self, runbook: &Path, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, runbook: &Path, args: &[&str]) -> Output {
         self.cmd(runbook, args).output().unwrap()
     }
 
@@ -151,7 +151,7 @@ timeout_secs = 20
 }
 
 /// A bare repository on a plain path: the team's repository.
-fn bare(dir: &Path) -> PathBuf {
+pub(crate) fn bare(dir: &Path) -> PathBuf {
     let log = dir.join("team.git");
     std::fs::create_dir_all(&log).unwrap();
     git(&log, &["init", "--bare", "-q"]);

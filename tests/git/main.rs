@@ -13,3 +13,4 @@ mod git_push_log;
 mod git_state;
 mod git_steps;
 mod git_tag_push;
+mod git_takeover;

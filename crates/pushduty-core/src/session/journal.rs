@@ -52,6 +52,10 @@ pub enum Event {
     /// log) and the log differ on `steps`: both histories are kept, this one's lines sent
     /// after the log's, with why.
     Settled { steps: Vec<String>, reason: String },
+    /// The next `lines` entries were taken in from the team's push log (`from`: where) when
+    /// this operator took the push over: other operators' lines, each with its own operator
+    /// and time, that this journal did not have.
+    Imported { from: String, lines: usize },
 }
 
 /// Which push an ad-hoc item is for.

@@ -442,6 +442,41 @@ impl Session {
         Ok(())
     }
 
+    /// Journals `entries` (other operators' lines, from the team's push log, each with its
+    /// own operator and time) after a line saying where they came from. All of them or none:
+    /// they are added up on a copy of the state first, and one that does not fit (a step this
+    /// runbook lacks, an item id taken here) refuses the lot with nothing journaled.
+    pub fn take_in(&mut self, operator: &str, from: &str, entries: Vec<Entry>) -> Result<()> {
+        let marker = Entry {
+            time: now_rfc3339(),
+            operator: operator.to_string(),
+            event: Event::Imported {
+                from: from.to_string(),
+                lines: entries.len(),
+            },
+        };
+        let mut next = self.state.clone();
+        let all: Vec<Entry> = std::iter::once(marker).chain(entries).collect();
+        for (i, e) in all.iter().enumerate() {
+            next.apply(e).with_context(|| {
+                format!(
+                    "line {i} of what the push log has and this journal has not (by {} at {}) \
+                     does not fit this push here; nothing was taken in",
+                    e.operator, e.time
+                )
+            })?;
+        }
+        if let Some(d) = &mut self.disk {
+            d.lock.check()?;
+            for e in &all {
+                d.journal.append(e)?;
+            }
+        }
+        self.state = next;
+        let _ = self.save();
+        Ok(())
+    }
+
     /// The entry [`Session::record`] would journal, and the state it would make, without
     /// journaling it: for a step whose start is first written elsewhere (the team's push
     /// log), then journaled as it was written with [`Session::append_prepared`].

@@ -460,6 +460,8 @@ impl SessionState {
             Event::Briefed { .. } => self.briefed = true,
             // Said for the team; the steps' lines on either side say what happened.
             Event::Settled { .. } => {}
+            // What it announces follows, line by line.
+            Event::Imported { .. } => {}
             Event::Checkpoint { step, values } => {
                 if let Some(s) = self.steps.get_mut(step) {
                     s.checkpoint.extend(values.clone());

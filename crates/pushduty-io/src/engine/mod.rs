@@ -22,6 +22,7 @@ pub mod notes;
 mod pick_checks;
 mod release;
 pub mod shell;
+pub mod takeover;
 pub mod template;
 pub mod unavailable;
 pub mod watch;
@@ -559,6 +560,9 @@ impl Engine {
         if let Some(why) = self.still_running(id) {
             return Some(why);
         }
+        if let Some(why) = self.running_elsewhere(id) {
+            return Some(why);
+        }
         if let Some(why) = self.waiting_for(id) {
             return Some(why);
         }
@@ -570,6 +574,10 @@ impl Engine {
     pub fn still_running(&self, id: &str) -> Option<String> {
         let st = self.session.state.steps.get(id)?;
         if !matches!(st.status, Status::Interrupted { .. }) {
+            return None;
+        }
+        // A group on another driver's machine: this one cannot look ([`Self::running_elsewhere`]).
+        if st.checkpoint.contains_key(takeover::PGID_HOST) {
             return None;
         }
         let pgid = st.checkpoint.get(shell::PGID)?.as_u64()?;
@@ -933,9 +941,17 @@ impl Engine {
     /// Journals a running step's handle, and tells the step (through `ack`) whether the
     /// journal has it: a step that waits for it acts only then.
     pub fn checkpoint(&mut self, id: &str, values: Outputs, ack: &Ack) -> Result<()> {
+        let handle = values.values().any(|v| !v.is_null());
         let r = self.session.checkpoint(id, &self.operator, values);
         ack.reply(&r);
-        r
+        r?;
+        // The team's push log hears the handle too (after the step was told, so it is not
+        // held up): a driver who takes the push over follows it instead of starting again.
+        // A cleared handle goes with the step's result, which comes next.
+        if handle {
+            self.publish_to_log(id, "checkpoint");
+        }
+        Ok(())
     }
 
     /// Records how a step ended (with what it did), then which later steps apply and which
@@ -998,7 +1014,8 @@ impl Engine {
             _ => None,
         };
         self.session.record(id, to, &self.operator, t)?;
-        self.publish_to_log(id);
+        let to = self.status(id).name();
+        self.publish_to_log(id, to);
         self.refresh()?;
         if let Some((items, tag)) = items {
             self.take_up_release_items(id, &items, &tag)?;
@@ -1009,7 +1026,7 @@ impl Engine {
     /// A written-ahead step's result goes to the team's push log now (with whatever else it has
     /// not heard); other steps' lines follow with the next. A failure is said, not fatal: the
     /// local journal has it, and the next write sends it.
-    fn publish_to_log(&mut self, id: &str) {
+    fn publish_to_log(&mut self, id: &str, what: &str) {
         if !self.step(id).is_ok_and(written_ahead) {
             return;
         }
@@ -1017,8 +1034,7 @@ impl Engine {
             return;
         };
         let state = &self.session.state;
-        let to = state.steps.get(id).map_or("", |s| s.status.name());
-        if let Err(e) = log.publish(&format!("{id} {to}"), state, &self.loaded.runbook) {
+        if let Err(e) = log.publish(&format!("{id} {what}"), state, &self.loaded.runbook) {
             self.log_warnings.push(format!(
                 "`{id}` is journaled here but not yet in the team's push log ({}): {e:#}; it is \
                  sent with the next step that writes to the log",

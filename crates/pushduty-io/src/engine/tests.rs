@@ -772,3 +772,94 @@ fn a_blockers_fix_leads_to_the_choice_then_the_cherry_pick_once_the_push_is_tagg
     );
     assert_eq!(r.engine.blocker_follow_up(), None);
 }
+
+/// Another operator's line of the push, as a takeover takes it in.
+fn theirs(event: journal::Event) -> journal::Entry {
+    journal::Entry {
+        time: "2015-09-10T14:00:00Z".into(),
+        operator: "ann".into(),
+        event,
+    }
+}
+
+#[test]
+fn lines_taken_in_come_all_together_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = rig("deploy.toml", Some(dir.path()));
+    let journal_path = r.engine.session.dir().unwrap().join("journal.jsonl");
+    let before = std::fs::read_to_string(&journal_path).unwrap();
+    let running = theirs(journal::Event::Step(Transition::new(
+        "deploy", "pending", "running",
+    )));
+    let stray = theirs(journal::Event::Step(Transition::new(
+        "nope", "pending", "done",
+    )));
+    let err = r
+        .engine
+        .session
+        .take_in("tester", "the log", vec![running.clone(), stray])
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("nothing was taken in"),
+        "{err:#}"
+    );
+    assert_eq!(std::fs::read_to_string(&journal_path).unwrap(), before);
+    assert_eq!(r.engine.status("deploy"), Status::Pending);
+    r.engine
+        .session
+        .take_in("tester", "the log", vec![running])
+        .unwrap();
+    let after = std::fs::read_to_string(&journal_path).unwrap();
+    let added: Vec<&str> = after[before.len()..].lines().collect();
+    assert_eq!(added.len(), 2, "{after}");
+    assert!(added[0].contains("\"event\":\"imported\""), "{after}");
+    assert!(added[1].contains("\"operator\":\"ann\""), "{after}");
+    assert!(matches!(r.engine.status("deploy"), Status::Running { .. }));
+}
+
+#[test]
+fn a_group_left_on_the_old_drivers_machine_is_refused_until_the_driver_reopens_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = rig("deploy.toml", Some(dir.path()));
+    // This process's own group: alive here, yet not this machine's to judge once it is ann's.
+    let pgid = u64::from(std::process::id());
+    let values = Outputs::from([(shell::PGID.to_string(), serde_json::json!(pgid))]);
+    let lines = vec![
+        theirs(journal::Event::Step(Transition::new(
+            "deploy", "pending", "running",
+        ))),
+        theirs(journal::Event::Checkpoint {
+            step: "deploy".into(),
+            values,
+        }),
+    ];
+    r.engine
+        .session
+        .take_in("tester", "the log", lines)
+        .unwrap();
+    let left = crate::teamlog::takein::Left {
+        step: "deploy".into(),
+        operator: "ann".into(),
+        host: "laptop".into(),
+        since: "2015-09-10T14:00:00Z".into(),
+    };
+    r.engine.interrupt_left(&left, "ann is ill").unwrap();
+    assert!(matches!(
+        r.engine.status("deploy"),
+        Status::Interrupted { .. }
+    ));
+    assert_eq!(r.engine.still_running("deploy"), None);
+    let why = r.engine.refusal("deploy").unwrap();
+    assert!(
+        why.contains(&format!(
+            "may still be running elsewhere (on laptop: process group {pgid}"
+        )),
+        "{why}"
+    );
+    assert!(r.engine.skip("deploy", "").is_err());
+    r.engine
+        .reopen("deploy", "checked on ann's laptop")
+        .unwrap();
+    assert_eq!(r.engine.running_elsewhere("deploy"), None);
+    assert_eq!(r.engine.refusal("deploy"), None);
+}

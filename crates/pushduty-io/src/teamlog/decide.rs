@@ -24,6 +24,11 @@ pub struct Me {
 }
 
 impl Me {
+    /// `operator on host`, as a seat names who it was taken from.
+    pub fn who(&self) -> String {
+        format!("{} on {}", self.operator, self.host)
+    }
+
     fn is(&self, e: &LogEntry) -> bool {
         e.entry.operator == self.operator && e.host == self.host
     }

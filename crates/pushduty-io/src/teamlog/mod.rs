@@ -14,6 +14,7 @@ pub mod decide;
 pub mod past;
 pub mod seat;
 pub mod store;
+pub mod takein;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,6 +29,7 @@ use crate::session::journal::Entry;
 pub use decide::{LogEntry, Me};
 pub use seat::Seat;
 pub use store::{Pushed, Store, Unreachable, is_unreachable};
+pub use takein::TakeIn;
 
 /// Renders a push's report (Markdown) from the log's entries and the local state.
 pub type Render = Arc<dyn Fn(&[Entry], &SessionState, &Runbook) -> Option<String> + Send + Sync>;
@@ -46,6 +48,9 @@ struct Sent {
     log: String,
     /// How many lines of the local journal it has.
     lines: usize,
+    /// How many of its lines the local journal has (taken in at a takeover, or sent).
+    #[serde(default)]
+    taken: usize,
 }
 
 /// The log as fetched, for one push.
@@ -152,18 +157,28 @@ impl PushLog {
             .collect())
     }
 
-    fn sent(&self) -> usize {
+    fn kept(&self) -> Sent {
         std::fs::read(self.session_dir.join(SENT))
             .ok()
             .and_then(|b| serde_json::from_slice::<Sent>(&b).ok())
             .filter(|s| s.log == self.log_key())
-            .map_or(0, |s| s.lines)
+            .unwrap_or_default()
+    }
+
+    fn sent(&self) -> usize {
+        self.kept().lines
     }
 
     fn save_sent(&self, lines: usize) -> Result<()> {
+        let taken = self.kept().taken;
+        self.save_kept(lines, taken)
+    }
+
+    fn save_kept(&self, lines: usize, taken: usize) -> Result<()> {
         let text = serde_json::to_vec(&Sent {
             log: self.log_key(),
             lines,
+            taken,
         })?;
         crate::session::write_cache(&self.session_dir.join(SENT), &text)
     }
@@ -266,9 +281,17 @@ impl PushLog {
         with_running.extend(self.mine(std::slice::from_ref(running)));
         for attempt in 1..=ATTEMPTS {
             let f = self.read()?;
-            if let Some(why) = decide::refusal(&f.log, &mine, step, &self.me)
-                .or_else(|| seat::refusal(&f.seats, &self.me))
-            {
+            let seat_why = seat::refusal(&f.seats, &self.me);
+            // Someone took the seat from this operator: that, not their lines, is the news.
+            let taken_from_me = f
+                .seats
+                .iter()
+                .any(|s| s.from.as_deref() == Some(self.me.who().as_str()));
+            let why = match seat_why {
+                Some(w) if taken_from_me => Some(w),
+                w => decide::refusal(&f.log, &mine, step, &self.me).or(w),
+            };
+            if let Some(why) = why {
                 bail!("{why}");
             }
             let send = decide::to_send(!f.log.is_empty(), with_running.clone());
@@ -341,23 +364,69 @@ impl PushLog {
             .collect())
     }
 
-    /// Takes the driver's seat from whoever has it, saying why: the seat they left.
-    pub fn takeover(&mut self, reason: &str) -> Result<Option<Seat>> {
+    /// Takes the driver's seat from whoever has it, saying why, and sends along what the local
+    /// journal has that the log has not: the seat they left (none when this operator drove
+    /// already), and what the local journal must take in ([`PushLog::taken_in`] once it has).
+    /// Refused, the seat unmoved, when the two journals disagree ([`takein::plan`]).
+    pub fn takeover(
+        &mut self,
+        reason: &str,
+        state: &SessionState,
+        rb: &Runbook,
+    ) -> Result<(Option<Seat>, TakeIn)> {
+        let local = self.local()?;
+        let sent = self.sent().min(local.len());
+        let mine = self.mine(&local[sent..]);
+        let taken = self.kept().taken;
         for _ in 0..ATTEMPTS {
             let f = self.read()?;
-            let driver = f.seats.last();
-            if driver.is_some_and(|d| d.is(&self.me)) {
-                bail!(
-                    "you drive this push already (since {})",
-                    driver.map_or("", |d| &d.since)
-                );
+            if let Some(why) = decide::diverged(&f.log, &mine, &self.me) {
+                bail!("{why}");
             }
-            let mine = self.seat(Some(reason), driver);
-            if let Pushed::Landed(_) = self.write(&f, &[], Some(&mine), "takeover", None)? {
-                return Ok(driver.cloned());
+            let plan = takein::plan(&f.log, taken, &mine, &self.me)
+                .map_err(|why| anyhow::anyhow!("{why}"))?;
+            let driver = f.seats.last();
+            // Driving already (a takeover whose taking in did not finish): the lines only.
+            let seat =
+                (!driver.is_some_and(|d| d.is(&self.me))).then(|| self.seat(Some(reason), driver));
+            // A line this session wrote by itself about a step their lines move on is
+            // worked out again here once they are in: the log keeps theirs as the last word.
+            let moved: std::collections::HashSet<&str> =
+                plan.entries.iter().filter_map(takein::step_of).collect();
+            let send: Vec<LogEntry> = decide::to_send(!f.log.is_empty(), mine.clone())
+                .into_iter()
+                .filter(|e| {
+                    !(takein::derived(&e.entry)
+                        && takein::step_of(&e.entry).is_some_and(|s| moved.contains(s)))
+                })
+                .collect();
+            if seat.is_none() && send.is_empty() {
+                if plan.entries.is_empty() {
+                    bail!(
+                        "you drive this push already (since {})",
+                        driver.map_or("", |d| &d.since)
+                    );
+                }
+                // All of it is in the log, or worked out again here.
+                self.save_sent(local.len())?;
+                return Ok((None, plan));
+            }
+            let mut plan = plan;
+            plan.upto += send.len();
+            let view = Some((state, rb));
+            if let Pushed::Landed(_) = self.write(&f, &send, seat.as_ref(), "takeover", view)? {
+                self.save_sent(local.len())?;
+                return Ok((seat.and(driver.cloned()), plan));
             }
         }
         bail!("the push log moved under every one of {ATTEMPTS} writes: too many writers at once")
+    }
+
+    /// The local journal has taken in what [`PushLog::takeover`] returned: it has the log's
+    /// first `upto` lines, and the log has every line of it.
+    pub fn taken_in(&mut self, upto: usize) -> Result<()> {
+        let lines = self.local()?.len();
+        self.save_kept(lines, upto)
     }
 
     /// The push as the log has it: its journal and seats (a read: nothing is written).
