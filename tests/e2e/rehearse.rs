@@ -233,7 +233,12 @@ fn journal_of(dir: &Path) -> std::path::PathBuf {
 
 /// The sandbox's one journal of the runbook whose slug is `slug`.
 fn journal_in(dir: &Path, slug: &str) -> std::path::PathBuf {
-    std::fs::read_dir(dir.join("state/sessions").join(slug))
+    journal_under(&dir.join("state"), slug)
+}
+
+/// The journal of the push of runbook `slug` in the state dir `state`.
+fn journal_under(state: &Path, slug: &str) -> std::path::PathBuf {
+    std::fs::read_dir(state.join("sessions").join(slug))
         .unwrap()
         .flatten()
         .map(|d| d.path().join("journal.jsonl"))
@@ -818,4 +823,80 @@ fn a_releases_rehearsal_publishes_each_draft_once_and_ships_the_fix_as_minus_one
             .collect()
     };
     assert_eq!(releases(&stdout(&again)), releases(&text));
+}
+
+/// The push is the team's: the first hero drives to the production push; the next hero, on a
+/// state dir of their own, follows it from the sandbox's push log, takes it over with a
+/// reason and drives to the end. One tag, one deploy, one announcement; the first hero's
+/// step after the takeover is refused; the log says who drove what.
+#[test]
+fn a_handover_at_the_production_push_ends_with_one_tag_one_deploy_one_announcement() {
+    let env = Env::new();
+    let (out, sandbox, _) = rehearse(&env, "handover");
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    let once = text
+        .split("## What happened once")
+        .nth(1)
+        .unwrap_or_default();
+    for line in [
+        "- tags of this push on the remote: 1",
+        "- deploys triggered in Jenkins: 1",
+        "- announcements sent: 1",
+    ] {
+        assert!(once.contains(line), "{line}: {once}");
+    }
+    let tag = todays_tag();
+    assert_eq!(
+        remote_tags(sandbox.path())
+            .iter()
+            .filter(|t| t.starts_with(&tag))
+            .count(),
+        1
+    );
+    // The follower saw the first hero driving, then took the seat with a reason.
+    assert!(
+        text.contains("kumar (another machine): pushduty follow"),
+        "{text}"
+    );
+    assert!(
+        text.contains("took in ") && text.contains("line(s) of the team's push log"),
+        "{text}"
+    );
+    let refused = said(&out);
+    assert!(
+        refused.contains("`production-push` was not run: kumar on ")
+            && refused.contains("took over: the production push is on my shift"),
+        "{refused}"
+    );
+    // The log's view at the end: kumar drives, the production push is his, the tag the
+    // first hero's, under the first hero's tag name (not a `-1` of kumar's own).
+    let log = text
+        .split("## The push as the team's log has it")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(log.contains("driver: kumar on "), "{log}");
+    let line = |id: &str| {
+        log.lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(id))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        line("tag-master").contains(&format!("Tag master as {tag} ")),
+        "{log}"
+    );
+    assert!(!line("tag-master").contains("kumar"), "{log}");
+    assert!(line("production-push").contains("kumar on "), "{log}");
+    assert!(line("announce").starts_with("  done"), "{log}");
+    assert!(
+        !text.contains("had to run again"),
+        "nothing went stale: {text}"
+    );
+    // kumar's journal: the log's lines taken in after one marker, with the push's tags.
+    let dir = sandbox.path().join("sandbox");
+    let next = journal_under(&dir.join("state-next"), "amo-weekly-push");
+    let imported = events(&next, "imported");
+    assert_eq!(imported.len(), 1, "{imported:?}");
+    assert_eq!(imported[0]["tags"]["olympia"], tag.as_str());
 }

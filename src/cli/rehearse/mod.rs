@@ -352,7 +352,10 @@ fn rehearse(
         );
     }
     if args.dir.is_some() {
-        println!("{}", replay_line(&sb, g2.runbook.as_deref(), &sets));
+        println!(
+            "{}",
+            replay_line(&sb, g2.runbook.as_deref(), &sets, handover)
+        );
     }
     let ops = match rb.vars.get("ops") {
         Some(crate::runbook::model::VarValue::Text(o)) => o.as_str(),
@@ -373,7 +376,9 @@ fn rehearse(
 /// How to step through this rehearsal again with `learn --replay`: its runbook (when not the
 /// bundled one), config, state and the schedule it pushed on (the service addresses do not
 /// matter to a replay).
-fn replay_line(sb: &Sandbox, runbook: Option<&Path>, sets: &[String]) -> String {
+/// `from_log`: the push was driven from two machines, so it is replayed from the sandbox's
+/// push log.
+fn replay_line(sb: &Sandbox, runbook: Option<&Path>, sets: &[String], from_log: bool) -> String {
     let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
     let mut line = String::from("Step through it again: pushduty");
     if let Some(rb) = runbook {
@@ -388,10 +393,14 @@ fn replay_line(sb: &Sandbox, runbook: Option<&Path>, sets: &[String]) -> String 
         s.starts_with("schedule.")
             || s.starts_with("rotation.")
             || (s.starts_with("steps.") && s.contains(".day="))
+            || (from_log && s.starts_with("log."))
     }) {
         line.push_str(&format!(" --set {}", quote(s)));
     }
     line.push_str(" learn --replay");
+    if from_log {
+        line.push_str(" --from-log");
+    }
     line
 }
 

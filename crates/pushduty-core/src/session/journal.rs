@@ -55,7 +55,14 @@ pub enum Event {
     /// The next `lines` entries were taken in from the team's push log (`from`: where) when
     /// this operator took the push over: other operators' lines, each with its own operator
     /// and time, that this journal did not have.
-    Imported { from: String, lines: usize },
+    /// `tags`: the push's tags as the log has them (the old driver's, not the ones this
+    /// machine worked out when it opened the push), this journal's from here on.
+    Imported {
+        from: String,
+        lines: usize,
+        #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+        tags: IndexMap<String, String>,
+    },
 }
 
 /// Which push an ad-hoc item is for.

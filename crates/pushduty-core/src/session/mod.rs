@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result, bail};
+use indexmap::IndexMap;
 
 use crate::runbook::model::{Outputs, Runbook};
 pub use history::{Summary, history, newest_first, usual_durations};
@@ -446,13 +447,20 @@ impl Session {
     /// own operator and time) after a line saying where they came from. All of them or none:
     /// they are added up on a copy of the state first, and one that does not fit (a step this
     /// runbook lacks, an item id taken here) refuses the lot with nothing journaled.
-    pub fn take_in(&mut self, operator: &str, from: &str, entries: Vec<Entry>) -> Result<()> {
+    pub fn take_in(
+        &mut self,
+        operator: &str,
+        from: &str,
+        entries: Vec<Entry>,
+        tags: IndexMap<String, String>,
+    ) -> Result<()> {
         let marker = Entry {
             time: now_rfc3339(),
             operator: operator.to_string(),
             event: Event::Imported {
                 from: from.to_string(),
                 lines: entries.len(),
+                tags,
             },
         };
         let mut next = self.state.clone();

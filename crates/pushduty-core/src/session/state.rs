@@ -460,8 +460,12 @@ impl SessionState {
             Event::Briefed { .. } => self.briefed = true,
             // Said for the team; the steps' lines on either side say what happened.
             Event::Settled { .. } => {}
-            // What it announces follows, line by line.
-            Event::Imported { .. } => {}
+            // What it announces follows, line by line; the push's tags are the log's.
+            Event::Imported { tags, .. } => {
+                if !tags.is_empty() {
+                    self.repo_tags = tags.clone();
+                }
+            }
             Event::Checkpoint { step, values } => {
                 if let Some(s) = self.steps.get_mut(step) {
                     s.checkpoint.extend(values.clone());

@@ -40,7 +40,8 @@ impl Engine {
         let lines = plan.entries.len();
         if lines > 0 {
             let from = format!("{} ({})", log.describe(), plan.from.join(", "));
-            self.session.take_in(&self.operator, &from, plan.entries)?;
+            self.session
+                .take_in(&self.operator, &from, plan.entries, plan.tags)?;
         }
         log.taken_in(plan.upto)?;
         // The push's tag names and items as the old driver left them.

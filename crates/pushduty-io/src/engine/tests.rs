@@ -797,7 +797,12 @@ fn lines_taken_in_come_all_together_or_not_at_all() {
     let err = r
         .engine
         .session
-        .take_in("tester", "the log", vec![running.clone(), stray])
+        .take_in(
+            "tester",
+            "the log",
+            vec![running.clone(), stray],
+            Default::default(),
+        )
         .unwrap_err();
     assert!(
         format!("{err:#}").contains("nothing was taken in"),
@@ -807,7 +812,7 @@ fn lines_taken_in_come_all_together_or_not_at_all() {
     assert_eq!(r.engine.status("deploy"), Status::Pending);
     r.engine
         .session
-        .take_in("tester", "the log", vec![running])
+        .take_in("tester", "the log", vec![running], Default::default())
         .unwrap();
     let after = std::fs::read_to_string(&journal_path).unwrap();
     let added: Vec<&str> = after[before.len()..].lines().collect();
@@ -835,7 +840,7 @@ fn a_group_left_on_the_old_drivers_machine_is_refused_until_the_driver_reopens_i
     ];
     r.engine
         .session
-        .take_in("tester", "the log", lines)
+        .take_in("tester", "the log", lines, Default::default())
         .unwrap();
     let left = crate::teamlog::takein::Left {
         step: "deploy".into(),

@@ -25,6 +25,26 @@ pub struct TakeIn {
     pub left_running: Vec<Left>,
     /// How many of the log's lines the local journal has once these are in.
     pub upto: usize,
+    /// The push's tags as the log has them: its first session line's, as later steps
+    /// changed them (a `-1`). Empty when the log has no session line.
+    pub tags: indexmap::IndexMap<String, String>,
+}
+
+/// The push's tags as `log` has them at its end.
+fn tags_of(log: &[LogEntry]) -> indexmap::IndexMap<String, String> {
+    let mut tags = indexmap::IndexMap::new();
+    for e in log {
+        match &e.entry.event {
+            Event::Session(h) if tags.is_empty() => tags = h.tags.clone(),
+            Event::Step(t) => {
+                if let Some(t) = &t.tags {
+                    tags = t.clone();
+                }
+            }
+            _ => {}
+        }
+    }
+    tags
 }
 
 /// A step someone else left running.
@@ -79,6 +99,7 @@ pub fn plan(
     let mine = |e: &LogEntry| e.entry.operator == me.operator && e.host == me.host;
     let mut out = TakeIn {
         upto: log.len(),
+        tags: tags_of(log),
         ..TakeIn::default()
     };
     for (i, e) in theirs(log, taken, me) {
