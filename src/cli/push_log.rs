@@ -57,7 +57,11 @@ pub fn sync(g: &Global, settled: Option<&str>) -> ExitCode {
         Ok(x) => x,
         Err(code) => return code,
     };
-    match engine.sync_log(settled.map(str::trim)) {
+    let synced = engine.sync_log(settled.map(str::trim));
+    for w in std::mem::take(&mut engine.log_warnings) {
+        eprintln!("pushduty: warning: {}", clean_line(&w));
+    }
+    match synced {
         Ok(steps) => {
             let where_ = engine.push_log.as_ref().map(PushLog::describe);
             if !steps.is_empty() {

@@ -977,3 +977,62 @@ fn the_logs_ssh_server_stopping_mid_step_loses_nothing_and_repeats_nothing() {
     assert_eq!(std::fs::read_to_string(&count).unwrap().lines().count(), 1);
     assert_eq!(local_steps(&ann), ["running", "done"]);
 }
+
+#[test]
+fn lines_the_old_driver_journals_after_a_takeover_stay_in_their_journal() {
+    let team = Team::new(true);
+    let now = ["--now", "2015-09-08"];
+    let run = |who: &Operator, args: &[&str]| {
+        let all: Vec<&str> = now.iter().chain(args).copied().collect();
+        who.run(&team.rb, &all)
+    };
+    let o = team.deploy(&team.ann, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // ann notes an item before she is taken over from; it waits for the next write.
+    let o = run(&team.ann, &["add", "tell QA the deploy is out"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Journal times are to the second: a line in the takeover's second counts as before it.
+    let next_second = || std::thread::sleep(Duration::from_millis(1100));
+    next_second();
+    let o = run(
+        &team.bob,
+        &["takeover", "--reason", "ann's laptop is off the network"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    next_second();
+    // ann, cut off and unaware, adds another; then her machine syncs.
+    let o = run(&team.ann, &["add", "check the graphs"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let tip = team.tip();
+    let o = run(&team.ann, &["log", "sync"]);
+    let said = stderr(&o);
+    assert!(o.status.success(), "{said}");
+    assert!(
+        said.contains("1 line(s) journaled here after bob on ")
+            && said.contains("are kept in this journal only"),
+        "{said}"
+    );
+    let log = git(
+        &team.log,
+        &["show", "pushduty-log:log-race/2015-09-10/journal.jsonl"],
+    );
+    assert!(log.contains("tell QA the deploy is out"), "{log}");
+    assert!(!log.contains("check the graphs"), "{log}");
+    assert_ne!(
+        team.tip(),
+        tip,
+        "the line from before the takeover was sent"
+    );
+    // Kept, not lost: her journal has both, and a second sync sends nothing.
+    let mine = std::fs::read_to_string(
+        team.ann
+            .home
+            .join("state/sessions/log-race/2015-09-10/journal.jsonl"),
+    )
+    .unwrap();
+    assert!(mine.contains("check the graphs"), "{mine}");
+    let tip = team.tip();
+    let o = run(&team.ann, &["log", "sync"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(team.tip(), tip);
+}

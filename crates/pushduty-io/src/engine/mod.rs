@@ -1041,6 +1041,7 @@ impl Engine {
                 log.describe()
             ));
         }
+        self.log_warnings.append(&mut log.notices);
     }
 
     /// Sends the push log every line of this push's journal it has not heard yet. `settled`:
@@ -1067,7 +1068,9 @@ impl Engine {
             .push_log
             .as_mut()
             .context("no push log is configured (`[log]` in the config)")?;
-        log.publish("sync", &self.session.state, &self.loaded.runbook)?;
+        let sent = log.publish("sync", &self.session.state, &self.loaded.runbook);
+        self.log_warnings.append(&mut log.notices);
+        sent?;
         Ok(steps)
     }
 

@@ -104,6 +104,9 @@ pub struct PushLog {
     render: Option<Render>,
     /// Lines the log has once the entry just claimed is journaled here too.
     claimed: Option<usize>,
+    /// What a write has to tell the operator (lines kept here, not sent): taken by the
+    /// engine after each write.
+    pub notices: Vec<String>,
 }
 
 impl PushLog {
@@ -126,6 +129,7 @@ impl PushLog {
             session_dir: session_dir.to_path_buf(),
             render: None,
             claimed: None,
+            notices: Vec::new(),
         })
     }
 
@@ -337,14 +341,38 @@ impl PushLog {
         if sent == local.len() {
             return Ok(());
         }
-        let mine = self.mine(&local[sent..]);
+        let all_mine = self.mine(&local[sent..]);
         for _ in 0..ATTEMPTS {
             let f = self.read()?;
+            // Once someone took the seat from this operator, the push is theirs: lines made
+            // here after that (a late result, a restart's `interrupted`) stay here.
+            let (mine, kept): (Vec<LogEntry>, Vec<LogEntry>) =
+                match seat::taken_from(&f.seats, &self.me) {
+                    Some(s) => all_mine
+                        .iter()
+                        .cloned()
+                        .partition(|e| e.entry.time <= s.since),
+                    None => (all_mine.clone(), Vec::new()),
+                };
             if let Some(why) = decide::diverged(&f.log, &mine, &self.me) {
                 bail!("{why}");
             }
-            let send = decide::to_send(!f.log.is_empty(), mine.clone());
-            if let Pushed::Landed(_) = self.write(&f, &send, None, what, Some((state, rb)))? {
+            let send = decide::to_send(!f.log.is_empty(), mine);
+            let landed = send.is_empty()
+                || matches!(
+                    self.write(&f, &send, None, what, Some((state, rb)))?,
+                    Pushed::Landed(_)
+                );
+            if landed {
+                if let (Some(s), false) = (seat::taken_from(&f.seats, &self.me), kept.is_empty()) {
+                    self.notices.push(format!(
+                        "{} line(s) journaled here after {} took the push over ({}) are kept \
+                         in this journal only: the push log is theirs now",
+                        kept.len(),
+                        s.who(),
+                        s.since
+                    ));
+                }
                 return self.save_sent(local.len());
             }
         }

@@ -66,9 +66,46 @@ pub fn refusal(seats: &[Seat], me: &Me) -> Option<String> {
     ))
 }
 
+/// The seat that took the push from `me`, while someone else still drives it: lines `me`
+/// journaled after its `since` are not the log's any more.
+pub fn taken_from<'a>(seats: &'a [Seat], me: &Me) -> Option<&'a Seat> {
+    seats.last().filter(|d| !d.is(me))?;
+    let me = format!("{} on {}", me.operator, me.host);
+    seats
+        .iter()
+        .rev()
+        .find(|s| s.from.as_deref() == Some(me.as_str()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_seat_taken_from_me_is_found_while_someone_else_drives() {
+        let me = Me {
+            operator: "ann".into(),
+            host: "desk".into(),
+        };
+        let mut bob = seat("bob", Some("ann is ill"));
+        bob.from = Some("ann on desk".into());
+        bob.since = "2015-09-10T14:00:00Z".into();
+        assert_eq!(taken_from(&[seat("ann", None)], &me), None);
+        let seats = [seat("ann", None), bob.clone()];
+        assert_eq!(
+            taken_from(&seats, &me).map(|s| s.since.as_str()),
+            Some(bob.since.as_str())
+        );
+        // Taken back: the push is hers again.
+        let mut back = seat("ann", Some("back"));
+        back.from = Some("bob on desk".into());
+        assert_eq!(
+            taken_from(&[seat("ann", None), bob.clone(), back], &me),
+            None
+        );
+        // Someone else drives, but never took it from her.
+        assert_eq!(taken_from(&[seat("bob", None)], &me), None);
+    }
 
     fn seat(who: &str, reason: Option<&str>) -> Seat {
         Seat {
