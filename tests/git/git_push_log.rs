@@ -354,11 +354,18 @@ impl Team {
         assert!(o.status.success(), "{}", stderr(&o));
     }
 
+    /// `args` as `who`, for the push of 2015-09-10.
+    fn on(&self, who: &Operator, args: &[&str]) -> Output {
+        let mut all = vec!["--now", "2015-09-08"];
+        all.extend_from_slice(args);
+        who.run(&self.rb, &all)
+    }
+
     /// `do deploy --yes` for the push of 2015-09-10, and more args.
     fn deploy(&self, who: &Operator, more: &[&str]) -> Output {
-        let mut args = vec!["--now", "2015-09-08", "do", "deploy", "--yes"];
+        let mut args = vec!["do", "deploy", "--yes"];
         args.extend_from_slice(more);
-        who.run(&self.rb, &args)
+        self.on(who, &args)
     }
 
     fn acted(&self) -> usize {
@@ -640,11 +647,7 @@ fn a_branch_that_is_not_a_push_log_is_refused() {
 #[test]
 fn one_driver_acts_and_a_takeover_moves_the_seat_with_its_reason() {
     let team = Team::new(true);
-    let now = ["--now", "2015-09-08"];
-    let run = |who: &Operator, args: &[&str]| {
-        let all: Vec<&str> = now.iter().chain(args).copied().collect();
-        who.run(&team.rb, &all)
-    };
+    let run = |who: &Operator, args: &[&str]| team.on(who, args);
     let o = team.deploy(&team.ann, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     // ann acted first: she drives, and bob is refused another step, told by whom and how.
@@ -981,11 +984,7 @@ fn the_logs_ssh_server_stopping_mid_step_loses_nothing_and_repeats_nothing() {
 #[test]
 fn lines_the_old_driver_journals_after_a_takeover_stay_in_their_journal() {
     let team = Team::new(true);
-    let now = ["--now", "2015-09-08"];
-    let run = |who: &Operator, args: &[&str]| {
-        let all: Vec<&str> = now.iter().chain(args).copied().collect();
-        who.run(&team.rb, &all)
-    };
+    let run = |who: &Operator, args: &[&str]| team.on(who, args);
     let o = team.deploy(&team.ann, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     // ann notes an item before she is taken over from; it waits for the next write.
