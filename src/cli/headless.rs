@@ -194,6 +194,8 @@ impl Headless {
                     last_said = std::time::Instant::now();
                     last_line = line;
                 }
+                // Headless front ends write to the push log in place: nothing comes back.
+                Ok(Event::LogWritten) => self.engine.log_back(),
                 Ok(Event::Checkpoint { step, values, ack }) => {
                     if let Err(e) = self.engine.checkpoint(&step, values, &ack) {
                         eprintln!("pushduty: could not journal the handle of `{step}`: {e:#}");

@@ -32,6 +32,8 @@ pub fn run(g: &Global) -> ExitCode {
         .dir()
         .map_or_else(std::env::temp_dir, std::path::Path::to_path_buf);
     let mut app = App::with_previewer(engine, Mode::Run, Theme::from_env(), tx.clone());
+    // The screen never waits for the team's push log: results go on a thread of their own.
+    app.engine.background_log = true;
     app.long_step_secs = desk.long_step_secs;
     brief(g, &mut app);
     read_usual_durations(g, &mut app);

@@ -404,5 +404,12 @@ pub fn run(
             Err(_) => break,
         }
     }
+    // A result still on its way to the team's push log gets a moment to land; what does not
+    // goes with the next write (the journal has it).
+    app.engine.settle_log(Duration::from_secs(10));
+    drop(_guard);
+    for w in std::mem::take(&mut app.engine.log_warnings) {
+        eprintln!("pushduty: warning: {}", crate::sanitize::clean(&w));
+    }
     Ok(app.exit_code)
 }

@@ -138,8 +138,36 @@ fn the_screen_draws_while_a_start_is_written_to_a_slow_push_log() {
         asked.elapsed() >= Duration::from_secs(SLOW_SECS),
         "it acted only after the log had it"
     );
+    // Done shows as soon as the step is: its result's write (another slow push) is not
+    // waited for on the screen's thread.
+    assert!(
+        asked.elapsed() < Duration::from_millis(2 * SLOW_SECS * 1000 - 500),
+        "the screen waited for the result's write: {:?}",
+        asked.elapsed()
+    );
+    // The deploy's result goes to the log on a thread of its own: the screen answers while
+    // git pushes it.
+    let pressed = Instant::now();
     t.keys("push", &["Enter"]);
     t.wait_for("push", "Run announce?");
+    assert!(
+        pressed.elapsed() < Duration::from_secs(SLOW_SECS),
+        "the screen waited for the result's write"
+    );
+    let logged = || {
+        git(
+            &log,
+            &["show", "pushduty-log:slow-log/2015-09-10/journal.jsonl"],
+        )
+        .lines()
+        .filter(|l| l.contains("\"step\":\"deploy\"") && l.contains("\"to\":\"done\""))
+        .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(4 * SLOW_SECS);
+    while logged() == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(logged(), 1, "the result reached the log once");
 }
 
 /// The log cannot be reached: the screen asks whether to go on without it, with a reason

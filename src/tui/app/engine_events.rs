@@ -11,6 +11,12 @@ impl App {
             engine::Event::Progress { step, line } => {
                 self.log(Level::Progress, format!("{step}: {line}"));
             }
+            engine::Event::LogWritten => {
+                self.engine.log_back();
+                for w in std::mem::take(&mut self.engine.log_warnings) {
+                    self.log(Level::Warn, w);
+                }
+            }
             engine::Event::Checkpoint { step, values, ack } => {
                 self.poke_sources(&step);
                 if let Err(e) = self.engine.checkpoint(&step, values, &ack) {

@@ -542,6 +542,9 @@ pub enum Event {
         step: String,
         result: Result<Outputs, String>,
     },
+    /// A write to the team's push log made off the screen's thread is done: the front end
+    /// hands the log back ([`super::Engine::log_back`]).
+    LogWritten,
 }
 
 pub type Notify = Arc<dyn Fn(Event) + Send + Sync>;

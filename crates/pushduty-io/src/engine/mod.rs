@@ -18,6 +18,7 @@ pub mod git;
 pub mod http_check;
 pub mod interactive;
 pub mod jenkins;
+mod log_writes;
 pub mod notes;
 mod pick_checks;
 mod release;
@@ -105,6 +106,13 @@ pub struct Engine {
     pub offline_log: Option<String>,
     /// The step whose start is being written to the push log (a [`LogClaim`] holds the log).
     claiming: Option<String>,
+    /// Results and checkpoints go to the push log on a thread of their own (the screen):
+    /// the front end hands the log back on [`Event::LogWritten`] ([`Engine::log_back`]).
+    pub background_log: bool,
+    /// A background write holds the log: it comes back through here.
+    log_away: Option<std::sync::mpsc::Receiver<log_writes::Returned>>,
+    /// A write that waits for the log to come back (what to name it).
+    log_dirty: Option<String>,
 }
 
 /// The output in which a `github.release` step lists the one-off items of the release body.
@@ -195,6 +203,9 @@ impl Engine {
             log_warnings: Vec::new(),
             offline_log: None,
             claiming: None,
+            background_log: false,
+            log_away: None,
+            log_dirty: None,
         };
         e.sync_items();
         // A push keeps the tag names it began with (once `2015.09.10` exists, a restarted
@@ -685,15 +696,21 @@ impl Engine {
             resume,
             resumed_since,
         };
-        if self.push_log.is_some() && written_ahead(&pending.step) {
+        if (self.push_log.is_some() || self.log_away.is_some()) && written_ahead(&pending.step) {
             // The team hears of it first: another machine may have it already.
             let (entry, next) =
                 self.session
                     .prepare_record(id, running.clone(), &self.operator, t.clone())?;
-            let log = self.push_log.take().context("the push log is busy")?;
+            // A write still holding the log is waited for on the claim's thread.
+            let log = match (self.push_log.take(), self.log_away.take()) {
+                (Some(l), _) => log_writes::LogSource::Here(Box::new(l)),
+                (None, Some(rx)) => log_writes::LogSource::Away(rx),
+                (None, None) => log_writes::LogSource::Lost,
+            };
             self.claiming = Some(id.to_string());
             return Ok(Some(LogClaim {
                 log,
+                said: Vec::new(),
                 entry,
                 next,
                 rb: self.loaded.runbook.clone(),
@@ -713,7 +730,8 @@ impl Engine {
     /// started without the log.
     pub fn end_start(&mut self, claim: LogClaim) -> Result<()> {
         let LogClaim {
-            mut log,
+            log,
+            said,
             entry,
             next,
             rb: _,
@@ -724,6 +742,14 @@ impl Engine {
         } = claim;
         let id = pending.id.clone();
         self.claiming = None;
+        self.log_warnings.extend(said);
+        let mut log = match log {
+            log_writes::LogSource::Here(l) => *l,
+            _ => bail!(
+                "`{id}` was not run: the team's push log was lost by a write on another \
+                 thread; quit and start pushduty again to reach it"
+            ),
+        };
         let claimed = result.unwrap_or_else(|| Err(anyhow::anyhow!("the push log was not asked")));
         let outcome = match (claimed, &self.offline_log) {
             (Ok(()), _) => self.session.append_prepared(entry, next).map(|()| {
@@ -753,8 +779,16 @@ impl Engine {
             (Err(e), _) => Err(e.context(format!("`{id}` was not run"))),
         };
         self.push_log = Some(log);
+        self.catch_up_log();
         outcome?;
         self.spawn_start(pending)
+    }
+
+    /// A write that waited while a start held the log goes now.
+    fn catch_up_log(&mut self) {
+        if let Some(what) = self.log_dirty.take() {
+            self.publish_in_background(what);
+        }
     }
 
     /// [`Engine::end_start`] of a claim whose push log could not be reached, the step run
@@ -771,7 +805,11 @@ impl Engine {
     /// push log is the engine's again.
     pub fn abandon_start(&mut self, claim: LogClaim) {
         self.claiming = None;
-        self.push_log = Some(claim.log);
+        self.log_warnings.extend(claim.said);
+        if let log_writes::LogSource::Here(l) = claim.log {
+            self.push_log = Some(*l);
+            self.catch_up_log();
+        }
     }
 
     /// Starts the worker of a step journaled as running.
@@ -1030,16 +1068,16 @@ impl Engine {
         if !self.step(id).is_ok_and(written_ahead) {
             return;
         }
+        let what = format!("{id} {what}");
+        if self.background_log {
+            return self.publish_in_background(what);
+        }
         let Some(log) = self.push_log.as_mut() else {
             return;
         };
         let state = &self.session.state;
-        if let Err(e) = log.publish(&format!("{id} {what}"), state, &self.loaded.runbook) {
-            self.log_warnings.push(format!(
-                "`{id}` is journaled here but not yet in the team's push log ({}): {e:#}; it is \
-                 sent with the next step that writes to the log",
-                log.describe()
-            ));
+        if let Err(e) = log.publish(&what, state, &self.loaded.runbook) {
+            self.log_warnings.push(log_writes::unsent(log, &what, &e));
         }
         self.log_warnings.append(&mut log.notices);
     }
@@ -1398,7 +1436,9 @@ pub struct PendingStart {
 /// second over ssh), then [`Engine::end_start`] goes on. The push log is held by the claim
 /// meanwhile, so nothing else writes to it.
 pub struct LogClaim {
-    log: crate::teamlog::PushLog,
+    log: log_writes::LogSource,
+    /// What a write the claim waited for had to say.
+    said: Vec<String>,
     entry: crate::session::journal::Entry,
     next: crate::session::SessionState,
     rb: crate::runbook::model::Runbook,
@@ -1425,9 +1465,15 @@ impl LogClaim {
 
     /// Writes the step's `running` to the push log: the slow part, safe on any thread.
     pub fn run(mut self) -> Self {
-        let r = self
-            .log
-            .claim(&self.pending.id, &self.entry, &self.next, &self.rb);
+        self.log = self.log.get(&mut self.said);
+        let r = match &mut self.log {
+            log_writes::LogSource::Here(log) => {
+                log.claim(&self.pending.id, &self.entry, &self.next, &self.rb)
+            }
+            _ => Err(anyhow::anyhow!(
+                "the push log was lost by a write on another thread"
+            )),
+        };
         self.result = Some(r);
         self
     }

@@ -105,6 +105,7 @@ impl Rig {
                     self.engine.finish(&step, result).unwrap();
                     return lines;
                 }
+                Event::LogWritten => self.engine.log_back(),
             }
         }
     }
@@ -217,7 +218,7 @@ fn shell_cancel_kills_the_process_group() {
             Event::Checkpoint { step, values, ack } => {
                 r.engine.checkpoint(&step, values, &ack).unwrap();
             }
-            Event::Progress { .. } => {}
+            Event::Progress { .. } | Event::LogWritten => {}
             Event::Finished { result, .. } => panic!("finished early: {result:?}"),
         }
     }
@@ -261,7 +262,7 @@ fn a_command_does_nothing_until_its_process_group_is_journaled() {
             Event::Checkpoint { values, ack, .. } => {
                 break (values[shell::PGID].as_u64().unwrap(), ack);
             }
-            Event::Progress { .. } => {}
+            Event::Progress { .. } | Event::LogWritten => {}
             Event::Finished { result, .. } => panic!("finished unjournaled: {result:?}"),
         }
     };
@@ -294,7 +295,7 @@ fn a_command_whose_group_cannot_be_journaled_never_runs() {
     let result = loop {
         match r.rx.recv_timeout(WAIT).unwrap() {
             Event::Checkpoint { ack, .. } => ack.reply(&Err(anyhow::anyhow!("disk full"))),
-            Event::Progress { .. } => {}
+            Event::Progress { .. } | Event::LogWritten => {}
             Event::Finished { result, .. } => break result,
         }
     };
