@@ -384,13 +384,13 @@ impl Executor for JenkinsBuild {
         ) {
             (Some(n), _) => {
                 job.progress(format!(
-                    "following build #{n}, started before pushduty stopped"
+                    "following build #{n}, which this step's earlier run started (not triggering another)"
                 ));
                 n
             }
             (None, Some(q)) => {
                 job.progress(format!(
-                    "following the queue item {q}, queued before pushduty stopped"
+                    "following the queue item {q}, which this step's earlier run queued (not triggering another)"
                 ));
                 self.wait_for_build(job, &jenkins, q)?
             }
