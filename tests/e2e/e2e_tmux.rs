@@ -1040,8 +1040,10 @@ fn the_blocker_rehearsal_can_be_followed_from_the_screen() {
     t.keys(w, &["Enter"]);
     t.wait_for(w, "Run strategy?");
     t.keys(w, &["y"]);
-    let s = t.wait_for(w, "strategy (1/1)");
-    // (The label wraps after "this".)
+    t.wait_for(w, "strategy (1/1)");
+    // (The label wraps after "this".) Read once the dialog is drawn whole: a capture may
+    // catch the frame half written.
+    let s = t.wait_for(w, "push's newest tag)");
     assert!(
         s.contains(&format!("must ship onto {tag} (this")) && s.contains("push's newest tag)"),
         "{s}"
