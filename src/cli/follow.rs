@@ -1,6 +1,7 @@
 //! `pushduty follow`: the push live from the team's push log on the learn screens (nothing
-//! runs, nothing is written, the log is only fetched), and the same source on a `run` screen,
-//! where it watches the driver's seat.
+//! runs, nothing is written; the log is fetched, and the panes read the services with the
+//! follower's own credentials), and the same source on a `run` screen, where it watches the
+//! driver's seat.
 
 use std::process::ExitCode;
 use std::sync::mpsc;
@@ -28,10 +29,13 @@ pub fn screen(g: &Global, interval: Duration) -> ExitCode {
     // The repos' pane as learn shows it: read from the follower's own checkouts, never fetched.
     let git = super::run::start_git(&p, &tx, None);
     let desk = tui::desk::Desk::from_config(&p.config);
+    // The panes read the services with the follower's own credentials, only reading.
+    let services = crate::services::Services::resolve(&p.loaded.runbook, &p.config);
     let mut app = match super::run::learn_app(p, tx.clone()) {
         Ok(a) => a,
         Err(e) => return fail(&e),
     };
+    app.engine.use_services(services);
     app.engine.live_clock = g.now.is_none();
     if let Some(n) = notice {
         app.log(Level::Warn, n);
@@ -40,6 +44,9 @@ pub fn screen(g: &Global, interval: Duration) -> ExitCode {
         return fail(&e);
     }
     super::run::watch_git(&mut app, git);
+    super::run::start_jenkins(&mut app, &tx);
+    super::run::start_health(&mut app, &tx);
+    super::run::start_blockers(&mut app, &tx);
     app.log(
         Level::Info,
         format!(

@@ -244,7 +244,7 @@ pub fn watch_git(app: &mut App, git: Option<GitPoke>) {
 
 /// Starts the Jenkins pane's source when the runbook has Jenkins services (run mode only:
 /// learn mode opens no connection).
-fn start_jenkins(app: &mut App, tx: &mpsc::Sender<tui::Msg>) {
+pub(super) fn start_jenkins(app: &mut App, tx: &mpsc::Sender<tui::Msg>) {
     let confs: Vec<_> = app
         .engine
         .services
@@ -269,7 +269,7 @@ fn start_jenkins(app: &mut App, tx: &mpsc::Sender<tui::Msg>) {
 
 /// Starts the Sentry and metrics panes' sources (run mode only: learn mode opens no
 /// connection). Their windows follow the first watch step of each service.
-fn start_health(app: &mut App, tx: &mpsc::Sender<tui::Msg>) {
+pub(super) fn start_health(app: &mut App, tx: &mpsc::Sender<tui::Msg>) {
     use crate::services::Resolved;
     use crate::sources::health::{self, Timing};
     app.push_moment.set(app.engine.push_moment());
@@ -324,7 +324,7 @@ fn start_health(app: &mut App, tx: &mpsc::Sender<tui::Msg>) {
 
 /// Starts the blockers pane's source when a `github.blockers` step reads a configured GitHub
 /// service (run mode only: learn mode opens no connection).
-fn start_blockers(app: &mut App, tx: &mpsc::Sender<tui::Msg>) {
+pub(super) fn start_blockers(app: &mut App, tx: &mpsc::Sender<tui::Msg>) {
     use crate::sources::blockers;
     let targets: Vec<_> = blockers::targets(&app.engine.loaded.runbook, &app.engine.services)
         .into_iter()

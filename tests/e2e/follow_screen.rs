@@ -249,3 +249,50 @@ fn a_log_that_cannot_be_reached_is_said_on_the_follow_screen_which_reads_it_agai
     let screen = t.wait_for("bob", "nobody drives yet");
     assert!(screen.contains("answers again"), "{screen}");
 }
+
+/// The follower's panes read the services with the follower's own credentials: the Jenkins
+/// build the driver triggered shows on bob's screen, and nothing is triggered by following.
+#[test]
+fn the_followers_jenkins_pane_shows_the_build_the_driver_triggered() {
+    need_tmux();
+    let jenkins = crate::support::jenkins::Jenkins::start(crate::support::jenkins::Config {
+        build_ms: 300,
+        ..Default::default()
+    });
+    let team = Team::new();
+    team.make_log();
+    let runbook = "--runbook=tests/fixtures/runbooks/valid/deploy.toml";
+    let url = format!("--set=services.stage.url={}", jenkins.url());
+    let args = |more: &[&'static str]| -> Vec<String> {
+        let mut all: Vec<String> = [runbook, "--now", "2015-09-08", url.as_str()]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        all.push("--set=services.stage.user=andym".into());
+        all.extend(more.iter().map(|s| s.to_string()));
+        all
+    };
+    let t = Tmux::new("followpanes");
+    let follow = args(&["follow", "--interval", "1"]);
+    let follow: Vec<&str> = follow.iter().map(String::as_str).collect();
+    t.start_with(&team.bob, "bob", &["PUSHDUTY_JENKINS_TOKEN=t0k"], &follow);
+    t.wait_for("bob", "FOLLOW · READ-ONLY");
+    let deploy = args(&["do", "deploy", "--yes"]);
+    let deploy: Vec<&str> = deploy.iter().map(String::as_str).collect();
+    let o = team
+        .ann
+        .cmd()
+        .env("PUSHDUTY_JENKINS_TOKEN", "t0k")
+        .args(&deploy)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let screen = t.wait_for("bob", "#1 2015.09.10 SUCCESS");
+    assert!(
+        screen.contains("[x] Deploy 2015.09.10 to stage"),
+        "{screen}"
+    );
+    assert_eq!(jenkins.triggers(), 1, "following triggers nothing");
+    t.keys("bob", &["q"]);
+    t.wait_exit("bob", "0");
+}

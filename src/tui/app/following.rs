@@ -106,6 +106,8 @@ impl App {
             self.engine.show_state(state);
             self.replay = Some(report);
             self.refresh_views();
+            // The health panes' windows follow the production push as the log has it.
+            self.note_push_moment();
         }
     }
 
