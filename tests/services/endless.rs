@@ -274,7 +274,10 @@ fn status_with_endless_answers_says_so_per_service_in_little_memory() {
         "status with endless answers: peak RSS {} MiB in {:?}",
         out.peak_mib, out.elapsed
     );
-    assert!(out.peak_mib < 100, "peak RSS {} MiB", out.peak_mib);
+    // Every service is read at once, each answer cut at its 8 MiB cap: usually about 55 MiB,
+    // once 118 MiB when all the reads reached their caps together. Unbounded, an endless
+    // answer passes the 512 MiB kill above within a second.
+    assert!(out.peak_mib < 160, "peak RSS {} MiB", out.peak_mib);
 }
 
 #[test]
@@ -314,5 +317,8 @@ fn a_stage_page_that_never_ends_is_searched_in_its_start_only() {
         "{}",
         out.stderr
     );
-    assert!(out.peak_mib < 100, "peak RSS {} MiB", out.peak_mib);
+    // Every service is read at once, each answer cut at its 8 MiB cap: usually about 55 MiB,
+    // once 118 MiB when all the reads reached their caps together. Unbounded, an endless
+    // answer passes the 512 MiB kill above within a second.
+    assert!(out.peak_mib < 160, "peak RSS {} MiB", out.peak_mib);
 }
