@@ -375,17 +375,12 @@ impl Session {
     /// Journals one event (fsync'd), then applies it to the state in memory and replaces the
     /// cache, so nothing is shown that is not on disk.
     fn append(&mut self, operator: &str, event: Event) -> Result<()> {
-        self.append_with(operator, event, |_, _| Ok(()))
+        let (entry, next) = self.entry(operator, event)?;
+        self.commit(entry, next)
     }
 
-    /// [`Session::append`], with `before` told the entry and the state it makes first: the
-    /// entry is journaled only when `before` succeeds (a write-ahead elsewhere).
-    fn append_with(
-        &mut self,
-        operator: &str,
-        event: Event,
-        before: impl FnOnce(&Entry, &SessionState) -> Result<()>,
-    ) -> Result<()> {
+    /// The entry of `event` now, and the state it makes (nothing journaled yet).
+    fn entry(&self, operator: &str, event: Event) -> Result<(Entry, SessionState)> {
         let entry = Entry {
             time: now_rfc3339(),
             operator: operator.to_string(),
@@ -393,10 +388,11 @@ impl Session {
         };
         let mut next = self.state.clone();
         next.apply(&entry)?;
-        if let Some(d) = &self.disk {
-            d.lock.check()?;
-        }
-        before(&entry, &next)?;
+        Ok((entry, next))
+    }
+
+    /// Journals `entry` (the lock still ours) and makes `next` the state.
+    fn commit(&mut self, entry: Entry, next: SessionState) -> Result<()> {
         if let Some(d) = &mut self.disk {
             d.lock.check()?;
             d.journal.append(&entry)?;
@@ -412,19 +408,15 @@ impl Session {
     /// its `from` and `to` are filled in here, and a skip's or failure's text becomes its
     /// reason.
     pub fn record(&mut self, step: &str, to: Status, operator: &str, t: Transition) -> Result<()> {
-        self.record_with(step, to, operator, t, |_, _| Ok(()))
+        let t = self.filled(step, to, t)?;
+        let (from, to, reason) = (t.from.clone(), t.to.clone(), t.reason.clone());
+        self.append(operator, Event::Step(t))?;
+        log_transition(step, &from, &to, reason.as_deref());
+        Ok(())
     }
 
-    /// [`Session::record`], journaled only once `before` (given the entry and the state it
-    /// makes) succeeds: the team's push log hears of a step before this journal does.
-    pub fn record_with(
-        &mut self,
-        step: &str,
-        to: Status,
-        operator: &str,
-        mut t: Transition,
-        before: impl FnOnce(&Entry, &SessionState) -> Result<()>,
-    ) -> Result<()> {
+    /// `t` as `step` moving to `to` from where it is now.
+    fn filled(&self, step: &str, to: Status, mut t: Transition) -> Result<Transition> {
         let from = self
             .status(step)
             .with_context(|| format!("no step `{step}` in this session"))?;
@@ -437,10 +429,7 @@ impl Session {
             }
             _ => {}
         }
-        let (from, to, reason) = (t.from.clone(), t.to.clone(), t.reason.clone());
-        self.append_with(operator, Event::Step(t), before)?;
-        log_transition(step, &from, &to, reason.as_deref());
-        Ok(())
+        Ok(t)
     }
 
     /// Journals `entries` (other operators' lines, from the team's push log, each with its
@@ -493,22 +482,10 @@ impl Session {
         step: &str,
         to: Status,
         operator: &str,
-        mut t: Transition,
+        t: Transition,
     ) -> Result<(Entry, SessionState)> {
-        let from = self
-            .status(step)
-            .with_context(|| format!("no step `{step}` in this session"))?;
-        t.step = step.to_string();
-        t.from = from.name().to_string();
-        t.to = to.name().to_string();
-        let entry = Entry {
-            time: now_rfc3339(),
-            operator: operator.to_string(),
-            event: Event::Step(t),
-        };
-        let mut next = self.state.clone();
-        next.apply(&entry)?;
-        Ok((entry, next))
+        let t = self.filled(step, to, t)?;
+        self.entry(operator, Event::Step(t))
     }
 
     /// Journals an entry made by [`Session::prepare_record`], unless the journal moved since
@@ -520,15 +497,19 @@ impl Session {
                  not started here; look again"
             );
         }
-        if let Some(d) = &mut self.disk {
-            d.lock.check()?;
-            d.journal.append(&entry)?;
+        let moved = match &entry.event {
+            Event::Step(t) => Some((
+                t.step.clone(),
+                t.from.clone(),
+                t.to.clone(),
+                t.reason.clone(),
+            )),
+            _ => None,
+        };
+        self.commit(entry, next)?;
+        if let Some((step, from, to, reason)) = moved {
+            log_transition(&step, &from, &to, reason.as_deref());
         }
-        if let Event::Step(t) = &entry.event {
-            log_transition(&t.step, &t.from, &t.to, t.reason.as_deref());
-        }
-        self.state = next;
-        let _ = self.save();
         Ok(())
     }
 
