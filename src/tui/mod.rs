@@ -404,10 +404,14 @@ pub fn run(
             Err(_) => break,
         }
     }
+    // The terminal is the operator's again before anything else is waited for.
+    drop(_guard);
     // A result still on its way to the team's push log gets a moment to land; what does not
     // goes with the next write (the journal has it).
-    app.engine.settle_log(Duration::from_secs(10));
-    drop(_guard);
+    if app.engine.log_away() {
+        eprintln!("pushduty: sending the last lines to the team's push log (up to 10 s)…");
+        app.engine.settle_log(Duration::from_secs(10));
+    }
     for w in std::mem::take(&mut app.engine.log_warnings) {
         eprintln!("pushduty: warning: {}", crate::sanitize::clean(&w));
     }
