@@ -185,19 +185,26 @@ pub fn store(g: &Global, p: &super::session::Prepared) -> Result<Store, ExitCode
 /// `None` without one (a log that cannot be opened is said when the session attaches it).
 pub fn watcher(g: &Global, p: &super::session::Prepared) -> Option<PushLog> {
     let cfg = p.config.log.as_ref()?;
-    let state_dir = g.state_dir().ok()?;
-    let slug = crate::session::slug(&p.loaded.runbook.name);
-    let dir = crate::session::session_dir(&state_dir, &slug, &p.vars.push_date);
-    PushLog::open(&state_dir, cfg, &p.operator, &slug, &p.vars.push_date, &dir).ok()
+    open_log(g, p, cfg, &p.vars.push_date).ok()
 }
 
 /// The config's push log for the push of `push_date`.
 fn open_at(g: &Global, p: &super::session::Prepared, push_date: &str) -> Result<PushLog, ExitCode> {
     let cfg = log_config(p)?;
-    let state_dir = g.state_dir().map_err(|e| fail(&e))?;
+    open_log(g, p, cfg, push_date).map_err(|e| fail(&e))
+}
+
+/// The push of `push_date` in the log `cfg`, as this operator writes to it.
+fn open_log(
+    g: &Global,
+    p: &super::session::Prepared,
+    cfg: &crate::config::LogConfig,
+    push_date: &str,
+) -> anyhow::Result<PushLog> {
+    let state_dir = g.state_dir()?;
     let slug = crate::session::slug(&p.loaded.runbook.name);
     let dir = crate::session::session_dir(&state_dir, &slug, push_date);
-    PushLog::open(&state_dir, cfg, &p.operator, &slug, push_date, &dir).map_err(|e| fail(&e))
+    PushLog::open(&state_dir, cfg, &p.operator, &slug, push_date, &dir)
 }
 
 /// `pushduty takeover --reason WHY`: the driver's seat of this push moves here, journaled in
