@@ -9,23 +9,10 @@ use std::time::{Duration, Instant};
 use crate::e2e_tmux::{Tmux, need_tmux};
 use crate::support::cli::{Env, stderr};
 use crate::support::gitrepo::git;
+use crate::support::team::{ONLY_SECTION, operator_home, runbook_head};
 
-const RUNBOOK: &str = r#"name = "Follow me"
-
-[schedule]
-push_day = "thursday"
-tag_day = "tuesday"
-timezone = "UTC"
-
-[rotation]
-people = ["ann", "bob"]
-start = "2015-09-10"
-
-[[sections]]
-id = "only"
-title = "Only section"
-
-[[steps]]
+/// The runbook's steps, after its head and section ([`runbook`]).
+const STEPS: &str = r#"[[steps]]
 id = "deploy"
 section = "only"
 title = "Deploy"
@@ -42,25 +29,18 @@ command = "echo announced >> COUNT"
 timeout_secs = 20
 "#;
 
+/// The test's runbook: the team's head, one section, [`STEPS`].
+fn runbook() -> String {
+    format!("{}{ONLY_SECTION}{STEPS}", runbook_head("Follow me"))
+}
+
 /// How long a follower may take to show a step: its read every second, plus a fetch.
 const SHOWN_WITHIN: Duration = Duration::from_secs(5);
 
 /// An operator's home: their git identity and a config naming the push log `log`.
 fn operator(name: &str, log: &Path) -> Env {
     let env = Env::new();
-    std::fs::write(
-        env.config(),
-        format!(
-            "operator = \"{name}\"\nnotify = \"off\"\n\n[log]\nrepo = \"{}\"\n",
-            log.display()
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        env.path().join(".gitconfig"),
-        format!("[user]\n\tname = {name}\n\temail = {name}@example.com\n"),
-    )
-    .unwrap();
+    operator_home(env.path(), &env.config(), name, &log.display().to_string());
     env
 }
 
@@ -81,7 +61,11 @@ impl Team {
         let log = tmp.path().join("team.git");
         let count = tmp.path().join("acted");
         let rb = tmp.path().join("follow-me.toml");
-        std::fs::write(&rb, RUNBOOK.replace("COUNT", &count.display().to_string())).unwrap();
+        std::fs::write(
+            &rb,
+            runbook().replace("COUNT", &count.display().to_string()),
+        )
+        .unwrap();
         Self {
             ann: operator("ann", &log),
             bob: operator("bob", &log),
@@ -106,6 +90,19 @@ impl Team {
         assert!(o.status.success(), "{}", stderr(&o));
     }
 
+    /// bob's `follow --interval 1` in `t`'s window `bob`.
+    fn follow(&self, t: &Tmux) {
+        let args = [
+            &self.runbook,
+            "--now",
+            "2015-09-08",
+            "follow",
+            "--interval",
+            "1",
+        ];
+        t.start(&self.bob, "bob", &args);
+    }
+
     fn acted(&self) -> usize {
         std::fs::read_to_string(&self.count)
             .map(|t| t.lines().count())
@@ -126,18 +123,7 @@ fn a_follower_sees_each_step_the_driver_does_within_the_poll_interval() {
     let team = Team::new();
     team.make_log();
     let t = Tmux::new("follow");
-    t.start(
-        &team.bob,
-        "bob",
-        &[
-            &team.runbook,
-            "--now",
-            "2015-09-08",
-            "follow",
-            "--interval",
-            "1",
-        ],
-    );
+    team.follow(&t);
     t.wait_for("bob", "nobody drives yet");
     t.wait_for("bob", "FOLLOW · READ-ONLY");
 
@@ -224,18 +210,7 @@ fn a_log_that_cannot_be_reached_is_said_on_the_follow_screen_which_reads_it_agai
     need_tmux();
     let team = Team::new();
     let t = Tmux::new("followaway");
-    t.start(
-        &team.bob,
-        "bob",
-        &[
-            &team.runbook,
-            "--now",
-            "2015-09-08",
-            "follow",
-            "--interval",
-            "1",
-        ],
-    );
+    team.follow(&t);
     let screen = t.wait_for("bob", "the team's push log cannot be read");
     assert!(screen.contains("trying again every 1s"), "{screen}");
     assert!(screen.contains("could not be reached"), "{screen}");

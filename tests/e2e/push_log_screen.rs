@@ -8,23 +8,10 @@ use std::time::{Duration, Instant};
 use crate::e2e_tmux::{Tmux, need_tmux};
 use crate::support::cli::Env;
 use crate::support::gitrepo::git;
+use crate::support::team::{ONLY_SECTION, operator_home, runbook_head};
 
-const RUNBOOK: &str = r#"name = "Slow log"
-
-[schedule]
-push_day = "thursday"
-tag_day = "tuesday"
-timezone = "UTC"
-
-[rotation]
-people = ["ann", "bob"]
-start = "2015-09-10"
-
-[[sections]]
-id = "only"
-title = "Only section"
-
-[[steps]]
+/// The runbook's steps, after its head and section ([`runbook`]).
+const STEPS: &str = r#"[[steps]]
 id = "deploy"
 section = "only"
 title = "Deploy"
@@ -39,6 +26,11 @@ title = "Announce"
 kind = "manual"
 "#;
 
+/// The test's runbook: the team's head, one section, [`STEPS`].
+fn runbook() -> String {
+    format!("{}{ONLY_SECTION}{STEPS}", runbook_head("Slow log"))
+}
+
 /// How long the operator's `git` takes to push: the log over a slow link.
 const SLOW_SECS: u64 = 3;
 
@@ -47,20 +39,12 @@ const SLOW_SECS: u64 = 3;
 fn ann(env: &Env, log: &std::path::Path) -> String {
     let count = env.path().join("acted");
     let rb = env.path().join("slow-log.toml");
-    std::fs::write(&rb, RUNBOOK.replace("COUNT", &count.display().to_string())).unwrap();
     std::fs::write(
-        env.config(),
-        format!(
-            "operator = \"ann\"\nnotify = \"off\"\n\n[log]\nrepo = \"{}\"\n",
-            log.display()
-        ),
+        &rb,
+        runbook().replace("COUNT", &count.display().to_string()),
     )
     .unwrap();
-    std::fs::write(
-        env.path().join(".gitconfig"),
-        "[user]\n\tname = ann\n\temail = ann@example.com\n",
-    )
-    .unwrap();
+    operator_home(env.path(), &env.config(), "ann", &log.display().to_string());
     format!("--runbook={}", rb.display())
 }
 

@@ -7,23 +7,10 @@ use std::time::{Duration, Instant};
 use crate::e2e_tmux::{Tmux, need_tmux};
 use crate::support::cli::Env;
 use crate::support::gitrepo::git;
+use crate::support::team::{ONLY_SECTION, operator_home, runbook_head};
 
-const RUNBOOK: &str = r#"name = "Taken over"
-
-[schedule]
-push_day = "thursday"
-tag_day = "tuesday"
-timezone = "UTC"
-
-[rotation]
-people = ["ann", "bob"]
-start = "2015-09-10"
-
-[[sections]]
-id = "only"
-title = "Only section"
-
-[[steps]]
+/// The runbook's steps, after its head and section ([`runbook`]).
+const STEPS: &str = r#"[[steps]]
 id = "migrate"
 section = "only"
 title = "Migrate"
@@ -38,22 +25,15 @@ title = "Announce"
 kind = "manual"
 "#;
 
+/// The test's runbook: the team's head, one section, [`STEPS`].
+fn runbook() -> String {
+    format!("{}{ONLY_SECTION}{STEPS}", runbook_head("Taken over"))
+}
+
 /// An operator's home whose config names the push log `log`.
 fn operator(name: &str, log: &std::path::Path) -> Env {
     let env = Env::new();
-    std::fs::write(
-        env.config(),
-        format!(
-            "operator = \"{name}\"\nnotify = \"off\"\n\n[log]\nrepo = \"{}\"\n",
-            log.display()
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        env.path().join(".gitconfig"),
-        format!("[user]\n\tname = {name}\n\temail = {name}@example.com\n"),
-    )
-    .unwrap();
+    operator_home(env.path(), &env.config(), name, &log.display().to_string());
     env
 }
 
@@ -70,7 +50,7 @@ fn the_screen_refuses_a_command_left_running_on_the_old_drivers_machine() {
     let rb = bob.path().join("taken-over.toml");
     std::fs::write(
         &rb,
-        RUNBOOK.replace("RELEASE", &release.display().to_string()),
+        runbook().replace("RELEASE", &release.display().to_string()),
     )
     .unwrap();
     let runbook = format!("--runbook={}", rb.display());

@@ -24,17 +24,7 @@ impl Operator {
     /// An operator whose config names the log as `url`.
     fn reaching(dir: &Path, name: &str, url: &str) -> Self {
         let home = dir.join(name);
-        std::fs::create_dir_all(&home).unwrap();
-        std::fs::write(
-            home.join(".gitconfig"),
-            format!("[user]\n\tname = {name}\n\temail = {name}@example.com\n"),
-        )
-        .unwrap();
-        std::fs::write(
-            home.join("config.toml"),
-            format!("operator = \"{name}\"\nnotify = \"off\"\n\n[log]\nrepo = \"{url}\"\n"),
-        )
-        .unwrap();
+        crate::support::team::operator_home(&home, &home.join("config.toml"), name, url);
         Self {
             home,
             env: Vec::new(),
@@ -56,6 +46,22 @@ impl Operator {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         c
+    }
+
+    /// Points this operator's config at a log that is not there (`dir`/unplugged.git) in
+    /// place of `log`: the log cannot be reached. The config as it was, for [`Operator::plug`].
+    pub(crate) fn unplug(&self, log: &Path, dir: &Path) -> String {
+        let cfg = self.home.join("config.toml");
+        let good = std::fs::read_to_string(&cfg).unwrap();
+        let gone = dir.join("unplugged.git");
+        let away = good.replace(&log.display().to_string(), &gone.display().to_string());
+        std::fs::write(&cfg, away).unwrap();
+        good
+    }
+
+    /// The config as [`Operator::unplug`] found it: the log is reached again.
+    pub(crate) fn plug(&self, config: String) {
+        std::fs::write(self.home.join("config.toml"), config).unwrap();
     }
 
     pub(crate) fn run(&self, runbook: &Path, args: &[&str]) -> Output {
@@ -103,22 +109,7 @@ fn runbook(dir: &Path, count: &Path) -> PathBuf {
     std::fs::write(
         &path,
         format!(
-            r#"name = "Log race"
-
-[schedule]
-push_day = "thursday"
-tag_day = "tuesday"
-timezone = "UTC"
-
-[rotation]
-people = ["ann", "bob"]
-start = "2015-09-10"
-
-[[sections]]
-id = "only"
-title = "Only section"
-
-[[steps]]
+            r#"{head}{only}[[steps]]
 id = "deploy"
 section = "only"
 title = "Deploy"
@@ -143,6 +134,8 @@ kind = "shell"
 command = "echo announced >> {count}"
 timeout_secs = 20
 "#,
+            head = crate::support::team::runbook_head("Log race"),
+            only = crate::support::team::ONLY_SECTION,
             count = count.display()
         ),
     )
@@ -466,14 +459,7 @@ fn an_unreachable_log_stops_the_step_until_the_operator_goes_on_locally_and_sync
 fn a_step_done_offline_that_someone_did_meanwhile_is_never_merged_until_a_person_settles_it() {
     let team = Team::new(true);
     // ann cannot reach the log (her config points elsewhere for now) and goes on locally.
-    let cfg = team.ann.home.join("config.toml");
-    let good = std::fs::read_to_string(&cfg).unwrap();
-    let gone = team.tmp.path().join("unplugged.git");
-    std::fs::write(
-        &cfg,
-        good.replace(&team.log.display().to_string(), &gone.display().to_string()),
-    )
-    .unwrap();
+    let plugged = team.ann.unplug(&team.log, team.tmp.path());
     let o = team.deploy(&team.ann, &["--offline-log", "train wifi"]);
     assert!(o.status.success(), "{}", stderr(&o));
     // bob, online, does the same step: the log has only his.
@@ -481,7 +467,7 @@ fn a_step_done_offline_that_someone_did_meanwhile_is_never_merged_until_a_person
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(team.acted(), 2);
     let before = team.tip();
-    std::fs::write(&cfg, good).unwrap();
+    team.ann.plug(plugged);
     let o = team
         .ann
         .run(&team.rb, &["--now", "2015-09-08", "log", "sync"]);

@@ -172,29 +172,14 @@ fn runbook(dir: &Path, jenkins: &str, count: &Path, release: &Path) -> PathBuf {
     std::fs::write(
         &path,
         format!(
-            r#"name = "Take over"
-
-[schedule]
-push_day = "thursday"
-tag_day = "tuesday"
-timezone = "UTC"
-
-[rotation]
-people = ["ann", "bob"]
-start = "2015-09-10"
-
-[services.stage]
+            r#"{head}[services.stage]
 kind = "jenkins"
 url = "{jenkins}"
 job = "deploy/addons-stage"
 tag_param = "TAG"
 token = {{ env = "PUSHDUTY_JENKINS_TOKEN" }}
 
-[[sections]]
-id = "only"
-title = "Only section"
-
-[[steps]]
+{only}[[steps]]
 id = "deploy"
 section = "only"
 title = "Deploy {{{{ tag }}}} to stage"
@@ -210,6 +195,8 @@ kind = "shell"
 command = "echo ran >> {count} && i=0 && while [ ! -e {release} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done"
 timeout_secs = 60
 "#,
+            head = crate::support::team::runbook_head("Take over"),
+            only = crate::support::team::ONLY_SECTION,
             count = count.display(),
             release = release.display()
         ),
@@ -347,21 +334,14 @@ fn a_takeover_over_journals_that_disagree_is_refused_and_loses_nothing() {
     let o = team.run(&team.ann, &["do", "migrate", "--yes"]);
     assert!(o.status.success(), "{}", stderr(&o));
     // bob, cut off from the log, runs the same step on his own.
-    let cfg = team.bob.home.join("config.toml");
-    let good = std::fs::read_to_string(&cfg).unwrap();
-    let gone = team.tmp.path().join("unplugged.git");
-    std::fs::write(
-        &cfg,
-        good.replace(&team.log.display().to_string(), &gone.display().to_string()),
-    )
-    .unwrap();
+    let plugged = team.bob.unplug(&team.log, team.tmp.path());
     let o = team.run(
         &team.bob,
         &["do", "migrate", "--yes", "--offline-log", "train wifi"],
     );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(team.ran(), 2);
-    std::fs::write(&cfg, good).unwrap();
+    team.bob.plug(plugged);
     let before = (team.tip(), journal(&team.bob));
     let o = team.run(&team.bob, &["takeover", "--reason", "ann went home"]);
     let said = stderr(&o);

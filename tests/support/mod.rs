@@ -15,3 +15,4 @@ pub mod sentry;
 pub mod smtp;
 pub mod smtp_server;
 pub mod synapse;
+pub mod team;
