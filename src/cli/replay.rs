@@ -8,7 +8,7 @@ use std::sync::mpsc;
 
 use serde::Serialize;
 
-use super::report::{pushes, read_past_from};
+use super::report::{Journal, pushes, read_past_from};
 use super::{Global, fail};
 use crate::report::{Report, Usual};
 use crate::sanitize::clean;
@@ -38,7 +38,7 @@ fn pick(g: &Global, which: &str, from: &From) -> Result<(String, Option<String>)
     let slug = crate::session::slug(&loaded.runbook.name);
     let all = match from {
         From::Here(state_dir) => pushes(state_dir, &slug),
-        From::Log(held, store) => {
+        From::Log(held, store, _) => {
             let mut list: Vec<_> = held
                 .iter()
                 .filter(|h| h.slug == slug)
@@ -72,7 +72,12 @@ fn pick(g: &Global, which: &str, from: &From) -> Result<(String, Option<String>)
 /// Where the pushes are read: this machine's state dir, or the team's push log (read once).
 enum From {
     Here(std::path::PathBuf),
-    Log(Vec<crate::teamlog::past::Held>, crate::teamlog::Store),
+    /// The log's pushes, the log, and the slug of this runbook's.
+    Log(
+        Vec<crate::teamlog::past::Held>,
+        crate::teamlog::Store,
+        String,
+    ),
 }
 
 impl From {
@@ -83,14 +88,26 @@ impl From {
         let (p, _) = super::session::prepare(g, "run", true)?;
         let store = super::push_log::store(g, &p)?;
         let held = crate::teamlog::past::pushes(&store).map_err(|e| fail(&e))?;
-        Ok(From::Log(held, store))
+        let slug = crate::session::slug(&p.loaded.runbook.name);
+        Ok(From::Log(held, store, slug))
+    }
+
+    /// Where the push of `date` is read: the log's journal as read already, not fetched again.
+    fn journal(&self, date: &str) -> Journal {
+        let From::Log(held, _, slug) = self else {
+            return Journal::Here;
+        };
+        held.iter()
+            .find(|h| h.push_date == date && &h.slug == slug)
+            .and_then(|h| h.entries.as_ref().ok())
+            .map_or(Journal::Log, |e| Journal::FromLog(e.clone()))
     }
 
     /// How long each step of the runbook `slug` usually takes, over the same pushes.
     fn usual(&self, slug: &str) -> BTreeMap<String, Usual> {
         match self {
             From::Here(d) => crate::session::usual_durations(d, slug),
-            From::Log(held, _) => crate::teamlog::past::usual(held, slug),
+            From::Log(held, ..) => crate::teamlog::past::usual(held, slug),
         }
     }
 }
@@ -105,7 +122,7 @@ pub fn run(g: &Global, which: &str, json: bool, from_log: bool) -> ExitCode {
         Err(code) => return code,
     };
     let (tx, rx) = mpsc::channel();
-    let past = match read_past_from(g, Some(&date), notifier(tx.clone()), from_log) {
+    let past = match read_past_from(g, Some(&date), notifier(tx.clone()), from.journal(&date)) {
         Ok(p) => p,
         Err(code) => return code,
     };

@@ -37,16 +37,26 @@ pub fn pushes(state_dir: &std::path::Path, slug: &str) -> Vec<(String, String)> 
 /// Reads the push of `push_date` (default: this push) of the runbook. A push without a
 /// journal is an error exit that names the pushes there are.
 pub fn read_past(g: &Global, push_date: Option<&str>, notify: Notify) -> Result<Past, ExitCode> {
-    read_past_from(g, push_date, notify, false)
+    read_past_from(g, push_date, notify, Journal::Here)
 }
 
-/// [`read_past`], from the team's push log when `from_log` (any machine with read access
+/// Where a past push's journal is read.
+pub enum Journal {
+    /// This machine's state dir.
+    Here,
+    /// The team's push log, fetched now.
+    Log,
+    /// The team's push log, as read already.
+    FromLog(Vec<journal::Entry>),
+}
+
+/// [`read_past`], from the team's push log as `from` says (any machine with read access
 /// reads a push there, whoever drove it).
 pub fn read_past_from(
     g: &Global,
     push_date: Option<&str>,
     notify: Notify,
-    from_log: bool,
+    from: Journal,
 ) -> Result<Past, ExitCode> {
     // A past push's titles are filled in with that push's values: its date is `now`.
     let mut g = g.clone();
@@ -62,9 +72,12 @@ pub fn read_past_from(
     let push_date = push_date.map_or(p.vars.push_date.clone(), str::to_string);
     let dir = session::session_dir(&state_dir, &slug, &push_date);
     let jpath = dir.join("journal.jsonl");
-    let (entries, warnings, whence) = if from_log {
+    let in_log = "the team's push log".to_string();
+    let (entries, warnings, whence) = if let Journal::FromLog(entries) = from {
+        (entries, Vec::new(), in_log)
+    } else if let Journal::Log = from {
         let entries = super::push_log::entries(&g, &p, &push_date)?;
-        (entries, Vec::new(), "the team's push log".to_string())
+        (entries, Vec::new(), in_log)
     } else if !jpath.exists() {
         let known: Vec<String> = pushes(&state_dir, &slug)
             .into_iter()
@@ -122,7 +135,11 @@ pub fn run(g: &Global, args: &ReportArgs) -> ExitCode {
         g,
         args.push_date.as_deref(),
         Arc::new(|_| {}),
-        args.from_log,
+        if args.from_log {
+            Journal::Log
+        } else {
+            Journal::Here
+        },
     ) {
         Ok(p) => p,
         Err(code) => return code,
