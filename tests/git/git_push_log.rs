@@ -1021,3 +1021,36 @@ fn lines_the_old_driver_journals_after_a_takeover_stay_in_their_journal() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(team.tip(), tip);
 }
+
+#[test]
+fn a_takeover_reason_with_escape_sequences_reaches_no_terminal_raw() {
+    let team = Team::new(true);
+    let o = team.deploy(&team.ann, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // A reason that would set the clipboard and retitle a terminal if printed as it is.
+    let evil = "ann is ill\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}]0;owned\u{7}; $(rm -rf ~)";
+    let o = team.on(&team.bob, &["takeover", "--reason", evil]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Kept as given in the log (it is data), said without its control characters.
+    let seats = git(
+        &team.log,
+        &["show", "pushduty-log:log-race/2015-09-10/seats.jsonl"],
+    );
+    assert!(seats.contains("$(rm -rf ~)"), "{seats}");
+    let o = team.on(&team.ann, &["do", "announce", "--yes"]);
+    let said = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    assert!(said.contains("took over: ann is ill"), "{said}");
+    assert!(
+        !said.contains('\u{1b}') && !said.contains('\u{7}'),
+        "{said:?}"
+    );
+    let o = team.on(&team.ann, &["follow", "--once"]);
+    let shown = crate::support::cli::stdout(&o);
+    assert!(shown.contains("ann is ill"), "{shown}");
+    assert!(
+        !shown.contains('\u{1b}') && !shown.contains('\u{7}'),
+        "{shown:?}"
+    );
+    assert_eq!(team.acted(), 1);
+}
