@@ -289,3 +289,9 @@ wait_for follow "andym on "
 wait_for follow "Checklist 5/22"
 press follow "push-tag · " j j j j j j
 shoot follow follow
+
+# kumar takes the seat from the follow screen: `T` asks why, before anything is written.
+press follow "Take over the push from andym on" T
+tm send-keys -t follow -l "andym is on a plane until Friday"
+wait_for follow "until Friday"
+shoot follow follow-takeover

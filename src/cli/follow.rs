@@ -58,7 +58,25 @@ pub fn screen(g: &Global, interval: Duration) -> ExitCode {
     );
     let titles = super::push_log::titles(&app.engine);
     watch(&mut app, log, interval, titles, &tx);
-    super::run::read_only(app, tx, rx, desk)
+    match super::run::read_only_until(app, tx, rx, desk) {
+        Ok(tui::Ended {
+            exit_code: None,
+            take_over: Some(reason),
+        }) => drive(g, &reason),
+        ended => super::run::exit_code(ended),
+    }
+}
+
+/// `T` on the follower's screen: the seat is taken as `pushduty takeover` takes it (what it
+/// took in is said on the terminal, where it stays after the screen), then the push opens
+/// in `run` here. A refused takeover ends with its error, and nothing was written.
+fn drive(g: &Global, reason: &str) -> ExitCode {
+    eprintln!("pushduty: taking the driver's seat in the team's push log…");
+    let taken = super::push_log::takeover(g, reason);
+    if taken != ExitCode::SUCCESS {
+        return taken;
+    }
+    super::run::run(g)
 }
 
 /// Reads `log` for `app` every `interval` off the UI thread: the screen hears only of a

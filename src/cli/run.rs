@@ -82,21 +82,46 @@ pub fn run(g: &Global) -> ExitCode {
     exit_code(ended)
 }
 
+/// Who hears stopping signals: the open screen's channel and its stopping flag.
+struct Hearer {
+    watching: bool,
+    screen: Option<(mpsc::Sender<tui::Msg>, Arc<AtomicBool>)>,
+}
+
+static HEARER: std::sync::Mutex<Hearer> = std::sync::Mutex::new(Hearer {
+    watching: false,
+    screen: None,
+});
+
 /// Stopping signals go to the TUI's loop, which restores the terminal before exiting. The
 /// flag returned is set first: while the editor has the terminal the loop waits for it, so
 /// the editor is ended on the flag.
+/// One signal thread per process hears for the screen open now: `follow` hands over to
+/// `run` in the same process, and a second thread would exit on the first screen's closed
+/// channel. Between screens a signal finds that channel closed and exits at once.
 pub fn watch_signals(tx: &mpsc::Sender<tui::Msg>) -> anyhow::Result<Arc<AtomicBool>> {
-    let tx = tx.clone();
     let stopping = Arc::new(AtomicBool::new(false));
-    let flag = stopping.clone();
-    signals::watch(Arc::new(AtomicBool::new(true)), move |s| {
-        flag.store(true, std::sync::atomic::Ordering::SeqCst);
-        tx.send(tui::Msg::Signal {
-            name: s.name(),
-            code: s.exit_code(),
-        })
-        .is_ok()
-    })?;
+    let mut hearer = HEARER
+        .lock()
+        .map_err(|_| anyhow::anyhow!("the signal thread's state was poisoned"))?;
+    hearer.screen = Some((tx.clone(), stopping.clone()));
+    if !hearer.watching {
+        signals::watch(Arc::new(AtomicBool::new(true)), |s| {
+            let Ok(hearer) = HEARER.lock() else {
+                return false;
+            };
+            let Some((tx, flag)) = hearer.screen.as_ref() else {
+                return false;
+            };
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            tx.send(tui::Msg::Signal {
+                name: s.name(),
+                code: s.exit_code(),
+            })
+            .is_ok()
+        })?;
+        hearer.watching = true;
+    }
     Ok(stopping)
 }
 
@@ -148,20 +173,33 @@ pub fn read_only(
     rx: mpsc::Receiver<tui::Msg>,
     desk: tui::desk::Desk,
 ) -> ExitCode {
+    exit_code(read_only_until(app, tx, rx, desk))
+}
+
+/// A read-only screen, and how it ended (`follow`'s may end asking for the seat).
+pub fn read_only_until(
+    app: App,
+    tx: mpsc::Sender<tui::Msg>,
+    rx: mpsc::Receiver<tui::Msg>,
+    desk: tui::desk::Desk,
+) -> anyhow::Result<tui::Ended> {
     let editing = Editing {
         editor: String::new(),
         dir: std::env::temp_dir(),
         stopping: Arc::default(),
         desk,
     };
-    exit_code(tui::run(app, tx, rx, editing))
+    tui::run(app, tx, rx, editing)
 }
 
 /// The process's exit code for how the screen ended: a signal's code, or a failure's.
-fn exit_code(ended: anyhow::Result<Option<u8>>) -> ExitCode {
+pub fn exit_code(ended: anyhow::Result<tui::Ended>) -> ExitCode {
     match ended {
-        Ok(None) => ExitCode::SUCCESS,
-        Ok(Some(code)) => ExitCode::from(code),
+        Ok(tui::Ended {
+            exit_code: Some(code),
+            ..
+        }) => ExitCode::from(code),
+        Ok(_) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     }
 }

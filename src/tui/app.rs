@@ -174,6 +174,9 @@ pub struct App {
     /// The team's push log as this screen reads it (`follow`, or `run` with a log): who
     /// drives, and on `follow` the whole push.
     pub following: Option<Following>,
+    /// The follower asked for the driver's seat, with this reason: the screen ends, and
+    /// `follow` takes the seat and opens `run` (the UI does no I/O of its own).
+    pub take_over: Option<String>,
 }
 
 /// Work started once the first frame is on screen.
@@ -269,6 +272,7 @@ impl App {
             long_step_secs: super::desk::DEFAULT_LONG_STEP_SECS,
             gates_called: std::collections::HashSet::new(),
             following: None,
+            take_over: None,
         };
         app.refresh_views();
         app.start_at_today();
@@ -632,6 +636,7 @@ impl App {
             Action::EndEarly => self.ask_end_early(),
             Action::ByHand => self.show_by_hand(),
             Action::Add => self.ask_item(),
+            Action::TakeOver => self.ask_take_over(),
             Action::Quit => {
                 if self.engine.is_running() {
                     self.modal = Modal::QuitRunning;

@@ -14,6 +14,9 @@ use super::Msg;
 struct State {
     paused: bool,
     parked: bool,
+    /// The screen is gone: the reader ends at its next poll, so it cannot take the first
+    /// keys of a screen opened after it (`follow` handing over to `run`).
+    stopped: bool,
 }
 
 #[derive(Default)]
@@ -24,6 +27,7 @@ struct Shared {
 
 pub struct InputReader {
     shared: Arc<Shared>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 /// How long a poll waits before the reader looks at its pause flag again. Only the input
@@ -34,10 +38,30 @@ impl InputReader {
     pub fn spawn(tx: Sender<Msg>) -> std::io::Result<Self> {
         let shared = Arc::new(Shared::default());
         let s = shared.clone();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("input".into())
             .spawn(move || read_loop(&s, &tx))?;
-        Ok(InputReader { shared })
+        Ok(InputReader {
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// Asks the reader to end at its next poll (within [`POLL`]), without waiting.
+    pub fn stop(&self) {
+        if let Ok(mut st) = self.shared.state.lock() {
+            st.stopped = true;
+            st.paused = false;
+        }
+        self.shared.cv.notify_all();
+    }
+
+    /// Stops the reader and waits for it to end: what is typed next is the next reader's.
+    pub fn finish(mut self) {
+        self.stop();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 
     /// Stops reading; returns once the reader is parked (or after a bounded wait).
@@ -67,12 +91,22 @@ impl InputReader {
     }
 }
 
+impl Drop for InputReader {
+    /// A screen that ends early (an error) still lets go of the terminal's input.
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 fn read_loop(shared: &Shared, tx: &Sender<Msg>) {
     loop {
         {
             let Ok(mut st) = shared.state.lock() else {
                 return;
             };
+            if st.stopped {
+                return;
+            }
             if st.paused {
                 st.parked = true;
                 shared.cv.notify_all();
@@ -83,6 +117,9 @@ fn read_loop(shared: &Shared, tx: &Sender<Msg>) {
                     }
                 }
                 st.parked = false;
+                if st.stopped {
+                    return;
+                }
             }
         }
         match event::poll(POLL) {

@@ -104,6 +104,12 @@ pub const MAIN: &[Binding] = &[
         "end a running watch now (asks why)",
     ),
     b(
+        &[KeyCode::Char('T')],
+        "T",
+        Action::TakeOver,
+        "on follow: take the driver's seat (asks why), then drive here",
+    ),
+    b(
         &[KeyCode::Tab],
         "Tab",
         Action::FocusNext,

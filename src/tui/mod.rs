@@ -254,13 +254,17 @@ fn edit(
     result
 }
 
+/// How a screen ended.
+#[derive(Debug, Default)]
+pub struct Ended {
+    /// A signal's exit code, when one ended it.
+    pub exit_code: Option<u8>,
+    /// The follower asked for the driver's seat, with this reason.
+    pub take_over: Option<String>,
+}
+
 /// Runs the TUI until the operator quits, or a signal ends it (its exit code is returned).
-pub fn run(
-    mut app: App,
-    tx: Sender<Msg>,
-    rx: Receiver<Msg>,
-    editing: Editing,
-) -> Result<Option<u8>> {
+pub fn run(mut app: App, tx: Sender<Msg>, rx: Receiver<Msg>, editing: Editing) -> Result<Ended> {
     let mut terminal = match ratatui::try_init() {
         Ok(t) => t,
         Err(e) => {
@@ -390,6 +394,7 @@ pub fn run(
             draw(&mut terminal, &mut app, &editing.desk)?;
         }
     }
+    input.stop();
     // A step cancelled on quit gets to record how it ended.
     let deadline = Instant::now() + Duration::from_secs(5);
     while app.engine.is_running() {
@@ -415,5 +420,9 @@ pub fn run(
     for w in std::mem::take(&mut app.engine.log_warnings) {
         eprintln!("pushduty: warning: {}", crate::sanitize::clean(&w));
     }
-    Ok(app.exit_code)
+    input.finish();
+    Ok(Ended {
+        exit_code: app.exit_code,
+        take_over: app.take_over.take(),
+    })
 }

@@ -271,3 +271,85 @@ fn the_followers_jenkins_pane_shows_the_build_the_driver_triggered() {
     t.keys("bob", &["q"]);
     t.wait_exit("bob", "0");
 }
+
+/// bob takes the seat from his follow screen: `T` asks why (Esc keeps following), the
+/// answer takes the seat in the log and opens the push in `run` on his machine, where he
+/// does the next step once. ann's steps are refused from then on, and a signal on bob's
+/// `run` screen is heard by that screen (one signal thread across the two screens).
+#[test]
+fn a_follower_takes_the_seat_from_the_follow_screen_and_drives_on() {
+    need_tmux();
+    let team = Team::new();
+    team.make_log();
+    team.step(&team.ann, "deploy");
+    let t = Tmux::new("takeseat");
+    team.follow(&t);
+    t.wait_for("bob", "[x] Deploy");
+    t.keys("bob", &["T"]);
+    let asked = t.wait_for("bob", "Take over the push from ann on ");
+    assert!(asked.contains("why (the team reads it"), "{asked}");
+    t.keys("bob", &["Escape"]);
+    t.wait_without("bob", "Take over the push from");
+    t.wait_for("bob", "FOLLOW · READ-ONLY");
+
+    // A reason with a shell metacharacter and an escape sequence is the team's to read,
+    // never a command or a control sequence.
+    t.keys("bob", &["T"]);
+    t.wait_for("bob", "Take over the push from ann on ");
+    t.keys("bob", &["-l", "ann is ill $(touch PWNED) \x1b]0;x\x07"]);
+    t.keys("bob", &["Enter"]);
+    t.wait_without("bob", "READ-ONLY");
+    let screen = t.wait_for("bob", "Checklist 1/2");
+    let header = screen.lines().next().unwrap_or("");
+    assert!(header.trim_end().ends_with(" RUN"), "{screen}");
+    assert!(!team.bob.path().join("PWNED").exists());
+
+    // ann is refused; bob announces, once.
+    let o = team.ann.run(&[
+        &team.runbook,
+        "--now",
+        "2015-09-08",
+        "do",
+        "announce",
+        "--yes",
+    ]);
+    assert!(!o.status.success(), "ann acted after the takeover");
+    assert!(stderr(&o).contains("bob on "), "{}", stderr(&o));
+    t.keys("bob", &["G", "Enter"]);
+    t.wait_for("bob", "Run announce?");
+    t.keys("bob", &["y"]);
+    t.wait_for("bob", "Checklist 2/2");
+    assert_eq!(team.acted(), 2);
+    let o = team
+        .ann
+        .run(&[&team.runbook, "--now", "2015-09-08", "follow", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let seen: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(seen["driver"]["operator"], "bob", "{seen:#}");
+    assert_eq!(
+        seen["driver"]["from"]
+            .as_str()
+            .map(|f| f.starts_with("ann on ")),
+        Some(true)
+    );
+    let reason = seen["driver"]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("ann is ill $(touch PWNED)"),
+        "{reason:?}"
+    );
+
+    // SIGTERM reaches the run screen, which gives the terminal back and exits 143.
+    let lock = team
+        .bob
+        .path()
+        .join("state/sessions/follow-me/2015-09-10/lock");
+    let holder: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(lock).unwrap()).unwrap();
+    let pid = holder["pid"].as_u64().unwrap().to_string();
+    let st = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    t.wait_exit("bob", "143");
+}

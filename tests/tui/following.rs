@@ -161,3 +161,55 @@ fn the_follow_screen_says_a_log_it_cannot_read_and_when_it_answers_again() {
     a.on_followed(Ok(back));
     assert_eq!(logged(&a).matches("fetch not applicable").count(), 1);
 }
+
+/// `T` asks the follower why; Esc keeps following; an empty reason is refused; a reason ends
+/// the screen with it, for `follow` to take the seat. Elsewhere `T` says where the seat is
+/// taken and asks nothing.
+#[test]
+fn t_on_the_follow_screen_asks_why_and_ends_it_with_the_reason() {
+    use pushduty::tui::app::{Modal, Purpose};
+    // A screen that follows nothing, one not read yet, the driver's own: no question.
+    let asks_nothing = |mut a: App, said: &str| {
+        key(&mut a, KeyCode::Char('T'));
+        assert_eq!(a.modal, Modal::None);
+        assert!(logged(&a).contains(said), "{}", logged(&a));
+    };
+    asks_nothing(app(Mode::Learn), "no push is followed here");
+    asks_nothing(following(Mode::Learn), "has not been read yet");
+    let mine = seat("tester", "laptop", "2015-09-08T09:00:00Z", None, None);
+    let mut driving = following(Mode::Run);
+    driving.on_followed(Ok(seats(vec![mine.clone()])));
+    asks_nothing(driving, "you drive this push on this screen");
+    let mut own = following(Mode::Learn);
+    own.on_followed(Ok(seats(vec![mine])));
+    asks_nothing(own, "you drive this push already");
+
+    let mut a = following(Mode::Learn);
+    let ann = seat("ann", "desk", "2015-09-08T10:00:00Z", None, None);
+    a.on_followed(Ok(seats(vec![ann])));
+    key(&mut a, KeyCode::Char('T'));
+    match &a.modal {
+        Modal::Prompt(p) => {
+            assert_eq!(p.title, "Take over the push from ann on desk");
+            assert!(matches!(&p.purpose, Purpose::TakeOver { from } if from == "ann on desk"));
+        }
+        m => panic!("{m:?}"),
+    }
+    key(&mut a, KeyCode::Esc);
+    assert_eq!(a.modal, Modal::None);
+    assert!(!a.quit && a.take_over.is_none());
+
+    key(&mut a, KeyCode::Char('T'));
+    key(&mut a, KeyCode::Enter);
+    match &a.modal {
+        Modal::Prompt(p) => assert_eq!(p.error.as_deref(), Some("a reason is required")),
+        m => panic!("{m:?}"),
+    }
+    assert!(!a.quit);
+    for c in "ann is ill".chars() {
+        key(&mut a, KeyCode::Char(c));
+    }
+    key(&mut a, KeyCode::Enter);
+    assert!(a.quit);
+    assert_eq!(a.take_over.as_deref(), Some("ann is ill"));
+}

@@ -436,6 +436,14 @@ impl App {
                 }
                 None => self.log(Level::Error, format!("`{step}`: nothing waits to run")),
             },
+            Purpose::TakeOver { from } => {
+                self.log(
+                    Level::Info,
+                    format!("taking the seat from {from}: {reason}"),
+                );
+                self.take_over = Some(reason);
+                self.quit = true;
+            }
             Purpose::EndEarly { step } => match self.engine.end_early(&step, &reason) {
                 Ok(()) => self.log(Level::Info, format!("ending {step} early: {reason}")),
                 Err(e) => self.log(Level::Error, format!("{e:#}")),

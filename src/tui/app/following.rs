@@ -2,6 +2,7 @@
 //! is the whole checklist; on a `run` screen it is the driver's seat only, and a seat taken
 //! from this operator turns that screen read-only.
 
+use super::prompt::{Prompt, Purpose};
 use super::{App, Level, Modal, Mode};
 use crate::sources::follow::{Move, Update};
 use crate::teamlog::{Me, Seat};
@@ -186,6 +187,58 @@ impl App {
                 .steps
                 .values()
                 .any(|s| matches!(s.status, crate::session::Status::Running { .. }))
+    }
+
+    /// `T`: on `follow`'s screen, asks why the follower takes the driver's seat; the
+    /// answer ends the screen and `follow` takes the seat, then opens `run`. Elsewhere it
+    /// says where the seat is taken.
+    pub(super) fn ask_take_over(&mut self) {
+        let hint = "`pushduty takeover --reason WHY` takes the seat from the command line";
+        let Some(f) = self.following.as_ref() else {
+            let said = format!(
+                "no push is followed here: `T` takes the seat on `pushduty follow`'s screen; {hint}"
+            );
+            return self.log(Level::Info, said);
+        };
+        let said = if f.taken_over {
+            format!("this screen is read-only now; to take the seat back, quit it: {hint}")
+        } else if self.mode == Mode::Run {
+            "you drive this push on this screen: there is no seat to take".to_string()
+        } else if !f.read {
+            "the team's push log has not been read yet: who drives is not known; `T` again once it is".to_string()
+        } else {
+            match &f.driver {
+                Some(d) if d.is(&f.me) => {
+                    "you drive this push already: quit and `pushduty run` to go on with it"
+                        .to_string()
+                }
+                driver => {
+                    let from = driver
+                        .as_ref()
+                        .map_or_else(|| "nobody".to_string(), |d| d.who());
+                    let title = format!("Take over the push from {from}");
+                    let lines = vec![
+                        "the seat moves to you in the team's push log, with your reason; the \
+                         driver's screen turns read-only"
+                            .into(),
+                        "your journal takes in the log's lines, and this screen opens the push \
+                         in `run`; a step left running goes on from its checkpoint"
+                            .into(),
+                    ];
+                    let purpose = Purpose::TakeOver {
+                        from: crate::sanitize::clean_line(&from).into_owned(),
+                    };
+                    self.modal = Modal::Prompt(Prompt::new(
+                        title,
+                        "why (the team reads it; Esc: keep following)".into(),
+                        lines,
+                        purpose,
+                    ));
+                    return;
+                }
+            }
+        };
+        self.log(Level::Info, said);
     }
 
     /// The keys of a screen that reads the push log. On `follow`'s, `r` reads the log now

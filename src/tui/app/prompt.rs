@@ -42,6 +42,10 @@ pub enum Purpose {
     OfflineLog {
         step: String,
     },
+    /// Why the follower takes the driver's seat from `from` (the team reads it).
+    TakeOver {
+        from: String,
+    },
     /// The text of an ad-hoc item for `section`.
     AddItem {
         section: String,
