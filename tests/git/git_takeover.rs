@@ -388,3 +388,43 @@ fn a_deploy_killed_while_jenkins_queues_it_is_followed_from_its_queue_item_after
         ("done".into(), "bob".into())
     );
 }
+
+/// ann's state dir is lost (a new disk; the machine keeps its name) while she drives: the log
+/// has her lines, her new journal has none. `takeover` takes her own lines back in, so her
+/// deploy is done on her machine again, and a Jenkins build she had running is followed, not
+/// triggered a second time.
+#[test]
+fn a_driver_whose_state_dir_was_lost_takes_her_own_lines_back_from_the_log() {
+    let team = Team::new(4000);
+    team.kill_at_logged_checkpoint(
+        &team.ann,
+        &["do", "deploy", "--yes"],
+        "deploy",
+        "build_number",
+    );
+    std::fs::remove_dir_all(team.ann.home.join("state")).unwrap();
+    let o = team.run(&team.ann, &["takeover", "--reason", "new disk"]);
+    let said = stdout(&o);
+    assert!(o.status.success(), "{}{said}", stderr(&o));
+    assert!(said.contains("(by ann on "), "{said}");
+    assert!(
+        said.contains("follows Jenkins build #1, which it started, and triggers none"),
+        "{said}"
+    );
+    let j = journal(&team.ann);
+    assert!(j.iter().any(|e| e["event"] == "imported"), "{j:?}");
+    assert_eq!(last_move(&j, "deploy").0, "interrupted");
+    let o = team.run(&team.ann, &["do", "deploy", "--yes"]);
+    let said = stderr(&o);
+    assert!(o.status.success(), "{said}");
+    assert!(said.contains("following build #1"), "{said}");
+    assert_eq!(team.jenkins.triggers(), 1, "triggered twice: {said}");
+    // Taken in once: a second takeover finds nothing more to take.
+    let o = team.run(&team.ann, &["takeover", "--reason", "again"]);
+    assert!(!o.status.success(), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("you drive this push already"),
+        "{}",
+        stderr(&o)
+    );
+}

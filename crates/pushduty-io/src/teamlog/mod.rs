@@ -411,7 +411,7 @@ impl PushLog {
             if let Some(why) = decide::diverged(&f.log, &mine, &self.me) {
                 bail!("{why}");
             }
-            let plan = takein::plan(&f.log, taken, &mine, &self.me)
+            let plan = takein::plan(&f.log, taken, &local, &mine, &self.me)
                 .map_err(|why| anyhow::anyhow!("{why}"))?;
             let driver = f.seats.last();
             // Driving already (a takeover whose taking in did not finish): the lines only.

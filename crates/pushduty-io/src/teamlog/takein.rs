@@ -72,47 +72,84 @@ pub fn step_of(e: &Entry) -> Option<&str> {
     }
 }
 
-/// The lines of `log` from `taken` on that are not `me`'s and that a journal takes in: a
-/// session line, a runbook change or a briefing is the other machine's own.
-fn theirs<'a>(
-    log: &'a [LogEntry],
-    taken: usize,
-    me: &'a Me,
-) -> impl Iterator<Item = (usize, &'a LogEntry)> {
-    log.iter().enumerate().skip(taken).filter(move |(_, e)| {
-        !(e.entry.operator == me.operator && e.host == me.host)
-            && matches!(
-                e.entry.event,
-                Event::Step(_) | Event::Checkpoint { .. } | Event::Item(_)
-            )
-    })
+/// Which of the log's lines this journal has: `me`'s own that `local` holds, matched one
+/// for one by time and what they say happened. An own line `local` lacks (a state dir lost
+/// or new, on a machine of the same name) is taken in like anyone else's, so nothing the
+/// log has of this operator is lost either. Matched by time, kind, step and move rather
+/// than by every value: a value read back from the log need not be equal to the bit.
+fn had(log: &[LogEntry], local: &[Entry], me: &Me) -> Vec<bool> {
+    let key = |e: &Entry| {
+        let what = match &e.event {
+            Event::Step(t) => format!("step {} {}>{}", t.step, t.from, t.to),
+            Event::Checkpoint { step, .. } => format!("checkpoint {step}"),
+            Event::Item(i) => format!("item {}", i.id),
+            _ => "other".to_string(),
+        };
+        (e.time.clone(), e.operator.clone(), what)
+    };
+    let mut left: std::collections::HashMap<_, usize> = std::collections::HashMap::new();
+    for e in local {
+        *left.entry(key(e)).or_default() += 1;
+    }
+    log.iter()
+        .map(|e| {
+            if !(e.entry.operator == me.operator && e.host == me.host) {
+                return false;
+            }
+            match left.get_mut(&key(&e.entry)) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    true
+                }
+                _ => false,
+            }
+        })
+        .collect()
 }
 
-/// What `me`, whose journal has the log's first `taken` lines and `unsent` lines of its own
-/// the log has not, takes in from `log`; or why the two disagree (named by step and who).
+/// What `me` takes in from `log`: its journal (`local`) has the log's first `taken` lines,
+/// its own lines the log has, and `unsent` lines of its own the log has not. From `taken` on,
+/// every step, checkpoint or item line it lacks comes in (a session line, a runbook change
+/// or a briefing is the other machine's own); or why the two disagree (named by step and
+/// who).
 pub fn plan(
     log: &[LogEntry],
     taken: usize,
+    local: &[Entry],
     unsent: &[LogEntry],
     me: &Me,
 ) -> Result<TakeIn, String> {
-    let mine = |e: &LogEntry| e.entry.operator == me.operator && e.host == me.host;
+    let had = had(log, local, me);
     let mut out = TakeIn {
         upto: log.len(),
         tags: tags_of(log),
         ..TakeIn::default()
     };
-    for (i, e) in theirs(log, taken, me) {
+    let lacked = log.iter().enumerate().skip(taken).filter(|(i, e)| {
+        !had[*i]
+            && matches!(
+                e.entry.event,
+                Event::Step(_) | Event::Checkpoint { .. } | Event::Item(_)
+            )
+    });
+    for (i, e) in lacked {
         if let Some(step) = step_of(&e.entry) {
-            let about = |l: &&LogEntry| step_of(&l.entry) == Some(step) && !derived(&l.entry);
-            let in_log = log[i + 1..].iter().filter(|l| mine(l)).find(about);
+            let about =
+                |l: &(usize, &LogEntry)| step_of(&l.1.entry) == Some(step) && !derived(&l.1.entry);
+            let in_log = log
+                .iter()
+                .enumerate()
+                .skip(i + 1)
+                .filter(|(j, _)| had[*j])
+                .find(about)
+                .map(|(_, l)| l);
             let own = match in_log {
                 // This operator started it since, on the log as it stood: theirs is done with.
                 Some(l) if matches!(&l.entry.event, Event::Step(t) if t.to == "running") => {
                     continue;
                 }
                 Some(l) => Some(l),
-                None => unsent.iter().find(about),
+                None => unsent.iter().find(|l| about(&(0, l))),
             };
             if let Some(own) = own {
                 return Err(format!(
@@ -131,7 +168,12 @@ pub fn plan(
         out.entries.push(e.entry.clone());
     }
     for (step, (to, e)) in super::decide::last_moves(log) {
-        if to == "running" && !mine(e) {
+        // The line itself, not an equal one: which of the log's lines it is.
+        let its_had = log
+            .iter()
+            .position(|l| std::ptr::eq(l, e))
+            .is_some_and(|i| had[i]);
+        if to == "running" && !its_had {
             out.left_running.push(Left {
                 step: step.to_string(),
                 operator: e.entry.operator.clone(),
@@ -177,6 +219,14 @@ mod tests {
         )
     }
 
+    /// bob's journal: his lines of `log`, as he wrote them.
+    fn his(log: &[LogEntry]) -> Vec<Entry> {
+        log.iter()
+            .filter(|e| e.entry.operator == "bob")
+            .map(|e| e.entry.clone())
+            .collect()
+    }
+
     fn bob() -> Me {
         Me {
             operator: "bob".into(),
@@ -192,7 +242,7 @@ mod tests {
             step("ann", "03", "deploy", "running"),
             checkpoint("ann", "04", "deploy"),
         ];
-        let got = plan(&log, 0, &[], &bob()).unwrap();
+        let got = plan(&log, 0, &[], &[], &bob()).unwrap();
         assert_eq!(got.entries.len(), 4);
         assert_eq!(got.entries[3], log[3].entry, "taken in as written");
         assert_eq!(got.from, ["ann on laptop"]);
@@ -204,7 +254,7 @@ mod tests {
             .collect();
         assert_eq!(left, [("deploy", "laptop")]);
         // Taken in once: from `taken` on only.
-        let again = plan(&log, 4, &[], &bob()).unwrap();
+        let again = plan(&log, 4, &[], &[], &bob()).unwrap();
         assert!(again.entries.is_empty(), "{again:?}");
         assert_eq!(again.left_running.len(), 1, "still running in the log");
     }
@@ -217,7 +267,7 @@ mod tests {
             step("bob", "03", "deploy", "running"),
             step("bob", "04", "deploy", "done"),
         ];
-        let got = plan(&log, 0, &[], &bob()).unwrap();
+        let got = plan(&log, 0, &his(&log), &[], &bob()).unwrap();
         // bob started it on the log after ann's run ended: his journal goes on from his own,
         // and hers, taken in after it, would turn his `done` back into her `failed`.
         assert!(got.entries.is_empty(), "{got:?}");
@@ -225,7 +275,7 @@ mod tests {
         // Lines a session writes by itself are no disagreement, and theirs still come in.
         let log = vec![step("ann", "01", "deploy", "running")];
         let unsent = vec![step("bob", "02", "deploy", "not_applicable")];
-        let got = plan(&log, 0, &unsent, &bob()).unwrap();
+        let got = plan(&log, 0, &[], &unsent, &bob()).unwrap();
         assert_eq!(got.entries.len(), 1);
     }
 
@@ -236,7 +286,7 @@ mod tests {
             step("ann", "01", "deploy", "running"),
             step("bob", "02", "deploy", "interrupted"),
         ];
-        let why = plan(&log, 0, &[], &bob()).unwrap_err();
+        let why = plan(&log, 0, &his(&log), &[], &bob()).unwrap_err();
         assert!(
             why.contains("`deploy`") && why.contains("ann on laptop"),
             "{why}"
@@ -244,9 +294,38 @@ mod tests {
         // Lines of his own the log has not heard yet count too.
         let log = vec![step("ann", "01", "deploy", "running")];
         let unsent = vec![step("bob", "02", "deploy", "running")];
-        assert!(plan(&log, 0, &unsent, &bob()).is_err());
+        assert!(plan(&log, 0, &[], &unsent, &bob()).is_err());
         // Another step's lines are no disagreement.
         let unsent = vec![step("bob", "02", "tag", "done")];
-        assert!(plan(&log, 0, &unsent, &bob()).is_ok());
+        assert!(plan(&log, 0, &[], &unsent, &bob()).is_ok());
+    }
+
+    #[test]
+    fn ones_own_lines_a_journal_lacks_come_in_like_anyone_elses() {
+        // bob's state dir is new (or was lost) on a machine of the same name: the log's
+        // lines of his are not in it, and come in; a step he left running is named.
+        let log = vec![
+            step("bob", "01", "tag", "running"),
+            step("bob", "02", "tag", "done"),
+            step("ann", "03", "deploy", "running"),
+            step("ann", "04", "deploy", "done"),
+            step("bob", "05", "announce", "running"),
+        ];
+        let got = plan(&log, 0, &[], &[], &bob()).unwrap();
+        assert_eq!(got.entries.len(), 5, "{got:?}");
+        assert_eq!(got.from, ["bob on desk", "ann on laptop"]);
+        let left: Vec<&str> = got.left_running.iter().map(|l| l.step.as_str()).collect();
+        assert_eq!(left, ["announce"]);
+        // A journal that has some of them takes in only the rest, one for one: two lines
+        // alike in the log and one here leave one to take in.
+        let twice = vec![
+            checkpoint("bob", "06", "deploy"),
+            checkpoint("bob", "06", "deploy"),
+        ];
+        let got = plan(&twice, 0, &[twice[0].entry.clone()], &[], &bob()).unwrap();
+        assert_eq!(got.entries.len(), 1, "{got:?}");
+        let got = plan(&log, 0, &his(&log)[..2], &[], &bob()).unwrap();
+        let times: Vec<&str> = got.entries.iter().map(|e| &e.time[17..19]).collect();
+        assert_eq!(times, ["03", "04", "05"]);
     }
 }
