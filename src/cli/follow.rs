@@ -67,10 +67,10 @@ pub fn screen(g: &Global, interval: Duration) -> ExitCode {
     }
 }
 
-/// `T` on the follower's screen: the seat is taken as `pushduty takeover` takes it (what it
+/// `T` on the follower's screen (or on a `run` screen whose seat was taken): the seat is taken as `pushduty takeover` takes it (what it
 /// took in is said on the terminal, where it stays after the screen), then the push opens
 /// in `run` here. A refused takeover ends with its error, and nothing was written.
-fn drive(g: &Global, reason: &str) -> ExitCode {
+pub(super) fn drive(g: &Global, reason: &str) -> ExitCode {
     eprintln!("pushduty: taking the driver's seat in the team's push log…");
     let taken = super::push_log::takeover(g, reason);
     if taken != ExitCode::SUCCESS {

@@ -79,7 +79,14 @@ pub fn run(g: &Global) -> ExitCode {
     );
     // A background fetch in flight does not outlive the screen it was for.
     crate::git::quiet_fetch::end_running();
-    exit_code(ended)
+    match ended {
+        // The seat was taken from this screen, and `T` takes it back.
+        Ok(tui::Ended {
+            exit_code: None,
+            take_over: Some(reason),
+        }) => super::follow::drive(g, &reason),
+        ended => exit_code(ended),
+    }
 }
 
 /// Who hears stopping signals: the open screen's channel and its stopping flag.

@@ -107,7 +107,7 @@ pub const MAIN: &[Binding] = &[
         &[KeyCode::Char('T')],
         "T",
         Action::TakeOver,
-        "on follow: take the driver's seat (asks why), then drive here",
+        "follow, or taken over: take the driver's seat (asks why)",
     ),
     b(
         &[KeyCode::Tab],

@@ -90,6 +90,13 @@ impl Team {
         assert!(o.status.success(), "{}", stderr(&o));
     }
 
+    /// `do STEP --yes` as `who`, refused: what it said.
+    fn refused(&self, who: &Env, step: &str) -> String {
+        let o = who.run(&[&self.runbook, "--now", "2015-09-08", "do", step, "--yes"]);
+        assert!(!o.status.success(), "{step} ran after the seat moved");
+        stderr(&o)
+    }
+
     /// bob's `follow --interval 1` in `t`'s window `bob`.
     fn follow(&self, t: &Tmux) {
         let args = [
@@ -108,6 +115,19 @@ impl Team {
             .map(|t| t.lines().count())
             .unwrap_or(0)
     }
+}
+
+/// `T` on `win`'s read-only screen, the seat taken from `from` with `reason`: the push opens
+/// in `run` there, one step of two done.
+fn take_seat(t: &Tmux, win: &str, from: &str, reason: &str) {
+    t.keys(win, &["T"]);
+    t.wait_for(win, &format!("Take over the push from {from} on "));
+    t.keys(win, &["-l", reason]);
+    t.keys(win, &["Enter"]);
+    t.wait_without(win, "READ-ONLY");
+    let screen = t.wait_for(win, "Checklist 1/2");
+    let header = screen.lines().next().unwrap_or("");
+    assert!(header.trim_end().ends_with(" RUN"), "{screen}");
 }
 
 /// Waits for `text` on `win`, and says how long it took.
@@ -201,6 +221,11 @@ fn the_old_drivers_screen_turns_read_only_when_someone_takes_the_seat() {
     );
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(team.acted(), 1, "{}", t.screen("ann"));
+
+    // ann takes the seat back from her screen: it opens in `run` again, hers to drive.
+    take_seat(&t, "ann", "bob", "I am back");
+    let said = team.refused(&team.bob, "announce");
+    assert!(said.contains("I am back"), "{said}");
     t.keys("ann", &["q"]);
     t.wait_exit("ann", "0");
 }
@@ -294,27 +319,12 @@ fn a_follower_takes_the_seat_from_the_follow_screen_and_drives_on() {
 
     // A reason with a shell metacharacter and an escape sequence is the team's to read,
     // never a command or a control sequence.
-    t.keys("bob", &["T"]);
-    t.wait_for("bob", "Take over the push from ann on ");
-    t.keys("bob", &["-l", "ann is ill $(touch PWNED) \x1b]0;x\x07"]);
-    t.keys("bob", &["Enter"]);
-    t.wait_without("bob", "READ-ONLY");
-    let screen = t.wait_for("bob", "Checklist 1/2");
-    let header = screen.lines().next().unwrap_or("");
-    assert!(header.trim_end().ends_with(" RUN"), "{screen}");
+    take_seat(&t, "bob", "ann", "ann is ill $(touch PWNED) \x1b]0;x\x07");
     assert!(!team.bob.path().join("PWNED").exists());
 
     // ann is refused; bob announces, once.
-    let o = team.ann.run(&[
-        &team.runbook,
-        "--now",
-        "2015-09-08",
-        "do",
-        "announce",
-        "--yes",
-    ]);
-    assert!(!o.status.success(), "ann acted after the takeover");
-    assert!(stderr(&o).contains("bob on "), "{}", stderr(&o));
+    let said = team.refused(&team.ann, "announce");
+    assert!(said.contains("bob on "), "{said}");
     t.keys("bob", &["G", "Enter"]);
     t.wait_for("bob", "Run announce?");
     t.keys("bob", &["y"]);

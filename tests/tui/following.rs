@@ -212,4 +212,26 @@ fn t_on_the_follow_screen_asks_why_and_ends_it_with_the_reason() {
     key(&mut a, KeyCode::Enter);
     assert!(a.quit);
     assert_eq!(a.take_over.as_deref(), Some("ann is ill"));
+
+    // A `run` screen whose seat was taken asks too: the seat back.
+    let mut back = following(Mode::Run);
+    let mine = seat("tester", "laptop", "2015-09-08T09:00:00Z", None, None);
+    let ann = seat(
+        "ann",
+        "desk",
+        "2015-09-08T10:00:00Z",
+        Some("ill?"),
+        Some("tester on laptop"),
+    );
+    back.on_followed(Ok(seats(vec![mine, ann])));
+    assert!(
+        logged(&back).contains("or `T` takes the seat back"),
+        "{}",
+        logged(&back)
+    );
+    key(&mut back, KeyCode::Char('T'));
+    match &back.modal {
+        Modal::Prompt(p) => assert_eq!(p.title, "Take over the push from ann on desk"),
+        m => panic!("{m:?}"),
+    }
 }

@@ -132,7 +132,8 @@ impl App {
             Level::Warn,
             format!(
                 "{said}: this screen is read-only now, nothing can be started from it. Quit \
-                 it; `pushduty follow` shows the push as it goes on"
+                 it (`pushduty follow` shows the push as it goes on), or `T` takes the seat \
+                 back"
             ),
         );
     }
@@ -189,9 +190,9 @@ impl App {
                 .any(|s| matches!(s.status, crate::session::Status::Running { .. }))
     }
 
-    /// `T`: on `follow`'s screen, asks why the follower takes the driver's seat; the
-    /// answer ends the screen and `follow` takes the seat, then opens `run`. Elsewhere it
-    /// says where the seat is taken.
+    /// `T`: on `follow`'s screen, or a `run` screen whose seat was taken, asks why the seat
+    /// is taken; the answer ends the screen, and the command takes the seat, then opens
+    /// `run`. Elsewhere it says where the seat is taken.
     pub(super) fn ask_take_over(&mut self) {
         let hint = "`pushduty takeover --reason WHY` takes the seat from the command line";
         let Some(f) = self.following.as_ref() else {
@@ -200,15 +201,17 @@ impl App {
             );
             return self.log(Level::Info, said);
         };
-        let said = if f.taken_over {
-            format!("this screen is read-only now; to take the seat back, quit it: {hint}")
-        } else if self.mode == Mode::Run {
+        let said = if f.taken_over && self.engine.is_running() {
+            "a step still runs on this screen: let it end (or Ctrl-C it), then `T` takes the \
+             seat back"
+                .to_string()
+        } else if !f.taken_over && self.mode == Mode::Run {
             "you drive this push on this screen: there is no seat to take".to_string()
         } else if !f.read {
             "the team's push log has not been read yet: who drives is not known; `T` again once it is".to_string()
         } else {
             match &f.driver {
-                Some(d) if d.is(&f.me) => {
+                Some(d) if d.is(&f.me) && !f.taken_over => {
                     "you drive this push already: quit and `pushduty run` to go on with it"
                         .to_string()
                 }
@@ -230,7 +233,7 @@ impl App {
                     };
                     self.modal = Modal::Prompt(Prompt::new(
                         title,
-                        "why (the team reads it; Esc: keep following)".into(),
+                        "why (the team reads it; Esc: not now)".into(),
                         lines,
                         purpose,
                     ));
