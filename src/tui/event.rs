@@ -17,6 +17,8 @@ struct State {
     /// The screen is gone: the reader ends at its next poll, so it cannot take the first
     /// keys of a screen opened after it (`follow` handing over to `run`).
     stopped: bool,
+    /// The reader has ended.
+    ended: bool,
 }
 
 #[derive(Default)]
@@ -27,24 +29,29 @@ struct Shared {
 
 pub struct InputReader {
     shared: Arc<Shared>,
-    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 /// How long a poll waits before the reader looks at its pause flag again. Only the input
 /// thread wakes this often; the UI loop itself sleeps until something happens.
 const POLL: Duration = Duration::from_millis(250);
 
+/// How long a screen that ends waits for its reader to end.
+const FINISH: Duration = Duration::from_secs(1);
+
 impl InputReader {
     pub fn spawn(tx: Sender<Msg>) -> std::io::Result<Self> {
         let shared = Arc::new(Shared::default());
         let s = shared.clone();
-        let thread = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name("input".into())
-            .spawn(move || read_loop(&s, &tx))?;
-        Ok(InputReader {
-            shared,
-            thread: Some(thread),
-        })
+            .spawn(move || {
+                read_loop(&s, &tx);
+                if let Ok(mut st) = s.state.lock() {
+                    st.ended = true;
+                }
+                s.cv.notify_all();
+            })?;
+        Ok(InputReader { shared })
     }
 
     /// Asks the reader to end at its next poll (within [`POLL`]), without waiting.
@@ -56,11 +63,24 @@ impl InputReader {
         self.shared.cv.notify_all();
     }
 
-    /// Stops the reader and waits for it to end: what is typed next is the next reader's.
-    pub fn finish(mut self) {
+    /// Stops the reader and waits for it to end, so what is typed next is the next reader's;
+    /// at most [`FINISH`]: on a terminal that went away (its window closed, the ssh link cut)
+    /// a read may never come back, and the process must still end.
+    pub fn finish(self) {
         self.stop();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        let Ok(mut st) = self.shared.state.lock() else {
+            return;
+        };
+        let deadline = std::time::Instant::now() + FINISH;
+        while !st.ended {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            match self.shared.cv.wait_timeout(st, left) {
+                Ok((g, _)) => st = g,
+                Err(_) => return,
+            }
         }
     }
 

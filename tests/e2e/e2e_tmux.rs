@@ -1075,3 +1075,38 @@ fn the_blocker_rehearsal_can_be_followed_from_the_screen() {
     );
     t.keys(w, &["q"]);
 }
+
+/// The terminal goes away as the screen quits (its window closed, the ssh link cut right
+/// after `q`): the process still ends, whatever its input reader was doing when the terminal
+/// went (a read on a terminal that hung up may never come back).
+#[test]
+fn a_screen_whose_terminal_goes_away_as_it_quits_still_exits() {
+    need_tmux();
+    let env = Env::new();
+    let sandbox = tempfile::tempdir().unwrap();
+    let dir = sandbox.path().join("sandbox");
+    let dir = dir.to_str().unwrap();
+    let t = Tmux::new("gone");
+    t.start(&env, "w", &["rehearse", "--dir", dir]);
+    t.wait_for("w", "next: check-rotation");
+    let ours = || {
+        let o = Command::new("pgrep").args(["-f", dir]).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    assert!(!ours().is_empty(), "no rehearsal running");
+    t.keys("w", &["q"]);
+    // The tmux server, its terminals with it.
+    drop(t);
+    let end = Instant::now() + Duration::from_secs(10);
+    while !ours().is_empty() {
+        if Instant::now() > end {
+            let left = ours();
+            let _ = Command::new("kill")
+                .args(["-9"])
+                .args(left.split_whitespace())
+                .status();
+            panic!("still running 10 s after its terminal went: {left}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
