@@ -68,33 +68,27 @@ impl InputReader {
     /// a read may never come back, and the process must still end.
     pub fn finish(self) {
         self.stop();
-        let Ok(mut st) = self.shared.state.lock() else {
-            return;
-        };
-        let deadline = std::time::Instant::now() + FINISH;
-        while !st.ended {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                return;
-            }
-            match self.shared.cv.wait_timeout(st, left) {
-                Ok((g, _)) => st = g,
-                Err(_) => return,
-            }
-        }
+        self.wait_for(FINISH, |st| st.ended);
     }
 
     /// Stops reading; returns once the reader is parked (or after a bounded wait).
     pub fn pause(&self) {
+        if let Ok(mut st) = self.shared.state.lock() {
+            st.paused = true;
+        }
+        self.wait_for(Duration::from_secs(2), |st| st.parked);
+    }
+
+    /// Waits until `done` holds of the reader's state, at most `longest`.
+    fn wait_for(&self, longest: Duration, done: impl Fn(&State) -> bool) {
         let Ok(mut st) = self.shared.state.lock() else {
             return;
         };
-        st.paused = true;
-        let deadline = std::time::Instant::now() + Duration::from_secs(2);
-        while !st.parked {
+        let deadline = std::time::Instant::now() + longest;
+        while !done(&st) {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
-                break;
+                return;
             }
             match self.shared.cv.wait_timeout(st, left) {
                 Ok((g, _)) => st = g,
