@@ -58,7 +58,12 @@ pub fn screen(g: &Global, interval: Duration) -> ExitCode {
     );
     let titles = super::push_log::titles(&app.engine);
     watch(&mut app, log, interval, titles, &tx);
-    match super::run::read_only_until(app, tx, rx, desk) {
+    then(g, super::run::read_only_until(app, tx, rx, desk))
+}
+
+/// What follows a screen: the seat taken and `run` opened when `T` ended it, else its exit.
+pub(super) fn then(g: &Global, ended: anyhow::Result<tui::Ended>) -> ExitCode {
+    match ended {
         Ok(tui::Ended {
             exit_code: None,
             take_over: Some(reason),
@@ -67,10 +72,11 @@ pub fn screen(g: &Global, interval: Duration) -> ExitCode {
     }
 }
 
-/// `T` on the follower's screen (or on a `run` screen whose seat was taken): the seat is taken as `pushduty takeover` takes it (what it
-/// took in is said on the terminal, where it stays after the screen), then the push opens
-/// in `run` here. A refused takeover ends with its error, and nothing was written.
-pub(super) fn drive(g: &Global, reason: &str) -> ExitCode {
+/// `T` on the follower's screen, or on a `run` screen whose seat was taken: the seat is
+/// taken as `pushduty takeover` takes it (what it took in is said on the terminal, where it
+/// stays after the screen), then the push opens in `run` here. A refused takeover ends with
+/// its error, and nothing was written.
+fn drive(g: &Global, reason: &str) -> ExitCode {
     eprintln!("pushduty: taking the driver's seat in the team's push log…");
     let taken = super::push_log::takeover(g, reason);
     if taken != ExitCode::SUCCESS {

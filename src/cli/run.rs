@@ -79,14 +79,8 @@ pub fn run(g: &Global) -> ExitCode {
     );
     // A background fetch in flight does not outlive the screen it was for.
     crate::git::quiet_fetch::end_running();
-    match ended {
-        // The seat was taken from this screen, and `T` takes it back.
-        Ok(tui::Ended {
-            exit_code: None,
-            take_over: Some(reason),
-        }) => super::follow::drive(g, &reason),
-        ended => exit_code(ended),
-    }
+    // The seat was taken from this screen, and `T` may take it back.
+    super::follow::then(g, ended)
 }
 
 /// Who hears stopping signals: the open screen's channel and its stopping flag.
@@ -103,6 +97,7 @@ static HEARER: std::sync::Mutex<Hearer> = std::sync::Mutex::new(Hearer {
 /// Stopping signals go to the TUI's loop, which restores the terminal before exiting. The
 /// flag returned is set first: while the editor has the terminal the loop waits for it, so
 /// the editor is ended on the flag.
+///
 /// One signal thread per process hears for the screen open now: `follow` hands over to
 /// `run` in the same process, and a second thread would exit on the first screen's closed
 /// channel. Between screens a signal finds that channel closed and exits at once.

@@ -23,8 +23,8 @@ pub enum Action {
     EndEarly,
     /// `h`: what to do by hand instead of the step, then tick it off (asks what was done).
     ByHand,
-    /// `T` on the screen that follows a push: take the driver's seat (asks why), then drive
-    /// the push on this machine.
+    /// `T` on the screen that follows a push, or a `run` screen whose seat was taken: take
+    /// the driver's seat (asks why), then drive the push on this machine.
     TakeOver,
     FocusNext,
     /// The whole procedure: the runbook's summary, every section with its doc and day.

@@ -174,8 +174,8 @@ pub struct App {
     /// The team's push log as this screen reads it (`follow`, or `run` with a log): who
     /// drives, and on `follow` the whole push.
     pub following: Option<Following>,
-    /// The follower asked for the driver's seat, with this reason: the screen ends, and
-    /// `follow` takes the seat and opens `run` (the UI does no I/O of its own).
+    /// The seat was asked for with this reason (`T`): the screen ends, and the command
+    /// takes the seat and opens `run` (the UI does no I/O of its own).
     pub take_over: Option<String>,
 }
 

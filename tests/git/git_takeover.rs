@@ -104,6 +104,16 @@ impl Team {
         child.wait().unwrap();
     }
 
+    /// ann's machine dies (kill -9) while Jenkins builds the deploy she triggered.
+    fn ann_dies_mid_deploy(&self) {
+        self.kill_at_logged_checkpoint(
+            &self.ann,
+            &["do", "deploy", "--yes"],
+            "deploy",
+            "build_number",
+        );
+    }
+
     /// The push's journal in the log (empty before it has one).
     fn logged(&self) -> Vec<Value> {
         let out = Command::new("git")
@@ -209,12 +219,7 @@ timeout_secs = 60
 fn a_driver_killed_mid_deploy_is_taken_over_and_the_build_is_followed_not_triggered_again() {
     let team = Team::new(4000);
     // ann's machine dies while Jenkins builds the deploy she triggered.
-    team.kill_at_logged_checkpoint(
-        &team.ann,
-        &["do", "deploy", "--yes"],
-        "deploy",
-        "build_number",
-    );
+    team.ann_dies_mid_deploy();
     assert_eq!(team.jenkins.triggers(), 1);
     let o = team.run(&team.bob, &["takeover", "--reason", "ann's laptop died"]);
     let said = stdout(&o);
@@ -396,12 +401,7 @@ fn a_deploy_killed_while_jenkins_queues_it_is_followed_from_its_queue_item_after
 #[test]
 fn a_driver_whose_state_dir_was_lost_takes_her_own_lines_back_from_the_log() {
     let team = Team::new(4000);
-    team.kill_at_logged_checkpoint(
-        &team.ann,
-        &["do", "deploy", "--yes"],
-        "deploy",
-        "build_number",
-    );
+    team.ann_dies_mid_deploy();
     std::fs::remove_dir_all(team.ann.home.join("state")).unwrap();
     let o = team.run(&team.ann, &["takeover", "--reason", "new disk"]);
     let said = stdout(&o);

@@ -134,22 +134,21 @@ pub fn plan(
     });
     for (i, e) in lacked {
         if let Some(step) = step_of(&e.entry) {
-            let about =
-                |l: &(usize, &LogEntry)| step_of(&l.1.entry) == Some(step) && !derived(&l.1.entry);
+            let about = |l: &&LogEntry| step_of(&l.entry) == Some(step) && !derived(&l.entry);
             let in_log = log
                 .iter()
                 .enumerate()
                 .skip(i + 1)
                 .filter(|(j, _)| had[*j])
-                .find(about)
-                .map(|(_, l)| l);
+                .map(|(_, l)| l)
+                .find(about);
             let own = match in_log {
                 // This operator started it since, on the log as it stood: theirs is done with.
                 Some(l) if matches!(&l.entry.event, Event::Step(t) if t.to == "running") => {
                     continue;
                 }
                 Some(l) => Some(l),
-                None => unsent.iter().find(|l| about(&(0, l))),
+                None => unsent.iter().find(about),
             };
             if let Some(own) = own {
                 return Err(format!(
